@@ -1,0 +1,14 @@
+import type { EnvironmentConfigInput } from './schema';
+
+/** Production: never deletes data, three AZs, long log retention. */
+export const prod: EnvironmentConfigInput = {
+  name: 'prod',
+  account: '333333333333',
+  region: 'us-east-1',
+  network: { vpcCidr: '10.30.0.0/16', availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] },
+  tags: { owner: 'ml-platform', costCenter: 'cc-1001', dataClassification: 'restricted' },
+  logRetentionDays: 365,
+  removalPolicy: 'retain',
+  alarmEmail: 'ml-platform-oncall@example.com',
+  endpointInstanceLimits: { minPerVariant: 2, maxPerVariant: 8 },
+};

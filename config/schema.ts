@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/** Environment names Plinth knows. Adding one means adding its file in `config/`. */
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/;
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const tagValue = (what: string) =>
+  z
+    .string({ error: `set ${what} (a non-empty tag value)` })
+    .min(1, `set ${what} (a non-empty tag value)`)
+    .max(256, `${what} must be at most 256 characters (an AWS tag value limit)`)
+    .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, `${what} may only contain letters, digits, spaces and _ . : / = + - @`);
+
+export const environmentConfigSchema = z
+  .object({
+    name: z.enum(ENVIRONMENT_NAMES, { error: `name must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
+    account: z
+      .string({ error: 'set account to the 12-digit AWS account ID of this environment' })
+      .regex(/^\d{12}$/, 'account must be a 12-digit AWS account ID, e.g. "123456789012"'),
+    region: z
+      .string({ error: 'set region, e.g. "us-east-1"' })
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'region must be an AWS region code such as "us-east-1"'),
+    network: z.object(
+      {
+        vpcCidr: z
+          .string({ error: 'set network.vpcCidr, e.g. "10.10.0.0/16"' })
+          .regex(IPV4_CIDR, 'network.vpcCidr must be an IPv4 CIDR such as "10.10.0.0/16"')
+          .refine((cidr) => {
+            const prefix = Number(cidr.split('/')[1]);
+            return prefix >= 16 && prefix <= 24;
+          }, 'network.vpcCidr prefix must be between /16 and /24 (the VPC limits), e.g. "10.10.0.0/16"'),
+        availabilityZones: z
+          .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'each zone must look like "us-east-1a"'), {
+            error: 'set network.availabilityZones, e.g. ["us-east-1a", "us-east-1b"] (synth never looks them up)',
+          })
+          .min(2, 'network.availabilityZones needs at least 2 zones so the platform survives an AZ outage')
+          .max(6, 'network.availabilityZones may list at most 6 zones'),
+        flowLogRetentionDays: z.number().optional(),
+      },
+      { error: 'set network: { vpcCidr }' },
+    ),
+    tags: z.object(
+      {
+        owner: tagValue('tags.owner'),
+        costCenter: tagValue('tags.costCenter'),
+        dataClassification: z.enum(['public', 'internal', 'confidential', 'restricted'], {
+          error: 'tags.dataClassification must be one of public, internal, confidential, restricted',
+        }),
+      },
+      { error: 'set tags: { owner, costCenter, dataClassification }' },
+    ),
+    logRetentionDays: z
+      .number({ error: 'set logRetentionDays (days)' })
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `logRetentionDays must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`,
+      }),
+    removalPolicy: z.enum(['retain', 'destroy'], { error: 'removalPolicy must be "retain" or "destroy"' }),
+    alarmEmail: z.email({ error: 'alarmEmail must be an e-mail address, e.g. "ml-oncall@example.com"' }),
+    endpointInstanceLimits: z
+      .object({
+        minPerVariant: z
+          .number()
+          .int('endpointInstanceLimits.minPerVariant must be a whole number')
+          .min(0, 'endpointInstanceLimits.minPerVariant cannot be negative'),
+        maxPerVariant: z
+          .number()
+          .int('endpointInstanceLimits.maxPerVariant must be a whole number')
+          .min(1, 'endpointInstanceLimits.maxPerVariant must be at least 1'),
+      })
+      .refine((l) => l.maxPerVariant >= l.minPerVariant, {
+        path: ['maxPerVariant'],
+        message: 'endpointInstanceLimits.maxPerVariant cannot be below minPerVariant; raise max or lower min',
+      }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.name === 'prod' && cfg.removalPolicy === 'destroy') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['removalPolicy'],
+        message: 'removalPolicy "destroy" is not allowed for prod: prod never deletes data; set it to "retain"',
+      });
+    }
+    cfg.network.availabilityZones.forEach((zone, index) => {
+      if (!zone.startsWith(cfg.region)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['network', 'availabilityZones', index],
+          message: `zone "${zone}" is not in region ${cfg.region}; list zones of ${cfg.region} only`,
+        });
+      }
+    });
+    const retention = cfg.network.flowLogRetentionDays;
+    if (retention !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'flowLogRetentionDays'],
+        message: `network.flowLogRetentionDays must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`,
+      });
+    }
+  });
+
+/** What a config file under `config/` declares. */
+export type EnvironmentConfigInput = z.input<typeof environmentConfigSchema>;
+/** A validated environment config, with defaults filled in. */
+export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;

@@ -1,0 +1,14 @@
+import type { EnvironmentConfigInput } from './schema';
+
+/** Staging: production-like, keeps its data. */
+export const staging: EnvironmentConfigInput = {
+  name: 'staging',
+  account: '222222222222',
+  region: 'us-east-1',
+  network: { vpcCidr: '10.20.0.0/16', availabilityZones: ["us-east-1a", "us-east-1b"] },
+  tags: { owner: 'ml-platform', costCenter: 'cc-1001', dataClassification: 'confidential' },
+  logRetentionDays: 90,
+  removalPolicy: 'retain',
+  alarmEmail: 'ml-platform-staging@example.com',
+  endpointInstanceLimits: { minPerVariant: 1, maxPerVariant: 4 },
+};

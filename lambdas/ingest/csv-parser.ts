@@ -1,0 +1,227 @@
+/**
+ * Small streaming RFC 4180 CSV parser (a state machine fed with text chunks).
+ *
+ * - fields separated by `,`; records end at CRLF, LF or a lone CR
+ * - quoted fields may contain `,`, CR/LF and `""` (an escaped quote)
+ * - a UTF-8 BOM at the very start is stripped
+ * - completely empty lines are skipped (not records)
+ * - a bare `"` inside an UNquoted field is kept literally (lenient)
+ * - a character after a closing quote (`"ab"c`) marks the row `malformed-csv`
+ * - end of input inside a quoted field marks the row `unterminated-quote`
+ * - a row longer than `maxRecordChars` is reported as `record-too-large` with
+ *   no fields; its content is discarded while scanning so memory stays bounded
+ *
+ * `line` is the 1-based physical line on which the record starts (quoted
+ * newlines make a record span several lines).
+ */
+
+export type CsvRowError = 'malformed-csv' | 'unterminated-quote' | 'record-too-large';
+
+export interface CsvRow {
+  fields: string[];
+  line: number;
+  error?: CsvRowError;
+}
+
+export const DEFAULT_MAX_RECORD_CHARS = 1024 * 1024;
+
+const COMMA = 0x2c;
+const DQUOTE = 0x22;
+const CR = 0x0d;
+const LF = 0x0a;
+
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_IN_QUOTED = 3;
+
+export class CsvParser {
+  private state = FIELD_START;
+  private field = '';
+  private fields: string[] = [];
+  private line = 1;
+  /** Line where the current row started, -1 when no row is in progress. */
+  private rowLine = -1;
+  private rowChars = 0;
+  private rowError: CsvRowError | undefined;
+  private prevCR = false;
+  private first = true;
+  private rows: CsvRow[] = [];
+
+  constructor(private readonly maxRecordChars: number = DEFAULT_MAX_RECORD_CHARS) {}
+
+  /** Feed the next chunk of text; returns the records completed by it. */
+  push(chunk: string): CsvRow[] {
+    this.rows = [];
+    let i = 0;
+    if (this.first && chunk.length > 0) {
+      this.first = false;
+      if (chunk.charCodeAt(0) === 0xfeff) i = 1;
+    }
+    const n = chunk.length;
+    let seg = i; // start of the literal run not yet appended to `field`
+    while (i < n) {
+      const c = chunk.charCodeAt(i);
+      switch (this.state) {
+        case QUOTED:
+          if (c === DQUOTE) {
+            this.append(chunk, seg, i);
+            this.state = QUOTE_IN_QUOTED;
+            this.prevCR = false;
+          } else if (c === CR) {
+            this.line++;
+            this.prevCR = true;
+          } else {
+            if (c === LF && !this.prevCR) this.line++;
+            this.prevCR = false;
+          }
+          i++;
+          break;
+        case UNQUOTED:
+          if (c === COMMA) {
+            this.append(chunk, seg, i);
+            this.endField();
+            this.state = FIELD_START;
+          } else if (c === CR || c === LF) {
+            this.append(chunk, seg, i);
+            this.endField();
+            this.endRow();
+            this.lineBreak(c);
+            this.state = FIELD_START;
+          }
+          i++;
+          break;
+        case QUOTE_IN_QUOTED:
+          if (c === DQUOTE) {
+            this.append('"', 0, 1); // escaped quote
+            this.state = QUOTED;
+            i++;
+            seg = i;
+          } else if (c === COMMA) {
+            this.endField();
+            this.state = FIELD_START;
+            i++;
+          } else if (c === CR || c === LF) {
+            this.endField();
+            this.endRow();
+            this.lineBreak(c);
+            this.state = FIELD_START;
+            i++;
+          } else {
+            // "ab"c — not RFC 4180. Keep the text, flag the row.
+            this.flag('malformed-csv');
+            this.state = UNQUOTED;
+            seg = i;
+            i++;
+          }
+          break;
+        default: // FIELD_START
+          if (c === LF && this.prevCR) {
+            // second half of a CRLF that already ended the previous row
+            this.prevCR = false;
+            i++;
+            break;
+          }
+          this.prevCR = false;
+          if (c === CR || c === LF) {
+            if (this.rowLine >= 0) {
+              this.endField(); // "a,\n" ends with an empty field
+              this.endRow();
+            } // else: blank line, not a record
+            this.lineBreak(c);
+            i++;
+            break;
+          }
+          if (this.rowLine < 0) this.rowLine = this.line;
+          if (c === DQUOTE) {
+            this.state = QUOTED;
+            i++;
+            seg = i;
+          } else if (c === COMMA) {
+            this.endField();
+            i++;
+          } else {
+            this.state = UNQUOTED;
+            seg = i;
+            i++;
+          }
+      }
+    }
+    if (this.state === UNQUOTED || this.state === QUOTED) this.append(chunk, seg, n);
+    const out = this.rows;
+    this.rows = [];
+    return out;
+  }
+
+  /** Signal end of input; returns the last record if the input did not end with a newline. */
+  end(): CsvRow[] {
+    this.rows = [];
+    if (this.state === QUOTED) this.flag('unterminated-quote');
+    if (this.rowLine >= 0) {
+      this.endField();
+      this.endRow();
+    }
+    this.state = FIELD_START;
+    const out = this.rows;
+    this.rows = [];
+    return out;
+  }
+
+  private lineBreak(c: number): void {
+    this.line++;
+    this.prevCR = c === CR;
+  }
+
+  private flag(err: CsvRowError): void {
+    if (this.rowError === undefined || err === 'record-too-large') this.rowError = err;
+  }
+
+  private append(text: string, from: number, to: number): void {
+    if (to <= from) return;
+    if (this.rowError === 'record-too-large') return;
+    this.rowChars += to - from;
+    if (this.rowChars > this.maxRecordChars) {
+      this.tooLarge();
+      return;
+    }
+    this.field += from === 0 && to === text.length ? text : text.slice(from, to);
+  }
+
+  private tooLarge(): void {
+    this.rowError = 'record-too-large';
+    this.field = '';
+    this.fields = [];
+  }
+
+  private endField(): void {
+    if (this.rowError === 'record-too-large') {
+      this.field = '';
+      return;
+    }
+    this.rowChars += 1; // count separators too: ",,,,," must not grow unbounded
+    if (this.rowChars > this.maxRecordChars) {
+      this.tooLarge();
+      return;
+    }
+    this.fields.push(this.field);
+    this.field = '';
+  }
+
+  private endRow(): void {
+    if (this.rowLine < 0) this.rowLine = this.line;
+    const row: CsvRow = { fields: this.fields, line: this.rowLine };
+    if (this.rowError !== undefined) row.error = this.rowError;
+    this.rows.push(row);
+    this.fields = [];
+    this.field = '';
+    this.rowLine = -1;
+    this.rowChars = 0;
+    this.rowError = undefined;
+  }
+}
+
+/** Convenience for tests and small inputs: parse a whole string. */
+export function parseCsv(text: string, maxRecordChars?: number): CsvRow[] {
+  const p = new CsvParser(maxRecordChars);
+  return [...p.push(text), ...p.end()];
+}

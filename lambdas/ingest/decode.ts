@@ -1,0 +1,106 @@
+/**
+ * Turns the raw object byte stream into a stream of UTF-8 text chunks without
+ * buffering the object: gunzip when the first two bytes are the gzip magic
+ * 1f 8b (the file extension is ignored), then strict streaming UTF-8 decoding.
+ *
+ * Error mapping (see errors.ts):
+ *  - an error thrown by the SOURCE stream -> SourceStreamError (transient: retry)
+ *  - gunzip failure -> UnreadableDataError('corrupt-gzip') (data: quarantine)
+ *  - invalid UTF-8 -> UnreadableDataError('invalid-utf8') (data: quarantine)
+ */
+
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { SourceStreamError, UnreadableDataError, messageOf } from './errors';
+
+export interface DecodeStats {
+  /** Bytes read from the source object (compressed size when gzipped). */
+  sourceBytes: number;
+  gzip: boolean;
+}
+
+async function* guardSource(source: AsyncIterable<Uint8Array>, stats: DecodeStats): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of source) {
+      stats.sourceBytes += chunk.byteLength;
+      yield chunk;
+    }
+  } catch (err) {
+    throw err instanceof SourceStreamError ? err : new SourceStreamError(err);
+  }
+}
+
+async function* maybeGunzip(source: AsyncIterable<Uint8Array>, stats: DecodeStats): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let done = false;
+  while (headBytes < 2) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    if (r.value.byteLength === 0) continue;
+    head.push(r.value);
+    headBytes += r.value.byteLength;
+  }
+  const first = head[0];
+  const second = first && first.byteLength > 1 ? first[1] : head[1]?.[0];
+  stats.gzip = first !== undefined && first[0] === 0x1f && second === 0x8b;
+
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+
+  if (!stats.gzip) {
+    yield* rest();
+    return;
+  }
+
+  const compressed = Readable.from(rest());
+  const gunzip = createGunzip();
+  compressed.on('error', (err) => gunzip.destroy(err));
+  compressed.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    if (err instanceof SourceStreamError) throw err;
+    throw new UnreadableDataError('corrupt-gzip', `gzip decompression failed: ${messageOf(err)}`);
+  } finally {
+    compressed.destroy();
+    gunzip.destroy();
+  }
+}
+
+/**
+ * Decode an object body into UTF-8 text chunks. A leading BOM is stripped by
+ * TextDecoder. Chunks are yielded as they arrive; nothing is accumulated.
+ */
+export async function* decodeText(source: AsyncIterable<Uint8Array>, stats: DecodeStats): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let decodedBytes = 0;
+  const decode = (chunk?: Uint8Array): string => {
+    try {
+      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+    } catch (err) {
+      throw new UnreadableDataError(
+        'invalid-utf8',
+        `object is not valid UTF-8 near decoded byte ${decodedBytes}: ${messageOf(err)}`,
+      );
+    }
+  };
+  for await (const bytes of maybeGunzip(guardSource(source, stats), stats)) {
+    const text = decode(bytes);
+    decodedBytes += bytes.byteLength;
+    if (text.length > 0) yield text;
+  }
+  const tail = decode();
+  if (tail.length > 0) yield tail;
+}

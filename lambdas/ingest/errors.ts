@@ -1,0 +1,150 @@
+/**
+ * Error taxonomy for the ingest Lambda.
+ *
+ * The single most important distinction in this Lambda: is a failure caused by
+ * the *data* (quarantine the object, acknowledge the message) or by the
+ * *infrastructure* (report the message as failed so SQS retries it and, after
+ * maxReceiveCount, parks it in the DLQ)?
+ *
+ * Only errors explicitly raised as {@link UnreadableDataError} by the decoding
+ * layer count as data errors. Everything else (SDK errors, stream resets,
+ * unknown bugs) is treated as "retry", never as "quarantine" — the safe default
+ * is to keep the data in the raw bucket and the message in the queue.
+ */
+
+/** Rules used when a whole object is quarantined as unreadable. */
+export type UnreadableRule =
+  | 'unknown-dataset'
+  | 'empty-object'
+  | 'corrupt-gzip'
+  | 'invalid-utf8'
+  | 'csv-missing-header'
+  | 'csv-invalid-header';
+
+/** The object's bytes cannot be turned into records. Quarantine the whole object. */
+export class UnreadableDataError extends Error {
+  override readonly name = 'UnreadableDataError';
+  constructor(
+    readonly rule: UnreadableRule,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reading the source object's byte stream failed (connection reset, timeout,
+ * ...). Wrapped so that it can never be confused with a gunzip/decoding error
+ * that surfaces through the same pipeline. Always transient.
+ */
+export class SourceStreamError extends Error {
+  override readonly name = 'SourceStreamError';
+  constructor(readonly original: unknown) {
+    super(`reading source object failed: ${messageOf(original)}`);
+  }
+}
+
+/** The SQS message body is not an S3 event notification. */
+export class MalformedMessageError extends Error {
+  override readonly name = 'MalformedMessageError';
+}
+
+/** The dataset schema parameter exists but is not a valid DatasetSchema (operator error: retry, do not quarantine). */
+export class InvalidSchemaConfigError extends Error {
+  override readonly name = 'InvalidSchemaConfigError';
+}
+
+/** An internal invariant was violated (e.g. record conservation). Never swallow. */
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
+const TRANSIENT_NAMES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'SourceStreamError',
+]);
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+interface SdkLikeError {
+  name?: unknown;
+  code?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+/** HTTP status of an AWS SDK v3 service error, if any. */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const status = (err as SdkLikeError).$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * Best-effort classification used for logging and for deciding whether an
+ * error is worth labelling "transient". Note that the handler retries on ANY
+ * non-data error, transient or not; this only informs logs.
+ */
+export function isTransientError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as SdkLikeError;
+  if (e.$retryable) return true;
+  const status = httpStatusOf(err);
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
+  if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
+  if (err instanceof SourceStreamError) return true;
+  return false;
+}
+
+/** True for "the object (or that ETag of it) no longer exists". */
+export function isObjectGoneError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const name = (err as SdkLikeError).name;
+  const status = httpStatusOf(err);
+  return name === 'NoSuchKey' || name === 'PreconditionFailed' || status === 412 || (status === 404 && name !== 'NoSuchBucket');
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Compact, log-safe description of an error. */
+export function describeError(err: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    errorName: err instanceof Error ? err.name : typeof err,
+    errorMessage: messageOf(err).slice(0, 500),
+    transient: isTransientError(err),
+  };
+  const status = httpStatusOf(err);
+  if (status !== undefined) out.httpStatusCode = status;
+  const code = (err as SdkLikeError | null)?.code;
+  if (typeof code === 'string') out.errorCode = code;
+  if (err instanceof SourceStreamError) out.cause = describeError(err.original);
+  return out;
+}

@@ -1,0 +1,69 @@
+/**
+ * CloudWatch Embedded Metric Format (EMF): one JSON line per processed object.
+ * Namespace `Plinth/Ingest`, single dimension `Dataset`.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ */
+
+import { writeLine } from './log';
+
+export const METRIC_NAMESPACE = 'Plinth/Ingest';
+
+export type MetricName =
+  | 'RecordsIn'
+  | 'RecordsCurated'
+  | 'RecordsQuarantined'
+  | 'ObjectsReceived'
+  | 'ObjectsUnreadable'
+  | 'AdditiveDriftFields'
+  | 'BreakingDriftRecords'
+  | 'DuplicateEventsSkipped'
+  | 'ProcessingLatencyMs'
+  | 'ObjectsGone';
+
+export type ObjectMetrics = Record<MetricName, number>;
+
+export function emptyMetrics(): ObjectMetrics {
+  return {
+    RecordsIn: 0,
+    RecordsCurated: 0,
+    RecordsQuarantined: 0,
+    ObjectsReceived: 1,
+    ObjectsUnreadable: 0,
+    AdditiveDriftFields: 0,
+    BreakingDriftRecords: 0,
+    DuplicateEventsSkipped: 0,
+    ProcessingLatencyMs: 0,
+    ObjectsGone: 0,
+  };
+}
+
+/**
+ * Emit one EMF document. `dataset` is the Dataset dimension value: callers pass
+ * `_unknown` for datasets without a schema, so arbitrary key prefixes cannot
+ * explode metric cardinality. `properties` are searchable log fields, not
+ * dimensions.
+ */
+export function emitObjectMetrics(
+  dataset: string,
+  metrics: ObjectMetrics,
+  properties: Record<string, unknown> = {},
+  now: number = Date.now(),
+): void {
+  const names = Object.keys(metrics) as MetricName[];
+  const doc: Record<string, unknown> = {
+    ...properties,
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['Dataset']],
+          Metrics: names.map((Name) => ({ Name, Unit: Name === 'ProcessingLatencyMs' ? 'Milliseconds' : 'Count' })),
+        },
+      ],
+    },
+    Dataset: dataset,
+  };
+  for (const n of names) doc[n] = metrics[n];
+  writeLine(JSON.stringify(doc));
+}

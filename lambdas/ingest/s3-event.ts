@@ -1,0 +1,89 @@
+/**
+ * Parsing of SQS message bodies carrying S3 event notifications.
+ */
+
+import { MalformedMessageError } from './errors';
+
+export interface S3ObjectRef {
+  bucket: string;
+  /** URL-decoded object key. */
+  key: string;
+  /** ETag as given by the event (no surrounding quotes). */
+  etag: string;
+  size?: number;
+  eventName: string;
+  /** ISO timestamp of the S3 event. */
+  eventTime: string;
+}
+
+export type ParsedBody =
+  | { kind: 'test-event' }
+  | { kind: 's3'; objects: S3ObjectRef[]; ignored: Array<{ eventName: string; key?: string }> };
+
+/** S3 event keys are URL-encoded with `+` for spaces. */
+export function decodeS3Key(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    throw new MalformedMessageError(`object key is not valid URL encoding: ${encoded.slice(0, 200)}`);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(obj: Record<string, unknown>, key: string, where: string): string {
+  const v = obj[key];
+  if (typeof v !== 'string' || v.length === 0) throw new MalformedMessageError(`${where}.${key} must be a non-empty string`);
+  return v;
+}
+
+/**
+ * Parse an SQS body. Throws MalformedMessageError for anything that is not
+ * valid JSON or not an S3 event notification (the message is then reported as
+ * a batch item failure so it ends up in the DLQ, never silently dropped).
+ */
+export function parseSqsBody(body: string): ParsedBody {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new MalformedMessageError('SQS body is not valid JSON');
+  }
+  if (!isObject(json)) throw new MalformedMessageError('SQS body is not a JSON object');
+  if (json.Event === 's3:TestEvent') return { kind: 'test-event' };
+  const records = json.Records;
+  if (!Array.isArray(records) || records.length === 0) {
+    throw new MalformedMessageError('SQS body has no S3 Records[]');
+  }
+  const objects: S3ObjectRef[] = [];
+  const ignored: Array<{ eventName: string; key?: string }> = [];
+  records.forEach((r: unknown, i: number) => {
+    const where = `Records[${i}]`;
+    if (!isObject(r)) throw new MalformedMessageError(`${where} is not an object`);
+    if (r.eventSource !== 'aws:s3') throw new MalformedMessageError(`${where}.eventSource is not aws:s3`);
+    const eventName = str(r, 'eventName', where);
+    const s3 = r.s3;
+    if (!isObject(s3) || !isObject(s3.bucket) || !isObject(s3.object)) {
+      throw new MalformedMessageError(`${where}.s3 must contain bucket and object`);
+    }
+    const rawKey = str(s3.object, 'key', `${where}.s3.object`);
+    if (!eventName.startsWith('ObjectCreated:')) {
+      ignored.push({ eventName, key: rawKey });
+      return;
+    }
+    const eventTime = str(r, 'eventTime', where);
+    if (!Number.isFinite(Date.parse(eventTime))) throw new MalformedMessageError(`${where}.eventTime is not a timestamp`);
+    const ref: S3ObjectRef = {
+      bucket: str(s3.bucket, 'name', `${where}.s3.bucket`),
+      key: decodeS3Key(rawKey),
+      etag: str(s3.object, 'eTag', `${where}.s3.object`).replace(/^"|"$/g, ''),
+      eventName,
+      eventTime,
+    };
+    if (typeof s3.object.size === 'number') ref.size = s3.object.size;
+    objects.push(ref);
+  });
+  return { kind: 's3', objects, ignored };
+}

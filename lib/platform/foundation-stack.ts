@@ -1,0 +1,34 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../../config/schema';
+import { PlatformKeys } from '../keys/platform-keys';
+import { PlatformNetwork } from '../network/platform-network';
+import { AccessLogsBucket } from '../storage/secure-bucket';
+
+/** Properties for {@link FoundationStack}. */
+export interface FoundationStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/** Per-environment base: keys, the VPC with its endpoints, and the access-log bucket. */
+export class FoundationStack extends Stack {
+  public readonly keys: PlatformKeys;
+  public readonly network: PlatformNetwork;
+  public readonly accessLogs: AccessLogsBucket;
+
+  constructor(scope: Construct, id: string, props: FoundationStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    this.keys = new PlatformKeys(this, 'Keys', { removalPolicy });
+    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs', { removalPolicy });
+    this.network = new PlatformNetwork(this, 'Network', {
+      vpcCidr: config.network.vpcCidr,
+      availabilityZones: config.network.availabilityZones,
+      logsKey: this.keys.logs,
+      flowLogRetention: (config.network.flowLogRetentionDays ?? config.logRetentionDays) as logs.RetentionDays,
+      removalPolicy,
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { Stage, type StageProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../../config/schema';
+import { PlatformGuardrails } from '../guardrails/platform-guardrails';
+import { FoundationStack } from './foundation-stack';
+
+/** Properties for {@link PlatformStage}. */
+export interface PlatformStageProps extends StageProps {
+  /** The validated environment config (see `config/`). */
+  readonly config: EnvironmentConfig;
+}
+
+/** One environment of Plinth: every stack it needs, under the environment's guardrails. */
+export class PlatformStage extends Stage {
+  public readonly config: EnvironmentConfig;
+  public readonly foundation: FoundationStack;
+
+  constructor(scope: Construct, id: string, props: PlatformStageProps) {
+    const { config } = props;
+    super(scope, id, { ...props, env: { account: config.account, region: config.region } });
+    this.config = config;
+    // Synth must work offline: answer CDK's availability-zone lookup from config instead of AWS.
+    this.node.setContext(
+      `availability-zones:account=${config.account}:region=${config.region}`,
+      config.network.availabilityZones,
+    );
+    this.foundation = new FoundationStack(this, 'Foundation', {
+      config,
+      description: `Plinth ${config.name}: keys, network and access logs`,
+    });
+    new PlatformGuardrails(this.foundation, 'Guardrails', {
+      appliesTo: this,
+      tags: {
+        owner: config.tags.owner,
+        costCenter: config.tags.costCenter,
+        dataClassification: config.tags.dataClassification,
+        environment: config.name,
+      },
+      removalPolicy: config.removalPolicy,
+      endpointInstanceLimits: config.endpointInstanceLimits,
+    });
+  }
+}
