@@ -49,7 +49,13 @@ export function loadEnvironments(
     );
   }
   const chosen = selected === undefined ? names : [selected];
-  return chosen.map((name) => parseEnvironmentConfig(declared[name], `config/${name}.ts`));
+  return chosen.map((name) => {
+    const config = parseEnvironmentConfig(declared[name], `config/${name}.ts`);
+    if (config.name !== name) {
+      throw new ConfigError(`config/${name}.ts declares name "${config.name}"; set name to "${name}"`);
+    }
+    return config;
+  });
 }
 
 export { ENVIRONMENT_NAMES };

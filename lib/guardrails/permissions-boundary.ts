@@ -1,4 +1,4 @@
-import { Names, Stack } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Names, Stack, type IAspect } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
@@ -93,10 +93,23 @@ export class PlatformPermissionsBoundary extends Construct {
   /** Puts this boundary on every IAM role (and user) under `scope`, including ones CDK creates itself. */
   public applyTo(scope: IConstruct): void {
     iam.PermissionsBoundary.of(scope).apply(this.reference);
+    // CDK's custom-resource providers declare roles as plain CfnResources, which the aspect above skips.
+    Aspects.of(scope).add(new ProviderRoleBoundary(this.policyArn));
   }
 
   private get reference(): iam.IManagedPolicy {
     const existing = this.node.tryFindChild('Reference') as iam.IManagedPolicy | undefined;
     return existing ?? iam.ManagedPolicy.fromManagedPolicyArn(this, 'Reference', this.policyArn);
+  }
+}
+
+/** Sets the boundary on roles that CDK declares as untyped `CfnResource`s (custom-resource providers). */
+class ProviderRoleBoundary implements IAspect {
+  constructor(private readonly policyArn: string) {}
+
+  public visit(node: IConstruct): void {
+    if (node instanceof CfnResource && !(node instanceof iam.CfnRole) && node.cfnResourceType === 'AWS::IAM::Role') {
+      node.addPropertyOverride('PermissionsBoundary', this.policyArn);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -56,7 +56,7 @@ export class PlatformKeys extends Construct {
               service: 'logs',
               resource: 'log-group',
               resourceName: '*',
-              arnFormat: undefined,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
           },
         },

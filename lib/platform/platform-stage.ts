@@ -14,6 +14,7 @@ export interface PlatformStageProps extends StageProps {
 export class PlatformStage extends Stage {
   public readonly config: EnvironmentConfig;
   public readonly foundation: FoundationStack;
+  public readonly guardrails: PlatformGuardrails;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -28,7 +29,7 @@ export class PlatformStage extends Stage {
       config,
       description: `Plinth ${config.name}: keys, network and access logs`,
     });
-    new PlatformGuardrails(this.foundation, 'Guardrails', {
+    this.guardrails = new PlatformGuardrails(this.foundation, 'Guardrails', {
       appliesTo: this,
       tags: {
         owner: config.tags.owner,

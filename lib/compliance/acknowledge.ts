@@ -1,0 +1,131 @@
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** The validation plugins whose findings Plinth acknowledges, by the name each reports under. */
+export const NAG_PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'] as const;
+export type NagPackName = (typeof NAG_PACKS)[number];
+export const CLOUDFORMATION_VALIDATOR = 'CloudFormation Validate';
+
+/** Metadata key under which each acknowledgement is recorded for the compliance report. */
+export const ACKNOWLEDGEMENT_METADATA_KEY = 'plinth:acknowledgement';
+
+/** One acknowledged finding: who accepted it, why, and until when. */
+export interface FindingAcknowledgement {
+  /**
+   * The rule, optionally narrowed to one finding: `AwsSolutions-IAM5[Resource::*]`,
+   * `NIST.800.53.R5-S3BucketReplicationEnabled`. A nag rule's pack is read from its prefix.
+   */
+  readonly rule: string;
+  /**
+   * The plugin that reports the rule. Required only for rules outside the nag packs
+   * (the CloudFormation validator's).
+   *
+   * @default - the nag pack named by the rule's prefix
+   */
+  readonly plugin?: string;
+  /** Why the finding is acceptable here. At least 20 characters: say what compensates for it. */
+  readonly reason: string;
+  /** Who answers for the acknowledgement: a team or role, e.g. `ml-platform`. */
+  readonly owner: string;
+  /** The last day (UTC, `YYYY-MM-DD`) on which the acknowledgement holds. Synth fails after it. */
+  readonly expires: string;
+}
+
+/** What the report reads back from construct metadata. */
+export interface RecordedAcknowledgement extends FindingAcknowledgement {
+  /** The namespaced id written to CDK's validation engine, `Pack::Rule[finding]`. */
+  readonly id: string;
+  readonly path: string;
+}
+
+/** An acknowledgement that is incomplete or out of date. */
+export class AcknowledgementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AcknowledgementError';
+  }
+}
+
+const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function pluginFor(rule: string, plugin: string | undefined, where: string): string {
+  if (plugin !== undefined) return plugin;
+  const pack = NAG_PACKS.find((name) => rule.startsWith(`${name}-`));
+  if (pack === undefined) {
+    throw new AcknowledgementError(
+      `${where}: cannot tell which plugin reports "${rule}"; start the rule with one of ` +
+        `${NAG_PACKS.map((p) => `${p}-`).join(', ')} or pass plugin (e.g. "${CLOUDFORMATION_VALIDATOR}")`,
+    );
+  }
+  return pack;
+}
+
+function assertCalendarDay(expires: string, where: string): void {
+  const match = ISO_DAY.exec(expires ?? '');
+  const day = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
+  if (!match || !day || day.toISOString().slice(0, 10) !== expires) {
+    throw new AcknowledgementError(`${where}: expires must be a real date as YYYY-MM-DD, got "${expires}"`);
+  }
+}
+
+/**
+ * Acknowledges one compliance finding on `scope` and everything below it.
+ *
+ * This is the only way Plinth suppresses a finding. It writes the namespaced id
+ * (`Pack::Rule[finding]`), so the finding stays in `cdk.out/validation-report.json`
+ * as acknowledged, with its reason, owner and expiry, instead of vanishing.
+ *
+ * @throws AcknowledgementError when the reason, owner or expiry is missing, or the expiry has passed
+ */
+export function acknowledgeFinding(scope: IConstruct, ack: FindingAcknowledgement, today: Date = new Date()): void {
+  const where = `Acknowledgement of ${ack.rule ?? '(no rule)'} at ${scope.node.path || '(app)'}`;
+  if (!ack.rule || !/^[^\s]+$/.test(ack.rule)) {
+    throw new AcknowledgementError(`${where}: rule is required, e.g. "AwsSolutions-IAM5[Resource::*]"`);
+  }
+  if (!ack.reason || ack.reason.trim().length < 20) {
+    throw new AcknowledgementError(
+      `${where}: reason is required (at least 20 characters) and must say why the finding is acceptable`,
+    );
+  }
+  if (!ack.owner || ack.owner.trim().length === 0) {
+    throw new AcknowledgementError(`${where}: owner is required (the team or role that answers for it)`);
+  }
+  assertCalendarDay(ack.expires, where);
+  const todayUtc = today.toISOString().slice(0, 10);
+  if (ack.expires < todayUtc) {
+    throw new AcknowledgementError(
+      `${where}: expired on ${ack.expires}; fix the finding, or renew the acknowledgement with a new expiry ` +
+        `approved by its owner (${ack.owner})`,
+    );
+  }
+  const plugin = pluginFor(ack.rule, ack.plugin, where);
+  const id = `${plugin.replace(/ /g, '-')}::${ack.rule}`;
+  Validations.of(scope).acknowledge({
+    id,
+    reason: `${ack.reason.trim()} [owner: ${ack.owner.trim()}; expires: ${ack.expires}]`,
+  });
+  const recorded: Omit<RecordedAcknowledgement, 'path'> = { ...ack, plugin, id };
+  scope.node.addMetadata(ACKNOWLEDGEMENT_METADATA_KEY, recorded);
+}
+
+/** Acknowledges several findings on one scope. */
+export function acknowledgeFindings(
+  scope: IConstruct,
+  acks: readonly FindingAcknowledgement[],
+  today: Date = new Date(),
+): void {
+  for (const ack of acks) acknowledgeFinding(scope, ack, today);
+}
+
+/** Every acknowledgement recorded under `root`, for the closing note and the compliance report. */
+export function collectAcknowledgements(root: IConstruct): RecordedAcknowledgement[] {
+  const found: RecordedAcknowledgement[] = [];
+  for (const node of root.node.findAll()) {
+    for (const entry of node.node.metadata) {
+      if (entry.type === ACKNOWLEDGEMENT_METADATA_KEY) {
+        found.push({ ...(entry.data as Omit<RecordedAcknowledgement, 'path'>), path: node.node.path });
+      }
+    }
+  }
+  return found;
+}

@@ -1,0 +1,31 @@
+import type { App } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { formatFindings, readPluginReports, unacknowledgedFindings } from './validation-report';
+
+/** Synth failed the compliance gate; the message lists each unacknowledged finding. */
+export class ComplianceGateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ComplianceGateError';
+  }
+}
+
+/**
+ * Synthesizes `app` and fails on any unacknowledged error in the validation report.
+ *
+ * The CDK CLI lets `cdk synth` pass when no top-level stack is selected, and every Plinth stack
+ * is inside a Stage; so the gate reads the report itself instead of trusting the CLI.
+ *
+ * @throws ComplianceGateError listing each finding and how to acknowledge it
+ */
+export function synthesizeThroughGate(app: App): CloudAssembly {
+  const assembly = app.synth();
+  const errors = unacknowledgedFindings(readPluginReports(assembly.directory), { errorsOnly: true });
+  if (errors.length > 0) {
+    throw new ComplianceGateError(
+      `Compliance gate failed: ${errors.length} unacknowledged finding(s). Fix each, or acknowledge it with ` +
+        `acknowledgeFinding() giving a reason, owner and expiry (docs/compliance.md):\n${formatFindings(errors)}`,
+    );
+  }
+  return assembly;
+}

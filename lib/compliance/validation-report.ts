@@ -1,0 +1,71 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** One finding that nobody acknowledged, read from `validation-report.json`. */
+export interface UnacknowledgedFinding {
+  readonly plugin: string;
+  readonly rule: string;
+  readonly severity: string;
+  readonly constructPath: string;
+  readonly description: string;
+}
+
+interface ReportViolation {
+  readonly ruleName: string;
+  readonly description: string;
+  readonly severity?: string;
+  readonly violatingConstructs: ReadonlyArray<{ readonly constructPath?: string; readonly resourceLogicalId?: string }>;
+}
+
+interface PluginReport {
+  readonly pluginName: string;
+  readonly conclusion: 'success' | 'failure';
+  readonly violations: readonly ReportViolation[];
+}
+
+/** The plugin that reports construct annotations (warnings such as a DESTROY opt-in). */
+export const ANNOTATIONS_PLUGIN = 'Construct Annotations';
+
+/** Reads the validation report CDK writes into a cloud assembly; no report means nothing ran. */
+export function readPluginReports(assemblyDirectory: string): PluginReport[] {
+  const file = path.join(assemblyDirectory, 'validation-report.json');
+  if (!fs.existsSync(file)) return [];
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { pluginReports?: PluginReport[] };
+  return report.pluginReports ?? [];
+}
+
+/**
+ * The findings left unacknowledged. Errors always count. Warnings count too unless
+ * `errorsOnly` is set; annotation warnings (deliberate notices) count only with `includeAnnotations`.
+ */
+export function unacknowledgedFindings(
+  reports: readonly PluginReport[],
+  options: { readonly errorsOnly?: boolean; readonly includeAnnotations?: boolean } = {},
+): UnacknowledgedFinding[] {
+  const findings: UnacknowledgedFinding[] = [];
+  for (const report of reports) {
+    for (const violation of report.violations) {
+      const severity = violation.severity ?? 'error';
+      const isError = severity === 'error' || severity === 'fatal';
+      if (!isError && options.errorsOnly) continue;
+      if (!isError && report.pluginName === ANNOTATIONS_PLUGIN && !options.includeAnnotations) continue;
+      for (const construct of violation.violatingConstructs) {
+        findings.push({
+          plugin: report.pluginName,
+          rule: violation.ruleName,
+          severity,
+          constructPath: construct.constructPath ?? construct.resourceLogicalId ?? '(unknown)',
+          description: violation.description,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/** A readable list of findings, each with the id an acknowledgement would need. */
+export function formatFindings(findings: readonly UnacknowledgedFinding[]): string {
+  return findings
+    .map((f) => `  - [${f.severity}] ${f.plugin} ${f.rule} at ${f.constructPath}: ${f.description.split(' - (Control IDs')[0]}`)
+    .join('\n');
+}

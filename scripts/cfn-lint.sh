@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Lints every synthesized template with cfn-lint. Errors fail; warnings are printed.
+set -uo pipefail
+out="${1:-cdk.out}"
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  echo "cfn-lint is not installed: pip install cfn-lint" >&2
+  exit 1
+fi
+mapfile -t templates < <(find "$out" -path '*/assembly-*' -name '*.template.json' | sort)
+if [ "${#templates[@]}" -eq 0 ]; then
+  echo "no templates under $out/assembly-*: run the synth first" >&2
+  exit 1
+fi
+cfn-lint --format parseable -- "${templates[@]}"
+code=$?
+# cfn-lint's exit code is a bit mask: 1 = lint failure, 2 = error, 4 = warning, 8 = informational.
+if [ $((code & 3)) -ne 0 ]; then
+  echo "cfn-lint: errors in ${#templates[@]} template(s)" >&2
+  exit 1
+fi
+echo "cfn-lint: no errors in ${#templates[@]} template(s) (exit mask $code: warnings are listed above)"

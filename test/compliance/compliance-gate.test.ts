@@ -1,0 +1,68 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { acknowledgeFinding } from '../../lib/compliance/acknowledge';
+import { NAG_PACKS } from '../../lib/compliance/acknowledge';
+import { synthAloneThroughGate } from '../support/gate';
+
+describe('compliance gate', () => {
+  test('reports an unencrypted, unlogged bucket under every pack and the CloudFormation validator', () => {
+    // GIVEN / WHEN
+    const { findings } = synthAloneThroughGate((stack) => new s3.CfnBucket(stack, 'Leaky'));
+    // THEN
+    const plugins = new Set(findings.map((f) => f.plugin));
+    for (const pack of NAG_PACKS) expect(plugins).toContain(pack);
+    expect(findings.map((f) => f.rule)).toEqual(
+      expect.arrayContaining(['AwsSolutions-S1', 'NIST.800.53.R5-S3DefaultEncryptionKMS', 'HIPAA.Security-S3BucketSSLRequestsOnly']),
+    );
+  });
+
+  test('the CloudFormation validator is part of the gate and reports template errors', () => {
+    // GIVEN a queue whose retention period is outside what CloudFormation accepts
+    const { findings } = synthAloneThroughGate((stack) => {
+      const bucket = new s3.Bucket(stack, 'Bucket');
+      (bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('NotAProperty', true);
+    });
+    // THEN
+    expect(findings.filter((f) => f.plugin === 'CloudFormation Validate').length).toBeGreaterThan(0);
+  });
+
+  test('an acknowledged finding stays in the report, acknowledged, under its namespaced id', () => {
+    // GIVEN
+    const { findings, reports } = synthAloneThroughGate((stack) => {
+      const bucket = new s3.CfnBucket(stack, 'Leaky');
+      acknowledgeFinding(bucket, {
+        rule: 'AwsSolutions-S1',
+        reason: 'Fixture: proves the acknowledgement is recorded with its reason.',
+        owner: 'ml-platform',
+        expires: '2099-12-31',
+      });
+    });
+    // THEN it no longer counts against the gate ...
+    expect(findings.map((f) => f.rule)).not.toContain('AwsSolutions-S1');
+    // ... but the report still shows it, with who accepted it and until when.
+    const aws = reports.find((r) => r.pluginName === 'AwsSolutions') as any;
+    expect(aws.suppressedViolations).toContainEqual(
+      expect.objectContaining({
+        ruleName: 'AwsSolutions-S1',
+        acknowledgedId: 'AwsSolutions::AwsSolutions-S1',
+        reason: expect.stringContaining('[owner: ml-platform; expires: 2099-12-31]'),
+      }),
+    );
+  });
+
+  test('a non-compliant app inside a Stage exits 1 with the findings listed', () => {
+    // GIVEN a bucket with no encryption, logging or TLS policy
+    const root = path.join(__dirname, '..', '..');
+    // WHEN
+    const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/noncompliant-app.ts'], {
+      cwd: root,
+      env: { ...process.env, CDK_OUTDIR: path.join(root, 'test-output', 'noncompliant') },
+      encoding: 'utf8',
+    });
+    // THEN
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/Compliance gate failed: \d+ unacknowledged finding\(s\)/);
+    expect(result.stderr).toContain('AwsSolutions-S1 at dev/Leaky/Bucket/Resource');
+  });
+});

@@ -1,0 +1,104 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { CfnResource, Stack, TagManager } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadEnvironments } from '../../config';
+import { STATEFUL_RESOURCE_TYPES } from '../../lib/guardrails/removal-policy-guard';
+import { REQUIRED_TAG_KEYS } from '../../lib/guardrails/required-tags';
+import { readPluginReports, unacknowledgedFindings } from '../../lib/compliance/validation-report';
+import { buildPlatformApp } from '../../lib/platform/platform-app';
+import type { PlatformStage } from '../../lib/platform/platform-stage';
+import { newApp } from '../support/gate';
+
+// One synth of the whole app (every environment) through the full gate, shared by the tests below.
+const app = newApp({ validator: true });
+const stages = buildPlatformApp(app, loadEnvironments());
+const assembly = app.synth();
+const stageNamed = (name: string): PlatformStage => stages.find((s) => s.stageName === name) as PlatformStage;
+const stacksOf = (stage: PlatformStage): Stack[] => stage.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+const templateOf = (stack: Stack) => Template.fromStack(stack).toJSON();
+
+describe('the platform app', () => {
+  test('every environment passes every nag pack and the validator with zero unacknowledged findings', () => {
+    expect(unacknowledgedFindings(readPluginReports(assembly.directory))).toEqual([]);
+  });
+
+  test('writes one cloud assembly per environment', () => {
+    const assemblies = fs.readdirSync(assembly.directory).filter((name) => name.startsWith('assembly-')).sort();
+    expect(assemblies).toEqual(['assembly-dev', 'assembly-prod', 'assembly-staging']);
+    for (const name of assemblies) {
+      const templates = fs.readdirSync(path.join(assembly.directory, name)).filter((f) => f.endsWith('.template.json'));
+      expect(templates.length).toBeGreaterThan(0);
+    }
+  });
+
+  test.each(['dev', 'staging', 'prod'])('%s: every IAM role carries the Plinth permissions boundary', (env) => {
+    const stage = stageNamed(env);
+    let roles = 0;
+    for (const stack of stacksOf(stage)) {
+      for (const [id, resource] of Object.entries<any>(templateOf(stack).Resources)) {
+        if (resource.Type !== 'AWS::IAM::Role') continue;
+        roles += 1;
+        expect([id, stack.resolve(resource.Properties.PermissionsBoundary)]).toEqual([
+          id,
+          stack.resolve(stage.guardrails.permissionsBoundary.policyArn),
+        ]);
+      }
+    }
+    expect(roles).toBeGreaterThan(0);
+  });
+
+  test.each(['dev', 'staging', 'prod'])('%s: every taggable resource carries owner, cost-center and data-classification', (env) => {
+    const stage = stageNamed(env);
+    const config = stage.config;
+    let tagged = 0;
+    for (const node of stage.node.findAll()) {
+      if (!(node instanceof CfnResource) || !TagManager.isTaggable(node)) continue;
+      tagged += 1;
+      expect([node.node.path, node.tags.tagValues()]).toEqual([
+        node.node.path,
+        expect.objectContaining({
+          [REQUIRED_TAG_KEYS.owner]: config.tags.owner,
+          [REQUIRED_TAG_KEYS.costCenter]: config.tags.costCenter,
+          [REQUIRED_TAG_KEYS.dataClassification]: config.tags.dataClassification,
+          [REQUIRED_TAG_KEYS.environment]: env,
+        }),
+      ]);
+    }
+    expect(tagged).toBeGreaterThan(10);
+  });
+
+  test.each(['staging', 'prod'])('%s: every stateful resource (buckets, keys, log groups) is RETAIN', (env) => {
+    let stateful = 0;
+    for (const stack of stacksOf(stageNamed(env))) {
+      for (const [id, resource] of Object.entries<any>(templateOf(stack).Resources)) {
+        if (!STATEFUL_RESOURCE_TYPES.has(resource.Type)) continue;
+        stateful += 1;
+        expect([id, resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual([id, 'Retain', 'Retain']);
+      }
+    }
+    expect(stateful).toBeGreaterThanOrEqual(5);
+  });
+
+  test('dev deletes its disposable data only because its config opts in', () => {
+    const dev = stageNamed('dev');
+    expect(dev.config.removalPolicy).toBe('destroy');
+    const buckets = Object.values<any>(templateOf(dev.foundation).Resources).filter((r) => r.Type === 'AWS::S3::Bucket');
+    expect(buckets.map((b) => b.DeletionPolicy)).toEqual(['Delete']);
+  });
+
+  // Stateful logical IDs are a contract: a change replaces the resource and loses (or orphans) its data.
+  test.each(['dev', 'staging', 'prod'])('%s: logical IDs of stateful resources stay put', (env) => {
+    const ids = Object.entries<any>(templateOf(stageNamed(env).foundation).Resources)
+      .filter(([, r]) => STATEFUL_RESOURCE_TYPES.has(r.Type))
+      .map(([id, r]) => `${r.Type} ${id}`)
+      .sort();
+    expect(ids).toEqual([
+      'AWS::KMS::Key KeysDataLakeKey0C32AF12',
+      'AWS::KMS::Key KeysLogsKeyD24E82DB',
+      'AWS::KMS::Key KeysModelsKeyBBEE4091',
+      'AWS::Logs::LogGroup NetworkFlowLogs2BEC3212',
+      'AWS::S3::Bucket AccessLogs247031D9',
+    ]);
+  });
+});

@@ -1,0 +1,60 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import type { AppProps } from 'aws-cdk-lib';
+import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
+import {
+  readPluginReports,
+  unacknowledgedFindings,
+  type UnacknowledgedFinding,
+} from '../../lib/compliance/validation-report';
+
+/** The feature flags the real app runs with (`cdk.json`), so tests see the same templates. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
+).context;
+
+export const TEST_ENV = { account: '123456789012', region: 'us-east-1' } as const;
+
+/** A fresh App writing to its own temp dir, with cdk.json's flags. */
+export function newApp(props: AppProps & { validator?: boolean } = {}): App {
+  const { validator = false, context, ...rest } = props;
+  return new App({
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-test-')),
+    builtinCloudFormationValidation: validator,
+    ...rest,
+    context: {
+      ...CDK_JSON_CONTEXT,
+      // Let synth finish so the test can read the whole report instead of the first error.
+      '@aws-cdk/core:failSynthOnValidationErrors': false,
+      [`availability-zones:account=${TEST_ENV.account}:region=${TEST_ENV.region}`]: ['us-east-1a', 'us-east-1b'],
+      ...context,
+    },
+  });
+}
+
+/** The outcome of one synth through the gate. */
+export interface GateResult {
+  readonly stack: Stack;
+  /** Unacknowledged errors and warnings of every nag pack and the CloudFormation validator. */
+  readonly findings: UnacknowledgedFinding[];
+  /** Every plugin report, acknowledged findings included. */
+  readonly reports: ReturnType<typeof readPluginReports>;
+}
+
+/**
+ * Builds a construct alone in an empty stack and synthesizes it through the full gate:
+ * the four nag packs and the CloudFormation validator.
+ */
+export function synthAloneThroughGate(build: (stack: Stack) => void): GateResult {
+  const app = newApp({ validator: true });
+  applyComplianceGate(app);
+  const stage = new Stage(app, 'Test', { env: TEST_ENV });
+  stage.node.setContext(`availability-zones:account=${TEST_ENV.account}:region=${TEST_ENV.region}`, ['us-east-1a', 'us-east-1b']);
+  const stack = new Stack(stage, 'Alone');
+  build(stack);
+  const assembly = app.synth();
+  const reports = readPluginReports(assembly.directory);
+  return { stack, findings: unacknowledgedFindings(reports), reports };
+}
