@@ -1,3 +1,5 @@
+import { merchants } from './datasets/merchants';
+import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
 /** Development: cheap, disposable data, fast feedback. */
@@ -10,5 +12,11 @@ export const dev: EnvironmentConfigInput = {
   logRetentionDays: 30,
   removalPolicy: 'destroy',
   alarmEmail: 'ml-platform-dev@example.com',
+  dataLake: {
+    lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, noncurrentVersionExpirationDays: 30 },
+    athenaBytesScannedCutoffPerQuery: 1_000_000_000,
+    ingestion: { maxReceiveCount: 3, reservedConcurrency: 5, batchSize: 5 },
+    datasets: [transactions, merchants],
+  },
   endpointInstanceLimits: { minPerVariant: 0, maxPerVariant: 2 },
 };

@@ -5,6 +5,7 @@ import { ENVIRONMENT_NAMES, environmentConfigSchema } from './schema';
 import type { EnvironmentConfig, EnvironmentConfigInput, EnvironmentName } from './schema';
 
 export * from './schema';
+export * from './data-lake';
 
 /** The environment configs as declared in `config/*.ts`, before validation. */
 export const DECLARED_ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfigInput> = { dev, staging, prod };

@@ -1,3 +1,5 @@
+import { merchants } from './datasets/merchants';
+import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
 /** Production: never deletes data, three AZs, long log retention. */
@@ -10,5 +12,11 @@ export const prod: EnvironmentConfigInput = {
   logRetentionDays: 365,
   removalPolicy: 'retain',
   alarmEmail: 'ml-platform-oncall@example.com',
+  dataLake: {
+    lifecycle: { infrequentAccessAfterDays: 90, glacierAfterDays: 365, noncurrentVersionExpirationDays: 365 },
+    athenaBytesScannedCutoffPerQuery: 100_000_000_000,
+    ingestion: { maxReceiveCount: 5, reservedConcurrency: 50, batchSize: 5 },
+    datasets: [transactions, merchants],
+  },
   endpointInstanceLimits: { minPerVariant: 2, maxPerVariant: 8 },
 };

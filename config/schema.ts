@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dataLakeConfigSchema } from './data-lake';
 
 /** Environment names Plinth knows. Adding one means adding its file in `config/`. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -63,6 +64,7 @@ export const environmentConfigSchema = z
       }),
     removalPolicy: z.enum(['retain', 'destroy'], { error: 'removalPolicy must be "retain" or "destroy"' }),
     alarmEmail: z.email({ error: 'alarmEmail must be an e-mail address, e.g. "ml-oncall@example.com"' }),
+    dataLake: dataLakeConfigSchema,
     endpointInstanceLimits: z
       .object({
         minPerVariant: z

@@ -1,3 +1,5 @@
+import { merchants } from './datasets/merchants';
+import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
 /** Staging: production-like, keeps its data. */
@@ -10,5 +12,11 @@ export const staging: EnvironmentConfigInput = {
   logRetentionDays: 90,
   removalPolicy: 'retain',
   alarmEmail: 'ml-platform-staging@example.com',
+  dataLake: {
+    lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 180, noncurrentVersionExpirationDays: 90 },
+    athenaBytesScannedCutoffPerQuery: 10_000_000_000,
+    ingestion: { maxReceiveCount: 5, reservedConcurrency: 10, batchSize: 5 },
+    datasets: [transactions, merchants],
+  },
   endpointInstanceLimits: { minPerVariant: 1, maxPerVariant: 4 },
 };

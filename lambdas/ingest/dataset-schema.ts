@@ -138,7 +138,7 @@ function parseField(raw: unknown, index: number, seen: Set<string>): FieldSchema
         (type === 'integer' && Number.isSafeInteger(v)) ||
         (type === 'number' && typeof v === 'number' && Number.isFinite(v)) ||
         (type === 'boolean' && typeof v === 'boolean');
-      if (!ok) fail(`${path}.enum[${i}]`, `must be a ${type} value`);
+      if (!ok) fail(`${path}.enum[${i}]`, `must be a value of type ${type}`);
     }
     field.enum = [...(en as Array<string | number | boolean>)];
   }

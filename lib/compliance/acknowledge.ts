@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The validation plugins whose findings Plinth acknowledges, by the name each reports under. */
@@ -128,4 +128,17 @@ export function collectAcknowledgements(root: IConstruct): RecordedAcknowledgeme
     }
   }
   return found;
+}
+
+/**
+ * The finding id AwsSolutions-IAM5 gives a wildcard resource built on a resource's ARN
+ * attribute in the same stack, e.g. `<DataLakeRawA452C0AC.Arn>/*`.
+ */
+export function wildcardOnArnOf(resource: CfnResource, suffix: string): string {
+  return `AwsSolutions-IAM5[Resource::<${Stack.of(resource).getLogicalId(resource)}.Arn>${suffix}]`;
+}
+
+/** The finding id AwsSolutions-IAM5 gives a wildcard resource written as a plain string. */
+export function wildcardOnResource(resource: string): string {
+  return `AwsSolutions-IAM5[Resource::${resource}]`;
 }

@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/schema';
+import { PlatformAlarmTopic } from '../alerting/platform-alarm-topic';
 import { PlatformKeys } from '../keys/platform-keys';
 import { PlatformNetwork } from '../network/platform-network';
 import { AccessLogsBucket } from '../storage/secure-bucket';
@@ -11,11 +12,13 @@ export interface FoundationStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
 
-/** Per-environment base: keys, the VPC with its endpoints, and the access-log bucket. */
+/** Per-environment base: keys, the VPC with its endpoints, the access-log bucket and the alarm topic. */
 export class FoundationStack extends Stack {
   public readonly keys: PlatformKeys;
   public readonly network: PlatformNetwork;
   public readonly accessLogs: AccessLogsBucket;
+  /** Every alarm of the environment notifies this topic; the config's alarm e-mail subscribes. */
+  public readonly alarms: PlatformAlarmTopic;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
@@ -23,6 +26,7 @@ export class FoundationStack extends Stack {
     const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     this.keys = new PlatformKeys(this, 'Keys', { removalPolicy });
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs', { removalPolicy });
+    this.alarms = new PlatformAlarmTopic(this, 'Alarms', { encryptionKey: this.keys.logs, emails: [config.alarmEmail] });
     this.network = new PlatformNetwork(this, 'Network', {
       vpcCidr: config.network.vpcCidr,
       availabilityZones: config.network.availabilityZones,

@@ -2,6 +2,7 @@ import { Stage, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/schema';
 import { PlatformGuardrails } from '../guardrails/platform-guardrails';
+import { DataLakeStack } from './data-lake-stack';
 import { FoundationStack } from './foundation-stack';
 
 /** Properties for {@link PlatformStage}. */
@@ -15,6 +16,7 @@ export class PlatformStage extends Stage {
   public readonly config: EnvironmentConfig;
   public readonly foundation: FoundationStack;
   public readonly guardrails: PlatformGuardrails;
+  public readonly dataLake: DataLakeStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -28,6 +30,11 @@ export class PlatformStage extends Stage {
     this.foundation = new FoundationStack(this, 'Foundation', {
       config,
       description: `Plinth ${config.name}: keys, network and access logs`,
+    });
+    this.dataLake = new DataLakeStack(this, 'DataLake', {
+      config,
+      foundation: this.foundation,
+      description: `Plinth ${config.name}: data lake, catalog, query and ingestion`,
     });
     this.guardrails = new PlatformGuardrails(this.foundation, 'Guardrails', {
       appliesTo: this,

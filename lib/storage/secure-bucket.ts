@@ -75,12 +75,17 @@ export class SecureBucket extends Construct {
       serverAccessLogsBucket: props.serverAccessLogsBucket,
       serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? `${this.node.path}/`,
       removalPolicy,
-      eventBridgeEnabled: props.eventBridgeEnabled ?? false,
       lifecycleRules: [
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         ...(props.lifecycleRules ?? []),
       ],
     });
+    if (props.eventBridgeEnabled) {
+      // Set on the L1 directly: the L2 option deploys a custom-resource Lambda to do the same.
+      (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+        eventBridgeConfiguration: { eventBridgeEnabled: true },
+      };
+    }
     for (const rule of ['NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled']) {
       acknowledgeFinding(this.bucket, { rule, ...REPLICATION_ACK });
     }

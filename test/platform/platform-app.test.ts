@@ -83,17 +83,35 @@ describe('the platform app', () => {
   test('dev deletes its disposable data only because its config opts in', () => {
     const dev = stageNamed('dev');
     expect(dev.config.removalPolicy).toBe('destroy');
-    const buckets = Object.values<any>(templateOf(dev.foundation).Resources).filter((r) => r.Type === 'AWS::S3::Bucket');
-    expect(buckets.map((b) => b.DeletionPolicy)).toEqual(['Delete']);
+    for (const stack of [dev.foundation, dev.dataLake]) {
+      const buckets = Object.values<any>(templateOf(stack).Resources).filter((r) => r.Type === 'AWS::S3::Bucket');
+      expect(buckets.length).toBeGreaterThan(0);
+      expect(new Set(buckets.map((b) => b.DeletionPolicy))).toEqual(new Set(['Delete']));
+    }
   });
 
-  // Stateful logical IDs are a contract: a change replaces the resource and loses (or orphans) its data.
+  const PINNED_DATA_LAKE_IDS = [
+  'AWS::Glue::Database DataLakeDatabase9214E306',
+  'AWS::Glue::Table DataLakeTablemerchantsF4BA7F69',
+  'AWS::Glue::Table DataLakeTabletransactionsACBD8563',
+  'AWS::Logs::LogGroup DataLakeIngestionLogsEEAA7C48',
+  'AWS::S3::Bucket DataLakeCuratedBBB12155',
+  'AWS::S3::Bucket DataLakeQuarantine622AD19F',
+  'AWS::S3::Bucket DataLakeQueryResultsC03F240C',
+  'AWS::S3::Bucket DataLakeRawA452C0AC',
+  'AWS::SQS::Queue DataLakeIngestionDeadLetterQueue2A44C1F4',
+  'AWS::SQS::Queue DataLakeIngestionQueue2DA39566',
+];
+
+// Stateful logical IDs are a contract: a change replaces the resource and loses (or orphans) its data.
   test.each(['dev', 'staging', 'prod'])('%s: logical IDs of stateful resources stay put', (env) => {
-    const ids = Object.entries<any>(templateOf(stageNamed(env).foundation).Resources)
-      .filter(([, r]) => STATEFUL_RESOURCE_TYPES.has(r.Type))
-      .map(([id, r]) => `${r.Type} ${id}`)
-      .sort();
-    expect(ids).toEqual([
+    const statefulIds = (stack: Stack) =>
+      Object.entries<any>(templateOf(stack).Resources)
+        .filter(([, r]) => STATEFUL_RESOURCE_TYPES.has(r.Type))
+        .map(([id, r]) => `${r.Type} ${id}`)
+        .sort();
+    expect(statefulIds(stageNamed(env).dataLake)).toEqual(PINNED_DATA_LAKE_IDS);
+    expect(statefulIds(stageNamed(env).foundation)).toEqual([
       'AWS::KMS::Key KeysDataLakeKey0C32AF12',
       'AWS::KMS::Key KeysLogsKeyD24E82DB',
       'AWS::KMS::Key KeysModelsKeyBBEE4091',

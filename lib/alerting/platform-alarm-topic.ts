@@ -1,0 +1,43 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** Properties for {@link PlatformAlarmTopic}. */
+export interface PlatformAlarmTopicProps {
+  /** The key that encrypts notifications at rest; CloudWatch alarms are allowed to use it. */
+  readonly encryptionKey: kms.Key;
+  /**
+   * Addresses that receive every alarm.
+   *
+   * @default - none (subscribe later, e.g. a pager integration)
+   */
+  readonly emails?: string[];
+}
+
+/** The encrypted, TLS-only SNS topic that every Plinth alarm notifies. */
+export class PlatformAlarmTopic extends Construct {
+  public readonly topic: sns.Topic;
+  /** Pass to `alarm.addAlarmAction(...)`, or as a construct's `alarmAction`. */
+  public readonly alarmAction: cloudwatch.IAlarmAction;
+
+  constructor(scope: Construct, id: string, props: PlatformAlarmTopicProps) {
+    super(scope, id);
+    this.topic = new sns.Topic(this, 'Resource', { masterKey: props.encryptionKey, enforceSSL: true });
+    props.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToNotify',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    for (const email of props.emails ?? []) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+    this.alarmAction = new cwActions.SnsAction(this.topic);
+  }
+}

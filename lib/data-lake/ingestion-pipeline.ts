@@ -1,0 +1,213 @@
+import * as path from 'path';
+import { Duration, Stack, type CfnResource, type RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
+import { acknowledgeFinding, wildcardOnArnOf } from '../compliance/acknowledge';
+import * as perms from './perms';
+
+/** Where the ingest function's metrics live (EMF, written by `lambdas/ingest/metrics.ts`). */
+export const INGEST_METRIC_NAMESPACE = 'Plinth/Ingest';
+
+/** Properties for {@link IngestionPipeline}. */
+export interface IngestionPipelineProps {
+  readonly raw: s3.IBucket;
+  readonly curated: s3.IBucket;
+  readonly quarantine: s3.IBucket;
+  readonly encryptionKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly datasets: readonly DatasetConfig[];
+  readonly maxReceiveCount: number;
+  readonly reservedConcurrency: number;
+  readonly batchSize: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly environmentName: string;
+}
+
+const FUNCTION_TIMEOUT = Duration.minutes(5);
+
+/**
+ * Raw object created → EventBridge → encrypted SQS queue (DLQ after N receives) → the `ingest`
+ * function, which routes every record to curated or quarantine. Dataset schemas live in SSM, so
+ * a schema change is a config deploy, not a code deploy.
+ */
+export class IngestionPipeline extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly function: nodejs.NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+  /** SSM path under which each dataset's schema is stored (`<prefix><dataset>`). */
+  public readonly schemaParameterPrefix: string;
+  public readonly schemaParameters: Record<string, ssm.StringParameter> = {};
+
+  constructor(scope: Construct, id: string, props: IngestionPipelineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      // AWS's guidance for Lambda sources: at least six times the function timeout.
+      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+      removalPolicy: props.removalPolicy,
+    });
+
+    new events.Rule(this, 'RawObjectCreated', {
+      description: 'Every object created in the raw zone goes to the ingestion queue',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [props.raw.bucketName] } },
+      },
+      targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, maxEventAge: Duration.hours(24) })],
+    });
+
+    this.schemaParameterPrefix = `/plinth/${stack.stackName}/${this.node.addr.slice(0, 8)}/datasets/`;
+    for (const dataset of props.datasets) {
+      const value = JSON.stringify(toDatasetSchema(dataset));
+      this.schemaParameters[dataset.name] = new ssm.StringParameter(this, `Schema-${dataset.name}`, {
+        parameterName: `${this.schemaParameterPrefix}${dataset.name}`,
+        description: `Plinth ingest schema for dataset ${dataset.name} (v${dataset.version})`,
+        stringValue: value,
+        tier: value.length > 4096 ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
+      });
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Plinth ingest function: HTTPS to AWS endpoints only',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
+
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Plinth ingest function: read raw, write curated and quarantine',
+    });
+    const policy = new iam.ManagedPolicy(this, 'Policy', {
+      roles: [role],
+      description: 'Least privilege for the Plinth ingest function',
+      statements: [
+        new iam.PolicyStatement({ sid: 'ReadRaw', actions: perms.S3_READ_OBJECT, resources: [props.raw.arnForObjects('*')] }),
+        new iam.PolicyStatement({
+          sid: 'WriteZonesAndReadManifests',
+          actions: [...perms.S3_WRITE_OBJECT, ...perms.S3_READ_OBJECT],
+          resources: [props.curated.arnForObjects('*'), props.quarantine.arnForObjects('*')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListZonesForHeadObject',
+          actions: ['s3:ListBucket'],
+          resources: [props.curated.bucketArn, props.quarantine.bucketArn],
+        }),
+        new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
+        new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: perms.SQS_CONSUME, resources: [this.queue.queueArn] }),
+        new iam.PolicyStatement({ sid: 'DeadLetterAsyncFailures', actions: perms.SQS_SEND, resources: [this.deadLetterQueue.queueArn] }),
+        new iam.PolicyStatement({
+          sid: 'ReadDatasetSchemas',
+          actions: perms.SSM_READ_PARAMETER,
+          resources: Object.values(this.schemaParameters).map((p) => p.parameterArn),
+        }),
+        new iam.PolicyStatement({
+          sid: 'PublishDriftEvents',
+          actions: perms.EVENTS_PUT,
+          resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        }),
+        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: perms.LOGS_WRITE, resources: [`${this.logGroup.logGroupArn}:*`] }),
+        new iam.PolicyStatement({ sid: 'RunInVpc', actions: perms.LAMBDA_VPC_ENI, resources: ['*'] }),
+      ],
+    });
+    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
+    acknowledgeFinding(policy, {
+      rule: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").',
+      ...ack,
+    });
+    const objectKeysReason =
+      'Object keys are data: any object may land in raw, and outputs are keyed by dataset, date and object id. ' +
+      'The statement is limited to the lake\'s own zones and their key.';
+    for (const bucket of [props.raw, props.curated, props.quarantine]) {
+      acknowledgeFinding(policy, { rule: wildcardOnArnOf(bucket.node.defaultChild as CfnResource, '/*'), reason: objectKeysReason, ...ack });
+    }
+    acknowledgeFinding(policy, {
+      rule: wildcardOnArnOf(this.logGroup.node.defaultChild as CfnResource, ':*'),
+      reason: 'Lambda names its log streams at run time; the statement is limited to the function\'s own log group.',
+      ...ack,
+    });
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambdas', 'ingest', 'index.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: FUNCTION_TIMEOUT,
+      description: 'Plinth ingest: validates raw records into curated or quarantine',
+      role: role.withoutPolicyUpdates(),
+      logGroup: this.logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: [securityGroup],
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      // SQS failures redrive to this queue; async invocations (manual replays) land here too.
+      deadLetterQueueEnabled: true,
+      deadLetterQueue: this.deadLetterQueue,
+      environment: {
+        RAW_BUCKET: props.raw.bucketName,
+        CURATED_BUCKET: props.curated.bucketName,
+        QUARANTINE_BUCKET: props.quarantine.bucketName,
+        SCHEMA_PARAMETER_PREFIX: this.schemaParameterPrefix,
+        SCHEMA_CACHE_SECONDS: '60',
+        EVENT_BUS_NAME: 'default',
+        PLINTH_ENV: props.environmentName,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS },
+    });
+    this.function.node.addDependency(policy);
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: props.batchSize, reportBatchItemFailures: true, maxConcurrency: Math.max(2, props.reservedConcurrency) }),
+    );
+  }
+
+  /** A metric the ingest function publishes, per dataset. */
+  public metric(metricName: string, dataset: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: INGEST_METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { Dataset: dataset },
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
+  }
+}

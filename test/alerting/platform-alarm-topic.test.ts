@@ -1,0 +1,31 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
+import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+
+describe('PlatformAlarmTopic', () => {
+  test('alone (with its key) it passes every nag pack and the validator', () => {
+    const { findings } = synthAloneThroughGate(
+      (stack) => new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }), emails: ['oncall@example.com'] }),
+    );
+    expect(findings).toEqual([]);
+  });
+
+  test('is KMS-encrypted, TLS-only, lets CloudWatch alarms use its key, and subscribes the alarm e-mail', () => {
+    // GIVEN
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    // WHEN
+    new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }), emails: ['oncall@example.com'] });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowCloudWatchAlarmsToNotify', Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
+    });
+  });
+});
