@@ -1,5 +1,12 @@
 /**
- * Parsing of SQS message bodies carrying S3 event notifications.
+ * Parsing of SQS message bodies announcing new S3 objects. Two shapes are
+ * accepted:
+ *  1. S3 event notifications (`{"Records":[{"eventSource":"aws:s3",...}]}`,
+ *     S3 -> SQS directly); keys are URL-encoded with `+` for spaces.
+ *  2. EventBridge events from S3 (`{"source":"aws.s3","detail-type":"Object Created",...}`,
+ *     S3 -> EventBridge rule -> SQS). The key is decoded the same way; since
+ *     AWS does not document that encoding for EventBridge, the raw key is kept
+ *     as `alternateKey` and tried when the decoded key does not exist.
  */
 
 import { MalformedMessageError } from './errors';
@@ -14,6 +21,8 @@ export interface S3ObjectRef {
   eventName: string;
   /** ISO timestamp of the S3 event. */
   eventTime: string;
+  /** EventBridge only: the key exactly as in the event, when it differs from `key`. */
+  alternateKey?: string;
 }
 
 export type ParsedBody =
@@ -53,6 +62,7 @@ export function parseSqsBody(body: string): ParsedBody {
   }
   if (!isObject(json)) throw new MalformedMessageError('SQS body is not a JSON object');
   if (json.Event === 's3:TestEvent') return { kind: 'test-event' };
+  if (json.source === 'aws.s3' && typeof json['detail-type'] === 'string') return parseEventBridge(json);
   const records = json.Records;
   if (!Array.isArray(records) || records.length === 0) {
     throw new MalformedMessageError('SQS body has no S3 Records[]');
@@ -86,4 +96,33 @@ export function parseSqsBody(body: string): ParsedBody {
     objects.push(ref);
   });
   return { kind: 's3', objects, ignored };
+}
+
+/** EventBridge "Object Created" event from S3 (other S3 detail-types are ignored). */
+function parseEventBridge(json: Record<string, unknown>): ParsedBody {
+  const detailType = json['detail-type'] as string;
+  const detail = json.detail;
+  if (!isObject(detail) || !isObject(detail.bucket) || !isObject(detail.object)) {
+    throw new MalformedMessageError('EventBridge S3 event must contain detail.bucket and detail.object');
+  }
+  const rawKey = str(detail.object, 'key', 'detail.object');
+  if (detailType !== 'Object Created') return { kind: 's3', objects: [], ignored: [{ eventName: detailType, key: rawKey }] };
+  const eventTime = str(json, 'time', '(event)');
+  if (!Number.isFinite(Date.parse(eventTime))) throw new MalformedMessageError('time is not a timestamp');
+  let decoded: string | undefined;
+  try {
+    decoded = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+  } catch {
+    decoded = undefined; // not URL-encoded (e.g. a literal "%"): use the key as is
+  }
+  const ref: S3ObjectRef = {
+    bucket: str(detail.bucket, 'name', 'detail.bucket'),
+    key: decoded ?? rawKey,
+    etag: str(detail.object, 'etag', 'detail.object').replace(/^"|"$/g, ''),
+    eventName: `ObjectCreated:${typeof detail.reason === 'string' ? detail.reason : 'EventBridge'}`,
+    eventTime,
+  };
+  if (decoded !== undefined && decoded !== rawKey) ref.alternateKey = rawKey;
+  if (typeof detail.object.size === 'number') ref.size = detail.object.size;
+  return { kind: 's3', objects: [ref], ignored: [] };
 }

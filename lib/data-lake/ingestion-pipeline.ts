@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Stack, type CfnResource, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,7 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
-import { acknowledgeFinding, wildcardOnArnOf } from '../compliance/acknowledge';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import * as perms from './perms';
 
 /** Where the ingest function's metrics live (EMF, written by `lambdas/ingest/metrics.ts`). */
@@ -98,6 +98,13 @@ export class IngestionPipeline extends Construct {
       });
     }
 
+    // The whole prefix, not only the declared datasets: for an undeclared dataset the function must
+    // see ParameterNotFound (and quarantine the object), not AccessDenied (and retry it into the DLQ).
+    const schemaParametersArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${this.schemaParameterPrefix.slice(1)}*`,
+    });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       encryptionKey: props.logsKey,
       retention: props.logRetention,
@@ -136,7 +143,7 @@ export class IngestionPipeline extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadDatasetSchemas',
           actions: perms.SSM_READ_PARAMETER,
-          resources: Object.values(this.schemaParameters).map((p) => p.parameterArn),
+          resources: [schemaParametersArn],
         }),
         new iam.PolicyStatement({
           sid: 'PublishDriftEvents',
@@ -157,10 +164,15 @@ export class IngestionPipeline extends Construct {
       'Object keys are data: any object may land in raw, and outputs are keyed by dataset, date and object id. ' +
       'The statement is limited to the lake\'s own zones and their key.';
     for (const bucket of [props.raw, props.curated, props.quarantine]) {
-      acknowledgeFinding(policy, { rule: wildcardOnArnOf(bucket.node.defaultChild as CfnResource, '/*'), reason: objectKeysReason, ...ack });
+      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, bucket.arnForObjects('*')), reason: objectKeysReason, ...ack });
     }
     acknowledgeFinding(policy, {
-      rule: wildcardOnArnOf(this.logGroup.node.defaultChild as CfnResource, ':*'),
+      rule: wildcardResourceFinding(this, schemaParametersArn),
+      reason: 'Reads any schema under the lake\'s own parameter prefix, so an undeclared dataset is quarantined rather than retried.',
+      ...ack,
+    });
+    acknowledgeFinding(policy, {
+      rule: wildcardResourceFinding(this, `${this.logGroup.logGroupArn}:*`),
       reason: 'Lambda names its log streams at run time; the statement is limited to the function\'s own log group.',
       ...ack,
     });
@@ -192,7 +204,8 @@ export class IngestionPipeline extends Construct {
         PLINTH_ENV: props.environmentName,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS },
+      // Bundle the SDK too: lib-storage is not in the runtime, and pinned clients behave the same everywhere.
+      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
     });
     this.function.node.addDependency(policy);
     this.function.addEventSource(

@@ -1,0 +1,326 @@
+/**
+ * Per-record routing: validate each record and write it either to the curated
+ * sink (valid) or to the quarantine sink (invalid, with reasons). Also tracks
+ * schema drift and duplicate record ids for one object.
+ *
+ * Curated line:    the record's fields (additive columns kept) + `_source_key`,
+ *                  `_source_etag`, `_line`. JSONL records are emitted from the
+ *                  raw text (number precision of unknown fields is preserved).
+ * Quarantine line: {"source":{bucket,key,etag,line},"reasons":[{field,rule,value}],"record"|"raw":...}
+ */
+
+import { FORBIDDEN_KEYS, RESERVED_KEYS, DuplicatePolicy } from './dataset-schema';
+import { CsvRow } from './csv-parser';
+import { Line } from './line-splitter';
+import { parseJsonRecord } from './json-record';
+import { UnreadableDataError } from './errors';
+import {
+  ABSENT,
+  BREAKING_RULES,
+  CompiledField,
+  CompiledSchema,
+  Rule,
+  Violation,
+  coerceCsvValue,
+  validateJsonRecord,
+} from './validator';
+
+export interface LineWriter {
+  write(line: string): Promise<void> | undefined;
+}
+
+export interface SourceRef {
+  bucket: string;
+  key: string;
+  etag: string;
+}
+
+export const EXCERPT_CHARS = 100;
+/** Bound on distinct additive field names tracked per object. */
+export const MAX_TRACKED_FIELDS = 1000;
+/** Bound on distinct record ids tracked per object for duplicate detection. */
+export const DEFAULT_MAX_TRACKED_IDS = 1_000_000;
+/** Bound on first-occurrence ids listed in the manifest under duplicates.idsSeen. */
+export const MAX_LISTED_IDS = 1000;
+/** Field names / ids reported in manifests and events are cut to this many characters. */
+export const MAX_REPORTED_NAME_CHARS = 256;
+
+function clip(s: string): string {
+  return s.length > MAX_REPORTED_NAME_CHARS ? `${s.slice(0, MAX_REPORTED_NAME_CHARS)}…` : s;
+}
+
+export interface DuplicateStats {
+  policy: DuplicatePolicy;
+  field: string;
+  /** Records quarantined with rule duplicate-record-id. */
+  quarantinedRecords: number;
+  /** reject only: ids whose first (curated) occurrence was later duplicated; rule duplicate-id-seen. */
+  idsSeen: Array<{ id: string; firstLine: number; rule: 'duplicate-id-seen' }>;
+  idsSeenCount: number;
+  /** true when more than maxTrackedIds distinct ids were seen: ids after that were not checked. */
+  trackingTruncated: boolean;
+}
+
+export interface RouterStats {
+  recordsIn: number;
+  curated: number;
+  quarantined: number;
+  additiveFields: Set<string>;
+  additiveTruncated: boolean;
+  breakingRecords: number;
+  breakingRules: { 'missing-required': number; 'type-mismatch': number };
+  breakingFields: Set<string>;
+  rules: Partial<Record<Rule, number>>;
+  duplicates?: DuplicateStats;
+}
+
+export function excerpt(v: unknown): unknown {
+  if (v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean') return v;
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > EXCERPT_CHARS ? s.slice(0, EXCERPT_CHARS) : s;
+}
+
+function reasonsJson(violations: Violation[]): string {
+  return JSON.stringify(
+    violations.map((v) => {
+      const r: Record<string, unknown> = {};
+      if (v.field !== undefined) r.field = v.field;
+      r.rule = v.rule;
+      if (v.value !== undefined) r.value = excerpt(v.value);
+      return r;
+    }),
+  );
+}
+
+export class RecordRouter {
+  readonly stats: RouterStats;
+  private readonly metaPrefix: string;
+  private readonly sourcePrefix: string;
+  private readonly idField: string | undefined;
+  private readonly seenIds = new Map<string, number>();
+  private readonly duplicatedFirst = new Set<string>();
+  // CSV header state
+  private columnNames: string[] = [];
+  /** `"<name>":` per column, serialised once. */
+  private columnKeysJson: string[] = [];
+  private columns: Array<CompiledField | undefined> = [];
+  private idColumn = -1;
+  private missingRequired: string[] = [];
+  private forbiddenColumn: string | undefined;
+  private reservedColumn: string | undefined;
+
+  constructor(
+    private readonly cs: CompiledSchema,
+    source: SourceRef,
+    private readonly curated: LineWriter,
+    private readonly quarantine: LineWriter,
+    private readonly maxTrackedIds: number = DEFAULT_MAX_TRACKED_IDS,
+  ) {
+    this.metaPrefix = `"_source_key":${JSON.stringify(source.key)},"_source_etag":${JSON.stringify(source.etag)},"_line":`;
+    this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
+    this.idField = cs.schema.recordIdField;
+    this.stats = {
+      recordsIn: 0,
+      curated: 0,
+      quarantined: 0,
+      additiveFields: new Set(),
+      additiveTruncated: false,
+      breakingRecords: 0,
+      breakingRules: { 'missing-required': 0, 'type-mismatch': 0 },
+      breakingFields: new Set(),
+      rules: {},
+    };
+    if (this.idField !== undefined) {
+      this.stats.duplicates = {
+        policy: cs.schema.duplicatePolicy ?? 'keep-first',
+        field: this.idField,
+        quarantinedRecords: 0,
+        idsSeen: [],
+        idsSeenCount: 0,
+        trackingTruncated: false,
+      };
+    }
+  }
+
+  // ---------------------------------------------------------------- JSON Lines
+
+  jsonLine(l: Line): Promise<void> | undefined {
+    this.stats.recordsIn++;
+    if (l.tooLarge) return this.quarantineRaw(l.line, [{ rule: 'record-too-large', value: l.text }], l.text);
+    const parsed = parseJsonRecord(l.text);
+    switch (parsed.kind) {
+      case 'malformed-json':
+        return this.quarantineRaw(l.line, [{ rule: 'malformed-json', value: parsed.message }], l.text);
+      case 'forbidden-key':
+        return this.quarantineRaw(l.line, [{ field: parsed.key, rule: 'forbidden-key' }], l.text);
+      case 'not-an-object':
+        return this.quarantineRaw(l.line, [{ rule: 'not-an-object', value: parsed.value }], l.text);
+      default:
+        break;
+    }
+    const rec = parsed.value;
+    const keys = Object.keys(rec);
+    const violations: Violation[] = [];
+    for (const k of keys) {
+      if (this.cs.byName.has(k)) continue;
+      if (RESERVED_KEYS.has(k)) violations.push({ field: k, rule: 'reserved-key', value: rec[k] });
+      else this.noteAdditive(k);
+    }
+    validateJsonRecord(this.cs, rec, violations);
+    if (violations.length === 0 && this.idField !== undefined && Object.hasOwn(rec, this.idField)) {
+      this.checkDuplicate(rec[this.idField], l.line, violations);
+    }
+    const text = l.text.trim();
+    if (violations.length > 0) {
+      return this.writeQuarantine(l.line, violations, `,"record":${text}}`);
+    }
+    // Valid JSON object text always ends with "}" once trimmed.
+    this.stats.curated++;
+    return this.curated.write(`${text.slice(0, -1)}${keys.length > 0 ? ',' : ''}${this.metaPrefix}${l.line}}`);
+  }
+
+  // ---------------------------------------------------------------- CSV
+
+  /** Process the header row. Throws UnreadableDataError when the file has no usable header. */
+  csvHeader(row: CsvRow): void {
+    if (row.error !== undefined) {
+      throw new UnreadableDataError('csv-invalid-header', `CSV header row is invalid (${row.error})`);
+    }
+    const names = row.fields.map((f) => f.trim());
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (n.length === 0) throw new UnreadableDataError('csv-invalid-header', 'CSV header has an empty column name');
+      if (seen.has(n)) throw new UnreadableDataError('csv-invalid-header', `CSV header repeats column "${n.slice(0, 100)}"`);
+      seen.add(n);
+    }
+    if (!names.some((n) => this.cs.byName.has(n))) {
+      throw new UnreadableDataError(
+        'csv-missing-header',
+        'first CSV row shares no column name with the schema: the file has no header row (or belongs to another dataset)',
+      );
+    }
+    this.columnNames = names;
+    this.columnKeysJson = names.map((n) => `${JSON.stringify(n)}:`);
+    this.columns = names.map((n) => this.cs.byName.get(n));
+    this.idColumn = this.idField === undefined ? -1 : names.indexOf(this.idField);
+    this.forbiddenColumn = names.find((n) => FORBIDDEN_KEYS.has(n));
+    this.reservedColumn = names.find((n) => RESERVED_KEYS.has(n));
+    for (const n of names) {
+      if (!this.cs.byName.has(n) && !FORBIDDEN_KEYS.has(n) && !RESERVED_KEYS.has(n)) this.noteAdditive(n);
+    }
+    this.missingRequired = this.cs.fields.filter((f) => f.required && !seen.has(f.name)).map((f) => f.name);
+    for (const f of this.missingRequired) this.stats.breakingFields.add(f);
+  }
+
+  csvRow(row: CsvRow): Promise<void> | undefined {
+    this.stats.recordsIn++;
+    if (row.error !== undefined) {
+      const value = row.error === 'record-too-large' ? undefined : row.fields.join(',');
+      return this.quarantineRaw(row.line, [{ rule: row.error, value }], row.fields);
+    }
+    if (row.fields.length !== this.columnNames.length) {
+      return this.quarantineRaw(
+        row.line,
+        [{ rule: 'column-count', value: `${row.fields.length} fields, header has ${this.columnNames.length}` }],
+        row.fields,
+      );
+    }
+    if (this.forbiddenColumn !== undefined) {
+      return this.quarantineRaw(row.line, [{ field: this.forbiddenColumn, rule: 'forbidden-key' }], row.fields);
+    }
+    const violations: Violation[] = [];
+    if (this.reservedColumn !== undefined) violations.push({ field: this.reservedColumn, rule: 'reserved-key' });
+    // Typed values per column (ABSENT = leave the key out). The curated line is
+    // serialised directly from them: no per-record object is built.
+    const n = row.fields.length;
+    const values: unknown[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const col = this.columns[i];
+      const raw = row.fields[i]!;
+      values[i] = col === undefined ? raw : coerceCsvValue(col, raw, violations); // additive columns stay text
+    }
+    for (const name of this.missingRequired) violations.push({ field: name, rule: 'missing-required' });
+    if (violations.length === 0 && this.idColumn >= 0) this.checkDuplicate(values[this.idColumn], row.line, violations);
+    if (violations.length > 0) {
+      const original: Record<string, string> = Object.create(null);
+      for (let i = 0; i < n; i++) original[this.columnNames[i]!] = row.fields[i]!;
+      return this.writeQuarantine(row.line, violations, `,"record":${JSON.stringify(original)}}`);
+    }
+    this.stats.curated++;
+    let out = '{';
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === ABSENT) continue;
+      out += this.columnKeysJson[i]!;
+      out += typeof v === 'string' ? JSON.stringify(v) : String(v); // number, boolean or null
+      out += ',';
+    }
+    return this.curated.write(`${out}${this.metaPrefix}${row.line}}`);
+  }
+
+  // ---------------------------------------------------------------- shared
+
+  private noteAdditive(fullName: string): void {
+    const s = this.stats;
+    const name = clip(fullName);
+    if (s.additiveFields.has(name)) return;
+    if (s.additiveFields.size >= MAX_TRACKED_FIELDS) {
+      s.additiveTruncated = true;
+      return;
+    }
+    s.additiveFields.add(name);
+  }
+
+  /**
+   * Duplicate record ids inside one object (ids compared by their string
+   * form, among records that are otherwise valid). The first occurrence stays
+   * curated; later ones get `duplicate-record-id`. With `reject`, the first
+   * occurrence is listed in the manifest (duplicates.idsSeen).
+   */
+  private checkDuplicate(v: unknown, line: number, violations: Violation[]): void {
+    const field = this.idField;
+    const dup = this.stats.duplicates;
+    if (field === undefined || dup === undefined || v === null || v === undefined || v === ABSENT) return;
+    const id = String(v);
+    const firstLine = this.seenIds.get(id);
+    if (firstLine === undefined) {
+      if (this.seenIds.size < this.maxTrackedIds) this.seenIds.set(id, line);
+      else dup.trackingTruncated = true;
+      return;
+    }
+    violations.push({ field, rule: 'duplicate-record-id', value: v });
+    dup.quarantinedRecords++;
+    if (dup.policy === 'reject' && !this.duplicatedFirst.has(id)) {
+      this.duplicatedFirst.add(id);
+      dup.idsSeenCount++;
+      if (dup.idsSeen.length < MAX_LISTED_IDS) dup.idsSeen.push({ id: clip(id), firstLine, rule: 'duplicate-id-seen' });
+    }
+  }
+
+  private quarantineRaw(line: number, violations: Violation[], raw: string | string[]): Promise<void> | undefined {
+    return this.writeQuarantine(line, violations, `,"raw":${JSON.stringify(raw)}}`);
+  }
+
+  private writeQuarantine(line: number, violations: Violation[], payloadSuffix: string): Promise<void> | undefined {
+    const s = this.stats;
+    s.quarantined++;
+    let breaking = false;
+    const ruleSeen = new Set<Rule>();
+    for (const v of violations) {
+      if (!ruleSeen.has(v.rule)) {
+        ruleSeen.add(v.rule);
+        s.rules[v.rule] = (s.rules[v.rule] ?? 0) + 1;
+      }
+      if (BREAKING_RULES.has(v.rule)) {
+        breaking = true;
+        if (v.field !== undefined) s.breakingFields.add(v.field);
+      }
+    }
+    if (breaking) {
+      s.breakingRecords++;
+      if (ruleSeen.has('missing-required')) s.breakingRules['missing-required']++;
+      if (ruleSeen.has('type-mismatch')) s.breakingRules['type-mismatch']++;
+    }
+    return this.quarantine.write(`${this.sourcePrefix}${line}},"reasons":${reasonsJson(violations)}${payloadSuffix}`);
+  }
+}
