@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadEnvironments } from '../config';
+import { ConfigError, loadEnvironments, promotionTargetAccounts } from '../config';
 import { AcknowledgementError } from '../lib/compliance/acknowledge';
 import { ComplianceGateError, synthesizeThroughGate } from '../lib/compliance/enforce-gate';
 import { buildPlatformApp } from '../lib/platform/platform-app';
@@ -10,7 +10,7 @@ const app = new App();
 const selectedEnvironment = app.node.tryGetContext('env') as string | undefined;
 
 try {
-  buildPlatformApp(app, loadEnvironments(selectedEnvironment));
+  buildPlatformApp(app, loadEnvironments(selectedEnvironment), (name) => promotionTargetAccounts(name));
   synthesizeThroughGate(app);
 } catch (error) {
   if (error instanceof ConfigError || error instanceof AcknowledgementError || error instanceof ComplianceGateError) {

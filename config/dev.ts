@@ -1,4 +1,5 @@
 import { merchants } from './datasets/merchants';
+import { accountFeatures } from './feature-groups/account-features';
 import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
@@ -17,6 +18,11 @@ export const dev: EnvironmentConfigInput = {
     athenaBytesScannedCutoffPerQuery: 1_000_000_000,
     ingestion: { maxReceiveCount: 3, reservedConcurrency: 5, batchSize: 5 },
     datasets: [transactions, merchants],
+  },
+  featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
+  modelRegistry: {
+    models: [{ name: 'fraud-detector', description: 'Card fraud score', endpointName: 'fraud-detector-dev', variantName: 'primary' }],
+    canary: { percent: 50, waitMinutes: 5 },
   },
   endpointInstanceLimits: { minPerVariant: 0, maxPerVariant: 2 },
 };

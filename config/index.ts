@@ -6,6 +6,8 @@ import type { EnvironmentConfig, EnvironmentConfigInput, EnvironmentName } from 
 
 export * from './schema';
 export * from './data-lake';
+export * from './feature-store';
+export * from './model-registry';
 
 /** The environment configs as declared in `config/*.ts`, before validation. */
 export const DECLARED_ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfigInput> = { dev, staging, prod };
@@ -60,3 +62,19 @@ export function loadEnvironments(
 }
 
 export { ENVIRONMENT_NAMES };
+
+/**
+ * The accounts later on the promotion path (dev → staging → prod) than `name`: they may read its
+ * model registry to promote approved versions. Computed from every declared environment, so an
+ * environment's templates do not depend on which environments one synthesizes.
+ */
+export function promotionTargetAccounts(
+  name: string,
+  declared: Record<string, EnvironmentConfigInput> = DECLARED_ENVIRONMENTS,
+): string[] {
+  const order = Object.keys(declared);
+  const index = order.indexOf(name);
+  if (index < 0) throw new ConfigError(`Unknown environment "${name}" on the promotion path ${order.join(' → ')}`);
+  const later = order.slice(index + 1).map((env) => parseEnvironmentConfig(declared[env], `config/${env}.ts`).account);
+  return [...new Set(later)];
+}

@@ -1,4 +1,5 @@
 import { merchants } from './datasets/merchants';
+import { accountFeatures } from './feature-groups/account-features';
 import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
@@ -17,6 +18,11 @@ export const prod: EnvironmentConfigInput = {
     athenaBytesScannedCutoffPerQuery: 100_000_000_000,
     ingestion: { maxReceiveCount: 5, reservedConcurrency: 50, batchSize: 5 },
     datasets: [transactions, merchants],
+  },
+  featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
+  modelRegistry: {
+    models: [{ name: 'fraud-detector', description: 'Card fraud score', endpointName: 'fraud-detector-prod', variantName: 'primary' }],
+    canary: { percent: 10, waitMinutes: 30 },
   },
   endpointInstanceLimits: { minPerVariant: 2, maxPerVariant: 8 },
 };

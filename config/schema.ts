@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { dataLakeConfigSchema } from './data-lake';
+import { featureStoreConfigSchema } from './feature-store';
+import { modelRegistryConfigSchema } from './model-registry';
 
 /** Environment names Plinth knows. Adding one means adding its file in `config/`. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -65,6 +67,8 @@ export const environmentConfigSchema = z
     removalPolicy: z.enum(['retain', 'destroy'], { error: 'removalPolicy must be "retain" or "destroy"' }),
     alarmEmail: z.email({ error: 'alarmEmail must be an e-mail address, e.g. "ml-oncall@example.com"' }),
     dataLake: dataLakeConfigSchema,
+    featureStore: featureStoreConfigSchema,
+    modelRegistry: modelRegistryConfigSchema,
     endpointInstanceLimits: z
       .object({
         minPerVariant: z

@@ -1,4 +1,4 @@
-import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The validation plugins whose findings Plinth acknowledges, by the name each reports under. */
@@ -130,15 +130,25 @@ export function collectAcknowledgements(root: IConstruct): RecordedAcknowledgeme
   return found;
 }
 
-/**
- * The finding id AwsSolutions-IAM5 gives a wildcard resource built on a resource's ARN
- * attribute in the same stack, e.g. `<DataLakeRawA452C0AC.Arn>/*`.
- */
-export function wildcardOnArnOf(resource: CfnResource, suffix: string): string {
-  return `AwsSolutions-IAM5[Resource::<${Stack.of(resource).getLogicalId(resource)}.Arn>${suffix}]`;
+/** Renders a resolved CloudFormation value the way cdk-nag names it in a finding id. */
+function flattenForFinding(node: unknown): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  const value = node as Record<string, any>;
+  if (value['Fn::Join']) return (value['Fn::Join'][1] as unknown[]).map(flattenForFinding).join(value['Fn::Join'][0]);
+  if (value['Fn::Sub']) return flattenForFinding(value['Fn::Sub']);
+  if (value['Fn::GetAtt']) return `<${flattenForFinding(value['Fn::GetAtt'][0])}.${flattenForFinding(value['Fn::GetAtt'][1])}>`;
+  if (value['Fn::ImportValue']) return flattenForFinding(value['Fn::ImportValue']);
+  if (value.Ref) return `<${flattenForFinding(value.Ref)}>`;
+  return JSON.stringify(node);
 }
 
-/** The finding id AwsSolutions-IAM5 gives a wildcard resource written as a plain string. */
-export function wildcardOnResource(resource: string): string {
-  return `AwsSolutions-IAM5[Resource::${resource}]`;
+/**
+ * The id AwsSolutions-IAM5 gives a wildcard resource, e.g. `<DataLakeRawA452C0AC.Arn>/*`, so an
+ * acknowledgement names exactly that finding and no other.
+ *
+ * @param resource the resource as written in the policy statement (tokens allowed)
+ */
+export function wildcardResourceFinding(scope: IConstruct, resource: string): string {
+  return `AwsSolutions-IAM5[Resource::${flattenForFinding(Stack.of(scope).resolve(resource))}]`;
 }

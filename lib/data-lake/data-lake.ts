@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
+import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
-import { acknowledgeFinding, wildcardOnArnOf } from '../compliance/acknowledge';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { DataLakeLifecycle, DataLakeProps } from './data-lake-props';
 import { renderDqdlRuleset } from './dqdl';
@@ -233,7 +233,7 @@ export class DataLake extends Construct {
     });
     for (const zone of zones) {
       acknowledgeFinding(policy, {
-        rule: wildcardOnArnOf(zone.bucket.node.defaultChild as CfnResource, '/*'),
+        rule: wildcardResourceFinding(this, zone.bucket.arnForObjects('*')),
         reason: 'Lake Formation vends access to any object of a registered location; limited to the lake\'s own zones.',
         owner: 'ml-platform',
         expires: '2027-06-30',
@@ -298,7 +298,7 @@ export class DataLake extends Construct {
       ...ack,
     });
     acknowledgeFinding(policy, {
-      rule: wildcardOnArnOf(this.queryResults.bucket.node.defaultChild as CfnResource, '/results/*'),
+      rule: wildcardResourceFinding(this, this.queryResults.bucket.arnForObjects('results/*')),
       reason: 'Athena names each result object by query id at run time; the statement is limited to the results/ prefix.',
       ...ack,
     });

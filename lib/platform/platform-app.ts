@@ -3,8 +3,18 @@ import type { EnvironmentConfig } from '../../config/schema';
 import { applyComplianceGate } from '../compliance/compliance-gate';
 import { PlatformStage } from './platform-stage';
 
-/** Builds one {@link PlatformStage} per environment under the compliance gate. */
-export function buildPlatformApp(app: App, environments: readonly EnvironmentConfig[]): PlatformStage[] {
+/**
+ * Builds one {@link PlatformStage} per environment under the compliance gate.
+ *
+ * @param promotionTargets the accounts later on the promotion path than an environment
+ */
+export function buildPlatformApp(
+  app: App,
+  environments: readonly EnvironmentConfig[],
+  promotionTargets: (environment: string) => readonly string[] = () => [],
+): PlatformStage[] {
   applyComplianceGate(app);
-  return environments.map((config) => new PlatformStage(app, config.name, { config }));
+  return environments.map(
+    (config) => new PlatformStage(app, config.name, { config, promotionTargetAccounts: promotionTargets(config.name) }),
+  );
 }

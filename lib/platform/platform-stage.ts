@@ -4,11 +4,18 @@ import type { EnvironmentConfig } from '../../config/schema';
 import { PlatformGuardrails } from '../guardrails/platform-guardrails';
 import { DataLakeStack } from './data-lake-stack';
 import { FoundationStack } from './foundation-stack';
+import { ModelsStack } from './models-stack';
 
 /** Properties for {@link PlatformStage}. */
 export interface PlatformStageProps extends StageProps {
   /** The validated environment config (see `config/`). */
   readonly config: EnvironmentConfig;
+  /**
+   * Accounts later on the promotion path, which may read this environment's model registry.
+   *
+   * @default - none
+   */
+  readonly promotionTargetAccounts?: readonly string[];
 }
 
 /** One environment of Plinth: every stack it needs, under the environment's guardrails. */
@@ -17,6 +24,7 @@ export class PlatformStage extends Stage {
   public readonly foundation: FoundationStack;
   public readonly guardrails: PlatformGuardrails;
   public readonly dataLake: DataLakeStack;
+  public readonly models: ModelsStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -35,6 +43,13 @@ export class PlatformStage extends Stage {
       config,
       foundation: this.foundation,
       description: `Plinth ${config.name}: data lake, catalog, query and ingestion`,
+    });
+    this.models = new ModelsStack(this, 'Models', {
+      config,
+      foundation: this.foundation,
+      dataLake: this.dataLake,
+      promotionTargetAccounts: props.promotionTargetAccounts ?? [],
+      description: `Plinth ${config.name}: feature store and model registry`,
     });
     this.guardrails = new PlatformGuardrails(this.foundation, 'Guardrails', {
       appliesTo: this,

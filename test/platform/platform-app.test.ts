@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CfnResource, Stack, TagManager } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { loadEnvironments } from '../../config';
+import { loadEnvironments, promotionTargetAccounts } from '../../config';
 import { STATEFUL_RESOURCE_TYPES } from '../../lib/guardrails/removal-policy-guard';
 import { REQUIRED_TAG_KEYS } from '../../lib/guardrails/required-tags';
 import { readPluginReports, unacknowledgedFindings } from '../../lib/compliance/validation-report';
@@ -12,7 +12,7 @@ import { newApp } from '../support/gate';
 
 // One synth of the whole app (every environment) through the full gate, shared by the tests below.
 const app = newApp({ validator: true });
-const stages = buildPlatformApp(app, loadEnvironments());
+const stages = buildPlatformApp(app, loadEnvironments(), (name) => promotionTargetAccounts(name));
 const assembly = app.synth();
 const stageNamed = (name: string): PlatformStage => stages.find((s) => s.stageName === name) as PlatformStage;
 const stacksOf = (stage: PlatformStage): Stack[] => stage.node.findAll().filter((c): c is Stack => Stack.isStack(c));
@@ -103,6 +103,13 @@ describe('the platform app', () => {
   'AWS::SQS::Queue DataLakeIngestionQueue2DA39566',
 ];
 
+const PINNED_MODELS_IDS = [
+  'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
+  'AWS::S3::Bucket RegistryArtifacts021C3BD9',
+  'AWS::SageMaker::FeatureGroup FeatureStoreGroupaccountspend375D84C5',
+  'AWS::SageMaker::ModelPackageGroup RegistryGroupfrauddetector62B0C015',
+];
+
 // Stateful logical IDs are a contract: a change replaces the resource and loses (or orphans) its data.
   test.each(['dev', 'staging', 'prod'])('%s: logical IDs of stateful resources stay put', (env) => {
     const statefulIds = (stack: Stack) =>
@@ -111,6 +118,7 @@ describe('the platform app', () => {
         .map(([id, r]) => `${r.Type} ${id}`)
         .sort();
     expect(statefulIds(stageNamed(env).dataLake)).toEqual(PINNED_DATA_LAKE_IDS);
+    expect(statefulIds(stageNamed(env).models)).toEqual(PINNED_MODELS_IDS);
     expect(statefulIds(stageNamed(env).foundation)).toEqual([
       'AWS::KMS::Key KeysDataLakeKey0C32AF12',
       'AWS::KMS::Key KeysLogsKeyD24E82DB',

@@ -1,0 +1,96 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { ModelConfig } from '../../config/model-registry';
+import { ModelRegistry } from '../../lib/model-registry/model-registry';
+import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
+import { isAllowed, type Statement } from '../support/iam-simulator';
+import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+
+const MODELS: ModelConfig[] = [
+  { name: 'fraud-detector', endpointName: 'fraud-detector-dev', variantName: 'primary', rollbackAlarmNames: [] },
+  { name: 'churn', endpointName: 'churn-dev', variantName: 'primary', rollbackAlarmNames: [] },
+];
+
+function registryIn(stack: Stack, readerAccounts: string[] = ['222222222222', '333333333333']): ModelRegistry {
+  return new ModelRegistry(stack, 'Registry', {
+    models: MODELS,
+    artifactsKey: new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true }),
+    serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket,
+    readerAccounts,
+  });
+}
+
+/** Every statement of the managed policies attached to `roleLogicalId`, resolved to strings. */
+function statementsOf(template: Template, roleLogicalId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: roleLogicalId }] } });
+  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+describe('ModelRegistry', () => {
+  const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+  const registry = registryIn(stack);
+  const template = Template.fromStack(stack);
+  const packageArn = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-detector/7';
+  const scientist = statementsOf(template, stack.getLogicalId(registry.dataScientistRole.node.defaultChild as never));
+  const approver = statementsOf(template, stack.getLogicalId(registry.approverRole.node.defaultChild as never));
+
+  test('alone in a stack (with its key and access-log bucket) it passes every nag pack and the validator', () => {
+    const { findings } = synthAloneThroughGate((s) => registryIn(s));
+    expect(findings).toEqual([]);
+  });
+
+  test('creates one model package group per model, readable by the later environments\' accounts', () => {
+    template.resourceCountIs('AWS::SageMaker::ModelPackageGroup', 2);
+    template.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', {
+      ModelPackageGroupName: 'fraud-detector',
+      ModelPackageGroupPolicy: {
+        Statement: [
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] },
+            Action: ['sagemaker:DescribeModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:ListModelPackages'],
+          }),
+        ],
+      },
+    });
+  });
+
+  test('the data scientist may register a version pending approval', () => {
+    // GIVEN / WHEN / THEN
+    expect(
+      isAllowed(scientist, { action: 'sagemaker:CreateModelPackage', resource: packageArn, context: { 'sagemaker:ModelApprovalStatus': 'PendingManualApproval' } }),
+    ).toBe(true);
+  });
+
+  test('the data scientist can never approve: not by updating a version, not by registering it approved', () => {
+    const approved = { 'sagemaker:ModelApprovalStatus': 'Approved' };
+    expect(isAllowed(scientist, { action: 'sagemaker:UpdateModelPackage', resource: packageArn, context: approved })).toBe(false);
+    expect(isAllowed(scientist, { action: 'sagemaker:CreateModelPackage', resource: packageArn, context: approved })).toBe(false);
+  });
+
+  test('the approver may approve or reject a version', () => {
+    for (const status of ['Approved', 'Rejected']) {
+      expect(isAllowed(approver, { action: 'sagemaker:UpdateModelPackage', resource: packageArn, context: { 'sagemaker:ModelApprovalStatus': status } })).toBe(true);
+    }
+  });
+
+  test('the approver can never register, or delete, a version', () => {
+    for (const action of ['sagemaker:CreateModelPackage', 'sagemaker:DeleteModelPackage', 'sagemaker:CreateModelPackageGroup']) {
+      expect(isAllowed(approver, { action, resource: packageArn, context: { 'sagemaker:ModelApprovalStatus': 'PendingManualApproval' } })).toBe(false);
+    }
+  });
+
+  test('stores artifacts in a KMS-encrypted secure bucket', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  test('without promotion targets the groups carry no resource policy', () => {
+    const alone = new Stack(newApp(), 'Alone', { env: TEST_ENV });
+    registryIn(alone, []);
+    Template.fromStack(alone).allResourcesProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupPolicy: Match.absent() });
+  });
+});
