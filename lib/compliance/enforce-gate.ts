@@ -1,6 +1,7 @@
 import type { App } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { formatFindings, readPluginReports, unacknowledgedFindings } from './validation-report';
+import { collectAcknowledgements } from './acknowledge';
+import { formatFindings, readPluginReports, unacknowledgedFindings, unusedAcknowledgements } from './validation-report';
 
 /** Synth failed the compliance gate; the message lists each unacknowledged finding. */
 export class ComplianceGateError extends Error {
@@ -18,9 +19,17 @@ export class ComplianceGateError extends Error {
  *
  * @throws ComplianceGateError listing each finding and how to acknowledge it
  */
-export function synthesizeThroughGate(app: App): CloudAssembly {
+export function synthesizeThroughGate(app: App, warn: (message: string) => void = (m) => process.stderr.write(m)): CloudAssembly {
   const assembly = app.synth();
-  const errors = unacknowledgedFindings(readPluginReports(assembly.directory), { errorsOnly: true });
+  const reports = readPluginReports(assembly.directory);
+  const stale = unusedAcknowledgements(reports, collectAcknowledgements(app));
+  if (stale.length > 0) {
+    warn(
+      `Compliance gate: ${stale.length} acknowledgement(s) matched no finding; remove them from the waiver register:\n` +
+        `${stale.map((a) => `  - ${a.id} at ${a.path}`).join('\n')}\n`,
+    );
+  }
+  const errors = unacknowledgedFindings(reports, { errorsOnly: true });
   if (errors.length > 0) {
     throw new ComplianceGateError(
       `Compliance gate failed: ${errors.length} unacknowledged finding(s). Fix each, or acknowledge it with ` +

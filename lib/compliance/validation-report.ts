@@ -17,10 +17,32 @@ interface ReportViolation {
   readonly violatingConstructs: ReadonlyArray<{ readonly constructPath?: string; readonly resourceLogicalId?: string }>;
 }
 
+interface SuppressedViolation extends ReportViolation {
+  readonly acknowledgedId: string;
+  readonly acknowledgedAt: string;
+  readonly reason: string;
+}
+
 interface PluginReport {
   readonly pluginName: string;
   readonly conclusion: 'success' | 'failure';
   readonly violations: readonly ReportViolation[];
+  readonly suppressedViolations?: readonly SuppressedViolation[];
+}
+
+/**
+ * The acknowledgements (`id` at `path`) that suppressed no finding: stale waivers, which the
+ * register should not carry. A waiver applies to its construct and everything below it.
+ */
+export function unusedAcknowledgements(
+  reports: readonly PluginReport[],
+  acknowledgements: ReadonlyArray<{ readonly id: string; readonly path: string }>,
+): Array<{ readonly id: string; readonly path: string }> {
+  const used = new Set<string>();
+  for (const report of reports) {
+    for (const suppressed of report.suppressedViolations ?? []) used.add(`${suppressed.acknowledgedId} ${suppressed.acknowledgedAt}`);
+  }
+  return acknowledgements.filter((ack) => !used.has(`${ack.id} ${ack.path}`));
 }
 
 /** The plugin that reports construct annotations (warnings such as a DESTROY opt-in). */

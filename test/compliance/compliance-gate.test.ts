@@ -3,7 +3,11 @@ import * as path from 'path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgeFinding } from '../../lib/compliance/acknowledge';
 import { NAG_PACKS } from '../../lib/compliance/acknowledge';
-import { synthAloneThroughGate } from '../support/gate';
+import { Stack, Stage } from 'aws-cdk-lib';
+import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
+import { synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
+import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
+import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
 
 describe('compliance gate', () => {
   test('reports an unencrypted, unlogged bucket under every pack and the CloudFormation validator', () => {
@@ -49,6 +53,21 @@ describe('compliance gate', () => {
         reason: expect.stringContaining('[owner: ml-platform; expires: 2099-12-31]'),
       }),
     );
+  });
+
+  test('warns about an acknowledgement that matched no finding (a stale waiver)', () => {
+    // GIVEN a compliant bucket carrying a waiver for a finding it does not have
+    const app = newApp();
+    applyComplianceGate(app);
+    const stack = new Stack(new Stage(app, 'dev', { env: TEST_ENV }), 'S');
+    const logs = new AccessLogsBucket(stack, 'Logs');
+    acknowledgeFinding(logs.bucket, { rule: 'AwsSolutions-SQS3', reason: 'Stale: no queue lives here any more.', owner: 'ml-platform', expires: '2099-01-01' });
+    const warnings: string[] = [];
+    // WHEN
+    synthesizeThroughGate(app, (message) => warnings.push(message));
+    // THEN
+    expect(warnings.join('')).toContain('1 acknowledgement(s) matched no finding');
+    expect(warnings.join('')).toContain('AwsSolutions::AwsSolutions-SQS3 at dev/S/Logs/Resource');
   });
 
   test('a non-compliant app inside a Stage exits 1 with the findings listed', () => {
