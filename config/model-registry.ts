@@ -11,7 +11,9 @@ export const modelConfigSchema = z
     endpointName: z.string().regex(SAGEMAKER_NAME, 'endpointName must be 1-63 letters, digits and hyphens (SageMaker naming)'),
     variantName: z.string().regex(SAGEMAKER_NAME, 'variantName must be 1-63 letters, digits and hyphens').default('primary'),
     /** CloudWatch alarms whose ALARM state rolls a canary back, besides the endpoint's own. */
-    rollbackAlarmNames: z.array(z.string().min(1)).default([]),
+    rollbackAlarmNames: z.array(z.string().min(1)).max(8, 'at most 8 extra rollback alarms (SageMaker takes 10, Plinth adds 2)').default([]),
+    /** p99 model latency (ms) above which a canary rolls back. */
+    rollbackP99LatencyMs: z.number().positive('rollbackP99LatencyMs must be positive').default(1000),
   })
   .strict();
 
@@ -27,7 +29,7 @@ export const modelRegistryConfigSchema = z
     canary: z
       .object({
         percent: z.number().int().min(1, 'canary.percent must be 1-50').max(50, 'canary.percent must be 1-50'),
-        waitMinutes: z.number().int().min(1).max(60 * 24, 'canary.waitMinutes can be at most 1440'),
+        waitMinutes: z.number().int().min(1).max(60, 'canary.waitMinutes can be at most 60 (SageMaker\'s canary wait limit is one hour)'),
       })
       .strict(),
     /** ECR registry hosts that inference images may come from; default: this account's ECR in this region. */

@@ -2,6 +2,7 @@ import { Aspects, CfnResource, Names, Stack, type IAspect } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
+import { NVME_INSTANCE_TYPE_PATTERNS } from './instance-storage';
 
 /** The services Plinth's roles may use at most. The boundary caps; each role's own policy grants. */
 export const BOUNDARY_ALLOWED_SERVICES = [
@@ -59,7 +60,11 @@ export class PlatformPermissionsBoundary extends Construct {
         deny('DenyModelWithoutNetworkIsolation', ['sagemaker:CreateModel'], { Bool: { 'sagemaker:NetworkIsolation': 'false' } }),
         deny('DenyModelWithNetworkIsolationUnset', ['sagemaker:CreateModel'], { Null: { 'sagemaker:NetworkIsolation': 'true' } }),
         deny('DenyModelOutsideVpc', ['sagemaker:CreateModel'], { Null: { 'sagemaker:VpcSubnets': 'true' } }),
-        deny('DenyEndpointConfigWithoutVolumeKey', ['sagemaker:CreateEndpointConfig'], { Null: { 'sagemaker:VolumeKmsKey': 'true' } }),
+        // Instance types with local NVMe storage take no volume key (hardware-encrypted); every other one must have one.
+        deny('DenyEndpointConfigWithoutVolumeKey', ['sagemaker:CreateEndpointConfig'], {
+          Null: { 'sagemaker:VolumeKmsKey': 'true' },
+          'ForAnyValue:StringNotLike': { 'sagemaker:InstanceTypes': NVME_INSTANCE_TYPE_PATTERNS },
+        }),
         deny('DenyJobsWithoutVolumeKey', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:VolumeKmsKey': 'true' } }),
         deny('DenyJobsWithoutOutputKey', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:OutputKmsKey': 'true' } }),
         deny('DenyJobsOutsideVpc', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:VpcSubnets': 'true' } }),

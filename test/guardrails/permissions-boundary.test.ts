@@ -20,7 +20,11 @@ describe('PlatformPermissionsBoundary', () => {
     ['DenyModelWithoutNetworkIsolation', 'sagemaker:CreateModel', { Bool: { 'sagemaker:NetworkIsolation': 'false' } }],
     ['DenyModelWithNetworkIsolationUnset', 'sagemaker:CreateModel', { Null: { 'sagemaker:NetworkIsolation': 'true' } }],
     ['DenyModelOutsideVpc', 'sagemaker:CreateModel', { Null: { 'sagemaker:VpcSubnets': 'true' } }],
-    ['DenyEndpointConfigWithoutVolumeKey', 'sagemaker:CreateEndpointConfig', { Null: { 'sagemaker:VolumeKmsKey': 'true' } }],
+    [
+      'DenyEndpointConfigWithoutVolumeKey',
+      'sagemaker:CreateEndpointConfig',
+      { Null: { 'sagemaker:VolumeKmsKey': 'true' }, 'ForAnyValue:StringNotLike': { 'sagemaker:InstanceTypes': expect.arrayContaining(['ml.g5.*', 'ml.p4d.*']) } },
+    ],
   ])('%s denies %s under %j', (sid, action, condition) => {
     // GIVEN
     const stack = new Stack(newApp(), 'S', { env: TEST_ENV });

@@ -1,15 +1,15 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type { ModelConfig } from '../../config/model-registry';
+import { modelConfigSchema, type ModelConfig } from '../../config/model-registry';
 import { ModelRegistry } from '../../lib/model-registry/model-registry';
 import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
 import { isAllowed, type Statement } from '../support/iam-simulator';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
 
 const MODELS: ModelConfig[] = [
-  { name: 'fraud-detector', endpointName: 'fraud-detector-dev', variantName: 'primary', rollbackAlarmNames: [] },
-  { name: 'churn', endpointName: 'churn-dev', variantName: 'primary', rollbackAlarmNames: [] },
+  modelConfigSchema.parse({ name: 'fraud-detector', endpointName: 'fraud-detector-dev' }),
+  modelConfigSchema.parse({ name: 'churn', endpointName: 'churn-dev' }),
 ];
 
 function registryIn(stack: Stack, readerAccounts: string[] = ['222222222222', '333333333333']): ModelRegistry {

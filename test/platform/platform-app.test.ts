@@ -104,8 +104,12 @@ describe('the platform app', () => {
 ];
 
 const PINNED_MODELS_IDS = [
+  'AWS::Logs::LogGroup DeploymentLogs3DAF60BB',
   'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
   'AWS::S3::Bucket RegistryArtifacts021C3BD9',
+  'AWS::SQS::Queue DeploymentDeadLetterQueueF4815DFE',
+  'AWS::SQS::Queue DeploymentEventDeadLetterQueue5E30235C',
+  'AWS::SQS::Queue DeploymentQueueB8D001EB',
   'AWS::SageMaker::FeatureGroup FeatureStoreGroupaccountspend375D84C5',
   'AWS::SageMaker::ModelPackageGroup RegistryGroupfrauddetector62B0C015',
 ];

@@ -1,0 +1,388 @@
+/**
+ * One SQS message = one model package approval → (maybe) one canary
+ * deployment per endpoint variant that follows the package's group.
+ *
+ * Idempotency: every resource name is deterministic (names.ts). A replayed
+ * approval finds the endpoint already running the model (no-op), finds the
+ * endpoint config of a previous attempt (reused, not duplicated), or finds
+ * that a previous attempt was submitted and did not stick (rolled back):
+ * that one is never redeployed automatically.
+ *
+ * Returns normally when the message must be acknowledged (deployed, no-op,
+ * skipped, or a clear failure that was recorded); throws when it must be
+ * retried by SQS.
+ */
+
+import {
+  AddTagsCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  DescribeModelPackageCommand,
+  ListTagsCommand,
+  UpdateEndpointCommand,
+} from '@aws-sdk/client-sagemaker';
+import type { DescribeEndpointCommandOutput, Tag } from '@aws-sdk/client-sagemaker';
+import type { DeployClients } from './clients';
+import type { DeployConfig, Deployment } from './config';
+import { SUBMITTED_TAG_KEY, buildEndpointConfigInput, copyableTags, findVariant } from './endpoint-config';
+import type { CurrentEndpointConfig } from './endpoint-config';
+import { DeploymentFailure, RetryableError, classifyError, describeError, messageOf } from './errors';
+import { parseApprovalEvent } from './event';
+import type { ApprovalEvent } from './event';
+import { logger } from './log';
+import { endpointConfigNameFor, modelNameFor } from './names';
+import { STARTED_DETAIL_TYPE, notifyAlarmTopic, putEvent, recordFailure } from './notify';
+import type { FailedDetail, StartedDetail } from './notify';
+import { validatePackage } from './package-validation';
+import type { ModelPackage } from './package-validation';
+
+/** Endpoint states in which an update is (or will soon be) possible: retry later. */
+export const BUSY_ENDPOINT_STATUSES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
+
+export type TargetOutcome = 'deployment-started' | 'already-deployed' | 'failed';
+export type MessageOutcome = 'malformed' | 'skipped-not-approved' | 'skipped-not-our-group' | 'failed' | 'processed';
+
+export interface SqsMessage {
+  messageId: string;
+  body: string;
+}
+
+interface Ctx {
+  config: DeployConfig;
+  clients: DeployClients;
+  messageId: string;
+}
+
+export async function processMessage(message: SqsMessage, config: DeployConfig, clients: DeployClients): Promise<MessageOutcome> {
+  const ctx: Ctx = { config, clients, messageId: message.messageId };
+  const parsed = parseApprovalEvent(message.body);
+  if (!parsed.ok) {
+    // A malformed event can never succeed: retrying it would only end in the
+    // DLQ after maxReceiveCount without telling anyone why. Instead it is
+    // recorded as a `Model Deployment Failed` event (reason malformed-event),
+    // the alarm topic is notified, and the message is ACKED. Nothing is
+    // deployed. (If recording itself fails, the message is retried.)
+    await fail(ctx, { reason: 'malformed-event', message: parsed.error });
+    return 'malformed';
+  }
+  const ev = parsed.event;
+  const base = { messageId: ctx.messageId, eventId: ev.eventId, modelPackageArn: ev.modelPackageArn, group: ev.modelPackageGroupName, version: ev.modelPackageVersion };
+
+  if (ev.modelApprovalStatus !== 'Approved') {
+    logger.info('skipped: not approved', { ...base, status: ev.modelApprovalStatus, source: 'event' });
+    return 'skipped-not-approved';
+  }
+  const targets = config.deployments.filter((d) => d.modelPackageGroupName === ev.modelPackageGroupName);
+  if (targets.length === 0) {
+    logger.info('skipped: group not deployed by this environment', base);
+    return 'skipped-not-our-group';
+  }
+
+  let pkg: ModelPackage;
+  try {
+    pkg = await describeModelPackage(ctx, ev);
+  } catch (err) {
+    if (err instanceof DeploymentFailure) {
+      await fail(ctx, failedDetail(ev, err));
+      return 'failed';
+    }
+    throw err;
+  }
+
+  // The event may be stale: an approval revoked since then must not deploy.
+  if (pkg.ModelApprovalStatus !== 'Approved') {
+    logger.info('skipped: not approved', { ...base, status: pkg.ModelApprovalStatus, source: 'DescribeModelPackage' });
+    return 'skipped-not-approved';
+  }
+  const invalid = packageProblems(pkg, ev, config);
+  if (invalid.length > 0) {
+    await fail(ctx, failedDetail(ev, new DeploymentFailure('invalid-package', invalid.join('; '))));
+    return 'failed';
+  }
+  if (pkg.ModelPackageStatus === 'Pending' || pkg.ModelPackageStatus === 'InProgress') {
+    throw new RetryableError(`model package ${ev.modelPackageArn} is still ${pkg.ModelPackageStatus}`);
+  }
+
+  // Several endpoints may follow the same group. A retryable error on one of
+  // them retries the whole message: the ones already done are then no-ops.
+  for (const target of targets) {
+    try {
+      const outcome = await deployTarget(ctx, ev, target);
+      logger.info(`target ${outcome}`, { ...base, endpointName: target.endpointName, variantName: target.variantName });
+    } catch (err) {
+      if (!(err instanceof DeploymentFailure)) throw err;
+      await fail(ctx, { ...failedDetail(ev, err), endpointName: target.endpointName, variantName: target.variantName });
+    }
+  }
+  return 'processed';
+}
+
+function failedDetail(ev: ApprovalEvent, err: DeploymentFailure): Omit<FailedDetail, 'env' | 'sqsMessageId'> {
+  return {
+    reason: err.reason,
+    message: err.message,
+    modelPackageArn: ev.modelPackageArn,
+    group: ev.modelPackageGroupName,
+    version: ev.modelPackageVersion,
+    sourceEventId: ev.eventId,
+  };
+}
+
+async function fail(ctx: Ctx, detail: Omit<FailedDetail, 'env' | 'sqsMessageId'>): Promise<void> {
+  const full: FailedDetail = { env: ctx.config.env, sqsMessageId: ctx.messageId, ...detail };
+  logger.error('deployment failed', { ...full });
+  await recordFailure(ctx.clients, ctx.config, full);
+}
+
+function packageProblems(pkg: ModelPackage, ev: ApprovalEvent, config: DeployConfig): string[] {
+  const problems: string[] = [];
+  if (pkg.ModelPackageGroupName !== undefined && pkg.ModelPackageGroupName !== ev.modelPackageGroupName) {
+    problems.push(`registry says group ${pkg.ModelPackageGroupName}, event says ${ev.modelPackageGroupName}`);
+  }
+  if (pkg.ModelPackageVersion !== undefined && pkg.ModelPackageVersion !== ev.modelPackageVersion) {
+    problems.push(`registry says version ${pkg.ModelPackageVersion}, event says ${ev.modelPackageVersion}`);
+  }
+  return [...problems, ...validatePackage(pkg, config.allowedImageRegistries)];
+}
+
+async function describeModelPackage(ctx: Ctx, ev: ApprovalEvent): Promise<ModelPackage> {
+  try {
+    return await ctx.clients.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: ev.modelPackageArn }));
+  } catch (err) {
+    const cls = classifyError(err);
+    if (cls === 'not-found' || cls === 'rejected') {
+      throw new DeploymentFailure('package-not-found', `model package ${ev.modelPackageArn} does not exist: ${messageOf(err)}`);
+    }
+    throw err;
+  }
+}
+
+async function describeEndpoint(ctx: Ctx, endpointName: string): Promise<DescribeEndpointCommandOutput> {
+  try {
+    return await ctx.clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+  } catch (err) {
+    if (classifyError(err) === 'not-found') {
+      throw new DeploymentFailure('endpoint-not-found', `endpoint ${endpointName} does not exist: ${messageOf(err)}`);
+    }
+    throw err;
+  }
+}
+
+/** DescribeEndpointConfig, or undefined when it does not exist. */
+async function findEndpointConfig(ctx: Ctx, name: string): Promise<CurrentEndpointConfig | undefined> {
+  try {
+    return await ctx.clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
+  } catch (err) {
+    if (classifyError(err) === 'not-found') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * ListTags (all pages). When the function is not allowed to list tags
+ * (sagemaker:ListTags missing from its policy) this degrades instead of
+ * blocking every deployment: it logs an error and returns undefined, and the
+ * callers go on without copied tags / without the rollback guard.
+ */
+async function listTags(ctx: Ctx, arn: string | undefined, purpose: string): Promise<Tag[] | undefined> {
+  if (!arn) return [];
+  const tags: Tag[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await ctx.clients.sagemaker.send(new ListTagsCommand({ ResourceArn: arn, NextToken: nextToken }));
+      tags.push(...(page.Tags ?? []));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+  } catch (err) {
+    const name = (err as { name?: unknown } | null)?.name;
+    if (name !== 'AccessDeniedException' && name !== 'AccessDenied') throw err;
+    logger.error(`sagemaker:ListTags denied: continuing without ${purpose}`, { messageId: ctx.messageId, resourceArn: arn, ...describeError(err) });
+    return undefined;
+  }
+  return tags;
+}
+
+async function deployTarget(ctx: Ctx, ev: ApprovalEvent, target: Deployment): Promise<TargetOutcome> {
+  const { config } = ctx;
+  const modelName = modelNameFor(target.endpointName, target.variantName, ev.modelPackageVersion);
+  const log = { messageId: ctx.messageId, endpointName: target.endpointName, variantName: target.variantName, modelName };
+
+  const endpoint = await describeEndpoint(ctx, target.endpointName);
+  const status = endpoint.EndpointStatus ?? 'unknown';
+  const currentName = endpoint.EndpointConfigName;
+  if (!currentName) throw new RetryableError(`endpoint ${target.endpointName} (${status}) has no endpoint config yet`);
+  const current = await findEndpointConfig(ctx, currentName);
+  if (!current) {
+    throw new DeploymentFailure('endpoint-not-updatable', `endpoint ${target.endpointName} runs endpoint config ${currentName}, which was deleted: its settings cannot be copied`);
+  }
+  const variant = findVariant(current, target.variantName);
+
+  // Same approval delivered twice (or already deployed): nothing to do.
+  if (variant.ModelName === modelName) {
+    logger.info('already deployed: variant already runs this model version', { ...log, endpointConfigName: currentName, status });
+    return 'already-deployed';
+  }
+  if (BUSY_ENDPOINT_STATUSES.has(status)) {
+    throw new RetryableError(`endpoint ${target.endpointName} is ${status}; the deployment will be retried`);
+  }
+  if (status !== 'InService') {
+    throw new DeploymentFailure('endpoint-not-updatable', `endpoint ${target.endpointName} is ${status}${endpoint.FailureReason ? ` (${endpoint.FailureReason})` : ''}`);
+  }
+
+  const configName = endpointConfigNameFor(target.endpointName, ev.modelPackageVersion, currentName, target.variantName, modelName);
+  const previous = await findEndpointConfig(ctx, configName);
+  if (previous) {
+    if (findVariant(previous, target.variantName).ModelName !== modelName) {
+      throw new DeploymentFailure('name-collision', `endpoint config ${configName} exists but does not run ${modelName} on ${target.variantName}`);
+    }
+    const tags = await listTags(ctx, previous.EndpointConfigArn, 'the rollback guard');
+    if (tags?.some((t) => t.Key === SUBMITTED_TAG_KEY)) {
+      // UpdateEndpoint to this very config was accepted before, yet the endpoint
+      // is back on the config it started from: the canary was rolled back (alarm)
+      // or the update failed. Redeploying it because an approval was replayed
+      // would repeat a failed rollout: a human decides.
+      throw new DeploymentFailure(
+        'previously-rolled-back',
+        `${modelName} was already rolled out to ${target.endpointName} with endpoint config ${configName} and the endpoint is back on ${currentName} (rolled back or failed). ` +
+          `Not redeploying automatically; delete endpoint config ${configName} to allow a new attempt.`,
+      );
+    }
+    logger.info('reusing endpoint config of a previous attempt', { ...log, endpointConfigName: configName });
+  }
+
+  await ensureModel(ctx, ev, modelName);
+
+  let configArn = previous?.EndpointConfigArn;
+  if (!previous) {
+    const input = buildEndpointConfigInput(current, {
+      endpointConfigName: configName,
+      variantName: target.variantName,
+      modelName,
+      tags: copyableTags(await listTags(ctx, current.EndpointConfigArn, 'copying the tags of the current endpoint config')),
+      defaultKmsKeyArn: config.modelsKmsKeyArn,
+    });
+    if (!current.KmsKeyId && !input.KmsKeyId) {
+      logger.warn('no KmsKeyId set: an instance type has local NVMe storage (hardware-encrypted)', { ...log, endpointConfigName: configName });
+    }
+    try {
+      configArn = (await ctx.clients.sagemaker.send(new CreateEndpointConfigCommand(input))).EndpointConfigArn;
+    } catch (err) {
+      const cls = classifyError(err);
+      if (cls === 'already-exists') {
+        // Created concurrently by another delivery of the same approval: same deterministic content.
+        configArn = (await findEndpointConfig(ctx, configName))?.EndpointConfigArn;
+      } else if (cls === 'not-found') {
+        throw new RetryableError(`CreateEndpointConfig ${configName}: ${messageOf(err)}`, err);
+      } else if (cls === 'rejected') {
+        throw new DeploymentFailure('sagemaker-rejected', `CreateEndpointConfig ${configName} was rejected: ${messageOf(err)}`);
+      } else {
+        throw err;
+      }
+    }
+  }
+
+  try {
+    await ctx.clients.sagemaker.send(
+      new UpdateEndpointCommand({
+        EndpointName: target.endpointName,
+        EndpointConfigName: configName,
+        // RetainAllVariantProperties is deliberately not set: the new config's variant properties apply.
+        DeploymentConfig: {
+          BlueGreenUpdatePolicy: {
+            TrafficRoutingConfiguration: {
+              Type: 'CANARY',
+              CanarySize: { Type: 'CAPACITY_PERCENT', Value: config.canaryPercent },
+              WaitIntervalInSeconds: config.canaryWaitSeconds,
+            },
+            TerminationWaitInSeconds: config.terminationWaitSeconds,
+            MaximumExecutionTimeoutInSeconds: config.maxExecutionTimeoutSeconds,
+          },
+          AutoRollbackConfiguration: { Alarms: target.rollbackAlarmNames.map((AlarmName) => ({ AlarmName })) },
+        },
+      }),
+    );
+  } catch (err) {
+    const cls = classifyError(err);
+    if (cls === 'conflict') throw new RetryableError(`endpoint ${target.endpointName} is being updated: ${messageOf(err)}`, err);
+    if (cls === 'not-found') throw new DeploymentFailure('endpoint-not-found', `UpdateEndpoint ${target.endpointName}: ${messageOf(err)}`);
+    if (cls === 'rejected') throw new DeploymentFailure('sagemaker-rejected', `UpdateEndpoint ${target.endpointName} was rejected: ${messageOf(err)}`);
+    throw err;
+  }
+
+  // From here on the deployment is in flight: nothing below may make the
+  // message fail (a retry would find the endpoint Updating, then a no-op).
+  await markSubmitted(ctx, configArn, log);
+  const detail: StartedDetail = {
+    env: config.env,
+    modelPackageArn: ev.modelPackageArn,
+    group: ev.modelPackageGroupName,
+    version: ev.modelPackageVersion,
+    endpointName: target.endpointName,
+    variantName: target.variantName,
+    modelName,
+    endpointConfigName: configName,
+    previousEndpointConfigName: currentName,
+    canaryPercent: config.canaryPercent,
+  };
+  logger.info('deployment started', { ...detail, messageId: ctx.messageId });
+  try {
+    await putEvent(ctx.clients, config, STARTED_DETAIL_TYPE, detail, [ev.modelPackageArn]);
+  } catch (err) {
+    // The decision is in effect and is in this log line; make the gap visible.
+    logger.error('deployment started but the Model Deployment Started event could not be recorded', { ...detail, ...describeError(err) });
+    await notifyAlarmTopic(ctx.clients, config, `[plinth ${config.env}] Model deployment started but not recorded: ${target.endpointName}`, {
+      problem: 'Model Deployment Started event could not be put on the event bus',
+      error: messageOf(err),
+      ...detail,
+    }).catch((e: unknown) => logger.error('alarm topic notification failed', describeError(e)));
+  }
+  return 'deployment-started';
+}
+
+async function markSubmitted(ctx: Ctx, configArn: string | undefined, log: Record<string, unknown>): Promise<void> {
+  if (!configArn) {
+    logger.warn('endpoint config ARN unknown: rollback guard tag not set', log);
+    return;
+  }
+  try {
+    await ctx.clients.sagemaker.send(new AddTagsCommand({ ResourceArn: configArn, Tags: [{ Key: SUBMITTED_TAG_KEY, Value: 'true' }] }));
+  } catch (err) {
+    // Best effort: only the protection against redeploying a rolled-back version is lost.
+    logger.error('could not tag the endpoint config as submitted', { ...log, ...describeError(err) });
+  }
+}
+
+/** CreateModel, or verify that the existing model of that name is ours. */
+async function ensureModel(ctx: Ctx, ev: ApprovalEvent, modelName: string): Promise<void> {
+  const { config } = ctx;
+  try {
+    await ctx.clients.sagemaker.send(
+      new CreateModelCommand({
+        ModelName: modelName,
+        ExecutionRoleArn: config.modelExecutionRoleArn,
+        // The package ARN makes SageMaker use exactly the (validated) containers of the package.
+        PrimaryContainer: { ModelPackageName: ev.modelPackageArn },
+        EnableNetworkIsolation: true,
+        VpcConfig: { Subnets: config.subnetIds, SecurityGroupIds: config.securityGroupIds },
+      }),
+    );
+    logger.info('model created', { messageId: ctx.messageId, modelName });
+  } catch (err) {
+    const cls = classifyError(err);
+    if (cls === 'rejected') throw new DeploymentFailure('sagemaker-rejected', `CreateModel ${modelName} was rejected: ${messageOf(err)}`);
+    if (cls !== 'already-exists') throw err;
+    const existing = await ctx.clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
+    const source = existing.PrimaryContainer?.ModelPackageName ?? existing.Containers?.[0]?.ModelPackageName;
+    if (source?.toLowerCase() !== ev.modelPackageArn.toLowerCase() || existing.EnableNetworkIsolation !== true) {
+      throw new DeploymentFailure(
+        'name-collision',
+        `model ${modelName} already exists but was not created by this deployer from ${ev.modelPackageArn} (source ${source ?? 'none'}, network isolation ${String(existing.EnableNetworkIsolation)})`,
+      );
+    }
+    logger.info('model already exists (previous attempt)', { messageId: ctx.messageId, modelName });
+  }
+}

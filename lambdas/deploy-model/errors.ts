@@ -1,0 +1,173 @@
+/**
+ * Error taxonomy of the deploy-model Lambda.
+ *
+ * Two outcomes matter for an SQS message:
+ *  - a *clear failure* ({@link DeploymentFailure}): retrying can never make it
+ *    succeed (malformed event, missing or invalid package, unknown variant...).
+ *    It is recorded as a `Model Deployment Failed` event, the alarm topic is
+ *    notified, and the message is ACKED.
+ *  - anything else is *retryable*: the message is reported in
+ *    batchItemFailures, SQS redelivers it later and, after maxReceiveCount,
+ *    parks it in the DLQ (which is alarmed). Unknown errors (bugs,
+ *    AccessDenied after an IAM mistake...) deliberately fall in this bucket:
+ *    the safe default is to keep the approval in the queue, never to lose it.
+ */
+
+/** Reasons carried by `Model Deployment Failed` events (a contract for consumers). */
+export type FailureReason =
+  | 'malformed-event'
+  | 'package-not-found'
+  | 'invalid-package'
+  | 'endpoint-not-found'
+  | 'endpoint-not-updatable'
+  | 'unknown-variant'
+  | 'name-collision'
+  | 'previously-rolled-back'
+  | 'sagemaker-rejected';
+
+/** A failure that retrying cannot fix: record it, notify, ack the message. */
+export class DeploymentFailure extends Error {
+  override readonly name = 'DeploymentFailure';
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Transient condition (busy endpoint, throttling...): report the message as failed so SQS retries it. */
+export class RetryableError extends Error {
+  override readonly name = 'RetryableError';
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** The Lambda's environment is invalid (operator error): fail the whole batch loudly. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * What a SageMaker (or other AWS) error means for us.
+ *  - transient:      throttling, 5xx, network, $retryable → retry
+ *  - conflict:       the endpoint is being updated by someone else → retry
+ *  - already-exists: Create* of a resource that exists → idempotent success (after verification)
+ *  - not-found:      Describe* of a resource that does not exist
+ *  - rejected:       any other ValidationException: the request itself is invalid → clear failure
+ *  - unknown:        everything else (AccessDenied, bugs...) → retry (never lose the approval)
+ */
+export type ErrorClass = 'transient' | 'conflict' | 'already-exists' | 'not-found' | 'rejected' | 'unknown';
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+  'SlowDown',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'InternalFailure',
+  'InternalError',
+  'InternalServerError',
+  'InternalServerException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+]);
+
+interface SdkLikeError {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+export function httpStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const status = (err as SdkLikeError).$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && typeof (err as SdkLikeError).message === 'string') {
+    return (err as { message: string }).message;
+  }
+  return String(err);
+}
+
+function nameOf(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return '';
+  const name = (err as SdkLikeError).name;
+  return typeof name === 'string' ? name : '';
+}
+
+// Real SageMaker messages (and moto's equivalents) for the cases that are not
+// distinguished by an error name: SageMaker reports most of them as ValidationException.
+const CONFLICT_MESSAGE = /cannot update in-progress|in-progress endpoint|is (currently )?being updated|update is in progress/i;
+const ALREADY_EXISTS_MESSAGE = /already exist/i;
+const NOT_FOUND_MESSAGE = /does not exist|could not find|not found/i;
+
+export function classifyError(err: unknown): ErrorClass {
+  if (typeof err !== 'object' || err === null) return 'unknown';
+  const e = err as SdkLikeError;
+  const name = nameOf(err);
+  const message = messageOf(err);
+  const status = httpStatusOf(err);
+
+  if (e.$retryable) return 'transient';
+  if (TRANSIENT_NAMES.has(name)) return 'transient';
+  if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return 'transient';
+  if (status !== undefined && (status >= 500 || status === 429)) return 'transient';
+
+  if (name === 'ResourceInUse' || name === 'ConflictException') return 'conflict';
+  if (name === 'ResourceNotFound' || name === 'ResourceNotFoundException') return 'not-found';
+  if (name === 'ValidationException') {
+    if (CONFLICT_MESSAGE.test(message)) return 'conflict';
+    if (ALREADY_EXISTS_MESSAGE.test(message)) return 'already-exists';
+    if (NOT_FOUND_MESSAGE.test(message)) return 'not-found';
+    return 'rejected';
+  }
+  return 'unknown';
+}
+
+/** Should the SQS message be retried for this (non-DeploymentFailure) error? */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof DeploymentFailure) return false;
+  if (err instanceof RetryableError) return true;
+  const cls = classifyError(err);
+  return cls === 'transient' || cls === 'conflict' || cls === 'unknown';
+}
+
+/** Compact, log-safe description of an error. */
+export function describeError(err: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    errorName: nameOf(err) || typeof err,
+    errorMessage: messageOf(err).slice(0, 500),
+    errorClass: err instanceof DeploymentFailure ? 'failure' : err instanceof RetryableError ? 'retryable' : classifyError(err),
+  };
+  const status = httpStatusOf(err);
+  if (status !== undefined) out.httpStatusCode = status;
+  if (err instanceof DeploymentFailure) out.reason = err.reason;
+  if (err instanceof RetryableError && err.cause !== undefined) out.cause = describeError(err.cause);
+  return out;
+}

@@ -1,0 +1,356 @@
+import * as path from 'path';
+import { Aws, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ModelConfig } from '../../config/model-registry';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { LAMBDA_VPC_ENI, LOGS_WRITE, SQS_CONSUME, SQS_SEND } from '../data-lake/perms';
+import type { ModelRegistry } from './model-registry';
+
+/** How long the old fleet stays up after traffic has shifted, for a quick manual rollback. */
+const TERMINATION_WAIT = Duration.minutes(5);
+
+/** Properties for {@link ModelDeployment}. */
+export interface ModelDeploymentProps {
+  readonly registry: ModelRegistry;
+  /** The models whose approved versions roll onto their endpoints. */
+  readonly models: readonly ModelConfig[];
+  readonly vpc: ec2.IVpc;
+  /**
+   * @default - the isolated subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Encrypts endpoint volumes, data capture and the deployment queues. */
+  readonly modelsKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  /** Notified when a package cannot be deployed; its alarm action also takes the stuck-deployment alarm. */
+  readonly alarmTopic: sns.ITopic;
+  readonly alarmAction: cloudwatch.IAlarmAction;
+  /** Share of capacity the canary gets first, in percent. */
+  readonly canaryPercent: number;
+  /** How long the canary serves before the rest shifts. */
+  readonly canaryWait: Duration;
+  /**
+   * ECR registry hosts that inference images may come from.
+   *
+   * @default - this account's ECR registry in this region
+   */
+  readonly allowedImageRegistries?: readonly string[];
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly environmentName: string;
+  /**
+   * Where alarm descriptions point for runbooks.
+   *
+   * @default 'docs/runbooks/'
+   */
+  readonly runbookBaseUrl?: string;
+}
+
+/**
+ * The approval-driven promotion workflow: a model package approved in the registry is rolled onto
+ * its endpoint through a blue/green canary that rolls itself back on the endpoint's alarms.
+ *
+ * Approval event → EventBridge → encrypted SQS queue (so an approval that arrives while the
+ * endpoint is updating waits and retries, never lost) → the `deploy-model` function.
+ */
+export class ModelDeployment extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Approval events EventBridge could not deliver, and failed asynchronous invocations. */
+  public readonly eventDeadLetterQueue: sqs.Queue;
+  public readonly function: nodejs.NodejsFunction;
+  /** The role SageMaker models run as: network-isolated in the VPC, reading artifacts only. */
+  public readonly modelExecutionRole: iam.Role;
+  public readonly modelSecurityGroup: ec2.SecurityGroup;
+  /** Per model: the alarms whose ALARM state rolls a canary back. */
+  public readonly rollbackAlarms: Record<string, cloudwatch.Alarm[]> = {};
+  public readonly alarms: Array<{ alarm: cloudwatch.Alarm; runbook: string }> = [];
+
+  constructor(scope: Construct, id: string, props: ModelDeploymentProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
+    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+
+    this.modelSecurityGroup = new ec2.SecurityGroup(this, 'ModelSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Plinth models: HTTPS to AWS endpoints only',
+      allowAllOutbound: false,
+    });
+    this.modelSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
+
+    this.modelExecutionRole = new iam.Role(this, 'ModelExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: 'Plinth models run as this role: pull the image, read artifacts, write logs and metrics',
+    });
+    const modelPolicy = new iam.ManagedPolicy(this, 'ModelExecutionPolicy', {
+      roles: [this.modelExecutionRole],
+      statements: [
+        new iam.PolicyStatement({ sid: 'EcrToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'PullImagesOfThisAccount',
+          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+          resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
+        }),
+        new iam.PolicyStatement({ sid: 'ReadArtifacts', actions: ['s3:GetObject'], resources: [props.registry.artifacts.bucket.arnForObjects('*')] }),
+        new iam.PolicyStatement({ sid: 'DecryptArtifacts', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant'], resources: [props.modelsKey.keyArn] }),
+        new iam.PolicyStatement({ sid: 'RunInVpc', actions: [...LAMBDA_VPC_ENI, 'ec2:CreateNetworkInterfacePermission', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSecurityGroups'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'WriteModelLogs',
+          actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/*', arnFormat: undefined })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'PublishModelMetrics',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
+        }),
+      ],
+    });
+    for (const [rule, reason] of [
+      ['AwsSolutions-IAM5[Resource::*]', 'ECR tokens, VPC network interfaces and PutMetricData take no resource; metrics are limited by namespace condition.'],
+      [wildcardResourceFinding(this, stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })), 'Models may use any repository of this account\'s ECR; the deploy function rejects images from any other registry.'],
+      [wildcardResourceFinding(this, props.registry.artifacts.bucket.arnForObjects('*')), 'Artifacts are keyed per training run; read-only and limited to the registry\'s artifact bucket.'],
+      [wildcardResourceFinding(this, stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/*' })), 'SageMaker names endpoint log groups itself under /aws/sagemaker/.'],
+    ] as const) {
+      acknowledgeFinding(modelPolicy, { rule, reason, ...ack });
+    }
+
+    // Rollback alarms: the canary rolls back when either fires during the deployment.
+    for (const model of props.models) {
+      const dims = { EndpointName: model.endpointName, VariantName: model.variantName };
+      const errors = new cloudwatch.Alarm(this, `Rollback5xx-${model.name}`, {
+        alarmDescription: `${model.endpointName}/${model.variantName} returns 5xx errors; a running canary rolls back. Runbook: ${runbooks}model-rollback.md`,
+        metric: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'Invocation5XXErrors', dimensionsMap: dims, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      const latency = new cloudwatch.Alarm(this, `RollbackLatency-${model.name}`, {
+        alarmDescription: `${model.endpointName}/${model.variantName} p99 model latency is over ${model.rollbackP99LatencyMs} ms; a running canary rolls back. Runbook: ${runbooks}model-rollback.md`,
+        // SageMaker reports ModelLatency in microseconds.
+        metric: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'ModelLatency', dimensionsMap: dims, statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1) }),
+        threshold: model.rollbackP99LatencyMs * 1000,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      for (const alarm of [errors, latency]) {
+        alarm.addAlarmAction(props.alarmAction);
+        this.alarms.push({ alarm, runbook: 'model-rollback.md' });
+      }
+      this.rollbackAlarms[model.name] = [errors, latency];
+    }
+
+    const queueProps = {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.modelsKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    };
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { ...queueProps, fifo: true });
+    // EventBridge target and Lambda async dead letters must go to a standard queue.
+    this.eventDeadLetterQueue = new sqs.Queue(this, 'EventDeadLetterQueue', queueProps);
+    const functionTimeout = Duration.minutes(2);
+    // FIFO, one message group: approvals deploy one at a time, in the order they were made.
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...queueProps,
+      fifo: true,
+      contentBasedDeduplication: true,
+      visibilityTimeout: Duration.seconds(functionTimeout.toSeconds() * 6),
+      // An endpoint update can take an hour; retries every 12 minutes for up to ~5 hours before the DLQ.
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 25 },
+    });
+    new events.Rule(this, 'PackageApproved', {
+      description: 'A model package approved in this account goes to the deployment queue',
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: ['SageMaker Model Package State Change'],
+        account: [Aws.ACCOUNT_ID],
+        detail: {
+          ModelPackageGroupName: props.models.map((m) => m.name),
+          ModelApprovalStatus: ['Approved'],
+        },
+      },
+      targets: [
+        new targets.SqsQueue(this.queue, {
+          messageGroupId: 'model-deployments',
+          deadLetterQueue: this.eventDeadLetterQueue,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const functionSecurityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Plinth deploy-model function: HTTPS to AWS endpoints only',
+      allowAllOutbound: false,
+    });
+    functionSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
+
+    const endpointNames = props.models.map((m) => m.endpointName);
+    const sagemakerArn = (resource: string, name: string) =>
+      stack.formatArn({ service: 'sagemaker', resource, resourceName: name.toLowerCase() });
+    const allEndpointConfigs = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Plinth deploy-model: rolls approved model versions onto their endpoints',
+    });
+    const functionPolicy = new iam.ManagedPolicy(this, 'FunctionPolicy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadApprovedPackages',
+          actions: ['sagemaker:DescribeModelPackage'],
+          resources: props.models.map((m) => props.registry.packagesArn(m.name)),
+        }),
+        new iam.PolicyStatement({
+          sid: 'CreateVersionedModelsAndConfigs',
+          actions: ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags', 'sagemaker:ListTags'],
+          resources: endpointNames.flatMap((name) => [sagemakerArn('model', `${name}-*`), sagemakerArn('endpoint-config', `${name}*`)]),
+        }),
+        new iam.PolicyStatement({
+          // The endpoint's current config may predate Plinth's naming; reading it is harmless.
+          sid: 'ReadCurrentEndpointConfigs',
+          actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:ListTags'],
+          resources: [allEndpointConfigs],
+        }),
+        new iam.PolicyStatement({
+          sid: 'UpdateOwnEndpoints',
+          actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
+          resources: endpointNames.map((name) => sagemakerArn('endpoint', name)),
+        }),
+        new iam.PolicyStatement({
+          sid: 'PassModelRole',
+          actions: ['iam:PassRole'],
+          resources: [this.modelExecutionRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'EncryptEndpointVolumes',
+          actions: ['kms:CreateGrant', 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [props.modelsKey.keyArn],
+        }),
+        new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: SQS_CONSUME, resources: [this.queue.queueArn] }),
+        new iam.PolicyStatement({ sid: 'DeadLetterAsyncFailures', actions: SQS_SEND, resources: [this.eventDeadLetterQueue.queueArn] }),
+        new iam.PolicyStatement({
+          sid: 'RecordDecisions',
+          actions: ['events:PutEvents'],
+          resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        }),
+        new iam.PolicyStatement({ sid: 'NotifyFailures', actions: ['sns:Publish'], resources: [props.alarmTopic.topicArn] }),
+        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: LOGS_WRITE, resources: [`${logGroup.logGroupArn}:*`] }),
+        new iam.PolicyStatement({ sid: 'RunInVpc', actions: LAMBDA_VPC_ENI, resources: ['*'] }),
+      ],
+    });
+    acknowledgeFinding(functionPolicy, {
+      rule: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").',
+      ...ack,
+    });
+    const wildcards: Array<[string, string]> = [
+      ...props.models.map((m) => [props.registry.packagesArn(m.name), 'Package versions are numbered by SageMaker; read-only and limited to this model\'s group.'] as [string, string]),
+      ...endpointNames.flatMap((name) => [
+        [sagemakerArn('model', `${name}-*`), 'Each approved version becomes a model named after its endpoint and version; limited to that endpoint\'s prefix.'],
+        [sagemakerArn('endpoint-config', `${name}*`), 'Each deployment creates a versioned endpoint config; limited to that endpoint\'s prefix.'],
+      ] as Array<[string, string]>),
+      [`${logGroup.logGroupArn}:*`, 'Lambda names its log streams at run time; limited to the function\'s own log group.'],
+      [allEndpointConfigs, 'Read-only: the endpoint\'s current config may have any name; it is copied into the new versioned config.'],
+    ];
+    for (const [resource, reason] of wildcards) {
+      acknowledgeFinding(functionPolicy, { rule: wildcardResourceFinding(this, resource), reason, ...ack });
+    }
+
+    const subnets = props.vpc.selectSubnets(vpcSubnets).subnetIds;
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambdas', 'deploy-model', 'index.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: functionTimeout,
+      description: 'Plinth deploy-model: canary rollout of approved model versions',
+      role: role.withoutPolicyUpdates(),
+      logGroup,
+      vpc: props.vpc,
+      vpcSubnets,
+      securityGroups: [functionSecurityGroup],
+      // The FIFO group already serializes deployments; this caps the function at the event source's minimum.
+      reservedConcurrentExecutions: 2,
+      deadLetterQueueEnabled: true,
+      deadLetterQueue: this.eventDeadLetterQueue,
+      environment: {
+        DEPLOYMENTS: stack.toJsonString(
+          props.models.map((m) => ({
+            modelPackageGroupName: m.name,
+            endpointName: m.endpointName,
+            variantName: m.variantName,
+            rollbackAlarmNames: [...this.rollbackAlarms[m.name].map((a) => a.alarmName), ...m.rollbackAlarmNames],
+          })),
+        ),
+        MODEL_EXECUTION_ROLE_ARN: this.modelExecutionRole.roleArn,
+        SUBNET_IDS: subnets.join(','),
+        SECURITY_GROUP_IDS: this.modelSecurityGroup.securityGroupId,
+        MODELS_KMS_KEY_ARN: props.modelsKey.keyArn,
+        ALLOWED_IMAGE_REGISTRIES: (props.allowedImageRegistries ?? [`${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}`]).join(','),
+        CANARY_PERCENT: String(props.canaryPercent),
+        CANARY_WAIT_SECONDS: String(props.canaryWait.toSeconds()),
+        TERMINATION_WAIT_SECONDS: String(TERMINATION_WAIT.toSeconds()),
+        // SageMaker requires the timeout to exceed the waits; an hour on top for the rollout itself.
+        MAX_EXECUTION_TIMEOUT_SECONDS: String(Math.min(28_800, props.canaryWait.toSeconds() + TERMINATION_WAIT.toSeconds() + 3600)),
+        ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
+        EVENT_BUS_NAME: 'default',
+        PLINTH_ENV: props.environmentName,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
+    });
+    this.function.node.addDependency(functionPolicy);
+    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
+
+    const stuck = new cloudwatch.Alarm(this, 'DeploymentStuck', {
+      alarmDescription: `An approved model version has waited over an hour to deploy (endpoint busy or failing). Runbook: ${runbooks}model-deployment-stuck.md`,
+      metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 3600,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const deadLetterAlarm = (id: string, queue: sqs.Queue, what: string) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription: `${what} Runbook: ${runbooks}model-deployment-stuck.md`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    const deadLetters = deadLetterAlarm('DeploymentDeadLetters', this.deadLetterQueue, 'An approved model version could not be deployed after every retry.');
+    const undelivered = deadLetterAlarm('ApprovalsUndelivered', this.eventDeadLetterQueue, 'An approval event could not be delivered to the deployment queue.');
+    for (const alarm of [stuck, deadLetters, undelivered]) {
+      alarm.addAlarmAction(props.alarmAction);
+      this.alarms.push({ alarm, runbook: 'model-deployment-stuck.md' });
+    }
+  }
+}

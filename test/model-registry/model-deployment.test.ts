@@ -1,0 +1,115 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { modelConfigSchema } from '../../config/model-registry';
+import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
+import { ModelDeployment } from '../../lib/model-registry/model-deployment';
+import { ModelRegistry } from '../../lib/model-registry/model-registry';
+import { PlatformNetwork } from '../../lib/network/platform-network';
+import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
+import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+
+const MODELS = [modelConfigSchema.parse({ name: 'fraud-detector', endpointName: 'fraud-detector-dev', rollbackP99LatencyMs: 250 })];
+
+function deploymentIn(stack: Stack): ModelDeployment {
+  const logsKey = new kms.Key(stack, 'LogsKey', { enableKeyRotation: true });
+  const modelsKey = new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true });
+  const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.60.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey });
+  const registry = new ModelRegistry(stack, 'Registry', {
+    models: MODELS,
+    artifactsKey: modelsKey,
+    serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket,
+  });
+  const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: logsKey });
+  return new ModelDeployment(stack, 'Deployment', {
+    registry,
+    models: MODELS,
+    vpc: network.vpc,
+    modelsKey,
+    logsKey,
+    alarmTopic: alarms.topic,
+    alarmAction: alarms.alarmAction,
+    canaryPercent: 10,
+    canaryWait: Duration.minutes(15),
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.RETAIN,
+    environmentName: 'dev',
+  });
+}
+
+describe('ModelDeployment', () => {
+  const stack = new Stack(newApp({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S', { env: TEST_ENV });
+  const deployment = deploymentIn(stack);
+  const template = Template.fromStack(stack);
+
+  test('alone (with its network, registry, keys and alarm topic) it passes every nag pack and the validator', () => {
+    const { findings } = synthAloneThroughGate((s) => deploymentIn(s));
+    expect(findings).toEqual([]);
+  });
+
+  test('an approval in this account for a declared group, and only that, goes to the deployment queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.sagemaker'],
+        'detail-type': ['SageMaker Model Package State Change'],
+        account: [{ Ref: 'AWS::AccountId' }],
+        detail: { ModelPackageGroupName: ['fraud-detector'], ModelApprovalStatus: ['Approved'] },
+      },
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  test('approvals wait in an encrypted queue and retry, so one that arrives mid-update is never lost', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: true,
+      KmsMasterKeyId: Match.anyValue(),
+      RedrivePolicy: { maxReceiveCount: 25, deadLetterTargetArn: Match.anyValue() },
+    });
+    // One message group: deployments run one at a time, in approval order.
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'model-deployments' } })] });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2, Runtime: 'nodejs24.x' });
+  });
+
+  test('the function gets the canary settings, the VPC for models, and the rollback alarms of each endpoint', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { ReservedConcurrentExecutions: 2 } }))[0];
+    const env = fn.Properties.Environment.Variables;
+    expect(env.CANARY_PERCENT).toBe('10');
+    expect(env.CANARY_WAIT_SECONDS).toBe('900');
+    expect(Number(env.MAX_EXECUTION_TIMEOUT_SECONDS)).toBeGreaterThan(Number(env.CANARY_WAIT_SECONDS) + Number(env.TERMINATION_WAIT_SECONDS));
+    expect(env.SUBNET_IDS).toBeDefined();
+    const deployments = JSON.stringify(env.DEPLOYMENTS);
+    for (const alarm of deployment.rollbackAlarms['fraud-detector']) {
+      expect(deployments).toContain(stack.getLogicalId(alarm.node.defaultChild as never));
+    }
+  });
+
+  test('rolls back on 5xx errors and on p99 model latency above the model\'s budget (in microseconds)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'ModelLatency',
+      ExtendedStatistic: 'p99',
+      Threshold: 250_000,
+      Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: 'fraud-detector-dev' }]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SageMaker', MetricName: 'Invocation5XXErrors' });
+  });
+
+  test('the function may pass only the model role, only to SageMaker, and touch only its own endpoints', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'PassModelRole',
+        Action: 'iam:PassRole',
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Sid: 'UpdateOwnEndpoints', Resource: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-detector-dev' }),
+    );
+  });
+});
