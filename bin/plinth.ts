@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadEnvironments, promotionTargetAccounts } from '../config';
-import { AcknowledgementError } from '../lib/compliance/acknowledge';
-import { ComplianceGateError, synthesizeThroughGate } from '../lib/compliance/enforce-gate';
+import { loadEnvironments, promotionTargetAccounts } from '../config';
+import { synthesizeThroughGate } from '../lib/compliance/enforce-gate';
+import { PlinthError } from '../lib/errors';
 import { buildPlatformApp } from '../lib/platform/platform-app';
 
 // Context and environment are read here and nowhere else.
@@ -13,7 +13,7 @@ try {
   buildPlatformApp(app, loadEnvironments(selectedEnvironment), (name) => promotionTargetAccounts(name));
   synthesizeThroughGate(app);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof AcknowledgementError || error instanceof ComplianceGateError) {
+  if (error instanceof PlinthError) {
     // The user's to fix: say what and how, not where inside CDK.
     process.stderr.write(`\n${error.message}\n\n`);
     process.exit(1);

@@ -1,5 +1,6 @@
 import { merchants } from './datasets/merchants';
 import { accountFeatures } from './feature-groups/account-features';
+import { fraudDetector } from './models/fraud-detector';
 import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
@@ -21,7 +22,7 @@ export const dev: EnvironmentConfigInput = {
   },
   featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
   modelRegistry: {
-    models: [{ name: 'fraud-detector', description: 'Card fraud score', endpointName: 'fraud-detector-dev', variantName: 'primary' }],
+    models: [fraudDetector('dev', { account: '111111111111', region: 'us-east-1', instanceType: 'ml.g5.xlarge', minCapacity: 1, maxCapacity: 2, offHours: true })],
     canary: { percent: 50, waitMinutes: 5 },
   },
   endpointInstanceLimits: { minPerVariant: 0, maxPerVariant: 2 },

@@ -1,3 +1,4 @@
+import { PlinthError } from '../lib/errors';
 import { dev } from './dev';
 import { prod } from './prod';
 import { staging } from './staging';
@@ -13,12 +14,7 @@ export * from './model-registry';
 export const DECLARED_ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfigInput> = { dev, staging, prod };
 
 /** A config that failed validation. The message names every bad field and what to change. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends PlinthError {}
 
 /**
  * Validates one environment's config.

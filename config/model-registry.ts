@@ -3,6 +3,52 @@ import { z } from 'zod';
 /** SageMaker's model-package-group and endpoint name rule. */
 export const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
+const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._\/-]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/;
+
+const scalingSchema = z
+  .object({
+    minCapacity: z.number().int().nonnegative(),
+    maxCapacity: z.number().int().positive(),
+    metric: z.enum(['concurrency', 'invocations', 'gpu-utilization']).default('concurrency'),
+    target: z.number(),
+    scaleInCooldownSeconds: z.number().int().nonnegative().default(600),
+    scaleOutCooldownSeconds: z.number().int().nonnegative().default(120),
+    steps: z
+      .array(z.object({ lower: z.number().optional(), upper: z.number().optional(), change: z.number().int() }).strict())
+      .default([]),
+    schedule: z
+      .object({
+        scaleDownCron: z.string().min(1),
+        scaleUpCron: z.string().min(1),
+        offHoursCapacity: z.number().int(),
+        timeZone: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const variantSchema = z
+  .object({
+    name: z.string().regex(SAGEMAKER_NAME, 'variant name must be 1-63 letters, digits and hyphens'),
+    instanceType: z.string(),
+    gpu: z.boolean().default(true),
+    image: z.string().regex(ECR_IMAGE, 'image must be an ECR image URI with a tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1.4.2'),
+    modelDataUrl: z.string().regex(/^s3:\/\/.+/, 'modelDataUrl must be an s3:// URL').optional(),
+    initialWeight: z.number().nonnegative().default(1),
+    scaling: scalingSchema.optional(),
+  })
+  .strict();
+
+/** The real-time endpoint a model serves on: A/B production variants and shadow variants. */
+export const endpointConfigSchema = z
+  .object({
+    variants: z.array(variantSchema).min(1, 'declare at least one production variant'),
+    shadowVariants: z.array(variantSchema).default([]),
+    dataCaptureSamplingPercent: z.number().min(0).max(100, 'dataCaptureSamplingPercent must be 0-100').default(100),
+  })
+  .strict();
+
 /** One model: its package group in the registry and the endpoint variant that follows its approved version. */
 export const modelConfigSchema = z
   .object({
@@ -14,8 +60,18 @@ export const modelConfigSchema = z
     rollbackAlarmNames: z.array(z.string().min(1)).max(8, 'at most 8 extra rollback alarms (SageMaker takes 10, Plinth adds 2)').default([]),
     /** p99 model latency (ms) above which a canary rolls back. */
     rollbackP99LatencyMs: z.number().positive('rollbackP99LatencyMs must be positive').default(1000),
+    endpoint: endpointConfigSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((model, ctx) => {
+    if (!model.endpoint.variants.some((v) => v.name === model.variantName)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variantName'],
+        message: `variantName "${model.variantName}" is not one of the endpoint's production variants (${model.endpoint.variants.map((v) => v.name).join(', ')})`,
+      });
+    }
+  });
 
 export const modelRegistryConfigSchema = z
   .object({
@@ -38,4 +94,6 @@ export const modelRegistryConfigSchema = z
   .strict();
 
 export type ModelConfig = z.output<typeof modelConfigSchema>;
+export type EndpointConfig = z.output<typeof endpointConfigSchema>;
+export type VariantConfig = z.output<typeof variantSchema>;
 export type ModelRegistryConfig = z.output<typeof modelRegistryConfigSchema>;

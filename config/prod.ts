@@ -1,5 +1,6 @@
 import { merchants } from './datasets/merchants';
 import { accountFeatures } from './feature-groups/account-features';
+import { fraudDetector } from './models/fraud-detector';
 import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
@@ -21,7 +22,7 @@ export const prod: EnvironmentConfigInput = {
   },
   featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
   modelRegistry: {
-    models: [{ name: 'fraud-detector', description: 'Card fraud score', endpointName: 'fraud-detector-prod', variantName: 'primary' }],
+    models: [fraudDetector('prod', { account: '333333333333', region: 'us-east-1', instanceType: 'ml.g5.2xlarge', minCapacity: 2, maxCapacity: 8, offHours: false })],
     canary: { percent: 10, waitMinutes: 30 },
   },
   endpointInstanceLimits: { minPerVariant: 2, maxPerVariant: 8 },

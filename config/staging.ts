@@ -1,5 +1,6 @@
 import { merchants } from './datasets/merchants';
 import { accountFeatures } from './feature-groups/account-features';
+import { fraudDetector } from './models/fraud-detector';
 import { transactions } from './datasets/transactions';
 import type { EnvironmentConfigInput } from './schema';
 
@@ -21,7 +22,7 @@ export const staging: EnvironmentConfigInput = {
   },
   featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
   modelRegistry: {
-    models: [{ name: 'fraud-detector', description: 'Card fraud score', endpointName: 'fraud-detector-staging', variantName: 'primary' }],
+    models: [fraudDetector('staging', { account: '222222222222', region: 'us-east-1', instanceType: 'ml.g5.xlarge', minCapacity: 1, maxCapacity: 4, offHours: false })],
     canary: { percent: 20, waitMinutes: 15 },
   },
   endpointInstanceLimits: { minPerVariant: 1, maxPerVariant: 4 },

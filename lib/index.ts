@@ -1,4 +1,5 @@
 // Plinth's public API: L3 constructs with secure defaults, guardrails and the compliance gate.
+export * from './errors';
 export * from './keys/platform-keys';
 export * from './network/platform-network';
 export * from './network/platform-network-props';
@@ -18,6 +19,10 @@ export * from './data-lake/data-lake';
 export * from './data-lake/data-lake-props';
 export * from './data-lake/ingestion-pipeline';
 export * from './data-lake/dqdl';
+export * from './inference/inference-endpoint';
+export * from './inference/inference-endpoint-props';
+export * from './inference/instance-types';
+export * from './inference/model-execution';
 export * from './feature-store/feature-store';
 export * from './feature-store/feature-store-props';
 export * from './model-registry/model-registry';

@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { PlinthError } from '../errors';
 
 /** The validation plugins whose findings Plinth acknowledges, by the name each reports under. */
 export const NAG_PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'] as const;
@@ -39,12 +40,7 @@ export interface RecordedAcknowledgement extends FindingAcknowledgement {
 }
 
 /** An acknowledgement that is incomplete or out of date. */
-export class AcknowledgementError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AcknowledgementError';
-  }
-}
+export class AcknowledgementError extends PlinthError {}
 
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 

@@ -1,15 +1,11 @@
 import type { App } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { PlinthError } from '../errors';
 import { collectAcknowledgements } from './acknowledge';
 import { formatFindings, readPluginReports, unacknowledgedFindings, unusedAcknowledgements } from './validation-report';
 
 /** Synth failed the compliance gate; the message lists each unacknowledged finding. */
-export class ComplianceGateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ComplianceGateError';
-  }
-}
+export class ComplianceGateError extends PlinthError {}
 
 /**
  * Synthesizes `app` and fails on any unacknowledged error in the validation report.

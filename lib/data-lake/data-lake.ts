@@ -8,6 +8,7 @@ import * as lakeformation from 'aws-cdk-lib/aws-lakeformation';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { PlinthError } from '../errors';
 import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
@@ -63,7 +64,7 @@ export class DataLake extends Construct {
     const lifecycle = props.lifecycle ?? DEFAULT_LIFECYCLE;
     this.runbookBaseUrl = props.runbookBaseUrl ?? 'docs/runbooks/';
     if (lifecycle.glacierAfterDays <= lifecycle.infrequentAccessAfterDays) {
-      throw new Error(
+      throw new PlinthError(
         `DataLake ${this.node.path}: lifecycle.glacierAfterDays (${lifecycle.glacierAfterDays}) must be later than ` +
           `infrequentAccessAfterDays (${lifecycle.infrequentAccessAfterDays})`,
       );

@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { PlinthError } from '../errors';
 import { featureGroupProblems } from '../../config/feature-store';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
@@ -29,7 +30,7 @@ export class FeatureStore extends Construct {
     const storageType = props.onlineStorageType ?? 'Standard';
     const problems = featureGroupProblems(props.featureGroups, storageType);
     if (problems.length > 0) {
-      throw new Error(`FeatureStore ${this.node.path}: invalid feature groups:\n  - ${problems.join('\n  - ')}`);
+      throw new PlinthError(`FeatureStore ${this.node.path}: invalid feature groups:\n  - ${problems.join('\n  - ')}`);
     }
     const stack = Stack.of(this);
     const prefix = 'feature-groups/';

@@ -13,9 +13,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PlinthError } from '../errors';
 import type { ModelConfig } from '../../config/model-registry';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { LAMBDA_VPC_ENI, LOGS_WRITE, SQS_CONSUME, SQS_SEND } from '../data-lake/perms';
+import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
 
 /** How long the old fleet stays up after traffic has shifted, for a quick manual rollback. */
@@ -26,6 +28,10 @@ export interface ModelDeploymentProps {
   readonly registry: ModelRegistry;
   /** The models whose approved versions roll onto their endpoints. */
   readonly models: readonly ModelConfig[];
+  /** The role and security group models run with. */
+  readonly modelExecution: ModelExecution;
+  /** Per model name: the alarms whose ALARM state rolls a canary back (the endpoint's 5xx and latency alarms). */
+  readonly rollbackAlarms: Readonly<Record<string, readonly cloudwatch.IAlarm[]>>;
   readonly vpc: ec2.IVpc;
   /**
    * @default - the isolated subnets
@@ -71,11 +77,6 @@ export class ModelDeployment extends Construct {
   /** Approval events EventBridge could not deliver, and failed asynchronous invocations. */
   public readonly eventDeadLetterQueue: sqs.Queue;
   public readonly function: nodejs.NodejsFunction;
-  /** The role SageMaker models run as: network-isolated in the VPC, reading artifacts only. */
-  public readonly modelExecutionRole: iam.Role;
-  public readonly modelSecurityGroup: ec2.SecurityGroup;
-  /** Per model: the alarms whose ALARM state rolls a canary back. */
-  public readonly rollbackAlarms: Record<string, cloudwatch.Alarm[]> = {};
   public readonly alarms: Array<{ alarm: cloudwatch.Alarm; runbook: string }> = [];
 
   constructor(scope: Construct, id: string, props: ModelDeploymentProps) {
@@ -83,79 +84,12 @@ export class ModelDeployment extends Construct {
     const stack = Stack.of(this);
     const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
     const ack = { owner: 'ml-platform', expires: '2027-06-30' };
-    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-
-    this.modelSecurityGroup = new ec2.SecurityGroup(this, 'ModelSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Plinth models: HTTPS to AWS endpoints only',
-      allowAllOutbound: false,
-    });
-    this.modelSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
-
-    this.modelExecutionRole = new iam.Role(this, 'ModelExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: 'Plinth models run as this role: pull the image, read artifacts, write logs and metrics',
-    });
-    const modelPolicy = new iam.ManagedPolicy(this, 'ModelExecutionPolicy', {
-      roles: [this.modelExecutionRole],
-      statements: [
-        new iam.PolicyStatement({ sid: 'EcrToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          sid: 'PullImagesOfThisAccount',
-          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-          resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
-        }),
-        new iam.PolicyStatement({ sid: 'ReadArtifacts', actions: ['s3:GetObject'], resources: [props.registry.artifacts.bucket.arnForObjects('*')] }),
-        new iam.PolicyStatement({ sid: 'DecryptArtifacts', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant'], resources: [props.modelsKey.keyArn] }),
-        new iam.PolicyStatement({ sid: 'RunInVpc', actions: [...LAMBDA_VPC_ENI, 'ec2:CreateNetworkInterfacePermission', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSecurityGroups'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          sid: 'WriteModelLogs',
-          actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/*', arnFormat: undefined })],
-        }),
-        new iam.PolicyStatement({
-          sid: 'PublishModelMetrics',
-          actions: ['cloudwatch:PutMetricData'],
-          resources: ['*'],
-          conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
-        }),
-      ],
-    });
-    for (const [rule, reason] of [
-      ['AwsSolutions-IAM5[Resource::*]', 'ECR tokens, VPC network interfaces and PutMetricData take no resource; metrics are limited by namespace condition.'],
-      [wildcardResourceFinding(this, stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })), 'Models may use any repository of this account\'s ECR; the deploy function rejects images from any other registry.'],
-      [wildcardResourceFinding(this, props.registry.artifacts.bucket.arnForObjects('*')), 'Artifacts are keyed per training run; read-only and limited to the registry\'s artifact bucket.'],
-      [wildcardResourceFinding(this, stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/*' })), 'SageMaker names endpoint log groups itself under /aws/sagemaker/.'],
-    ] as const) {
-      acknowledgeFinding(modelPolicy, { rule, reason, ...ack });
-    }
-
-    // Rollback alarms: the canary rolls back when either fires during the deployment.
     for (const model of props.models) {
-      const dims = { EndpointName: model.endpointName, VariantName: model.variantName };
-      const errors = new cloudwatch.Alarm(this, `Rollback5xx-${model.name}`, {
-        alarmDescription: `${model.endpointName}/${model.variantName} returns 5xx errors; a running canary rolls back. Runbook: ${runbooks}model-rollback.md`,
-        metric: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'Invocation5XXErrors', dimensionsMap: dims, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1) }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      const latency = new cloudwatch.Alarm(this, `RollbackLatency-${model.name}`, {
-        alarmDescription: `${model.endpointName}/${model.variantName} p99 model latency is over ${model.rollbackP99LatencyMs} ms; a running canary rolls back. Runbook: ${runbooks}model-rollback.md`,
-        // SageMaker reports ModelLatency in microseconds.
-        metric: new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName: 'ModelLatency', dimensionsMap: dims, statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1) }),
-        threshold: model.rollbackP99LatencyMs * 1000,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      for (const alarm of [errors, latency]) {
-        alarm.addAlarmAction(props.alarmAction);
-        this.alarms.push({ alarm, runbook: 'model-rollback.md' });
+      if ((props.rollbackAlarms[model.name] ?? []).length === 0) {
+        throw new PlinthError(`ModelDeployment ${this.node.path}: model "${model.name}" has no rollback alarms; pass its endpoint's errorAlarm and latencyAlarm`);
       }
-      this.rollbackAlarms[model.name] = [errors, latency];
     }
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 
     const queueProps = {
       encryption: sqs.QueueEncryption.KMS,
@@ -244,7 +178,7 @@ export class ModelDeployment extends Construct {
         new iam.PolicyStatement({
           sid: 'PassModelRole',
           actions: ['iam:PassRole'],
-          resources: [this.modelExecutionRole.roleArn],
+          resources: [props.modelExecution.role.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
         }),
         new iam.PolicyStatement({
@@ -306,12 +240,12 @@ export class ModelDeployment extends Construct {
             modelPackageGroupName: m.name,
             endpointName: m.endpointName,
             variantName: m.variantName,
-            rollbackAlarmNames: [...this.rollbackAlarms[m.name].map((a) => a.alarmName), ...m.rollbackAlarmNames],
+            rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...m.rollbackAlarmNames],
           })),
         ),
-        MODEL_EXECUTION_ROLE_ARN: this.modelExecutionRole.roleArn,
+        MODEL_EXECUTION_ROLE_ARN: props.modelExecution.role.roleArn,
         SUBNET_IDS: subnets.join(','),
-        SECURITY_GROUP_IDS: this.modelSecurityGroup.securityGroupId,
+        SECURITY_GROUP_IDS: props.modelExecution.securityGroup.securityGroupId,
         MODELS_KMS_KEY_ARN: props.modelsKey.keyArn,
         ALLOWED_IMAGE_REGISTRIES: (props.allowedImageRegistries ?? [`${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}`]).join(','),
         CANARY_PERCENT: String(props.canaryPercent),

@@ -1,26 +1,45 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { VariantConfig } from '../../config/model-registry';
 import type { EnvironmentConfig } from '../../config/schema';
 import { FeatureStore } from '../feature-store/feature-store';
+import { InferenceEndpoint } from '../inference/inference-endpoint';
+import type { InferenceVariant } from '../inference/inference-endpoint-props';
+import { ModelExecution } from '../inference/model-execution';
 import { ModelDeployment } from '../model-registry/model-deployment';
 import { ModelRegistry } from '../model-registry/model-registry';
-import type { DataLakeStack } from './data-lake-stack';
+import { SecureBucket } from '../storage/secure-bucket';
 import type { FoundationStack } from './foundation-stack';
 
 /** Properties for {@link ModelsStack}. */
 export interface ModelsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly foundation: FoundationStack;
-  readonly dataLake: DataLakeStack;
   /** Accounts later on the promotion path, which may read this registry. */
   readonly promotionTargetAccounts: readonly string[];
 }
 
-/** The environment's feature store, model registry and approval-driven deployment workflow. */
+function toVariant(variant: VariantConfig): InferenceVariant {
+  const { scaling } = variant;
+  return {
+    ...variant,
+    scaling: scaling && {
+      ...scaling,
+      scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
+      scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
+    },
+  };
+}
+
+/** The environment's feature store, model registry, endpoints and approval-driven deployment workflow. */
 export class ModelsStack extends Stack {
   public readonly featureStore: FeatureStore;
   public readonly registry: ModelRegistry;
+  /** Where every endpoint captures its requests and responses: a lake bucket (lake key). */
+  public readonly capture: SecureBucket;
+  public readonly modelExecution: ModelExecution;
+  public readonly endpoints: Record<string, InferenceEndpoint> = {};
   public readonly deployment: ModelDeployment;
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
@@ -42,9 +61,39 @@ export class ModelsStack extends Stack {
       readerAccounts: props.promotionTargetAccounts,
       removalPolicy,
     });
+    this.capture = new SecureBucket(this, 'Capture', {
+      encryptionKey: foundation.keys.dataLake,
+      serverAccessLogsBucket: foundation.accessLogs.bucket,
+      removalPolicy,
+    });
+    this.modelExecution = new ModelExecution(this, 'ModelExecution', {
+      vpc: foundation.network.vpc,
+      modelsKey: foundation.keys.models,
+      artifactsBucket: this.registry.artifacts.bucket,
+      captureBucket: this.capture.bucket,
+      captureKey: foundation.keys.dataLake,
+    });
+    for (const model of config.modelRegistry.models) {
+      this.endpoints[model.name] = new InferenceEndpoint(this, `Endpoint-${model.name}`, {
+        endpointName: model.endpointName,
+        variants: model.endpoint.variants.map(toVariant),
+        shadowVariants: model.endpoint.shadowVariants.map(toVariant),
+        vpc: foundation.network.vpc,
+        securityGroups: [this.modelExecution.securityGroup],
+        executionRole: this.modelExecution.role,
+        encryptionKey: foundation.keys.models,
+        dataCapture: { bucket: this.capture.bucket, samplingPercent: model.endpoint.dataCaptureSamplingPercent },
+        p99LatencyMs: model.rollbackP99LatencyMs,
+        alarmAction: foundation.alarms.alarmAction,
+      });
+    }
     this.deployment = new ModelDeployment(this, 'Deployment', {
       registry: this.registry,
       models: config.modelRegistry.models,
+      modelExecution: this.modelExecution,
+      rollbackAlarms: Object.fromEntries(
+        Object.entries(this.endpoints).map(([name, endpoint]) => [name, [endpoint.errorAlarm, endpoint.latencyAlarm]]),
+      ),
       vpc: foundation.network.vpc,
       modelsKey: foundation.keys.models,
       logsKey: foundation.keys.logs,

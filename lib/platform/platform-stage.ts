@@ -47,7 +47,6 @@ export class PlatformStage extends Stage {
     this.models = new ModelsStack(this, 'Models', {
       config,
       foundation: this.foundation,
-      dataLake: this.dataLake,
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       description: `Plinth ${config.name}: feature store and model registry`,
     });

@@ -7,13 +7,22 @@ import { modelConfigSchema } from '../../config/model-registry';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { ModelDeployment } from '../../lib/model-registry/model-deployment';
 import { ModelRegistry } from '../../lib/model-registry/model-registry';
+import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
+import { ModelExecution } from '../../lib/inference/model-execution';
 import { PlatformNetwork } from '../../lib/network/platform-network';
-import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
+import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
 
-const MODELS = [modelConfigSchema.parse({ name: 'fraud-detector', endpointName: 'fraud-detector-dev', rollbackP99LatencyMs: 250 })];
+const MODELS = [
+  modelConfigSchema.parse({
+    name: 'fraud-detector',
+    endpointName: 'fraud-detector-dev',
+    rollbackP99LatencyMs: 250,
+    endpoint: { variants: [{ name: 'primary', instanceType: 'ml.g5.xlarge', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1.0.0' }] },
+  }),
+];
 
-function deploymentIn(stack: Stack): ModelDeployment {
+function deploymentIn(stack: Stack): { deployment: ModelDeployment; endpoint: InferenceEndpoint } {
   const logsKey = new kms.Key(stack, 'LogsKey', { enableKeyRotation: true });
   const modelsKey = new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true });
   const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.60.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey });
@@ -23,9 +32,30 @@ function deploymentIn(stack: Stack): ModelDeployment {
     serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket,
   });
   const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: logsKey });
-  return new ModelDeployment(stack, 'Deployment', {
+  const capture = new SecureBucket(stack, 'Capture', { encryptionKey: modelsKey, serverAccessLogsBucket: registry.artifacts.bucket });
+  const modelExecution = new ModelExecution(stack, 'ModelExecution', {
+    vpc: network.vpc,
+    modelsKey,
+    artifactsBucket: registry.artifacts.bucket,
+    captureBucket: capture.bucket,
+    captureKey: modelsKey,
+  });
+  const endpoint = new InferenceEndpoint(stack, 'Endpoint', {
+    endpointName: 'fraud-detector-dev',
+    variants: [{ name: 'primary', instanceType: 'ml.g5.xlarge', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1.0.0' }],
+    vpc: network.vpc,
+    securityGroups: [modelExecution.securityGroup],
+    executionRole: modelExecution.role,
+    encryptionKey: modelsKey,
+    dataCapture: { bucket: capture.bucket },
+    p99LatencyMs: 250,
+    alarmAction: alarms.alarmAction,
+  });
+  const deployment = new ModelDeployment(stack, 'Deployment', {
     registry,
     models: MODELS,
+    modelExecution,
+    rollbackAlarms: { 'fraud-detector': [endpoint.errorAlarm, endpoint.latencyAlarm] },
     vpc: network.vpc,
     modelsKey,
     logsKey,
@@ -37,11 +67,12 @@ function deploymentIn(stack: Stack): ModelDeployment {
     removalPolicy: RemovalPolicy.RETAIN,
     environmentName: 'dev',
   });
+  return { deployment, endpoint };
 }
 
 describe('ModelDeployment', () => {
   const stack = new Stack(newApp({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S', { env: TEST_ENV });
-  const deployment = deploymentIn(stack);
+  const { endpoint } = deploymentIn(stack);
   const template = Template.fromStack(stack);
 
   test('alone (with its network, registry, keys and alarm topic) it passes every nag pack and the validator', () => {
@@ -82,12 +113,12 @@ describe('ModelDeployment', () => {
     expect(Number(env.MAX_EXECUTION_TIMEOUT_SECONDS)).toBeGreaterThan(Number(env.CANARY_WAIT_SECONDS) + Number(env.TERMINATION_WAIT_SECONDS));
     expect(env.SUBNET_IDS).toBeDefined();
     const deployments = JSON.stringify(env.DEPLOYMENTS);
-    for (const alarm of deployment.rollbackAlarms['fraud-detector']) {
+    for (const alarm of [endpoint.errorAlarm, endpoint.latencyAlarm]) {
       expect(deployments).toContain(stack.getLogicalId(alarm.node.defaultChild as never));
     }
   });
 
-  test('rolls back on 5xx errors and on p99 model latency above the model\'s budget (in microseconds)', () => {
+  test('the endpoint\'s 5xx and p99-latency alarms (budget in microseconds) are the rollback alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SageMaker',
       MetricName: 'ModelLatency',

@@ -7,9 +7,10 @@ import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
 import { isAllowed, type Statement } from '../support/iam-simulator';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
 
+const endpoint = { variants: [{ name: 'primary', instanceType: 'ml.g5.xlarge', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1' }] };
 const MODELS: ModelConfig[] = [
-  modelConfigSchema.parse({ name: 'fraud-detector', endpointName: 'fraud-detector-dev' }),
-  modelConfigSchema.parse({ name: 'churn', endpointName: 'churn-dev' }),
+  modelConfigSchema.parse({ name: 'fraud-detector', endpointName: 'fraud-detector-dev', endpoint }),
+  modelConfigSchema.parse({ name: 'churn', endpointName: 'churn-dev', endpoint }),
 ];
 
 function registryIn(stack: Stack, readerAccounts: string[] = ['222222222222', '333333333333']): ModelRegistry {

@@ -105,6 +105,7 @@ describe('the platform app', () => {
 
 const PINNED_MODELS_IDS = [
   'AWS::Logs::LogGroup DeploymentLogs3DAF60BB',
+  'AWS::S3::Bucket Capture7E7C0655',
   'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
   'AWS::S3::Bucket RegistryArtifacts021C3BD9',
   'AWS::SQS::Queue DeploymentDeadLetterQueueF4815DFE',

@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import type { modelConfigSchema } from '../model-registry';
+
+type ModelInput = z.input<typeof modelConfigSchema>;
+type EnvironmentSizing = {
+  account: string;
+  region: string;
+  instanceType: string;
+  minCapacity: number;
+  maxCapacity: number;
+  /** Dev scales down at night. */
+  offHours?: boolean;
+};
+
+/**
+ * The card-fraud model: one endpoint per environment, A/B-ready, scaling on high-resolution
+ * concurrency. The image is the model's serving container in that environment's ECR.
+ */
+export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInput {
+  return {
+    name: 'fraud-detector',
+    description: 'Card fraud score for authorisation requests',
+    endpointName: `fraud-detector-${env}`,
+    variantName: 'primary',
+    rollbackP99LatencyMs: 250,
+    endpoint: {
+      variants: [
+        {
+          name: 'primary',
+          instanceType: sizing.instanceType,
+          image: `${sizing.account}.dkr.ecr.${sizing.region}.amazonaws.com/fraud-detector-serving:1.0.0`,
+          scaling: {
+            minCapacity: sizing.minCapacity,
+            maxCapacity: sizing.maxCapacity,
+            metric: 'concurrency',
+            target: 4,
+            steps: [
+              { lower: 12, change: 2 },
+              { lower: 24, change: 4 },
+            ],
+            schedule: sizing.offHours
+              ? { scaleDownCron: '0 19 ? * MON-FRI *', scaleUpCron: '0 7 ? * MON-FRI *', offHoursCapacity: 1, timeZone: 'UTC' }
+              : undefined,
+          },
+        },
+      ],
+      dataCaptureSamplingPercent: env === 'prod' ? 20 : 100,
+    },
+  };
+}

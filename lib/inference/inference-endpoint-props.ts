@@ -1,0 +1,117 @@
+import type { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+
+/** The metric a variant's target-tracking policy follows. */
+export type ScalingMetric = 'concurrency' | 'invocations' | 'gpu-utilization';
+
+/** One step of a step-scaling policy: when the metric is in [lower, upper), change capacity by `change`. */
+export interface ScalingStep {
+  /** @default - unbounded below */
+  readonly lower?: number;
+  /** @default - unbounded above */
+  readonly upper?: number;
+  /** Instances to add (positive) or remove (negative). */
+  readonly change: number;
+}
+
+/** Scale a variant down outside working hours (dev), and back up. */
+export interface ScalingSchedule {
+  /** Cron (EventBridge syntax, six fields) for scaling down, e.g. `0 19 ? * MON-FRI *`. */
+  readonly scaleDownCron: string;
+  /** Cron for scaling back up, e.g. `0 7 ? * MON-FRI *`. */
+  readonly scaleUpCron: string;
+  /** Max instances outside working hours (also the min then). */
+  readonly offHoursCapacity: number;
+  /** IANA time zone of the crons. @default 'UTC' */
+  readonly timeZone?: string;
+}
+
+/** Autoscaling of one variant. `maxCapacity` is a hard cost cap. */
+export interface VariantScaling {
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  /**
+   * @default 'concurrency' (high-resolution ConcurrentRequestsPerModel), the right default for GPU
+   */
+  readonly metric?: ScalingMetric;
+  /** Target value: concurrent requests per model, invocations per instance per minute, or GPU utilisation in percent. */
+  readonly target: number;
+  /** @default Duration.minutes(10) */
+  readonly scaleInCooldown?: Duration;
+  /** @default Duration.minutes(2) */
+  readonly scaleOutCooldown?: Duration;
+  /**
+   * Step scaling on the same metric, in addition to target tracking.
+   *
+   * @default - none
+   */
+  readonly steps?: readonly ScalingStep[];
+  /** @default - no schedule */
+  readonly schedule?: ScalingSchedule;
+}
+
+/** A production or shadow variant: a model on a fleet. */
+export interface InferenceVariant {
+  readonly name: string;
+  /** `ml.<family>.<size>`, checked against Plinth's table (`lib/inference/instance-types.ts`). */
+  readonly instanceType: string;
+  /**
+   * The variant must have a GPU: a GPU-less type fails synth.
+   *
+   * @default true
+   */
+  readonly gpu?: boolean;
+  /** Inference image (ECR URI) of the model this variant starts with; deployments replace it. */
+  readonly image: string;
+  /** @default - none (the image holds the model) */
+  readonly modelDataUrl?: string;
+  /** @default - none */
+  readonly environment?: Record<string, string>;
+  /** Share of traffic (A/B), relative to the other production variants. @default 1 */
+  readonly initialWeight?: number;
+  /** Initial instances. @default scaling.minCapacity, at least 1 */
+  readonly initialInstanceCount?: number;
+  /** @default - fixed at initialInstanceCount */
+  readonly scaling?: VariantScaling;
+}
+
+/** Properties for {@link InferenceEndpoint}. */
+export interface InferenceEndpointProps {
+  /** The endpoint's name: the deploy-model function and the gateway find it by name. */
+  readonly endpointName: string;
+  /** Production variants (A/B by weight). */
+  readonly variants: readonly InferenceVariant[];
+  /**
+   * Shadow variants: receive a copy of production traffic; their answers are logged, not returned.
+   *
+   * @default - none
+   */
+  readonly shadowVariants?: readonly InferenceVariant[];
+  readonly vpc: ec2.IVpc;
+  /** @default - the isolated subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /** The role models run as (network-isolated). */
+  readonly executionRole: iam.IRole;
+  /** Encrypts endpoint volumes (where the instance type allows) and data capture. */
+  readonly encryptionKey: kms.IKey;
+  /** Data capture into the lake. */
+  readonly dataCapture: {
+    readonly bucket: s3.IBucket;
+    /** @default 'capture/' */
+    readonly prefix?: string;
+    /** @default 100 */
+    readonly samplingPercent?: number;
+    /** Turning capture off is an explicit, visible opt-out. @default true */
+    readonly enabled?: boolean;
+  };
+  /** p99 model latency budget, in milliseconds. */
+  readonly p99LatencyMs: number;
+  readonly alarmAction: cloudwatch.IAlarmAction;
+  /** @default 'docs/runbooks/' */
+  readonly runbookBaseUrl?: string;
+}
