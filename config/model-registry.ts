@@ -49,6 +49,48 @@ export const endpointConfigSchema = z
   })
   .strict();
 
+const gatewaySchema = z
+  .object({
+    timeoutMs: z.number().int().min(100).max(60_000, 'gateway.timeoutMs can be at most 60000').default(2000),
+    maxPayloadBytes: z.number().int().min(1024).max(6_000_000, 'gateway.maxPayloadBytes can be at most 6 MB (SageMaker\'s limit)').default(65_536),
+    fallback: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('endpoint'), endpointName: z.string().regex(SAGEMAKER_NAME) }).strict(),
+      z.object({ type: z.literal('default'), prediction: z.record(z.string(), z.unknown()), confidence: z.number().min(0).max(1) }).strict(),
+    ]),
+    confidenceThreshold: z.number().min(0).max(1, 'gateway.confidenceThreshold must be 0-1'),
+    highStakesLabels: z.array(z.string().min(1)).default([]),
+    inputFeatures: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            type: z.enum(['number', 'string', 'boolean']),
+            required: z.boolean().optional(),
+            min: z.number().optional(),
+            max: z.number().optional(),
+            enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'declare the model\'s input features: the gateway rejects anything else'),
+    breaker: z
+      .object({
+        failureThreshold: z.number().int().min(1).max(100).default(5),
+        windowSeconds: z.number().int().min(1).default(60),
+        openSeconds: z.number().int().min(1).default(30),
+      })
+      .strict()
+      .default({ failureThreshold: 5, windowSeconds: 60, openSeconds: 30 }),
+  })
+  .strict();
+
+const reviewSchema = z
+  .object({
+    slaMinutes: z.number().int().min(5, 'review.slaMinutes must be at least 5 (the expiry job runs every 5 minutes)').max(7 * 24 * 60),
+    allowedLabels: z.array(z.string().min(1)).min(1, 'declare the labels reviewers may give'),
+  })
+  .strict();
+
 /** One model: its package group in the registry and the endpoint variant that follows its approved version. */
 export const modelConfigSchema = z
   .object({
@@ -61,9 +103,16 @@ export const modelConfigSchema = z
     /** p99 model latency (ms) above which a canary rolls back. */
     rollbackP99LatencyMs: z.number().positive('rollbackP99LatencyMs must be positive').default(1000),
     endpoint: endpointConfigSchema,
+    /** The inference gateway in front of the endpoint (fallback, breaker, confidence routing). */
+    gateway: gatewaySchema.optional(),
+    /** Human review of the gateway's low-confidence and high-stakes answers. */
+    review: reviewSchema.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
+    if (model.gateway && !model.review) {
+      ctx.addIssue({ code: 'custom', path: ['review'], message: 'a model with a gateway needs review: { slaMinutes, allowedLabels } for the answers it routes to people' });
+    }
     if (!model.endpoint.variants.some((v) => v.name === model.variantName)) {
       ctx.addIssue({
         code: 'custom',

@@ -20,6 +20,8 @@ export * from './data-lake/data-lake-props';
 export * from './data-lake/ingestion-pipeline';
 export * from './data-lake/dqdl';
 export * from './inference/inference-endpoint';
+export * from './inference/inference-gateway';
+export * from './review/human-review-queue';
 export * from './inference/inference-endpoint-props';
 export * from './inference/instance-types';
 export * from './inference/model-execution';

@@ -46,5 +46,22 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       ],
       dataCaptureSamplingPercent: env === 'prod' ? 20 : 100,
     },
+    gateway: {
+      timeoutMs: 800,
+      // When the model cannot answer, hold the transaction for review rather than approve it blind.
+      fallback: { type: 'default', prediction: { label: 'review', score: 0.5 }, confidence: 0 },
+      confidenceThreshold: 0.8,
+      highStakesLabels: ['fraud'],
+      inputFeatures: [
+        { name: 'amount', type: 'number', required: true, min: 0, max: 1_000_000 },
+        { name: 'currency', type: 'string', required: true, enum: ['EUR', 'GBP', 'USD'] },
+        { name: 'merchant_category', type: 'string' },
+        { name: 'card_present', type: 'boolean', required: true },
+        { name: 'txn_count_24h', type: 'number', min: 0, max: 10_000 },
+        { name: 'amount_sum_24h', type: 'number', min: 0, max: 10_000_000 },
+      ],
+      breaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 },
+    },
+    review: { slaMinutes: env === 'prod' ? 60 : 240, allowedLabels: ['fraud', 'legitimate'] },
   };
 }

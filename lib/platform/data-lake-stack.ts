@@ -1,8 +1,9 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/schema';
 import { DataLake } from '../data-lake/data-lake';
+import { HumanReviewQueue } from '../review/human-review-queue';
 import type { FoundationStack } from './foundation-stack';
 
 /** Properties for {@link DataLakeStack}. */
@@ -11,9 +12,11 @@ export interface DataLakeStackProps extends StackProps {
   readonly foundation: FoundationStack;
 }
 
-/** The environment's data lake and its ingestion pipelines. */
+/** The environment's data lake, its ingestion pipelines, and the human review loops that label into it. */
 export class DataLakeStack extends Stack {
   public readonly dataLake: DataLake;
+  /** Model name → the human review loop of its gateway (models with a `review` config only). */
+  public readonly reviewQueues: Record<string, HumanReviewQueue> = {};
 
   constructor(scope: Construct, id: string, props: DataLakeStackProps) {
     super(scope, id, props);
@@ -32,5 +35,22 @@ export class DataLakeStack extends Stack {
       alarmAction: foundation.alarms.alarmAction,
       environmentName: config.name,
     });
+    // Review labels are ground truth for retraining, so the loop lives with the lake it writes to.
+    for (const model of config.modelRegistry.models) {
+      if (!model.review) continue;
+      this.reviewQueues[model.name] = new HumanReviewQueue(this, `Review-${model.name}`, {
+        modelName: model.name,
+        allowedLabels: model.review.allowedLabels,
+        sla: Duration.minutes(model.review.slaMinutes),
+        groundTruthBucket: this.dataLake.curated.bucket,
+        encryptionKey: foundation.keys.dataLake,
+        logsKey: foundation.keys.logs,
+        vpc: foundation.network.vpc,
+        alarmAction: foundation.alarms.alarmAction,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+        environmentName: config.name,
+      });
+    }
   }
 }

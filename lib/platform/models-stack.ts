@@ -4,11 +4,14 @@ import type { Construct } from 'constructs';
 import type { VariantConfig } from '../../config/model-registry';
 import type { EnvironmentConfig } from '../../config/schema';
 import { FeatureStore } from '../feature-store/feature-store';
+import { PlinthError } from '../errors';
 import { InferenceEndpoint } from '../inference/inference-endpoint';
+import { InferenceGateway } from '../inference/inference-gateway';
 import type { InferenceVariant } from '../inference/inference-endpoint-props';
 import { ModelExecution } from '../inference/model-execution';
 import { ModelDeployment } from '../model-registry/model-deployment';
 import { ModelRegistry } from '../model-registry/model-registry';
+import type { HumanReviewQueue } from '../review/human-review-queue';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { FoundationStack } from './foundation-stack';
 
@@ -18,6 +21,8 @@ export interface ModelsStackProps extends StackProps {
   readonly foundation: FoundationStack;
   /** Accounts later on the promotion path, which may read this registry. */
   readonly promotionTargetAccounts: readonly string[];
+  /** Model name → its human review loop (from the DataLake stack). */
+  readonly reviewQueues: Readonly<Record<string, HumanReviewQueue>>;
 }
 
 function toVariant(variant: VariantConfig): InferenceVariant {
@@ -41,6 +46,7 @@ export class ModelsStack extends Stack {
   public readonly modelExecution: ModelExecution;
   public readonly endpoints: Record<string, InferenceEndpoint> = {};
   public readonly deployment: ModelDeployment;
+  public readonly gateways: Record<string, InferenceGateway> = {};
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
     super(scope, id, props);
@@ -85,6 +91,34 @@ export class ModelsStack extends Stack {
         dataCapture: { bucket: this.capture.bucket, samplingPercent: model.endpoint.dataCaptureSamplingPercent },
         p99LatencyMs: model.rollbackP99LatencyMs,
         alarmAction: foundation.alarms.alarmAction,
+      });
+    }
+    for (const model of config.modelRegistry.models) {
+      const gateway = model.gateway;
+      if (!gateway) continue;
+      const reviewQueue = props.reviewQueues[model.name];
+      if (!reviewQueue) throw new PlinthError(`ModelsStack: model "${model.name}" has a gateway but no review queue; declare review in its config`);
+      this.gateways[model.name] = new InferenceGateway(this, `Gateway-${model.name}`, {
+        modelName: model.name,
+        endpointName: model.endpointName,
+        fallback: gateway.fallback,
+        timeout: Duration.millis(gateway.timeoutMs),
+        maxPayloadBytes: gateway.maxPayloadBytes,
+        confidenceThreshold: gateway.confidenceThreshold,
+        highStakesLabels: gateway.highStakesLabels,
+        inputFeatures: gateway.inputFeatures,
+        breakerFailureThreshold: gateway.breaker.failureThreshold,
+        breakerWindow: Duration.seconds(gateway.breaker.windowSeconds),
+        breakerOpenFor: Duration.seconds(gateway.breaker.openSeconds),
+        reviewQueue: reviewQueue.queue,
+        reviewQueueKey: foundation.keys.dataLake,
+        encryptionKey: foundation.keys.models,
+        logsKey: foundation.keys.logs,
+        vpc: foundation.network.vpc,
+        alarmAction: foundation.alarms.alarmAction,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        removalPolicy,
+        environmentName: config.name,
       });
     }
     this.deployment = new ModelDeployment(this, 'Deployment', {

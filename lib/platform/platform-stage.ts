@@ -48,6 +48,7 @@ export class PlatformStage extends Stage {
       config,
       foundation: this.foundation,
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
+      reviewQueues: this.dataLake.reviewQueues,
       description: `Plinth ${config.name}: feature store and model registry`,
     });
     this.guardrails = new PlatformGuardrails(this.foundation, 'Guardrails', {

@@ -91,20 +91,28 @@ describe('the platform app', () => {
   });
 
   const PINNED_DATA_LAKE_IDS = [
+  'AWS::DynamoDB::Table ReviewfrauddetectorCasesCD0454DC',
   'AWS::Glue::Database DataLakeDatabase9214E306',
   'AWS::Glue::Table DataLakeTablemerchantsF4BA7F69',
   'AWS::Glue::Table DataLakeTabletransactionsACBD8563',
   'AWS::Logs::LogGroup DataLakeIngestionLogsEEAA7C48',
+  'AWS::Logs::LogGroup ReviewfrauddetectorApiLogsE191C11F',
+  'AWS::Logs::LogGroup ReviewfrauddetectorExpiryLogsCF81EB4B',
+  'AWS::Logs::LogGroup ReviewfrauddetectorIntakeLogs59293CB3',
   'AWS::S3::Bucket DataLakeCuratedBBB12155',
   'AWS::S3::Bucket DataLakeQuarantine622AD19F',
   'AWS::S3::Bucket DataLakeQueryResultsC03F240C',
   'AWS::S3::Bucket DataLakeRawA452C0AC',
   'AWS::SQS::Queue DataLakeIngestionDeadLetterQueue2A44C1F4',
   'AWS::SQS::Queue DataLakeIngestionQueue2DA39566',
+  'AWS::SQS::Queue ReviewfrauddetectorDeadLetterQueueA6B7CCD7',
+  'AWS::SQS::Queue ReviewfrauddetectorQueue207699DF',
 ];
 
 const PINNED_MODELS_IDS = [
+  'AWS::DynamoDB::Table GatewayfrauddetectorBreakerEF35F80A',
   'AWS::Logs::LogGroup DeploymentLogs3DAF60BB',
+  'AWS::Logs::LogGroup GatewayfrauddetectorLogs3B76627A',
   'AWS::S3::Bucket Capture7E7C0655',
   'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
   'AWS::S3::Bucket RegistryArtifacts021C3BD9',

@@ -1,0 +1,71 @@
+/**
+ * CloudWatch Embedded Metric Format (EMF): one JSON line per request.
+ * Namespace `Plinth/Inference`, single dimension `Endpoint` (the primary
+ * endpoint name from the configuration, never a value from the request, so
+ * callers cannot explode metric cardinality).
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ */
+
+import { writeLine } from './log';
+
+export const METRIC_NAMESPACE = 'Plinth/Inference';
+
+export const METRIC_NAMES = [
+  /** Every invocation of the handler. */
+  'Requests',
+  /** 200 answers served from the fallback (endpoint or default). */
+  'Degraded',
+  /** Answers routed to human review (a case was enqueued, or its enqueue failed). */
+  'NeedsReview',
+  /** 400 / 405 / 413: the model was not called. */
+  'BadRequests',
+  /** Primary invocations that failed (timeout, 5xx, throttling, network, malformed output). */
+  'PrimaryFailures',
+  /** 1 when the primary was skipped because the breaker was open (or a half-open probe was in flight). */
+  'BreakerOpen',
+  /** DynamoDB errors in the breaker (the gateway then fails open toward the primary). */
+  'BreakerErrors',
+  /** The fallback endpoint failed too (→ 503). */
+  'FallbackFailures',
+  /** SendMessage to the review queue failed after SDK retries (→ 503). */
+  'ReviewEnqueueFailures',
+  /** 5xx answers of the gateway itself (503 unavailable / review enqueue failed, 500 misconfigured). */
+  'Unavailable',
+  /** Handler wall time. */
+  'LatencyMs',
+] as const;
+
+export type MetricName = (typeof METRIC_NAMES)[number];
+export type RequestMetrics = Record<MetricName, number>;
+
+export function emptyMetrics(): RequestMetrics {
+  const m = {} as RequestMetrics;
+  for (const n of METRIC_NAMES) m[n] = 0;
+  m.Requests = 1;
+  return m;
+}
+
+/** Emit one EMF document; `properties` are searchable log fields, not dimensions. */
+export function emitRequestMetrics(
+  endpoint: string,
+  metrics: RequestMetrics,
+  properties: Record<string, unknown> = {},
+  now: number = Date.now(),
+): void {
+  const doc: Record<string, unknown> = {
+    ...properties,
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['Endpoint']],
+          Metrics: METRIC_NAMES.map((Name) => ({ Name, Unit: Name === 'LatencyMs' ? 'Milliseconds' : 'Count' })),
+        },
+      ],
+    },
+    Endpoint: endpoint,
+  };
+  for (const n of METRIC_NAMES) doc[n] = metrics[n];
+  writeLine(JSON.stringify(doc));
+}

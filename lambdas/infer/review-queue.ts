@@ -1,0 +1,56 @@
+/**
+ * Review cases on REVIEW_QUEUE_URL (SQS standard queue, KMS-encrypted: the
+ * Lambda role needs kms:GenerateDataKey on the key, nothing changes here).
+ *
+ * Message body (JSON):
+ *   { caseId (uuid v4), model: MODEL_NAME, endpoint: ENDPOINT_NAME,
+ *     input (the validated features only), provisional: {prediction, label, confidence},
+ *     reason, reasons, answeredBy: {model:'primary'|'fallback', endpoint?},
+ *     environment: PLINTH_ENV, requestId?, createdAt (ISO-8601) }
+ * Message attributes: caseId, reason, model (for routing/filtering without
+ * parsing the body).
+ *
+ * Delivery is at least once: SendMessage is retried by the SDK (3 attempts);
+ * a send whose answer was lost can produce a duplicate case with the same
+ * input, never a lost one. enqueueReviewCase never throws: it reports.
+ */
+
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Features } from './input-schema';
+import type { ReviewReason } from './routing';
+
+export interface ReviewCase {
+  caseId: string;
+  model: string;
+  endpoint: string;
+  input: Features;
+  provisional: { prediction: Record<string, unknown>; label: string; confidence: number };
+  reason: ReviewReason;
+  reasons: ReviewReason[];
+  answeredBy: { model: 'primary' | 'fallback'; endpoint?: string };
+  environment: string;
+  requestId?: string;
+  createdAt: string;
+}
+
+export type EnqueueResult = { ok: true; messageId?: string } | { ok: false; error: unknown };
+
+export async function enqueueReviewCase(sqs: SQSClient, queueUrl: string, reviewCase: ReviewCase): Promise<EnqueueResult> {
+  try {
+    const out = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify(reviewCase),
+        MessageAttributes: {
+          caseId: { DataType: 'String', StringValue: reviewCase.caseId },
+          reason: { DataType: 'String', StringValue: reviewCase.reason },
+          model: { DataType: 'String', StringValue: reviewCase.model },
+        },
+      }),
+    );
+    return { ok: true, ...(out.MessageId ? { messageId: out.MessageId } : {}) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}

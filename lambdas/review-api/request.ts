@@ -1,0 +1,78 @@
+/**
+ * Hand-written validation of review-api requests (the reviewers' tool invokes
+ * the Lambda directly with one JSON object).
+ */
+
+import { isUuid } from '../shared-review/case';
+
+export type ApiErrorCode = 'bad-request' | 'not-found' | 'conflict' | 'expired';
+
+export type ApiRequest =
+  | { action: 'claim'; reviewer: string; caseId?: string }
+  | { action: 'submit'; reviewer: string; caseId: string; label: string; notes?: string }
+  | { action: 'get'; caseId: string };
+
+/** Reviewer ids: user names or e-mail addresses. */
+export const REVIEWER = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+export const MAX_NOTES_CHARS = 4000;
+export const MAX_LABEL_CHARS = 256;
+
+export type Parsed = { ok: true; request: ApiRequest } | { ok: false; error: string };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseRequest(event: unknown): Parsed {
+  let raw = event;
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      return { ok: false, error: 'request is not JSON' };
+    }
+  }
+  if (!isRecord(raw)) return { ok: false, error: 'request must be a JSON object' };
+  const errors: string[] = [];
+  const reviewerOk = typeof raw.reviewer === 'string' && REVIEWER.test(raw.reviewer);
+  const caseIdOk = isUuid(raw.caseId);
+  const caseId = caseIdOk ? (raw.caseId as string).toLowerCase() : undefined;
+
+  switch (raw.action) {
+    case 'claim':
+      if (!reviewerOk) errors.push('reviewer is required (letters, digits, . _ @ + -; at most 128)');
+      if (raw.caseId !== undefined && !caseIdOk) errors.push('caseId must be a UUID');
+      if (errors.length > 0) return { ok: false, error: errors.join('; ') };
+      return {
+        ok: true,
+        request: { action: 'claim', reviewer: raw.reviewer as string, ...(caseId !== undefined ? { caseId } : {}) },
+      };
+    case 'submit': {
+      if (!reviewerOk) errors.push('reviewer is required (letters, digits, . _ @ + -; at most 128)');
+      if (!caseIdOk) errors.push('caseId (UUID) is required');
+      if (typeof raw.label !== 'string' || raw.label.trim() === '' || raw.label.length > MAX_LABEL_CHARS) {
+        errors.push('label is required');
+      }
+      if (raw.notes !== undefined && (typeof raw.notes !== 'string' || raw.notes.length > MAX_NOTES_CHARS)) {
+        errors.push(`notes must be a string of at most ${MAX_NOTES_CHARS} characters`);
+      }
+      if (errors.length > 0) return { ok: false, error: errors.join('; ') };
+      const notes = raw.notes as string | undefined;
+      return {
+        ok: true,
+        request: {
+          action: 'submit',
+          reviewer: raw.reviewer as string,
+          caseId: caseId as string,
+          label: (raw.label as string).trim(),
+          ...(notes !== undefined && notes !== '' ? { notes } : {}),
+        },
+      };
+    }
+    case 'get':
+      if (!caseIdOk) return { ok: false, error: 'caseId (UUID) is required' };
+      return { ok: true, request: { action: 'get', caseId: caseId as string } };
+    default:
+      return { ok: false, error: 'action must be one of claim, submit, get' };
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * review-expiry: scheduled every 5 minutes.
+ *
+ *  1. For status `pending` and `claimed`: query the `status-createdAt` GSI with
+ *     the key condition createdAt <= now - SLA_MINUTES (no scan), then expire
+ *     each case with ONE conditional update
+ *     `(status = pending OR status = claimed) AND slaDeadline <= now`
+ *     -> status `expired`, expiredAt = now. The item's own slaDeadline is the
+ *     authority (the GSI is eventually consistent and SLA_MINUTES may have
+ *     changed since intake); a case labelled or claimed meanwhile is left
+ *     alone by the condition. Expired cases are kept, never deleted.
+ *  2. Gauges from the `pending` partition (oldest first): PendingCases and
+ *     OldestPendingAgeSeconds (0 when there is none).
+ *  3. EMF (Plinth/Review, dimension Model): CasesExpired, PendingCases,
+ *     OldestPendingAgeSeconds, ALWAYS emitted for Model=`_all` (0s included:
+ *     the alarms need data points), and per model for every model seen this
+ *     run and every model listed in the optional REVIEW_MODELS.
+ *
+ * Failures are thrown (the Lambda errors, the next run catches up); a run
+ * that approaches its timeout stops expiring and the next run continues.
+ *
+ * Env: REVIEW_TABLE, SLA_MINUTES, PLINTH_ENV, REVIEW_MODELS (optional).
+ */
+
+import type { Context } from 'aws-lambda';
+import { ReviewItem } from '../shared-review/case';
+import { getReviewClients } from '../shared-review/clients';
+import { now } from '../shared-review/clock';
+import { plinthEnv, reviewModels, slaMinutes, tableName } from '../shared-review/config';
+import { ALL_MODELS, createLogger, describeError, emitMetrics } from '../shared-review/log';
+import { IndexEntry, ReviewTable } from '../shared-review/table';
+
+const logger = createLogger('plinth-review-expiry');
+
+export const PAGE_SIZE = 100;
+export const UPDATE_CONCURRENCY = 8;
+/** Stop expiring when less than this is left before the Lambda timeout (gauges still get emitted). */
+export const SAFETY_MARGIN_MS = 20_000;
+
+export interface ExpirySummary {
+  expired: number;
+  /** Candidates the conditional update refused (labelled/claimed meanwhile, or slaDeadline not reached). */
+  skipped: number;
+  pending: number;
+  oldestPendingAgeSeconds: number;
+  /** True when the run stopped early (timeout budget); the next run continues. */
+  truncated: boolean;
+}
+
+interface ModelStats {
+  expired: number;
+  pending: number;
+  oldestPendingCreatedAt: string | undefined;
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+function ageSeconds(createdAt: string | undefined, nowMs: number): number {
+  if (createdAt === undefined) return 0;
+  const ms = nowMs - Date.parse(createdAt);
+  return Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
+}
+
+export async function handler(_event?: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ExpirySummary> {
+  const t = now();
+  const nowIso = t.toISOString();
+  const nowMs = t.getTime();
+  let table: ReviewTable;
+  let cutoff: string;
+  try {
+    cutoff = new Date(nowMs - slaMinutes() * 60_000).toISOString();
+    table = new ReviewTable(getReviewClients().ddb, tableName());
+  } catch (err) {
+    logger.error('review-expiry misconfigured', describeError(err));
+    throw err;
+  }
+  const outOfTime = (): boolean =>
+    typeof context?.getRemainingTimeInMillis === 'function' && context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS;
+
+  const stats = new Map<string, ModelStats>();
+  const statsFor = (model: string): ModelStats => {
+    let s = stats.get(model);
+    if (!s) stats.set(model, (s = { expired: 0, pending: 0, oldestPendingCreatedAt: undefined }));
+    return s;
+  };
+  for (const m of reviewModels()) statsFor(m);
+
+  const expiredIds = new Set<string>();
+  let skipped = 0;
+  let truncated = false;
+  try {
+    // 1. Expire overdue pending and claimed cases.
+    for (const status of ['pending', 'claimed'] as const) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        if (outOfTime()) {
+          truncated = true;
+          break;
+        }
+        const page = await table.queryStatus(status, { createdAtLte: cutoff, limit: PAGE_SIZE, ...(startKey ? { startKey } : {}) });
+        // The item's slaDeadline is checked by the conditional update (authoritative, whatever the index projects).
+        await forEachLimit(page.items, UPDATE_CONCURRENCY, async (entry: IndexEntry) => {
+          const expired: ReviewItem | undefined = await table.expire(entry.caseId, nowIso);
+          if (!expired) {
+            skipped++;
+            return;
+          }
+          expiredIds.add(expired.caseId);
+          statsFor(expired.model).expired++;
+          logger.warn('case expired without a label (SLA missed)', {
+            caseId: expired.caseId,
+            model: expired.model,
+            previousStatus: status,
+            createdAt: expired.createdAt,
+            slaDeadline: expired.slaDeadline,
+            claimedBy: expired.claimedBy,
+          });
+        });
+        startKey = page.nextKey;
+      } while (startKey);
+      if (truncated) break;
+    }
+
+    // 2. Gauges over what is still pending (the GSI may lag our own updates: skip what we just expired).
+    let pending = 0;
+    let oldest: string | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await table.queryStatus('pending', { ...(startKey ? { startKey } : {}) });
+      for (const entry of page.items) {
+        if (expiredIds.has(entry.caseId)) continue;
+        pending++;
+        if (oldest === undefined || entry.createdAt < oldest) oldest = entry.createdAt;
+        if (typeof entry.model === 'string') {
+          const s = statsFor(entry.model);
+          s.pending++;
+          if (s.oldestPendingCreatedAt === undefined || entry.createdAt < s.oldestPendingCreatedAt) {
+            s.oldestPendingCreatedAt = entry.createdAt;
+          }
+        }
+      }
+      startKey = page.nextKey;
+    } while (startKey);
+
+    // 3. Metrics: the aggregate always, then per model.
+    const env = plinthEnv();
+    const summary: ExpirySummary = {
+      expired: expiredIds.size,
+      skipped,
+      pending,
+      oldestPendingAgeSeconds: ageSeconds(oldest, nowMs),
+      truncated,
+    };
+    emitMetrics(
+      ALL_MODELS,
+      { CasesExpired: summary.expired, PendingCases: summary.pending, OldestPendingAgeSeconds: summary.oldestPendingAgeSeconds },
+      { Environment: env },
+    );
+    for (const [model, s] of [...stats].sort(([a], [b]) => a.localeCompare(b))) {
+      emitMetrics(
+        model,
+        { CasesExpired: s.expired, PendingCases: s.pending, OldestPendingAgeSeconds: ageSeconds(s.oldestPendingCreatedAt, nowMs) },
+        { Environment: env },
+      );
+    }
+    logger.info('expiry run finished', { ...summary, cutoff, now: nowIso });
+    return summary;
+  } catch (err) {
+    logger.error('review-expiry run failed (cases expired so far stay expired; the next run continues)', {
+      expiredSoFar: expiredIds.size,
+      ...describeError(err),
+    });
+    throw err;
+  }
+}

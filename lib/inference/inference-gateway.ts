@@ -1,0 +1,228 @@
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+
+/** Where the gateway's metrics live (EMF, written by `lambdas/infer/metrics.ts`). */
+export const INFERENCE_METRIC_NAMESPACE = 'Plinth/Inference';
+
+/** One input feature the gateway checks before the model sees it. */
+export interface GatewayInputFeature {
+  readonly name: string;
+  readonly type: 'number' | 'string' | 'boolean';
+  /** @default false */
+  readonly required?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly enum?: readonly (string | number | boolean)[];
+}
+
+/** What the gateway answers with when the primary model fails or its breaker is open. */
+export type GatewayFallback =
+  | { readonly type: 'endpoint'; readonly endpointName: string }
+  | { readonly type: 'default'; readonly prediction: Record<string, unknown>; readonly confidence: number };
+
+/** Properties for {@link InferenceGateway}. */
+export interface InferenceGatewayProps {
+  readonly modelName: string;
+  /** The primary endpoint's name. */
+  readonly endpointName: string;
+  readonly fallback: GatewayFallback;
+  /** Time the primary gets before the fallback answers. */
+  readonly timeout: Duration;
+  /** @default 65536 */
+  readonly maxPayloadBytes?: number;
+  /** Below this confidence an answer goes to human review. */
+  readonly confidenceThreshold: number;
+  /** Labels that always go to human review. @default - none */
+  readonly highStakesLabels?: readonly string[];
+  /** The model's declared input; anything outside it gets a 400 and never reaches the model. */
+  readonly inputFeatures: readonly GatewayInputFeature[];
+  /** Consecutive failures that open the circuit breaker. */
+  readonly breakerFailureThreshold: number;
+  /** Failures older than this do not count. */
+  readonly breakerWindow: Duration;
+  /** How long the breaker stays open before a half-open probe. */
+  readonly breakerOpenFor: Duration;
+  /** The human review queue cases go to. */
+  readonly reviewQueue: sqs.IQueue;
+  /** The key that encrypts the review queue. */
+  readonly reviewQueueKey: kms.IKey;
+  readonly encryptionKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly vpc: ec2.IVpc;
+  /** @default - the isolated subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly alarmAction: cloudwatch.IAlarmAction;
+  readonly logRetention: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  readonly environmentName: string;
+  /** @default 'docs/runbooks/' */
+  readonly runbookBaseUrl?: string;
+  /** @default 50 */
+  readonly reservedConcurrency?: number;
+}
+
+/**
+ * The front door applications call (a Lambda function URL with IAM auth): it validates input,
+ * invokes the endpoint within a timeout, falls back to a smaller model or a rule-based default on
+ * failure (`degraded: true`), keeps a circuit breaker in DynamoDB, and sends low-confidence or
+ * high-stakes answers to human review (`needs_review: true`).
+ */
+export class InferenceGateway extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly functionUrl: lambda.FunctionUrl;
+  public readonly breakerTable: dynamodb.Table;
+  public readonly alarms: Array<{ alarm: cloudwatch.Alarm; runbook: string }> = [];
+  /** The primary endpoint: the gateway's metrics are per endpoint. */
+  public readonly endpointName: string;
+
+  constructor(scope: Construct, id: string, props: InferenceGatewayProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.endpointName = props.endpointName;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
+
+    this.breakerTable = new dynamodb.Table(this, 'Breaker', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    });
+    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
+      acknowledgeFinding(this.breakerTable, {
+        rule: `${pack}-DynamoDBInBackupPlan`,
+        reason: 'The breaker table holds seconds-lived circuit state that rebuilds itself from traffic; a backup could only restore a stale breaker.',
+        owner: 'ml-platform',
+        expires: '2027-06-30',
+      });
+    }
+    const logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: props.logsKey, retention: props.logRetention, removalPolicy });
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Plinth inference gateway: HTTPS to AWS endpoints only',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
+
+    const endpointArns = [props.endpointName, ...(props.fallback.type === 'endpoint' ? [props.fallback.endpointName] : [])].map((name) =>
+      stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: name.toLowerCase() }),
+    );
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Plinth inference gateway: invoke the endpoints, keep the breaker, enqueue reviews',
+    });
+    const policy = new iam.ManagedPolicy(this, 'Policy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ sid: 'InvokeEndpoints', actions: ['sagemaker:InvokeEndpoint'], resources: endpointArns }),
+        new iam.PolicyStatement({ sid: 'KeepBreaker', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [this.breakerTable.tableArn] }),
+        new iam.PolicyStatement({ sid: 'EnqueueReviews', actions: ['sqs:SendMessage'], resources: [props.reviewQueue.queueArn] }),
+        new iam.PolicyStatement({
+          sid: 'UseKeys',
+          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [props.encryptionKey.keyArn, props.reviewQueueKey.keyArn],
+        }),
+        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }),
+        new iam.PolicyStatement({
+          sid: 'RunInVpc',
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
+    acknowledgeFinding(policy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").', ...ack });
+    acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, `${logGroup.logGroupArn}:*`), reason: 'Lambda names its log streams at run time; limited to the function\'s own log group.', ...ack });
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambdas', 'infer', 'index.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      // The primary's and the fallback's timeouts, plus room for breaker and queue retries.
+      timeout: Duration.seconds(Math.ceil((props.timeout.toMilliseconds() * 2) / 1000) + 10),
+      description: `Plinth inference gateway for ${props.modelName}`,
+      role: role.withoutPolicyUpdates(),
+      logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [securityGroup],
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 50,
+      environment: {
+        ENDPOINT_NAME: props.endpointName,
+        INVOKE_TIMEOUT_MS: String(props.timeout.toMilliseconds()),
+        MAX_PAYLOAD_BYTES: String(props.maxPayloadBytes ?? 65536),
+        FALLBACK: JSON.stringify(props.fallback),
+        BREAKER_TABLE: this.breakerTable.tableName,
+        BREAKER_FAILURE_THRESHOLD: String(props.breakerFailureThreshold),
+        BREAKER_WINDOW_SECONDS: String(props.breakerWindow.toSeconds()),
+        BREAKER_OPEN_SECONDS: String(props.breakerOpenFor.toSeconds()),
+        CONFIDENCE_THRESHOLD: String(props.confidenceThreshold),
+        HIGH_STAKES_LABELS: (props.highStakesLabels ?? []).join(','),
+        INPUT_SCHEMA: JSON.stringify({ features: props.inputFeatures }),
+        REVIEW_QUEUE_URL: props.reviewQueue.queueUrl,
+        MODEL_NAME: props.modelName,
+        PLINTH_ENV: props.environmentName,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
+    });
+    this.function.node.addDependency(policy);
+    // Synchronous callers get the answer or an error; there is no asynchronous invocation to dead-letter.
+    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
+      acknowledgeFinding(this.function, {
+        rule: `${pack}-LambdaDLQ`,
+        reason: 'Called synchronously through its function URL; failed requests return an error to the caller, and review cases are not lost (the gateway answers 503 when it cannot enqueue).',
+        ...ack,
+      });
+    }
+    this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+
+    const add = (alarmId: string, runbook: string, alarmProps: cloudwatch.AlarmProps) => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, { ...alarmProps, alarmDescription: `${alarmProps.alarmDescription} Runbook: ${runbooks}${runbook}` });
+      alarm.addAlarmAction(props.alarmAction);
+      this.alarms.push({ alarm, runbook });
+    };
+    add('Degraded', 'endpoint-degraded.md', {
+      alarmDescription: `The ${props.modelName} gateway answered from its fallback (degraded) for 5 minutes running.`,
+      metric: this.metric('Degraded', { period: Duration.minutes(1) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 5,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    add('BreakerOpen', 'endpoint-degraded.md', {
+      alarmDescription: `The ${props.modelName} gateway's circuit breaker is open: the primary model is skipped.`,
+      metric: this.metric('BreakerOpen', { period: Duration.minutes(1) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Lets `grantee` call the gateway's function URL. */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvokeUrl(grantee);
+  }
+
+  /** A metric the gateway publishes (`Requests`, `Degraded`, `NeedsReview`, `BadRequests`, `PrimaryFailures`, `BreakerOpen`, `LatencyMs`). */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: INFERENCE_METRIC_NAMESPACE, metricName, dimensionsMap: { Endpoint: this.endpointName }, statistic: cloudwatch.Stats.SUM, ...props });
+  }
+}

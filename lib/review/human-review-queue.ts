@@ -1,0 +1,278 @@
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { PlinthError } from '../errors';
+
+/** Where the review functions' metrics live (EMF, written by `lambdas/shared-review`). */
+export const REVIEW_METRIC_NAMESPACE = 'Plinth/Review';
+
+/** Properties for {@link HumanReviewQueue}. */
+export interface HumanReviewQueueProps {
+  /** The model whose low-confidence answers are reviewed (metric dimension, ground-truth folder). */
+  readonly modelName: string;
+  /** Labels a reviewer may give. */
+  readonly allowedLabels: readonly string[];
+  /** Cases not labelled within this time expire and alarm. */
+  readonly sla: Duration;
+  /**
+   * How long a claim holds before another reviewer may take the case over.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly claimLease?: Duration;
+  /** The lake bucket labels are written to, as ground truth for retraining. */
+  readonly groundTruthBucket: s3.IBucket;
+  /** @default 'ground-truth/' */
+  readonly groundTruthPrefix?: string;
+  /** Encrypts the queue, the table and (as the lake key) the ground truth. */
+  readonly encryptionKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly vpc: ec2.IVpc;
+  /** @default - the isolated subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly alarmAction: cloudwatch.IAlarmAction;
+  readonly logRetention: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  readonly environmentName: string;
+  /** @default 'docs/runbooks/' */
+  readonly runbookBaseUrl?: string;
+}
+
+/**
+ * Human review of low-confidence and high-stakes predictions: an encrypted queue feeding a
+ * DynamoDB review table, a review function reviewers call to claim a case and submit a label
+ * (written to the lake as ground truth), and an expiry job. Every enqueued case ends labelled or
+ * expired-and-alarmed; none is lost.
+ */
+export class HumanReviewQueue extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly table: dynamodb.Table;
+  public readonly intakeFunction: nodejs.NodejsFunction;
+  /** Reviewers' tool calls this: `{ action: 'claim' | 'submit' | 'get', ... }`. */
+  public readonly reviewFunction: nodejs.NodejsFunction;
+  public readonly expiryFunction: nodejs.NodejsFunction;
+  /** May claim cases and submit labels. */
+  public readonly reviewerRole: iam.Role;
+  public readonly alarms: Array<{ alarm: cloudwatch.Alarm; runbook: string }> = [];
+
+  constructor(scope: Construct, id: string, props: HumanReviewQueueProps) {
+    super(scope, id);
+    if (props.allowedLabels.length === 0) throw new PlinthError(`HumanReviewQueue ${this.node.path}: declare at least one allowed label`);
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
+    const prefix = props.groundTruthPrefix ?? 'ground-truth/';
+    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      visibilityTimeout: Duration.minutes(3),
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      removalPolicy,
+    });
+    this.table = new dynamodb.Table(this, 'Cases', {
+      partitionKey: { name: 'caseId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    // Projects ALL attributes: claiming reads the lease and the model from the index.
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'status-createdAt',
+      projectionType: dynamodb.ProjectionType.ALL,
+      partitionKey: { name: 'status', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: dynamodb.AttributeType.STRING },
+    });
+
+    // Review cases and their labels are records of human decisions: back them up daily.
+    const vault = new backup.BackupVault(this, 'BackupVault', { encryptionKey: props.encryptionKey, removalPolicy });
+    const plan = new backup.BackupPlan(this, 'BackupPlan', { backupVault: vault });
+    plan.addRule(backup.BackupPlanRule.daily(vault));
+    const selection = plan.addSelection('Cases', { resources: [backup.BackupResource.fromDynamoDbTable(this.table)] });
+    acknowledgeFinding(selection, {
+      rule: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      reason: 'AWS Backup\'s own service-role policy: AWS maintains exactly the permissions Backup needs to snapshot the table.',
+      ...ack,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Plinth review functions: HTTPS to AWS endpoints only',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
+    const environment = {
+      REVIEW_TABLE: this.table.tableName,
+      SLA_MINUTES: String(props.sla.toMinutes()),
+      CLAIM_LEASE_MINUTES: String((props.claimLease ?? Duration.minutes(30)).toMinutes()),
+      ALLOWED_LABELS: props.allowedLabels.join(','),
+      GROUND_TRUTH_BUCKET: props.groundTruthBucket.bucketName,
+      GROUND_TRUTH_PREFIX: prefix,
+      // The expiry job reports zeros for these models too, so their alarms always have data.
+      REVIEW_MODELS: props.modelName,
+      PLINTH_ENV: props.environmentName,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const indexArn = `${this.table.tableArn}/index/*`;
+    const groundTruthObjects = props.groundTruthBucket.arnForObjects(`${prefix}*`);
+
+    const makeFunction = (name: string, description: string, statements: iam.PolicyStatement[], extraAcks: Array<[string, string]>) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, { encryptionKey: props.logsKey, retention: props.logRetention, removalPolicy });
+      const role = new iam.Role(this, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+      const policy = new iam.ManagedPolicy(this, `${name}Policy`, {
+        roles: [role],
+        statements: [
+          ...statements,
+          new iam.PolicyStatement({ sid: 'UseKey', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn] }),
+          new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }),
+          new iam.PolicyStatement({
+            sid: 'RunInVpc',
+            actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+            resources: ['*'],
+          }),
+          new iam.PolicyStatement({ sid: 'DeadLetterAsyncFailures', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+        ],
+      });
+      const acks: Array<[string, string]> = [
+        ['AwsSolutions-IAM5[Resource::*]', 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").'],
+        [wildcardResourceFinding(this, `${logGroup.logGroupArn}:*`), 'Lambda names its log streams at run time; limited to the function\'s own log group.'],
+        ...extraAcks,
+      ];
+      for (const [rule, reason] of acks) acknowledgeFinding(policy, { rule, reason, ...ack });
+      const fn = new nodejs.NodejsFunction(this, name, {
+        entry: path.join(__dirname, '..', '..', 'lambdas', `review-${name.toLowerCase()}`, 'index.ts'),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        description,
+        role: role.withoutPolicyUpdates(),
+        logGroup,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [securityGroup],
+        reservedConcurrentExecutions: 5,
+        deadLetterQueueEnabled: true,
+        deadLetterQueue: this.deadLetterQueue,
+        environment,
+        bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
+      });
+      fn.node.addDependency(policy);
+      return fn;
+    };
+
+    this.intakeFunction = makeFunction(
+      'Intake',
+      'Plinth review intake: queue to review table',
+      [
+        new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resources: [this.queue.queueArn] }),
+        new iam.PolicyStatement({ sid: 'CreateCases', actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], resources: [this.table.tableArn] }),
+      ],
+      [],
+    );
+    this.intakeFunction.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }));
+
+    this.reviewFunction = makeFunction(
+      'Api',
+      'Plinth review API: claim a case, submit a label (ground truth to the lake)',
+      [
+        new iam.PolicyStatement({ sid: 'ClaimAndLabel', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [this.table.tableArn, indexArn] }),
+        new iam.PolicyStatement({ sid: 'WriteGroundTruth', actions: ['s3:PutObject'], resources: [groundTruthObjects] }),
+      ],
+      [
+        [wildcardResourceFinding(this, indexArn), 'Queries the table\'s own index of pending cases; limited to this table.'],
+        [wildcardResourceFinding(this, groundTruthObjects), 'Labels are keyed by model, date and case; write-only and limited to the ground-truth prefix.'],
+      ],
+    );
+
+    this.expiryFunction = makeFunction(
+      'Expiry',
+      'Plinth review expiry: marks cases past their SLA expired and reports the backlog',
+      [new iam.PolicyStatement({ sid: 'ExpireCases', actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], resources: [this.table.tableArn, indexArn] })],
+      [[wildcardResourceFinding(this, indexArn), 'Queries the table\'s own index of open cases; limited to this table.']],
+    );
+    new events.Rule(this, 'ExpirySchedule', {
+      description: 'Expire review cases past their SLA, and report the backlog, every 5 minutes',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.expiryFunction, { retryAttempts: 2, deadLetterQueue: this.deadLetterQueue })],
+    });
+
+    this.reviewerRole = new iam.Role(this, 'ReviewerRole', {
+      assumedBy: new iam.AccountPrincipal(stack.account),
+      description: 'Reviews low-confidence predictions: claims cases and submits labels',
+    });
+    new iam.ManagedPolicy(this, 'ReviewerPolicy', {
+      roles: [this.reviewerRole],
+      statements: [new iam.PolicyStatement({ sid: 'CallReviewApi', actions: ['lambda:InvokeFunction'], resources: [this.reviewFunction.functionArn] })],
+    });
+
+    const metric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace: REVIEW_METRIC_NAMESPACE, metricName, dimensionsMap: { Model: props.modelName }, statistic, period: Duration.minutes(5) });
+    const add = (alarmId: string, runbook: string, alarmProps: cloudwatch.AlarmProps) => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, { ...alarmProps, alarmDescription: `${alarmProps.alarmDescription} Runbook: ${runbooks}${runbook}` });
+      alarm.addAlarmAction(props.alarmAction);
+      this.alarms.push({ alarm, runbook });
+    };
+    add('CasesExpired', 'review-backlog-over-sla.md', {
+      alarmDescription: `Review cases for ${props.modelName} expired unlabelled after the ${props.sla.toMinutes()}-minute SLA.`,
+      metric: metric('CasesExpired', cloudwatch.Stats.SUM),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    add('BacklogAge', 'review-backlog-over-sla.md', {
+      alarmDescription: `The oldest pending review case for ${props.modelName} is past 80% of its SLA.`,
+      metric: metric('OldestPendingAgeSeconds', cloudwatch.Stats.MAXIMUM),
+      threshold: Math.round(props.sla.toSeconds() * 0.8),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // The expiry job reports every 5 minutes; silence means it is not running.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    add('ReviewDeadLetters', 'review-backlog-over-sla.md', {
+      alarmDescription: 'Review cases could not be recorded and wait in the dead-letter queue.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Lets `grantee` (the inference gateway) enqueue review cases. */
+  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resourceArns: [this.queue.queueArn] });
+  }
+}
