@@ -10,6 +10,8 @@ export * from './guardrails/required-tags';
 export * from './guardrails/removal-policy-guard';
 export * from './guardrails/endpoint-instance-limits';
 export * from './guardrails/instance-storage';
+export * from './monitoring/failure-modes';
+export * from './monitoring/failure-modes-doc';
 export * from './compliance/acknowledge';
 export * from './compliance/compliance-gate';
 export * from './compliance/enforce-gate';

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
+import { failureModeAlarm, type FailureModeAlarmProps, type FailureModeId } from '../monitoring/failure-modes';
 import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
@@ -25,12 +26,6 @@ const LINEAGE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
   { name: '_source_etag', type: 'string', comment: 'ETag of that raw object' },
   { name: '_line', type: 'bigint', comment: 'record position in the raw object' },
 ];
-
-/** An alarm of the lake with the runbook that answers it. */
-export interface DataLakeAlarm {
-  readonly alarm: cloudwatch.Alarm;
-  readonly runbook: string;
-}
 
 /**
  * Plinth's data lake: raw, curated and quarantine zones on secure buckets, a Glue catalog with one
@@ -53,16 +48,14 @@ export class DataLake extends Construct {
   /** May change curated tables (Lake Formation SELECT, INSERT, DELETE, DESCRIBE, ALTER). */
   public readonly writerRole: iam.Role;
   public readonly ingestion: IngestionPipeline;
-  public readonly alarms: DataLakeAlarm[] = [];
-
-  private readonly runbookBaseUrl: string;
+  /** Every alarm of the lake; each names its failure mode (`lib/monitoring/failure-modes.ts`). */
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: DataLakeProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const lifecycle = props.lifecycle ?? DEFAULT_LIFECYCLE;
-    this.runbookBaseUrl = props.runbookBaseUrl ?? 'docs/runbooks/';
     if (lifecycle.glacierAfterDays <= lifecycle.infrequentAccessAfterDays) {
       throw new PlinthError(
         `DataLake ${this.node.path}: lifecycle.glacierAfterDays (${lifecycle.glacierAfterDays}) must be later than ` +
@@ -306,20 +299,15 @@ export class DataLake extends Construct {
   }
 
   private addAlarms(props: DataLakeProps): void {
-    const add = (id: string, runbook: string, alarmProps: cloudwatch.AlarmProps) => {
-      const alarm = new cloudwatch.Alarm(this, id, {
-        ...alarmProps,
-        alarmDescription: `${alarmProps.alarmDescription} Runbook: ${this.runbookBaseUrl}${runbook}`,
-      });
-      alarm.addAlarmAction(props.alarmAction);
-      this.alarms.push({ alarm, runbook });
-    };
+    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const add = (id: string, mode: FailureModeId, alarmProps: Omit<FailureModeAlarmProps, 'alarmAction'>) =>
+      this.alarms.push(failureModeAlarm(this, id, mode, { ...common, ...alarmProps }));
     for (const dataset of props.datasets) {
       // A source that sends nothing produces no datapoints at all: missing data is the breach.
       const period = Math.min(dataset.freshnessMinutes, 60);
       const periods = Math.ceil(dataset.freshnessMinutes / period);
-      add(`SourceSilent-${dataset.name}`, 'data-lake-source-silent.md', {
-        alarmDescription: `No ${dataset.name} object arrived in ${dataset.freshnessMinutes} minutes: the source may be offline.`,
+      add(`SourceSilent-${dataset.name}`, 'source-offline', {
+        description: `No ${dataset.name} object arrived in ${dataset.freshnessMinutes} minutes: the source may be offline.`,
         metric: this.ingestion.metric('ObjectsReceived', dataset.name, { period: Duration.minutes(period) }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -327,27 +315,43 @@ export class DataLake extends Construct {
         datapointsToAlarm: periods,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
-      add(`BreakingDrift-${dataset.name}`, 'data-lake-breaking-drift.md', {
-        alarmDescription: `${dataset.name} records broke the schema (missing required field or type change) and were quarantined.`,
+      add(`BreakingDrift-${dataset.name}`, 'schema-drift-breaking', {
+        description: `${dataset.name} records broke the schema (missing required field or type change) and were quarantined.`,
         metric: this.ingestion.metric('BreakingDriftRecords', dataset.name, { period: Duration.minutes(5) }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+      add(`AdditiveDrift-${dataset.name}`, 'schema-drift-additive', {
+        description: `${dataset.name} records carry columns its schema does not declare; they were kept. Update the schema (config/datasets/).`,
+        metric: this.ingestion.metric('AdditiveDriftFields', dataset.name, { period: Duration.hours(1) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
     }
-    add('IngestDeadLetters', 'data-lake-ingest-dlq.md', {
-      alarmDescription: 'Ingestion messages exhausted their retries and wait in the dead-letter queue.',
+    add('IngestDeadLetters', 'ingestion-dead-letters', {
+      description: 'Ingestion messages exhausted their retries and wait in the dead-letter queue.',
       metric: this.ingestion.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    add('IngestBacklog', 'data-lake-ingest-backlog.md', {
-      alarmDescription: 'The oldest ingestion message is over 30 minutes old: ingestion is falling behind or stuck.',
+    add('IngestBacklog', 'throttling', {
+      description: 'The oldest ingestion message is over 30 minutes old: ingestion is falling behind or stuck.',
       metric: this.ingestion.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: 30 * 60,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    add('IngestThrottles', 'throttling', {
+      description: 'The ingest function is throttled at its reserved concurrency for 15 minutes.',
+      metric: this.ingestion.function.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -7,6 +7,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
+import { failureModeAlarm, markControlAlarm } from '../monitoring/failure-modes';
 import type { InferenceEndpointProps, InferenceVariant, VariantScaling } from './inference-endpoint-props';
 import { describeInstanceType, type InstanceTypeInfo } from './instance-types';
 
@@ -103,17 +104,19 @@ export class InferenceEndpoint extends Construct {
       if (variant.scaling) this.addScaling(variant, variant.scaling);
     }
 
-    const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
-    this.errorAlarm = new cloudwatch.Alarm(this, 'Errors5xx', {
-      alarmDescription: `${props.endpointName} returns 5xx errors; a running canary rolls back. Runbook: ${runbooks}endpoint-degraded.md`,
+    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    this.errorAlarm = failureModeAlarm(this, 'Errors5xx', ['endpoint-errors', 'model-rollback'], {
+      ...common,
+      description: `${props.endpointName} returns 5xx errors; a running canary rolls back.`,
       metric: this.metricInvocation5xxErrors({ period: Duration.minutes(1) }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyP99', {
-      alarmDescription: `${props.endpointName} p99 model latency is over ${props.p99LatencyMs} ms; a running canary rolls back. Runbook: ${runbooks}endpoint-degraded.md`,
+    this.latencyAlarm = failureModeAlarm(this, 'LatencyP99', ['endpoint-errors', 'model-rollback'], {
+      ...common,
+      description: `${props.endpointName} p99 model latency is over ${props.p99LatencyMs} ms; a running canary rolls back.`,
       // SageMaker reports ModelLatency in microseconds.
       metric: this.metricModelLatency({ statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1) }),
       threshold: props.p99LatencyMs * 1000,
@@ -121,7 +124,6 @@ export class InferenceEndpoint extends Construct {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.errorAlarm, this.latencyAlarm]) alarm.addAlarmAction(props.alarmAction);
   }
 
   /** The endpoint's ARN. */
@@ -232,12 +234,15 @@ export class InferenceEndpoint extends Construct {
           : metric === 'invocations'
             ? this.metricInvocations({ variantName: variant.name, period: Duration.minutes(1) })
             : this.metricConcurrentRequestsPerModel({ variantName: variant.name, period: Duration.minutes(1) });
-      target.scaleOnMetric('StepScaling', {
+      const steps = target.scaleOnMetric('StepScaling', {
         metric: stepMetric,
         scalingSteps: scaling.steps.map((s) => ({ lower: s.lower, upper: s.upper, change: s.change })),
         adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
         cooldown: cooldowns.scaleOutCooldown,
       });
+      for (const alarm of steps.node.findAll().filter((c) => c instanceof cloudwatch.Alarm)) {
+        markControlAlarm(alarm, 'step scaling: its action is the scaling policy, not a page');
+      }
     }
     if (scaling.schedule) {
       const timeZone = scaling.schedule.timeZone ? TimeZone.of(scaling.schedule.timeZone) : undefined;

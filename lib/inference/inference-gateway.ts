@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { failureModeAlarm } from '../monitoring/failure-modes';
 
 /** Where the gateway's metrics live (EMF, written by `lambdas/infer/metrics.ts`). */
 export const INFERENCE_METRIC_NAMESPACE = 'Plinth/Inference';
@@ -83,7 +84,7 @@ export class InferenceGateway extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly functionUrl: lambda.FunctionUrl;
   public readonly breakerTable: dynamodb.Table;
-  public readonly alarms: Array<{ alarm: cloudwatch.Alarm; runbook: string }> = [];
+  public readonly alarms: cloudwatch.Alarm[] = [];
   /** The primary endpoint: the gateway's metrics are per endpoint. */
   public readonly endpointName: string;
 
@@ -92,7 +93,6 @@ export class InferenceGateway extends Construct {
     const stack = Stack.of(this);
     this.endpointName = props.endpointName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
 
     this.breakerTable = new dynamodb.Table(this, 'Breaker', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -193,27 +193,51 @@ export class InferenceGateway extends Construct {
     }
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    const add = (alarmId: string, runbook: string, alarmProps: cloudwatch.AlarmProps) => {
-      const alarm = new cloudwatch.Alarm(this, alarmId, { ...alarmProps, alarmDescription: `${alarmProps.alarmDescription} Runbook: ${runbooks}${runbook}` });
-      alarm.addAlarmAction(props.alarmAction);
-      this.alarms.push({ alarm, runbook });
-    };
-    add('Degraded', 'endpoint-degraded.md', {
-      alarmDescription: `The ${props.modelName} gateway answered from its fallback (degraded) for 5 minutes running.`,
-      metric: this.metric('Degraded', { period: Duration.minutes(1) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 5,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    add('BreakerOpen', 'endpoint-degraded.md', {
-      alarmDescription: `The ${props.modelName} gateway's circuit breaker is open: the primary model is skipped.`,
-      metric: this.metric('BreakerOpen', { period: Duration.minutes(1) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const share = (metricName: string) =>
+      new cloudwatch.MathExpression({
+        expression: '100 * part / MAX([total, 1])',
+        usingMetrics: { part: this.metric(metricName, { period: Duration.minutes(5) }), total: this.metric('Requests', { period: Duration.minutes(5) }) },
+        period: Duration.minutes(5),
+      });
+    this.alarms.push(
+      failureModeAlarm(this, 'Degraded', 'endpoint-degraded', {
+        ...common,
+        description: `The ${props.modelName} gateway answered from its fallback (degraded) for 5 minutes running.`,
+        metric: this.metric('Degraded', { period: Duration.minutes(1) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 5,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      failureModeAlarm(this, 'BreakerOpen', 'endpoint-degraded', {
+        ...common,
+        description: `The ${props.modelName} gateway's circuit breaker is open: the primary model is skipped.`,
+        metric: this.metric('BreakerOpen', { period: Duration.minutes(1) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      failureModeAlarm(this, 'LowConfidenceShare', 'low-confidence', {
+        ...common,
+        description: `Over 20% of the ${props.modelName} gateway's answers needed human review for 15 minutes.`,
+        metric: share('NeedsReview'),
+        threshold: 20,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      failureModeAlarm(this, 'OutOfDistributionShare', 'out-of-distribution-input', {
+        ...common,
+        description: `Over 5% of requests to the ${props.modelName} gateway were outside its declared input for 15 minutes.`,
+        metric: share('BadRequests'),
+        threshold: 5,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
   }
 
   /** Lets `grantee` call the gateway's function URL. */

@@ -14,6 +14,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
+import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ModelConfig } from '../../config/model-registry';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { LAMBDA_VPC_ENI, LOGS_WRITE, SQS_CONSUME, SQS_SEND } from '../data-lake/perms';
@@ -77,12 +78,11 @@ export class ModelDeployment extends Construct {
   /** Approval events EventBridge could not deliver, and failed asynchronous invocations. */
   public readonly eventDeadLetterQueue: sqs.Queue;
   public readonly function: nodejs.NodejsFunction;
-  public readonly alarms: Array<{ alarm: cloudwatch.Alarm; runbook: string }> = [];
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ModelDeploymentProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
     const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     for (const model of props.models) {
       if ((props.rollbackAlarms[model.name] ?? []).length === 0) {
@@ -263,28 +263,29 @@ export class ModelDeployment extends Construct {
     this.function.node.addDependency(functionPolicy);
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
 
-    const stuck = new cloudwatch.Alarm(this, 'DeploymentStuck', {
-      alarmDescription: `An approved model version has waited over an hour to deploy (endpoint busy or failing). Runbook: ${runbooks}model-deployment-stuck.md`,
-      metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 3600,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const deadLetterAlarm = (id: string, queue: sqs.Queue, what: string) =>
-      new cloudwatch.Alarm(this, id, {
-        alarmDescription: `${what} Runbook: ${runbooks}model-deployment-stuck.md`,
+    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const deadLetterAlarm = (alarmId: string, queue: sqs.Queue, what: string) =>
+      failureModeAlarm(this, alarmId, 'deployment-stuck', {
+        ...common,
+        description: what,
         metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    const deadLetters = deadLetterAlarm('DeploymentDeadLetters', this.deadLetterQueue, 'An approved model version could not be deployed after every retry.');
-    const undelivered = deadLetterAlarm('ApprovalsUndelivered', this.eventDeadLetterQueue, 'An approval event could not be delivered to the deployment queue.');
-    for (const alarm of [stuck, deadLetters, undelivered]) {
-      alarm.addAlarmAction(props.alarmAction);
-      this.alarms.push({ alarm, runbook: 'model-deployment-stuck.md' });
-    }
+    this.alarms.push(
+      failureModeAlarm(this, 'DeploymentStuck', 'deployment-stuck', {
+        ...common,
+        description: 'An approved model version has waited over an hour to deploy (endpoint busy or failing).',
+        metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 3600,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      deadLetterAlarm('DeploymentDeadLetters', this.deadLetterQueue, 'An approved model version could not be deployed after every retry.'),
+      deadLetterAlarm('ApprovalsUndelivered', this.eventDeadLetterQueue, 'An approval event could not be delivered to the deployment queue.'),
+    );
   }
 }

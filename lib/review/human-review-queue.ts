@@ -17,6 +17,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
+import { failureModeAlarm, type FailureModeAlarmProps } from '../monitoring/failure-modes';
 
 /** Where the review functions' metrics live (EMF, written by `lambdas/shared-review`). */
 export const REVIEW_METRIC_NAMESPACE = 'Plinth/Review';
@@ -70,14 +71,13 @@ export class HumanReviewQueue extends Construct {
   public readonly expiryFunction: nodejs.NodejsFunction;
   /** May claim cases and submit labels. */
   public readonly reviewerRole: iam.Role;
-  public readonly alarms: Array<{ alarm: cloudwatch.Alarm; runbook: string }> = [];
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: HumanReviewQueueProps) {
     super(scope, id);
     if (props.allowedLabels.length === 0) throw new PlinthError(`HumanReviewQueue ${this.node.path}: declare at least one allowed label`);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const runbooks = props.runbookBaseUrl ?? 'docs/runbooks/';
     const prefix = props.groundTruthPrefix ?? 'ground-truth/';
     const ack = { owner: 'ml-platform', expires: '2027-06-30' };
 
@@ -239,21 +239,18 @@ export class HumanReviewQueue extends Construct {
 
     const metric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({ namespace: REVIEW_METRIC_NAMESPACE, metricName, dimensionsMap: { Model: props.modelName }, statistic, period: Duration.minutes(5) });
-    const add = (alarmId: string, runbook: string, alarmProps: cloudwatch.AlarmProps) => {
-      const alarm = new cloudwatch.Alarm(this, alarmId, { ...alarmProps, alarmDescription: `${alarmProps.alarmDescription} Runbook: ${runbooks}${runbook}` });
-      alarm.addAlarmAction(props.alarmAction);
-      this.alarms.push({ alarm, runbook });
-    };
-    add('CasesExpired', 'review-backlog-over-sla.md', {
-      alarmDescription: `Review cases for ${props.modelName} expired unlabelled after the ${props.sla.toMinutes()}-minute SLA.`,
+    const add = (alarmId: string, alarmProps: Omit<FailureModeAlarmProps, 'alarmAction'>) =>
+      this.alarms.push(failureModeAlarm(this, alarmId, 'review-backlog', { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, ...alarmProps }));
+    add('CasesExpired', {
+      description: `Review cases for ${props.modelName} expired unlabelled after the ${props.sla.toMinutes()}-minute SLA.`,
       metric: metric('CasesExpired', cloudwatch.Stats.SUM),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    add('BacklogAge', 'review-backlog-over-sla.md', {
-      alarmDescription: `The oldest pending review case for ${props.modelName} is past 80% of its SLA.`,
+    add('BacklogAge', {
+      description: `The oldest pending review case for ${props.modelName} is past 80% of its SLA.`,
       metric: metric('OldestPendingAgeSeconds', cloudwatch.Stats.MAXIMUM),
       threshold: Math.round(props.sla.toSeconds() * 0.8),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -261,8 +258,8 @@ export class HumanReviewQueue extends Construct {
       // The expiry job reports every 5 minutes; silence means it is not running.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    add('ReviewDeadLetters', 'review-backlog-over-sla.md', {
-      alarmDescription: 'Review cases could not be recorded and wait in the dead-letter queue.',
+    add('ReviewDeadLetters', {
+      description: 'Review cases could not be recorded and wait in the dead-letter queue.',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -6,6 +6,7 @@ import { transactions } from '../../config/datasets/transactions';
 import { merchants } from '../../config/datasets/merchants';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { DataLake } from '../../lib/data-lake/data-lake';
+import { FAILURE_MODES, failureModesOf } from '../../lib/monitoring/failure-modes';
 import { PlatformNetwork } from '../../lib/network/platform-network';
 import type { DataLakeProps } from '../../lib/data-lake/data-lake-props';
 import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
@@ -216,9 +217,13 @@ describe('DataLake', () => {
       Dimensions: [{ Name: 'Dataset', Value: 'transactions' }],
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(lake.alarms).toHaveLength(2 * DATASETS.length + 2);
-    for (const { alarm, runbook } of lake.alarms) {
-      expect(stack.resolve((alarm.node.defaultChild as any).alarmDescription)).toContain(`Runbook: docs/runbooks/${runbook}`);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AdditiveDriftFields', Dimensions: [{ Name: 'Dataset', Value: 'merchants' }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda' });
+    expect(lake.alarms).toHaveLength(3 * DATASETS.length + 3);
+    for (const alarm of lake.alarms) {
+      const modes = failureModesOf(alarm);
+      expect(modes.length).toBeGreaterThan(0);
+      expect(stack.resolve((alarm.node.defaultChild as any).alarmDescription)).toContain(`Runbook: ${FAILURE_MODES[modes[0]].runbook}`);
     }
   });
 

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { InferenceGateway } from '../../lib/inference/inference-gateway';
+import { failureModesOf } from '../../lib/monitoring/failure-modes';
 import { PlatformNetwork } from '../../lib/network/platform-network';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
 
@@ -73,10 +74,11 @@ describe('InferenceGateway', () => {
     );
   });
 
-  test('alarms when it keeps answering degraded and when its breaker opens', () => {
+  test('alarms when it keeps answering degraded, when its breaker opens, and on surges of low-confidence or out-of-distribution requests', () => {
     for (const metricName of ['Degraded', 'BreakerOpen']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Plinth/Inference', MetricName: metricName, Dimensions: [{ Name: 'Endpoint', Value: 'fraud-dev' }] });
     }
-    expect(gateway.alarms.map((a) => a.runbook)).toEqual(['endpoint-degraded.md', 'endpoint-degraded.md']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 20, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * part / MAX([total, 1])' })]) });
+    expect(gateway.alarms.map((a) => failureModesOf(a))).toEqual([['endpoint-degraded'], ['endpoint-degraded'], ['low-confidence'], ['out-of-distribution-input']]);
   });
 });

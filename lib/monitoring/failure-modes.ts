@@ -1,0 +1,161 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { Construct, IConstruct } from 'constructs';
+
+/** Who is paged first for a failure mode. */
+export type FailureModeOwner = 'ml-platform' | 'data-engineering' | 'model-owner' | 'review-operations';
+
+/** One way production fails, written down before it happens. */
+export interface FailureMode {
+  readonly title: string;
+  /** The alarm(s) or metric that detect it, in words; the alarms themselves carry the mode's id. */
+  readonly detection: string;
+  /** What the platform does by itself, before anyone reads the alarm. */
+  readonly mitigation: string;
+  /** The runbook, relative to the repository root. */
+  readonly runbook: string;
+  readonly owner: FailureModeOwner;
+}
+
+/**
+ * The catalogue of failure modes. Every alarm Plinth creates names one of these (see
+ * {@link failureModeAlarm}); a test walks the synthesized app and fails if an alarm has no entry,
+ * or an entry has no alarm, runbook or mitigation. `docs/failure-modes.md` is generated from it.
+ */
+export const FAILURE_MODES = {
+  'source-offline': {
+    title: 'Data source offline',
+    detection: 'SourceSilent-<dataset>: no object arrived within the dataset\'s freshnessMinutes (missing data breaches).',
+    mitigation: 'Nothing partial is published: each object is ingested all-or-nothing, so consumers keep reading the last complete partition.',
+    runbook: 'docs/runbooks/data-lake-source-silent.md',
+    owner: 'data-engineering',
+  },
+  'schema-drift-breaking': {
+    title: 'Breaking schema drift',
+    detection: 'BreakingDrift-<dataset>: records with a missing required field or a type change (metric BreakingDriftRecords).',
+    mitigation: 'Each breaking record is quarantined with a machine-readable reason; curated data stays valid; a Schema Drift Detected event is emitted.',
+    runbook: 'docs/runbooks/data-lake-breaking-drift.md',
+    owner: 'data-engineering',
+  },
+  'schema-drift-additive': {
+    title: 'Additive schema drift',
+    detection: 'AdditiveDrift-<dataset>: records carry columns the schema does not declare (metric AdditiveDriftFields).',
+    mitigation: 'Records are accepted and the new columns kept in curated; a Schema Drift Detected event records the fields so the schema can be updated.',
+    runbook: 'docs/runbooks/data-lake-breaking-drift.md',
+    owner: 'data-engineering',
+  },
+  'ingestion-dead-letters': {
+    title: 'Ingestion messages dead-lettered',
+    detection: 'IngestDeadLetters: the ingestion DLQ holds a message after every retry.',
+    mitigation: 'Transient failures were retried (SDK retries, then SQS redelivery); the raw object is untouched and the message kept 14 days for a redrive, which is idempotent.',
+    runbook: 'docs/runbooks/data-lake-ingest-dlq.md',
+    owner: 'data-engineering',
+  },
+  throttling: {
+    title: 'Throttling and backlog',
+    detection: 'IngestBacklog (oldest ingestion message over 30 minutes) and IngestThrottles (the ingest function is throttled).',
+    mitigation: 'Messages wait in the queue (14-day retention) and are retried with backoff; reserved concurrency keeps ingestion from starving other functions.',
+    runbook: 'docs/runbooks/data-lake-ingest-backlog.md',
+    owner: 'data-engineering',
+  },
+  'endpoint-errors': {
+    title: 'Endpoint 5xx errors or latency',
+    detection: 'Errors5xx and LatencyP99 on each endpoint.',
+    mitigation: 'During a deployment SageMaker rolls the canary back on these alarms; at any time the gateway answers from its fallback and its circuit breaker stops calling a failing primary.',
+    runbook: 'docs/runbooks/endpoint-degraded.md',
+    owner: 'model-owner',
+  },
+  'model-rollback': {
+    title: 'Model rollback',
+    detection: 'Errors5xx or LatencyP99 in ALARM while a blue/green deployment runs (the same alarms are the deployment\'s auto-rollback alarms).',
+    mitigation: 'SageMaker shifts all traffic back to the previous endpoint config; a replayed approval does not redeploy a rolled-back version.',
+    runbook: 'docs/runbooks/model-rollback.md',
+    owner: 'model-owner',
+  },
+  'endpoint-degraded': {
+    title: 'Serving degraded (fallback in use)',
+    detection: 'Degraded (fallback answers for 5 minutes) and BreakerOpen on each gateway.',
+    mitigation: 'Callers get the fallback model\'s or the rule-based answer, marked degraded and sent to human review; a single half-open probe closes the breaker when the primary recovers.',
+    runbook: 'docs/runbooks/endpoint-degraded.md',
+    owner: 'model-owner',
+  },
+  'low-confidence': {
+    title: 'Low-confidence answers surge',
+    detection: 'LowConfidenceShare: over 20% of a gateway\'s answers needed review for 15 minutes.',
+    mitigation: 'Every low-confidence or high-stakes answer is returned provisional (needs_review) and queued for a person; none is acted on silently.',
+    runbook: 'docs/runbooks/review-backlog-over-sla.md',
+    owner: 'model-owner',
+  },
+  'out-of-distribution-input': {
+    title: 'Out-of-distribution input',
+    detection: 'OutOfDistributionShare: over 5% of a gateway\'s requests were rejected against the declared input schema for 15 minutes.',
+    mitigation: 'Input outside the declared types, ranges or categories gets a 400 with the field and rule, and never reaches the model.',
+    runbook: 'docs/runbooks/endpoint-degraded.md',
+    owner: 'model-owner',
+  },
+  'review-backlog': {
+    title: 'Review backlog over SLA',
+    detection: 'BacklogAge (oldest pending case past 80% of the SLA, or the expiry job silent), CasesExpired, ReviewDeadLetters.',
+    mitigation: 'Cases past the SLA are marked expired and kept with their inputs (never lost); claims lapse so abandoned cases return to the queue.',
+    runbook: 'docs/runbooks/review-backlog-over-sla.md',
+    owner: 'review-operations',
+  },
+  'deployment-stuck': {
+    title: 'Model deployment stuck',
+    detection: 'DeploymentStuck (an approval waited over an hour), DeploymentDeadLetters, ApprovalsUndelivered.',
+    mitigation: 'Approvals wait in a FIFO queue and retry every 12 minutes for about five hours; the endpoint keeps serving the previous version meanwhile.',
+    runbook: 'docs/runbooks/model-deployment-stuck.md',
+    owner: 'ml-platform',
+  },
+} as const satisfies Record<string, FailureMode>;
+
+export type FailureModeId = keyof typeof FAILURE_MODES;
+
+/** Metadata key that ties an alarm to the failure modes it detects. */
+export const FAILURE_MODE_METADATA_KEY = 'plinth:failure-modes';
+
+/** Properties for {@link failureModeAlarm}. */
+export interface FailureModeAlarmProps extends Omit<cloudwatch.AlarmProps, 'alarmDescription'> {
+  /** What fired, in words; the runbook link is appended. */
+  readonly description: string;
+  /** Notified when the alarm fires. */
+  readonly alarmAction: cloudwatch.IAlarmAction;
+  /** Where runbooks live (a URL or path prefix ending in `/`). @default 'docs/runbooks/' */
+  readonly runbookBaseUrl?: string;
+}
+
+/**
+ * Creates an alarm for one or more catalogued failure modes: its description links the first
+ * mode's runbook, it notifies `alarmAction`, and it is tagged so the coverage test can find it.
+ */
+export function failureModeAlarm(
+  scope: Construct,
+  id: string,
+  modes: FailureModeId | readonly FailureModeId[],
+  props: FailureModeAlarmProps,
+): cloudwatch.Alarm {
+  const ids = typeof modes === 'string' ? [modes] : [...modes];
+  const { description, alarmAction, runbookBaseUrl, ...alarmProps } = props;
+  const runbook = FAILURE_MODES[ids[0]].runbook.replace(/^docs\/runbooks\//, runbookBaseUrl ?? 'docs/runbooks/');
+  const alarm = new cloudwatch.Alarm(scope, id, { ...alarmProps, alarmDescription: `${description} Runbook: ${runbook}` });
+  alarm.addAlarmAction(alarmAction);
+  alarm.node.addMetadata(FAILURE_MODE_METADATA_KEY, ids);
+  return alarm;
+}
+
+/** Metadata key on alarms that drive automation (step scaling) rather than notify anyone. */
+export const CONTROL_ALARM_METADATA_KEY = 'plinth:control-alarm';
+
+/** Marks an alarm as a control alarm: it drives automation (say, step scaling) and pages no one. */
+export function markControlAlarm(alarm: IConstruct, purpose: string): void {
+  alarm.node.addMetadata(CONTROL_ALARM_METADATA_KEY, purpose);
+}
+
+/** Whether an alarm was marked as a control alarm, and why. */
+export function controlAlarmPurpose(alarm: IConstruct): string | undefined {
+  return alarm.node.metadata.find((m) => m.type === CONTROL_ALARM_METADATA_KEY)?.data as string | undefined;
+}
+
+/** The failure modes an alarm construct was created for (empty when none). */
+export function failureModesOf(alarm: IConstruct): FailureModeId[] {
+  return alarm.node.metadata.filter((m) => m.type === FAILURE_MODE_METADATA_KEY).flatMap((m) => m.data as FailureModeId[]);
+}

@@ -1,0 +1,61 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { loadEnvironments, promotionTargetAccounts } from '../../config';
+import { controlAlarmPurpose, FAILURE_MODES, failureModesOf, type FailureModeId } from '../../lib/monitoring/failure-modes';
+import { renderFailureModesMarkdown } from '../../lib/monitoring/failure-modes-doc';
+import { buildPlatformApp } from '../../lib/platform/platform-app';
+import { newApp } from '../support/gate';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+// The whole app, every environment, as `npm start` builds it (the gate itself is tested elsewhere).
+const app = newApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stages = buildPlatformApp(app, loadEnvironments(), (name) => promotionTargetAccounts(name));
+app.synth();
+const allAlarms = stages.flatMap((stage) => stage.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm));
+// Control alarms (step scaling) drive automation and page no one; they are marked as such, explicitly.
+const controlAlarms = allAlarms.filter((a) => controlAlarmPurpose(a) !== undefined);
+const alarms = allAlarms.filter((a) => controlAlarmPurpose(a) === undefined);
+
+describe('failure modes as code', () => {
+  test('the app has alarms to check, and only step-scaling alarms are exempt as control alarms', () => {
+    expect(alarms.length).toBeGreaterThan(20);
+    expect(controlAlarms.every((a) => a.node.path.includes('/StepScaling/'))).toBe(true);
+    expect(controlAlarms.every((a) => failureModesOf(a).length === 0)).toBe(true);
+  });
+
+  test('every alarm in the app names a catalogued failure mode', () => {
+    const unnamed = alarms.filter((a) => failureModesOf(a).length === 0).map((a) => a.node.path);
+    expect(unnamed).toEqual([]);
+    const unknown = alarms.flatMap((a) => failureModesOf(a).filter((id) => !(id in FAILURE_MODES)).map((id) => `${a.node.path}: ${id}`));
+    expect(unknown).toEqual([]);
+  });
+
+  test.each(['dev', 'staging', 'prod'])('%s: every catalogue entry is detected by at least one real alarm', (env) => {
+    const stage = stages.find((s) => s.stageName === env)!;
+    const detected = new Set(alarms.filter((a) => a.node.path.startsWith(`${stage.node.path}/`)).flatMap((a) => failureModesOf(a)));
+    const undetected = (Object.keys(FAILURE_MODES) as FailureModeId[]).filter((id) => !detected.has(id));
+    expect(undetected).toEqual([]);
+  });
+
+  test.each(Object.entries(FAILURE_MODES))('%s has a runbook file, a mitigation, a detection and an owner', (_id, mode) => {
+    expect(fs.existsSync(path.join(ROOT, mode.runbook))).toBe(true);
+    expect(mode.mitigation.length).toBeGreaterThan(30);
+    expect(mode.detection.length).toBeGreaterThan(10);
+    expect(mode.owner).toBeTruthy();
+  });
+
+  test('every alarm notifies someone and links its failure mode\'s runbook', () => {
+    for (const alarm of alarms) {
+      const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+      expect([alarm.node.path, (cfn.alarmActions ?? []).length]).toEqual([alarm.node.path, 1]);
+      const runbook = FAILURE_MODES[failureModesOf(alarm)[0]].runbook;
+      expect(alarm.stack.resolve(cfn.alarmDescription)).toContain(`Runbook: ${runbook}`);
+    }
+  });
+
+  test('docs/failure-modes.md is generated from the catalogue and up to date (npm run docs:failure-modes)', () => {
+    expect(fs.readFileSync(path.join(ROOT, 'docs', 'failure-modes.md'), 'utf8')).toBe(renderFailureModesMarkdown());
+  });
+});
