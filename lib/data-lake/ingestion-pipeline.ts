@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -6,7 +5,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,7 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
-import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { createVpcFunction } from '../compute/vpc-function';
 import * as perms from './perms';
 
 /** Where the ingest function's metrics live (EMF, written by `lambdas/ingest/metrics.ts`). */
@@ -105,26 +103,12 @@ export class IngestionPipeline extends Construct {
       resource: 'parameter',
       resourceName: `${this.schemaParameterPrefix.slice(1)}*`,
     });
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Plinth ingest function: HTTPS to AWS endpoints only',
-      allowAllOutbound: false,
-    });
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
-
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Plinth ingest function: read raw, write curated and quarantine',
-    });
-    const policy = new iam.ManagedPolicy(this, 'Policy', {
-      roles: [role],
-      description: 'Least privilege for the Plinth ingest function',
+    const objectKeysReason =
+      'Object keys are data: any object may land in raw, and outputs are keyed by dataset, date and object id. ' +
+      'The statement is limited to the lake\'s own zones and their key.';
+    const made = createVpcFunction(this, {
+      handlerFolder: 'ingest',
+      description: 'Plinth ingest: validates raw records into curated or quarantine',
       statements: [
         new iam.PolicyStatement({ sid: 'ReadRaw', actions: perms.S3_READ_OBJECT, resources: [props.raw.arnForObjects('*')] }),
         new iam.PolicyStatement({
@@ -132,68 +116,20 @@ export class IngestionPipeline extends Construct {
           actions: [...perms.S3_WRITE_OBJECT, ...perms.S3_READ_OBJECT],
           resources: [props.curated.arnForObjects('*'), props.quarantine.arnForObjects('*')],
         }),
-        new iam.PolicyStatement({
-          sid: 'ListZonesForHeadObject',
-          actions: ['s3:ListBucket'],
-          resources: [props.curated.bucketArn, props.quarantine.bucketArn],
-        }),
+        new iam.PolicyStatement({ sid: 'ListZonesForHeadObject', actions: ['s3:ListBucket'], resources: [props.curated.bucketArn, props.quarantine.bucketArn] }),
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: perms.SQS_CONSUME, resources: [this.queue.queueArn] }),
-        new iam.PolicyStatement({ sid: 'DeadLetterAsyncFailures', actions: perms.SQS_SEND, resources: [this.deadLetterQueue.queueArn] }),
-        new iam.PolicyStatement({
-          sid: 'ReadDatasetSchemas',
-          actions: perms.SSM_READ_PARAMETER,
-          resources: [schemaParametersArn],
-        }),
+        new iam.PolicyStatement({ sid: 'ReadDatasetSchemas', actions: perms.SSM_READ_PARAMETER, resources: [schemaParametersArn] }),
         new iam.PolicyStatement({
           sid: 'PublishDriftEvents',
           actions: perms.EVENTS_PUT,
           resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
         }),
-        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: perms.LOGS_WRITE, resources: [`${this.logGroup.logGroupArn}:*`] }),
-        new iam.PolicyStatement({ sid: 'RunInVpc', actions: perms.LAMBDA_VPC_ENI, resources: ['*'] }),
       ],
-    });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
-    acknowledgeFinding(policy, {
-      rule: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").',
-      ...ack,
-    });
-    const objectKeysReason =
-      'Object keys are data: any object may land in raw, and outputs are keyed by dataset, date and object id. ' +
-      'The statement is limited to the lake\'s own zones and their key.';
-    for (const bucket of [props.raw, props.curated, props.quarantine]) {
-      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, bucket.arnForObjects('*')), reason: objectKeysReason, ...ack });
-    }
-    acknowledgeFinding(policy, {
-      rule: wildcardResourceFinding(this, schemaParametersArn),
-      reason: 'Reads any schema under the lake\'s own parameter prefix, so an undeclared dataset is quarantined rather than retried.',
-      ...ack,
-    });
-    acknowledgeFinding(policy, {
-      rule: wildcardResourceFinding(this, `${this.logGroup.logGroupArn}:*`),
-      reason: 'Lambda names its log streams at run time; the statement is limited to the function\'s own log group.',
-      ...ack,
-    });
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambdas', 'ingest', 'index.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-      timeout: FUNCTION_TIMEOUT,
-      description: 'Plinth ingest: validates raw records into curated or quarantine',
-      role: role.withoutPolicyUpdates(),
-      logGroup: this.logGroup,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: [securityGroup],
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      // SQS failures redrive to this queue; async invocations (manual replays) land here too.
-      deadLetterQueueEnabled: true,
-      deadLetterQueue: this.deadLetterQueue,
+      wildcardResources: [
+        ...[props.raw, props.curated, props.quarantine].map((bucket) => [bucket.arnForObjects('*'), objectKeysReason] as const),
+        [schemaParametersArn, 'Reads any schema under the lake\'s own parameter prefix, so an undeclared dataset is quarantined rather than retried.'],
+      ],
       environment: {
         RAW_BUCKET: props.raw.bucketName,
         CURATED_BUCKET: props.curated.bucketName,
@@ -202,12 +138,21 @@ export class IngestionPipeline extends Construct {
         SCHEMA_CACHE_SECONDS: '60',
         EVENT_BUS_NAME: 'default',
         PLINTH_ENV: props.environmentName,
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      // Bundle the SDK too: lib-storage is not in the runtime, and pinned clients behave the same everywhere.
-      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      timeout: FUNCTION_TIMEOUT,
+      memorySize: 1024,
+      reservedConcurrency: props.reservedConcurrency,
+      // SQS failures redrive to this queue; async invocations (manual replays) land here too.
+      deadLetterQueue: this.deadLetterQueue,
+      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     });
-    this.function.node.addDependency(policy);
+    this.function = made.function;
+    this.logGroup = made.logGroup;
     this.function.addEventSource(
       new SqsEventSource(this.queue, { batchSize: props.batchSize, reportBatchItemFailures: true, maxConcurrency: Math.max(2, props.reservedConcurrency) }),
     );

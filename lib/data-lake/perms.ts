@@ -9,21 +9,10 @@ export const KMS_DECRYPT = ['kms:Decrypt', 'kms:DescribeKey'];
 export const KMS_ENCRYPT_DECRYPT = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 
 export const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
-export const SQS_SEND = ['sqs:SendMessage'];
 
 export const SSM_READ_PARAMETER = ['ssm:GetParameter'];
 export const EVENTS_PUT = ['events:PutEvents'];
 
-/** Lambda in a VPC: the ENI calls, which AWS does not let you scope to resources. */
-export const LAMBDA_VPC_ENI = [
-  'ec2:CreateNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:DeleteNetworkInterface',
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:UnassignPrivateIpAddresses',
-];
-export const LOGS_WRITE = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 /** Lake Formation table permissions for the named roles. */
 export const LF_TABLE_READ = ['SELECT', 'DESCRIBE'];

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,7 +9,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { acknowledgeFinding } from '../compliance/acknowledge';
+import { createVpcFunction } from '../compute/vpc-function';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 
 /** Where the gateway's metrics live (EMF, written by `lambdas/infer/metrics.ts`). */
@@ -110,23 +110,12 @@ export class InferenceGateway extends Construct {
         expires: '2027-06-30',
       });
     }
-    const logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: props.logsKey, retention: props.logRetention, removalPolicy });
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Plinth inference gateway: HTTPS to AWS endpoints only',
-      allowAllOutbound: false,
-    });
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
-
     const endpointArns = [props.endpointName, ...(props.fallback.type === 'endpoint' ? [props.fallback.endpointName] : [])].map((name) =>
       stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: name.toLowerCase() }),
     );
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Plinth inference gateway: invoke the endpoints, keep the breaker, enqueue reviews',
-    });
-    const policy = new iam.ManagedPolicy(this, 'Policy', {
-      roles: [role],
+    this.function = createVpcFunction(this, {
+      handlerFolder: 'infer',
+      description: `Plinth inference gateway for ${props.modelName}`,
       statements: [
         new iam.PolicyStatement({ sid: 'InvokeEndpoints', actions: ['sagemaker:InvokeEndpoint'], resources: endpointArns }),
         new iam.PolicyStatement({ sid: 'KeepBreaker', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [this.breakerTable.tableArn] }),
@@ -136,33 +125,7 @@ export class InferenceGateway extends Construct {
           actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
           resources: [props.encryptionKey.keyArn, props.reviewQueueKey.keyArn],
         }),
-        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }),
-        new iam.PolicyStatement({
-          sid: 'RunInVpc',
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: ['*'],
-        }),
       ],
-    });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
-    acknowledgeFinding(policy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").', ...ack });
-    acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, `${logGroup.logGroupArn}:*`), reason: 'Lambda names its log streams at run time; limited to the function\'s own log group.', ...ack });
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambdas', 'infer', 'index.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      // The primary's and the fallback's timeouts, plus room for breaker and queue retries.
-      timeout: Duration.seconds(Math.ceil((props.timeout.toMilliseconds() * 2) / 1000) + 10),
-      description: `Plinth inference gateway for ${props.modelName}`,
-      role: role.withoutPolicyUpdates(),
-      logGroup,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      securityGroups: [securityGroup],
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 50,
       environment: {
         ENDPOINT_NAME: props.endpointName,
         INVOKE_TIMEOUT_MS: String(props.timeout.toMilliseconds()),
@@ -178,17 +141,25 @@ export class InferenceGateway extends Construct {
         REVIEW_QUEUE_URL: props.reviewQueue.queueUrl,
         MODEL_NAME: props.modelName,
         PLINTH_ENV: props.environmentName,
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
-    });
-    this.function.node.addDependency(policy);
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy,
+      // The primary's and the fallback's timeouts, plus room for breaker and queue retries.
+      timeout: Duration.seconds(Math.ceil((props.timeout.toMilliseconds() * 2) / 1000) + 10),
+      memorySize: 512,
+      reservedConcurrency: props.reservedConcurrency ?? 50,
+      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
+    }).function;
     // Synchronous callers get the answer or an error; there is no asynchronous invocation to dead-letter.
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
       acknowledgeFinding(this.function, {
         rule: `${pack}-LambdaDLQ`,
         reason: 'Called synchronously through its function URL; failed requests return an error to the caller, and review cases are not lost (the gateway answers 503 when it cannot enqueue).',
-        ...ack,
+        owner: 'ml-platform',
+        expires: '2027-06-30',
       });
     }
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

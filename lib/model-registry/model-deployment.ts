@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Aws, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -6,7 +5,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,8 +14,8 @@ import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ModelConfig } from '../../config/model-registry';
-import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
-import { LAMBDA_VPC_ENI, LOGS_WRITE, SQS_CONSUME, SQS_SEND } from '../data-lake/perms';
+import { SQS_CONSUME } from '../data-lake/perms';
+import { createVpcFunction } from '../compute/vpc-function';
 import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
 
@@ -83,7 +81,6 @@ export class ModelDeployment extends Construct {
   constructor(scope: Construct, id: string, props: ModelDeploymentProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     for (const model of props.models) {
       if ((props.rollbackAlarms[model.name] ?? []).length === 0) {
         throw new PlinthError(`ModelDeployment ${this.node.path}: model "${model.name}" has no rollback alarms; pass its endpoint's errorAlarm and latencyAlarm`);
@@ -131,28 +128,14 @@ export class ModelDeployment extends Construct {
       ],
     });
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-    const functionSecurityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Plinth deploy-model function: HTTPS to AWS endpoints only',
-      allowAllOutbound: false,
-    });
-    functionSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
-
     const endpointNames = props.models.map((m) => m.endpointName);
     const sagemakerArn = (resource: string, name: string) =>
       stack.formatArn({ service: 'sagemaker', resource, resourceName: name.toLowerCase() });
     const allEndpointConfigs = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Plinth deploy-model: rolls approved model versions onto their endpoints',
-    });
-    const functionPolicy = new iam.ManagedPolicy(this, 'FunctionPolicy', {
-      roles: [role],
+    const subnets = props.vpc.selectSubnets(vpcSubnets).subnetIds;
+    this.function = createVpcFunction(this, {
+      handlerFolder: 'deploy-model',
+      description: 'Plinth deploy-model: canary rollout of approved model versions',
       statements: [
         new iam.PolicyStatement({
           sid: 'ReadApprovedPackages',
@@ -187,53 +170,21 @@ export class ModelDeployment extends Construct {
           resources: [props.modelsKey.keyArn],
         }),
         new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: SQS_CONSUME, resources: [this.queue.queueArn] }),
-        new iam.PolicyStatement({ sid: 'DeadLetterAsyncFailures', actions: SQS_SEND, resources: [this.eventDeadLetterQueue.queueArn] }),
         new iam.PolicyStatement({
           sid: 'RecordDecisions',
           actions: ['events:PutEvents'],
           resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
         }),
         new iam.PolicyStatement({ sid: 'NotifyFailures', actions: ['sns:Publish'], resources: [props.alarmTopic.topicArn] }),
-        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: LOGS_WRITE, resources: [`${logGroup.logGroupArn}:*`] }),
-        new iam.PolicyStatement({ sid: 'RunInVpc', actions: LAMBDA_VPC_ENI, resources: ['*'] }),
       ],
-    });
-    acknowledgeFinding(functionPolicy, {
-      rule: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").',
-      ...ack,
-    });
-    const wildcards: Array<[string, string]> = [
-      ...props.models.map((m) => [props.registry.packagesArn(m.name), 'Package versions are numbered by SageMaker; read-only and limited to this model\'s group.'] as [string, string]),
-      ...endpointNames.flatMap((name) => [
-        [sagemakerArn('model', `${name}-*`), 'Each approved version becomes a model named after its endpoint and version; limited to that endpoint\'s prefix.'],
-        [sagemakerArn('endpoint-config', `${name}*`), 'Each deployment creates a versioned endpoint config; limited to that endpoint\'s prefix.'],
-      ] as Array<[string, string]>),
-      [`${logGroup.logGroupArn}:*`, 'Lambda names its log streams at run time; limited to the function\'s own log group.'],
-      [allEndpointConfigs, 'Read-only: the endpoint\'s current config may have any name; it is copied into the new versioned config.'],
-    ];
-    for (const [resource, reason] of wildcards) {
-      acknowledgeFinding(functionPolicy, { rule: wildcardResourceFinding(this, resource), reason, ...ack });
-    }
-
-    const subnets = props.vpc.selectSubnets(vpcSubnets).subnetIds;
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambdas', 'deploy-model', 'index.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: functionTimeout,
-      description: 'Plinth deploy-model: canary rollout of approved model versions',
-      role: role.withoutPolicyUpdates(),
-      logGroup,
-      vpc: props.vpc,
-      vpcSubnets,
-      securityGroups: [functionSecurityGroup],
-      // The FIFO group already serializes deployments; this caps the function at the event source's minimum.
-      reservedConcurrentExecutions: 2,
-      deadLetterQueueEnabled: true,
-      deadLetterQueue: this.eventDeadLetterQueue,
+      wildcardResources: [
+        ...props.models.map((m) => [props.registry.packagesArn(m.name), 'Package versions are numbered by SageMaker; read-only and limited to this model\'s group.'] as const),
+        ...endpointNames.flatMap((name) => [
+          [sagemakerArn('model', `${name}-*`), 'Each approved version becomes a model named after its endpoint and version; limited to that endpoint\'s prefix.'] as const,
+          [sagemakerArn('endpoint-config', `${name}*`), 'Each deployment creates a versioned endpoint config; limited to that endpoint\'s prefix.'] as const,
+        ]),
+        [allEndpointConfigs, 'Read-only: the endpoint\'s current config may have any name; it is copied into the new versioned config.'],
+      ],
       environment: {
         DEPLOYMENTS: stack.toJsonString(
           props.models.map((m) => ({
@@ -256,11 +207,19 @@ export class ModelDeployment extends Construct {
         ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
         EVENT_BUS_NAME: 'default',
         PLINTH_ENV: props.environmentName,
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
-    });
-    this.function.node.addDependency(functionPolicy);
+      vpc: props.vpc,
+      vpcSubnets,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      timeout: functionTimeout,
+      memorySize: 512,
+      // The FIFO group already serializes deployments; this caps the function at the event source's minimum.
+      reservedConcurrency: 2,
+      deadLetterQueue: this.eventDeadLetterQueue,
+      ids: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
+    }).function;
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
 
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };

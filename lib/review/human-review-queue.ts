@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -8,14 +7,14 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { acknowledgeFinding } from '../compliance/acknowledge';
+import { createVpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
 import { failureModeAlarm, type FailureModeAlarmProps } from '../monitoring/failure-modes';
 
@@ -125,6 +124,7 @@ export class HumanReviewQueue extends Construct {
       ...ack,
     });
 
+    // One group for the three functions: each only needs HTTPS to the VPC endpoints.
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Plinth review functions: HTTPS to AWS endpoints only',
@@ -146,51 +146,27 @@ export class HumanReviewQueue extends Construct {
     const indexArn = `${this.table.tableArn}/index/*`;
     const groundTruthObjects = props.groundTruthBucket.arnForObjects(`${prefix}*`);
 
-    const makeFunction = (name: string, description: string, statements: iam.PolicyStatement[], extraAcks: Array<[string, string]>) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { encryptionKey: props.logsKey, retention: props.logRetention, removalPolicy });
-      const role = new iam.Role(this, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
-      const policy = new iam.ManagedPolicy(this, `${name}Policy`, {
-        roles: [role],
+    const makeFunction = (name: string, description: string, statements: iam.PolicyStatement[], wildcardResources: ReadonlyArray<readonly [string, string]>) =>
+      createVpcFunction(this, {
+        handlerFolder: `review-${name.toLowerCase()}`,
+        description,
         statements: [
           ...statements,
           new iam.PolicyStatement({ sid: 'UseKey', actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn] }),
-          new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }),
-          new iam.PolicyStatement({
-            sid: 'RunInVpc',
-            actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-            resources: ['*'],
-          }),
-          new iam.PolicyStatement({ sid: 'DeadLetterAsyncFailures', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
         ],
-      });
-      const acks: Array<[string, string]> = [
-        ['AwsSolutions-IAM5[Resource::*]', 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").'],
-        [wildcardResourceFinding(this, `${logGroup.logGroupArn}:*`), 'Lambda names its log streams at run time; limited to the function\'s own log group.'],
-        ...extraAcks,
-      ];
-      for (const [rule, reason] of acks) acknowledgeFinding(policy, { rule, reason, ...ack });
-      const fn = new nodejs.NodejsFunction(this, name, {
-        entry: path.join(__dirname, '..', '..', 'lambdas', `review-${name.toLowerCase()}`, 'index.ts'),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 256,
-        timeout: Duration.seconds(30),
-        description,
-        role: role.withoutPolicyUpdates(),
-        logGroup,
-        vpc: props.vpc,
-        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-        securityGroups: [securityGroup],
-        reservedConcurrentExecutions: 5,
-        deadLetterQueueEnabled: true,
-        deadLetterQueue: this.deadLetterQueue,
+        wildcardResources,
         environment,
-        bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
-      });
-      fn.node.addDependency(policy);
-      return fn;
-    };
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        securityGroup,
+        logsKey: props.logsKey,
+        logRetention: props.logRetention,
+        removalPolicy,
+        timeout: Duration.seconds(30),
+        reservedConcurrency: 5,
+        deadLetterQueue: this.deadLetterQueue,
+        ids: { function: name, logGroup: `${name}Logs`, role: `${name}Role`, policy: `${name}Policy`, securityGroup: 'SecurityGroup' },
+      }).function;
 
     this.intakeFunction = makeFunction(
       'Intake',
@@ -211,8 +187,8 @@ export class HumanReviewQueue extends Construct {
         new iam.PolicyStatement({ sid: 'WriteGroundTruth', actions: ['s3:PutObject'], resources: [groundTruthObjects] }),
       ],
       [
-        [wildcardResourceFinding(this, indexArn), 'Queries the table\'s own index of pending cases; limited to this table.'],
-        [wildcardResourceFinding(this, groundTruthObjects), 'Labels are keyed by model, date and case; write-only and limited to the ground-truth prefix.'],
+        [indexArn, 'Queries the table\'s own index of pending cases; limited to this table.'],
+        [groundTruthObjects, 'Labels are keyed by model, date and case; write-only and limited to the ground-truth prefix.'],
       ],
     );
 
@@ -220,7 +196,7 @@ export class HumanReviewQueue extends Construct {
       'Expiry',
       'Plinth review expiry: marks cases past their SLA expired and reports the backlog',
       [new iam.PolicyStatement({ sid: 'ExpireCases', actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], resources: [this.table.tableArn, indexArn] })],
-      [[wildcardResourceFinding(this, indexArn), 'Queries the table\'s own index of open cases; limited to this table.']],
+      [[indexArn, 'Queries the table\'s own index of open cases; limited to this table.']],
     );
     new events.Rule(this, 'ExpirySchedule', {
       description: 'Expire review cases past their SLA, and report the backlog, every 5 minutes',

@@ -1,0 +1,142 @@
+import * as path from 'path';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+
+/** EC2 calls a Lambda in a VPC makes for its network interfaces; AWS allows no resource scoping. */
+const VPC_NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
+
+/** Construct IDs of the pieces, so callers keep their logical IDs stable. */
+export interface VpcFunctionIds {
+  readonly function: string;
+  readonly logGroup: string;
+  readonly role: string;
+  readonly policy: string;
+  /** Ignored when a security group is passed in. */
+  readonly securityGroup: string;
+}
+
+/** Properties for {@link createVpcFunction}. */
+export interface VpcFunctionProps {
+  /** The handler's folder under `lambdas/`. */
+  readonly handlerFolder: string;
+  readonly description: string;
+  /** The function's own permissions; log writing, VPC interfaces and the DLQ are added. */
+  readonly statements: iam.PolicyStatement[];
+  /** Wildcard resources in `statements`, each with why it is acceptable (becomes an acknowledgement). */
+  readonly wildcardResources?: ReadonlyArray<readonly [resource: string, reason: string]>;
+  readonly environment: Record<string, string>;
+  readonly vpc: ec2.IVpc;
+  /** @default - the isolated subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new group allowing HTTPS out only */
+  readonly securityGroup?: ec2.ISecurityGroup;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly timeout: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  readonly reservedConcurrency: number;
+  /** Where failed asynchronous invocations go. @default - none (synchronous callers get the error) */
+  readonly deadLetterQueue?: sqs.IQueue;
+  readonly ids: VpcFunctionIds;
+}
+
+/** What {@link createVpcFunction} made. */
+export interface VpcFunction {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly policy: iam.ManagedPolicy;
+  readonly logGroup: logs.LogGroup;
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/**
+ * A Plinth Lambda: TypeScript bundled with the local esbuild (SDK included, so versions are pinned),
+ * Node 24 on ARM, in the VPC's isolated subnets with HTTPS out only, an encrypted log group with
+ * retention, and its own role whose only policy is a customer-managed one (no inline policies;
+ * CDK's grants cannot widen it). Creates its pieces on `scope` under the given IDs.
+ */
+export function createVpcFunction(scope: Construct, props: VpcFunctionProps): VpcFunction {
+  const { ids } = props;
+  const logGroup = new logs.LogGroup(scope, ids.logGroup, {
+    encryptionKey: props.logsKey,
+    retention: props.logRetention,
+    removalPolicy: props.removalPolicy,
+  });
+  let securityGroup = props.securityGroup;
+  if (!securityGroup) {
+    const created = new ec2.SecurityGroup(scope, ids.securityGroup, {
+      vpc: props.vpc,
+      description: `${props.description}: HTTPS to AWS endpoints only`,
+      allowAllOutbound: false,
+    });
+    created.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
+    securityGroup = created;
+  }
+  const role = new iam.Role(scope, ids.role, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.description });
+  const logStreams = `${logGroup.logGroupArn}:*`;
+  const policy = new iam.ManagedPolicy(scope, ids.policy, {
+    roles: [role],
+    statements: [
+      ...props.statements,
+      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logStreams] }),
+      new iam.PolicyStatement({ sid: 'RunInVpc', actions: VPC_NETWORK_INTERFACE_ACTIONS, resources: ['*'] }),
+      ...(props.deadLetterQueue
+        ? [new iam.PolicyStatement({ sid: 'DeadLetterAsyncFailures', actions: ['sqs:SendMessage'], resources: [props.deadLetterQueue.queueArn] })]
+        : []),
+    ],
+  });
+  acknowledgeFinding(policy, {
+    rule: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").',
+    ...ACK,
+  });
+  const wildcards: ReadonlyArray<readonly [string, string]> = [
+    [logStreams, 'Lambda names its log streams at run time; limited to the function\'s own log group.'],
+    ...(props.wildcardResources ?? []),
+  ];
+  for (const [resource, reason] of wildcards) {
+    acknowledgeFinding(policy, { rule: wildcardResourceFinding(scope, resource), reason, ...ACK });
+  }
+  const fn = new nodejs.NodejsFunction(scope, ids.function, {
+    entry: path.join(__dirname, '..', '..', 'lambdas', props.handlerFolder, 'index.ts'),
+    handler: 'handler',
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memorySize ?? 256,
+    timeout: props.timeout,
+    description: props.description,
+    role: role.withoutPolicyUpdates(),
+    logGroup,
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    securityGroups: [securityGroup],
+    reservedConcurrentExecutions: props.reservedConcurrency,
+    deadLetterQueueEnabled: props.deadLetterQueue !== undefined ? true : undefined,
+    deadLetterQueue: props.deadLetterQueue,
+    environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+    // Bundle the SDK too: lib-storage is not in the runtime, and pinned clients behave the same everywhere.
+    bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
+  });
+  fn.node.addDependency(policy);
+  return { function: fn, role, policy, logGroup, securityGroup };
+}
+
