@@ -1,0 +1,198 @@
+/**
+ * Baselines: built from the training dataset by buildBaseline() — the same
+ * binNumeric/binCategorical code path that counts raw window samples — and
+ * validated when read back (parseBaseline / parseWindow; no schema library,
+ * nothing compiled at module load).
+ *
+ * Baseline JSON, version 1:
+ *   { "version": 1, "createdAt": "<ISO-8601>",
+ *     "features": {
+ *       "<name>": { "type": "numeric", "edges": [null, e1, ..., e(k-1), null],
+ *                   "counts": [c0, ..., c(k-1)], "missing": m, "total": t },
+ *       "<name>": { "type": "categorical", "counts": { "<category>": c, ... },
+ *                   "missing": m, "total": t } } }
+ * `total` = Σcounts + missing. Numeric edges are the baseline's quantiles
+ * (deciles by default: edge i = the ⌊i·n/k⌋-th smallest non-missing value,
+ * 0-based), deduplicated, so with left-closed bins every bin holds ≈ n/k
+ * baseline values (exactly, when n is a multiple of k and there are no ties).
+ */
+
+import {
+  Baseline,
+  binCategorical,
+  binNumeric,
+  CategoricalCounts,
+  DriftInputError,
+  DriftWindow,
+  FeatureCounts,
+  interiorEdges,
+  NumericCounts,
+  RawValue,
+  setOwn,
+  sortedSample,
+  WindowFeatureCounts,
+} from './statistics';
+
+export const BASELINE_VERSION = 1;
+export const DEFAULT_BINS = 10;
+export const MAX_BINS = 1000;
+export const DEFAULT_MAX_CATEGORIES = 10_000;
+
+export type FeatureSpec = { type: 'numeric'; bins?: number } | { type: 'categorical'; maxCategories?: number };
+
+export interface BaselineSpec {
+  features: Record<string, FeatureSpec>;
+  /** Stamped into the baseline; default: now. */
+  createdAt?: string | Date;
+}
+
+/**
+ * Quantile edges of an ascending sample without NaN: for i = 1..k−1 the
+ * ⌊i·n/k⌋-th value (0-based), non-finite and repeated values dropped, with
+ * null (= ∓Infinity) at both ends.
+ */
+export function quantileEdges(sorted: ArrayLike<number>, bins: number = DEFAULT_BINS): (number | null)[] {
+  const n = sorted.length;
+  const edges: (number | null)[] = [null];
+  let last = -Infinity;
+  if (n > 0) {
+    for (let i = 1; i < bins; i++) {
+      const e = sorted[Math.floor((i * n) / bins)]!;
+      if (Number.isFinite(e) && e > last) {
+        edges.push(e === 0 ? 0 : e); // -0 would not survive JSON
+        last = e;
+      }
+    }
+  }
+  edges.push(null);
+  return edges;
+}
+
+/**
+ * Build a version-1 baseline from a training sample (one column per feature,
+ * plain arrays or typed arrays with NaN for missing).
+ */
+export function buildBaseline(sample: Record<string, ArrayLike<RawValue>>, spec: BaselineSpec): Baseline {
+  const features: Record<string, FeatureCounts> = {};
+  for (const name of Object.keys(spec.features).sort()) {
+    const fs = spec.features[name]!;
+    if (!Object.prototype.hasOwnProperty.call(sample, name)) throw new DriftInputError(`training sample has no column "${name}"`);
+    const values = sample[name]!;
+    if (fs.type === 'numeric') {
+      const bins = fs.bins ?? DEFAULT_BINS;
+      if (!Number.isInteger(bins) || bins < 1 || bins > MAX_BINS) throw new DriftInputError(`${name}: bins must be an integer in 1..${MAX_BINS}`);
+      const edges = quantileEdges(sortedSample(values), bins);
+      const b = binNumeric(values, edges);
+      setOwn<FeatureCounts>(features, name, { type: 'numeric', edges, counts: b.counts, missing: b.missing, total: b.total });
+    } else if (fs.type === 'categorical') {
+      const max = fs.maxCategories ?? DEFAULT_MAX_CATEGORIES;
+      const b = binCategorical(values);
+      const distinct = Object.keys(b.counts).length;
+      if (distinct > max) {
+        throw new DriftInputError(`${name}: ${distinct} distinct categories > maxCategories ${max} (bin it as numeric or drop it)`);
+      }
+      setOwn<FeatureCounts>(features, name, { type: 'categorical', counts: { ...b.counts }, missing: b.missing, total: b.total });
+    } else {
+      throw new DriftInputError(`${name}: unknown feature type ${(fs as { type: unknown }).type as string}`);
+    }
+  }
+  const createdAt = spec.createdAt === undefined ? new Date() : spec.createdAt;
+  return { version: 1, createdAt: typeof createdAt === 'string' ? createdAt : createdAt.toISOString(), features };
+}
+
+// ---------------------------------------------------------------------------
+// Validation of JSON read back from S3 / the event
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function count(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new DriftInputError(`${where} must be a finite number >= 0`);
+  return v;
+}
+
+function checkTotal(where: string, nonMissing: number, missing: number, total: number): void {
+  if (Math.abs(nonMissing + missing - total) > 1e-9 * Math.max(1, total)) {
+    throw new DriftInputError(`${where}: total ${total} != sum(counts) ${nonMissing} + missing ${missing}`);
+  }
+}
+
+/**
+ * Validate one feature's counts. `edgesOptional` (window side): numeric
+ * `edges` may be omitted, meaning "the baseline's edges".
+ */
+export function parseFeatureCounts(json: unknown, where: string, edgesOptional: true): WindowFeatureCounts;
+export function parseFeatureCounts(json: unknown, where: string, edgesOptional?: false): FeatureCounts;
+export function parseFeatureCounts(json: unknown, where: string, edgesOptional = false): WindowFeatureCounts {
+  if (!isRecord(json)) throw new DriftInputError(`${where} must be an object`);
+  const missing = count(json.missing, `${where}.missing`);
+  const total = count(json.total, `${where}.total`);
+  if (json.type === 'numeric') {
+    if (!Array.isArray(json.counts)) throw new DriftInputError(`${where}.counts must be an array`);
+    const counts = json.counts.map((c, i) => count(c, `${where}.counts[${i}]`));
+    let nonMissing = 0;
+    for (const c of counts) nonMissing += c;
+    checkTotal(where, nonMissing, missing, total);
+    if (json.edges === undefined && edgesOptional) return { type: 'numeric', counts, missing, total };
+    if (!Array.isArray(json.edges)) throw new DriftInputError(`${where}.edges must be an array`);
+    const edges = json.edges as (number | null)[];
+    try {
+      interiorEdges(edges);
+    } catch (err) {
+      throw new DriftInputError(`${where}.${(err as Error).message}`);
+    }
+    if (counts.length !== edges.length - 1) throw new DriftInputError(`${where}: ${edges.length} edges need ${edges.length - 1} counts, got ${counts.length}`);
+    const out: NumericCounts = { type: 'numeric', edges: edges.map((e) => (typeof e === 'number' && Number.isFinite(e) ? (e === 0 ? 0 : e) : null)), counts, missing, total };
+    return out;
+  }
+  if (json.type === 'categorical') {
+    if (!isRecord(json.counts)) throw new DriftInputError(`${where}.counts must be an object of category -> count`);
+    const counts: Record<string, number> = {};
+    let nonMissing = 0;
+    for (const [k, v] of Object.entries(json.counts)) {
+      const c = count(v, `${where}.counts[${JSON.stringify(k)}]`);
+      setOwn(counts, k, c);
+      nonMissing += c;
+    }
+    checkTotal(where, nonMissing, missing, total);
+    const out: CategoricalCounts = { type: 'categorical', counts, missing, total };
+    return out;
+  }
+  throw new DriftInputError(`${where}.type must be "numeric" or "categorical"`);
+}
+
+/** Validate a baseline document (version 1). */
+export function parseBaseline(json: unknown): Baseline {
+  if (!isRecord(json)) throw new DriftInputError('baseline must be a JSON object');
+  if (json.version !== BASELINE_VERSION) throw new DriftInputError(`unsupported baseline version ${String(json.version)} (expected ${BASELINE_VERSION})`);
+  if (typeof json.createdAt !== 'string') throw new DriftInputError('baseline.createdAt must be a string');
+  if (!isRecord(json.features)) throw new DriftInputError('baseline.features must be an object');
+  const features: Record<string, FeatureCounts> = {};
+  for (const [name, f] of Object.entries(json.features)) {
+    setOwn(features, name, parseFeatureCounts(f, `baseline.features.${name}`));
+  }
+  return { version: 1, createdAt: json.createdAt, features };
+}
+
+/** Validate a window: `{ features: {name: counts} }` or `{ sample: {name: values[]} }`. */
+export function parseWindow(json: unknown): DriftWindow {
+  if (!isRecord(json)) throw new DriftInputError('window must be an object');
+  if (json.features !== undefined && json.sample !== undefined) throw new DriftInputError('window has both features and sample');
+  if (isRecord(json.features)) {
+    const features: Record<string, WindowFeatureCounts> = {};
+    for (const [name, f] of Object.entries(json.features)) {
+      setOwn(features, name, parseFeatureCounts(f, `window.features.${name}`, true));
+    }
+    return { features };
+  }
+  if (isRecord(json.sample)) {
+    const sample: Record<string, RawValue[]> = {};
+    for (const [name, values] of Object.entries(json.sample)) {
+      if (!Array.isArray(values)) throw new DriftInputError(`window.sample.${name} must be an array`);
+      setOwn(sample, name, values as RawValue[]);
+    }
+    return { sample };
+  }
+  throw new DriftInputError('window must have features (counts) or sample (raw values)');
+}

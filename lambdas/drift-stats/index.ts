@@ -1,0 +1,317 @@
+/**
+ * drift-stats — Plinth's own data-drift check (PSI / KS / missing rate /
+ * unseen categories) for one endpoint and one capture window.
+ *
+ * ── CONTRACT ──────────────────────────────────────────────────────────────
+ * Invoked by: a Step Functions task (or EventBridge target) AFTER the Athena
+ * queries over the data-capture window ran. Synchronous; the return value is
+ * the evaluation.
+ *
+ * Input event (JSON):
+ *   {
+ *     "endpointName": "fraud-prod",
+ *     "windowStart": "2031-03-01T00:00:00Z", "windowEnd": "2031-03-01T01:00:00Z",
+ *     "baseline": <inline baseline JSON, version 1>  |  { "s3": { "bucket": "...", "key": "..." } },
+ *     "window":   { "features": { "<name>": <counts like the baseline> } }
+ *               | { "sample":   { "<name>": [number | string | null, ...] } },
+ *     "thresholds": { "psi": 0.2, "ks": 0.1, "missingRate": 0.05, "unseenShare": 0.01 },
+ *     "minSamples": 100            // optional, default 100 non-missing values per feature
+ *   }
+ *   Baseline JSON: see baseline.ts (built by buildBaseline() from the training
+ *   data: numeric edges are baseline deciles, [null, e1..e9, null]).
+ *   Window counts (Athena SQL) MUST use the baseline's edges with LEFT-CLOSED
+ *   bins (bin i: edges[i] <= x < edges[i+1]; null ends = ∓Infinity), count
+ *   NULL/NaN as `missing`, and `total` = Σcounts + missing. Numeric `edges`
+ *   may be omitted in the window (= the baseline's); if present they must be
+ *   identical. Categorical keys are the category strings (numbers formatted
+ *   like JavaScript String(x)). A raw `sample` is binned here by the same code
+ *   that built the baseline; keep it bounded (Lambda payload limits: 256 KB
+ *   async / 6 MB sync).
+ *   Baseline in S3: read with s3:GetObject (max 10 MB) — the role needs
+ *   s3:GetObject on that key (and kms:Decrypt if SSE-KMS).
+ *
+ * Output: { endpointName, windowStart, windowEnd, baselineVersion,
+ *   baselineCreatedAt, status: 'drift'|'ok'|'insufficient-data' (overall),
+ *   features: { <name>: { status: 'ok'|'drift', type, n, psi, ks?,
+ *   missingRateDelta, unseen: [{category,count}], unseenCategories,
+ *   unseenShare, reasons } | { status: 'insufficient-data', type, n,
+ *   minSamples, reason, missingRateDelta } }, drifting: [...],
+ *   insufficient: [...], unknownFeatures: [...], eventPublished }.
+ *   Overall status: 'drift' if any feature drifts, else 'insufficient-data'
+ *   if every feature is, else 'ok'.
+ *
+ * Side effects:
+ *  - EMF on stdout, namespace `Plinth/Drift`, dimensions [Endpoint, Feature],
+ *    one document per baseline feature: PSI, KS (numeric), MissingRateDelta,
+ *    UnseenShare, InsufficientData = 0 for evaluated features; for
+ *    insufficient-data features only InsufficientData = 1 (plus
+ *    MissingRateDelta when defined, so an all-missing feature stays visible).
+ *  - When ≥ 1 feature drifts: ONE EventBridge PutEvents entry on
+ *    EVENT_BUS_NAME (default `default`): source `plinth.drift`, detail-type
+ *    `Model Drift Detected`, detail = DriftEventDetail below (drifting
+ *    features only). Role: events:PutEvents on that bus. No event otherwise
+ *    (insufficient data never produces one).
+ *
+ * Errors: DriftInputError (name `DriftInputError`) for malformed input — not
+ * retryable, exclude it from the Step Functions Retry; AWS errors propagate
+ * (retryable). Env: EVENT_BUS_NAME (optional), PLINTH_ENV (optional, logged).
+ * ──────────────────────────────────────────────────────────────────────────
+ */
+
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { parseBaseline, parseWindow } from './baseline';
+import { describeError, eventBridgeClient, log, s3Client, writeLine } from './runtime';
+import {
+  Baseline,
+  DEFAULT_MIN_SAMPLES,
+  DriftInputError,
+  DriftReason,
+  EvaluatedFeature,
+  evaluateDrift,
+  FeatureResult,
+  UnseenCategory,
+  validateThresholds,
+} from './statistics';
+
+export { DriftInputError } from './statistics';
+
+export const DRIFT_SOURCE = 'plinth.drift';
+export const DRIFT_DETAIL_TYPE = 'Model Drift Detected';
+export const METRIC_NAMESPACE = 'Plinth/Drift';
+export const MAX_BASELINE_BYTES = 10 * 1024 * 1024;
+/** Unseen categories listed per feature in the event. */
+export const MAX_UNSEEN_IN_EVENT = 10;
+/** Keep the event detail well below EventBridge's 256 KB entry limit. */
+export const MAX_DETAIL_CHARS = 200_000;
+
+export interface S3Ref {
+  bucket: string;
+  key: string;
+}
+
+export interface DriftStatsEvent {
+  endpointName: string;
+  windowStart: string;
+  windowEnd: string;
+  baseline: unknown;
+  window: unknown;
+  thresholds: unknown;
+  minSamples?: number;
+}
+
+export interface DriftEventFeature {
+  name: string;
+  type: 'numeric' | 'categorical';
+  reasons: DriftReason[];
+  n: number;
+  psi: number;
+  ks?: number;
+  missingRateDelta: number;
+  unseenShare: number;
+  unseenCategories: number;
+  /** Largest unseen categories (may be dropped for size: see unseenDropped). */
+  unseen: UnseenCategory[];
+}
+
+/** detail of the `Model Drift Detected` event (source plinth.drift). */
+export interface DriftEventDetail {
+  endpointName: string;
+  window: { start: string; end: string };
+  baselineVersion: number;
+  baselineCreatedAt: string;
+  /** Drifting features, largest PSI first. */
+  features: DriftEventFeature[];
+  /** Set when unseen lists were dropped to fit the size limit. */
+  unseenDropped?: boolean;
+  /** Drifting features left out to fit the size limit. */
+  featuresOmitted?: number;
+  environment?: string;
+}
+
+export interface DriftStatsResult {
+  endpointName: string;
+  windowStart: string;
+  windowEnd: string;
+  baselineVersion: number;
+  baselineCreatedAt: string;
+  status: 'ok' | 'drift' | 'insufficient-data';
+  features: Record<string, FeatureResult>;
+  drifting: string[];
+  insufficient: string[];
+  unknownFeatures: string[];
+  eventPublished: boolean;
+}
+
+function nonEmptyString(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new DriftInputError(`${what} must be a non-empty string`);
+  return v;
+}
+
+function isS3Ref(v: unknown): v is { s3: S3Ref } {
+  return typeof v === 'object' && v !== null && 's3' in v;
+}
+
+async function loadBaseline(ref: unknown): Promise<Baseline> {
+  if (!isS3Ref(ref)) return parseBaseline(ref);
+  const s3 = (ref.s3 ?? {}) as Partial<S3Ref>;
+  const bucket = nonEmptyString(s3.bucket, 'baseline.s3.bucket');
+  const key = nonEmptyString(s3.key, 'baseline.s3.key');
+  const res = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if ((res.ContentLength ?? 0) > MAX_BASELINE_BYTES) {
+    throw new DriftInputError(`baseline s3://${bucket}/${key} is ${res.ContentLength} bytes (max ${MAX_BASELINE_BYTES})`);
+  }
+  const text = (await res.Body?.transformToString('utf-8')) ?? '';
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new DriftInputError(`baseline s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
+  }
+  return parseBaseline(json);
+}
+
+function emitFeatureMetrics(endpointName: string, feature: string, r: FeatureResult, props: Record<string, unknown>): void {
+  const metrics: Record<string, number> = {};
+  if (r.status === 'insufficient-data') {
+    metrics.InsufficientData = 1;
+    if (r.missingRateDelta !== null) metrics.MissingRateDelta = r.missingRateDelta;
+  } else {
+    metrics.PSI = r.psi;
+    if (r.ks !== undefined && Number.isFinite(r.ks)) metrics.KS = r.ks;
+    metrics.MissingRateDelta = r.missingRateDelta;
+    metrics.UnseenShare = r.unseenShare;
+    metrics.InsufficientData = 0;
+  }
+  const names = Object.keys(metrics);
+  writeLine({
+    ...props,
+    status: r.status,
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['Endpoint', 'Feature']],
+          Metrics: names.map((Name) => ({ Name, Unit: Name === 'InsufficientData' ? 'Count' : 'None' })),
+        },
+      ],
+    },
+    Endpoint: endpointName,
+    Feature: feature,
+    ...metrics,
+  });
+}
+
+/** The event detail for the drifting features, trimmed to fit MAX_DETAIL_CHARS. */
+export function buildDriftDetail(
+  base: Omit<DriftEventDetail, 'features' | 'unseenDropped' | 'featuresOmitted'>,
+  drifting: Array<[string, EvaluatedFeature]>,
+): DriftEventDetail {
+  const features: DriftEventFeature[] = drifting
+    .map(([name, r]) => {
+      const f: DriftEventFeature = {
+        name,
+        type: r.type,
+        reasons: r.reasons,
+        n: r.n,
+        psi: r.psi,
+        missingRateDelta: r.missingRateDelta,
+        unseenShare: r.unseenShare,
+        unseenCategories: r.unseenCategories,
+        unseen: r.unseen.slice(0, MAX_UNSEEN_IN_EVENT),
+      };
+      if (r.ks !== undefined) f.ks = r.ks;
+      return f;
+    })
+    .sort((a, b) => b.psi - a.psi || (a.name < b.name ? -1 : 1));
+  let detail: DriftEventDetail = { ...base, features };
+  if (JSON.stringify(detail).length > MAX_DETAIL_CHARS) {
+    detail = { ...base, features: features.map((f) => ({ ...f, unseen: [] })), unseenDropped: true };
+  }
+  while (JSON.stringify(detail).length > MAX_DETAIL_CHARS && detail.features.length > 1) {
+    const kept = detail.features.slice(0, Math.max(1, Math.floor(detail.features.length / 2)));
+    detail = { ...detail, features: kept, featuresOmitted: features.length - kept.length };
+  }
+  return detail;
+}
+
+export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult> {
+  if (typeof event !== 'object' || event === null) throw new DriftInputError('event must be an object');
+  const endpointName = nonEmptyString(event.endpointName, 'endpointName');
+  const windowStart = nonEmptyString(event.windowStart, 'windowStart');
+  const windowEnd = nonEmptyString(event.windowEnd, 'windowEnd');
+  const thresholds = validateThresholds(event.thresholds);
+  const minSamples = event.minSamples ?? DEFAULT_MIN_SAMPLES;
+  if (typeof minSamples !== 'number' || !Number.isFinite(minSamples) || minSamples < 0) {
+    throw new DriftInputError('minSamples must be a finite number >= 0');
+  }
+  const window = parseWindow(event.window);
+  const environment = process.env.PLINTH_ENV;
+  const busName = process.env.EVENT_BUS_NAME || 'default';
+
+  let baseline: Baseline;
+  try {
+    baseline = await loadBaseline(event.baseline);
+  } catch (err) {
+    log('error', 'could not load the drift baseline', { endpointName, ...describeError(err) });
+    throw err;
+  }
+  const evaluation = evaluateDrift(baseline, window, thresholds, { minSamples });
+
+  const props = { windowStart, windowEnd, ...(environment ? { environment } : {}) };
+  for (const [name, r] of Object.entries(evaluation.features)) emitFeatureMetrics(endpointName, name, r, props);
+
+  const names = Object.keys(evaluation.features);
+  const status: DriftStatsResult['status'] =
+    evaluation.drifting.length > 0 ? 'drift' : names.length > 0 && evaluation.insufficient.length === names.length ? 'insufficient-data' : 'ok';
+
+  let eventPublished = false;
+  if (evaluation.drifting.length > 0) {
+    const detail = buildDriftDetail(
+      {
+        endpointName,
+        window: { start: windowStart, end: windowEnd },
+        baselineVersion: baseline.version,
+        baselineCreatedAt: baseline.createdAt,
+        ...(environment ? { environment } : {}),
+      },
+      evaluation.drifting.map((n) => [n, evaluation.features[n] as EvaluatedFeature]),
+    );
+    const res = await eventBridgeClient().send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: busName, Source: DRIFT_SOURCE, DetailType: DRIFT_DETAIL_TYPE, Detail: JSON.stringify(detail), Resources: [] }],
+      }),
+    );
+    if ((res.FailedEntryCount ?? 0) > 0) {
+      const e = res.Entries?.find((x) => x.ErrorCode);
+      throw new Error(`PutEvents rejected the drift event: ${e?.ErrorCode ?? '?'} ${e?.ErrorMessage ?? ''}`);
+    }
+    eventPublished = true;
+  }
+
+  log(status === 'drift' ? 'warn' : 'info', 'drift evaluation finished', {
+    endpointName,
+    windowStart,
+    windowEnd,
+    status,
+    drifting: evaluation.drifting,
+    insufficient: evaluation.insufficient,
+    unknownFeatures: evaluation.unknownFeatures,
+    eventPublished,
+    busName,
+  });
+  return {
+    endpointName,
+    windowStart,
+    windowEnd,
+    baselineVersion: baseline.version,
+    baselineCreatedAt: baseline.createdAt,
+    status,
+    features: evaluation.features,
+    drifting: evaluation.drifting,
+    insufficient: evaluation.insufficient,
+    unknownFeatures: evaluation.unknownFeatures,
+    eventPublished,
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * retrain-trigger — starts ONE retraining pipeline execution per endpoint per
+ * debounce period when drift is detected.
+ *
+ * ── CONTRACT ──────────────────────────────────────────────────────────────
+ * Trigger: EventBridge rule target, pattern
+ *   { "source": ["plinth.drift"], "detail-type": ["Model Drift Detected"] }
+ * (events published by lambdas/drift-stats; detail = DriftEventDetail:
+ * { endpointName, window: {start, end}, features: [...drifting...],
+ * baselineVersion, ... }).
+ *
+ * Env:
+ *   DEBOUNCE_TABLE    DynamoDB table, partition key `endpointName` (S), no
+ *                     sort key. Optional TTL attribute `expiresAt` (epoch s).
+ *   DEBOUNCE_MINUTES  > 0. At most one retraining start per endpoint per period.
+ *   PIPELINES         JSON { "<endpointName>": "<SageMaker pipeline name>" }.
+ *   PLINTH_ENV        logged / EMF property.
+ *
+ * Algorithm:
+ *  1. Conditional PutItem on DEBOUNCE_TABLE (the lock):
+ *       attribute_not_exists(endpointName) OR startedAt <= now − DEBOUNCE_MINUTES
+ *       OR triggeredBy = <this event id>
+ *     DynamoDB serialises writes per item, so in a storm of drift events
+ *     exactly one wins per period. The last clause lets a RETRY of the winning
+ *     event (same id) through again.
+ *  2. Losers: log `debounced`, EMF RetrainingDebounced = 1, return (no error).
+ *  3. Winner: sagemaker:StartPipelineExecution on PIPELINES[endpointName] with
+ *     PipelineParameters (all String, ≤ 1024 chars):
+ *       DriftEvidence  compact JSON of the drifting features (evidence.ts)
+ *       TriggeredBy    the EventBridge event id
+ *       WindowEnd      detail.window.end
+ *     and ClientRequestToken = sha256("plinth-retrain:" + event id) (hex), so
+ *     a retried/duplicated event never starts a second execution.
+ *     EMF RetrainingStarted = 1.
+ *  4. If StartPipelineExecution fails: release the lock (DeleteItem
+ *     conditional on the lockToken this invocation wrote), EMF
+ *     RetrainingStartFailed = 1, and THROW so the delivery is retried
+ *     (EventBridge invokes Lambda asynchronously: configure the function's
+ *     async retries / on-failure destination, or the rule's retry policy and
+ *     DLQ). If the release itself fails, the lock simply expires after
+ *     DEBOUNCE_MINUTES (logged).
+ *  Endpoint absent from PIPELINES: error log + EMF RetrainingNotConfigured,
+ *  no lock, no throw (a retry cannot fix configuration).
+ *  Metrics: EMF namespace `Plinth/Drift`, dimension `Endpoint`.
+ *
+ * Pipeline contract (the pipeline's job, not this Lambda's): every pipeline in
+ * PIPELINES must declare the String parameters DriftEvidence, TriggeredBy and
+ * WindowEnd, and its RegisterModel step MUST register the retrained model
+ * with ModelApprovalStatus = PendingManualApproval — a drift-triggered model
+ * is never auto-approved; deployment follows the normal approval flow.
+ *
+ * IAM: dynamodb:PutItem, dynamodb:DeleteItem on DEBOUNCE_TABLE;
+ * sagemaker:StartPipelineExecution on the listed pipelines.
+ * ──────────────────────────────────────────────────────────────────────────
+ */
+
+import { randomUUID } from 'node:crypto';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
+import { clientRequestToken, driftEvidence, parameterValue } from './evidence';
+import { describeError, dynamodbClient, emitCount, log, now, sagemakerClient } from './runtime';
+
+export const DRIFT_SOURCE = 'plinth.drift';
+export const DRIFT_DETAIL_TYPE = 'Model Drift Detected';
+/** Lock items outlive the debounce period by this much before TTL removes them. */
+export const LOCK_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+export interface DriftEvent {
+  id: string;
+  source?: string;
+  'detail-type'?: string;
+  time?: string;
+  detail: {
+    endpointName: string;
+    window?: { start?: string; end?: string };
+    features?: unknown[];
+    baselineVersion?: number;
+  };
+}
+
+export type RetrainOutcome =
+  | { outcome: 'started'; endpointName: string; pipelineName: string; pipelineExecutionArn: string; clientRequestToken: string }
+  | { outcome: 'debounced'; endpointName: string; heldBy?: string; lastStartedAt?: string }
+  | { outcome: 'not-configured'; endpointName: string };
+
+export class RetrainConfigError extends Error {
+  override readonly name = 'RetrainConfigError';
+}
+
+export class RetrainInputError extends Error {
+  override readonly name = 'RetrainInputError';
+}
+
+interface Config {
+  table: string;
+  debounceMs: number;
+  pipelines: Record<string, string>;
+  env: string | undefined;
+}
+
+function config(): Config {
+  const table = process.env.DEBOUNCE_TABLE;
+  if (!table) throw new RetrainConfigError('DEBOUNCE_TABLE is not set');
+  const minutes = Number(process.env.DEBOUNCE_MINUTES);
+  if (!process.env.DEBOUNCE_MINUTES || !Number.isFinite(minutes) || minutes <= 0) {
+    throw new RetrainConfigError(`DEBOUNCE_MINUTES must be a number > 0 (got ${JSON.stringify(process.env.DEBOUNCE_MINUTES)})`);
+  }
+  let pipelines: unknown;
+  try {
+    pipelines = JSON.parse(process.env.PIPELINES ?? '');
+  } catch {
+    throw new RetrainConfigError('PIPELINES must be JSON {"<endpointName>": "<pipelineName>"}');
+  }
+  if (typeof pipelines !== 'object' || pipelines === null || Array.isArray(pipelines) || Object.values(pipelines).some((v) => typeof v !== 'string' || v === '')) {
+    throw new RetrainConfigError('PIPELINES must be JSON {"<endpointName>": "<pipelineName>"}');
+  }
+  return { table, debounceMs: minutes * 60_000, pipelines: pipelines as Record<string, string>, env: process.env.PLINTH_ENV };
+}
+
+function isConditionalCheckFailed(err: unknown): err is Error & { Item?: Record<string, AttributeValue> } {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
+  const cfg = config();
+  if (typeof event !== 'object' || event === null || typeof event.id !== 'string' || event.id === '') {
+    throw new RetrainInputError('event.id is missing');
+  }
+  const detail = event.detail;
+  if (typeof detail !== 'object' || detail === null || typeof detail.endpointName !== 'string' || detail.endpointName === '') {
+    throw new RetrainInputError(`event ${event.id}: detail.endpointName is missing`);
+  }
+  const eventId = event.id;
+  const endpointName = detail.endpointName;
+  const props = { eventId, ...(cfg.env ? { environment: cfg.env } : {}) };
+
+  const pipelineName = Object.prototype.hasOwnProperty.call(cfg.pipelines, endpointName) ? cfg.pipelines[endpointName] : undefined;
+  if (!pipelineName) {
+    log('error', 'no retraining pipeline configured for this endpoint (PIPELINES)', { endpointName, ...props });
+    emitCount(endpointName, 'RetrainingNotConfigured', props);
+    return { outcome: 'not-configured', endpointName };
+  }
+
+  const t = now();
+  const nowMs = t.getTime();
+  const lockToken = randomUUID();
+  const token = clientRequestToken(eventId);
+  const windowEnd = typeof detail.window?.end === 'string' ? detail.window.end : (event.time ?? '');
+  const ddb = dynamodbClient();
+
+  // 1. The debounce lock.
+  try {
+    await ddb.send(
+      new PutItemCommand({
+        TableName: cfg.table,
+        Item: {
+          endpointName: { S: endpointName },
+          startedAt: { N: String(nowMs) },
+          startedAtIso: { S: t.toISOString() },
+          triggeredBy: { S: eventId },
+          lockToken: { S: lockToken },
+          pipelineName: { S: pipelineName },
+          clientRequestToken: { S: token },
+          windowEnd: { S: windowEnd },
+          expiresAt: { N: String(Math.ceil((nowMs + cfg.debounceMs + LOCK_RETENTION_MS) / 1000)) },
+        },
+        ConditionExpression: 'attribute_not_exists(#pk) OR #startedAt <= :cutoff OR #triggeredBy = :eventId',
+        ExpressionAttributeNames: { '#pk': 'endpointName', '#startedAt': 'startedAt', '#triggeredBy': 'triggeredBy' },
+        ExpressionAttributeValues: { ':cutoff': { N: String(nowMs - cfg.debounceMs) }, ':eventId': { S: eventId } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+    const heldBy = err.Item?.triggeredBy?.S;
+    const lastStartedAt = err.Item?.startedAtIso?.S;
+    // 2. Losers.
+    log('info', 'debounced', { endpointName, pipelineName, heldBy, lastStartedAt, debounceMinutes: cfg.debounceMs / 60_000, ...props });
+    emitCount(endpointName, 'RetrainingDebounced', props);
+    return { outcome: 'debounced', endpointName, ...(heldBy ? { heldBy } : {}), ...(lastStartedAt ? { lastStartedAt } : {}) };
+  }
+
+  // 3. The winner starts the pipeline.
+  try {
+    const res = await sagemakerClient().send(
+      new StartPipelineExecutionCommand({
+        PipelineName: pipelineName,
+        ClientRequestToken: token,
+        PipelineParameters: [
+          { Name: 'DriftEvidence', Value: driftEvidence(detail.features) },
+          { Name: 'TriggeredBy', Value: parameterValue(eventId) },
+          { Name: 'WindowEnd', Value: parameterValue(windowEnd) },
+        ],
+        PipelineExecutionDescription: `Plinth drift retraining for endpoint ${endpointName} (event ${eventId}, window end ${windowEnd})`.slice(0, 3072),
+      }),
+    );
+    const arn = res.PipelineExecutionArn ?? '';
+    log('info', 'retraining started', { endpointName, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token, ...props });
+    emitCount(endpointName, 'RetrainingStarted', { ...props, pipelineName });
+    return { outcome: 'started', endpointName, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token };
+  } catch (err) {
+    // 4. Release the lock we hold (only if it is still ours) and fail the delivery.
+    try {
+      await ddb.send(
+        new DeleteItemCommand({
+          TableName: cfg.table,
+          Key: { endpointName: { S: endpointName } },
+          ConditionExpression: '#lockToken = :lockToken',
+          ExpressionAttributeNames: { '#lockToken': 'lockToken' },
+          ExpressionAttributeValues: { ':lockToken': { S: lockToken } },
+        }),
+      );
+    } catch (releaseErr) {
+      log(isConditionalCheckFailed(releaseErr) ? 'warn' : 'error', 'could not release the debounce lock', {
+        endpointName,
+        note: isConditionalCheckFailed(releaseErr) ? 'the lock is no longer ours' : `the lock expires after ${cfg.debounceMs / 60_000} minutes`,
+        ...describeError(releaseErr),
+        ...props,
+      });
+    }
+    log('error', 'StartPipelineExecution failed; lock released, delivery will be retried', { endpointName, pipelineName, ...describeError(err), ...props });
+    emitCount(endpointName, 'RetrainingStartFailed', props);
+    throw err;
+  }
+}
