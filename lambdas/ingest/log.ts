@@ -1,45 +1,6 @@
-/**
- * Structured JSON logs, one object per line on stdout.
- *
- * Written with process.stdout.write (not console.log) so the Lambda runtime
- * does not prefix the line: CloudWatch Logs Insights can parse it directly,
- * and EMF lines (metrics.ts share this writer) are recognised by CloudWatch.
- */
+import { structuredLog } from '../shared/structured-log';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel } from '../shared/structured-log';
 
-type LineWriter = (line: string) => void;
-
-const defaultWriter: LineWriter = (line) => {
-  process.stdout.write(`${line}\n`);
-};
-
-let writer: LineWriter = defaultWriter;
-
-/** Redirect log/EMF output (tests). Pass undefined to restore stdout. */
-export function setOutput(w: LineWriter | undefined): void {
-  writer = w ?? defaultWriter;
-}
-
-export function writeLine(line: string): void {
-  writer(line);
-}
-
-function safeStringify(obj: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(obj);
-  } catch {
-    return JSON.stringify({ level: obj.level, msg: obj.msg, note: 'log fields were not serialisable' });
-  }
-}
-
-export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
-  writeLine(safeStringify({ level, msg, service: 'plinth-ingest', timestamp: new Date().toISOString(), ...fields }));
-}
-
-export const logger = {
-  debug: (msg: string, fields?: Record<string, unknown>) => log('debug', msg, fields),
-  info: (msg: string, fields?: Record<string, unknown>) => log('info', msg, fields),
-  warn: (msg: string, fields?: Record<string, unknown>) => log('warn', msg, fields),
-  error: (msg: string, fields?: Record<string, unknown>) => log('error', msg, fields),
-};
+/** The ingest function's logs and EMF lines (metrics.ts writes through writeLine). */
+export const { log, logger, writeLine, setOutput } = structuredLog('plinth-ingest');
