@@ -14,6 +14,7 @@ export const dev: EnvironmentConfigInput = {
   logRetentionDays: 30,
   removalPolicy: 'destroy',
   alarmEmail: 'ml-platform-dev@example.com',
+  cost: { monthlyBudgetUsd: 2000, alertThresholdsPercent: [50, 80, 100], anomalyThresholdUsd: 100 },
   dataLake: {
     lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, noncurrentVersionExpirationDays: 30 },
     athenaBytesScannedCutoffPerQuery: 1_000_000_000,

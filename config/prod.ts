@@ -14,6 +14,7 @@ export const prod: EnvironmentConfigInput = {
   logRetentionDays: 365,
   removalPolicy: 'retain',
   alarmEmail: 'ml-platform-oncall@example.com',
+  cost: { monthlyBudgetUsd: 25000, alertThresholdsPercent: [50, 80, 100], anomalyThresholdUsd: 1000 },
   dataLake: {
     lifecycle: { infrequentAccessAfterDays: 90, glacierAfterDays: 365, noncurrentVersionExpirationDays: 365 },
     athenaBytesScannedCutoffPerQuery: 100_000_000_000,

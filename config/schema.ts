@@ -66,6 +66,15 @@ export const environmentConfigSchema = z
       }),
     removalPolicy: z.enum(['retain', 'destroy'], { error: 'removalPolicy must be "retain" or "destroy"' }),
     alarmEmail: z.email({ error: 'alarmEmail must be an e-mail address, e.g. "ml-oncall@example.com"' }),
+    cost: z
+      .object({
+        monthlyBudgetUsd: z.number().positive('cost.monthlyBudgetUsd must be greater than 0'),
+        alertThresholdsPercent: z
+          .array(z.number().positive().max(1000, 'cost.alertThresholdsPercent values must be at most 1000'))
+          .min(1, 'cost.alertThresholdsPercent needs at least one threshold, e.g. [50, 80, 100]'),
+        anomalyThresholdUsd: z.number().positive('cost.anomalyThresholdUsd must be greater than 0'),
+      })
+      .strict(),
     dataLake: dataLakeConfigSchema,
     featureStore: featureStoreConfigSchema,
     modelRegistry: modelRegistryConfigSchema,

@@ -14,6 +14,7 @@ export const staging: EnvironmentConfigInput = {
   logRetentionDays: 90,
   removalPolicy: 'retain',
   alarmEmail: 'ml-platform-staging@example.com',
+  cost: { monthlyBudgetUsd: 5000, alertThresholdsPercent: [50, 80, 100], anomalyThresholdUsd: 250 },
   dataLake: {
     lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 180, noncurrentVersionExpirationDays: 90 },
     athenaBytesScannedCutoffPerQuery: 10_000_000_000,

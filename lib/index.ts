@@ -17,6 +17,7 @@ export * from './compliance/compliance-gate';
 export * from './compliance/enforce-gate';
 export * from './compliance/validation-report';
 export * from './alerting/platform-alarm-topic';
+export * from './cost/cost-guardrails';
 export * from './data-lake/data-lake';
 export * from './data-lake/data-lake-props';
 export * from './data-lake/ingestion-pipeline';

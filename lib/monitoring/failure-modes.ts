@@ -99,6 +99,13 @@ export const FAILURE_MODES = {
     runbook: 'docs/runbooks/review-backlog-over-sla.md',
     owner: 'review-operations',
   },
+  'cost-spike': {
+    title: 'Cost spike',
+    detection: 'The environment budget (actual and forecast spend past each configured threshold) and Cost Anomaly Detection (an anomaly with at least the configured impact), both notifying the alarm topic.',
+    mitigation: 'Every endpoint variant is capped at its maxCapacity and the environment\'s endpointInstanceLimits; Athena queries stop at the workgroup\'s scan limit; dev scales down off-hours.',
+    runbook: 'docs/runbooks/cost-spike.md',
+    owner: 'ml-platform',
+  },
   'deployment-stuck': {
     title: 'Model deployment stuck',
     detection: 'DeploymentStuck (an approval waited over an hour), DeploymentDeadLetters, ApprovalsUndelivered.',
@@ -140,6 +147,14 @@ export function failureModeAlarm(
   alarm.addAlarmAction(alarmAction);
   alarm.node.addMetadata(FAILURE_MODE_METADATA_KEY, ids);
   return alarm;
+}
+
+/**
+ * Tags a detector that is not a CloudWatch alarm (a budget, an anomaly subscription) with the
+ * failure modes it detects, so the coverage test counts it.
+ */
+export function markFailureModeDetector(detector: IConstruct, modes: readonly FailureModeId[]): void {
+  detector.node.addMetadata(FAILURE_MODE_METADATA_KEY, [...modes]);
 }
 
 /** Metadata key on alarms that drive automation (step scaling) rather than notify anyone. */

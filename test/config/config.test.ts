@@ -41,6 +41,7 @@ describe('environment config', () => {
     ['a bad alarm e-mail', (c) => (c.alarmEmail = 'oncall'), /alarmEmail: alarmEmail must be an e-mail address/],
     ['an unknown data classification', (c) => (c.tags.dataClassification = 'secret'), /tags\.dataClassification must be one of/],
     ['an unknown field (typo)', (c) => (c.regoin = 'us-east-1'), /Unrecognized key: "regoin"/],
+    ['a zero budget', (c) => (c.cost.monthlyBudgetUsd = 0), /cost\.monthlyBudgetUsd: cost\.monthlyBudgetUsd must be greater than 0/],
   ])('rejects %s with a message naming the field', (_what, change, message) => {
     // GIVEN
     const config = withChange(change);
