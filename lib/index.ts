@@ -11,6 +11,8 @@ export * from './guardrails/removal-policy-guard';
 export * from './guardrails/endpoint-instance-limits';
 export * from './guardrails/instance-storage';
 export * from './monitoring/failure-modes';
+export * from './monitoring/platform-monitoring';
+export * from './platform/monitoring-stack';
 export * from './monitoring/failure-modes-doc';
 export * from './compliance/acknowledge';
 export * from './compliance/compliance-gate';

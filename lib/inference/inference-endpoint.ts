@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack, TimeZone, type CfnResource } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -199,9 +199,6 @@ export class InferenceEndpoint extends Construct {
       maxCapacity: scaling.maxCapacity,
     });
     target.node.addDependency(this.endpoint);
-    // CloudFormation takes Tags on scalable targets (the validator's current schema, and the CDK L1,
-    // have them); the cfn-lint 1.51 schema predates that, so only that check is silenced, here only.
-    (target.node.defaultChild as CfnResource).addMetadata('cfn-lint', { config: { ignore_checks: ['E3002'] } });
     this.scalableTargets[variant.name] = target;
     const cooldowns = {
       scaleInCooldown: scaling.scaleInCooldown ?? Duration.minutes(10),

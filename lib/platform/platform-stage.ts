@@ -5,6 +5,7 @@ import { PlatformGuardrails } from '../guardrails/platform-guardrails';
 import { DataLakeStack } from './data-lake-stack';
 import { FoundationStack } from './foundation-stack';
 import { ModelsStack } from './models-stack';
+import { MonitoringStack } from './monitoring-stack';
 
 /** Properties for {@link PlatformStage}. */
 export interface PlatformStageProps extends StageProps {
@@ -25,6 +26,7 @@ export class PlatformStage extends Stage {
   public readonly guardrails: PlatformGuardrails;
   public readonly dataLake: DataLakeStack;
   public readonly models: ModelsStack;
+  public readonly monitoring: MonitoringStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -50,6 +52,12 @@ export class PlatformStage extends Stage {
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
       description: `Plinth ${config.name}: feature store and model registry`,
+    });
+    this.monitoring = new MonitoringStack(this, 'Monitoring', {
+      config,
+      dataLake: this.dataLake,
+      models: this.models,
+      description: `Plinth ${config.name}: dashboard`,
     });
     this.guardrails = new PlatformGuardrails(this.foundation, 'Guardrails', {
       appliesTo: this,

@@ -61,6 +61,8 @@ export interface HumanReviewQueueProps {
  * expired-and-alarmed; none is lost.
  */
 export class HumanReviewQueue extends Construct {
+  /** The model whose answers this loop reviews. */
+  public readonly modelName: string;
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly table: dynamodb.Table;
@@ -76,6 +78,7 @@ export class HumanReviewQueue extends Construct {
     super(scope, id);
     if (props.allowedLabels.length === 0) throw new PlinthError(`HumanReviewQueue ${this.node.path}: declare at least one allowed label`);
     const stack = Stack.of(this);
+    this.modelName = props.modelName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const prefix = props.groundTruthPrefix ?? 'ground-truth/';
     const ack = { owner: 'ml-platform', expires: '2027-06-30' };

@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { PlatformGuardrails } from '../../lib/guardrails/platform-guardrails';
@@ -62,6 +63,15 @@ describe('PlatformGuardrails', () => {
         { Key: 'plinth:environment', Value: 'prod' },
       ]),
     });
+  });
+
+  test('silences cfn-lint E3002 only on resource types whose Tags its schema does not know yet', () => {
+    const stack = guardedStack('retain');
+    new cloudwatch.Dashboard(stack, 'Board');
+    new sqs.Queue(stack, 'Queue', { enforceSSL: true });
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::CloudWatch::Dashboard', { Metadata: Match.objectLike({ 'cfn-lint': { config: { ignore_checks: ['E3002'] } } }) });
+    template.hasResource('AWS::SQS::Queue', { Metadata: Match.absent() });
   });
 
   test('fails synth when a SageMaker variant may scale above the environment\'s cap', () => {

@@ -1,0 +1,124 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { DefaultDashboardFactory, MonitoringFacade } from 'cdk-monitoring-constructs';
+import { Construct } from 'constructs';
+import type { DataLake } from '../data-lake/data-lake';
+import { INGEST_METRIC_NAMESPACE } from '../data-lake/ingestion-pipeline';
+import type { InferenceEndpoint } from '../inference/inference-endpoint';
+import type { InferenceGateway } from '../inference/inference-gateway';
+import type { ModelDeployment } from '../model-registry/model-deployment';
+import { REVIEW_METRIC_NAMESPACE, type HumanReviewQueue } from '../review/human-review-queue';
+
+/** Properties for {@link PlatformMonitoring}. */
+export interface PlatformMonitoringProps {
+  /** Prefixes the dashboard's name, e.g. the environment name. */
+  readonly dashboardNamePrefix: string;
+  readonly dataLake: DataLake;
+  readonly endpoints: readonly InferenceEndpoint[];
+  readonly gateways: readonly InferenceGateway[];
+  readonly reviewQueues: readonly HumanReviewQueue[];
+  readonly deployment: ModelDeployment;
+  /**
+   * Show the account's estimated charges (AWS/Billing, published in us-east-1 only).
+   *
+   * @default true
+   */
+  readonly showBilling?: boolean;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * One CloudWatch dashboard per environment: endpoints (traffic, errors, latency, GPU, concurrency,
+ * and the gateway's degraded and needs-review answers), ingestion (records in, curated,
+ * quarantined, drift, freshness, queue and DLQ), the review loop (backlog and age), deployments,
+ * and cost. cdk-monitoring-constructs draws the services it covers (Lambda, SQS, DynamoDB,
+ * billing); SageMaker and Plinth's own metrics are drawn here. Alarms are not created here: every
+ * alarm comes from `failureModeAlarm` next to what it watches.
+ */
+export class PlatformMonitoring extends Construct {
+  public readonly facade: MonitoringFacade;
+
+  constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
+    super(scope, id);
+    this.facade = new MonitoringFacade(this, 'Facade', {
+      dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
+        dashboardNamePrefix: props.dashboardNamePrefix,
+        createDashboard: true,
+        createSummaryDashboard: false,
+        createAlarmDashboard: false,
+      }),
+    });
+    const facade = this.facade;
+    const sum = (m: cloudwatch.Metric) => m.with({ statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES });
+
+    for (const endpoint of props.endpoints) {
+      const gateway = props.gateways.find((g) => g.endpointName === endpoint.endpointName);
+      facade.addLargeHeader(`Endpoint ${endpoint.endpointName}`);
+      facade.monitorCustom({
+        alarmFriendlyName: `endpoint-${endpoint.endpointName}`,
+        metricGroups: [
+          { title: 'Invocations and errors', metrics: [sum(endpoint.metricInvocations()), sum(endpoint.metricInvocation4xxErrors()), sum(endpoint.metricInvocation5xxErrors())] },
+          {
+            title: 'Model latency p50 / p99 (µs)',
+            metrics: [
+              endpoint.metricModelLatency({ statistic: cloudwatch.Stats.p(50), period: FIVE_MINUTES, label: 'p50' }),
+              endpoint.metricModelLatency({ statistic: cloudwatch.Stats.p(99), period: FIVE_MINUTES, label: 'p99' }),
+              endpoint.metricOverheadLatency({ statistic: cloudwatch.Stats.p(99), period: FIVE_MINUTES, label: 'overhead p99' }),
+            ],
+          },
+          { title: 'GPU utilisation and memory (%)', metrics: [endpoint.metricGpuUtilization({ period: FIVE_MINUTES }), endpoint.metricGpuMemoryUtilization({ period: FIVE_MINUTES })] },
+          { title: 'Concurrent requests per model (high resolution)', metrics: [endpoint.metricConcurrentRequestsPerModel()] },
+          ...(gateway
+            ? [
+                {
+                  title: 'Gateway: requests, degraded, needs review, rejected',
+                  metrics: ['Requests', 'Degraded', 'NeedsReview', 'BadRequests', 'BreakerOpen'].map((name) => gateway.metric(name, { period: FIVE_MINUTES })),
+                },
+              ]
+            : []),
+        ],
+      });
+    }
+
+    facade.addLargeHeader('Ingestion');
+    const datasets = Object.keys(props.dataLake.tables);
+    const ingest = (metricName: string, dataset: string) =>
+      new cloudwatch.Metric({ namespace: INGEST_METRIC_NAMESPACE, metricName, dimensionsMap: { Dataset: dataset }, statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES, label: `${dataset} ${metricName}` });
+    facade.monitorCustom({
+      alarmFriendlyName: 'ingestion',
+      metricGroups: [
+        { title: 'Records in, curated, quarantined', metrics: datasets.flatMap((d) => ['RecordsIn', 'RecordsCurated', 'RecordsQuarantined'].map((m) => ingest(m, d))) },
+        { title: 'Schema drift', metrics: datasets.flatMap((d) => ['AdditiveDriftFields', 'BreakingDriftRecords'].map((m) => ingest(m, d))) },
+        { title: 'Freshness: objects received', metrics: datasets.map((d) => ingest('ObjectsReceived', d)) },
+      ],
+    });
+    facade.monitorSqsQueueWithDlq({ queue: props.dataLake.ingestion.queue, deadLetterQueue: props.dataLake.ingestion.deadLetterQueue, alarmFriendlyName: 'ingestion-queue' });
+    facade.monitorLambdaFunction({ lambdaFunction: props.dataLake.ingestion.function, alarmFriendlyName: 'ingest-function' });
+
+    for (const review of props.reviewQueues) {
+      facade.addLargeHeader(`Human review: ${review.modelName}`);
+      const reviewMetric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: REVIEW_METRIC_NAMESPACE, metricName, dimensionsMap: { Model: review.modelName }, statistic, period: FIVE_MINUTES });
+      facade.monitorCustom({
+        alarmFriendlyName: `review-${review.modelName}`,
+        metricGroups: [
+          { title: 'Backlog', metrics: [reviewMetric('PendingCases', cloudwatch.Stats.MAXIMUM), reviewMetric('CasesExpired', cloudwatch.Stats.SUM), reviewMetric('CasesLabelled', cloudwatch.Stats.SUM)] },
+          { title: 'Oldest pending case (s)', metrics: [reviewMetric('OldestPendingAgeSeconds', cloudwatch.Stats.MAXIMUM)] },
+        ],
+      });
+      facade.monitorSqsQueueWithDlq({ queue: review.queue, deadLetterQueue: review.deadLetterQueue, alarmFriendlyName: `review-queue-${review.modelName}` });
+      facade.monitorDynamoTable({ table: review.table as dynamodb.ITable, alarmFriendlyName: `review-table-${review.modelName}` });
+    }
+
+    facade.addLargeHeader('Model deployments');
+    facade.monitorSqsQueueWithDlq({ queue: props.deployment.queue, deadLetterQueue: props.deployment.deadLetterQueue, alarmFriendlyName: 'deployment-queue' });
+    facade.monitorLambdaFunction({ lambdaFunction: props.deployment.function, alarmFriendlyName: 'deploy-model-function' });
+
+    if (props.showBilling ?? true) {
+      facade.addLargeHeader('Cost');
+      facade.monitorBilling({ alarmFriendlyName: 'billing' });
+    }
+  }
+}
