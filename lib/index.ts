@@ -26,6 +26,7 @@ export * from './data-lake/ingestion-pipeline';
 export * from './data-lake/dqdl';
 export * from './inference/inference-endpoint';
 export * from './inference/inference-gateway';
+export * from './inference/endpoint-health';
 export * from './review/human-review-queue';
 export * from './inference/inference-endpoint-props';
 export * from './inference/instance-types';

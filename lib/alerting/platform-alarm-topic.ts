@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import type { AlarmRouting, Severity } from '../monitoring/failure-modes';
 
 /** Properties for {@link PlatformAlarmTopic}. */
 export interface PlatformAlarmTopicProps {
@@ -19,15 +20,23 @@ export interface PlatformAlarmTopicProps {
   readonly emails?: string[];
 }
 
-/** The encrypted, TLS-only SNS topic that every Plinth alarm notifies. */
-export class PlatformAlarmTopic extends Construct {
+/**
+ * The encrypted, TLS-only SNS topics every Plinth alarm notifies, one per severity: `topic`
+ * (critical: page on-call) and `warningTopic` (the team's queue). Pass the construct itself as a
+ * construct's `alarmAction` to route each alarm by its severity.
+ */
+export class PlatformAlarmTopic extends Construct implements AlarmRouting {
+  /** Critical alarms, budgets and cost anomalies. */
   public readonly topic: sns.Topic;
-  /** Pass to `alarm.addAlarmAction(...)`, or as a construct's `alarmAction`. */
+  public readonly warningTopic: sns.Topic;
+  /** The critical action, for callers that do not route by severity. */
   public readonly alarmAction: cloudwatch.IAlarmAction;
+  private readonly warningAction: cloudwatch.IAlarmAction;
 
   constructor(scope: Construct, id: string, props: PlatformAlarmTopicProps) {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Resource', { masterKey: props.encryptionKey, enforceSSL: true });
+    this.warningTopic = new sns.Topic(this, 'Warning', { masterKey: props.encryptionKey, enforceSSL: true });
     props.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToNotify',
@@ -40,7 +49,13 @@ export class PlatformAlarmTopic extends Construct {
     );
     for (const email of props.emails ?? []) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+      this.warningTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
     this.alarmAction = new cwActions.SnsAction(this.topic);
+    this.warningAction = new cwActions.SnsAction(this.warningTopic);
+  }
+
+  public actionFor(severity: Severity): cloudwatch.IAlarmAction {
+    return severity === 'critical' ? this.alarmAction : this.warningAction;
   }
 }

@@ -1,10 +1,10 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { DatasetConfig } from '../../config/data-lake';
+import type { AlarmDestination } from '../monitoring/failure-modes';
 
 /** When objects move to colder storage, and when old versions go. */
 export interface DataLakeLifecycle {
@@ -71,7 +71,7 @@ export interface DataLakeProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /** Where the lake's alarms notify, for example `PlatformAlarmTopic.alarmAction`. An alarm nobody hears is no alarm. */
-  readonly alarmAction: cloudwatch.IAlarmAction;
+  readonly alarmAction: AlarmDestination;
   /**
    * The environment name the ingest function reports in its events.
    *

@@ -1,9 +1,9 @@
 import type { Duration } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { AlarmDestination } from '../monitoring/failure-modes';
 
 /** The metric a variant's target-tracking policy follows. */
 export type ScalingMetric = 'concurrency' | 'invocations' | 'gpu-utilization';
@@ -111,7 +111,7 @@ export interface InferenceEndpointProps {
   };
   /** p99 model latency budget, in milliseconds. */
   readonly p99LatencyMs: number;
-  readonly alarmAction: cloudwatch.IAlarmAction;
+  readonly alarmAction: AlarmDestination;
   /** @default 'docs/runbooks/' */
   readonly runbookBaseUrl?: string;
 }

@@ -105,8 +105,10 @@ export class InferenceEndpoint extends Construct {
     }
 
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    // Warnings on their own: the endpoint's health composite (with the gateway) is what pages.
     this.errorAlarm = failureModeAlarm(this, 'Errors5xx', ['endpoint-errors', 'model-rollback'], {
       ...common,
+      severity: 'warning',
       description: `${props.endpointName} returns 5xx errors; a running canary rolls back.`,
       metric: this.metricInvocation5xxErrors({ period: Duration.minutes(1) }),
       threshold: 1,
@@ -116,6 +118,7 @@ export class InferenceEndpoint extends Construct {
     });
     this.latencyAlarm = failureModeAlarm(this, 'LatencyP99', ['endpoint-errors', 'model-rollback'], {
       ...common,
+      severity: 'warning',
       description: `${props.endpointName} p99 model latency is over ${props.p99LatencyMs} ms; a running canary rolls back.`,
       // SageMaker reports ModelLatency in microseconds.
       metric: this.metricModelLatency({ statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1) }),

@@ -11,7 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
-import { failureModeAlarm } from '../monitoring/failure-modes';
+import { failureModeAlarm, type AlarmDestination } from '../monitoring/failure-modes';
 
 /** Where the gateway's metrics live (EMF, written by `lambdas/infer/metrics.ts`). */
 export const INFERENCE_METRIC_NAMESPACE = 'Plinth/Inference';
@@ -63,7 +63,7 @@ export interface InferenceGatewayProps {
   readonly vpc: ec2.IVpc;
   /** @default - the isolated subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly alarmAction: cloudwatch.IAlarmAction;
+  readonly alarmAction: AlarmDestination;
   readonly logRetention: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
@@ -174,6 +174,7 @@ export class InferenceGateway extends Construct {
     this.alarms.push(
       failureModeAlarm(this, 'Degraded', 'endpoint-degraded', {
         ...common,
+        severity: 'warning',
         description: `The ${props.modelName} gateway answered from its fallback (degraded) for 5 minutes running.`,
         metric: this.metric('Degraded', { period: Duration.minutes(1) }),
         threshold: 1,
@@ -183,6 +184,7 @@ export class InferenceGateway extends Construct {
       }),
       failureModeAlarm(this, 'BreakerOpen', 'endpoint-degraded', {
         ...common,
+        severity: 'warning',
         description: `The ${props.modelName} gateway's circuit breaker is open: the primary model is skipped.`,
         metric: this.metric('BreakerOpen', { period: Duration.minutes(1) }),
         threshold: 1,

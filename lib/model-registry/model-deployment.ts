@@ -12,7 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
-import { failureModeAlarm } from '../monitoring/failure-modes';
+import { failureModeAlarm, type AlarmDestination } from '../monitoring/failure-modes';
 import type { ModelConfig } from '../../config/model-registry';
 import { SQS_CONSUME } from '../data-lake/perms';
 import { createVpcFunction } from '../compute/vpc-function';
@@ -41,7 +41,7 @@ export interface ModelDeploymentProps {
   readonly logsKey: kms.IKey;
   /** Notified when a package cannot be deployed; its alarm action also takes the stuck-deployment alarm. */
   readonly alarmTopic: sns.ITopic;
-  readonly alarmAction: cloudwatch.IAlarmAction;
+  readonly alarmAction: AlarmDestination;
   /** Share of capacity the canary gets first, in percent. */
   readonly canaryPercent: number;
   /** How long the canary serves before the rest shifts. */

@@ -4,7 +4,7 @@ import { FAILURE_MODES } from './failure-modes';
 export function renderFailureModesMarkdown(): string {
   const rows = Object.entries(FAILURE_MODES).map(
     ([id, mode]) =>
-      `| \`${id}\` | ${mode.title} | ${mode.detection} | ${mode.mitigation} | [${mode.runbook.replace('docs/', '')}](${mode.runbook.replace('docs/', '')}) | ${mode.owner} |`,
+      `| \`${id}\` | ${mode.title} | ${mode.severity} | ${mode.detection} | ${mode.mitigation} | [${mode.runbook.replace('docs/', '')}](${mode.runbook.replace('docs/', '')}) | ${mode.owner} |`,
   );
   return [
     '# Failure modes',
@@ -14,10 +14,12 @@ export function renderFailureModesMarkdown(): string {
     'Every way Plinth is known to fail in production, with the alarm that detects it, what the',
     'platform does about it automatically, the runbook for the person paged, and who that is. Every',
     'alarm in the app names its failure mode, and a test fails if an alarm has no entry here or an',
-    'entry has no alarm, runbook or mitigation.',
+    'entry has no alarm, runbook or mitigation. Critical alarms notify the critical topic (page now);',
+    'warnings notify the warning topic. An endpoint\'s 5xx, latency, degraded and breaker alarms are',
+    'warnings that feed one critical composite alarm per serving path, so an incident pages once.',
     '',
-    '| id | failure mode | detection | automatic mitigation | runbook | owner |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| id | failure mode | severity | detection | automatic mitigation | runbook | owner |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');

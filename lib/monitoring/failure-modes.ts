@@ -1,6 +1,22 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct, IConstruct } from 'constructs';
 
+/** How urgent: `critical` pages on-call now; `warning` goes to the team's queue. */
+export type Severity = 'critical' | 'warning';
+
+/** Routes an alarm to the notification target of its severity (e.g. `PlatformAlarmTopic`). */
+export interface AlarmRouting {
+  actionFor(severity: Severity): cloudwatch.IAlarmAction;
+}
+
+/** Where an alarm notifies: one action for every severity, or a routing by severity. */
+export type AlarmDestination = cloudwatch.IAlarmAction | AlarmRouting;
+
+/** The action for `severity` at `destination`. */
+export function alarmActionFor(destination: AlarmDestination, severity: Severity): cloudwatch.IAlarmAction {
+  return 'actionFor' in destination ? destination.actionFor(severity) : destination;
+}
+
 /** Who is paged first for a failure mode. */
 export type FailureModeOwner = 'ml-platform' | 'data-engineering' | 'model-owner' | 'review-operations';
 
@@ -14,6 +30,8 @@ export interface FailureMode {
   /** The runbook, relative to the repository root. */
   readonly runbook: string;
   readonly owner: FailureModeOwner;
+  /** How urgent its alarms are, unless an alarm says otherwise (see composite alarms). */
+  readonly severity: Severity;
 }
 
 /**
@@ -28,6 +46,7 @@ export const FAILURE_MODES = {
     mitigation: 'Nothing partial is published: each object is ingested all-or-nothing, so consumers keep reading the last complete partition.',
     runbook: 'docs/runbooks/data-lake-source-silent.md',
     owner: 'data-engineering',
+    severity: 'warning',
   },
   'schema-drift-breaking': {
     title: 'Breaking schema drift',
@@ -35,6 +54,7 @@ export const FAILURE_MODES = {
     mitigation: 'Each breaking record is quarantined with a machine-readable reason; curated data stays valid; a Schema Drift Detected event is emitted.',
     runbook: 'docs/runbooks/data-lake-breaking-drift.md',
     owner: 'data-engineering',
+    severity: 'warning',
   },
   'schema-drift-additive': {
     title: 'Additive schema drift',
@@ -42,6 +62,7 @@ export const FAILURE_MODES = {
     mitigation: 'Records are accepted and the new columns kept in curated; a Schema Drift Detected event records the fields so the schema can be updated.',
     runbook: 'docs/runbooks/data-lake-breaking-drift.md',
     owner: 'data-engineering',
+    severity: 'warning',
   },
   'ingestion-dead-letters': {
     title: 'Ingestion messages dead-lettered',
@@ -49,6 +70,7 @@ export const FAILURE_MODES = {
     mitigation: 'Transient failures were retried (SDK retries, then SQS redelivery); the raw object is untouched and the message kept 14 days for a redrive, which is idempotent.',
     runbook: 'docs/runbooks/data-lake-ingest-dlq.md',
     owner: 'data-engineering',
+    severity: 'critical',
   },
   throttling: {
     title: 'Throttling and backlog',
@@ -56,13 +78,15 @@ export const FAILURE_MODES = {
     mitigation: 'Messages wait in the queue (14-day retention) and are retried with backoff; reserved concurrency keeps ingestion from starving other functions.',
     runbook: 'docs/runbooks/data-lake-ingest-backlog.md',
     owner: 'data-engineering',
+    severity: 'warning',
   },
   'endpoint-errors': {
     title: 'Endpoint 5xx errors or latency',
-    detection: 'Errors5xx and LatencyP99 on each endpoint.',
+    detection: 'Errors5xx and LatencyP99 on each endpoint (warnings), and the Health-<model> composite alarm that pages when any of them, or the gateway\'s degraded alarms, fire.',
     mitigation: 'During a deployment SageMaker rolls the canary back on these alarms; at any time the gateway answers from its fallback and its circuit breaker stops calling a failing primary.',
     runbook: 'docs/runbooks/endpoint-degraded.md',
     owner: 'model-owner',
+    severity: 'critical',
   },
   'model-rollback': {
     title: 'Model rollback',
@@ -70,6 +94,7 @@ export const FAILURE_MODES = {
     mitigation: 'SageMaker shifts all traffic back to the previous endpoint config; a replayed approval does not redeploy a rolled-back version.',
     runbook: 'docs/runbooks/model-rollback.md',
     owner: 'model-owner',
+    severity: 'critical',
   },
   'endpoint-degraded': {
     title: 'Serving degraded (fallback in use)',
@@ -77,6 +102,7 @@ export const FAILURE_MODES = {
     mitigation: 'Callers get the fallback model\'s or the rule-based answer, marked degraded and sent to human review; a single half-open probe closes the breaker when the primary recovers.',
     runbook: 'docs/runbooks/endpoint-degraded.md',
     owner: 'model-owner',
+    severity: 'critical',
   },
   'low-confidence': {
     title: 'Low-confidence answers surge',
@@ -84,6 +110,7 @@ export const FAILURE_MODES = {
     mitigation: 'Every low-confidence or high-stakes answer is returned provisional (needs_review) and queued for a person; none is acted on silently.',
     runbook: 'docs/runbooks/review-backlog-over-sla.md',
     owner: 'model-owner',
+    severity: 'warning',
   },
   'out-of-distribution-input': {
     title: 'Out-of-distribution input',
@@ -91,6 +118,7 @@ export const FAILURE_MODES = {
     mitigation: 'Input outside the declared types, ranges or categories gets a 400 with the field and rule, and never reaches the model.',
     runbook: 'docs/runbooks/endpoint-degraded.md',
     owner: 'model-owner',
+    severity: 'warning',
   },
   'review-backlog': {
     title: 'Review backlog over SLA',
@@ -98,6 +126,7 @@ export const FAILURE_MODES = {
     mitigation: 'Cases past the SLA are marked expired and kept with their inputs (never lost); claims lapse so abandoned cases return to the queue.',
     runbook: 'docs/runbooks/review-backlog-over-sla.md',
     owner: 'review-operations',
+    severity: 'critical',
   },
   'cost-spike': {
     title: 'Cost spike',
@@ -105,6 +134,7 @@ export const FAILURE_MODES = {
     mitigation: 'Every endpoint variant is capped at its maxCapacity and the environment\'s endpointInstanceLimits; Athena queries stop at the workgroup\'s scan limit; dev scales down off-hours.',
     runbook: 'docs/runbooks/cost-spike.md',
     owner: 'ml-platform',
+    severity: 'warning',
   },
   'deployment-stuck': {
     title: 'Model deployment stuck',
@@ -112,6 +142,7 @@ export const FAILURE_MODES = {
     mitigation: 'Approvals wait in a FIFO queue and retry every 12 minutes for about five hours; the endpoint keeps serving the previous version meanwhile.',
     runbook: 'docs/runbooks/model-deployment-stuck.md',
     owner: 'ml-platform',
+    severity: 'warning',
   },
 } as const satisfies Record<string, FailureMode>;
 
@@ -124,8 +155,14 @@ export const FAILURE_MODE_METADATA_KEY = 'plinth:failure-modes';
 export interface FailureModeAlarmProps extends Omit<cloudwatch.AlarmProps, 'alarmDescription'> {
   /** What fired, in words; the runbook link is appended. */
   readonly description: string;
-  /** Notified when the alarm fires. */
-  readonly alarmAction: cloudwatch.IAlarmAction;
+  /** Notified when the alarm fires (by severity, when it is a routing). */
+  readonly alarmAction: AlarmDestination;
+  /**
+   * Overrides the modes' severity, e.g. `warning` for an alarm a composite alarm pages for.
+   *
+   * @default - critical if any of the modes is critical, else warning
+   */
+  readonly severity?: Severity;
   /** Where runbooks live (a URL or path prefix ending in `/`). @default 'docs/runbooks/' */
   readonly runbookBaseUrl?: string;
 }
@@ -141,10 +178,11 @@ export function failureModeAlarm(
   props: FailureModeAlarmProps,
 ): cloudwatch.Alarm {
   const ids = typeof modes === 'string' ? [modes] : [...modes];
-  const { description, alarmAction, runbookBaseUrl, ...alarmProps } = props;
+  const { description, alarmAction, runbookBaseUrl, severity, ...alarmProps } = props;
   const runbook = FAILURE_MODES[ids[0]].runbook.replace(/^docs\/runbooks\//, runbookBaseUrl ?? 'docs/runbooks/');
   const alarm = new cloudwatch.Alarm(scope, id, { ...alarmProps, alarmDescription: `${description} Runbook: ${runbook}` });
-  alarm.addAlarmAction(alarmAction);
+  const level = severity ?? (ids.some((m) => FAILURE_MODES[m].severity === 'critical') ? 'critical' : 'warning');
+  alarm.addAlarmAction(alarmActionFor(alarmAction, level));
   alarm.node.addMetadata(FAILURE_MODE_METADATA_KEY, ids);
   return alarm;
 }

@@ -32,7 +32,7 @@ export class DataLakeStack extends Stack {
       ingestion: config.dataLake.ingestion,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      alarmAction: foundation.alarms.alarmAction,
+      alarmAction: foundation.alarms,
       environmentName: config.name,
     });
     // Review labels are ground truth for retraining, so the loop lives with the lake it writes to.
@@ -46,7 +46,7 @@ export class DataLakeStack extends Stack {
         encryptionKey: foundation.keys.dataLake,
         logsKey: foundation.keys.logs,
         vpc: foundation.network.vpc,
-        alarmAction: foundation.alarms.alarmAction,
+        alarmAction: foundation.alarms,
         logRetention: config.logRetentionDays as logs.RetentionDays,
         removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
         environmentName: config.name,

@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { VariantConfig } from '../../config/model-registry';
 import type { EnvironmentConfig } from '../../config/schema';
 import { FeatureStore } from '../feature-store/feature-store';
 import { PlinthError } from '../errors';
+import { endpointHealthAlarm } from '../inference/endpoint-health';
 import { InferenceEndpoint } from '../inference/inference-endpoint';
 import { InferenceGateway } from '../inference/inference-gateway';
 import type { InferenceVariant } from '../inference/inference-endpoint-props';
@@ -47,6 +49,8 @@ export class ModelsStack extends Stack {
   public readonly endpoints: Record<string, InferenceEndpoint> = {};
   public readonly deployment: ModelDeployment;
   public readonly gateways: Record<string, InferenceGateway> = {};
+  /** Model name → the composite alarm that pages when its serving path is unhealthy. */
+  public readonly healthAlarms: Record<string, cloudwatch.CompositeAlarm> = {};
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
     super(scope, id, props);
@@ -90,7 +94,7 @@ export class ModelsStack extends Stack {
         encryptionKey: foundation.keys.models,
         dataCapture: { bucket: this.capture.bucket, samplingPercent: model.endpoint.dataCaptureSamplingPercent },
         p99LatencyMs: model.rollbackP99LatencyMs,
-        alarmAction: foundation.alarms.alarmAction,
+        alarmAction: foundation.alarms,
       });
     }
     for (const model of config.modelRegistry.models) {
@@ -115,10 +119,17 @@ export class ModelsStack extends Stack {
         encryptionKey: foundation.keys.models,
         logsKey: foundation.keys.logs,
         vpc: foundation.network.vpc,
-        alarmAction: foundation.alarms.alarmAction,
+        alarmAction: foundation.alarms,
         logRetention: config.logRetentionDays as logs.RetentionDays,
         removalPolicy,
         environmentName: config.name,
+      });
+    }
+    for (const [name, endpoint] of Object.entries(this.endpoints)) {
+      this.healthAlarms[name] = endpointHealthAlarm(this, `Health-${name}`, {
+        endpoint,
+        gateway: this.gateways[name],
+        alarmAction: foundation.alarms,
       });
     }
     this.deployment = new ModelDeployment(this, 'Deployment', {
@@ -132,7 +143,7 @@ export class ModelsStack extends Stack {
       modelsKey: foundation.keys.models,
       logsKey: foundation.keys.logs,
       alarmTopic: foundation.alarms.topic,
-      alarmAction: foundation.alarms.alarmAction,
+      alarmAction: foundation.alarms,
       canaryPercent: config.modelRegistry.canary.percent,
       canaryWait: Duration.minutes(config.modelRegistry.canary.waitMinutes),
       allowedImageRegistries: config.modelRegistry.allowedImageRegistries.length > 0 ? config.modelRegistry.allowedImageRegistries : undefined,

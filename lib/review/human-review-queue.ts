@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
-import { failureModeAlarm, type FailureModeAlarmProps } from '../monitoring/failure-modes';
+import { failureModeAlarm, type AlarmDestination, type FailureModeAlarmProps } from '../monitoring/failure-modes';
 
 /** Where the review functions' metrics live (EMF, written by `lambdas/shared-review`). */
 export const REVIEW_METRIC_NAMESPACE = 'Plinth/Review';
@@ -45,7 +45,7 @@ export interface HumanReviewQueueProps {
   readonly vpc: ec2.IVpc;
   /** @default - the isolated subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly alarmAction: cloudwatch.IAlarmAction;
+  readonly alarmAction: AlarmDestination;
   readonly logRetention: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;

@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
@@ -10,6 +11,16 @@ describe('PlatformAlarmTopic', () => {
       (stack) => new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }), emails: ['oncall@example.com'] }),
     );
     expect(findings).toEqual([]);
+  });
+
+  test('routes critical and warning alarms to two separate topics', () => {
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }) });
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 2);
+    const probe = new cloudwatch.Alarm(stack, 'Probe', { metric: new cloudwatch.Metric({ namespace: 'N', metricName: 'M' }), threshold: 1, evaluationPeriods: 1 });
+    const arnOf = (severity: 'critical' | 'warning') => stack.resolve(alarms.actionFor(severity).bind(stack, probe).alarmActionArn);
+    expect(arnOf('critical')).toEqual(stack.resolve(alarms.topic.topicArn));
+    expect(arnOf('warning')).toEqual(stack.resolve(alarms.warningTopic.topicArn));
   });
 
   test('is KMS-encrypted, TLS-only, lets CloudWatch alarms use its key, and subscribes the alarm e-mail', () => {

@@ -56,6 +56,23 @@ describe('failure modes as code', () => {
     }
   });
 
+  test.each(['dev', 'staging', 'prod'])('%s: each serving path pages once, through a critical composite over its warning alarms', (env) => {
+    const stage = stages.find((s) => s.stageName === env)!;
+    const models = stage.models;
+    const probe = Object.values(models.endpoints)[0].errorAlarm;
+    const critical = models.resolve(stage.foundation.alarms.actionFor('critical').bind(models, probe).alarmActionArn);
+    const warning = models.resolve(stage.foundation.alarms.actionFor('warning').bind(models, probe).alarmActionArn);
+    expect(critical).not.toEqual(warning);
+    for (const [name, endpoint] of Object.entries(models.endpoints)) {
+      const health = models.healthAlarms[name];
+      expect(failureModesOf(health)).toEqual(['endpoint-errors', 'endpoint-degraded']);
+      const rule = models.resolve((health.node.defaultChild as cloudwatch.CfnCompositeAlarm).alarmRule);
+      expect(JSON.stringify(rule)).toContain(models.getLogicalId(endpoint.errorAlarm.node.defaultChild as never));
+      expect(models.resolve((health.node.defaultChild as cloudwatch.CfnCompositeAlarm).alarmActions)).toEqual([critical]);
+      expect(models.resolve((endpoint.errorAlarm.node.defaultChild as cloudwatch.CfnAlarm).alarmActions)).toEqual([warning]);
+    }
+  });
+
   test('docs/failure-modes.md is generated from the catalogue and up to date (npm run docs:failure-modes)', () => {
     expect(fs.readFileSync(path.join(ROOT, 'docs', 'failure-modes.md'), 'utf8')).toBe(renderFailureModesMarkdown());
   });
