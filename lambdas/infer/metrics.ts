@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
+import { renderEmf } from '../shared/emf';
 import { writeLine } from './log';
 
 export const METRIC_NAMESPACE = 'Plinth/Inference';
@@ -52,20 +53,14 @@ export function emitRequestMetrics(
   properties: Record<string, unknown> = {},
   now: number = Date.now(),
 ): void {
-  const doc: Record<string, unknown> = {
-    ...properties,
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [['Endpoint']],
-          Metrics: METRIC_NAMES.map((Name) => ({ Name, Unit: Name === 'LatencyMs' ? 'Milliseconds' : 'Count' })),
-        },
-      ],
-    },
-    Endpoint: endpoint,
-  };
-  for (const n of METRIC_NAMES) doc[n] = metrics[n];
-  writeLine(JSON.stringify(doc));
+  writeLine(
+    renderEmf({
+      namespace: METRIC_NAMESPACE,
+      dimensions: { Endpoint: endpoint },
+      metrics: Object.fromEntries(METRIC_NAMES.map((name) => [name, metrics[name]])),
+      units: { LatencyMs: 'Milliseconds' },
+      properties,
+      timestamp: now,
+    }),
+  );
 }

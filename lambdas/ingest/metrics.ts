@@ -4,6 +4,7 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
+import { renderEmf } from '../shared/emf';
 import { writeLine } from './log';
 
 export const METRIC_NAMESPACE = 'Plinth/Ingest';
@@ -49,21 +50,14 @@ export function emitObjectMetrics(
   properties: Record<string, unknown> = {},
   now: number = Date.now(),
 ): void {
-  const names = Object.keys(metrics) as MetricName[];
-  const doc: Record<string, unknown> = {
-    ...properties,
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [['Dataset']],
-          Metrics: names.map((Name) => ({ Name, Unit: Name === 'ProcessingLatencyMs' ? 'Milliseconds' : 'Count' })),
-        },
-      ],
-    },
-    Dataset: dataset,
-  };
-  for (const n of names) doc[n] = metrics[n];
-  writeLine(JSON.stringify(doc));
+  writeLine(
+    renderEmf({
+      namespace: METRIC_NAMESPACE,
+      dimensions: { Dataset: dataset },
+      metrics: metrics as unknown as Record<string, number>,
+      units: { ProcessingLatencyMs: 'Milliseconds' },
+      properties,
+      timestamp: now,
+    }),
+  );
 }
