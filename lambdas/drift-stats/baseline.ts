@@ -10,7 +10,11 @@
  *       "<name>": { "type": "numeric", "edges": [null, e1, ..., e(k-1), null],
  *                   "counts": [c0, ..., c(k-1)], "missing": m, "total": t },
  *       "<name>": { "type": "categorical", "counts": { "<category>": c, ... },
- *                   "missing": m, "total": t } } }
+ *                   "missing": m, "total": t } },
+ *     "source": { "modelPackageArn": "...", "trainingSample": "s3://...",
+ *                 "sampledRecords": s, "totalRecords": r } }   // optional
+ * `source` (written by lambdas/drift-baseline) is informational: validated
+ * and returned by parseBaseline, never used by the statistics.
  * `total` = Σcounts + missing. Numeric edges are the baseline's quantiles
  * (deciles by default: edge i = the ⌊i·n/k⌋-th smallest non-missing value,
  * 0-based), deduplicated, so with left-closed bins every bin holds ≈ n/k
@@ -19,6 +23,7 @@
 
 import {
   Baseline,
+  BaselineSource,
   binCategorical,
   binNumeric,
   CategoricalCounts,
@@ -172,7 +177,21 @@ export function parseBaseline(json: unknown): Baseline {
   for (const [name, f] of Object.entries(json.features)) {
     setOwn(features, name, parseFeatureCounts(f, `baseline.features.${name}`));
   }
-  return { version: 1, createdAt: json.createdAt, features };
+  const baseline: Baseline = { version: 1, createdAt: json.createdAt, features };
+  if (json.source !== undefined) baseline.source = parseSource(json.source);
+  return baseline;
+}
+
+function parseSource(json: unknown): BaselineSource {
+  if (!isRecord(json)) throw new DriftInputError('baseline.source must be an object');
+  const { modelPackageArn, trainingSample, sampledRecords, totalRecords } = json;
+  if (typeof modelPackageArn !== 'string' || typeof trainingSample !== 'string') {
+    throw new DriftInputError('baseline.source.modelPackageArn and trainingSample must be strings');
+  }
+  if (!Number.isSafeInteger(sampledRecords) || !Number.isSafeInteger(totalRecords) || (sampledRecords as number) < 0 || (totalRecords as number) < 0) {
+    throw new DriftInputError('baseline.source.sampledRecords and totalRecords must be integers >= 0');
+  }
+  return { modelPackageArn, trainingSample, sampledRecords: sampledRecords as number, totalRecords: totalRecords as number };
 }
 
 /** Validate a window: `{ features: {name: counts} }` or `{ sample: {name: values[]} }`. */

@@ -13,7 +13,8 @@
  *     "windowStart": "2031-03-01T00:00:00Z", "windowEnd": "2031-03-01T01:00:00Z",
  *     "baseline": <inline baseline JSON, version 1>  |  { "s3": { "bucket": "...", "key": "..." } },
  *     "window":   { "features": { "<name>": <counts like the baseline> } }
- *               | { "sample":   { "<name>": [number | string | null, ...] } },
+ *               | { "sample":   { "<name>": [number | string | null, ...] } }
+ *               | { "athena":   { "queryExecutionId": "<id>" } },
  *     "thresholds": { "psi": 0.2, "ks": 0.1, "missingRate": 0.05, "unseenShare": 0.01 },
  *     "minSamples": 100            // optional, default 100 non-missing values per feature
  *   }
@@ -27,8 +28,23 @@
  *   like JavaScript String(x)). A raw `sample` is binned here by the same code
  *   that built the baseline; keep it bounded (Lambda payload limits: 256 KB
  *   async / 6 MB sync).
+ *   Athena window: the finished query rendered by lambdas/drift-query (rows
+ *   `feature, kind ∈ {bin, category, missing}, bucket, n`). Every row is read
+ *   with GetQueryResults (MaxResults 1000, NextToken; the first row of the
+ *   first page is the header and must name feature/kind/bucket/n; at most
+ *   MAX_RESULT_ROWS = 200 000 rows) and turned into counts over the
+ *   BASELINE's bins (athena-window.ts). A baseline feature without rows gets
+ *   zero counts (insufficient data). A bin outside the baseline's bins, an
+ *   unknown kind, a kind that does not match the baseline feature's type or a
+ *   non-integer n is a DriftInputError; features the baseline does not know
+ *   are listed in unknownFeatures.
  *   Baseline in S3: read with s3:GetObject (max 10 MB) — the role needs
  *   s3:GetObject on that key (and kms:Decrypt if SSE-KMS).
+ *
+ * IAM: events:PutEvents on the bus; s3:GetObject on the baseline key; for the
+ * Athena window athena:GetQueryResults on the drift workgroup, s3:GetObject
+ * on the workgroup's results prefix (GetQueryResults reads the result file
+ * with the caller's credentials), kms:Decrypt on the keys of both buckets.
  *
  * Output: { endpointName, windowStart, windowEnd, baselineVersion,
  *   baselineCreatedAt, status: 'drift'|'ok'|'insufficient-data' (overall),
@@ -46,6 +62,10 @@
  *    UnseenShare, InsufficientData = 0 for evaluated features; for
  *    insufficient-data features only InsufficientData = 1 (plus
  *    MissingRateDelta when defined, so an all-missing feature stays visible).
+ *  - ONE more EMF document per evaluation, namespace `Plinth/Drift`,
+ *    dimensions [Endpoint]: FeaturesDrifting (count of drifting features),
+ *    FeaturesInsufficient (count of insufficient-data features),
+ *    DriftEvaluations = 1. Alarm on FeaturesDrifting >= 1 per endpoint.
  *  - When ≥ 1 feature drifts: ONE EventBridge PutEvents entry on
  *    EVENT_BUS_NAME (default `default`): source `plinth.drift`, detail-type
  *    `Model Drift Detected`, detail = DriftEventDetail below (drifting
@@ -60,13 +80,15 @@
 
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { readBinCountRows, windowFromBinCounts } from './athena-window';
 import { parseBaseline, parseWindow } from './baseline';
-import { describeError, eventBridgeClient, log, s3Client, writeLine } from './runtime';
+import { athenaClient, describeError, eventBridgeClient, log, s3Client, writeEmf } from './runtime';
 import {
   Baseline,
   DEFAULT_MIN_SAMPLES,
   DriftInputError,
   DriftReason,
+  DriftWindow,
   EvaluatedFeature,
   evaluateDrift,
   FeatureResult,
@@ -171,6 +193,17 @@ async function loadBaseline(ref: unknown): Promise<Baseline> {
   return parseBaseline(json);
 }
 
+/** `{ athena: { queryExecutionId } }`: the id of the finished drift query, else undefined. */
+function athenaQueryId(window: unknown): string | undefined {
+  if (typeof window !== 'object' || window === null || !('athena' in window)) return undefined;
+  const athena = (window as { athena: unknown }).athena;
+  const id = typeof athena === 'object' && athena !== null ? (athena as { queryExecutionId?: unknown }).queryExecutionId : undefined;
+  if (typeof id !== 'string' || !/^[A-Za-z0-9-]{1,128}$/.test(id)) {
+    throw new DriftInputError('window.athena.queryExecutionId must be an Athena query execution id');
+  }
+  return id;
+}
+
 function emitFeatureMetrics(endpointName: string, feature: string, r: FeatureResult, props: Record<string, unknown>): void {
   const metrics: Record<string, number> = {};
   if (r.status === 'insufficient-data') {
@@ -183,23 +216,26 @@ function emitFeatureMetrics(endpointName: string, feature: string, r: FeatureRes
     metrics.UnseenShare = r.unseenShare;
     metrics.InsufficientData = 0;
   }
-  const names = Object.keys(metrics);
-  writeLine({
-    ...props,
-    status: r.status,
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [['Endpoint', 'Feature']],
-          Metrics: names.map((Name) => ({ Name, Unit: Name === 'InsufficientData' ? 'Count' : 'None' })),
-        },
-      ],
-    },
-    Endpoint: endpointName,
-    Feature: feature,
-    ...metrics,
+  const units: Record<string, string> = {};
+  for (const name of Object.keys(metrics)) units[name] = name === 'InsufficientData' ? 'Count' : 'None';
+  writeEmf({
+    namespace: METRIC_NAMESPACE,
+    dimensions: { Endpoint: endpointName, Feature: feature },
+    metrics,
+    units,
+    properties: { ...props, status: r.status },
+    timestamp: Date.now(),
+  });
+}
+
+/** The per-endpoint summary the drift alarm watches (FeaturesDrifting >= 1). */
+function emitEvaluationMetrics(endpointName: string, drifting: number, insufficient: number, props: Record<string, unknown>): void {
+  writeEmf({
+    namespace: METRIC_NAMESPACE,
+    dimensions: { Endpoint: endpointName },
+    metrics: { FeaturesDrifting: drifting, FeaturesInsufficient: insufficient, DriftEvaluations: 1 },
+    properties: props,
+    timestamp: Date.now(),
   });
 }
 
@@ -246,7 +282,8 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
   if (typeof minSamples !== 'number' || !Number.isFinite(minSamples) || minSamples < 0) {
     throw new DriftInputError('minSamples must be a finite number >= 0');
   }
-  const window = parseWindow(event.window);
+  const queryExecutionId = athenaQueryId(event.window);
+  const parsedWindow = queryExecutionId === undefined ? parseWindow(event.window) : undefined;
   const environment = process.env.PLINTH_ENV;
   const busName = process.env.EVENT_BUS_NAME || 'default';
 
@@ -257,10 +294,21 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     log('error', 'could not load the drift baseline', { endpointName, ...describeError(err) });
     throw err;
   }
+  let window: DriftWindow;
+  let unknownFromQuery: string[] = [];
+  if (queryExecutionId !== undefined) {
+    const athenaWindow = windowFromBinCounts(baseline, await readBinCountRows(athenaClient(), queryExecutionId));
+    window = { features: athenaWindow.features };
+    unknownFromQuery = athenaWindow.unknownFeatures;
+  } else {
+    window = parsedWindow!;
+  }
   const evaluation = evaluateDrift(baseline, window, thresholds, { minSamples });
+  const unknownFeatures = [...new Set([...evaluation.unknownFeatures, ...unknownFromQuery])].sort();
 
-  const props = { windowStart, windowEnd, ...(environment ? { environment } : {}) };
+  const props = { windowStart, windowEnd, ...(environment ? { environment } : {}), ...(queryExecutionId ? { queryExecutionId } : {}) };
   for (const [name, r] of Object.entries(evaluation.features)) emitFeatureMetrics(endpointName, name, r, props);
+  emitEvaluationMetrics(endpointName, evaluation.drifting.length, evaluation.insufficient.length, props);
 
   const names = Object.keys(evaluation.features);
   const status: DriftStatsResult['status'] =
@@ -297,7 +345,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     status,
     drifting: evaluation.drifting,
     insufficient: evaluation.insufficient,
-    unknownFeatures: evaluation.unknownFeatures,
+    unknownFeatures,
     eventPublished,
     busName,
   });
@@ -311,7 +359,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     features: evaluation.features,
     drifting: evaluation.drifting,
     insufficient: evaluation.insufficient,
-    unknownFeatures: evaluation.unknownFeatures,
+    unknownFeatures,
     eventPublished,
   };
 }

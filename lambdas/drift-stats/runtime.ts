@@ -1,12 +1,15 @@
 /**
  * Side-effect plumbing of the drift-stats handler: lazily created AWS SDK
- * clients (nothing is constructed at module load), an injectable clock and
- * the stdout writer for JSON logs and CloudWatch EMF lines. Tests swap all
- * three. The statistics modules never import this file.
+ * clients (nothing is constructed at module load) and the stdout writer for
+ * JSON logs and CloudWatch EMF lines (the shared structured-log / EMF
+ * modules). Tests swap both. The statistics modules never import this file.
  */
 
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { EmfDocument, renderEmf } from '../shared/emf';
+import { LineWriter, LogFields, structuredLog } from '../shared/structured-log';
 
 /** In-SDK attempts (standard retry mode, backoff with jitter). */
 export const SDK_MAX_ATTEMPTS = 3;
@@ -14,11 +17,13 @@ export const SDK_MAX_ATTEMPTS = 3;
 export interface DriftClients {
   s3: S3Client;
   eventBridge: EventBridgeClient;
+  athena: AthenaClient;
 }
 
 let overrides: Partial<DriftClients> = {};
 let cachedS3: S3Client | undefined;
 let cachedEvents: EventBridgeClient | undefined;
+let cachedAthena: AthenaClient | undefined;
 
 /** S3 is only created when a baseline is read from S3. */
 export function s3Client(): S3Client {
@@ -30,30 +35,32 @@ export function eventBridgeClient(): EventBridgeClient {
   return overrides.eventBridge ?? (cachedEvents ??= new EventBridgeClient({ maxAttempts: SDK_MAX_ATTEMPTS }));
 }
 
+/** Athena is only created when the window is an Athena query's results. */
+export function athenaClient(): AthenaClient {
+  return overrides.athena ?? (cachedAthena ??= new AthenaClient({ maxAttempts: SDK_MAX_ATTEMPTS }));
+}
+
 /** Test hook: use these clients; setClients({}) drops injected and cached ones. */
 export function setClients(clients: Partial<DriftClients>): void {
   overrides = { ...clients };
   cachedS3 = undefined;
   cachedEvents = undefined;
+  cachedAthena = undefined;
 }
 
-export type LineWriter = (line: string) => void;
-const stdoutWriter: LineWriter = (line) => {
-  process.stdout.write(`${line}\n`);
-};
-let writer: LineWriter = stdoutWriter;
+const output = structuredLog('plinth-drift-stats');
 
 /** Test hook: capture log/EMF lines; undefined restores stdout. */
 export function setOutput(w: LineWriter | undefined): void {
-  writer = w ?? stdoutWriter;
+  output.setOutput(w);
 }
 
-export function writeLine(obj: Record<string, unknown>): void {
-  writer(JSON.stringify(obj));
+export function writeEmf(doc: EmfDocument): void {
+  output.writeLine(renderEmf(doc));
 }
 
-export function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  writeLine({ level, msg, service: 'plinth-drift-stats', timestamp: new Date().toISOString(), ...fields });
+export function log(level: 'info' | 'warn' | 'error', msg: string, fields: LogFields = {}): void {
+  output.log(level, msg, fields);
 }
 
 export function describeError(err: unknown): Record<string, unknown> {

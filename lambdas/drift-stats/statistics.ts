@@ -76,10 +76,22 @@ export type FeatureCounts = NumericCounts | CategoricalCounts;
 export type WindowNumericCounts = Omit<NumericCounts, 'edges'> & { edges?: (number | null)[] };
 export type WindowFeatureCounts = WindowNumericCounts | CategoricalCounts;
 
+/** Where a baseline came from (written by lambdas/drift-baseline; optional, informational). */
+export interface BaselineSource {
+  modelPackageArn: string;
+  /** s3://bucket/key of the training sample. */
+  trainingSample: string;
+  /** Records the baseline was built from (the reservoir sample). */
+  sampledRecords: number;
+  /** Valid records read from the training sample. */
+  totalRecords: number;
+}
+
 export interface Baseline {
   version: 1;
   createdAt: string;
   features: Record<string, FeatureCounts>;
+  source?: BaselineSource;
 }
 
 /** A window as per-feature counts (Athena) or as a bounded raw sample. */

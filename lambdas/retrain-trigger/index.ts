@@ -12,8 +12,10 @@
  * Env:
  *   DEBOUNCE_TABLE    DynamoDB table, partition key `endpointName` (S), no
  *                     sort key. Optional TTL attribute `expiresAt` (epoch s).
- *   DEBOUNCE_MINUTES  > 0. At most one retraining start per endpoint per period.
- *   PIPELINES         JSON { "<endpointName>": "<SageMaker pipeline name>" }.
+ *   DEBOUNCE_MINUTES  > 0. At most one retraining start per endpoint per period
+ *                     (the default for endpoints that do not set their own).
+ *   PIPELINES         JSON { "<endpointName>": "<SageMaker pipeline name>"
+ *                          | { "pipelineName": "...", "debounceMinutes": n > 0 } }.
  *   PLINTH_ENV        logged / EMF property.
  *
  * Algorithm:
@@ -92,30 +94,51 @@ export class RetrainInputError extends Error {
   override readonly name = 'RetrainInputError';
 }
 
+interface PipelineTarget {
+  pipelineName: string;
+  debounceMs: number;
+}
+
 interface Config {
   table: string;
-  debounceMs: number;
-  pipelines: Record<string, string>;
+  pipelines: Record<string, PipelineTarget>;
   env: string | undefined;
 }
 
-function config(): Config {
-  const table = process.env.DEBOUNCE_TABLE;
+const PIPELINES_SHAPE = 'PIPELINES must be JSON {"<endpointName>": "<pipelineName>" | {"pipelineName": "...", "debounceMinutes": n}}';
+
+function positiveMinutes(value: unknown, what: string): number {
+  const minutes = Number(value);
+  if (value === undefined || value === '' || !Number.isFinite(minutes) || minutes <= 0) {
+    throw new RetrainConfigError(`${what} must be a number > 0 (got ${JSON.stringify(value)})`);
+  }
+  return minutes;
+}
+
+/** Reads the function's configuration from its environment; throws RetrainConfigError naming what is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const table = env.DEBOUNCE_TABLE;
   if (!table) throw new RetrainConfigError('DEBOUNCE_TABLE is not set');
-  const minutes = Number(process.env.DEBOUNCE_MINUTES);
-  if (!process.env.DEBOUNCE_MINUTES || !Number.isFinite(minutes) || minutes <= 0) {
-    throw new RetrainConfigError(`DEBOUNCE_MINUTES must be a number > 0 (got ${JSON.stringify(process.env.DEBOUNCE_MINUTES)})`);
-  }
-  let pipelines: unknown;
+  const defaultMinutes = positiveMinutes(env.DEBOUNCE_MINUTES, 'DEBOUNCE_MINUTES');
+  let parsed: unknown;
   try {
-    pipelines = JSON.parse(process.env.PIPELINES ?? '');
+    parsed = JSON.parse(env.PIPELINES ?? '');
   } catch {
-    throw new RetrainConfigError('PIPELINES must be JSON {"<endpointName>": "<pipelineName>"}');
+    throw new RetrainConfigError(PIPELINES_SHAPE);
   }
-  if (typeof pipelines !== 'object' || pipelines === null || Array.isArray(pipelines) || Object.values(pipelines).some((v) => typeof v !== 'string' || v === '')) {
-    throw new RetrainConfigError('PIPELINES must be JSON {"<endpointName>": "<pipelineName>"}');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RetrainConfigError(PIPELINES_SHAPE);
+  const pipelines: Record<string, PipelineTarget> = {};
+  for (const [endpointName, value] of Object.entries(parsed)) {
+    if (typeof value === 'string' && value !== '') {
+      pipelines[endpointName] = { pipelineName: value, debounceMs: defaultMinutes * 60_000 };
+    } else if (typeof value === 'object' && value !== null && typeof value.pipelineName === 'string' && value.pipelineName !== '') {
+      const minutes = value.debounceMinutes === undefined ? defaultMinutes : positiveMinutes(value.debounceMinutes, `PIPELINES["${endpointName}"].debounceMinutes`);
+      pipelines[endpointName] = { pipelineName: value.pipelineName, debounceMs: minutes * 60_000 };
+    } else {
+      throw new RetrainConfigError(PIPELINES_SHAPE);
+    }
   }
-  return { table, debounceMs: minutes * 60_000, pipelines: pipelines as Record<string, string>, env: process.env.PLINTH_ENV };
+  return { table, pipelines, env: env.PLINTH_ENV };
 }
 
 function isConditionalCheckFailed(err: unknown): err is Error & { Item?: Record<string, AttributeValue> } {
@@ -123,7 +146,7 @@ function isConditionalCheckFailed(err: unknown): err is Error & { Item?: Record<
 }
 
 export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
-  const cfg = config();
+  const cfg = loadConfig();
   if (typeof event !== 'object' || event === null || typeof event.id !== 'string' || event.id === '') {
     throw new RetrainInputError('event.id is missing');
   }
@@ -135,13 +158,14 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
   const endpointName = detail.endpointName;
   const props = { eventId, ...(cfg.env ? { environment: cfg.env } : {}) };
 
-  const pipelineName = Object.prototype.hasOwnProperty.call(cfg.pipelines, endpointName) ? cfg.pipelines[endpointName] : undefined;
-  if (!pipelineName) {
+  const target = Object.prototype.hasOwnProperty.call(cfg.pipelines, endpointName) ? cfg.pipelines[endpointName] : undefined;
+  if (!target) {
     log('error', 'no retraining pipeline configured for this endpoint (PIPELINES)', { endpointName, ...props });
     emitCount(endpointName, 'RetrainingNotConfigured', props);
     return { outcome: 'not-configured', endpointName };
   }
 
+  const { pipelineName, debounceMs } = target;
   const t = now();
   const nowMs = t.getTime();
   const lockToken = randomUUID();
@@ -163,11 +187,11 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
           pipelineName: { S: pipelineName },
           clientRequestToken: { S: token },
           windowEnd: { S: windowEnd },
-          expiresAt: { N: String(Math.ceil((nowMs + cfg.debounceMs + LOCK_RETENTION_MS) / 1000)) },
+          expiresAt: { N: String(Math.ceil((nowMs + debounceMs + LOCK_RETENTION_MS) / 1000)) },
         },
         ConditionExpression: 'attribute_not_exists(#pk) OR #startedAt <= :cutoff OR #triggeredBy = :eventId',
         ExpressionAttributeNames: { '#pk': 'endpointName', '#startedAt': 'startedAt', '#triggeredBy': 'triggeredBy' },
-        ExpressionAttributeValues: { ':cutoff': { N: String(nowMs - cfg.debounceMs) }, ':eventId': { S: eventId } },
+        ExpressionAttributeValues: { ':cutoff': { N: String(nowMs - debounceMs) }, ':eventId': { S: eventId } },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
@@ -176,7 +200,7 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
     const heldBy = err.Item?.triggeredBy?.S;
     const lastStartedAt = err.Item?.startedAtIso?.S;
     // 2. Losers.
-    log('info', 'debounced', { endpointName, pipelineName, heldBy, lastStartedAt, debounceMinutes: cfg.debounceMs / 60_000, ...props });
+    log('info', 'debounced', { endpointName, pipelineName, heldBy, lastStartedAt, debounceMinutes: debounceMs / 60_000, ...props });
     emitCount(endpointName, 'RetrainingDebounced', props);
     return { outcome: 'debounced', endpointName, ...(heldBy ? { heldBy } : {}), ...(lastStartedAt ? { lastStartedAt } : {}) };
   }
@@ -214,7 +238,7 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
     } catch (releaseErr) {
       log(isConditionalCheckFailed(releaseErr) ? 'warn' : 'error', 'could not release the debounce lock', {
         endpointName,
-        note: isConditionalCheckFailed(releaseErr) ? 'the lock is no longer ours' : `the lock expires after ${cfg.debounceMs / 60_000} minutes`,
+        note: isConditionalCheckFailed(releaseErr) ? 'the lock is no longer ours' : `the lock expires after ${debounceMs / 60_000} minutes`,
         ...describeError(releaseErr),
         ...props,
       });

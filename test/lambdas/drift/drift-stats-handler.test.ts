@@ -94,6 +94,27 @@ function emfDocs(lines: string[]): Json[] {
   return lines.map((l) => JSON.parse(l) as Json).filter((o) => o._aws !== undefined);
 }
 
+/** The per-feature EMF documents (dimensions Endpoint + Feature). */
+function featureDocs(lines: string[]): Json[] {
+  return emfDocs(lines).filter((d) => d.Feature !== undefined);
+}
+
+/** The one per-evaluation EMF document (dimension Endpoint only). */
+function evaluationDoc(lines: string[]): Json {
+  const docs = emfDocs(lines).filter((d) => d.Feature === undefined);
+  expect(docs).toHaveLength(1);
+  const meta = (docs[0]!._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] })
+    .CloudWatchMetrics[0]!;
+  expect(meta.Namespace).toBe('Plinth/Drift');
+  expect(meta.Dimensions).toEqual([['Endpoint']]);
+  expect(meta.Metrics).toEqual([
+    { Name: 'FeaturesDrifting', Unit: 'Count' },
+    { Name: 'FeaturesInsufficient', Unit: 'Count' },
+    { Name: 'DriftEvaluations', Unit: 'Count' },
+  ]);
+  return docs[0]!;
+}
+
 function putEntries(h: Harness): PutEventsRequestEntry[] {
   return h.eb.commandCalls(PutEventsCommand).flatMap((c) => (c.args[0].input as { Entries: PutEventsRequestEntry[] }).Entries);
 }
@@ -153,7 +174,7 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     ]);
     expect(age.reasons).toEqual(['psi', 'ks']);
     // AND one EMF document per feature, namespace Plinth/Drift, dimensions Endpoint+Feature
-    const docs = emfDocs(h.lines);
+    const docs = featureDocs(h.lines);
     expect(docs.map((d) => d.Feature).sort()).toEqual(['age', 'channel', 'income']);
     const ageDoc = docs.find((d) => d.Feature === 'age')!;
     expect(ageDoc).toMatchObject({ Endpoint: 'fraud-prod', PSI: age.psi, KS: age.ks, MissingRateDelta: 0, UnseenShare: 0, InsufficientData: 0 });
@@ -164,6 +185,8 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     expect(meta.Metrics.map((m) => m.Name).sort()).toEqual(['InsufficientData', 'KS', 'MissingRateDelta', 'PSI', 'UnseenShare']);
     // categorical features have no KS metric
     expect(docs.find((d) => d.Feature === 'channel')).not.toHaveProperty('KS');
+    // AND one per-evaluation document for the endpoint alarm: one feature drifting
+    expect(evaluationDoc(h.lines)).toMatchObject({ Endpoint: 'fraud-prod', FeaturesDrifting: 1, FeaturesInsufficient: 0, DriftEvaluations: 1 });
   });
 
   it('publishes no event when nothing drifts (the statistics are still emitted)', async () => {
@@ -176,9 +199,10 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     expect(res.drifting).toEqual([]);
     expect(res.eventPublished).toBe(false);
     expect(h.eb.commandCalls(PutEventsCommand)).toHaveLength(0);
-    const docs = emfDocs(h.lines);
+    const docs = featureDocs(h.lines);
     expect(docs).toHaveLength(3);
     for (const d of docs) expect(d).toMatchObject({ PSI: 0, MissingRateDelta: 0, InsufficientData: 0 });
+    expect(evaluationDoc(h.lines)).toMatchObject({ Endpoint: 'fraud-prod', FeaturesDrifting: 0, FeaturesInsufficient: 0, DriftEvaluations: 1 });
   });
 
   it('insufficient data emits InsufficientData = 1 and no event, even when the few values are wildly off', async () => {
@@ -200,8 +224,9 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     expect(res.insufficient).toEqual(['age', 'channel', 'income']);
     expect(res.drifting).toEqual([]);
     expect(h.eb.commandCalls(PutEventsCommand)).toHaveLength(0);
-    const docs = emfDocs(h.lines);
+    const docs = featureDocs(h.lines);
     expect(docs).toHaveLength(3);
+    expect(evaluationDoc(h.lines)).toMatchObject({ FeaturesDrifting: 0, FeaturesInsufficient: 3, DriftEvaluations: 1 });
     for (const d of docs) {
       expect(d.InsufficientData).toBe(1);
       expect(d).not.toHaveProperty('PSI');

@@ -233,6 +233,19 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     expect((await lockItem('fraud-prod'))?.startedAt).toEqual({ N: String(T0 + DEBOUNCE_MINUTES * MIN) });
   });
 
+  it('honours a per-endpoint debounce period from PIPELINES over the default', async () => {
+    // GIVEN fraud-prod debounces for 10 minutes, churn-prod uses the 60-minute default
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineName: 'fraud-retrain', debounceMinutes: 10 }, 'churn-prod': 'churn-retrain' });
+    expect((await handler(driftEvent('evt-1', 'fraud-prod'))).outcome).toBe('started');
+    expect((await handler(driftEvent('evt-2', 'churn-prod'))).outcome).toBe('started');
+    // WHEN both drift again 10 minutes later
+    clockMs = T0 + 10 * MIN;
+    // THEN only fraud-prod's period has passed
+    expect((await handler(driftEvent('evt-3', 'fraud-prod'))).outcome).toBe('started');
+    expect((await handler(driftEvent('evt-4', 'churn-prod'))).outcome).toBe('debounced');
+    expect(starts().map((s) => s.PipelineName)).toEqual(['fraud-retrain', 'churn-retrain', 'fraud-retrain']);
+  });
+
   it('a failing StartPipelineExecution releases the lock and throws (the next event can start)', async () => {
     // GIVEN SageMaker failing once
     sm.on(StartPipelineExecutionCommand)
@@ -314,6 +327,10 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     // GIVEN invalid PIPELINES / DEBOUNCE_MINUTES, then a malformed event
     process.env.PIPELINES = '{not json';
     await expect(handler(driftEvent('evt-c'))).rejects.toThrow(RetrainConfigError);
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineName: 'fraud-retrain', debounceMinutes: -5 } });
+    await expect(handler(driftEvent('evt-c'))).rejects.toThrow(/PIPELINES\["fraud-prod"\].debounceMinutes/);
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { debounceMinutes: 5 } });
+    await expect(handler(driftEvent('evt-c'))).rejects.toThrow(/PIPELINES must be JSON/);
     process.env.PIPELINES = JSON.stringify(PIPELINES);
     process.env.DEBOUNCE_MINUTES = '0';
     await expect(handler(driftEvent('evt-c'))).rejects.toThrow(/DEBOUNCE_MINUTES/);

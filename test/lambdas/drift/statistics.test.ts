@@ -547,12 +547,27 @@ describe('buildBaseline / parseBaseline', () => {
     ['counts not matching the edges', { version: 1, createdAt: 'x', features: { f: { type: 'numeric', edges: [null, 1, null], counts: [1], missing: 0, total: 1 } } }, /counts/],
     ['a wrong total', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: 2 }, missing: 1, total: 4 } } }, /total/],
     ['a negative count', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: -2 }, missing: 0, total: -2 } } }, />= 0/],
+    ['a source that is not an object', { version: 1, createdAt: 'x', features: {}, source: 's3://x' }, /source/],
+    ['a source with a fractional count', { version: 1, createdAt: 'x', features: {}, source: { modelPackageArn: 'a', trainingSample: 's3://b/k', sampledRecords: 1.5, totalRecords: 2 } }, /sampledRecords/],
   ])('parseBaseline rejects %s', (_what, json, message) => {
     // GIVEN a malformed baseline document
     // WHEN parsed
     // THEN a DriftInputError explains it
     expect(() => parseBaseline(json)).toThrow(DriftInputError);
     expect(() => parseBaseline(json)).toThrow(message);
+  });
+});
+
+describe('parseBaseline and the optional source (written by drift-baseline)', () => {
+  it('returns the source when present and stays compatible with version-1 baselines without it', () => {
+    // GIVEN the same baseline with and without a source
+    const plain = { version: 1, createdAt: '2026-01-01T00:00:00Z', features: { f: { type: 'categorical', counts: { a: 2 }, missing: 0, total: 2 } } };
+    const source = { modelPackageArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/3', trainingSample: 's3://t/k.csv', sampledRecords: 2, totalRecords: 9 };
+    // WHEN parsed
+    // THEN the source is returned as is, and a baseline without one has no source key
+    expect(parseBaseline({ ...plain, source }).source).toEqual(source);
+    expect(parseBaseline(plain)).not.toHaveProperty('source');
+    expect(parseBaseline({ ...plain, source }).features).toEqual(parseBaseline(plain).features);
   });
 });
 

@@ -1,0 +1,107 @@
+/**
+ * Environment contract of drift-baseline (hand-written validation; an invalid
+ * environment throws DriftInputError, so the function's Errors metric fires).
+ */
+
+import { FeatureSpec } from '../drift-stats/baseline';
+import { DriftInputError } from '../drift-stats/statistics';
+import { FEATURE_NAME } from '../drift-query/sql';
+
+export const DEFAULT_BASELINE_PREFIX = 'drift-baselines/';
+export const DEFAULT_MAX_SAMPLE_RECORDS = 100_000;
+export const MAX_SAMPLE_RECORDS_LIMIT = 5_000_000;
+const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+export interface ModelDrift {
+  endpointName: string;
+  /** Feature name → spec, as buildBaseline() takes it. */
+  features: Record<string, FeatureSpec>;
+}
+
+export interface BaselineConfig {
+  /** Model package group name → its endpoint and drift features. */
+  models: Map<string, ModelDrift>;
+  baselineBucket: string;
+  /** Ends with '/' (or is empty). */
+  baselinePrefix: string;
+  maxSampleRecords: number;
+  environment?: string;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function positiveInt(v: unknown, where: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new DriftInputError(`${where} must be a positive integer`);
+  return v as number;
+}
+
+function parseFeature(raw: unknown, where: string): [string, FeatureSpec] {
+  if (!isRecord(raw)) throw new DriftInputError(`${where} must be an object { name, type }`);
+  const { name, type } = raw;
+  if (typeof name !== 'string' || !FEATURE_NAME.test(name)) {
+    throw new DriftInputError(`${where}.name must match ${FEATURE_NAME.source} (the drift query reads features by this name)`);
+  }
+  if (type === 'numeric') {
+    const bins = positiveInt(raw.bins, `${where}.bins`);
+    return [name, { type, ...(bins !== undefined ? { bins } : {}) }];
+  }
+  if (type === 'categorical') {
+    const maxCategories = positiveInt(raw.maxCategories, `${where}.maxCategories`);
+    return [name, { type, ...(maxCategories !== undefined ? { maxCategories } : {}) }];
+  }
+  throw new DriftInputError(`${where}.type must be "numeric" or "categorical"`);
+}
+
+/** MODELS: { "<group>": { "endpointName": "...", "features": [{ "name", "type", "bins"?, "maxCategories"? }] } } */
+export function parseModels(raw: string): Map<string, ModelDrift> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new DriftInputError('MODELS is not JSON');
+  }
+  if (!isRecord(json)) throw new DriftInputError('MODELS must be a JSON object of model package group name -> { endpointName, features }');
+  const models = new Map<string, ModelDrift>();
+  for (const [group, entry] of Object.entries(json)) {
+    const where = `MODELS.${group}`;
+    if (!SAGEMAKER_NAME.test(group)) throw new DriftInputError(`${where}: not a model package group name`);
+    if (!isRecord(entry)) throw new DriftInputError(`${where} must be an object { endpointName, features }`);
+    if (typeof entry.endpointName !== 'string' || !SAGEMAKER_NAME.test(entry.endpointName)) {
+      throw new DriftInputError(`${where}.endpointName must be a SageMaker endpoint name`);
+    }
+    if (!Array.isArray(entry.features) || entry.features.length === 0) throw new DriftInputError(`${where}.features must be a non-empty array`);
+    const features: Record<string, FeatureSpec> = {};
+    entry.features.forEach((f, i) => {
+      const [name, spec] = parseFeature(f, `${where}.features[${i}]`);
+      if (Object.prototype.hasOwnProperty.call(features, name)) throw new DriftInputError(`${where}: feature ${name} is listed twice`);
+      features[name] = spec;
+    });
+    models.set(group, { endpointName: entry.endpointName, features });
+  }
+  return models;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BaselineConfig {
+  const modelsText = env.MODELS?.trim();
+  if (!modelsText) throw new DriftInputError('environment variable MODELS is required');
+  const baselineBucket = env.BASELINE_BUCKET?.trim();
+  if (!baselineBucket) throw new DriftInputError('environment variable BASELINE_BUCKET is required');
+  const baselinePrefix = env.BASELINE_PREFIX?.trim() || DEFAULT_BASELINE_PREFIX;
+  if (!baselinePrefix.endsWith('/') || baselinePrefix.startsWith('/')) throw new DriftInputError('BASELINE_PREFIX must end with "/" and not start with one');
+  const maxText = env.MAX_SAMPLE_RECORDS?.trim();
+  const maxSampleRecords = maxText ? (/^\d+$/.test(maxText) ? Number(maxText) : NaN) : DEFAULT_MAX_SAMPLE_RECORDS;
+  if (!(maxSampleRecords >= 1 && maxSampleRecords <= MAX_SAMPLE_RECORDS_LIMIT)) {
+    throw new DriftInputError(`MAX_SAMPLE_RECORDS must be an integer in 1..${MAX_SAMPLE_RECORDS_LIMIT}`);
+  }
+  const environment = env.PLINTH_ENV?.trim();
+  return {
+    models: parseModels(modelsText),
+    baselineBucket,
+    baselinePrefix,
+    maxSampleRecords,
+    ...(environment ? { environment } : {}),
+  };
+}

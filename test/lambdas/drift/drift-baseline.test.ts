@@ -1,0 +1,413 @@
+/**
+ * drift-baseline: the streaming reservoir reader (pure, in-memory streams),
+ * the environment contract, and the handler.
+ *  - Handler, moto: S3 (training sample, baseline objects) and SageMaker
+ *    (moto 5 supports CreateModelPackage / DescribeModelPackage /
+ *    UpdateModelPackage with CustomerMetadataProperties). Two moto quirks:
+ *    UpdateModelPackage REPLACES the properties (AWS merges; the handler sends
+ *    the merged map, correct for both) and clears ModelApprovalStatus when it
+ *    is not passed.
+ *  - Handler, aws-sdk-client-mock for SageMaker: the paths moto cannot show
+ *    (a package that already has its baseline, one no longer approved).
+ *  - EMF/log lines captured through setOutput().
+ */
+
+import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+  UpdateModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describeWithMoto, motoClientConfig } from '../../support/moto';
+import { loadConfig, parseModels } from '../../../lambdas/drift-baseline/config';
+import { handler, parseS3Uri } from '../../../lambdas/drift-baseline/index';
+import { setClients, setClock, setOutput } from '../../../lambdas/drift-baseline/runtime';
+import { readTrainingSample, Reservoir, SampleUnreadableError, sampleFormat, seededRandom } from '../../../lambdas/drift-baseline/sample';
+import { buildBaseline, parseBaseline } from '../../../lambdas/drift-stats/baseline';
+import { DriftInputError } from '../../../lambdas/drift-stats/statistics';
+import type { RawValue } from '../../../lambdas/drift-stats/statistics';
+
+type Json = Record<string, unknown>;
+
+async function* chunks(text: string | Buffer, size = 7): AsyncGenerator<Uint8Array> {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+const FEATURES = ['amount', 'currency'];
+
+describe('Reservoir / seededRandom', () => {
+  it('never holds more than its capacity, keeps the first items until full, and is reproducible per seed', () => {
+    // GIVEN reservoirs of 100 over 10 000 items, two with the same seed and one with another
+    const run = (seed: string): Reservoir<number> => {
+      const r = new Reservoir<number>(100, seededRandom(seed));
+      for (let i = 0; i < 10_000; i++) {
+        r.offer(i);
+        if (r.items.length > 100) throw new Error('over capacity');
+        if (i < 100 && r.items.length !== i + 1) throw new Error('not filling first');
+      }
+      return r;
+    };
+    // WHEN
+    const a = run('arn:a');
+    const b = run('arn:a');
+    const c = run('arn:c');
+    // THEN
+    expect(a.items).toHaveLength(100);
+    expect(a.seen).toBe(10_000);
+    expect(b.items).toEqual(a.items);
+    expect(c.items).not.toEqual(a.items);
+  });
+
+  it('samples uniformly: every position is kept with probability k/n (mean and quartiles of the kept indexes)', () => {
+    // GIVEN 1000 kept out of 200 000
+    const r = new Reservoir<number>(1000, seededRandom('uniformity'));
+    for (let i = 0; i < 200_000; i++) r.offer(i);
+    const kept = [...r.items].sort((x, y) => x - y);
+    // THEN the kept indexes look uniform over [0, 200 000): mean and quartiles within 5 %
+    const mean = kept.reduce((s, x) => s + x, 0) / kept.length;
+    expect(Math.abs(mean - 100_000)).toBeLessThan(5_000);
+    expect(Math.abs(kept[250]! - 50_000)).toBeLessThan(5_000);
+    expect(Math.abs(kept[750]! - 150_000)).toBeLessThan(5_000);
+  });
+});
+
+describe('readTrainingSample (streamed, in-memory sources)', () => {
+  it('reads JSON Lines, counting and skipping malformed lines without failing', async () => {
+    // GIVEN good records mixed with broken JSON, non-objects, blank lines and CRLF
+    const text = ['{"amount": 12.5, "currency": "EUR", "extra": 1}', 'not json', '[1,2]', '', '{"amount": null}', '"str"', '{"amount": "7", "currency": true}\r', '{"currency": {"nested": 1}}', '{"amount": 3'].join('\n');
+    // WHEN
+    const r = await readTrainingSample(chunks(text), { format: 'jsonl', features: FEATURES, capacity: 100, seed: 's' });
+    // THEN
+    expect(r.totalRecords).toBe(4);
+    expect(r.malformedRecords).toBe(4);
+    expect(r.sampledRecords).toBe(4);
+    expect(r.columns).toEqual({ amount: [12.5, null, '7', null], currency: ['EUR', null, true, null] });
+  });
+
+  it('reads CSV with a header (empty field = missing), skipping rows with the wrong width or broken quotes', async () => {
+    const text = '\ufeffid,currency,amount\n1,EUR,12.5\n2,"US,D",\n3,,7\n4,GBP\n5,"bad"x,1\n6,"multi\nline",2\n';
+    const r = await readTrainingSample(chunks(text), { format: 'csv', features: FEATURES, capacity: 100, seed: 's' });
+    expect(r.columns).toEqual({ amount: ['12.5', null, '7', '2'], currency: ['EUR', 'US,D', null, 'multi\nline'] });
+    expect(r.malformedRecords).toBe(2);
+    expect(r.totalRecords).toBe(4);
+  });
+
+  it('reads gzip (detected from the bytes), and refuses invalid UTF-8 and a CSV without the feature columns', async () => {
+    const gz = gzipSync(Buffer.from('{"amount":1,"currency":"EUR"}\n{"amount":2,"currency":"USD"}\n'));
+    const r = await readTrainingSample(chunks(gz, 5), { format: 'jsonl', features: FEATURES, capacity: 10, seed: 's' });
+    expect(r.columns).toEqual({ amount: [1, 2], currency: ['EUR', 'USD'] });
+    await expect(readTrainingSample(chunks(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), { format: 'jsonl', features: FEATURES, capacity: 10, seed: 's' })).rejects.toThrow(SampleUnreadableError);
+    await expect(readTrainingSample(chunks('amount,other\n1,2\n'), { format: 'csv', features: FEATURES, capacity: 10, seed: 's' })).rejects.toThrow(/no column "currency"/);
+    await expect(readTrainingSample(chunks(''), { format: 'csv', features: FEATURES, capacity: 10, seed: 's' })).rejects.toThrow(/empty/);
+  });
+
+  it('streams a sample larger than MAX records into exactly MAX, reproducibly', async () => {
+    // GIVEN 100 000 lines produced lazily, one chunk at a time
+    async function* lines(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 100_000; i += 1000) {
+        let s = '';
+        for (let j = i; j < i + 1000; j++) s += `{"amount":${j},"currency":"c${j % 7}"}\n`;
+        yield Buffer.from(s);
+      }
+    }
+    // WHEN read twice with a reservoir of 2000
+    const a = await readTrainingSample(lines(), { format: 'jsonl', features: FEATURES, capacity: 2000, seed: 'arn:x' });
+    const b = await readTrainingSample(lines(), { format: 'jsonl', features: FEATURES, capacity: 2000, seed: 'arn:x' });
+    // THEN
+    expect([a.totalRecords, a.sampledRecords, a.malformedRecords]).toEqual([100_000, 2000, 0]);
+    expect(a.columns.amount).toHaveLength(2000);
+    expect(b.columns).toEqual(a.columns);
+    // the sampled rows stay intact (amount j goes with currency c(j % 7))
+    a.columns.amount!.forEach((x, i) => expect(a.columns.currency![i]).toBe(`c${(x as number) % 7}`));
+  });
+
+  it('chooses the format from the key', () => {
+    expect(sampleFormat('train/sample.csv')).toBe('csv');
+    expect(sampleFormat('train/sample.CSV.gz')).toBe('csv');
+    expect(sampleFormat('train/sample.jsonl')).toBe('jsonl');
+    expect(sampleFormat('train/sample.json.gz')).toBe('jsonl');
+    expect(parseS3Uri('s3://my-bucket/a/b.csv')).toEqual({ bucket: 'my-bucket', key: 'a/b.csv' });
+    expect(parseS3Uri('https://x/y')).toBeUndefined();
+    expect(parseS3Uri('s3://bucket')).toBeUndefined();
+  });
+});
+
+describe('drift-baseline environment', () => {
+  const models = JSON.stringify({ fraud: { endpointName: 'fraud-prod', features: [{ name: 'amount', type: 'numeric', bins: 20 }, { name: 'currency', type: 'categorical' }] } });
+
+  it('reads MODELS and the defaults', () => {
+    const c = loadConfig({ MODELS: models, BASELINE_BUCKET: 'b' });
+    expect(c.models.get('fraud')).toEqual({ endpointName: 'fraud-prod', features: { amount: { type: 'numeric', bins: 20 }, currency: { type: 'categorical' } } });
+    expect([c.baselinePrefix, c.maxSampleRecords]).toEqual(['drift-baselines/', 100_000]);
+  });
+
+  it.each([
+    ['MODELS not JSON', '{'],
+    ['a feature name the drift query cannot read', JSON.stringify({ fraud: { endpointName: 'e', features: [{ name: 'a-b', type: 'numeric' }] } })],
+    ['an unknown feature type', JSON.stringify({ fraud: { endpointName: 'e', features: [{ name: 'a', type: 'text' }] } })],
+    ['no features', JSON.stringify({ fraud: { endpointName: 'e', features: [] } })],
+    ['a duplicated feature', JSON.stringify({ fraud: { endpointName: 'e', features: [{ name: 'a', type: 'numeric' }, { name: 'a', type: 'categorical' }] } })],
+    ['a bad endpoint name', JSON.stringify({ fraud: { endpointName: 'e_1', features: [{ name: 'a', type: 'numeric' }] } })],
+  ])('rejects %s', (_what, raw) => {
+    expect(() => parseModels(raw)).toThrow(DriftInputError);
+  });
+
+  it('rejects a bad MAX_SAMPLE_RECORDS or BASELINE_PREFIX, and a missing bucket', () => {
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', MAX_SAMPLE_RECORDS: '0' })).toThrow(/MAX_SAMPLE_RECORDS/);
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', BASELINE_PREFIX: 'no-slash' })).toThrow(/BASELINE_PREFIX/);
+    expect(() => loadConfig({ MODELS: models })).toThrow(/BASELINE_BUCKET/);
+  });
+});
+
+const NOW = new Date('2026-11-21T12:00:00.000Z');
+const MODELS = { fraud: { endpointName: 'fraud-prod', features: [{ name: 'amount', type: 'numeric' }, { name: 'currency', type: 'categorical' }] } };
+
+function approvalEvent(arn: string, status = 'Approved', group = 'fraud'): Json {
+  const version = Number(arn.split('/').pop());
+  return {
+    version: '0',
+    id: 'evt-1',
+    'detail-type': 'SageMaker Model Package State Change',
+    source: 'aws.sagemaker',
+    account: '123456789012',
+    time: '2026-11-21T12:00:00Z',
+    region: 'us-east-1',
+    resources: [arn],
+    detail: { ModelPackageGroupName: group, ModelPackageVersion: version, ModelPackageArn: arn, ModelApprovalStatus: status },
+  };
+}
+
+function trainingRecords(n: number): Json[] {
+  const out: Json[] = [];
+  for (let i = 0; i < n; i++) out.push({ amount: (i * 37) % 1000, currency: ['EUR', 'USD', 'GBP'][i % 3], other: i });
+  return out;
+}
+
+function emf(lines: string[]): Json[] {
+  return lines.map((l) => JSON.parse(l) as Json).filter((o) => o._aws !== undefined);
+}
+
+function setEnv(env: Record<string, string>): void {
+  process.env.MODELS = env.MODELS ?? JSON.stringify(MODELS);
+  process.env.BASELINE_BUCKET = env.BASELINE_BUCKET ?? 'plinth-baselines';
+  process.env.PLINTH_ENV = 'dev';
+  if (env.MAX_SAMPLE_RECORDS) process.env.MAX_SAMPLE_RECORDS = env.MAX_SAMPLE_RECORDS;
+}
+
+function clearEnv(): void {
+  for (const k of ['MODELS', 'BASELINE_BUCKET', 'BASELINE_PREFIX', 'MAX_SAMPLE_RECORDS', 'PLINTH_ENV']) delete process.env[k];
+}
+
+describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => {
+  const TRAIN = 'plinth-training';
+  const OUT = 'plinth-baselines';
+  let s3: S3Client;
+  let sm: SageMakerClient;
+  let lines: string[];
+  let groupSeq = 0;
+
+  beforeAll(async () => {
+    s3 = new S3Client(motoClientConfig(moto.endpoint));
+    sm = new SageMakerClient(motoClientConfig(moto.endpoint));
+    await s3.send(new CreateBucketCommand({ Bucket: TRAIN }));
+    await s3.send(new CreateBucketCommand({ Bucket: OUT }));
+  });
+  beforeEach(() => {
+    lines = [];
+    setOutput((l) => lines.push(l));
+    setClients({ s3, sagemaker: sm });
+    setClock(() => NOW);
+    setEnv({});
+  });
+  afterEach(() => {
+    setOutput(undefined);
+    setClients({});
+    setClock(undefined);
+    clearEnv();
+  });
+
+  /** A fresh group (named like MODELS expects, or `fraud` under another name) with one Approved package. */
+  async function approvedPackage(properties: Record<string, string>, group = `fraud${++groupSeq}`): Promise<{ arn: string; group: string }> {
+    await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
+    const res = await sm.send(
+      new CreateModelPackageCommand({
+        ModelPackageGroupName: group,
+        ModelApprovalStatus: 'Approved',
+        ...(Object.keys(properties).length ? { CustomerMetadataProperties: properties } : {}),
+        InferenceSpecification: {
+          Containers: [{ Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1' }],
+          SupportedContentTypes: ['application/json'],
+          SupportedResponseMIMETypes: ['application/json'],
+        },
+      }),
+    );
+    process.env.MODELS = JSON.stringify({ [group]: MODELS.fraud });
+    return { arn: res.ModelPackageArn!, group };
+  }
+
+  async function readJson(bucket: string, key: string): Promise<unknown> {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await res.Body!.transformToString()) as unknown;
+  }
+
+  it('builds the baseline from the JSON Lines sample, writes versioned + current, and records it on the package', async () => {
+    // GIVEN an approved package whose training sample has 500 records and 2 malformed lines
+    const records = trainingRecords(500);
+    const key = 'fraud/train-sample.jsonl';
+    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: key, Body: [...records.map((r) => JSON.stringify(r)), 'oops', '[]'].join('\n') }));
+    const { arn, group } = await approvedPackage({ 'plinth:training-sample': `s3://${TRAIN}/${key}`, team: 'fraud-ml' });
+    // WHEN the approval event arrives
+    const res = await handler(approvalEvent(arn, 'Approved', group));
+    // THEN
+    const versionedKey = `drift-baselines/fraud-prod/${group}-v1.json`;
+    expect(res).toEqual({
+      status: 'built',
+      endpointName: 'fraud-prod',
+      baselineUri: `s3://${OUT}/${versionedKey}`,
+      currentUri: `s3://${OUT}/drift-baselines/fraud-prod/current.json`,
+      sampledRecords: 500,
+      totalRecords: 500,
+      malformedRecords: 2,
+    });
+    // AND both objects hold the baseline buildBaseline gives on the same records, plus its source
+    const expected = buildBaseline(
+      { amount: records.map((r) => r.amount as RawValue), currency: records.map((r) => r.currency as RawValue) },
+      { features: { amount: { type: 'numeric' }, currency: { type: 'categorical' } }, createdAt: NOW },
+    );
+    const versioned = await readJson(OUT, versionedKey);
+    expect(versioned).toEqual({ ...expected, source: { modelPackageArn: arn, trainingSample: `s3://${TRAIN}/${key}`, sampledRecords: 500, totalRecords: 500 } });
+    expect(await readJson(OUT, 'drift-baselines/fraud-prod/current.json')).toEqual(versioned);
+    // AND the drift job can read it back (parseBaseline accepts and returns the source)
+    expect(parseBaseline(versioned).source?.modelPackageArn).toBe(arn);
+    // AND the package carries the versioned URI next to its existing properties
+    const described = await sm.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    expect(described.CustomerMetadataProperties).toEqual({
+      'plinth:training-sample': `s3://${TRAIN}/${key}`,
+      team: 'fraud-ml',
+      'plinth:drift-baseline': res.status === 'built' ? res.baselineUri : '',
+    });
+    // AND BaselineBuilt = 1 for the endpoint
+    expect(emf(lines)).toEqual([expect.objectContaining({ Endpoint: 'fraud-prod', BaselineBuilt: 1, environment: 'dev' })]);
+  });
+
+  it('samples a CSV training sample larger than MAX_SAMPLE_RECORDS down to MAX, reproducibly', async () => {
+    // GIVEN 5000 CSV records and MAX_SAMPLE_RECORDS = 1000
+    process.env.MAX_SAMPLE_RECORDS = '1000';
+    const key = 'fraud/train.csv';
+    const csv = ['other,amount,currency', ...trainingRecords(5000).map((r) => `${r.other as number},${r.amount as number},${r.currency as string}`)].join('\n');
+    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: key, Body: csv }));
+    const { arn, group } = await approvedPackage({ 'plinth:training-sample': `s3://${TRAIN}/${key}` });
+    // WHEN
+    const res = await handler(approvalEvent(arn, 'Approved', group));
+    // THEN
+    expect(res).toMatchObject({ status: 'built', sampledRecords: 1000, totalRecords: 5000, malformedRecords: 0 });
+    const baseline = parseBaseline(await readJson(OUT, `drift-baselines/fraud-prod/${group}-v1.json`));
+    expect(baseline.features.amount!.total).toBe(1000);
+    expect(baseline.source).toEqual({ modelPackageArn: arn, trainingSample: `s3://${TRAIN}/${key}`, sampledRecords: 1000, totalRecords: 5000 });
+    // AND the sample is the reservoir seeded by the ARN (the same read gives the same baseline)
+    const again = await readTrainingSample((await s3.send(new GetObjectCommand({ Bucket: TRAIN, Key: key }))).Body as AsyncIterable<Uint8Array>, {
+      format: 'csv',
+      features: ['amount', 'currency'],
+      capacity: 1000,
+      seed: arn,
+    });
+    expect(buildBaseline(again.columns, { features: { amount: { type: 'numeric' }, currency: { type: 'categorical' } }, createdAt: NOW }).features).toEqual(baseline.features);
+  });
+
+  it.each([
+    ['no training-sample metadata', {}, /no CustomerMetadataProperties "plinth:training-sample"/],
+    ['a training-sample that is not an s3 URI', { 'plinth:training-sample': 'https://example.com/x.csv' }, /not an s3:\/\/bucket\/key URI/],
+    ['a training sample that does not exist', { 'plinth:training-sample': 's3://plinth-training/missing.jsonl' }, /does not exist \(NoSuchKey\)/],
+    ['a training sample whose bucket does not exist', { 'plinth:training-sample': 's3://no-such-training-bucket/x.jsonl' }, /does not exist \(NoSuchBucket\)/],
+    ['a training sample with no valid record', { 'plinth:training-sample': 's3://plinth-training/garbage.jsonl' }, /no valid record \(2 malformed\)/],
+    ['a CSV sample without the feature columns', { 'plinth:training-sample': 's3://plinth-training/wrong.csv' }, /unreadable: the CSV header has no column "amount"/],
+  ])('%s: error log + BaselineFailed, no throw, nothing written', async (_what, properties, reason) => {
+    // GIVEN
+    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: 'garbage.jsonl', Body: 'a\nb\n' }));
+    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: 'wrong.csv', Body: 'x,currency\n1,EUR\n' }));
+    const { arn, group } = await approvedPackage(properties as Record<string, string>);
+    // WHEN
+    const res = await handler(approvalEvent(arn, 'Approved', group));
+    // THEN
+    expect(res.status).toBe('failed');
+    expect(res.status === 'failed' && res.reason).toMatch(reason);
+    expect(emf(lines)).toEqual([expect.objectContaining({ Endpoint: 'fraud-prod', BaselineFailed: 1 })]);
+    expect(lines.map((l) => JSON.parse(l) as Json).some((l) => l.level === 'error' && l.service === 'plinth-drift-baseline')).toBe(true);
+    const described = await sm.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    expect(described.CustomerMetadataProperties?.['plinth:drift-baseline']).toBeUndefined();
+  });
+
+  it('a group that is not in MODELS: BaselineFailed on the ModelPackageGroup dimension, no AWS call', async () => {
+    process.env.MODELS = JSON.stringify(MODELS);
+    const res = await handler(approvalEvent('arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/4', 'Approved', 'churn'));
+    expect(res).toMatchObject({ status: 'failed', reason: expect.stringMatching(/churn is not in MODELS/) as unknown });
+    expect(emf(lines)).toEqual([expect.objectContaining({ ModelPackageGroup: 'churn', BaselineFailed: 1 })]);
+  });
+
+  it('an event that is not an approval event: BaselineFailed, no throw; a Rejected event: skipped', async () => {
+    expect(await handler({ source: 'aws.sagemaker', 'detail-type': 'Something else' })).toMatchObject({ status: 'failed' });
+    expect(emf(lines)).toEqual([expect.objectContaining({ ModelPackageGroup: 'unknown', BaselineFailed: 1 })]);
+    lines.length = 0;
+    expect(await handler(approvalEvent('arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/2', 'Rejected'))).toMatchObject({ status: 'skipped' });
+    expect(emf(lines)).toEqual([]);
+  });
+
+  it('propagates AWS errors (the asynchronous invoke retries): a package SageMaker does not know', async () => {
+    await expect(handler(approvalEvent('arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/999'))).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('rejects a malformed environment (throws DriftInputError: the function errors)', async () => {
+    process.env.MODELS = '{';
+    await expect(handler(approvalEvent('arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/1'))).rejects.toThrow(DriftInputError);
+  });
+});
+
+describe('drift-baseline handler (SageMaker mocked with aws-sdk-client-mock: states moto cannot produce)', () => {
+  const ARN = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/3';
+  const sagemaker = new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const smMock = mockClient(sagemaker);
+  const s3Mock = mockClient(s3);
+  let lines: string[];
+
+  beforeEach(() => {
+    lines = [];
+    smMock.reset();
+    s3Mock.reset();
+    setOutput((l) => lines.push(l));
+    setClients({ s3, sagemaker });
+    setEnv({});
+  });
+  afterEach(() => {
+    setOutput(undefined);
+    setClients({});
+    clearEnv();
+  });
+  afterAll(() => {
+    smMock.restore();
+    s3Mock.restore();
+  });
+
+  it('does nothing for a package that already has its drift baseline (a replayed approval or the metadata update event)', async () => {
+    smMock.on(DescribeModelPackageCommand).resolves({
+      ModelApprovalStatus: 'Approved',
+      CustomerMetadataProperties: { 'plinth:training-sample': 's3://t/k.jsonl', 'plinth:drift-baseline': 's3://b/drift-baselines/fraud-prod/fraud-v3.json' },
+    });
+    const res = await handler(approvalEvent(ARN));
+    expect(res).toEqual({ status: 'skipped', reason: 'already built: s3://b/drift-baselines/fraud-prod/fraud-v3.json' });
+    expect(s3Mock.calls()).toHaveLength(0);
+    expect(smMock.commandCalls(UpdateModelPackageCommand)).toHaveLength(0);
+    expect(emf(lines)).toEqual([]);
+  });
+
+  it('does nothing for a package that is no longer approved when described', async () => {
+    smMock.on(DescribeModelPackageCommand).resolves({ ModelApprovalStatus: 'Rejected', CustomerMetadataProperties: { 'plinth:training-sample': 's3://t/k.jsonl' } });
+    expect(await handler(approvalEvent(ARN))).toEqual({ status: 'skipped', reason: 'status Rejected' });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,363 @@
+/**
+ * drift-query: the SQL renderer (pure), the SQL's semantics, and the handler.
+ *  - Semantics: no Athena offline and no Trino-compatible engine on npm, so
+ *    support/trino-drift-sql.ts executes the RENDERED SQL text (its literals,
+ *    CASE chains and filters) with Trino's documented function semantics, and
+ *    the counts are compared with drift-stats' own counting (countSample /
+ *    binNumeric / binCategorical) over the same requests.
+ *  - Handler: real S3 client against a private moto_server (moto S3).
+ */
+
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { describeWithMoto, motoClientConfig } from '../../support/moto';
+import { windowFromBinCounts } from '../../../lambdas/drift-stats/athena-window';
+import { buildBaseline } from '../../../lambdas/drift-stats/baseline';
+import { countSample, DriftInputError } from '../../../lambdas/drift-stats/statistics';
+import type { Baseline, NumericCounts, RawValue, WindowFeatureCounts } from '../../../lambdas/drift-stats/statistics';
+import { captureWindow, handler, loadConfig } from '../../../lambdas/drift-query/index';
+import { setClients, setOutput } from '../../../lambdas/drift-query/runtime';
+import { binCase, captureHour, doubleLiteral, renderBinCountSql, sqlString } from '../../../lambdas/drift-query/sql';
+import type { BinCountQuery } from '../../../lambdas/drift-query/sql';
+import { captureRecord, executeDriftSql, javaParseDouble, jsonExtractScalar, parseDriftSql } from './support/trino-drift-sql';
+import type { CaptureRecord } from './support/trino-drift-sql';
+
+const START = new Date('2026-11-21T08:00:00Z');
+const END = new Date('2026-11-21T10:00:00Z');
+
+/** Numeric edges [null, 10, 20, 30, null] (plus ties, so one edge is deduplicated), and a categorical feature. */
+const BASELINE: Baseline = buildBaseline(
+  {
+    amount: [5, 10, 10, 15, 20, 20, 25, 30, 35, 40, null],
+    ratio: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3],
+    currency: ['EUR', 'USD', 'USD', "it's", 'true', '1', '1.5', '', 'say "hi"', 'GBP'],
+  },
+  { features: { amount: { type: 'numeric', bins: 4 }, ratio: { type: 'numeric', bins: 5 }, currency: { type: 'categorical' } }, createdAt: '2026-11-01T00:00:00.000Z' },
+);
+
+function query(overrides: Partial<BinCountQuery> = {}): BinCountQuery {
+  return { database: 'plinth_capture', table: 'fraud_prod_capture', variants: ['AllTraffic', 'Canary'], windowStart: START, windowEnd: END, baseline: BASELINE, ...overrides };
+}
+
+/** Counts the way drift-stats counts a raw sample: JSON.parse(body)[feature] for every request. */
+function jsCounts(baseline: Baseline, bodies: readonly string[]): Record<string, WindowFeatureCounts> {
+  const out: Record<string, WindowFeatureCounts> = {};
+  for (const [name, base] of Object.entries(baseline.features)) {
+    const values = bodies.map((b) => {
+      const obj = JSON.parse(b) as Record<string, unknown>;
+      return (Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined) as RawValue;
+    });
+    // the window side carries no edges (they are the baseline's), like windowFromBinCounts
+    const { edges: _edges, ...counts } = countSample(base, values) as NumericCounts;
+    out[name] = base.type === 'numeric' ? (counts as WindowFeatureCounts) : countSample(base, values);
+  }
+  return out;
+}
+
+/** The window drift-stats would build from the SQL's rows. */
+function sqlCounts(baseline: Baseline, records: readonly CaptureRecord[]): Record<string, unknown> {
+  const rows = executeDriftSql(renderBinCountSql(query({ baseline })), records);
+  return windowFromBinCounts(baseline, rows).features;
+}
+
+describe('renderBinCountSql (pure)', () => {
+  it('renders one SELECT with quoted identifiers, the production variants, the partition range and the exact window', () => {
+    // GIVEN the baseline, two production variants and a 2-hour window
+    // WHEN rendered
+    const sql = renderBinCountSql(query());
+    // THEN the table is quoted, variants are literals, capture_hour spans start hour .. end hour, times compare as timestamps
+    expect(sql).toContain('FROM "plinth_capture"."fraud_prod_capture"');
+    expect(sql).toContain("WHERE variant IN ('AllTraffic', 'Canary')");
+    expect(sql).toContain("AND capture_hour BETWEEN '2026/11/21/08' AND '2026/11/21/10'");
+    expect(sql).toContain(">= from_iso8601_timestamp('2026-11-21T08:00:00Z')");
+    expect(sql).toContain("< from_iso8601_timestamp('2026-11-21T10:00:00Z')");
+    expect(sql).toContain(`TRY_CAST(json_extract_scalar(body, '$["amount"]') AS double) AS "v0"`);
+    expect(sql).toContain(`json_extract_scalar(body, '$["currency"]') AS "v1"`);
+    expect(sql.trimEnd().endsWith('GROUP BY feature, kind, bucket')).toBe(true);
+    expect(sql.match(/SELECT/g)).toHaveLength(4); // 3 CTE/sub-selects + the final one, a single statement
+    expect(sql).not.toContain(';');
+    // AND the executor recognises every part of it
+    expect(parseDriftSql(sql).columns.map((c) => [c.feature, c.numeric])).toEqual([
+      ['amount', true],
+      ['currency', false],
+      ['ratio', true],
+    ]);
+  });
+
+  it('bins with the baseline edges, left-closed, as DOUBLE literals of String(x)', () => {
+    // GIVEN edges [null, 10, 20, 30, null]
+    const amount = BASELINE.features.amount as NumericCounts;
+    expect(amount.edges).toEqual([null, 10, 20, 30, null]);
+    // WHEN the CASE chain is rendered
+    // THEN the first WHEN that holds gives the bin; ELSE is the last bin
+    expect(binCase('"v0"', amount.edges)).toBe(
+      `CASE WHEN "v0" IS NULL OR is_nan("v0") THEN NULL WHEN "v0" < DOUBLE '10' THEN '0' WHEN "v0" < DOUBLE '20' THEN '1' WHEN "v0" < DOUBLE '30' THEN '2' ELSE '3' END`,
+    );
+    expect(binCase('"v"', [null, null])).toBe(`CASE WHEN "v" IS NULL OR is_nan("v") THEN NULL ELSE '0' END`);
+    expect(doubleLiteral(1e21)).toBe("DOUBLE '1e+21'");
+    expect(doubleLiteral(-0)).toBe("DOUBLE '0'");
+    expect(doubleLiteral(0.1 + 0.2)).toBe("DOUBLE '0.30000000000000004'");
+    expect(javaParseDouble('0.30000000000000004')).toBe(0.1 + 0.2);
+    expect(() => doubleLiteral(Infinity)).toThrow(DriftInputError);
+  });
+
+  it('escapes single quotes in string literals and formats partition hours', () => {
+    expect(sqlString("it's")).toBe("'it''s'");
+    expect(sqlString("''")).toBe("''''''");
+    expect(captureHour(new Date('2026-01-02T03:59:59Z'))).toBe('2026/01/02/03');
+  });
+
+  it.each([
+    ['a feature name with a quote', { baseline: { ...BASELINE, features: { "a'b": BASELINE.features.amount! } } }, /feature name/],
+    ['a feature name with a bracket', { baseline: { ...BASELINE, features: { 'a"]': BASELINE.features.amount! } } }, /feature name/],
+    ['a feature name starting with a digit', { baseline: { ...BASELINE, features: { '1a': BASELINE.features.amount! } } }, /feature name/],
+    ['a database with a double quote', { database: 'db"; DROP' }, /capture database/],
+    ['a table with a space', { table: 'a b' }, /capture table/],
+    ['a variant with a quote', { variants: ["x'"] }, /variant/],
+    ['no variant', { variants: [] }, /variant/],
+    ['a window not on whole hours', { windowStart: new Date('2026-11-21T08:30:00Z') }, /whole UTC hours/],
+    ['an empty baseline', { baseline: { version: 1, createdAt: 'x', features: {} } as Baseline }, /no features/],
+  ] as const)('rejects %s with DriftInputError', (_what, overrides, message) => {
+    // GIVEN an input that cannot be emitted safely
+    // WHEN / THEN
+    expect(() => renderBinCountSql(query(overrides as Partial<BinCountQuery>))).toThrow(DriftInputError);
+    expect(() => renderBinCountSql(query(overrides as Partial<BinCountQuery>))).toThrow(message);
+  });
+
+  it('refuses a query over Athena’s 256 KB limit', () => {
+    // GIVEN 1000 features with 100 bins each
+    const features: Baseline['features'] = {};
+    const edges = [null, ...Array.from({ length: 99 }, (_, i) => i + 0.5), null];
+    for (let i = 0; i < 1000; i++) features[`f${i}`] = { type: 'numeric', edges, counts: edges.slice(1).map(() => 1), missing: 0, total: 100 };
+    // WHEN / THEN
+    expect(() => renderBinCountSql(query({ baseline: { version: 1, createdAt: 'x', features } }))).toThrow(/262144/);
+  });
+});
+
+describe('the SQL counts exactly what drift-stats counts (rendered SQL executed offline, see support/trino-drift-sql.ts)', () => {
+  it('numeric edge cases: on an edge, below the first, above the last, NaN/null/absent, numeric strings, booleans, huge values', () => {
+    // GIVEN requests whose amount/ratio hit every edge case
+    const values: unknown[] = [10, 20, 30, 9.999999999999998, 10.000000000000002, -1e308, 1e308, 0, -0, 35, 5, null, 'abc', '', '  ', '12', ' 25 ', '1e1', true, false, [1], { a: 1 }, 'Infinity', '-Infinity', 0.1, 0.2, 0.30000000000000004];
+    const bodies = values.map((v) => JSON.stringify({ amount: v, ratio: v }));
+    bodies.push(JSON.stringify({ other: 1 }), JSON.stringify({ amount: NaN, ratio: NaN }), '{}');
+    const records = bodies.map((b) => captureRecord(null, { rawBody: b }));
+    // WHEN the rendered SQL runs over them, and drift-stats counts the parsed requests
+    const sql = sqlCounts(BASELINE, records);
+    const js = jsCounts(BASELINE, bodies);
+    // THEN every bin, the missing count and the total agree
+    expect(sql).toEqual(js);
+    // (worked by hand: bin 0 = 9.999999999999998, -1e308, 0, -0, 5, '-Infinity', 0.1, 0.2, 0.30000000000000004;
+    //  bin 1 = 10, 10.000000000000002, '12', '1e1'; bin 2 = 20, ' 25 '; bin 3 = 30, 1e308, 35, 'Infinity')
+    expect((sql.amount as NumericCounts).counts).toEqual([9, 4, 2, 4]);
+    expect((sql.amount as NumericCounts).missing).toBe(11);
+    expect((sql.amount as NumericCounts).total).toBe(30);
+  });
+
+  it('an empty baseline bin stays zero and a one-bin baseline counts everything in bin 0', () => {
+    // GIVEN a baseline whose ratio has edges [null, 0.1, 0.2, 0.3, null] and a constant feature (edges [null, null])
+    const baseline = buildBaseline({ ratio: [0.1, 0.1, 0.2, 0.3, 0.3], k: [7, 7, 7] }, { features: { ratio: { type: 'numeric', bins: 5 }, k: { type: 'numeric' } } });
+    expect((baseline.features.k as NumericCounts).edges).toEqual([null, 7, null]);
+    const bodies = [0.15, 0.15, 0.35, 7, -7].map((x) => JSON.stringify({ ratio: x, k: x }));
+    // WHEN
+    const sql = sqlCounts(baseline, bodies.map((b) => captureRecord(null, { rawBody: b })));
+    // THEN bin 0 (below 0.1) stays empty in both, and they agree
+    expect(sql).toEqual(jsCounts(baseline, bodies));
+    expect((sql.ratio as NumericCounts).counts[0]).toBe(1); // only -7
+  });
+
+  it('categorical edge cases: booleans and numbers as categories, quotes, unicode, empty string, missing', () => {
+    // GIVEN categories as JSON.stringify writes them
+    const values: unknown[] = ['EUR', 'USD', true, false, 1, 1.5, -0, 1e21, 1e-7, 123456789012345680000, "it's", 'say "hi"', 'ünï\u2028cödé', '', '\\', null, [1], { a: 1 }, 'true', '1'];
+    const bodies = values.map((v) => JSON.stringify({ currency: v }));
+    bodies.push('{}', JSON.stringify({ currency: NaN }));
+    // WHEN
+    const sql = sqlCounts(BASELINE, bodies.map((b) => captureRecord(null, { rawBody: b })));
+    const js = jsCounts(BASELINE, bodies);
+    // THEN the category maps are identical (String(x) for numbers and booleans)
+    expect(sql.currency).toEqual(js.currency);
+    expect((sql.currency as { counts: Record<string, number> }).counts).toMatchObject({ true: 2, '1': 2, '0': 1, '1e+21': 1, '1e-7': 1, "it's": 1, 'say "hi"': 1, '': 1 });
+    expect((sql.currency as { missing: number }).missing).toBe(5);
+  });
+
+  it('base64-encoded capture gives the same counts; an invalid base64 body makes every feature missing', () => {
+    // GIVEN the same requests, once as JSON and once base64-encoded, plus one corrupt base64 body
+    const bodies = [{ amount: 12, currency: 'EUR' }, { amount: 31, currency: 'ünï' }].map((o) => JSON.stringify(o));
+    const plain = bodies.map((b) => captureRecord(null, { rawBody: b }));
+    const encoded = bodies.map((b) => captureRecord(null, { rawBody: b, base64: true }));
+    const corrupt: CaptureRecord = { ...captureRecord(null, { rawBody: '{}' }), capturedata: { endpointinput: { data: '!!notbase64', encoding: 'BASE64' } } };
+    // WHEN
+    const fromPlain = sqlCounts(BASELINE, plain);
+    const fromEncoded = sqlCounts(BASELINE, encoded);
+    const withCorrupt = sqlCounts(BASELINE, [...encoded, corrupt]);
+    // THEN
+    expect(fromEncoded).toEqual(fromPlain);
+    expect(fromPlain).toEqual(jsCounts(BASELINE, bodies));
+    for (const name of ['amount', 'currency', 'ratio']) {
+      const f = withCorrupt[name] as { missing: number; total: number };
+      const g = fromEncoded[name] as { missing: number; total: number };
+      expect([f.missing, f.total]).toEqual([g.missing + 1, g.total + 1]);
+    }
+  });
+
+  it('keeps only production variants, the partition range and inference times in [start, end) (fractional seconds too)', () => {
+    // GIVEN records around the window bounds and one from a shadow variant
+    const at = (time: string, extra: { variant?: string; hour?: string } = {}): CaptureRecord => captureRecord({ currency: time }, { time, ...extra });
+    const records = [
+      at('2026-11-21T07:59:59.999Z', { hour: '2026/11/21/08' }), // before (even if filed under the first hour)
+      at('2026-11-21T08:00:00Z'), // first instant: in
+      at('2026-11-21T08:00:00.500Z'), // in (a string compare with '08:00:00Z' would drop it)
+      at('2026-11-21T09:59:59.999Z', { hour: '2026/11/21/10' }), // in, filed under the next hour's partition
+      at('2026-11-21T10:00:00Z', { hour: '2026/11/21/10' }), // end is exclusive
+      at('2026-11-21T10:00:00.5Z', { hour: '2026/11/21/10' }), // after (a string compare would keep it)
+      at('2026-11-21T09:00:00Z', { variant: 'Shadow' }), // shadow variant: excluded
+      at('not-a-time', { hour: '2026/11/21/09' }), // unparseable time: excluded
+    ];
+    // WHEN
+    const counts = sqlCounts(BASELINE, records).currency as { counts: Record<string, number>; total: number };
+    // THEN
+    expect(Object.keys(counts.counts).sort()).toEqual(['2026-11-21T08:00:00.500Z', '2026-11-21T08:00:00Z', '2026-11-21T09:59:59.999Z']);
+    expect(counts.total).toBe(3);
+    // and lexicographic comparison would indeed have been wrong around fractional seconds
+    expect('2026-11-21T08:00:00.500Z' < '2026-11-21T08:00:00Z').toBe(true);
+  });
+
+  it('documented gaps (bodies NOT written by JSON.stringify, exotic numeric strings) are real and limited to those', () => {
+    // GIVEN a body with a number written "1.0" and numeric strings JavaScript and Java parse differently
+    const bodies = ['{"currency": 1.0, "amount": "0x10"}', '{"currency": 1E3, "amount": "12d"}', '{"currency": "x", "currency": "y", "amount": 1}'];
+    // WHEN
+    const sql = sqlCounts(BASELINE, bodies.map((b) => captureRecord(null, { rawBody: b })));
+    const js = jsCounts(BASELINE, bodies);
+    // THEN the SQL sees the raw number text where String(x) normalises it
+    expect((sql.currency as { counts: Record<string, number> }).counts).toEqual({ '1.0': 1, '1E3': 1, x: 1 });
+    expect((js.currency as { counts: Record<string, number> }).counts).toEqual({ '1': 1, '1000': 1, y: 1 });
+    // AND '0x10' is 16 for Number() but not a double for Java; '12d' the reverse
+    expect(jsonExtractScalar(bodies[0]!, 'amount')).toBe('0x10');
+    expect(javaParseDouble('0x10')).toBeNull();
+    expect(javaParseDouble('12d')).toBe(12);
+    expect(Number('0x10')).toBe(16);
+    // so the SQL counts '12d' (bin 1) and misses '0x10', JavaScript the reverse
+    expect(sql.amount).toMatchObject({ counts: [1, 1, 0, 0], missing: 1 });
+    expect(js.amount).toMatchObject({ counts: [1, 1, 0, 0], missing: 1 });
+  });
+});
+
+describe('captureWindow / loadConfig', () => {
+  it('floors the time to the hour and goes back WINDOW_HOURS', () => {
+    expect(captureWindow('2026-11-21T10:15:42.123Z', 2)).toEqual({ start: new Date('2026-11-21T08:00:00Z'), end: new Date('2026-11-21T10:00:00Z') });
+    expect(captureWindow('2026-11-21T10:00:00Z', 1)).toEqual({ start: new Date('2026-11-21T09:00:00Z'), end: new Date('2026-11-21T10:00:00Z') });
+    expect(captureWindow('2026-11-21T11:30:00+01:00', 1).end).toEqual(new Date('2026-11-21T10:00:00Z'));
+    expect(() => captureWindow('2026-11-21', 1)).toThrow(DriftInputError);
+    expect(() => captureWindow(1234, 1)).toThrow(DriftInputError);
+  });
+
+  const env = {
+    ENDPOINT_NAME: 'fraud-prod',
+    CAPTURE_DATABASE: 'plinth_capture',
+    CAPTURE_TABLE: 'fraud_prod_capture',
+    CAPTURE_VARIANTS: 'AllTraffic, Canary',
+    WINDOW_HOURS: '2',
+    BASELINE_BUCKET: 'b',
+    BASELINE_KEY: 'drift-baselines/fraud-prod/current.json',
+  };
+
+  it('reads the environment contract', () => {
+    expect(loadConfig(env)).toEqual({
+      endpointName: 'fraud-prod',
+      captureDatabase: 'plinth_capture',
+      captureTable: 'fraud_prod_capture',
+      captureVariants: ['AllTraffic', 'Canary'],
+      windowHours: 2,
+      baselineBucket: 'b',
+      baselineKey: 'drift-baselines/fraud-prod/current.json',
+    });
+  });
+
+  it.each([
+    ['WINDOW_HOURS 0', { WINDOW_HOURS: '0' }],
+    ['WINDOW_HOURS 1.5', { WINDOW_HOURS: '1.5' }],
+    ['no CAPTURE_TABLE', { CAPTURE_TABLE: '' }],
+    ['a bad variant', { CAPTURE_VARIANTS: "a,b'" }],
+    ['a bad endpoint', { ENDPOINT_NAME: 'fraud_prod' }],
+  ])('rejects %s', (_what, overrides) => {
+    expect(() => loadConfig({ ...env, ...overrides })).toThrow(DriftInputError);
+  });
+});
+
+describeWithMoto('drift-query handler (moto S3)', (moto) => {
+  const BUCKET = 'plinth-drift-baselines';
+  const KEY = 'drift-baselines/fraud-prod/current.json';
+  let s3: S3Client;
+  const lines: string[] = [];
+  const ENV = {
+    ENDPOINT_NAME: 'fraud-prod',
+    CAPTURE_DATABASE: 'plinth_capture',
+    CAPTURE_TABLE: 'fraud_prod_capture',
+    CAPTURE_VARIANTS: 'AllTraffic',
+    WINDOW_HOURS: '2',
+    BASELINE_BUCKET: BUCKET,
+    BASELINE_KEY: KEY,
+    PLINTH_ENV: 'dev',
+  };
+
+  beforeAll(async () => {
+    s3 = new S3Client(motoClientConfig(moto.endpoint));
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  });
+  beforeEach(() => {
+    lines.length = 0;
+    setOutput((l) => lines.push(l));
+    setClients({ s3 });
+    Object.assign(process.env, ENV);
+  });
+  afterEach(() => {
+    setOutput(undefined);
+    setClients({});
+    for (const k of Object.keys(ENV)) delete process.env[k];
+  });
+
+  it('reads the current baseline and returns the window, the query and the baseline reference', async () => {
+    // GIVEN the baseline in S3
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: JSON.stringify(BASELINE) }));
+    // WHEN the state machine invokes the function with its start time
+    const res = await handler({ time: '2026-11-21T10:07:12.345Z' });
+    // THEN
+    expect(res).toEqual({
+      endpointName: 'fraud-prod',
+      windowStart: '2026-11-21T08:00:00Z',
+      windowEnd: '2026-11-21T10:00:00Z',
+      queryString: renderBinCountSql({ ...query(), variants: ['AllTraffic'] }),
+      baseline: { s3: { bucket: BUCKET, key: KEY } },
+      baselineVersion: 1,
+    });
+    const log = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'drift query rendered');
+    expect(log).toMatchObject({ service: 'plinth-drift-query', endpointName: 'fraud-prod', environment: 'dev', features: 3 });
+  });
+
+  it('throws BaselineMissing (by name) when no baseline was written yet, telling the operator what to do', async () => {
+    // GIVEN no object at the key
+    process.env.BASELINE_KEY = 'drift-baselines/other/current.json';
+    // WHEN / THEN
+    const err = await handler({ time: '2026-11-21T10:00:00Z' }).then(
+      () => new Error('expected BaselineMissing'),
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('BaselineMissing');
+    expect(err.message).toMatch(/approve a model package.*plinth:training-sample/);
+    expect(lines.some((l) => l.includes('"errorName":"BaselineMissing"'))).toBe(true);
+  });
+
+  it('rejects a baseline that is not JSON, a bad time and a bad environment with DriftInputError', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'broken.json', Body: '{"version":1,' }));
+    process.env.BASELINE_KEY = 'broken.json';
+    await expect(handler({ time: '2026-11-21T10:00:00Z' })).rejects.toThrow(/not JSON/);
+    process.env.BASELINE_KEY = KEY;
+    await expect(handler({ time: 'yesterday' })).rejects.toThrow(DriftInputError);
+    process.env.WINDOW_HOURS = '-1';
+    await expect(handler({ time: '2026-11-21T10:00:00Z' })).rejects.toThrow(DriftInputError);
+  });
+
+  it('propagates other S3 errors (retryable), e.g. a missing bucket', async () => {
+    process.env.BASELINE_BUCKET = 'no-such-bucket-here';
+    await expect(handler({ time: '2026-11-21T10:00:00Z' })).rejects.toMatchObject({ name: 'NoSuchBucket' });
+  });
+});
