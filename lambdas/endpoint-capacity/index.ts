@@ -1,0 +1,135 @@
+/**
+ * endpoint-capacity — publishes each endpoint variant's instance count against its configured
+ * maximum, so an alarm can tell when a variant has been pinned at its cost cap for too long.
+ * SageMaker publishes no instance-count metric for endpoint variants; this is the metric.
+ *
+ * ── CONTRACT ──────────────────────────────────────────────────────────────
+ * Trigger: EventBridge schedule (every minute). The event is ignored.
+ * Env:
+ *   ENDPOINTS   JSON [{ "endpointName": "...", "variants": { "<variantName>": <maxCapacity> } }]
+ *   PLINTH_ENV  logged.
+ * For every endpoint: sagemaker:DescribeEndpoint. For every configured variant found in
+ * ProductionVariants, one EMF document (namespace `Plinth/Endpoints`, dimensions
+ * [Endpoint, Variant]): InstanceCount (CurrentInstanceCount), MaxInstanceCount (config),
+ * AtMaxCapacity (1 when InstanceCount >= MaxInstanceCount, else 0).
+ * An endpoint that is missing, or not InService/Updating, gets no capacity document but a
+ * warning log (it cannot be at capacity); a configured variant the endpoint does not have is
+ * logged as a warning. Any other AWS error for one endpoint is logged and the others are still
+ * measured; the invocation fails (so Lambda's Errors metric shows it) only if every endpoint failed.
+ * IAM: sagemaker:DescribeEndpoint on the listed endpoints.
+ * ──────────────────────────────────────────────────────────────────────────
+ */
+
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { renderEmf } from '../shared/emf';
+import { structuredLog } from '../shared/structured-log';
+
+export const METRIC_NAMESPACE = 'Plinth/Endpoints';
+
+export const { log, writeLine, setOutput } = structuredLog('plinth-endpoint-capacity');
+
+export interface WatchedEndpoint {
+  endpointName: string;
+  variants: Record<string, number>;
+}
+
+export class CapacityConfigError extends Error {
+  override readonly name = 'CapacityConfigError';
+}
+
+/** Parses ENDPOINTS; throws CapacityConfigError naming what is wrong. */
+export function parseEndpoints(raw: string | undefined): WatchedEndpoint[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw ?? '');
+  } catch {
+    throw new CapacityConfigError('ENDPOINTS must be JSON [{"endpointName": "...", "variants": {"<variant>": <max>}}]');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new CapacityConfigError('ENDPOINTS must be a non-empty JSON array');
+  return parsed.map((entry: unknown, i) => {
+    const e = entry as Partial<WatchedEndpoint> | null;
+    if (!e || typeof e.endpointName !== 'string' || e.endpointName === '') throw new CapacityConfigError(`ENDPOINTS[${i}].endpointName is missing`);
+    if (!e.variants || typeof e.variants !== 'object' || Object.keys(e.variants).length === 0) {
+      throw new CapacityConfigError(`ENDPOINTS[${i}].variants must map variant names to their maxCapacity`);
+    }
+    for (const [name, max] of Object.entries(e.variants)) {
+      if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) throw new CapacityConfigError(`ENDPOINTS[${i}].variants.${name} must be an integer >= 0`);
+    }
+    return { endpointName: e.endpointName, variants: e.variants as Record<string, number> };
+  });
+}
+
+let client: SageMakerClient | undefined;
+/** Tests inject a client pointed at an emulator or a mock. */
+export function setClient(c: SageMakerClient | undefined): void {
+  client = c;
+}
+function sagemaker(): SageMakerClient {
+  return (client ??= new SageMakerClient({ maxAttempts: 3 }));
+}
+
+export interface VariantCapacity {
+  endpointName: string;
+  variantName: string;
+  instanceCount: number;
+  maxInstanceCount: number;
+  atMaxCapacity: boolean;
+}
+
+export interface CapacityResult {
+  measured: VariantCapacity[];
+  failedEndpoints: string[];
+}
+
+const MEASURABLE = new Set(['InService', 'Updating', 'SystemUpdating', 'UpdateRollbackFailed']);
+
+export async function handler(_event?: unknown, now: () => number = Date.now): Promise<CapacityResult> {
+  const endpoints = parseEndpoints(process.env.ENDPOINTS);
+  const environment = process.env.PLINTH_ENV;
+  const measured: VariantCapacity[] = [];
+  const failedEndpoints: string[] = [];
+  for (const watched of endpoints) {
+    let described;
+    try {
+      described = await sagemaker().send(new DescribeEndpointCommand({ EndpointName: watched.endpointName }));
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'ValidationException' && /could not find|not found/i.test(e.message)) {
+        log('warn', 'endpoint does not exist yet; nothing to measure', { endpointName: watched.endpointName, environment });
+        continue;
+      }
+      log('error', 'could not describe the endpoint', { endpointName: watched.endpointName, errorName: e.name, errorMessage: e.message, environment });
+      failedEndpoints.push(watched.endpointName);
+      continue;
+    }
+    const status = described.EndpointStatus ?? 'Unknown';
+    if (!MEASURABLE.has(status)) {
+      log('warn', 'endpoint is not serving; nothing to measure', { endpointName: watched.endpointName, status, environment });
+      continue;
+    }
+    const variants = new Map((described.ProductionVariants ?? []).map((v) => [v.VariantName ?? '', v]));
+    for (const [variantName, maxInstanceCount] of Object.entries(watched.variants)) {
+      const variant = variants.get(variantName);
+      if (!variant) {
+        log('warn', 'configured variant is not on the endpoint', { endpointName: watched.endpointName, variantName, environment });
+        continue;
+      }
+      const instanceCount = variant.CurrentInstanceCount ?? 0;
+      const atMaxCapacity = instanceCount >= maxInstanceCount;
+      measured.push({ endpointName: watched.endpointName, variantName, instanceCount, maxInstanceCount, atMaxCapacity });
+      writeLine(
+        renderEmf({
+          namespace: METRIC_NAMESPACE,
+          dimensions: { Endpoint: watched.endpointName, Variant: variantName },
+          metrics: { InstanceCount: instanceCount, MaxInstanceCount: maxInstanceCount, AtMaxCapacity: atMaxCapacity ? 1 : 0 },
+          properties: { status, ...(environment ? { environment } : {}) },
+          timestamp: now(),
+        }),
+      );
+    }
+  }
+  if (failedEndpoints.length === endpoints.length) {
+    throw new Error(`could not describe any endpoint (${failedEndpoints.join(', ')}); see the error logs`);
+  }
+  return { measured, failedEndpoints };
+}

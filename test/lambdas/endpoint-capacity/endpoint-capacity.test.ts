@@ -1,0 +1,99 @@
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler, parseEndpoints, setClient, setOutput } from '../../../lambdas/endpoint-capacity';
+
+// aws-sdk-client-mock: moto's DescribeEndpoint does not model CurrentInstanceCount changing under autoscaling.
+const sagemaker = mockClient(SageMakerClient);
+let lines: string[] = [];
+
+beforeEach(() => {
+  sagemaker.reset();
+  setClient(new SageMakerClient({ region: 'us-east-1' }));
+  lines = [];
+  setOutput((line) => lines.push(line));
+  process.env.ENDPOINTS = JSON.stringify([
+    { endpointName: 'fraud-prod', variants: { primary: 4, challenger: 2 } },
+    { endpointName: 'churn-prod', variants: { primary: 3 } },
+  ]);
+  process.env.PLINTH_ENV = 'prod';
+});
+afterAll(() => {
+  setClient(undefined);
+  setOutput(undefined);
+});
+
+const emf = () => lines.map((l) => JSON.parse(l)).filter((d) => d._aws);
+
+describe('endpoint-capacity (aws-sdk-client-mock)', () => {
+  it('publishes instance count, cap and at-cap per configured variant', async () => {
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'fraud-prod' }).resolves({
+      EndpointStatus: 'InService',
+      ProductionVariants: [
+        { VariantName: 'primary', CurrentInstanceCount: 4 },
+        { VariantName: 'challenger', CurrentInstanceCount: 1 },
+      ],
+    } as never);
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'churn-prod' }).resolves({
+      EndpointStatus: 'Updating',
+      ProductionVariants: [{ VariantName: 'primary', CurrentInstanceCount: 5 }],
+    } as never);
+    const result = await handler({}, () => 1_700_000_000_000);
+    expect(result.measured).toEqual([
+      { endpointName: 'fraud-prod', variantName: 'primary', instanceCount: 4, maxInstanceCount: 4, atMaxCapacity: true },
+      { endpointName: 'fraud-prod', variantName: 'challenger', instanceCount: 1, maxInstanceCount: 2, atMaxCapacity: false },
+      // Above the cap during an update still counts as at the cap.
+      { endpointName: 'churn-prod', variantName: 'primary', instanceCount: 5, maxInstanceCount: 3, atMaxCapacity: true },
+    ]);
+    const docs = emf();
+    expect(docs).toHaveLength(3);
+    expect(docs[0]).toMatchObject({
+      Endpoint: 'fraud-prod',
+      Variant: 'primary',
+      InstanceCount: 4,
+      MaxInstanceCount: 4,
+      AtMaxCapacity: 1,
+      _aws: { Timestamp: 1_700_000_000_000, CloudWatchMetrics: [{ Namespace: 'Plinth/Endpoints', Dimensions: [['Endpoint', 'Variant']] }] },
+    });
+    expect(docs[1]).toMatchObject({ Variant: 'challenger', AtMaxCapacity: 0 });
+  });
+
+  it('skips endpoints that do not exist or are not serving, without failing', async () => {
+    const notFound = Object.assign(new Error('Could not find endpoint "fraud-prod".'), { name: 'ValidationException' });
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'fraud-prod' }).rejects(notFound);
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'churn-prod' }).resolves({ EndpointStatus: 'Creating', ProductionVariants: [] } as never);
+    const result = await handler({});
+    expect(result).toEqual({ measured: [], failedEndpoints: [] });
+    expect(emf()).toHaveLength(0);
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['endpoint does not exist yet; nothing to measure', 'endpoint is not serving; nothing to measure']);
+  });
+
+  it('measures the other endpoints when one cannot be described, and fails only when none can', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'fraud-prod' }).rejects(throttled);
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'churn-prod' }).resolves({
+      EndpointStatus: 'InService',
+      ProductionVariants: [{ VariantName: 'primary', CurrentInstanceCount: 1 }],
+    } as never);
+    const partial = await handler({});
+    expect(partial.failedEndpoints).toEqual(['fraud-prod']);
+    expect(partial.measured).toHaveLength(1);
+
+    sagemaker.reset();
+    sagemaker.on(DescribeEndpointCommand).rejects(throttled);
+    await expect(handler({})).rejects.toThrow(/could not describe any endpoint \(fraud-prod, churn-prod\)/);
+  });
+
+  it('logs a configured variant the endpoint does not have', async () => {
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService', ProductionVariants: [{ VariantName: 'primary', CurrentInstanceCount: 1 }] } as never);
+    const result = await handler({});
+    expect(result.measured.map((m) => `${m.endpointName}/${m.variantName}`)).toEqual(['fraud-prod/primary', 'churn-prod/primary']);
+    expect(lines.some((l) => JSON.parse(l).msg === 'configured variant is not on the endpoint' && l.includes('challenger'))).toBe(true);
+  });
+
+  it('rejects a malformed ENDPOINTS, naming what is wrong', () => {
+    expect(() => parseEndpoints('nope')).toThrow(/ENDPOINTS must be JSON/);
+    expect(() => parseEndpoints('[]')).toThrow(/non-empty/);
+    expect(() => parseEndpoints('[{"endpointName":"e","variants":{}}]')).toThrow(/variants must map/);
+    expect(() => parseEndpoints('[{"endpointName":"e","variants":{"p":-1}}]')).toThrow(/integer >= 0/);
+  });
+});
