@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 /** SageMaker's model-package-group and endpoint name rule. */
 export const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+/** Feature names the drift job may put into SQL. */
+export const DRIFT_FEATURE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._\/-]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/;
 
@@ -37,6 +39,15 @@ const variantSchema = z
     modelDataUrl: z.string().regex(/^s3:\/\/.+/, 'modelDataUrl must be an s3:// URL').optional(),
     initialWeight: z.number().nonnegative().default(1),
     scaling: scalingSchema.optional(),
+    /** Serve the variant through a SageMaker inference component; required for scale-to-zero (scaling.minCapacity 0). */
+    inferenceComponent: z
+      .object({
+        acceleratorsPerCopy: z.number().int().nonnegative(),
+        memoryPerCopyMiB: z.number().int().min(128, 'inferenceComponent.memoryPerCopyMiB must be at least 128'),
+        cpuCoresPerCopy: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -47,7 +58,42 @@ export const endpointConfigSchema = z
     shadowVariants: z.array(variantSchema).default([]),
     dataCaptureSamplingPercent: z.number().min(0).max(100, 'dataCaptureSamplingPercent must be 0-100').default(100),
   })
-  .strict();
+  .strict()
+  .superRefine((endpoint, ctx) => {
+    // Scale-to-zero needs an inference component, which serves an endpoint's only production variant.
+    endpoint.variants.forEach((variant, i) => {
+      if (variant.scaling?.minCapacity === 0 && !variant.inferenceComponent) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'scaling', 'minCapacity'],
+          message: `variant "${variant.name}": scale-to-zero (minCapacity 0) needs an inference component; add inferenceComponent: { acceleratorsPerCopy, memoryPerCopyMiB } or set minCapacity to 1`,
+        });
+      }
+      if (variant.inferenceComponent && endpoint.variants.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'inferenceComponent'],
+          message: `variant "${variant.name}": an inference component serves an endpoint's only production variant, not an A/B split; remove inferenceComponent or the other variants`,
+        });
+      }
+      if (variant.inferenceComponent && endpoint.shadowVariants.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'inferenceComponent'],
+          message: `variant "${variant.name}": an endpoint served by an inference component cannot run shadow variants; remove shadowVariants or inferenceComponent`,
+        });
+      }
+    });
+    endpoint.shadowVariants.forEach((variant, i) => {
+      if (variant.inferenceComponent || variant.scaling?.minCapacity === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['shadowVariants', i, variant.inferenceComponent ? 'inferenceComponent' : 'scaling'],
+          message: `shadow variant "${variant.name}" cannot scale to zero or be served by an inference component; remove inferenceComponent and scaling from it`,
+        });
+      }
+    });
+  });
 
 const gatewaySchema = z
   .object({
@@ -91,6 +137,44 @@ const reviewSchema = z
   })
   .strict();
 
+/** A feature the drift job compares with its training baseline. */
+const driftFeatureSchema = z
+  .object({
+    name: z.string().regex(DRIFT_FEATURE_NAME, 'drift feature names are SQL-safe identifiers: letters, digits and _ , starting with a letter or _'),
+    type: z.enum(['numeric', 'categorical']),
+  })
+  .strict();
+
+/**
+ * Data drift detection and the retraining it starts. The drift job runs on `schedule` over the last `windowHours` of the
+ * endpoint's data capture; a feature past any threshold emits `Model Drift Detected`, which starts `retrainingPipelineName`
+ * at most once per `debounceMinutes`.
+ */
+const driftSchema = z
+  .object({
+    /** EventBridge schedule expression, e.g. `rate(1 hour)` or `cron(0 * * * ? *)`. */
+    schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'drift.schedule is an EventBridge schedule expression: rate(1 hour) or cron(0 * * * ? *)'),
+    windowHours: z.number().int().min(1).max(24 * 7, 'drift.windowHours can be at most 168 (one week of capture)'),
+    thresholds: z
+      .object({
+        psi: z.number().positive().default(0.2),
+        ks: z.number().positive().max(1).default(0.1),
+        missingRate: z.number().positive().max(1).default(0.05),
+        unseenShare: z.number().positive().max(1).default(0.01),
+      })
+      .strict()
+      .default({ psi: 0.2, ks: 0.1, missingRate: 0.05, unseenShare: 0.01 }),
+    /** Non-missing values a feature needs in the window before it is judged; below it reports insufficient data. */
+    minSamples: z.number().int().min(1).default(100),
+    /** Features to watch; default: the gateway's input features (number → numeric, string and boolean → categorical). */
+    features: z.array(driftFeatureSchema).min(1).optional(),
+    /** The SageMaker Pipeline (in this account and region) that retrains the model. */
+    retrainingPipelineName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/, 'retrainingPipelineName is a SageMaker pipeline name: letters, digits and hyphens'),
+    /** At most one retraining start per endpoint in this period, however many drift events arrive. */
+    debounceMinutes: z.number().int().min(5).max(7 * 24 * 60).default(24 * 60),
+  })
+  .strict();
+
 /** One model: its package group in the registry and the endpoint variant that follows its approved version. */
 export const modelConfigSchema = z
   .object({
@@ -107,9 +191,28 @@ export const modelConfigSchema = z
     gateway: gatewaySchema.optional(),
     /** Human review of the gateway's low-confidence and high-stakes answers. */
     review: reviewSchema.optional(),
+    /** Data drift detection over the endpoint's data capture, and the retraining it starts. */
+    drift: driftSchema.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
+    if (model.drift && !model.drift.features && !model.gateway) {
+      ctx.addIssue({ code: 'custom', path: ['drift', 'features'], message: 'drift needs features: declare drift.features, or a gateway whose inputFeatures it can watch' });
+    }
+    for (const [i, feature] of (model.drift && !model.drift.features ? model.gateway?.inputFeatures ?? [] : []).entries()) {
+      if (!DRIFT_FEATURE_NAME.test(feature.name)) {
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'inputFeatures', i, 'name'], message: `input feature "${feature.name}" cannot be watched for drift (not a SQL-safe identifier); rename it or declare drift.features` });
+      }
+    }
+    if (model.endpoint.variants.some((v) => v.inferenceComponent)) {
+      // An inference-component endpoint records no data capture and needs InferenceComponentName on every call.
+      if (model.drift) {
+        ctx.addIssue({ code: 'custom', path: ['drift'], message: 'drift reads the endpoint\'s data capture, which an inference-component endpoint does not record; remove drift or inferenceComponent' });
+      }
+      if (model.gateway) {
+        ctx.addIssue({ code: 'custom', path: ['gateway'], message: 'the inference gateway does not call inference components yet (InvokeEndpoint needs InferenceComponentName); remove gateway or inferenceComponent' });
+      }
+    }
     if (model.gateway && !model.review) {
       ctx.addIssue({ code: 'custom', path: ['review'], message: 'a model with a gateway needs review: { slaMinutes, allowedLabels } for the answers it routes to people' });
     }
@@ -143,6 +246,15 @@ export const modelRegistryConfigSchema = z
   .strict();
 
 export type ModelConfig = z.output<typeof modelConfigSchema>;
+export type DriftConfig = z.output<typeof driftSchema>;
+export type DriftFeature = z.output<typeof driftFeatureSchema>;
+
+/** The features a model's drift job watches: declared, or derived from the gateway's input features. */
+export function driftFeatures(model: ModelConfig): DriftFeature[] {
+  if (!model.drift) return [];
+  if (model.drift.features) return model.drift.features;
+  return (model.gateway?.inputFeatures ?? []).map((f) => ({ name: f.name, type: f.type === 'number' ? 'numeric' : 'categorical' }));
+}
 export type EndpointConfig = z.output<typeof endpointConfigSchema>;
 export type VariantConfig = z.output<typeof variantSchema>;
 export type ModelRegistryConfig = z.output<typeof modelRegistryConfigSchema>;

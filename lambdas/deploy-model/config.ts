@@ -16,6 +16,11 @@ export interface Deployment {
   variantName: string;
   /** CloudWatch alarms that roll the blue/green deployment back (1..10). */
   rollbackAlarmNames: string[];
+  /**
+   * The inference component serving the variant, when it is served by one: the rollout then
+   * updates the component (rolling update) instead of the endpoint (blue/green canary).
+   */
+  inferenceComponentName?: string;
 }
 
 export interface DeployConfig {
@@ -128,7 +133,17 @@ export function parseDeployments(raw: string): Deployment[] {
     const key = `${endpointName}/${variantName}`;
     if (seen.has(key)) throw new ConfigError(`${where}: endpoint ${endpointName} variant ${variantName} is listed twice`);
     seen.add(key);
-    return { modelPackageGroupName, endpointName, variantName, rollbackAlarmNames: [...(alarms as string[])] };
+    const component = item.inferenceComponentName;
+    if (component !== undefined && (typeof component !== 'string' || !SAGEMAKER_NAME.test(component))) {
+      throw new ConfigError(`${where}.inferenceComponentName must be a SageMaker name ([a-zA-Z0-9-], max 63), got ${JSON.stringify(component)}`);
+    }
+    return {
+      modelPackageGroupName,
+      endpointName,
+      variantName,
+      rollbackAlarmNames: [...(alarms as string[])],
+      ...(component === undefined ? {} : { inferenceComponentName: component }),
+    };
   });
 }
 

@@ -11,49 +11,41 @@
  * Returns normally when the message must be acknowledged (deployed, no-op,
  * skipped, or a clear failure that was recorded); throws when it must be
  * retried by SQS.
+ *
+ * A variant served by an inference component (DEPLOYMENTS[].inferenceComponentName)
+ * is rolled out by inference-component.ts instead, with the same outcomes.
  */
 
 import {
-  AddTagsCommand,
   CreateEndpointConfigCommand,
-  CreateModelCommand,
-  DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
-  DescribeModelCommand,
   DescribeModelPackageCommand,
-  ListTagsCommand,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
-import type { DescribeEndpointCommandOutput, Tag } from '@aws-sdk/client-sagemaker';
 import type { DeployClients } from './clients';
 import type { DeployConfig, Deployment } from './config';
 import { SUBMITTED_TAG_KEY, buildEndpointConfigInput, copyableTags, findVariant } from './endpoint-config';
 import type { CurrentEndpointConfig } from './endpoint-config';
-import { DeploymentFailure, RetryableError, classifyError, describeError, messageOf } from './errors';
+import { DeploymentFailure, RetryableError, classifyError, messageOf } from './errors';
 import { parseApprovalEvent } from './event';
 import type { ApprovalEvent } from './event';
+import { deployToInferenceComponent } from './inference-component';
 import { logger } from './log';
 import { endpointConfigNameFor, modelNameFor } from './names';
-import { STARTED_DETAIL_TYPE, notifyAlarmTopic, putEvent, recordFailure } from './notify';
-import type { FailedDetail, StartedDetail } from './notify';
+import { recordFailure } from './notify';
+import type { EndpointStartedDetail, FailedDetail } from './notify';
 import { validatePackage } from './package-validation';
 import type { ModelPackage } from './package-validation';
+import { BUSY_ENDPOINT_STATUSES, describeEndpoint, ensureModel, listTags, markSubmitted, recordStarted } from './steps';
+import type { Ctx, TargetOutcome } from './steps';
 
-/** Endpoint states in which an update is (or will soon be) possible: retry later. */
-export const BUSY_ENDPOINT_STATUSES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
-
-export type TargetOutcome = 'deployment-started' | 'already-deployed' | 'failed';
+export { BUSY_ENDPOINT_STATUSES } from './steps';
+export type { TargetOutcome } from './steps';
 export type MessageOutcome = 'malformed' | 'skipped-not-approved' | 'skipped-not-our-group' | 'failed' | 'processed';
 
 export interface SqsMessage {
   messageId: string;
   body: string;
-}
-
-interface Ctx {
-  config: DeployConfig;
-  clients: DeployClients;
-  messageId: string;
 }
 
 export async function processMessage(message: SqsMessage, config: DeployConfig, clients: DeployClients): Promise<MessageOutcome> {
@@ -160,17 +152,6 @@ async function describeModelPackage(ctx: Ctx, ev: ApprovalEvent): Promise<ModelP
   }
 }
 
-async function describeEndpoint(ctx: Ctx, endpointName: string): Promise<DescribeEndpointCommandOutput> {
-  try {
-    return await ctx.clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-  } catch (err) {
-    if (classifyError(err) === 'not-found') {
-      throw new DeploymentFailure('endpoint-not-found', `endpoint ${endpointName} does not exist: ${messageOf(err)}`);
-    }
-    throw err;
-  }
-}
-
 /** DescribeEndpointConfig, or undefined when it does not exist. */
 async function findEndpointConfig(ctx: Ctx, name: string): Promise<CurrentEndpointConfig | undefined> {
   try {
@@ -181,32 +162,10 @@ async function findEndpointConfig(ctx: Ctx, name: string): Promise<CurrentEndpoi
   }
 }
 
-/**
- * ListTags (all pages). When the function is not allowed to list tags
- * (sagemaker:ListTags missing from its policy) this degrades instead of
- * blocking every deployment: it logs an error and returns undefined, and the
- * callers go on without copied tags / without the rollback guard.
- */
-async function listTags(ctx: Ctx, arn: string | undefined, purpose: string): Promise<Tag[] | undefined> {
-  if (!arn) return [];
-  const tags: Tag[] = [];
-  let nextToken: string | undefined;
-  try {
-    do {
-      const page = await ctx.clients.sagemaker.send(new ListTagsCommand({ ResourceArn: arn, NextToken: nextToken }));
-      tags.push(...(page.Tags ?? []));
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-  } catch (err) {
-    const name = (err as { name?: unknown } | null)?.name;
-    if (name !== 'AccessDeniedException' && name !== 'AccessDenied') throw err;
-    logger.error(`sagemaker:ListTags denied: continuing without ${purpose}`, { messageId: ctx.messageId, resourceArn: arn, ...describeError(err) });
-    return undefined;
-  }
-  return tags;
-}
-
 async function deployTarget(ctx: Ctx, ev: ApprovalEvent, target: Deployment): Promise<TargetOutcome> {
+  if (target.inferenceComponentName) {
+    return deployToInferenceComponent(ctx, ev, { ...target, inferenceComponentName: target.inferenceComponentName });
+  }
   const { config } = ctx;
   const modelName = modelNameFor(target.endpointName, target.variantName, ev.modelPackageVersion);
   const log = { messageId: ctx.messageId, endpointName: target.endpointName, variantName: target.variantName, modelName };
@@ -315,8 +274,8 @@ async function deployTarget(ctx: Ctx, ev: ApprovalEvent, target: Deployment): Pr
 
   // From here on the deployment is in flight: nothing below may make the
   // message fail (a retry would find the endpoint Updating, then a no-op).
-  await markSubmitted(ctx, configArn, log);
-  const detail: StartedDetail = {
+  await markSubmitted(ctx, configArn, 'endpoint config', log);
+  const detail: EndpointStartedDetail = {
     env: config.env,
     modelPackageArn: ev.modelPackageArn,
     group: ev.modelPackageGroupName,
@@ -328,61 +287,6 @@ async function deployTarget(ctx: Ctx, ev: ApprovalEvent, target: Deployment): Pr
     previousEndpointConfigName: currentName,
     canaryPercent: config.canaryPercent,
   };
-  logger.info('deployment started', { ...detail, messageId: ctx.messageId });
-  try {
-    await putEvent(ctx.clients, config, STARTED_DETAIL_TYPE, detail, [ev.modelPackageArn]);
-  } catch (err) {
-    // The decision is in effect and is in this log line; make the gap visible.
-    logger.error('deployment started but the Model Deployment Started event could not be recorded', { ...detail, ...describeError(err) });
-    await notifyAlarmTopic(ctx.clients, config, `[plinth ${config.env}] Model deployment started but not recorded: ${target.endpointName}`, {
-      problem: 'Model Deployment Started event could not be put on the event bus',
-      error: messageOf(err),
-      ...detail,
-    }).catch((e: unknown) => logger.error('alarm topic notification failed', describeError(e)));
-  }
+  await recordStarted(ctx, ev, detail);
   return 'deployment-started';
-}
-
-async function markSubmitted(ctx: Ctx, configArn: string | undefined, log: Record<string, unknown>): Promise<void> {
-  if (!configArn) {
-    logger.warn('endpoint config ARN unknown: rollback guard tag not set', log);
-    return;
-  }
-  try {
-    await ctx.clients.sagemaker.send(new AddTagsCommand({ ResourceArn: configArn, Tags: [{ Key: SUBMITTED_TAG_KEY, Value: 'true' }] }));
-  } catch (err) {
-    // Best effort: only the protection against redeploying a rolled-back version is lost.
-    logger.error('could not tag the endpoint config as submitted', { ...log, ...describeError(err) });
-  }
-}
-
-/** CreateModel, or verify that the existing model of that name is ours. */
-async function ensureModel(ctx: Ctx, ev: ApprovalEvent, modelName: string): Promise<void> {
-  const { config } = ctx;
-  try {
-    await ctx.clients.sagemaker.send(
-      new CreateModelCommand({
-        ModelName: modelName,
-        ExecutionRoleArn: config.modelExecutionRoleArn,
-        // The package ARN makes SageMaker use exactly the (validated) containers of the package.
-        PrimaryContainer: { ModelPackageName: ev.modelPackageArn },
-        EnableNetworkIsolation: true,
-        VpcConfig: { Subnets: config.subnetIds, SecurityGroupIds: config.securityGroupIds },
-      }),
-    );
-    logger.info('model created', { messageId: ctx.messageId, modelName });
-  } catch (err) {
-    const cls = classifyError(err);
-    if (cls === 'rejected') throw new DeploymentFailure('sagemaker-rejected', `CreateModel ${modelName} was rejected: ${messageOf(err)}`);
-    if (cls !== 'already-exists') throw err;
-    const existing = await ctx.clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
-    const source = existing.PrimaryContainer?.ModelPackageName ?? existing.Containers?.[0]?.ModelPackageName;
-    if (source?.toLowerCase() !== ev.modelPackageArn.toLowerCase() || existing.EnableNetworkIsolation !== true) {
-      throw new DeploymentFailure(
-        'name-collision',
-        `model ${modelName} already exists but was not created by this deployer from ${ev.modelPackageArn} (source ${source ?? 'none'}, network isolation ${String(existing.EnableNetworkIsolation)})`,
-      );
-    }
-    logger.info('model already exists (previous attempt)', { messageId: ctx.messageId, modelName });
-  }
 }

@@ -80,7 +80,7 @@ export function findVariant(current: CurrentEndpointConfig, variantName: string)
   if (!variant.ModelName) {
     throw new DeploymentFailure(
       'unknown-variant',
-      `variant ${variantName} of endpoint config ${current.EndpointConfigName} has no ModelName (inference-component endpoints are not supported)`,
+      `variant ${variantName} of endpoint config ${current.EndpointConfigName} has no ModelName: an inference component serves it, so DEPLOYMENTS must name it in inferenceComponentName`,
     );
   }
   return variant;

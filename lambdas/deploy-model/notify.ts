@@ -16,7 +16,7 @@ export const EVENT_SOURCE = 'plinth.deploy-model';
 export const STARTED_DETAIL_TYPE = 'Model Deployment Started';
 export const FAILED_DETAIL_TYPE = 'Model Deployment Failed';
 
-export interface StartedDetail {
+interface StartedCommon {
   env: string;
   modelPackageArn: string;
   group: string;
@@ -24,10 +24,23 @@ export interface StartedDetail {
   endpointName: string;
   variantName: string;
   modelName: string;
+}
+
+/** A blue/green canary on the endpoint (plain variants). */
+export interface EndpointStartedDetail extends StartedCommon {
   endpointConfigName: string;
   previousEndpointConfigName: string;
   canaryPercent: number;
 }
+
+/** A rolling update of the inference component that serves the variant. */
+export interface InferenceComponentStartedDetail extends StartedCommon {
+  inferenceComponentName: string;
+  previousModelName: string;
+  copiesPerBatch: number;
+}
+
+export type StartedDetail = EndpointStartedDetail | InferenceComponentStartedDetail;
 
 export interface FailedDetail {
   env: string;

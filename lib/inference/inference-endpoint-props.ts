@@ -54,6 +54,20 @@ export interface VariantScaling {
   readonly schedule?: ScalingSchedule;
 }
 
+/**
+ * Serve a variant through a SageMaker inference component: the endpoint manages instances
+ * (`ManagedInstanceScaling`) and the model runs as copies that scale on their own, down to zero.
+ * Only a single production variant without shadow variants can be served this way.
+ */
+export interface InferenceComponentSpec {
+  /** GPUs (accelerators) each model copy needs; at most the instance type's GPU count. */
+  readonly acceleratorsPerCopy: number;
+  /** Memory each model copy needs, in MiB (SageMaker's `MinMemoryRequiredInMb`). */
+  readonly memoryPerCopyMiB: number;
+  /** @default - SageMaker decides */
+  readonly cpuCoresPerCopy?: number;
+}
+
 /** A production or shadow variant: a model on a fleet. */
 export interface InferenceVariant {
   readonly name: string;
@@ -75,8 +89,19 @@ export interface InferenceVariant {
   readonly initialWeight?: number;
   /** Initial instances. @default scaling.minCapacity, at least 1 */
   readonly initialInstanceCount?: number;
-  /** @default - fixed at initialInstanceCount */
+  /**
+   * Autoscaling. With an inference component it scales model copies (`minCapacity` 0 allowed),
+   * and `maxCapacity` caps both copies and instances.
+   *
+   * @default - fixed at initialInstanceCount
+   */
   readonly scaling?: VariantScaling;
+  /**
+   * Serve this variant through an inference component; required for scale-to-zero.
+   *
+   * @default - a plain production variant with its model on the variant
+   */
+  readonly inferenceComponent?: InferenceComponentSpec;
 }
 
 /** Properties for {@link InferenceEndpoint}. */

@@ -1,6 +1,7 @@
 import { Annotations, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -8,7 +9,7 @@ import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
 import { failureModeAlarm, markControlAlarm } from '../monitoring/failure-modes';
-import type { InferenceEndpointProps, InferenceVariant, VariantScaling } from './inference-endpoint-props';
+import type { InferenceComponentSpec, InferenceEndpointProps, InferenceVariant, VariantScaling } from './inference-endpoint-props';
 import { describeInstanceType, type InstanceTypeInfo } from './instance-types';
 
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -16,11 +17,20 @@ const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 /** A synth-time problem with an endpoint's definition. */
 export class InferenceEndpointError extends PlinthError {}
 
+/** The name of the inference component that serves `variantName` of `endpointName`. */
+export function inferenceComponentNameFor(endpointName: string, variantName: string): string {
+  return `${endpointName}-${variantName}`;
+}
+
 /**
  * A real-time SageMaker endpoint on GPU instances, built on the L1 resources: network-isolated
  * models in the VPC, A/B and shadow variants, KMS-encrypted data capture into the lake,
  * per-variant autoscaling (high-resolution concurrency by default) with a hard max, and the 5xx
  * and p99-latency alarms a canary rolls back on.
+ *
+ * A single variant may instead be served by an inference component (`inferenceComponent`), which
+ * lets it scale to zero copies and instances and wake on the first refused request; such an
+ * endpoint records no data capture (see docs/inference.md).
  */
 export class InferenceEndpoint extends Construct {
   public readonly endpoint: sagemaker.CfnEndpoint;
@@ -28,6 +38,10 @@ export class InferenceEndpoint extends Construct {
   public readonly endpointName: string;
   /** Variant name → its scalable target (variants with scaling only). */
   public readonly scalableTargets: Record<string, appscaling.ScalableTarget> = {};
+  /** Variant name → the inference component serving it (variants with `inferenceComponent` only). */
+  public readonly inferenceComponents: Record<string, sagemaker.CfnInferenceComponent> = {};
+  /** Variant name → the alarm that scales its inference component out from zero copies. */
+  public readonly wakeFromZeroAlarms: Record<string, cloudwatch.Alarm> = {};
   /** Fires on 5xx errors of any production variant; a running canary rolls back on it. */
   public readonly errorAlarm: cloudwatch.Alarm;
   /** Fires when p99 model latency exceeds the budget; a running canary rolls back on it. */
@@ -59,37 +73,69 @@ export class InferenceEndpoint extends Construct {
       initialInstanceCount: this.initialCount(variant),
       initialVariantWeight: variant.initialWeight ?? 1,
     });
-    const production = props.variants.map((v) => variantConfig(v, modelFor(v, 'Production')));
-    const shadow = (props.shadowVariants ?? []).map((v) => variantConfig(v, modelFor(v, 'Shadow')));
 
     // SageMaker refuses a KMS volume key when any variant has local NVMe storage (hardware-encrypted).
     const anyNvme = [...types.values()].some((t) => t.nvme);
-    const capture = props.dataCapture;
-    const captureEnabled = capture.enabled ?? true;
-    if (!captureEnabled) {
-      Annotations.of(this).addWarningV2('plinth:data-capture-off', 'Data capture is off: drift detection and audits have no inference record for this endpoint.');
+    const volumeKey = anyNvme ? undefined : props.encryptionKey.keyArn;
+    // Validation guarantees a served variant is the endpoint's only variant.
+    const served = props.variants.find((v) => v.inferenceComponent);
+    if (served) {
+      this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'Config', {
+        // Inference-component form: the role, network and isolation live on the config, and the
+        // variant names no model: its inference component does.
+        executionRoleArn: props.executionRole.roleArn,
+        enableNetworkIsolation: true,
+        vpcConfig: { subnets, securityGroupIds },
+        productionVariants: [
+          {
+            variantName: served.name,
+            instanceType: served.instanceType,
+            initialInstanceCount: this.initialCount(served),
+            managedInstanceScaling: {
+              status: 'ENABLED',
+              minInstanceCount: served.scaling?.minCapacity ?? this.initialCount(served),
+              maxInstanceCount: served.scaling?.maxCapacity ?? this.initialCount(served),
+            },
+            routingConfig: { routingStrategy: 'LEAST_OUTSTANDING_REQUESTS' },
+          },
+        ],
+        kmsKeyId: volumeKey,
+      });
+      Annotations.of(this).addWarningV2(
+        'plinth:data-capture-unsupported',
+        `Data capture is off: variant "${served.name}" is served by an inference component, which SageMaker data capture does not record. ` +
+          'Drift detection and audits have no inference record for this endpoint; serve it from a plain variant to capture.',
+      );
+    } else {
+      const production = props.variants.map((v) => variantConfig(v, modelFor(v, 'Production')));
+      const shadow = (props.shadowVariants ?? []).map((v) => variantConfig(v, modelFor(v, 'Shadow')));
+      const capture = props.dataCapture;
+      const captureEnabled = capture.enabled ?? true;
+      if (!captureEnabled) {
+        Annotations.of(this).addWarningV2('plinth:data-capture-off', 'Data capture is off: drift detection and audits have no inference record for this endpoint.');
+      }
+      this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'Config', {
+        productionVariants: production,
+        shadowProductionVariants: shadow.length > 0 ? shadow : undefined,
+        kmsKeyId: volumeKey,
+        dataCaptureConfig: {
+          enableCapture: captureEnabled,
+          initialSamplingPercentage: capture.samplingPercent ?? 100,
+          destinationS3Uri: capture.bucket.s3UrlForObject(capture.prefix ?? 'capture/'),
+          kmsKeyId: props.encryptionKey.keyArn,
+          captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+          captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
+        },
+      });
     }
-    const captureDestination = capture.bucket.s3UrlForObject(capture.prefix ?? 'capture/');
-    this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'Config', {
-      productionVariants: production,
-      shadowProductionVariants: shadow.length > 0 ? shadow : undefined,
-      kmsKeyId: anyNvme ? undefined : props.encryptionKey.keyArn,
-      dataCaptureConfig: {
-        enableCapture: captureEnabled,
-        initialSamplingPercentage: capture.samplingPercent ?? 100,
-        destinationS3Uri: captureDestination,
-        kmsKeyId: props.encryptionKey.keyArn,
-        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-        captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
-      },
-    });
     if (anyNvme) {
-      for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
+      const volumeKeyRules = ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'].map((pack) => `${pack}-SageMakerEndpointConfigurationKMSKeyConfigured`);
+      for (const rule of [...volumeKeyRules, 'Plinth-SageMakerEndpointConfigKMS']) {
         acknowledgeFinding(this.endpointConfig, {
-          rule: `${pack}-SageMakerEndpointConfigurationKMSKeyConfigured`,
+          rule,
           reason:
             'The variants run on instance types with local NVMe storage, where SageMaker rejects a KMS volume key; ' +
-            'those volumes are hardware-encrypted (XTS-AES-256). Data capture is still KMS-encrypted.',
+            'those volumes are hardware-encrypted (XTS-AES-256). Data capture, where on, is still KMS-encrypted.',
           owner: 'ml-platform',
           expires: '2027-06-30',
         });
@@ -99,6 +145,9 @@ export class InferenceEndpoint extends Construct {
       endpointName: props.endpointName,
       endpointConfigName: this.endpointConfig.attrEndpointConfigName,
     });
+    if (served?.inferenceComponent) {
+      this.inferenceComponents[served.name] = this.addInferenceComponent(served, served.inferenceComponent, modelFor(served, 'Production'));
+    }
 
     for (const variant of props.variants) {
       if (variant.scaling) this.addScaling(variant, variant.scaling);
@@ -161,9 +210,27 @@ export class InferenceEndpoint extends Construct {
   public metricOverheadLatency(props?: cloudwatch.MetricOptions & { variantName?: string }): cloudwatch.Metric {
     return this.metric('OverheadLatency', { statistic: cloudwatch.Stats.AVERAGE, ...props });
   }
-  /** Concurrent requests per model copy, high resolution (10 s). */
+  /**
+   * Concurrent requests per model, high resolution (10 s). A variant served by an inference
+   * component reports the same load per copy: this returns {@link metricConcurrentRequestsPerCopy} then.
+   */
   public metricConcurrentRequestsPerModel(props?: cloudwatch.MetricOptions & { variantName?: string }): cloudwatch.Metric {
+    if (this.inferenceComponentNameOf(props?.variantName ?? this.props.variants[0].name)) return this.metricConcurrentRequestsPerCopy(props);
     return this.metric('ConcurrentRequestsPerModel', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.seconds(10), ...props });
+  }
+  /**
+   * Concurrent requests per model copy of an inference component, high resolution (10 s): what
+   * its target tracking follows.
+   */
+  public metricConcurrentRequestsPerCopy(props?: cloudwatch.MetricOptions & { variantName?: string }): cloudwatch.Metric {
+    return this.metric('ConcurrentRequestsPerCopy', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.seconds(10), ...props });
+  }
+  /**
+   * Requests an inference component refused because it had no copy to serve them (it is at, or
+   * waking from, zero). The alarm on it is what scales the component out from zero.
+   */
+  public metricNoCapacityInvocationFailures(props?: cloudwatch.MetricOptions & { variantName?: string }): cloudwatch.Metric {
+    return this.metric('NoCapacityInvocationFailures', props);
   }
   /** Percent, summed over the instance's GPUs (100 per GPU). */
   public metricGpuUtilization(props?: cloudwatch.MetricOptions & { variantName?: string }): cloudwatch.Metric {
@@ -174,19 +241,47 @@ export class InferenceEndpoint extends Construct {
     return this.instanceMetric('GPUMemoryUtilization', props);
   }
 
-  private instanceMetric(metricName: string, props: cloudwatch.MetricOptions & { variantName?: string } = {}): cloudwatch.Metric {
-    return this.metricIn('/aws/sagemaker/Endpoints', metricName, { statistic: cloudwatch.Stats.AVERAGE, ...props });
+  /** The inference component serving `variantName`, or undefined for a plain variant. */
+  public inferenceComponentNameOf(variantName: string): string | undefined {
+    const variant = this.props.variants.find((v) => v.name === variantName);
+    return variant?.inferenceComponent ? inferenceComponentNameFor(this.endpointName, variant.name) : undefined;
   }
 
+  private instanceMetric(metricName: string, props: cloudwatch.MetricOptions & { variantName?: string } = {}): cloudwatch.Metric {
+    const served = this.inferenceComponentNameOf(props.variantName ?? this.props.variants[0].name);
+    const namespace = served ? '/aws/sagemaker/InferenceComponents' : '/aws/sagemaker/Endpoints';
+    return this.metricIn(namespace, metricName, { statistic: cloudwatch.Stats.AVERAGE, ...props });
+  }
+
+  /** Inference-component variants report per component (InferenceComponentName), plain ones per endpoint variant. */
   private metricIn(namespace: string, metricName: string, props: cloudwatch.MetricOptions & { variantName?: string }): cloudwatch.Metric {
-    const { variantName, ...options } = props;
+    const { variantName = this.props.variants[0].name, ...options } = props;
+    const component = this.inferenceComponentNameOf(variantName);
     return new cloudwatch.Metric({
       namespace,
       metricName,
-      dimensionsMap: { EndpointName: this.endpointName, VariantName: variantName ?? this.props.variants[0].name },
+      dimensionsMap: component ? { InferenceComponentName: component } : { EndpointName: this.endpointName, VariantName: variantName },
       statistic: cloudwatch.Stats.SUM,
       ...options,
     });
+  }
+
+  private addInferenceComponent(variant: InferenceVariant, spec: InferenceComponentSpec, model: sagemaker.CfnModel): sagemaker.CfnInferenceComponent {
+    const component = new sagemaker.CfnInferenceComponent(this, `Component-${variant.name}`, {
+      endpointName: this.endpoint.attrEndpointName,
+      inferenceComponentName: inferenceComponentNameFor(this.endpointName, variant.name),
+      variantName: variant.name,
+      specification: {
+        modelName: model.attrModelName,
+        computeResourceRequirements: {
+          numberOfAcceleratorDevicesRequired: spec.acceleratorsPerCopy > 0 ? spec.acceleratorsPerCopy : undefined,
+          minMemoryRequiredInMb: spec.memoryPerCopyMiB,
+          numberOfCpuCoresRequired: spec.cpuCoresPerCopy,
+        },
+      },
+      runtimeConfig: { copyCount: this.initialCount(variant) },
+    });
+    return component;
   }
 
   private initialCount(variant: InferenceVariant): number {
@@ -194,14 +289,16 @@ export class InferenceEndpoint extends Construct {
   }
 
   private addScaling(variant: InferenceVariant, scaling: VariantScaling): void {
+    const component = this.inferenceComponents[variant.name];
     const target = new appscaling.ScalableTarget(this, `Scaling-${variant.name}`, {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
-      resourceId: `endpoint/${this.endpointName}/variant/${variant.name}`,
-      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      // An inference component scales its model copies; SageMaker adds and removes instances for them.
+      resourceId: component ? `inference-component/${inferenceComponentNameFor(this.endpointName, variant.name)}` : `endpoint/${this.endpointName}/variant/${variant.name}`,
+      scalableDimension: component ? 'sagemaker:inference-component:DesiredCopyCount' : 'sagemaker:variant:DesiredInstanceCount',
       minCapacity: scaling.minCapacity,
       maxCapacity: scaling.maxCapacity,
     });
-    target.node.addDependency(this.endpoint);
+    target.node.addDependency(component ?? this.endpoint);
     this.scalableTargets[variant.name] = target;
     const cooldowns = {
       scaleInCooldown: scaling.scaleInCooldown ?? Duration.minutes(10),
@@ -210,13 +307,17 @@ export class InferenceEndpoint extends Construct {
     const metric = scaling.metric ?? 'concurrency';
     if (metric === 'concurrency') {
       target.scaleToTrackMetric('TrackConcurrency', {
-        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION,
+        predefinedMetric: component
+          ? appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION
+          : appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION,
         targetValue: scaling.target,
         ...cooldowns,
       });
     } else if (metric === 'invocations') {
       target.scaleToTrackMetric('TrackInvocations', {
-        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+        predefinedMetric: component
+          ? appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_INVOCATIONS_PER_COPY
+          : appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
         targetValue: scaling.target,
         ...cooldowns,
       });
@@ -233,7 +334,9 @@ export class InferenceEndpoint extends Construct {
           ? this.metricGpuUtilization({ variantName: variant.name, period: Duration.minutes(1) })
           : metric === 'invocations'
             ? this.metricInvocations({ variantName: variant.name, period: Duration.minutes(1) })
-            : this.metricConcurrentRequestsPerModel({ variantName: variant.name, period: Duration.minutes(1) });
+            : component
+              ? this.metricConcurrentRequestsPerCopy({ variantName: variant.name, period: Duration.minutes(1) })
+              : this.metricConcurrentRequestsPerModel({ variantName: variant.name, period: Duration.minutes(1) });
       const steps = target.scaleOnMetric('StepScaling', {
         metric: stepMetric,
         scalingSteps: scaling.steps.map((s) => ({ lower: s.lower, upper: s.upper, change: s.change })),
@@ -244,6 +347,7 @@ export class InferenceEndpoint extends Construct {
         markControlAlarm(alarm, 'step scaling: its action is the scaling policy, not a page');
       }
     }
+    if (component && scaling.minCapacity === 0) this.wakeFromZero(variant, target, cooldowns.scaleOutCooldown);
     if (scaling.schedule) {
       const timeZone = scaling.schedule.timeZone ? TimeZone.of(scaling.schedule.timeZone) : undefined;
       const cron = (expression: string) => appscaling.Schedule.expression(`cron(${expression})`);
@@ -260,6 +364,34 @@ export class InferenceEndpoint extends Construct {
         timeZone,
       });
     }
+  }
+
+  /**
+   * Target tracking cannot leave zero copies (there is no per-copy load to track), so a request
+   * that finds no copy is what wakes the component: SageMaker counts it in
+   * NoCapacityInvocationFailures, and this alarm adds one copy through a step-scaling policy.
+   */
+  private wakeFromZero(variant: InferenceVariant, target: appscaling.ScalableTarget, cooldown: Duration): void {
+    const addCopy = new appscaling.StepScalingAction(this, `WakeFromZero-${variant.name}`, {
+      scalingTarget: target,
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
+      cooldown,
+    });
+    addCopy.addAdjustment({ lowerBound: 0, adjustment: 1 });
+    const alarm = new cloudwatch.Alarm(this, `WakeFromZeroAlarm-${variant.name}`, {
+      alarmDescription: `${this.endpointName} variant ${variant.name} refused a request with no copy running; adds one copy (scale out from zero).`,
+      metric: this.metricNoCapacityInvocationFailures({ variantName: variant.name, period: Duration.minutes(1) }),
+      // One refused request is enough: at zero copies every request fails until a copy starts.
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.ApplicationScalingAction(addCopy));
+    markControlAlarm(alarm, 'scale out from zero: its action adds an inference-component copy, it pages no one');
+    this.wakeFromZeroAlarms[variant.name] = alarm;
   }
 
   private validate(props: InferenceEndpointProps): Map<string, InstanceTypeInfo> {
@@ -292,10 +424,14 @@ export class InferenceEndpoint extends Construct {
           problems.push(`${at}: scaling on gpu-utilization needs a GPU instance type, not ${variant.instanceType}`);
         }
         if (s.steps && s.steps.length === 1) problems.push(`${at}: scaling.steps needs at least 2 steps (Application Auto Scaling's minimum), or none`);
-        if (s.minCapacity === 0) {
+        if (s.minCapacity === 0 && !variant.inferenceComponent) {
           problems.push(
-            `${at}: scale-to-zero (minCapacity 0) needs inference components, which a plain production variant cannot do; set minCapacity to 1 or more`,
+            `${at}: scale-to-zero (scaling.minCapacity 0) needs an inference component, which a plain production variant is not; ` +
+              'add inferenceComponent: { acceleratorsPerCopy, memoryPerCopyMiB } to the variant, or set scaling.minCapacity to 1 or more',
           );
+        }
+        if (s.metric === 'gpu-utilization' && variant.inferenceComponent) {
+          problems.push(`${at}: scaling.metric "gpu-utilization" is not available for an inference component; use "concurrency" or "invocations" (per copy)`);
         }
         const initial = variant.initialInstanceCount ?? Math.max(1, s.minCapacity);
         if (initial < s.minCapacity || initial > s.maxCapacity) {
@@ -307,9 +443,53 @@ export class InferenceEndpoint extends Construct {
       }
     }
     if (props.shadowVariants?.some((v) => v.scaling)) problems.push('shadow variants follow their production variant; remove their scaling');
+    problems.push(...this.inferenceComponentProblems(props, types));
     const sampling = props.dataCapture.samplingPercent ?? 100;
     if (sampling < 0 || sampling > 100) problems.push(`dataCapture.samplingPercent must be 0-100, got ${sampling}`);
     if (problems.length > 0) throw new InferenceEndpointError(`${where}: invalid definition:\n  - ${problems.join('\n  - ')}`);
     return types;
+  }
+
+  /** Inference components serve one production variant, with copies that fit the instance. */
+  private inferenceComponentProblems(props: InferenceEndpointProps, types: Map<string, InstanceTypeInfo>): string[] {
+    const problems: string[] = [];
+    for (const shadow of props.shadowVariants ?? []) {
+      if (shadow.inferenceComponent) {
+        problems.push(`variant "${shadow.name}": a shadow variant cannot be served by an inference component; remove its inferenceComponent`);
+      }
+    }
+    for (const variant of props.variants) {
+      const spec = variant.inferenceComponent;
+      if (!spec) continue;
+      const at = `variant "${variant.name}"`;
+      if (props.variants.length > 1) {
+        problems.push(
+          `${at}: an inference component serves an endpoint's only production variant, not an A/B split of ${props.variants.length} variants; ` +
+            'remove inferenceComponent (and scale-to-zero) or the other variants',
+        );
+      }
+      if ((props.shadowVariants ?? []).length > 0) {
+        problems.push(`${at}: an endpoint served by an inference component cannot run shadow variants; remove shadowVariants or inferenceComponent`);
+      }
+      const name = inferenceComponentNameFor(props.endpointName, variant.name);
+      if (!SAGEMAKER_NAME.test(name)) {
+        problems.push(`${at}: its inference component would be named "${name}", over 63 characters; shorten endpointName or the variant name`);
+      }
+      const gpus = types.get(variant.name)?.gpus;
+      if (!Number.isInteger(spec.acceleratorsPerCopy) || spec.acceleratorsPerCopy < 0) {
+        problems.push(`${at}: inferenceComponent.acceleratorsPerCopy must be a whole number, got ${spec.acceleratorsPerCopy}`);
+      } else if (gpus !== undefined && spec.acceleratorsPerCopy > gpus) {
+        problems.push(`${at}: inferenceComponent.acceleratorsPerCopy (${spec.acceleratorsPerCopy}) exceeds the ${gpus} GPU(s) of ${variant.instanceType}`);
+      } else if ((variant.gpu ?? true) && spec.acceleratorsPerCopy === 0) {
+        problems.push(`${at}: inferenceComponent.acceleratorsPerCopy is 0 on a GPU variant; give each copy at least 1 GPU, or set gpu: false`);
+      }
+      if (!Number.isInteger(spec.memoryPerCopyMiB) || spec.memoryPerCopyMiB < 128) {
+        problems.push(`${at}: inferenceComponent.memoryPerCopyMiB must be a whole number of MiB, at least 128, got ${spec.memoryPerCopyMiB}`);
+      }
+      if (spec.cpuCoresPerCopy !== undefined && !(spec.cpuCoresPerCopy > 0)) {
+        problems.push(`${at}: inferenceComponent.cpuCoresPerCopy must be greater than 0, got ${spec.cpuCoresPerCopy}`);
+      }
+    }
+    return problems;
   }
 }

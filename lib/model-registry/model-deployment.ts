@@ -31,6 +31,13 @@ export interface ModelDeploymentProps {
   readonly modelExecution: ModelExecution;
   /** Per model name: the alarms whose ALARM state rolls a canary back (the endpoint's 5xx and latency alarms). */
   readonly rollbackAlarms: Readonly<Record<string, readonly cloudwatch.IAlarm[]>>;
+  /**
+   * Per model name: the inference component serving its variant. Those models roll out by updating
+   * the component (rolling update) instead of the endpoint (blue/green canary).
+   *
+   * @default - no model is served by an inference component
+   */
+  readonly inferenceComponentNames?: Readonly<Record<string, string>>;
   readonly vpc: ec2.IVpc;
   /**
    * @default - the isolated subnets
@@ -158,6 +165,15 @@ export class ModelDeployment extends Construct {
           actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
           resources: endpointNames.map((name) => sagemakerArn('endpoint', name)),
         }),
+        ...(Object.keys(props.inferenceComponentNames ?? {}).length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'UpdateOwnInferenceComponents',
+                actions: ['sagemaker:DescribeInferenceComponent', 'sagemaker:UpdateInferenceComponent'],
+                resources: Object.values(props.inferenceComponentNames ?? {}).map((name) => sagemakerArn('inference-component', name)),
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'PassModelRole',
           actions: ['iam:PassRole'],
@@ -192,6 +208,7 @@ export class ModelDeployment extends Construct {
             endpointName: m.endpointName,
             variantName: m.variantName,
             rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...m.rollbackAlarmNames],
+            ...(props.inferenceComponentNames?.[m.name] ? { inferenceComponentName: props.inferenceComponentNames[m.name] } : {}),
           })),
         ),
         MODEL_EXECUTION_ROLE_ARN: props.modelExecution.role.roleArn,

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
+import { PlatformKeys } from '../../lib/keys/platform-keys';
 import type { InferenceEndpointProps, InferenceVariant } from '../../lib/inference/inference-endpoint-props';
 import { describeInstanceType } from '../../lib/inference/instance-types';
 import { ModelExecution } from '../../lib/inference/model-execution';
@@ -20,8 +21,8 @@ const PRIMARY: InferenceVariant = {
 };
 
 function endpointIn(stack: Stack, overrides: Partial<InferenceEndpointProps> = {}): InferenceEndpoint {
-  const logsKey = new kms.Key(stack, 'LogsKey', { enableKeyRotation: true });
-  const modelsKey = new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true });
+  // The platform's own keys: their policies carry the controls the gate checks (CT.KMS.PR.3).
+  const { logs: logsKey, models: modelsKey } = new PlatformKeys(stack, 'Keys');
   const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.70.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey });
   const logs = new AccessLogsBucket(stack, 'AccessLogs');
   const artifacts = new SecureBucket(stack, 'Artifacts', { encryptionKey: modelsKey, serverAccessLogsBucket: logs.bucket });
@@ -72,7 +73,7 @@ describe('InferenceEndpoint', () => {
       DataCaptureConfig: Match.objectLike({
         EnableCapture: true,
         InitialSamplingPercentage: 25,
-        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ModelsKey'), 'Arn'] },
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeysModelsKey'), 'Arn'] },
         CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
       }),
     });
@@ -177,7 +178,7 @@ describe('InferenceEndpoint', () => {
     ['min > max', { variants: [{ ...PRIMARY, scaling: { minCapacity: 5, maxCapacity: 2, target: 1 } }] }, /scaling\.minCapacity \(5\) cannot be greater than maxCapacity \(2\)/],
     ['a target of 0', { variants: [{ ...PRIMARY, scaling: { minCapacity: 1, maxCapacity: 2, target: 0 } }] }, /scaling\.target must be greater than 0, got 0/],
     ['a negative target', { variants: [{ ...PRIMARY, scaling: { minCapacity: 1, maxCapacity: 2, target: -3 } }] }, /scaling\.target must be greater than 0, got -3/],
-    ['scale-to-zero on a production variant', { variants: [{ ...PRIMARY, scaling: { minCapacity: 0, maxCapacity: 2, target: 1 } }] }, /scale-to-zero \(minCapacity 0\) needs inference components/],
+    ['scale-to-zero on a production variant', { variants: [{ ...PRIMARY, scaling: { minCapacity: 0, maxCapacity: 2, target: 1 } }] }, /scale-to-zero \(scaling\.minCapacity 0\) needs an inference component, which a plain production variant is not; add inferenceComponent: \{ acceleratorsPerCopy, memoryPerCopyMiB \}/],
     ['GPU scaling on a CPU type', { variants: [{ ...PRIMARY, instanceType: 'ml.c5.xlarge', gpu: false, scaling: { minCapacity: 1, maxCapacity: 2, metric: 'gpu-utilization', target: 50 } }] }, /scaling on gpu-utilization needs a GPU instance type/],
     ['a single scaling step', { variants: [{ ...PRIMARY, scaling: { minCapacity: 1, maxCapacity: 2, target: 1, steps: [{ lower: 5, change: 1 }] } }] }, /scaling\.steps needs at least 2 steps/],
     ['duplicate variant names', { variants: [PRIMARY, PRIMARY] }, /variant "primary": declared twice/],

@@ -81,4 +81,14 @@ describe('loadConfig (environment contract)', () => {
     expect(() => parseDeployments(JSON.stringify([{ ...dup, modelPackageGroupName: 'g1' }, { ...dup, modelPackageGroupName: 'g2' }]))).toThrow('listed twice');
     expect(parseDeployments('[]')).toEqual([]);
   });
+
+  it('reads an optional inferenceComponentName, and rejects one that is not a SageMaker name', () => {
+    // GIVEN a deployment whose variant is served by an inference component, one without, and a bad name
+    const base = { modelPackageGroupName: 'g', endpointName: 'e', variantName: 'v', rollbackAlarmNames: ['a'] };
+    // THEN the name is kept when present, absent otherwise, and a bad one is a ConfigError naming the field
+    expect(parseDeployments(JSON.stringify([{ ...base, inferenceComponentName: 'e-v' }]))).toEqual([{ ...base, inferenceComponentName: 'e-v' }]);
+    expect(parseDeployments(JSON.stringify([base]))[0]).not.toHaveProperty('inferenceComponentName');
+    expect(() => parseDeployments(JSON.stringify([{ ...base, inferenceComponentName: 'e_v' }]))).toThrow('DEPLOYMENTS[0].inferenceComponentName must be a SageMaker name');
+    expect(() => parseDeployments(JSON.stringify([{ ...base, inferenceComponentName: 7 }]))).toThrow(ConfigError);
+  });
 });

@@ -96,7 +96,7 @@ describe('buildEndpointConfigInput', () => {
     // THEN a DeploymentFailure unknown-variant is thrown
     expect(() => buildEndpointConfigInput(current(), { ...OPTS, variantName: 'nope' })).toThrow(DeploymentFailure);
     expect(() => buildEndpointConfigInput(current(), { ...OPTS, variantName: 'nope' })).toThrow('no production variant nope (variants: primary, challenger)');
-    expect(() => buildEndpointConfigInput(noModel, OPTS)).toThrow('inference-component');
+    expect(() => buildEndpointConfigInput(noModel, OPTS)).toThrow('has no ModelName: an inference component serves it, so DEPLOYMENTS must name it in inferenceComponentName');
   });
 });
 
