@@ -73,6 +73,14 @@ export const environmentConfigSchema = z
           .array(z.number().positive().max(1000, 'cost.alertThresholdsPercent values must be at most 1000'))
           .min(1, 'cost.alertThresholdsPercent needs at least one threshold, e.g. [50, 80, 100]'),
         anomalyThresholdUsd: z.number().positive('cost.anomalyThresholdUsd must be greater than 0'),
+        /** Alarm when an endpoint variant has sat at its maxCapacity for this long (a multiple of 5). */
+        atMaxCapacityAlarmMinutes: z
+          .number()
+          .int()
+          .min(5, 'cost.atMaxCapacityAlarmMinutes must be at least 5')
+          .max(24 * 60, 'cost.atMaxCapacityAlarmMinutes can be at most 1440 (one day)')
+          .refine((m) => m % 5 === 0, 'cost.atMaxCapacityAlarmMinutes must be a multiple of 5 (the metric period)')
+          .default(60),
       })
       .strict(),
     dataLake: dataLakeConfigSchema,

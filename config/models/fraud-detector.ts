@@ -63,5 +63,12 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       breaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 },
     },
     review: { slaMinutes: env === 'prod' ? 60 : 240, allowedLabels: ['fraud', 'legitimate'] },
+    // Watch the gateway's input features over the last day of capture; drift retrains at most once a day.
+    drift: {
+      schedule: env === 'prod' ? 'rate(1 hour)' : 'rate(6 hours)',
+      windowHours: 24,
+      retrainingPipelineName: 'fraud-detector-retraining',
+      debounceMinutes: 24 * 60,
+    },
   };
 }

@@ -144,6 +144,30 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'endpoint-at-max-capacity': {
+    title: 'Endpoint pinned at its instance cap',
+    detection: 'AtMaxCapacity-<model>-<variant>: the variant has run at its configured maxCapacity for cost.atMaxCapacityAlarmMinutes (metric AtMaxCapacity, namespace Plinth/Endpoints, published every minute by endpoint-capacity; SageMaker has no instance-count metric).',
+    mitigation: 'The cap holds: spend cannot grow past maxCapacity; requests beyond capacity queue, time out at the gateway and get the fallback answer marked degraded.',
+    runbook: 'docs/runbooks/endpoint-at-max-capacity.md',
+    owner: 'ml-platform',
+    severity: 'warning',
+  },
+  'drift-detected': {
+    title: 'Data drift detected',
+    detection: 'DriftDetected-<model>: the scheduled drift job found at least one feature past its PSI, KS, missing-rate or unseen-category threshold (metric FeaturesDrifting, namespace Plinth/Drift).',
+    mitigation: 'A Model Drift Detected event starts the model\'s retraining pipeline with the evidence as parameters, at most once per debounce period; the retrained model registers as PendingManualApproval and waits at the approval gate.',
+    runbook: 'docs/runbooks/drift-detected.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
+  'drift-loop-broken': {
+    title: 'Drift job or retraining start failed',
+    detection: 'DriftJobFailed-<model> (a drift state machine execution failed, timed out or was aborted, including a missing baseline), RetrainingUndelivered (a drift event could not start retraining after every retry), BaselineJobFailed (an approved package got no drift baseline).',
+    mitigation: 'The next scheduled run retries the drift job; retraining starts are retried by EventBridge and Lambda and kept in a dead-letter queue; the endpoint keeps serving and the last good baseline stays in place.',
+    runbook: 'docs/runbooks/drift-loop-broken.md',
+    owner: 'ml-platform',
+    severity: 'warning',
+  },
 } as const satisfies Record<string, FailureMode>;
 
 export type FailureModeId = keyof typeof FAILURE_MODES;

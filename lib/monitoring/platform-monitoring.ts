@@ -5,6 +5,8 @@ import { DefaultDashboardFactory, MonitoringFacade } from 'cdk-monitoring-constr
 import { Construct } from 'constructs';
 import type { DataLake } from '../data-lake/data-lake';
 import { INGEST_METRIC_NAMESPACE } from '../data-lake/ingestion-pipeline';
+import { DRIFT_METRIC_NAMESPACE } from '../drift/model-drift-monitor';
+import type { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import type { InferenceEndpoint } from '../inference/inference-endpoint';
 import type { InferenceGateway } from '../inference/inference-gateway';
 import type { ModelDeployment } from '../model-registry/model-deployment';
@@ -19,6 +21,10 @@ export interface PlatformMonitoringProps {
   readonly gateways: readonly InferenceGateway[];
   readonly reviewQueues: readonly HumanReviewQueue[];
   readonly deployment: ModelDeployment;
+  /** Instance count against the cap per variant, when the environment has autoscaled variants. */
+  readonly capacityWatch?: EndpointCapacityWatch;
+  /** Endpoints whose traffic a drift job watches. */
+  readonly driftWatchedEndpoints?: readonly string[];
   /**
    * Show the account's estimated charges (AWS/Billing, published in us-east-1 only).
    *
@@ -70,6 +76,28 @@ export class PlatformMonitoring extends Construct {
           },
           { title: 'GPU utilisation and memory (%)', metrics: [endpoint.metricGpuUtilization({ period: FIVE_MINUTES }), endpoint.metricGpuMemoryUtilization({ period: FIVE_MINUTES })] },
           { title: 'Concurrent requests per model (high resolution)', metrics: [endpoint.metricConcurrentRequestsPerModel()] },
+          ...(props.capacityWatch && props.capacityWatch.variantsOf(endpoint.endpointName).length > 0
+            ? [
+                {
+                  title: 'Instances against the cap',
+                  metrics: props.capacityWatch.variantsOf(endpoint.endpointName).flatMap((variant) => [
+                    props.capacityWatch!.metricInstanceCount(endpoint.endpointName, variant).with({ label: `${variant} instances` }),
+                    props.capacityWatch!.metricMaxInstanceCount(endpoint.endpointName, variant).with({ label: `${variant} cap` }),
+                  ]),
+                },
+              ]
+            : []),
+          ...((props.driftWatchedEndpoints ?? []).includes(endpoint.endpointName)
+            ? [
+                {
+                  title: 'Drift: features drifting, insufficient data',
+                  metrics: ['FeaturesDrifting', 'FeaturesInsufficient'].map(
+                    (metricName) =>
+                      new cloudwatch.Metric({ namespace: DRIFT_METRIC_NAMESPACE, metricName, dimensionsMap: { Endpoint: endpoint.endpointName }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.hours(1) }),
+                  ),
+                },
+              ]
+            : []),
           ...(gateway
             ? [
                 {

@@ -2,10 +2,13 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { VariantConfig } from '../../config/model-registry';
+import { driftFeatures, type VariantConfig } from '../../config/model-registry';
 import type { EnvironmentConfig } from '../../config/schema';
+import { DriftRetraining } from '../drift/drift-retraining';
+import { ModelDriftMonitor } from '../drift/model-drift-monitor';
 import { FeatureStore } from '../feature-store/feature-store';
 import { PlinthError } from '../errors';
+import { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import { endpointHealthAlarm } from '../inference/endpoint-health';
 import { InferenceEndpoint } from '../inference/inference-endpoint';
 import { InferenceGateway } from '../inference/inference-gateway';
@@ -25,6 +28,8 @@ export interface ModelsStackProps extends StackProps {
   readonly promotionTargetAccounts: readonly string[];
   /** Model name → its human review loop (from the DataLake stack). */
   readonly reviewQueues: Readonly<Record<string, HumanReviewQueue>>;
+  /** The data lake's Glue database, where each drift job registers its endpoint's capture table. */
+  readonly lakeDatabaseName: string;
 }
 
 function toVariant(variant: VariantConfig): InferenceVariant {
@@ -51,6 +56,12 @@ export class ModelsStack extends Stack {
   public readonly gateways: Record<string, InferenceGateway> = {};
   /** Model name → the composite alarm that pages when its serving path is unhealthy. */
   public readonly healthAlarms: Record<string, cloudwatch.CompositeAlarm> = {};
+  /** Model name → its drift job (models that declare drift). */
+  public readonly driftMonitors: Record<string, ModelDriftMonitor> = {};
+  /** Instance count against the cap for every autoscaled variant, with its at-cap alarm. */
+  public readonly capacityWatch?: EndpointCapacityWatch;
+  /** Baselines on approval and retraining on drift, when any model declares drift. */
+  public readonly driftRetraining?: DriftRetraining;
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
     super(scope, id, props);
@@ -132,12 +143,71 @@ export class ModelsStack extends Stack {
         alarmAction: foundation.alarms,
       });
     }
+    const common = {
+      vpc: foundation.network.vpc,
+      logsKey: foundation.keys.logs,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+      alarmAction: foundation.alarms,
+      environmentName: config.name,
+    };
+    const watched = config.modelRegistry.models
+      .map((m) => ({
+        modelName: m.name,
+        endpointName: m.endpointName,
+        variantMaxCapacity: Object.fromEntries(m.endpoint.variants.flatMap((v) => (v.scaling ? [[v.name, v.scaling.maxCapacity]] : []))),
+      }))
+      .filter((e) => Object.keys(e.variantMaxCapacity).length > 0);
+    if (watched.length > 0) {
+      this.capacityWatch = new EndpointCapacityWatch(this, 'CapacityWatch', {
+        endpoints: watched,
+        atMaxFor: Duration.minutes(config.cost.atMaxCapacityAlarmMinutes),
+        ...common,
+      });
+    }
+    const driftingModels = config.modelRegistry.models.filter((m) => m.drift);
+    for (const model of driftingModels) {
+      this.driftMonitors[model.name] = new ModelDriftMonitor(this, `Drift-${model.name}`, {
+        endpointName: model.endpointName,
+        productionVariantNames: model.endpoint.variants.map((v) => v.name),
+        features: driftFeatures(model),
+        drift: model.drift!,
+        captureBucket: this.capture.bucket,
+        captureKey: foundation.keys.dataLake,
+        databaseName: props.lakeDatabaseName,
+        bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+        ...common,
+      });
+    }
+    if (driftingModels.length > 0) {
+      this.driftRetraining = new DriftRetraining(this, 'DriftRetraining', {
+        models: driftingModels.map((m) => ({
+          modelPackageGroupName: m.name,
+          endpointName: m.endpointName,
+          features: driftFeatures(m),
+          drift: m.drift!,
+          packagesArn: this.registry.packagesArn(m.name),
+        })),
+        baselineBucket: this.capture.bucket,
+        baselineKey: foundation.keys.dataLake,
+        trainingSampleBucket: this.registry.artifacts.bucket,
+        trainingSampleKey: foundation.keys.models,
+        encryptionKey: foundation.keys.models,
+        ...common,
+      });
+    }
     this.deployment = new ModelDeployment(this, 'Deployment', {
       registry: this.registry,
       models: config.modelRegistry.models,
       modelExecution: this.modelExecution,
       rollbackAlarms: Object.fromEntries(
         Object.entries(this.endpoints).map(([name, endpoint]) => [name, [endpoint.errorAlarm, endpoint.latencyAlarm]]),
+      ),
+      inferenceComponentNames: Object.fromEntries(
+        config.modelRegistry.models.flatMap((m) => {
+          const component = this.endpoints[m.name]?.inferenceComponentNameOf(m.variantName);
+          return component ? [[m.name, component]] : [];
+        }),
       ),
       vpc: foundation.network.vpc,
       modelsKey: foundation.keys.models,

@@ -25,6 +25,8 @@ export class MonitoringStack extends Stack {
       gateways: Object.values(props.models.gateways),
       reviewQueues: Object.values(props.dataLake.reviewQueues),
       deployment: props.models.deployment,
+      capacityWatch: props.models.capacityWatch,
+      driftWatchedEndpoints: Object.values(props.models.driftMonitors).map((m) => m.endpointName),
       // AWS publishes estimated charges in us-east-1 only.
       showBilling: props.config.region === 'us-east-1',
     });

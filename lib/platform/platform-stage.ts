@@ -51,7 +51,8 @@ export class PlatformStage extends Stage {
       foundation: this.foundation,
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
-      description: `Plinth ${config.name}: feature store and model registry`,
+      lakeDatabaseName: this.dataLake.dataLake.databaseName,
+      description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
     this.monitoring = new MonitoringStack(this, 'Monitoring', {
       config,

@@ -2,6 +2,10 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments, promotionTargetAccounts } from '../../config';
 import { loadConfig as loadDeployConfig } from '../../lambdas/deploy-model/config';
+import { loadConfig as loadBaselineConfig } from '../../lambdas/drift-baseline/config';
+import { loadConfig as loadDriftQueryConfig } from '../../lambdas/drift-query';
+import { parseEndpoints } from '../../lambdas/endpoint-capacity';
+import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
 import { loadConfig as loadGatewayConfig } from '../../lambdas/infer/config';
 import { loadConfig as loadIngestConfig } from '../../lambdas/ingest/config';
 import { allowedLabels, claimLeaseMinutes, groundTruthLocation, slaMinutes, tableName } from '../../lambdas/shared-review/config';
@@ -80,12 +84,18 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^DeploymentFunction/, (e) => loadDeployConfig(e)],
     [/^Gateway[a-z]+Function/, (e) => loadGatewayConfig(e)],
     [/^Review[a-z]+(Intake|Api|Expiry)[0-9A-F]{8}$/, (e) => [tableName(e), slaMinutes(e), claimLeaseMinutes(e), allowedLabels(e), groundTruthLocation(e)]],
+    [/^CapacityWatchFunction/, (e) => parseEndpoints(e.ENDPOINTS)],
+    [/^Drift[a-z]+QueryFunction/, (e) => loadDriftQueryConfig(e)],
+    // drift-stats takes everything from its event; the bus must be named.
+    [/^Drift[a-z]+StatisticsFunction/, (e) => { if (!e.EVENT_BUS_NAME) throw new Error('EVENT_BUS_NAME missing'); }],
+    [/^DriftRetrainingRetrainFunction/, (e) => loadRetrainConfig(e)],
+    [/^DriftRetrainingBaselineFunction/, (e) => loadBaselineConfig(e)],
   ];
 
   test('each function has a known handler', () => {
     const unknown = functions.filter((f) => !loaders.some(([pattern]) => pattern.test(f.path)));
     expect(unknown.map((f) => f.path)).toEqual([]);
-    expect(functions.length).toBe(6);
+    expect(functions.length).toBe(11);
   });
 
   test.each(loaders.map(([pattern]) => pattern.source))('handler %s parses its variables without error', (source) => {

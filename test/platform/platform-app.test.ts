@@ -110,8 +110,16 @@ describe('the platform app', () => {
 ];
 
 const PINNED_MODELS_IDS = [
+  'AWS::DynamoDB::Table DriftRetrainingDebounceLocks56A8296C',
   'AWS::DynamoDB::Table GatewayfrauddetectorBreakerEF35F80A',
+  'AWS::Glue::Table DriftfrauddetectorCaptureTableE92B3FB7',
+  'AWS::Logs::LogGroup CapacityWatchLogs8AA1FDCC',
   'AWS::Logs::LogGroup DeploymentLogs3DAF60BB',
+  'AWS::Logs::LogGroup DriftRetrainingBaselineLogsA4D65B46',
+  'AWS::Logs::LogGroup DriftRetrainingRetrainLogs739C252D',
+  'AWS::Logs::LogGroup DriftfrauddetectorJobLogs1205688F',
+  'AWS::Logs::LogGroup DriftfrauddetectorQueryLogs549CC293',
+  'AWS::Logs::LogGroup DriftfrauddetectorStatisticsLogs4B8AE916',
   'AWS::Logs::LogGroup GatewayfrauddetectorLogs3B76627A',
   'AWS::S3::Bucket Capture7E7C0655',
   'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
@@ -119,6 +127,7 @@ const PINNED_MODELS_IDS = [
   'AWS::SQS::Queue DeploymentDeadLetterQueueF4815DFE',
   'AWS::SQS::Queue DeploymentEventDeadLetterQueue5E30235C',
   'AWS::SQS::Queue DeploymentQueueB8D001EB',
+  'AWS::SQS::Queue DriftRetrainingDeadLetterQueue6750D48E',
   'AWS::SageMaker::FeatureGroup FeatureStoreGroupaccountspend375D84C5',
   'AWS::SageMaker::ModelPackageGroup RegistryGroupfrauddetector62B0C015',
 ];

@@ -1,0 +1,225 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DriftConfig, DriftFeature } from '../../config/model-registry';
+import { acknowledgeFinding } from '../compliance/acknowledge';
+import type { PlatformServiceProps } from '../compute/platform-service-props';
+import { createVpcFunction } from '../compute/vpc-function';
+import * as perms from '../data-lake/perms';
+import { PlinthError } from '../errors';
+import { failureModeAlarm } from '../monitoring/failure-modes';
+import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
+
+const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
+
+/** One model whose drift starts retraining. */
+export interface RetrainedModel {
+  /** The model package group (the model's name in the registry). */
+  readonly modelPackageGroupName: string;
+  readonly endpointName: string;
+  readonly features: readonly DriftFeature[];
+  readonly drift: DriftConfig;
+  /** ARN pattern of the group's package versions (`ModelRegistry.packagesArn`). */
+  readonly packagesArn: string;
+}
+
+/** Properties for {@link DriftRetraining}. */
+export interface DriftRetrainingProps extends PlatformServiceProps {
+  readonly models: readonly RetrainedModel[];
+  /** Where baselines are written (the capture bucket: `drift-baselines/<endpoint>/`). */
+  readonly baselineBucket: s3.IBucket;
+  readonly baselineKey: kms.IKey;
+  /** Where training samples are read from (the registry's artifact bucket) and its key. */
+  readonly trainingSampleBucket: s3.IBucket;
+  readonly trainingSampleKey: kms.IKey;
+  /** Encrypts the debounce table and the dead-letter queue. */
+  readonly encryptionKey: kms.IKey;
+}
+
+/**
+ * The two ends of the drift loop around the per-endpoint drift jobs:
+ * - **baseline job** (`drift-baseline`): when a model package is approved, the training sample named
+ *   in its `plinth:training-sample` metadata is binned by the same code that bins the capture
+ *   window; the baseline is versioned next to the package and becomes the endpoint's current one;
+ * - **retraining** (`retrain-trigger`): a `Model Drift Detected` event starts the model's SageMaker
+ *   Pipeline with the evidence as parameters, at most once per debounce period (a DynamoDB
+ *   conditional write is the lock), so a storm of events starts one retraining. The pipeline
+ *   registers its model as PendingManualApproval, which closes the loop at the approval gate.
+ */
+export class DriftRetraining extends Construct {
+  public readonly debounceTable: dynamodb.Table;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly retrainFunction: lambda.IFunction;
+  public readonly baselineFunction: lambda.IFunction;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: DriftRetrainingProps) {
+    super(scope, id);
+    if (props.models.length === 0) throw new PlinthError(`DriftRetraining ${this.node.path}: no model declares drift; leave the construct out`);
+    if (props.models.length > 10) throw new PlinthError(`DriftRetraining ${this.node.path}: at most 10 models with drift per environment (one alarm watches them all)`);
+    const stack = Stack.of(this);
+
+    this.debounceTable = new dynamodb.Table(this, 'DebounceLocks', {
+      partitionKey: { name: 'endpointName', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: props.removalPolicy,
+    });
+    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
+      acknowledgeFinding(this.debounceTable, {
+        rule: `${pack}-DynamoDBInBackupPlan`,
+        reason: 'The table holds one debounce lock per endpoint that expires after the debounce period; a backup could only restore a stale lock. Point-in-time recovery is on.',
+        ...ACK,
+      });
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+
+    const common = {
+      vpc: props.vpc,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      deadLetterQueue: this.deadLetterQueue,
+    };
+    const pipelineArn = (name: string) => stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: name.toLowerCase() });
+    const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes));
+    this.retrainFunction = createVpcFunction(this, {
+      handlerFolder: 'retrain-trigger',
+      description: 'Plinth retrain-trigger: starts one retraining per endpoint per debounce period on drift',
+      statements: [
+        new iam.PolicyStatement({ sid: 'DebounceLock', actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [this.debounceTable.tableArn] }),
+        new iam.PolicyStatement({ sid: 'UseTableKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'StartRetraining',
+          actions: ['sagemaker:StartPipelineExecution'],
+          resources: props.models.map((m) => pipelineArn(m.drift.retrainingPipelineName)),
+        }),
+      ],
+      environment: {
+        DEBOUNCE_TABLE: this.debounceTable.tableName,
+        DEBOUNCE_MINUTES: String(defaultDebounce),
+        PIPELINES: JSON.stringify(
+          Object.fromEntries(
+            props.models.map((m) => [m.endpointName, { pipelineName: m.drift.retrainingPipelineName, debounceMinutes: m.drift.debounceMinutes }]),
+          ),
+        ),
+        PLINTH_ENV: props.environmentName,
+      },
+      timeout: Duration.seconds(30),
+      reservedConcurrency: 5,
+      ...common,
+      ids: { function: 'RetrainFunction', logGroup: 'RetrainLogs', role: 'RetrainRole', policy: 'RetrainPolicy', securityGroup: 'RetrainSecurityGroup' },
+    }).function;
+
+    const baselineObjects = props.baselineBucket.arnForObjects(`${DRIFT_BASELINE_PREFIX}*`);
+    const trainingSamples = props.trainingSampleBucket.arnForObjects('*');
+    this.baselineFunction = createVpcFunction(this, {
+      handlerFolder: 'drift-baseline',
+      description: 'Plinth drift-baseline: bins the training sample of an approved model into its drift baseline',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadAndAnnotatePackages',
+          actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
+          resources: props.models.map((m) => m.packagesArn),
+        }),
+        new iam.PolicyStatement({ sid: 'ReadTrainingSamples', actions: perms.S3_READ_OBJECT, resources: [trainingSamples] }),
+        // Without ListBucket, S3 answers a missing sample with AccessDenied instead of NoSuchKey.
+        new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
+        new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
+        new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
+        new iam.PolicyStatement({ sid: 'EncryptBaselines', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.baselineKey.keyArn] }),
+      ],
+      wildcardResources: [
+        ...props.models.map((m) => [m.packagesArn, 'Package versions are numbered by SageMaker; limited to this model\'s group (describe, and add the baseline\'s location to its metadata).'] as const),
+        [trainingSamples, 'The training sample is named in the approved package\'s metadata and sits with the model artifacts; read-only.'],
+        [baselineObjects, 'Baselines are versioned by endpoint and package version; write-only, limited to the baseline prefix.'],
+      ],
+      environment: {
+        MODELS: JSON.stringify(
+          Object.fromEntries(props.models.map((m) => [m.modelPackageGroupName, { endpointName: m.endpointName, features: m.features }])),
+        ),
+        BASELINE_BUCKET: props.baselineBucket.bucketName,
+        BASELINE_PREFIX: DRIFT_BASELINE_PREFIX,
+        PLINTH_ENV: props.environmentName,
+      },
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      reservedConcurrency: 2,
+      ...common,
+      ids: { function: 'BaselineFunction', logGroup: 'BaselineLogs', role: 'BaselineRole', policy: 'BaselinePolicy', securityGroup: 'BaselineSecurityGroup' },
+    }).function;
+
+    const targetOptions = { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) };
+    new events.Rule(this, 'OnDrift', {
+      description: 'Model Drift Detected starts the model\'s retraining (debounced)',
+      eventPattern: {
+        source: ['plinth.drift'],
+        detailType: ['Model Drift Detected'],
+        account: [Aws.ACCOUNT_ID],
+        detail: { endpointName: props.models.map((m) => m.endpointName) },
+      },
+      targets: [new targets.LambdaFunction(this.retrainFunction, targetOptions)],
+    });
+    new events.Rule(this, 'OnApproval', {
+      description: 'An approved model package gets its drift baseline from its training sample',
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: ['SageMaker Model Package State Change'],
+        account: [Aws.ACCOUNT_ID],
+        detail: { ModelPackageGroupName: props.models.map((m) => m.modelPackageGroupName), ModelApprovalStatus: ['Approved'] },
+      },
+      targets: [new targets.LambdaFunction(this.baselineFunction, targetOptions)],
+    });
+
+    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    this.alarms.push(
+      failureModeAlarm(this, 'DriftEventsUndelivered', 'drift-loop-broken', {
+        ...alarmCommon,
+        description: 'A drift event could not start retraining, or an approval could not build its baseline, after every retry (see the dead-letter queue).',
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      failureModeAlarm(this, 'BaselineJobFailed', 'drift-loop-broken', {
+        ...alarmCommon,
+        description: 'An approved model package got no drift baseline (no plinth:training-sample metadata, or an unreadable sample); its endpoint keeps the previous baseline.',
+        // One metric per endpoint (an alarm cannot use SEARCH); at most 10 models per environment.
+        metric: new cloudwatch.MathExpression({
+          expression: props.models.map((_, i) => `FILL(failed${i}, 0)`).join(' + '),
+          usingMetrics: Object.fromEntries(
+            props.models.map((m, i) => [
+              `failed${i}`,
+              new cloudwatch.Metric({ namespace: DRIFT_METRIC_NAMESPACE, metricName: 'BaselineFailed', dimensionsMap: { Endpoint: m.endpointName }, statistic: cloudwatch.Stats.SUM }),
+            ]),
+          ),
+          period: Duration.minutes(5),
+          label: 'Baselines that failed',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+}

@@ -1,0 +1,412 @@
+import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lakeformation from 'aws-cdk-lib/aws-lakeformation';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { DriftConfig, DriftFeature } from '../../config/model-registry';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import type { PlatformServiceProps } from '../compute/platform-service-props';
+import { createVpcFunction } from '../compute/vpc-function';
+import * as perms from '../data-lake/perms';
+import { PlinthError } from '../errors';
+import { failureModeAlarm } from '../monitoring/failure-modes';
+
+const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
+
+/** Where drift baselines live in the capture bucket: `<prefix><endpoint>/current.json` is the one the job compares against. */
+export const DRIFT_BASELINE_PREFIX = 'drift-baselines/';
+/** The metric namespace of the drift Lambdas. */
+export const DRIFT_METRIC_NAMESPACE = 'Plinth/Drift';
+
+/** Properties for {@link ModelDriftMonitor}. */
+export interface ModelDriftMonitorProps extends PlatformServiceProps {
+  readonly endpointName: string;
+  /** The production variants whose capture is compared (shadow variants are not what users were served). */
+  readonly productionVariantNames: readonly string[];
+  readonly features: readonly DriftFeature[];
+  readonly drift: DriftConfig;
+  /** The bucket the endpoint's data capture writes to; baselines and query results live there too. */
+  readonly captureBucket: s3.IBucket;
+  /** The capture prefix the endpoint config writes under. @default 'capture/' */
+  readonly capturePrefix?: string;
+  /** The key of the capture bucket. */
+  readonly captureKey: kms.IKey;
+  /** The lake's Glue database; the capture table is registered there, under Lake Formation. */
+  readonly databaseName: string;
+  /** Athena stops any drift query that would scan more than this. */
+  readonly bytesScannedCutoffPerQuery: number;
+}
+
+/**
+ * Data drift detection for one endpoint, without SageMaker Model Monitor: on the configured
+ * schedule a Step Functions job renders the window's bin-count SQL from the stored training
+ * baseline (`drift-query`), runs it in Athena over the endpoint's data capture (the heavy part,
+ * on a distributed engine), and hands the counts to `drift-stats`, which computes PSI, KS, the
+ * missing-rate change and unseen categories, publishes them as metrics and emits
+ * `Model Drift Detected` when a feature passes its threshold.
+ */
+export class ModelDriftMonitor extends Construct {
+  public readonly endpointName: string;
+  public readonly captureTable: glue.CfnTable;
+  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly queryFunction: lambda.IFunction;
+  public readonly statisticsFunction: lambda.IFunction;
+  /** The S3 key of the baseline the job compares against. */
+  public readonly baselineKey: string;
+  public readonly driftAlarm: cloudwatch.Alarm;
+  public readonly jobFailedAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ModelDriftMonitorProps) {
+    super(scope, id);
+    if (props.productionVariantNames.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: the endpoint has no production variants to watch`);
+    if (props.features.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: declare at least one feature to watch`);
+    const stack = Stack.of(this);
+    const { endpointName, captureBucket } = props;
+    this.endpointName = endpointName;
+    const capturePrefix = props.capturePrefix ?? 'capture/';
+    this.baselineKey = `${DRIFT_BASELINE_PREFIX}${endpointName}/current.json`;
+    const resultsPrefix = `drift-query-results/${endpointName}/`;
+    const captureObjects = captureBucket.arnForObjects(`${capturePrefix}${endpointName}/*`);
+    const resultObjects = captureBucket.arnForObjects(`${resultsPrefix}*`);
+    const baselineObject = captureBucket.arnForObjects(this.baselineKey);
+
+    // SageMaker writes <prefix><endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl; projection finds the partitions.
+    const tableName = `capture_${endpointName.replace(/-/g, '_').toLowerCase()}`;
+    const location = captureBucket.s3UrlForObject(`${capturePrefix}${endpointName}/`);
+    const ioStruct = 'struct<observedcontenttype:string,mode:string,data:string,encoding:string>';
+    this.captureTable = new glue.CfnTable(this, 'CaptureTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: props.databaseName,
+      tableInput: {
+        name: tableName,
+        description: `SageMaker data capture of endpoint ${endpointName}, read by its drift job`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.variant.type': 'enum',
+          'projection.variant.values': props.productionVariantNames.join(','),
+          'projection.capture_hour.type': 'date',
+          'projection.capture_hour.format': 'yyyy/MM/dd/HH',
+          'projection.capture_hour.range': '2024/01/01/00,NOW',
+          'projection.capture_hour.interval': '1',
+          'projection.capture_hour.interval.unit': 'HOURS',
+          'storage.location.template': `${location}\${variant}/\${capture_hour}/`,
+        },
+        partitionKeys: [
+          { name: 'variant', type: 'string', comment: 'production variant that served the request' },
+          { name: 'capture_hour', type: 'string', comment: 'UTC hour of capture, yyyy/MM/dd/HH' },
+        ],
+        storageDescriptor: {
+          location,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'ignore.malformed.json': 'true' } },
+          columns: [
+            { name: 'capturedata', type: `struct<endpointinput:${ioStruct},endpointoutput:${ioStruct}>` },
+            { name: 'eventmetadata', type: 'struct<eventid:string,inferencetime:string>' },
+            { name: 'eventversion', type: 'string' },
+          ],
+        },
+      },
+    });
+    this.captureTable.applyRemovalPolicy(props.removalPolicy);
+
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+      description: `Drift job of ${endpointName}: encrypted results, scan limit enforced`,
+      recursiveDeleteOption: props.removalPolicy === RemovalPolicy.DESTROY,
+      state: 'ENABLED',
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: captureBucket.s3UrlForObject(resultsPrefix),
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.captureKey.keyArn },
+          expectedBucketOwner: Aws.ACCOUNT_ID,
+        },
+      },
+    });
+    this.workGroup.applyRemovalPolicy(props.removalPolicy);
+    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref });
+
+    const common = {
+      vpc: props.vpc,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      reservedConcurrency: 2,
+    };
+    const readBaseline = new iam.PolicyStatement({ sid: 'ReadBaseline', actions: perms.S3_READ_OBJECT, resources: [baselineObject] });
+    const decryptCapture = new iam.PolicyStatement({ sid: 'DecryptLake', actions: perms.KMS_DECRYPT, resources: [props.captureKey.keyArn] });
+    this.queryFunction = createVpcFunction(this, {
+      handlerFolder: 'drift-query',
+      description: `Plinth drift-query: bin-count SQL for ${endpointName} from its baseline`,
+      statements: [
+        readBaseline,
+        decryptCapture,
+        // Without ListBucket, S3 answers a missing baseline with AccessDenied instead of NoSuchKey.
+        new iam.PolicyStatement({
+          sid: 'TellMissingBaseline',
+          actions: ['s3:ListBucket'],
+          resources: [captureBucket.bucketArn],
+          conditions: { StringEquals: { 's3:prefix': this.baselineKey } },
+        }),
+      ],
+      environment: {
+        ENDPOINT_NAME: endpointName,
+        CAPTURE_DATABASE: props.databaseName,
+        CAPTURE_TABLE: tableName,
+        CAPTURE_VARIANTS: props.productionVariantNames.join(','),
+        WINDOW_HOURS: String(props.drift.windowHours),
+        BASELINE_BUCKET: captureBucket.bucketName,
+        BASELINE_KEY: this.baselineKey,
+        PLINTH_ENV: props.environmentName,
+      },
+      timeout: Duration.minutes(1),
+      ...common,
+      ids: { function: 'QueryFunction', logGroup: 'QueryLogs', role: 'QueryRole', policy: 'QueryPolicy', securityGroup: 'QuerySecurityGroup' },
+    }).function;
+    this.statisticsFunction = createVpcFunction(this, {
+      handlerFolder: 'drift-stats',
+      description: `Plinth drift-stats: PSI, KS, missing rate and unseen categories for ${endpointName}`,
+      statements: [
+        readBaseline,
+        decryptCapture,
+        new iam.PolicyStatement({ sid: 'ReadBinCounts', actions: ['athena:GetQueryResults', 'athena:GetQueryExecution'], resources: [workGroupArn] }),
+        new iam.PolicyStatement({ sid: 'ReadQueryResults', actions: perms.S3_READ_OBJECT, resources: [resultObjects] }),
+        new iam.PolicyStatement({
+          sid: 'PublishDriftEvents',
+          actions: perms.EVENTS_PUT,
+          resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        }),
+      ],
+      wildcardResources: [[resultObjects, 'Athena names each result object by query id at run time; read-only and limited to this endpoint\'s results prefix.']],
+      environment: { EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
+      timeout: Duration.minutes(2),
+      memorySize: 512,
+      ...common,
+      ids: { function: 'StatisticsFunction', logGroup: 'StatisticsLogs', role: 'StatisticsRole', policy: 'StatisticsPolicy', securityGroup: 'StatisticsSecurityGroup' },
+    }).function;
+
+    for (const fn of [this.queryFunction, this.statisticsFunction]) {
+      for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
+        acknowledgeFinding(fn, {
+          rule: `${pack}-LambdaDLQ`,
+          reason: 'Invoked synchronously by the drift job (Step Functions), which retries it and records every failure as a failed execution; the DriftJobFailed alarm watches those.',
+          ...ACK,
+        });
+      }
+    }
+    this.stateMachine = this.buildStateMachine(props, workGroupArn, tableName, captureObjects, resultObjects);
+
+    // The schedule starts the job; the execution's start time ends the window.
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      description: `Starts the drift job of ${endpointName} on its schedule`,
+    });
+    new iam.ManagedPolicy(this, 'SchedulePolicy', {
+      roles: [scheduleRole],
+      statements: [new iam.PolicyStatement({ sid: 'StartDriftJob', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] })],
+    });
+    new events.Rule(this, 'Schedule', {
+      description: `Runs the drift job of ${endpointName} over the last ${props.drift.windowHours} h of capture`,
+      schedule: events.Schedule.expression(props.drift.schedule),
+      targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}), role: scheduleRole.withoutPolicyUpdates() })],
+    });
+
+    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    this.driftAlarm = failureModeAlarm(this, 'DriftDetected', 'drift-detected', {
+      ...alarmCommon,
+      description: `Features of ${endpointName}'s traffic drifted from the training baseline; retraining has been started (debounced).`,
+      metric: new cloudwatch.Metric({
+        namespace: DRIFT_METRIC_NAMESPACE,
+        metricName: 'FeaturesDrifting',
+        dimensionsMap: { Endpoint: endpointName },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.jobFailedAlarm = failureModeAlarm(this, 'DriftJobFailed', 'drift-loop-broken', {
+      ...alarmCommon,
+      description: `The drift job of ${endpointName} failed, timed out or was aborted (a missing baseline fails it too); drift is not being watched.`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: this.stateMachine.metricFailed({ statistic: cloudwatch.Stats.SUM }),
+          timedOut: this.stateMachine.metricTimedOut({ statistic: cloudwatch.Stats.SUM }),
+          aborted: this.stateMachine.metricAborted({ statistic: cloudwatch.Stats.SUM }),
+        },
+        period: Duration.hours(1),
+        label: 'Drift job executions that did not succeed',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  private buildStateMachine(
+    props: ModelDriftMonitorProps,
+    workGroupArn: string,
+    tableName: string,
+    captureObjects: string,
+    resultObjects: string,
+  ): sfn.StateMachine {
+    const stack = Stack.of(this);
+    const { captureBucket, endpointName } = props;
+    // The role is ours, with one managed policy; CDK's generated grants are not attached.
+    const role = new iam.Role(this, 'JobRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `Runs the drift job of ${endpointName}: invokes its two functions and queries the capture in Athena`,
+    });
+    const glueArn = (resource: string, name?: string) => stack.formatArn({ service: 'glue', resource, resourceName: name });
+    const policy = new iam.ManagedPolicy(this, 'JobPolicy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'InvokeDriftFunctions',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.queryFunction.functionArn, this.statisticsFunction.functionArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'RunDriftQuery',
+          actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+          resources: [workGroupArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadCaptureTable',
+          actions: perms.GLUE_CATALOG_READ,
+          resources: [glueArn('catalog'), glueArn('database', props.databaseName), glueArn('table', `${props.databaseName}/${tableName}`)],
+        }),
+        new iam.PolicyStatement({ sid: 'GetLakeFormationCredentials', actions: perms.LAKEFORMATION_DATA_ACCESS, resources: ['*'] }),
+        new iam.PolicyStatement({ sid: 'ReadCapture', actions: perms.S3_READ_OBJECT, resources: [captureObjects] }),
+        new iam.PolicyStatement({
+          sid: 'ListCaptureAndResults',
+          actions: perms.S3_LIST,
+          resources: [captureBucket.bucketArn],
+        }),
+        new iam.PolicyStatement({ sid: 'WriteQueryResults', actions: [...perms.S3_READ_OBJECT, ...perms.S3_WRITE_OBJECT], resources: [resultObjects] }),
+        new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'DeliverExecutionLogs',
+          actions: [
+            'logs:CreateLogDelivery',
+            'logs:GetLogDelivery',
+            'logs:UpdateLogDelivery',
+            'logs:DeleteLogDelivery',
+            'logs:ListLogDeliveries',
+            'logs:PutResourcePolicy',
+            'logs:DescribeResourcePolicies',
+            'logs:DescribeLogGroups',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'Trace',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledgeFinding(policy, {
+      rule: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery and X-Ray tracing calls accept no resource scoping (AWS documents Resource "*"), ' +
+        'and lakeformation:GetDataAccess takes none; Lake Formation grants decide which tables are readable.',
+      ...ACK,
+    });
+    for (const [resource, reason] of [
+      [captureObjects, 'SageMaker names capture objects by variant, hour and request at run time; read-only and limited to this endpoint\'s capture prefix.'],
+      [resultObjects, 'Athena names each result object by query id at run time; limited to this endpoint\'s results prefix.'],
+    ] as const) {
+      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+    }
+
+    new lakeformation.CfnPrincipalPermissions(this, 'CaptureTableGrant', {
+      principal: { dataLakePrincipalIdentifier: role.roleArn },
+      resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name: tableName } },
+      permissions: perms.LF_TABLE_READ,
+      permissionsWithGrantOption: [],
+    }).addResourceDependency(this.captureTable);
+
+    const notRetryable = ['DriftInputError', 'BaselineMissing'];
+    const buildQuery = new tasks.LambdaInvoke(this, 'BuildQuery', {
+      lambdaFunction: this.queryFunction,
+      payload: sfn.TaskInput.fromObject({ time: sfn.JsonPath.stringAt('$$.Execution.StartTime') }),
+      payloadResponseOnly: true,
+      resultPath: '$.query',
+      comment: 'Read the baseline and render the window\'s bin-count SQL',
+    });
+    buildQuery.addRetry({ errors: notRetryable, maxAttempts: 0 });
+    buildQuery.addRetry({ errors: [sfn.Errors.ALL], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+
+    const countBins = new sfn.CustomState(this, 'CountBins', {
+      stateJson: {
+        Type: 'Task',
+        Comment: 'Bin counts per feature over the capture window, in Athena',
+        Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
+        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.ref },
+        ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
+        ResultPath: '$.athena',
+        TimeoutSeconds: 900,
+        Retry: [
+          { ErrorEquals: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'], IntervalSeconds: 10, MaxAttempts: 4, BackoffRate: 2 },
+        ],
+      },
+    });
+
+    const evaluate = new tasks.LambdaInvoke(this, 'Evaluate', {
+      lambdaFunction: this.statisticsFunction,
+      payload: sfn.TaskInput.fromObject({
+        endpointName,
+        windowStart: sfn.JsonPath.stringAt('$.query.windowStart'),
+        windowEnd: sfn.JsonPath.stringAt('$.query.windowEnd'),
+        baseline: sfn.JsonPath.objectAt('$.query.baseline'),
+        window: { athena: { queryExecutionId: sfn.JsonPath.stringAt('$.athena.queryExecutionId') } },
+        thresholds: props.drift.thresholds,
+        minSamples: props.drift.minSamples,
+      }),
+      payloadResponseOnly: true,
+      resultSelector: { 'status.$': '$.status', 'drifting.$': '$.drifting', 'insufficient.$': '$.insufficient', 'eventPublished.$': '$.eventPublished' },
+      resultPath: '$.result',
+      comment: 'PSI, KS, missing rate and unseen categories against the baseline; emits Model Drift Detected',
+    });
+    evaluate.addRetry({ errors: notRetryable, maxAttempts: 0 });
+    evaluate.addRetry({ errors: [sfn.Errors.ALL], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+
+    const logGroup = new logs.LogGroup(this, 'JobLogs', {
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const machine = new sfn.StateMachine(this, 'Job', {
+      comment: `Drift job of ${endpointName}`,
+      definitionBody: sfn.DefinitionBody.fromChainable(buildQuery.next(countBins).next(evaluate)),
+      role: role.withoutPolicyUpdates(),
+      timeout: Duration.hours(1),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    machine.node.addDependency(policy);
+    return machine;
+  }
+}

@@ -1,0 +1,217 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { driftFeatures, modelConfigSchema, type ModelConfig } from '../../config/model-registry';
+import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
+import { PlatformKeys } from '../../lib/keys/platform-keys';
+import { DriftRetraining } from '../../lib/drift/drift-retraining';
+import { ModelDriftMonitor } from '../../lib/drift/model-drift-monitor';
+import { ModelRegistry } from '../../lib/model-registry/model-registry';
+import { PlatformNetwork } from '../../lib/network/platform-network';
+import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
+import { synthAloneThroughGate } from '../support/gate';
+
+const MODEL: ModelConfig = modelConfigSchema.parse({
+  name: 'fraud-detector',
+  endpointName: 'fraud-detector-dev',
+  endpoint: { variants: [{ name: 'primary', instanceType: 'ml.g5.xlarge', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1.0.0' }] },
+  drift: {
+    schedule: 'rate(6 hours)',
+    windowHours: 24,
+    retrainingPipelineName: 'fraud-detector-retraining',
+    debounceMinutes: 720,
+    features: [
+      { name: 'amount', type: 'numeric' },
+      { name: 'currency', type: 'categorical' },
+    ],
+  },
+});
+
+function driftLoopIn(stack: Stack): { monitor: ModelDriftMonitor; retraining: DriftRetraining } {
+  const keys = new PlatformKeys(stack, 'Keys');
+  const { logs: logsKey, dataLake: lakeKey, models: modelsKey } = keys;
+  const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.61.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey });
+  const accessLogs = new AccessLogsBucket(stack, 'AccessLogs').bucket;
+  const capture = new SecureBucket(stack, 'Capture', { encryptionKey: lakeKey, serverAccessLogsBucket: accessLogs });
+  const registry = new ModelRegistry(stack, 'Registry', { models: [MODEL], artifactsKey: modelsKey, serverAccessLogsBucket: accessLogs });
+  const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: logsKey });
+  const common = {
+    vpc: network.vpc,
+    logsKey,
+    logRetention: logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.DESTROY,
+    alarmAction: alarms,
+    environmentName: 'test',
+  };
+  const monitor = new ModelDriftMonitor(stack, 'Drift', {
+    endpointName: MODEL.endpointName,
+    productionVariantNames: ['primary'],
+    features: driftFeatures(MODEL),
+    drift: MODEL.drift!,
+    captureBucket: capture.bucket,
+    captureKey: lakeKey,
+    databaseName: 'plinth_lake',
+    bytesScannedCutoffPerQuery: 1_000_000_000,
+    ...common,
+  });
+  const retraining = new DriftRetraining(stack, 'Retraining', {
+    models: [{ modelPackageGroupName: MODEL.name, endpointName: MODEL.endpointName, features: driftFeatures(MODEL), drift: MODEL.drift!, packagesArn: registry.packagesArn(MODEL.name) }],
+    baselineBucket: capture.bucket,
+    baselineKey: lakeKey,
+    trainingSampleBucket: registry.artifacts.bucket,
+    trainingSampleKey: modelsKey,
+    encryptionKey: modelsKey,
+    ...common,
+  });
+  return { monitor, retraining };
+}
+
+describe('drift loop constructs', () => {
+  let template: Template;
+  let findings: unknown[];
+  beforeAll(() => {
+    const result = synthAloneThroughGate((stack) => driftLoopIn(stack));
+    template = Template.fromStack(result.stack);
+    findings = result.findings;
+  });
+
+  it('pass every nag pack and the CloudFormation validator alone in a stack', () => {
+    expect(findings).toEqual([]);
+  });
+
+  it('register the capture as a partition-projected table of the endpoint\'s production variants', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      DatabaseName: 'plinth_lake',
+      TableInput: Match.objectLike({
+        Name: 'capture_fraud_detector_dev',
+        PartitionKeys: [Match.objectLike({ Name: 'variant' }), Match.objectLike({ Name: 'capture_hour' })],
+        Parameters: Match.objectLike({
+          'projection.variant.values': 'primary',
+          'projection.capture_hour.format': 'yyyy/MM/dd/HH',
+          'projection.capture_hour.interval.unit': 'HOURS',
+        }),
+      }),
+    });
+  });
+
+  it('grants the job role read on the capture table through Lake Formation', () => {
+    template.hasResourceProperties('AWS::LakeFormation::PrincipalPermissions', {
+      Permissions: ['SELECT', 'DESCRIBE'],
+      Resource: { Table: Match.objectLike({ DatabaseName: 'plinth_lake', Name: 'capture_fraud_detector_dev' }) },
+    });
+  });
+
+  it('runs query → Athena (sync) → statistics on the configured schedule, logged and traced', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(machines)).toHaveLength(1);
+    const machine = Object.values(machines)[0] as { Properties: Record<string, unknown> };
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    expect(definition).toContain('athena:startQueryExecution.sync');
+    expect(definition.indexOf('BuildQuery')).toBeLessThan(definition.indexOf('CountBins'));
+    expect(definition.indexOf('CountBins')).toBeLessThan(definition.indexOf('Evaluate'));
+    // Malformed input and a missing baseline are not retried; everything else is.
+    expect(definition).toMatch(/DriftInputError.*BaselineMissing/);
+    expect(machine.Properties).toMatchObject({ TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL' } });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });
+  });
+
+  it('uses an encrypted workgroup with a scan limit for the drift query', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 1_000_000_000,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: Match.objectLike({ EncryptionOption: 'SSE_KMS' }) }),
+      }),
+    });
+  });
+
+  it('passes thresholds and the minimum sample size from config to the statistics step', () => {
+    const definition = JSON.stringify(Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0]);
+    expect(definition).toContain('\\"psi\\":0.2');
+    expect(definition).toContain('\\"minSamples\\":100');
+  });
+
+  it('starts retraining from Model Drift Detected for the configured endpoints, with a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['plinth.drift'], 'detail-type': ['Model Drift Detected'], detail: { endpointName: ['fraud-detector-dev'] } }),
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }) })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('retrain-trigger'),
+      Environment: {
+        Variables: Match.objectLike({
+          PIPELINES: JSON.stringify({ 'fraud-detector-dev': { pipelineName: 'fraud-detector-retraining', debounceMinutes: 720 } }),
+          DEBOUNCE_MINUTES: '720',
+        }),
+      },
+    });
+  });
+
+  it('builds a baseline when a package of a drift-watched group is approved', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.sagemaker'],
+        detail: { ModelPackageGroupName: ['fraud-detector'], ModelApprovalStatus: ['Approved'] },
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('drift-baseline'),
+      Environment: { Variables: Match.objectLike({ BASELINE_PREFIX: 'drift-baselines/', MODELS: Match.stringLikeRegexp('"endpointName":"fraud-detector-dev"') }) },
+    });
+  });
+
+  it('keeps the debounce lock in an encrypted table with TTL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'endpointName', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+    });
+  });
+
+  it('alarms on drift, on failed drift jobs, on undelivered drift events and on failed baselines', () => {
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmDescription: string } }).Properties.AlarmDescription,
+    );
+    expect(descriptions.some((d) => d.includes('drifted') && d.includes('docs/runbooks/drift-detected.md'))).toBe(true);
+    expect(descriptions.some((d) => d.includes('drift job') && d.includes('docs/runbooks/drift-loop-broken.md'))).toBe(true);
+    expect(descriptions.some((d) => d.includes('dead-letter'))).toBe(true);
+    expect(descriptions.some((d) => d.includes('no drift baseline'))).toBe(true);
+  });
+});
+
+describe('drift config', () => {
+  const base = {
+    name: 'm',
+    endpointName: 'm-dev',
+    endpoint: { variants: [{ name: 'primary', instanceType: 'ml.g5.xlarge', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1' }] },
+  };
+  const drift = { schedule: 'rate(1 hour)', windowHours: 24, retrainingPipelineName: 'm-retraining' };
+
+  it('derives the watched features from the gateway\'s input features', () => {
+    const model = modelConfigSchema.parse({
+      ...base,
+      drift,
+      gateway: {
+        fallback: { type: 'default', prediction: {}, confidence: 0 },
+        confidenceThreshold: 0.5,
+        inputFeatures: [
+          { name: 'amount', type: 'number' },
+          { name: 'card_present', type: 'boolean' },
+          { name: 'currency', type: 'string' },
+        ],
+      },
+      review: { slaMinutes: 60, allowedLabels: ['a'] },
+    });
+    expect(driftFeatures(model)).toEqual([
+      { name: 'amount', type: 'numeric' },
+      { name: 'card_present', type: 'categorical' },
+      { name: 'currency', type: 'categorical' },
+    ]);
+  });
+
+  it('rejects drift without features to watch, SQL-unsafe names and bad schedules, naming the field', () => {
+    expect(() => modelConfigSchema.parse({ ...base, drift })).toThrow(/drift needs features/);
+    expect(() => modelConfigSchema.parse({ ...base, drift: { ...drift, features: [{ name: 'amount; DROP', type: 'numeric' }] } })).toThrow(/SQL-safe/);
+    expect(() => modelConfigSchema.parse({ ...base, drift: { ...drift, features: [{ name: 'a', type: 'numeric' }], schedule: 'every hour' } })).toThrow(/schedule expression/);
+  });
+});
