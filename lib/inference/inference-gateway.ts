@@ -6,12 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
-import { failureModeAlarm, type AlarmDestination } from '../monitoring/failure-modes';
+import { failureModeAlarm } from '../monitoring/failure-modes';
+import type { PlatformServiceProps } from '../compute/platform-service-props';
 
 /** Where the gateway's metrics live (EMF, written by `lambdas/infer/metrics.ts`). */
 export const INFERENCE_METRIC_NAMESPACE = 'Plinth/Inference';
@@ -33,7 +33,7 @@ export type GatewayFallback =
   | { readonly type: 'default'; readonly prediction: Record<string, unknown>; readonly confidence: number };
 
 /** Properties for {@link InferenceGateway}. */
-export interface InferenceGatewayProps {
+export interface InferenceGatewayProps extends Omit<PlatformServiceProps, 'removalPolicy'> {
   readonly modelName: string;
   /** The primary endpoint's name. */
   readonly endpointName: string;
@@ -59,17 +59,10 @@ export interface InferenceGatewayProps {
   /** The key that encrypts the review queue. */
   readonly reviewQueueKey: kms.IKey;
   readonly encryptionKey: kms.IKey;
-  readonly logsKey: kms.IKey;
-  readonly vpc: ec2.IVpc;
   /** @default - the isolated subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly alarmAction: AlarmDestination;
-  readonly logRetention: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
-  readonly environmentName: string;
-  /** @default 'docs/runbooks/' */
-  readonly runbookBaseUrl?: string;
   /** @default 50 */
   readonly reservedConcurrency?: number;
 }

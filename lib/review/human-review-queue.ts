@@ -9,20 +9,20 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
-import { failureModeAlarm, type AlarmDestination, type FailureModeAlarmProps } from '../monitoring/failure-modes';
+import { failureModeAlarm, type FailureModeAlarmProps } from '../monitoring/failure-modes';
+import type { PlatformServiceProps } from '../compute/platform-service-props';
 
 /** Where the review functions' metrics live (EMF, written by `lambdas/shared-review`). */
 export const REVIEW_METRIC_NAMESPACE = 'Plinth/Review';
 
 /** Properties for {@link HumanReviewQueue}. */
-export interface HumanReviewQueueProps {
+export interface HumanReviewQueueProps extends Omit<PlatformServiceProps, 'removalPolicy'> {
   /** The model whose low-confidence answers are reviewed (metric dimension, ground-truth folder). */
   readonly modelName: string;
   /** Labels a reviewer may give. */
@@ -41,17 +41,10 @@ export interface HumanReviewQueueProps {
   readonly groundTruthPrefix?: string;
   /** Encrypts the queue, the table and (as the lake key) the ground truth. */
   readonly encryptionKey: kms.IKey;
-  readonly logsKey: kms.IKey;
-  readonly vpc: ec2.IVpc;
   /** @default - the isolated subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly alarmAction: AlarmDestination;
-  readonly logRetention: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
-  readonly environmentName: string;
-  /** @default 'docs/runbooks/' */
-  readonly runbookBaseUrl?: string;
 }
 
 /**
