@@ -1,9 +1,14 @@
 #!/usr/bin/env node
+import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { loadEnvironments, promotionTargetAccounts } from '../config';
 import { synthesizeThroughGate } from '../lib/compliance/enforce-gate';
+import { writeComplianceReports } from '../lib/compliance/report';
 import { PlinthError } from '../lib/errors';
 import { buildPlatformApp } from '../lib/platform/platform-app';
+
+/** Where the auditor report of each synthesized environment goes: `compliance/<env>/`. */
+const COMPLIANCE_REPORT_ROOT = path.join(__dirname, '..', 'compliance');
 
 // Context and environment are read here and nowhere else.
 const app = new App();
@@ -11,7 +16,7 @@ const selectedEnvironment = app.node.tryGetContext('env') as string | undefined;
 
 try {
   buildPlatformApp(app, loadEnvironments(selectedEnvironment), (name) => promotionTargetAccounts(name));
-  synthesizeThroughGate(app);
+  synthesizeThroughGate(app, undefined, (assembly) => writeComplianceReports(app, assembly, COMPLIANCE_REPORT_ROOT));
 } catch (error) {
   if (error instanceof PlinthError) {
     // The user's to fix: say what and how, not where inside CDK.

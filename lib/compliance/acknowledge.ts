@@ -44,13 +44,16 @@ export class AcknowledgementError extends PlinthError {}
 
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** Packs whose rule ids start with the pack name: the nag packs and Plinth's own rules. */
+const PREFIXED_PACKS: readonly string[] = [...NAG_PACKS, 'Plinth'];
+
 function pluginFor(rule: string, plugin: string | undefined, where: string): string {
   if (plugin !== undefined) return plugin;
-  const pack = NAG_PACKS.find((name) => rule.startsWith(`${name}-`));
+  const pack = PREFIXED_PACKS.find((name) => rule.startsWith(`${name}-`));
   if (pack === undefined) {
     throw new AcknowledgementError(
       `${where}: cannot tell which plugin reports "${rule}"; start the rule with one of ` +
-        `${NAG_PACKS.map((p) => `${p}-`).join(', ')} or pass plugin (e.g. "${CLOUDFORMATION_VALIDATOR}")`,
+        `${PREFIXED_PACKS.map((p) => `${p}-`).join(', ')} or pass plugin (e.g. "${CLOUDFORMATION_VALIDATOR}", "cdk-validator-cfnguard")`,
     );
   }
   return pack;

@@ -1,6 +1,16 @@
 import { Validations } from 'aws-cdk-lib';
-import type { Stage } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import type { IPolicyValidationPlugin, Stage } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { ControlTowerGuard } from './control-tower';
+import { acknowledgeControlTowerWaivers } from './control-tower-waivers';
+import { ComplianceEvidence } from './evidence';
+import {
+  RecordingAwsSolutionsChecks,
+  RecordingHIPAASecurityChecks,
+  RecordingNIST80053R5Checks,
+  RecordingPCIDSS321Checks,
+  RecordingPlinthMlChecks,
+} from './recording-packs';
 
 /** Options for {@link applyComplianceGate}. */
 export interface ComplianceGateOptions {
@@ -10,24 +20,89 @@ export interface ComplianceGateOptions {
    * @default false
    */
   readonly verbose?: boolean;
+  /**
+   * Run the cdk-nag packs AwsSolutions, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1.
+   *
+   * @default true
+   */
+  readonly nagPacks?: boolean;
+  /**
+   * Run Plinth's own ML rules (pack `Plinth`).
+   *
+   * @default true
+   */
+  readonly plinthRules?: boolean;
+  /**
+   * Run the AWS Control Tower proactive controls (cfn-guard, through `@cdklabs/cdk-validator-cfnguard`).
+   *
+   * @default true
+   */
+  readonly controlTower?: boolean;
+}
+
+/** What the gate put on a Stage or App: the options it ran with and the evidence it records. */
+export interface ComplianceGate {
+  readonly options: Required<ComplianceGateOptions>;
+  readonly evidence: ComplianceEvidence;
+}
+
+const gates = new WeakMap<IConstruct, ComplianceGate>();
+
+/**
+ * The gate applied to `stage` (the App, usually), with the evidence of its last synth.
+ *
+ * @returns undefined when {@link applyComplianceGate} was not called on it
+ */
+export function complianceGateOf(stage: IConstruct): ComplianceGate | undefined {
+  return gates.get(stage);
 }
 
 /**
  * Puts the compliance gate on a Stage or App: the cdk-nag packs AwsSolutions, NIST 800-53 R5,
- * HIPAA Security and PCI DSS 3.2.1. Any unacknowledged error fails synth.
+ * HIPAA Security and PCI DSS 3.2.1, Plinth's own ML rules, and the AWS Control Tower proactive
+ * controls. Any unacknowledged error fails synth. Every nag and Plinth rule evaluation is
+ * recorded for the compliance report ({@link complianceGateOf}).
  *
  * The CloudFormation validator is the other half of the gate. CDK starts it once per process
  * when the `@aws-cdk/core:validateAgainstDefaultRules` feature flag is on (see `cdk.json`);
  * `CDK_VALIDATION=false` turns it off for unit tests that do not test the gate.
  */
-export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions = {}): void {
-  const props = { verbose: options.verbose ?? false };
-  Validations.of(stage).addPlugins(
-    new AwsSolutionsChecks(stage, props),
-    new NIST80053R5Checks(stage, props),
-    new HIPAASecurityChecks(stage, props),
-    new PCIDSS321Checks(stage, props),
-  );
+export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions = {}): ComplianceGate {
+  const resolved: Required<ComplianceGateOptions> = {
+    verbose: options.verbose ?? false,
+    nagPacks: options.nagPacks ?? true,
+    plinthRules: options.plinthRules ?? true,
+    controlTower: options.controlTower ?? true,
+  };
+  const evidence = new ComplianceEvidence();
+  const props = { verbose: resolved.verbose };
+  const plugins: IPolicyValidationPlugin[] = [];
+  if (resolved.nagPacks) {
+    plugins.push(
+      new RecordingAwsSolutionsChecks(stage, props, evidence),
+      new RecordingNIST80053R5Checks(stage, props, evidence),
+      new RecordingHIPAASecurityChecks(stage, props, evidence),
+      new RecordingPCIDSS321Checks(stage, props, evidence),
+    );
+  }
+  if (resolved.plinthRules) plugins.push(new RecordingPlinthMlChecks(stage, props, evidence));
+  // Control Tower's guard rules report violations only; the report derives passes from the
+  // resource types each rule evaluates (see report/build.ts).
+  if (resolved.controlTower) {
+    plugins.push(new ControlTowerGuard());
+    // After the stages are synthesized (cross-stack references are final) and before the
+    // plugins run: CDK validates the App's own tree last, then runs the validation plugins.
+    stage.node.addValidation({
+      validate: () => {
+        acknowledgeControlTowerWaivers(stage);
+        return [];
+      },
+    });
+  }
+  if (plugins.length > 0) Validations.of(stage).addPlugins(...plugins);
+  const gate = { options: resolved, evidence };
+  gates.set(stage, gate);
+  return gate;
 }
 
 /** The feature flag that makes the CloudFormation validator's errors fail synth. */

@@ -13,10 +13,17 @@ export class ComplianceGateError extends PlinthError {}
  * The CDK CLI lets `cdk synth` pass when no top-level stack is selected, and every Plinth stack
  * is inside a Stage; so the gate reads the report itself instead of trusting the CLI.
  *
+ * @param afterSynth runs on the assembly before the gate judges it (Plinth writes the compliance report there)
  * @throws ComplianceGateError listing each finding and how to acknowledge it
  */
-export function synthesizeThroughGate(app: App, warn: (message: string) => void = (m) => process.stderr.write(m)): CloudAssembly {
+export function synthesizeThroughGate(
+  app: App,
+  warn: (message: string) => void = (m) => process.stderr.write(m),
+  afterSynth: (assembly: CloudAssembly) => void = () => {},
+): CloudAssembly {
   const assembly = app.synth();
+  // Before the verdict, so a failing synth still leaves its evidence (the compliance report).
+  afterSynth(assembly);
   const reports = readPluginReports(assembly.directory);
   const stale = unusedAcknowledgements(reports, collectAcknowledgements(app));
   if (stale.length > 0) {

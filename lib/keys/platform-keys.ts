@@ -21,6 +21,23 @@ export interface PlatformKeysProps {
 }
 
 /**
+ * Lets only AWS services create grants on `key`, and only for their own resources
+ * (AWS Control Tower CT.KMS.PR.3): SageMaker, Lambda and CloudWatch Logs still can.
+ */
+export function restrictGrantsToAwsServices(key: kms.Key): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'GrantsOnlyForAwsResources',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }),
+  );
+}
+
+/**
  * Customer-managed KMS keys, one per data domain, each with yearly rotation.
  *
  * - `dataLake` encrypts the lake's zones, catalog and query results;
@@ -42,6 +59,8 @@ export class PlatformKeys extends Construct {
     this.dataLake = new kms.Key(this, 'DataLakeKey', { ...common, description: 'Plinth data lake' });
     this.models = new kms.Key(this, 'ModelsKey', { ...common, description: 'Plinth models and inference' });
     this.logs = new kms.Key(this, 'LogsKey', { ...common, description: 'Plinth CloudWatch logs' });
+
+    for (const key of [this.dataLake, this.models, this.logs]) restrictGrantsToAwsServices(key);
 
     const stack = Stack.of(this);
     this.logs.addToResourcePolicy(

@@ -1,0 +1,208 @@
+import { CfnResource, Stack, Stage, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { NagMessageLevel, NagRuleCompliance } from 'cdk-nag';
+import type { IApplyRule, NagRuleResult } from 'cdk-nag';
+
+/** What one rule concluded about one resource. */
+export type RuleOutcome = 'pass' | 'fail' | 'acknowledged' | 'not-applicable';
+export const RULE_OUTCOMES: readonly RuleOutcome[] = ['pass', 'fail', 'acknowledged', 'not-applicable'];
+
+/** The resource a rule looked at. */
+export interface EvaluatedResource {
+  /** Construct path, e.g. `dev/Foundation/Keys/DataLakeKey/Resource`. */
+  readonly path: string;
+  /** The environment (top-level Stage) it belongs to, or `''` outside any Stage. */
+  readonly environment: string;
+  /** The stack's artifact id, which names its template: `<stackArtifactId>.template.json`. */
+  readonly stackArtifactId: string;
+  readonly logicalId: string;
+  readonly type: string;
+}
+
+/** One rule evaluated against one resource. */
+export interface RuleEvaluation {
+  /** The validation plugin that ran the rule, e.g. `NIST.800.53.R5`. */
+  readonly plugin: string;
+  /** The rule id as the plugin reports it, e.g. `NIST.800.53.R5-S3DefaultEncryptionKMS`. */
+  readonly rule: string;
+  readonly outcome: RuleOutcome;
+  /** The ids of the non-compliant findings (`Rule` or `Rule[finding]`); empty on pass and not-applicable. */
+  readonly findings: readonly string[];
+  /** The subset of `findings` that an acknowledgement covers. */
+  readonly acknowledgedFindings: readonly string[];
+  /** The rule threw instead of answering (nag reports that as a finding). */
+  readonly error?: string;
+  readonly resource: EvaluatedResource;
+}
+
+/** What a rule is for, as its pack describes it. */
+export interface RuleDescription {
+  readonly plugin: string;
+  readonly rule: string;
+  /** The rule's one-line summary (cdk-nag `info`). */
+  readonly info: string;
+  readonly explanation: string;
+  readonly severity: 'error' | 'warning' | 'info';
+  /** Control ids read from the rule's own text, `(Control IDs: ...)`; empty when it names none. */
+  readonly controls: readonly string[];
+}
+
+/**
+ * The control ids a rule names in its description, as NIST, HIPAA and PCI packs (and Plinth's)
+ * write them: `... - (Control IDs: AC-4(21), SC-7b, SC-28(1)).`
+ */
+export function controlIdsIn(text: string): string[] {
+  const marker = '(Control IDs:';
+  const start = text.indexOf(marker);
+  if (start < 0) return [];
+  // The list ends at the parenthesis that closes the marker's; ids such as AC-4(21) nest their own.
+  let depth = 1;
+  let end = start + marker.length;
+  for (; end < text.length && depth > 0; end++) {
+    if (text[end] === '(') depth++;
+    else if (text[end] === ')') depth--;
+  }
+  const list = text.slice(start + marker.length, depth === 0 ? end - 1 : end);
+  return [...new Set(list.split(',').map((id) => id.trim()).filter((id) => id.length > 0))];
+}
+
+/** The namespace CDK's validation engine files a plugin's acknowledgements under. */
+export function acknowledgementNamespace(plugin: string): string {
+  return plugin.replace(/ /g, '-');
+}
+
+/**
+ * Whether `ruleId` is acknowledged on `node` or an ancestor: the same metadata lookup cdk-nag
+ * makes (`Validations.ACKNOWLEDGED_RULES_METADATA_KEY` up the construct tree), accepting the
+ * plain id and the namespaced `Plugin::Rule` id that `acknowledgeFinding` writes.
+ */
+export function isAcknowledged(node: IConstruct, plugin: string, ruleId: string): boolean {
+  const accepted = new Set([ruleId, `${acknowledgementNamespace(plugin)}::${ruleId}`]);
+  for (let current: IConstruct | undefined = node; current; current = current.node.scope) {
+    for (const entry of current.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY || !entry.data) continue;
+      const ids = Object.keys(entry.data as Record<string, string>).map((id) => id.replace(/^annotation::/i, ''));
+      if (ids.some((id) => accepted.has(id))) return true;
+    }
+  }
+  return false;
+}
+
+/** The top-level Stage (the environment) a construct belongs to, or `''` outside any Stage. */
+export function environmentOf(node: IConstruct): string {
+  let environment = '';
+  for (let stage = Stage.of(node); stage?.parentStage; stage = stage.parentStage) environment = stage.stageName;
+  return environment;
+}
+
+const describedResources = new WeakMap<CfnResource, EvaluatedResource>();
+
+/** The resource as the report names it; computed once per resource, since every rule of every pack asks. */
+function describeResource(node: CfnResource): EvaluatedResource {
+  let described = describedResources.get(node);
+  if (described === undefined) {
+    const stack = Stack.of(node);
+    described = {
+      path: node.node.path,
+      environment: environmentOf(node),
+      stackArtifactId: stack.artifactId,
+      logicalId: stack.resolve(node.logicalId) as string,
+      type: node.cfnResourceType,
+    };
+    describedResources.set(node, described);
+  }
+  return described;
+}
+
+const NO_FINDINGS: readonly string[] = Object.freeze([]);
+
+function severityOf(level: NagMessageLevel): RuleDescription['severity'] {
+  if (level === NagMessageLevel.ERROR) return 'error';
+  return level === NagMessageLevel.WARN ? 'warning' : 'info';
+}
+
+/**
+ * Every rule evaluation of the nag packs in one synth, passes included: the evidence
+ * cdk-nag 3 does not keep (it reports violations only).
+ */
+export class ComplianceEvidence {
+  private readonly evaluationsByPlugin = new Map<string, RuleEvaluation[]>();
+  private readonly descriptions = new Map<string, RuleDescription>();
+
+  /** Every evaluation recorded, in the order the packs ran. */
+  get evaluations(): RuleEvaluation[] {
+    return [...this.evaluationsByPlugin.values()].flat();
+  }
+
+  /** Every rule that ran, with its description and control ids. */
+  get rules(): RuleDescription[] {
+    return [...this.descriptions.values()];
+  }
+
+  /** The plugins that recorded evaluations. */
+  get plugins(): string[] {
+    return [...this.evaluationsByPlugin.keys()];
+  }
+
+  /** Forgets a plugin's evaluations; each validation run starts afresh, as cdk-nag's own report does. */
+  startRun(plugin: string): void {
+    this.evaluationsByPlugin.set(plugin, []);
+  }
+
+  /**
+   * Wraps one `applyRule` call so its result is recorded, then handed back to cdk-nag unchanged
+   * (an error is rethrown, so nag reports it as before). The wrapper keeps the rule's `name`,
+   * from which nag derives the rule id.
+   */
+  recordingRule(plugin: string, packName: string, params: IApplyRule): IApplyRule {
+    const ruleId = `${packName}-${params.ruleSuffixOverride ? params.ruleSuffixOverride : params.rule.name}`;
+    if (!this.descriptions.has(ruleId)) {
+      this.descriptions.set(ruleId, {
+        plugin,
+        rule: ruleId,
+        info: params.info,
+        explanation: params.explanation,
+        severity: severityOf(params.level),
+        controls: controlIdsIn(params.info).length > 0 ? controlIdsIn(params.info) : controlIdsIn(params.explanation),
+      });
+    }
+    const original = params.rule;
+    const record = (result: NagRuleResult | undefined, error?: Error) => this.record(plugin, ruleId, params.node, result, error);
+    const recording = (node: CfnResource): NagRuleResult => {
+      let result: NagRuleResult;
+      try {
+        result = original(node);
+      } catch (error) {
+        record(undefined, error as Error);
+        throw error;
+      }
+      record(result);
+      return result;
+    };
+    Object.defineProperty(recording, 'name', { value: original.name });
+    return { ...params, rule: recording };
+  }
+
+  private record(plugin: string, ruleId: string, node: CfnResource, result: NagRuleResult | undefined, error?: Error): void {
+    let findings: readonly string[];
+    if (error !== undefined || result === NagRuleCompliance.NON_COMPLIANT) findings = [ruleId];
+    else if (Array.isArray(result)) findings = result.length > 0 ? result.map((finding) => `${ruleId}[${finding}]`) : NO_FINDINGS;
+    else findings = NO_FINDINGS;
+    const acknowledgedFindings = findings.length > 0 ? findings.filter((finding) => isAcknowledged(node, plugin, finding)) : NO_FINDINGS;
+    let outcome: RuleOutcome;
+    if (result === NagRuleCompliance.NOT_APPLICABLE) outcome = 'not-applicable';
+    else if (findings.length === 0) outcome = 'pass';
+    else outcome = acknowledgedFindings.length === findings.length ? 'acknowledged' : 'fail';
+    const evaluations = this.evaluationsByPlugin.get(plugin) ?? [];
+    this.evaluationsByPlugin.set(plugin, evaluations);
+    evaluations.push({
+      plugin,
+      rule: ruleId,
+      outcome,
+      findings,
+      acknowledgedFindings,
+      ...(error !== undefined ? { error: error.message } : {}),
+      resource: describeResource(node),
+    });
+  }
+}

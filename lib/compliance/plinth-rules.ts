@@ -1,0 +1,229 @@
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import { NagMessageLevel, NagPack, NagRuleCompliance } from 'cdk-nag';
+import type { NagPackProps, NagRuleResult } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { APPROVE_MODEL, REGISTER_MODEL } from '../model-registry/perms';
+
+/** Version of Plinth's own rules; bump it when a rule changes what it accepts. */
+export const PLINTH_RULES_VERSION = '1.0.0';
+/** The pack name Plinth's rules report under: `Plinth-<Rule>`. */
+export const PLINTH_PACK = 'Plinth';
+
+type CloudFormationProperties = Record<string, any>;
+
+/** The resource's properties as they will be deployed (overrides included), tokens resolved. */
+function propertiesOf(node: CfnResource): CloudFormationProperties {
+  const rendered = Stack.of(node).resolve(node._toCloudFormation()) as { Resources: Record<string, { Properties?: CloudFormationProperties }> };
+  return Object.values(rendered.Resources)[0]?.Properties ?? {};
+}
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+const nonEmptyList = (value: unknown): boolean => Array.isArray(value) && value.length > 0 && value.every(isSet);
+
+/** A SageMaker model runs with network isolation and inside Plinth's VPC (subnets and security groups). */
+function SageMakerModelIsolatedInVpc(node: CfnResource): NagRuleResult {
+  if (node.cfnResourceType !== 'AWS::SageMaker::Model') return NagRuleCompliance.NOT_APPLICABLE;
+  const props = propertiesOf(node);
+  const isolated = props.EnableNetworkIsolation === true || props.EnableNetworkIsolation === 'true';
+  const inVpc = nonEmptyList(props.VpcConfig?.Subnets) && nonEmptyList(props.VpcConfig?.SecurityGroupIds);
+  return isolated && inVpc ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
+}
+
+/** An endpoint config encrypts its instance storage with a customer-managed KMS key. */
+function SageMakerEndpointConfigKMS(node: CfnResource): NagRuleResult {
+  if (node.cfnResourceType !== 'AWS::SageMaker::EndpointConfig') return NagRuleCompliance.NOT_APPLICABLE;
+  return isSet(propertiesOf(node).KmsKeyId) ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
+}
+
+/** Data capture, where enabled, writes with a KMS key. */
+function SageMakerDataCaptureKMS(node: CfnResource): NagRuleResult {
+  if (node.cfnResourceType !== 'AWS::SageMaker::EndpointConfig') return NagRuleCompliance.NOT_APPLICABLE;
+  const capture = propertiesOf(node).DataCaptureConfig;
+  if (capture === undefined || capture.EnableCapture === false) return NagRuleCompliance.NOT_APPLICABLE;
+  return isSet(capture.KmsKeyId) ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
+}
+
+/** A feature group encrypts its online store and its offline store with KMS keys. */
+function FeatureGroupKMS(node: CfnResource): NagRuleResult {
+  if (node.cfnResourceType !== 'AWS::SageMaker::FeatureGroup') return NagRuleCompliance.NOT_APPLICABLE;
+  const props = propertiesOf(node);
+  const findings: string[] = [];
+  const online = props.OnlineStoreConfig;
+  if (online !== undefined && online.EnableOnlineStore !== false && !isSet(online.SecurityConfig?.KmsKeyId)) findings.push('OnlineStore');
+  const offline = props.OfflineStoreConfig;
+  if (offline !== undefined && !isSet(offline.S3StorageConfig?.KmsKeyId)) findings.push('OfflineStore');
+  if (online === undefined && offline === undefined) return NagRuleCompliance.NOT_APPLICABLE;
+  return findings.length === 0 ? NagRuleCompliance.COMPLIANT : findings;
+}
+
+const IAM_ALLOWED_PRINCIPALS = 'IAM_ALLOWED_PRINCIPALS';
+const grantsToIamAllowedPrincipals = (permissions: unknown): boolean =>
+  Array.isArray(permissions) && permissions.some((p) => p?.Principal?.DataLakePrincipalIdentifier === IAM_ALLOWED_PRINCIPALS);
+
+/**
+ * Lake Formation, not IAM alone, decides access: databases and the account's defaults grant
+ * nothing to IAM_ALLOWED_PRINCIPALS, and no permission names it.
+ */
+function LakeFormationReplacesIAMAllowedPrincipals(node: CfnResource): NagRuleResult {
+  const props = () => propertiesOf(node);
+  switch (node.cfnResourceType) {
+    case 'AWS::Glue::Database': {
+      const defaults = props().DatabaseInput?.CreateTableDefaultPermissions;
+      return Array.isArray(defaults) && !grantsToIamAllowedPrincipals(defaults) ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
+    }
+    case 'AWS::LakeFormation::DataLakeSettings': {
+      const { CreateDatabaseDefaultPermissions: databases, CreateTableDefaultPermissions: tables } = props();
+      const explicit = Array.isArray(databases) && Array.isArray(tables);
+      return explicit && !grantsToIamAllowedPrincipals(databases) && !grantsToIamAllowedPrincipals(tables)
+        ? NagRuleCompliance.COMPLIANT
+        : NagRuleCompliance.NON_COMPLIANT;
+    }
+    case 'AWS::LakeFormation::Permissions':
+    case 'AWS::LakeFormation::PrincipalPermissions':
+      return props().Principal?.DataLakePrincipalIdentifier === IAM_ALLOWED_PRINCIPALS
+        ? NagRuleCompliance.NON_COMPLIANT
+        : NagRuleCompliance.COMPLIANT;
+    default:
+      return NagRuleCompliance.NOT_APPLICABLE;
+  }
+}
+
+/** The AWS-managed policy an ARN names, e.g. `AmazonSageMakerFullAccess`, or undefined for any other ARN. */
+function awsManagedPolicyName(arn: unknown): string | undefined {
+  const text = typeof arn === 'string' ? arn : JSON.stringify(arn);
+  const match = /:iam::aws:policy\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)/.exec(text);
+  return match?.[1];
+}
+
+/** No role, user or group attaches an AWS-managed `*FullAccess` policy. */
+function IAMNoAwsManagedFullAccess(node: CfnResource): NagRuleResult {
+  if (!['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group'].includes(node.cfnResourceType)) return NagRuleCompliance.NOT_APPLICABLE;
+  const arns: unknown[] = propertiesOf(node).ManagedPolicyArns ?? [];
+  const fullAccess = arns.map(awsManagedPolicyName).filter((name): name is string => name !== undefined && /FullAccess/i.test(name));
+  return fullAccess.length === 0 ? NagRuleCompliance.COMPLIANT : fullAccess;
+}
+
+interface PolicyStatement {
+  readonly Effect?: string;
+  readonly Action?: string | string[];
+  readonly NotAction?: string | string[];
+  readonly Condition?: unknown;
+}
+
+const asList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+function actionMatches(pattern: unknown, action: string): boolean {
+  if (typeof pattern !== 'string') return false;
+  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return regex.test(action);
+}
+
+function statementCovers(statement: PolicyStatement, action: string): boolean {
+  if (statement.NotAction !== undefined) return !asList(statement.NotAction).some((p) => actionMatches(p, action));
+  return asList(statement.Action).some((p) => actionMatches(p, action));
+}
+
+/** Whether the statements allow `action` (an unconditional Deny takes it away). */
+function allows(statements: readonly PolicyStatement[], action: string): boolean {
+  const allowed = statements.some((s) => s.Effect === 'Allow' && statementCovers(s, action));
+  const denied = statements.some((s) => s.Effect === 'Deny' && s.Condition === undefined && statementCovers(s, action));
+  return allowed && !denied;
+}
+
+/** Every statement of a role's inline policies and of the policies in its stack attached to it. */
+function statementsOfRole(role: CfnResource): PolicyStatement[] {
+  const stack = Stack.of(role);
+  const roleProps = propertiesOf(role);
+  const logicalId = stack.resolve(role.logicalId) as string;
+  const refersToRole = (ref: unknown) => JSON.stringify(ref) === JSON.stringify({ Ref: logicalId });
+  const documents: any[] = (roleProps.Policies ?? []).map((p: any) => p.PolicyDocument);
+  for (const node of stack.node.findAll()) {
+    if (!CfnResource.isCfnResource(node) || Stack.of(node) !== stack) continue;
+    if (node.cfnResourceType !== 'AWS::IAM::Policy' && node.cfnResourceType !== 'AWS::IAM::ManagedPolicy') continue;
+    const props = propertiesOf(node);
+    const attached =
+      (props.Roles ?? []).some(refersToRole) ||
+      (roleProps.ManagedPolicyArns ?? []).some((arn: unknown) => JSON.stringify(arn) === JSON.stringify({ Ref: stack.resolve(node.logicalId) }));
+    if (attached) documents.push(props.PolicyDocument);
+  }
+  return documents.flatMap((doc) => (Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : []));
+}
+
+/** No role may both register model versions and approve them: the approver is a separate role. */
+function ModelApproverSeparateFromRegistrar(node: CfnResource): NagRuleResult {
+  if (node.cfnResourceType !== 'AWS::IAM::Role') return NagRuleCompliance.NOT_APPLICABLE;
+  const statements = statementsOfRole(node);
+  const registers = REGISTER_MODEL.some((action) => allows(statements, action));
+  const approves = APPROVE_MODEL.some((action) => allows(statements, action));
+  if (!registers && !approves) return NagRuleCompliance.NOT_APPLICABLE;
+  return registers && approves ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
+}
+
+/** One of Plinth's rules, with the NIST 800-53 R5 controls it evidences. */
+export interface PlinthRule {
+  readonly rule: (node: CfnResource) => NagRuleResult;
+  readonly info: string;
+  readonly explanation: string;
+}
+
+/** Plinth's ML rules. Each `info` names its NIST 800-53 R5 controls the way the NIST pack does. */
+export const PLINTH_RULES: readonly PlinthRule[] = [
+  {
+    rule: SageMakerModelIsolatedInVpc,
+    info: 'The SageMaker model does not run with network isolation inside a VPC (EnableNetworkIsolation and VpcConfig with subnets and security groups) - (Control IDs: AC-4, SC-7, SC-7(5)).',
+    explanation: 'A model container with network isolation cannot call out; the VPC config keeps its artifact and ECR traffic on private endpoints.',
+  },
+  {
+    rule: SageMakerEndpointConfigKMS,
+    info: 'The SageMaker endpoint configuration does not encrypt its instance storage with a KMS key (KmsKeyId) - (Control IDs: SC-12, SC-28, SC-28(1)).',
+    explanation: 'A customer-managed key lets the platform audit and revoke access to the ML storage volumes attached to the endpoint instances.',
+  },
+  {
+    rule: SageMakerDataCaptureKMS,
+    info: 'The SageMaker endpoint configuration captures requests and responses without a KMS key (DataCaptureConfig.KmsKeyId) - (Control IDs: SC-12, SC-28, SC-28(1)).',
+    explanation: 'Captured inference traffic holds production inputs and predictions; it must be encrypted with a key the platform controls.',
+  },
+  {
+    rule: FeatureGroupKMS,
+    info: 'The SageMaker feature group does not encrypt its online or offline store with a KMS key - (Control IDs: SC-12, SC-28, SC-28(1)).',
+    explanation: 'Feature values are derived from customer data; both stores must use a customer-managed key.',
+  },
+  {
+    rule: LakeFormationReplacesIAMAllowedPrincipals,
+    info: 'Lake Formation access is bypassed: a database, the account defaults or a permission grant access to IAM_ALLOWED_PRINCIPALS - (Control IDs: AC-3, AC-6).',
+    explanation: 'With IAM_ALLOWED_PRINCIPALS any IAM principal with Glue and S3 access reads the tables; Lake Formation grants must decide table access instead.',
+  },
+  {
+    rule: IAMNoAwsManagedFullAccess,
+    info: 'The IAM identity attaches an AWS-managed *FullAccess policy - (Control IDs: AC-6, AC-6(10)).',
+    explanation: 'AWS-managed FullAccess policies grant every action of a service on every resource; Plinth scopes each role to what it uses.',
+  },
+  {
+    rule: ModelApproverSeparateFromRegistrar,
+    info: 'The IAM role can both register model versions and approve them (sagemaker:CreateModelPackage and sagemaker:UpdateModelPackage) - (Control IDs: AC-5, AC-6).',
+    explanation: 'Separation of duties: whoever registers a model version must not be able to approve it for production.',
+  },
+];
+
+/**
+ * Plinth's own ML rules as a cdk-nag pack (pack name `Plinth`): what the nag packs and the
+ * Control Tower controls do not check for a SageMaker platform.
+ */
+export class PlinthMlChecks extends NagPack {
+  constructor(scope?: IConstruct, props?: NagPackProps) {
+    super(scope, props);
+    this.packName = PLINTH_PACK;
+  }
+
+  override readonly name = PLINTH_PACK;
+  override readonly version = PLINTH_RULES_VERSION;
+
+  protected override checkResource(node: CfnResource): void {
+    for (const { rule, info, explanation } of PLINTH_RULES) {
+      this.applyRule({ rule, info, explanation, level: NagMessageLevel.ERROR, node });
+    }
+  }
+}
