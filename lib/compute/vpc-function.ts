@@ -1,14 +1,13 @@
-import * as path from 'path';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { handlerBundleCode } from './lambda-bundle';
 
 /** EC2 calls a Lambda in a VPC makes for its network interfaces; AWS allows no resource scoping. */
 const VPC_NETWORK_INTERFACE_ACTIONS = [
@@ -56,12 +55,20 @@ export interface VpcFunctionProps {
   readonly reservedConcurrency: number;
   /** Where failed asynchronous invocations go. @default - none (synchronous callers get the error) */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Bundle the AWS SDK into the function (pinned versions, and `@aws-sdk/lib-storage`, which the
+   * runtime lacks). False leaves `@aws-sdk/*` and `@smithy/*` to the Lambda runtime's copy: a
+   * smaller bundle and a faster cold start, at the runtime's SDK version.
+   *
+   * @default true
+   */
+  readonly bundleAwsSdk?: boolean;
   readonly ids: VpcFunctionIds;
 }
 
 /** What {@link createVpcFunction} made. */
 export interface VpcFunction {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly policy: iam.ManagedPolicy;
   readonly logGroup: logs.LogGroup;
@@ -69,7 +76,9 @@ export interface VpcFunction {
 }
 
 /**
- * A Plinth Lambda: TypeScript bundled with the local esbuild (SDK included, so versions are pinned),
+ * A Plinth Lambda: `lambdas/<handlerFolder>/index.ts` bundled with the local esbuild exactly as
+ * `NodejsFunction` would (SDK included by default, so versions are pinned; handler `index.handler`),
+ * once per process and reused across runs while its inputs are unchanged (see `lambda-bundle.ts`),
  * Node 24 on ARM, in the VPC's isolated subnets with HTTPS out only, an encrypted log group with
  * retention, and its own role whose only policy is a customer-managed one (no inline policies;
  * CDK's grants cannot widen it). Creates its pieces on `scope` under the given IDs.
@@ -116,9 +125,9 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
   for (const [resource, reason] of wildcards) {
     acknowledgeFinding(policy, { rule: wildcardResourceFinding(scope, resource), reason, ...ACK });
   }
-  const fn = new nodejs.NodejsFunction(scope, ids.function, {
-    entry: path.join(__dirname, '..', '..', 'lambdas', props.handlerFolder, 'index.ts'),
-    handler: 'handler',
+  const fn = new lambda.Function(scope, ids.function, {
+    code: handlerBundleCode(props.handlerFolder, { bundleAwsSdk: props.bundleAwsSdk ?? true }),
+    handler: 'index.handler',
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memorySize ?? 256,
@@ -133,8 +142,6 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
     deadLetterQueueEnabled: props.deadLetterQueue !== undefined ? true : undefined,
     deadLetterQueue: props.deadLetterQueue,
     environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-    // Bundle the SDK too: lib-storage is not in the runtime, and pinned clients behave the same everywhere.
-    bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
   });
   fn.node.addDependency(policy);
   return { function: fn, role, policy, logGroup, securityGroup };
