@@ -1,0 +1,275 @@
+/**
+ * `npm run bench`: measures what platform teams wait for and pay for, each figure next to a
+ * baseline measured in the same run, as a ratio. Writes bench/results.json and
+ * docs/performance.md, and prints the table. Reports; never fails on a missed target.
+ *
+ * Every measurement runs in its own process (bench/synth-job.ts, bench/micro.ts), so one stage's
+ * cost does not leak into the next; BENCH_PARALLEL (default 2) processes run at a time.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { SynthJobOptions, SynthJobResult } from './synth-job';
+
+const ROOT = path.join(__dirname, '..');
+const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+const PARALLEL = Math.max(1, Number(process.env.BENCH_PARALLEL ?? 2));
+
+interface Measured<T> {
+  readonly result?: T;
+  readonly wallMs: number;
+  readonly error?: string;
+}
+
+/** Runs `node <script> <arg>` and parses the JSON on its last line; wall time is the whole process. */
+function runProcess<T>(script: string, arg: string, extraNodeArgs: string[] = []): Promise<Measured<T>> {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, [...extraNodeArgs, ...TS_NODE, path.join(__dirname, script), arg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const last = stdout.trim().split('\n').pop() ?? '';
+      try {
+        resolve({ result: JSON.parse(last) as T, wallMs });
+      } catch {
+        resolve({ wallMs, error: `exit ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}` });
+      }
+    });
+  });
+}
+
+/** Runs the jobs `PARALLEL` at a time, in the order given (longest first packs best). */
+async function pool<T>(jobs: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const index = next++;
+      results[index] = await jobs[index]();
+      process.stderr.write('.');
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, worker));
+  return results;
+}
+
+const NONE = { nagPacks: false, plinthRules: false, validator: false, controlTower: false, report: false, bundling: false };
+const SYNTH_STAGES: Array<{ id: string; label: string; options: SynthJobOptions }> = [
+  { id: 'bare', label: 'bare synth (baseline)', options: { environments: 3, ...NONE } },
+  { id: 'nag', label: '+ nag packs (4) and Plinth rules', options: { environments: 3, ...NONE, nagPacks: true, plinthRules: true } },
+  { id: 'validator', label: '+ CloudFormation validator', options: { environments: 3, ...NONE, nagPacks: true, plinthRules: true, validator: true } },
+  { id: 'control-tower', label: '+ Control Tower guard (= the gate)', options: { environments: 3, ...NONE, nagPacks: true, plinthRules: true, validator: true, controlTower: true } },
+  { id: 'report', label: '+ auditor report', options: { environments: 3, nagPacks: true, plinthRules: true, validator: true, controlTower: true, report: true, bundling: false } },
+  { id: 'bundling', label: '+ Lambda bundling (= the main job)', options: { environments: 3, nagPacks: true, plinthRules: true, validator: true, controlTower: true, report: true, bundling: true } },
+];
+const SCALE = { id: 'scale-10', options: { environments: 10, ...NONE, nagPacks: true, plinthRules: true, validator: true, controlTower: true } };
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    parallelProcesses: PARALLEL,
+  };
+  process.stderr.write(`bench: ${machine.cores} cores (${machine.cpu}), load ${machine.loadAverageAtStart.join(' ')}, ${PARALLEL} at a time `);
+  type Job = { key: string; run: () => Promise<Measured<unknown>> };
+  const jobs: Job[] = [
+    { key: SCALE.id, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(SCALE.options)) },
+    ...[...SYNTH_STAGES].reverse().map((s) => ({ key: `synth-${s.id}`, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(s.options)) })),
+    { key: 'cold-start', run: () => runProcess('micro.ts', 'cold-start') },
+    { key: 'ingest-jsonl', run: () => runProcess('micro.ts', 'ingest-jsonl') },
+    { key: 'ingest-csv', run: () => runProcess('micro.ts', 'ingest-csv') },
+    { key: 'drift', run: () => runProcess('micro.ts', 'drift') },
+    { key: 'bundling', run: () => runProcess('micro.ts', 'bundling') },
+    { key: 'scaling', run: () => runProcess('micro.ts', 'scaling') },
+  ];
+  const measured = await pool(jobs.map((j) => j.run));
+  const byKey = Object.fromEntries(jobs.map((j, i) => [j.key, measured[i]])) as Record<string, Measured<any>>;
+  const finished = new Date();
+  const results = { started: started.toISOString(), totalSeconds: (finished.getTime() - started.getTime()) / 1000, machine, measurements: byKey };
+  fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const table = renderTables(byKey);
+  process.stderr.write('\n');
+  process.stdout.write(`${table}\n`);
+  fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), renderDoc(results, table));
+  process.stdout.write(`\nbench: ${results.totalSeconds.toFixed(0)} s; wrote bench/results.json and docs/performance.md\n`);
+}
+
+/** `run.ts --render-only`: rewrite docs/performance.md from bench/results.json without measuring. */
+function renderOnly(): void {
+  const results = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'));
+  const table = renderTables(results.measurements);
+  fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), renderDoc(results, table));
+  process.stdout.write(`${table}\n`);
+}
+
+// ---------------------------------------------------------------- rendering
+
+const fmt = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const seconds = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${fmt(ms / 1000)} s`);
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? 'n/a' : `${fmt(a / b, 2)}x`);
+const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'met' : '**missed**');
+
+function renderTables(m: Record<string, Measured<any>>): string {
+  const out: string[] = [];
+  const synth = (id: string) => m[`synth-${id}`] as Measured<SynthJobResult>;
+  const bare = synth('bare');
+  const fail = (x: Measured<unknown>) => (x.error ? ` (failed: ${x.error})` : '');
+
+  out.push('### 1. Synth cost of the main job (3 environments)', '');
+  out.push('| stage (cumulative) | wall | CPU | peak RSS | wall vs bare | CPU vs bare | resources | notes |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const stage of SYNTH_STAGES) {
+    const s = synth(stage.id);
+    const r = s.result;
+    const notes = [
+      r?.unacknowledgedErrors ? `${r.unacknowledgedErrors} unacknowledged errors` : '',
+      r?.reportNote ? `report ${seconds(r.reportMs)}: ${r.reportNote}` : '',
+      r && stage.options.bundling ? `bundles: ${r.bundles.built} built, ${r.bundles.cached} from cache` : '',
+    ].filter(Boolean).join('; ');
+    out.push(`| ${stage.label} | ${seconds(s.wallMs)} | ${seconds(r?.cpuMs)} | ${fmt(r?.maxRssMb, 0)} MB | ${ratio(s.wallMs, bare.wallMs)} | ${ratio(r?.cpuMs, bare.result?.cpuMs)} | ${r?.resources ?? 'n/a'} | ${notes}${fail(s)} |`);
+  }
+  const main = synth('bundling');
+  out.push('');
+  out.push(
+    `Main job target <= 15 s wall: ${verdict(main.result ? main.wallMs <= 15_000 : undefined)} (${seconds(main.wallMs)} wall, ${seconds(main.result?.cpuMs)} CPU, so not met even on an idle machine when CPU > 15 s); ` +
+      `<= 1 GB peak RSS: ${verdict(main.result ? main.result.maxRssMb <= 1024 : undefined)} (${fmt(main.result?.maxRssMb, 0)} MB).`,
+  );
+  const b = m.bundling.result as { handlers: number; npxPerFunctionMs: number; inProcessColdMs: number; cachedMs: number } | undefined;
+  if (b) {
+    out.push(
+      `Lambda bundling of ${b.handlers} handlers: one \`npx esbuild\` process per function (how NodejsFunction ran it) ${seconds(b.npxPerFunctionMs)} (baseline); ` +
+        `in-process esbuild, empty cache ${seconds(b.inProcessColdMs)} (${ratio(b.inProcessColdMs, b.npxPerFunctionMs)}); unchanged inputs, from the cache ${seconds(b.cachedMs)} (${ratio(b.cachedMs, b.npxPerFunctionMs)}). ` +
+        `Target "no esbuild process per function per stage when nothing changed": ${verdict(main.result ? main.result.bundles.built === 0 || b.cachedMs < b.npxPerFunctionMs : undefined)}.`,
+    );
+  } else out.push(`Lambda bundling: ${m.bundling.error}`);
+
+  out.push('', '### 2. Scale guard (10 environments through the gate)', '');
+  const scale = m[SCALE.id] as Measured<SynthJobResult>;
+  const three = synth('control-tower');
+  out.push('| app | wall | CPU | peak RSS | resources | ms per resource (wall) | ratio vs 3 environments (wall / CPU) | target |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [label, s, target] of [['3 environments (baseline)', three, ''], ['10 environments', scale, '<= 3x']] as const) {
+    const r = s.result;
+    out.push(`| ${label} | ${seconds(s.wallMs)} | ${seconds(r?.cpuMs)} | ${fmt(r?.maxRssMb, 0)} MB | ${r?.resources ?? 'n/a'} | ${fmt(r ? s.wallMs / r.resources : undefined, 1)} | ${ratio(s.wallMs, three.wallMs)} / ${ratio(r?.cpuMs, three.result?.cpuMs)} | ${target}${target && r ? ` wall ${verdict(s.wallMs <= 3 * three.wallMs)}, CPU ${verdict(r.cpuMs <= 3 * (three.result?.cpuMs ?? Infinity))}` : ''}${fail(s)} |`);
+  }
+
+  out.push('', '### 3. Lambda cold start (module init, median of fresh processes)', '');
+  const cold = m['cold-start'].result as any;
+  if (cold) {
+    out.push(`Baseline per handler: a bundle of only the same SDK clients (constructed), same esbuild options. Empty bundle: ${fmt(cold.emptyBundleInitMedianMs)} ms. ${cold.runs} processes each.`, '');
+    out.push('| handler | bundle (minified) | init | clients-only init | ratio (target <= 1.3) | SDK packages | notes |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const h of cold.handlers) {
+      const notes = [
+        h.computeOnly ? `compute-only: target <= 20 KB ${verdict(h.sizeBytes <= 20 * 1024)}` : '',
+        h.heavyValidators.length ? `bundles ${h.heavyValidators.join(', ')}` : 'no heavyweight validator',
+        h.initError ? `init threw: ${String(h.initError).slice(0, 80)}` : '',
+      ].filter(Boolean).join('; ');
+      out.push(`| ${h.handler} | ${fmt(h.sizeBytes / 1024, 0)} KB | ${fmt(h.initMedianMs)} ms | ${fmt(h.baselineInitMedianMs)} ms | ${h.ratio === undefined ? 'n/a' : `${fmt(h.ratio, 2)}x ${verdict(h.ratio <= 1.3)}`} | ${h.sdkPackages.map((p: string) => p.replace('@aws-sdk/', '')).join(', ') || 'none'} | ${notes} |`);
+    }
+  } else out.push(`failed: ${m['cold-start'].error}`);
+
+  out.push('', '### 4. Ingest throughput (1M records, S3 replaced by in-memory streams)', '');
+  out.push('| format | records/s (handler path) | baseline records/s | ratio (target <= 2x) | heap while streaming (first -> last sample) | peak RSS |', '| --- | --- | --- | --- | --- | --- |');
+  for (const key of ['ingest-jsonl', 'ingest-csv']) {
+    const r = m[key].result as any;
+    if (!r) {
+      out.push(`| ${key} | failed: ${m[key].error} | | | | |`);
+      continue;
+    }
+    const heap = r.heapSamples.length ? `${fmt(r.heapSamples[0].heapMb, 0)} MB at ${fmt(r.heapSamples[0].records / 1000, 0)}k -> ${fmt(r.heapSamples[r.heapSamples.length - 1].heapMb, 0)} MB at ${fmt(r.heapSamples[r.heapSamples.length - 1].records / 1000, 0)}k` : 'n/a';
+    out.push(`| ${r.format} (${fmt(r.inputMb, 0)} MB) | ${fmt(r.recordsPerSecond, 0)} | ${fmt(r.baselineRecordsPerSecond, 0)} (${r.format === 'jsonl' ? 'JSON.parse per line' : "split(',') per line"}) | ${fmt(r.ratioToBaseline, 2)}x ${verdict(r.ratioToBaseline <= 2)} | ${heap} | ${fmt(r.maxRssMb, 0)} MB |`);
+  }
+
+  out.push('', '### 5. Drift statistics (PSI + KS, 1M rows x 50 features, one thread)', '');
+  const d = m.drift.result as any;
+  if (d) {
+    out.push('| path | time | values/s | baseline (one summing pass over 50M values) | ratio | target |', '| --- | --- | --- | --- | --- | --- |');
+    out.push(`| sample path | ${fmt(d.samplePathMs, 0)} ms | ${fmt(d.valuesPerSecond / 1e6, 1)}M | ${fmt(d.baselineValuesPerSecond / 1e6, 1)}M/s | ${fmt(d.baselineValuesPerSecond / d.valuesPerSecond, 2)}x slower | >= 12M values/s ${verdict(d.valuesPerSecond >= 12e6)} |`);
+    out.push(`| bin-count path, 50 features | ${fmt(d.binPathMs, 2)} ms (first run ${fmt(d.binPathFirstMs, 2)} ms) | | | | < 50 ms ${verdict(d.binPathFirstMs < 50)} |`);
+  } else out.push(`failed: ${m.drift.error}`);
+
+  out.push('', '### Scaling what-if engine', '');
+  const s = m.scaling.result as any;
+  if (s) {
+    out.push(`24 h at 1-second resolution (${s.seconds.toLocaleString('en-US')} s): simulate ${fmt(s.simulateMs, 1)} ms (target < 1 s ${verdict(s.simulateMs < 1000)}), parse ${fmt(s.parseMs, 1)} ms; baseline, one bare pass over the trace: ${fmt(s.baselineMs, 2)} ms (${ratio(s.simulateMs, s.baselineMs)}).`, '');
+    out.push('Spike trace (bench/traces/spike-6x.csv) on prod\'s fraud-detector-prod, see docs/scaling-simulation.md:', '');
+    out.push('| policy | first scale-out after the ramp | seconds overloaded | peak queue | instance-hours | estimated cost |', '| --- | --- | --- | --- | --- | --- |');
+    for (const c of s.comparison) {
+      out.push(`| ${c.metric === 'concurrency' ? 'concurrency, high-resolution (10 s)' : 'invocations per instance (60 s)'}, target ${fmt(c.target, 0)} | ${c.firstScaleOutAfterRampSeconds ?? 'n/a'} s | ${c.secondsOverloaded} | ${fmt(c.peakQueue, 0)} | ${fmt(c.instanceHours, 2)} | $${fmt(c.estimatedCostUsd, 2)} |`);
+    }
+  } else out.push(`failed: ${m.scaling.error}`);
+  return out.join('\n');
+}
+
+function renderDoc(results: { started: string; totalSeconds: number; machine: Record<string, unknown> }, table: string): string {
+  const mc = results.machine as { cpu: string; cores: number; memoryGb: number; os: string; node: string; loadAverageAtStart: number[]; parallelProcesses: number };
+  return `# Performance
+
+Generated by \`npm run bench\` (bench/run.ts); do not edit by hand. Raw figures: \`bench/results.json\`.
+Benchmarks report; they never fail a build, and CI does not run them.
+
+**Last run:** ${results.started}, ${fmt(results.totalSeconds, 0)} s in all, on ${mc.cores} cores (${mc.cpu}), ${mc.memoryGb} GB, ${mc.os}, Node ${mc.node}.
+Load average at the start: ${mc.loadAverageAtStart.join(', ')}; ${mc.parallelProcesses} measurement processes at a time.
+Shared machines are noisy: compare each figure with the baseline measured in the same run (the
+ratio), and CPU time with CPU time; wall time moves with whatever else runs.
+
+## How each figure is measured, and why the target
+
+- **Synth cost of the main job.** Each stage is a separate process that builds all three
+  environments from \`config/\` (bench/synth-job.ts) with one more part of the gate than the stage
+  before: bare synth (the baseline); the four cdk-nag packs and Plinth's rules; CDK's CloudFormation
+  validator (\`builtinCloudFormationValidation\`, what \`@aws-cdk/core:validateAgainstDefaultRules\` and
+  \`CDK_VALIDATION\` switch); the Control Tower guard (cfn-guard); the auditor report
+  (\`writeComplianceReports\`); Lambda bundling (skipped in the earlier stages with the context
+  \`aws:cdk:bundling-stacks: []\`). The last stage is what \`npm start\` synthesizes, minus the CDK CLI's own start-up.
+  Wall time is the whole process, from spawn to exit (Node, ts-node, construction, synth); CPU is
+  user + system time of that process. Targets: the main job in <= 15 s wall and <= 1 GB peak RSS,
+  because a platform team runs it on every change and in CI; bundling must not run an esbuild
+  process per function per stage when nothing changed (\`lib/compute/lambda-bundle.ts\`: one
+  in-process esbuild per distinct handler per process, and a content-checked cache in
+  \`node_modules/.cache/plinth-lambda-bundles\` reused across runs). The target "the validator
+  engine starts once per process, not once per stage" is not isolated here: the validator stage's
+  increment is for all three stages together.
+- **Scale guard.** The same constructs and configs, copied to 10 environments (each its own account),
+  through the gate (the "Control Tower" stage's options). Target <= 3x the 3-environment time: growth at
+  most linear in environments, which catches per-stack validator costs and Aspect loops over many stacks.
+- **Lambda cold start.** Every \`lambdas/*/index.ts\`, bundled with the production esbuild options; the
+  time to \`require\` the bundle in a fresh Node process, median of 20. Baseline: a bundle of only the
+  same SDK clients (each client constructed), same options. Targets: ratio <= 1.3 (the handler adds
+  little to the clients it needs); compute-only handlers <= 20 KB; no heavyweight validator (zod,
+  ajv, joi, yup) in a handler bundle.
+- **Ingest throughput.** One million records through the ingest handler's own decode, split, parse,
+  validate and route path (\`streamRecords\` and \`RecordRouter\`), with the S3 reads and writes
+  replaced by in-memory streams; the input is made before timing. Baseline: the same chunks split
+  into lines and \`JSON.parse\`d (JSONL) or \`split(',')\` (CSV). Targets: <= 2x the baseline; the heap
+  does not grow with the input (samples while streaming; the duplicate check keeps up to 1M ids by
+  design, a bounded cost).
+- **Drift statistics.** \`lambdas/drift-stats/bench.ts\`: PSI and KS over 1M rows x 50 features of a
+  window sample on one thread, and the bin-count path (Athena's counts to statistics) for 50 features.
+  Baseline: one summing pass over the same number of values. Targets: >= 12M values/s; the bin-count
+  path < 50 ms. Correctness is a test (test/lambdas/drift), not a benchmark.
+- **Scaling what-if.** A 24-hour trace at 1-second resolution through \`simulateScaling\`; target < 1 s.
+  Baseline: one bare pass over the trace. The spike comparison is explained in
+  [scaling-simulation.md](scaling-simulation.md).
+
+## Latest results
+
+${table}
+`;
+}
+
+if (process.argv.includes('--render-only')) renderOnly();
+else {
+  main().catch((error) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  });
+}

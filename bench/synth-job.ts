@@ -1,0 +1,134 @@
+/**
+ * One synth of the platform app in its own process, for `npm run bench` (bench/run.ts). The
+ * options arrive as JSON in argv[2]; the last line printed is a JSON result.
+ *
+ *   node -r ts-node/register/transpile-only bench/synth-job.ts '{"environments":3,"nagPacks":true,...}'
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { loadEnvironments } from '../config';
+import type { EnvironmentConfig } from '../config';
+import { applyComplianceGate } from '../lib/compliance/compliance-gate';
+import { readPluginReports, unacknowledgedFindings } from '../lib/compliance/validation-report';
+import { bundleLog } from '../lib/compute/lambda-bundle';
+import { PlatformStage } from '../lib/platform/platform-stage';
+import { generateReport } from './report-hook';
+
+export interface SynthJobOptions {
+  /** 3: dev, staging, prod. More: copies of them under new names (the scale guard). */
+  readonly environments: number;
+  readonly nagPacks: boolean;
+  readonly plinthRules: boolean;
+  readonly validator: boolean;
+  readonly controlTower: boolean;
+  readonly report: boolean;
+  readonly bundling: boolean;
+}
+
+export interface SynthJobResult {
+  readonly options: SynthJobOptions;
+  readonly constructMs: number;
+  readonly synthMs: number;
+  readonly reportMs?: number;
+  readonly reportNote?: string;
+  readonly resources: number;
+  readonly stacks: number;
+  readonly unacknowledgedErrors: number;
+  readonly bundles: { built: number; cached: number };
+  /** User + system CPU of the process and its children, less sensitive than wall time to other load on the machine. */
+  readonly cpuMs: number;
+  readonly maxRssMb: number;
+}
+
+const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+
+/** The three declared environments, or `count` copies of them (renamed, each its own account). */
+export function environmentsFor(count: number): EnvironmentConfig[] {
+  const declared = loadEnvironments();
+  if (count === declared.length) return declared;
+  return Array.from({ length: count }, (_, i) => {
+    const base = declared[i % declared.length];
+    // Stage names must be unique; the name is otherwise only a label (the config schema allows dev/staging/prod).
+    return { ...base, name: `${base.name}${i}` as EnvironmentConfig['name'], account: String(100000000000 + i) };
+  });
+}
+
+function main(): void {
+  const options = JSON.parse(process.argv[2]) as SynthJobOptions;
+  const start = process.hrtime.bigint();
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'));
+  const app = new App({
+    outdir,
+    builtinCloudFormationValidation: options.validator,
+    context: {
+      ...CDK_CONTEXT,
+      '@aws-cdk/core:failSynthOnValidationErrors': false,
+      ...(options.bundling ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
+  });
+  const anyPlugin = options.nagPacks || options.plinthRules || options.controlTower;
+  if (anyPlugin) {
+    applyComplianceGate(app, { nagPacks: options.nagPacks, plinthRules: options.plinthRules, controlTower: options.controlTower });
+  }
+  for (const config of environmentsFor(options.environments)) {
+    new PlatformStage(app, config.name, { config, promotionTargetAccounts: [] });
+  }
+  const constructed = process.hrtime.bigint();
+  const assembly = app.synth();
+  const synthesized = process.hrtime.bigint();
+  let reportMs: number | undefined;
+  let reportNote: string | undefined;
+  if (options.report) {
+    const outcome = generateReport(app, assembly.directory);
+    reportMs = outcome.ms;
+    reportNote = outcome.note;
+  }
+  let resources = 0;
+  let stacks = 0;
+  for (const file of templatesUnder(assembly.directory)) {
+    stacks += 1;
+    resources += Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).Resources ?? {}).length;
+  }
+  const errors = fs.existsSync(path.join(assembly.directory, 'validation-report.json'))
+    ? unacknowledgedFindings(readPluginReports(assembly.directory), { errorsOnly: true }).length
+    : 0;
+  const result: SynthJobResult = {
+    options,
+    constructMs: Number(constructed - start) / 1e6,
+    synthMs: Number(synthesized - constructed) / 1e6,
+    reportMs,
+    reportNote,
+    resources,
+    stacks,
+    unacknowledgedErrors: errors,
+    bundles: { built: bundleLog.filter((b) => b.source === 'built').length, cached: bundleLog.filter((b) => b.source === 'cached').length },
+    cpuMs: cpuMs(),
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  fs.rmSync(outdir, { recursive: true, force: true });
+  process.stdout.write(`\n${JSON.stringify(result)}\n`);
+}
+
+/** This process's CPU plus that of the children it waited for (cfn-guard, esbuild), from /proc on Linux. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  const own = (usage.user + usage.system) / 1000;
+  try {
+    // Fields after the command name: cutime and cstime are the 14th and 15th, in clock ticks (100 Hz on Linux).
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return own + ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return own;
+  }
+}
+
+function templatesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.template.json'))
+    .map((f) => path.join(dir, f));
+}
+
+if (require.main === module) main();
