@@ -5,7 +5,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
@@ -74,7 +73,7 @@ export interface InferenceGatewayProps extends Omit<PlatformServiceProps, 'remov
  * high-stakes answers to human review (`needs_review: true`).
  */
 export class InferenceGateway extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly functionUrl: lambda.FunctionUrl;
   public readonly breakerTable: dynamodb.Table;
   public readonly alarms: cloudwatch.Alarm[] = [];

@@ -8,7 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -59,10 +59,10 @@ export class HumanReviewQueue extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly table: dynamodb.Table;
-  public readonly intakeFunction: nodejs.NodejsFunction;
+  public readonly intakeFunction: lambda.Function;
   /** Reviewers' tool calls this: `{ action: 'claim' | 'submit' | 'get', ... }`. */
-  public readonly reviewFunction: nodejs.NodejsFunction;
-  public readonly expiryFunction: nodejs.NodejsFunction;
+  public readonly reviewFunction: lambda.Function;
+  public readonly expiryFunction: lambda.Function;
   /** May claim cases and submit labels. */
   public readonly reviewerRole: iam.Role;
   public readonly alarms: cloudwatch.Alarm[] = [];
