@@ -162,7 +162,7 @@ export const FAILURE_MODES = {
   },
   'drift-loop-broken': {
     title: 'Drift job or retraining start failed',
-    detection: 'DriftJobFailed-<model> (a drift state machine execution failed, timed out or was aborted, including a missing baseline), RetrainingUndelivered (a drift event could not start retraining after every retry), BaselineJobFailed (an approved package got no drift baseline).',
+    detection: 'DriftJobFailed-<model> (a drift state machine execution failed, timed out or was aborted, including a missing baseline), DriftEventsUndelivered (a drift event could not start retraining, or an approval could not build its baseline, after every retry), BaselineJobFailed (an approved package got no drift baseline).',
     mitigation: 'The next scheduled run retries the drift job; retraining starts are retried by EventBridge and Lambda and kept in a dead-letter queue; the endpoint keeps serving and the last good baseline stays in place.',
     runbook: 'docs/runbooks/drift-loop-broken.md',
     owner: 'ml-platform',
