@@ -117,7 +117,7 @@ describe('the compliance report', () => {
       account: '123456789012',
       region: 'us-east-1',
       git: { commit: '0123456789abcdef0123456789abcdef01234567', dirty: true },
-      versions: { awsCdkLib: '2.276.0', cdkNag: '3.0.2', cdkValidatorCfnguard: '0.0.62', plinthRules: expect.any(String) },
+      versions: { awsCdkLib: '2.276.0', cdkNag: '3.0.2', cloudFormationValidator: expect.stringMatching(/^\d+\.\d+\.\d+/), cdkValidatorCfnguard: '0.0.62', plinthRules: expect.any(String) },
     });
     expect(report.evidence.templates).toEqual([{ stack: 'dev/Data', file: expect.stringMatching(/\.template\.json$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
   });

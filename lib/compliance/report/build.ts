@@ -53,6 +53,16 @@ function packageVersion(name: string): string {
   return (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 }
 
+/** The CloudFormation validator aws-cdk-lib ships (`@aws/cloudformation-validate`, a dependency of aws-cdk-lib). */
+function cloudFormationValidatorVersion(): string {
+  const cdkLib = path.dirname(require.resolve('aws-cdk-lib/package.json'));
+  for (const dir of [path.join(cdkLib, 'node_modules'), path.join(cdkLib, '..')]) {
+    const file = path.join(dir, '@aws', 'cloudformation-validate', 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
 /** The commit checked out in the working directory and whether the tree has uncommitted changes. */
 export function gitState(cwd: string = process.cwd()): EvidenceHeader['git'] {
   const git = (...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -378,6 +388,7 @@ export function buildComplianceReport(input: BuildComplianceReportInput): Compli
       versions: {
         awsCdkLib: packageVersion('aws-cdk-lib'),
         cdkNag: packageVersion('cdk-nag'),
+        cloudFormationValidator: cloudFormationValidatorVersion(),
         cdkValidatorCfnguard: packageVersion('@cdklabs/cdk-validator-cfnguard'),
         cfnGuard: cfnGuardVersion(),
         plinthRules: PLINTH_RULES_VERSION,

@@ -17,6 +17,9 @@ export interface EvidenceHeader {
   readonly versions: {
     readonly awsCdkLib: string;
     readonly cdkNag: string;
+    /** aws-cdk-lib's built-in CloudFormation validator (`@aws/cloudformation-validate`). */
+    readonly cloudFormationValidator: string;
+    /** The Control Tower proactive controls: the plugin and its cfn-guard. */
     readonly cdkValidatorCfnguard: string;
     readonly cfnGuard: string;
     readonly plinthRules: string;
