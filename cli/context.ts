@@ -3,7 +3,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadEnvironments, type EnvironmentConfig } from '../config';
-import { type AwsCallContext, resolveCallContext } from './aws/signed-request';
+import { type AwsCallContext, resolveCallContext } from './aws/connection';
 import { UsageError } from './errors';
 
 /** What a command may use: output streams, the environment's config and AWS clients. */
@@ -15,7 +15,7 @@ export interface CommandContext {
   progress(text: string): void;
   /** SDK clients for `region` (default: AWS_REGION); AWS_PROFILE and AWS_ENDPOINT_URL apply. */
   clients(region?: string): AwsClients;
-  /** Signed-call context for the APIs without an SDK client here (CloudFormation, CloudWatch, STS). */
+  /** Where and as whom to call the control-plane APIs (CloudFormation, CloudWatch, STS, Lambda). */
   callContext(region?: string): Promise<AwsCallContext>;
   /** Waits between polls (tests replace it). */
   sleep(ms: number): Promise<void>;

@@ -1,6 +1,5 @@
-import { type AwsCallContext, queryCall, xmlMembers, xmlValue } from './signed-request';
-
-const VERSION = '2010-05-15';
+import { DescribeStacksCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
+import { type AwsCallContext, controlPlaneClients } from './connection';
 
 export interface StackResourceSummary {
   readonly logicalId: string;
@@ -12,30 +11,24 @@ export interface StackResourceSummary {
 /** ListStackResources, every page. */
 export async function listStackResources(context: AwsCallContext, stackName: string): Promise<StackResourceSummary[]> {
   const all: StackResourceSummary[] = [];
-  let nextToken: string | undefined;
-  do {
-    const xml = await queryCall(context, 'cloudformation', VERSION, 'ListStackResources', {
-      StackName: stackName,
-      ...(nextToken ? { NextToken: nextToken } : {}),
-    });
-    for (const member of xmlMembers(xml, 'StackResourceSummaries')) {
+  for await (const page of paginateListStackResources({ client: controlPlaneClients(context).cloudFormation }, { StackName: stackName })) {
+    for (const summary of page.StackResourceSummaries ?? []) {
       all.push({
-        logicalId: xmlValue(member, 'LogicalResourceId') ?? '',
-        physicalId: xmlValue(member, 'PhysicalResourceId') ?? '',
-        type: xmlValue(member, 'ResourceType') ?? '',
-        status: xmlValue(member, 'ResourceStatus') ?? '',
+        logicalId: summary.LogicalResourceId ?? '',
+        physicalId: summary.PhysicalResourceId ?? '',
+        type: summary.ResourceType ?? '',
+        status: summary.ResourceStatus ?? '',
       });
     }
-    nextToken = xmlValue(xml, 'NextToken');
-  } while (nextToken);
+  }
   return all;
 }
 
 /** DescribeStacks for one stack: its status, or undefined when it does not exist. */
 export async function stackStatus(context: AwsCallContext, stackName: string): Promise<string | undefined> {
   try {
-    const xml = await queryCall(context, 'cloudformation', VERSION, 'DescribeStacks', { StackName: stackName });
-    return xmlValue(xml, 'StackStatus');
+    const described = await controlPlaneClients(context).cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    return described.Stacks?.[0]?.StackStatus;
   } catch (error) {
     if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
     throw error;

@@ -1,27 +1,18 @@
-import { type AwsCallContext, queryCall, xmlMembers, xmlValue } from './signed-request';
-
-const VERSION = '2010-08-01';
+import { GetMetricStatisticsCommand, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
+import { type AwsCallContext, controlPlaneClients } from './connection';
 
 /** Names of every metric and composite alarm currently in ALARM. */
 export async function alarmsInAlarm(context: AwsCallContext): Promise<string[]> {
   const names: string[] = [];
-  let token: string | undefined;
-  do {
-    const xml = await queryCall(context, 'monitoring', VERSION, 'DescribeAlarms', {
-      StateValue: 'ALARM',
-      MaxRecords: '100',
-      'AlarmTypes.member.1': 'MetricAlarm',
-      'AlarmTypes.member.2': 'CompositeAlarm',
-      ...(token ? { NextToken: token } : {}),
-    });
-    for (const list of ['MetricAlarms', 'CompositeAlarms']) {
-      for (const member of xmlMembers(xml, list)) {
-        const name = xmlValue(member, 'AlarmName');
-        if (name) names.push(name);
-      }
+  const pages = paginateDescribeAlarms(
+    { client: controlPlaneClients(context).cloudWatch },
+    { StateValue: 'ALARM', MaxRecords: 100, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] },
+  );
+  for await (const page of pages) {
+    for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
+      if (alarm.AlarmName) names.push(alarm.AlarmName);
     }
-    token = xmlValue(xml, 'NextToken');
-  } while (token);
+  }
   return names;
 }
 
@@ -37,17 +28,18 @@ export async function hourlySums(
   hours: number,
   now: Date = new Date(),
 ): Promise<Datapoint[]> {
-  const xml = await queryCall(context, 'monitoring', VERSION, 'GetMetricStatistics', {
-    Namespace: metric.namespace,
-    MetricName: metric.name,
-    'Dimensions.member.1.Name': metric.dimension.name,
-    'Dimensions.member.1.Value': metric.dimension.value,
-    StartTime: new Date(now.getTime() - hours * 3_600_000).toISOString(),
-    EndTime: now.toISOString(),
-    Period: '3600',
-    'Statistics.member.1': 'Sum',
-  });
-  return xmlMembers(xml, 'Datapoints')
-    .map((m) => ({ timestamp: new Date(xmlValue(m, 'Timestamp') ?? 0), sum: Number(xmlValue(m, 'Sum') ?? 0) }))
+  const answer = await controlPlaneClients(context).cloudWatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: metric.namespace,
+      MetricName: metric.name,
+      Dimensions: [{ Name: metric.dimension.name, Value: metric.dimension.value }],
+      StartTime: new Date(now.getTime() - hours * 3_600_000),
+      EndTime: now,
+      Period: 3600,
+      Statistics: ['Sum'],
+    }),
+  );
+  return (answer.Datapoints ?? [])
+    .map((d) => ({ timestamp: d.Timestamp ?? new Date(0), sum: d.Sum ?? 0 }))
     .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
 }

@@ -1,10 +1,11 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { listStackResources } from './cloudformation';
-import { type AwsCallContext, queryCall, xmlValue } from './signed-request';
+import { type AwsCallContext, controlPlaneClients } from './connection';
 
 /** STS GetCallerIdentity: the ARN and account of the credentials in use. */
 export async function callerIdentity(context: AwsCallContext): Promise<{ arn: string; account: string }> {
-  const xml = await queryCall(context, 'sts', '2011-06-15', 'GetCallerIdentity');
-  return { arn: xmlValue(xml, 'Arn') ?? '', account: xmlValue(xml, 'Account') ?? '' };
+  const identity = await controlPlaneClients(context).sts.send(new GetCallerIdentityCommand({}));
+  return { arn: identity.Arn ?? '', account: identity.Account ?? '' };
 }
 
 /**

@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { optionValue } from '../args';
 import { type StackResourceSummary, listStackResources } from '../aws/cloudformation';
 import { alarmsInAlarm, hourlySums } from '../aws/cloudwatch';
-import type { AwsCallContext } from '../aws/signed-request';
+import type { AwsCallContext } from '../aws/connection';
 import type { Command } from '../command';
 import { type CommandContext, environmentConfig } from '../context';
 import { EXIT } from '../errors';

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listStackResources, stackStatus } from '../../cli/aws/cloudformation';
 import type { StackResourceSummary } from '../../cli/aws/cloudformation';
-import type { AwsCallContext } from '../../cli/aws/signed-request';
+import type { AwsCallContext } from '../../cli/aws/connection';
 import { DECLARED_ENVIRONMENTS } from '../../config';
 import { EMULATOR_ACCOUNT_CONTEXT, LOCAL_ENVIRONMENT, MOTO_DEFAULT_ACCOUNT } from './emulator-account';
 import { retargetAssembly } from './reuse-synth';

@@ -19,7 +19,8 @@ import {
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { type AwsCallContext, restJsonCall } from '../../cli/aws/signed-request';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { type AwsCallContext, clientSettings, controlPlaneClients } from '../../cli/aws/connection';
 import type { StackResourceSummary } from '../../cli/aws/cloudformation';
 import { handler as ingestHandler, resetSchemaCache } from '../../lambdas/ingest/index';
 import { resetClients as resetIngestClients, setClients as setIngestClients } from '../../lambdas/ingest/clients';
@@ -258,8 +259,7 @@ async function functionEnvironment(deployed: DeployedEnvironment, pathSuffix: st
     const skip = deployed.skips.find((s) => s.logicalId === declared.logicalId);
     throw new Error(`function ${declared.path} was not deployed${skip ? `: ${skip.reason}` : ''}`);
   }
-  const path = `/2015-03-31/functions/${encodeURIComponent(resource.physicalId)}/configuration`;
-  const config = (await restJsonCall(deployed.context, 'lambda', 'GET', path)) as { Environment?: { Variables?: Record<string, string> } };
+  const config = await controlPlaneClients(deployed.context).lambda.send(new GetFunctionConfigurationCommand({ FunctionName: resource.physicalId }));
   return config.Environment?.Variables ?? {};
 }
 
@@ -293,9 +293,6 @@ async function jsonLinesUnder(s3: S3Client, bucket: string, prefix: string): Pro
   return records;
 }
 
-function clientSettings(context: AwsCallContext, extra: Record<string, unknown> = {}) {
-  return { region: context.region, credentials: context.credentials, ...(context.endpoint ? { endpoint: context.endpoint } : {}), ...extra };
-}
 
 /**
  * Runs `run` with the environment a Lambda runtime would give the function: its own variables,

@@ -4,7 +4,8 @@
  * role's account), GetCallerIdentity, and SSM GetParameter for CDK's bootstrap version parameter.
  */
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { queryCall, xmlValue } from '../../cli/aws/signed-request';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { controlPlaneClients } from '../../cli/aws/connection';
 import { BOOTSTRAP_VERSION_PARAMETER, type Toolchain, toolchainChecks } from '../../cli/commands/doctor';
 import { describeWithMoto } from '../support/moto';
 import { runCli, useEmulatorEnvironment } from './cli-harness';
@@ -37,12 +38,12 @@ describeWithMoto('plinth doctor bootstrap checks (moto)', (moto) => {
 
   async function asDevAccount<T>(run: () => Promise<T>): Promise<T> {
     const context = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, endpoint: moto.endpoint };
-    const xml = await queryCall(context, 'sts', '2011-06-15', 'AssumeRole', { RoleArn: 'arn:aws:iam::111111111111:role/platform-admin', RoleSessionName: 'doctor' });
+    const { Credentials: assumed } = await controlPlaneClients(context).sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111111111111:role/platform-admin', RoleSessionName: 'doctor' }));
     const saved = { ...process.env };
     Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: xmlValue(xml, 'AccessKeyId')!,
-      AWS_SECRET_ACCESS_KEY: xmlValue(xml, 'SecretAccessKey')!,
-      AWS_SESSION_TOKEN: xmlValue(xml, 'SessionToken')!,
+      AWS_ACCESS_KEY_ID: assumed!.AccessKeyId!,
+      AWS_SECRET_ACCESS_KEY: assumed!.SecretAccessKey!,
+      AWS_SESSION_TOKEN: assumed!.SessionToken!,
     });
     try {
       return await run();

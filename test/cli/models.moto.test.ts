@@ -6,7 +6,9 @@
  * lacks: see rollback.mock.test.ts.
  */
 import { CreateModelPackageCommand, CreateModelPackageGroupCommand, DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { queryCall, xmlValue } from '../../cli/aws/signed-request';
+import { CreateStackCommand, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { controlPlaneClients } from '../../cli/aws/connection';
 import { describeWithMoto, motoClientConfig } from '../support/moto';
 import { runCli, useEmulatorEnvironment } from './cli-harness';
 
@@ -25,9 +27,9 @@ describeWithMoto('plinth models (moto)', (moto) => {
     // The dev Models stack as far as approval needs it: the registry's approver role.
     const context = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, endpoint: moto.endpoint };
     const template = { Resources: { RegistryApproverRole995569B9: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] } } } } };
-    await queryCall(context, 'cloudformation', '2010-05-15', 'CreateStack', { StackName: 'dev-Models', TemplateBody: JSON.stringify(template) });
-    const resources = await queryCall(context, 'cloudformation', '2010-05-15', 'DescribeStackResources', { StackName: 'dev-Models' });
-    approverRole = xmlValue(resources, 'PhysicalResourceId')!;
+    await controlPlaneClients(context).cloudFormation.send(new CreateStackCommand({ StackName: 'dev-Models', TemplateBody: JSON.stringify(template) }));
+    const resources = await controlPlaneClients(context).cloudFormation.send(new DescribeStackResourcesCommand({ StackName: 'dev-Models' }));
+    approverRole = resources.StackResources![0]!.PhysicalResourceId!;
   });
   afterAll(() => restore());
 
@@ -48,12 +50,12 @@ describeWithMoto('plinth models (moto)', (moto) => {
 
   async function asApprover<T>(run: () => Promise<T>): Promise<T> {
     const context = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, endpoint: moto.endpoint };
-    const xml = await queryCall(context, 'sts', '2011-06-15', 'AssumeRole', { RoleArn: `arn:aws:iam::123456789012:role/${approverRole}`, RoleSessionName: 'alice' });
+    const { Credentials: assumed } = await controlPlaneClients(context).sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::123456789012:role/${approverRole}`, RoleSessionName: 'alice' }));
     const saved = { ...process.env };
     Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: xmlValue(xml, 'AccessKeyId')!,
-      AWS_SECRET_ACCESS_KEY: xmlValue(xml, 'SecretAccessKey')!,
-      AWS_SESSION_TOKEN: xmlValue(xml, 'SessionToken')!,
+      AWS_ACCESS_KEY_ID: assumed!.AccessKeyId!,
+      AWS_SECRET_ACCESS_KEY: assumed!.SecretAccessKey!,
+      AWS_SESSION_TOKEN: assumed!.SessionToken!,
     });
     try {
       return await run();

@@ -8,7 +8,9 @@
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { listStackResources } from '../../cli/aws/cloudformation';
-import { queryCall } from '../../cli/aws/signed-request';
+import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { controlPlaneClients } from '../../cli/aws/connection';
 import { describeWithMoto, motoClientConfig } from '../support/moto';
 import { runCli, useEmulatorEnvironment } from './cli-harness';
 
@@ -27,26 +29,20 @@ describeWithMoto('plinth status (moto)', (moto) => {
     await sagemaker.send(new CreateEndpointCommand({ EndpointName: 'fraud-detector-dev', EndpointConfigName: 'c' }));
     const queue = { Type: 'AWS::SQS::Queue' };
     const template = { Resources: { DataLakeIngestionDeadLetterQueue2A44C1F4: queue, ReviewfrauddetectorQueue207699DF: queue, ReviewfrauddetectorDeadLetterQueueA6B7CCD7: queue } };
-    await queryCall(context(), 'cloudformation', '2010-05-15', 'CreateStack', { StackName: 'dev-DataLake', TemplateBody: JSON.stringify(template) });
+    await controlPlaneClients(context()).cloudFormation.send(new CreateStackCommand({ StackName: 'dev-DataLake', TemplateBody: JSON.stringify(template) }));
     const resources = await listStackResources(context(), 'dev-DataLake');
     const url = (prefix: string) => resources.find((r) => r.logicalId.startsWith(prefix))!.physicalId;
     const sqs = new SQSClient({ ...motoClientConfig(moto.endpoint), useQueueUrlAsEndpoint: false });
     for (const body of ['a', 'b']) await sqs.send(new SendMessageCommand({ QueueUrl: url('DataLakeIngestionDeadLetterQueue'), MessageBody: body }));
     await sqs.send(new SendMessageCommand({ QueueUrl: url('ReviewfrauddetectorQueue'), MessageBody: 'case' }));
-    const at = new Date(Date.now() - 2 * 3_600_000).toISOString();
-    const datum = (i: number, name: string, value: number) => ({
-      [`MetricData.member.${i}.MetricName`]: name,
-      [`MetricData.member.${i}.Value`]: String(value),
-      [`MetricData.member.${i}.Timestamp`]: at,
-      [`MetricData.member.${i}.Dimensions.member.1.Name`]: 'Dataset',
-      [`MetricData.member.${i}.Dimensions.member.1.Value`]: 'transactions',
-    });
-    await queryCall(context(), 'monitoring', '2010-08-01', 'PutMetricData', {
-      Namespace: 'Plinth/Ingest',
-      ...datum(1, 'ObjectsReceived', 1),
-      ...datum(2, 'RecordsCurated', 8),
-      ...datum(3, 'RecordsQuarantined', 2),
-    });
+    const at = new Date(Date.now() - 2 * 3_600_000);
+    const datum = (name: string, value: number) => ({ MetricName: name, Value: value, Timestamp: at, Dimensions: [{ Name: 'Dataset', Value: 'transactions' }] });
+    await controlPlaneClients(context()).cloudWatch.send(
+      new PutMetricDataCommand({
+        Namespace: 'Plinth/Ingest',
+        MetricData: [datum('ObjectsReceived', 1), datum('RecordsCurated', 8), datum('RecordsQuarantined', 2)],
+      }),
+    );
   });
   afterAll(() => restore());
 

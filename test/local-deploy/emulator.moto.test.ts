@@ -7,7 +7,8 @@ import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointCommand } from 
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { type StackResourceSummary, listStackResources } from '../../cli/aws/cloudformation';
-import { type AwsCallContext, queryCall, xmlValue } from '../../cli/aws/signed-request';
+import { CreateChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import { type AwsCallContext, controlPlaneClients } from '../../cli/aws/connection';
 import { type RunningEmulator, findMotoPython, startEmulator } from '../../scripts/local/emulator';
 import { SKIP_MESSAGE } from '../support/moto';
 
@@ -15,9 +16,10 @@ const TAGS = [{ Key: 'owner', Value: 'ml-platform' }];
 const python = findMotoPython();
 
 async function deployWithChangeSet(context: AwsCallContext, stackName: string, template: object): Promise<StackResourceSummary[]> {
-  const body = { StackName: stackName, ChangeSetName: `${stackName}-cs`, ChangeSetType: 'CREATE', TemplateBody: JSON.stringify(template) };
-  await queryCall(context, 'cloudformation', '2010-05-15', 'CreateChangeSet', body);
-  await queryCall(context, 'cloudformation', '2010-05-15', 'ExecuteChangeSet', { StackName: stackName, ChangeSetName: body.ChangeSetName });
+  const body = { StackName: stackName, ChangeSetName: `${stackName}-cs`, ChangeSetType: 'CREATE' as const, TemplateBody: JSON.stringify(template) };
+  const { cloudFormation } = controlPlaneClients(context);
+  await cloudFormation.send(new CreateChangeSetCommand(body));
+  await cloudFormation.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: body.ChangeSetName }));
   return (await listStackResources(context, stackName)).filter((r) => r.logicalId.length > 0);
 }
 
@@ -72,8 +74,8 @@ if (!python) {
         Resources: { Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: { Version: '2012-10-17', Statement: [] }, Tags: TAGS } } },
         Outputs: { KeyArn: { Value: { 'Fn::GetAtt': ['Key', 'Arn'] } } },
       });
-      const described = await queryCall(context, 'cloudformation', '2010-05-15', 'DescribeStacks', { StackName: 'producer' });
-      const keyArn = xmlValue(described, 'OutputValue');
+      const described = await controlPlaneClients(context).cloudFormation.send(new DescribeStacksCommand({ StackName: 'producer' }));
+      const keyArn = described.Stacks?.[0]?.Outputs?.[0]?.OutputValue;
       expect(keyArn).toMatch(/^arn:aws:kms:us-east-1:123456789012:key\//);
       // WHEN a consumer stack encrypts a queue with it through Fn::GetStackOutput
       const listed = await deployWithChangeSet(context, 'consumer', {
