@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -7,23 +7,23 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
-import { failureModeAlarm, type AlarmDestination } from '../monitoring/failure-modes';
+import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ModelConfig } from '../../config/model-registry';
 import { SQS_CONSUME } from '../data-lake/perms';
 import { createVpcFunction } from '../compute/vpc-function';
 import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
+import type { PlatformServiceProps } from '../compute/platform-service-props';
 
 /** How long the old fleet stays up after traffic has shifted, for a quick manual rollback. */
 const TERMINATION_WAIT = Duration.minutes(5);
 
 /** Properties for {@link ModelDeployment}. */
-export interface ModelDeploymentProps {
+export interface ModelDeploymentProps extends PlatformServiceProps {
   readonly registry: ModelRegistry;
   /** The models whose approved versions roll onto their endpoints. */
   readonly models: readonly ModelConfig[];
@@ -38,17 +38,14 @@ export interface ModelDeploymentProps {
    * @default - no model is served by an inference component
    */
   readonly inferenceComponentNames?: Readonly<Record<string, string>>;
-  readonly vpc: ec2.IVpc;
   /**
    * @default - the isolated subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** Encrypts endpoint volumes, data capture and the deployment queues. */
   readonly modelsKey: kms.IKey;
-  readonly logsKey: kms.IKey;
   /** Notified when a package cannot be deployed; its alarm action also takes the stuck-deployment alarm. */
   readonly alarmTopic: sns.ITopic;
-  readonly alarmAction: AlarmDestination;
   /** Share of capacity the canary gets first, in percent. */
   readonly canaryPercent: number;
   /** How long the canary serves before the rest shifts. */
@@ -59,15 +56,6 @@ export interface ModelDeploymentProps {
    * @default - this account's ECR registry in this region
    */
   readonly allowedImageRegistries?: readonly string[];
-  readonly logRetention: logs.RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly environmentName: string;
-  /**
-   * Where alarm descriptions point for runbooks.
-   *
-   * @default 'docs/runbooks/'
-   */
-  readonly runbookBaseUrl?: string;
 }
 
 /**
