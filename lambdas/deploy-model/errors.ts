@@ -13,6 +13,10 @@
  *    the safe default is to keep the approval in the queue, never to lose it.
  */
 
+import { httpStatusOf, isTransientAwsError, messageOf, nameOf } from '../shared/aws-errors';
+
+export { httpStatusOf, messageOf } from '../shared/aws-errors';
+
 /** Reasons carried by `Model Deployment Failed` events (a contract for consumers). */
 export type FailureReason =
   | 'malformed-event'
@@ -60,67 +64,6 @@ export class ConfigError extends Error {
  */
 export type ErrorClass = 'transient' | 'conflict' | 'already-exists' | 'not-found' | 'rejected' | 'unknown';
 
-const TRANSIENT_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'ProvisionedThroughputExceededException',
-  'SlowDown',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'InternalFailure',
-  'InternalError',
-  'InternalServerError',
-  'InternalServerException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-]);
-
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ECONNABORTED',
-]);
-
-interface SdkLikeError {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-}
-
-export function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const status = (err as SdkLikeError).$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (typeof err === 'object' && err !== null && typeof (err as SdkLikeError).message === 'string') {
-    return (err as { message: string }).message;
-  }
-  return String(err);
-}
-
-function nameOf(err: unknown): string {
-  if (typeof err !== 'object' || err === null) return '';
-  const name = (err as SdkLikeError).name;
-  return typeof name === 'string' ? name : '';
-}
-
 // Real SageMaker messages (and moto's equivalents) for the cases that are not
 // distinguished by an error name: SageMaker reports most of them as ValidationException.
 const CONFLICT_MESSAGE = /cannot update in-progress|in-progress endpoint|is (currently )?being updated|update is in progress/i;
@@ -129,15 +72,9 @@ const NOT_FOUND_MESSAGE = /does not exist|could not find|not found/i;
 
 export function classifyError(err: unknown): ErrorClass {
   if (typeof err !== 'object' || err === null) return 'unknown';
-  const e = err as SdkLikeError;
+  if (isTransientAwsError(err)) return 'transient';
   const name = nameOf(err);
   const message = messageOf(err);
-  const status = httpStatusOf(err);
-
-  if (e.$retryable) return 'transient';
-  if (TRANSIENT_NAMES.has(name)) return 'transient';
-  if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return 'transient';
-  if (status !== undefined && (status >= 500 || status === 429)) return 'transient';
 
   if (name === 'ResourceInUse' || name === 'ConflictException') return 'conflict';
   if (name === 'ResourceNotFound' || name === 'ResourceNotFoundException') return 'not-found';

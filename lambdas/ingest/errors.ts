@@ -12,6 +12,10 @@
  * is to keep the data in the raw bucket and the message in the queue.
  */
 
+import { httpStatusOf, isTransientAwsError, messageOf, type SdkLikeError } from '../shared/aws-errors';
+
+export { httpStatusOf, messageOf } from '../shared/aws-errors';
+
 /** Rules used when a whole object is quarantined as unreadable. */
 export type UnreadableRule =
   | 'unknown-dataset'
@@ -59,66 +63,13 @@ export class InvariantError extends Error {
   override readonly name = 'InvariantError';
 }
 
-const TRANSIENT_NAMES = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'InternalError',
-  'InternalFailure',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'SourceStreamError',
-]);
-
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-interface SdkLikeError {
-  name?: unknown;
-  code?: unknown;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-}
-
-/** HTTP status of an AWS SDK v3 service error, if any. */
-export function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const status = (err as SdkLikeError).$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
 /**
  * Best-effort classification used for logging and for deciding whether an
  * error is worth labelling "transient". Note that the handler retries on ANY
  * non-data error, transient or not; this only informs logs.
  */
 export function isTransientError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as SdkLikeError;
-  if (e.$retryable) return true;
-  const status = httpStatusOf(err);
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
-  if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
-  if (err instanceof SourceStreamError) return true;
-  return false;
+  return err instanceof SourceStreamError || isTransientAwsError(err);
 }
 
 /** True for "the object (or that ETag of it) no longer exists". */
@@ -127,11 +78,6 @@ export function isObjectGoneError(err: unknown): boolean {
   const name = (err as SdkLikeError).name;
   const status = httpStatusOf(err);
   return name === 'NoSuchKey' || name === 'PreconditionFailed' || status === 412 || (status === 404 && name !== 'NoSuchBucket');
-}
-
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }
 
 /** Compact, log-safe description of an error. */
