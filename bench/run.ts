@@ -69,6 +69,73 @@ const SYNTH_STAGES: Array<{ id: string; label: string; options: SynthJobOptions 
 ];
 const SCALE = { id: 'scale-10', options: { environments: 10, ...NONE, nagPacks: true, plinthRules: true, validator: true, controlTower: true } };
 
+// ---------------------------------------------------------------- the template-check cache (#17)
+
+/** The main job's options (the last synth stage); the cache series run it on a cache of their own. */
+const MAIN_JOB: SynthJobOptions = { environments: 3, nagPacks: true, plinthRules: true, validator: true, controlTower: true, report: true, bundling: true };
+
+/** One run of a cache series: empty cache, nothing changed since, one construct's property changed in one environment. */
+type CacheRun = 'cold' | 'unchanged' | 'oneChange';
+type CacheSeries = Record<CacheRun, Measured<SynthJobResult>>;
+
+/**
+ * The main job three times in a row on one template-check cache, each its own process: from an
+ * empty cache, then again with nothing changed, then with one construct's property changed in
+ * one environment (bench/synth-job.ts `changeOneProperty`).
+ */
+async function cacheSeries(environments: number): Promise<Measured<CacheSeries>> {
+  const cacheDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-template-checks-'));
+  const options = { ...MAIN_JOB, environments, templateCheckCache: cacheDirectory };
+  const cold = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(options));
+  const unchanged = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(options));
+  const oneChange = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify({ ...options, changeOneProperty: true }));
+  fs.rmSync(cacheDirectory, { recursive: true, force: true });
+  const failed = [cold, unchanged, oneChange].find((m) => m.error);
+  return { result: { cold, unchanged, oneChange }, wallMs: cold.wallMs + unchanged.wallMs + oneChange.wallMs, ...(failed ? { error: failed.error } : {}) };
+}
+const CACHE_SERIES = [
+  { id: 'cache-3', environments: 3 },
+  { id: 'cache-10', environments: 10 },
+] as const;
+
+function renderCacheTables(m: Record<string, Measured<any>>): string[] {
+  const out: string[] = [];
+  const bare = m['synth-bare'] as Measured<SynthJobResult> | undefined;
+  const three = m['cache-3'] as Measured<CacheSeries> | undefined;
+  const ten = m['cache-10'] as Measured<CacheSeries> | undefined;
+  const rows: Array<{ run: CacheRun; label: string; targetWallMs: number; targetCpuMs?: number }> = [
+    { run: 'cold', label: 'main job, empty template-check cache', targetWallMs: 15_000, targetCpuMs: 15_000 },
+    { run: 'unchanged', label: 'main job, nothing changed', targetWallMs: 6_000 },
+    { run: 'oneChange', label: "main job, one construct's property changed in one environment", targetWallMs: 10_000 },
+  ];
+  out.push('', '### 1b. The main job with the template-check cache (3 environments)', '');
+  out.push('| run | wall | CPU | templates checked / from the cache | wall vs bare synth | CPU vs bare synth | target |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) {
+    const s = three?.result?.[row.run];
+    const r = s?.result;
+    const target = `<= ${row.targetWallMs / 1000} s wall ${verdict(r ? s.wallMs <= row.targetWallMs : undefined)}${row.targetCpuMs ? `; CPU <= ${row.targetCpuMs / 1000} s ${verdict(r ? r.cpuMs <= row.targetCpuMs : undefined)}` : ''}`;
+    out.push(
+      `| ${row.label} | ${seconds(s?.wallMs)} | ${seconds(r?.cpuMs)} | ${r ? `${r.templateChecks.checked} / ${r.templateChecks.cached}` : 'n/a'} | ${ratio(s?.wallMs, bare?.wallMs)} | ${ratio(r?.cpuMs, bare?.result?.cpuMs)} | ${target}${s?.error ? ` (failed: ${s.error})` : ''} |`,
+    );
+  }
+  out.push(
+    '',
+    'Each template counts once per checker (Control Tower guard, CloudFormation validator). "Empty" is the template-check cache only: ' +
+      'Lambda bundles come from their own cache as in the rows above (section 1 times bundling from an empty cache).',
+  );
+  out.push('', '### 2b. Scale guard with the cache (the main job, 10 environments against 3)', '');
+  out.push('| run | 3 environments wall / CPU | 10 environments wall / CPU | templates checked / cached (10) | ratio wall / CPU | target |', '| --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) {
+    const a = three?.result?.[row.run];
+    const b = ten?.result?.[row.run];
+    const ok = a?.result && b?.result ? `wall ${verdict(b.wallMs <= 3 * a.wallMs)}, CPU ${verdict(b.result.cpuMs <= 3 * a.result.cpuMs)}` : 'n/a';
+    out.push(
+      `| ${row.run === 'cold' ? 'empty cache' : row.run === 'unchanged' ? 'nothing changed' : 'one property changed in one environment'} | ${seconds(a?.wallMs)} / ${seconds(a?.result?.cpuMs)} | ${seconds(b?.wallMs)} / ${seconds(b?.result?.cpuMs)} | ${b?.result ? `${b.result.templateChecks.checked} / ${b.result.templateChecks.cached}` : 'n/a'} | ${ratio(b?.wallMs, a?.wallMs)} / ${ratio(b?.result?.cpuMs, a?.result?.cpuMs)} | <= 3x ${ok}${b?.error ? ` (failed: ${b.error})` : ''} |`,
+    );
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const machine = {
@@ -83,6 +150,7 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${machine.cores} cores (${machine.cpu}), load ${machine.loadAverageAtStart.join(' ')}, ${PARALLEL} at a time `);
   type Job = { key: string; run: () => Promise<Measured<unknown>> };
   const jobs: Job[] = [
+    ...CACHE_SERIES.map((c) => ({ key: c.id, run: () => cacheSeries(c.environments) })),
     { key: SCALE.id, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(SCALE.options)) },
     ...[...SYNTH_STAGES].reverse().map((s) => ({ key: `synth-${s.id}`, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(s.options)) })),
     { key: 'cold-start', run: () => runProcess('micro.ts', 'cold-start') },
@@ -92,6 +160,14 @@ async function main(): Promise<void> {
     { key: 'bundling', run: () => runProcess('micro.ts', 'bundling') },
     { key: 'scaling', run: () => runProcess('micro.ts', 'scaling') },
   ];
+  // BENCH_ONLY=key,key runs only those jobs, prints what they measured and writes nothing.
+  const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+  if (only) {
+    const chosen = jobs.filter((j) => only.includes(j.key));
+    const measuredOnly = await pool(chosen.map((j) => j.run));
+    process.stdout.write(`\n${JSON.stringify(Object.fromEntries(chosen.map((j, i) => [j.key, measuredOnly[i]])), null, 2)}\n`);
+    return;
+  }
   const measured = await pool(jobs.map((j) => j.run));
   const byKey = Object.fromEntries(jobs.map((j, i) => [j.key, measured[i]])) as Record<string, Measured<any>>;
   const finished = new Date();
@@ -160,6 +236,8 @@ function renderTables(m: Record<string, Measured<any>>): string {
     const r = s.result;
     out.push(`| ${label} | ${seconds(s.wallMs)} | ${seconds(r?.cpuMs)} | ${fmt(r?.maxRssMb, 0)} MB | ${r?.resources ?? 'n/a'} | ${fmt(r ? s.wallMs / r.resources : undefined, 1)} | ${ratio(s.wallMs, three.wallMs)} / ${ratio(r?.cpuMs, three.result?.cpuMs)} | ${target}${target && r ? ` wall ${verdict(s.wallMs <= 3 * three.wallMs)}, CPU ${verdict(r.cpuMs <= 3 * (three.result?.cpuMs ?? Infinity))}` : ''}${fail(s)} |`);
   }
+
+  out.push(...renderCacheTables(m));
 
   out.push('', '### 3. Lambda cold start (module init, median of fresh processes)', '');
   const cold = m['cold-start'].result as any;
