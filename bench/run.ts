@@ -13,7 +13,8 @@ import * as path from 'path';
 import type { SynthJobOptions, SynthJobResult } from './synth-job';
 
 const ROOT = path.join(__dirname, '..');
-const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+// The CDK app's own TypeScript loader (cdk.json), so each synth job runs as `cdk synth` runs the app.
+const TS_NODE = ['-r', path.join(ROOT, 'scripts', 'ts-register.js')];
 const PARALLEL = Math.max(1, Number(process.env.BENCH_PARALLEL ?? 2));
 
 interface Measured<T> {
