@@ -288,6 +288,57 @@ function renderTables(m: Record<string, Measured<any>>): string {
   return out.join('\n');
 }
 
+/**
+ * What profiling found and what was changed (issue #17). Written by hand from the profiles named
+ * in it; the figures in "Latest results" are the bench's own.
+ */
+const WHERE_THE_TIME_GOES = `## Where the time goes, and what was cut
+
+Profile: \`node --cpu-prof\` of a bare synth of the three environments (the app's constructs and
+\`app.synth()\`, no gate); then the gate's two template-level checks timed on its templates. The
+recording nag packs and the auditor report are not part of the bare synth and were not profiled
+in this round. Shares are of the profile's samples; the machine was shared (load average 10 to 18
+on 2 cores), so the seconds below are CPU time, and a quiet machine has to re-measure wall times.
+
+Bare synth (7.8 s CPU under ts-node), largest items:
+
+| item | share | what was done |
+| --- | --- | --- |
+| TypeScript transpiling every .ts file on every run (\`ts-node\` \`transpileModule\`, TypeScript's emitter) | 28% | the app now runs with \`scripts/ts-register.js\` (cdk.json \`app\`): the local esbuild transpiles each file once and the output is cached by content in \`node_modules/.cache/plinth-ts\`; the templates are byte-identical |
+| \`source-map-support\` (ts-node installs it): mapping the creation trace CDK captures for each construct (6.6%), and its hook on module resolution (5.2%) | 12% | gone with ts-node; Node's own source-map support maps the traces (creation traces in all: 8.7%, most of it this mapping) |
+| module loading (\`wrapSafe\` compiling, resolution, reading files) | 16% | not changed (aws-cdk-lib and the modules the app loads) |
+| \`app.synth()\` | 19% | not changed (CDK); most of it token resolution (\`resolve\`, 16%) |
+| construction (\`PlatformStage\`, inside CDK's \`PropertyInjectable\` wrapper) | 30% (overlaps the rows above) | not changed; aspects (under 0.1%) and hashing (under 1%) are not where the time goes |
+| garbage collection | 4% | |
+
+Result, same machine back to back: bare synth 7.8 s -> 5.6 s CPU (-28%), templates and tree identical.
+
+The gate's template-level checks (12 templates, 705 resources):
+
+| check | cost from empty | what was done |
+| --- | --- | --- |
+| CloudFormation validator | starting the engine (WebAssembly, schemas) and its first validation: about 8 s CPU; each further template about 0.1 s | results cached per template (\`lib/compliance/template-checks.ts\`); when every template is cached the engine is not started; it starts once per process for all stages and Apps (a new resource type no built-in rule names no longer restarts it) |
+| Control Tower guard (cfn-guard, 37 of 237 rules apply) | about 8 s CPU in the cfn-guard process | results cached per template; only templates not in the cache go to cfn-guard, in one process |
+
+cfn-guard groupings measured on the 12 templates (CPU of the cfn-guard processes / wall, load average 10):
+one process for all templates 8.2 s / 14.9 s; one process per template in turn 9.1 s / 24.7 s; two
+processes (templates split by size) in turn 9.3 s / 28.4 s, in parallel 9.3 s / 21.3 s; one per
+template all in parallel 8.7 s / 14.9 s. Kept: one process for all templates that need checking
+(the least CPU, and the best wall time with the parallel split, which costs more CPU on 2 cores).
+
+The cache's key is each template's SHA-256 with the checker's tool and rule versions (cfn-guard,
+the guard plugin, a hash of every rule file; aws-cdk-lib, the validation engine, a hash of CDK's
+built-in rules) and what the checker is told about the template (stack path, account, region). An
+entry is used only if it parses, names the cache format, holds exactly that key, and its result
+matches the checksum stored with it; otherwise the template is checked again. Both checkers put
+their report together from the per-template results in one order, so a report from the cache is
+byte-identical to a fresh one (\`test/compliance/template-check-cache.test.ts\`).
+
+What remains with nothing changed: the bare synth, the nag packs and Plinth's rules (they walk
+the construct tree, not templates, and are not cached), and the auditor report. After one change,
+add the validator engine's start (about 8 s CPU) and cfn-guard on the changed templates.
+`;
+
 function renderDoc(results: { started: string; totalSeconds: number; machine: Record<string, unknown> }, table: string): string {
   const mc = results.machine as { cpu: string; cores: number; memoryGb: number; os: string; node: string; loadAverageAtStart: number[]; parallelProcesses: number };
   return `# Performance
@@ -309,14 +360,22 @@ ratio), and CPU time with CPU time; wall time moves with whatever else runs.
   \`CDK_VALIDATION\` switch); the Control Tower guard (cfn-guard); the auditor report
   (\`writeComplianceReports\`); Lambda bundling (skipped in the earlier stages with the context
   \`aws:cdk:bundling-stacks: []\`). The last stage is what \`npm start\` synthesizes, minus the CDK CLI's own start-up.
-  Wall time is the whole process, from spawn to exit (Node, ts-node, construction, synth); CPU is
+  Wall time is the whole process, from spawn to exit (Node, the TypeScript loader of cdk.json, construction, synth); CPU is
   user + system time of that process. Targets: the main job in <= 15 s wall and <= 1 GB peak RSS,
   because a platform team runs it on every change and in CI; bundling must not run an esbuild
   process per function per stage when nothing changed (\`lib/compute/lambda-bundle.ts\`: one
   in-process esbuild per distinct handler per process, and a content-checked cache in
-  \`node_modules/.cache/plinth-lambda-bundles\` reused across runs). The target "the validator
-  engine starts once per process, not once per stage" is not isolated here: the validator stage's
-  increment is for all three stages together.
+  \`node_modules/.cache/plinth-lambda-bundles\` reused across runs). These stages check every
+  template (no template-check cache), so each increment is the check's full cost. That the
+  validator engine starts once per process (not once per stage or App) is proven by a counter in
+  \`test/compliance/validator-engine.test.ts\`, not measured here.
+- **The main job with the template-check cache.** The main job three times in a row, each its own
+  process, on a template-check cache of its own (\`lib/compliance/template-checks.ts\`): from an
+  empty cache; again with nothing changed; then with one construct's property changed in one
+  environment (the first SQS queue's retention in the last environment, \`changeOneProperty\`).
+  Baseline: the bare synth of section 1, same run. Targets: <= 15 s wall and CPU from empty,
+  <= 6 s wall with nothing changed, <= 10 s wall after one change; and, at 10 environments,
+  each run <= 3x its 3-environment figure (the scale guard, with the cache).
 - **Scale guard.** The same constructs and configs, copied to 10 environments (each its own account),
   through the gate (the "Control Tower" stage's options). Target <= 3x the 3-environment time: growth at
   most linear in environments, which catches per-stack validator costs and Aspect loops over many stacks.
@@ -339,6 +398,7 @@ ratio), and CPU time with CPU time; wall time moves with whatever else runs.
   Baseline: one bare pass over the trace. The spike comparison is explained in
   [scaling-simulation.md](scaling-simulation.md).
 
+${WHERE_THE_TIME_GOES}
 ## Latest results
 
 ${table}
