@@ -73,9 +73,12 @@ export function complianceGateOf(stage: IConstruct): ComplianceGate | undefined 
  * controls. Any unacknowledged error fails synth. Every nag and Plinth rule evaluation is
  * recorded for the compliance report ({@link complianceGateOf}).
  *
- * The CloudFormation validator is the other half of the gate. CDK starts it once per process
- * when the `@aws-cdk/core:validateAgainstDefaultRules` feature flag is on (see `cdk.json`);
- * `CDK_VALIDATION=false` turns it off for unit tests that do not test the gate.
+ * The CloudFormation validator is the other half of the gate; its errors fail synth when the
+ * `@aws-cdk/core:validateAgainstDefaultRules` feature flag is on (see `cdk.json`), and
+ * `CDK_VALIDATION=false` turns it off for unit tests that do not test the gate. On an App, the
+ * gate registers it with its results cached per template (`templateCheckCache`), as it does the
+ * Control Tower guard; its engine starts once per process, and not at all when every template is
+ * cached (lib/compliance/template-checks.ts).
  */
 export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions = {}): ComplianceGate {
   const resolved: Required<ComplianceGateOptions> = {
