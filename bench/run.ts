@@ -122,7 +122,7 @@ function renderCacheTables(m: Record<string, Measured<any>>): string[] {
   out.push(
     '',
     'Each template counts once per checker (Control Tower guard, CloudFormation validator). "Empty" is the template-check cache only: ' +
-      'Lambda bundles come from their own cache as in the rows above (section 1 times bundling from an empty cache).',
+      'Lambda bundles come from their own cache as in the rows above (the Lambda bundling line under section 1 times esbuild from an empty cache).',
   );
   out.push('', '### 2b. Scale guard with the cache (the main job, 10 environments against 3)', '');
   out.push('| run | 3 environments wall / CPU | 10 environments wall / CPU | templates checked / cached (10) | ratio wall / CPU | target |', '| --- | --- | --- | --- | --- | --- |');
