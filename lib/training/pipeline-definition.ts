@@ -176,12 +176,14 @@ export function definitionProblems(def: PipelineDefinition): string[] {
   const byName = new Map<string, PipelineStep>();
   for (const s of steps) {
     if (byName.has(s.Name)) problems.push(`step "${s.Name}" is declared twice`);
-    byName.set(s.Name, s);
+    else byName.set(s.Name, s);
   }
   for (const s of steps) {
     for (const d of s.DependsOn ?? []) if (!byName.has(d)) problems.push(`step "${s.Name}" depends on "${d}", which is not a step`);
     const refs: string[] = [];
-    collectGets({ ...s, DependsOn: undefined }, refs);
+    // A condition's branches are steps of their own, checked on their own.
+    const args = s.Type === 'Condition' ? { ...s.Arguments, IfSteps: undefined, ElseSteps: undefined } : s.Arguments;
+    collectGets({ ...s, DependsOn: undefined, Arguments: args }, refs);
     for (const ref of refs) {
       const problem = referenceProblem(ref, s, params, byName);
       if (problem) problems.push(`step "${s.Name}": ${JSON.stringify(ref)}: ${problem}`);
