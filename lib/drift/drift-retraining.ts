@@ -16,6 +16,7 @@ import { createVpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
+import type { TrainingPipeline } from '../training/training-pipeline';
 import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
@@ -29,6 +30,12 @@ export interface RetrainedModel {
   readonly drift: DriftConfig;
   /** ARN pattern of the group's package versions (`ModelRegistry.packagesArn`). */
   readonly packagesArn: string;
+  /**
+   * The platform's own retraining pipeline, started by ARN with the drift window as parameters.
+   *
+   * @default - the named external pipeline `drift.retrainingPipelineName`
+   */
+  readonly trainingPipeline?: TrainingPipeline;
 }
 
 /** Properties for {@link DriftRetraining}. */
@@ -99,7 +106,13 @@ export class DriftRetraining extends Construct {
       removalPolicy: props.removalPolicy,
       deadLetterQueue: this.deadLetterQueue,
     };
-    const pipelineArn = (name: string) => stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: name.toLowerCase() });
+    const externalArn = (name: string) => stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: name.toLowerCase() });
+    const pipelineOf = (m: RetrainedModel) => {
+      if (m.trainingPipeline) return { arn: m.trainingPipeline.pipelineArn, env: { pipelineArn: m.trainingPipeline.pipelineArn } };
+      const name = m.drift.retrainingPipelineName;
+      if (!name) throw new PlinthError(`DriftRetraining ${this.node.path}: model "${m.modelPackageGroupName}" has neither a training pipeline nor drift.retrainingPipelineName; declare one`);
+      return { arn: externalArn(name), env: { pipelineName: name } };
+    };
     const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes));
     this.retrainFunction = createVpcFunction(this, {
       handlerFolder: 'retrain-trigger',
@@ -110,7 +123,7 @@ export class DriftRetraining extends Construct {
         new iam.PolicyStatement({
           sid: 'StartRetraining',
           actions: ['sagemaker:StartPipelineExecution'],
-          resources: props.models.map((m) => pipelineArn(m.drift.retrainingPipelineName)),
+          resources: props.models.map((m) => pipelineOf(m).arn),
         }),
       ],
       environment: {
@@ -118,7 +131,7 @@ export class DriftRetraining extends Construct {
         DEBOUNCE_MINUTES: String(defaultDebounce),
         PIPELINES: JSON.stringify(
           Object.fromEntries(
-            props.models.map((m) => [m.endpointName, { pipelineName: m.drift.retrainingPipelineName, debounceMinutes: m.drift.debounceMinutes }]),
+            props.models.map((m) => [m.endpointName, { ...pipelineOf(m).env, debounceMinutes: m.drift.debounceMinutes }]),
           ),
         ),
         PLINTH_ENV: props.environmentName,

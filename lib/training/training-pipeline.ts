@@ -91,8 +91,8 @@ export class TrainingPipeline extends Construct {
     validate(props, this.node.path);
     const stack = Stack.of(this);
     const model = props.modelName;
-    this.pipelineName = `plinth-${props.environmentName}-${model}-training`.slice(0, 256);
-    this.pipelineArn = stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: this.pipelineName.toLowerCase() });
+    // Lower case: pipeline ARNs carry the name in lower case, so the name and the ARN agree.
+    this.pipelineName = `plinth-${props.environmentName}-${model}-training`.toLowerCase().slice(0, 256);
 
     const modelsPrefix = `models/${model}/`;
     const evaluationsPrefix = `evaluations/${model}/`;
@@ -260,34 +260,6 @@ export class TrainingPipeline extends Construct {
     this.callbackFunction = adapter.function;
     adapter.function.addEventSource(new lambdaEventSources.SqsEventSource(this.callbackQueue, { batchSize: 5, reportBatchItemFailures: true }));
 
-    this.bridge = this.buildBridge(props, noChampionKey);
-    const startBridgeRole = new iam.Role(this, 'StartBridgeRole', {
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
-      description: `Starts ${model}'s training-set bridge for a Training Set Requested event`,
-    });
-    new iam.ManagedPolicy(this, 'StartBridgePolicy', {
-      roles: [startBridgeRole],
-      statements: [new iam.PolicyStatement({ sid: 'StartBridge', actions: ['states:StartExecution'], resources: [this.bridge.stateMachineArn] })],
-    });
-    new events.Rule(this, 'OnTrainingSetRequested', {
-      description: `A training-set request of ${model}'s pipeline starts its bridge`,
-      eventPattern: {
-        source: [TRAINING_SET_REQUESTED.source],
-        detailType: [TRAINING_SET_REQUESTED.detailType],
-        account: [Aws.ACCOUNT_ID],
-        detail: { arguments: { modelPackageGroupName: [model] } },
-      },
-      targets: [
-        new targets.SfnStateMachine(this.bridge, {
-          input: events.RuleTargetInput.fromEventPath('$.detail'),
-          role: startBridgeRole.withoutPolicyUpdates(),
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
-    });
-
     // The pipeline.
     this.definition = this.buildDefinition(props, { vpcConfig, evaluationImage, script, modelsPrefix, evaluationsPrefix, checkpointsPrefix, noChampionKey });
     checkPipelineDefinition(this.pipelineName, this.definition);
@@ -343,14 +315,55 @@ export class TrainingPipeline extends Construct {
       pipelineDefinition: { PipelineDefinitionBody: stack.toJsonString(this.definition) },
     });
     this.pipeline.node.addDependency(pipelinePolicy, trainingPolicy, processingPolicy);
+    // From the resource (Ref is the name), so whoever starts the pipeline references it, not a name string.
+    this.pipelineArn = stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: this.pipeline.ref });
+
+    this.bridge = this.buildBridge(props, noChampionKey);
+    const startBridgeRole = new iam.Role(this, 'StartBridgeRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      description: `Starts ${model}'s training-set bridge for a Training Set Requested event`,
+    });
+    new iam.ManagedPolicy(this, 'StartBridgePolicy', {
+      roles: [startBridgeRole],
+      statements: [new iam.PolicyStatement({ sid: 'StartBridge', actions: ['states:StartExecution'], resources: [this.bridge.stateMachineArn] })],
+    });
+    new events.Rule(this, 'OnTrainingSetRequested', {
+      description: `A training-set request of ${model}'s pipeline starts its bridge`,
+      eventPattern: {
+        source: [TRAINING_SET_REQUESTED.source],
+        detailType: [TRAINING_SET_REQUESTED.detailType],
+        account: [Aws.ACCOUNT_ID],
+        detail: { arguments: { modelPackageGroupName: [model] } },
+      },
+      targets: [
+        new targets.SfnStateMachine(this.bridge, {
+          input: events.RuleTargetInput.fromEventPath('$.detail'),
+          role: startBridgeRole.withoutPolicyUpdates(),
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
 
     this.addAlarms(props);
   }
 
   /** Lets `grantee` start this pipeline and follow its executions (not approve what it registers). */
   public grantStart(grantee: iam.IGrantable): iam.Grant {
-    const executions = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: `${this.pipelineName.toLowerCase()}/execution/*` });
-    return iam.Grant.addToPrincipal({ grantee, actions: [...perms.START_PIPELINE, ...perms.READ_PIPELINE], resourceArns: [this.pipelineArn, executions] });
+    const statement = this.startStatement();
+    return iam.Grant.addToPrincipal({ grantee, actions: statement.actions, resourceArns: statement.resources });
+  }
+
+  /** ARN pattern of this pipeline's executions. */
+  public get executionsArn(): string {
+    return `${this.pipelineArn}/execution/*`;
+  }
+
+  /** The statement {@link grantStart} adds, for callers that keep permissions in managed policies. */
+  public startStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({ sid: 'StartAndFollowRetraining', actions: [...perms.START_PIPELINE, ...perms.READ_PIPELINE], resources: [this.pipelineArn, this.executionsArn] });
   }
 
   /** A SageMaker Pipelines metric of this pipeline (namespace AWS/Sagemaker/ModelBuildingPipeline). */
@@ -582,12 +595,13 @@ export class TrainingPipeline extends Construct {
       resourceName: `${Arn.split(job.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const pipelineExecutions = this.executionsArn;
     const managedRule = stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' });
     const policy = new iam.ManagedPolicy(this, 'BridgePolicy', {
       roles: [role],
       statements: [
         new iam.PolicyStatement({ sid: 'FindChampion', actions: perms.FIND_CHAMPION, resources: [props.modelPackageGroupArn, props.modelPackagesArn] }),
-        new iam.PolicyStatement({ sid: 'ReportToPipeline', actions: perms.REPORT_CALLBACK, resources: [this.pipelineArn] }),
+        new iam.PolicyStatement({ sid: 'ReportToPipeline', actions: perms.REPORT_CALLBACK, resources: [this.pipelineArn, pipelineExecutions] }),
         new iam.PolicyStatement({ sid: 'MarkNoChampion', actions: perms.S3_WRITE, resources: [props.lakeBucket.arnForObjects(noChampionKey)] }),
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.lakeKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'RunTrainingSetJob', actions: ['states:StartExecution'], resources: [job.stateMachine.stateMachineArn] }),
@@ -609,6 +623,7 @@ export class TrainingPipeline extends Construct {
     for (const [resource, reason] of [
       [props.modelPackagesArn, 'Package versions are numbered by SageMaker; read-only, to find the latest Approved one (the champion).'],
       [executions, 'Executions of the training-set job are named per pipeline run; describe and stop only.'],
+      [pipelineExecutions, 'Callback answers go to the execution that sent the token; limited to this pipeline\'s executions.'],
     ] as const) {
       acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
     }

@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../../lib/compliance/acknowledge';
+import { restrictGrantsToAwsServices } from '../../lib/keys/platform-keys';
 import type { ITrainingSetJob } from '../../lib/training/training-pipeline-props';
 
 /**
@@ -18,7 +19,7 @@ export class TestTrainingSetJob extends Construct implements ITrainingSetJob {
   public readonly outputBucket: s3.IBucket;
   public readonly outputPrefix = 'training-sets/';
 
-  constructor(scope: Construct, id: string, props: { bucket: s3.IBucket; logsKey: kms.IKey }) {
+  constructor(scope: Construct, id: string, props: { bucket: s3.IBucket; logsKey?: kms.IKey }) {
     super(scope, id);
     this.outputBucket = props.bucket;
     const base = `s3://${props.bucket.bucketName}/${this.outputPrefix}`;
@@ -30,7 +31,19 @@ export class TestTrainingSetJob extends Construct implements ITrainingSetJob {
         rowCount: 0,
       },
     });
-    const logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: props.logsKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const logsKey = props.logsKey ?? new kms.Key(this, 'LogsKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    if (!props.logsKey) {
+      const key = logsKey as kms.Key;
+      restrictGrantsToAwsServices(key);
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          principals: [new iam.ServicePrincipal('logs.amazonaws.com')],
+          resources: ['*'],
+        }),
+      );
+    }
+    const logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: logsKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
     const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') });
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       roles: [role],
