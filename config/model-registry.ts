@@ -227,22 +227,6 @@ const trainingSchema = z
   })
   .strict();
 
-/** Batch scoring of a lake dataset with the model's currently Approved package (lib/training/batch-inference.ts). */
-const batchInferenceSchema = z
-  .object({
-    /** The curated dataset (config/datasets) whose new partitions are scored. */
-    dataset: z.string().min(1),
-    /** EventBridge schedule expression; new partitions since the last run are scored. */
-    schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'batchInference.schedule is an EventBridge schedule expression'),
-    /** At most this many partitions per run (the scan is bounded). */
-    maxPartitionsPerRun: z.number().int().min(1).max(100).default(10),
-    instanceType: z.string(),
-    instanceCount: z.number().int().min(1).max(10).default(1),
-    /** SageMaker Batch Transform content type of the input files. */
-    contentType: z.enum(['text/csv', 'application/jsonlines']).default('text/csv'),
-  })
-  .strict();
-
 /** One model: its package group in the registry and the endpoint variant that follows its approved version. */
 export const modelConfigSchema = z
   .object({
@@ -263,8 +247,6 @@ export const modelConfigSchema = z
     drift: driftSchema.optional(),
     /** The platform's own retraining pipeline (drift starts it when declared). */
     training: trainingSchema.optional(),
-    /** Batch scoring over the lake with the Approved package. */
-    batchInference: batchInferenceSchema.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
@@ -333,7 +315,6 @@ export type ModelConfig = z.output<typeof modelConfigSchema>;
 export type DriftConfig = z.output<typeof driftSchema>;
 export type DriftFeature = z.output<typeof driftFeatureSchema>;
 export type TrainingConfig = z.output<typeof trainingSchema>;
-export type BatchInferenceConfig = z.output<typeof batchInferenceSchema>;
 
 /** The features a model's drift job watches: declared, or derived from the gateway's input features. */
 export function driftFeatures(model: ModelConfig): DriftFeature[] {

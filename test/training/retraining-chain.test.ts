@@ -106,6 +106,29 @@ describe('retraining chain in the dev app', () => {
     expect(sids).toEqual(expect.arrayContaining(['Allow:RegisterForApproval', 'Deny:NeverApprove']));
   });
 
+  it('every role of the training pipeline carries the permissions boundary, and only the approver may approve', () => {
+    const roles = ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Trainingfrauddetector'));
+    expect(roles.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'TrainingfrauddetectorBridgeRole',
+      'TrainingfrauddetectorCallbackRole',
+      'TrainingfrauddetectorPipelineRole',
+      'TrainingfrauddetectorProcessingRole',
+      'TrainingfrauddetectorStartBridgeRole',
+      'TrainingfrauddetectorTrainingRole',
+    ]);
+    for (const [id, role] of roles) expect([id, role.Properties.PermissionsBoundary]).toEqual([id, expect.anything()]);
+    // No role of the pipeline holds UpdateModelPackage (the approval call); the approver role does.
+    const roleIds = new Set(roles.map(([id]) => id));
+    const statements = ofType('AWS::IAM::ManagedPolicy')
+      .filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => roleIds.has(r.Ref)))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => st.Effect === 'Allow');
+    expect(statements.flatMap((st: any) => [st.Action].flat()).filter((a: string) => a === 'sagemaker:UpdateModelPackage' || a === 'sagemaker:*')).toEqual([]);
+    // The pipeline role passes exactly the training and processing roles.
+    const pass = statements.find((st: any) => st.Sid === 'PassJobRolesOnly');
+    expect(pass.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['TrainingfrauddetectorProcessingRole', 'TrainingfrauddetectorTrainingRole']);
+  });
+
   it('the data-scientist role may start the pipeline but still never approve', () => {
     const dsRoleId = Object.keys(resources).find((id) => id.startsWith('RegistryDataScientistRole') && resources[id].Type === 'AWS::IAM::Role')!;
     const policies = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => json(p.Properties.Roles).includes(json({ Ref: dsRoleId })));
