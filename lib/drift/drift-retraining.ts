@@ -107,12 +107,17 @@ export class DriftRetraining extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     };
     const externalArn = (name: string) => stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: name.toLowerCase() });
+    // A model without a pipeline (its training pipeline could not be built) is left out of PIPELINES:
+    // retrain-trigger then logs and counts RetrainingNotConfigured for its drift events.
     const pipelineOf = (m: RetrainedModel) => {
       if (m.trainingPipeline) return { arn: m.trainingPipeline.pipelineArn, env: { pipelineArn: m.trainingPipeline.pipelineArn } };
       const name = m.drift.retrainingPipelineName;
-      if (!name) throw new PlinthError(`DriftRetraining ${this.node.path}: model "${m.modelPackageGroupName}" has neither a training pipeline nor drift.retrainingPipelineName; declare one`);
-      return { arn: externalArn(name), env: { pipelineName: name } };
+      return name ? { arn: externalArn(name), env: { pipelineName: name } } : undefined;
     };
+    const retrained = props.models.flatMap((m) => {
+      const pipeline = pipelineOf(m);
+      return pipeline ? [{ model: m, pipeline }] : [];
+    });
     const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes));
     this.retrainFunction = createVpcFunction(this, {
       handlerFolder: 'retrain-trigger',
@@ -120,18 +125,16 @@ export class DriftRetraining extends Construct {
       statements: [
         new iam.PolicyStatement({ sid: 'DebounceLock', actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [this.debounceTable.tableArn] }),
         new iam.PolicyStatement({ sid: 'UseTableKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
-        new iam.PolicyStatement({
-          sid: 'StartRetraining',
-          actions: ['sagemaker:StartPipelineExecution'],
-          resources: props.models.map((m) => pipelineOf(m).arn),
-        }),
+        ...(retrained.length > 0
+          ? [new iam.PolicyStatement({ sid: 'StartRetraining', actions: ['sagemaker:StartPipelineExecution'], resources: retrained.map((r) => r.pipeline.arn) })]
+          : []),
       ],
       environment: {
         DEBOUNCE_TABLE: this.debounceTable.tableName,
         DEBOUNCE_MINUTES: String(defaultDebounce),
         PIPELINES: JSON.stringify(
           Object.fromEntries(
-            props.models.map((m) => [m.endpointName, { ...pipelineOf(m).env, debounceMinutes: m.drift.debounceMinutes }]),
+            retrained.map(({ model: m, pipeline }) => [m.endpointName, { ...pipeline.env, debounceMinutes: m.drift.debounceMinutes }]),
           ),
         ),
         PLINTH_ENV: props.environmentName,

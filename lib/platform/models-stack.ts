@@ -185,7 +185,7 @@ export class ModelsStack extends Stack {
       if (!trainingSetJob) {
         Annotations.of(this).addWarningV2(
           `plinth:training-${model.name}`,
-          `model "${model.name}" declares training but this environment has no point-in-time training-set job; no training pipeline was built and its drift does not retrain`,
+          `model "${model.name}" declares training but this environment has no point-in-time training-set job; no training pipeline was built, and its drift events are logged as RetrainingNotConfigured instead of retraining`,
         );
         continue;
       }
@@ -234,7 +234,6 @@ export class ModelsStack extends Stack {
     }
 
     const driftingModels = config.modelRegistry.models.filter((m) => m.drift);
-    const retrainedModels = driftingModels.filter((m) => m.drift!.retrainingPipelineName !== undefined || this.trainingPipelines[m.name] !== undefined);
     for (const model of driftingModels) {
       this.driftMonitors[model.name] = new ModelDriftMonitor(this, `Drift-${model.name}`, {
         endpointName: model.endpointName,
@@ -248,9 +247,9 @@ export class ModelsStack extends Stack {
         ...common,
       });
     }
-    if (retrainedModels.length > 0) {
+    if (driftingModels.length > 0) {
       this.driftRetraining = new DriftRetraining(this, 'DriftRetraining', {
-        models: retrainedModels.map((m) => ({
+        models: driftingModels.map((m) => ({
           modelPackageGroupName: m.name,
           endpointName: m.endpointName,
           features: driftFeatures(m),

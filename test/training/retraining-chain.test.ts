@@ -14,6 +14,7 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments } from '../../config';
+import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
 import { readPluginReports, unacknowledgedFindings } from '../../lib/compliance/validation-report';
 import { PlatformStage } from '../../lib/platform/platform-stage';
@@ -64,6 +65,17 @@ describe('retraining chain in the dev app', () => {
     expect(json(pipelinesEnv)).toContain(json({ Ref: pipelineId }));
     expect(json(pipelinesEnv)).toContain('\\"pipelineArn\\"');
     expect(json(pipelinesEnv)).not.toContain('pipelineName');
+    // and retrain-trigger's own config loader accepts it, once CloudFormation has resolved it
+    const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '111111111111' };
+    const resolved = (pipelinesEnv['Fn::Join'][1] as any[])
+      .map((p) => (typeof p === 'string' ? p : p.Ref === pipelineId ? pipeline.Properties.PipelineName : pseudo[p.Ref]))
+      .join('');
+    const cfg = loadRetrainConfig({ DEBOUNCE_TABLE: 't', DEBOUNCE_MINUTES: '60', PIPELINES: resolved });
+    expect(cfg.pipelines['fraud-detector-dev']).toEqual({
+      pipelineName: 'arn:aws:sagemaker:us-east-1:111111111111:pipeline/plinth-dev-fraud-detector-training',
+      platform: true,
+      debounceMs: 24 * 60 * 60_000,
+    });
     // and its role may start that pipeline and nothing else
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
     const [, policy] = ofType('AWS::IAM::ManagedPolicy').find(([, p]) => json(p.Properties.Roles) === json([{ Ref: roleId }]))!;
