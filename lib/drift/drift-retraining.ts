@@ -17,6 +17,7 @@ import * as perms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
+import { denyApprovalChanges } from '../model-registry/model-registry';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
@@ -140,6 +141,8 @@ export class DriftRetraining extends Construct {
           actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
           resources: props.models.map((m) => m.packagesArn),
         }),
+        // It annotates packages; only the approver changes their approval.
+        denyApprovalChanges(),
         new iam.PolicyStatement({ sid: 'ReadTrainingSamples', actions: perms.S3_READ_OBJECT, resources: [trainingSamples] }),
         // Without ListBucket, S3 answers a missing sample with AccessDenied instead of NoSuchKey.
         new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
