@@ -43,6 +43,9 @@ function conditionHolds(operator: string, key: string, expected: string[], conte
     case 'ArnNotLike':
     case 'ArnNotEquals':
       return actual === undefined || !expected.some((p) => wildcard(p, actual));
+    case 'ForAnyValue:StringNotLike':
+      // IAM: false for an absent (empty) key, which is how a serverless config slips past it
+      return actual !== undefined && actual.split(',').some((v) => !expected.some((p) => wildcard(p, v)));
     case 'ForAnyValue:StringLike':
       return actual !== undefined && actual.split(',').some((v) => expected.some((p) => wildcard(p, v)));
     default:
