@@ -226,6 +226,31 @@ function ModelApproverSeparateFromRegistrar(node: CfnResource): NagRuleResult {
   return !registers && dutyOf(node) === MODEL_APPROVER_DUTY ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
 }
 
+/** Description every Plinth permissions boundary policy starts with (lib/guardrails/permissions-boundary.ts). */
+export const BOUNDARY_DESCRIPTION_PREFIX = 'Plinth permissions boundary';
+/** The denies that keep a compromised or over-granted role from disarming the guardrails. */
+export const BOUNDARY_GUARD_DENIES = [
+  'DenyAssumingGuardRoles',
+  'DenyKeyDestruction',
+  'DenyAlarmTampering',
+  'DenyNotebookInternetAccess',
+  'DenyEndpointConfigWithoutVolumeKey',
+  'DenyServerlessEndpointConfigWithoutKey',
+  'DenyBoundaryRemoval',
+  'DenyBoundaryReplacement',
+  'DenyBoundaryEdits',
+] as const;
+
+/** The permissions boundary carries every guardrail deny (the report lists each boundary as evidence). */
+function PermissionsBoundaryGuardsGuardrails(node: CfnResource): NagRuleResult {
+  if (node.cfnResourceType !== 'AWS::IAM::ManagedPolicy') return NagRuleCompliance.NOT_APPLICABLE;
+  const props = propertiesOf(node);
+  if (typeof props.Description !== 'string' || !props.Description.startsWith(BOUNDARY_DESCRIPTION_PREFIX)) return NagRuleCompliance.NOT_APPLICABLE;
+  const statements: Array<{ Sid?: string; Effect?: string }> = props.PolicyDocument?.Statement ?? [];
+  const missing = BOUNDARY_GUARD_DENIES.filter((sid) => !statements.some((st) => st.Sid === sid && st.Effect === 'Deny'));
+  return missing.length === 0 ? NagRuleCompliance.COMPLIANT : missing.map((sid) => `missing ${sid}`);
+}
+
 /** One of Plinth's rules, with the NIST 800-53 R5 controls it evidences. */
 export interface PlinthRule {
   readonly rule: (node: CfnResource) => NagRuleResult;
@@ -269,6 +294,11 @@ export const PLINTH_RULES: readonly PlinthRule[] = [
     rule: ModelApproverSeparateFromRegistrar,
     info: 'The IAM role can approve model versions (sagemaker:UpdateModelPackage on model packages, without a Deny on sagemaker:ModelApprovalStatus) but is not the approver (tag plinth:duty=model-approver), or it can also register them (sagemaker:CreateModelPackage) - (Control IDs: AC-5, AC-6).',
     explanation: 'Separation of duties: exactly one role approves model versions, and it cannot register them. Any other role that calls UpdateModelPackage must carry a Deny on changing sagemaker:ModelApprovalStatus.',
+  },
+  {
+    rule: PermissionsBoundaryGuardsGuardrails,
+    info: 'The permissions boundary lacks a guardrail deny (assuming the approver or CDK roles, key deletion or re-policy, alarm tampering, internet-facing notebooks, keyless endpoint configs, boundary removal or edits) - (Control IDs: AC-3, AC-6, AC-6(10), CM-5).',
+    explanation: 'The boundary caps every platform role; its denies keep a compromised function or an over-granted role from disarming the approval gate, the keys, the rollback alarms or the boundary itself.',
   },
 ];
 

@@ -2,6 +2,7 @@ import { Aspects, CfnResource, Names, Stack, Stage, type IAspect } from 'aws-cdk
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { BOUNDARY_DESCRIPTION_PREFIX } from '../compliance/plinth-rules';
 import { NVME_INSTANCE_TYPE_PATTERNS } from './instance-storage';
 
 /** The services Plinth's roles may use at most. The boundary caps; each role's own policy grants. */
@@ -55,7 +56,7 @@ export class PlatformPermissionsBoundary extends Construct {
 
     this.policy = new iam.ManagedPolicy(this, 'Resource', {
       managedPolicyName: policyName,
-      description: 'Plinth permissions boundary: caps every platform role and forbids insecure SageMaker creation',
+      description: `${BOUNDARY_DESCRIPTION_PREFIX}: caps every platform role, forbids insecure SageMaker creation and guards the guardrails`,
       statements: [
         new iam.PolicyStatement({
           sid: 'CapToPlatformServices',

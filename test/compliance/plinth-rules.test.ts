@@ -6,6 +6,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { ComplianceEvidence } from '../../lib/compliance/evidence';
 import { markModelApprover, PlinthMlChecks } from '../../lib/compliance/plinth-rules';
 import { RecordingPlinthMlChecks } from '../../lib/compliance/recording-packs';
+import { PlatformPermissionsBoundary } from '../../lib/guardrails/permissions-boundary';
 import { newApp, TEST_ENV } from '../support/gate';
 
 /** What each Plinth rule concluded about each resource built in an empty stack, as `Rule path → outcome`. */
@@ -170,6 +171,20 @@ describe("Plinth's ML rules", () => {
       'Plinth-ModelApproverSeparateFromRegistrar S/DenyOnOtherGroupOnly/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
     });
     expect(outcomes['Plinth-ModelApproverSeparateFromRegistrar S/EndpointsOnly/Resource']).not.toMatch(/fail/);
+  });
+
+  test("the permissions boundary's guardrail denies are evidence: the boundary passes, one missing a deny fails naming it", () => {
+    const outcomes = outcomesOf((stack) => {
+      new PlatformPermissionsBoundary(stack, 'Boundary');
+      new iam.ManagedPolicy(stack, 'Weakened', {
+        description: 'Plinth permissions boundary (weakened copy)',
+        statements: [new iam.PolicyStatement({ sid: 'DenyBoundaryRemoval', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] })],
+      });
+      new iam.ManagedPolicy(stack, 'Other', { statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] })] });
+    });
+    expect(outcomes['Plinth-PermissionsBoundaryGuardsGuardrails S/Boundary/Resource/Resource']).toBe('pass');
+    expect(outcomes['Plinth-PermissionsBoundaryGuardsGuardrails S/Weakened/Resource']).toMatch(/^fail .*missing DenyAlarmTampering/);
+    expect(outcomes['Plinth-PermissionsBoundaryGuardsGuardrails S/Other/Resource']).toBeUndefined();
   });
 
   test('the pack reports failures as violations under Plinth-<Rule>, exactly as cdk-nag packs do', () => {
