@@ -148,6 +148,8 @@ export class DriftRetraining extends Construct {
         new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
+        // Checks that the baseline a package's metadata names is one it wrote (never trusts the metadata alone).
+        new iam.PolicyStatement({ sid: 'CheckOwnBaselines', actions: perms.S3_READ_OBJECT, resources: [baselineObjects] }),
         new iam.PolicyStatement({ sid: 'EncryptBaselines', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.baselineKey.keyArn] }),
       ],
       wildcardResources: [
