@@ -34,6 +34,16 @@ export interface ReviewCase {
   createdAt: string;
 }
 
+/**
+ * JSON that SQS accepts whatever the request text holds. SQS allows only #x9 #xA #xD, #x20-#xD7FF,
+ * #xE000-#xFFFD and #x10000-#x10FFFF in a message; JSON.stringify already escapes control
+ * characters and lone surrogates, so the two noncharacters U+FFFE and U+FFFF are escaped here.
+ * JSON.parse gives back the exact text: consumers need no change.
+ */
+export function toSqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 export type EnqueueResult = { ok: true; messageId?: string } | { ok: false; error: unknown };
 
 export async function enqueueReviewCase(sqs: SQSClient, queueUrl: string, reviewCase: ReviewCase): Promise<EnqueueResult> {
@@ -41,7 +51,7 @@ export async function enqueueReviewCase(sqs: SQSClient, queueUrl: string, review
     const out = await sqs.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: JSON.stringify(reviewCase),
+        MessageBody: toSqsSafeJson(reviewCase),
         MessageAttributes: {
           caseId: { DataType: 'String', StringValue: reviewCase.caseId },
           reason: { DataType: 'String', StringValue: reviewCase.reason },

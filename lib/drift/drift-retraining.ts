@@ -18,6 +18,7 @@ import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { TrainingPipeline } from '../training/training-pipeline';
 import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
+import { denyApprovalChanges } from '../model-registry/model-registry';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
@@ -156,11 +157,15 @@ export class DriftRetraining extends Construct {
           actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
           resources: props.models.map((m) => m.packagesArn),
         }),
+        // It annotates packages; only the approver changes their approval.
+        denyApprovalChanges(),
         new iam.PolicyStatement({ sid: 'ReadTrainingSamples', actions: perms.S3_READ_OBJECT, resources: [trainingSamples] }),
         // Without ListBucket, S3 answers a missing sample with AccessDenied instead of NoSuchKey.
         new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
+        // Checks that the baseline a package's metadata names is one it wrote (never trusts the metadata alone).
+        new iam.PolicyStatement({ sid: 'CheckOwnBaselines', actions: perms.S3_READ_OBJECT, resources: [baselineObjects] }),
         new iam.PolicyStatement({ sid: 'EncryptBaselines', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.baselineKey.keyArn] }),
       ],
       wildcardResources: [

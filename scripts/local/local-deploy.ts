@@ -26,6 +26,7 @@ import type { AwsCallContext } from '../../cli/aws/connection';
 import { DECLARED_ENVIRONMENTS } from '../../config';
 import { EMULATOR_ACCOUNT_CONTEXT, LOCAL_ENVIRONMENT, MOTO_DEFAULT_ACCOUNT } from './emulator-account';
 import { retargetAssembly } from './reuse-synth';
+import { assertPassingVerdict } from '../../lib/compliance/enforce-gate';
 import { EMULATOR_CREDENTIALS, MOTO_INSTALL_HINT, type RunningEmulator, emulatorEnvironment, findMotoPython, startEmulator } from './emulator';
 import { type TemplateResource, buildFidelityReport, fidelityHeadline, formatFidelityTable, writeFidelityReport } from './fidelity';
 import { runSmokeCheck, type SmokeStep } from './smoke';
@@ -68,6 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
       run(CDK, ['synth', '--quiet', '--no-notices', '--app', app, '-c', `${EMULATOR_ACCOUNT_CONTEXT}=${MOTO_DEFAULT_ACCOUNT}`, '--output', assemblyDir!], env),
     );
   }
+  await step('check the compliance gate passed the assembly', async () => assertPassingVerdict(join(assemblyDir!, `assembly-${LOCAL_ENVIRONMENT}`)));
   await step(`cdk bootstrap aws://${MOTO_DEFAULT_ACCOUNT}/${REGION}`, () =>
     run(CDK, ['bootstrap', `aws://${MOTO_DEFAULT_ACCOUNT}/${REGION}`, '--app', assemblyDir!, '--no-notices'], env),
   );

@@ -8,6 +8,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GATE_VERDICT_FILE, assertPassingVerdict } from '../../lib/compliance/enforce-gate';
 
 interface Manifest {
   artifacts?: Record<string, { type: string; environment?: string; properties?: { directoryName?: string } }>;
@@ -18,14 +19,16 @@ interface Manifest {
  * Writes into `destination` a cloud assembly holding only `environment`'s nested assembly from
  * `synthOut`, with account `fromAccount` replaced by `toAccount`, and the assets it uses.
  *
- * @throws Error when `synthOut` has no such assembly, or it targets another account
+ * @throws Error when `synthOut` has no such assembly, it did not pass the compliance gate, or it targets another account
  */
 export function retargetAssembly(synthOut: string, destination: string, environment: string, fromAccount: string, toAccount: string): void {
   const nested = `assembly-${environment}`;
   const source = join(synthOut, nested);
-  if (!existsSync(join(source, 'manifest.json'))) {
+  if (!existsSync(join(source, 'manifest.json')) && !existsSync(join(source, GATE_VERDICT_FILE))) {
     throw new Error(`${source} does not exist: run the synth first (npm run synth)`);
   }
+  // Only what passed the compliance gate is deployed, even to the emulator.
+  assertPassingVerdict(source);
   const nestedManifest = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8')) as Manifest;
   const accounts = new Set(
     Object.values(nestedManifest.artifacts ?? {})

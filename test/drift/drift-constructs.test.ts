@@ -5,6 +5,7 @@ import { driftFeatures, modelConfigSchema, type ModelConfig } from '../../config
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { PlatformKeys } from '../../lib/keys/platform-keys';
 import { DriftRetraining } from '../../lib/drift/drift-retraining';
+import { isAllowed, type Statement } from '../support/iam-simulator';
 import { ModelDriftMonitor } from '../../lib/drift/model-drift-monitor';
 import { ModelRegistry } from '../../lib/model-registry/model-registry';
 import { PlatformNetwork } from '../../lib/network/platform-network';
@@ -77,6 +78,20 @@ describe('drift loop constructs', () => {
 
   it('pass every nag pack and the CloudFormation validator alone in a stack', () => {
     expect(findings).toEqual([]);
+  });
+
+  it('the baseline job annotates packages but can never change their approval (only the approver can)', () => {
+    // GIVEN every statement attached to the baseline function's role
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes('BaselineRole'))!;
+    const statements = [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const resource = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-detector/3';
+    // WHEN it annotates a package, THEN allowed; WHEN it sets any approval status, THEN denied
+    expect(isAllowed(statements, { action: 'sagemaker:UpdateModelPackage', resource })).toBe(true);
+    for (const status of ['Approved', 'Rejected', 'PendingManualApproval']) {
+      expect(isAllowed(statements, { action: 'sagemaker:UpdateModelPackage', resource, context: { 'sagemaker:ModelApprovalStatus': status } })).toBe(false);
+    }
   });
 
   it('register the capture as a partition-projected table of the endpoint\'s production variants', () => {

@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { retargetAssembly } from '../../scripts/local/reuse-synth';
+import { GATE_VERDICT_FILE } from '../../lib/compliance/enforce-gate';
 
 const DEV = '111111111111';
 const MOTO = '123456789012';
 
-function fakeSynthOut(account = DEV): string {
+function fakeSynthOut(account = DEV, verdict: { passed: boolean } | null = { passed: true }): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-synth-'));
   const write = (file: string, content: unknown) => {
     fs.mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
@@ -24,6 +25,7 @@ function fakeSynthOut(account = DEV): string {
   write('assembly-dev/manifest.json', { artifacts: { devFoundation: { type: 'aws:cloudformation:stack', environment: `aws://${account}/us-east-1` } } });
   write('assembly-dev/devFoundation.template.json', { Resources: { Policy: { Properties: { Resource: `arn:aws:sqs:us-east-1:${account}:queue` } } } });
   write('assembly-dev/devFoundation.assets.json', { files: { abc: { source: { path: '../asset.abc', packaging: 'zip' }, destinations: { d: { bucketName: `cdk-hnb659fds-assets-${account}-us-east-1` } } } } });
+  if (verdict) write(`assembly-dev/${GATE_VERDICT_FILE}`, { ...verdict, findings: verdict.passed ? 0 : 30, at: '2026-12-04T00:00:00Z' });
   write('asset.abc/index.js', 'exports.handler = 1;');
   write('asset.unused/index.js', 'not dev');
   return out;
@@ -53,5 +55,12 @@ describe('retargetAssembly', () => {
     const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-local-'));
     expect(() => retargetAssembly(fakeSynthOut('999999999999'), dest, 'dev', DEV, MOTO)).toThrow(/targets account\(s\) 999999999999, not 111111111111/);
     expect(() => retargetAssembly(fakeSynthOut(), dest, 'staging', DEV, MOTO)).toThrow(/assembly-staging does not exist: run the synth first/);
+  });
+
+  it('refuses an assembly the compliance gate failed, or one that never went through it (npm run local:deploy -- --reuse-synth after a failed synth)', () => {
+    const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-local-'));
+    expect(() => retargetAssembly(fakeSynthOut(DEV, { passed: false }), dest, 'dev', DEV, MOTO)).toThrow(/failed the compliance gate \(30 finding\(s\)/);
+    expect(() => retargetAssembly(fakeSynthOut(DEV, null), dest, 'dev', DEV, MOTO)).toThrow(/carries no compliance gate verdict/);
+    expect(fs.existsSync(path.join(dest, 'assembly-dev'))).toBe(false);
   });
 });

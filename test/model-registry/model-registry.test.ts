@@ -76,6 +76,22 @@ describe('ModelRegistry', () => {
     }
   });
 
+  test('approving never rewrites or removes the artifact pin that names the reviewed bytes', () => {
+    const approve = { action: 'sagemaker:UpdateModelPackage', resource: packageArn };
+    for (const key of ['plinth:artifact-sha256', 'plinth:artifact-version-id']) {
+      expect(isAllowed(approver, { ...approve, context: { 'sagemaker:ModelApprovalStatus': 'Approved', [`sagemaker:CustomerMetadataProperties/${key}`]: 'f'.repeat(64) } })).toBe(false);
+    }
+    expect(isAllowed(approver, { ...approve, context: { 'sagemaker:ModelApprovalStatus': 'Approved', 'sagemaker:CustomerMetadataPropertiesToRemove': 'team,plinth:artifact-sha256' } })).toBe(false);
+    // other metadata stays the approver's to write
+    expect(isAllowed(approver, { ...approve, context: { 'sagemaker:ModelApprovalStatus': 'Approved', 'sagemaker:CustomerMetadataProperties/team': 'risk' } })).toBe(true);
+  });
+
+  test('the approver is the one role the approval rule accepts (tagged plinth:duty=model-approver); the data scientist is not', () => {
+    template.hasResourceProperties('AWS::IAM::Role', { Tags: Match.arrayWith([{ Key: 'plinth:duty', Value: 'model-approver' }]), Description: Match.stringLikeRegexp('Approves') });
+    const tagged = Object.values(template.findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r.Properties.Tags ?? []).includes('model-approver'));
+    expect(tagged).toHaveLength(1);
+  });
+
   test('the approver can never register, or delete, a version', () => {
     for (const action of ['sagemaker:CreateModelPackage', 'sagemaker:DeleteModelPackage', 'sagemaker:CreateModelPackageGroup']) {
       expect(isAllowed(approver, { action, resource: packageArn, context: { 'sagemaker:ModelApprovalStatus': 'PendingManualApproval' } })).toBe(false);

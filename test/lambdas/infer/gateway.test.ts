@@ -359,6 +359,12 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       ['a __proto__ key', () => event('{"amount": 5, "__proto__": {"admin": true}}'), 400, { rule: 'forbidden-key', field: '__proto__' }],
       ['a constructor key', () => event('{"amount": 5, "constructor": {"prototype": {}}}'), 400, { rule: 'forbidden-key', field: 'constructor' }],
       ['a GET request', () => event(undefined, { method: 'GET' }), 405, { rule: 'method' }],
+      // direct invokes (lambda:InvokeFunction) can send any JSON as the event
+      ['a null event', () => null as unknown as APIGatewayProxyEventV2, 400, { rule: 'event' }],
+      ['a string event', () => 'amount=1' as unknown as APIGatewayProxyEventV2, 400, { rule: 'event' }],
+      ['a non-string body (an object)', () => ({ ...event(undefined), body: GOOD_INPUT }) as unknown as APIGatewayProxyEventV2, 400, { rule: 'body' }],
+      ['a non-string body (a number)', () => ({ ...event(undefined), body: 42 }) as unknown as APIGatewayProxyEventV2, 400, { rule: 'body' }],
+      ['a requestContext that is not an object', () => ({ ...event(JSON.stringify(GOOD_INPUT)), requestContext: 'x', body: 7 }) as unknown as APIGatewayProxyEventV2, 400, { rule: 'body' }],
     ];
 
     it.each(cases)('%s', async (_name, build, status, expected) => {

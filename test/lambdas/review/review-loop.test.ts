@@ -39,8 +39,26 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeWithMoto, motoClientConfig, MOTO_REGION } from '../../support/moto';
 import { handler as intake } from '../../../lambdas/review-intake/index';
-import { handler as api } from '../../../lambdas/review-api/index';
+import { handler as reviewApi } from '../../../lambdas/review-api/index';
 import type { ApiResponse } from '../../../lambdas/review-api/index';
+
+/** A function URL request (payload 2.0) as Lambda delivers it after SigV4 (IAM auth). */
+function urlEvent(body: unknown, userArn?: string): Record<string, unknown> {
+  return {
+    version: '2.0',
+    rawPath: '/',
+    requestContext: { http: { method: 'POST' }, ...(userArn ? { authorizer: { iam: { userArn, accountId: '123456789012' } } } : {}) },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+/** The reviewers' tool: `reviewer` is the IAM identity signing the request (a reviewer-role session), not a body field. */
+function api(request: Record<string, unknown>): Promise<ApiResponse> {
+  const { reviewer, ...body } = request;
+  const arn = reviewer === undefined ? 'arn:aws:sts::123456789012:assumed-role/Reviewer/carol' : `arn:aws:sts::123456789012:assumed-role/Reviewer/${String(reviewer)}`;
+  return reviewApi(urlEvent(body, arn));
+}
 import { handler as expiry } from '../../../lambdas/review-expiry/index';
 import { resetReviewClients, setReviewClients } from '../../../lambdas/shared-review/clients';
 import { setClock } from '../../../lambdas/shared-review/clock';
@@ -540,7 +558,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       const bad = [
         {},
         { action: 'delete', caseId: randomUUID() },
-        { action: 'claim' },
+        { action: 'claim', caseId: 42 },
         { action: 'claim', reviewer: 'alice', caseId: 'not-a-uuid' },
         { action: 'submit', reviewer: 'alice', caseId: randomUUID() },
         { action: 'submit', reviewer: 'alice', caseId: randomUUID(), label: 'fraud', notes: 42 },
@@ -793,5 +811,19 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       expect(full).toMatchObject({ expired: 2, truncated: false, pending: 0 });
       for (const id of ids) expect(okCase(await api({ action: 'get', caseId: id })).status).toBe('expired');
     });
+  });
+});
+
+describe('review-api identity', () => {
+  it('takes the reviewer from the verified IAM caller, never from the body, and refuses a call without one', async () => {
+    // A direct invoke (no function URL) or an unsigned request carries no verified caller
+    await expect(reviewApi({ action: 'claim', reviewer: 'alice' })).resolves.toMatchObject({ ok: false, code: 'forbidden' });
+    await expect(reviewApi(urlEvent({ action: 'claim' }))).resolves.toMatchObject({ ok: false, code: 'forbidden' });
+    // bob, signed as bob, cannot claim (or renew a claim) as alice by naming her in the body
+    const forged = await reviewApi(urlEvent({ action: 'claim', reviewer: 'alice', caseId: randomUUID() }, 'arn:aws:sts::123456789012:assumed-role/Reviewer/bob'));
+    expect(forged).toMatchObject({ ok: false, code: 'forbidden' });
+    expect((forged as { error: string }).error).toMatch(/who IAM says you are \(bob\)/);
+    // a caller that is not a role session or an IAM user is not a reviewer
+    await expect(reviewApi(urlEvent({ action: 'get', caseId: randomUUID() }, 'arn:aws:iam::123456789012:root'))).resolves.toMatchObject({ ok: false, code: 'forbidden' });
   });
 });
