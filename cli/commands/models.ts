@@ -116,9 +116,19 @@ async function decide(action: 'approve' | 'reject', rest: readonly string[], arg
  */
 async function requireApproverRole(context: CommandContext, environment: string, region: string): Promise<void> {
   const call = await context.callContext(region);
-  const [caller, approver] = await Promise.all([callerIdentity(call), approverRoleName(call, environment)]);
+  const [caller, approver] = await Promise.all([
+    callerIdentity(call),
+    approverRoleName(call, environment).catch((error: unknown) => {
+      // No Models stack: the environment is not deployed in this account (or region).
+      if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
+      throw error;
+    }),
+  ]);
   if (!approver) {
-    throw new CliError(`cannot find the approver role of ${environment} (stack ${environment}-Models)`, `deploy ${environment} first, or check AWS_REGION/AWS_PROFILE point at its account`);
+    throw new CliError(
+      `${environment} is not deployed here: no stack ${environment}-Models, so no approver role (account ${caller.account}, region ${region})`,
+      `deploy ${environment} first (npx cdk deploy -c env=${environment} '${environment}/*'), or point AWS_PROFILE/AWS_REGION at its account`,
+    );
   }
   if (roleNameOf(caller.arn) !== approver) {
     throw new CliError(
@@ -281,7 +291,15 @@ async function rollback(args: ParsedArgs, context: CommandContext): Promise<numb
   if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UsageError('--timeout-minutes must be a positive number');
   const config = environmentConfig(optionValue(args, 'env', 'dev')!);
   const { sagemaker } = context.clients(config.region);
-  const current = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint }));
+  const current = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint })).catch((error: unknown) => {
+    if (error instanceof Error && /Could not find endpoint|does not exist/i.test(error.message)) {
+      throw new CliError(
+        `endpoint ${endpoint} does not exist in ${config.name} (region ${config.region})`,
+        `deploy ${config.name} first (npx cdk deploy -c env=${config.name} '${config.name}/*'); its endpoints are listed by plinth status --env ${config.name}`,
+      );
+    }
+    throw error;
+  });
   if (current.EndpointStatus !== 'InService') {
     throw new CliError(`endpoint ${endpoint} is ${current.EndpointStatus}, not InService`, 'wait for the running deployment to finish (plinth status), then retry');
   }

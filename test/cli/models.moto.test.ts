@@ -95,6 +95,17 @@ describeWithMoto('plinth models (moto)', (moto) => {
     expect(await approvalOf(arn)).toBe('PendingManualApproval');
   });
 
+  it('approving in an environment that is not deployed says to deploy it first', async () => {
+    // GIVEN no staging-Models stack in this account
+    const arn = await registerVersion();
+    const run = await runCli('models', 'approve', arn, '--env', 'staging');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('staging is not deployed here: no stack staging-Models');
+    expect(run.stderr).toContain("next step: deploy staging first (npx cdk deploy -c env=staging 'staging/*')");
+    expect(run.stderr).not.toContain('check the name or ARN');
+    expect(await approvalOf(arn)).toBe('PendingManualApproval');
+  });
+
   it('approves GROUP/VERSION as the approver role', async () => {
     const arn = await registerVersion();
     const version = arn.slice(arn.lastIndexOf('/') + 1);
