@@ -26,7 +26,8 @@ import type { AwsCallContext } from '../../cli/aws/connection';
 import { DECLARED_ENVIRONMENTS } from '../../config';
 import { EMULATOR_ACCOUNT_CONTEXT, LOCAL_ENVIRONMENT, MOTO_DEFAULT_ACCOUNT } from './emulator-account';
 import { retargetAssembly } from './reuse-synth';
-import { EMULATOR_CREDENTIALS, MOTO_INSTALL_HINT, type RunningEmulator, emulatorEnvironment, findMotoPython, startEmulator } from './emulator';
+import { findMoto, MOTO_INSTALL_HINT } from '../../cli/moto';
+import { EMULATOR_CREDENTIALS, type RunningEmulator, emulatorEnvironment, startEmulator } from './emulator';
 import { type TemplateResource, buildFidelityReport, fidelityHeadline, formatFidelityTable, writeFidelityReport } from './fidelity';
 import { runSmokeCheck, type SmokeStep } from './smoke';
 
@@ -43,10 +44,11 @@ let runningChild: ChildProcess | undefined;
 let assemblyDir: string | undefined;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const python = findMotoPython();
+  // The same answer plinth doctor gives.
+  const python = findMoto()?.python;
   if (!python) {
     process.stdout.write(
-      `local deploy skipped: moto_server is not installed. Install it with: ${MOTO_INSTALL_HINT}\n` +
+      `local deploy skipped: no Python here imports moto.server and flask (plinth doctor says the same). Install it with: ${MOTO_INSTALL_HINT}\n` +
         (process.env.CI ? 'CI is set, and CI must deploy: failing.\n' : 'Synth and cfn-lint do not need it; the local deploy does.\n'),
     );
     return process.env.CI ? 1 : 0;
