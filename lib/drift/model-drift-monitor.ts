@@ -228,7 +228,7 @@ export class ModelDriftMonitor extends Construct {
       targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}), role: scheduleRole.withoutPolicyUpdates() })],
     });
 
-    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: endpointName };
     this.driftAlarm = failureModeAlarm(this, 'DriftDetected', 'drift-detected', {
       ...alarmCommon,
       description: `Features of ${endpointName}'s traffic drifted from the training baseline; retraining has been started (debounced).`,

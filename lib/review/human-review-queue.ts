@@ -232,7 +232,7 @@ export class HumanReviewQueue extends Construct {
     const metric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({ namespace: REVIEW_METRIC_NAMESPACE, metricName, dimensionsMap: { Model: props.modelName }, statistic, period: Duration.minutes(5) });
     const add = (alarmId: string, alarmProps: Omit<FailureModeAlarmProps, 'alarmAction'>) =>
-      this.alarms.push(failureModeAlarm(this, alarmId, 'review-backlog', { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, ...alarmProps }));
+      this.alarms.push(failureModeAlarm(this, alarmId, 'review-backlog', { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.modelName, ...alarmProps }));
     add('CasesExpired', {
       description: `Review cases for ${props.modelName} expired unlabelled after the ${props.sla.toMinutes()}-minute SLA.`,
       metric: metric('CasesExpired', cloudwatch.Stats.SUM),

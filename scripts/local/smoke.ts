@@ -33,6 +33,7 @@ import { handler as reviewIntakeHandler } from '../../lambdas/review-intake/inde
 import { resetReviewClients } from '../../lambdas/shared-review/clients';
 import { setOutput as setReviewLog } from '../../lambdas/shared-review/log';
 import type { EmulatorSkip } from './emulator';
+import { promoteToSecondAccount } from './smoke-promote';
 import type { TemplateResource } from './fidelity';
 
 export type SmokeStatus = 'ok' | 'limited' | 'failed';
@@ -72,6 +73,7 @@ export async function runSmokeCheck(deployed: DeployedEnvironment): Promise<Smok
     ['ingest a sample file', ingestSample],
     ['register, approve and deploy a model', approveAndDeployModel],
     ['review queue', reviewQueue],
+    ['promote to a second account', promoteToSecondAccount],
   ] as const) {
     try {
       steps.push({ name, ...(await step(deployed)) });

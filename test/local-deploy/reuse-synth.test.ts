@@ -54,7 +54,27 @@ describe('retargetAssembly', () => {
   it('refuses an assembly synthesized for another account, or a missing one', () => {
     const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-local-'));
     expect(() => retargetAssembly(fakeSynthOut('999999999999'), dest, 'dev', DEV, MOTO)).toThrow(/targets account\(s\) 999999999999, not 111111111111/);
-    expect(() => retargetAssembly(fakeSynthOut(), dest, 'staging', DEV, MOTO)).toThrow(/assembly-staging does not exist: run the synth first/);
+    expect(() => retargetAssembly(fakeSynthOut(), dest, 'staging', DEV, MOTO)).toThrow(/assembly-staging does not exist: run npm run synth \(every environment\) or npx cdk synth -c env=staging/);
+  });
+
+  it('refuses a stale assembly-dev left behind by a later synth of another environment, naming the synth to run', () => {
+    // GIVEN cdk.out whose last synth was `cdk synth -c env=prod`: its manifest lists only prod, an old assembly-dev remains
+    const out = fakeSynthOut();
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    delete manifest.artifacts['assembly-dev'];
+    fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest));
+    const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-local-'));
+    // THEN it is refused before anything is deployed
+    expect(() => retargetAssembly(out, dest, 'dev', DEV, MOTO)).toThrow(/assembly-dev is stale: the last synth .* was of prod, not dev; run npm run synth \(every environment\) or npx cdk synth -c env=dev/);
+    expect(fs.existsSync(path.join(dest, 'manifest.json'))).toBe(false);
+  });
+
+  it('refuses a partial assembly whose manifest names a template that is not there', () => {
+    const out = fakeSynthOut();
+    const nested = path.join(out, 'assembly-dev', 'manifest.json');
+    fs.writeFileSync(nested, JSON.stringify({ artifacts: { devModels: { type: 'aws:cloudformation:stack', environment: `aws://${DEV}/us-east-1`, properties: { templateFile: 'devModels.template.json' } } } }));
+    const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-local-'));
+    expect(() => retargetAssembly(out, dest, 'dev', DEV, MOTO)).toThrow(/assembly-dev is partial \(missing devModels.template.json\): run npm run synth/);
   });
 
   it('refuses an assembly the compliance gate failed, or one that never went through it (npm run local:deploy -- --reuse-synth after a failed synth)', () => {
