@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
-import { featureGroupProblems } from '../../config/feature-store';
+import { featureGroupProblems } from './feature-group';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { FeatureStoreProps } from './feature-store-props';
@@ -77,7 +77,7 @@ export class FeatureStore extends Construct {
 
     for (const group of props.featureGroups) {
       // These two properties are untyped in the L1, so they take CloudFormation's own casing.
-      const onlineStoreConfig = group.onlineStore
+      const onlineStoreConfig = (group.onlineStore ?? true)
         ? {
             EnableOnlineStore: true,
             SecurityConfig: { KmsKeyId: props.onlineStoreKey.keyArn },
@@ -85,7 +85,7 @@ export class FeatureStore extends Construct {
             TtlDuration: group.onlineTtlHours !== undefined ? { Unit: 'Hours', Value: group.onlineTtlHours } : undefined,
           }
         : undefined;
-      const offlineStoreConfig = group.offlineStore
+      const offlineStoreConfig = (group.offlineStore ?? true)
         ? {
             S3StorageConfig: { S3Uri: offlineBucket.s3UrlForObject(prefix), KmsKeyId: props.offlineStoreKey.keyArn },
             TableFormat: 'Iceberg',
@@ -100,7 +100,7 @@ export class FeatureStore extends Construct {
         featureDefinitions: group.features.map((f) => ({ featureName: f.name, featureType: f.type })),
         onlineStoreConfig,
         offlineStoreConfig,
-        roleArn: group.offlineStore ? this.offlineStoreRole.roleArn : undefined,
+        roleArn: (group.offlineStore ?? true) ? this.offlineStoreRole.roleArn : undefined,
       });
       featureGroup.node.addDependency(offlinePolicy);
       this.featureGroups[group.name] = featureGroup;
