@@ -4,6 +4,7 @@ export * from './keys/platform-keys';
 export * from './network/platform-network';
 export * from './network/platform-network-props';
 export * from './storage/secure-bucket';
+export * from './iam/managed-grant';
 export * from './guardrails/permissions-boundary';
 export * from './guardrails/platform-guardrails';
 export * from './guardrails/required-tags';

@@ -25,7 +25,8 @@ export function synthesizeThroughGate(
   // Before the verdict, so a failing synth still leaves its evidence (the compliance report).
   afterSynth(assembly);
   const reports = readPluginReports(assembly.directory);
-  const stale = unusedAcknowledgements(reports, collectAcknowledgements(app));
+  // Acknowledgements scoped to a construct (`ifPresent`) are not the app's register to clean up.
+  const stale = unusedAcknowledgements(reports, collectAcknowledgements(app).filter((ack) => !ack.ifPresent));
   if (stale.length > 0) {
     warn(
       `Compliance gate: ${stale.length} acknowledgement(s) matched no finding; remove them from the waiver register:\n` +

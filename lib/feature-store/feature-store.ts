@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
+import { grantWithManagedPolicy } from '../iam/managed-grant';
 import { featureGroupProblems } from './feature-group';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
@@ -128,16 +129,12 @@ export class FeatureStore extends Construct {
 
   /** Lets `grantee` put and delete records in every feature group. */
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, perms.FEATURE_WRITE);
+    return grantWithManagedPolicy(this, { grantee, actions: perms.FEATURE_WRITE, resourceArns: this.featureGroupArns, name: 'Write' });
   }
 
   /** Lets `grantee` read records from every feature group. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, perms.FEATURE_READ);
-  }
-
-  private grant(grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: this.featureGroupArns });
+    return grantWithManagedPolicy(this, { grantee, actions: perms.FEATURE_READ, resourceArns: this.featureGroupArns, name: 'Read' });
   }
 
   private attachGrant(role: iam.Role, id: string, actions: string[], props: FeatureStoreProps): void {
