@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const table = renderTables(byKey);
   process.stderr.write('\n');
   process.stdout.write(`${table}\n`);
-  fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), renderDoc(results, table));
+  fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), renderDoc(results, table) + keptSection());
   process.stdout.write(`\nbench: ${results.totalSeconds.toFixed(0)} s; wrote bench/results.json and docs/performance.md\n`);
 }
 
@@ -108,8 +108,19 @@ async function main(): Promise<void> {
 function renderOnly(): void {
   const results = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'));
   const table = renderTables(results.measurements);
-  fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), renderDoc(results, table));
+  fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), renderDoc(results, table) + keptSection());
   process.stdout.write(`${table}\n`);
+}
+
+/** Where the hand-written part of docs/performance.md starts; a bench run keeps it as it is. */
+const KEPT_SECTION_MARKER = '<!-- written by hand, kept by npm run bench -->';
+
+/** The hand-written tail of docs/performance.md (the package figures of scripts/consumer/run.sh). */
+function keptSection(): string {
+  const file = path.join(ROOT, 'docs', 'performance.md');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const at = text.indexOf(KEPT_SECTION_MARKER);
+  return at < 0 ? '' : `\n${text.slice(at)}`;
 }
 
 // ---------------------------------------------------------------- rendering
