@@ -18,6 +18,7 @@ export * from './monitoring/failure-modes-doc';
 export * from './compliance/acknowledge';
 export * from './compliance/compliance-gate';
 export * from './compliance/enforce-gate';
+export * from './compliance/gate-messages';
 export * from './compliance/validation-report';
 export * from './alerting/platform-alarm-topic';
 export * from './cost/cost-guardrails';
