@@ -33,6 +33,7 @@ export * from './inference/endpoint-health';
 export * from './inference/endpoint-capacity-watch';
 export * from './drift/model-drift-monitor';
 export * from './drift/drift-retraining';
+export * from './drift/drift-props';
 export * from './compute/platform-service-props';
 export * from './review/human-review-queue';
 export * from './inference/inference-endpoint-props';
