@@ -24,7 +24,7 @@ export const DEFAULT_DRIFT_THRESHOLDS: Required<DriftThresholds> = { psi: 0.2, k
 /**
  * Data drift detection over an endpoint's data capture, and the retraining it starts. The drift
  * job runs on `schedule` over the last `windowHours`; a feature past any threshold emits
- * `Model Drift Detected`, which starts `retrainingPipelineName` at most once per `debounceMinutes`.
+ * `Model Drift Detected`, which starts the model's retraining at most once per `debounceMinutes`.
  */
 export interface DriftSettings {
   /** EventBridge schedule expression, e.g. `rate(1 hour)` or `cron(0 * * * ? *)`. */
@@ -35,8 +35,13 @@ export interface DriftSettings {
   readonly thresholds?: DriftThresholds;
   /** Non-missing values a feature needs in the window before it is judged. @default 100 */
   readonly minSamples?: number;
-  /** The SageMaker Pipeline (in this account and region) that retrains the model. */
-  readonly retrainingPipelineName: string;
+  /**
+   * An external SageMaker Pipeline (in this account and region) that retrains the model, for a
+   * model without the platform's own training pipeline.
+   *
+   * @default - the model's own training pipeline, when one is wired (see DriftRetraining)
+   */
+  readonly retrainingPipelineName?: string;
   /** At most one retraining start per endpoint in this period. @default 1440 (one day) */
   readonly debounceMinutes?: number;
 }
