@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const table = renderTables(byKey);
   process.stderr.write('\n');
   process.stdout.write(`${table}\n`);
-  fs.writeFileSync(outputs.doc, renderDoc(results, table));
+  fs.writeFileSync(outputs.doc, renderDoc(results, table) + keptSection());
   process.stdout.write(`\nbench: ${results.totalSeconds.toFixed(0)} s; wrote ${path.relative(ROOT, outputs.results)} and ${path.relative(ROOT, outputs.doc)}\n`);
 }
 
@@ -189,8 +189,19 @@ function renderOnly(): void {
   const outputs = benchOutputs(process.argv);
   const results = JSON.parse(fs.readFileSync(outputs.results, 'utf8'));
   const table = renderTables(results.measurements);
-  fs.writeFileSync(outputs.doc, renderDoc(results, table));
+  fs.writeFileSync(outputs.doc, renderDoc(results, table) + keptSection());
   process.stdout.write(`${table}\n`);
+}
+
+/** Where the hand-written part of docs/performance.md starts; a bench run keeps it as it is. */
+const KEPT_SECTION_MARKER = '<!-- written by hand, kept by npm run bench -->';
+
+/** The hand-written tail of docs/performance.md (the package figures of scripts/consumer/run.sh). */
+function keptSection(): string {
+  const file = path.join(ROOT, 'docs', 'performance.md');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const at = text.indexOf(KEPT_SECTION_MARKER);
+  return at < 0 ? '' : `\n${text.slice(at)}`;
 }
 
 // ---------------------------------------------------------------- rendering

@@ -5,11 +5,12 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { DECLARED_ENVIRONMENTS, loadEnvironments } from '../../config';
 import { callerIdentity } from '../aws/identity';
 import type { Command } from '../command';
+import { packageRoot } from '../package-root';
 import type { CommandContext } from '../context';
 import { EXIT, explain } from '../errors';
 import { findMoto, MOTO_INSTALL_HINT, type MotoInstall } from '../moto';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = packageRoot();
 /** The parameter `cdk bootstrap` writes (default qualifier). */
 export const BOOTSTRAP_VERSION_PARAMETER = '/cdk-bootstrap/hnb659fds/version';
 

@@ -44,6 +44,15 @@ export interface FindingAcknowledgement {
   readonly owner: string;
   /** The last day (UTC, `YYYY-MM-DD`) on which the acknowledgement holds. Synth fails after it. */
   readonly expires: string;
+  /**
+   * Scoped to the construct: the finding arises only in some compositions (a warning that depends
+   * on the stack's environment, a rule that depends on what else the app adds). Plinth's reusable
+   * constructs set it so a consumer's gate never reports their unmatched acknowledgements as stale;
+   * the consumer cannot remove them anyway.
+   *
+   * @default false - an acknowledgement that matches no finding is reported as stale
+   */
+  readonly ifPresent?: boolean;
 }
 
 /** What the report reads back from construct metadata. */

@@ -4,7 +4,8 @@ import type { App } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { PlinthError } from '../errors';
 import { collectAcknowledgements } from './acknowledge';
-import { formatFindings, readPluginReports, unacknowledgedFindings, unregisteredAcknowledgements, unusedAcknowledgements } from './validation-report';
+import { gateFailureMessage, missingContextOf } from './gate-messages';
+import { readPluginReports, unacknowledgedFindings, unregisteredAcknowledgements, unusedAcknowledgements } from './validation-report';
 
 /** Synth failed the compliance gate; the message lists each unacknowledged finding. */
 export class ComplianceGateError extends PlinthError {}
@@ -71,18 +72,31 @@ export function assertPassingVerdict(directory: string): void {
  * it can be deployed. Acknowledgements outside the waiver register fail the gate too.
  *
  * @param afterSynth runs on the assembly before the gate judges it (Plinth writes the compliance report there)
- * @throws ComplianceGateError listing each finding and how to acknowledge it
+ * @throws ComplianceGateError listing each finding by kind: compliance findings say how to fix or
+ *   acknowledge them; CloudFormation template errors and unanswered context lookups only how to fix them
  */
 export function synthesizeThroughGate(
   app: App,
   warn: (message: string) => void = (m) => process.stderr.write(m),
   afterSynth: (assembly: CloudAssembly) => void = () => {},
 ): CloudAssembly {
-  const assembly = app.synth();
+  let assembly: CloudAssembly;
+  try {
+    assembly = app.synth();
+  } catch (error) {
+    // With CDK's default `failSynthOnValidationErrors`, synth itself throws on a finding and its
+    // message suggests acknowledging everything; give the gate's message, which says what kind each is.
+    const report = path.join(app.outdir, 'validation-report.json');
+    const errors = fs.existsSync(report) ? unacknowledgedFindings(readPluginReports(app.outdir), { errorsOnly: true }) : [];
+    if (errors.length === 0) throw error;
+    recordVerdict(app.outdir, { passed: false, findings: errors.length, at: new Date().toISOString() });
+    throw new ComplianceGateError(gateFailureMessage(errors, missingContextOf(app)));
+  }
   // Before the verdict, so a failing synth still leaves its evidence (the compliance report).
   afterSynth(assembly);
   const reports = readPluginReports(assembly.directory);
-  const stale = unusedAcknowledgements(reports, collectAcknowledgements(app));
+  // Acknowledgements scoped to a construct (`ifPresent`) are not the app's register to clean up.
+  const stale = unusedAcknowledgements(reports, collectAcknowledgements(app).filter((ack) => !ack.ifPresent));
   if (stale.length > 0) {
     warn(
       `Compliance gate: ${stale.length} acknowledgement(s) matched no finding; remove them from the waiver register:\n` +
@@ -91,11 +105,8 @@ export function synthesizeThroughGate(
   }
   const errors = [...unacknowledgedFindings(reports, { errorsOnly: true }), ...unregisteredAcknowledgements(reports, collectAcknowledgements(app))];
   recordVerdict(assembly.directory, { passed: errors.length === 0, findings: errors.length, at: new Date().toISOString() });
-  if (errors.length > 0) {
-    throw new ComplianceGateError(
-      `Compliance gate failed: ${errors.length} unacknowledged finding(s). Fix each, or acknowledge it with ` +
-        `acknowledgeFinding() giving a reason, owner and expiry (docs/compliance.md):\n${formatFindings(errors)}`,
-    );
-  }
+  const missing = missingContextOf(app);
+  if (errors.length > 0) throw new ComplianceGateError(gateFailureMessage(errors, missing));
+  if (missing.length > 0) warn(`${gateFailureMessage([], missing)}\n`);
   return assembly;
 }

@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { DriftConfig, DriftFeature } from '../../config/model-registry';
+import { DEFAULT_DRIFT_DEBOUNCE_MINUTES, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { createVpcFunction } from '../compute/vpc-function';
@@ -119,7 +119,7 @@ export class DriftRetraining extends Construct {
       const pipeline = pipelineOf(m);
       return pipeline ? [{ model: m, pipeline }] : [];
     });
-    const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes));
+    const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes ?? DEFAULT_DRIFT_DEBOUNCE_MINUTES));
     this.retrainFunction = createVpcFunction(this, {
       handlerFolder: 'retrain-trigger',
       description: 'Plinth retrain-trigger: starts one retraining per endpoint per debounce period on drift',
@@ -135,7 +135,7 @@ export class DriftRetraining extends Construct {
         DEBOUNCE_MINUTES: String(defaultDebounce),
         PIPELINES: JSON.stringify(
           Object.fromEntries(
-            retrained.map(({ model: m, pipeline }) => [m.endpointName, { ...pipeline.env, debounceMinutes: m.drift.debounceMinutes }]),
+            retrained.map(({ model: m, pipeline }) => [m.endpointName, { ...pipeline.env, debounceMinutes: m.drift.debounceMinutes ?? DEFAULT_DRIFT_DEBOUNCE_MINUTES }]),
           ),
         ),
         PLINTH_ENV: props.environmentName,

@@ -6,6 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { grantWithManagedPolicy } from '../iam/managed-grant';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
 import { failureModeAlarm, failureModeAlarmName, markControlAlarm } from '../monitoring/failure-modes';
@@ -185,7 +186,7 @@ export class InferenceEndpoint extends Construct {
 
   /** Lets `grantee` invoke the endpoint. */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn] });
+    return grantWithManagedPolicy(this, { grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn], name: 'Invoke' });
   }
 
   /** A metric of one variant of the endpoint (AWS/SageMaker; the first production variant unless one is named). */

@@ -12,7 +12,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
-import type { ModelConfig } from '../../config/model-registry';
 import { SQS_CONSUME } from '../data-lake/perms';
 import { createVpcFunction } from '../compute/vpc-function';
 import type { ModelExecution } from '../inference/model-execution';
@@ -28,11 +27,31 @@ const APPROVED_COPY_WRITES = ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjec
 /** How long the old fleet stays up after traffic has shifted, for a quick manual rollback. */
 const TERMINATION_WAIT = Duration.minutes(5);
 
+/** A model whose approved versions roll onto its endpoint: all ModelDeployment needs of it. */
+export interface DeployedModel {
+  /** Its model package group in the registry. */
+  readonly name: string;
+  /** The endpoint its approved versions roll onto. */
+  readonly endpointName: string;
+  /**
+   * The production variant a deployment replaces.
+   *
+   * @default 'primary'
+   */
+  readonly variantName?: string;
+  /**
+   * Names of further alarms that roll a canary back, beyond `rollbackAlarms` (SageMaker takes 10 in all).
+   *
+   * @default - none
+   */
+  readonly rollbackAlarmNames?: readonly string[];
+}
+
 /** Properties for {@link ModelDeployment}. */
 export interface ModelDeploymentProps extends PlatformServiceProps {
   readonly registry: ModelRegistry;
   /** The models whose approved versions roll onto their endpoints. */
-  readonly models: readonly ModelConfig[];
+  readonly models: readonly DeployedModel[];
   /** The role and security group models run with. */
   readonly modelExecution: ModelExecution;
   /** Per model name: the alarms whose ALARM state rolls a canary back (the endpoint's 5xx and latency alarms). */
@@ -221,8 +240,8 @@ export class ModelDeployment extends Construct {
           props.models.map((m) => ({
             modelPackageGroupName: m.name,
             endpointName: m.endpointName,
-            variantName: m.variantName,
-            rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...m.rollbackAlarmNames],
+            variantName: m.variantName ?? 'primary',
+            rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...(m.rollbackAlarmNames ?? [])],
             ...(props.inferenceComponentNames?.[m.name] ? { inferenceComponentName: props.inferenceComponentNames[m.name] } : {}),
           })),
         ),

@@ -2,11 +2,15 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { PlinthError } from '../errors';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { markModelApprover } from '../compliance/plinth-rules';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { ModelRegistryProps } from './model-registry-props';
 import * as perms from './perms';
+
+/** SageMaker's model package group name rule. */
+const MODEL_GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 /** The approval status the data-scientist role may never set. */
 export const APPROVED = 'Approved';
@@ -53,6 +57,14 @@ export class ModelRegistry extends Construct {
       removalPolicy,
     });
 
+    const seen = new Set<string>();
+    props.models.forEach((model, index) => {
+      if (!MODEL_GROUP_NAME.test(model.name ?? '')) {
+        throw new PlinthError(`ModelRegistry ${this.node.path}: models[${index}].name "${model.name}" must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit (SageMaker naming)`);
+      }
+      if (seen.has(model.name)) throw new PlinthError(`ModelRegistry ${this.node.path}: models[${index}].name "${model.name}" is declared twice; model names must be unique`);
+      seen.add(model.name);
+    });
     for (const model of props.models) {
       const group = new sagemaker.CfnModelPackageGroup(this, `Group-${model.name}`, {
         modelPackageGroupName: model.name,

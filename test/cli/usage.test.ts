@@ -84,7 +84,7 @@ describe('plinth usage', () => {
   });
 
   it('runs as the package bin (what npx plinth starts) with the same exit codes', () => {
-    // GIVEN the bin declared in package.json WHEN node runs it as npx would
+    // GIVEN the bin's source (npm run build copies it to dist/cli/plinth.js, package.json's bin) WHEN node runs it as npx would
     const bin = join(__dirname, '..', '..', 'cli', 'plinth.js');
     const help = spawnSync(process.execPath, [bin, 'models', '--help'], { encoding: 'utf8' });
     const unknown = spawnSync(process.execPath, [bin, 'nope'], { encoding: 'utf8' });

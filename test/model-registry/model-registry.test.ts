@@ -110,4 +110,28 @@ describe('ModelRegistry', () => {
     registryIn(alone, []);
     Template.fromStack(alone).allResourcesProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupPolicy: Match.absent() });
   });
+
+  test('needs only a name (and an optional description) per model, as a TypeScript caller writes it', () => {
+    // GIVEN a stack WHEN the registry gets bare group definitions, no endpoint or config
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    new ModelRegistry(stack, 'Registry', {
+      models: [{ name: 'churn', description: 'Churn propensity' }, { name: 'ltv' }],
+      artifactsKey: new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true }),
+      serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket,
+    });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'churn', ModelPackageGroupDescription: 'Churn propensity' });
+    template.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'ltv' });
+  });
+
+  test.each([
+    ['a name SageMaker rejects', [{ name: 'fraud_detector' }], /models\[0\]\.name "fraud_detector" must be 1-63 letters, digits and hyphens/],
+    ['a duplicate name', [{ name: 'churn' }, { name: 'churn' }], /models\[1\]\.name "churn" is declared twice/],
+  ])('rejects %s at synth, naming the field', (_what, models, message) => {
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    const artifactsKey = new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true });
+    const serverAccessLogsBucket = new AccessLogsBucket(stack, 'AccessLogs').bucket;
+    expect(() => new ModelRegistry(stack, 'Registry', { models, artifactsKey, serverAccessLogsBucket })).toThrow(message);
+  });
 });
