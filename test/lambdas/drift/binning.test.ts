@@ -199,6 +199,19 @@ describe('drift properties (fast-check, fixed seed, bounded runs)', () => {
     );
   });
 
+  it('with value bins the binned KS is the exact KS (docs/drift.md)', () => {
+    const discrete = fc.array(fc.integer({ min: -3, max: 6 }), { minLength: 1, maxLength: 300 });
+    fc.assert(
+      fc.property(discrete, fc.array(fc.double({ min: -5, max: 8, noNaN: true }), { minLength: 1, maxLength: 300 }), (base, window) => {
+        const b = baselineOf(base, { type: 'numeric', valueBinLimit: 20 });
+        expect((b.features.x as NumericCounts).binning).toBe('values');
+        const r = evaluated(evaluate(b, window));
+        expect(r.ks!).toBeCloseTo(ksExact(sortedSample(base), sortedSample(window)), 12);
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
   it('a window drawn from the baseline values themselves gives finite statistics and PSI 0 when identical', () => {
     fc.assert(
       fc.property(column, specs, (base, spec) => {
