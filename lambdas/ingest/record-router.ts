@@ -4,14 +4,17 @@
  * schema drift and duplicate record ids for one object.
  *
  * Curated line:    the record's fields (additive columns kept) + `_source_key`,
- *                  `_source_etag`, `_line`. Curated is what was validated:
- *                  schema fields are serialised from their VALIDATED values,
- *                  in schema order (a JSONL record is re-serialised, never
- *                  copied: `5.0` for an integer field is written `5`); fields
- *                  the schema does not declare follow in source order, as the
- *                  source wrote them (big integers keep their digits). Records
- *                  with a duplicated key never get here (rule duplicate-key),
- *                  so there is exactly one source value per key.
+ *                  `_source_etag`, `_line`. Curated is what was validated.
+ *                  Records with a duplicated key never get here (rule
+ *                  duplicate-key), so each key has one source value, the one
+ *                  validated. A JSONL record's text is then curated as it is
+ *                  when every reader provably parses it to the validated
+ *                  values (sourceTextIsValidated: integer fields written as
+ *                  their canonical digits); otherwise it is re-serialised:
+ *                  schema fields from their VALIDATED values in schema order
+ *                  (`2.0` for an integer is written `2`), then the fields the
+ *                  schema does not declare, as the source wrote them (big
+ *                  integers keep their digits).
  * Quarantine line: {"source":{bucket,key,etag,line,lines,bytes:[start,end]},
  *                   "reasons":[{field,rule,value,token}],"excerpt":"…","record"|"raw":...}
  *                  `bytes` is the record's range in the decoded object (after
@@ -148,6 +151,8 @@ export class RecordRouter {
   private readonly duplicatedFirst = new Set<string>();
   /** `"<name>":` per schema field, serialised once. */
   private readonly fieldKeysJson: string[];
+  /** Indexes of the integer fields in cs.fields. */
+  private readonly integerFields: number[];
   // CSV header state
   private columnNames: string[] = [];
   /** `"<name>":` per column, serialised once. */
@@ -169,6 +174,7 @@ export class RecordRouter {
     this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
     this.idField = cs.schema.recordIdField;
     this.fieldKeysJson = cs.fields.map((f) => `${JSON.stringify(f.name)}:`);
+    this.integerFields = cs.fields.flatMap((f, i) => (f.type === 'integer' ? [i] : []));
     this.stats = {
       recordsIn: 0,
       curated: 0,
@@ -232,6 +238,11 @@ export class RecordRouter {
       return this.writeQuarantine(where, violations, `,"record":${l.text.trim()}}`);
     }
     this.stats.curated++;
+    if (this.sourceTextIsValidated(l.text, rec)) {
+      // Valid JSON object text always ends with "}" once trimmed.
+      const text = l.text.trim();
+      return this.curated.write(`${text.slice(0, -1)}${keys.length > 0 ? ',' : ''}${this.metaPrefix}${l.line}}`);
+    }
     const fields = this.cs.fields;
     let out = '{';
     for (let i = 0; i < fields.length; i++) {
@@ -246,6 +257,35 @@ export class RecordRouter {
       for (const k of additive) out += `${JSON.stringify(k)}:${tokens.get(k)!},`;
     }
     return this.curated.write(`${out}${this.metaPrefix}${l.line}}`);
+  }
+
+  /**
+   * Whether every reader of the source text gets exactly the validated values,
+   * so the text can be curated as it is. Holds when no key is duplicated
+   * (checked before: each key has one value, the one validated), and every
+   * integer field is written as its canonical digits: a reader parses strings,
+   * booleans, null and doubles the way JSON.parse does, but may refuse `2.0`
+   * or `2e0` for a bigint column. The digits are found as `"<key>":<digits>`
+   * right after a structural character (inside a JSON string a quote is
+   * always preceded by a backslash, so no string can fake it) and followed
+   * by `,`, `}` or a blank.
+   */
+  private sourceTextIsValidated(text: string, rec: Record<string, unknown>): boolean {
+    for (const i of this.integerFields) {
+      const v = rec[this.cs.fields[i]!.name];
+      if (typeof v !== 'number') continue;
+      const needle = `${this.fieldKeysJson[i]!}${String(v)}`;
+      let at = text.indexOf(needle);
+      let found = false;
+      while (at >= 0 && !found) {
+        const before = at > 0 ? text.charCodeAt(at - 1) : 0x7b;
+        const after = text.charCodeAt(at + needle.length);
+        found = (before === 0x7b || before === 0x2c || before === 0x20 || before === 0x09) && (after === 0x2c || after === 0x7d || after === 0x20 || after === 0x09 || after === 0x0d);
+        at = text.indexOf(needle, at + 1);
+      }
+      if (!found) return false;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- CSV

@@ -97,6 +97,19 @@ describe('regression: duplicate JSON keys are curated verbatim (issue #18, defec
     ]);
   });
 
+  it('a record whose text provably parses to the validated values is curated as written; a string cannot fake the proof', async () => {
+    // GIVEN a canonical record, and one whose integer is written 2.0 while a string value contains "qty":2,
+    const body = [
+      '{"txn_id":"r1","amount":1.50,"qty":2,"currency":"EUR"}',
+      '{"txn_id":"r2","amount":1,"qty":2.0,"currency":"EUR","note":"\\"qty\\":2,"}',
+    ].join('\n');
+    // WHEN routed
+    const { curated } = await route(TX, body);
+    // THEN the first keeps its text (readers parse 1.50 as the validated 1.5), the second is re-serialised
+    expect(curated.lines[0]).toBe('{"txn_id":"r1","amount":1.50,"qty":2,"currency":"EUR","_source_key":"tx/file","_source_etag":"abc123","_line":1}');
+    expect(curated.lines[1]).toBe('{"txn_id":"r2","amount":1,"qty":2,"currency":"EUR","note":"\\"qty\\":2,","_source_key":"tx/file","_source_etag":"abc123","_line":2}');
+  });
+
   it('the duplicate-id check sees the id that was validated', async () => {
     // GIVEN the same id twice, once written with a \u escape
     const body = ['{"txn_id":"x1","amount":1,"currency":"EUR"}', '{"txn_id":"\\u00781","amount":1,"currency":"EUR"}'].join('\n');
