@@ -90,7 +90,8 @@ interface Where {
   line: number;
   lines: number;
   bytes?: [number, number];
-  excerpt: string;
+  /** The record's text, or its CSV fields (joined only if it is quarantined). */
+  excerpt: string | string[];
 }
 
 export interface RouterStats {
@@ -323,7 +324,7 @@ export class RecordRouter {
 
   csvRow(row: CsvRow): Promise<void> | undefined {
     this.stats.recordsIn++;
-    const where: Where = { line: row.line, lines: row.lines ?? 1, bytes: row.bytes, excerpt: row.excerpt ?? row.fields.join(',') };
+    const where: Where = { line: row.line, lines: row.lines ?? 1, bytes: row.bytes, excerpt: row.excerpt ?? row.fields };
     if (row.error === 'record-too-large') {
       // its content was not kept (bounded memory): the excerpt and the byte range point at it in the raw zone
       return this.writeQuarantine(where, [{ rule: row.error }], '}');
@@ -442,7 +443,8 @@ export class RecordRouter {
       if (ruleSeen.has('type-mismatch')) s.breakingRules['type-mismatch']++;
     }
     const position = `${where.line},"lines":${where.lines}${where.bytes ? `,"bytes":[${where.bytes[0]},${where.bytes[1]}]` : ''}`;
-    const excerptJson = JSON.stringify(where.excerpt.length > EXCERPT_CHARS ? where.excerpt.slice(0, EXCERPT_CHARS) : where.excerpt);
+    const text = typeof where.excerpt === 'string' ? where.excerpt : where.excerpt.join(',');
+    const excerptJson = JSON.stringify(text.length > EXCERPT_CHARS ? text.slice(0, EXCERPT_CHARS) : text);
     return this.quarantine.write(`${this.sourcePrefix}${position}},"reasons":${reasonsJson(violations)},"excerpt":${excerptJson}${payloadSuffix}`);
   }
 }
