@@ -142,8 +142,16 @@ const driftFeatureSchema = z
   .object({
     name: z.string().regex(DRIFT_FEATURE_NAME, 'drift feature names are SQL-safe identifiers: letters, digits and _ , starting with a letter or _'),
     type: z.enum(['numeric', 'categorical']),
+    /**
+     * Numeric features only: bin by value (one bin per distinct baseline value, plus "other" bins) when the
+     * training sample has at most this many distinct values; 0 = always bin by quantile. Default 20.
+     */
+    valueBinLimit: z.number().int().min(0).max(500).optional(),
   })
-  .strict();
+  .strict()
+  .refine((f) => f.type === 'numeric' || f.valueBinLimit === undefined, {
+    message: 'valueBinLimit applies to numeric drift features only: remove it from categorical features',
+  });
 
 /**
  * Data drift detection and the retraining it starts. The drift job runs on `schedule` over the last `windowHours` of the
