@@ -30,6 +30,7 @@ export * from './inference/endpoint-health';
 export * from './inference/endpoint-capacity-watch';
 export * from './drift/model-drift-monitor';
 export * from './drift/drift-retraining';
+export * from './quality/model-quality-monitor';
 export * from './compute/platform-service-props';
 export * from './review/human-review-queue';
 export * from './inference/inference-endpoint-props';
