@@ -52,6 +52,7 @@ export class PlatformStage extends Stage {
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
       lakeDatabaseName: this.dataLake.dataLake.databaseName,
+      groundTruthBucket: this.dataLake.dataLake.curated.bucket,
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
     this.monitoring = new MonitoringStack(this, 'Monitoring', {

@@ -40,6 +40,8 @@ const JSON_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,4}$/;
  */
 export class ModelQualityMonitor extends Construct {
   public readonly endpointName: string;
+  /** The production variants whose quality is measured. */
+  public readonly variantNames: readonly string[];
   public readonly captureTable: glue.CfnTable;
   public readonly reviewLabelsTable?: glue.CfnTable;
   public readonly workGroup: athena.CfnWorkGroup;
@@ -66,6 +68,7 @@ export class ModelQualityMonitor extends Construct {
     const stack = Stack.of(this);
     const { endpointName, captureBucket } = props;
     this.endpointName = endpointName;
+    this.variantNames = [...props.productionVariantNames];
     const capturePrefix = props.capturePrefix ?? 'capture/';
     const resultsPrefix = `quality-query-results/${endpointName}/`;
     const evidencePrefix = `${QUALITY_EVIDENCE_PREFIX}${endpointName}/`;
