@@ -46,3 +46,8 @@ export * from './platform/models-stack';
 export * from './platform/data-lake-stack';
 export * from './platform/platform-stage';
 export * from './platform/platform-app';
+// Training (the platform's own retraining pipelines).
+export * from './training/training-pipeline';
+export * from './training/training-pipeline-props';
+export * from './training/pipeline-definition';
+export * from './training/evaluation-images';
