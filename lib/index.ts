@@ -34,6 +34,7 @@ export * from './inference/endpoint-capacity-watch';
 export * from './drift/model-drift-monitor';
 export * from './drift/drift-retraining';
 export * from './drift/drift-props';
+export * from './quality/model-quality-monitor';
 export * from './compute/platform-service-props';
 export * from './review/human-review-queue';
 export * from './inference/inference-endpoint-props';

@@ -170,6 +170,22 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'model-quality-decay': {
+    title: 'Model quality decayed',
+    detection: 'QualityDecayed-<model>: the quality job judged a variant (at least minSamples labelled predictions) and its primary metric is worse than the baseline (the deployed package\'s evaluation.json, else the configured floor) by more than the tolerance (metric QualityDecayed, namespace Plinth/Quality).',
+    mitigation: 'A Model Quality Decayed event starts the model\'s retraining pipeline with the evidence file as its cause, through the same debounced rule as drift; the retrained model waits at the approval gate.',
+    runbook: 'docs/runbooks/model-quality-decay.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
+  'ground-truth-stale': {
+    title: 'Ground truth stale or missing',
+    detection: 'GroundTruthStale-<model>: label coverage of the window is below the configured floor, or no label has been observed for longer than the configured delay, or never (metric GroundTruthStale, namespace Plinth/Quality); QualityJobFailed-<model> when the job itself fails or does not run.',
+    mitigation: 'The quality job keeps running and says "no labels" instead of reporting green; no decay event or A/B verdict is based on too few labels (minimum sample size), so nothing retrains or is promoted on missing evidence.',
+    runbook: 'docs/runbooks/ground-truth-stale.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
   // Training pipeline and batch inference (lib/training/).
   'training-failed': {
     title: 'Retraining failed',

@@ -58,6 +58,7 @@ export class PlatformStage extends Stage {
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
       lakeDatabaseName: this.dataLake.dataLake.databaseName,
+      groundTruthBucket: this.dataLake.dataLake.curated.bucket,
       trainingSetJob: props.trainingSetJob,
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
