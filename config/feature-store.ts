@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { featureSourceProblems } from '../lib/features/feature-group-definition';
 
 /** SageMaker's feature-group name rule. */
 export const FEATURE_GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}$/;
@@ -12,8 +13,26 @@ const featureSchema = z
   .object({
     name: z.string(),
     type: z.string(),
+    /** Numeric values below this are dead-lettered by the feature pipeline. */
+    min: z.number().optional(),
+    /** Numeric values above this are dead-lettered by the feature pipeline. */
+    max: z.number().optional(),
   })
   .strict();
+
+/** A curated dataset and the SQL (Athena/Trino, in the subset DuckDB shares) that yields the group's features from it. */
+const sourceSchema = z
+  .object({
+    dataset: z.string({ error: 'set source.dataset to a curated dataset of the lake, e.g. "transactions"' }),
+    sql: z.string({ error: 'set source.sql to one SELECT yielding the entity key, the event time and the features' }),
+  })
+  .strict();
+
+/** When the feature pipeline runs: on a rate, or after each object of the source dataset arrives. */
+const refreshSchema = z.union(
+  [z.object({ schedule: z.string() }).strict(), z.object({ afterIngestion: z.literal(true) }).strict()],
+  { error: "set refresh to { schedule: 'rate(1 hour)' } or { afterIngestion: true }" },
+);
 
 /** One feature group: typed features, which feature identifies a record, and which is its event time. */
 export const featureGroupConfigSchema = z
@@ -27,6 +46,10 @@ export const featureGroupConfigSchema = z
     offlineStore: z.boolean().default(true),
     /** Records expire from the online store this long after their event time. */
     onlineTtlHours: z.number().int().positive().max(365 * 24).optional(),
+    /** Where the records come from; the feature pipeline materializes them. */
+    source: sourceSchema.optional(),
+    /** When the feature pipeline runs (required with source). */
+    refresh: refreshSchema.optional(),
   })
   .strict();
 
@@ -41,6 +64,9 @@ export const featureStoreConfigSchema = z
     for (const message of featureGroupProblems(store.featureGroups, store.onlineStorageType)) {
       ctx.addIssue({ code: 'custom', path: ['featureGroups'], message });
     }
+    store.featureGroups.forEach((group, index) => {
+      for (const message of featureSourceProblems(group)) ctx.addIssue({ code: 'custom', path: ['featureGroups', index], message });
+    });
   });
 
 export type FeatureGroupConfig = z.output<typeof featureGroupConfigSchema>;

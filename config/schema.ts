@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dataLakeConfigSchema } from './data-lake';
 import { featureStoreConfigSchema } from './feature-store';
+import { featureSourceProblems } from '../lib/features/feature-group-definition';
 import { modelRegistryConfigSchema } from './model-registry';
 
 /** Environment names Plinth knows. Adding one means adding its file in `config/`. */
@@ -118,6 +119,15 @@ export const environmentConfigSchema = z
           path: ['network', 'availabilityZones', index],
           message: `zone "${zone}" is not in region ${cfg.region}; list zones of ${cfg.region} only`,
         });
+      }
+    });
+    // Feature groups read the lake: their source dataset must be one of its datasets.
+    const datasetNames = cfg.dataLake.datasets.map((d) => d.name);
+    cfg.featureStore.featureGroups.forEach((group, index) => {
+      if (group.source && !datasetNames.includes(group.source.dataset)) {
+        for (const message of featureSourceProblems(group, datasetNames).filter((m) => m.includes('is not a dataset of the lake'))) {
+          ctx.addIssue({ code: 'custom', path: ['featureStore', 'featureGroups', index, 'source', 'dataset'], message });
+        }
       }
     });
     const retention = cfg.network.flowLogRetentionDays;
