@@ -45,3 +45,7 @@ export * from './platform/models-stack';
 export * from './platform/data-lake-stack';
 export * from './platform/platform-stage';
 export * from './platform/platform-app';
+export * from './features/feature-group-definition';
+export * from './features/feature-pipeline';
+export * from './features/feature-pipeline-props';
+export * from './features/sql';
