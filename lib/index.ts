@@ -49,3 +49,5 @@ export * from './features/feature-group-definition';
 export * from './features/feature-pipeline';
 export * from './features/feature-pipeline-props';
 export * from './features/sql';
+export * from './features/point-in-time-training-set';
+export * from './features/point-in-time-training-set-props';
