@@ -33,6 +33,7 @@ import type { AnsweredBy } from './response';
 import { inferenceBody, jsonResponse } from './response';
 import { route } from './routing';
 import { enqueueReviewCase } from './review-queue';
+import { withOnlineFeatures } from './online-features';
 import type { ReviewCase } from './review-queue';
 
 /** Extra lease time for the half-open probe beyond the invoke deadline. */
@@ -103,6 +104,11 @@ async function answer(cfg: GatewayConfig, clients: InferClients, breaker: Breake
   return fallback;
 }
 
+/** An answer made with default online features is degraded too, whoever answered. */
+function withOnlineDegraded<T extends { degraded: boolean }>(onlineDegraded: boolean, body: T): T {
+  return onlineDegraded ? { ...body, degraded: true } : body;
+}
+
 async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: RequestContext): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = parseRequest(event, cfg.inputSchema, cfg.maxPayloadBytes);
   if (!parsed.ok) {
@@ -121,19 +127,34 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     probeLeaseMs: cfg.invokeTimeoutMs + PROBE_LEASE_MARGIN_MS,
   });
 
-  const sourced = await answer(cfg, clients, breaker, parsed.features, ctx);
+  // Online features (#13): merge the entity's record, or take the configured path; never throws.
+  let features = parsed.features;
+  let onlineDegraded = false;
+  let skipPrimary = false;
+  if (cfg.onlineFeatures) {
+    const online = await withOnlineFeatures(cfg.onlineFeatures, parsed.features, ctx.metrics, ctx.props);
+    if (online.kind === 'reject') {
+      ctx.metrics.BadRequests = 1;
+      ctx.props.rule = online.body.rule;
+      return jsonResponse(400, online.body);
+    }
+    if (online.kind === 'features') features = online.features;
+    onlineDegraded = online.kind !== 'features' || online.degraded;
+    skipPrimary = online.kind === 'fallback';
+  }
+  const sourced = skipPrimary ? await fallbackAnswer(cfg, clients, features, ctx) : await answer(cfg, clients, breaker, features, ctx);
   if (!sourced.ok) {
     ctx.metrics.Unavailable = 1;
     return jsonResponse(503, { error: 'unavailable' });
   }
-  const degraded = sourced.model === 'fallback';
+  const degraded = sourced.model === 'fallback' || onlineDegraded;
   ctx.metrics.Degraded = degraded ? 1 : 0;
   ctx.props.model = sourced.model;
   ctx.props.label = sourced.answer.label;
   ctx.props.confidence = sourced.answer.confidence;
 
   const routing = route({ label: sourced.answer.label, confidence: sourced.answer.confidence, degraded }, cfg);
-  if (!routing.needsReview) return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, false));
+  if (!routing.needsReview) return jsonResponse(200, withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, false)));
 
   ctx.metrics.NeedsReview = 1;
   ctx.props.reviewReason = routing.reason;
@@ -141,7 +162,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     caseId: randomUUID(),
     model: cfg.modelName,
     endpoint: cfg.endpointName,
-    input: parsed.features,
+    input: features,
     provisional: { prediction: sourced.answer.prediction, label: sourced.answer.label, confidence: sourced.answer.confidence },
     reason: routing.reason,
     reasons: routing.reasons,
@@ -165,10 +186,10 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
       reason: routing.reason,
       ...describeError(enqueued.error),
     });
-    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...inferenceBody(sourced.answer, sourced.model, true) });
+    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, true)) });
   }
   ctx.props.caseId = reviewCase.caseId;
-  return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId));
+  return jsonResponse(200, withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId)));
 }
 
 export async function handleRequest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

@@ -7,6 +7,9 @@ import type { EnvironmentConfig } from '../../config/schema';
 import { DriftRetraining } from '../drift/drift-retraining';
 import { ModelDriftMonitor } from '../drift/model-drift-monitor';
 import { FeatureStore } from '../feature-store/feature-store';
+import { FeaturePipeline } from '../features/feature-pipeline';
+import type { FeatureLakeSource } from '../features/feature-pipeline-props';
+import { PointInTimeTrainingSet } from '../features/point-in-time-training-set';
 import { PlinthError } from '../errors';
 import { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import { endpointHealthAlarm } from '../inference/endpoint-health';
@@ -30,6 +33,8 @@ export interface ModelsStackProps extends StackProps {
   readonly reviewQueues: Readonly<Record<string, HumanReviewQueue>>;
   /** The data lake's Glue database, where each drift job registers its endpoint's capture table. */
   readonly lakeDatabaseName: string;
+  /** The lake as feature pipelines and training sets read it. @default - no feature pipelines or training sets */
+  readonly featureLake?: FeatureLakeSource;
 }
 
 function toVariant(variant: VariantConfig): InferenceVariant {
@@ -62,6 +67,10 @@ export class ModelsStack extends Stack {
   public readonly capacityWatch?: EndpointCapacityWatch;
   /** Baselines on approval and retraining on drift, when any model declares drift. */
   public readonly driftRetraining?: DriftRetraining;
+  /** Feature group name → the pipeline that materializes it from the lake (groups with a source). */
+  public readonly featurePipelines: Record<string, FeaturePipeline> = {};
+  /** Point-in-time training sets over the feature groups (contract A), when the lake is passed. */
+  public readonly trainingSets?: PointInTimeTrainingSet;
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
     super(scope, id, props);
@@ -75,6 +84,46 @@ export class ModelsStack extends Stack {
       serverAccessLogsBucket: foundation.accessLogs.bucket,
       removalPolicy,
     });
+    // --- feature pipelines and training sets (#13) ---
+    if (props.featureLake) {
+      const lakeCommon = {
+        vpc: foundation.network.vpc,
+        logsKey: foundation.keys.logs,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        removalPolicy,
+        alarmAction: foundation.alarms,
+        environmentName: config.name,
+      };
+      for (const group of config.featureStore.featureGroups) {
+        if (!group.source) continue;
+        const dataset = config.dataLake.datasets.find((d) => d.name === group.source!.dataset);
+        const pipeline = new FeaturePipeline(this, `Features-${group.name}`, {
+          group,
+          lake: props.featureLake,
+          onlineStoreKey: foundation.keys.models,
+          serverAccessLogsBucket: foundation.accessLogs.bucket,
+          bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+          ingestionPeriod: dataset ? Duration.minutes(dataset.freshnessMinutes) : undefined,
+          ...lakeCommon,
+        });
+        // Records go into the group, so the group must exist first.
+        pipeline.node.addDependency(this.featureStore.featureGroups[group.name]);
+        this.featurePipelines[group.name] = pipeline;
+      }
+      const offlineGroups = config.featureStore.featureGroups.filter((g) => g.offlineStore);
+      if (offlineGroups.length > 0) {
+        this.trainingSets = new PointInTimeTrainingSet(this, 'TrainingSets', {
+          featureGroups: offlineGroups,
+          offlineStoreBucket: this.featureStore.offlineStore.bucket,
+          labelsDatabaseName: props.featureLake.databaseName,
+          labelsBucket: props.featureLake.curatedBucket,
+          encryptionKey: foundation.keys.dataLake,
+          serverAccessLogsBucket: foundation.accessLogs.bucket,
+          bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+          ...lakeCommon,
+        });
+      }
+    }
     this.registry = new ModelRegistry(this, 'Registry', {
       models: config.modelRegistry.models,
       artifactsKey: foundation.keys.models,

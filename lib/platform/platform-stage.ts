@@ -52,6 +52,13 @@ export class PlatformStage extends Stage {
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
       lakeDatabaseName: this.dataLake.dataLake.databaseName,
+      featureLake: {
+        databaseName: this.dataLake.dataLake.databaseName,
+        curatedBucket: this.dataLake.dataLake.curated.bucket,
+        rawBucket: this.dataLake.dataLake.raw.bucket,
+        encryptionKey: this.foundation.keys.dataLake,
+        datasetNames: config.dataLake.datasets.map((d) => d.name),
+      },
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
     this.monitoring = new MonitoringStack(this, 'Monitoring', {
