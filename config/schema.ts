@@ -130,6 +130,15 @@ export const environmentConfigSchema = z
         }
       }
     });
+    // A gateway's online features name a feature group with an online store.
+    cfg.modelRegistry.models.forEach((model, index) => {
+      const online = model.gateway?.onlineFeatures;
+      if (!online) return;
+      const group = cfg.featureStore.featureGroups.find((g) => g.name === online.featureGroup);
+      const path = ['modelRegistry', 'models', index, 'gateway', 'onlineFeatures', 'featureGroup'];
+      if (!group) ctx.addIssue({ code: 'custom', path, message: `onlineFeatures.featureGroup "${online.featureGroup}" is not in featureStore.featureGroups; declare it or fix the name` });
+      else if (!group.onlineStore) ctx.addIssue({ code: 'custom', path, message: `onlineFeatures.featureGroup "${online.featureGroup}" has no online store; set onlineStore: true` });
+    });
     const retention = cfg.network.flowLogRetentionDays;
     if (retention !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
       ctx.addIssue({

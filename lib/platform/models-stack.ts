@@ -14,7 +14,8 @@ import { PlinthError } from '../errors';
 import { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import { endpointHealthAlarm } from '../inference/endpoint-health';
 import { InferenceEndpoint } from '../inference/inference-endpoint';
-import { InferenceGateway } from '../inference/inference-gateway';
+import { InferenceGateway, type GatewayOnlineFeatures } from '../inference/inference-gateway';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { InferenceVariant } from '../inference/inference-endpoint-props';
 import { ModelExecution } from '../inference/model-execution';
 import { ModelDeployment } from '../model-registry/model-deployment';
@@ -46,6 +47,29 @@ function toVariant(variant: VariantConfig): InferenceVariant {
       scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
       scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
     },
+  };
+}
+
+/** A model's online features as gateway props: the group's one definition, looked up by name (#13). */
+function gatewayOnlineFeatures(
+  config: EnvironmentConfig,
+  modelName: string,
+  online: NonNullable<EnvironmentConfig['modelRegistry']['models'][number]['gateway']>['onlineFeatures'],
+  onlineStoreKey: kms.IKey,
+): GatewayOnlineFeatures | undefined {
+  if (!online) return undefined;
+  const group = config.featureStore.featureGroups.find((g) => g.name === online.featureGroup);
+  if (!group) throw new PlinthError(`ModelsStack: model "${modelName}" gateway.onlineFeatures.featureGroup "${online.featureGroup}" is not a configured feature group`);
+  return {
+    group,
+    onlineStoreKey,
+    entityKeyField: online.entityKeyField,
+    features: online.features,
+    timeout: Duration.millis(online.timeoutMs),
+    onMissing: online.onMissing,
+    onUnavailable: online.onUnavailable,
+    defaults: online.defaults,
+    requestWins: online.requestWins,
   };
 }
 
@@ -183,6 +207,7 @@ export class ModelsStack extends Stack {
         logRetention: config.logRetentionDays as logs.RetentionDays,
         removalPolicy,
         environmentName: config.name,
+        onlineFeatures: gatewayOnlineFeatures(config, model.name, gateway.onlineFeatures, foundation.keys.models),
       });
     }
     for (const [name, endpoint] of Object.entries(this.endpoints)) {
