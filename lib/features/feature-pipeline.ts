@@ -144,7 +144,8 @@ export class FeaturePipeline extends Construct {
     const executionArns = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const glueArn = (resource: string, name?: string) => stack.formatArn({ service: 'glue', resource, resourceName: name });
     const lakeTable = glueArn('table', `${lake.databaseName}/${source.dataset}`);
-    const curatedObjects = lake.curatedBucket.arnForObjects(`${source.dataset}/*`);
+    // The curated zone is a Lake Formation location: Athena reads it with credentials Lake Formation
+    // vends for the table grant below, so the role needs no S3 read on it (as the lake's reader role).
     const job = stepFunctionsJob(this, {
       description: `Feature pipeline of ${group.name}: Athena UNLOAD of its SQL, then feature-ingest per staged object`,
       stateMachineName,
@@ -153,7 +154,6 @@ export class FeaturePipeline extends Construct {
         new iam.PolicyStatement({ sid: 'RunQuery', actions: perms.ATHENA_RUN, resources: [workGroupArn] }),
         new iam.PolicyStatement({ sid: 'ReadSourceTable', actions: lakePerms.GLUE_CATALOG_READ, resources: [glueArn('catalog'), glueArn('database', lake.databaseName), lakeTable] }),
         new iam.PolicyStatement({ sid: 'GetLakeFormationCredentials', actions: lakePerms.LAKEFORMATION_DATA_ACCESS, resources: ['*'] }),
-        new iam.PolicyStatement({ sid: 'ReadCurated', actions: lakePerms.S3_READ_OBJECT, resources: [curatedObjects] }),
         new iam.PolicyStatement({ sid: 'ListBuckets', actions: lakePerms.S3_LIST, resources: [lake.curatedBucket.bucketArn, bucket.bucketArn] }),
         new iam.PolicyStatement({
           sid: 'WriteStagingAndResults',
@@ -171,7 +171,6 @@ export class FeaturePipeline extends Construct {
     });
     this.stateMachine = job.stateMachine;
     for (const [resource, reason] of [
-      [curatedObjects, 'Curated objects are named per ingested raw object at run time; read-only and limited to the source dataset\'s prefix.'],
       [stagedObjects, 'Athena UNLOAD names staged objects at run time; limited to this group\'s staging prefix.'],
       [bucket.arnForObjects('athena-results/*'), 'Athena names each result object by query id at run time; limited to the results prefix.'],
       [executionArns, 'Distributed Map child executions are named at run time; limited to this state machine\'s executions.'],

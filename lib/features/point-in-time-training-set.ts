@@ -94,7 +94,6 @@ export class PointInTimeTrainingSet extends Construct {
     const glueArn = (resource: string, name?: string) => stack.formatArn({ service: 'glue', resource, resourceName: name });
     const labelTables = glueArn('table', `${props.labelsDatabaseName}/*`);
     const offlineTables = props.featureGroups.map((g) => glueArn('table', `${offlineDb}/${offlineTableName(g.name)}`));
-    const labelObjects = props.labelsBucket.arnForObjects('*');
     const offlineObjects = props.offlineStoreBucket.arnForObjects('feature-groups/*');
     const athenaTask = (comment: string, query: string, output: string) => ({
       Type: 'Task',
@@ -163,7 +162,7 @@ export class PointInTimeTrainingSet extends Construct {
           resources: [glueArn('catalog'), glueArn('database', props.labelsDatabaseName), glueArn('database', offlineDb), labelTables, ...offlineTables],
         }),
         new iam.PolicyStatement({ sid: 'GetLakeFormationCredentials', actions: lakePerms.LAKEFORMATION_DATA_ACCESS, resources: ['*'] }),
-        new iam.PolicyStatement({ sid: 'ReadLabelsAndFeatures', actions: lakePerms.S3_READ_OBJECT, resources: [labelObjects, offlineObjects] }),
+        new iam.PolicyStatement({ sid: 'ReadOfflineStore', actions: lakePerms.S3_READ_OBJECT, resources: [offlineObjects] }),
         new iam.PolicyStatement({ sid: 'ListBuckets', actions: lakePerms.S3_LIST, resources: [props.labelsBucket.bucketArn, props.offlineStoreBucket.bucketArn, output.bucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'WriteTrainingSetsAndResults', actions: [...lakePerms.S3_READ_OBJECT, ...lakePerms.S3_WRITE_OBJECT], resources: [trainingObjects, resultObjects] }),
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: lakePerms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
@@ -177,7 +176,6 @@ export class PointInTimeTrainingSet extends Construct {
     this.stateMachine = job.stateMachine;
     for (const [resource, reason] of [
       [labelTables, 'Label tables are named per execution input; read-only and limited to the lake database.'],
-      [labelObjects, 'Label tables are chosen per execution; read-only in the curated zone, and Lake Formation decides which tables are readable.'],
       [offlineObjects, 'SageMaker names offline-store files at run time; read-only and limited to the feature-store prefix.'],
       [trainingObjects, 'Athena UNLOAD names Parquet files at run time; limited to training-sets/.'],
       [resultObjects, 'Athena names each result object by query id at run time; limited to the results prefix.'],
