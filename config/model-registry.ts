@@ -189,10 +189,62 @@ const driftSchema = z
     minSamples: z.number().int().min(1).default(100),
     /** Features to watch; default: the gateway's input features (number → numeric, string and boolean → categorical). */
     features: z.array(driftFeatureSchema).min(1).optional(),
-    /** The SageMaker Pipeline (in this account and region) that retrains the model. */
-    retrainingPipelineName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/, 'retrainingPipelineName is a SageMaker pipeline name: letters, digits and hyphens'),
+    /**
+     * A named external SageMaker Pipeline (in this account and region) that retrains the model. Leave it out when the
+     * model declares `training`: drift then starts the platform's own TrainingPipeline.
+     */
+    retrainingPipelineName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/, 'retrainingPipelineName is a SageMaker pipeline name: letters, digits and hyphens').optional(),
     /** At most one retraining start per endpoint in this period, however many drift events arrive. */
     debounceMinutes: z.number().int().min(5).max(7 * 24 * 60).default(24 * 60),
+  })
+  .strict();
+
+/**
+ * The platform's own retraining pipeline for the model (lib/training/): a point-in-time training set split by time,
+ * training, evaluation against the champion, a gate and registration for approval.
+ */
+const trainingSchema = z
+  .object({
+    trainingSet: z
+      .object({
+        /** The training set's name; default: the model's name. */
+        name: z.string().regex(/^[a-z0-9-]+$/, 'training.trainingSet.name is lower-case letters, digits and hyphens').optional(),
+        labels: z
+          .object({
+            /** Default: the data lake's database. */
+            database: z.string().min(1).optional(),
+            table: z.string().min(1),
+            entityKeyColumn: z.string().min(1),
+            eventTimeColumn: z.string().min(1),
+            labelColumn: z.string().min(1),
+          })
+          .strict(),
+        featureGroups: z.array(z.string().min(1)).min(1, 'training.trainingSet.featureGroups: name at least one feature group'),
+        windowDays: z.number().int().min(1),
+        validationDays: z.number().int().min(1),
+        holdoutDays: z.number().int().min(1),
+      })
+      .strict(),
+    image: z.string().regex(ECR_IMAGE, 'training.image must be an ECR image URI with a tag or digest'),
+    hyperparameters: z.record(z.string(), z.string()).default({}),
+    instanceType: z.string(),
+    instanceCount: z.number().int().min(1).max(20).default(1),
+    volumeSizeGb: z.number().int().min(1).max(16384).default(50),
+    maxRuntimeMinutes: z.number().int().min(1).max(28 * 24 * 60),
+    /** Managed Spot with checkpoints to the lake; maxWaitMinutes must be at least maxRuntimeMinutes. */
+    spot: z.object({ maxWaitMinutes: z.number().int().min(1) }).strict().optional(),
+    evaluation: z
+      .object({
+        problemType: z.enum(['binary_classification', 'regression']),
+        primaryMetric: z.enum(['auc', 'precision', 'recall', 'mae', 'rmse']),
+        threshold: z.number().gt(0).lt(1).optional(),
+        floor: z.number(),
+        tolerance: z.number().nonnegative(),
+        image: z.string().regex(ECR_IMAGE, 'training.evaluation.image must be an ECR image URI with a tag or digest').optional(),
+        entrypoint: z.array(z.string().min(1)).optional(),
+        instanceType: z.string().optional(),
+      })
+      .strict(),
   })
   .strict();
 
@@ -214,9 +266,23 @@ export const modelConfigSchema = z
     review: reviewSchema.optional(),
     /** Data drift detection over the endpoint's data capture, and the retraining it starts. */
     drift: driftSchema.optional(),
+    /** The platform's own retraining pipeline (drift starts it when declared). */
+    training: trainingSchema.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
+    if (model.drift && (model.drift.retrainingPipelineName === undefined) === (model.training === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['drift', 'retrainingPipelineName'],
+        message: model.training
+          ? 'drift starts the platform\'s own training pipeline when training is declared; remove drift.retrainingPipelineName (or remove training to keep the external pipeline)'
+          : 'drift needs a retraining pipeline: declare training (the platform\'s own pipeline) or set drift.retrainingPipelineName (a named external pipeline)',
+      });
+    }
+    if (model.training?.spot && model.training.spot.maxWaitMinutes < model.training.maxRuntimeMinutes) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'spot', 'maxWaitMinutes'], message: 'training.spot.maxWaitMinutes must be at least training.maxRuntimeMinutes' });
+    }
     if (model.drift && !model.drift.features && !model.gateway) {
       ctx.addIssue({ code: 'custom', path: ['drift', 'features'], message: 'drift needs features: declare drift.features, or a gateway whose inputFeatures it can watch' });
     }
@@ -269,6 +335,7 @@ export const modelRegistryConfigSchema = z
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 export type DriftConfig = z.output<typeof driftSchema>;
 export type DriftFeature = z.output<typeof driftFeatureSchema>;
+export type TrainingConfig = z.output<typeof trainingSchema>;
 
 /** The features a model's drift job watches: declared, or derived from the gateway's input features. */
 export function driftFeatures(model: ModelConfig): DriftFeature[] {

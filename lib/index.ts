@@ -51,3 +51,8 @@ export * from './features/feature-pipeline-props';
 export * from './features/sql';
 export * from './features/point-in-time-training-set';
 export * from './features/point-in-time-training-set-props';
+// Training (the platform's own retraining pipelines).
+export * from './training/training-pipeline';
+export * from './training/training-pipeline-props';
+export * from './training/pipeline-definition';
+export * from './training/evaluation-images';

@@ -15,7 +15,10 @@
  *   DEBOUNCE_MINUTES  > 0. At most one retraining start per endpoint per period
  *                     (the default for endpoints that do not set their own).
  *   PIPELINES         JSON { "<endpointName>": "<SageMaker pipeline name>"
- *                          | { "pipelineName": "...", "debounceMinutes": n > 0 } }.
+ *                          | { "pipelineName": "...", "debounceMinutes": n > 0 }
+ *                          | { "pipelineArn": "...", "debounceMinutes": n > 0 } }.
+ *                     `pipelineArn`: the platform's own TrainingPipeline (lib/training/), started
+ *                     by ARN; `pipelineName`: a named external pipeline.
  *   PLINTH_ENV        logged / EMF property.
  *
  * Algorithm:
@@ -31,6 +34,9 @@
  *       DriftEvidence  compact JSON of the drifting features (evidence.ts)
  *       TriggeredBy    the EventBridge event id
  *       WindowEnd      detail.window.end
+ *     and, for the platform's own pipelines (pipelineArn), also
+ *       WindowStart    detail.window.start
+ *       Cause          "drift"
  *     and ClientRequestToken = sha256("plinth-retrain:" + event id) (hex), so
  *     a retried/duplicated event never starts a second execution.
  *     EMF RetrainingStarted = 1.
@@ -95,7 +101,10 @@ export class RetrainInputError extends Error {
 }
 
 interface PipelineTarget {
+  /** A pipeline name or, for the platform's own pipelines, its ARN (StartPipelineExecution takes either). */
   pipelineName: string;
+  /** The platform's own TrainingPipeline: it declares WindowStart and Cause too. */
+  platform: boolean;
   debounceMs: number;
 }
 
@@ -105,7 +114,8 @@ interface Config {
   env: string | undefined;
 }
 
-const PIPELINES_SHAPE = 'PIPELINES must be JSON {"<endpointName>": "<pipelineName>" | {"pipelineName": "...", "debounceMinutes": n}}';
+const PIPELINES_SHAPE = 'PIPELINES must be JSON {"<endpointName>": "<pipelineName>" | {"pipelineName": "...", "debounceMinutes": n} | {"pipelineArn": "arn:...:pipeline/...", "debounceMinutes": n}}';
+const PIPELINE_ARN = /^arn:[a-z-]+:sagemaker:[a-z0-9-]+:\d{12}:pipeline\/[A-Za-z0-9-]+$/;
 
 function positiveMinutes(value: unknown, what: string): number {
   const minutes = Number(value);
@@ -130,10 +140,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const pipelines: Record<string, PipelineTarget> = {};
   for (const [endpointName, value] of Object.entries(parsed)) {
     if (typeof value === 'string' && value !== '') {
-      pipelines[endpointName] = { pipelineName: value, debounceMs: defaultMinutes * 60_000 };
-    } else if (typeof value === 'object' && value !== null && typeof value.pipelineName === 'string' && value.pipelineName !== '') {
+      pipelines[endpointName] = { pipelineName: value, platform: false, debounceMs: defaultMinutes * 60_000 };
+    } else if (typeof value === 'object' && value !== null && (typeof value.pipelineName === 'string' && value.pipelineName !== '') !== (typeof value.pipelineArn === 'string')) {
+      if (typeof value.pipelineArn === 'string' && !PIPELINE_ARN.test(value.pipelineArn)) {
+        throw new RetrainConfigError(`PIPELINES["${endpointName}"].pipelineArn is not a SageMaker pipeline ARN (got ${JSON.stringify(value.pipelineArn)})`);
+      }
       const minutes = value.debounceMinutes === undefined ? defaultMinutes : positiveMinutes(value.debounceMinutes, `PIPELINES["${endpointName}"].debounceMinutes`);
-      pipelines[endpointName] = { pipelineName: value.pipelineName, debounceMs: minutes * 60_000 };
+      const platform = typeof value.pipelineArn === 'string';
+      pipelines[endpointName] = { pipelineName: platform ? value.pipelineArn : value.pipelineName, platform, debounceMs: minutes * 60_000 };
     } else {
       throw new RetrainConfigError(PIPELINES_SHAPE);
     }
@@ -165,12 +179,13 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
     return { outcome: 'not-configured', endpointName };
   }
 
-  const { pipelineName, debounceMs } = target;
+  const { pipelineName, debounceMs, platform } = target;
   const t = now();
   const nowMs = t.getTime();
   const lockToken = randomUUID();
   const token = clientRequestToken(eventId);
   const windowEnd = typeof detail.window?.end === 'string' ? detail.window.end : (event.time ?? '');
+  const windowStart = typeof detail.window?.start === 'string' ? detail.window.start : '';
   const ddb = dynamodbClient();
 
   // 1. The debounce lock.
@@ -215,6 +230,7 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
           { Name: 'DriftEvidence', Value: driftEvidence(detail.features) },
           { Name: 'TriggeredBy', Value: parameterValue(eventId) },
           { Name: 'WindowEnd', Value: parameterValue(windowEnd) },
+          ...(platform ? [{ Name: 'WindowStart', Value: parameterValue(windowStart) }, { Name: 'Cause', Value: 'drift' }] : []),
         ],
         PipelineExecutionDescription: `Plinth drift retraining for endpoint ${endpointName} (event ${eventId}, window end ${windowEnd})`.slice(0, 3072),
       }),

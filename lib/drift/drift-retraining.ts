@@ -16,6 +16,7 @@ import { createVpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
+import type { TrainingPipeline } from '../training/training-pipeline';
 import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
@@ -29,6 +30,12 @@ export interface RetrainedModel {
   readonly drift: DriftConfig;
   /** ARN pattern of the group's package versions (`ModelRegistry.packagesArn`). */
   readonly packagesArn: string;
+  /**
+   * The platform's own retraining pipeline, started by ARN with the drift window as parameters.
+   *
+   * @default - the named external pipeline `drift.retrainingPipelineName`
+   */
+  readonly trainingPipeline?: TrainingPipeline;
 }
 
 /** Properties for {@link DriftRetraining}. */
@@ -99,7 +106,18 @@ export class DriftRetraining extends Construct {
       removalPolicy: props.removalPolicy,
       deadLetterQueue: this.deadLetterQueue,
     };
-    const pipelineArn = (name: string) => stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: name.toLowerCase() });
+    const externalArn = (name: string) => stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: name.toLowerCase() });
+    // A model without a pipeline (its training pipeline could not be built) is left out of PIPELINES:
+    // retrain-trigger then logs and counts RetrainingNotConfigured for its drift events.
+    const pipelineOf = (m: RetrainedModel) => {
+      if (m.trainingPipeline) return { arn: m.trainingPipeline.pipelineArn, env: { pipelineArn: m.trainingPipeline.pipelineArn } };
+      const name = m.drift.retrainingPipelineName;
+      return name ? { arn: externalArn(name), env: { pipelineName: name } } : undefined;
+    };
+    const retrained = props.models.flatMap((m) => {
+      const pipeline = pipelineOf(m);
+      return pipeline ? [{ model: m, pipeline }] : [];
+    });
     const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes));
     this.retrainFunction = createVpcFunction(this, {
       handlerFolder: 'retrain-trigger',
@@ -107,18 +125,16 @@ export class DriftRetraining extends Construct {
       statements: [
         new iam.PolicyStatement({ sid: 'DebounceLock', actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [this.debounceTable.tableArn] }),
         new iam.PolicyStatement({ sid: 'UseTableKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
-        new iam.PolicyStatement({
-          sid: 'StartRetraining',
-          actions: ['sagemaker:StartPipelineExecution'],
-          resources: props.models.map((m) => pipelineArn(m.drift.retrainingPipelineName)),
-        }),
+        ...(retrained.length > 0
+          ? [new iam.PolicyStatement({ sid: 'StartRetraining', actions: ['sagemaker:StartPipelineExecution'], resources: retrained.map((r) => r.pipeline.arn) })]
+          : []),
       ],
       environment: {
         DEBOUNCE_TABLE: this.debounceTable.tableName,
         DEBOUNCE_MINUTES: String(defaultDebounce),
         PIPELINES: JSON.stringify(
           Object.fromEntries(
-            props.models.map((m) => [m.endpointName, { pipelineName: m.drift.retrainingPipelineName, debounceMinutes: m.drift.debounceMinutes }]),
+            retrained.map(({ model: m, pipeline }) => [m.endpointName, { ...pipeline.env, debounceMinutes: m.drift.debounceMinutes }]),
           ),
         ),
         PLINTH_ENV: props.environmentName,

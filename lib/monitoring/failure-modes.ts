@@ -193,6 +193,31 @@ export const FAILURE_MODES = {
     owner: 'data-engineering',
     severity: 'warning',
   },
+  // Training pipeline and batch inference (lib/training/).
+  'training-failed': {
+    title: 'Retraining failed',
+    detection: 'TrainingFailed (a training pipeline\'s TrainingSet, Train or Evaluate step failed, or its training-set bridge failed; SageMaker Pipelines metric StepFailed).',
+    mitigation: 'Nothing is registered, so nothing can be approved or deployed: the endpoint keeps serving the current model; a new drift event (after the debounce period) or a manual start retries.',
+    runbook: 'docs/runbooks/training-failed.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
+  'evaluation-gate-rejected': {
+    title: 'Retrained model rejected by the evaluation gate',
+    detection: 'EvaluationGateRejected: the RejectGate step of a training pipeline ran (the new model missed the floor or fell behind the champion by more than the tolerance); the alarm text gives the gate and the execution\'s FailureReason the values.',
+    mitigation: 'The rejected model is never registered; the champion keeps serving; the evaluation report stays in the artifact bucket for diagnosis.',
+    runbook: 'docs/runbooks/evaluation-gate-rejected.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
+  'pipeline-stuck': {
+    title: 'Training pipeline stuck',
+    detection: 'PipelineStuck: more executions started than finished within the stuck window, or a training-set callback sits in the dead-letter queue.',
+    mitigation: 'Training jobs stop at their max runtime (Spot at max wait); the bridge state machine times out after two days and fails the step; retrain-trigger\'s debounce keeps a second execution from piling on.',
+    runbook: 'docs/runbooks/pipeline-stuck.md',
+    owner: 'ml-platform',
+    severity: 'warning',
+  },
 } as const satisfies Record<string, FailureMode>;
 
 export type FailureModeId = keyof typeof FAILURE_MODES;

@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { driftFeatures, type VariantConfig } from '../../config/model-registry';
@@ -10,6 +11,7 @@ import { FeatureStore } from '../feature-store/feature-store';
 import { FeaturePipeline } from '../features/feature-pipeline';
 import type { FeatureLakeSource } from '../features/feature-pipeline-props';
 import { PointInTimeTrainingSet } from '../features/point-in-time-training-set';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
 import { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import { endpointHealthAlarm } from '../inference/endpoint-health';
@@ -22,6 +24,8 @@ import { ModelDeployment } from '../model-registry/model-deployment';
 import { ModelRegistry } from '../model-registry/model-registry';
 import type { HumanReviewQueue } from '../review/human-review-queue';
 import { SecureBucket } from '../storage/secure-bucket';
+import { TrainingPipeline } from '../training/training-pipeline';
+import type { ITrainingSetJob } from '../training/training-pipeline-props';
 import type { FoundationStack } from './foundation-stack';
 
 /** Properties for {@link ModelsStack}. */
@@ -36,6 +40,12 @@ export interface ModelsStackProps extends StackProps {
   readonly lakeDatabaseName: string;
   /** The lake as feature pipelines and training sets read it. @default - no feature pipelines or training sets */
   readonly featureLake?: FeatureLakeSource;
+  /**
+   * Builds the point-in-time training-set job the training pipelines use, in this stack.
+   *
+   * @default - none: models that declare `training` get no pipeline (a synth warning says so)
+   */
+  readonly trainingSetJob?: (scope: Construct) => ITrainingSetJob;
 }
 
 function toVariant(variant: VariantConfig): InferenceVariant {
@@ -95,6 +105,8 @@ export class ModelsStack extends Stack {
   public readonly featurePipelines: Record<string, FeaturePipeline> = {};
   /** Point-in-time training sets over the feature groups (contract A), when the lake is passed. */
   public readonly trainingSets?: PointInTimeTrainingSet;
+  /** Model name → its retraining pipeline (models that declare training). */
+  public readonly trainingPipelines: Record<string, TrainingPipeline> = {};
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
     super(scope, id, props);
@@ -239,6 +251,63 @@ export class ModelsStack extends Stack {
         ...common,
       });
     }
+    // Training pipelines (lib/training/): one per model that declares training.
+    const trainedModels = config.modelRegistry.models.filter((m) => m.training);
+    // The injected job wins; otherwise the environment's own point-in-time training sets (#13, contract A).
+    const trainingSetJob = trainedModels.length > 0 ? (props.trainingSetJob?.(this) ?? this.trainingSets) : undefined;
+    for (const model of trainedModels) {
+      const training = model.training!;
+      if (!trainingSetJob) {
+        Annotations.of(this).addWarningV2(
+          `plinth:training-${model.name}`,
+          `model "${model.name}" declares training but this environment has no point-in-time training-set job; no training pipeline was built, and its drift events are logged as RetrainingNotConfigured instead of retraining`,
+        );
+        continue;
+      }
+      const variant = model.endpoint.variants.find((v) => v.name === model.variantName)!;
+      this.trainingPipelines[model.name] = new TrainingPipeline(this, `Training-${model.name}`, {
+        modelName: model.name,
+        modelPackageGroupArn: this.registry.groupArn(model.name),
+        modelPackagesArn: this.registry.packagesArn(model.name),
+        trainingSetJob,
+        trainingSet: {
+          name: training.trainingSet.name ?? model.name,
+          labels: { ...training.trainingSet.labels, database: training.trainingSet.labels.database ?? props.lakeDatabaseName },
+          featureGroups: training.trainingSet.featureGroups,
+          window: Duration.days(training.trainingSet.windowDays),
+          validation: Duration.days(training.trainingSet.validationDays),
+          holdout: Duration.days(training.trainingSet.holdoutDays),
+        },
+        training: {
+          image: training.image,
+          hyperparameters: training.hyperparameters,
+          instanceType: training.instanceType,
+          instanceCount: training.instanceCount,
+          volumeSizeGb: training.volumeSizeGb,
+          maxRuntime: Duration.minutes(training.maxRuntimeMinutes),
+          spot: training.spot && { maxWait: Duration.minutes(training.spot.maxWaitMinutes) },
+        },
+        evaluation: training.evaluation,
+        servingImage: variant.image,
+        artifactsBucket: this.registry.artifacts.bucket,
+        modelsKey: foundation.keys.models,
+        lakeBucket: this.capture.bucket,
+        lakeKey: foundation.keys.dataLake,
+        ...common,
+      });
+      // Data scientists may start retraining and follow it; approval stays with the approver role.
+      const startPolicy = new iam.ManagedPolicy(this, `DataScientistStartsTraining-${model.name}`, {
+        roles: [this.registry.dataScientistRole],
+        statements: [this.trainingPipelines[model.name].startStatement()],
+      });
+      acknowledgeFinding(startPolicy, {
+        rule: wildcardResourceFinding(this, this.trainingPipelines[model.name].executionsArn),
+        reason: 'SageMaker names pipeline executions at start; describe and list only, limited to this pipeline.',
+        owner: 'ml-platform',
+        expires: '2027-06-30',
+      });
+    }
+
     const driftingModels = config.modelRegistry.models.filter((m) => m.drift);
     for (const model of driftingModels) {
       this.driftMonitors[model.name] = new ModelDriftMonitor(this, `Drift-${model.name}`, {
@@ -261,6 +330,7 @@ export class ModelsStack extends Stack {
           features: driftFeatures(m),
           drift: m.drift!,
           packagesArn: this.registry.packagesArn(m.name),
+          trainingPipeline: this.trainingPipelines[m.name],
         })),
         baselineBucket: this.capture.bucket,
         baselineKey: foundation.keys.dataLake,

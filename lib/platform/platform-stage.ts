@@ -4,7 +4,7 @@ import type { EnvironmentConfig } from '../../config/schema';
 import { PlatformGuardrails } from '../guardrails/platform-guardrails';
 import { DataLakeStack } from './data-lake-stack';
 import { FoundationStack } from './foundation-stack';
-import { ModelsStack } from './models-stack';
+import { ModelsStack, type ModelsStackProps } from './models-stack';
 import { MonitoringStack } from './monitoring-stack';
 
 /** Properties for {@link PlatformStage}. */
@@ -17,6 +17,12 @@ export interface PlatformStageProps extends StageProps {
    * @default - none
    */
   readonly promotionTargetAccounts?: readonly string[];
+  /**
+   * Builds the point-in-time training-set job for the training pipelines (in the Models stack).
+   *
+   * @default - none: models that declare training get no pipeline (a synth warning says so)
+   */
+  readonly trainingSetJob?: ModelsStackProps['trainingSetJob'];
 }
 
 /** One environment of Plinth: every stack it needs, under the environment's guardrails. */
@@ -59,6 +65,7 @@ export class PlatformStage extends Stage {
         encryptionKey: this.foundation.keys.dataLake,
         datasetNames: config.dataLake.datasets.map((d) => d.name),
       },
+      trainingSetJob: props.trainingSetJob,
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
     this.monitoring = new MonitoringStack(this, 'Monitoring', {

@@ -312,6 +312,44 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     expect(other).toMatchObject({ outcome: 'debounced', heldBy: 'evt-dup' });
   });
 
+  it('starts the platform\'s own pipeline by ARN with the window and the cause as parameters, still debounced', async () => {
+    // GIVEN the endpoint's pipeline is a TrainingPipeline, configured by ARN
+    const arn = 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/plinth-test-fraud-detector-training';
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineArn: arn, debounceMinutes: 30 } });
+    // WHEN two drift events arrive within the debounce period
+    const first = await handler(driftEvent('evt-platform-1'));
+    clockMs += 10 * MIN;
+    const second = await handler(driftEvent('evt-platform-2'));
+    // THEN one execution started, by ARN, with the drift window, the evidence and the cause
+    expect(first.outcome).toBe('started');
+    expect(second.outcome).toBe('debounced');
+    expect(starts()).toHaveLength(1);
+    const input = starts()[0]!;
+    expect(input.PipelineName).toBe(arn);
+    const params = Object.fromEntries((input.PipelineParameters ?? []).map((p) => [p.Name, p.Value]));
+    expect(params).toEqual({
+      DriftEvidence: expect.stringContaining('"name":"age"'),
+      TriggeredBy: 'evt-platform-1',
+      WindowStart: '2031-03-01T08:00:00Z',
+      WindowEnd: '2031-03-01T09:00:00Z',
+      Cause: 'drift',
+    });
+  });
+
+  it('a named external pipeline gets only the three parameters it is documented to declare', async () => {
+    await handler(driftEvent('evt-external'));
+    const params = (starts()[0]!.PipelineParameters ?? []).map((p) => p.Name).sort();
+    expect(params).toEqual(['DriftEvidence', 'TriggeredBy', 'WindowEnd']);
+  });
+
+  it('refuses a PIPELINES entry that names both kinds of pipeline, or a malformed ARN', async () => {
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineArn: 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/p', pipelineName: 'p' } });
+    await expect(handler(driftEvent('evt-x'))).rejects.toThrow(/PIPELINES must be JSON/);
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineArn: 'fraud-retrain' } });
+    await expect(handler(driftEvent('evt-x'))).rejects.toThrow(/pipelineArn is not a SageMaker pipeline ARN/);
+    expect(starts()).toHaveLength(0);
+  });
+
   it('an endpoint without a pipeline in PIPELINES takes no lock, starts nothing and says so', async () => {
     // GIVEN drift on an endpoint that PIPELINES does not list
     // WHEN

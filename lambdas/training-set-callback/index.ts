@@ -1,0 +1,82 @@
+/**
+ * training-set-callback — the adapter between a training pipeline's callback step and its
+ * bridge state machine.
+ *
+ * SageMaker Pipelines sends each callback step's token to an SQS queue, as a JSON body
+ * `{ token, pipelineExecutionArn, arguments: {...}, status }`. This handler reads a batch from
+ * that queue and puts one `Training Set Requested` event per message (EventBridge's default bus),
+ * whose rule starts the pipeline's bridge (lib/training/training-pipeline.ts) with the event's
+ * detail as input. The bridge runs the training-set job and answers the callback.
+ *
+ * Env: EVENT_SOURCE (plinth.training), DETAIL_TYPE (Training Set Requested), PLINTH_ENV.
+ *
+ * Nothing is lost: a body that is not a callback message is reported as a batch item failure
+ * (it is retried, then lands in the queue's dead-letter queue, which alarms); a PutEvents entry
+ * that fails is a batch item failure too.
+ */
+
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { messageOf, nameOf } from '../shared/aws-errors';
+import { structuredLog } from '../shared/structured-log';
+
+const out = structuredLog('plinth-training-set-callback');
+export const setOutput = out.setOutput;
+
+/** The callback message SageMaker Pipelines sends. */
+export const callbackMessageSchema = z.object({
+  token: z.string().min(1, 'token is missing'),
+  pipelineExecutionArn: z.string().min(1, 'pipelineExecutionArn is missing'),
+  arguments: z.object({
+    modelPackageGroupName: z.string().min(1),
+    name: z.string().regex(/^[a-z0-9-]+$/, 'arguments.name must be [a-z0-9-]+'),
+    runId: z.string().min(1),
+    windowEnd: z.string(),
+    windowMillis: z.string().regex(/^\d+$/),
+    validationMillis: z.string().regex(/^\d+$/),
+    holdoutMillis: z.string().regex(/^\d+$/),
+    labels: z.string().min(2),
+    featureGroups: z.string().min(2),
+    noChampionUri: z.string().regex(/^s3:\/\//),
+  }),
+});
+
+const envSchema = z.object({ EVENT_SOURCE: z.string().min(1), DETAIL_TYPE: z.string().min(1), PLINTH_ENV: z.string().optional() });
+
+let client: EventBridgeClient | undefined;
+/** Test hook. */
+export function setClient(c: EventBridgeClient | undefined): void {
+  client = c;
+}
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const env = envSchema.parse(process.env);
+  const eb = (client ??= new EventBridgeClient({ maxAttempts: 3 }));
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records ?? []) {
+    let message: z.infer<typeof callbackMessageSchema>;
+    try {
+      const parsed = callbackMessageSchema.safeParse(JSON.parse(record.body));
+      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      message = parsed.data;
+    } catch (err) {
+      out.log('error', 'not a callback message; left for the dead-letter queue', { messageId: record.messageId, reason: messageOf(err), environment: env.PLINTH_ENV });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    try {
+      const res = await eb.send(
+        new PutEventsCommand({
+          Entries: [{ Source: env.EVENT_SOURCE, DetailType: env.DETAIL_TYPE, Detail: JSON.stringify(message), Resources: [message.pipelineExecutionArn] }],
+        }),
+      );
+      if ((res.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents refused the entry: ${res.Entries?.[0]?.ErrorCode} ${res.Entries?.[0]?.ErrorMessage}`);
+      out.log('info', 'training set requested', { pipelineExecutionArn: message.pipelineExecutionArn, runId: message.arguments.runId, environment: env.PLINTH_ENV });
+    } catch (err) {
+      out.log('error', 'could not request the training set; will retry', { messageId: record.messageId, errorName: nameOf(err), errorMessage: messageOf(err), environment: env.PLINTH_ENV });
+      failures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures: failures };
+}

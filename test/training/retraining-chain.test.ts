@@ -1,0 +1,228 @@
+/**
+ * The retraining loop in the synthesized dev app, walked over the templates:
+ * drift event → OnDrift rule → retrain-trigger (PIPELINES names the pipeline by a reference to the
+ * AWS::SageMaker::Pipeline resource, and its role may start exactly that) → the pipeline's
+ * TrainingSet callback (queue → adapter → Training Set Requested rule → bridge → training-set job)
+ * → Train → Evaluate → Gate → Register (PendingManualApproval in the model's package group).
+ * And a rejected evaluation: the gate, fed the gate.json the reference script writes for a model
+ * worse than its champion, takes the branch that registers nothing.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadEnvironments } from '../../config';
+import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
+import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
+import { readPluginReports, unacknowledgedFindings } from '../../lib/compliance/validation-report';
+import { PlatformStage } from '../../lib/platform/platform-stage';
+import { allSteps, type PipelineDefinition, type PipelineStep } from '../../lib/training/pipeline-definition';
+import { newApp } from '../support/gate';
+import { TestTrainingSetJob } from '../support/training-set-job';
+import { renderedDefinition } from '../support/training';
+
+const app = newApp({ validator: true });
+applyComplianceGate(app);
+const config = loadEnvironments().find((c) => c.name === 'dev')!;
+const stage = new PlatformStage(app, 'dev', {
+  config,
+  // The stage is under construction when this runs: its foundation exists, the Models stack is `scope`.
+  trainingSetJob: (scope) =>
+    new TestTrainingSetJob(scope, 'TrainingSets', {
+      bucket: (Stack.of(scope) as PlatformStage['models']).capture.bucket,
+      logsKey: (Stack.of(scope).node.scope as PlatformStage).foundation.keys.logs,
+    }),
+});
+const assembly = app.synth();
+const models = Template.fromStack(stage.models);
+const resources = models.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const [pipelineId, pipeline] = ofType('AWS::SageMaker::Pipeline')[0];
+const def: PipelineDefinition = renderedDefinition(models);
+const json = (x: unknown): string => JSON.stringify(x) ?? '';
+
+describe('retraining chain in the dev app', () => {
+  it('passes every nag pack and the validator with the training pipeline in it', () => {
+    expect(unacknowledgedFindings(readPluginReports(assembly.directory))).toEqual([]);
+  });
+
+  it('fraud-detector has exactly one training pipeline', () => {
+    expect(ofType('AWS::SageMaker::Pipeline')).toHaveLength(1);
+    expect(pipeline.Properties.PipelineName).toBe('plinth-dev-fraud-detector-training');
+  });
+
+  it('drift → retrain-trigger → the pipeline, by reference to the pipeline resource', () => {
+    // the drift rule targets retrain-trigger
+    const [, onDrift] = ofType('AWS::Events::Rule').find(([, r]) => json(r.Properties.EventPattern).includes('plinth.drift'))!;
+    expect(onDrift.Properties.EventPattern.detail.endpointName).toContain('fraud-detector-dev');
+    const fnId = onDrift.Properties.Targets[0].Arn['Fn::GetAtt'][0];
+    const fn = resources[fnId];
+    expect(fn.Type).toBe('AWS::Lambda::Function');
+    // its PIPELINES entry is the pipeline's ARN built from a Ref to the pipeline resource, not a name string
+    const pipelinesEnv = fn.Properties.Environment.Variables.PIPELINES;
+    expect(json(pipelinesEnv)).toContain(json({ Ref: pipelineId }));
+    expect(json(pipelinesEnv)).toContain('\\"pipelineArn\\"');
+    expect(json(pipelinesEnv)).not.toContain('pipelineName');
+    // and retrain-trigger's own config loader accepts it, once CloudFormation has resolved it
+    const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '111111111111' };
+    const resolved = (pipelinesEnv['Fn::Join'][1] as any[])
+      .map((p) => (typeof p === 'string' ? p : p.Ref === pipelineId ? pipeline.Properties.PipelineName : pseudo[p.Ref]))
+      .join('');
+    const cfg = loadRetrainConfig({ DEBOUNCE_TABLE: 't', DEBOUNCE_MINUTES: '60', PIPELINES: resolved });
+    expect(cfg.pipelines['fraud-detector-dev']).toEqual({
+      pipelineName: 'arn:aws:sagemaker:us-east-1:111111111111:pipeline/plinth-dev-fraud-detector-training',
+      platform: true,
+      debounceMs: 24 * 60 * 60_000,
+    });
+    // and its role may start that pipeline and nothing else
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const [, policy] = ofType('AWS::IAM::ManagedPolicy').find(([, p]) => json(p.Properties.Roles) === json([{ Ref: roleId }]))!;
+    const start = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'StartRetraining');
+    expect(start.Action).toBe('sagemaker:StartPipelineExecution');
+    expect(json(start.Resource)).toContain(json({ Ref: pipelineId }));
+  });
+
+  it('the training-set step reaches the training-set job through the callback queue, adapter and bridge', () => {
+    const trainingSet = def.Steps[0];
+    expect(trainingSet.Type).toBe('Callback');
+    const body = pipeline.Properties.PipelineDefinition.PipelineDefinitionBody['Fn::Join'][1];
+    const queueRef = body.find((p: any) => typeof p === 'object' && p.Ref && resources[p.Ref]?.Type === 'AWS::SQS::Queue');
+    expect(queueRef).toBeDefined();
+    const queueId = queueRef.Ref;
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) => json(m.Properties.EventSourceArn).includes(queueId))!;
+    const adapter = resources[mapping.Properties.FunctionName.Ref];
+    expect(adapter.Properties.Environment.Variables.DETAIL_TYPE).toBe('Training Set Requested');
+    const [, rule] = ofType('AWS::Events::Rule').find(([, r]) => json(r.Properties.EventPattern).includes('Training Set Requested'))!;
+    const bridgeId = rule.Properties.Targets[0].Arn.Ref;
+    const bridge = resources[bridgeId];
+    expect(bridge.Type).toBe('AWS::StepFunctions::StateMachine');
+    // the bridge runs the training-set job (a reference to its state machine) and answers the callback
+    const jobId = Object.keys(resources).find((id) => id.startsWith('TrainingSets') && resources[id].Type === 'AWS::StepFunctions::StateMachine')!;
+    expect(json(bridge.Properties.DefinitionString)).toContain(json({ Ref: jobId }));
+    expect(json(bridge.Properties.DefinitionString)).toContain('sendPipelineExecutionStepSuccess');
+  });
+
+  it('the gate leads to PendingManualApproval in the model\'s own package group', () => {
+    const steps = allSteps(def.Steps);
+    expect(steps.map((s) => s.Name)).toEqual(['TrainingSet', 'Train', 'Evaluate', 'Gate', 'Register', 'RejectGate']);
+    const register = steps.find((s) => s.Type === 'RegisterModel')!;
+    expect(register.Arguments.ModelApprovalStatus).toBe('PendingManualApproval');
+    const [, group] = ofType('AWS::SageMaker::ModelPackageGroup').find(([, g]) => g.Properties.ModelPackageGroupName === 'fraud-detector')!;
+    expect(register.Arguments.ModelPackageGroupName).toBe(group.Properties.ModelPackageGroupName);
+    // the pipeline's own role registers, and may not approve
+    const roleId = pipeline.Properties.RoleArn['Fn::GetAtt'][0];
+    const [, policy] = ofType('AWS::IAM::ManagedPolicy').find(([, p]) => json(p.Properties.Roles) === json([{ Ref: roleId }]))!;
+    const sids = policy.Properties.PolicyDocument.Statement.map((s: any) => `${s.Effect}:${s.Sid}`);
+    expect(sids).toEqual(expect.arrayContaining(['Allow:RegisterForApproval', 'Deny:NeverApprove']));
+  });
+
+  it('every role of the training pipeline carries the permissions boundary, and only the approver may approve', () => {
+    const roles = ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Trainingfrauddetector'));
+    expect(roles.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'TrainingfrauddetectorBridgeRole',
+      'TrainingfrauddetectorCallbackRole',
+      'TrainingfrauddetectorPipelineRole',
+      'TrainingfrauddetectorProcessingRole',
+      'TrainingfrauddetectorStartBridgeRole',
+      'TrainingfrauddetectorTrainingRole',
+    ]);
+    for (const [id, role] of roles) expect([id, role.Properties.PermissionsBoundary]).toEqual([id, expect.anything()]);
+    // No role of the pipeline holds UpdateModelPackage (the approval call); the approver role does.
+    const roleIds = new Set(roles.map(([id]) => id));
+    const statements = ofType('AWS::IAM::ManagedPolicy')
+      .filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => roleIds.has(r.Ref)))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => st.Effect === 'Allow');
+    expect(statements.flatMap((st: any) => [st.Action].flat()).filter((a: string) => a === 'sagemaker:UpdateModelPackage' || a === 'sagemaker:*')).toEqual([]);
+    // The pipeline role passes exactly the training and processing roles.
+    const pass = statements.find((st: any) => st.Sid === 'PassJobRolesOnly');
+    expect(pass.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['TrainingfrauddetectorProcessingRole', 'TrainingfrauddetectorTrainingRole']);
+  });
+
+  it('the data-scientist role may start the pipeline but still never approve', () => {
+    const dsRoleId = Object.keys(resources).find((id) => id.startsWith('RegistryDataScientistRole') && resources[id].Type === 'AWS::IAM::Role')!;
+    const policies = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => json(p.Properties.Roles).includes(json({ Ref: dsRoleId })));
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const startStmt = statements.find((s: any) => s.Sid === 'StartAndFollowRetraining');
+    expect(json(startStmt.Resource)).toContain(json({ Ref: pipelineId }));
+    expect(statements.find((s: any) => s.Sid === 'NeverApprove')).toMatchObject({ Effect: 'Deny' });
+  });
+});
+
+/** Evaluates a condition step's conditions against property files, as SageMaker does (all must hold). */
+function gateBranch(gate: PipelineStep, files: Record<string, Record<string, unknown>>): PipelineStep[] {
+  const value = (v: any): number => {
+    if (typeof v === 'number') return v;
+    const get = v['Std:JsonGet'];
+    const file = /PropertyFiles\.(\w+)$/.exec(get.PropertyFile.Get)![1];
+    return files[file][get.Path] as number;
+  };
+  const ops: Record<string, (a: number, b: number) => boolean> = { GreaterThanOrEqualTo: (a, b) => a >= b, LessThanOrEqualTo: (a, b) => a <= b };
+  const pass = (gate.Arguments.Conditions as any[]).every((c) => ops[c.Type](value(c.LeftValue), value(c.RightValue)));
+  return (pass ? gate.Arguments.IfSteps : gate.Arguments.ElseSteps) as PipelineStep[];
+}
+
+describe('a rejected evaluation registers nothing', () => {
+  const gate = def.Steps.find((s) => s.Type === 'Condition')!;
+  const script = path.join(__dirname, '..', '..', 'lib', 'training', 'evaluation', 'evaluate.py');
+
+  function evaluateWith(newWeight: number, championWeight: number | undefined): Record<string, Record<string, unknown>> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-eval-'));
+    // velocity separates the classes perfectly; amount only partly (AUC 0.8125 with a positive weight)
+    const csv = (rows: Array<[number, number, number]>) => ['amount,velocity,is_fraud', ...rows.map((r) => r.join(','))].join('\n');
+    const rows: Array<[number, number, number]> = [[2, 3, 1], [1.5, 2.5, 1], [1, 2, 1], [0.5, -1, 0], [-1, -2, 0], [-2, -3, 0], [0.2, 1.5, 1], [0.9, -0.5, 0]];
+    for (const split of ['holdout', 'train']) {
+      fs.mkdirSync(path.join(dir, split));
+      fs.writeFileSync(path.join(dir, split, 'part.csv'), csv(rows));
+    }
+    const model = (name: string, coefficients: Record<string, number>) => {
+      fs.mkdirSync(path.join(dir, name));
+      fs.writeFileSync(path.join(dir, name, 'model.json'), JSON.stringify({ kind: 'linear', link: 'logistic', intercept: 0, coefficients }));
+    };
+    model('model', { amount: newWeight });
+    if (championWeight !== undefined) model('champion', { velocity: championWeight });
+    const args = (def.Steps.find((s) => s.Name === 'Evaluate')!.Arguments.AppSpecification as any).ContainerArguments as unknown[];
+    // The step's own arguments, with the champion ARN (a run-time value) filled in.
+    const literal = args.map((a) => (typeof a === 'string' ? a : championWeight === undefined ? 'none' : 'arn:aws:sagemaker:us-east-1:111111111111:model-package/fraud-detector/1'));
+    const run = spawnSync('python3', [script, ...literal, ...['holdout', 'train', 'model', 'champion'].flatMap((k) => [`--${k}`, path.join(dir, k)]), '--output', path.join(dir, 'out')], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    return {
+      Gate: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'gate.json'), 'utf8')),
+      Evaluation: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'evaluation.json'), 'utf8')),
+    };
+  }
+
+  it('a model worse than the champion by more than the tolerance goes to RejectGate, which registers nothing', () => {
+    // the new model (amount only) ranks worse than the champion (velocity, AUC 1)
+    const files = evaluateWith(0.3, 1);
+    expect((files.Evaluation.champion as any).metrics.auc).toBe(1);
+    expect((files.Evaluation.metrics as any).auc).toBeLessThan((files.Evaluation.champion as any).metrics.auc - 0.01);
+    const branch = gateBranch(gate, files);
+    expect(branch.map((s) => s.Type)).toEqual(['Fail']);
+    expect(allSteps(branch).some((s) => s.Type === 'RegisterModel')).toBe(false);
+  });
+
+  it('a model below the floor is rejected even without a champion', () => {
+    const files = evaluateWith(-1, undefined);
+    expect(files.Gate.hasChampion).toBe(false);
+    expect(gateBranch(gate, files).map((s) => s.Type)).toEqual(['Fail']);
+  });
+
+  it('a model that clears the floor without a champion is registered (the floor alone decides)', () => {
+    const files = evaluateWith(1, undefined);
+    expect(gateBranch(gate, files).map((s) => s.Type)).toEqual(['RegisterModel']);
+  });
+
+  it('the only RegisterModel step in the pipeline is the gate\'s pass branch', () => {
+    const registers = allSteps(def.Steps).filter((s) => s.Type === 'RegisterModel');
+    expect(registers).toHaveLength(1);
+    expect((gate.Arguments.IfSteps as PipelineStep[])[0]).toBe(registers[0]);
+    expect(def.Steps.some((s) => s.Type === 'RegisterModel')).toBe(false);
+  });
+});
