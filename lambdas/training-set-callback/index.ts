@@ -42,7 +42,8 @@ export const callbackMessageSchema = z.object({
   }),
 });
 
-const envSchema = z.object({ EVENT_SOURCE: z.string().min(1), DETAIL_TYPE: z.string().min(1), PLINTH_ENV: z.string().optional() });
+/** The variables CDK sets (TrainingPipeline); parsed at the edge of every invocation. */
+export const envSchema = z.object({ EVENT_SOURCE: z.string().min(1), DETAIL_TYPE: z.string().min(1), PLINTH_ENV: z.string().optional() });
 
 let client: EventBridgeClient | undefined;
 /** Test hook. */

@@ -204,7 +204,7 @@ export class FeaturePipeline extends Construct {
       });
     }
 
-    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: group.name };
     // A successful run at least every refresh period is expected; none in two periods is stale.
     const staleMinutes = Math.min(this.refreshPeriod.toMinutes() * 2, 7 * 24 * 60);
     const period = Math.min(60, staleMinutes);

@@ -262,9 +262,8 @@ export class ModelsStack extends Stack {
     }
     // Training pipelines (lib/training/): one per model that declares training.
     const trainedModels = config.modelRegistry.models.filter((m) => m.training);
-    // `this.trainingSets` (#13, contract A) satisfies ITrainingSetJob; using it by default is left to the
-    // orchestrator: it switches on the training pipelines, whose own nag findings are #14's to settle.
-    const trainingSetJob = trainedModels.length > 0 ? props.trainingSetJob?.(this) : undefined;
+    // The point-in-time training-set job (contract A) of this stack, unless the caller brings its own.
+    const trainingSetJob = trainedModels.length > 0 ? (props.trainingSetJob?.(this) ?? this.trainingSets) : undefined;
     for (const model of trainedModels) {
       const training = model.training!;
       if (!trainingSetJob) {

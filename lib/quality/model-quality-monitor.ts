@@ -292,7 +292,7 @@ export class ModelQualityMonitor extends Construct {
       targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}), role: scheduleRole.withoutPolicyUpdates() })],
     });
 
-    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.modelName };
     const metric = (name: string) =>
       new cloudwatch.Metric({ namespace: QUALITY_METRIC_NAMESPACE, metricName: name, dimensionsMap: { Endpoint: endpointName }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.days(1) });
     this.decayAlarm = failureModeAlarm(this, 'QualityDecayed', 'model-quality-decay', {

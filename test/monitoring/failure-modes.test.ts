@@ -6,9 +6,7 @@ import { loadEnvironments, promotionTargetAccounts } from '../../config';
 import { controlAlarmPurpose, FAILURE_MODES, failureModesOf, type FailureModeId } from '../../lib/monitoring/failure-modes';
 import { renderFailureModesMarkdown } from '../../lib/monitoring/failure-modes-doc';
 import { buildPlatformApp } from '../../lib/platform/platform-app';
-import type { ModelsStack } from '../../lib/platform/models-stack';
 import { newApp } from '../support/gate';
-import { TestTrainingSetJob } from '../support/training-set-job';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -20,10 +18,7 @@ function markdownUnder(dir: string): string[] {
 
 // The whole app, every environment, as `npm start` builds it (the gate itself is tested elsewhere).
 const app = newApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-// The training pipelines' alarms need a training-set job; the test stand-in answers its contract.
-const stages = buildPlatformApp(app, loadEnvironments(), (name) => promotionTargetAccounts(name), (scope) =>
-  new TestTrainingSetJob(scope, 'TrainingSets', { bucket: (Stack.of(scope) as ModelsStack).capture.bucket }),
-);
+const stages = buildPlatformApp(app, loadEnvironments(), (name) => promotionTargetAccounts(name));
 app.synth();
 const allAlarms = stages.flatMap((stage) => stage.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm));
 // Control alarms (step scaling) drive automation and page no one; they are marked as such, explicitly.

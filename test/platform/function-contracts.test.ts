@@ -1,3 +1,4 @@
+import { envSchema as trainingSetCallbackEnv } from '../../lambdas/training-set-callback';
 import { parseConfig as parseFeatureIngestConfig } from '../../lambdas/feature-ingest/config';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -31,6 +32,7 @@ const FAKE_BY_TYPE: Record<string, (id: string) => string> = {
   'AWS::SNS::Topic': (id) => `arn:aws:sns:us-east-1:111111111111:${id}`,
   'AWS::EC2::Subnet': () => 'subnet-0123456789abcdef0',
   'AWS::CloudWatch::Alarm': (id) => `alarm-${id}`,
+  'AWS::SageMaker::Pipeline': (id) => `pipeline-${id.toLowerCase()}`,
 };
 const FAKE_BY_ATTRIBUTE: Record<string, (id: string) => string> = {
   'AWS::IAM::Role.Arn': (id) => `arn:aws:iam::111111111111:role/${id}`,
@@ -94,13 +96,14 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^DriftRetrainingBaselineFunction/, (e) => loadBaselineConfig(e)],
     [/^Quality[a-z]+QualityFunction/, (e) => loadQualityJob(e)],
     [/^Features[a-z]+IngestFunction/, (e) => parseFeatureIngestConfig(e)],
+    [/^Training[a-z]+CallbackFunction/, (e) => trainingSetCallbackEnv.parse(e)],
     [/^TrainingSetsFunction/, (e) => { if (!e.OUTPUT_BUCKET || JSON.parse(e.FEATURE_GROUPS).length === 0) throw new Error('OUTPUT_BUCKET or FEATURE_GROUPS missing'); }],
   ];
 
   test('each function has a known handler', () => {
     const unknown = functions.filter((f) => !loaders.some(([pattern]) => pattern.test(f.path)));
     expect(unknown.map((f) => f.path)).toEqual([]);
-    expect(functions.length).toBe(14);
+    expect(functions.length).toBe(15);
   });
 
   test.each(loaders.map(([pattern]) => pattern.source))('handler %s parses its variables without error', (source) => {

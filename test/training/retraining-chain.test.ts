@@ -11,7 +11,6 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments } from '../../config';
 import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
@@ -20,21 +19,13 @@ import { readPluginReports, unacknowledgedFindings } from '../../lib/compliance/
 import { PlatformStage } from '../../lib/platform/platform-stage';
 import { allSteps, type PipelineDefinition, type PipelineStep } from '../../lib/training/pipeline-definition';
 import { newApp } from '../support/gate';
-import { TestTrainingSetJob } from '../support/training-set-job';
 import { renderedDefinition } from '../support/training';
 
 const app = newApp({ validator: true });
 applyComplianceGate(app);
 const config = loadEnvironments().find((c) => c.name === 'dev')!;
-const stage = new PlatformStage(app, 'dev', {
-  config,
-  // The stage is under construction when this runs: its foundation exists, the Models stack is `scope`.
-  trainingSetJob: (scope) =>
-    new TestTrainingSetJob(scope, 'TrainingSets', {
-      bucket: (Stack.of(scope) as PlatformStage['models']).capture.bucket,
-      logsKey: (Stack.of(scope).node.scope as PlatformStage).foundation.keys.logs,
-    }),
-});
+// The dev stage as deployed: its training pipelines use the stage's own point-in-time training-set job.
+const stage = new PlatformStage(app, 'dev', { config });
 const assembly = app.synth();
 const models = Template.fromStack(stage.models);
 const resources = models.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
