@@ -26,7 +26,7 @@
 import { FORBIDDEN_KEYS, RESERVED_KEYS, DuplicatePolicy } from './dataset-schema';
 import { CsvRow } from './csv-parser';
 import { Line } from './line-splitter';
-import { parseJsonRecord } from './json-record';
+import { parseJsonRecordKeys } from './json-record';
 import { topLevelTokens } from './json-scan';
 import { UnreadableDataError } from './errors';
 import {
@@ -228,7 +228,7 @@ export class RecordRouter {
   jsonLine(l: Line): Promise<void> | undefined {
     this.stats.recordsIn++;
     if (l.tooLarge) return this.quarantineRaw(jsonWhere(l), [{ rule: 'record-too-large', value: l.text }], l.text);
-    const parsed = parseJsonRecord(l.text);
+    const parsed = parseJsonRecordKeys(l.text);
     switch (parsed.kind) {
       case 'malformed-json':
         return this.quarantineRaw(jsonWhere(l), [{ rule: 'malformed-json', value: parsed.message }], l.text);
@@ -242,7 +242,7 @@ export class RecordRouter {
         break;
     }
     const rec = parsed.value;
-    const keys = Object.keys(rec);
+    const keys = parsed.keys;
     // One array per router, emptied per record: violations are serialised before the next record.
     const violations = this.violations;
     if (violations.length !== 0) violations.length = 0;
