@@ -50,11 +50,13 @@ class ParsedRow implements CsvRow {
   constructor(
     readonly fields: string[],
     readonly line: number,
-    where: { lines: number; bytes: [number, number]; excerpt?: string },
+    lines: number,
+    bytes: [number, number],
+    excerpt: string | undefined,
   ) {
-    this.#lines = where.lines;
-    this.#bytes = where.bytes;
-    this.#excerpt = where.excerpt;
+    this.#lines = lines;
+    this.#bytes = bytes;
+    this.#excerpt = excerpt;
   }
 
   get lines(): number {
@@ -119,34 +121,45 @@ export class CsvParser {
     while (i < n) {
       const c = chunk.charCodeAt(i);
       switch (this.state) {
-        case QUOTED:
-          if (c === DQUOTE) {
+        case QUOTED: {
+          // Skip the run of plain characters in one tight loop (the common case).
+          const from = i;
+          let d = c;
+          while (d !== DQUOTE && d !== CR && d !== LF && ++i < n) d = chunk.charCodeAt(i);
+          if (i > from) this.prevCR = false;
+          if (i >= n) break;
+          if (d === DQUOTE) {
             this.append(chunk, seg, i);
             this.state = QUOTE_IN_QUOTED;
             this.prevCR = false;
-          } else if (c === CR) {
+          } else if (d === CR) {
             this.line++;
             this.prevCR = true;
           } else {
-            if (c === LF && !this.prevCR) this.line++;
+            if (d === LF && !this.prevCR) this.line++;
             this.prevCR = false;
           }
           i++;
           break;
-        case UNQUOTED:
-          if (c === COMMA) {
+        }
+        case UNQUOTED: {
+          let d = c;
+          while (d !== COMMA && d !== CR && d !== LF && ++i < n) d = chunk.charCodeAt(i);
+          if (i >= n) break;
+          if (d === COMMA) {
             this.append(chunk, seg, i);
             this.endField();
             this.state = FIELD_START;
-          } else if (c === CR || c === LF) {
+          } else {
             this.append(chunk, seg, i);
             this.endField();
             this.endRow(this.offsets.at(i));
-            this.lineBreak(c);
+            this.lineBreak(d);
             this.state = FIELD_START;
           }
           i++;
           break;
+        }
         case QUOTE_IN_QUOTED:
           if (c === DQUOTE) {
             this.append('"', 0, 1); // escaped quote
@@ -276,8 +289,8 @@ export class CsvParser {
       this.rowLine = this.line;
       this.rowStart = endByte;
     }
-    const where = { lines: this.line - this.rowLine + 1, bytes: [this.rowStart, endByte] as [number, number] };
-    const row = new ParsedRow(this.fields, this.rowLine, this.rowError === 'record-too-large' ? { ...where, excerpt: this.excerpt } : where);
+    const excerpt = this.rowError === 'record-too-large' ? this.excerpt : undefined;
+    const row = new ParsedRow(this.fields, this.rowLine, this.line - this.rowLine + 1, [this.rowStart, endByte], excerpt);
     if (this.rowError !== undefined) row.error = this.rowError;
     this.excerpt = undefined;
     this.rows.push(row);

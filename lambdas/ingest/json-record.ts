@@ -16,7 +16,7 @@
  */
 
 import { FORBIDDEN_KEYS } from './dataset-schema';
-import { colonCount, parsedColons, scanKeys } from './json-scan';
+import { colonCount, objectColons, parsedColons, scanKeys } from './json-scan';
 
 export type JsonRecordResult =
   | { kind: 'ok'; value: Record<string, unknown> }
@@ -26,9 +26,8 @@ export type JsonRecordResult =
   | { kind: 'malformed-json'; message: string };
 
 function mayContainForbidden(text: string): boolean {
-  return (
-    text.includes('\\u') || text.includes('__proto__') || text.includes('constructor') || text.includes('prototype')
-  );
+  // 'proto' is in both '__proto__' and 'prototype': one scan for the two
+  return text.includes('proto') || text.includes('constructor') || text.includes('\\u');
 }
 
 export function parseJsonRecord(text: string): JsonRecordResult {
@@ -45,4 +44,35 @@ export function parseJsonRecord(text: string): JsonRecordResult {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'not-an-object', value };
   return { kind: 'ok', value: value as Record<string, unknown> };
+}
+
+/** The ok result of parseJsonRecordKeys: the object and its own keys, listed once. */
+export interface ParsedObject {
+  kind: 'ok';
+  value: Record<string, unknown>;
+  keys: string[];
+}
+
+/**
+ * parseJsonRecord for the per-record path: the same checks and results, and
+ * an ok result also carries Object.keys of the record, computed once for the
+ * duplicate-key check and reused by the caller.
+ */
+export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRecordResult, { kind: 'ok' }> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'malformed-json', message: err instanceof Error ? err.message : String(err) };
+  }
+  if (typeof value !== 'object' || value === null) return { kind: 'not-an-object', value };
+  if (Array.isArray(value)) return parseJsonRecord(text) as Exclude<JsonRecordResult, { kind: 'ok' }>;
+  const rec = value as Record<string, unknown>;
+  const keys = Object.keys(rec);
+  if (mayContainForbidden(text) || colonCount(text) !== objectColons(rec, keys)) {
+    const scan = scanKeys(text, FORBIDDEN_KEYS);
+    if (scan.forbidden) return { kind: 'forbidden-key', key: scan.forbidden.key, path: scan.forbidden.path };
+    if (scan.duplicate) return { kind: 'duplicate-key', key: scan.duplicate.key, path: scan.duplicate.path };
+  }
+  return { kind: 'ok', value: rec, keys };
 }

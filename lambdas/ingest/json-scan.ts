@@ -156,8 +156,16 @@ export function parsedColons(v: unknown): number {
     return n;
   }
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    n += 1 + colonCount(k) + parsedColons(o[k]);
+  return objectColons(o, Object.keys(o));
+}
+
+/** parsedColons of an object whose own keys the caller has already listed. */
+export function objectColons(o: Record<string, unknown>, keys: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = o[k];
+    n += 1 + colonCount(k) + (typeof v === 'string' ? colonCount(v) : typeof v === 'object' && v !== null ? parsedColons(v) : 0);
   }
   return n;
 }

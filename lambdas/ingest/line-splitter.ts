@@ -73,7 +73,8 @@ export class LineSplitter {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
       const from = this.partialStart >= 0 ? this.partialStart : this.offsets.at(start);
-      this.emit(this.take(chunk, start, nl), [from, this.offsets.at(nl)], out);
+      this.take(chunk, start, nl);
+      this.emit([from, this.offsets.at(nl)], out);
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -87,7 +88,8 @@ export class LineSplitter {
     const out: Line[] = [];
     if (this.partial.length > 0 || this.partialTooLarge) {
       const bytes: [number, number] = [this.partialStart, this.offsets.total];
-      this.emit(this.take('', 0, 0), bytes, out);
+      this.take('', 0, 0);
+      this.emit(bytes, out);
     }
     return out;
   }
@@ -102,21 +104,21 @@ export class LineSplitter {
     this.partial += chunk.slice(from, to);
   }
 
-  /** Complete the current line with chunk[from, to) and reset the partial state. */
-  private take(chunk: string, from: number, to: number): { text: string; tooLarge: boolean } {
+  /** Complete the current line with chunk[from, to): it is then in `partial` / `partialTooLarge` for emit. */
+  private take(chunk: string, from: number, to: number): void {
     this.accumulate(chunk, from, to);
-    const res = { text: this.partial, tooLarge: this.partialTooLarge };
+  }
+
+  /** Emit the line that take() completed, and reset the partial state. */
+  private emit(bytes: [number, number], out: Line[]): void {
+    const tooLarge = this.partialTooLarge;
+    let text = this.partial;
     this.partial = '';
     this.partialTooLarge = false;
     this.partialStart = -1;
-    return res;
-  }
-
-  private emit(l: { text: string; tooLarge: boolean }, bytes: [number, number], out: Line[]): void {
     this.line++;
-    let text = l.text;
-    if (!l.tooLarge && text.length > 0 && text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1);
-    if (l.tooLarge) {
+    if (!tooLarge && text.length > 0 && text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1);
+    if (tooLarge) {
       this.nonBlankLines++;
       const l = new SplitLine(text, this.line, bytes);
       l.tooLarge = true;

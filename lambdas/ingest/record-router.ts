@@ -26,7 +26,7 @@
 import { FORBIDDEN_KEYS, RESERVED_KEYS, DuplicatePolicy } from './dataset-schema';
 import { CsvRow } from './csv-parser';
 import { Line } from './line-splitter';
-import { parseJsonRecord } from './json-record';
+import { parseJsonRecordKeys } from './json-record';
 import { topLevelTokens } from './json-scan';
 import { UnreadableDataError } from './errors';
 import {
@@ -143,6 +143,26 @@ function withSourceTokens(text: string, violations: Violation[]): void {
   }
 }
 
+/**
+ * JSON.stringify of a string: quoted as it is when no character needs escaping
+ * (the usual case), otherwise JSON.stringify itself.
+ */
+function jsonString(v: string): string {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+  }
+  return `"${v}"`;
+}
+
+function jsonWhere(l: Line): Where {
+  return { line: l.line, lines: 1, bytes: l.bytes, excerpt: l.text };
+}
+
+function csvWhere(row: CsvRow): Where {
+  return { line: row.line, lines: row.lines ?? 1, bytes: row.bytes, excerpt: row.excerpt ?? row.fields };
+}
+
 export class RecordRouter {
   readonly stats: RouterStats;
   private readonly metaPrefix: string;
@@ -162,6 +182,10 @@ export class RecordRouter {
   private idColumn = -1;
   private missingRequired: string[] = [];
   private forbiddenColumn: string | undefined;
+  /** Typed values of the current CSV row, one slot per column (reused across rows). */
+  private values: unknown[] = [];
+  /** Violations of the current record (reused: serialised before the next record starts). */
+  private readonly violations: Violation[] = [];
   private reservedColumn: string | undefined;
 
   constructor(
@@ -203,27 +227,31 @@ export class RecordRouter {
 
   jsonLine(l: Line): Promise<void> | undefined {
     this.stats.recordsIn++;
-    const where: Where = { line: l.line, lines: 1, bytes: l.bytes, excerpt: l.text };
-    if (l.tooLarge) return this.quarantineRaw(where, [{ rule: 'record-too-large', value: l.text }], l.text);
-    const parsed = parseJsonRecord(l.text);
+    if (l.tooLarge) return this.quarantineRaw(jsonWhere(l), [{ rule: 'record-too-large', value: l.text }], l.text);
+    const parsed = parseJsonRecordKeys(l.text);
     switch (parsed.kind) {
       case 'malformed-json':
-        return this.quarantineRaw(where, [{ rule: 'malformed-json', value: parsed.message }], l.text);
+        return this.quarantineRaw(jsonWhere(l), [{ rule: 'malformed-json', value: parsed.message }], l.text);
       case 'forbidden-key':
-        return this.quarantineRaw(where, [{ field: parsed.key, rule: 'forbidden-key', value: parsed.path }], l.text);
+        return this.quarantineRaw(jsonWhere(l), [{ field: parsed.key, rule: 'forbidden-key', value: parsed.path }], l.text);
       case 'duplicate-key':
-        return this.quarantineRaw(where, [{ field: parsed.key, rule: 'duplicate-key', value: parsed.path }], l.text);
+        return this.quarantineRaw(jsonWhere(l), [{ field: parsed.key, rule: 'duplicate-key', value: parsed.path }], l.text);
       case 'not-an-object':
-        return this.quarantineRaw(where, [{ rule: 'not-an-object', value: parsed.value }], l.text);
+        return this.quarantineRaw(jsonWhere(l), [{ rule: 'not-an-object', value: parsed.value }], l.text);
       default:
         break;
     }
     const rec = parsed.value;
-    const keys = Object.keys(rec);
-    const violations: Violation[] = [];
+    const keys = parsed.keys;
+    // One array per router, emptied per record: violations are serialised before the next record.
+    const violations = this.violations;
+    if (violations.length !== 0) violations.length = 0;
     let additive: string[] | undefined;
-    for (const k of keys) {
-      if (this.cs.byName.has(k)) continue;
+    const fields = this.cs.fields;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      // Writers usually emit the schema's fields in schema order: compare before hashing.
+      if ((i < fields.length && fields[i]!.name === k) || this.cs.byName.has(k)) continue;
       if (RESERVED_KEYS.has(k)) violations.push({ field: k, rule: 'reserved-key', value: rec[k] });
       else {
         this.noteAdditive(k);
@@ -236,7 +264,7 @@ export class RecordRouter {
     }
     if (violations.length > 0) {
       withSourceTokens(l.text, violations);
-      return this.writeQuarantine(where, violations, `,"record":${l.text.trim()}}`);
+      return this.writeQuarantine(jsonWhere(l), violations, `,"record":${l.text.trim()}}`);
     }
     this.stats.curated++;
     if (this.sourceTextIsValidated(l.text, rec)) {
@@ -244,7 +272,6 @@ export class RecordRouter {
       const text = l.text.trim();
       return this.curated.write(`${text.slice(0, -1)}${keys.length > 0 ? ',' : ''}${this.metaPrefix}${l.line}}`);
     }
-    const fields = this.cs.fields;
     let out = '{';
     for (let i = 0; i < fields.length; i++) {
       const name = fields[i]!.name;
@@ -312,6 +339,7 @@ export class RecordRouter {
     this.columnNames = names;
     this.columnKeysJson = names.map((n) => `${JSON.stringify(n)}:`);
     this.columns = names.map((n) => this.cs.byName.get(n));
+    this.values = new Array<unknown>(names.length);
     this.idColumn = this.idField === undefined ? -1 : names.indexOf(this.idField);
     this.forbiddenColumn = names.find((n) => FORBIDDEN_KEYS.has(n));
     this.reservedColumn = names.find((n) => RESERVED_KEYS.has(n));
@@ -324,33 +352,35 @@ export class RecordRouter {
 
   csvRow(row: CsvRow): Promise<void> | undefined {
     this.stats.recordsIn++;
-    const where: Where = { line: row.line, lines: row.lines ?? 1, bytes: row.bytes, excerpt: row.excerpt ?? row.fields };
     if (row.error === 'record-too-large') {
       // its content was not kept (bounded memory): the excerpt and the byte range point at it in the raw zone
-      return this.writeQuarantine(where, [{ rule: row.error }], '}');
+      return this.writeQuarantine(csvWhere(row), [{ rule: row.error }], '}');
     }
     if (row.error !== undefined) {
-      return this.quarantineRaw(where, [{ rule: row.error, value: row.fields.join(',') }], row.fields);
+      return this.quarantineRaw(csvWhere(row), [{ rule: row.error, value: row.fields.join(',') }], row.fields);
     }
     if (row.fields.length !== this.columnNames.length) {
       return this.quarantineRaw(
-        where,
+        csvWhere(row),
         [{ rule: 'column-count', value: `${row.fields.length} fields, header has ${this.columnNames.length}` }],
         row.fields,
       );
     }
     if (this.forbiddenColumn !== undefined) {
-      return this.quarantineRaw(where, [{ field: this.forbiddenColumn, rule: 'forbidden-key' }], row.fields);
+      return this.quarantineRaw(csvWhere(row), [{ field: this.forbiddenColumn, rule: 'forbidden-key' }], row.fields);
     }
-    const violations: Violation[] = [];
+    const violations = this.violations;
+    if (violations.length !== 0) violations.length = 0;
     if (this.reservedColumn !== undefined) violations.push({ field: this.reservedColumn, rule: 'reserved-key' });
     // Typed values per column (ABSENT = leave the key out). The curated line is
     // serialised directly from them: no per-record object is built.
     const n = row.fields.length;
-    const values: unknown[] = new Array(n);
+    const values = this.values; // one array per header, overwritten per row
+    const fieldsIn = row.fields;
+    const columns = this.columns;
     for (let i = 0; i < n; i++) {
-      const col = this.columns[i];
-      const raw = row.fields[i]!;
+      const col = columns[i];
+      const raw = fieldsIn[i]!;
       values[i] = col === undefined ? raw : coerceCsvValue(col, raw, violations); // additive columns stay text
     }
     for (const name of this.missingRequired) violations.push({ field: name, rule: 'missing-required' });
@@ -358,7 +388,7 @@ export class RecordRouter {
     if (violations.length > 0) {
       const original: Record<string, string> = Object.create(null);
       for (let i = 0; i < n; i++) original[this.columnNames[i]!] = row.fields[i]!;
-      return this.writeQuarantine(where, violations, `,"record":${JSON.stringify(original)}}`);
+      return this.writeQuarantine(csvWhere(row), violations, `,"record":${JSON.stringify(original)}}`);
     }
     this.stats.curated++;
     let out = '{';
@@ -366,7 +396,7 @@ export class RecordRouter {
       const v = values[i];
       if (v === ABSENT) continue;
       out += this.columnKeysJson[i]!;
-      out += typeof v === 'string' ? JSON.stringify(v) : String(v); // number, boolean or null
+      out += typeof v === 'string' ? jsonString(v) : String(v); // number, boolean or null
       out += ',';
     }
     return this.curated.write(`${out}${this.metaPrefix}${row.line}}`);

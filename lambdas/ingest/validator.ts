@@ -73,7 +73,9 @@ export function compileSchema(schema: DatasetSchema): CompiledSchema {
 }
 
 // YYYY-MM-DD, optionally followed by THH:MM[:SS[.fraction]] and a zone (Z or +HH:MM / +HHMM / +HH).
-const ISO_8601 =
+// The grammar as a regular expression (the specification; isIsoTimestamp scans the
+// same grammar by hand, without a match array or a Number() per part):
+export const ISO_8601 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -83,25 +85,60 @@ function daysInMonth(year: number, month: number): number {
   return DAYS_IN_MONTH[month - 1]!;
 }
 
+/** Value of the ASCII digit at s[i], or -1. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 0x30;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** Value of two ASCII digits at s[i], s[i+1], or -1. */
+function two(s: string, i: number): number {
+  const a = digit(s, i);
+  const b = digit(s, i + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
 /** Strict ISO-8601 date or date-time check (calendar-valid, not just Date.parse-able). */
 export function isIsoTimestamp(s: string): boolean {
-  const m = ISO_8601.exec(s);
-  if (!m) return false;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
-  if (m[4] !== undefined) {
-    if (Number(m[4]) > 23 || Number(m[5]) > 59) return false;
-    if (m[6] !== undefined && Number(m[6]) > 59) return false;
-    const zone = m[7];
-    if (zone !== undefined && zone.length > 1) {
-      const zh = Number(zone.slice(1, 3));
-      const zm = zone.length > 3 ? Number(zone.slice(-2)) : 0;
-      if (zh > 23 || zm > 59) return false;
+  const n = s.length;
+  if (n < 10 || s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d) return false;
+  const y1 = two(s, 0);
+  const y2 = two(s, 2);
+  const month = two(s, 5);
+  const day = two(s, 8);
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(y1 * 100 + y2, month)) return false;
+  if (n === 10) return true;
+  // [Tt ]HH:MM
+  const sep = s.charCodeAt(10);
+  if ((sep !== 0x54 && sep !== 0x74 && sep !== 0x20) || n < 16 || s.charCodeAt(13) !== 0x3a) return false;
+  const hh = two(s, 11);
+  const mm = two(s, 14);
+  if (hh < 0 || mm < 0 || hh > 23 || mm > 59) return false;
+  let i = 16;
+  if (i < n && s.charCodeAt(i) === 0x3a) {
+    const ss = two(s, i + 1);
+    if (ss < 0 || ss > 59) return false;
+    i += 3;
+    const f = s.charCodeAt(i);
+    if (f === 0x2e || f === 0x2c) {
+      let k = i + 1;
+      while (k < n && k - i <= 9 && digit(s, k) >= 0) k++;
+      if (k === i + 1) return false;
+      i = k;
     }
   }
-  return true;
+  if (i === n) return true;
+  const z = s.charCodeAt(i);
+  if (z === 0x5a || z === 0x7a) return i + 1 === n;
+  if (z !== 0x2b && z !== 0x2d) return false;
+  const zh = two(s, i + 1);
+  if (zh < 0 || zh > 23) return false;
+  i += 3;
+  if (i === n) return true;
+  if (s.charCodeAt(i) === 0x3a) i++;
+  if (i + 2 !== n) return false;
+  const zm = two(s, i);
+  return zm >= 0 && zm <= 59;
 }
 
 function codePointLength(s: string, limit: number): number {
@@ -168,7 +205,17 @@ export function validateJsonRecord(cs: CompiledSchema, rec: Record<string, unkno
   }
 }
 
-const INTEGER_TEXT = /^[+-]?\d+$/;
+/** `^[+-]?\d+$` (ASCII digits), scanned without a regular expression. */
+function isIntegerText(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && (s.charCodeAt(0) === 0x2b || s.charCodeAt(0) === 0x2d) ? 1 : 0;
+  if (i === n) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Sentinel: CSV value should be treated as absent. */
@@ -191,7 +238,7 @@ export function coerceCsvValue(f: CompiledField, raw: string, out: Violation[]):
   let v: unknown = raw;
   switch (f.type) {
     case 'integer':
-      if (INTEGER_TEXT.test(raw)) v = Number(raw);
+      if (isIntegerText(raw)) v = Number(raw);
       break;
     case 'number':
       if (NUMBER_TEXT.test(raw)) v = Number(raw);
