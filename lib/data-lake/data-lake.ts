@@ -13,7 +13,7 @@ import { failureModeAlarm, type FailureModeAlarmProps, type FailureModeId } from
 import { datasetProblems, toDatasetSchema, type DatasetDefinition } from './dataset';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
-import type { DataLakeLifecycle, DataLakeProps } from './data-lake-props';
+import type { DataLakeLifecycle, DataLakeProps, ILakeDatabase } from './data-lake-props';
 import { renderDqdlRuleset } from './dqdl';
 import { IngestionPipeline } from './ingestion-pipeline';
 import * as perms from './perms';
@@ -36,7 +36,7 @@ export class InvalidDatasetError extends PlinthError {}
  * IAMAllowedPrincipals, an encrypted Athena workgroup with a scan limit, and the ingestion
  * pipeline with freshness, drift and dead-letter alarms.
  */
-export class DataLake extends Construct {
+export class DataLake extends Construct implements ILakeDatabase {
   public readonly raw: SecureBucket;
   public readonly curated: SecureBucket;
   public readonly quarantine: SecureBucket;

@@ -20,6 +20,8 @@ import { createVpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
+import type { ILakeDatabase } from '../data-lake/data-lake-props';
+import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
@@ -30,9 +32,14 @@ export const DRIFT_METRIC_NAMESPACE = 'Plinth/Drift';
 
 /** Properties for {@link ModelDriftMonitor}. */
 export interface ModelDriftMonitorProps extends PlatformServiceProps {
-  readonly endpointName: string;
-  /** The production variants whose capture is compared (shadow variants are not what users were served). */
-  readonly productionVariantNames: readonly string[];
+  /** The endpoint whose captured traffic is compared with its baseline. */
+  readonly endpoint: IInferenceEndpoint;
+  /**
+   * The production variants whose capture is compared (shadow variants are not what users were served).
+   *
+   * @default - every production variant of `endpoint`
+   */
+  readonly productionVariantNames?: readonly string[];
   readonly features: readonly DriftFeature[];
   readonly drift: DriftConfig;
   /** The bucket the endpoint's data capture writes to; baselines and query results live there too. */
@@ -41,8 +48,8 @@ export interface ModelDriftMonitorProps extends PlatformServiceProps {
   readonly capturePrefix?: string;
   /** The key of the capture bucket. */
   readonly captureKey: kms.IKey;
-  /** The lake's Glue database; the capture table is registered there, under Lake Formation. */
-  readonly databaseName: string;
+  /** The lake whose Glue database the capture table is registered in, under Lake Formation. */
+  readonly database: ILakeDatabase;
   /** Athena stops any drift query that would scan more than this. */
   readonly bytesScannedCutoffPerQuery: number;
 }
@@ -69,10 +76,13 @@ export class ModelDriftMonitor extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelDriftMonitorProps) {
     super(scope, id);
-    if (props.productionVariantNames.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: the endpoint has no production variants to watch`);
+    const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
+    if (productionVariantNames.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: the endpoint has no production variants to watch`);
     if (props.features.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: declare at least one feature to watch`);
     const stack = Stack.of(this);
-    const { endpointName, captureBucket } = props;
+    const { captureBucket } = props;
+    const endpointName = props.endpoint.endpointName;
+    const databaseName = props.database.databaseName;
     this.endpointName = endpointName;
     const capturePrefix = props.capturePrefix ?? 'capture/';
     this.baselineKey = `${DRIFT_BASELINE_PREFIX}${endpointName}/current.json`;
@@ -87,7 +97,7 @@ export class ModelDriftMonitor extends Construct {
     const ioStruct = 'struct<observedcontenttype:string,mode:string,data:string,encoding:string>';
     this.captureTable = new glue.CfnTable(this, 'CaptureTable', {
       catalogId: Aws.ACCOUNT_ID,
-      databaseName: props.databaseName,
+      databaseName,
       tableInput: {
         name: tableName,
         description: `SageMaker data capture of endpoint ${endpointName}, read by its drift job`,
@@ -96,7 +106,7 @@ export class ModelDriftMonitor extends Construct {
           classification: 'json',
           'projection.enabled': 'true',
           'projection.variant.type': 'enum',
-          'projection.variant.values': props.productionVariantNames.join(','),
+          'projection.variant.values': productionVariantNames.join(','),
           'projection.capture_hour.type': 'date',
           'projection.capture_hour.format': 'yyyy/MM/dd/HH',
           'projection.capture_hour.range': '2024/01/01/00,NOW',
@@ -168,9 +178,9 @@ export class ModelDriftMonitor extends Construct {
       ],
       environment: {
         ENDPOINT_NAME: endpointName,
-        CAPTURE_DATABASE: props.databaseName,
+        CAPTURE_DATABASE: databaseName,
         CAPTURE_TABLE: tableName,
-        CAPTURE_VARIANTS: props.productionVariantNames.join(','),
+        CAPTURE_VARIANTS: productionVariantNames.join(','),
         WINDOW_HOURS: String(props.drift.windowHours),
         BASELINE_BUCKET: captureBucket.bucketName,
         BASELINE_KEY: this.baselineKey,
@@ -272,7 +282,9 @@ export class ModelDriftMonitor extends Construct {
     resultObjects: string,
   ): sfn.StateMachine {
     const stack = Stack.of(this);
-    const { captureBucket, endpointName } = props;
+    const { captureBucket } = props;
+    const endpointName = props.endpoint.endpointName;
+    const databaseName = props.database.databaseName;
     // The role is ours, with one managed policy; CDK's generated grants are not attached.
     const role = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
@@ -295,7 +307,7 @@ export class ModelDriftMonitor extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadCaptureTable',
           actions: perms.GLUE_CATALOG_READ,
-          resources: [glueArn('catalog'), glueArn('database', props.databaseName), glueArn('table', `${props.databaseName}/${tableName}`)],
+          resources: [glueArn('catalog'), glueArn('database', databaseName), glueArn('table', `${databaseName}/${tableName}`)],
         }),
         new iam.PolicyStatement({ sid: 'GetLakeFormationCredentials', actions: perms.LAKEFORMATION_DATA_ACCESS, resources: ['*'] }),
         new iam.PolicyStatement({ sid: 'ReadCapture', actions: perms.S3_READ_OBJECT, resources: [captureObjects] }),
@@ -343,7 +355,7 @@ export class ModelDriftMonitor extends Construct {
 
     new lakeformation.CfnPrincipalPermissions(this, 'CaptureTableGrant', {
       principal: { dataLakePrincipalIdentifier: role.roleArn },
-      resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name: tableName } },
+      resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName, name: tableName } },
       permissions: perms.LF_TABLE_READ,
       permissionsWithGrantOption: [],
     }).addResourceDependency(this.captureTable);

@@ -11,6 +11,7 @@ import { acknowledgeFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import type { IInferenceEndpoint } from './inference-endpoint-props';
 
 /** Where the gateway's metrics live (EMF, written by `lambdas/infer/metrics.ts`). */
 export const INFERENCE_METRIC_NAMESPACE = 'Plinth/Inference';
@@ -34,8 +35,8 @@ export type GatewayFallback =
 /** Properties for {@link InferenceGateway}. */
 export interface InferenceGatewayProps extends Omit<PlatformServiceProps, 'removalPolicy'> {
   readonly modelName: string;
-  /** The primary endpoint's name. */
-  readonly endpointName: string;
+  /** The primary endpoint the gateway invokes. */
+  readonly endpoint: IInferenceEndpoint;
   readonly fallback: GatewayFallback;
   /** Time the primary gets before the fallback answers. */
   readonly timeout: Duration;
@@ -83,7 +84,7 @@ export class InferenceGateway extends Construct {
   constructor(scope: Construct, id: string, props: InferenceGatewayProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.endpointName = props.endpointName;
+    this.endpointName = props.endpoint.endpointName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.breakerTable = new dynamodb.Table(this, 'Breaker', {
@@ -102,9 +103,10 @@ export class InferenceGateway extends Construct {
         expires: '2027-06-30',
       });
     }
-    const endpointArns = [props.endpointName, ...(props.fallback.type === 'endpoint' ? [props.fallback.endpointName] : [])].map((name) =>
-      stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: name.toLowerCase() }),
-    );
+    const endpointArns = [
+      props.endpoint.endpointArn,
+      ...(props.fallback.type === 'endpoint' ? [stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: props.fallback.endpointName.toLowerCase() })] : []),
+    ];
     this.function = createVpcFunction(this, {
       handlerFolder: 'infer',
       description: `Plinth inference gateway for ${props.modelName}`,
@@ -119,7 +121,7 @@ export class InferenceGateway extends Construct {
         }),
       ],
       environment: {
-        ENDPOINT_NAME: props.endpointName,
+        ENDPOINT_NAME: props.endpoint.endpointName,
         INVOKE_TIMEOUT_MS: String(props.timeout.toMilliseconds()),
         MAX_PAYLOAD_BYTES: String(props.maxPayloadBytes ?? 65536),
         FALLBACK: JSON.stringify(props.fallback),

@@ -14,6 +14,7 @@ import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { SQS_CONSUME } from '../data-lake/perms';
 import { createVpcFunction } from '../compute/vpc-function';
+import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
@@ -57,12 +58,13 @@ export interface ModelDeploymentProps extends PlatformServiceProps {
   /** Per model name: the alarms whose ALARM state rolls a canary back (the endpoint's 5xx and latency alarms). */
   readonly rollbackAlarms: Readonly<Record<string, readonly cloudwatch.IAlarm[]>>;
   /**
-   * Per model name: the inference component serving its variant. Those models roll out by updating
-   * the component (rolling update) instead of the endpoint (blue/green canary).
+   * Per model name: the endpoint its versions roll onto. The deployment reads from it which
+   * inference component serves the model's variant; those models roll out by updating the
+   * component (rolling update) instead of the endpoint (blue/green canary).
    *
    * @default - no model is served by an inference component
    */
-  readonly inferenceComponentNames?: Readonly<Record<string, string>>;
+  readonly endpoints?: Readonly<Record<string, IInferenceEndpoint>>;
   /**
    * @default - the isolated subnets
    */
@@ -162,6 +164,18 @@ export class ModelDeployment extends Construct {
     );
 
     const endpointNames = props.models.map((m) => m.endpointName);
+    const inferenceComponentNames: Record<string, string> = {};
+    for (const m of props.models) {
+      const endpoint = props.endpoints?.[m.name];
+      if (!endpoint) continue;
+      if (endpoint.endpointName !== m.endpointName) {
+        throw new PlinthError(
+          `ModelDeployment ${this.node.path}: endpoints["${m.name}"] is endpoint "${endpoint.endpointName}" but models[].endpointName of "${m.name}" is "${m.endpointName}"; pass the endpoint the model rolls onto`,
+        );
+      }
+      const component = endpoint.inferenceComponentNameOf(m.variantName ?? 'primary');
+      if (component) inferenceComponentNames[m.name] = component;
+    }
     const sagemakerArn = (resource: string, name: string) =>
       stack.formatArn({ service: 'sagemaker', resource, resourceName: name.toLowerCase() });
     const allEndpointConfigs = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
@@ -192,12 +206,12 @@ export class ModelDeployment extends Construct {
           actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
           resources: endpointNames.map((name) => sagemakerArn('endpoint', name)),
         }),
-        ...(Object.keys(props.inferenceComponentNames ?? {}).length > 0
+        ...(Object.keys(inferenceComponentNames).length > 0
           ? [
               new iam.PolicyStatement({
                 sid: 'UpdateOwnInferenceComponents',
                 actions: ['sagemaker:DescribeInferenceComponent', 'sagemaker:UpdateInferenceComponent'],
-                resources: Object.values(props.inferenceComponentNames ?? {}).map((name) => sagemakerArn('inference-component', name)),
+                resources: Object.values(inferenceComponentNames).map((name) => sagemakerArn('inference-component', name)),
               }),
             ]
           : []),
@@ -242,7 +256,7 @@ export class ModelDeployment extends Construct {
             endpointName: m.endpointName,
             variantName: m.variantName ?? 'primary',
             rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...(m.rollbackAlarmNames ?? [])],
-            ...(props.inferenceComponentNames?.[m.name] ? { inferenceComponentName: props.inferenceComponentNames[m.name] } : {}),
+            ...(inferenceComponentNames[m.name] ? { inferenceComponentName: inferenceComponentNames[m.name] } : {}),
           })),
         ),
         MODEL_EXECUTION_ROLE_ARN: props.modelExecution.role.roleArn,

@@ -10,6 +10,7 @@ import { ModelDriftMonitor } from '../drift/model-drift-monitor';
 import { FeatureStore } from '../feature-store/feature-store';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
+import type { ILakeDatabase } from '../data-lake/data-lake-props';
 import { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import { endpointHealthAlarm } from '../inference/endpoint-health';
 import { InferenceEndpoint } from '../inference/inference-endpoint';
@@ -32,8 +33,8 @@ export interface ModelsStackProps extends StackProps {
   readonly promotionTargetAccounts: readonly string[];
   /** Model name → its human review loop (from the DataLake stack). */
   readonly reviewQueues: Readonly<Record<string, HumanReviewQueue>>;
-  /** The data lake's Glue database, where each drift job registers its endpoint's capture table. */
-  readonly lakeDatabaseName: string;
+  /** The data lake, in whose Glue database each drift job registers its endpoint's capture table. */
+  readonly lake: ILakeDatabase;
   /**
    * Builds the point-in-time training-set job the training pipelines use, in this stack.
    *
@@ -127,7 +128,7 @@ export class ModelsStack extends Stack {
       if (!reviewQueue) throw new PlinthError(`ModelsStack: model "${model.name}" has a gateway but no review queue; declare review in its config`);
       this.gateways[model.name] = new InferenceGateway(this, `Gateway-${model.name}`, {
         modelName: model.name,
-        endpointName: model.endpointName,
+        endpoint: this.endpoints[model.name],
         fallback: gateway.fallback,
         timeout: Duration.millis(gateway.timeoutMs),
         maxPayloadBytes: gateway.maxPayloadBytes,
@@ -163,12 +164,8 @@ export class ModelsStack extends Stack {
       alarmAction: foundation.alarms,
       environmentName: config.name,
     };
-    const watched = config.modelRegistry.models
-      .map((m) => ({
-        modelName: m.name,
-        endpointName: m.endpointName,
-        variantMaxCapacity: Object.fromEntries(m.endpoint.variants.flatMap((v) => (v.scaling ? [[v.name, v.scaling.maxCapacity]] : []))),
-      }))
+    const watched = Object.entries(this.endpoints)
+      .map(([modelName, endpoint]) => ({ modelName, endpointName: endpoint.endpointName, variantMaxCapacity: endpoint.variantMaxCapacity }))
       .filter((e) => Object.keys(e.variantMaxCapacity).length > 0);
     if (watched.length > 0) {
       this.capacityWatch = new EndpointCapacityWatch(this, 'CapacityWatch', {
@@ -197,7 +194,7 @@ export class ModelsStack extends Stack {
         trainingSetJob,
         trainingSet: {
           name: training.trainingSet.name ?? model.name,
-          labels: { ...training.trainingSet.labels, database: training.trainingSet.labels.database ?? props.lakeDatabaseName },
+          labels: { ...training.trainingSet.labels, database: training.trainingSet.labels.database ?? props.lake.databaseName },
           featureGroups: training.trainingSet.featureGroups,
           window: Duration.days(training.trainingSet.windowDays),
           validation: Duration.days(training.trainingSet.validationDays),
@@ -236,13 +233,12 @@ export class ModelsStack extends Stack {
     const driftingModels = config.modelRegistry.models.filter((m) => m.drift);
     for (const model of driftingModels) {
       this.driftMonitors[model.name] = new ModelDriftMonitor(this, `Drift-${model.name}`, {
-        endpointName: model.endpointName,
-        productionVariantNames: model.endpoint.variants.map((v) => v.name),
+        endpoint: this.endpoints[model.name],
         features: driftFeatures(model),
         drift: model.drift!,
         captureBucket: this.capture.bucket,
         captureKey: foundation.keys.dataLake,
-        databaseName: props.lakeDatabaseName,
+        database: props.lake,
         bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
         ...common,
       });
@@ -254,9 +250,9 @@ export class ModelsStack extends Stack {
           endpointName: m.endpointName,
           features: driftFeatures(m),
           drift: m.drift!,
-          packagesArn: this.registry.packagesArn(m.name),
           trainingPipeline: this.trainingPipelines[m.name],
         })),
+        registry: this.registry,
         baselineBucket: this.capture.bucket,
         baselineKey: foundation.keys.dataLake,
         trainingSampleBucket: this.registry.artifacts.bucket,
@@ -272,12 +268,7 @@ export class ModelsStack extends Stack {
       rollbackAlarms: Object.fromEntries(
         Object.entries(this.endpoints).map(([name, endpoint]) => [name, [endpoint.errorAlarm, endpoint.latencyAlarm]]),
       ),
-      inferenceComponentNames: Object.fromEntries(
-        config.modelRegistry.models.flatMap((m) => {
-          const component = this.endpoints[m.name]?.inferenceComponentNameOf(m.variantName);
-          return component ? [[m.name, component]] : [];
-        }),
-      ),
+      endpoints: this.endpoints,
       vpc: foundation.network.vpc,
       modelsKey: foundation.keys.models,
       logsKey: foundation.keys.logs,

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
+import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
 import { InferenceGateway } from '../../lib/inference/inference-gateway';
 import { failureModesOf } from '../../lib/monitoring/failure-modes';
 import { PlatformNetwork } from '../../lib/network/platform-network';
@@ -17,7 +18,7 @@ function gatewayIn(stack: Stack): InferenceGateway {
   const reviewQueue = new sqs.Queue(stack, 'ReviewQueue', { encryptionMasterKey: key, enforceSSL: true, deadLetterQueue: { queue: reviewDlq, maxReceiveCount: 3 } });
   return new InferenceGateway(stack, 'Gateway', {
     modelName: 'fraud-detector',
-    endpointName: 'fraud-dev',
+    endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'fraud-dev', productionVariantNames: ['primary'] }),
     fallback: { type: 'endpoint', endpointName: 'fraud-small-dev' },
     timeout: Duration.millis(800),
     confidenceThreshold: 0.8,
