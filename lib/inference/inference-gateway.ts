@@ -103,15 +103,14 @@ export class InferenceGateway extends Construct {
         expires: '2027-06-30',
       });
     }
-    const endpointArns = [
-      props.endpoint.endpointArn,
-      ...(props.fallback.type === 'endpoint' ? [stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: props.fallback.endpointName.toLowerCase() })] : []),
-    ];
+    // The primary is wired by its grant (below); a fallback endpoint is known only by name.
+    const fallbackArns =
+      props.fallback.type === 'endpoint' ? [stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: props.fallback.endpointName.toLowerCase() })] : [];
     this.function = createVpcFunction(this, {
       handlerFolder: 'infer',
       description: `Plinth inference gateway for ${props.modelName}`,
       statements: [
-        new iam.PolicyStatement({ sid: 'InvokeEndpoints', actions: ['sagemaker:InvokeEndpoint'], resources: endpointArns }),
+        ...(fallbackArns.length > 0 ? [new iam.PolicyStatement({ sid: 'InvokeFallbackEndpoint', actions: ['sagemaker:InvokeEndpoint'], resources: fallbackArns })] : []),
         new iam.PolicyStatement({ sid: 'KeepBreaker', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [this.breakerTable.tableArn] }),
         new iam.PolicyStatement({ sid: 'EnqueueReviews', actions: ['sqs:SendMessage'], resources: [props.reviewQueue.queueArn] }),
         new iam.PolicyStatement({
@@ -147,6 +146,7 @@ export class InferenceGateway extends Construct {
       reservedConcurrency: props.reservedConcurrency ?? 50,
       ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     }).function;
+    props.endpoint.grantInvoke(this.function);
     // Synchronous callers get the answer or an error; there is no asynchronous invocation to dead-letter.
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
       acknowledgeFinding(this.function, {
