@@ -119,6 +119,27 @@ const gatewaySchema = z
           .strict(),
       )
       .min(1, 'declare the model\'s input features: the gateway rejects anything else'),
+    /** Online features (#13): the gateway looks the entity up in a feature group and merges the record into the model input. */
+    onlineFeatures: z
+      .object({
+        /** A feature group of featureStore.featureGroups, with an online store. */
+        featureGroup: z.string(),
+        /** The request field (a declared input feature) that holds the group's record identifier. */
+        entityKeyField: z.string(),
+        /** The group's features the model needs. @default every feature of the group but its key and event time */
+        features: z.array(z.string()).min(1).optional(),
+        /** The lookup's own budget, inside timeoutMs. */
+        timeoutMs: z.number().int().min(1).max(1000, 'gateway.onlineFeatures.timeoutMs can be at most 1000').default(50),
+        /** A new entity (no record): fallback model, per-feature defaults, or 400. */
+        onMissing: z.enum(['fallback', 'defaults', 'reject']).default('fallback'),
+        /** The lookup timed out, was throttled or failed: fallback model or per-feature defaults. */
+        onUnavailable: z.enum(['fallback', 'defaults']).default('fallback'),
+        defaults: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+        /** A feature sent in the request is kept over the record's value. */
+        requestWins: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     breaker: z
       .object({
         failureThreshold: z.number().int().min(1).max(100).default(5),
@@ -185,6 +206,68 @@ const driftSchema = z
     debounceMinutes: z.number().int().min(5).max(7 * 24 * 60).default(24 * 60),
   })
   .strict();
+
+/** JSON path (dot form, SQL-safe) of a field in the endpoint's captured output, e.g. `$.score`. */
+export const OUTPUT_JSON_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,4}$/;
+
+/**
+ * Model quality from ground truth (lambdas/model-quality): on `schedule` the job joins the predictions of the
+ * window [run − labelDelayHours − windowHours, run − labelDelayHours) to the labels observed until the run, per
+ * variant, and alarms on decay below the baseline (the deployed package's evaluation.json, else `floor`).
+ */
+const qualitySchema = z
+  .object({
+    schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'quality.schedule is an EventBridge schedule expression: rate(1 day) or cron(0 6 * * ? *)'),
+    windowHours: z.number().int().min(1).max(24 * 30, 'quality.windowHours can be at most 720 (30 days of predictions)'),
+    /** Labels arrive this long after the prediction, typically; the window ends this long before the run, and no label for longer is stale. */
+    labelDelayHours: z.number().int().min(0).max(24 * 90),
+    problemType: z.enum(['binary_classification', 'regression']),
+    primaryMetric: z.enum(['auc', 'precision', 'recall', 'calibrationError', 'mae', 'rmse']),
+    /** Where the score (probability of positiveLabel) or the regression prediction is in the captured output. */
+    scorePath: z.string().regex(OUTPUT_JSON_PATH, 'quality.scorePath is a JSON path such as $.score (letters, digits and _ only)'),
+    /** Classification: the label value that counts as positive. */
+    positiveLabel: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'quality.positiveLabel must be 1-64 letters, digits or _.-').optional(),
+    /** Classification: score >= threshold is predicted positive. */
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** Labelled predictions a variant needs before its quality is judged (alarm and verdict). */
+    minSamples: z.number().int().min(10).default(200),
+    /** Decay = the metric is worse than the baseline by more than this (absolute, in the metric's units). */
+    tolerance: z.number().positive(),
+    /** The baseline when the deployed package has no evaluation.json. */
+    floor: z.number(),
+    /** Labelled / predicted below this is stale ground truth. */
+    coverageFloor: z.number().min(0).max(1).default(0.05),
+    /** The business outcome in ground truth's outcome_value, reported per 1,000 predictions. */
+    outcome: z.object({ name: z.string().min(1).max(64), unit: z.string().min(1).max(16) }).strict().optional(),
+    /** A/B verdict between the champion and the other weighted variants. */
+    abTest: z
+      .object({
+        champion: z.string().regex(SAGEMAKER_NAME),
+        alpha: z.number().min(0.001).max(0.2).default(0.05),
+        /** The smallest difference in per-prediction loss worth acting on (the mixture scale τ). */
+        minimumEffect: z.number().positive(),
+        guardrails: z
+          .object({
+            p99LatencyIncrease: z.number().min(0).default(0.1),
+            errorRateIncrease: z.number().min(0).default(0.005),
+            costPer1000Increase: z.number().min(0).default(0.2),
+          })
+          .strict()
+          .default({ p99LatencyIncrease: 0.1, errorRateIncrease: 0.005, costPer1000Increase: 0.2 }),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    const classification = ['auc', 'precision', 'recall', 'calibrationError'].includes(q.primaryMetric);
+    if ((q.problemType === 'binary_classification') !== classification) {
+      ctx.addIssue({ code: 'custom', path: ['primaryMetric'], message: `quality.primaryMetric ${q.primaryMetric} does not fit problemType ${q.problemType}` });
+    }
+    if (q.problemType === 'binary_classification' && !q.positiveLabel) {
+      ctx.addIssue({ code: 'custom', path: ['positiveLabel'], message: 'quality.positiveLabel is required for binary_classification (e.g. "fraud")' });
+    }
+  });
 
 /**
  * The platform's own retraining pipeline for the model (lib/training/): a point-in-time training set split by time,
@@ -253,11 +336,19 @@ export const modelConfigSchema = z
     review: reviewSchema.optional(),
     /** Data drift detection over the endpoint's data capture, and the retraining it starts. */
     drift: driftSchema.optional(),
+    /** Quality from ground truth per variant, decay alarms and the A/B verdict. */
+    quality: qualitySchema.optional(),
     /** The platform's own retraining pipeline (drift starts it when declared). */
     training: trainingSchema.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
+    if (model.quality?.abTest && !model.endpoint.variants.some((v) => v.name === model.quality?.abTest?.champion)) {
+      ctx.addIssue({ code: 'custom', path: ['quality', 'abTest', 'champion'], message: `quality.abTest.champion "${model.quality.abTest.champion}" is not one of the endpoint's production variants` });
+    }
+    if (model.quality && model.endpoint.variants.some((v) => v.inferenceComponent)) {
+      ctx.addIssue({ code: 'custom', path: ['quality'], message: 'quality reads the endpoint\'s data capture, which an inference-component endpoint does not record; remove quality or inferenceComponent' });
+    }
     if (model.drift && (model.drift.retrainingPipelineName === undefined) === (model.training === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -321,6 +412,7 @@ export const modelRegistryConfigSchema = z
 
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 export type DriftConfig = z.output<typeof driftSchema>;
+export type QualityConfig = z.output<typeof qualitySchema>;
 export type DriftFeature = z.output<typeof driftFeatureSchema>;
 export type TrainingConfig = z.output<typeof trainingSchema>;
 

@@ -20,22 +20,24 @@ import type { Command } from '../command';
 import { type CommandContext, environmentConfig } from '../context';
 import { CliError, EXIT, UsageError } from '../errors';
 import { formatTable } from '../table';
+import { compare } from './models-compare';
 
-const USAGE = 'plinth models list|approve|reject|promote|rollback [options]';
+const USAGE = 'plinth models list|approve|reject|promote|rollback|compare [options]';
 const SUBCOMMANDS = `subcommands:
   list      [--env dev] [--group NAME]               model package versions and their approval
   approve   GROUP/VERSION|ARN [--env dev] [--note T]  approve a version (needs the approver role)
   reject    GROUP/VERSION|ARN [--env dev] [--note T]  reject a version
   promote   GROUP/VERSION --from dev --to staging [--from-role ARN|--from-profile P] [--to-role ARN|--to-profile P]
                                                      copy an approved version and its artifacts to the next environment's account, pending approval there
-  rollback  --env dev --endpoint NAME [--to CONFIG]   return an endpoint to its previous endpoint config and wait`;
+  rollback  --env dev --endpoint NAME [--to CONFIG]   return an endpoint to its previous endpoint config and wait
+  compare   --env dev --endpoint NAME [--window 7d]   quality per variant from the latest evidence, and the A/B verdict`;
 
 /** Seconds between DescribeEndpoint polls while a rollback runs. */
 export const ROLLBACK_POLL_SECONDS = 15;
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'list, approve, reject, promote and roll back model versions',
+  summary: 'list, approve, reject, promote, roll back and compare model versions',
   usage: USAGE,
   options: [
     { name: 'env', description: 'environment (config/<env>.ts); default dev' },
@@ -47,7 +49,9 @@ export const modelsCommand: Command = {
     { name: 'from-profile', description: 'promote: AWS profile whose credentials are in the source environment\'s account' },
     { name: 'to-role', description: 'promote: role in the target environment\'s account to assume for registering' },
     { name: 'to-profile', description: 'promote: AWS profile whose credentials are in the target environment\'s account' },
-    { name: 'endpoint', description: 'rollback: endpoint name' },
+    { name: 'endpoint', description: 'rollback, compare: endpoint name' },
+    { name: 'window', description: 'compare: how old the latest evidence may be, e.g. 7d, 36h (default 7d)' },
+    { name: 'bucket', description: 'compare: the capture bucket (default: found in the <env>-Models stack)' },
     { name: 'timeout-minutes', description: 'rollback: how long to wait for InService (default 60)' },
   ],
   async run(args, context) {
@@ -62,6 +66,8 @@ export const modelsCommand: Command = {
         return promote(rest, args, context);
       case 'rollback':
         return rollback(args, context);
+      case 'compare':
+        return compare(args, context);
       default:
         throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand "models ${sub}"`, `${USAGE}\n\n${SUBCOMMANDS}`);
     }

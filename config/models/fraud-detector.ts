@@ -10,6 +10,8 @@ type EnvironmentSizing = {
   maxCapacity: number;
   /** Dev scales down at night. */
   offHours?: boolean;
+  /** Serve a challenger variant beside the champion (A/B test, 20 % of traffic). */
+  challenger?: { image: string };
 };
 
 /**
@@ -43,6 +45,18 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
               : undefined,
           },
         },
+        ...(sizing.challenger
+          ? [
+              {
+                name: 'challenger',
+                instanceType: sizing.instanceType,
+                image: sizing.challenger.image,
+                // primary has weight 1 by default: 4:1 gives the challenger 20 % of traffic.
+                initialWeight: 0.25,
+                scaling: { minCapacity: sizing.minCapacity, maxCapacity: sizing.maxCapacity, metric: 'concurrency' as const, target: 4 },
+              },
+            ]
+          : []),
       ],
       dataCaptureSamplingPercent: env === 'prod' ? 20 : 100,
     },
@@ -53,6 +67,7 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       confidenceThreshold: 0.8,
       highStakesLabels: ['fraud'],
       inputFeatures: [
+        { name: 'account_id', type: 'string', required: true },
         { name: 'amount', type: 'number', required: true, min: 0, max: 1_000_000 },
         { name: 'currency', type: 'string', required: true, enum: ['EUR', 'GBP', 'USD'] },
         { name: 'merchant_category', type: 'string' },
@@ -61,6 +76,8 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
         { name: 'amount_sum_24h', type: 'number', min: 0, max: 10_000_000 },
       ],
       breaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 },
+      // The account's spend features, from the same definition the training sets use (#13).
+      onlineFeatures: { featureGroup: 'account-spend', entityKeyField: 'account_id', timeoutMs: 50, onMissing: 'fallback', onUnavailable: 'fallback' },
     },
     review: { slaMinutes: env === 'prod' ? 60 : 240, allowedLabels: ['fraud', 'legitimate'] },
     // Watch the gateway's input features over the last day of capture; drift retrains at most once a day,
@@ -69,6 +86,33 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       schedule: env === 'prod' ? 'rate(1 hour)' : 'rate(6 hours)',
       windowHours: 24,
       debounceMinutes: 24 * 60,
+      // The request's own features (account_id is an entity key, not a distribution to watch).
+      features: [
+        { name: 'amount', type: 'numeric' },
+        { name: 'currency', type: 'categorical' },
+        { name: 'merchant_category', type: 'categorical' },
+        { name: 'card_present', type: 'categorical' },
+        { name: 'txn_count_24h', type: 'numeric' },
+        { name: 'amount_sum_24h', type: 'numeric' },
+      ],
+    },
+    // Quality from ground truth (<model>_ground_truth dataset + reviewer labels): chargebacks take days,
+    // so the window ends three days before each daily run. AUC is what the model was approved on.
+    quality: {
+      schedule: 'rate(1 day)',
+      windowHours: 24,
+      labelDelayHours: 72,
+      problemType: 'binary_classification',
+      primaryMetric: 'auc',
+      scorePath: '$.score',
+      positiveLabel: 'fraud',
+      threshold: 0.5,
+      minSamples: env === 'prod' ? 500 : 100,
+      tolerance: 0.03,
+      floor: 0.85,
+      coverageFloor: 0.05,
+      outcome: { name: 'fraud loss avoided', unit: 'USD' },
+      ...(sizing.challenger ? { abTest: { champion: 'primary', alpha: 0.05, minimumEffect: 0.005 } } : {}),
     },
     // Retraining: 90 days of labelled transactions joined point-in-time with account features; the last
     // week is the holdout, the week before it validation. The new model must reach AUC 0.80 and stay

@@ -7,6 +7,8 @@
  *   fallback                           endpoint (same timeout, same output checks) or the
  *                                      configured default; fallback endpoint failure → 503
  *   routing (routing.ts)               degraded / high-stakes / low-confidence → review case
+ *   inference id (inference-id.ts)     caller's x-inference-id (bad format → 400) or a new UUID;
+ *                                      sent as InferenceId, returned with the answering variant
  *   review queue (review-queue.ts)     enqueue failure → 503 with the provisional answer
  *
  * One structured log line and one EMF document per request, whatever happens.
@@ -31,8 +33,10 @@ import type { ModelAnswer } from './model-output';
 import { parseRequest } from './request';
 import type { AnsweredBy } from './response';
 import { inferenceBody, jsonResponse } from './response';
+import { resolveInferenceId } from './inference-id';
 import { route } from './routing';
 import { enqueueReviewCase } from './review-queue';
+import { withOnlineFeatures } from './online-features';
 import type { ReviewCase } from './review-queue';
 
 /** Extra lease time for the half-open probe beyond the invoke deadline. */
@@ -45,14 +49,20 @@ interface RequestContext {
   props: Record<string, unknown>;
 }
 
-type Sourced = { ok: true; answer: ModelAnswer; model: AnsweredBy } | { ok: false; failure: InvokeFailure };
+type Sourced = { ok: true; answer: ModelAnswer; model: AnsweredBy; variant?: string } | { ok: false; failure: InvokeFailure };
 
 function noteBreakerOutcome(ctx: RequestContext, outcome: OutcomeResult): void {
   ctx.props.breakerOutcome = outcome;
   if (outcome === 'error') ctx.metrics.BreakerErrors = 1;
 }
 
-async function fallbackAnswer(cfg: GatewayConfig, clients: InferClients, features: Features, ctx: RequestContext): Promise<Sourced> {
+async function fallbackAnswer(
+  cfg: GatewayConfig,
+  clients: InferClients,
+  features: Features,
+  inferenceId: string,
+  ctx: RequestContext,
+): Promise<Sourced> {
   const fb = cfg.fallback;
   if (fb.type === 'default') {
     ctx.props.fallback = 'default';
@@ -61,29 +71,38 @@ async function fallbackAnswer(cfg: GatewayConfig, clients: InferClients, feature
   ctx.props.fallback = fb.endpointName;
   const result = await invokeModel(clients.sagemaker, {
     endpointName: fb.endpointName,
+    inferenceId,
     features,
     timeoutMs: cfg.invokeTimeoutMs,
     labelPath: cfg.labelPath,
     confidencePath: cfg.confidencePath,
   });
-  if (result.ok) return { ok: true, model: 'fallback', answer: result.answer };
+  if (result.ok) return { ok: true, model: 'fallback', answer: result.answer, ...(result.variant ? { variant: result.variant } : {}) };
   ctx.metrics.FallbackFailures = 1;
   logger.error('fallback endpoint failed', { requestId: ctx.requestId, endpoint: fb.endpointName, ...result.failure });
   return { ok: false, failure: result.failure };
 }
 
-async function answer(cfg: GatewayConfig, clients: InferClients, breaker: Breaker, features: Features, ctx: RequestContext): Promise<Sourced> {
+async function answer(
+  cfg: GatewayConfig,
+  clients: InferClients,
+  breaker: Breaker,
+  features: Features,
+  inferenceId: string,
+  ctx: RequestContext,
+): Promise<Sourced> {
   const decision: BreakerDecision = await breaker.decide(now());
   ctx.props.breaker = decision.call ? (decision.mode === 'probe' ? 'half-open' : 'closed') : decision.reason;
   if (!decision.call) {
     ctx.metrics.BreakerOpen = 1;
-    return fallbackAnswer(cfg, clients, features, ctx);
+    return fallbackAnswer(cfg, clients, features, inferenceId, ctx);
   }
   if (decision.mode === 'closed' && decision.failedOpen) ctx.metrics.BreakerErrors = 1;
 
   const primary = await invokeModel(clients.sagemaker, {
     endpointName: cfg.endpointName,
     ...(cfg.targetVariant ? { targetVariant: cfg.targetVariant } : {}),
+    inferenceId,
     features,
     timeoutMs: cfg.invokeTimeoutMs,
     labelPath: cfg.labelPath,
@@ -92,15 +111,20 @@ async function answer(cfg: GatewayConfig, clients: InferClients, breaker: Breake
   ctx.props.primaryLatencyMs = primary.latencyMs;
   if (primary.ok) {
     noteBreakerOutcome(ctx, await breaker.recordSuccess(decision, now()));
-    return { ok: true, model: 'primary', answer: primary.answer };
+    return { ok: true, model: 'primary', answer: primary.answer, ...(primary.variant ? { variant: primary.variant } : {}) };
   }
   ctx.metrics.PrimaryFailures = 1;
   ctx.props.primaryFailure = primary.failure.kind;
   logger.warn('primary endpoint failed; using the fallback', { requestId: ctx.requestId, endpoint: cfg.endpointName, ...primary.failure });
   // Record the failure while the fallback answers: both must finish before we return.
-  const [fallback, outcome] = await Promise.all([fallbackAnswer(cfg, clients, features, ctx), breaker.recordFailure(decision, now())]);
+  const [fallback, outcome] = await Promise.all([fallbackAnswer(cfg, clients, features, inferenceId, ctx), breaker.recordFailure(decision, now())]);
   noteBreakerOutcome(ctx, outcome);
   return fallback;
+}
+
+/** An answer made with default online features is degraded too, whoever answered. */
+function withOnlineDegraded<T extends { degraded: boolean }>(onlineDegraded: boolean, body: T): T {
+  return onlineDegraded ? { ...body, degraded: true } : body;
 }
 
 async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: RequestContext): Promise<APIGatewayProxyStructuredResultV2> {
@@ -111,6 +135,14 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     if (parsed.clientError.body.field !== undefined) ctx.props.field = parsed.clientError.body.field;
     return jsonResponse(parsed.clientError.statusCode, parsed.clientError.body);
   }
+  const id = resolveInferenceId(event.headers);
+  if (!id.ok) {
+    ctx.metrics.BadRequests = 1;
+    ctx.props.rule = 'inference-id';
+    return jsonResponse(400, { error: id.error, rule: 'inference-id' });
+  }
+  const { inferenceId } = id;
+  ctx.props.inferenceId = inferenceId;
   const clients = getClients(cfg.invokeTimeoutMs);
   const breaker = createBreaker(clients.dynamodb, {
     table: cfg.breaker.table,
@@ -121,19 +153,36 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     probeLeaseMs: cfg.invokeTimeoutMs + PROBE_LEASE_MARGIN_MS,
   });
 
-  const sourced = await answer(cfg, clients, breaker, parsed.features, ctx);
+  // Online features (#13): merge the entity's record, or take the configured path; never throws.
+  let features = parsed.features;
+  let onlineDegraded = false;
+  let skipPrimary = false;
+  if (cfg.onlineFeatures) {
+    const online = await withOnlineFeatures(cfg.onlineFeatures, parsed.features, ctx.metrics, ctx.props);
+    if (online.kind === 'reject') {
+      ctx.metrics.BadRequests = 1;
+      ctx.props.rule = online.body.rule;
+      return jsonResponse(400, online.body);
+    }
+    if (online.kind === 'features') features = online.features;
+    onlineDegraded = online.kind !== 'features' || online.degraded;
+    skipPrimary = online.kind === 'fallback';
+  }
+  const sourced = skipPrimary ? await fallbackAnswer(cfg, clients, features, inferenceId, ctx) : await answer(cfg, clients, breaker, features, inferenceId, ctx);
   if (!sourced.ok) {
     ctx.metrics.Unavailable = 1;
     return jsonResponse(503, { error: 'unavailable' });
   }
-  const degraded = sourced.model === 'fallback';
+  const degraded = sourced.model === 'fallback' || onlineDegraded;
   ctx.metrics.Degraded = degraded ? 1 : 0;
   ctx.props.model = sourced.model;
   ctx.props.label = sourced.answer.label;
   ctx.props.confidence = sourced.answer.confidence;
+  if (sourced.variant) ctx.props.variant = sourced.variant;
+  const identity = { inferenceId, ...(sourced.variant ? { variant: sourced.variant } : {}) };
 
   const routing = route({ label: sourced.answer.label, confidence: sourced.answer.confidence, degraded }, cfg);
-  if (!routing.needsReview) return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, false));
+  if (!routing.needsReview) return jsonResponse(200, withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, false, undefined, identity)));
 
   ctx.metrics.NeedsReview = 1;
   ctx.props.reviewReason = routing.reason;
@@ -141,7 +190,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     caseId: randomUUID(),
     model: cfg.modelName,
     endpoint: cfg.endpointName,
-    input: parsed.features,
+    input: features,
     provisional: { prediction: sourced.answer.prediction, label: sourced.answer.label, confidence: sourced.answer.confidence },
     reason: routing.reason,
     reasons: routing.reasons,
@@ -154,6 +203,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     environment: cfg.environment,
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     createdAt: new Date(now()).toISOString(),
+    ...identity,
   };
   const enqueued = await enqueueReviewCase(clients.sqs, cfg.reviewQueueUrl, reviewCase);
   if (!enqueued.ok) {
@@ -165,10 +215,10 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
       reason: routing.reason,
       ...describeError(enqueued.error),
     });
-    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...inferenceBody(sourced.answer, sourced.model, true) });
+    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, true, undefined, identity)) });
   }
   ctx.props.caseId = reviewCase.caseId;
-  return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId));
+  return jsonResponse(200, withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId, identity)));
 }
 
 export async function handleRequest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

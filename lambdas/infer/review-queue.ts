@@ -6,7 +6,8 @@
  *   { caseId (uuid v4), model: MODEL_NAME, endpoint: ENDPOINT_NAME,
  *     input (the validated features only), provisional: {prediction, label, confidence},
  *     reason, reasons, answeredBy: {model:'primary'|'fallback', endpoint?},
- *     environment: PLINTH_ENV, requestId?, createdAt (ISO-8601) }
+ *     environment: PLINTH_ENV, requestId?, createdAt (ISO-8601),
+ *     inferenceId (the answer's join key for ground truth), variant? }
  * Message attributes: caseId, reason, model (for routing/filtering without
  * parsing the body).
  *
@@ -32,6 +33,10 @@ export interface ReviewCase {
   environment: string;
   requestId?: string;
   createdAt: string;
+  /** The answer's inference id: the reviewer's label joins back to the prediction by it. */
+  inferenceId?: string;
+  /** The production variant that answered. */
+  variant?: string;
 }
 
 /**
@@ -56,6 +61,7 @@ export async function enqueueReviewCase(sqs: SQSClient, queueUrl: string, review
           caseId: { DataType: 'String', StringValue: reviewCase.caseId },
           reason: { DataType: 'String', StringValue: reviewCase.reason },
           model: { DataType: 'String', StringValue: reviewCase.model },
+          ...(reviewCase.inferenceId ? { inferenceId: { DataType: 'String', StringValue: reviewCase.inferenceId } } : {}),
         },
       }),
     );

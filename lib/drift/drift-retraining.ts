@@ -191,10 +191,11 @@ export class DriftRetraining extends Construct {
 
     const targetOptions = { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) };
     new events.Rule(this, 'OnDrift', {
-      description: 'Model Drift Detected starts the model\'s retraining (debounced)',
+      description: 'Model Drift Detected or Model Quality Decayed starts the model\'s retraining (debounced)',
       eventPattern: {
-        source: ['plinth.drift'],
-        detailType: ['Model Drift Detected'],
+        // Two causes, one debounce: drift (lambdas/drift-stats) and quality decay (lambdas/model-quality).
+        source: ['plinth.drift', 'plinth.quality'],
+        detailType: ['Model Drift Detected', 'Model Quality Decayed'],
         account: [Aws.ACCOUNT_ID],
         detail: { endpointName: props.models.map((m) => m.endpointName) },
       },

@@ -170,6 +170,47 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'model-quality-decay': {
+    title: 'Model quality decayed',
+    detection: 'QualityDecayed-<model>: the quality job judged a variant (at least minSamples labelled predictions) and its primary metric is worse than the baseline (the deployed package\'s evaluation.json, else the configured floor) by more than the tolerance (metric QualityDecayed, namespace Plinth/Quality).',
+    mitigation: 'A Model Quality Decayed event starts the model\'s retraining pipeline with the evidence file as its cause, through the same debounced rule as drift; the retrained model waits at the approval gate.',
+    runbook: 'docs/runbooks/model-quality-decay.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
+  'ground-truth-stale': {
+    title: 'Ground truth stale or missing',
+    detection: 'GroundTruthStale-<model>: label coverage of the window is below the configured floor, or no label has been observed for longer than the configured delay, or never (metric GroundTruthStale, namespace Plinth/Quality); QualityJobFailed-<model> when the job itself fails or does not run.',
+    mitigation: 'The quality job keeps running and says "no labels" instead of reporting green; no decay event or A/B verdict is based on too few labels (minimum sample size), so nothing retrains or is promoted on missing evidence.',
+    runbook: 'docs/runbooks/ground-truth-stale.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
+  // --- feature pipelines (#13) ---
+  'features-stale': {
+    title: 'Features stale',
+    detection: 'FeaturesStale-<group>: the feature pipeline had no successful run in twice its refresh period (missing data breaches).',
+    mitigation: 'The gateway keeps serving: records past the online TTL are misses and follow the model\'s missing-record policy (fallback by default, counted as degraded); training sets drop records older than the TTL instead of using stale values.',
+    runbook: 'docs/runbooks/features-stale.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
+  'feature-ingest-dead-letters': {
+    title: 'Feature rows dead-lettered',
+    detection: 'FeatureDeadLetters-<group>: feature-ingest rejected rows (missing key, wrong type, out of range, or refused by Feature Store; metric RecordsRejected, namespace Plinth/Features).',
+    mitigation: 'Valid rows are written; every rejected row is kept with its reason under the dead-letter prefix (90 days), so nothing is dropped silently and a fixed run can re-ingest it idempotently.',
+    runbook: 'docs/runbooks/feature-ingest-dead-letters.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
+  'feature-pipeline-failed': {
+    title: 'Feature pipeline failed',
+    detection: 'FeaturePipelineFailed-<group>: a feature pipeline execution failed, timed out or was aborted (Athena query, scan limit, or a staged object that kept failing).',
+    mitigation: 'Steps are retried with jittered backoff; the next scheduled run covers the window again (lookback is twice the refresh period) and rewrites it idempotently; the online store keeps its last records.',
+    runbook: 'docs/runbooks/feature-pipeline-failed.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
   // Training pipeline and batch inference (lib/training/).
   'training-failed': {
     title: 'Retraining failed',

@@ -58,6 +58,14 @@ export class PlatformStage extends Stage {
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
       lake: this.dataLake.dataLake,
+      groundTruthBucket: this.dataLake.dataLake.curated.bucket,
+      featureLake: {
+        databaseName: this.dataLake.dataLake.databaseName,
+        curatedBucket: this.dataLake.dataLake.curated.bucket,
+        rawBucket: this.dataLake.dataLake.raw.bucket,
+        encryptionKey: this.foundation.keys.dataLake,
+        datasetNames: config.dataLake.datasets.map((d) => d.name),
+      },
       trainingSetJob: props.trainingSetJob,
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });

@@ -149,7 +149,7 @@ describe('drift loop constructs', () => {
 
   it('starts retraining from Model Drift Detected for the configured endpoints, with a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ source: ['plinth.drift'], 'detail-type': ['Model Drift Detected'], detail: { endpointName: ['fraud-detector-dev'] } }),
+      EventPattern: Match.objectLike({ source: ['plinth.drift', 'plinth.quality'], 'detail-type': ['Model Drift Detected', 'Model Quality Decayed'], detail: { endpointName: ['fraud-detector-dev'] } }),
       Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }) })],
     });
     template.hasResourceProperties('AWS::Lambda::Function', {

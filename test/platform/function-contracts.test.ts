@@ -1,3 +1,4 @@
+import { parseConfig as parseFeatureIngestConfig } from '../../lambdas/feature-ingest/config';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments, promotionTargetAccounts } from '../../config';
@@ -11,6 +12,7 @@ import { loadConfig as loadIngestConfig } from '../../lambdas/ingest/config';
 import { allowedLabels, claimLeaseMinutes, groundTruthLocation, slaMinutes, tableName } from '../../lambdas/shared-review/config';
 import { buildPlatformApp } from '../../lib/platform/platform-app';
 import { newApp } from '../support/gate';
+import { loadJob as loadQualityJob } from '../../lambdas/model-quality/index';
 
 /**
  * The CDK side and each handler agree on the environment contract: every function's variables,
@@ -90,12 +92,15 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^Drift[a-z]+StatisticsFunction/, (e) => { if (!e.EVENT_BUS_NAME) throw new Error('EVENT_BUS_NAME missing'); }],
     [/^DriftRetrainingRetrainFunction/, (e) => loadRetrainConfig(e)],
     [/^DriftRetrainingBaselineFunction/, (e) => loadBaselineConfig(e)],
+    [/^Quality[a-z]+QualityFunction/, (e) => loadQualityJob(e)],
+    [/^Features[a-z]+IngestFunction/, (e) => parseFeatureIngestConfig(e)],
+    [/^TrainingSetsFunction/, (e) => { if (!e.OUTPUT_BUCKET || JSON.parse(e.FEATURE_GROUPS).length === 0) throw new Error('OUTPUT_BUCKET or FEATURE_GROUPS missing'); }],
   ];
 
   test('each function has a known handler', () => {
     const unknown = functions.filter((f) => !loaders.some(([pattern]) => pattern.test(f.path)));
     expect(unknown.map((f) => f.path)).toEqual([]);
-    expect(functions.length).toBe(11);
+    expect(functions.length).toBe(14);
   });
 
   test.each(loaders.map(([pattern]) => pattern.source))('handler %s parses its variables without error', (source) => {

@@ -411,6 +411,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
         labelledBy: 'alice',
         labelledAt: new Date(T0 + 1 * MIN).toISOString(),
         reason: 'low-confidence',
+        predictedAt: new Date(T0 - 30 * MIN).toISOString(),
       });
 
       // WHEN the expiry job runs again
@@ -418,6 +419,31 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       // THEN nothing changes: terminal states are final
       expect(again.expired).toBe(0);
       expect(await scanCases()).toEqual(expect.arrayContaining(final));
+    });
+
+    it('keeps the inference id and variant from the queue message to the ground-truth object', async () => {
+      // GIVEN a case the gateway enqueued with its inference id and answering variant
+      const [id] = await enqueue([body({ inferenceId: 'txn-2031:77', variant: 'challenger' })]);
+      // WHEN a reviewer claims and labels it
+      okCase(await api({ action: 'claim', reviewer: 'alice', caseId: id }));
+      okCase(await api({ action: 'submit', reviewer: 'alice', caseId: id, label: 'fraud' }));
+      // THEN the ground truth carries the join key, the variant and when the prediction was made
+      const key = (await s3Keys()).find((k) => k.endsWith(`${id}.json`))!;
+      expect(await s3Json(key)).toMatchObject({ inferenceId: 'txn-2031:77', variant: 'challenger', label: 'fraud', predictedAt: expect.any(String) });
+    });
+
+    it.each([
+      ['a malformed inference id', { inferenceId: "txn'1 OR 1=1" }],
+      ['a non-string inference id', { inferenceId: 42 }],
+      ['a malformed variant', { variant: 'bad variant!' }],
+    ])('refuses a case with %s (batch failure, to the DLQ)', async (_name, override) => {
+      // GIVEN a message whose join fields are malformed
+      const bad = body(override);
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: bad }));
+      // WHEN review-intake consumes it
+      const { failures } = await drainQueue();
+      // THEN it fails instead of storing an unjoinable or unsafe id
+      expect(failures).toContain(bad);
     });
 
     it('reports a reused caseId with different content as a batch failure instead of overwriting', async () => {
