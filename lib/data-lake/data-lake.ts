@@ -317,7 +317,7 @@ export class DataLake extends Construct implements ILakeDatabase {
       const periods = Math.ceil(dataset.freshnessMinutes / period);
       add(`SourceSilent-${dataset.name}`, 'source-offline', {
         description: `No ${dataset.name} object arrived in ${dataset.freshnessMinutes} minutes: the source may be offline.`,
-        metric: this.ingestion.metric('ObjectsReceived', dataset.name, { period: Duration.minutes(period) }),
+        metric: this.metricObjectsReceived(dataset.name, { period: Duration.minutes(period) }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: periods,
@@ -365,5 +365,33 @@ export class DataLake extends Construct implements ILakeDatabase {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * A metric the ingest function publishes for one dataset: `RecordsIn`, `RecordsCurated`,
+   * `RecordsQuarantined`, `AdditiveDriftFields`, `BreakingDriftRecords` or `ObjectsReceived`.
+   * Sum over 5 minutes unless `props` says otherwise.
+   */
+  public metricIngest(metricName: string, dataset: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    if (!this.tables[dataset]) {
+      throw new PlinthError(`DataLake ${this.node.path}: no dataset "${dataset}" (datasets: ${Object.keys(this.tables).join(', ')}); name one of the lake's datasets`);
+    }
+    return this.ingestion.metric(metricName, dataset, { period: Duration.minutes(5), ...props });
+  }
+  /** Records read from the dataset's incoming objects. */
+  public metricRecordsIn(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('RecordsIn', dataset, props);
+  }
+  /** Records that passed validation into the curated zone. */
+  public metricRecordsCurated(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('RecordsCurated', dataset, props);
+  }
+  /** Records that failed validation and went to the quarantine zone. */
+  public metricRecordsQuarantined(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('RecordsQuarantined', dataset, props);
+  }
+  /** Objects received for the dataset: what its freshness alarm watches. */
+  public metricObjectsReceived(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('ObjectsReceived', dataset, props);
   }
 }

@@ -242,13 +242,7 @@ export class ModelDriftMonitor extends Construct {
     this.driftAlarm = failureModeAlarm(this, 'DriftDetected', 'drift-detected', {
       ...alarmCommon,
       description: `Features of ${endpointName}'s traffic drifted from the training baseline; retraining has been started (debounced).`,
-      metric: new cloudwatch.Metric({
-        namespace: DRIFT_METRIC_NAMESPACE,
-        metricName: 'FeaturesDrifting',
-        dimensionsMap: { Endpoint: endpointName },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.hours(1),
-      }),
+      metric: this.metricFeaturesDrifting(),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -272,6 +266,29 @@ export class ModelDriftMonitor extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * A metric the drift job publishes for this endpoint (`FeaturesDrifting`, `FeaturesInsufficient`,
+   * or a per-feature statistic): maximum over an hour unless `props` says otherwise.
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: DRIFT_METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { Endpoint: this.endpointName },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+  /** Features past their drift threshold in the last run: what the drift alarm watches. */
+  public metricFeaturesDrifting(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('FeaturesDrifting', props);
+  }
+  /** Features with too few samples in the window to judge. */
+  public metricFeaturesInsufficient(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('FeaturesInsufficient', props);
   }
 
   private buildStateMachine(

@@ -300,11 +300,11 @@ export class ModelDeployment extends Construct {
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
 
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
-    const deadLetterAlarm = (alarmId: string, queue: sqs.Queue, what: string) =>
+    const deadLetterAlarm = (alarmId: string, metric: cloudwatch.Metric, what: string) =>
       failureModeAlarm(this, alarmId, 'deployment-stuck', {
         ...common,
         description: what,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        metric,
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -314,14 +314,31 @@ export class ModelDeployment extends Construct {
       failureModeAlarm(this, 'DeploymentStuck', 'deployment-stuck', {
         ...common,
         description: 'An approved model version has waited over an hour to deploy (endpoint busy or failing).',
-        metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        metric: this.metricOldestApprovalAge(),
         threshold: 3600,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      deadLetterAlarm('DeploymentDeadLetters', this.deadLetterQueue, 'An approved model version could not be deployed after every retry.'),
-      deadLetterAlarm('ApprovalsUndelivered', this.eventDeadLetterQueue, 'An approval event could not be delivered to the deployment queue.'),
+      deadLetterAlarm('DeploymentDeadLetters', this.metricFailedDeployments(), 'An approved model version could not be deployed after every retry.'),
+      deadLetterAlarm('ApprovalsUndelivered', this.metricUndeliveredApprovals(), 'An approval event could not be delivered to the deployment queue.'),
     );
+  }
+
+  /** Age (s) of the oldest approved version waiting to deploy: what the deployment-stuck alarm watches. Maximum over 5 minutes. */
+  public metricOldestApprovalAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+  /** Approved versions waiting to deploy. Maximum over 5 minutes. */
+  public metricPendingApprovals(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+  /** Approved versions that could not be deployed after every retry (in the dead-letter queue). Maximum over 5 minutes. */
+  public metricFailedDeployments(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+  /** Approval events EventBridge could not deliver to the deployment queue. Maximum over 5 minutes. */
+  public metricUndeliveredApprovals(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.eventDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 }
