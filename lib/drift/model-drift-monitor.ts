@@ -18,6 +18,7 @@ import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/ackno
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { createVpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
+import * as driftPerms from './perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ILakeDatabase } from '../data-lake/data-lake-props';
@@ -171,7 +172,7 @@ export class ModelDriftMonitor extends Construct {
         // Without ListBucket, S3 answers a missing baseline with AccessDenied instead of NoSuchKey.
         new iam.PolicyStatement({
           sid: 'TellMissingBaseline',
-          actions: ['s3:ListBucket'],
+          actions: driftPerms.S3_LIST_BUCKET,
           resources: [captureBucket.bucketArn],
           conditions: { StringEquals: { 's3:prefix': this.baselineKey } },
         }),
@@ -196,7 +197,7 @@ export class ModelDriftMonitor extends Construct {
       statements: [
         readBaseline,
         decryptCapture,
-        new iam.PolicyStatement({ sid: 'ReadBinCounts', actions: ['athena:GetQueryResults', 'athena:GetQueryExecution'], resources: [workGroupArn] }),
+        new iam.PolicyStatement({ sid: 'ReadBinCounts', actions: driftPerms.ATHENA_READ_RESULTS, resources: [workGroupArn] }),
         new iam.PolicyStatement({ sid: 'ReadQueryResults', actions: perms.S3_READ_OBJECT, resources: [resultObjects] }),
         new iam.PolicyStatement({
           sid: 'PublishDriftEvents',
@@ -230,7 +231,7 @@ export class ModelDriftMonitor extends Construct {
     });
     new iam.ManagedPolicy(this, 'SchedulePolicy', {
       roles: [scheduleRole],
-      statements: [new iam.PolicyStatement({ sid: 'StartDriftJob', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] })],
+      statements: [new iam.PolicyStatement({ sid: 'StartDriftJob', actions: driftPerms.STATES_START, resources: [this.stateMachine.stateMachineArn] })],
     });
     new events.Rule(this, 'Schedule', {
       description: `Runs the drift job of ${endpointName} over the last ${props.drift.windowHours} h of capture`,
@@ -313,12 +314,12 @@ export class ModelDriftMonitor extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'InvokeDriftFunctions',
-          actions: ['lambda:InvokeFunction'],
+          actions: driftPerms.LAMBDA_INVOKE,
           resources: [this.queryFunction.functionArn, this.statisticsFunction.functionArn],
         }),
         new iam.PolicyStatement({
           sid: 'RunDriftQuery',
-          actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+          actions: driftPerms.ATHENA_RUN_QUERY,
           resources: [workGroupArn],
         }),
         new iam.PolicyStatement({
@@ -337,21 +338,12 @@ export class ModelDriftMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
         new iam.PolicyStatement({
           sid: 'DeliverExecutionLogs',
-          actions: [
-            'logs:CreateLogDelivery',
-            'logs:GetLogDelivery',
-            'logs:UpdateLogDelivery',
-            'logs:DeleteLogDelivery',
-            'logs:ListLogDeliveries',
-            'logs:PutResourcePolicy',
-            'logs:DescribeResourcePolicies',
-            'logs:DescribeLogGroups',
-          ],
+          actions: driftPerms.SFN_LOG_DELIVERY,
           resources: ['*'],
         }),
         new iam.PolicyStatement({
           sid: 'Trace',
-          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+          actions: driftPerms.XRAY_TRACE,
           resources: ['*'],
         }),
       ],

@@ -157,7 +157,7 @@ export class ModelDeployment extends Construct {
         sid: 'OnlyTheApprovalRuleSends',
         effect: iam.Effect.DENY,
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['sqs:SendMessage'],
+        actions: perms.DEPLOYMENT_QUEUE_SEND,
         resources: [this.queue.queueArn],
         conditions: { ArnNotEquals: { 'aws:SourceArn': approvedRule.ruleArn } },
       }),
@@ -187,52 +187,52 @@ export class ModelDeployment extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'ReadApprovedPackages',
-          actions: ['sagemaker:DescribeModelPackage'],
+          actions: perms.DESCRIBE_PACKAGE,
           resources: props.models.map((m) => props.registry.packagesArn(m.name)),
         }),
         new iam.PolicyStatement({
           sid: 'CreateVersionedModelsAndConfigs',
-          actions: ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags', 'sagemaker:ListTags'],
+          actions: perms.CREATE_VERSIONED_MODEL,
           resources: endpointNames.flatMap((name) => [sagemakerArn('model', `${name}-*`), sagemakerArn('endpoint-config', `${name}*`)]),
         }),
         new iam.PolicyStatement({
           // The endpoint's current config may predate Plinth's naming; reading it is harmless.
           sid: 'ReadCurrentEndpointConfigs',
-          actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:ListTags'],
+          actions: perms.READ_ENDPOINT_CONFIG,
           resources: [allEndpointConfigs],
         }),
         new iam.PolicyStatement({
           sid: 'UpdateOwnEndpoints',
-          actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
+          actions: perms.UPDATE_ENDPOINT,
           resources: endpointNames.map((name) => sagemakerArn('endpoint', name)),
         }),
         ...(Object.keys(inferenceComponentNames).length > 0
           ? [
               new iam.PolicyStatement({
                 sid: 'UpdateOwnInferenceComponents',
-                actions: ['sagemaker:DescribeInferenceComponent', 'sagemaker:UpdateInferenceComponent'],
+                actions: perms.UPDATE_INFERENCE_COMPONENT,
                 resources: Object.values(inferenceComponentNames).map((name) => sagemakerArn('inference-component', name)),
               }),
             ]
           : []),
         new iam.PolicyStatement({
           sid: 'PassModelRole',
-          actions: ['iam:PassRole'],
+          actions: perms.PASS_ROLE,
           resources: [props.modelExecution.role.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
         }),
         new iam.PolicyStatement({
           sid: 'EncryptEndpointVolumes',
-          actions: ['kms:CreateGrant', 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey'],
+          actions: perms.KMS_ENDPOINT_VOLUMES,
           resources: [props.modelsKey.keyArn],
         }),
         new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: SQS_CONSUME, resources: [this.queue.queueArn] }),
         new iam.PolicyStatement({
           sid: 'RecordDecisions',
-          actions: ['events:PutEvents'],
+          actions: perms.EVENTS_PUT,
           resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
         }),
-        new iam.PolicyStatement({ sid: 'NotifyFailures', actions: ['sns:Publish'], resources: [props.alarmTopic.topicArn] }),
+        new iam.PolicyStatement({ sid: 'NotifyFailures', actions: perms.SNS_PUBLISH, resources: [props.alarmTopic.topicArn] }),
         new iam.PolicyStatement({ sid: 'VerifyPinnedArtifacts', actions: perms.ARTIFACT_READ, resources: [artifacts.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'WriteApprovedCopies', actions: perms.ARTIFACT_WRITE, resources: [artifacts.arnForObjects(`${APPROVED_ARTIFACT_PREFIX}*`)] }),
         ...(artifacts.encryptionKey
