@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { ManagedGrantsRole } from '../iam/managed-grant';
 import { handlerBundleCode } from './lambda-bundle';
 
 /** EC2 calls a Lambda in a VPC makes for its network interfaces; AWS allows no resource scoping. */
@@ -69,7 +70,8 @@ export interface VpcFunctionProps {
 /** What {@link createVpcFunction} made. */
 export interface VpcFunction {
   readonly function: lambda.Function;
-  readonly role: iam.Role;
+  /** Grants onto the function (or its role) land in a managed policy of this role (see {@link ManagedGrantsRole}). */
+  readonly role: ManagedGrantsRole;
   readonly policy: iam.ManagedPolicy;
   readonly logGroup: logs.LogGroup;
   readonly securityGroup: ec2.ISecurityGroup;
@@ -80,8 +82,8 @@ export interface VpcFunction {
  * `NodejsFunction` would (SDK included by default, so versions are pinned; handler `index.handler`),
  * once per process and reused across runs while its inputs are unchanged (see `lambda-bundle.ts`),
  * Node 24 on ARM, in the VPC's isolated subnets with HTTPS out only, an encrypted log group with
- * retention, and its own role whose only policy is a customer-managed one (no inline policies;
- * CDK's grants cannot widen it). Creates its pieces on `scope` under the given IDs.
+ * retention, and its own role with customer-managed policies only: its statements, and the grants
+ * made onto it later (`grantX(fn)`), which land in a second managed policy (see `ManagedGrantsRole`). Creates its pieces on `scope` under the given IDs.
  */
 export function createVpcFunction(scope: Construct, props: VpcFunctionProps): VpcFunction {
   const { ids } = props;
@@ -100,7 +102,7 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
     created.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
     securityGroup = created;
   }
-  const role = new iam.Role(scope, ids.role, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.description });
+  const role = new ManagedGrantsRole(scope, ids.role, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.description });
   const logStreams = `${logGroup.logGroupArn}:*`;
   const policy = new iam.ManagedPolicy(scope, ids.policy, {
     roles: [role],
@@ -133,7 +135,7 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
     memorySize: props.memorySize ?? 256,
     timeout: props.timeout,
     description: props.description,
-    role: role.withoutPolicyUpdates(),
+    role,
     logGroup,
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
@@ -144,6 +146,7 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
     environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
   });
   fn.node.addDependency(policy);
+  role.dependOnGrants(fn);
   return { function: fn, role, policy, logGroup, securityGroup };
 }
 

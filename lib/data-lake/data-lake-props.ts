@@ -88,3 +88,12 @@ export interface DataLakeProps {
    */
   readonly runbookBaseUrl?: string;
 }
+
+/**
+ * A Glue database of the lake that other constructs register tables in: {@link DataLake}
+ * implements it. Pass the lake, not its database name.
+ */
+export interface ILakeDatabase {
+  /** The Glue database's name. */
+  readonly databaseName: string;
+}

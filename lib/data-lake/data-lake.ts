@@ -13,7 +13,7 @@ import { failureModeAlarm, type FailureModeAlarmProps, type FailureModeId } from
 import { datasetProblems, toDatasetSchema, type DatasetDefinition } from './dataset';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
-import type { DataLakeLifecycle, DataLakeProps } from './data-lake-props';
+import type { DataLakeLifecycle, DataLakeProps, ILakeDatabase } from './data-lake-props';
 import { renderDqdlRuleset } from './dqdl';
 import { IngestionPipeline } from './ingestion-pipeline';
 import * as perms from './perms';
@@ -36,7 +36,7 @@ export class InvalidDatasetError extends PlinthError {}
  * IAMAllowedPrincipals, an encrypted Athena workgroup with a scan limit, and the ingestion
  * pipeline with freshness, drift and dead-letter alarms.
  */
-export class DataLake extends Construct {
+export class DataLake extends Construct implements ILakeDatabase {
   public readonly raw: SecureBucket;
   public readonly curated: SecureBucket;
   public readonly quarantine: SecureBucket;
@@ -317,7 +317,7 @@ export class DataLake extends Construct {
       const periods = Math.ceil(dataset.freshnessMinutes / period);
       add(`SourceSilent-${dataset.name}`, 'source-offline', {
         description: `No ${dataset.name} object arrived in ${dataset.freshnessMinutes} minutes: the source may be offline.`,
-        metric: this.ingestion.metric('ObjectsReceived', dataset.name, { period: Duration.minutes(period) }),
+        metric: this.metricObjectsReceived(dataset.name, { period: Duration.minutes(period) }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: periods,
@@ -365,5 +365,33 @@ export class DataLake extends Construct {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * A metric the ingest function publishes for one dataset: `RecordsIn`, `RecordsCurated`,
+   * `RecordsQuarantined`, `AdditiveDriftFields`, `BreakingDriftRecords` or `ObjectsReceived`.
+   * Sum over 5 minutes unless `props` says otherwise.
+   */
+  public metricIngest(metricName: string, dataset: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    if (!this.tables[dataset]) {
+      throw new PlinthError(`DataLake ${this.node.path}: no dataset "${dataset}" (datasets: ${Object.keys(this.tables).join(', ')}); name one of the lake's datasets`);
+    }
+    return this.ingestion.metric(metricName, dataset, { period: Duration.minutes(5), ...props });
+  }
+  /** Records read from the dataset's incoming objects. */
+  public metricRecordsIn(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('RecordsIn', dataset, props);
+  }
+  /** Records that passed validation into the curated zone. */
+  public metricRecordsCurated(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('RecordsCurated', dataset, props);
+  }
+  /** Records that failed validation and went to the quarantine zone. */
+  public metricRecordsQuarantined(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('RecordsQuarantined', dataset, props);
+  }
+  /** Objects received for the dataset: what its freshness alarm watches. */
+  public metricObjectsReceived(dataset: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricIngest('ObjectsReceived', dataset, props);
   }
 }

@@ -19,6 +19,7 @@ import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { TrainingPipeline } from '../training/training-pipeline';
 import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
 import { denyApprovalChanges } from '../model-registry/model-registry';
+import type { IModelRegistry } from '../model-registry/model-registry-props';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
@@ -29,8 +30,6 @@ export interface RetrainedModel {
   readonly endpointName: string;
   readonly features: readonly DriftFeature[];
   readonly drift: DriftConfig;
-  /** ARN pattern of the group's package versions (`ModelRegistry.packagesArn`). */
-  readonly packagesArn: string;
   /**
    * The platform's own retraining pipeline, started by ARN with the drift window as parameters.
    *
@@ -42,6 +41,8 @@ export interface RetrainedModel {
 /** Properties for {@link DriftRetraining}. */
 export interface DriftRetrainingProps extends PlatformServiceProps {
   readonly models: readonly RetrainedModel[];
+  /** The registry holding each model's package group; the baseline job reads and annotates its versions. */
+  readonly registry: IModelRegistry;
   /** Where baselines are written (the capture bucket: `drift-baselines/<endpoint>/`). */
   readonly baselineBucket: s3.IBucket;
   readonly baselineKey: kms.IKey;
@@ -155,7 +156,7 @@ export class DriftRetraining extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadAndAnnotatePackages',
           actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
-          resources: props.models.map((m) => m.packagesArn),
+          resources: props.models.map((m) => props.registry.packagesArn(m.modelPackageGroupName)),
         }),
         // It annotates packages; only the approver changes their approval.
         denyApprovalChanges(),
@@ -169,7 +170,7 @@ export class DriftRetraining extends Construct {
         new iam.PolicyStatement({ sid: 'EncryptBaselines', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.baselineKey.keyArn] }),
       ],
       wildcardResources: [
-        ...props.models.map((m) => [m.packagesArn, 'Package versions are numbered by SageMaker; limited to this model\'s group (describe, and add the baseline\'s location to its metadata).'] as const),
+        ...props.models.map((m) => [props.registry.packagesArn(m.modelPackageGroupName), 'Package versions are numbered by SageMaker; limited to this model\'s group (describe, and add the baseline\'s location to its metadata).'] as const),
         [trainingSamples, 'The training sample is named in the approved package\'s metadata and sits with the model artifacts; read-only.'],
         [baselineObjects, 'Baselines are versioned by endpoint and package version; write-only, limited to the baseline prefix.'],
       ],

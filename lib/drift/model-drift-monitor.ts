@@ -18,8 +18,11 @@ import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/ackno
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { createVpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
+import * as driftPerms from './perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
+import type { ILakeDatabase } from '../data-lake/data-lake-props';
+import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
@@ -30,9 +33,14 @@ export const DRIFT_METRIC_NAMESPACE = 'Plinth/Drift';
 
 /** Properties for {@link ModelDriftMonitor}. */
 export interface ModelDriftMonitorProps extends PlatformServiceProps {
-  readonly endpointName: string;
-  /** The production variants whose capture is compared (shadow variants are not what users were served). */
-  readonly productionVariantNames: readonly string[];
+  /** The endpoint whose captured traffic is compared with its baseline. */
+  readonly endpoint: IInferenceEndpoint;
+  /**
+   * The production variants whose capture is compared (shadow variants are not what users were served).
+   *
+   * @default - every production variant of `endpoint`
+   */
+  readonly productionVariantNames?: readonly string[];
   readonly features: readonly DriftFeature[];
   readonly drift: DriftConfig;
   /** The bucket the endpoint's data capture writes to; baselines and query results live there too. */
@@ -41,8 +49,8 @@ export interface ModelDriftMonitorProps extends PlatformServiceProps {
   readonly capturePrefix?: string;
   /** The key of the capture bucket. */
   readonly captureKey: kms.IKey;
-  /** The lake's Glue database; the capture table is registered there, under Lake Formation. */
-  readonly databaseName: string;
+  /** The lake whose Glue database the capture table is registered in, under Lake Formation. */
+  readonly database: ILakeDatabase;
   /** Athena stops any drift query that would scan more than this. */
   readonly bytesScannedCutoffPerQuery: number;
 }
@@ -69,10 +77,13 @@ export class ModelDriftMonitor extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelDriftMonitorProps) {
     super(scope, id);
-    if (props.productionVariantNames.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: the endpoint has no production variants to watch`);
+    const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
+    if (productionVariantNames.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: the endpoint has no production variants to watch`);
     if (props.features.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: declare at least one feature to watch`);
     const stack = Stack.of(this);
-    const { endpointName, captureBucket } = props;
+    const { captureBucket } = props;
+    const endpointName = props.endpoint.endpointName;
+    const databaseName = props.database.databaseName;
     this.endpointName = endpointName;
     const capturePrefix = props.capturePrefix ?? 'capture/';
     this.baselineKey = `${DRIFT_BASELINE_PREFIX}${endpointName}/current.json`;
@@ -87,7 +98,7 @@ export class ModelDriftMonitor extends Construct {
     const ioStruct = 'struct<observedcontenttype:string,mode:string,data:string,encoding:string>';
     this.captureTable = new glue.CfnTable(this, 'CaptureTable', {
       catalogId: Aws.ACCOUNT_ID,
-      databaseName: props.databaseName,
+      databaseName,
       tableInput: {
         name: tableName,
         description: `SageMaker data capture of endpoint ${endpointName}, read by its drift job`,
@@ -96,7 +107,7 @@ export class ModelDriftMonitor extends Construct {
           classification: 'json',
           'projection.enabled': 'true',
           'projection.variant.type': 'enum',
-          'projection.variant.values': props.productionVariantNames.join(','),
+          'projection.variant.values': productionVariantNames.join(','),
           'projection.capture_hour.type': 'date',
           'projection.capture_hour.format': 'yyyy/MM/dd/HH',
           'projection.capture_hour.range': '2024/01/01/00,NOW',
@@ -161,16 +172,16 @@ export class ModelDriftMonitor extends Construct {
         // Without ListBucket, S3 answers a missing baseline with AccessDenied instead of NoSuchKey.
         new iam.PolicyStatement({
           sid: 'TellMissingBaseline',
-          actions: ['s3:ListBucket'],
+          actions: driftPerms.S3_LIST_BUCKET,
           resources: [captureBucket.bucketArn],
           conditions: { StringEquals: { 's3:prefix': this.baselineKey } },
         }),
       ],
       environment: {
         ENDPOINT_NAME: endpointName,
-        CAPTURE_DATABASE: props.databaseName,
+        CAPTURE_DATABASE: databaseName,
         CAPTURE_TABLE: tableName,
-        CAPTURE_VARIANTS: props.productionVariantNames.join(','),
+        CAPTURE_VARIANTS: productionVariantNames.join(','),
         WINDOW_HOURS: String(props.drift.windowHours),
         BASELINE_BUCKET: captureBucket.bucketName,
         BASELINE_KEY: this.baselineKey,
@@ -186,7 +197,7 @@ export class ModelDriftMonitor extends Construct {
       statements: [
         readBaseline,
         decryptCapture,
-        new iam.PolicyStatement({ sid: 'ReadBinCounts', actions: ['athena:GetQueryResults', 'athena:GetQueryExecution'], resources: [workGroupArn] }),
+        new iam.PolicyStatement({ sid: 'ReadBinCounts', actions: driftPerms.ATHENA_READ_RESULTS, resources: [workGroupArn] }),
         new iam.PolicyStatement({ sid: 'ReadQueryResults', actions: perms.S3_READ_OBJECT, resources: [resultObjects] }),
         new iam.PolicyStatement({
           sid: 'PublishDriftEvents',
@@ -220,7 +231,7 @@ export class ModelDriftMonitor extends Construct {
     });
     new iam.ManagedPolicy(this, 'SchedulePolicy', {
       roles: [scheduleRole],
-      statements: [new iam.PolicyStatement({ sid: 'StartDriftJob', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] })],
+      statements: [new iam.PolicyStatement({ sid: 'StartDriftJob', actions: driftPerms.STATES_START, resources: [this.stateMachine.stateMachineArn] })],
     });
     new events.Rule(this, 'Schedule', {
       description: `Runs the drift job of ${endpointName} over the last ${props.drift.windowHours} h of capture`,
@@ -232,13 +243,7 @@ export class ModelDriftMonitor extends Construct {
     this.driftAlarm = failureModeAlarm(this, 'DriftDetected', 'drift-detected', {
       ...alarmCommon,
       description: `Features of ${endpointName}'s traffic drifted from the training baseline; retraining has been started (debounced).`,
-      metric: new cloudwatch.Metric({
-        namespace: DRIFT_METRIC_NAMESPACE,
-        metricName: 'FeaturesDrifting',
-        dimensionsMap: { Endpoint: endpointName },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.hours(1),
-      }),
+      metric: this.metricFeaturesDrifting(),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -264,6 +269,29 @@ export class ModelDriftMonitor extends Construct {
     });
   }
 
+  /**
+   * A metric the drift job publishes for this endpoint (`FeaturesDrifting`, `FeaturesInsufficient`,
+   * or a per-feature statistic): maximum over an hour unless `props` says otherwise.
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: DRIFT_METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { Endpoint: this.endpointName },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+  /** Features past their drift threshold in the last run: what the drift alarm watches. */
+  public metricFeaturesDrifting(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('FeaturesDrifting', props);
+  }
+  /** Features with too few samples in the window to judge. */
+  public metricFeaturesInsufficient(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('FeaturesInsufficient', props);
+  }
+
   private buildStateMachine(
     props: ModelDriftMonitorProps,
     workGroupArn: string,
@@ -272,7 +300,9 @@ export class ModelDriftMonitor extends Construct {
     resultObjects: string,
   ): sfn.StateMachine {
     const stack = Stack.of(this);
-    const { captureBucket, endpointName } = props;
+    const { captureBucket } = props;
+    const endpointName = props.endpoint.endpointName;
+    const databaseName = props.database.databaseName;
     // The role is ours, with one managed policy; CDK's generated grants are not attached.
     const role = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
@@ -284,18 +314,18 @@ export class ModelDriftMonitor extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'InvokeDriftFunctions',
-          actions: ['lambda:InvokeFunction'],
+          actions: driftPerms.LAMBDA_INVOKE,
           resources: [this.queryFunction.functionArn, this.statisticsFunction.functionArn],
         }),
         new iam.PolicyStatement({
           sid: 'RunDriftQuery',
-          actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+          actions: driftPerms.ATHENA_RUN_QUERY,
           resources: [workGroupArn],
         }),
         new iam.PolicyStatement({
           sid: 'ReadCaptureTable',
           actions: perms.GLUE_CATALOG_READ,
-          resources: [glueArn('catalog'), glueArn('database', props.databaseName), glueArn('table', `${props.databaseName}/${tableName}`)],
+          resources: [glueArn('catalog'), glueArn('database', databaseName), glueArn('table', `${databaseName}/${tableName}`)],
         }),
         new iam.PolicyStatement({ sid: 'GetLakeFormationCredentials', actions: perms.LAKEFORMATION_DATA_ACCESS, resources: ['*'] }),
         new iam.PolicyStatement({ sid: 'ReadCapture', actions: perms.S3_READ_OBJECT, resources: [captureObjects] }),
@@ -308,21 +338,12 @@ export class ModelDriftMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
         new iam.PolicyStatement({
           sid: 'DeliverExecutionLogs',
-          actions: [
-            'logs:CreateLogDelivery',
-            'logs:GetLogDelivery',
-            'logs:UpdateLogDelivery',
-            'logs:DeleteLogDelivery',
-            'logs:ListLogDeliveries',
-            'logs:PutResourcePolicy',
-            'logs:DescribeResourcePolicies',
-            'logs:DescribeLogGroups',
-          ],
+          actions: driftPerms.SFN_LOG_DELIVERY,
           resources: ['*'],
         }),
         new iam.PolicyStatement({
           sid: 'Trace',
-          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+          actions: driftPerms.XRAY_TRACE,
           resources: ['*'],
         }),
       ],
@@ -343,7 +364,7 @@ export class ModelDriftMonitor extends Construct {
 
     new lakeformation.CfnPrincipalPermissions(this, 'CaptureTableGrant', {
       principal: { dataLakePrincipalIdentifier: role.roleArn },
-      resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name: tableName } },
+      resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName, name: tableName } },
       permissions: perms.LF_TABLE_READ,
       permissionsWithGrantOption: [],
     }).addResourceDependency(this.captureTable);

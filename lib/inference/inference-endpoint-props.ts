@@ -140,3 +140,39 @@ export interface InferenceEndpointProps {
   /** @default 'docs/runbooks/' */
   readonly runbookBaseUrl?: string;
 }
+
+/**
+ * What other constructs need of an inference endpoint: {@link InferenceEndpoint} implements it.
+ * Pass the endpoint itself, not its name, so a renamed endpoint cannot leave a stale reference.
+ */
+export interface IInferenceEndpoint {
+  readonly endpointName: string;
+  readonly endpointArn: string;
+  /** The production variants, in declaration order (shadow variants are not what users are served). */
+  readonly productionVariantNames: readonly string[];
+  /** Variant name → the hard max instance (or copy) count, for the variants that autoscale. */
+  readonly variantMaxCapacity: Readonly<Record<string, number>>;
+  /** The inference component serving `variantName`, or undefined for a plain variant. */
+  inferenceComponentNameOf(variantName: string): string | undefined;
+  /** Lets `grantee` invoke the endpoint. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** An endpoint defined outside this app: see `InferenceEndpoint.fromEndpointAttributes`. */
+export interface InferenceEndpointAttributes {
+  readonly endpointName: string;
+  /** Its production variants (at least one). */
+  readonly productionVariantNames: readonly string[];
+  /**
+   * Variant name → its hard max capacity, for the variants that autoscale.
+   *
+   * @default - no variant autoscales
+   */
+  readonly variantMaxCapacity?: Readonly<Record<string, number>>;
+  /**
+   * The variants served by an inference component named `<endpointName>-<variant>`.
+   *
+   * @default - none
+   */
+  readonly inferenceComponentVariants?: readonly string[];
+}

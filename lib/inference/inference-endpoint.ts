@@ -10,7 +10,7 @@ import { grantWithManagedPolicy } from '../iam/managed-grant';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
 import { failureModeAlarm, failureModeAlarmName, markControlAlarm } from '../monitoring/failure-modes';
-import type { InferenceComponentSpec, InferenceEndpointProps, InferenceVariant, VariantScaling } from './inference-endpoint-props';
+import type { IInferenceEndpoint, InferenceComponentSpec, InferenceEndpointAttributes, InferenceEndpointProps, InferenceVariant, VariantScaling } from './inference-endpoint-props';
 import { describeInstanceType, type InstanceTypeInfo } from './instance-types';
 
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -33,7 +33,7 @@ export function inferenceComponentNameFor(endpointName: string, variantName: str
  * lets it scale to zero copies and instances and wake on the first refused request; such an
  * endpoint records no data capture (see docs/inference.md).
  */
-export class InferenceEndpoint extends Construct {
+export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
   public readonly endpoint: sagemaker.CfnEndpoint;
   public readonly endpointConfig: sagemaker.CfnEndpointConfig;
   public readonly endpointName: string;
@@ -49,6 +49,31 @@ export class InferenceEndpoint extends Construct {
   public readonly latencyAlarm: cloudwatch.Alarm;
 
   private readonly props: InferenceEndpointProps;
+
+  /**
+   * An endpoint defined elsewhere (another app, or by hand), to wire a gateway, drift job or
+   * deployment to. Grants onto it work as on an endpoint built here.
+   */
+  public static fromEndpointAttributes(scope: Construct, id: string, attrs: InferenceEndpointAttributes): IInferenceEndpoint {
+    if (attrs.productionVariantNames.length === 0) {
+      throw new PlinthError(`InferenceEndpoint.fromEndpointAttributes ${scope.node.path}/${id}: productionVariantNames is empty; name at least one production variant of "${attrs.endpointName}"`);
+    }
+    class Imported extends Construct implements IInferenceEndpoint {
+      public readonly endpointName = attrs.endpointName;
+      public readonly productionVariantNames = [...attrs.productionVariantNames];
+      public readonly variantMaxCapacity = { ...attrs.variantMaxCapacity };
+      public get endpointArn(): string {
+        return Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: this.endpointName.toLowerCase() });
+      }
+      public inferenceComponentNameOf(variantName: string): string | undefined {
+        return attrs.inferenceComponentVariants?.includes(variantName) ? inferenceComponentNameFor(this.endpointName, variantName) : undefined;
+      }
+      public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+        return grantWithManagedPolicy(this, { grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn], name: 'Invoke' });
+      }
+    }
+    return new Imported(scope, id);
+  }
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
@@ -177,6 +202,16 @@ export class InferenceEndpoint extends Construct {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /** The production variants, in declaration order. */
+  public get productionVariantNames(): string[] {
+    return this.props.variants.map((v) => v.name);
+  }
+
+  /** Variant name → its hard max capacity, for the variants that autoscale. */
+  public get variantMaxCapacity(): Record<string, number> {
+    return Object.fromEntries(this.props.variants.flatMap((v) => (v.scaling ? [[v.name, v.scaling.maxCapacity]] : [])));
   }
 
   /** The endpoint's ARN. */

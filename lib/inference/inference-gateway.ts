@@ -11,6 +11,7 @@ import { acknowledgeFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import type { IInferenceEndpoint } from './inference-endpoint-props';
 import { PlinthError } from '../errors';
 import type { FeatureGroupDefinition } from '../feature-store/feature-group';
 import { servedFeatures } from '../features/sql';
@@ -91,8 +92,8 @@ export type GatewayFallback =
 /** Properties for {@link InferenceGateway}. */
 export interface InferenceGatewayProps extends Omit<PlatformServiceProps, 'removalPolicy'> {
   readonly modelName: string;
-  /** The primary endpoint's name. */
-  readonly endpointName: string;
+  /** The primary endpoint the gateway invokes. */
+  readonly endpoint: IInferenceEndpoint;
   readonly fallback: GatewayFallback;
   /** Time the primary gets before the fallback answers. */
   readonly timeout: Duration;
@@ -142,7 +143,7 @@ export class InferenceGateway extends Construct {
   constructor(scope: Construct, id: string, props: InferenceGatewayProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.endpointName = props.endpointName;
+    this.endpointName = props.endpoint.endpointName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.breakerTable = new dynamodb.Table(this, 'Breaker', {
@@ -161,9 +162,9 @@ export class InferenceGateway extends Construct {
         expires: '2027-06-30',
       });
     }
-    const endpointArns = [props.endpointName, ...(props.fallback.type === 'endpoint' ? [props.fallback.endpointName] : [])].map((name) =>
-      stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: name.toLowerCase() }),
-    );
+    // The primary is wired by its grant (below); a fallback endpoint is known only by name.
+    const fallbackArns =
+      props.fallback.type === 'endpoint' ? [stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: props.fallback.endpointName.toLowerCase() })] : [];
     const online = props.onlineFeatures;
     const onlineEnv = online ? onlineFeaturesEnvironment(`InferenceGateway ${this.node.path}`, online, props.inputFeatures, props.timeout) : undefined;
     const onlineStatements = online
@@ -180,7 +181,7 @@ export class InferenceGateway extends Construct {
       handlerFolder: 'infer',
       description: `Plinth inference gateway for ${props.modelName}`,
       statements: [
-        new iam.PolicyStatement({ sid: 'InvokeEndpoints', actions: ['sagemaker:InvokeEndpoint'], resources: endpointArns }),
+        ...(fallbackArns.length > 0 ? [new iam.PolicyStatement({ sid: 'InvokeFallbackEndpoint', actions: ['sagemaker:InvokeEndpoint'], resources: fallbackArns })] : []),
         new iam.PolicyStatement({ sid: 'KeepBreaker', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [this.breakerTable.tableArn] }),
         new iam.PolicyStatement({ sid: 'EnqueueReviews', actions: ['sqs:SendMessage'], resources: [props.reviewQueue.queueArn] }),
         new iam.PolicyStatement({
@@ -191,7 +192,7 @@ export class InferenceGateway extends Construct {
         ...onlineStatements,
       ],
       environment: {
-        ENDPOINT_NAME: props.endpointName,
+        ENDPOINT_NAME: props.endpoint.endpointName,
         INVOKE_TIMEOUT_MS: String(props.timeout.toMilliseconds()),
         MAX_PAYLOAD_BYTES: String(props.maxPayloadBytes ?? 65536),
         FALLBACK: JSON.stringify(props.fallback),
@@ -218,6 +219,7 @@ export class InferenceGateway extends Construct {
       reservedConcurrency: props.reservedConcurrency ?? 50,
       ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     }).function;
+    props.endpoint.grantInvoke(this.function);
     // Synchronous callers get the answer or an error; there is no asynchronous invocation to dead-letter.
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
       acknowledgeFinding(this.function, {

@@ -14,6 +14,7 @@ import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { SQS_CONSUME } from '../data-lake/perms';
 import { createVpcFunction } from '../compute/vpc-function';
+import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
@@ -57,12 +58,13 @@ export interface ModelDeploymentProps extends PlatformServiceProps {
   /** Per model name: the alarms whose ALARM state rolls a canary back (the endpoint's 5xx and latency alarms). */
   readonly rollbackAlarms: Readonly<Record<string, readonly cloudwatch.IAlarm[]>>;
   /**
-   * Per model name: the inference component serving its variant. Those models roll out by updating
-   * the component (rolling update) instead of the endpoint (blue/green canary).
+   * Per model name: the endpoint its versions roll onto. The deployment reads from it which
+   * inference component serves the model's variant; those models roll out by updating the
+   * component (rolling update) instead of the endpoint (blue/green canary).
    *
    * @default - no model is served by an inference component
    */
-  readonly inferenceComponentNames?: Readonly<Record<string, string>>;
+  readonly endpoints?: Readonly<Record<string, IInferenceEndpoint>>;
   /**
    * @default - the isolated subnets
    */
@@ -155,13 +157,25 @@ export class ModelDeployment extends Construct {
         sid: 'OnlyTheApprovalRuleSends',
         effect: iam.Effect.DENY,
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['sqs:SendMessage'],
+        actions: perms.DEPLOYMENT_QUEUE_SEND,
         resources: [this.queue.queueArn],
         conditions: { ArnNotEquals: { 'aws:SourceArn': approvedRule.ruleArn } },
       }),
     );
 
     const endpointNames = props.models.map((m) => m.endpointName);
+    const inferenceComponentNames: Record<string, string> = {};
+    for (const m of props.models) {
+      const endpoint = props.endpoints?.[m.name];
+      if (!endpoint) continue;
+      if (endpoint.endpointName !== m.endpointName) {
+        throw new PlinthError(
+          `ModelDeployment ${this.node.path}: endpoints["${m.name}"] is endpoint "${endpoint.endpointName}" but models[].endpointName of "${m.name}" is "${m.endpointName}"; pass the endpoint the model rolls onto`,
+        );
+      }
+      const component = endpoint.inferenceComponentNameOf(m.variantName ?? 'primary');
+      if (component) inferenceComponentNames[m.name] = component;
+    }
     const sagemakerArn = (resource: string, name: string) =>
       stack.formatArn({ service: 'sagemaker', resource, resourceName: name.toLowerCase() });
     const allEndpointConfigs = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
@@ -173,52 +187,52 @@ export class ModelDeployment extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'ReadApprovedPackages',
-          actions: ['sagemaker:DescribeModelPackage'],
+          actions: perms.DESCRIBE_PACKAGE,
           resources: props.models.map((m) => props.registry.packagesArn(m.name)),
         }),
         new iam.PolicyStatement({
           sid: 'CreateVersionedModelsAndConfigs',
-          actions: ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags', 'sagemaker:ListTags'],
+          actions: perms.CREATE_VERSIONED_MODEL,
           resources: endpointNames.flatMap((name) => [sagemakerArn('model', `${name}-*`), sagemakerArn('endpoint-config', `${name}*`)]),
         }),
         new iam.PolicyStatement({
           // The endpoint's current config may predate Plinth's naming; reading it is harmless.
           sid: 'ReadCurrentEndpointConfigs',
-          actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:ListTags'],
+          actions: perms.READ_ENDPOINT_CONFIG,
           resources: [allEndpointConfigs],
         }),
         new iam.PolicyStatement({
           sid: 'UpdateOwnEndpoints',
-          actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
+          actions: perms.UPDATE_ENDPOINT,
           resources: endpointNames.map((name) => sagemakerArn('endpoint', name)),
         }),
-        ...(Object.keys(props.inferenceComponentNames ?? {}).length > 0
+        ...(Object.keys(inferenceComponentNames).length > 0
           ? [
               new iam.PolicyStatement({
                 sid: 'UpdateOwnInferenceComponents',
-                actions: ['sagemaker:DescribeInferenceComponent', 'sagemaker:UpdateInferenceComponent'],
-                resources: Object.values(props.inferenceComponentNames ?? {}).map((name) => sagemakerArn('inference-component', name)),
+                actions: perms.UPDATE_INFERENCE_COMPONENT,
+                resources: Object.values(inferenceComponentNames).map((name) => sagemakerArn('inference-component', name)),
               }),
             ]
           : []),
         new iam.PolicyStatement({
           sid: 'PassModelRole',
-          actions: ['iam:PassRole'],
+          actions: perms.PASS_ROLE,
           resources: [props.modelExecution.role.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
         }),
         new iam.PolicyStatement({
           sid: 'EncryptEndpointVolumes',
-          actions: ['kms:CreateGrant', 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey'],
+          actions: perms.KMS_ENDPOINT_VOLUMES,
           resources: [props.modelsKey.keyArn],
         }),
         new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: SQS_CONSUME, resources: [this.queue.queueArn] }),
         new iam.PolicyStatement({
           sid: 'RecordDecisions',
-          actions: ['events:PutEvents'],
+          actions: perms.EVENTS_PUT,
           resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
         }),
-        new iam.PolicyStatement({ sid: 'NotifyFailures', actions: ['sns:Publish'], resources: [props.alarmTopic.topicArn] }),
+        new iam.PolicyStatement({ sid: 'NotifyFailures', actions: perms.SNS_PUBLISH, resources: [props.alarmTopic.topicArn] }),
         new iam.PolicyStatement({ sid: 'VerifyPinnedArtifacts', actions: perms.ARTIFACT_READ, resources: [artifacts.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'WriteApprovedCopies', actions: perms.ARTIFACT_WRITE, resources: [artifacts.arnForObjects(`${APPROVED_ARTIFACT_PREFIX}*`)] }),
         ...(artifacts.encryptionKey
@@ -242,7 +256,7 @@ export class ModelDeployment extends Construct {
             endpointName: m.endpointName,
             variantName: m.variantName ?? 'primary',
             rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...(m.rollbackAlarmNames ?? [])],
-            ...(props.inferenceComponentNames?.[m.name] ? { inferenceComponentName: props.inferenceComponentNames[m.name] } : {}),
+            ...(inferenceComponentNames[m.name] ? { inferenceComponentName: inferenceComponentNames[m.name] } : {}),
           })),
         ),
         MODEL_EXECUTION_ROLE_ARN: props.modelExecution.role.roleArn,
@@ -286,11 +300,11 @@ export class ModelDeployment extends Construct {
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
 
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
-    const deadLetterAlarm = (alarmId: string, queue: sqs.Queue, what: string) =>
+    const deadLetterAlarm = (alarmId: string, metric: cloudwatch.Metric, what: string) =>
       failureModeAlarm(this, alarmId, 'deployment-stuck', {
         ...common,
         description: what,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        metric,
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -300,14 +314,31 @@ export class ModelDeployment extends Construct {
       failureModeAlarm(this, 'DeploymentStuck', 'deployment-stuck', {
         ...common,
         description: 'An approved model version has waited over an hour to deploy (endpoint busy or failing).',
-        metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        metric: this.metricOldestApprovalAge(),
         threshold: 3600,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      deadLetterAlarm('DeploymentDeadLetters', this.deadLetterQueue, 'An approved model version could not be deployed after every retry.'),
-      deadLetterAlarm('ApprovalsUndelivered', this.eventDeadLetterQueue, 'An approval event could not be delivered to the deployment queue.'),
+      deadLetterAlarm('DeploymentDeadLetters', this.metricFailedDeployments(), 'An approved model version could not be deployed after every retry.'),
+      deadLetterAlarm('ApprovalsUndelivered', this.metricUndeliveredApprovals(), 'An approval event could not be delivered to the deployment queue.'),
     );
+  }
+
+  /** Age (s) of the oldest approved version waiting to deploy: what the deployment-stuck alarm watches. Maximum over 5 minutes. */
+  public metricOldestApprovalAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+  /** Approved versions waiting to deploy. Maximum over 5 minutes. */
+  public metricPendingApprovals(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+  /** Approved versions that could not be deployed after every retry (in the dead-letter queue). Maximum over 5 minutes. */
+  public metricFailedDeployments(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+  /** Approval events EventBridge could not deliver to the deployment queue. Maximum over 5 minutes. */
+  public metricUndeliveredApprovals(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.eventDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 }

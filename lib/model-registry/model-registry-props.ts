@@ -33,3 +33,11 @@ export interface ModelRegistryProps {
    */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+/** What other constructs need of a model registry: {@link ModelRegistry} implements it. */
+export interface IModelRegistry {
+  /** ARN of the model package group `name`. */
+  groupArn(name: string): string;
+  /** ARN pattern of every version in the group `name`. */
+  packagesArn(name: string): string;
+}

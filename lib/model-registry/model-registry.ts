@@ -6,7 +6,7 @@ import { PlinthError } from '../errors';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { markModelApprover } from '../compliance/plinth-rules';
 import { SecureBucket } from '../storage/secure-bucket';
-import type { ModelRegistryProps } from './model-registry-props';
+import type { IModelRegistry, ModelRegistryProps } from './model-registry-props';
 import * as perms from './perms';
 
 /** SageMaker's model package group name rule. */
@@ -39,7 +39,7 @@ export function denyApprovalChanges(sid = 'NeverChangeApproval'): iam.PolicyStat
  * data scientists register versions but can never approve them; approvers approve but can never
  * register.
  */
-export class ModelRegistry extends Construct {
+export class ModelRegistry extends Construct implements IModelRegistry {
   public readonly groups: Record<string, sagemaker.CfnModelPackageGroup> = {};
   public readonly artifacts: SecureBucket;
   /** Registers model versions (always PendingManualApproval or Rejected); cannot approve. */

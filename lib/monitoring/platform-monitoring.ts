@@ -6,8 +6,7 @@ import { QUALITY_METRIC_NAMESPACE } from '../quality/model-quality-monitor';
 import type { ModelQualityMonitor } from '../quality/model-quality-monitor';
 import { Construct } from 'constructs';
 import type { DataLake } from '../data-lake/data-lake';
-import { INGEST_METRIC_NAMESPACE } from '../data-lake/ingestion-pipeline';
-import { DRIFT_METRIC_NAMESPACE } from '../drift/model-drift-monitor';
+import type { ModelDriftMonitor } from '../drift/model-drift-monitor';
 import type { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import type { InferenceEndpoint } from '../inference/inference-endpoint';
 import type { InferenceGateway } from '../inference/inference-gateway';
@@ -25,8 +24,12 @@ export interface PlatformMonitoringProps {
   readonly deployment: ModelDeployment;
   /** Instance count against the cap per variant, when the environment has autoscaled variants. */
   readonly capacityWatch?: EndpointCapacityWatch;
-  /** Endpoints whose traffic a drift job watches. */
-  readonly driftWatchedEndpoints?: readonly string[];
+  /**
+   * The drift jobs; each endpoint's section shows its job's metrics.
+   *
+   * @default - none
+   */
+  readonly driftMonitors?: readonly ModelDriftMonitor[];
   /** Quality jobs: quality per variant, label coverage and cost per 1,000 on each endpoint's row. @default none */
   readonly qualityMonitors?: readonly ModelQualityMonitor[];
   /**
@@ -87,6 +90,7 @@ export class PlatformMonitoring extends Construct {
 
     for (const endpoint of props.endpoints) {
       const gateway = props.gateways.find((g) => g.endpointName === endpoint.endpointName);
+      const drift = props.driftMonitors?.find((m) => m.endpointName === endpoint.endpointName);
       facade.addLargeHeader(`Endpoint ${endpoint.endpointName}`);
       facade.monitorCustom({
         alarmFriendlyName: `endpoint-${endpoint.endpointName}`,
@@ -113,17 +117,7 @@ export class PlatformMonitoring extends Construct {
                 },
               ]
             : []),
-          ...((props.driftWatchedEndpoints ?? []).includes(endpoint.endpointName)
-            ? [
-                {
-                  title: 'Drift: features drifting, insufficient data',
-                  metrics: ['FeaturesDrifting', 'FeaturesInsufficient'].map(
-                    (metricName) =>
-                      new cloudwatch.Metric({ namespace: DRIFT_METRIC_NAMESPACE, metricName, dimensionsMap: { Endpoint: endpoint.endpointName }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.hours(1) }),
-                  ),
-                },
-              ]
-            : []),
+          ...(drift ? [{ title: 'Drift: features drifting, insufficient data', metrics: [drift.metricFeaturesDrifting(), drift.metricFeaturesInsufficient()] }] : []),
           ...qualityGroups(props.qualityMonitors?.find((m) => m.endpointName === endpoint.endpointName)),
           ...(gateway
             ? [
@@ -139,8 +133,7 @@ export class PlatformMonitoring extends Construct {
 
     facade.addLargeHeader('Ingestion');
     const datasets = Object.keys(props.dataLake.tables);
-    const ingest = (metricName: string, dataset: string) =>
-      new cloudwatch.Metric({ namespace: INGEST_METRIC_NAMESPACE, metricName, dimensionsMap: { Dataset: dataset }, statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES, label: `${dataset} ${metricName}` });
+    const ingest = (metricName: string, dataset: string) => props.dataLake.metricIngest(metricName, dataset, { period: FIVE_MINUTES, label: `${dataset} ${metricName}` });
     facade.monitorCustom({
       alarmFriendlyName: 'ingestion',
       metricGroups: [
@@ -168,6 +161,13 @@ export class PlatformMonitoring extends Construct {
     }
 
     facade.addLargeHeader('Model deployments');
+    facade.monitorCustom({
+      alarmFriendlyName: 'deployments',
+      metricGroups: [
+        { title: 'Approved versions waiting, oldest wait (s)', metrics: [props.deployment.metricPendingApprovals(), props.deployment.metricOldestApprovalAge()] },
+        { title: 'Failed deployments, undelivered approvals', metrics: [props.deployment.metricFailedDeployments(), props.deployment.metricUndeliveredApprovals()] },
+      ],
+    });
     facade.monitorSqsQueueWithDlq({ queue: props.deployment.queue, deadLetterQueue: props.deployment.deadLetterQueue, alarmFriendlyName: 'deployment-queue' });
     facade.monitorLambdaFunction({ lambdaFunction: props.deployment.function, alarmFriendlyName: 'deploy-model-function' });
 

@@ -18,6 +18,7 @@ import type { FeatureLakeSource } from '../features/feature-pipeline-props';
 import { PointInTimeTrainingSet } from '../features/point-in-time-training-set';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
+import type { ILakeDatabase } from '../data-lake/data-lake-props';
 import { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import { endpointHealthAlarm } from '../inference/endpoint-health';
 import { InferenceEndpoint } from '../inference/inference-endpoint';
@@ -41,8 +42,8 @@ export interface ModelsStackProps extends StackProps {
   readonly promotionTargetAccounts: readonly string[];
   /** Model name → its human review loop (from the DataLake stack). */
   readonly reviewQueues: Readonly<Record<string, HumanReviewQueue>>;
-  /** The data lake's Glue database, where each drift job registers its endpoint's capture table. */
-  readonly lakeDatabaseName: string;
+  /** The data lake, in whose Glue database each drift job registers its endpoint's capture table. */
+  readonly lake: ILakeDatabase;
   /** The lake zone that holds each model's ground-truth dataset and its reviewers' labels (quality jobs). */
   readonly groundTruthBucket?: s3.IBucket;
   /** The lake as feature pipelines and training sets read it. @default - no feature pipelines or training sets */
@@ -209,7 +210,7 @@ export class ModelsStack extends Stack {
       if (!reviewQueue) throw new PlinthError(`ModelsStack: model "${model.name}" has a gateway but no review queue; declare review in its config`);
       this.gateways[model.name] = new InferenceGateway(this, `Gateway-${model.name}`, {
         modelName: model.name,
-        endpointName: model.endpointName,
+        endpoint: this.endpoints[model.name],
         fallback: gateway.fallback,
         timeout: Duration.millis(gateway.timeoutMs),
         maxPayloadBytes: gateway.maxPayloadBytes,
@@ -246,12 +247,8 @@ export class ModelsStack extends Stack {
       alarmAction: foundation.alarms,
       environmentName: config.name,
     };
-    const watched = config.modelRegistry.models
-      .map((m) => ({
-        modelName: m.name,
-        endpointName: m.endpointName,
-        variantMaxCapacity: Object.fromEntries(m.endpoint.variants.flatMap((v) => (v.scaling ? [[v.name, v.scaling.maxCapacity]] : []))),
-      }))
+    const watched = Object.entries(this.endpoints)
+      .map(([modelName, endpoint]) => ({ modelName, endpointName: endpoint.endpointName, variantMaxCapacity: endpoint.variantMaxCapacity }))
       .filter((e) => Object.keys(e.variantMaxCapacity).length > 0);
     if (watched.length > 0) {
       this.capacityWatch = new EndpointCapacityWatch(this, 'CapacityWatch', {
@@ -281,7 +278,7 @@ export class ModelsStack extends Stack {
         trainingSetJob,
         trainingSet: {
           name: training.trainingSet.name ?? model.name,
-          labels: { ...training.trainingSet.labels, database: training.trainingSet.labels.database ?? props.lakeDatabaseName },
+          labels: { ...training.trainingSet.labels, database: training.trainingSet.labels.database ?? props.lake.databaseName },
           featureGroups: training.trainingSet.featureGroups,
           window: Duration.days(training.trainingSet.windowDays),
           validation: Duration.days(training.trainingSet.validationDays),
@@ -320,13 +317,12 @@ export class ModelsStack extends Stack {
     const driftingModels = config.modelRegistry.models.filter((m) => m.drift);
     for (const model of driftingModels) {
       this.driftMonitors[model.name] = new ModelDriftMonitor(this, `Drift-${model.name}`, {
-        endpointName: model.endpointName,
-        productionVariantNames: model.endpoint.variants.map((v) => v.name),
+        endpoint: this.endpoints[model.name],
         features: driftFeatures(model),
         drift: model.drift!,
         captureBucket: this.capture.bucket,
         captureKey: foundation.keys.dataLake,
-        databaseName: props.lakeDatabaseName,
+        database: props.lake,
         bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
         ...common,
       });
@@ -367,7 +363,7 @@ export class ModelsStack extends Stack {
         },
         captureBucket: this.capture.bucket,
         captureKey: foundation.keys.dataLake,
-        databaseName: props.lakeDatabaseName,
+        databaseName: props.lake.databaseName,
         groundTruthTableName: groundTruthDatasetName(model.name),
         groundTruthBucket: props.groundTruthBucket,
         groundTruthKey: foundation.keys.dataLake,
@@ -386,9 +382,9 @@ export class ModelsStack extends Stack {
           endpointName: m.endpointName,
           features: driftFeatures(m),
           drift: m.drift!,
-          packagesArn: this.registry.packagesArn(m.name),
           trainingPipeline: this.trainingPipelines[m.name],
         })),
+        registry: this.registry,
         baselineBucket: this.capture.bucket,
         baselineKey: foundation.keys.dataLake,
         trainingSampleBucket: this.registry.artifacts.bucket,
@@ -404,12 +400,7 @@ export class ModelsStack extends Stack {
       rollbackAlarms: Object.fromEntries(
         Object.entries(this.endpoints).map(([name, endpoint]) => [name, [endpoint.errorAlarm, endpoint.latencyAlarm]]),
       ),
-      inferenceComponentNames: Object.fromEntries(
-        config.modelRegistry.models.flatMap((m) => {
-          const component = this.endpoints[m.name]?.inferenceComponentNameOf(m.variantName);
-          return component ? [[m.name, component]] : [];
-        }),
-      ),
+      endpoints: this.endpoints,
       vpc: foundation.network.vpc,
       modelsKey: foundation.keys.models,
       logsKey: foundation.keys.logs,

@@ -26,7 +26,7 @@ export class MonitoringStack extends Stack {
       reviewQueues: Object.values(props.dataLake.reviewQueues),
       deployment: props.models.deployment,
       capacityWatch: props.models.capacityWatch,
-      driftWatchedEndpoints: Object.values(props.models.driftMonitors).map((m) => m.endpointName),
+      driftMonitors: Object.values(props.models.driftMonitors),
       qualityMonitors: Object.values(props.models.qualityMonitors),
       // AWS publishes estimated charges in us-east-1 only.
       showBilling: props.config.region === 'us-east-1',

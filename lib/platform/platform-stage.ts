@@ -57,7 +57,7 @@ export class PlatformStage extends Stage {
       foundation: this.foundation,
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
-      lakeDatabaseName: this.dataLake.dataLake.databaseName,
+      lake: this.dataLake.dataLake,
       groundTruthBucket: this.dataLake.dataLake.curated.bucket,
       featureLake: {
         databaseName: this.dataLake.dataLake.databaseName,

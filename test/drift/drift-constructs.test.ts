@@ -7,6 +7,7 @@ import { PlatformKeys } from '../../lib/keys/platform-keys';
 import { DriftRetraining } from '../../lib/drift/drift-retraining';
 import { isAllowed, type Statement } from '../support/iam-simulator';
 import { ModelDriftMonitor } from '../../lib/drift/model-drift-monitor';
+import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
 import { ModelRegistry } from '../../lib/model-registry/model-registry';
 import { PlatformNetwork } from '../../lib/network/platform-network';
 import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
@@ -45,18 +46,18 @@ function driftLoopIn(stack: Stack): { monitor: ModelDriftMonitor; retraining: Dr
     environmentName: 'test',
   };
   const monitor = new ModelDriftMonitor(stack, 'Drift', {
-    endpointName: MODEL.endpointName,
-    productionVariantNames: ['primary'],
+    endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: MODEL.endpointName, productionVariantNames: ['primary'] }),
     features: driftFeatures(MODEL),
     drift: MODEL.drift!,
     captureBucket: capture.bucket,
     captureKey: lakeKey,
-    databaseName: 'plinth_lake',
+    database: { databaseName: 'plinth_lake' },
     bytesScannedCutoffPerQuery: 1_000_000_000,
     ...common,
   });
   const retraining = new DriftRetraining(stack, 'Retraining', {
-    models: [{ modelPackageGroupName: MODEL.name, endpointName: MODEL.endpointName, features: driftFeatures(MODEL), drift: MODEL.drift!, packagesArn: registry.packagesArn(MODEL.name) }],
+    models: [{ modelPackageGroupName: MODEL.name, endpointName: MODEL.endpointName, features: driftFeatures(MODEL), drift: MODEL.drift! }],
+    registry,
     baselineBucket: capture.bucket,
     baselineKey: lakeKey,
     trainingSampleBucket: registry.artifacts.bucket,

@@ -1,13 +1,16 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
+import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
 import { InferenceGateway } from '../../lib/inference/inference-gateway';
 import { failureModesOf } from '../../lib/monitoring/failure-modes';
 import { PlatformNetwork } from '../../lib/network/platform-network';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+import { isAllowed, type Statement } from '../support/iam-simulator';
 
 function gatewayIn(stack: Stack): InferenceGateway {
   const logsKey = new kms.Key(stack, 'LogsKey', { enableKeyRotation: true });
@@ -17,7 +20,7 @@ function gatewayIn(stack: Stack): InferenceGateway {
   const reviewQueue = new sqs.Queue(stack, 'ReviewQueue', { encryptionMasterKey: key, enforceSSL: true, deadLetterQueue: { queue: reviewDlq, maxReceiveCount: 3 } });
   return new InferenceGateway(stack, 'Gateway', {
     modelName: 'fraud-detector',
-    endpointName: 'fraud-dev',
+    endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'fraud-dev', productionVariantNames: ['primary'] }),
     fallback: { type: 'endpoint', endpointName: 'fraud-small-dev' },
     timeout: Duration.millis(800),
     confidenceThreshold: 0.8,
@@ -63,15 +66,15 @@ describe('InferenceGateway', () => {
     expect(fn.Properties.Timeout).toBeGreaterThanOrEqual(12);
   });
 
-  test('may invoke the primary and the fallback endpoint, and no other', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Sid: 'InvokeEndpoints',
-        Action: 'sagemaker:InvokeEndpoint',
-        Resource: ['arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-dev', 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-small-dev'],
-      }),
-    );
+  test('may invoke the primary (through its grant) and the fallback endpoint, and no other', () => {
+    const role = stack.resolve((gateway.function.role!.node.defaultChild as iam.CfnRole).logicalId);
+    const statements: Statement[] = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
+      .filter((p) => (p.Properties.Roles ?? []).some((r: { Ref?: string }) => r.Ref === role))
+      .flatMap((p) => stack.resolve(p.Properties.PolicyDocument.Statement));
+    const invokes = (endpoint: string) => isAllowed(statements, { action: 'sagemaker:InvokeEndpoint', resource: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${endpoint}` });
+    expect(invokes('fraud-dev')).toBe(true);
+    expect(invokes('fraud-small-dev')).toBe(true);
+    expect(invokes('churn-dev')).toBe(false);
   });
 
   test('alarms when it keeps answering degraded, when its breaker opens, and on surges of low-confidence or out-of-distribution requests', () => {

@@ -21,8 +21,30 @@ describe('PlatformMonitoring', () => {
     ['the gateway\'s degraded and needs-review answers', ['Plinth/Inference', 'Degraded', 'NeedsReview', 'BreakerOpen']],
     ['ingestion records, drift and freshness per dataset', ['Plinth/Ingest', 'RecordsQuarantined', 'BreakingDriftRecords', 'ObjectsReceived', 'transactions', 'merchants']],
     ['the review backlog and its age', ['Plinth/Review', 'PendingCases', 'OldestPendingAgeSeconds']],
-    ['deployments and cost', ['Model deployments', 'EstimatedCharges']],
+    ['deployments and cost', ['Model deployments', 'Failed deployments, undelivered approvals', 'ApproximateAgeOfOldestMessage', 'EstimatedCharges']],
+    ['each drift job\'s drifting and insufficient features', ['Plinth/Drift', 'FeaturesDrifting', 'FeaturesInsufficient']],
   ])('shows %s', (_what, needles) => {
     for (const needle of needles) expect(body).toContain(needle);
+  });
+
+  test('the constructs\' metric methods name the series their alarms watch', () => {
+    const lake = dev.dataLake.dataLake;
+    const quarantined = lake.metricRecordsQuarantined('transactions');
+    expect([quarantined.namespace, quarantined.metricName, quarantined.dimensions, quarantined.statistic, quarantined.period.toMinutes()]).toEqual(['Plinth/Ingest', 'RecordsQuarantined', { Dataset: 'transactions' }, 'Sum', 5]);
+    expect(() => lake.metricRecordsIn('no-such-dataset')).toThrow(/no dataset "no-such-dataset" \(datasets: .*transactions/);
+
+    const drift = Object.values(dev.models.driftMonitors)[0];
+    const drifting = drift.metricFeaturesDrifting();
+    expect([drifting.namespace, drifting.metricName, drifting.dimensions, drifting.statistic, drifting.period.toHours()]).toEqual(['Plinth/Drift', 'FeaturesDrifting', { Endpoint: drift.endpointName }, 'Maximum', 1]);
+    expect(drift.driftAlarm.metric).toEqual(drifting);
+
+    const deployment = dev.models.deployment;
+    const models = dev.models;
+    const [stuck, deadLetters, undelivered] = deployment.alarms;
+    expect(stuck.metric).toEqual(deployment.metricOldestApprovalAge());
+    expect(deadLetters.metric).toEqual(deployment.metricFailedDeployments());
+    expect(undelivered.metric).toEqual(deployment.metricUndeliveredApprovals());
+    const failed = deployment.metricFailedDeployments();
+    expect(models.resolve(failed.dimensions)).toEqual({ QueueName: models.resolve(deployment.deadLetterQueue.queueName) });
   });
 });

@@ -74,7 +74,7 @@ describe('deploy-model wiring for a variant served by an inference component', (
     models: [MODEL],
     modelExecution,
     rollbackAlarms: { 'fraud-detector': [endpoint.errorAlarm, endpoint.latencyAlarm] },
-    inferenceComponentNames: { 'fraud-detector': endpoint.inferenceComponentNameOf('primary')! },
+    endpoints: { 'fraud-detector': endpoint },
     vpc: network.vpc,
     modelsKey,
     logsKey,
@@ -137,5 +137,38 @@ describe('deploy-model wiring for a variant served by an inference component', (
       logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN, environmentName: 'dev',
     });
     expect(JSON.stringify(Template.fromStack(plain).toJSON())).not.toMatch(/InferenceComponent|inferenceComponentName/);
+  });
+
+  test('the endpoint describes itself to the constructs wired to it: variants, caps and the component serving each', () => {
+    expect(endpoint.productionVariantNames).toEqual(['primary']);
+    expect(endpoint.variantMaxCapacity).toEqual({ primary: 2 });
+    expect(endpoint.inferenceComponentNameOf('primary')).toBe('fraud-detector-dev-primary');
+    const imported = InferenceEndpoint.fromEndpointAttributes(stack, 'Imported', {
+      endpointName: 'churn-dev',
+      productionVariantNames: ['primary', 'b'],
+      inferenceComponentVariants: ['b'],
+    });
+    expect(imported.inferenceComponentNameOf('primary')).toBeUndefined();
+    expect(imported.inferenceComponentNameOf('b')).toBe('churn-dev-b');
+    expect(imported.variantMaxCapacity).toEqual({});
+    expect(() => InferenceEndpoint.fromEndpointAttributes(stack, 'NoVariants', { endpointName: 'x', productionVariantNames: [] })).toThrow(/productionVariantNames is empty/);
+  });
+
+  test('an endpoint that is not the one the model rolls onto fails synth, naming both', () => {
+    const other = new Stack(newApp({ context: { 'aws:cdk:bundling-stacks': [] } }), 'O', { env: TEST_ENV });
+    const key = new kms.Key(other, 'Key', { enableKeyRotation: true });
+    const net = new PlatformNetwork(other, 'Network', { vpcCidr: '10.63.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: key });
+    const reg = new ModelRegistry(other, 'Registry', { models: [MODEL], artifactsKey: key, serverAccessLogsBucket: new AccessLogsBucket(other, 'AccessLogs').bucket });
+    const topic = new PlatformAlarmTopic(other, 'Alarms', { encryptionKey: key });
+    const exec = new ModelExecution(other, 'ModelExecution', { vpc: net.vpc, modelsKey: key, artifactsBucket: reg.artifacts.bucket, captureBucket: reg.artifacts.bucket, captureKey: key });
+    const wrong = InferenceEndpoint.fromEndpointAttributes(other, 'Wrong', { endpointName: 'churn-dev', productionVariantNames: ['primary'] });
+    expect(
+      () =>
+        new ModelDeployment(other, 'Deployment', {
+          registry: reg, models: [MODEL], modelExecution: exec, rollbackAlarms: { 'fraud-detector': [cloudwatch.Alarm.fromAlarmArn(other, 'Errors', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:fraud-errors')] }, endpoints: { 'fraud-detector': wrong }, vpc: net.vpc, modelsKey: key, logsKey: key,
+          alarmTopic: topic.topic, alarmAction: topic.alarmAction, canaryPercent: 10, canaryWait: Duration.minutes(15),
+          logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN, environmentName: 'dev',
+        }),
+    ).toThrow(/endpoints\["fraud-detector"\] is endpoint "churn-dev" but models\[\]\.endpointName of "fraud-detector" is "fraud-detector-dev"/);
   });
 });
