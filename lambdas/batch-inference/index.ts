@@ -289,7 +289,7 @@ async function settle(c: Clients, env: BatchInferenceEnv, day: string, runId: st
       new UpdateItemCommand({
         TableName: env.TRACKING_TABLE,
         Key: { partition: { S: day } },
-        UpdateExpression: `SET #s = :status${names.map((n, i) => `, #a${i} = :a${i}`).join('')}`,
+        UpdateExpression: `SET #s = :status${names.map((_, i) => `, #a${i} = :a${i}`).join('')}`,
         ConditionExpression: '#s = :claimed AND runId = :runId',
         ExpressionAttributeNames: { '#s': 'status', ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])) },
         ExpressionAttributeValues: {
