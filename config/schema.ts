@@ -120,6 +120,16 @@ export const environmentConfigSchema = z
         });
       }
     });
+    cfg.modelRegistry.models.forEach((model, index) => {
+      const dataset = model.batchInference?.dataset;
+      if (dataset !== undefined && !cfg.dataLake.datasets.some((d) => d.name === dataset)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['modelRegistry', 'models', index, 'batchInference', 'dataset'],
+          message: `batchInference.dataset "${dataset}" is not a dataLake dataset (${cfg.dataLake.datasets.map((d) => d.name).join(', ')})`,
+        });
+      }
+    });
     const retention = cfg.network.flowLogRetentionDays;
     if (retention !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
       ctx.addIssue({

@@ -1,7 +1,9 @@
 import { Annotations, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { driftFeatures, type VariantConfig } from '../../config/model-registry';
 import type { EnvironmentConfig } from '../../config/schema';
@@ -20,6 +22,7 @@ import { ModelDeployment } from '../model-registry/model-deployment';
 import { ModelRegistry } from '../model-registry/model-registry';
 import type { HumanReviewQueue } from '../review/human-review-queue';
 import { SecureBucket } from '../storage/secure-bucket';
+import { BatchInference } from '../training/batch-inference';
 import { TrainingPipeline } from '../training/training-pipeline';
 import type { ITrainingSetJob } from '../training/training-pipeline-props';
 import type { FoundationStack } from './foundation-stack';
@@ -40,6 +43,13 @@ export interface ModelsStackProps extends StackProps {
    * @default - none: models that declare `training` get no pipeline (a synth warning says so)
    */
   readonly trainingSetJob?: (scope: Construct) => ITrainingSetJob;
+  /**
+   * The lake's curated zone: batch inference reads its datasets and writes `predictions/<model>/` there,
+   * and `readers` get SELECT on each predictions table.
+   *
+   * @default - none: models that declare batchInference get no job (a synth warning says so)
+   */
+  readonly lakeCurated?: { readonly bucket: s3.IBucket; readonly readers: readonly iam.IRole[] };
 }
 
 function toVariant(variant: VariantConfig): InferenceVariant {
@@ -74,6 +84,8 @@ export class ModelsStack extends Stack {
   public readonly driftRetraining?: DriftRetraining;
   /** Model name → its retraining pipeline (models that declare training). */
   public readonly trainingPipelines: Record<string, TrainingPipeline> = {};
+  /** Model name → its batch inference job (models that declare batchInference). */
+  public readonly batchInference: Record<string, BatchInference> = {};
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
     super(scope, id, props);
@@ -230,6 +242,36 @@ export class ModelsStack extends Stack {
         reason: 'SageMaker names pipeline executions at start; describe and list only, limited to this pipeline.',
         owner: 'ml-platform',
         expires: '2027-06-30',
+      });
+    }
+
+    // Batch inference (lib/training/batch-inference.ts): one job per model that declares it.
+    for (const model of config.modelRegistry.models.filter((m) => m.batchInference)) {
+      const batch = model.batchInference!;
+      if (!props.lakeCurated) {
+        Annotations.of(this).addWarningV2(`plinth:batch-inference-${model.name}`, `model "${model.name}" declares batchInference but this stack has no lake curated zone (lakeCurated); no batch inference job was built`);
+        continue;
+      }
+      this.batchInference[model.name] = new BatchInference(this, `Batch-${model.name}`, {
+        modelName: model.name,
+        modelPackageGroupArn: this.registry.groupArn(model.name),
+        modelPackagesArn: this.registry.packagesArn(model.name),
+        artifactsBucket: this.registry.artifacts.bucket,
+        modelsKey: foundation.keys.models,
+        source: { bucket: props.lakeCurated.bucket, prefix: `${batch.dataset}/`, key: foundation.keys.dataLake },
+        outputBucket: props.lakeCurated.bucket,
+        outputKey: foundation.keys.dataLake,
+        databaseName: props.lakeDatabaseName,
+        readers: props.lakeCurated.readers,
+        schedule: events.Schedule.expression(batch.schedule),
+        lookback: Duration.days(batch.lookbackDays),
+        maxPartitionsPerRun: batch.maxPartitionsPerRun,
+        instanceType: batch.instanceType,
+        instanceCount: batch.instanceCount,
+        contentType: batch.contentType,
+        maxPayloadMb: batch.maxPayloadMb,
+        partitionTimeout: Duration.minutes(batch.partitionTimeoutMinutes),
+        ...common,
       });
     }
 

@@ -59,6 +59,7 @@ export class PlatformStage extends Stage {
       reviewQueues: this.dataLake.reviewQueues,
       lakeDatabaseName: this.dataLake.dataLake.databaseName,
       trainingSetJob: props.trainingSetJob,
+      lakeCurated: { bucket: this.dataLake.dataLake.curated.bucket, readers: [this.dataLake.dataLake.readerRole] },
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
     this.monitoring = new MonitoringStack(this, 'Monitoring', {
