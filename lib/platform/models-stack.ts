@@ -1,9 +1,9 @@
-import { Annotations, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { driftFeatures, type VariantConfig } from '../../config/model-registry';
 import type { EnvironmentConfig } from '../../config/schema';
@@ -45,11 +45,13 @@ export interface ModelsStackProps extends StackProps {
   readonly trainingSetJob?: (scope: Construct) => ITrainingSetJob;
   /**
    * The lake's curated zone: batch inference reads its datasets and writes `predictions/<model>/` there,
-   * and `readers` get SELECT on each predictions table.
+   * and `readers` get SELECT on each predictions table. The bucket comes in by the name of a CloudFormation
+   * export of its name (`Fn::ImportValue`), so the IAM findings on its object prefixes can be acknowledged
+   * one by one at synth.
    *
    * @default - none: models that declare batchInference get no job (a synth warning says so)
    */
-  readonly lakeCurated?: { readonly bucket: s3.IBucket; readonly readers: readonly iam.IRole[] };
+  readonly lakeCurated?: { readonly bucketNameExport: string; readonly readers: readonly iam.IRole[] };
 }
 
 function toVariant(variant: VariantConfig): InferenceVariant {
@@ -246,20 +248,22 @@ export class ModelsStack extends Stack {
     }
 
     // Batch inference (lib/training/batch-inference.ts): one job per model that declares it.
+    let curated: s3.IBucket | undefined;
     for (const model of config.modelRegistry.models.filter((m) => m.batchInference)) {
       const batch = model.batchInference!;
       if (!props.lakeCurated) {
         Annotations.of(this).addWarningV2(`plinth:batch-inference-${model.name}`, `model "${model.name}" declares batchInference but this stack has no lake curated zone (lakeCurated); no batch inference job was built`);
         continue;
       }
+      curated ??= s3.Bucket.fromBucketName(this, 'LakeCurated', Fn.importValue(props.lakeCurated.bucketNameExport));
       this.batchInference[model.name] = new BatchInference(this, `Batch-${model.name}`, {
         modelName: model.name,
         modelPackageGroupArn: this.registry.groupArn(model.name),
         modelPackagesArn: this.registry.packagesArn(model.name),
         artifactsBucket: this.registry.artifacts.bucket,
         modelsKey: foundation.keys.models,
-        source: { bucket: props.lakeCurated.bucket, prefix: `${batch.dataset}/`, key: foundation.keys.dataLake },
-        outputBucket: props.lakeCurated.bucket,
+        source: { bucket: curated, prefix: `${batch.dataset}/`, key: foundation.keys.dataLake },
+        outputBucket: curated,
         outputKey: foundation.keys.dataLake,
         databaseName: props.lakeDatabaseName,
         readers: props.lakeCurated.readers,

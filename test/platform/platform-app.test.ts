@@ -110,9 +110,13 @@ describe('the platform app', () => {
 ];
 
 const PINNED_MODELS_IDS = [
+  'AWS::DynamoDB::Table BatchfrauddetectorPartitions7FEC0AFB',
   'AWS::DynamoDB::Table DriftRetrainingDebounceLocks56A8296C',
   'AWS::DynamoDB::Table GatewayfrauddetectorBreakerEF35F80A',
+  'AWS::Glue::Table BatchfrauddetectorPredictionsTable19AA3814',
   'AWS::Glue::Table DriftfrauddetectorCaptureTableE92B3FB7',
+  'AWS::Logs::LogGroup BatchfrauddetectorFunctionLogs13B16A8A',
+  'AWS::Logs::LogGroup BatchfrauddetectorJobLogs30195923',
   'AWS::Logs::LogGroup CapacityWatchLogs8AA1FDCC',
   'AWS::Logs::LogGroup DeploymentLogs3DAF60BB',
   'AWS::Logs::LogGroup DriftRetrainingBaselineLogsA4D65B46',
