@@ -459,6 +459,33 @@ export class BatchInference extends Construct {
     publish.addCatch(release, catchProps);
     release.next(failed);
 
+    // A model that cannot be created scores nothing: give the run's claims back at once and fail.
+    const releaseClaim = retryLambda(
+      new tasks.LambdaInvoke(this, 'ReleaseClaim', {
+        lambdaFunction: this.function,
+        payload: sfn.TaskInput.fromObject({
+          action: 'release',
+          runId: sfn.JsonPath.stringAt('$.runId'),
+          partition: sfn.JsonPath.objectAt('$.partition'),
+          error: sfn.JsonPath.objectAt('$.error'),
+        }),
+        payloadResponseOnly: true,
+        comment: 'Mark the partition FAILED so the next run claims it again',
+      }),
+    );
+    const releaseClaims = new sfn.Map(this, 'ReleaseClaims', {
+      comment: 'CreateModel failed: release every partition this run claimed',
+      itemsPath: '$.plan.partitions',
+      maxConcurrency: 1,
+      itemSelector: { 'partition.$': '$$.Map.Item.Value', 'runId.$': '$.plan.runId', 'error.$': '$.error' },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    releaseClaims.itemProcessor(releaseClaim);
+    releaseClaims.next(
+      new sfn.Fail(this, 'ModelNotCreated', { error: 'BatchInferenceFailed', cause: 'CreateModel failed for the Approved package; the claimed partitions were released for the next run.' }),
+    );
+    createModel.addCatch(releaseClaims, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
     const scoreEach = new sfn.Map(this, 'ScorePartitions', {
       comment: 'One partition at a time: transform, check conservation, publish',
       itemsPath: '$.plan.partitions',

@@ -87,6 +87,13 @@ describe('BatchInference', () => {
     expect(create.EnableNetworkIsolation).toBe(true);
     expect(create.VpcConfig.Subnets.length).toBe(2);
     expect(JSON.stringify(def)).not.toMatch(/model-package\/fraud-detector\/\d/);
+    // A model that cannot be created gives the run's claims back at once and fails the run
+    expect(def.States.CreateModel.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseClaims' }]);
+    const release = def.States.ReleaseClaims;
+    expect(release.ItemsPath).toBe('$.plan.partitions');
+    expect(release.ItemProcessor.States.ReleaseClaim.Parameters).toMatchObject({ action: 'release', 'partition.$': '$.partition' });
+    expect(release.Next).toBe('ModelNotCreated');
+    expect(def.States.ModelNotCreated).toMatchObject({ Type: 'Fail', Error: 'BatchInferenceFailed' });
   });
 
   it('transforms one partition at a time with KMS on volume and output, then publishes; failures release the partition and fail the run', () => {
