@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The consumer app (test/consumer-app) imports the package by name; from source that is lib/.
+  moduleNameMapper: { '^plinth$': '<rootDir>/lib/index.ts' },
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },

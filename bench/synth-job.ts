@@ -8,10 +8,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { loadEnvironments } from '../config';
 import type { EnvironmentConfig } from '../config';
 import { applyComplianceGate } from '../lib/compliance/compliance-gate';
 import { readPluginReports, unacknowledgedFindings } from '../lib/compliance/validation-report';
+import { templateCheckLog } from '../lib/compliance/template-check-cache';
 import { bundleLog } from '../lib/compute/lambda-bundle';
 import { PlatformStage } from '../lib/platform/platform-stage';
 import { generateReport } from './report-hook';
@@ -25,6 +27,15 @@ export interface SynthJobOptions {
   readonly controlTower: boolean;
   readonly report: boolean;
   readonly bundling: boolean;
+  /**
+   * Where the gate caches template-check results: a directory (empty for a cold run, filled by an
+   * earlier job for a warm one), or `false` to check every template.
+   *
+   * @default false
+   */
+  readonly templateCheckCache?: string | false;
+  /** Change one construct's property (the first SQS queue's retention) in the last environment. */
+  readonly changeOneProperty?: boolean;
 }
 
 export interface SynthJobResult {
@@ -37,6 +48,8 @@ export interface SynthJobResult {
   readonly stacks: number;
   readonly unacknowledgedErrors: number;
   readonly bundles: { built: number; cached: number };
+  /** Template checks (Control Tower guard, CloudFormation validator) run, and taken from the cache. */
+  readonly templateChecks: { checked: number; cached: number };
   /** User + system CPU of the process and its children, less sensitive than wall time to other load on the machine. */
   readonly cpuMs: number;
   readonly maxRssMb: number;
@@ -70,10 +83,18 @@ function main(): void {
   });
   const anyPlugin = options.nagPacks || options.plinthRules || options.controlTower;
   if (anyPlugin) {
-    applyComplianceGate(app, { nagPacks: options.nagPacks, plinthRules: options.plinthRules, controlTower: options.controlTower });
+    applyComplianceGate(app, {
+      nagPacks: options.nagPacks,
+      plinthRules: options.plinthRules,
+      controlTower: options.controlTower,
+      templateCheckCache: options.templateCheckCache ?? false,
+    });
   }
-  for (const config of environmentsFor(options.environments)) {
-    new PlatformStage(app, config.name, { config, promotionTargetAccounts: [] });
+  const stages = environmentsFor(options.environments).map((config) => new PlatformStage(app, config.name, { config, promotionTargetAccounts: [] }));
+  if (options.changeOneProperty) {
+    const queue = stages[stages.length - 1].node.findAll().find((c): c is sqs.CfnQueue => c instanceof sqs.CfnQueue);
+    if (!queue) throw new Error('changeOneProperty: no SQS queue in the last environment');
+    queue.messageRetentionPeriod = 13 * 24 * 60 * 60;
   }
   const constructed = process.hrtime.bigint();
   const assembly = app.synth();
@@ -104,6 +125,7 @@ function main(): void {
     stacks,
     unacknowledgedErrors: errors,
     bundles: { built: bundleLog.filter((b) => b.source === 'built').length, cached: bundleLog.filter((b) => b.source === 'cached').length },
+    templateChecks: { checked: templateCheckLog.filter((c) => c.source === 'checked').length, cached: templateCheckLog.filter((c) => c.source === 'cached').length },
     cpuMs: cpuMs(),
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   };

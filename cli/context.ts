@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { loadEnvironments, type EnvironmentConfig } from '../config';
+import { ENVIRONMENT_NAMES, loadEnvironments, type EnvironmentConfig } from '../config';
 import { type AwsCallContext, resolveCallContext } from './aws/connection';
 import { UsageError } from './errors';
 
@@ -30,6 +30,10 @@ export interface AwsClients {
 
 /** The validated config of `name`; an unknown name is a usage error. */
 export function environmentConfig(name: string): EnvironmentConfig {
+  const known: readonly string[] = ENVIRONMENT_NAMES;
+  if (!known.includes(name)) {
+    throw new UsageError(`unknown environment "${name}": pass --env with one of ${known.join(', ')} (each is config/<name>.ts)`);
+  }
   try {
     return loadEnvironments(name)[0]!;
   } catch (error) {

@@ -1,48 +1,18 @@
 import { z } from 'zod';
-import { DatasetSchemaError, parseDatasetSchema } from '../lambdas/ingest/dataset-schema';
-import type { DatasetSchema } from '../lambdas/ingest/dataset-schema';
+import { datasetProblems, toDatasetSchema, type DatasetDefinition } from '../lib/data-lake/dataset';
 
-/** A dataset's name is its S3 prefix in every zone and its Glue table name. */
-const DATASET_NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const FIELD_NAME = /^[a-z_][a-z0-9_]{0,127}$/;
+export { toDatasetSchema };
 
-const fieldSchema = z
-  .object({
-    name: z.string().regex(FIELD_NAME, 'field names must be lowercase letters, digits and _ (they become Glue columns)'),
-    type: z.enum(['string', 'integer', 'number', 'boolean', 'timestamp']),
-    required: z.boolean().optional(),
-    nullable: z.boolean().optional(),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    maxLength: z.number().int().nonnegative().optional(),
-    enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
-  })
-  .strict();
-
-/** One dataset the lake ingests: its schema (what the ingest Lambda validates) and its freshness. */
+/**
+ * One dataset the lake ingests. Its rules live in `lib/data-lake/dataset.ts` (`datasetProblems`),
+ * which `DataLake` also runs, so a construct used directly validates exactly what the config does.
+ */
 export const datasetConfigSchema = z
-  .object({
-    name: z.string().regex(DATASET_NAME, 'dataset name must be lowercase letters, digits and _, starting with a letter'),
-    version: z.number().int().positive('version must be a positive integer; bump it on every schema change'),
-    format: z.enum(['jsonl', 'csv'], { error: 'format must be "jsonl" or "csv" (gzip of either is detected)' }),
-    recordIdField: z.string().optional(),
-    duplicatePolicy: z.enum(['keep-first', 'reject']).optional(),
-    fields: z.array(fieldSchema).min(1, 'declare at least one field'),
-    freshnessMinutes: z
-      .number()
-      .int('freshnessMinutes must be whole minutes')
-      .min(5, 'freshnessMinutes must be at least 5 (the alarm period)')
-      .max(7 * 24 * 60, 'freshnessMinutes can be at most 10080 (7 days, the longest alarm window)'),
+  .custom<DatasetDefinition>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+    message: 'a dataset must be an object with name, version, format, fields and freshnessMinutes',
   })
-  .strict()
   .superRefine((dataset, ctx) => {
-    // The Lambda's own parser is the last word on what it accepts: run it at synth too.
-    try {
-      parseDatasetSchema(toDatasetSchema(dataset));
-    } catch (error) {
-      if (!(error instanceof DatasetSchemaError)) throw error;
-      ctx.addIssue({ code: 'custom', message: `${error.message.replace(/^invalid dataset schema: /, '')}` });
-    }
+    for (const problem of datasetProblems([dataset])) ctx.addIssue({ code: 'custom', path: problem.path.slice(1) as (string | number)[], message: problem.message });
   });
 
 export const dataLakeConfigSchema = z
@@ -67,20 +37,14 @@ export const dataLakeConfigSchema = z
       batchSize: z.number().int().min(1).max(10, 'batchSize must be 1 to 10 (SQS standard-queue Lambda batch)').default(5),
     }),
     datasets: z.array(datasetConfigSchema).superRefine((datasets, ctx) => {
-      const seen = new Set<string>();
-      datasets.forEach((d, index) => {
-        if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `dataset "${d.name}" is declared twice` });
-        seen.add(d.name);
-      });
+      // Each dataset alone is checked above; across datasets, only a duplicate name remains.
+      for (const problem of datasetProblems(datasets)) {
+        if (/is declared twice$/.test(problem.message) && problem.path[1] === 'name') ctx.addIssue({ code: 'custom', path: [...problem.path] as (string | number)[], message: problem.message });
+      }
     }),
   })
   .strict();
 
-export type DatasetConfig = z.output<typeof datasetConfigSchema>;
+/** A dataset as the config declares it: the construct's `DatasetDefinition`. */
+export type DatasetConfig = DatasetDefinition;
 export type DataLakeConfig = z.output<typeof dataLakeConfigSchema>;
-
-/** The schema document the ingest Lambda reads from SSM (the config minus CDK-only settings). */
-export function toDatasetSchema(dataset: DatasetConfig | z.input<typeof datasetConfigSchema>): DatasetSchema {
-  const { freshnessMinutes: _freshness, ...schema } = dataset;
-  return schema as DatasetSchema;
-}

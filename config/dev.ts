@@ -2,6 +2,7 @@ import { merchants } from './datasets/merchants';
 import { accountFeatures } from './feature-groups/account-features';
 import { fraudDetector } from './models/fraud-detector';
 import { transactions } from './datasets/transactions';
+import { groundTruthDataset } from './datasets/ground-truth';
 import type { EnvironmentConfigInput } from './schema';
 
 /** Development: cheap, disposable data, fast feedback. */
@@ -19,11 +20,11 @@ export const dev: EnvironmentConfigInput = {
     lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, noncurrentVersionExpirationDays: 30 },
     athenaBytesScannedCutoffPerQuery: 1_000_000_000,
     ingestion: { maxReceiveCount: 3, reservedConcurrency: 5, batchSize: 5 },
-    datasets: [transactions, merchants],
+    datasets: [transactions, merchants, groundTruthDataset('fraud-detector')],
   },
   featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
   modelRegistry: {
-    models: [fraudDetector('dev', { account: '111111111111', region: 'us-east-1', instanceType: 'ml.g5.xlarge', minCapacity: 1, maxCapacity: 2, offHours: true })],
+    models: [fraudDetector('dev', { account: '111111111111', region: 'us-east-1', instanceType: 'ml.g5.xlarge', minCapacity: 1, maxCapacity: 2, offHours: true, challenger: { image: '111111111111.dkr.ecr.us-east-1.amazonaws.com/fraud-detector-serving:1.1.0' } })],
     canary: { percent: 50, waitMinutes: 5 },
   },
   endpointInstanceLimits: { minPerVariant: 0, maxPerVariant: 2 },

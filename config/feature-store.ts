@@ -1,17 +1,14 @@
 import { z } from 'zod';
+import { FEATURE_TYPES, featureGroupProblems, type FeatureType } from '../lib/feature-store/feature-group';
 
-/** SageMaker's feature-group name rule. */
-export const FEATURE_GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}$/;
-/** SageMaker's feature name rule. */
-export const FEATURE_NAME = /^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$/;
-/** Names the offline store adds to every record; a feature may not use them. */
-export const RESERVED_FEATURE_NAMES = ['is_deleted', 'write_time', 'api_invocation_time'] as const;
-export const FEATURE_TYPES = ['String', 'Integral', 'Fractional'] as const;
+// The rules live with the construct (lib/feature-store/feature-group.ts); the config re-exports them.
+export { FEATURE_GROUP_NAME, FEATURE_NAME, FEATURE_TYPES, RESERVED_FEATURE_NAMES, featureGroupProblems } from '../lib/feature-store/feature-group';
 
 const featureSchema = z
   .object({
     name: z.string(),
-    type: z.string(),
+    // Any string here: featureGroupProblems names the feature and the allowed types.
+    type: z.custom<FeatureType>((value) => typeof value === 'string', { message: `feature type must be one of ${FEATURE_TYPES.join(', ')}` }),
   })
   .strict();
 
@@ -46,51 +43,3 @@ export const featureStoreConfigSchema = z
 export type FeatureGroupConfig = z.output<typeof featureGroupConfigSchema>;
 export type FeatureStoreConfig = z.output<typeof featureStoreConfigSchema>;
 
-/**
- * Every problem with a set of feature-group definitions, as messages that name the group and say
- * what to change. Empty when the definitions are valid. Shared by the config schema and the
- * `FeatureStore` construct, so a bad definition fails the same way however it arrives.
- */
-export function featureGroupProblems(groups: readonly FeatureGroupConfig[], storageType: 'Standard' | 'InMemory'): string[] {
-  const problems: string[] = [];
-  const groupNames = new Set<string>();
-  for (const group of groups) {
-    const where = `feature group "${group.name}"`;
-    if (!FEATURE_GROUP_NAME.test(group.name)) {
-      problems.push(`${where}: name must be 1-64 letters, digits and hyphens, starting and ending with a letter or digit (SageMaker naming)`);
-    }
-    if (groupNames.has(group.name)) problems.push(`${where}: declared twice; feature group names must be unique`);
-    groupNames.add(group.name);
-    const featureNames = new Set<string>();
-    const types = new Map<string, string>();
-    for (const feature of group.features) {
-      if (!FEATURE_NAME.test(feature.name)) {
-        problems.push(`${where}: feature "${feature.name}" must be 1-64 letters and digits, with - or _ only between them (SageMaker naming)`);
-      }
-      if ((RESERVED_FEATURE_NAMES as readonly string[]).includes(feature.name.toLowerCase())) {
-        problems.push(`${where}: feature "${feature.name}" is reserved by the offline store; rename it`);
-      }
-      if (featureNames.has(feature.name)) problems.push(`${where}: feature "${feature.name}" is declared twice`);
-      featureNames.add(feature.name);
-      if (!(FEATURE_TYPES as readonly string[]).includes(feature.type)) {
-        problems.push(`${where}: feature "${feature.name}" has unsupported type "${feature.type}"; use one of ${FEATURE_TYPES.join(', ')}`);
-      }
-      types.set(feature.name, feature.type);
-    }
-    if (!featureNames.has(group.recordIdentifier)) {
-      problems.push(`${where}: recordIdentifier "${group.recordIdentifier}" is not one of its features; add it or name an existing feature`);
-    } else if (types.get(group.recordIdentifier) === 'Fractional') {
-      problems.push(`${where}: recordIdentifier "${group.recordIdentifier}" must be String or Integral, not Fractional`);
-    }
-    if (!featureNames.has(group.eventTime)) {
-      problems.push(`${where}: eventTime "${group.eventTime}" is not one of its features; add it or name an existing feature`);
-    } else if (types.get(group.eventTime) === 'Integral') {
-      problems.push(`${where}: eventTime "${group.eventTime}" must be String (ISO 8601) or Fractional (epoch seconds), not Integral`);
-    }
-    if (!group.onlineStore && !group.offlineStore) problems.push(`${where}: enable the online store, the offline store, or both`);
-    if (group.onlineTtlHours !== undefined && (!group.onlineStore || storageType === 'InMemory')) {
-      problems.push(`${where}: onlineTtlHours needs a Standard online store; remove it or enable the Standard online store`);
-    }
-  }
-  return problems;
-}

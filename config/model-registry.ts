@@ -142,8 +142,16 @@ const driftFeatureSchema = z
   .object({
     name: z.string().regex(DRIFT_FEATURE_NAME, 'drift feature names are SQL-safe identifiers: letters, digits and _ , starting with a letter or _'),
     type: z.enum(['numeric', 'categorical']),
+    /**
+     * Numeric features only: bin by value (one bin per distinct baseline value, plus "other" bins) when the
+     * training sample has at most this many distinct values; 0 = always bin by quantile. Default 20.
+     */
+    valueBinLimit: z.number().int().min(0).max(500).optional(),
   })
-  .strict();
+  .strict()
+  .refine((f) => f.type === 'numeric' || f.valueBinLimit === undefined, {
+    message: 'valueBinLimit applies to numeric drift features only: remove it from categorical features',
+  });
 
 /**
  * Data drift detection and the retraining it starts. The drift job runs on `schedule` over the last `windowHours` of the
@@ -177,6 +185,68 @@ const driftSchema = z
     debounceMinutes: z.number().int().min(5).max(7 * 24 * 60).default(24 * 60),
   })
   .strict();
+
+/** JSON path (dot form, SQL-safe) of a field in the endpoint's captured output, e.g. `$.score`. */
+export const OUTPUT_JSON_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,4}$/;
+
+/**
+ * Model quality from ground truth (lambdas/model-quality): on `schedule` the job joins the predictions of the
+ * window [run − labelDelayHours − windowHours, run − labelDelayHours) to the labels observed until the run, per
+ * variant, and alarms on decay below the baseline (the deployed package's evaluation.json, else `floor`).
+ */
+const qualitySchema = z
+  .object({
+    schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'quality.schedule is an EventBridge schedule expression: rate(1 day) or cron(0 6 * * ? *)'),
+    windowHours: z.number().int().min(1).max(24 * 30, 'quality.windowHours can be at most 720 (30 days of predictions)'),
+    /** Labels arrive this long after the prediction, typically; the window ends this long before the run, and no label for longer is stale. */
+    labelDelayHours: z.number().int().min(0).max(24 * 90),
+    problemType: z.enum(['binary_classification', 'regression']),
+    primaryMetric: z.enum(['auc', 'precision', 'recall', 'calibrationError', 'mae', 'rmse']),
+    /** Where the score (probability of positiveLabel) or the regression prediction is in the captured output. */
+    scorePath: z.string().regex(OUTPUT_JSON_PATH, 'quality.scorePath is a JSON path such as $.score (letters, digits and _ only)'),
+    /** Classification: the label value that counts as positive. */
+    positiveLabel: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'quality.positiveLabel must be 1-64 letters, digits or _.-').optional(),
+    /** Classification: score >= threshold is predicted positive. */
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** Labelled predictions a variant needs before its quality is judged (alarm and verdict). */
+    minSamples: z.number().int().min(10).default(200),
+    /** Decay = the metric is worse than the baseline by more than this (absolute, in the metric's units). */
+    tolerance: z.number().positive(),
+    /** The baseline when the deployed package has no evaluation.json. */
+    floor: z.number(),
+    /** Labelled / predicted below this is stale ground truth. */
+    coverageFloor: z.number().min(0).max(1).default(0.05),
+    /** The business outcome in ground truth's outcome_value, reported per 1,000 predictions. */
+    outcome: z.object({ name: z.string().min(1).max(64), unit: z.string().min(1).max(16) }).strict().optional(),
+    /** A/B verdict between the champion and the other weighted variants. */
+    abTest: z
+      .object({
+        champion: z.string().regex(SAGEMAKER_NAME),
+        alpha: z.number().min(0.001).max(0.2).default(0.05),
+        /** The smallest difference in per-prediction loss worth acting on (the mixture scale τ). */
+        minimumEffect: z.number().positive(),
+        guardrails: z
+          .object({
+            p99LatencyIncrease: z.number().min(0).default(0.1),
+            errorRateIncrease: z.number().min(0).default(0.005),
+            costPer1000Increase: z.number().min(0).default(0.2),
+          })
+          .strict()
+          .default({ p99LatencyIncrease: 0.1, errorRateIncrease: 0.005, costPer1000Increase: 0.2 }),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    const classification = ['auc', 'precision', 'recall', 'calibrationError'].includes(q.primaryMetric);
+    if ((q.problemType === 'binary_classification') !== classification) {
+      ctx.addIssue({ code: 'custom', path: ['primaryMetric'], message: `quality.primaryMetric ${q.primaryMetric} does not fit problemType ${q.problemType}` });
+    }
+    if (q.problemType === 'binary_classification' && !q.positiveLabel) {
+      ctx.addIssue({ code: 'custom', path: ['positiveLabel'], message: 'quality.positiveLabel is required for binary_classification (e.g. "fraud")' });
+    }
+  });
 
 /**
  * The platform's own retraining pipeline for the model (lib/training/): a point-in-time training set split by time,
@@ -265,6 +335,8 @@ export const modelConfigSchema = z
     review: reviewSchema.optional(),
     /** Data drift detection over the endpoint's data capture, and the retraining it starts. */
     drift: driftSchema.optional(),
+    /** Quality from ground truth per variant, decay alarms and the A/B verdict. */
+    quality: qualitySchema.optional(),
     /** The platform's own retraining pipeline (drift starts it when declared). */
     training: trainingSchema.optional(),
     /** Batch scoring of a lake dataset with the Approved model. */
@@ -272,6 +344,12 @@ export const modelConfigSchema = z
   })
   .strict()
   .superRefine((model, ctx) => {
+    if (model.quality?.abTest && !model.endpoint.variants.some((v) => v.name === model.quality?.abTest?.champion)) {
+      ctx.addIssue({ code: 'custom', path: ['quality', 'abTest', 'champion'], message: `quality.abTest.champion "${model.quality.abTest.champion}" is not one of the endpoint's production variants` });
+    }
+    if (model.quality && model.endpoint.variants.some((v) => v.inferenceComponent)) {
+      ctx.addIssue({ code: 'custom', path: ['quality'], message: 'quality reads the endpoint\'s data capture, which an inference-component endpoint does not record; remove quality or inferenceComponent' });
+    }
     if (model.drift && (model.drift.retrainingPipelineName === undefined) === (model.training === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -335,6 +413,7 @@ export const modelRegistryConfigSchema = z
 
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 export type DriftConfig = z.output<typeof driftSchema>;
+export type QualityConfig = z.output<typeof qualitySchema>;
 export type DriftFeature = z.output<typeof driftFeatureSchema>;
 export type TrainingConfig = z.output<typeof trainingSchema>;
 export type BatchInferenceConfig = z.output<typeof batchInferenceSchema>;

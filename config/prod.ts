@@ -2,6 +2,7 @@ import { merchants } from './datasets/merchants';
 import { accountFeatures } from './feature-groups/account-features';
 import { fraudDetector } from './models/fraud-detector';
 import { transactions } from './datasets/transactions';
+import { groundTruthDataset } from './datasets/ground-truth';
 import type { EnvironmentConfigInput } from './schema';
 
 /** Production: never deletes data, three AZs, long log retention. */
@@ -19,7 +20,7 @@ export const prod: EnvironmentConfigInput = {
     lifecycle: { infrequentAccessAfterDays: 90, glacierAfterDays: 365, noncurrentVersionExpirationDays: 365 },
     athenaBytesScannedCutoffPerQuery: 100_000_000_000,
     ingestion: { maxReceiveCount: 5, reservedConcurrency: 50, batchSize: 5 },
-    datasets: [transactions, merchants],
+    datasets: [transactions, merchants, groundTruthDataset('fraud-detector')],
   },
   featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
   modelRegistry: {

@@ -6,9 +6,10 @@ if ! command -v cfn-lint >/dev/null 2>&1; then
   echo "cfn-lint is not installed: pip install cfn-lint" >&2
   exit 1
 fi
-mapfile -t templates < <(find "$out" -path '*/assembly-*' -name '*.template.json' | sort)
+# Stacks inside Stages sit in assembly-*/ (Plinth's app); top-level stacks (a consumer's app) at the root.
+mapfile -t templates < <(find "$out" -name '*.template.json' -not -path '*/asset.*' | sort)
 if [ "${#templates[@]}" -eq 0 ]; then
-  echo "no templates under $out/assembly-*: run the synth first" >&2
+  echo "no templates under $out: run the synth first" >&2
   exit 1
 fi
 cfn-lint --format parseable -- "${templates[@]}"

@@ -5,10 +5,12 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { DECLARED_ENVIRONMENTS, loadEnvironments } from '../../config';
 import { callerIdentity } from '../aws/identity';
 import type { Command } from '../command';
+import { packageRoot } from '../package-root';
 import type { CommandContext } from '../context';
 import { EXIT, explain } from '../errors';
+import { findMoto, MOTO_INSTALL_HINT, type MotoInstall } from '../moto';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = packageRoot();
 /** The parameter `cdk bootstrap` writes (default qualifier). */
 export const BOOTSTRAP_VERSION_PARAMETER = '/cdk-bootstrap/hnb659fds/version';
 
@@ -25,6 +27,8 @@ export interface Toolchain {
   nodeVersion(): string;
   cdkVersion(): string | undefined;
   onPath(command: string): boolean;
+  /** moto for the local deploy (the same answer `npm run local:deploy` gets). */
+  moto(): MotoInstall | undefined;
 }
 
 export const localToolchain: Toolchain = {
@@ -34,6 +38,7 @@ export const localToolchain: Toolchain = {
     return result.status === 0 ? /^(\d+\.\d+\.\d+)/.exec(result.stdout.trim())?.[1] : undefined;
   },
   onPath: (command) => spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0,
+  moto: () => findMoto(),
 };
 
 export function doctorCommand_(toolchain: Toolchain): Command {
@@ -71,10 +76,14 @@ export function toolchainChecks(toolchain: Toolchain): Check[] {
     toolchain.onPath('cfn-lint')
       ? { check: 'cfn-lint', status: 'ok', detail: 'on PATH (npm start lints every template)' }
       : { check: 'cfn-lint', status: 'fail', detail: 'not on PATH; npm start needs it', fix: 'pip install cfn-lint' },
-    toolchain.onPath('moto_server')
-      ? { check: 'moto_server', status: 'ok', detail: 'on PATH (npm start deploys dev to it)' }
-      : { check: 'moto_server', status: 'warn', detail: 'not on PATH; npm start skips the local deploy', fix: "pip install 'moto[server]'" },
+    motoCheck(toolchain.moto()),
   ];
+}
+
+function motoCheck(moto: MotoInstall | undefined): Check {
+  return moto
+    ? { check: 'moto_server', status: 'ok', detail: `${moto.via} (npm start deploys dev to it)` }
+    : { check: 'moto_server', status: 'warn', detail: 'no Python here imports moto.server and flask; npm start skips the local deploy', fix: MOTO_INSTALL_HINT };
 }
 
 async function bootstrapChecks(context: CommandContext): Promise<Check[]> {

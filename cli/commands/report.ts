@@ -4,10 +4,11 @@ import { join, resolve } from 'node:path';
 import { type ComplianceReport, readComplianceReport, writeComplianceReport } from '../../lib/compliance/report';
 import { optionValue } from '../args';
 import type { Command } from '../command';
+import { packageRoot } from '../package-root';
 import { type CommandContext, environmentConfig } from '../context';
 import { CliError, EXIT, UsageError } from '../errors';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = packageRoot();
 /** Where `cdk synth` (bin/plinth.ts) writes each environment's report. */
 export const REPORT_ROOT = join(ROOT, 'compliance');
 

@@ -18,7 +18,8 @@ export interface EndpointStatus {
   name: string;
   status: string;
   lastDeployment?: string;
-  variants: Array<{ name: string; currentInstances?: number; desiredInstances?: number; weight?: number }>;
+  /** maxInstances: the variant's configured scaling.maxCapacity, the cap the cost-spike runbook checks against. */
+  variants: Array<{ name: string; currentInstances?: number; desiredInstances?: number; maxInstances?: number; weight?: number }>;
 }
 
 export interface PipelineStatus {
@@ -51,7 +52,11 @@ export const statusCommand: Command = {
     const resources = await environmentResources(call, config.name);
     const status: EnvironmentStatus = {
       environment: config.name,
-      endpoints: await Promise.all(config.modelRegistry.models.map((m) => endpointStatus(context, config.region, m.endpointName))),
+      endpoints: await Promise.all(
+        config.modelRegistry.models.map((m) =>
+          endpointStatus(context, config.region, m.endpointName, Object.fromEntries(m.endpoint.variants.flatMap((v) => (v.scaling ? [[v.name, v.scaling.maxCapacity]] : [])))),
+        ),
+      ),
       alarmsInAlarm: await environmentAlarms(call, resources),
       pipelines: await Promise.all(config.dataLake.datasets.map((d) => pipelineStatus(call, d.name))),
       ingestionDlqDepth: await depthOf(context, config.region, find(resources, /^DataLakeIngestionDeadLetterQueue/)),
@@ -82,7 +87,7 @@ async function environmentResources(call: AwsCallContext, environment: string): 
   return all;
 }
 
-async function endpointStatus(context: CommandContext, region: string, name: string): Promise<EndpointStatus> {
+async function endpointStatus(context: CommandContext, region: string, name: string, maxByVariant: Record<string, number>): Promise<EndpointStatus> {
   try {
     const endpoint = await context.clients(region).sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
     return {
@@ -93,6 +98,7 @@ async function endpointStatus(context: CommandContext, region: string, name: str
         name: v.VariantName ?? '',
         currentInstances: v.CurrentInstanceCount,
         desiredInstances: v.DesiredInstanceCount,
+        maxInstances: maxByVariant[v.VariantName ?? ''],
         weight: v.CurrentWeight,
       })),
     };
@@ -141,11 +147,11 @@ export function formatStatus(status: EnvironmentStatus): string {
   const dash = (value: unknown): string => (value === undefined ? '-' : String(value));
   const endpoints = status.endpoints.length
     ? formatTable(
-        ['endpoint', 'status', 'variants (current/desired instances, weight)', 'last deployment'],
+        ['endpoint', 'status', 'variants (current/desired instances of max, weight)', 'last deployment'],
         status.endpoints.map((e) => [
           e.name,
           e.status,
-          e.variants.map((v) => `${v.name} ${dash(v.currentInstances)}/${dash(v.desiredInstances)} w${dash(v.weight)}`).join(', ') || '-',
+          e.variants.map((v) => `${v.name} ${dash(v.currentInstances)}/${dash(v.desiredInstances)} of max ${dash(v.maxInstances)} w${dash(v.weight)}`).join(', ') || '-',
           dash(e.lastDeployment),
         ]),
       )

@@ -1,8 +1,7 @@
-import type { z } from 'zod';
-import type { datasetConfigSchema } from '../data-lake';
+import type { DatasetDefinition } from '../../lib/data-lake/dataset';
 
 /** Merchant reference data, a daily CSV export from the partner system. */
-export const merchants: z.input<typeof datasetConfigSchema> = {
+export const merchants: DatasetDefinition = {
   name: 'merchants',
   version: 1,
   format: 'csv',

@@ -1,8 +1,7 @@
-import type { z } from 'zod';
-import type { datasetConfigSchema } from '../data-lake';
+import type { DatasetDefinition } from '../../lib/data-lake/dataset';
 
 /** Card transactions from the payments system, as JSON Lines. Scored by the fraud model. */
-export const transactions: z.input<typeof datasetConfigSchema> = {
+export const transactions: DatasetDefinition = {
   name: 'transactions',
   version: 1,
   format: 'jsonl',

@@ -10,6 +10,8 @@ type EnvironmentSizing = {
   maxCapacity: number;
   /** Dev scales down at night. */
   offHours?: boolean;
+  /** Serve a challenger variant beside the champion (A/B test, 20 % of traffic). */
+  challenger?: { image: string };
 };
 
 /**
@@ -43,6 +45,18 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
               : undefined,
           },
         },
+        ...(sizing.challenger
+          ? [
+              {
+                name: 'challenger',
+                instanceType: sizing.instanceType,
+                image: sizing.challenger.image,
+                // primary has weight 1 by default: 4:1 gives the challenger 20 % of traffic.
+                initialWeight: 0.25,
+                scaling: { minCapacity: sizing.minCapacity, maxCapacity: sizing.maxCapacity, metric: 'concurrency' as const, target: 4 },
+              },
+            ]
+          : []),
       ],
       dataCaptureSamplingPercent: env === 'prod' ? 20 : 100,
     },
@@ -69,6 +83,24 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       schedule: env === 'prod' ? 'rate(1 hour)' : 'rate(6 hours)',
       windowHours: 24,
       debounceMinutes: 24 * 60,
+    },
+    // Quality from ground truth (<model>_ground_truth dataset + reviewer labels): chargebacks take days,
+    // so the window ends three days before each daily run. AUC is what the model was approved on.
+    quality: {
+      schedule: 'rate(1 day)',
+      windowHours: 24,
+      labelDelayHours: 72,
+      problemType: 'binary_classification',
+      primaryMetric: 'auc',
+      scorePath: '$.score',
+      positiveLabel: 'fraud',
+      threshold: 0.5,
+      minSamples: env === 'prod' ? 500 : 100,
+      tolerance: 0.03,
+      floor: 0.85,
+      coverageFloor: 0.05,
+      outcome: { name: 'fraud loss avoided', unit: 'USD' },
+      ...(sizing.challenger ? { abTest: { champion: 'primary', alpha: 0.05, minimumEffect: 0.005 } } : {}),
     },
     // Retraining: 90 days of labelled transactions joined point-in-time with account features; the last
     // week is the holdout, the week before it validation. The new model must reach AUC 0.80 and stay

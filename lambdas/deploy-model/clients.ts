@@ -7,11 +7,14 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { S3Client } from '@aws-sdk/client-s3';
 
 export interface DeployClients {
   sagemaker: SageMakerClient;
   eventBridge: EventBridgeClient;
   sns: SNSClient;
+  /** Reads the pinned artifact and writes its approved copy. */
+  s3: S3Client;
 }
 
 /** In-SDK attempts (standard retry mode: throttling/5xx backoff with jitter) before the message is failed back to SQS. */
@@ -26,6 +29,7 @@ export function createClients(settings: ClientSettings = {}): DeployClients {
     sagemaker: new SageMakerClient(common),
     eventBridge: new EventBridgeClient(common),
     sns: new SNSClient(common),
+    s3: new S3Client(common),
   };
 }
 
@@ -33,7 +37,7 @@ let overrides: Partial<DeployClients> = {};
 let cached: DeployClients | undefined;
 
 export function getClients(): DeployClients {
-  if (overrides.sagemaker && overrides.eventBridge && overrides.sns) return overrides as DeployClients;
+  if (overrides.sagemaker && overrides.eventBridge && overrides.sns && overrides.s3) return overrides as DeployClients;
   cached ??= createClients();
   return { ...cached, ...overrides };
 }

@@ -38,6 +38,8 @@ export interface DeployConfig {
   maxExecutionTimeoutSeconds: number;
   alarmTopicArn: string;
   eventBusName: string;
+  /** The registry's artifact bucket: every pinned artifact lives there, and so do the approved copies. */
+  artifactBucket: string;
 }
 
 export const DEFAULT_TERMINATION_WAIT_SECONDS = 300;
@@ -176,6 +178,7 @@ export function loadConfig(env: Env = process.env): DeployConfig {
     terminationWaitSeconds,
     maxExecutionTimeoutSeconds,
     alarmTopicArn: matching(env, 'ALARM_TOPIC_ARN', SNS_ARN),
+    artifactBucket: matching(env, 'ARTIFACT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
     eventBusName: env.EVENT_BUS_NAME?.trim() ? matching(env, 'EVENT_BUS_NAME', EVENT_BUS) : DEFAULT_EVENT_BUS_NAME,
   };
 }

@@ -26,7 +26,7 @@ import type { DeployClients } from './clients';
 import type { DeployConfig, Deployment } from './config';
 import { SUBMITTED_TAG_KEY, buildEndpointConfigInput, copyableTags, findVariant } from './endpoint-config';
 import type { CurrentEndpointConfig } from './endpoint-config';
-import { DeploymentFailure, RetryableError, classifyError, messageOf } from './errors';
+import { DeploymentFailure, RetryableError, classifyError, httpStatusOf, messageOf } from './errors';
 import { parseApprovalEvent } from './event';
 import type { ApprovalEvent } from './event';
 import { deployToInferenceComponent } from './inference-component';
@@ -36,8 +36,9 @@ import { recordFailure } from './notify';
 import type { EndpointStartedDetail, FailedDetail } from './notify';
 import { validatePackage } from './package-validation';
 import type { ModelPackage } from './package-validation';
-import { BUSY_ENDPOINT_STATUSES, describeEndpoint, ensureModel, listTags, markSubmitted, recordStarted } from './steps';
-import type { Ctx, TargetOutcome } from './steps';
+import { BUSY_ENDPOINT_STATUSES, describeEndpoint, ensureModel, listTags, markSubmitted, modelSourceOf, recordStarted } from './steps';
+import type { Ctx, ModelSource, TargetOutcome } from './steps';
+import { artifactOf, copyApproved, pinOf, verifyPin } from './artifact-pin';
 
 export { BUSY_ENDPOINT_STATUSES } from './steps';
 export type { TargetOutcome } from './steps';
@@ -98,11 +99,23 @@ export async function processMessage(message: SqsMessage, config: DeployConfig, 
     throw new RetryableError(`model package ${ev.modelPackageArn} is still ${pkg.ModelPackageStatus}`);
   }
 
+  // The bytes served are the bytes approved: verify the pin, then deploy only the approved copy.
+  let source: ModelSource;
+  try {
+    source = modelSourceOf(pkg, await approvedArtifact(ctx, ev, pkg));
+  } catch (err) {
+    if (err instanceof DeploymentFailure) {
+      await fail(ctx, failedDetail(ev, err));
+      return 'failed';
+    }
+    throw err;
+  }
+
   // Several endpoints may follow the same group. A retryable error on one of
   // them retries the whole message: the ones already done are then no-ops.
   for (const target of targets) {
     try {
-      const outcome = await deployTarget(ctx, ev, target);
+      const outcome = await deployTarget(ctx, ev, target, source);
       logger.info(`target ${outcome}`, { ...base, endpointName: target.endpointName, variantName: target.variantName });
     } catch (err) {
       if (!(err instanceof DeploymentFailure)) throw err;
@@ -140,6 +153,29 @@ function packageProblems(pkg: ModelPackage, ev: ApprovalEvent, config: DeployCon
   return [...problems, ...validatePackage(pkg, config.allowedImageRegistries)];
 }
 
+/**
+ * Verifies the package's artifact against its pin and copies the pinned version to the approved
+ * prefix; returns the copy's URI (undefined for an image-only package). A mismatch is a
+ * DeploymentFailure: recorded, sent to the alarm topic naming the artifact, never deployed.
+ */
+async function approvedArtifact(ctx: Ctx, ev: ApprovalEvent, pkg: ModelPackage): Promise<string | undefined> {
+  const loc = artifactOf(pkg, ctx.config.artifactBucket);
+  if (!loc) return undefined;
+  const pin = pinOf(pkg);
+  if (typeof pin === 'string') throw new DeploymentFailure('artifact-mismatch', `${pin}; artifact s3://${loc.bucket}/${loc.key}`);
+  try {
+    await verifyPin(ctx.clients.s3, loc, pin);
+  } catch (err) {
+    if (err instanceof DeploymentFailure) throw err;
+    const name = (err as { name?: unknown } | null)?.name;
+    if (name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchVersion' || httpStatusOf(err) === 404) throw new DeploymentFailure('artifact-mismatch', `pinned artifact s3://${loc.bucket}/${loc.key} version ${pin.versionId} does not exist: ${messageOf(err)}`);
+    throw err;
+  }
+  const uri = await copyApproved(ctx.clients.s3, loc, pin, ev.modelPackageGroupName, ev.modelPackageVersion);
+  logger.info('artifact matches its pin; approved copy written', { messageId: ctx.messageId, modelPackageArn: ev.modelPackageArn, approvedCopy: uri, sha256: pin.sha256 });
+  return uri;
+}
+
 async function describeModelPackage(ctx: Ctx, ev: ApprovalEvent): Promise<ModelPackage> {
   try {
     return await ctx.clients.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: ev.modelPackageArn }));
@@ -162,9 +198,9 @@ async function findEndpointConfig(ctx: Ctx, name: string): Promise<CurrentEndpoi
   }
 }
 
-async function deployTarget(ctx: Ctx, ev: ApprovalEvent, target: Deployment): Promise<TargetOutcome> {
+async function deployTarget(ctx: Ctx, ev: ApprovalEvent, target: Deployment, source: ModelSource): Promise<TargetOutcome> {
   if (target.inferenceComponentName) {
-    return deployToInferenceComponent(ctx, ev, { ...target, inferenceComponentName: target.inferenceComponentName });
+    return deployToInferenceComponent(ctx, ev, { ...target, inferenceComponentName: target.inferenceComponentName }, source);
   }
   const { config } = ctx;
   const modelName = modelNameFor(target.endpointName, target.variantName, ev.modelPackageVersion);
@@ -213,7 +249,7 @@ async function deployTarget(ctx: Ctx, ev: ApprovalEvent, target: Deployment): Pr
     logger.info('reusing endpoint config of a previous attempt', { ...log, endpointConfigName: configName });
   }
 
-  await ensureModel(ctx, ev, modelName);
+  await ensureModel(ctx, ev, modelName, source);
 
   let configArn = previous?.EndpointConfigArn;
   if (!previous) {

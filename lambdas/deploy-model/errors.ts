@@ -27,7 +27,9 @@ export type FailureReason =
   | 'unknown-variant'
   | 'name-collision'
   | 'previously-rolled-back'
-  | 'sagemaker-rejected';
+  | 'sagemaker-rejected'
+  /** The artifact is unpinned, or is not the pinned version or bytes (replaced after approval?). */
+  | 'artifact-mismatch';
 
 /** A failure that retrying cannot fix: record it, notify, ack the message. */
 export class DeploymentFailure extends Error {

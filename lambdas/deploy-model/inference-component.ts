@@ -21,7 +21,7 @@ import { logger } from './log';
 import { modelNameFor } from './names';
 import type { InferenceComponentStartedDetail } from './notify';
 import { BUSY_ENDPOINT_STATUSES, describeEndpoint, ensureModel, listTags, markSubmitted, recordStarted } from './steps';
-import type { Ctx, TargetOutcome } from './steps';
+import type { Ctx, ModelSource, TargetOutcome } from './steps';
 
 /** Copies replaced per batch of the rolling update: the smallest step, like a canary. */
 export const COPIES_PER_BATCH = 1;
@@ -73,7 +73,7 @@ export function specificationWithModel(current: DescribeInferenceComponentComman
   };
 }
 
-export async function deployToInferenceComponent(ctx: Ctx, ev: ApprovalEvent, target: ComponentTarget): Promise<TargetOutcome> {
+export async function deployToInferenceComponent(ctx: Ctx, ev: ApprovalEvent, target: ComponentTarget, source: ModelSource): Promise<TargetOutcome> {
   const { config } = ctx;
   const componentName = target.inferenceComponentName;
   const modelName = modelNameFor(target.endpointName, target.variantName, ev.modelPackageVersion);
@@ -124,7 +124,7 @@ export async function deployToInferenceComponent(ctx: Ctx, ev: ApprovalEvent, ta
     }
   }
 
-  const modelArn = (await ensureModel(ctx, ev, modelName)) ?? previousModelArn;
+  const modelArn = (await ensureModel(ctx, ev, modelName, source)) ?? previousModelArn;
 
   try {
     await ctx.clients.sagemaker.send(

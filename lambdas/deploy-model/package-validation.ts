@@ -6,7 +6,7 @@ import type { DescribeModelPackageCommandOutput } from '@aws-sdk/client-sagemake
 
 export type ModelPackage = Partial<Pick<
   DescribeModelPackageCommandOutput,
-  'ModelPackageArn' | 'ModelPackageGroupName' | 'ModelPackageVersion' | 'ModelApprovalStatus' | 'ModelPackageStatus' | 'InferenceSpecification'
+  'ModelPackageArn' | 'ModelPackageGroupName' | 'ModelPackageVersion' | 'ModelApprovalStatus' | 'ModelPackageStatus' | 'InferenceSpecification' | 'CustomerMetadataProperties'
 >>;
 
 /**

@@ -5,12 +5,13 @@
  */
 
 import { AddTagsCommand, CreateModelCommand, DescribeEndpointCommand, DescribeModelCommand, ListTagsCommand } from '@aws-sdk/client-sagemaker';
-import type { DescribeEndpointCommandOutput, Tag } from '@aws-sdk/client-sagemaker';
+import type { ContainerDefinition, DescribeEndpointCommandOutput, Tag } from '@aws-sdk/client-sagemaker';
 import type { DeployClients } from './clients';
 import type { DeployConfig } from './config';
 import { SUBMITTED_TAG_KEY } from './endpoint-config';
 import { DeploymentFailure, classifyError, describeError, messageOf } from './errors';
 import type { ApprovalEvent } from './event';
+import type { ModelPackage } from './package-validation';
 import { logger } from './log';
 import { STARTED_DETAIL_TYPE, notifyAlarmTopic, putEvent } from './notify';
 import type { StartedDetail } from './notify';
@@ -78,21 +79,47 @@ export async function markSubmitted(ctx: Ctx, arn: string | undefined, what: str
 }
 
 /**
- * CreateModel, or verify that the existing model of that name is ours.
+ * What a model is built from: the package's validated containers, with the model data replaced by
+ * the approved copy of the pinned artifact (artifact-pin.ts).
+ */
+export interface ModelSource {
+  containers: ContainerDefinition[];
+}
+
+/** The package's containers, their model data pointed at the approved copy. */
+export function modelSourceOf(pkg: ModelPackage, approvedModelDataUrl: string | undefined): ModelSource {
+  const containers = (pkg.InferenceSpecification?.Containers ?? []).map((c): ContainerDefinition => ({
+    Image: c.Image,
+    ...(c.ModelDataUrl ? { ModelDataUrl: approvedModelDataUrl ?? c.ModelDataUrl } : {}),
+    ...(c.Environment && Object.keys(c.Environment).length > 0 ? { Environment: c.Environment } : {}),
+  }));
+  return { containers };
+}
+
+function sameContainers(a: readonly ContainerDefinition[], b: readonly ContainerDefinition[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.Image === b[i].Image && (c.ModelDataUrl ?? '') === (b[i].ModelDataUrl ?? ''));
+}
+
+/**
+ * CreateModel from the approved copy, or verify that the existing model of that name is ours.
  *
  * @returns the model's ARN (undefined only if SageMaker did not say)
  */
-export async function ensureModel(ctx: Ctx, ev: ApprovalEvent, modelName: string): Promise<string | undefined> {
+export async function ensureModel(ctx: Ctx, ev: ApprovalEvent, modelName: string, source: ModelSource): Promise<string | undefined> {
   const { config } = ctx;
+  const single = source.containers.length === 1;
   try {
     const created = await ctx.clients.sagemaker.send(
       new CreateModelCommand({
         ModelName: modelName,
         ExecutionRoleArn: config.modelExecutionRoleArn,
-        // The package ARN makes SageMaker use exactly the (validated) containers of the package.
-        PrimaryContainer: { ModelPackageName: ev.modelPackageArn },
+        // Never the package ARN: SageMaker would then read the artifact's newest S3 version, which
+        // the registrant can overwrite. The containers are the package's (validated) ones, the
+        // model data the approved copy.
+        ...(single ? { PrimaryContainer: source.containers[0] } : { Containers: source.containers }),
         EnableNetworkIsolation: true,
         VpcConfig: { Subnets: config.subnetIds, SecurityGroupIds: config.securityGroupIds },
+        Tags: [{ Key: 'plinth:model-package', Value: ev.modelPackageArn }],
       }),
     );
     logger.info('model created', { messageId: ctx.messageId, modelName });
@@ -102,11 +129,12 @@ export async function ensureModel(ctx: Ctx, ev: ApprovalEvent, modelName: string
     if (cls === 'rejected') throw new DeploymentFailure('sagemaker-rejected', `CreateModel ${modelName} was rejected: ${messageOf(err)}`);
     if (cls !== 'already-exists') throw err;
     const existing = await ctx.clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
-    const source = existing.PrimaryContainer?.ModelPackageName ?? existing.Containers?.[0]?.ModelPackageName;
-    if (source?.toLowerCase() !== ev.modelPackageArn.toLowerCase() || existing.EnableNetworkIsolation !== true) {
+    const containers = existing.PrimaryContainer ? [existing.PrimaryContainer] : (existing.Containers ?? []);
+    if (!sameContainers(containers, source.containers) || existing.EnableNetworkIsolation !== true) {
       throw new DeploymentFailure(
         'name-collision',
-        `model ${modelName} already exists but was not created by this deployer from ${ev.modelPackageArn} (source ${source ?? 'none'}, network isolation ${String(existing.EnableNetworkIsolation)})`,
+        `model ${modelName} already exists but was not created by this deployer from the approved copy of ${ev.modelPackageArn} ` +
+          `(model data ${containers.map((c) => c.ModelDataUrl ?? 'none').join(', ')}, network isolation ${String(existing.EnableNetworkIsolation)})`,
       );
     }
     logger.info('model already exists (previous attempt)', { messageId: ctx.messageId, modelName });

@@ -46,7 +46,11 @@ function parseFeature(raw: unknown, where: string): [string, FeatureSpec] {
   }
   if (type === 'numeric') {
     const bins = positiveInt(raw.bins, `${where}.bins`);
-    return [name, { type, ...(bins !== undefined ? { bins } : {}) }];
+    const limit = raw.valueBinLimit;
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || (limit as number) < 0)) {
+      throw new DriftInputError(`${where}.valueBinLimit must be an integer >= 0 (0 = always bin by quantile)`);
+    }
+    return [name, { type, ...(bins !== undefined ? { bins } : {}), ...(limit !== undefined ? { valueBinLimit: limit as number } : {}) }];
   }
   if (type === 'categorical') {
     const maxCategories = positiveInt(raw.maxCategories, `${where}.maxCategories`);
@@ -55,7 +59,7 @@ function parseFeature(raw: unknown, where: string): [string, FeatureSpec] {
   throw new DriftInputError(`${where}.type must be "numeric" or "categorical"`);
 }
 
-/** MODELS: { "<group>": { "endpointName": "...", "features": [{ "name", "type", "bins"?, "maxCategories"? }] } } */
+/** MODELS: { "<group>": { "endpointName": "...", "features": [{ "name", "type", "bins"?, "valueBinLimit"?, "maxCategories"? }] } } */
 export function parseModels(raw: string): Map<string, ModelDrift> {
   let json: unknown;
   try {

@@ -35,8 +35,10 @@
  *     package's properties plus "plinth:drift-baseline" = s3:// URI of the
  *     versioned object (sent merged: SageMaker merges, moto replaces).
  * Skipped (info log, no metric): events that are not Approved, a package no
- * longer Approved when described, and a package that already has
- * "plinth:drift-baseline" (step 5 was done; this also stops a loop should
+ * longer Approved when described, and a package whose "plinth:drift-baseline"
+ * names the baseline object this job writes for it, which exists (anything
+ * else in that property, e.g. set by the registrant, is ignored and the
+ * baseline is built) (step 5 was done; this also stops a loop should
  * the metadata update itself emit a state-change event, and keeps a replayed
  * old approval from overwriting current.json). To rebuild, remove that
  * property and approve again.
@@ -57,7 +59,7 @@
  * ──────────────────────────────────────────────────────────────────────────
  */
 
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { parseApprovalEvent } from '../deploy-model/event';
 import { buildBaseline } from '../drift-stats/baseline';
@@ -111,6 +113,22 @@ interface Approval {
   version: number;
 }
 
+/** Where this job writes the baseline of one package version. */
+function versionedBaselineKey(config: BaselineConfig, model: ModelDrift, approval: Approval): string {
+  return `${config.baselinePrefix}${model.endpointName}/${approval.groupName}-v${approval.version}.json`;
+}
+
+async function baselineExists(config: BaselineConfig, key: string): Promise<boolean> {
+  try {
+    await s3Client().send(new HeadObjectCommand({ Bucket: config.baselineBucket, Key: key }));
+    return true;
+  } catch (err) {
+    const name = (err as { name?: unknown }).name;
+    if (name === 'NotFound' || name === 'NoSuchKey' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
+}
+
 async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval: Approval, properties: Record<string, string>): Promise<BaselineBuilt> {
   const sampleUri = properties[TRAINING_SAMPLE_PROPERTY];
   if (sampleUri === undefined) {
@@ -147,7 +165,7 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
   baseline.source = { modelPackageArn: approval.modelPackageArn, trainingSample: sampleUri, sampledRecords: read.sampledRecords, totalRecords: read.totalRecords };
 
   const folder = `${config.baselinePrefix}${model.endpointName}/`;
-  const versionedKey = `${folder}${approval.groupName}-v${approval.version}.json`;
+  const versionedKey = versionedBaselineKey(config, model, approval);
   const currentKey = `${folder}current.json`;
   const bodyText = JSON.stringify(baseline);
   for (const key of [versionedKey, currentKey]) {
@@ -207,9 +225,15 @@ export async function handler(event: unknown): Promise<BaselineOutcome> {
   }
   const properties = { ...(described.CustomerMetadataProperties ?? {}) };
   const existing = properties[DRIFT_BASELINE_PROPERTY];
+  // Skip only for a baseline this job wrote: the registrant can set any metadata, so the property
+  // must name this package's own baseline object, and that object must exist.
   if (existing !== undefined) {
-    logger.info('the model package already has its drift baseline: nothing to do', { ...fields, baselineUri: existing });
-    return { status: 'skipped', reason: `already built: ${existing}` };
+    const own = `s3://${config.baselineBucket}/${versionedBaselineKey(config, model, approval)}`;
+    if (existing === own && (await baselineExists(config, versionedBaselineKey(config, model, approval)))) {
+      logger.info('the model package already has its drift baseline: nothing to do', { ...fields, baselineUri: existing });
+      return { status: 'skipped', reason: `already built: ${existing}` };
+    }
+    logger.warn(`ignoring a ${DRIFT_BASELINE_PROPERTY} this job did not write: building the baseline`, { ...fields, claimed: existing.slice(0, 300), expected: own });
   }
   try {
     const outcome = await buildAndStore(config, model, approval, properties);

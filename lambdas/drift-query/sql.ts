@@ -50,6 +50,22 @@
  *    Glue lower-cases column and struct field names and the OpenX JSON SerDe
  *    matches JSON keys case-insensitively (its default).
  *
+ * Dialect: the statement is written in the subset Athena (Trino) and DuckDB
+ * share, so the tests RUN it in DuckDB (test/lambdas/drift/drift-sql-duckdb.test.ts).
+ * Each difference between the two is one named shim of SqlDialect, rendered
+ * for Athena in production (ATHENA) and for DuckDB in the tests (DUCKDB):
+ *   jsonScalar   json_extract_scalar(b, '$["f"]')  |  TRY(CASE json_type(...) IN ('OBJECT','ARRAY') THEN NULL ELSE json_extract_string(b, '$."f"') END)
+ *   isNan        is_nan(v)                         |  isnan(v)
+ *   utf8         from_utf8(x)                      |  decode(x)
+ *   timestamp    from_iso8601_timestamp(t)         |  TRY_CAST(t AS TIMESTAMPTZ) (DuckDB's TRY does not reach into a filter)
+ *   unnest       UNNEST(ARRAY[ROW..]) AS o (feature, kind, bucket)  |  UNNEST(...) AS o (obs), obs.feature...
+ * Differences the shims do not remove (DuckDB only, so tests avoid them):
+ * TRY_CAST(varchar AS double) in DuckDB rejects 'Infinity', '12d' and
+ * out-of-range '1e400' (Java's parseDouble accepts them), and decode()
+ * rejects invalid UTF-8 where from_utf8 substitutes U+FFFD; json_extract_string
+ * prints a number as DuckDB formats it ('1e21', '1000.0'), not as the token
+ * was written (Trino), so only plain integers and decimals agree as categories.
+ *
  * The statement starts with WITH: no leading comment, so nothing depends on
  * how Athena treats text before the statement.
  *
@@ -68,6 +84,41 @@ export const IDENTIFIER = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,254}$/;
 export const VARIANT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 /** Athena's maximum query string length (bytes). */
 export const MAX_QUERY_BYTES = 262_144;
+
+/** The functions where Athena (Trino) and DuckDB differ; everything else is shared SQL. */
+export interface SqlDialect {
+  readonly name: 'athena' | 'duckdb';
+  /** The scalar at a top-level key as text; NULL for absent, null, object, array or a body that is not JSON. */
+  jsonScalar(body: string, feature: string): string;
+  isNan(v: string): string;
+  /** varbinary → varchar. */
+  utf8(bytes: string): string;
+  /** ISO-8601 text → timestamp with time zone. */
+  timestamp(text: string): string;
+  /** FROM-clause fragment that unnests an ARRAY of ROW(feature, kind, bucket), and the select list that reads it. */
+  unnest(rows: string): { join: string; select: string };
+}
+
+export const ATHENA: SqlDialect = {
+  name: 'athena',
+  jsonScalar: (body, feature) => `json_extract_scalar(${body}, ${sqlString(`$["${feature}"]`)})`,
+  isNan: (v) => `is_nan(${v})`,
+  utf8: (bytes) => `from_utf8(${bytes})`,
+  timestamp: (text) => `from_iso8601_timestamp(${text})`,
+  unnest: (rows) => ({ join: `CROSS JOIN UNNEST(${rows}) AS o (feature, kind, bucket)`, select: 'o.feature, o.kind, o.bucket' }),
+};
+
+export const DUCKDB: SqlDialect = {
+  name: 'duckdb',
+  jsonScalar: (body, feature) => {
+    const path = sqlString(`$."${feature}"`);
+    return `TRY(CASE WHEN json_type(${body}, ${path}) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(${body}, ${path}) END)`;
+  },
+  isNan: (v) => `isnan(${v})`,
+  utf8: (bytes) => `decode(${bytes})`,
+  timestamp: (text) => `TRY_CAST(${text} AS TIMESTAMPTZ)`,
+  unnest: (rows) => ({ join: `CROSS JOIN UNNEST(${rows}) AS o (obs)`, select: 'obs.feature AS feature, obs.kind AS kind, obs.bucket AS bucket' }),
+};
 
 export interface BinCountQuery {
   database: string;
@@ -107,14 +158,10 @@ export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function jsonPath(feature: string): string {
-  return sqlString(`$["${feature}"]`);
-}
-
 /** CASE chain giving the left-closed bin index of `v` over `edges` (null ends). */
-export function binCase(v: string, edges: ReadonlyArray<number | null>): string {
+export function binCase(v: string, edges: ReadonlyArray<number | null>, dialect: SqlDialect = ATHENA): string {
   const bins = edges.length - 1;
-  const whens: string[] = [`WHEN ${v} IS NULL OR is_nan(${v}) THEN NULL`];
+  const whens: string[] = [`WHEN ${v} IS NULL OR ${dialect.isNan(v)} THEN NULL`];
   for (let i = 0; i < bins - 1; i++) whens.push(`WHEN ${v} < ${doubleLiteral(edges[i + 1] as number)} THEN ${sqlString(String(i))}`);
   return `CASE ${whens.join(' ')} ELSE ${sqlString(String(bins - 1))} END`;
 }
@@ -124,7 +171,7 @@ function observation(feature: string, kind: string, bucket: string): string {
 }
 
 /** The whole query. Throws DriftInputError on any name that cannot be emitted safely. */
-export function renderBinCountSql(q: BinCountQuery): string {
+export function renderBinCountSql(q: BinCountQuery, dialect: SqlDialect = ATHENA): string {
   const table = `${quotedIdentifier(q.database, 'capture database')}.${quotedIdentifier(q.table, 'capture table')}`;
   if (q.variants.length === 0) throw new DriftInputError('at least one production variant is needed');
   for (const v of q.variants) {
@@ -145,34 +192,33 @@ export function renderBinCountSql(q: BinCountQuery): string {
     const f = q.baseline.features[name]!;
     const v = `"v${i}"`;
     if (f.type === 'numeric') {
-      columns.push(`TRY_CAST(json_extract_scalar(body, ${jsonPath(name)}) AS double) AS ${v}`);
-      rows.push(observation(name, `CASE WHEN ${v} IS NULL OR is_nan(${v}) THEN 'missing' ELSE 'bin' END`, binCase(v, f.edges)));
+      columns.push(`TRY_CAST(${dialect.jsonScalar('body', name)} AS double) AS ${v}`);
+      rows.push(observation(name, `CASE WHEN ${v} IS NULL OR ${dialect.isNan(v)} THEN 'missing' ELSE 'bin' END`, binCase(v, f.edges, dialect)));
     } else {
-      columns.push(`json_extract_scalar(body, ${jsonPath(name)}) AS ${v}`);
+      columns.push(`${dialect.jsonScalar('body', name)} AS ${v}`);
       rows.push(observation(name, `CASE WHEN ${v} IS NULL THEN 'missing' ELSE 'category' END`, v));
     }
   });
 
+  const unnest = dialect.unnest(['ARRAY[', rows.map((r) => `    ${r}`).join(',\n'), '  ]'].join('\n'));
   const sql = [
     'WITH captured AS (',
     "  SELECT TRY(CASE WHEN capturedata.endpointinput.encoding = 'BASE64'",
-    '    THEN from_utf8(from_base64(capturedata.endpointinput.data))',
+    `    THEN ${dialect.utf8('from_base64(capturedata.endpointinput.data)')}`,
     '    ELSE capturedata.endpointinput.data END) AS body',
     `  FROM ${table}`,
     `  WHERE variant IN (${q.variants.map(sqlString).join(', ')})`,
     `    AND capture_hour BETWEEN ${sqlString(captureHour(q.windowStart))} AND ${sqlString(captureHour(q.windowEnd))}`,
-    `    AND TRY(from_iso8601_timestamp(eventmetadata.inferencetime)) >= from_iso8601_timestamp(${sqlString(isoSeconds(q.windowStart))})`,
-    `    AND TRY(from_iso8601_timestamp(eventmetadata.inferencetime)) < from_iso8601_timestamp(${sqlString(isoSeconds(q.windowEnd))})`,
+    `    AND TRY(${dialect.timestamp('eventmetadata.inferencetime')}) >= ${dialect.timestamp(sqlString(isoSeconds(q.windowStart)))}`,
+    `    AND TRY(${dialect.timestamp('eventmetadata.inferencetime')}) < ${dialect.timestamp(sqlString(isoSeconds(q.windowEnd)))}`,
     '), feature_values AS (',
     '  SELECT',
     columns.map((c) => `    ${c}`).join(',\n'),
     '  FROM captured',
     '), observations AS (',
-    '  SELECT o.feature, o.kind, o.bucket',
+    `  SELECT ${unnest.select}`,
     '  FROM feature_values',
-    '  CROSS JOIN UNNEST(ARRAY[',
-    rows.map((r) => `    ${r}`).join(',\n'),
-    '  ]) AS o (feature, kind, bucket)',
+    `  ${unnest.join}`,
     ')',
     'SELECT feature, kind, bucket, count(*) AS n',
     'FROM observations',

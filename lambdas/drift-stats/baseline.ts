@@ -15,10 +15,23 @@
  *                 "sampledRecords": s, "totalRecords": r } }   // optional
  * `source` (written by lambdas/drift-baseline) is informational: validated
  * and returned by parseBaseline, never used by the statistics.
- * `total` = Σcounts + missing. Numeric edges are the baseline's quantiles
- * (deciles by default: edge i = the ⌊i·n/k⌋-th smallest non-missing value,
- * 0-based), deduplicated, so with left-closed bins every bin holds ≈ n/k
- * baseline values (exactly, when n is a multiple of k and there are no ties).
+ * `total` = Σcounts + missing. Numeric edges (see numericEdges and
+ * docs/drift.md "Conventions"):
+ *  - value binning, when the baseline has at most `valueBinLimit` distinct
+ *    finite values (booleans, counts, ratings, constants): every value v gets
+ *    the bin [v, nextUp(v)) that holds v alone; the gaps below the smallest,
+ *    between two values and above the largest are "other" bins, empty in the
+ *    baseline, so a window value the baseline never had always counts;
+ *  - quantile binning otherwise: the baseline's minimum, the quantiles
+ *    (edge i = the ⌊i·n/k⌋-th smallest finite value, 0-based) and, after a
+ *    quantile that repeats (an atom holding ≥ 1/k of the mass), the next
+ *    larger value, de-duplicated, plus nextUp(maximum): every interior bin
+ *    holds at least its left edge, so none is empty by construction;
+ *  - in both, the outer bins (-∞, min) and [nextUp(max), +∞) are open-ended
+ *    and empty in the baseline: mass outside the baseline's range always
+ *    counts, and a constant baseline detects any change of value.
+ * `binning` ('values' | 'quantiles') is informational; baselines written
+ * before it existed lack it and keep their (older) edges until rebuilt.
  */
 
 import {
@@ -42,8 +55,20 @@ export const BASELINE_VERSION = 1;
 export const DEFAULT_BINS = 10;
 export const MAX_BINS = 1000;
 export const DEFAULT_MAX_CATEGORIES = 10_000;
+/** A numeric feature with at most this many distinct baseline values is binned by value. */
+export const DEFAULT_VALUE_BIN_LIMIT = 20;
+/** Upper bound of valueBinLimit (value binning makes up to 2·limit + 1 bins). */
+export const MAX_VALUE_BIN_LIMIT = 500;
 
-export type FeatureSpec = { type: 'numeric'; bins?: number } | { type: 'categorical'; maxCategories?: number };
+export type FeatureSpec =
+  | {
+      type: 'numeric';
+      /** Quantile bins (default DEFAULT_BINS). */
+      bins?: number;
+      /** Bin by value when the baseline has at most this many distinct values; 0 = never (default DEFAULT_VALUE_BIN_LIMIT). */
+      valueBinLimit?: number;
+    }
+  | { type: 'categorical'; maxCategories?: number };
 
 export interface BaselineSpec {
   features: Record<string, FeatureSpec>;
@@ -51,26 +76,115 @@ export interface BaselineSpec {
   createdAt?: string | Date;
 }
 
-/**
- * Quantile edges of an ascending sample without NaN: for i = 1..k−1 the
- * ⌊i·n/k⌋-th value (0-based), non-finite and repeated values dropped, with
- * null (= ∓Infinity) at both ends.
- */
-export function quantileEdges(sorted: ArrayLike<number>, bins: number = DEFAULT_BINS): (number | null)[] {
-  const n = sorted.length;
+const bits = new Float64Array(1);
+const word = new BigInt64Array(bits.buffer);
+
+/** The smallest double greater than x (x finite); Infinity above Number.MAX_VALUE. */
+export function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  bits[0] = x;
+  word[0] += x > 0 ? 1n : -1n;
+  return bits[0];
+}
+
+/** -0 would not survive JSON. */
+const plain = (x: number): number => (x === 0 ? 0 : x);
+
+/** Finite values of an ascending sample (NaN-free, as sortedSample gives it). */
+function finiteOf(sorted: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const x = sorted[i]!;
+    if (Number.isFinite(x)) out.push(plain(x));
+  }
+  return out;
+}
+
+/** Index of the first element > x in an ascending array. */
+function upperBound(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Strictly ascending finite edges between null ends. */
+function withOpenEnds(interior: number[]): (number | null)[] {
+  const sorted = interior.filter((e) => Number.isFinite(e)).sort((a, b) => a - b);
   const edges: (number | null)[] = [null];
   let last = -Infinity;
-  if (n > 0) {
-    for (let i = 1; i < bins; i++) {
-      const e = sorted[Math.floor((i * n) / bins)]!;
-      if (Number.isFinite(e) && e > last) {
-        edges.push(e === 0 ? 0 : e); // -0 would not survive JSON
-        last = e;
-      }
+  for (const e of sorted) {
+    if (e > last) {
+      edges.push(plain(e));
+      last = e;
     }
   }
   edges.push(null);
   return edges;
+}
+
+/**
+ * Value edges of an ascending sample: [v, nextUp(v)) for every distinct
+ * finite value, the gaps between them being the "other" bins.
+ */
+export function valueEdges(sorted: ArrayLike<number>): (number | null)[] {
+  const interior: number[] = [];
+  for (const v of new Set(finiteOf(sorted))) interior.push(v, nextUp(v));
+  return withOpenEnds(interior);
+}
+
+/**
+ * Quantile edges of an ascending sample without NaN (non-finite values are
+ * ignored): the minimum, the ⌊i·n/k⌋-th value for i = 1..k−1 (0-based), the
+ * next larger value after a repeated quantile, and nextUp(maximum),
+ * de-duplicated, with null (= ∓Infinity) at both ends.
+ */
+export function quantileEdges(sorted: ArrayLike<number>, bins: number = DEFAULT_BINS): (number | null)[] {
+  const values = finiteOf(sorted);
+  const n = values.length;
+  if (n === 0) return [null, null];
+  const interior: number[] = [values[0]!, nextUp(values[n - 1]!)];
+  let previous: number | undefined;
+  for (let i = 1; i < bins; i++) {
+    const q = values[Math.floor((i * n) / bins)]!;
+    interior.push(q);
+    if (q === previous || q === values[0]) {
+      // an atom: give it a bin of its own by starting the next bin at the next larger value
+      const next = upperBound(values, q);
+      if (next < n) interior.push(values[next]!);
+    }
+    previous = q;
+  }
+  return withOpenEnds(interior);
+}
+
+/** Number of distinct finite values of an ascending sample, counting at most limit + 1. */
+function distinctUpTo(sorted: ArrayLike<number>, limit: number): number {
+  let distinct = 0;
+  let last = NaN;
+  for (let i = 0; i < sorted.length && distinct <= limit; i++) {
+    const x = sorted[i]!;
+    if (Number.isFinite(x) && x !== last) {
+      distinct++;
+      last = x;
+    }
+  }
+  return distinct;
+}
+
+/** Edges of a numeric feature: by value up to valueBinLimit distinct values, else by quantile. */
+export function numericEdges(
+  sorted: ArrayLike<number>,
+  bins: number = DEFAULT_BINS,
+  valueBinLimit: number = DEFAULT_VALUE_BIN_LIMIT,
+): { binning: 'values' | 'quantiles'; edges: (number | null)[] } {
+  const distinct = distinctUpTo(sorted, valueBinLimit);
+  if (distinct > 0 && distinct <= valueBinLimit) return { binning: 'values', edges: valueEdges(sorted) };
+  return { binning: 'quantiles', edges: quantileEdges(sorted, bins) };
 }
 
 /**
@@ -86,9 +200,13 @@ export function buildBaseline(sample: Record<string, ArrayLike<RawValue>>, spec:
     if (fs.type === 'numeric') {
       const bins = fs.bins ?? DEFAULT_BINS;
       if (!Number.isInteger(bins) || bins < 1 || bins > MAX_BINS) throw new DriftInputError(`${name}: bins must be an integer in 1..${MAX_BINS}`);
-      const edges = quantileEdges(sortedSample(values), bins);
+      const limit = fs.valueBinLimit ?? DEFAULT_VALUE_BIN_LIMIT;
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_VALUE_BIN_LIMIT) {
+        throw new DriftInputError(`${name}: valueBinLimit must be an integer in 0..${MAX_VALUE_BIN_LIMIT}`);
+      }
+      const { binning, edges } = numericEdges(sortedSample(values), bins, limit);
       const b = binNumeric(values, edges);
-      setOwn<FeatureCounts>(features, name, { type: 'numeric', edges, counts: b.counts, missing: b.missing, total: b.total });
+      setOwn<FeatureCounts>(features, name, { type: 'numeric', binning, edges, counts: b.counts, missing: b.missing, total: b.total });
     } else if (fs.type === 'categorical') {
       const max = fs.maxCategories ?? DEFAULT_MAX_CATEGORIES;
       const b = binCategorical(values);
@@ -149,6 +267,10 @@ export function parseFeatureCounts(json: unknown, where: string, edgesOptional =
     }
     if (counts.length !== edges.length - 1) throw new DriftInputError(`${where}: ${edges.length} edges need ${edges.length - 1} counts, got ${counts.length}`);
     const out: NumericCounts = { type: 'numeric', edges: edges.map((e) => (typeof e === 'number' && Number.isFinite(e) ? (e === 0 ? 0 : e) : null)), counts, missing, total };
+    if (json.binning !== undefined) {
+      if (json.binning !== 'values' && json.binning !== 'quantiles') throw new DriftInputError(`${where}.binning must be "values" or "quantiles"`);
+      out.binning = json.binning;
+    }
     return out;
   }
   if (json.type === 'categorical') {

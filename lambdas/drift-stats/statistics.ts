@@ -54,6 +54,8 @@ export type Edges = ReadonlyArray<number | null>;
 
 export interface NumericCounts {
   type: 'numeric';
+  /** How the baseline chose its edges (informational; see baseline.ts). */
+  binning?: 'values' | 'quantiles';
   /** k+1 ascending edges, edges[0] and edges[k] are null (= -Infinity / +Infinity). */
   edges: (number | null)[];
   /** k counts: counts[i] = #{ edges[i] <= x < edges[i+1] }. */

@@ -7,6 +7,8 @@
  *   fallback                           endpoint (same timeout, same output checks) or the
  *                                      configured default; fallback endpoint failure → 503
  *   routing (routing.ts)               degraded / high-stakes / low-confidence → review case
+ *   inference id (inference-id.ts)     caller's x-inference-id (bad format → 400) or a new UUID;
+ *                                      sent as InferenceId, returned with the answering variant
  *   review queue (review-queue.ts)     enqueue failure → 503 with the provisional answer
  *
  * One structured log line and one EMF document per request, whatever happens.
@@ -31,6 +33,7 @@ import type { ModelAnswer } from './model-output';
 import { parseRequest } from './request';
 import type { AnsweredBy } from './response';
 import { inferenceBody, jsonResponse } from './response';
+import { resolveInferenceId } from './inference-id';
 import { route } from './routing';
 import { enqueueReviewCase } from './review-queue';
 import type { ReviewCase } from './review-queue';
@@ -45,14 +48,20 @@ interface RequestContext {
   props: Record<string, unknown>;
 }
 
-type Sourced = { ok: true; answer: ModelAnswer; model: AnsweredBy } | { ok: false; failure: InvokeFailure };
+type Sourced = { ok: true; answer: ModelAnswer; model: AnsweredBy; variant?: string } | { ok: false; failure: InvokeFailure };
 
 function noteBreakerOutcome(ctx: RequestContext, outcome: OutcomeResult): void {
   ctx.props.breakerOutcome = outcome;
   if (outcome === 'error') ctx.metrics.BreakerErrors = 1;
 }
 
-async function fallbackAnswer(cfg: GatewayConfig, clients: InferClients, features: Features, ctx: RequestContext): Promise<Sourced> {
+async function fallbackAnswer(
+  cfg: GatewayConfig,
+  clients: InferClients,
+  features: Features,
+  inferenceId: string,
+  ctx: RequestContext,
+): Promise<Sourced> {
   const fb = cfg.fallback;
   if (fb.type === 'default') {
     ctx.props.fallback = 'default';
@@ -61,29 +70,38 @@ async function fallbackAnswer(cfg: GatewayConfig, clients: InferClients, feature
   ctx.props.fallback = fb.endpointName;
   const result = await invokeModel(clients.sagemaker, {
     endpointName: fb.endpointName,
+    inferenceId,
     features,
     timeoutMs: cfg.invokeTimeoutMs,
     labelPath: cfg.labelPath,
     confidencePath: cfg.confidencePath,
   });
-  if (result.ok) return { ok: true, model: 'fallback', answer: result.answer };
+  if (result.ok) return { ok: true, model: 'fallback', answer: result.answer, ...(result.variant ? { variant: result.variant } : {}) };
   ctx.metrics.FallbackFailures = 1;
   logger.error('fallback endpoint failed', { requestId: ctx.requestId, endpoint: fb.endpointName, ...result.failure });
   return { ok: false, failure: result.failure };
 }
 
-async function answer(cfg: GatewayConfig, clients: InferClients, breaker: Breaker, features: Features, ctx: RequestContext): Promise<Sourced> {
+async function answer(
+  cfg: GatewayConfig,
+  clients: InferClients,
+  breaker: Breaker,
+  features: Features,
+  inferenceId: string,
+  ctx: RequestContext,
+): Promise<Sourced> {
   const decision: BreakerDecision = await breaker.decide(now());
   ctx.props.breaker = decision.call ? (decision.mode === 'probe' ? 'half-open' : 'closed') : decision.reason;
   if (!decision.call) {
     ctx.metrics.BreakerOpen = 1;
-    return fallbackAnswer(cfg, clients, features, ctx);
+    return fallbackAnswer(cfg, clients, features, inferenceId, ctx);
   }
   if (decision.mode === 'closed' && decision.failedOpen) ctx.metrics.BreakerErrors = 1;
 
   const primary = await invokeModel(clients.sagemaker, {
     endpointName: cfg.endpointName,
     ...(cfg.targetVariant ? { targetVariant: cfg.targetVariant } : {}),
+    inferenceId,
     features,
     timeoutMs: cfg.invokeTimeoutMs,
     labelPath: cfg.labelPath,
@@ -92,13 +110,13 @@ async function answer(cfg: GatewayConfig, clients: InferClients, breaker: Breake
   ctx.props.primaryLatencyMs = primary.latencyMs;
   if (primary.ok) {
     noteBreakerOutcome(ctx, await breaker.recordSuccess(decision, now()));
-    return { ok: true, model: 'primary', answer: primary.answer };
+    return { ok: true, model: 'primary', answer: primary.answer, ...(primary.variant ? { variant: primary.variant } : {}) };
   }
   ctx.metrics.PrimaryFailures = 1;
   ctx.props.primaryFailure = primary.failure.kind;
   logger.warn('primary endpoint failed; using the fallback', { requestId: ctx.requestId, endpoint: cfg.endpointName, ...primary.failure });
   // Record the failure while the fallback answers: both must finish before we return.
-  const [fallback, outcome] = await Promise.all([fallbackAnswer(cfg, clients, features, ctx), breaker.recordFailure(decision, now())]);
+  const [fallback, outcome] = await Promise.all([fallbackAnswer(cfg, clients, features, inferenceId, ctx), breaker.recordFailure(decision, now())]);
   noteBreakerOutcome(ctx, outcome);
   return fallback;
 }
@@ -111,6 +129,14 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     if (parsed.clientError.body.field !== undefined) ctx.props.field = parsed.clientError.body.field;
     return jsonResponse(parsed.clientError.statusCode, parsed.clientError.body);
   }
+  const id = resolveInferenceId(event.headers);
+  if (!id.ok) {
+    ctx.metrics.BadRequests = 1;
+    ctx.props.rule = 'inference-id';
+    return jsonResponse(400, { error: id.error, rule: 'inference-id' });
+  }
+  const { inferenceId } = id;
+  ctx.props.inferenceId = inferenceId;
   const clients = getClients(cfg.invokeTimeoutMs);
   const breaker = createBreaker(clients.dynamodb, {
     table: cfg.breaker.table,
@@ -121,7 +147,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     probeLeaseMs: cfg.invokeTimeoutMs + PROBE_LEASE_MARGIN_MS,
   });
 
-  const sourced = await answer(cfg, clients, breaker, parsed.features, ctx);
+  const sourced = await answer(cfg, clients, breaker, parsed.features, inferenceId, ctx);
   if (!sourced.ok) {
     ctx.metrics.Unavailable = 1;
     return jsonResponse(503, { error: 'unavailable' });
@@ -131,9 +157,11 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
   ctx.props.model = sourced.model;
   ctx.props.label = sourced.answer.label;
   ctx.props.confidence = sourced.answer.confidence;
+  if (sourced.variant) ctx.props.variant = sourced.variant;
+  const identity = { inferenceId, ...(sourced.variant ? { variant: sourced.variant } : {}) };
 
   const routing = route({ label: sourced.answer.label, confidence: sourced.answer.confidence, degraded }, cfg);
-  if (!routing.needsReview) return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, false));
+  if (!routing.needsReview) return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, false, undefined, identity));
 
   ctx.metrics.NeedsReview = 1;
   ctx.props.reviewReason = routing.reason;
@@ -154,6 +182,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     environment: cfg.environment,
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     createdAt: new Date(now()).toISOString(),
+    ...identity,
   };
   const enqueued = await enqueueReviewCase(clients.sqs, cfg.reviewQueueUrl, reviewCase);
   if (!enqueued.ok) {
@@ -165,10 +194,10 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
       reason: routing.reason,
       ...describeError(enqueued.error),
     });
-    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...inferenceBody(sourced.answer, sourced.model, true) });
+    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...inferenceBody(sourced.answer, sourced.model, true, undefined, identity) });
   }
   ctx.props.caseId = reviewCase.caseId;
-  return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId));
+  return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId, identity));
 }
 
 export async function handleRequest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

@@ -35,12 +35,15 @@ export interface InvokeFailure {
 }
 
 export type InvokeResult =
-  | { ok: true; answer: ModelAnswer; latencyMs: number }
+  /** variant: the production variant that answered (InvokedProductionVariant), when SageMaker says. */
+  | { ok: true; answer: ModelAnswer; latencyMs: number; variant?: string }
   | { ok: false; failure: InvokeFailure; latencyMs: number };
 
 export interface InvokeRequest {
   endpointName: string;
   targetVariant?: string;
+  /** Recorded by data capture (eventMetadata.inferenceId): the join key for ground truth. */
+  inferenceId?: string;
   features: Features;
   timeoutMs: number;
   labelPath: ReadonlyArray<string>;
@@ -128,6 +131,7 @@ export async function invokeModel(client: SageMakerRuntimeClient, req: InvokeReq
   const command = new InvokeEndpointCommand({
     EndpointName: req.endpointName,
     ...(req.targetVariant ? { TargetVariant: req.targetVariant } : {}),
+    ...(req.inferenceId ? { InferenceId: req.inferenceId } : {}),
     ContentType: 'application/json',
     Accept: 'application/json',
     Body: Buffer.from(JSON.stringify(req.features), 'utf8'),
@@ -137,7 +141,8 @@ export async function invokeModel(client: SageMakerRuntimeClient, req: InvokeReq
     const latencyMs = Date.now() - started;
     const parsed = parseModelOutput(out.Body, req.labelPath, req.confidencePath);
     if (!parsed.ok) return { ok: false, failure: { kind: 'malformed', detail: parsed.reason }, latencyMs };
-    return { ok: true, answer: parsed.answer, latencyMs };
+    const variant = out.InvokedProductionVariant;
+    return { ok: true, answer: parsed.answer, latencyMs, ...(variant ? { variant } : {}) };
   } catch (err) {
     return { ok: false, failure: classifyError(err, deadlinePassed), latencyMs: Date.now() - started };
   } finally {

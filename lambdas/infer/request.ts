@@ -3,6 +3,8 @@
  * or to the client error to answer. Nothing here calls the model.
  *
  * Order of checks (first failure wins):
+ *   400 event       the event is not an object (null, a string... on direct invoke)
+ *   400 body        body present but not a string (direct invoke with a JSON object)
  *   405 method      only POST
  *   413 max-bytes   body larger than MAX_PAYLOAD_BYTES (bytes after base64
  *                   decoding; checked before any parsing). 413 rather than 400
@@ -40,8 +42,23 @@ function decodedLength(body: string, isBase64: boolean): number {
   return Math.floor((body.length * 3) / 4) - padding;
 }
 
+/** Whether `value` is a non-null object (not an array). */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function parseRequest(event: APIGatewayProxyEventV2, schema: InputSchema, maxPayloadBytes: number): ParsedRequest {
-  const method = event.requestContext?.http?.method;
+  // A direct invoke can send anything: check the shape before reading it.
+  const untrusted: unknown = event;
+  if (!isRecord(untrusted)) {
+    return reject(400, { error: 'the event is not a function URL request (payload format 2.0); send a JSON object', rule: 'event' });
+  }
+  if (untrusted.body !== undefined && untrusted.body !== null && typeof untrusted.body !== 'string') {
+    return reject(400, { error: 'request body must be a string holding a JSON object of features', rule: 'body' });
+  }
+  const context = isRecord(untrusted.requestContext) ? untrusted.requestContext : undefined;
+  const http = isRecord(context?.http) ? context.http : undefined;
+  const method = typeof http?.method === 'string' ? http.method : undefined;
   if (method !== undefined && method.toUpperCase() !== 'POST') {
     return reject(405, { error: `method ${method} is not allowed; use POST`, rule: 'method' });
   }

@@ -1,8 +1,11 @@
 /**
  * Function-URL responses: always JSON, always `content-type: application/json`.
  *
- *   200  { prediction, label, confidence, degraded, needs_review, model: 'primary'|'fallback', case_id? }
- *        case_id is present exactly when needs_review is true.
+ *   200  { prediction, label, confidence, degraded, needs_review, model: 'primary'|'fallback', case_id?,
+ *          inferenceId, variant? }
+ *        case_id is present exactly when needs_review is true. inferenceId is the caller's
+ *        x-inference-id or a generated UUID (inference-id.ts); variant is the production
+ *        variant that answered (absent when the configured default answered).
  *   400 / 405 / 413  { error, field?, rule, limit? }   the model was not called
  *   500  { error: 'misconfigured' }                     deployment bug (bad env), logged
  *   503  { error: 'unavailable' }                       primary failed/skipped AND the fallback endpoint failed
@@ -32,9 +35,25 @@ export interface InferenceBody {
   needs_review: boolean;
   model: AnsweredBy;
   case_id?: string;
+  /** The join key for ground truth (contract D). */
+  inferenceId?: string;
+  /** The production variant that answered. */
+  variant?: string;
 }
 
-export function inferenceBody(answer: ModelAnswer, model: AnsweredBy, needsReview: boolean, caseId?: string): InferenceBody {
+/** Who answered, for the join: the inference id and the variant. */
+export interface AnswerIdentity {
+  inferenceId: string;
+  variant?: string;
+}
+
+export function inferenceBody(
+  answer: ModelAnswer,
+  model: AnsweredBy,
+  needsReview: boolean,
+  caseId?: string,
+  identity?: AnswerIdentity,
+): InferenceBody {
   return {
     prediction: answer.prediction,
     label: answer.label,
@@ -43,5 +62,7 @@ export function inferenceBody(answer: ModelAnswer, model: AnsweredBy, needsRevie
     needs_review: needsReview,
     model,
     ...(caseId !== undefined ? { case_id: caseId } : {}),
+    ...(identity ? { inferenceId: identity.inferenceId } : {}),
+    ...(identity?.variant !== undefined ? { variant: identity.variant } : {}),
   };
 }

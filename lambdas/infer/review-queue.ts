@@ -6,7 +6,8 @@
  *   { caseId (uuid v4), model: MODEL_NAME, endpoint: ENDPOINT_NAME,
  *     input (the validated features only), provisional: {prediction, label, confidence},
  *     reason, reasons, answeredBy: {model:'primary'|'fallback', endpoint?},
- *     environment: PLINTH_ENV, requestId?, createdAt (ISO-8601) }
+ *     environment: PLINTH_ENV, requestId?, createdAt (ISO-8601),
+ *     inferenceId (the answer's join key for ground truth), variant? }
  * Message attributes: caseId, reason, model (for routing/filtering without
  * parsing the body).
  *
@@ -32,6 +33,20 @@ export interface ReviewCase {
   environment: string;
   requestId?: string;
   createdAt: string;
+  /** The answer's inference id: the reviewer's label joins back to the prediction by it. */
+  inferenceId?: string;
+  /** The production variant that answered. */
+  variant?: string;
+}
+
+/**
+ * JSON that SQS accepts whatever the request text holds. SQS allows only #x9 #xA #xD, #x20-#xD7FF,
+ * #xE000-#xFFFD and #x10000-#x10FFFF in a message; JSON.stringify already escapes control
+ * characters and lone surrogates, so the two noncharacters U+FFFE and U+FFFF are escaped here.
+ * JSON.parse gives back the exact text: consumers need no change.
+ */
+export function toSqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 export type EnqueueResult = { ok: true; messageId?: string } | { ok: false; error: unknown };
@@ -41,11 +56,12 @@ export async function enqueueReviewCase(sqs: SQSClient, queueUrl: string, review
     const out = await sqs.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: JSON.stringify(reviewCase),
+        MessageBody: toSqsSafeJson(reviewCase),
         MessageAttributes: {
           caseId: { DataType: 'String', StringValue: reviewCase.caseId },
           reason: { DataType: 'String', StringValue: reviewCase.reason },
           model: { DataType: 'String', StringValue: reviewCase.model },
+          ...(reviewCase.inferenceId ? { inferenceId: { DataType: 'String', StringValue: reviewCase.inferenceId } } : {}),
         },
       }),
     );

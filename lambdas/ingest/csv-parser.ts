@@ -9,18 +9,65 @@
  * - a character after a closing quote (`"ab"c`) marks the row `malformed-csv`
  * - end of input inside a quoted field marks the row `unterminated-quote`
  * - a row longer than `maxRecordChars` is reported as `record-too-large` with
- *   no fields; its content is discarded while scanning so memory stays bounded
+ *   no fields but an `excerpt` of its first characters; the rest is discarded
+ *   while scanning so memory stays bounded
  *
- * `line` is the 1-based physical line on which the record starts (quoted
- * newlines make a record span several lines).
+ * `line` is the 1-based physical line on which the record starts, `lines` the
+ * number of physical lines it spans (quoted newlines make a record span
+ * several lines: a stray opening quote can swallow the rest of the file), and
+ * `bytes` its [start, end) offsets in the decoded object (line break excluded).
  */
+
+import { ByteOffsets } from './byte-offsets';
 
 export type CsvRowError = 'malformed-csv' | 'unterminated-quote' | 'record-too-large';
 
 export interface CsvRow {
   fields: string[];
   line: number;
+  /** Physical lines the record spans (1 unless a quoted field holds line breaks). */
+  lines?: number;
+  /** [start, end) byte offsets in the decoded object. */
+  bytes?: [number, number];
+  /** record-too-large only: the first EXCERPT_CHARS characters of its content. */
+  excerpt?: string;
   error?: CsvRowError;
+}
+
+export const EXCERPT_CHARS = 100;
+
+/**
+ * A row as the parser returns it: the record (fields, line, error) as own
+ * properties, and where it came from (lines, bytes, excerpt) as accessors,
+ * so a row compares equal to the plain record it holds.
+ */
+class ParsedRow implements CsvRow {
+  readonly #lines: number;
+  readonly #bytes: [number, number];
+  readonly #excerpt: string | undefined;
+  error?: CsvRowError;
+
+  constructor(
+    readonly fields: string[],
+    readonly line: number,
+    where: { lines: number; bytes: [number, number]; excerpt?: string },
+  ) {
+    this.#lines = where.lines;
+    this.#bytes = where.bytes;
+    this.#excerpt = where.excerpt;
+  }
+
+  get lines(): number {
+    return this.#lines;
+  }
+
+  get bytes(): [number, number] {
+    return this.#bytes;
+  }
+
+  get excerpt(): string | undefined {
+    return this.#excerpt;
+  }
 }
 
 export const DEFAULT_MAX_RECORD_CHARS = 1024 * 1024;
@@ -47,12 +94,21 @@ export class CsvParser {
   private prevCR = false;
   private first = true;
   private rows: CsvRow[] = [];
+  private readonly offsets: ByteOffsets;
+  private rowStart = 0;
+  private excerpt: string | undefined;
 
-  constructor(private readonly maxRecordChars: number = DEFAULT_MAX_RECORD_CHARS) {}
+  constructor(
+    private readonly maxRecordChars: number = DEFAULT_MAX_RECORD_CHARS,
+    startByte = 0,
+  ) {
+    this.offsets = new ByteOffsets(startByte);
+  }
 
   /** Feed the next chunk of text; returns the records completed by it. */
   push(chunk: string): CsvRow[] {
     this.rows = [];
+    this.offsets.begin(chunk);
     let i = 0;
     if (this.first && chunk.length > 0) {
       this.first = false;
@@ -85,7 +141,7 @@ export class CsvParser {
           } else if (c === CR || c === LF) {
             this.append(chunk, seg, i);
             this.endField();
-            this.endRow();
+            this.endRow(this.offsets.at(i));
             this.lineBreak(c);
             this.state = FIELD_START;
           }
@@ -103,7 +159,7 @@ export class CsvParser {
             i++;
           } else if (c === CR || c === LF) {
             this.endField();
-            this.endRow();
+            this.endRow(this.offsets.at(i));
             this.lineBreak(c);
             this.state = FIELD_START;
             i++;
@@ -126,13 +182,16 @@ export class CsvParser {
           if (c === CR || c === LF) {
             if (this.rowLine >= 0) {
               this.endField(); // "a,\n" ends with an empty field
-              this.endRow();
+              this.endRow(this.offsets.at(i));
             } // else: blank line, not a record
             this.lineBreak(c);
             i++;
             break;
           }
-          if (this.rowLine < 0) this.rowLine = this.line;
+          if (this.rowLine < 0) {
+            this.rowLine = this.line;
+            this.rowStart = this.offsets.at(i);
+          }
           if (c === DQUOTE) {
             this.state = QUOTED;
             i++;
@@ -159,7 +218,7 @@ export class CsvParser {
     if (this.state === QUOTED) this.flag('unterminated-quote');
     if (this.rowLine >= 0) {
       this.endField();
-      this.endRow();
+      this.endRow(this.offsets.total);
     }
     this.state = FIELD_START;
     const out = this.rows;
@@ -181,13 +240,18 @@ export class CsvParser {
     if (this.rowError === 'record-too-large') return;
     this.rowChars += to - from;
     if (this.rowChars > this.maxRecordChars) {
-      this.tooLarge();
+      this.tooLarge(text.slice(from, Math.min(to, from + EXCERPT_CHARS)));
       return;
     }
     this.field += from === 0 && to === text.length ? text : text.slice(from, to);
   }
 
-  private tooLarge(): void {
+  /** @param pending the start of the text that did not fit, not yet in `field` */
+  private tooLarge(pending = ''): void {
+    // keep the start of what is about to be discarded, so the quarantine can show it
+    let excerpt = this.fields.join(',');
+    if (excerpt.length < EXCERPT_CHARS) excerpt += (this.fields.length > 0 ? ',' : '') + (this.field + pending).slice(0, EXCERPT_CHARS);
+    this.excerpt = excerpt.slice(0, EXCERPT_CHARS);
     this.rowError = 'record-too-large';
     this.field = '';
     this.fields = [];
@@ -207,10 +271,15 @@ export class CsvParser {
     this.field = '';
   }
 
-  private endRow(): void {
-    if (this.rowLine < 0) this.rowLine = this.line;
-    const row: CsvRow = { fields: this.fields, line: this.rowLine };
+  private endRow(endByte: number): void {
+    if (this.rowLine < 0) {
+      this.rowLine = this.line;
+      this.rowStart = endByte;
+    }
+    const where = { lines: this.line - this.rowLine + 1, bytes: [this.rowStart, endByte] as [number, number] };
+    const row = new ParsedRow(this.fields, this.rowLine, this.rowError === 'record-too-large' ? { ...where, excerpt: this.excerpt } : where);
     if (this.rowError !== undefined) row.error = this.rowError;
+    this.excerpt = undefined;
     this.rows.push(row);
     this.fields = [];
     this.field = '';

@@ -17,6 +17,8 @@ export interface DecodeStats {
   /** Bytes read from the source object (compressed size when gzipped). */
   sourceBytes: number;
   gzip: boolean;
+  /** 3 when the decoded stream began with a UTF-8 BOM (TextDecoder strips it; byte offsets count it). */
+  bomBytes?: number;
 }
 
 async function* guardSource(source: AsyncIterable<Uint8Array>, stats: DecodeStats): AsyncGenerator<Uint8Array> {
@@ -96,7 +98,12 @@ export async function* decodeText(source: AsyncIterable<Uint8Array>, stats: Deco
       );
     }
   };
+  const head: number[] = [];
   for await (const bytes of maybeGunzip(guardSource(source, stats), stats)) {
+    for (let i = 0; head.length < 3 && i < bytes.byteLength; i++) {
+      head.push(bytes[i]!);
+      if (head.length === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) stats.bomBytes = 3;
+    }
     const text = decode(bytes);
     decodedBytes += bytes.byteLength;
     if (text.length > 0) yield text;

@@ -6,13 +6,17 @@
  * counter, so `line` always matches the physical line in the source object.
  * A line longer than `maxRecordChars` is not buffered: it is reported once as
  * `tooLarge` with only its first 100 characters kept.
+ * `bytes` is the line's [start, end) in the decoded stream (without its LF).
  */
 
+import { ByteOffsets } from './byte-offsets';
 import { DEFAULT_MAX_RECORD_CHARS } from './csv-parser';
 
 export interface Line {
   text: string;
   line: number;
+  /** [start, end) byte offsets in the decoded object, the LF excluded. */
+  bytes?: [number, number];
   tooLarge?: boolean;
 }
 
@@ -26,31 +30,65 @@ function isBlank(s: string): boolean {
   return true;
 }
 
+/** A line as the splitter returns it: text and line as own properties, its byte range as an accessor. */
+class SplitLine implements Line {
+  readonly #bytes: [number, number];
+  tooLarge?: boolean;
+
+  constructor(
+    readonly text: string,
+    readonly line: number,
+    bytes: [number, number],
+  ) {
+    this.#bytes = bytes;
+  }
+
+  get bytes(): [number, number] {
+    return this.#bytes;
+  }
+}
+
 export class LineSplitter {
   private partial = '';
   private partialTooLarge = false;
   private line = 0;
+  private readonly offsets: ByteOffsets;
+  /** Byte offset where the pending partial line started. */
+  private partialStart = -1;
   /** Non-blank lines seen (blank lines excluded). */
   nonBlankLines = 0;
 
-  constructor(private readonly maxRecordChars: number = DEFAULT_MAX_RECORD_CHARS) {}
+  constructor(
+    private readonly maxRecordChars: number = DEFAULT_MAX_RECORD_CHARS,
+    startByte = 0,
+  ) {
+    this.offsets = new ByteOffsets(startByte);
+  }
 
   push(chunk: string): Line[] {
     const out: Line[] = [];
+    this.offsets.begin(chunk);
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      this.emit(this.take(chunk, start, nl), out);
+      const from = this.partialStart >= 0 ? this.partialStart : this.offsets.at(start);
+      this.emit(this.take(chunk, start, nl), [from, this.offsets.at(nl)], out);
       start = nl + 1;
     }
-    if (start < chunk.length) this.accumulate(chunk, start, chunk.length);
+    if (start < chunk.length) {
+      if (this.partialStart < 0) this.partialStart = this.offsets.at(start);
+      this.accumulate(chunk, start, chunk.length);
+    }
     return out;
   }
 
   end(): Line[] {
     const out: Line[] = [];
-    if (this.partial.length > 0 || this.partialTooLarge) this.emit(this.take('', 0, 0), out);
+    if (this.partial.length > 0 || this.partialTooLarge) {
+      const bytes: [number, number] = [this.partialStart, this.offsets.total];
+      this.emit(this.take('', 0, 0), bytes, out);
+    }
     return out;
   }
 
@@ -70,20 +108,23 @@ export class LineSplitter {
     const res = { text: this.partial, tooLarge: this.partialTooLarge };
     this.partial = '';
     this.partialTooLarge = false;
+    this.partialStart = -1;
     return res;
   }
 
-  private emit(l: { text: string; tooLarge: boolean }, out: Line[]): void {
+  private emit(l: { text: string; tooLarge: boolean }, bytes: [number, number], out: Line[]): void {
     this.line++;
     let text = l.text;
     if (!l.tooLarge && text.length > 0 && text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1);
     if (l.tooLarge) {
       this.nonBlankLines++;
-      out.push({ text, line: this.line, tooLarge: true });
+      const l = new SplitLine(text, this.line, bytes);
+      l.tooLarge = true;
+      out.push(l);
       return;
     }
     if (isBlank(text)) return;
     this.nonBlankLines++;
-    out.push({ text, line: this.line });
+    out.push(new SplitLine(text, this.line, bytes));
   }
 }

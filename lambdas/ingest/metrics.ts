@@ -19,7 +19,9 @@ export type MetricName =
   | 'BreakingDriftRecords'
   | 'DuplicateEventsSkipped'
   | 'ProcessingLatencyMs'
-  | 'ObjectsGone';
+  | 'ObjectsGone'
+  /** Physical lines covered by quarantined records that span more than one line (they may hide records). */
+  | 'QuarantinedSpannedLines';
 
 export type ObjectMetrics = Record<MetricName, number>;
 
@@ -35,6 +37,7 @@ export function emptyMetrics(): ObjectMetrics {
     DuplicateEventsSkipped: 0,
     ProcessingLatencyMs: 0,
     ObjectsGone: 0,
+    QuarantinedSpannedLines: 0,
   };
 }
 

@@ -32,7 +32,7 @@ import { ObjectLayout, datasetFromKey, layoutFor } from './layout';
 import { LineSplitter } from './line-splitter';
 import { logger } from './log';
 import { ObjectMetrics, emitObjectMetrics, emptyMetrics } from './metrics';
-import { DuplicateStats, RecordRouter, RouterStats } from './record-router';
+import { DuplicateStats, RecordRouter, RouterStats, SpanningStats } from './record-router';
 import { S3ObjectRef } from './s3-event';
 import { S3LineSink } from './s3-sink';
 import { SchemaStore } from './schema-store';
@@ -60,6 +60,12 @@ export interface Manifest {
   drift: { additive: string[]; additiveTruncated?: boolean; breaking: number };
   rules: Record<string, number>;
   duplicates?: DuplicateStats;
+  /**
+   * Set when quarantined records span more than one physical line (e.g. a stray CSV quote
+   * swallowed the rest of the file): the lines they cover may hold records that were never
+   * validated. The raw object holds them at the byte ranges in the quarantine lines.
+   */
+  attention?: SpanningStats & { reason: 'quarantined-records-span-lines' };
   outputs: {
     curated: string | null;
     quarantine: string | null;
@@ -86,21 +92,23 @@ export async function streamRecords(
 ): Promise<void> {
   const text = decodeText(body, stats);
   if (format === 'jsonl') {
-    const splitter = new LineSplitter();
+    // created at the first chunk, when the decoder knows whether it stripped a BOM (byte offsets count it)
+    let splitter: LineSplitter | undefined;
     for await (const chunk of text) {
+      splitter ??= new LineSplitter(undefined, stats.bomBytes ?? 0);
       for (const line of splitter.push(chunk)) {
         const p = router.jsonLine(line);
         if (p) await p;
       }
     }
-    for (const line of splitter.end()) {
+    for (const line of splitter?.end() ?? []) {
       const p = router.jsonLine(line);
       if (p) await p;
     }
-    if (splitter.nonBlankLines === 0) throw new UnreadableDataError('empty-object', 'object contains no records');
+    if (splitter === undefined || splitter.nonBlankLines === 0) throw new UnreadableDataError('empty-object', 'object contains no records');
     return;
   }
-  const parser = new CsvParser();
+  let parser: CsvParser | undefined;
   let headerSeen = false;
   const handle = async (rows: ReturnType<CsvParser['push']>): Promise<void> => {
     for (const row of rows) {
@@ -113,8 +121,11 @@ export async function streamRecords(
       if (p) await p;
     }
   };
-  for await (const chunk of text) await handle(parser.push(chunk));
-  await handle(parser.end());
+  for await (const chunk of text) {
+    parser ??= new CsvParser(undefined, stats.bomBytes ?? 0);
+    await handle(parser.push(chunk));
+  }
+  if (parser !== undefined) await handle(parser.end());
   if (!headerSeen) throw new UnreadableDataError('empty-object', 'object contains no CSV rows');
 }
 
@@ -298,12 +309,21 @@ class ObjectProcessor {
       },
       rules: { ...s.rules },
       ...(s.duplicates ? { duplicates: s.duplicates } : {}),
+      ...(s.spanning ? { attention: { reason: 'quarantined-records-span-lines' as const, ...s.spanning } } : {}),
       outputs: {
         curated: wroteCurated ? s3Uri(ctx.config.curatedBucket, layout.curatedKey) : null,
         quarantine: wroteQuarantine ? s3Uri(ctx.config.quarantineBucket, layout.quarantineKey) : null,
       },
       completedAt: new Date().toISOString(),
     };
+    if (s.spanning) {
+      logger.warn('quarantined records span several lines and may hide other records; see the manifest attention block', {
+        ...this.logFields,
+        records: s.spanning.records,
+        lines: s.spanning.lines,
+        first: s.spanning.first,
+      });
+    }
     if (s.duplicates?.trackingTruncated) {
       logger.warn('duplicate-id tracking limit reached; later ids were not checked', this.logFields);
     }
@@ -314,6 +334,7 @@ class ObjectProcessor {
     this.metrics.RecordsQuarantined = s.quarantined;
     this.metrics.AdditiveDriftFields = s.additiveFields.size;
     this.metrics.BreakingDriftRecords = s.breakingRecords;
+    this.metrics.QuarantinedSpannedLines = s.spanning?.lines ?? 0;
     this.emit({ status: 'processed', bytes: decodeStats.sourceBytes, gzip: decodeStats.gzip });
     logger.info('object processed', {
       ...this.logFields,

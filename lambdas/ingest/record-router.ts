@@ -4,15 +4,30 @@
  * schema drift and duplicate record ids for one object.
  *
  * Curated line:    the record's fields (additive columns kept) + `_source_key`,
- *                  `_source_etag`, `_line`. JSONL records are emitted from the
- *                  raw text (number precision of unknown fields is preserved).
- * Quarantine line: {"source":{bucket,key,etag,line},"reasons":[{field,rule,value}],"record"|"raw":...}
+ *                  `_source_etag`, `_line`. Curated is what was validated.
+ *                  Records with a duplicated key never get here (rule
+ *                  duplicate-key), so each key has one source value, the one
+ *                  validated. A JSONL record's text is then curated as it is
+ *                  when every reader provably parses it to the validated
+ *                  values (sourceTextIsValidated: integer fields written as
+ *                  their canonical digits); otherwise it is re-serialised:
+ *                  schema fields from their VALIDATED values in schema order
+ *                  (`2.0` for an integer is written `2`), then the fields the
+ *                  schema does not declare, as the source wrote them (big
+ *                  integers keep their digits).
+ * Quarantine line: {"source":{bucket,key,etag,line,lines,bytes:[start,end]},
+ *                   "reasons":[{field,rule,value,token}],"excerpt":"…","record"|"raw":...}
+ *                  `bytes` is the record's range in the decoded object (after
+ *                  gunzip), `lines` the physical lines it spans: a record that
+ *                  swallowed others (a stray CSV quote) says how many, and the
+ *                  raw zone holds them at that range.
  */
 
 import { FORBIDDEN_KEYS, RESERVED_KEYS, DuplicatePolicy } from './dataset-schema';
 import { CsvRow } from './csv-parser';
 import { Line } from './line-splitter';
 import { parseJsonRecord } from './json-record';
+import { topLevelTokens } from './json-scan';
 import { UnreadableDataError } from './errors';
 import {
   ABSENT,
@@ -61,6 +76,24 @@ export interface DuplicateStats {
   trackingTruncated: boolean;
 }
 
+/** Quarantined records that span more than one physical line (they may hide other records). */
+export interface SpanningStats {
+  records: number;
+  /** Physical lines those records span in total. */
+  lines: number;
+  /** The first such record. */
+  first: { line: number; lines: number; bytes?: [number, number] };
+}
+
+/** Where a record came from. */
+interface Where {
+  line: number;
+  lines: number;
+  bytes?: [number, number];
+  /** The record's text, or its CSV fields (joined only if it is quarantined). */
+  excerpt: string | string[];
+}
+
 export interface RouterStats {
   recordsIn: number;
   curated: number;
@@ -72,6 +105,7 @@ export interface RouterStats {
   breakingFields: Set<string>;
   rules: Partial<Record<Rule, number>>;
   duplicates?: DuplicateStats;
+  spanning?: SpanningStats;
 }
 
 export function excerpt(v: unknown): unknown {
@@ -87,9 +121,26 @@ function reasonsJson(violations: Violation[]): string {
       if (v.field !== undefined) r.field = v.field;
       r.rule = v.rule;
       if (v.value !== undefined) r.value = excerpt(v.value);
+      if (v.token !== undefined) r.token = excerpt(v.token);
       return r;
     }),
   );
+}
+
+/**
+ * Attach the source token to violations whose parsed number does not show
+ * what the source wrote (1e400 → Infinity, which JSON would print as null).
+ */
+function withSourceTokens(text: string, violations: Violation[]): void {
+  let tokens: Map<string, string> | undefined;
+  for (const v of violations) {
+    if (typeof v.value !== 'number' || v.field === undefined) continue;
+    tokens ??= topLevelTokens(text);
+    const token = tokens.get(v.field);
+    if (token === undefined || token === String(v.value)) continue;
+    v.token = token;
+    if (!Number.isFinite(v.value)) delete v.value;
+  }
 }
 
 export class RecordRouter {
@@ -99,6 +150,10 @@ export class RecordRouter {
   private readonly idField: string | undefined;
   private readonly seenIds = new Map<string, number>();
   private readonly duplicatedFirst = new Set<string>();
+  /** `"<name>":` per schema field, serialised once. */
+  private readonly fieldKeysJson: string[];
+  /** Indexes of the integer fields in cs.fields. */
+  private readonly integerFields: number[];
   // CSV header state
   private columnNames: string[] = [];
   /** `"<name>":` per column, serialised once. */
@@ -119,6 +174,8 @@ export class RecordRouter {
     this.metaPrefix = `"_source_key":${JSON.stringify(source.key)},"_source_etag":${JSON.stringify(source.etag)},"_line":`;
     this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
     this.idField = cs.schema.recordIdField;
+    this.fieldKeysJson = cs.fields.map((f) => `${JSON.stringify(f.name)}:`);
+    this.integerFields = cs.fields.flatMap((f, i) => (f.type === 'integer' ? [i] : []));
     this.stats = {
       recordsIn: 0,
       curated: 0,
@@ -146,37 +203,90 @@ export class RecordRouter {
 
   jsonLine(l: Line): Promise<void> | undefined {
     this.stats.recordsIn++;
-    if (l.tooLarge) return this.quarantineRaw(l.line, [{ rule: 'record-too-large', value: l.text }], l.text);
+    const where: Where = { line: l.line, lines: 1, bytes: l.bytes, excerpt: l.text };
+    if (l.tooLarge) return this.quarantineRaw(where, [{ rule: 'record-too-large', value: l.text }], l.text);
     const parsed = parseJsonRecord(l.text);
     switch (parsed.kind) {
       case 'malformed-json':
-        return this.quarantineRaw(l.line, [{ rule: 'malformed-json', value: parsed.message }], l.text);
+        return this.quarantineRaw(where, [{ rule: 'malformed-json', value: parsed.message }], l.text);
       case 'forbidden-key':
-        return this.quarantineRaw(l.line, [{ field: parsed.key, rule: 'forbidden-key' }], l.text);
+        return this.quarantineRaw(where, [{ field: parsed.key, rule: 'forbidden-key', value: parsed.path }], l.text);
+      case 'duplicate-key':
+        return this.quarantineRaw(where, [{ field: parsed.key, rule: 'duplicate-key', value: parsed.path }], l.text);
       case 'not-an-object':
-        return this.quarantineRaw(l.line, [{ rule: 'not-an-object', value: parsed.value }], l.text);
+        return this.quarantineRaw(where, [{ rule: 'not-an-object', value: parsed.value }], l.text);
       default:
         break;
     }
     const rec = parsed.value;
     const keys = Object.keys(rec);
     const violations: Violation[] = [];
+    let additive: string[] | undefined;
     for (const k of keys) {
       if (this.cs.byName.has(k)) continue;
       if (RESERVED_KEYS.has(k)) violations.push({ field: k, rule: 'reserved-key', value: rec[k] });
-      else this.noteAdditive(k);
+      else {
+        this.noteAdditive(k);
+        (additive ??= []).push(k);
+      }
     }
     validateJsonRecord(this.cs, rec, violations);
     if (violations.length === 0 && this.idField !== undefined && Object.hasOwn(rec, this.idField)) {
       this.checkDuplicate(rec[this.idField], l.line, violations);
     }
-    const text = l.text.trim();
     if (violations.length > 0) {
-      return this.writeQuarantine(l.line, violations, `,"record":${text}}`);
+      withSourceTokens(l.text, violations);
+      return this.writeQuarantine(where, violations, `,"record":${l.text.trim()}}`);
     }
-    // Valid JSON object text always ends with "}" once trimmed.
     this.stats.curated++;
-    return this.curated.write(`${text.slice(0, -1)}${keys.length > 0 ? ',' : ''}${this.metaPrefix}${l.line}}`);
+    if (this.sourceTextIsValidated(l.text, rec)) {
+      // Valid JSON object text always ends with "}" once trimmed.
+      const text = l.text.trim();
+      return this.curated.write(`${text.slice(0, -1)}${keys.length > 0 ? ',' : ''}${this.metaPrefix}${l.line}}`);
+    }
+    const fields = this.cs.fields;
+    let out = '{';
+    for (let i = 0; i < fields.length; i++) {
+      const name = fields[i]!.name;
+      if (!Object.hasOwn(rec, name)) continue;
+      out += this.fieldKeysJson[i]!;
+      out += JSON.stringify(rec[name]);
+      out += ',';
+    }
+    if (additive !== undefined) {
+      const tokens = topLevelTokens(l.text);
+      for (const k of additive) out += `${JSON.stringify(k)}:${tokens.get(k)!},`;
+    }
+    return this.curated.write(`${out}${this.metaPrefix}${l.line}}`);
+  }
+
+  /**
+   * Whether every reader of the source text gets exactly the validated values,
+   * so the text can be curated as it is. Holds when no key is duplicated
+   * (checked before: each key has one value, the one validated), and every
+   * integer field is written as its canonical digits: a reader parses strings,
+   * booleans, null and doubles the way JSON.parse does, but may refuse `2.0`
+   * or `2e0` for a bigint column. The digits are found as `"<key>":<digits>`
+   * right after a structural character (inside a JSON string a quote is
+   * always preceded by a backslash, so no string can fake it) and followed
+   * by `,`, `}` or a blank.
+   */
+  private sourceTextIsValidated(text: string, rec: Record<string, unknown>): boolean {
+    for (const i of this.integerFields) {
+      const v = rec[this.cs.fields[i]!.name];
+      if (typeof v !== 'number') continue;
+      const needle = `${this.fieldKeysJson[i]!}${String(v)}`;
+      let at = text.indexOf(needle);
+      let found = false;
+      while (at >= 0 && !found) {
+        const before = at > 0 ? text.charCodeAt(at - 1) : 0x7b;
+        const after = text.charCodeAt(at + needle.length);
+        found = (before === 0x7b || before === 0x2c || before === 0x20 || before === 0x09) && (after === 0x2c || after === 0x7d || after === 0x20 || after === 0x09 || after === 0x0d);
+        at = text.indexOf(needle, at + 1);
+      }
+      if (!found) return false;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- CSV
@@ -214,19 +324,23 @@ export class RecordRouter {
 
   csvRow(row: CsvRow): Promise<void> | undefined {
     this.stats.recordsIn++;
+    const where: Where = { line: row.line, lines: row.lines ?? 1, bytes: row.bytes, excerpt: row.excerpt ?? row.fields };
+    if (row.error === 'record-too-large') {
+      // its content was not kept (bounded memory): the excerpt and the byte range point at it in the raw zone
+      return this.writeQuarantine(where, [{ rule: row.error }], '}');
+    }
     if (row.error !== undefined) {
-      const value = row.error === 'record-too-large' ? undefined : row.fields.join(',');
-      return this.quarantineRaw(row.line, [{ rule: row.error, value }], row.fields);
+      return this.quarantineRaw(where, [{ rule: row.error, value: row.fields.join(',') }], row.fields);
     }
     if (row.fields.length !== this.columnNames.length) {
       return this.quarantineRaw(
-        row.line,
+        where,
         [{ rule: 'column-count', value: `${row.fields.length} fields, header has ${this.columnNames.length}` }],
         row.fields,
       );
     }
     if (this.forbiddenColumn !== undefined) {
-      return this.quarantineRaw(row.line, [{ field: this.forbiddenColumn, rule: 'forbidden-key' }], row.fields);
+      return this.quarantineRaw(where, [{ field: this.forbiddenColumn, rule: 'forbidden-key' }], row.fields);
     }
     const violations: Violation[] = [];
     if (this.reservedColumn !== undefined) violations.push({ field: this.reservedColumn, rule: 'reserved-key' });
@@ -244,7 +358,7 @@ export class RecordRouter {
     if (violations.length > 0) {
       const original: Record<string, string> = Object.create(null);
       for (let i = 0; i < n; i++) original[this.columnNames[i]!] = row.fields[i]!;
-      return this.writeQuarantine(row.line, violations, `,"record":${JSON.stringify(original)}}`);
+      return this.writeQuarantine(where, violations, `,"record":${JSON.stringify(original)}}`);
     }
     this.stats.curated++;
     let out = '{';
@@ -297,13 +411,20 @@ export class RecordRouter {
     }
   }
 
-  private quarantineRaw(line: number, violations: Violation[], raw: string | string[]): Promise<void> | undefined {
-    return this.writeQuarantine(line, violations, `,"raw":${JSON.stringify(raw)}}`);
+  private quarantineRaw(where: Where, violations: Violation[], raw: string | string[]): Promise<void> | undefined {
+    return this.writeQuarantine(where, violations, `,"raw":${JSON.stringify(raw)}}`);
   }
 
-  private writeQuarantine(line: number, violations: Violation[], payloadSuffix: string): Promise<void> | undefined {
+  private writeQuarantine(where: Where, violations: Violation[], payloadSuffix: string): Promise<void> | undefined {
     const s = this.stats;
     s.quarantined++;
+    if (where.lines > 1) {
+      if (s.spanning === undefined) {
+        s.spanning = { records: 0, lines: 0, first: { line: where.line, lines: where.lines, ...(where.bytes ? { bytes: where.bytes } : {}) } };
+      }
+      s.spanning.records++;
+      s.spanning.lines += where.lines;
+    }
     let breaking = false;
     const ruleSeen = new Set<Rule>();
     for (const v of violations) {
@@ -321,6 +442,9 @@ export class RecordRouter {
       if (ruleSeen.has('missing-required')) s.breakingRules['missing-required']++;
       if (ruleSeen.has('type-mismatch')) s.breakingRules['type-mismatch']++;
     }
-    return this.quarantine.write(`${this.sourcePrefix}${line}},"reasons":${reasonsJson(violations)}${payloadSuffix}`);
+    const position = `${where.line},"lines":${where.lines}${where.bytes ? `,"bytes":[${where.bytes[0]},${where.bytes[1]}]` : ''}`;
+    const text = typeof where.excerpt === 'string' ? where.excerpt : where.excerpt.join(',');
+    const excerptJson = JSON.stringify(text.length > EXCERPT_CHARS ? text.slice(0, EXCERPT_CHARS) : text);
+    return this.quarantine.write(`${this.sourcePrefix}${position}},"reasons":${reasonsJson(violations)},"excerpt":${excerptJson}${payloadSuffix}`);
   }
 }

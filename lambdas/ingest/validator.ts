@@ -21,6 +21,7 @@ export type Rule =
   | 'max-length'
   | 'not-in-enum'
   | 'forbidden-key'
+  | 'duplicate-key'
   | 'reserved-key'
   | 'malformed-json'
   | 'not-an-object'
@@ -37,6 +38,8 @@ export interface Violation {
   field?: string;
   rule: Rule;
   value?: unknown;
+  /** The value as the source wrote it, when the parsed value does not show it (1e400 parses to Infinity). */
+  token?: string;
 }
 
 export interface CompiledField {
@@ -204,7 +207,10 @@ export function coerceCsvValue(f: CompiledField, raw: string, out: Violation[]):
   }
   const before = out.length;
   checkValue(f, v, out);
-  // report the original text on a type mismatch
-  if (out.length > before && out[before]?.rule === 'type-mismatch') return raw;
+  // report the original text on a type mismatch (the violation too: '1e400' coerces to Infinity)
+  if (out.length > before && out[before]?.rule === 'type-mismatch') {
+    out[before]!.value = raw;
+    return raw;
+  }
   return v;
 }

@@ -69,3 +69,32 @@ export function clientRequestToken(eventId: string): string {
 export function parameterValue(s: string): string {
   return s.length > MAX_PARAMETER_CHARS ? s.slice(0, MAX_PARAMETER_CHARS) : s;
 }
+
+function finite(x: unknown): number | undefined {
+  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
+}
+
+function shortString(x: unknown, max: number): string | undefined {
+  return typeof x === 'string' ? x.slice(0, max) : undefined;
+}
+
+/**
+ * Evidence parameter for a `Model Quality Decayed` event (source plinth.quality): compact JSON
+ * `{"cause":"quality", variant, metric, value, baseline, tolerance, evidenceUri}` (numbers to 4
+ * significant digits), cut to 1024 characters by dropping the evidence URI first.
+ */
+export function qualityEvidence(detail: Record<string, unknown>): string {
+  const out: Record<string, unknown> = {
+    cause: 'quality',
+    variant: shortString(detail.variant, 63),
+    metric: shortString(detail.metric, 32),
+    value: round4(detail.value),
+    baseline: round4(detail.baseline),
+    tolerance: finite(detail.tolerance),
+    evidenceUri: shortString(detail.evidenceUri, 900),
+  };
+  const text = JSON.stringify(out);
+  if (text.length <= MAX_PARAMETER_CHARS) return text;
+  delete out.evidenceUri;
+  return JSON.stringify(out);
+}

@@ -4,7 +4,11 @@
  *
  * ── CONTRACT ──────────────────────────────────────────────────────────────
  * Trigger: EventBridge rule target, pattern
- *   { "source": ["plinth.drift"], "detail-type": ["Model Drift Detected"] }
+ *   { "source": ["plinth.drift", "plinth.quality"],
+ *     "detail-type": ["Model Drift Detected", "Model Quality Decayed"] }
+ * A quality event (lambdas/model-quality; detail { endpointName, variant, window, metric,
+ * value, baseline, tolerance, evidenceUri }) is a second cause under the SAME debounce lock;
+ * its DriftEvidence parameter is {"cause":"quality", ...} (evidence.ts qualityEvidence).
  * (events published by lambdas/drift-stats; detail = DriftEventDetail:
  * { endpointName, window: {start, end}, features: [...drifting...],
  * baselineVersion, ... }).
@@ -66,11 +70,13 @@ import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
-import { clientRequestToken, driftEvidence, parameterValue } from './evidence';
+import { clientRequestToken, driftEvidence, parameterValue, qualityEvidence } from './evidence';
 import { describeError, dynamodbClient, emitCount, log, now, sagemakerClient } from './runtime';
 
 export const DRIFT_SOURCE = 'plinth.drift';
 export const DRIFT_DETAIL_TYPE = 'Model Drift Detected';
+export const QUALITY_SOURCE = 'plinth.quality';
+export const QUALITY_DETAIL_TYPE = 'Model Quality Decayed';
 /** Lock items outlive the debounce period by this much before TTL removes them. */
 export const LOCK_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -84,6 +90,7 @@ export interface DriftEvent {
     window?: { start?: string; end?: string };
     features?: unknown[];
     baselineVersion?: number;
+    [quality: string]: unknown;
   };
 }
 
@@ -170,6 +177,7 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
   }
   const eventId = event.id;
   const endpointName = detail.endpointName;
+  const cause = event.source === QUALITY_SOURCE ? 'quality' : 'drift';
   const props = { eventId, ...(cfg.env ? { environment: cfg.env } : {}) };
 
   const target = Object.prototype.hasOwnProperty.call(cfg.pipelines, endpointName) ? cfg.pipelines[endpointName] : undefined;
@@ -227,16 +235,16 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
         PipelineName: pipelineName,
         ClientRequestToken: token,
         PipelineParameters: [
-          { Name: 'DriftEvidence', Value: driftEvidence(detail.features) },
+          { Name: 'DriftEvidence', Value: cause === 'quality' ? qualityEvidence(detail) : driftEvidence(detail.features) },
           { Name: 'TriggeredBy', Value: parameterValue(eventId) },
           { Name: 'WindowEnd', Value: parameterValue(windowEnd) },
           ...(platform ? [{ Name: 'WindowStart', Value: parameterValue(windowStart) }, { Name: 'Cause', Value: 'drift' }] : []),
         ],
-        PipelineExecutionDescription: `Plinth drift retraining for endpoint ${endpointName} (event ${eventId}, window end ${windowEnd})`.slice(0, 3072),
+        PipelineExecutionDescription: `Plinth ${cause} retraining for endpoint ${endpointName} (event ${eventId}, window end ${windowEnd})`.slice(0, 3072),
       }),
     );
     const arn = res.PipelineExecutionArn ?? '';
-    log('info', 'retraining started', { endpointName, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token, ...props });
+    log('info', 'retraining started', { endpointName, cause, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token, ...props });
     emitCount(endpointName, 'RetrainingStarted', { ...props, pipelineName });
     return { outcome: 'started', endpointName, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token };
   } catch (err) {

@@ -1,9 +1,12 @@
 /**
- * review-api: invoked directly by the reviewers' tool.
+ * review-api: the reviewers' tool calls its function URL (IAM auth, SigV4) with a JSON body:
  *
- *   { action: 'claim',  reviewer, caseId? }
- *   { action: 'submit', reviewer, caseId, label, notes? }
+ *   { action: 'claim',  caseId? }
+ *   { action: 'submit', caseId, label, notes? }
  *   { action: 'get',    caseId }
+ *
+ * The reviewer is the verified IAM caller on the request context (request.ts identify), never
+ * the body: a claim is renewed, and a label submitted, only by the identity that holds it.
  *
  * Answers `{ ok: true, case }` or `{ ok: false, error, code }` with code
  * bad-request | not-found | conflict | expired. Infrastructure failures
@@ -41,7 +44,7 @@ import { now } from '../shared-review/clock';
 import { allowedLabels, claimLeaseMinutes, groundTruthLocation, plinthEnv, tableName } from '../shared-review/config';
 import { createLogger, describeError, emitMetrics } from '../shared-review/log';
 import { IndexEntry, IndexPage, ReviewTable } from '../shared-review/table';
-import { ApiErrorCode, ApiRequest, parseRequest } from './request';
+import { ApiErrorCode, ApiRequest, identify, parseRequest } from './request';
 
 export type { ApiRequest, ApiErrorCode } from './request';
 
@@ -251,7 +254,12 @@ async function submit(table: ReviewTable, req: Extract<ApiRequest, { action: 'su
 }
 
 export async function handler(event: unknown): Promise<ApiResponse> {
-  const parsed = parseRequest(event);
+  const identity = identify(event);
+  if (!identity.ok) {
+    logger.warn('request refused: no verified reviewer', { error: identity.error });
+    return fail('forbidden', identity.error);
+  }
+  const parsed = parseRequest(identity.body);
   if (!parsed.ok) {
     logger.warn('bad request', { error: parsed.error });
     return fail('bad-request', parsed.error);

@@ -1,11 +1,12 @@
 /**
- * Hand-written validation of review-api requests (the reviewers' tool invokes
- * the Lambda directly with one JSON object).
+ * Hand-written validation of review-api requests. The reviewers' tool calls the function URL
+ * (IAM auth) with one JSON object as the body; who the reviewer is comes from the verified IAM
+ * caller on the request context ({@link identify}), never from the body.
  */
 
 import { isUuid } from '../shared-review/case';
 
-export type ApiErrorCode = 'bad-request' | 'not-found' | 'conflict' | 'expired';
+export type ApiErrorCode = 'bad-request' | 'forbidden' | 'not-found' | 'conflict' | 'expired';
 
 export type ApiRequest =
   | { action: 'claim'; reviewer: string; caseId?: string }
@@ -18,6 +19,37 @@ export const MAX_NOTES_CHARS = 4000;
 export const MAX_LABEL_CHARS = 256;
 
 export type Parsed = { ok: true; request: ApiRequest } | { ok: false; error: string };
+
+export type Identified = { ok: true; reviewer: string; body: unknown } | { ok: false; error: string };
+
+/**
+ * The reviewer as IAM verified the caller of the function URL: the session name of an assumed
+ * role (the reviewer role's trust policy makes it the caller's own user name) or an IAM user's
+ * name. The body is returned parsed; a `reviewer` in it must be that same identity.
+ */
+export function identify(event: unknown): Identified {
+  if (!isRecord(event)) return { ok: false, error: 'call the review function URL (IAM auth); the event is not a function URL request' };
+  const context = isRecord(event.requestContext) ? event.requestContext : undefined;
+  const authorizer = isRecord(context?.authorizer) ? context.authorizer : undefined;
+  const iam = isRecord(authorizer?.iam) ? authorizer.iam : undefined;
+  const userArn = typeof iam?.userArn === 'string' ? iam.userArn : undefined;
+  if (userArn === undefined) return { ok: false, error: 'no verified IAM caller on the request: call the review function URL with SigV4 (IAM auth)' };
+  const m = /^arn:aws[a-z-]*:(?:sts::\d{12}:assumed-role\/[^/]+\/([^/]+)|iam::\d{12}:user\/(?:[^/]+\/)*([^/]+))$/.exec(userArn);
+  const reviewer = m?.[1] ?? m?.[2];
+  if (reviewer === undefined || !REVIEWER.test(reviewer)) return { ok: false, error: `caller ${userArn} is not a reviewer session (assume the reviewer role as yourself)` };
+  let body: unknown = event.body ?? '';
+  if (typeof body !== 'string') return { ok: false, error: 'request body must be a JSON object' };
+  if (event.isBase64Encoded === true) body = Buffer.from(body, 'base64').toString('utf8');
+  try {
+    body = JSON.parse(body as string);
+  } catch {
+    return { ok: false, error: 'request is not JSON' };
+  }
+  if (isRecord(body) && body.reviewer !== undefined && body.reviewer !== reviewer) {
+    return { ok: false, error: `reviewer is who IAM says you are (${reviewer}); the body cannot name another reviewer` };
+  }
+  return { ok: true, reviewer, body: isRecord(body) ? { ...body, reviewer } : body };
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

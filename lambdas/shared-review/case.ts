@@ -48,7 +48,14 @@ export interface ReviewMessage {
   provisional: Provisional;
   reason: ReviewReason;
   createdAt: string;
+  /** The gateway's inference id of the answer under review (joins the label to the prediction). */
+  inferenceId?: string;
+  /** The production variant that answered. */
+  variant?: string;
 }
+
+/** Same format the gateway checks (lambdas/infer/inference-id.ts). */
+export const INFERENCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** The DynamoDB item. */
 export interface ReviewItem {
@@ -72,6 +79,8 @@ export interface ReviewItem {
   notes?: string;
   groundTruthKey?: string;
   expiredAt?: string;
+  inferenceId?: string;
+  variant?: string;
 }
 
 /** A case as returned by review-api: input/provisional as objects. */
@@ -166,6 +175,12 @@ export function parseReviewMessage(body: unknown, nowMs: number): Validation<Rev
   } else if (Date.parse(createdAt) > nowMs + MAX_CLOCK_SKEW_MS) {
     errors.push('createdAt is more than 24 h in the future');
   }
+  if (raw.inferenceId !== undefined && (typeof raw.inferenceId !== 'string' || !INFERENCE_ID.test(raw.inferenceId))) {
+    errors.push('inferenceId must be 1-64 letters, digits or ._:- starting with a letter or digit');
+  }
+  if (raw.variant !== undefined && (typeof raw.variant !== 'string' || !MODEL_NAME.test(raw.variant))) {
+    errors.push('variant must be 1-63 letters, digits and hyphens');
+  }
   if (errors.length > 0) return { ok: false, errors };
 
   return {
@@ -178,6 +193,8 @@ export function parseReviewMessage(body: unknown, nowMs: number): Validation<Rev
       provisional: p as Provisional,
       reason: raw.reason as ReviewReason,
       createdAt: createdAt as string,
+      ...(typeof raw.inferenceId === 'string' ? { inferenceId: raw.inferenceId } : {}),
+      ...(typeof raw.variant === 'string' ? { variant: raw.variant } : {}),
     },
   };
 }
@@ -198,6 +215,8 @@ export function newCaseItem(msg: ReviewMessage, slaMinutesValue: number): Review
     status: 'pending',
     createdAt: msg.createdAt,
     slaDeadline: addMinutes(msg.createdAt, slaMinutesValue),
+    ...(msg.inferenceId !== undefined ? { inferenceId: msg.inferenceId } : {}),
+    ...(msg.variant !== undefined ? { variant: msg.variant } : {}),
   };
 }
 
@@ -251,6 +270,11 @@ export interface GroundTruthRecord {
   labelledAt: string;
   reason: ReviewReason;
   notes?: string;
+  /** Join key to the captured prediction (cases enqueued before the gateway set ids have none). */
+  inferenceId?: string;
+  variant?: string;
+  /** When the prediction was made (the case's createdAt): label delay = labelledAt - predictedAt. */
+  predictedAt: string;
 }
 
 export function groundTruthRecord(
@@ -271,5 +295,8 @@ export function groundTruthRecord(
     labelledAt,
     reason: item.reason,
     ...(notes !== undefined ? { notes } : {}),
+    ...(item.inferenceId !== undefined ? { inferenceId: item.inferenceId } : {}),
+    ...(item.variant !== undefined ? { variant: item.variant } : {}),
+    predictedAt: item.createdAt,
   };
 }

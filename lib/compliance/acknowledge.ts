@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Stage, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { PlinthError } from '../errors';
 
@@ -6,6 +6,20 @@ import { PlinthError } from '../errors';
 export const NAG_PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'] as const;
 export type NagPackName = (typeof NAG_PACKS)[number];
 export const CLOUDFORMATION_VALIDATOR = 'CloudFormation Validate';
+
+/**
+ * Plinth's own documented warnings (docs/compliance.md): the only annotation findings an
+ * acknowledgement may silence. Every other annotation, and every rule of another plugin, is
+ * acknowledged under its own plugin's name.
+ */
+export const ACKNOWLEDGEABLE_ANNOTATIONS: readonly string[] = [
+  'plinth:bucket-destroy-opt-in',
+  'plinth:data-capture-off',
+  'plinth:data-capture-unsupported',
+  'plinth:removal-policy-reverted',
+];
+/** The longest an acknowledgement may hold, counted from the synth. */
+export const MAX_ACKNOWLEDGEMENT_MONTHS = 12;
 
 /** Metadata key under which each acknowledgement is recorded for the compliance report. */
 export const ACKNOWLEDGEMENT_METADATA_KEY = 'plinth:acknowledgement';
@@ -30,6 +44,15 @@ export interface FindingAcknowledgement {
   readonly owner: string;
   /** The last day (UTC, `YYYY-MM-DD`) on which the acknowledgement holds. Synth fails after it. */
   readonly expires: string;
+  /**
+   * Scoped to the construct: the finding arises only in some compositions (a warning that depends
+   * on the stack's environment, a rule that depends on what else the app adds). Plinth's reusable
+   * constructs set it so a consumer's gate never reports their unmatched acknowledgements as stale;
+   * the consumer cannot remove them anyway.
+   *
+   * @default false - an acknowledgement that matches no finding is reported as stale
+   */
+  readonly ifPresent?: boolean;
 }
 
 /** What the report reads back from construct metadata. */
@@ -97,7 +120,23 @@ export function acknowledgeFinding(scope: IConstruct, ack: FindingAcknowledgemen
         `approved by its owner (${ack.owner})`,
     );
   }
+  const latest = latestExpiry(today);
+  if (ack.expires > latest) {
+    throw new AcknowledgementError(
+      `${where}: expires ${ack.expires}, more than ${MAX_ACKNOWLEDGEMENT_MONTHS} months after today; set expires to ${latest} or earlier (renewing is a new review)`,
+    );
+  }
+  if (Stage.isStage(scope) || scope.node.scope === undefined) {
+    throw new AcknowledgementError(
+      `${where}: an App or a Stage cannot carry an acknowledgement, it would hide the rule in every stack below it; acknowledge on the resource (or the construct that owns it)`,
+    );
+  }
   const plugin = pluginFor(ack.rule, ack.plugin, where);
+  if (/^(annotation|construct annotations)$/i.test(plugin.trim()) && !ACKNOWLEDGEABLE_ANNOTATIONS.includes(ack.rule)) {
+    throw new AcknowledgementError(
+      `${where}: annotation findings cannot be acknowledged, except Plinth's documented warnings (${ACKNOWLEDGEABLE_ANNOTATIONS.join(', ')}); fix what the annotation says`,
+    );
+  }
   const id = `${plugin.replace(/ /g, '-')}::${ack.rule}`;
   Validations.of(scope).acknowledge({
     id,
@@ -105,6 +144,14 @@ export function acknowledgeFinding(scope: IConstruct, ack: FindingAcknowledgemen
   });
   const recorded: Omit<RecordedAcknowledgement, 'path'> = { ...ack, plugin, id };
   scope.node.addMetadata(ACKNOWLEDGEMENT_METADATA_KEY, recorded);
+}
+
+/** The last day an acknowledgement made on `today` may hold: twelve calendar months later (clamped to the month's end). */
+export function latestExpiry(today: Date): string {
+  const y = today.getUTCFullYear();
+  const m = today.getUTCMonth() + MAX_ACKNOWLEDGEMENT_MONTHS;
+  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(y, m, Math.min(today.getUTCDate(), lastDay))).toISOString().slice(0, 10);
 }
 
 /** Acknowledges several findings on one scope. */

@@ -1,7 +1,7 @@
-import { Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import type { IPolicyValidationPlugin, Stage } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { ControlTowerGuard } from './control-tower';
+import { DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY } from './template-check-cache';
 import { acknowledgeControlTowerWaivers } from './control-tower-waivers';
 import { ComplianceEvidence } from './evidence';
 import {
@@ -11,6 +11,7 @@ import {
   RecordingPCIDSS321Checks,
   RecordingPlinthMlChecks,
 } from './recording-packs';
+import { CachedCloudFormationValidator, CachedControlTowerGuard } from './template-checks';
 
 /** Options for {@link applyComplianceGate}. */
 export interface ComplianceGateOptions {
@@ -38,6 +39,15 @@ export interface ComplianceGateOptions {
    * @default true
    */
   readonly controlTower?: boolean;
+  /**
+   * Where the results of the template-level checks (the Control Tower guard and the
+   * CloudFormation validator) are cached by each template's content and the versions of the
+   * tools and rules; `false` checks every template on every synth. A template that did not change
+   * is not checked again, and its cached findings are reported exactly as a fresh check's.
+   *
+   * @default node_modules/.cache/plinth-template-checks
+   */
+  readonly templateCheckCache?: string | false;
 }
 
 /** What the gate put on a Stage or App: the options it ran with and the evidence it records. */
@@ -63,9 +73,12 @@ export function complianceGateOf(stage: IConstruct): ComplianceGate | undefined 
  * controls. Any unacknowledged error fails synth. Every nag and Plinth rule evaluation is
  * recorded for the compliance report ({@link complianceGateOf}).
  *
- * The CloudFormation validator is the other half of the gate. CDK starts it once per process
- * when the `@aws-cdk/core:validateAgainstDefaultRules` feature flag is on (see `cdk.json`);
- * `CDK_VALIDATION=false` turns it off for unit tests that do not test the gate.
+ * The CloudFormation validator is the other half of the gate; its errors fail synth when the
+ * `@aws-cdk/core:validateAgainstDefaultRules` feature flag is on (see `cdk.json`), and
+ * `CDK_VALIDATION=false` turns it off for unit tests that do not test the gate. On an App, the
+ * gate registers it with its results cached per template (`templateCheckCache`), as it does the
+ * Control Tower guard; its engine starts once per process, and not at all when every template is
+ * cached (lib/compliance/template-checks.ts).
  */
 export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions = {}): ComplianceGate {
   const resolved: Required<ComplianceGateOptions> = {
@@ -73,10 +86,16 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
     nagPacks: options.nagPacks ?? true,
     plinthRules: options.plinthRules ?? true,
     controlTower: options.controlTower ?? true,
+    templateCheckCache: options.templateCheckCache ?? DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY,
   };
   const evidence = new ComplianceEvidence();
   const props = { verbose: resolved.verbose };
   const plugins: IPolicyValidationPlugin[] = [];
+  // The validator with its results cached takes the place of the instance CDK would add. CDK
+  // accepts it only on the App; on any other Stage, CDK's own instance runs uncached.
+  if (App.isApp(stage) && stage._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false') {
+    plugins.push(new CachedCloudFormationValidator(resolved.templateCheckCache));
+  }
   if (resolved.nagPacks) {
     plugins.push(
       new RecordingAwsSolutionsChecks(stage, props, evidence),
@@ -89,7 +108,7 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
   // Control Tower's guard rules report violations only; the report derives passes from the
   // resource types each rule evaluates (see report/build.ts).
   if (resolved.controlTower) {
-    plugins.push(new ControlTowerGuard());
+    plugins.push(new CachedControlTowerGuard({ cacheDirectory: resolved.templateCheckCache }));
     // After the stages are synthesized (cross-stack references are final) and before the
     // plugins run: CDK validates the App's own tree last, then runs the validation plugins.
     stage.node.addValidation({

@@ -1,7 +1,7 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { PlatformPermissionsBoundary } from '../guardrails/permissions-boundary';
-import { AccessLogsBucket } from '../storage/secure-bucket';
+import { AccessLogsBucket, SecureBucket } from '../storage/secure-bucket';
 import { acknowledgeFinding } from './acknowledge';
 import { CONTROL_TOWER_PLUGIN } from './control-tower';
 
@@ -71,6 +71,20 @@ function isDeadLetterTarget(queue: CfnResource): boolean {
 }
 
 const isAccessLogsBucket = (bucket: CfnResource) => bucket.node.scope?.node.scope instanceof AccessLogsBucket;
+
+/**
+ * Whether `bucket` is the `Resource/Resource` of a SecureBucket or an AccessLogsBucket: the
+ * construct path those constructs give their bucket, which carries the compensating controls
+ * (versioning, RETAIN outside dev, access logs) the bucket waivers rely on. Any other bucket,
+ * a new one included, inherits no waiver.
+ */
+const isPlinthBucket = (bucket: CfnResource) => {
+  const owner = bucket.node.scope?.node.scope;
+  return (
+    (owner instanceof SecureBucket || owner instanceof AccessLogsBucket) &&
+    bucket.node.path === `${owner.node.path}/Resource/Resource`
+  );
+};
 
 /**
  * The Control Tower findings Plinth accepts. Most are the guard rules' blind spot for weak
@@ -145,15 +159,15 @@ const CONTROL_TOWER_WAIVERS: readonly ControlTowerWaiver[] = [
     rule: 's3_bucket_object_lock_enabled_check',
     controlId: 'CT.S3.PR.9',
     resourceType: 'AWS::S3::Bucket',
-    reasonFor: () =>
-      'Object Lock would block the lifecycle expiry and deletion that the data-retention config requires; versioning, RETAIN outside dev and the permissions boundary protect objects instead.',
+    reasonFor: (bucket) =>
+      isPlinthBucket(bucket) ? 'Object Lock would block the lifecycle expiry and deletion that the data-retention config requires; versioning, RETAIN outside dev and the permissions boundary protect objects instead.' : undefined,
   },
   {
     rule: 's3_event_notifications_enabled_check',
     controlId: 'CT.S3.PR.4',
     resourceType: 'AWS::S3::Bucket',
-    reasonFor: (_bucket, props) =>
-      props.NotificationConfiguration === undefined
+    reasonFor: (bucket, props) =>
+      isPlinthBucket(bucket) && props.NotificationConfiguration === undefined
         ? 'No process consumes this bucket\'s object events; every request is recorded in the access-log bucket, and buckets that feed a pipeline (raw) do notify.'
         : undefined,
   },

@@ -42,6 +42,11 @@ interface ControlMetadata {
 
 let catalogue: ControlTowerRule[] | undefined;
 
+/** Every Control Tower guard file the plugin ships, sorted. */
+export function controlTowerGuardFiles(): string[] {
+  return guardFiles(path.join(RULES_DIR, 'cfn-guard'));
+}
+
 /**
  * Every Control Tower rule the plugin ships, read from its guard files and their metadata:
  * the rule name from the guard file, the control id, title, evaluated resource types and

@@ -1,11 +1,12 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { NagMessageLevel, NagPack, NagRuleCompliance } from 'cdk-nag';
 import type { NagPackProps, NagRuleResult } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { APPROVE_MODEL, REGISTER_MODEL } from '../model-registry/perms';
 
 /** Version of Plinth's own rules; bump it when a rule changes what it accepts. */
-export const PLINTH_RULES_VERSION = '1.0.0';
+export const PLINTH_RULES_VERSION = '1.1.0';
 /** The pack name Plinth's rules report under: `Plinth-<Rule>`. */
 export const PLINTH_PACK = 'Plinth';
 
@@ -110,6 +111,8 @@ interface PolicyStatement {
   readonly Effect?: string;
   readonly Action?: string | string[];
   readonly NotAction?: string | string[];
+  readonly Resource?: unknown;
+  readonly NotResource?: unknown;
   readonly Condition?: unknown;
 }
 
@@ -152,14 +155,100 @@ function statementsOfRole(role: CfnResource): PolicyStatement[] {
   return documents.flatMap((doc) => (Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : []));
 }
 
-/** No role may both register model versions and approve them: the approver is a separate role. */
+/** Tag that marks the one role whose duty is approving model versions (ModelRegistry sets it). */
+export const DUTY_TAG = 'plinth:duty';
+export const MODEL_APPROVER_DUTY = 'model-approver';
+
+/** A model package ARN, as a wildcard resource pattern could match it. */
+const SAMPLE_PACKAGE_ARN = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/any-group/1';
+
+/** Whether a statement's resources may include a model package (a wildcard, a package ARN, or an unresolved ARN). */
+function mayCoverPackages(statement: PolicyStatement): boolean {
+  if (statement.NotResource !== undefined) return true;
+  const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+  return resources.some((r) => (typeof r === 'string' ? actionMatches(r, SAMPLE_PACKAGE_ARN) || r.includes('model-package/') : JSON.stringify(r).includes('model-package')));
+}
+
+/**
+ * Whether a Deny takes away every change of approval status: unconditional, or conditioned only on
+ * the request carrying `sagemaker:ModelApprovalStatus` (Null false) or setting it to Approved.
+ */
+function deniesApproval(statement: PolicyStatement, action: string): boolean {
+  if (statement.Effect !== 'Deny' || !statementCovers(statement, action)) return false;
+  const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+  if (!resources.includes('*')) return false;
+  const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
+  if (condition === undefined) return true;
+  const entries = Object.entries(condition);
+  if (entries.length !== 1) return false;
+  const [operator, block] = entries[0];
+  const keys = Object.keys(block);
+  if (keys.length !== 1 || keys[0] !== 'sagemaker:ModelApprovalStatus') return false;
+  const values = ([] as unknown[]).concat(block[keys[0]]);
+  return (operator === 'Null' && values.includes('false')) || (operator === 'StringEquals' && values.includes('Approved'));
+}
+
+/** Whether the statements let the role set a version's approval status to Approved. */
+function canApprove(statements: readonly PolicyStatement[]): boolean {
+  return APPROVE_MODEL.some(
+    (action) =>
+      statements.some((s) => s.Effect === 'Allow' && statementCovers(s, action) && mayCoverPackages(s)) &&
+      !statements.some((s) => deniesApproval(s, action)),
+  );
+}
+
+/** Marks `role` as the one model approver (a tag in the template, which the rule reads). */
+export function markModelApprover(role: IConstruct): void {
+  const cfn = role.node.defaultChild;
+  if (!(cfn instanceof CfnRole)) throw new Error(`markModelApprover: ${role.node.path} is not an IAM role`);
+  cfn.tags.setTag(DUTY_TAG, MODEL_APPROVER_DUTY);
+}
+
+function dutyOf(role: CfnResource): string | undefined {
+  const tags: unknown = propertiesOf(role).Tags;
+  if (!Array.isArray(tags)) return undefined;
+  return tags.find((t: { Key?: unknown }) => t?.Key === DUTY_TAG)?.Value as string | undefined;
+}
+
+/**
+ * Exactly one role changes approval: a role that can approve a model version (through any action
+ * or resource wildcard) must be the approver (tagged `plinth:duty=model-approver`), and the approver
+ * must not register versions.
+ */
 function ModelApproverSeparateFromRegistrar(node: CfnResource): NagRuleResult {
   if (node.cfnResourceType !== 'AWS::IAM::Role') return NagRuleCompliance.NOT_APPLICABLE;
   const statements = statementsOfRole(node);
   const registers = REGISTER_MODEL.some((action) => allows(statements, action));
-  const approves = APPROVE_MODEL.some((action) => allows(statements, action));
-  if (!registers && !approves) return NagRuleCompliance.NOT_APPLICABLE;
-  return registers && approves ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
+  const approves = canApprove(statements);
+  const updates = APPROVE_MODEL.some((action) => statements.some((st) => st.Effect === 'Allow' && statementCovers(st, action)));
+  if (!registers && !updates) return NagRuleCompliance.NOT_APPLICABLE;
+  if (!approves) return NagRuleCompliance.COMPLIANT;
+  return !registers && dutyOf(node) === MODEL_APPROVER_DUTY ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
+}
+
+/** Description every Plinth permissions boundary policy starts with (lib/guardrails/permissions-boundary.ts). */
+export const BOUNDARY_DESCRIPTION_PREFIX = 'Plinth permissions boundary';
+/** The denies that keep a compromised or over-granted role from disarming the guardrails. */
+export const BOUNDARY_GUARD_DENIES = [
+  'DenyAssumingGuardRoles',
+  'DenyKeyDestruction',
+  'DenyAlarmTampering',
+  'DenyNotebookInternetAccess',
+  'DenyEndpointConfigWithoutVolumeKey',
+  'DenyServerlessEndpointConfigWithoutKey',
+  'DenyBoundaryRemoval',
+  'DenyBoundaryReplacement',
+  'DenyBoundaryEdits',
+] as const;
+
+/** The permissions boundary carries every guardrail deny (the report lists each boundary as evidence). */
+function PermissionsBoundaryGuardsGuardrails(node: CfnResource): NagRuleResult {
+  if (node.cfnResourceType !== 'AWS::IAM::ManagedPolicy') return NagRuleCompliance.NOT_APPLICABLE;
+  const props = propertiesOf(node);
+  if (typeof props.Description !== 'string' || !props.Description.startsWith(BOUNDARY_DESCRIPTION_PREFIX)) return NagRuleCompliance.NOT_APPLICABLE;
+  const statements: Array<{ Sid?: string; Effect?: string }> = props.PolicyDocument?.Statement ?? [];
+  const missing = BOUNDARY_GUARD_DENIES.filter((sid) => !statements.some((st) => st.Sid === sid && st.Effect === 'Deny'));
+  return missing.length === 0 ? NagRuleCompliance.COMPLIANT : missing.map((sid) => `missing ${sid}`);
 }
 
 /** One of Plinth's rules, with the NIST 800-53 R5 controls it evidences. */
@@ -203,8 +292,13 @@ export const PLINTH_RULES: readonly PlinthRule[] = [
   },
   {
     rule: ModelApproverSeparateFromRegistrar,
-    info: 'The IAM role can both register model versions and approve them (sagemaker:CreateModelPackage and sagemaker:UpdateModelPackage) - (Control IDs: AC-5, AC-6).',
-    explanation: 'Separation of duties: whoever registers a model version must not be able to approve it for production.',
+    info: 'The IAM role can approve model versions (sagemaker:UpdateModelPackage on model packages, without a Deny on sagemaker:ModelApprovalStatus) but is not the approver (tag plinth:duty=model-approver), or it can also register them (sagemaker:CreateModelPackage) - (Control IDs: AC-5, AC-6).',
+    explanation: 'Separation of duties: exactly one role approves model versions, and it cannot register them. Any other role that calls UpdateModelPackage must carry a Deny on changing sagemaker:ModelApprovalStatus.',
+  },
+  {
+    rule: PermissionsBoundaryGuardsGuardrails,
+    info: 'The permissions boundary lacks a guardrail deny (assuming the approver or CDK roles, key deletion or re-policy, alarm tampering, internet-facing notebooks, keyless endpoint configs, boundary removal or edits) - (Control IDs: AC-3, AC-6, AC-6(10), CM-5).',
+    explanation: 'The boundary caps every platform role; its denies keep a compromised function or an over-granted role from disarming the approval gate, the keys, the rollback alarms or the boundary itself.',
   },
 ];
 

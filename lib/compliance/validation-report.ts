@@ -45,6 +45,43 @@ export function unusedAcknowledgements(
   return acknowledgements.filter((ack) => !used.has(`${ack.id} ${ack.path}`));
 }
 
+/**
+ * Findings the report lists as acknowledged that no `acknowledgeFinding()` entry accounts for: a
+ * raw `Validations.of(x).acknowledge()` (or any other path) that bypassed the waiver register.
+ * Each one fails the gate, because it has no reason, owner or expiry an auditor can read.
+ */
+/**
+ * Acknowledgements aws-cdk-lib makes itself (id and its exact reason), which no Plinth code can
+ * route through the register: a Stack that reads `availabilityZones` acknowledges W3010.
+ */
+const CDK_OWN_ACKNOWLEDGEMENTS: ReadonlyArray<{ readonly id: string; readonly reason: string }> = [
+  { id: 'CloudFormation-Validate::W3010', reason: 'Literal AZs in template are the result of accessing stack.availabilityZones, this is expected and safe' },
+];
+
+export function unregisteredAcknowledgements(
+  reports: readonly PluginReport[],
+  register: ReadonlyArray<{ readonly id: string; readonly path: string }>,
+): UnacknowledgedFinding[] {
+  const registered = new Set(register.map((ack) => `${ack.id} ${ack.path}`));
+  const findings: UnacknowledgedFinding[] = [];
+  for (const report of reports) {
+    for (const suppressed of report.suppressedViolations ?? []) {
+      if (registered.has(`${suppressed.acknowledgedId} ${suppressed.acknowledgedAt}`)) continue;
+      if (CDK_OWN_ACKNOWLEDGEMENTS.some((own) => own.id === suppressed.acknowledgedId && own.reason === suppressed.reason)) continue;
+      for (const construct of suppressed.violatingConstructs) {
+        findings.push({
+          plugin: report.pluginName,
+          rule: suppressed.ruleName,
+          severity: 'error',
+          constructPath: construct.constructPath ?? construct.resourceLogicalId ?? '(unknown)',
+          description: `acknowledged as ${suppressed.acknowledgedId} at ${suppressed.acknowledgedAt || '(app)'} outside the waiver register (use acknowledgeFinding() with a reason, owner and expiry)`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
 /** The plugin that reports construct annotations (warnings such as a DESTROY opt-in). */
 export const ANNOTATIONS_PLUGIN = 'Construct Annotations';
 

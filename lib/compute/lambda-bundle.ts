@@ -7,8 +7,20 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { BuildOptions, Metafile } from 'esbuild';
 import { PlinthError } from '../errors';
 
-/** The repository root: `lambdas/`, `package-lock.json` and `node_modules/` live here. */
+/**
+ * Whether this module runs from the TypeScript sources (the repository: tests, `cdk synth`) or
+ * compiled (`dist/`, the installed package). Compiled code uses the bundles `npm run build` made.
+ */
+const RUNNING_FROM_SOURCE = __filename.endsWith('.ts');
+
+/** The repository root (from source) or `dist/` (compiled): `lambdas/` lives under the former. */
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * Where `npm run build` writes one pre-built bundle per handler (`<handlerFolder>/index.js` and
+ * its map), relative to the package root. Compiled code finds it next to `dist/lib/`.
+ */
+export const PREBUILT_BUNDLES_DIRECTORY = path.join('dist', 'lambda-bundles');
 
 /** Bump when the cache layout or what a cached bundle depends on changes. */
 const CACHE_FORMAT = 'plinth-lambda-bundle/1';
@@ -72,6 +84,7 @@ export function esbuildOptions(entry: string, outfile: string, options: HandlerB
  * when no input file of the last bundle has changed. Handler: `index.handler`.
  */
 export function handlerBundleCode(handlerFolder: string, options: HandlerBundleOptions = {}): lambda.AssetCode {
+  if (!RUNNING_FROM_SOURCE) return prebuiltBundleCode(handlerFolder, options);
   const entry = path.join(PROJECT_ROOT, 'lambdas', handlerFolder, 'index.ts');
   if (!fs.existsSync(entry)) {
     throw new LambdaHandlerNotFoundError(`No Lambda handler at ${path.relative(PROJECT_ROOT, entry)}: handlerFolder must name a folder of lambdas/ with an index.ts`);
@@ -83,6 +96,25 @@ export function handlerBundleCode(handlerFolder: string, options: HandlerBundleO
   };
   // Hash the output, as NodejsFunction does: the asset changes only when the bundle does.
   return lambda.Code.fromAsset(PROJECT_ROOT, { assetHashType: AssetHashType.OUTPUT, bundling });
+}
+
+/**
+ * The bundle `npm run build` shipped for `handlerFolder`: the installed package needs neither
+ * esbuild nor the handler sources to synthesize.
+ */
+function prebuiltBundleCode(handlerFolder: string, options: HandlerBundleOptions): lambda.AssetCode {
+  const directory = path.join(PROJECT_ROOT, 'lambda-bundles', handlerFolder);
+  if (options.bundleAwsSdk === false) {
+    throw new LambdaHandlerNotFoundError(
+      `Lambda ${handlerFolder}: the packaged bundles include the AWS SDK; bundleAwsSdk: false needs Plinth's sources (a checkout of the repository)`,
+    );
+  }
+  if (!fs.existsSync(path.join(directory, 'index.js'))) {
+    throw new LambdaHandlerNotFoundError(
+      `No pre-built Lambda bundle at ${directory}: handlerFolder must name one of Plinth's handlers, and the package must be built with npm run build`,
+    );
+  }
+  return lambda.Code.fromAsset(directory);
 }
 
 /** CDK's local bundling hook; its fields take part in CDK's asset cache key, so keep them plain. */

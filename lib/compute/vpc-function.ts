@@ -94,7 +94,7 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
   if (!securityGroup) {
     const created = new ec2.SecurityGroup(scope, ids.securityGroup, {
       vpc: props.vpc,
-      description: `${props.description}: HTTPS to AWS endpoints only`,
+      description: securityGroupDescription(`${props.description}: HTTPS to AWS endpoints only`),
       allowAllOutbound: false,
     });
     created.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (no internet route exists)');
@@ -147,3 +147,11 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
   return { function: fn, role, policy, logGroup, securityGroup };
 }
 
+
+/**
+ * EC2 accepts only a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$* in a security group description
+ * (an apostrophe in a function's description would fail the deploy), so other characters are dropped.
+ */
+export function securityGroupDescription(text: string): string {
+  return text.replace(/[^a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]/g, '').slice(0, 255);
+}

@@ -3,7 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type { DatasetConfig } from '../../config/data-lake';
+import type { DatasetDefinition } from './dataset';
 import type { AlarmDestination } from '../monitoring/failure-modes';
 
 /** When objects move to colder storage, and when old versions go. */
@@ -42,8 +42,11 @@ export interface DataLakeProps {
    * @default - the isolated subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The datasets to ingest, each with its schema (see `config/datasets/`). */
-  readonly datasets: readonly DatasetConfig[];
+  /**
+   * The datasets to ingest, each with its schema (see `config/datasets/` for examples). Checked at
+   * synth with the ingest function's own rules: a bad one fails naming the dataset and field.
+   */
+  readonly datasets: readonly DatasetDefinition[];
   /**
    * @default - IA after 90 days, Glacier after 365, old versions expire after 365
    */

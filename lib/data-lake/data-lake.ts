@@ -10,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
 import { failureModeAlarm, type FailureModeAlarmProps, type FailureModeId } from '../monitoring/failure-modes';
-import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
+import { datasetProblems, toDatasetSchema, type DatasetDefinition } from './dataset';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { DataLakeLifecycle, DataLakeProps } from './data-lake-props';
@@ -26,6 +26,9 @@ const LINEAGE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
   { name: '_source_etag', type: 'string', comment: 'ETag of that raw object' },
   { name: '_line', type: 'bigint', comment: 'record position in the raw object' },
 ];
+
+/** A dataset given to {@link DataLake} that the ingest function would reject. */
+export class InvalidDatasetError extends PlinthError {}
 
 /**
  * Plinth's data lake: raw, curated and quarantine zones on secure buckets, a Glue catalog with one
@@ -56,6 +59,12 @@ export class DataLake extends Construct {
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const lifecycle = props.lifecycle ?? DEFAULT_LIFECYCLE;
+    const problems = datasetProblems(props.datasets ?? []);
+    if (problems.length > 0) {
+      throw new InvalidDatasetError(
+        `DataLake ${this.node.path}: invalid datasets; fix each and synthesize again:\n${problems.map((p) => `  - datasets[${p.path[0]}]: ${p.message}`).join('\n')}`,
+      );
+    }
     if (lifecycle.glacierAfterDays <= lifecycle.infrequentAccessAfterDays) {
       throw new PlinthError(
         `DataLake ${this.node.path}: lifecycle.glacierAfterDays (${lifecycle.glacierAfterDays}) must be later than ` +
@@ -154,7 +163,7 @@ export class DataLake extends Construct {
     this.addAlarms(props);
   }
 
-  private addDataset(dataset: DatasetConfig): void {
+  private addDataset(dataset: DatasetDefinition): void {
     const location = this.curated.bucket.s3UrlForObject(`${dataset.name}/`);
     const table = new glue.CfnTable(this, `Table-${dataset.name}`, {
       catalogId: Aws.ACCOUNT_ID,

@@ -12,7 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { toDatasetSchema, type DatasetConfig } from '../../config/data-lake';
+import { toDatasetSchema, type DatasetDefinition } from './dataset';
 import { createVpcFunction } from '../compute/vpc-function';
 import * as perms from './perms';
 
@@ -28,7 +28,7 @@ export interface IngestionPipelineProps {
   readonly logsKey: kms.IKey;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
-  readonly datasets: readonly DatasetConfig[];
+  readonly datasets: readonly DatasetDefinition[];
   readonly maxReceiveCount: number;
   readonly reservedConcurrency: number;
   readonly batchSize: number;

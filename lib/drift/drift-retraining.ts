@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { DriftConfig, DriftFeature } from '../../config/model-registry';
+import { DEFAULT_DRIFT_DEBOUNCE_MINUTES, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { createVpcFunction } from '../compute/vpc-function';
@@ -18,6 +18,7 @@ import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { TrainingPipeline } from '../training/training-pipeline';
 import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
+import { denyApprovalChanges } from '../model-registry/model-registry';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
@@ -118,7 +119,7 @@ export class DriftRetraining extends Construct {
       const pipeline = pipelineOf(m);
       return pipeline ? [{ model: m, pipeline }] : [];
     });
-    const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes));
+    const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes ?? DEFAULT_DRIFT_DEBOUNCE_MINUTES));
     this.retrainFunction = createVpcFunction(this, {
       handlerFolder: 'retrain-trigger',
       description: 'Plinth retrain-trigger: starts one retraining per endpoint per debounce period on drift',
@@ -134,7 +135,7 @@ export class DriftRetraining extends Construct {
         DEBOUNCE_MINUTES: String(defaultDebounce),
         PIPELINES: JSON.stringify(
           Object.fromEntries(
-            retrained.map(({ model: m, pipeline }) => [m.endpointName, { ...pipeline.env, debounceMinutes: m.drift.debounceMinutes }]),
+            retrained.map(({ model: m, pipeline }) => [m.endpointName, { ...pipeline.env, debounceMinutes: m.drift.debounceMinutes ?? DEFAULT_DRIFT_DEBOUNCE_MINUTES }]),
           ),
         ),
         PLINTH_ENV: props.environmentName,
@@ -156,11 +157,15 @@ export class DriftRetraining extends Construct {
           actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
           resources: props.models.map((m) => m.packagesArn),
         }),
+        // It annotates packages; only the approver changes their approval.
+        denyApprovalChanges(),
         new iam.PolicyStatement({ sid: 'ReadTrainingSamples', actions: perms.S3_READ_OBJECT, resources: [trainingSamples] }),
         // Without ListBucket, S3 answers a missing sample with AccessDenied instead of NoSuchKey.
         new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
+        // Checks that the baseline a package's metadata names is one it wrote (never trusts the metadata alone).
+        new iam.PolicyStatement({ sid: 'CheckOwnBaselines', actions: perms.S3_READ_OBJECT, resources: [baselineObjects] }),
         new iam.PolicyStatement({ sid: 'EncryptBaselines', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.baselineKey.keyArn] }),
       ],
       wildcardResources: [
@@ -185,10 +190,11 @@ export class DriftRetraining extends Construct {
 
     const targetOptions = { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) };
     new events.Rule(this, 'OnDrift', {
-      description: 'Model Drift Detected starts the model\'s retraining (debounced)',
+      description: 'Model Drift Detected or Model Quality Decayed starts the model\'s retraining (debounced)',
       eventPattern: {
-        source: ['plinth.drift'],
-        detailType: ['Model Drift Detected'],
+        // Two causes, one debounce: drift (lambdas/drift-stats) and quality decay (lambdas/model-quality).
+        source: ['plinth.drift', 'plinth.quality'],
+        detailType: ['Model Drift Detected', 'Model Quality Decayed'],
         account: [Aws.ACCOUNT_ID],
         detail: { endpointName: props.models.map((m) => m.endpointName) },
       },

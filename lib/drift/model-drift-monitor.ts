@@ -13,7 +13,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { DriftConfig, DriftFeature } from '../../config/model-registry';
+import { DEFAULT_DRIFT_MIN_SAMPLES, DEFAULT_DRIFT_THRESHOLDS, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { createVpcFunction } from '../compute/vpc-function';
@@ -228,7 +228,7 @@ export class ModelDriftMonitor extends Construct {
       targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}), role: scheduleRole.withoutPolicyUpdates() })],
     });
 
-    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: endpointName };
     this.driftAlarm = failureModeAlarm(this, 'DriftDetected', 'drift-detected', {
       ...alarmCommon,
       description: `Features of ${endpointName}'s traffic drifted from the training baseline; retraining has been started (debounced).`,
@@ -382,8 +382,8 @@ export class ModelDriftMonitor extends Construct {
         windowEnd: sfn.JsonPath.stringAt('$.query.windowEnd'),
         baseline: sfn.JsonPath.objectAt('$.query.baseline'),
         window: { athena: { queryExecutionId: sfn.JsonPath.stringAt('$.athena.queryExecutionId') } },
-        thresholds: props.drift.thresholds,
-        minSamples: props.drift.minSamples,
+        thresholds: { ...DEFAULT_DRIFT_THRESHOLDS, ...props.drift.thresholds },
+        minSamples: props.drift.minSamples ?? DEFAULT_DRIFT_MIN_SAMPLES,
       }),
       payloadResponseOnly: true,
       resultSelector: { 'status.$': '$.status', 'drifting.$': '$.drifting', 'insufficient.$': '$.insufficient', 'eventPublished.$': '$.eventPublished' },

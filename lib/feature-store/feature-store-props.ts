@@ -1,12 +1,12 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type { FeatureGroupConfig } from '../../config/feature-store';
+import type { FeatureGroupDefinition } from './feature-group';
 
 /** Properties for {@link FeatureStore}. */
 export interface FeatureStoreProps {
-  /** The feature groups, as typed definitions (see `config/feature-groups/`). Checked at synth. */
-  readonly featureGroups: readonly FeatureGroupConfig[];
+  /** The feature groups, as typed definitions (see `config/feature-groups/` for examples). Checked at synth. */
+  readonly featureGroups: readonly FeatureGroupDefinition[];
   /** Encrypts the online store. */
   readonly onlineStoreKey: kms.IKey;
   /** Encrypts the offline store's files: the data-lake key, as the offline store is part of the lake. */

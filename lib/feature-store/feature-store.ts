@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
-import { featureGroupProblems } from '../../config/feature-store';
+import { grantWithManagedPolicy } from '../iam/managed-grant';
+import { featureGroupProblems } from './feature-group';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { FeatureStoreProps } from './feature-store-props';
@@ -77,7 +78,7 @@ export class FeatureStore extends Construct {
 
     for (const group of props.featureGroups) {
       // These two properties are untyped in the L1, so they take CloudFormation's own casing.
-      const onlineStoreConfig = group.onlineStore
+      const onlineStoreConfig = (group.onlineStore ?? true)
         ? {
             EnableOnlineStore: true,
             SecurityConfig: { KmsKeyId: props.onlineStoreKey.keyArn },
@@ -85,7 +86,7 @@ export class FeatureStore extends Construct {
             TtlDuration: group.onlineTtlHours !== undefined ? { Unit: 'Hours', Value: group.onlineTtlHours } : undefined,
           }
         : undefined;
-      const offlineStoreConfig = group.offlineStore
+      const offlineStoreConfig = (group.offlineStore ?? true)
         ? {
             S3StorageConfig: { S3Uri: offlineBucket.s3UrlForObject(prefix), KmsKeyId: props.offlineStoreKey.keyArn },
             TableFormat: 'Iceberg',
@@ -100,7 +101,7 @@ export class FeatureStore extends Construct {
         featureDefinitions: group.features.map((f) => ({ featureName: f.name, featureType: f.type })),
         onlineStoreConfig,
         offlineStoreConfig,
-        roleArn: group.offlineStore ? this.offlineStoreRole.roleArn : undefined,
+        roleArn: (group.offlineStore ?? true) ? this.offlineStoreRole.roleArn : undefined,
       });
       featureGroup.node.addDependency(offlinePolicy);
       this.featureGroups[group.name] = featureGroup;
@@ -128,16 +129,12 @@ export class FeatureStore extends Construct {
 
   /** Lets `grantee` put and delete records in every feature group. */
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, perms.FEATURE_WRITE);
+    return grantWithManagedPolicy(this, { grantee, actions: perms.FEATURE_WRITE, resourceArns: this.featureGroupArns, name: 'Write' });
   }
 
   /** Lets `grantee` read records from every feature group. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, perms.FEATURE_READ);
-  }
-
-  private grant(grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: this.featureGroupArns });
+    return grantWithManagedPolicy(this, { grantee, actions: perms.FEATURE_READ, resourceArns: this.featureGroupArns, name: 'Read' });
   }
 
   private attachGrant(role: iam.Role, id: string, actions: string[], props: FeatureStoreProps): void {

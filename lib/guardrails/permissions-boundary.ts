@@ -1,7 +1,8 @@
-import { Aspects, CfnResource, Names, Stack, type IAspect } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Names, Stack, Stage, type IAspect } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledgeFinding } from '../compliance/acknowledge';
+import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { BOUNDARY_DESCRIPTION_PREFIX } from '../compliance/plinth-rules';
 import { NVME_INSTANCE_TYPE_PATTERNS } from './instance-storage';
 
 /** The services Plinth's roles may use at most. The boundary caps; each role's own policy grants. */
@@ -9,6 +10,12 @@ export const BOUNDARY_ALLOWED_SERVICES = [
   'application-autoscaling', 'athena', 'cloudwatch', 'dynamodb', 'ec2', 'ecr', 'events', 'glue', 'kms',
   'lakeformation', 'lambda', 'logs', 'sagemaker', 's3', 'sns', 'sqs', 'ssm', 'states', 'sts', 'xray',
 ] as const;
+
+/**
+ * Roles no platform role may assume: the model approver (separation of duties) and the CDK
+ * bootstrap roles (deploying is the pipeline's duty), as name patterns.
+ */
+export const GUARD_ROLE_NAMES = ['*ApproverRole*', 'cdk-*'] as const;
 
 /** SageMaker calls that create jobs, which must encrypt their volumes and outputs with a KMS key. */
 const SAGEMAKER_JOB_CREATIONS = [
@@ -21,8 +28,11 @@ const SAGEMAKER_JOB_CREATIONS = [
 /**
  * The permissions boundary on every Plinth role. Besides capping what a role may do, it denies,
  * through SageMaker's IAM condition keys, insecure creation that an over-granted role could
- * otherwise perform: models without network isolation or a VPC, endpoint configs and jobs
- * without KMS keys, and any attempt to remove or edit the boundary itself.
+ * otherwise perform: models without network isolation or a VPC, endpoint configs (serverless
+ * too) and jobs without KMS keys, notebooks with direct internet access. It also guards the
+ * guardrails: no assuming the approver or CDK's roles, passing only the platform's own roles,
+ * no key deletion, disabling or re-policy, no alarm deletion or silencing, and no removing or
+ * editing the boundary itself.
  */
 export class PlatformPermissionsBoundary extends Construct {
   public readonly policy: iam.ManagedPolicy;
@@ -35,12 +45,18 @@ export class PlatformPermissionsBoundary extends Construct {
     const policyName = Names.uniqueResourceName(this, { maxLength: 128, separator: '-' });
     this.policyArn = stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: policyName });
 
+    const roleArn = (name: string) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: name });
+    // Every Plinth role is named by CloudFormation after its stack, and every stack of an
+    // environment after its stage: `<stage>-<Stack>-<Role>-<suffix>`.
+    const stage = Stage.of(this);
+    const prefix = stage !== undefined && stage.stageName !== '' ? stage.stageName : stack.stackName;
+    const platformRoles = roleArn(`${prefix}-*`);
     const deny = (sid: string, actions: string[], conditions?: Record<string, Record<string, unknown>>, resources = ['*']) =>
       new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, actions, resources, conditions });
 
     this.policy = new iam.ManagedPolicy(this, 'Resource', {
       managedPolicyName: policyName,
-      description: 'Plinth permissions boundary: caps every platform role and forbids insecure SageMaker creation',
+      description: `${BOUNDARY_DESCRIPTION_PREFIX}: caps every platform role, forbids insecure SageMaker creation and guards the guardrails`,
       statements: [
         new iam.PolicyStatement({
           sid: 'CapToPlatformServices',
@@ -48,9 +64,10 @@ export class PlatformPermissionsBoundary extends Construct {
           resources: ['*'],
         }),
         new iam.PolicyStatement({
+          // Only the platform's own roles (named after its stacks), and only to the services that run them.
           sid: 'AllowPassingPlatformRolesToPlatformServices',
           actions: ['iam:PassRole'],
-          resources: ['*'],
+          resources: [platformRoles],
           conditions: {
             StringEquals: {
               'iam:PassedToService': ['sagemaker.amazonaws.com', 'lambda.amazonaws.com', 'states.amazonaws.com', 'glue.amazonaws.com'],
@@ -68,6 +85,17 @@ export class PlatformPermissionsBoundary extends Construct {
         deny('DenyJobsWithoutVolumeKey', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:VolumeKmsKey': 'true' } }),
         deny('DenyJobsWithoutOutputKey', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:OutputKmsKey': 'true' } }),
         deny('DenyJobsOutsideVpc', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:VpcSubnets': 'true' } }),
+        // Serverless configs carry no instance types, so the ForAnyValue condition above never matches them.
+        deny('DenyServerlessEndpointConfigWithoutKey', ['sagemaker:CreateEndpointConfig'], {
+          Null: { 'sagemaker:VolumeKmsKey': 'true', 'sagemaker:InstanceTypes': 'true' },
+        }),
+        deny('DenyNotebookInternetAccess', ['sagemaker:CreateNotebookInstance'], { StringNotEquals: { 'sagemaker:DirectInternetAccess': 'Disabled' } }),
+        // The guardrails guard themselves: no role reaches the approver or CDK's deploy roles, ...
+        deny('DenyAssumingGuardRoles', ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'], undefined, GUARD_ROLE_NAMES.map((name) => roleArn(name))),
+        // ... destroys or re-keys a key, ...
+        deny('DenyKeyDestruction', ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy']),
+        // ... or silences an alarm (the canary rollback and every failure mode rely on them).
+        deny('DenyAlarmTampering', ['cloudwatch:DeleteAlarms', 'cloudwatch:DisableAlarmActions', 'cloudwatch:SetAlarmState', 'cloudwatch:PutMetricAlarm', 'cloudwatch:PutCompositeAlarm']),
         deny('DenyBoundaryRemoval', ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary']),
         deny(
           'DenyBoundaryReplacement',
@@ -90,6 +118,11 @@ export class PlatformPermissionsBoundary extends Construct {
       acknowledgeFinding(this.policy, { rule: `AwsSolutions-IAM5[Action::${service}:*]`, reason: capReason, ...ack });
     }
     acknowledgeFinding(this.policy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: capReason, ...ack });
+    acknowledgeFinding(this.policy, {
+      rule: wildcardResourceFinding(this.policy, platformRoles),
+      reason: 'Caps iam:PassRole to the roles of this environment\'s own stacks (CloudFormation names them after the stack), passed only to the services that run them.',
+      ...ack,
+    });
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
       acknowledgeFinding(this.policy, { rule: `${pack}-IAMPolicyNoStatementsWithFullAccess`, reason: capReason, ...ack });
     }

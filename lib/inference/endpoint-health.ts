@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { alarmActionFor, FAILURE_MODE_METADATA_KEY, FAILURE_MODES, failureModesOf, type AlarmDestination, type FailureModeId } from '../monitoring/failure-modes';
+import { alarmActionFor, FAILURE_MODE_METADATA_KEY, failureModeAlarmName, FAILURE_MODES, failureModesOf, type AlarmDestination, type FailureModeId } from '../monitoring/failure-modes';
 import type { InferenceEndpoint } from './inference-endpoint';
 import type { InferenceGateway } from './inference-gateway';
 
@@ -29,6 +29,8 @@ export function endpointHealthAlarm(scope: Construct, id: string, props: Endpoin
   ];
   const runbook = FAILURE_MODES['endpoint-errors'].runbook.replace(/^docs\/runbooks\//, props.runbookBaseUrl ?? 'docs/runbooks/');
   const alarm = new cloudwatch.CompositeAlarm(scope, id, {
+    // `<env>-Health-<model>` in the platform (the id carries the model), as the runbooks name it.
+    compositeAlarmName: failureModeAlarmName(scope, id),
     alarmRule: cloudwatch.AlarmRule.anyOf(...members.map((m) => cloudwatch.AlarmRule.fromAlarm(m, cloudwatch.AlarmState.ALARM))),
     alarmDescription: `${props.endpoint.endpointName} is unhealthy: 5xx errors, p99 latency over budget, or answers served degraded. Runbook: ${runbook}`,
   });

@@ -6,9 +6,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { grantWithManagedPolicy } from '../iam/managed-grant';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
-import { failureModeAlarm, markControlAlarm } from '../monitoring/failure-modes';
+import { failureModeAlarm, failureModeAlarmName, markControlAlarm } from '../monitoring/failure-modes';
 import type { InferenceComponentSpec, InferenceEndpointProps, InferenceVariant, VariantScaling } from './inference-endpoint-props';
 import { describeInstanceType, type InstanceTypeInfo } from './instance-types';
 
@@ -153,7 +154,7 @@ export class InferenceEndpoint extends Construct {
       if (variant.scaling) this.addScaling(variant, variant.scaling);
     }
 
-    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.endpointName };
     // Warnings on their own: the endpoint's health composite (with the gateway) is what pages.
     this.errorAlarm = failureModeAlarm(this, 'Errors5xx', ['endpoint-errors', 'model-rollback'], {
       ...common,
@@ -185,7 +186,7 @@ export class InferenceEndpoint extends Construct {
 
   /** Lets `grantee` invoke the endpoint. */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn] });
+    return grantWithManagedPolicy(this, { grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn], name: 'Invoke' });
   }
 
   /** A metric of one variant of the endpoint (AWS/SageMaker; the first production variant unless one is named). */
@@ -343,8 +344,10 @@ export class InferenceEndpoint extends Construct {
         adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
         cooldown: cooldowns.scaleOutCooldown,
       });
-      for (const alarm of steps.node.findAll().filter((c) => c instanceof cloudwatch.Alarm)) {
+      for (const alarm of steps.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm)) {
         markControlAlarm(alarm, 'step scaling: its action is the scaling policy, not a page');
+        // Named like every other alarm (`<env>-StepScalingUpper-<endpoint>-<variant>`), so a console list reads.
+        (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName = failureModeAlarmName(this, `StepScaling${alarm.node.id.replace(/Alarm$/, '')}`, `${this.endpointName}-${variant.name}`);
       }
     }
     if (component && scaling.minCapacity === 0) this.wakeFromZero(variant, target, cooldowns.scaleOutCooldown);
@@ -380,6 +383,7 @@ export class InferenceEndpoint extends Construct {
     });
     addCopy.addAdjustment({ lowerBound: 0, adjustment: 1 });
     const alarm = new cloudwatch.Alarm(this, `WakeFromZeroAlarm-${variant.name}`, {
+      alarmName: failureModeAlarmName(this, 'WakeFromZero', `${this.endpointName}-${variant.name}`),
       alarmDescription: `${this.endpointName} variant ${variant.name} refused a request with no copy running; adds one copy (scale out from zero).`,
       metric: this.metricNoCapacityInvocationFailures({ variantName: variant.name, period: Duration.minutes(1) }),
       // One refused request is enough: at zero copies every request fails until a copy starts.

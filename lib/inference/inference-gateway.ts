@@ -156,7 +156,7 @@ export class InferenceGateway extends Construct {
     }
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.modelName };
     const share = (metricName: string) =>
       new cloudwatch.MathExpression({
         expression: '100 * part / MAX([total, 1])',

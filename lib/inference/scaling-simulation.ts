@@ -19,6 +19,9 @@
 import { SAGEMAKER_REALTIME_PRICES, type InstancePriceTable } from '../../config/pricing/sagemaker-instances';
 import type { EnvironmentConfig } from '../../config/schema';
 import { PlinthError } from '../errors';
+import { CronSchedule, scheduledActionInEffect, type ScheduledCapacity } from './scaling-schedule';
+
+export type { ScheduledCapacity } from './scaling-schedule';
 
 /** A trace that cannot be read; the message names the line and what to change. */
 export class ScalingTraceError extends PlinthError {}
@@ -46,8 +49,25 @@ export interface SimulatedPolicy {
   readonly target: number;
   readonly scaleOutCooldownSeconds: number;
   readonly scaleInCooldownSeconds: number;
-  /** Step scaling on the same metric at 1-minute resolution; bounds are metric values. */
-  readonly steps: ReadonlyArray<{ readonly lower?: number; readonly upper?: number; readonly change: number }>;
+  /**
+   * Step scaling on the same metric at 1-minute resolution; bounds are metric values. As in
+   * Application Auto Scaling, the step whose bounds contain the datapoint applies (lower bound
+   * inclusive, upper exclusive); an open bound extends to the next step's ({@link normalizeSteps}).
+   */
+  readonly steps: ReadonlyArray<SimulatedStep>;
+  /**
+   * Scheduled actions of the scalable target: each moves min and max capacity when its cron fires.
+   *
+   * @default - none
+   */
+  readonly schedule?: readonly ScheduledCapacity[];
+}
+
+/** One step adjustment: add `change` instances when the metric is in [lower, upper). */
+export interface SimulatedStep {
+  readonly lower?: number;
+  readonly upper?: number;
+  readonly change: number;
 }
 
 /** The modelling assumptions; each is printed with the result. */
@@ -103,6 +123,8 @@ export interface PolicyOutcome {
   readonly actions: Array<{ readonly second: number; readonly from: number; readonly to: number }>;
   /** Instances (in service and starting) at the end of each minute. */
   readonly instancesPerMinute: number[];
+  /** Scheduled actions that fired during the trace (each one changes min and max capacity). */
+  readonly scheduledActions: number;
 }
 
 /** What {@link simulateScaling} returns; {@link formatScalingReport} prints it. */
@@ -240,15 +262,13 @@ export function simulateScaling(environment: EnvironmentConfig, endpointName: st
   };
   const configured = { metric: scaling.metric, target: scaling.target };
   const metricChanged = metric !== scaling.metric;
+  const deployed = configuredPolicy(scaling as ConfiguredScaling);
   const policy: SimulatedPolicy = {
-    minCapacity: scaling.minCapacity,
-    maxCapacity: scaling.maxCapacity,
+    ...deployed,
     metric,
     target: whatIf.target ?? equivalentTarget(configured, metric, assumptions.serviceTimeMs),
-    scaleOutCooldownSeconds: scaling.scaleOutCooldownSeconds,
-    scaleInCooldownSeconds: scaling.scaleInCooldownSeconds,
     // Step bounds are in the configured metric's units; they do not carry over to another metric.
-    steps: metricChanged ? [] : scaling.steps,
+    steps: metricChanged ? [] : deployed.steps,
   };
   const outcome = simulatePolicy(trace, policy, assumptions);
   const prices = whatIf.prices ?? SAGEMAKER_REALTIME_PRICES;
@@ -266,14 +286,103 @@ export function simulateScaling(environment: EnvironmentConfig, endpointName: st
     peakRequestsPerSecond,
     policy,
     assumptions,
-    namedAssumptions: nameAssumptions(policy, assumptions, metricChanged ? configured : undefined),
+    namedAssumptions: nameAssumptions(policy, assumptions, metricChanged ? configured : undefined, traceEpochMs(trace)),
     pricePerHour,
     estimatedCostUsd: pricePerHour === undefined ? undefined : outcome.instanceHours * pricePerHour,
     prices,
   };
 }
 
-function nameAssumptions(policy: SimulatedPolicy, a: ScalingAssumptions, configured?: { metric: string; target: number }): NamedAssumption[] {
+/** A variant's `scaling` config (config/model-registry.ts), as far as the simulation reads it. */
+export interface ConfiguredScaling {
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly metric: SimulatedMetric;
+  readonly target: number;
+  readonly scaleOutCooldownSeconds: number;
+  readonly scaleInCooldownSeconds: number;
+  readonly steps: ReadonlyArray<SimulatedStep>;
+  readonly schedule?: { readonly scaleDownCron: string; readonly scaleUpCron: string; readonly offHoursCapacity: number; readonly timeZone?: string };
+}
+
+/**
+ * The policy a variant's scaling config deploys, as `InferenceEndpoint` synthesizes it: steps
+ * normalized as Application Auto Scaling applies them, and the off-hours schedule as two
+ * scheduled actions. A test compares it with the policy read back from each synthesized environment.
+ */
+export function configuredPolicy(scaling: ConfiguredScaling): SimulatedPolicy {
+  const schedule = scaling.schedule;
+  return {
+    minCapacity: scaling.minCapacity,
+    maxCapacity: scaling.maxCapacity,
+    metric: scaling.metric,
+    target: scaling.target,
+    scaleOutCooldownSeconds: scaling.scaleOutCooldownSeconds,
+    scaleInCooldownSeconds: scaling.scaleInCooldownSeconds,
+    steps: normalizeSteps(scaling.steps),
+    schedule: schedule
+      ? [
+          {
+            name: 'ScaleDownOffHours',
+            cron: schedule.scaleDownCron,
+            timeZone: schedule.timeZone ?? 'UTC',
+            minCapacity: Math.min(scaling.minCapacity, schedule.offHoursCapacity),
+            maxCapacity: schedule.offHoursCapacity,
+          },
+          { name: 'ScaleUpWorkingHours', cron: schedule.scaleUpCron, timeZone: schedule.timeZone ?? 'UTC', minCapacity: scaling.minCapacity, maxCapacity: scaling.maxCapacity },
+        ]
+      : [],
+  };
+}
+
+/**
+ * Steps as Application Auto Scaling applies them: sorted, each open bound closed by its
+ * neighbour's (`{ lower: 12 }, { lower: 24 }` becomes 12..24 and 24..inf), an open first lower
+ * bound at 0, and no-change steps dropped. The same completion aws-cdk-lib's step scaling does
+ * before it writes the step adjustments.
+ */
+export function normalizeSteps(steps: ReadonlyArray<SimulatedStep>): SimulatedStep[] {
+  if (steps.length === 0) return [];
+  const sorted = steps.map((s) => ({ ...s })).sort((a, b) => (a.lower ?? a.upper ?? 0) - (b.lower ?? b.upper ?? 0));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let i = 0; i < sorted.length - 1; i++) {
+      if (sorted[i].upper !== undefined && sorted[i + 1].lower === undefined) {
+        sorted[i + 1].lower = sorted[i].upper;
+        changed = true;
+      }
+    }
+    for (let i = sorted.length - 1; i >= 1; i--) {
+      if (sorted[i].lower !== undefined && sorted[i - 1].upper === undefined) {
+        sorted[i - 1].upper = sorted[i].lower;
+        changed = true;
+      }
+    }
+  }
+  if (sorted[0].lower === undefined) sorted[0].lower = 0;
+  return sorted
+    .filter((s) => s.change !== 0)
+    .map((s) => (s.upper === undefined || s.upper === Infinity ? { lower: s.lower, change: s.change } : { lower: s.lower, upper: s.upper, change: s.change }));
+}
+
+/** The trace's wall-clock start, when its timestamps are ISO 8601 (scheduled actions need one). */
+function traceEpochMs(trace: ScalingTrace): number | undefined {
+  if (/^-?\d+(\.\d+)?$/.test(trace.start)) return undefined;
+  const ms = Date.parse(trace.start);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function describeSchedule(policy: SimulatedPolicy, startMs: number | undefined): string {
+  const actions = policy.schedule ?? [];
+  if (actions.length === 0) return 'none configured';
+  const listed = actions.map((x) => `${x.name} cron(${x.cron}) ${x.timeZone ?? 'UTC'}: ${x.minCapacity}-${x.maxCapacity} instances`).join('; ');
+  if (startMs === undefined) return `${listed}; NOT simulated: the trace's timestamps are seconds, not wall-clock time (write ISO 8601 timestamps)`;
+  const inEffect = scheduledActionInEffect(actions, startMs);
+  return `${listed}; applied when due, min and max capacity move at once; in effect at the trace's start: ${inEffect ? inEffect.name : 'none (config min-max)'}`;
+}
+
+function nameAssumptions(policy: SimulatedPolicy, a: ScalingAssumptions, configured: { metric: string; target: number } | undefined, startMs: number | undefined): NamedAssumption[] {
   const metricName = policy.metric === 'concurrency' ? 'ConcurrentRequestsPerModel' : 'InvocationsPerInstance';
   const perInstance = a.maxConcurrentRequestsPerInstance / (a.serviceTimeMs / 1000);
   return [
@@ -294,9 +403,14 @@ function nameAssumptions(policy: SimulatedPolicy, a: ScalingAssumptions, configu
       name: 'step scaling',
       value:
         policy.steps.length > 0
-          ? `on 1-minute datapoints: ${policy.steps.map((s) => `${s.lower ?? '-inf'}..${s.upper ?? 'inf'}: ${s.change > 0 ? '+' : ''}${s.change}`).join(', ')}; the larger proposal wins`
+          ? `on 1-minute datapoints: ${normalizeSteps(policy.steps).map((s) => `${s.lower ?? '-inf'}..${s.upper ?? 'inf'}: ${s.change > 0 ? '+' : ''}${s.change}`).join(', ')}; the step whose bounds contain the datapoint applies; the larger proposal wins`
           : 'none',
       source: `${DOC}#step-scaling`,
+    },
+    {
+      name: 'scheduled actions',
+      value: describeSchedule(policy, startMs),
+      source: `${DOC}#scheduled-actions`,
     },
     {
       name: 'cooldowns',
@@ -355,7 +469,15 @@ export function simulatePolicy(trace: ScalingTrace, policy: SimulatedPolicy, a: 
   const rates = trace.requestsPerSecond;
   const serviceSeconds = a.serviceTimeMs / 1000;
   const perInstanceRate = a.maxConcurrentRequestsPerInstance / serviceSeconds;
-  const clamp = (n: number) => Math.min(policy.maxCapacity, Math.max(policy.minCapacity, n));
+  // Scheduled actions move the bounds; without a wall clock (or a schedule) they stay as configured.
+  const startMs = traceEpochMs(trace);
+  const schedules = startMs === undefined ? [] : (policy.schedule ?? []).map((x) => ({ action: x, cron: new CronSchedule(x.cron, x.timeZone ?? 'UTC') }));
+  const initial = schedules.length > 0 ? scheduledActionInEffect(policy.schedule ?? [], startMs as number) : undefined;
+  let minCapacity = initial?.minCapacity ?? policy.minCapacity;
+  let maxCapacity = initial?.maxCapacity ?? policy.maxCapacity;
+  let scheduledActions = 0;
+  const steps = normalizeSteps(policy.steps);
+  const clamp = (n: number) => Math.min(maxCapacity, Math.max(minCapacity, n));
   const metricOf = (inflightPerSecondSum: number, arrivals: number, instances: number, seconds: number): number =>
     policy.metric === 'concurrency'
       ? inflightPerSecondSum / seconds / Math.max(instances, 1)
@@ -385,7 +507,7 @@ export function simulatePolicy(trace: ScalingTrace, policy: SimulatedPolicy, a: 
 
   const scaleOutTo = (desired: number, now: number) => {
     const current = inService + startingCount;
-    const add = Math.min(policy.maxCapacity, desired) - current;
+    const add = Math.min(maxCapacity, desired) - current;
     if (add <= 0) return;
     actions.push({ second: now, from: current, to: current + add });
     starting.push({ readyAt: now + a.instanceStartSeconds, count: add });
@@ -399,6 +521,34 @@ export function simulatePolicy(trace: ScalingTrace, policy: SimulatedPolicy, a: 
       const ready = starting.shift() as { readyAt: number; count: number };
       inService += ready.count;
       startingCount -= ready.count;
+    }
+    if (schedules.length > 0 && ((startMs as number) / 1000 + t) % 60 === 0) {
+      const fired = schedules.filter((x) => x.cron.matches((startMs as number) + t * 1000));
+      if (fired.length > 0) {
+        // A scheduled action is not held by cooldowns: the fleet moves into the new bounds at once.
+        const action = fired[fired.length - 1].action;
+        minCapacity = action.minCapacity;
+        maxCapacity = action.maxCapacity;
+        scheduledActions += 1;
+        const current = inService + startingCount;
+        if (current > maxCapacity) {
+          let excess = current - maxCapacity;
+          while (excess > 0 && starting.length > 0) {
+            const last = starting[starting.length - 1];
+            const cancel = Math.min(excess, last.count);
+            last.count -= cancel;
+            startingCount -= cancel;
+            excess -= cancel;
+            if (last.count === 0) starting.pop();
+          }
+          inService -= excess;
+          actions.push({ second: t, from: current, to: maxCapacity });
+          scaleIns += 1;
+          lastScaleIn = t;
+        } else if (current < minCapacity) {
+          scaleOutTo(minCapacity, t);
+        }
+      }
     }
     const arrivals = rates[t];
     const demand = queue + arrivals;
@@ -426,7 +576,7 @@ export function simulatePolicy(trace: ScalingTrace, policy: SimulatedPolicy, a: 
       const inScaleOutCooldown = now - lastScaleOut < policy.scaleOutCooldownSeconds;
       if (!updating && inService === 0 && value > 0) {
         // Scale from zero: any demand asks for the first instance.
-        scaleOutTo(Math.max(1, policy.minCapacity), now);
+        scaleOutTo(Math.max(1, minCapacity), now);
       } else if (!updating && !inScaleOutCooldown && tracking.aboveFor(a.scaleOutDatapoints)) {
         scaleOutTo(Math.ceil((inService * value) / policy.target - 1e-9), now);
       } else if (
@@ -451,7 +601,8 @@ export function simulatePolicy(trace: ScalingTrace, policy: SimulatedPolicy, a: 
         policy.metric === 'concurrency' ? minuteInflight / 60 / Math.max(inService, 1) : minuteArrivals;
       minuteInflight = 0;
       minuteArrivals = 0;
-      const step = policy.steps.find((s) => (s.lower ?? -Infinity) <= minuteValue && minuteValue < (s.upper ?? Infinity));
+      // Application Auto Scaling applies the one step whose bounds contain the datapoint.
+      const step = steps.find((s) => (s.lower ?? -Infinity) <= minuteValue && minuteValue < (s.upper ?? Infinity));
       const cooling = now - lastScaleOut < policy.scaleOutCooldownSeconds;
       if (step && step.change > 0 && startingCount === 0 && !cooling) {
         scaleOutTo(inService + step.change, now);
@@ -469,6 +620,7 @@ export function simulatePolicy(trace: ScalingTrace, policy: SimulatedPolicy, a: 
     scaleIns,
     actions,
     instancesPerMinute,
+    scheduledActions,
   };
 }
 

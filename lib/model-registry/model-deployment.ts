@@ -12,21 +12,46 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
-import type { ModelConfig } from '../../config/model-registry';
 import { SQS_CONSUME } from '../data-lake/perms';
 import { createVpcFunction } from '../compute/vpc-function';
 import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import * as perms from './perms';
+
+/** Key prefix of the approved artifact copies models are built from (lambdas/deploy-model/artifact-pin.ts). */
+export const APPROVED_ARTIFACT_PREFIX = 'approved/';
+/** What no one but the deployer may do under the approved prefix. */
+const APPROVED_COPY_WRITES = ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectAcl', 's3:PutObjectVersionAcl', 's3:RestoreObject'];
 
 /** How long the old fleet stays up after traffic has shifted, for a quick manual rollback. */
 const TERMINATION_WAIT = Duration.minutes(5);
+
+/** A model whose approved versions roll onto its endpoint: all ModelDeployment needs of it. */
+export interface DeployedModel {
+  /** Its model package group in the registry. */
+  readonly name: string;
+  /** The endpoint its approved versions roll onto. */
+  readonly endpointName: string;
+  /**
+   * The production variant a deployment replaces.
+   *
+   * @default 'primary'
+   */
+  readonly variantName?: string;
+  /**
+   * Names of further alarms that roll a canary back, beyond `rollbackAlarms` (SageMaker takes 10 in all).
+   *
+   * @default - none
+   */
+  readonly rollbackAlarmNames?: readonly string[];
+}
 
 /** Properties for {@link ModelDeployment}. */
 export interface ModelDeploymentProps extends PlatformServiceProps {
   readonly registry: ModelRegistry;
   /** The models whose approved versions roll onto their endpoints. */
-  readonly models: readonly ModelConfig[];
+  readonly models: readonly DeployedModel[];
   /** The role and security group models run with. */
   readonly modelExecution: ModelExecution;
   /** Per model name: the alarms whose ALARM state rolls a canary back (the endpoint's 5xx and latency alarms). */
@@ -103,7 +128,7 @@ export class ModelDeployment extends Construct {
       // An endpoint update can take an hour; retries every 12 minutes for up to ~5 hours before the DLQ.
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 25 },
     });
-    new events.Rule(this, 'PackageApproved', {
+    const approvedRule = new events.Rule(this, 'PackageApproved', {
       description: 'A model package approved in this account goes to the deployment queue',
       eventPattern: {
         source: ['aws.sagemaker'],
@@ -123,11 +148,25 @@ export class ModelDeployment extends Construct {
       ],
     });
 
+    // CDK scopes EventBridge's send permission on an encrypted queue to the account only; any rule
+    // in the account could then queue forged approvals. This queue takes messages from its own rule.
+    this.queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheApprovalRuleSends',
+        effect: iam.Effect.DENY,
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: { ArnNotEquals: { 'aws:SourceArn': approvedRule.ruleArn } },
+      }),
+    );
+
     const endpointNames = props.models.map((m) => m.endpointName);
     const sagemakerArn = (resource: string, name: string) =>
       stack.formatArn({ service: 'sagemaker', resource, resourceName: name.toLowerCase() });
     const allEndpointConfigs = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
     const subnets = props.vpc.selectSubnets(vpcSubnets).subnetIds;
+    const artifacts = props.registry.artifacts.bucket;
     this.function = createVpcFunction(this, {
       handlerFolder: 'deploy-model',
       description: 'Plinth deploy-model: canary rollout of approved model versions',
@@ -180,6 +219,11 @@ export class ModelDeployment extends Construct {
           resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
         }),
         new iam.PolicyStatement({ sid: 'NotifyFailures', actions: ['sns:Publish'], resources: [props.alarmTopic.topicArn] }),
+        new iam.PolicyStatement({ sid: 'VerifyPinnedArtifacts', actions: perms.ARTIFACT_READ, resources: [artifacts.arnForObjects('*')] }),
+        new iam.PolicyStatement({ sid: 'WriteApprovedCopies', actions: perms.ARTIFACT_WRITE, resources: [artifacts.arnForObjects(`${APPROVED_ARTIFACT_PREFIX}*`)] }),
+        ...(artifacts.encryptionKey
+          ? [new iam.PolicyStatement({ sid: 'ArtifactsKey', actions: perms.KMS_USE, resources: [artifacts.encryptionKey.keyArn] })]
+          : []),
       ],
       wildcardResources: [
         ...props.models.map((m) => [props.registry.packagesArn(m.name), 'Package versions are numbered by SageMaker; read-only and limited to this model\'s group.'] as const),
@@ -188,14 +232,16 @@ export class ModelDeployment extends Construct {
           [sagemakerArn('endpoint-config', `${name}*`), 'Each deployment creates a versioned endpoint config; limited to that endpoint\'s prefix.'] as const,
         ]),
         [allEndpointConfigs, 'Read-only: the endpoint\'s current config may have any name; it is copied into the new versioned config.'],
+        [artifacts.arnForObjects('*'), 'Read-only: the pinned artifact of an approved package may have any key in the registry\'s artifact bucket.'],
+        [artifacts.arnForObjects(`${APPROVED_ARTIFACT_PREFIX}*`), 'Approved copies are keyed by group and version; limited to the approved prefix, which only this function may write.'],
       ],
       environment: {
         DEPLOYMENTS: stack.toJsonString(
           props.models.map((m) => ({
             modelPackageGroupName: m.name,
             endpointName: m.endpointName,
-            variantName: m.variantName,
-            rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...m.rollbackAlarmNames],
+            variantName: m.variantName ?? 'primary',
+            rollbackAlarmNames: [...(props.rollbackAlarms[m.name] ?? []).map((a) => a.alarmName), ...(m.rollbackAlarmNames ?? [])],
             ...(props.inferenceComponentNames?.[m.name] ? { inferenceComponentName: props.inferenceComponentNames[m.name] } : {}),
           })),
         ),
@@ -210,6 +256,7 @@ export class ModelDeployment extends Construct {
         // SageMaker requires the timeout to exceed the waits; an hour on top for the rollout itself.
         MAX_EXECUTION_TIMEOUT_SECONDS: String(Math.min(28_800, props.canaryWait.toSeconds() + TERMINATION_WAIT.toSeconds() + 3600)),
         ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
+        ARTIFACT_BUCKET: artifacts.bucketName,
         EVENT_BUS_NAME: 'default',
         PLINTH_ENV: props.environmentName,
       },
@@ -225,6 +272,17 @@ export class ModelDeployment extends Construct {
       deadLetterQueue: this.eventDeadLetterQueue,
       ids: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
     }).function;
+    // The approved copies are what models read: nobody but this function may write or remove them.
+    artifacts.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheDeployerWritesApprovedCopies',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: APPROVED_COPY_WRITES,
+        resources: [artifacts.arnForObjects(`${APPROVED_ARTIFACT_PREFIX}*`)],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.function.role!.roleArn } },
+      }),
+    );
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
 
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };

@@ -2,13 +2,36 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { PlinthError } from '../errors';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { markModelApprover } from '../compliance/plinth-rules';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { ModelRegistryProps } from './model-registry-props';
 import * as perms from './perms';
 
+/** SageMaker's model package group name rule. */
+const MODEL_GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
 /** The approval status the data-scientist role may never set. */
 export const APPROVED = 'Approved';
+
+/** Customer-metadata keys of the artifact pin (contract F; lambdas/deploy-model/artifact-pin.ts). */
+export const ARTIFACT_PIN_KEYS = ['plinth:artifact-sha256', 'plinth:artifact-version-id'] as const;
+
+/**
+ * The Deny every role other than the approver carries when it may call UpdateModelPackage: any
+ * request that sets an approval status (the `sagemaker:ModelApprovalStatus` key is present) is
+ * refused, so only the approver changes approval.
+ */
+export function denyApprovalChanges(sid = 'NeverChangeApproval'): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    effect: iam.Effect.DENY,
+    actions: perms.APPROVE_MODEL,
+    resources: ['*'],
+    conditions: { Null: { 'sagemaker:ModelApprovalStatus': 'false' } },
+  });
+}
 
 /**
  * The model registry: one SageMaker model package group per model (readable by the later
@@ -34,6 +57,14 @@ export class ModelRegistry extends Construct {
       removalPolicy,
     });
 
+    const seen = new Set<string>();
+    props.models.forEach((model, index) => {
+      if (!MODEL_GROUP_NAME.test(model.name ?? '')) {
+        throw new PlinthError(`ModelRegistry ${this.node.path}: models[${index}].name "${model.name}" must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit (SageMaker naming)`);
+      }
+      if (seen.has(model.name)) throw new PlinthError(`ModelRegistry ${this.node.path}: models[${index}].name "${model.name}" is declared twice; model names must be unique`);
+      seen.add(model.name);
+    });
     for (const model of props.models) {
       const group = new sagemaker.CfnModelPackageGroup(this, `Group-${model.name}`, {
         modelPackageGroupName: model.name,
@@ -85,11 +116,30 @@ export class ModelRegistry extends Construct {
       assumedBy: new iam.AccountPrincipal(stack.account),
       description: 'Approves or rejects model versions; can never register them',
     });
+    markModelApprover(this.approverRole);
     const approverPolicy = new iam.ManagedPolicy(this, 'ApproverPolicy', {
       roles: [this.approverRole],
       statements: [
         new iam.PolicyStatement({ sid: 'ReviewAndApprove', actions: [...perms.APPROVE_MODEL, ...perms.READ_REGISTRY], resources: groupArns }),
         new iam.PolicyStatement({ sid: 'NeverRegister', effect: iam.Effect.DENY, actions: perms.REGISTRY_WRITES, resources: ['*'] }),
+        // The pin names the bytes that were reviewed: approving never rewrites or removes it.
+        ...ARTIFACT_PIN_KEYS.map(
+          (key, i) =>
+            new iam.PolicyStatement({
+              sid: `NeverRepin${i}`,
+              effect: iam.Effect.DENY,
+              actions: perms.APPROVE_MODEL,
+              resources: ['*'],
+              conditions: { Null: { [`sagemaker:CustomerMetadataProperties/${key}`]: 'false' } },
+            }),
+        ),
+        new iam.PolicyStatement({
+          sid: 'NeverUnpin',
+          effect: iam.Effect.DENY,
+          actions: perms.APPROVE_MODEL,
+          resources: ['*'],
+          conditions: { 'ForAnyValue:StringLike': { 'sagemaker:CustomerMetadataPropertiesToRemove': ['plinth:artifact-*'] } },
+        }),
         new iam.PolicyStatement({ sid: 'ReadArtifacts', actions: perms.ARTIFACT_READ, resources: [this.artifacts.bucket.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'ArtifactsKey', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.artifactsKey.keyArn] }),
       ],

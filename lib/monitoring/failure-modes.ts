@@ -1,5 +1,7 @@
+import { Stack, Stage, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct, IConstruct } from 'constructs';
+import { PlinthError } from '../errors';
 
 /** How urgent: `critical` pages on-call now; `warning` goes to the team's queue. */
 export type Severity = 'critical' | 'warning';
@@ -42,7 +44,7 @@ export interface FailureMode {
 export const FAILURE_MODES = {
   'source-offline': {
     title: 'Data source offline',
-    detection: 'SourceSilent-<dataset>: no object arrived within the dataset\'s freshnessMinutes (missing data breaches).',
+    detection: '`<env>-SourceSilent-<dataset>`: no object arrived within the dataset\'s freshnessMinutes (missing data breaches).',
     mitigation: 'Nothing partial is published: each object is ingested all-or-nothing, so consumers keep reading the last complete partition.',
     runbook: 'docs/runbooks/data-lake-source-silent.md',
     owner: 'data-engineering',
@@ -50,7 +52,7 @@ export const FAILURE_MODES = {
   },
   'schema-drift-breaking': {
     title: 'Breaking schema drift',
-    detection: 'BreakingDrift-<dataset>: records with a missing required field or a type change (metric BreakingDriftRecords).',
+    detection: '`<env>-BreakingDrift-<dataset>`: records with a missing required field or a type change (metric BreakingDriftRecords).',
     mitigation: 'Each breaking record is quarantined with a machine-readable reason; curated data stays valid; a Schema Drift Detected event is emitted.',
     runbook: 'docs/runbooks/data-lake-breaking-drift.md',
     owner: 'data-engineering',
@@ -58,7 +60,7 @@ export const FAILURE_MODES = {
   },
   'schema-drift-additive': {
     title: 'Additive schema drift',
-    detection: 'AdditiveDrift-<dataset>: records carry columns the schema does not declare (metric AdditiveDriftFields).',
+    detection: '`<env>-AdditiveDrift-<dataset>`: records carry columns the schema does not declare (metric AdditiveDriftFields).',
     mitigation: 'Records are accepted and the new columns kept in curated; a Schema Drift Detected event records the fields so the schema can be updated.',
     runbook: 'docs/runbooks/data-lake-breaking-drift.md',
     owner: 'data-engineering',
@@ -66,7 +68,7 @@ export const FAILURE_MODES = {
   },
   'ingestion-dead-letters': {
     title: 'Ingestion messages dead-lettered',
-    detection: 'IngestDeadLetters: the ingestion DLQ holds a message after every retry.',
+    detection: '`<env>-IngestDeadLetters`: the ingestion DLQ holds a message after every retry.',
     mitigation: 'Transient failures were retried (SDK retries, then SQS redelivery); the raw object is untouched and the message kept 14 days for a redrive, which is idempotent.',
     runbook: 'docs/runbooks/data-lake-ingest-dlq.md',
     owner: 'data-engineering',
@@ -74,7 +76,7 @@ export const FAILURE_MODES = {
   },
   throttling: {
     title: 'Throttling and backlog',
-    detection: 'IngestBacklog (oldest ingestion message over 30 minutes) and IngestThrottles (the ingest function is throttled).',
+    detection: '`<env>-IngestBacklog` (oldest ingestion message over 30 minutes) and `<env>-IngestThrottles` (the ingest function is throttled).',
     mitigation: 'Messages wait in the queue (14-day retention) and are retried with backoff; reserved concurrency keeps ingestion from starving other functions.',
     runbook: 'docs/runbooks/data-lake-ingest-backlog.md',
     owner: 'data-engineering',
@@ -82,7 +84,7 @@ export const FAILURE_MODES = {
   },
   'endpoint-errors': {
     title: 'Endpoint 5xx errors or latency',
-    detection: 'Errors5xx and LatencyP99 on each endpoint (warnings), and the Health-<model> composite alarm that pages when any of them, or the gateway\'s degraded alarms, fire.',
+    detection: '`<env>-Errors5xx-<endpoint>` and `<env>-LatencyP99-<endpoint>` (warnings), and the `<env>-Health-<model>` composite alarm that pages when any of them, or the gateway\'s degraded alarms, fire.',
     mitigation: 'During a deployment SageMaker rolls the canary back on these alarms; at any time the gateway answers from its fallback and its circuit breaker stops calling a failing primary.',
     runbook: 'docs/runbooks/endpoint-degraded.md',
     owner: 'model-owner',
@@ -90,7 +92,7 @@ export const FAILURE_MODES = {
   },
   'model-rollback': {
     title: 'Model rollback',
-    detection: 'Errors5xx or LatencyP99 in ALARM while a blue/green deployment runs (the same alarms are the deployment\'s auto-rollback alarms).',
+    detection: '`<env>-Errors5xx-<endpoint>` or `<env>-LatencyP99-<endpoint>` in ALARM while a blue/green deployment runs (the same alarms are the deployment\'s auto-rollback alarms).',
     mitigation: 'SageMaker shifts all traffic back to the previous endpoint config; a replayed approval does not redeploy a rolled-back version.',
     runbook: 'docs/runbooks/model-rollback.md',
     owner: 'model-owner',
@@ -98,7 +100,7 @@ export const FAILURE_MODES = {
   },
   'endpoint-degraded': {
     title: 'Serving degraded (fallback in use)',
-    detection: 'Degraded (fallback answers for 5 minutes) and BreakerOpen on each gateway.',
+    detection: '`<env>-Degraded-<model>` (fallback answers for 5 minutes) and `<env>-BreakerOpen-<model>` on each gateway.',
     mitigation: 'Callers get the fallback model\'s or the rule-based answer, marked degraded and sent to human review; a single half-open probe closes the breaker when the primary recovers.',
     runbook: 'docs/runbooks/endpoint-degraded.md',
     owner: 'model-owner',
@@ -106,7 +108,7 @@ export const FAILURE_MODES = {
   },
   'low-confidence': {
     title: 'Low-confidence answers surge',
-    detection: 'LowConfidenceShare: over 20% of a gateway\'s answers needed review for 15 minutes.',
+    detection: '`<env>-LowConfidenceShare-<model>`: over 20% of a gateway\'s answers needed review for 15 minutes.',
     mitigation: 'Every low-confidence or high-stakes answer is returned provisional (needs_review) and queued for a person; none is acted on silently.',
     runbook: 'docs/runbooks/review-backlog-over-sla.md',
     owner: 'model-owner',
@@ -114,7 +116,7 @@ export const FAILURE_MODES = {
   },
   'out-of-distribution-input': {
     title: 'Out-of-distribution input',
-    detection: 'OutOfDistributionShare: over 5% of a gateway\'s requests were rejected against the declared input schema for 15 minutes.',
+    detection: '`<env>-OutOfDistributionShare-<model>`: over 5% of a gateway\'s requests were rejected against the declared input schema for 15 minutes.',
     mitigation: 'Input outside the declared types, ranges or categories gets a 400 with the field and rule, and never reaches the model.',
     runbook: 'docs/runbooks/endpoint-degraded.md',
     owner: 'model-owner',
@@ -122,7 +124,7 @@ export const FAILURE_MODES = {
   },
   'review-backlog': {
     title: 'Review backlog over SLA',
-    detection: 'BacklogAge (oldest pending case past 80% of the SLA, or the expiry job silent), CasesExpired, ReviewDeadLetters.',
+    detection: '`<env>-BacklogAge-<model>` (oldest pending case past 80% of the SLA, or the expiry job silent), `<env>-CasesExpired-<model>`, `<env>-ReviewDeadLetters-<model>`.',
     mitigation: 'Cases past the SLA are marked expired and kept with their inputs (never lost); claims lapse so abandoned cases return to the queue.',
     runbook: 'docs/runbooks/review-backlog-over-sla.md',
     owner: 'review-operations',
@@ -138,7 +140,7 @@ export const FAILURE_MODES = {
   },
   'deployment-stuck': {
     title: 'Model deployment stuck',
-    detection: 'DeploymentStuck (an approval waited over an hour), DeploymentDeadLetters, ApprovalsUndelivered.',
+    detection: '`<env>-DeploymentStuck` (an approval waited over an hour), `<env>-DeploymentDeadLetters`, `<env>-ApprovalsUndelivered`.',
     mitigation: 'Approvals wait in a FIFO queue and retry every 12 minutes for about five hours; the endpoint keeps serving the previous version meanwhile.',
     runbook: 'docs/runbooks/model-deployment-stuck.md',
     owner: 'ml-platform',
@@ -146,7 +148,7 @@ export const FAILURE_MODES = {
   },
   'endpoint-at-max-capacity': {
     title: 'Endpoint pinned at its instance cap',
-    detection: 'AtMaxCapacity-<model>-<variant>: the variant has run at its configured maxCapacity for cost.atMaxCapacityAlarmMinutes (metric AtMaxCapacity, namespace Plinth/Endpoints, published every minute by endpoint-capacity; SageMaker has no instance-count metric).',
+    detection: '`<env>-AtMaxCapacity-<model>-<variant>`: the variant has run at its configured maxCapacity for cost.atMaxCapacityAlarmMinutes (metric AtMaxCapacity, namespace Plinth/Endpoints, published every minute by endpoint-capacity; SageMaker has no instance-count metric).',
     mitigation: 'The cap holds: spend cannot grow past maxCapacity; requests beyond capacity queue, time out at the gateway and get the fallback answer marked degraded.',
     runbook: 'docs/runbooks/endpoint-at-max-capacity.md',
     owner: 'ml-platform',
@@ -154,7 +156,7 @@ export const FAILURE_MODES = {
   },
   'drift-detected': {
     title: 'Data drift detected',
-    detection: 'DriftDetected-<model>: the scheduled drift job found at least one feature past its PSI, KS, missing-rate or unseen-category threshold (metric FeaturesDrifting, namespace Plinth/Drift).',
+    detection: '`<env>-DriftDetected-<endpoint>`: the scheduled drift job found at least one feature past its PSI, KS, missing-rate or unseen-category threshold (metric FeaturesDrifting, namespace Plinth/Drift).',
     mitigation: 'A Model Drift Detected event starts the model\'s retraining pipeline with the evidence as parameters, at most once per debounce period; the retrained model registers as PendingManualApproval and waits at the approval gate.',
     runbook: 'docs/runbooks/drift-detected.md',
     owner: 'model-owner',
@@ -162,16 +164,32 @@ export const FAILURE_MODES = {
   },
   'drift-loop-broken': {
     title: 'Drift job or retraining start failed',
-    detection: 'DriftJobFailed-<model> (a drift state machine execution failed, timed out or was aborted, including a missing baseline), DriftEventsUndelivered (a drift event could not start retraining, or an approval could not build its baseline, after every retry), BaselineJobFailed (an approved package got no drift baseline).',
+    detection: '`<env>-DriftJobFailed-<endpoint>` (a drift state machine execution failed, timed out or was aborted, including a missing baseline), `<env>-DriftEventsUndelivered` (a drift event could not start retraining, or an approval could not build its baseline, after every retry), `<env>-BaselineJobFailed` (an approved package got no drift baseline).',
     mitigation: 'The next scheduled run retries the drift job; retraining starts are retried by EventBridge and Lambda and kept in a dead-letter queue; the endpoint keeps serving and the last good baseline stays in place.',
     runbook: 'docs/runbooks/drift-loop-broken.md',
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'model-quality-decay': {
+    title: 'Model quality decayed',
+    detection: 'QualityDecayed-<model>: the quality job judged a variant (at least minSamples labelled predictions) and its primary metric is worse than the baseline (the deployed package\'s evaluation.json, else the configured floor) by more than the tolerance (metric QualityDecayed, namespace Plinth/Quality).',
+    mitigation: 'A Model Quality Decayed event starts the model\'s retraining pipeline with the evidence file as its cause, through the same debounced rule as drift; the retrained model waits at the approval gate.',
+    runbook: 'docs/runbooks/model-quality-decay.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
+  'ground-truth-stale': {
+    title: 'Ground truth stale or missing',
+    detection: 'GroundTruthStale-<model>: label coverage of the window is below the configured floor, or no label has been observed for longer than the configured delay, or never (metric GroundTruthStale, namespace Plinth/Quality); QualityJobFailed-<model> when the job itself fails or does not run.',
+    mitigation: 'The quality job keeps running and says "no labels" instead of reporting green; no decay event or A/B verdict is based on too few labels (minimum sample size), so nothing retrains or is promoted on missing evidence.',
+    runbook: 'docs/runbooks/ground-truth-stale.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
   // Training pipeline and batch inference (lib/training/).
   'training-failed': {
     title: 'Retraining failed',
-    detection: 'TrainingFailed (a training pipeline\'s TrainingSet, Train or Evaluate step failed, or its training-set bridge failed; SageMaker Pipelines metric StepFailed).',
+    detection: '`<env>-TrainingFailed-<model>` (a training pipeline\'s TrainingSet, Train or Evaluate step failed, or its training-set bridge failed; SageMaker Pipelines metric StepFailed).',
     mitigation: 'Nothing is registered, so nothing can be approved or deployed: the endpoint keeps serving the current model; a new drift event (after the debounce period) or a manual start retries.',
     runbook: 'docs/runbooks/training-failed.md',
     owner: 'model-owner',
@@ -179,7 +197,7 @@ export const FAILURE_MODES = {
   },
   'evaluation-gate-rejected': {
     title: 'Retrained model rejected by the evaluation gate',
-    detection: 'EvaluationGateRejected: the RejectGate step of a training pipeline ran (the new model missed the floor or fell behind the champion by more than the tolerance); the alarm text gives the gate and the execution\'s FailureReason the values.',
+    detection: '`<env>-EvaluationGateRejected-<model>`: the RejectGate step of a training pipeline ran (the new model missed the floor or fell behind the champion by more than the tolerance); the alarm text gives the gate and the execution\'s FailureReason the values.',
     mitigation: 'The rejected model is never registered; the champion keeps serving; the evaluation report stays in the artifact bucket for diagnosis.',
     runbook: 'docs/runbooks/evaluation-gate-rejected.md',
     owner: 'model-owner',
@@ -187,7 +205,7 @@ export const FAILURE_MODES = {
   },
   'pipeline-stuck': {
     title: 'Training pipeline stuck',
-    detection: 'PipelineStuck: more executions started than finished within the stuck window, or a training-set callback sits in the dead-letter queue.',
+    detection: '`<env>-PipelineStuck-<model>`: more executions started than finished within the stuck window, or a training-set callback sits in the dead-letter queue.',
     mitigation: 'Training jobs stop at their max runtime (Spot at max wait); the bridge state machine times out after two days and fails the step; retrain-trigger\'s debounce keeps a second execution from piling on.',
     runbook: 'docs/runbooks/pipeline-stuck.md',
     owner: 'ml-platform',
@@ -195,7 +213,7 @@ export const FAILURE_MODES = {
   },
   'batch-inference-failed': {
     title: 'Batch inference failed',
-    detection: 'BatchInferenceFailed: a batch inference execution failed, timed out or was aborted (a transform job failed, or a partition\'s input and output rows differ: ConservationError).',
+    detection: '`<env>-BatchInferenceFailed-<model>`: a batch inference execution failed, timed out or was aborted (a transform job failed, or a partition\'s input and output rows differ: ConservationError).',
     mitigation: 'Nothing partial is published: predictions are written only after the row counts match, to one fixed key per partition; the failed partition is released in the tracking table and claimed again by the next scheduled run; other partitions of the run are still scored.',
     runbook: 'docs/runbooks/batch-inference-failed.md',
     owner: 'model-owner',
@@ -209,9 +227,16 @@ export type FailureModeId = keyof typeof FAILURE_MODES;
 export const FAILURE_MODE_METADATA_KEY = 'plinth:failure-modes';
 
 /** Properties for {@link failureModeAlarm}. */
-export interface FailureModeAlarmProps extends Omit<cloudwatch.AlarmProps, 'alarmDescription'> {
+export interface FailureModeAlarmProps extends Omit<cloudwatch.AlarmProps, 'alarmDescription' | 'alarmName'> {
   /** What fired, in words; the runbook link is appended. */
   readonly description: string;
+  /**
+   * What the alarm watches (a model, an endpoint, a dataset), appended to its name:
+   * `<env>-<id>-<subject>`. Leave it out when the id already names it or there is one per environment.
+   *
+   * @default - none: the alarm is named `<env>-<id>`
+   */
+  readonly subject?: string;
   /** Notified when the alarm fires (by severity, when it is a routing). */
   readonly alarmAction: AlarmDestination;
   /**
@@ -235,13 +260,36 @@ export function failureModeAlarm(
   props: FailureModeAlarmProps,
 ): cloudwatch.Alarm {
   const ids = typeof modes === 'string' ? [modes] : [...modes];
-  const { description, alarmAction, runbookBaseUrl, severity, ...alarmProps } = props;
+  const { description, alarmAction, runbookBaseUrl, severity, subject: _subject, ...alarmProps } = props;
   const runbook = FAILURE_MODES[ids[0]].runbook.replace(/^docs\/runbooks\//, runbookBaseUrl ?? 'docs/runbooks/');
-  const alarm = new cloudwatch.Alarm(scope, id, { ...alarmProps, alarmDescription: `${description} Runbook: ${runbook}` });
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    ...alarmProps,
+    alarmName: failureModeAlarmName(scope, id, props.subject),
+    alarmDescription: `${description} Runbook: ${runbook}`,
+  });
   const level = severity ?? (ids.some((m) => FAILURE_MODES[m].severity === 'critical') ? 'critical' : 'warning');
   alarm.addAlarmAction(alarmActionFor(alarmAction, level));
   alarm.node.addMetadata(FAILURE_MODE_METADATA_KEY, ids);
   return alarm;
+}
+
+/**
+ * The name an alarm pages with, `<env>-<id>[-<subject>]`, as the runbooks and
+ * `docs/failure-modes.md` name it: `prod-Health-fraud-detector`, `dev-SourceSilent-transactions`.
+ * `<env>` is the environment's stage (`dev`, `staging`, `prod`); outside a stage, the stack name,
+ * so names stay unique within an account and region. Renaming replaces the alarm, which holds no state.
+ */
+export function failureModeAlarmName(scope: Construct, id: string, subject?: string): string {
+  const stageName = Stage.of(scope)?.stageName;
+  const env = stageName ? stageName : Stack.of(scope).stackName;
+  const parts = [env, id, ...(subject === undefined ? [] : [subject])];
+  for (const part of parts) {
+    if (Token.isUnresolved(part)) continue;
+    if (!/^[A-Za-z0-9._-]+$/.test(part)) {
+      throw new PlinthError(`failureModeAlarm: "${part}" cannot be part of an alarm name; use letters, digits, '.', '_' and '-' in the id and subject`);
+    }
+  }
+  return parts.join('-');
 }
 
 /**

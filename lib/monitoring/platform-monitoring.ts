@@ -2,6 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { DefaultDashboardFactory, MonitoringFacade } from 'cdk-monitoring-constructs';
+import { QUALITY_METRIC_NAMESPACE } from '../quality/model-quality-monitor';
+import type { ModelQualityMonitor } from '../quality/model-quality-monitor';
 import { Construct } from 'constructs';
 import type { DataLake } from '../data-lake/data-lake';
 import { INGEST_METRIC_NAMESPACE } from '../data-lake/ingestion-pipeline';
@@ -25,6 +27,8 @@ export interface PlatformMonitoringProps {
   readonly capacityWatch?: EndpointCapacityWatch;
   /** Endpoints whose traffic a drift job watches. */
   readonly driftWatchedEndpoints?: readonly string[];
+  /** Quality jobs: quality per variant, label coverage and cost per 1,000 on each endpoint's row. @default none */
+  readonly qualityMonitors?: readonly ModelQualityMonitor[];
   /**
    * Show the account's estimated charges (AWS/Billing, published in us-east-1 only).
    *
@@ -34,6 +38,28 @@ export interface PlatformMonitoringProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/** Quality per variant, label coverage and cost per 1,000 (daily, from the quality job). */
+function qualityGroups(monitor: ModelQualityMonitor | undefined): Array<{ title: string; metrics: cloudwatch.Metric[] }> {
+  if (!monitor) return [];
+  const perVariant = (metricName: string) =>
+    monitor.variantNames.map(
+      (v) =>
+        new cloudwatch.Metric({
+          namespace: QUALITY_METRIC_NAMESPACE,
+          metricName,
+          dimensionsMap: { Endpoint: monitor.endpointName, Variant: v },
+          statistic: cloudwatch.Stats.AVERAGE,
+          period: Duration.days(1),
+          label: v,
+        }),
+    );
+  return [
+    { title: 'Quality per variant (primary metric)', metrics: perVariant('PrimaryMetric') },
+    { title: 'Label coverage (labelled / predicted)', metrics: perVariant('LabelCoverage') },
+    { title: 'Cost per 1,000 predictions', metrics: perVariant('CostPer1000') },
+  ];
+}
 
 /**
  * One CloudWatch dashboard per environment: endpoints (traffic, errors, latency, GPU, concurrency,
@@ -98,6 +124,7 @@ export class PlatformMonitoring extends Construct {
                 },
               ]
             : []),
+          ...qualityGroups(props.qualityMonitors?.find((m) => m.endpointName === endpoint.endpointName)),
           ...(gateway
             ? [
                 {

@@ -11,7 +11,7 @@ export interface PlatformNetworkProps {
    * Availability zones to spread the isolated subnets over. Given explicitly so synth never
    * needs AWS credentials to look them up.
    */
-  readonly availabilityZones: string[];
+  readonly availabilityZones: readonly string[];
   /** The key that encrypts the flow-log group. */
   readonly logsKey: kms.IKey;
   /**

@@ -1,8 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CLOUDFORMATION_VALIDATOR, acknowledgeFinding } from '../compliance/acknowledge';
+import { PlinthError } from '../errors';
 import type { PlatformNetworkProps } from './platform-network-props';
 
 /** Every AWS API the platform calls from inside the VPC, reached through an interface endpoint. */
@@ -35,13 +37,23 @@ export class PlatformNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: PlatformNetworkProps) {
     super(scope, id);
+    validateAvailabilityZones(this, props.availabilityZones);
+    answerAvailabilityZoneLookup(Stack.of(this), props.availabilityZones);
     this.vpc = new ec2.Vpc(this, 'Resource', {
       ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
-      availabilityZones: props.availabilityZones,
+      availabilityZones: [...props.availabilityZones],
       natGateways: 0,
       createInternetGateway: false,
       subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
       restrictDefaultSecurityGroup: true,
+    });
+    acknowledgeFinding(this.vpc, {
+      rule: 'W3010',
+      plugin: CLOUDFORMATION_VALIDATOR,
+      reason: 'Zones are a prop on purpose: synth needs no AWS credentials, and the platform team picks the zones its capacity is in.',
+      owner: 'ml-platform',
+      expires: '2027-06-30',
+      ifPresent: true,
     });
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
@@ -96,5 +108,48 @@ export class PlatformNetwork extends Construct {
   /** The isolated subnets that workloads (Lambda, SageMaker) run in. */
   public get isolatedSubnets(): ec2.SubnetSelection {
     return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  }
+}
+
+/** Zones every PlatformNetwork in a stack was given. */
+const GIVEN_ZONES = new WeakMap<Stack, Set<string>>();
+
+/**
+ * `ec2.Vpc` checks given zones against `Stack.availabilityZones`, which for a stack with a concrete
+ * account and region is a context lookup: without an answer in cdk.context.json, `cdk synth` calls
+ * AWS with credentials. Context cannot be set on a stack that already has children, so the stack's
+ * zones are answered here from the prop instead, unless the app's context already answers them.
+ */
+function answerAvailabilityZoneLookup(stack: Stack, zones: readonly string[]): void {
+  if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) return;
+  if (stack.node.tryGetContext(`availability-zones:account=${stack.account}:region=${stack.region}`) !== undefined) return;
+  let given = GIVEN_ZONES.get(stack);
+  if (!given) {
+    const known = new Set<string>();
+    given = known;
+    GIVEN_ZONES.set(stack, known);
+    Object.defineProperty(stack, 'availabilityZones', { configurable: true, get: () => [...known].sort() });
+  }
+  for (const zone of zones) given.add(zone);
+}
+
+/**
+ * Zones are a prop, never looked up: a lookup needs AWS credentials at synth. Fails with what to
+ * pass when they are missing or belong to another region than the stack's.
+ */
+function validateAvailabilityZones(scope: Construct, zones: readonly string[] | undefined): void {
+  const region = Stack.of(scope).region;
+  const example = Token.isUnresolved(region) ? "['eu-west-1a', 'eu-west-1b']" : `['${region}a', '${region}b']`;
+  if (zones === undefined || zones.length === 0) {
+    throw new PlinthError(
+      `PlatformNetwork ${scope.node.path}: availabilityZones is missing; pass the zones to spread the subnets over, e.g. ${example}. ` +
+        'Plinth never looks zones up, so synth needs no AWS credentials.',
+    );
+  }
+  if (!Token.isUnresolved(region)) {
+    const foreign = zones.filter((zone) => !zone.startsWith(region));
+    if (foreign.length > 0) {
+      throw new PlinthError(`PlatformNetwork ${scope.node.path}: availabilityZones ${foreign.join(', ')} are not in the stack's region ${region}; use zones like ${example}`);
+    }
   }
 }

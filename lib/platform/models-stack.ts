@@ -6,6 +6,10 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { driftFeatures, type VariantConfig } from '../../config/model-registry';
+import { groundTruthDatasetName } from '../../config/datasets/ground-truth';
+import { SAGEMAKER_REALTIME_PRICES } from '../../config/pricing/sagemaker-instances';
+import { ModelQualityMonitor } from '../quality/model-quality-monitor';
+import type { QualityPrice } from '../quality/model-quality-monitor';
 import type { EnvironmentConfig } from '../../config/schema';
 import { DriftRetraining } from '../drift/drift-retraining';
 import { ModelDriftMonitor } from '../drift/model-drift-monitor';
@@ -37,6 +41,8 @@ export interface ModelsStackProps extends StackProps {
   readonly reviewQueues: Readonly<Record<string, HumanReviewQueue>>;
   /** The data lake's Glue database, where each drift job registers its endpoint's capture table. */
   readonly lakeDatabaseName: string;
+  /** The lake zone that holds each model's ground-truth dataset and its reviewers' labels (quality jobs). */
+  readonly groundTruthBucket?: s3.IBucket;
   /**
    * Builds the point-in-time training-set job the training pipelines use, in this stack.
    *
@@ -82,6 +88,8 @@ export class ModelsStack extends Stack {
   public readonly driftMonitors: Record<string, ModelDriftMonitor> = {};
   /** Instance count against the cap for every autoscaled variant, with its at-cap alarm. */
   public readonly capacityWatch?: EndpointCapacityWatch;
+  /** Model name → its quality job (models that declare quality). */
+  public readonly qualityMonitors: Record<string, ModelQualityMonitor> = {};
   /** Baselines on approval and retraining on drift, when any model declares drift. */
   public readonly driftRetraining?: DriftRetraining;
   /** Model name → its retraining pipeline (models that declare training). */
@@ -290,6 +298,54 @@ export class ModelsStack extends Stack {
         captureKey: foundation.keys.dataLake,
         databaseName: props.lakeDatabaseName,
         bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+        ...common,
+      });
+    }
+    for (const model of config.modelRegistry.models.filter((m) => m.quality)) {
+      const quality = model.quality!;
+      if (!props.groundTruthBucket) throw new PlinthError(`ModelsStack: model "${model.name}" declares quality but no groundTruthBucket was given`);
+      const prices: Record<string, QualityPrice> = {};
+      for (const v of model.endpoint.variants) {
+        const perHour = SAGEMAKER_REALTIME_PRICES.pricePerHour[v.instanceType];
+        if (perHour === undefined) continue;
+        prices[v.name] = {
+          instanceType: v.instanceType,
+          pricePerHour: perHour,
+          currency: SAGEMAKER_REALTIME_PRICES.currency,
+          asOf: SAGEMAKER_REALTIME_PRICES.asOf,
+          source: `${SAGEMAKER_REALTIME_PRICES.source} (${SAGEMAKER_REALTIME_PRICES.region})`,
+        };
+      }
+      this.qualityMonitors[model.name] = new ModelQualityMonitor(this, `Quality-${model.name}`, {
+        modelName: model.name,
+        endpointName: model.endpointName,
+        modelPackageGroupName: model.name,
+        packagesArn: this.registry.packagesArn(model.name),
+        productionVariantNames: model.endpoint.variants.map((v) => v.name),
+        quality: {
+          ...quality,
+          ...(quality.abTest
+            ? {
+                abTest: {
+                  champion: quality.abTest.champion,
+                  alpha: quality.abTest.alpha,
+                  minimumEffect: quality.abTest.minimumEffect,
+                  ...quality.abTest.guardrails,
+                },
+              }
+            : {}),
+        },
+        captureBucket: this.capture.bucket,
+        captureKey: foundation.keys.dataLake,
+        databaseName: props.lakeDatabaseName,
+        groundTruthTableName: groundTruthDatasetName(model.name),
+        groundTruthBucket: props.groundTruthBucket,
+        groundTruthKey: foundation.keys.dataLake,
+        ...(props.reviewQueues[model.name] ? { reviewLabelsPrefix: 'ground-truth/' } : {}),
+        evaluationBucket: this.registry.artifacts.bucket,
+        evaluationKey: foundation.keys.models,
+        bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+        prices,
         ...common,
       });
     }

@@ -27,6 +27,7 @@ export class MonitoringStack extends Stack {
       deployment: props.models.deployment,
       capacityWatch: props.models.capacityWatch,
       driftWatchedEndpoints: Object.values(props.models.driftMonitors).map((m) => m.endpointName),
+      qualityMonitors: Object.values(props.models.qualityMonitors),
       // AWS publishes estimated charges in us-east-1 only.
       showBilling: props.config.region === 'us-east-1',
     });

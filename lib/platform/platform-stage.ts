@@ -65,6 +65,7 @@ export class PlatformStage extends Stage {
       promotionTargetAccounts: props.promotionTargetAccounts ?? [],
       reviewQueues: this.dataLake.reviewQueues,
       lakeDatabaseName: this.dataLake.dataLake.databaseName,
+      groundTruthBucket: this.dataLake.dataLake.curated.bucket,
       trainingSetJob: props.trainingSetJob,
       lakeCurated: { bucketNameExport: curatedExport, readers: [this.dataLake.dataLake.readerRole] },
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,

@@ -65,6 +65,8 @@ export class HumanReviewQueue extends Construct {
   public readonly expiryFunction: lambda.Function;
   /** May claim cases and submit labels. */
   public readonly reviewerRole: iam.Role;
+  /** The review function's URL (IAM auth); reviewers sign their requests to it. */
+  public readonly reviewUrl: lambda.FunctionUrl;
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: HumanReviewQueueProps) {
@@ -200,19 +202,37 @@ export class HumanReviewQueue extends Construct {
       targets: [new targets.LambdaFunction(this.expiryFunction, { retryAttempts: 2, deadLetterQueue: this.deadLetterQueue })],
     });
 
+    // Reviewers call a function URL with IAM auth: the review function reads who they are from
+    // the verified caller on the request context. A direct invoke could forge that context, so
+    // the reviewer role may invoke only through the URL.
+    this.reviewUrl = this.reviewFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.reviewerRole = new iam.Role(this, 'ReviewerRole', {
-      assumedBy: new iam.AccountPrincipal(stack.account),
-      description: 'Reviews low-confidence predictions: claims cases and submits labels',
+      // The session name is the reviewer's identity: each user assumes the role as themselves.
+      assumedBy: new iam.AccountPrincipal(stack.account).withConditions({ StringEquals: { 'sts:RoleSessionName': '${aws:username}' } }),
+      description: 'Reviews low-confidence predictions: claims cases and submits labels, as the IAM user who assumed it',
     });
     new iam.ManagedPolicy(this, 'ReviewerPolicy', {
       roles: [this.reviewerRole],
-      statements: [new iam.PolicyStatement({ sid: 'CallReviewApi', actions: ['lambda:InvokeFunction'], resources: [this.reviewFunction.functionArn] })],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'CallReviewApiUrl',
+          actions: ['lambda:InvokeFunctionUrl'],
+          resources: [this.reviewFunction.functionArn],
+          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'InvokeOnlyThroughTheUrl',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.reviewFunction.functionArn],
+          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+        }),
+      ],
     });
 
     const metric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({ namespace: REVIEW_METRIC_NAMESPACE, metricName, dimensionsMap: { Model: props.modelName }, statistic, period: Duration.minutes(5) });
     const add = (alarmId: string, alarmProps: Omit<FailureModeAlarmProps, 'alarmAction'>) =>
-      this.alarms.push(failureModeAlarm(this, alarmId, 'review-backlog', { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, ...alarmProps }));
+      this.alarms.push(failureModeAlarm(this, alarmId, 'review-backlog', { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.modelName, ...alarmProps }));
     add('CasesExpired', {
       description: `Review cases for ${props.modelName} expired unlabelled after the ${props.sla.toMinutes()}-minute SLA.`,
       metric: metric('CasesExpired', cloudwatch.Stats.SUM),

@@ -281,6 +281,7 @@ export class BatchInference extends Construct {
     this.failedAlarm = failureModeAlarm(this, 'BatchInferenceFailed', 'batch-inference-failed', {
       alarmAction: props.alarmAction,
       runbookBaseUrl: props.runbookBaseUrl,
+      subject: model,
       description: `Batch inference of ${model} failed, timed out or was aborted (a transform job failed, or input and output rows differ); the failed partitions are released and retried on the next run, nothing partial was published.`,
       metric: new cloudwatch.MathExpression({
         expression: 'failed + timedOut + aborted',

@@ -750,7 +750,7 @@ export class TrainingPipeline extends Construct {
   }
 
   private addAlarms(props: TrainingPipelineProps): void {
-    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
+    const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.modelName };
     const S = TRAINING_STEPS;
     const period = Duration.minutes(5);
     const once = {

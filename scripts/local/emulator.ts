@@ -2,15 +2,14 @@
  * The local AWS emulator: moto_server (through scripts/local/moto_emulator.py, which reports the
  * resources moto cannot create) on 127.0.0.1, on a free port, stopped on exit.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { INSTANCE_FAMILIES } from '../../lib/inference/instance-types';
 
-/** The one-line install printed when moto_server is missing. */
-export const MOTO_INSTALL_HINT = "pip install 'moto[server]'";
+export { MOTO_INSTALL_HINT } from '../../cli/moto';
 
 /** Credentials moto accepts; they grant nothing anywhere else. */
 export const EMULATOR_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } as const;
@@ -35,18 +34,6 @@ export interface RunningEmulator {
   /** API actions called so far that moto does not implement, e.g. "sagemaker UpdateEndpoint". */
   readonly unimplemented: () => readonly string[];
   stop(): Promise<void>;
-}
-
-/**
- * The Python interpreter that runs moto_server, or undefined when moto (with its server extra) is
- * not installed. The interpreter is the one `moto_server` on PATH belongs to, so a virtualenv works.
- */
-export function findMotoPython(): string | undefined {
-  for (const python of ['python3', 'python']) {
-    const probe = spawnSync(python, ['-c', 'import moto.server, flask; print("ok")'], { encoding: 'utf8' });
-    if (probe.status === 0 && probe.stdout.trim() === 'ok') return python;
-  }
-  return undefined;
 }
 
 /** Starts the emulator and waits until it answers; throws if it does not within `timeoutMs`. */

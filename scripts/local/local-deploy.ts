@@ -10,7 +10,9 @@
  *   3. cdk bootstrap aws://123456789012/us-east-1 against it;
  *   4. cdk deploy 'dev/*' against it;
  *   5. fidelity report: per CloudFormation type, resources materialised vs skipped by the emulator;
- *   6. smoke check: Plinth's handlers in this process against the deployed resources.
+ *   6. smoke check: Plinth's handlers in this process against the deployed resources;
+ *   7. with --keep: leave moto_server running and print the `export` lines that point the plinth
+ *      CLI at it (scripts/local/operator-session.ts), until Ctrl-C.
  *
  * Writes cdk.out/local-deploy/{fidelity.json,fidelity.md,smoke.json}. Exit 0 when every smoke step
  * is ok or limited by a named emulator gap; 1 when a step fails (the message names the step).
@@ -26,8 +28,11 @@ import type { AwsCallContext } from '../../cli/aws/connection';
 import { DECLARED_ENVIRONMENTS } from '../../config';
 import { EMULATOR_ACCOUNT_CONTEXT, LOCAL_ENVIRONMENT, MOTO_DEFAULT_ACCOUNT } from './emulator-account';
 import { retargetAssembly } from './reuse-synth';
-import { EMULATOR_CREDENTIALS, MOTO_INSTALL_HINT, type RunningEmulator, emulatorEnvironment, findMotoPython, startEmulator } from './emulator';
+import { assertPassingVerdict } from '../../lib/compliance/enforce-gate';
+import { findMoto, MOTO_INSTALL_HINT } from '../../cli/moto';
+import { EMULATOR_CREDENTIALS, type RunningEmulator, emulatorEnvironment, startEmulator } from './emulator';
 import { type TemplateResource, buildFidelityReport, fidelityHeadline, formatFidelityTable, writeFidelityReport } from './fidelity';
+import { formatOperatorSession } from './operator-session';
 import { runSmokeCheck, type SmokeStep } from './smoke';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -41,12 +46,15 @@ class StepFailure extends Error {}
 let emulator: RunningEmulator | undefined;
 let runningChild: ChildProcess | undefined;
 let assemblyDir: string | undefined;
+/** Set once a --keep deploy succeeded: Ctrl-C then ends a good session (exit 0), not a failed one. */
+let kept = false;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const python = findMotoPython();
+  // The same answer plinth doctor gives.
+  const python = findMoto()?.python;
   if (!python) {
     process.stdout.write(
-      `local deploy skipped: moto_server is not installed. Install it with: ${MOTO_INSTALL_HINT}\n` +
+      `local deploy skipped: no Python here imports moto.server and flask (plinth doctor says the same). Install it with: ${MOTO_INSTALL_HINT}\n` +
         (process.env.CI ? 'CI is set, and CI must deploy: failing.\n' : 'Synth and cfn-lint do not need it; the local deploy does.\n'),
     );
     return process.env.CI ? 1 : 0;
@@ -68,6 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
       run(CDK, ['synth', '--quiet', '--no-notices', '--app', app, '-c', `${EMULATOR_ACCOUNT_CONTEXT}=${MOTO_DEFAULT_ACCOUNT}`, '--output', assemblyDir!], env),
     );
   }
+  await step('check the compliance gate passed the assembly', async () => assertPassingVerdict(join(assemblyDir!, `assembly-${LOCAL_ENVIRONMENT}`)));
   await step(`cdk bootstrap aws://${MOTO_DEFAULT_ACCOUNT}/${REGION}`, () =>
     run(CDK, ['bootstrap', `aws://${MOTO_DEFAULT_ACCOUNT}/${REGION}`, '--app', assemblyDir!, '--no-notices'], env),
   );
@@ -111,6 +120,12 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `\nlocal deploy: dev deployed to moto_server in ${seconds} s; smoke ${smoke.length - limited} ok, ${limited} limited by the emulator; ${fidelityHeadline(report)}\n`,
   );
+  if (argv.includes('--keep')) {
+    // Leave the emulator up for the operator CLI until Ctrl-C (the signal handler stops it, exit 0).
+    kept = true;
+    process.stdout.write(formatOperatorSession(emulator.endpoint, REGION, MOTO_DEFAULT_ACCOUNT));
+    await new Promise<never>(() => undefined);
+  }
   return 0;
 }
 
@@ -207,8 +222,8 @@ async function cleanUp(): Promise<void> {
 function installSignalHandlers(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      process.stderr.write(`\nlocal deploy interrupted (${signal}): stopping moto_server\n`);
-      void cleanUp().finally(() => process.exit(130));
+      process.stderr.write(kept ? `\nstopping moto_server (${signal})\n` : `\nlocal deploy interrupted (${signal}): stopping moto_server\n`);
+      void cleanUp().finally(() => process.exit(kept ? 0 : 130));
     });
   }
 }

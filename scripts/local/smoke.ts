@@ -35,6 +35,12 @@ import { setOutput as setReviewLog } from '../../lambdas/shared-review/log';
 import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
 import { startTransformWithApprovedPackage } from './batch-inference-smoke';
 import type { EmulatorSkip } from './emulator';
+import { promoteToSecondAccount } from './smoke-promote';
+// --- #15 model quality (additive block) ---
+import { compare as compareModels } from '../../cli/commands/models-compare';
+import type { CommandContext } from '../../cli/context';
+import { resolveInferenceId } from '../../lambdas/infer/inference-id';
+import { knownQualityRun } from './quality-evidence';
 import type { TemplateResource } from './fidelity';
 
 export type SmokeStatus = 'ok' | 'limited' | 'failed';
@@ -74,6 +80,8 @@ export async function runSmokeCheck(deployed: DeployedEnvironment): Promise<Smok
     ['ingest a sample file', ingestSample],
     ['register, approve and deploy a model', approveAndDeployModel],
     ['review queue', reviewQueue],
+    ['promote to a second account', promoteToSecondAccount],
+    ['model quality: ids, labels, quality SQL, evidence, compare', modelQuality],
     ['batch inference starts a transform job with the Approved package', batchInference],
   ] as const) {
     try {
@@ -401,4 +409,87 @@ function lastError(logs: readonly string[]): string {
   const last = errors[errors.length - 1];
   if (!last) return 'no error logged';
   return [last.msg, last.errorName, last.errorMessage ?? last.errors].filter((part) => part !== undefined).map(String).join(': ').slice(0, 600);
+}
+
+// --- #15 model quality (additive block) ---
+
+/**
+ * Gateway-issued inference ids → a ground-truth label file through the real ingest path →
+ * the quality job's SQL (DuckDB) → the evidence file in the capture bucket → `plinth models
+ * compare` reads it back. Limited: the emulator serves no SageMaker endpoint, so the ids come from
+ * the gateway's own id function and the captured answers are written by the run, not by SageMaker.
+ */
+async function modelQuality(deployed: DeployedEnvironment): Promise<Omit<SmokeStep, 'name'>> {
+  const endpointName = 'fraud-detector-dev';
+  // 1. The ids the gateway gives its answers.
+  const ids = Array.from({ length: 240 }, () => {
+    const id = resolveInferenceId({});
+    if (!id.ok) throw new Error(id.error);
+    return id.inferenceId;
+  });
+  const runAt = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  const run = await knownQualityRun(endpointName, runAt, ids);
+  // 2. The label file, ingested like any dataset (validation, quarantine, conservation).
+  const env = await functionEnvironment(deployed, '/DataLake/Ingestion/Function/Resource');
+  const s3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
+  const raw = requireVar(env, 'RAW_BUCKET');
+  const key = `fraud_detector_ground_truth/smoke/${randomUUID()}.jsonl`;
+  const put = await s3.send(new PutObjectCommand({ Bucket: raw, Key: key, Body: run.labelFile }));
+  const event = sqsEvent(
+    JSON.stringify({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: deployed.account,
+      time: new Date().toISOString(),
+      region: deployed.context.region,
+      resources: [`arn:aws:s3:::${raw}`],
+      detail: { version: '0', bucket: { name: raw }, object: { key, size: run.labelFile.length, etag: put.ETag?.replace(/"/g, '') }, reason: 'PutObject' },
+    }),
+  );
+  const logs: string[] = [];
+  const result = await withFunctionEnvironment(deployed.context, env, async () => {
+    setIngestClients({ s3 });
+    setIngestLog((line) => logs.push(line));
+    resetSchemaCache();
+    try {
+      return await ingestHandler(event);
+    } finally {
+      setIngestLog(undefined);
+      resetIngestClients();
+    }
+  });
+  if (result.batchItemFailures.length > 0) throw new Error(`the ingest handler failed the label file: ${lastError(logs)}`);
+  const curated = await jsonLinesUnder(s3, requireVar(env, 'CURATED_BUCKET'), 'fraud_detector_ground_truth/');
+  const curatedIds = new Set(curated.map((r) => r.inference_id));
+  const labelled = run.labelFile.trim().split('\n').length;
+  if (!ids.filter((id) => curatedIds.has(id)).length) throw new Error('no label of this run reached the curated zone');
+  // 3 + 4. The quality SQL ran in DuckDB (knownQualityRun); write its evidence where the job writes it.
+  const models = [...deployed.stacks.entries()].find(([name]) => name.endsWith('-Models'))?.[1] ?? [];
+  const bucket = models.find((r) => r.type === 'AWS::S3::Bucket' && r.logicalId.startsWith('Capture'))?.physicalId;
+  if (!bucket) throw new Error('no capture bucket in the Models stack');
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: `quality-evidence/${endpointName}/latest.json`, Body: JSON.stringify(run.evidence), ContentType: 'application/json' }),
+  );
+  // 5. The operator command reads it back.
+  let printed = '';
+  const context: CommandContext = {
+    json: false,
+    out: (text) => void (printed += `${text}\n`),
+    progress: () => undefined,
+    clients: () => ({ s3 }) as unknown as ReturnType<CommandContext['clients']>,
+    callContext: async () => deployed.context,
+    sleep: async () => undefined,
+  };
+  await compareModels({ positionals: ['compare'], options: { env: 'dev', endpoint: endpointName, bucket } }, context);
+  if (!printed.includes('A/B verdict')) throw new Error(`plinth models compare printed no verdict:\n${printed}`);
+  const verdict = /A\/B verdict[^:]*: (\S+)/.exec(printed)?.[1];
+  return {
+    status: 'limited',
+    detail:
+      `${labelled} labels ingested into fraud_detector_ground_truth (${curatedIds.size} curated), quality SQL run in DuckDB, ` +
+      `evidence at s3://${bucket}/quality-evidence/${endpointName}/latest.json, compare prints verdict ${verdict}; ` +
+      'ids from the gateway\'s id function (the emulator serves no SageMaker endpoint)',
+  };
 }

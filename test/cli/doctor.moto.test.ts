@@ -10,7 +10,7 @@ import { BOOTSTRAP_VERSION_PARAMETER, type Toolchain, toolchainChecks } from '..
 import { describeWithMoto } from '../support/moto';
 import { runCli, useEmulatorEnvironment } from './cli-harness';
 
-const healthy: Toolchain = { nodeVersion: () => '20.19.0', cdkVersion: () => '2.1148.1', onPath: () => true };
+const healthy: Toolchain = { nodeVersion: () => '20.19.0', cdkVersion: () => '2.1148.1', onPath: () => true, moto: () => ({ python: '/usr/bin/python3', via: 'moto_server on PATH' }) };
 
 describe('plinth doctor toolchain checks (no AWS)', () => {
   it('passes a healthy toolchain', () => {
@@ -19,7 +19,7 @@ describe('plinth doctor toolchain checks (no AWS)', () => {
 
   it('says what to fix for an old Node, an unpinned CDK CLI and a missing cfn-lint', () => {
     // GIVEN a machine with Node 18, a global CDK 2.100.0 and no cfn-lint or moto
-    const checks = toolchainChecks({ nodeVersion: () => '18.20.0', cdkVersion: () => '2.100.0', onPath: () => false });
+    const checks = toolchainChecks({ nodeVersion: () => '18.20.0', cdkVersion: () => '2.100.0', onPath: () => false, moto: () => undefined });
     const byName = Object.fromEntries(checks.map((c) => [c.check, c]));
     // THEN each is a failure with its fix, and a missing moto only warns (npm start still synthesizes)
     expect(byName.node).toMatchObject({ status: 'fail', fix: expect.stringContaining('install Node 20') });

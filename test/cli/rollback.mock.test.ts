@@ -44,6 +44,16 @@ describe('plinth models rollback (aws-sdk-client-mock)', () => {
     sagemaker.on(UpdateEndpointCommand).resolves({ EndpointArn: 'arn:e' });
   });
 
+  it('on an endpoint that does not exist, says to deploy the environment first', async () => {
+    sagemaker.on(DescribeEndpointCommand).rejects(Object.assign(new Error(`Could not find endpoint "${ENDPOINT}".`), { name: 'ValidationException' }));
+    const run = await runCli('models', 'rollback', '--env', 'dev', '--endpoint', ENDPOINT);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`endpoint ${ENDPOINT} does not exist in dev`);
+    expect(run.stderr).toContain("next step: deploy dev first (npx cdk deploy -c env=dev 'dev/*')");
+    expect(run.stderr).not.toContain('check the name or ARN');
+    expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
+  });
+
   it('returns the endpoint to the previous endpoint config and waits, showing progress', async () => {
     // GIVEN an InService endpoint that will take two polls to update
     sagemaker
@@ -91,10 +101,10 @@ describe('plinth models rollback (aws-sdk-client-mock)', () => {
   });
 
   it('explains an SDK error without a stack trace', async () => {
-    sagemaker.on(DescribeEndpointCommand).rejects(Object.assign(new Error(`Could not find endpoint "${ENDPOINT}".`), { name: 'ValidationException' }));
+    sagemaker.on(DescribeEndpointCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const run = await runCli('models', 'rollback', '--endpoint', ENDPOINT);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`ValidationException: Could not find endpoint "${ENDPOINT}".`);
+    expect(run.stderr).toContain('ThrottlingException: Rate exceeded');
     expect(run.stderr).toContain('next step:');
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });

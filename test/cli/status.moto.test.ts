@@ -53,7 +53,7 @@ describeWithMoto('plinth status (moto)', (moto) => {
     expect(run.code).toBe(0);
     const status = run.json<Record<string, any>>();
     expect(status.endpoints).toEqual([
-      expect.objectContaining({ name: 'fraud-detector-dev', status: 'InService', variants: [expect.objectContaining({ name: 'primary', desiredInstances: 2 })] }),
+      expect.objectContaining({ name: 'fraud-detector-dev', status: 'InService', variants: [expect.objectContaining({ name: 'primary', desiredInstances: 2, maxInstances: 2 })] }),
     ]);
     const transactions = status.pipelines.find((p: { dataset: string }) => p.dataset === 'transactions');
     expect(transactions).toMatchObject({ recordsCurated: 8, recordsQuarantined: 2, quarantineRate: 0.2, lastIngestion: expect.any(String) });
@@ -68,6 +68,8 @@ describeWithMoto('plinth status (moto)', (moto) => {
     const run = await runCli('status', '--env', 'dev');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/fraud-detector-dev\s+InService\s+primary/);
+    // The cost-spike runbook's check: instances against the variant's maxCapacity (config/dev.ts: 2).
+    expect(run.stdout).toMatch(/primary \S+\/2 of max 2 w/);
     expect(run.stdout).toMatch(/transactions\s+hour of .*\s+8\s+2\s+20\.0%/);
     expect(run.stdout).toContain('ingestion DLQ depth: 2');
     expect(run.stderr).toContain('reading dev (us-east-1)');

@@ -51,7 +51,9 @@ describe('plinth usage', () => {
   it('exits 2 on an unknown environment, naming the known ones', async () => {
     const run = await runCli('status', '--env', 'qa');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/Unknown environment "qa".*dev, staging, prod/);
+    expect(run.stderr).toContain('unknown environment "qa": pass --env with one of dev, staging, prod');
+    // A CLI user passes --env; -c env=<name> is cdk's flag, not the CLI's.
+    expect(run.stderr).not.toContain('-c env');
   });
 
   it('exits 2 on a missing or unknown models subcommand, listing the subcommands', async () => {
@@ -82,7 +84,7 @@ describe('plinth usage', () => {
   });
 
   it('runs as the package bin (what npx plinth starts) with the same exit codes', () => {
-    // GIVEN the bin declared in package.json WHEN node runs it as npx would
+    // GIVEN the bin's source (npm run build copies it to dist/cli/plinth.js, package.json's bin) WHEN node runs it as npx would
     const bin = join(__dirname, '..', '..', 'cli', 'plinth.js');
     const help = spawnSync(process.execPath, [bin, 'models', '--help'], { encoding: 'utf8' });
     const unknown = spawnSync(process.execPath, [bin, 'nope'], { encoding: 'utf8' });

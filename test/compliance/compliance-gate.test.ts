@@ -1,13 +1,18 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgeFinding } from '../../lib/compliance/acknowledge';
 import { NAG_PACKS } from '../../lib/compliance/acknowledge';
-import { Stack, Stage } from 'aws-cdk-lib';
+import { Stack, Stage, Validations } from 'aws-cdk-lib';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
-import { synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
+import { GATE_VERDICT_FILE, assertPassingVerdict, synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
 import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+
+/** An expiry the register accepts whenever the suite runs (at most 12 months from synth). */
+const IN_SIX_MONTHS = new Date(Date.now() + 182 * 86_400_000).toISOString().slice(0, 10);
 
 describe('compliance gate', () => {
   test('reports an unencrypted, unlogged bucket under every pack and the CloudFormation validator', () => {
@@ -39,7 +44,7 @@ describe('compliance gate', () => {
         rule: 'AwsSolutions-S1',
         reason: 'Fixture: proves the acknowledgement is recorded with its reason.',
         owner: 'ml-platform',
-        expires: '2099-12-31',
+        expires: IN_SIX_MONTHS,
       });
     });
     // THEN it no longer counts against the gate ...
@@ -50,7 +55,7 @@ describe('compliance gate', () => {
       expect.objectContaining({
         ruleName: 'AwsSolutions-S1',
         acknowledgedId: 'AwsSolutions::AwsSolutions-S1',
-        reason: expect.stringContaining('[owner: ml-platform; expires: 2099-12-31]'),
+        reason: expect.stringContaining(`[owner: ml-platform; expires: ${IN_SIX_MONTHS}]`),
       }),
     );
   });
@@ -61,7 +66,7 @@ describe('compliance gate', () => {
     applyComplianceGate(app);
     const stack = new Stack(new Stage(app, 'dev', { env: TEST_ENV }), 'S');
     const logs = new AccessLogsBucket(stack, 'Logs');
-    acknowledgeFinding(logs.bucket, { rule: 'AwsSolutions-SQS3', reason: 'Stale: no queue lives here any more.', owner: 'ml-platform', expires: '2099-01-01' });
+    acknowledgeFinding(logs.bucket, { rule: 'AwsSolutions-SQS3', reason: 'Stale: no queue lives here any more.', owner: 'ml-platform', expires: IN_SIX_MONTHS });
     const warnings: string[] = [];
     // WHEN
     synthesizeThroughGate(app, (message) => warnings.push(message));
@@ -83,5 +88,76 @@ describe('compliance gate', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/Compliance gate failed: \d+ unacknowledged finding\(s\)/);
     expect(result.stderr).toContain('AwsSolutions-S1 at dev/Leaky/Bucket/Resource');
+  });
+
+  test('a failed gate leaves nothing deployable: cdk deploy --app <assembly> refuses it, the reports stay', () => {
+    // GIVEN the non-compliant app synthesized through the gate
+    const root = path.join(__dirname, '..', '..');
+    const out = path.join(root, 'test-output', 'noncompliant-quarantine');
+    fs.rmSync(out, { recursive: true, force: true });
+    const synth = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/noncompliant-app.ts'], {
+      cwd: root,
+      env: { ...process.env, CDK_OUTDIR: out },
+      encoding: 'utf8',
+    });
+    expect(synth.status).toBe(1);
+    // THEN neither the assembly nor the stage's nested assembly has a manifest any CDK tool would deploy
+    for (const dir of [out, path.join(out, 'assembly-dev')]) {
+      expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(false);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, GATE_VERDICT_FILE), 'utf8'))).toMatchObject({ passed: false, findings: expect.any(Number) });
+      expect(() => assertPassingVerdict(dir)).toThrow(/failed the compliance gate/);
+    }
+    // AND the evidence stays: the validation report and the templates
+    expect(fs.existsSync(path.join(out, 'validation-report.json'))).toBe(true);
+    expect(fs.readdirSync(path.join(out, 'assembly-dev')).some((f) => f.endsWith('.template.json'))).toBe(true);
+    // WHEN someone deploys the stage's assembly with the CDK CLI, THEN it stops before any AWS call
+    const deploy = spawnSync(process.execPath, [require.resolve('aws-cdk/bin/cdk'), 'deploy', '--app', path.join(out, 'assembly-dev'), 'dev/Leaky', '--no-notices', '--require-approval', 'never'], {
+      cwd: root,
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'none', AWS_SECRET_ACCESS_KEY: 'none', AWS_REGION: 'us-east-1' },
+      encoding: 'utf8',
+    });
+    expect(deploy.status).not.toBe(0);
+    expect(deploy.stderr + deploy.stdout).toMatch(/manifest\.json/);
+  });
+
+  test('a passing gate says so in every assembly, and a local deploy accepts only that', () => {
+    // GIVEN a compliant app
+    const app = newApp();
+    applyComplianceGate(app);
+    new AccessLogsBucket(new Stack(new Stage(app, 'dev', { env: TEST_ENV }), 'S'), 'Logs');
+    // WHEN it is synthesized through the gate
+    const assembly = synthesizeThroughGate(app, () => {});
+    // THEN its verdict passes, top-level and nested
+    expect(() => assertPassingVerdict(assembly.directory)).not.toThrow();
+    expect(() => assertPassingVerdict(path.join(assembly.directory, 'assembly-dev'))).not.toThrow();
+    // AND an assembly without a verdict (made outside the gate) is refused
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bare-'));
+    expect(() => assertPassingVerdict(bare)).toThrow(/carries no compliance gate verdict/);
+  });
+
+  test('an acknowledgement outside the register (raw Validations.acknowledge) fails the gate, naming each finding it hid', () => {
+    // GIVEN a leaky bucket whose findings are suppressed without acknowledgeFinding()
+    const app = newApp();
+    applyComplianceGate(app);
+    const stack = new Stack(new Stage(app, 'dev', { env: TEST_ENV }), 'S');
+    const bucket = new s3.CfnBucket(stack, 'Leaky');
+    new AccessLogsBucket(stack, 'Logs');
+    // every finding of the bucket, by every id the gate reports it under, acknowledged raw
+    const { reports } = synthAloneThroughGate((s) => new s3.CfnBucket(s, 'Leaky'));
+    const ids = new Set<string>();
+    for (const report of reports) {
+      for (const v of report.violations) ids.add(`${report.pluginName.replace(/ /g, '-')}::${v.ruleName}`);
+    }
+    for (const id of ids) Validations.of(bucket).acknowledge({ id, reason: '' });
+    // WHEN
+    let failure: Error | undefined;
+    try {
+      synthesizeThroughGate(app, () => {});
+    } catch (error) {
+      failure = error as Error;
+    }
+    // THEN the hidden findings fail the gate, each named
+    expect(failure?.message).toMatch(/outside the waiver register/);
+    expect(failure?.message).toMatch(/AwsSolutions-S1 at dev\/S\/Leaky/);
   });
 });

@@ -74,6 +74,19 @@ describe('Control Tower proactive controls in the gate', () => {
     ]);
   });
 
+  test('bucket waivers are keyed by construct path: a new bucket outside SecureBucket inherits none of them', () => {
+    // GIVEN a Plinth access-log bucket and a raw bucket with the same settings next to it
+    const reports = synth((stack) => {
+      new AccessLogsBucket(stack, 'Logs');
+      new s3.Bucket(stack, 'Raw', { encryption: s3.BucketEncryption.S3_MANAGED, enforceSSL: true, versioned: true });
+    });
+    // THEN the raw bucket's object-lock and event-notification findings stay open, the access-log bucket's are waived
+    const open = controlTowerFindings(reports);
+    expect(open).toContain('s3_bucket_object_lock_enabled_check dev/S/Raw/Resource');
+    expect(open).toContain('s3_event_notifications_enabled_check dev/S/Raw/Resource');
+    expect(open.filter((f) => f.includes('dev/S/Logs/'))).toEqual([]);
+  });
+
   test('platform keys let only AWS services create grants (CT.KMS.PR.3 passes)', () => {
     const reports = synth((stack) => new PlatformKeys(stack, 'Keys'));
     expect(controlTowerFindings(reports).filter((f) => f.startsWith('kms_'))).toEqual([]);

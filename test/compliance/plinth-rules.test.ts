@@ -4,8 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lakeformation from 'aws-cdk-lib/aws-lakeformation';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { ComplianceEvidence } from '../../lib/compliance/evidence';
-import { PlinthMlChecks } from '../../lib/compliance/plinth-rules';
+import { markModelApprover, PlinthMlChecks } from '../../lib/compliance/plinth-rules';
 import { RecordingPlinthMlChecks } from '../../lib/compliance/recording-packs';
+import { PlatformPermissionsBoundary } from '../../lib/guardrails/permissions-boundary';
 import { newApp, TEST_ENV } from '../support/gate';
 
 /** What each Plinth rule concluded about each resource built in an empty stack, as `Rule path → outcome`. */
@@ -118,8 +119,11 @@ describe("Plinth's ML rules", () => {
     const outcomes = outcomesOf((stack) => {
       const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
       role('Registrar').addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:CreateModelPackage'], resources: ['*'] }));
-      role('Approver').addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: ['*'] }));
+      const approver = role('Approver');
+      approver.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: ['*'] }));
+      markModelApprover(approver);
       const both = role('Both');
+      markModelApprover(both);
       both.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'], resources: ['*'] }));
       role('Wildcard').addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:*'], resources: ['*'] }));
       const denied = role('DeniedApproval');
@@ -138,6 +142,49 @@ describe("Plinth's ML rules", () => {
       'Plinth-ModelApproverSeparateFromRegistrar S/Wildcard/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
       'Plinth-ModelApproverSeparateFromRegistrar S/DeniedApproval/Resource': 'pass',
     });
+  });
+
+  test('exactly one role can approve: any other role that reaches UpdateModelPackage, by action or resource wildcard, fails unless it is denied changing the approval status', () => {
+    const outcomes = outcomesOf((stack) => {
+      const role = (id: string, ...statements: iam.PolicyStatement[]) => {
+        const r = new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
+        new iam.ManagedPolicy(stack, `${id}Policy`, { roles: [r], statements });
+        return r;
+      };
+      const packages = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/*';
+      const update = new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: [packages] });
+      // the drift-baseline role before the fix: annotates packages, nothing stops it approving
+      role('Annotator', update);
+      role('AnyAction', new iam.PolicyStatement({ actions: ['*'], resources: ['*'] }));
+      role('UpdateStar', new iam.PolicyStatement({ actions: ['sagemaker:Update*'], resources: [packages] }));
+      role('OnlyApprovedDenied', update, new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['sagemaker:UpdateModelPackage'], resources: ['*'], conditions: { StringEquals: { 'sagemaker:ModelApprovalStatus': 'Approved' } } }));
+      role('StatusDenied', update, new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['sagemaker:UpdateModelPackage'], resources: ['*'], conditions: { Null: { 'sagemaker:ModelApprovalStatus': 'false' } } }));
+      role('DenyOnOtherGroupOnly', update, new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['sagemaker:UpdateModelPackage'], resources: ['arn:aws:sagemaker:us-east-1:123456789012:model-package/other/*'] }));
+      role('EndpointsOnly', new iam.PolicyStatement({ actions: ['sagemaker:*'], resources: ['arn:aws:sagemaker:us-east-1:123456789012:endpoint/e'] }));
+    });
+    expect(outcomes).toMatchObject({
+      'Plinth-ModelApproverSeparateFromRegistrar S/Annotator/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
+      'Plinth-ModelApproverSeparateFromRegistrar S/AnyAction/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
+      'Plinth-ModelApproverSeparateFromRegistrar S/UpdateStar/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
+      'Plinth-ModelApproverSeparateFromRegistrar S/OnlyApprovedDenied/Resource': 'pass',
+      'Plinth-ModelApproverSeparateFromRegistrar S/StatusDenied/Resource': 'pass',
+      'Plinth-ModelApproverSeparateFromRegistrar S/DenyOnOtherGroupOnly/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
+    });
+    expect(outcomes['Plinth-ModelApproverSeparateFromRegistrar S/EndpointsOnly/Resource']).not.toMatch(/fail/);
+  });
+
+  test("the permissions boundary's guardrail denies are evidence: the boundary passes, one missing a deny fails naming it", () => {
+    const outcomes = outcomesOf((stack) => {
+      new PlatformPermissionsBoundary(stack, 'Boundary');
+      new iam.ManagedPolicy(stack, 'Weakened', {
+        description: 'Plinth permissions boundary (weakened copy)',
+        statements: [new iam.PolicyStatement({ sid: 'DenyBoundaryRemoval', effect: iam.Effect.DENY, actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] })],
+      });
+      new iam.ManagedPolicy(stack, 'Other', { statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] })] });
+    });
+    expect(outcomes['Plinth-PermissionsBoundaryGuardsGuardrails S/Boundary/Resource/Resource']).toBe('pass');
+    expect(outcomes['Plinth-PermissionsBoundaryGuardsGuardrails S/Weakened/Resource']).toMatch(/^fail .*missing DenyAlarmTampering/);
+    expect(outcomes['Plinth-PermissionsBoundaryGuardsGuardrails S/Other/Resource']).toBeUndefined();
   });
 
   test('the pack reports failures as violations under Plinth-<Rule>, exactly as cdk-nag packs do', () => {

@@ -127,6 +127,18 @@ describe('createVpcFunction', () => {
     expect(builtFor(HANDLER) - before).toBeLessThanOrEqual(1);
   });
 
+  test("a description EC2 would reject in a security group (an apostrophe) still deploys", () => {
+    // GIVEN a function description with characters EC2 refuses in GroupDescription
+    const stack = new Stack(newApp({ validator: false }), 'Apostrophe', { env: TEST_ENV });
+    // WHEN the function creates its security group
+    addFunction(stack, { description: "the pipeline's callback: é ok" });
+    // THEN the group's description keeps only characters EC2 accepts
+    const groups = Template.fromStack(stack).findResources('AWS::EC2::SecurityGroup');
+    const descriptions = Object.values(groups).map((g) => String((g as { Properties: { GroupDescription: string } }).Properties.GroupDescription));
+    expect(descriptions).toContain('the pipelines callback:  ok: HTTPS to AWS endpoints only');
+    for (const d of descriptions) expect(d).toMatch(/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/);
+  });
+
   test('what it creates passes every nag pack and the validator alone in a stack', () => {
     const created = ['Function', 'Logs', 'Role', 'Policy', 'Sg'].map((id) => `Test/Alone/${id}`);
     const { findings } = synthAloneThroughGate((stack) => {

@@ -5,6 +5,7 @@ import { driftFeatures, modelConfigSchema, type ModelConfig } from '../../config
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { PlatformKeys } from '../../lib/keys/platform-keys';
 import { DriftRetraining } from '../../lib/drift/drift-retraining';
+import { isAllowed, type Statement } from '../support/iam-simulator';
 import { ModelDriftMonitor } from '../../lib/drift/model-drift-monitor';
 import { ModelRegistry } from '../../lib/model-registry/model-registry';
 import { PlatformNetwork } from '../../lib/network/platform-network';
@@ -79,6 +80,20 @@ describe('drift loop constructs', () => {
     expect(findings).toEqual([]);
   });
 
+  it('the baseline job annotates packages but can never change their approval (only the approver can)', () => {
+    // GIVEN every statement attached to the baseline function's role
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes('BaselineRole'))!;
+    const statements = [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const resource = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-detector/3';
+    // WHEN it annotates a package, THEN allowed; WHEN it sets any approval status, THEN denied
+    expect(isAllowed(statements, { action: 'sagemaker:UpdateModelPackage', resource })).toBe(true);
+    for (const status of ['Approved', 'Rejected', 'PendingManualApproval']) {
+      expect(isAllowed(statements, { action: 'sagemaker:UpdateModelPackage', resource, context: { 'sagemaker:ModelApprovalStatus': status } })).toBe(false);
+    }
+  });
+
   it('register the capture as a partition-projected table of the endpoint\'s production variants', () => {
     template.hasResourceProperties('AWS::Glue::Table', {
       DatabaseName: 'plinth_lake',
@@ -133,7 +148,7 @@ describe('drift loop constructs', () => {
 
   it('starts retraining from Model Drift Detected for the configured endpoints, with a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ source: ['plinth.drift'], 'detail-type': ['Model Drift Detected'], detail: { endpointName: ['fraud-detector-dev'] } }),
+      EventPattern: Match.objectLike({ source: ['plinth.drift', 'plinth.quality'], 'detail-type': ['Model Drift Detected', 'Model Quality Decayed'], detail: { endpointName: ['fraud-detector-dev'] } }),
       Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }) })],
     });
     template.hasResourceProperties('AWS::Lambda::Function', {

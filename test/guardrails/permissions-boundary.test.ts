@@ -1,4 +1,5 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
+import { isAllowed, type Statement } from '../support/iam-simulator';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PlatformPermissionsBoundary } from '../../lib/guardrails/permissions-boundary';
@@ -10,7 +11,82 @@ function boundaryStatements(stack: Stack): Array<Record<string, unknown>> {
   return boundary.Properties.PolicyDocument.Statement;
 }
 
+/** The boundary of a `dev` stage's Foundation stack, its ARNs resolved for account 123456789012. */
+function devBoundary(): Statement[] {
+  const stage = new Stage(newApp(), 'dev', { env: TEST_ENV });
+  const stack = new Stack(stage, 'Foundation');
+  new PlatformPermissionsBoundary(stack, 'Boundary');
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if ('Fn::Join' in o) {
+        const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+        return parts.map(resolve).join(sep);
+      }
+      if ('Ref' in o) return ({ 'AWS::Partition': 'aws', 'AWS::AccountId': TEST_ENV.account, 'AWS::Region': TEST_ENV.region } as Record<string, string>)[o.Ref as string] ?? `<${String(o.Ref)}>`;
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+    }
+    return v;
+  };
+  return resolve(boundaryStatements(stack)) as Statement[];
+}
+
 describe('PlatformPermissionsBoundary', () => {
+  describe('guards the guardrails (IAM simulator over the synthesized boundary)', () => {
+    const boundary = devBoundary();
+    const role = (name: string) => `arn:aws:iam::${TEST_ENV.account}:role/${name}`;
+    const allowed = (action: string, resource: string, context?: Record<string, string | undefined>) => isAllowed(boundary, { action, resource, ...(context ? { context } : {}) });
+
+    test('no role may assume the model approver or the CDK bootstrap roles; other sts calls stay possible', () => {
+      expect(allowed('sts:AssumeRole', role('dev-Models-RegistryApproverRole1A2B3C-XYZ'))).toBe(false);
+      expect(allowed('sts:AssumeRole', role('cdk-hnb659fds-deploy-role-123456789012-us-east-1'))).toBe(false);
+      expect(allowed('sts:AssumeRole', role('cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1'))).toBe(false);
+      expect(allowed('sts:GetCallerIdentity', '*')).toBe(true);
+    });
+
+    test('iam:PassRole reaches only the platform\'s own roles, and only for the services that run them', () => {
+      const modelRole = role('dev-Models-ModelExecutionRoleABC-123');
+      // what deploy-model does: the model execution role to SageMaker
+      expect(allowed('iam:PassRole', modelRole, { 'iam:PassedToService': 'sagemaker.amazonaws.com' })).toBe(true);
+      expect(allowed('iam:PassRole', modelRole, { 'iam:PassedToService': 'ec2.amazonaws.com' })).toBe(false);
+      expect(allowed('iam:PassRole', role('OrganizationAccountAccessRole'), { 'iam:PassedToService': 'sagemaker.amazonaws.com' })).toBe(false);
+      expect(allowed('iam:PassRole', role('prod-Models-ModelExecutionRoleABC-123'), { 'iam:PassedToService': 'sagemaker.amazonaws.com' })).toBe(false);
+    });
+
+    test('keys cannot be scheduled for deletion, disabled or re-policied; using them stays possible', () => {
+      const key = `arn:aws:kms:us-east-1:${TEST_ENV.account}:key/1234`;
+      for (const action of ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy']) expect(allowed(action, key)).toBe(false);
+      expect(allowed('kms:Decrypt', key)).toBe(true);
+      expect(allowed('kms:GenerateDataKey', key)).toBe(true);
+    });
+
+    test('alarms cannot be deleted, disabled, forced to OK or rewritten; metrics can still be published', () => {
+      const alarm = `arn:aws:cloudwatch:us-east-1:${TEST_ENV.account}:alarm:dev-EndpointErrors-fraud`;
+      for (const action of ['cloudwatch:DeleteAlarms', 'cloudwatch:DisableAlarmActions', 'cloudwatch:SetAlarmState', 'cloudwatch:PutMetricAlarm']) {
+        expect(allowed(action, alarm)).toBe(false);
+      }
+      expect(allowed('cloudwatch:PutMetricData', '*')).toBe(true);
+      expect(allowed('cloudwatch:GetMetricData', '*')).toBe(true);
+    });
+
+    test('notebooks only without direct internet access', () => {
+      const notebook = `arn:aws:sagemaker:us-east-1:${TEST_ENV.account}:notebook-instance/n`;
+      expect(allowed('sagemaker:CreateNotebookInstance', notebook)).toBe(false); // absent = Enabled by default
+      expect(allowed('sagemaker:CreateNotebookInstance', notebook, { 'sagemaker:DirectInternetAccess': 'Enabled' })).toBe(false);
+      expect(allowed('sagemaker:CreateNotebookInstance', notebook, { 'sagemaker:DirectInternetAccess': 'Disabled' })).toBe(true);
+    });
+
+    test('endpoint configs without a KMS key are denied in every form, serverless included; keyed and NVMe ones pass', () => {
+      const config = `arn:aws:sagemaker:us-east-1:${TEST_ENV.account}:endpoint-config/c`;
+      expect(allowed('sagemaker:CreateEndpointConfig', config)).toBe(false); // serverless: no instance types, no key
+      expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:InstanceTypes': 'ml.m5.large' })).toBe(false);
+      expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:InstanceTypes': 'ml.m5.large', 'sagemaker:VolumeKmsKey': 'k' })).toBe(true);
+      expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:VolumeKmsKey': 'k' })).toBe(true);
+      expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:InstanceTypes': 'ml.g5.xlarge' })).toBe(true); // local NVMe: hardware-encrypted
+    });
+  });
+
   test('alone in a stack it passes every nag pack and the validator', () => {
     const { findings } = synthAloneThroughGate((stack) => new PlatformPermissionsBoundary(stack, 'Boundary'));
     expect(findings).toEqual([]);

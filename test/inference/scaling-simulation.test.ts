@@ -6,6 +6,7 @@ import {
   defaultAssumptions,
   equivalentTarget,
   formatScalingReport,
+  normalizeSteps,
   parseScalingTrace,
   ScalingSimulationError,
   ScalingTraceError,
@@ -136,6 +137,44 @@ describe('simulatePolicy', () => {
     expect(outcome.instanceHours).toBeCloseTo((60 + 3 * 540) / 3600, 9);
   });
 
+  test('step scaling applies the step whose bounds contain the datapoint, not the first that starts below it', () => {
+    // Configured as in config/models/fraud-detector.ts: { lower: 12, +2 }, { lower: 24, +4 }. Application Auto
+    // Scaling closes the first step at 24, so a datapoint of 24 or more adds 4. 300 req/s on one instance serving
+    // 200 req/s: 20 in service plus a backlog growing 100 a second, 3050 on average over the first minute.
+    const configured: SimulatedPolicy = { ...POLICY, maxCapacity: 10, target: 100_000, steps: [{ lower: 12, change: 2 }, { lower: 24, change: 4 }] };
+    const outcome = simulatePolicy(traceOf(120, [[0, 300]]), configured, { ...ASSUMPTIONS, maxConcurrentRequestsPerInstance: 20 });
+    expect(outcome.actions[0]).toEqual({ second: 60, from: 1, to: 5 });
+    expect(normalizeSteps(configured.steps)).toEqual([
+      { lower: 12, upper: 24, change: 2 },
+      { lower: 24, change: 4 },
+    ]);
+  });
+
+  test('scheduled actions move the bounds when due: dev\'s off-hours schedule on a Friday', () => {
+    // 2026-11-20 is a Friday. The last action before 00:00 was Thursday's 19:00 scale-down: max 1 until 07:00.
+    // 500 req/s asks for more than 2 instances all day. At 07:00 the bounds become 1-2 and target tracking adds
+    // the second instance on its next datapoint (07:00:10; its streak above target is hours long); at 19:00 the
+    // scale-down cuts the fleet to 1 at once. Instance-seconds: 25,210 x 1 + 43,190 x 2 + 18,000 x 1 = 129,590.
+    const day = { start: '2026-11-20T00:00:00Z', requestsPerSecond: new Float64Array(86_400).fill(500) };
+    const dev: SimulatedPolicy = {
+      ...POLICY,
+      maxCapacity: 2,
+      schedule: [
+        { name: 'ScaleDownOffHours', cron: '0 19 ? * MON-FRI *', timeZone: 'UTC', minCapacity: 1, maxCapacity: 1 },
+        { name: 'ScaleUpWorkingHours', cron: '0 7 ? * MON-FRI *', timeZone: 'UTC', minCapacity: 1, maxCapacity: 2 },
+      ],
+    };
+    const outcome = simulatePolicy(day, dev, ASSUMPTIONS);
+    expect(outcome.scheduledActions).toBe(2);
+    expect(outcome.instanceHours).toBeCloseTo(129_590 / 3600, 9);
+    expect([outcome.instancesPerMinute[59], outcome.instancesPerMinute[719], outcome.instancesPerMinute[1199]]).toEqual([1, 2, 1]);
+    // Without the schedule the same day runs 2 instances throughout.
+    expect(simulatePolicy(day, { ...dev, schedule: [] }, ASSUMPTIONS).instanceHours).toBeCloseTo(48, 9);
+    // A Saturday has no action: Friday's 19:00 scale-down holds all day.
+    const saturday = simulatePolicy({ ...day, start: '2026-11-21T00:00:00Z' }, dev, ASSUMPTIONS);
+    expect([saturday.scheduledActions, saturday.instanceHours]).toEqual([0, 24]);
+  });
+
   test('scales from zero on the first demand (inference components)', () => {
     const toZero = { ...POLICY, minCapacity: 0 };
     const outcome = simulatePolicy(traceOf(520, [[0, 0], [100, 5]]), toZero, ASSUMPTIONS);
@@ -184,6 +223,21 @@ describe('simulateScaling against the configured policy', () => {
     const anchors = [...report.matchAll(/docs\/scaling-simulation\.md#([a-z-]+)/g)].map((m) => m[1]);
     const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'scaling-simulation.md'), 'utf8');
     for (const anchor of anchors) expect(doc).toContain(`<a id="${anchor}"></a>`);
+  });
+
+  test('dev\'s off-hours schedule is simulated and listed among the assumptions', () => {
+    const [dev] = loadEnvironments('dev');
+    const trace = parseScalingTrace(fs.readFileSync(path.join(__dirname, '..', '..', 'bench', 'traces', 'daily-cycle.csv'), 'utf8'));
+    const result = simulateScaling(dev, dev.modelRegistry.models[0].endpointName, trace);
+    expect(result.scheduledActions).toBe(2);
+    const schedule = result.namedAssumptions.find((x) => x.name === 'scheduled actions');
+    expect(schedule?.value).toMatch(/ScaleDownOffHours cron\(0 19 \? \* MON-FRI \*\) UTC: 1-1 instances; ScaleUpWorkingHours .* in effect at the trace's start: ScaleDownOffHours/);
+    // 12 off-hours at 1 instance: fewer than the 2 x 24 = 48 a schedule-blind replay could reach.
+    expect(result.instanceHours).toBeLessThan(37);
+    // With timestamps in seconds there is no wall clock to place the schedule on: said, not guessed.
+    const seconds = simulateScaling(dev, dev.modelRegistry.models[0].endpointName, traceOf(600, [[0, 50]]));
+    expect(seconds.namedAssumptions.find((x) => x.name === 'scheduled actions')?.value).toMatch(/NOT simulated: the trace's timestamps are seconds/);
+    expect(seconds.scheduledActions).toBe(0);
   });
 
   test('names the endpoints there are when the endpoint is unknown', () => {

@@ -9,11 +9,12 @@ import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand 
 import { type StackResourceSummary, listStackResources } from '../../cli/aws/cloudformation';
 import { CreateChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { type AwsCallContext, controlPlaneClients } from '../../cli/aws/connection';
-import { type RunningEmulator, findMotoPython, startEmulator } from '../../scripts/local/emulator';
+import { findMoto } from '../../cli/moto';
+import { type RunningEmulator, startEmulator } from '../../scripts/local/emulator';
 import { SKIP_MESSAGE } from '../support/moto';
 
 const TAGS = [{ Key: 'owner', Value: 'ml-platform' }];
-const python = findMotoPython();
+const python = findMoto()?.python;
 
 async function deployWithChangeSet(context: AwsCallContext, stackName: string, template: object): Promise<StackResourceSummary[]> {
   const body = { StackName: stackName, ChangeSetName: `${stackName}-cs`, ChangeSetType: 'CREATE' as const, TemplateBody: JSON.stringify(template) };

@@ -143,4 +143,37 @@ describe('ModelDeployment', () => {
       expect.objectContaining({ Sid: 'UpdateOwnEndpoints', Resource: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-detector-dev' }),
     );
   });
+
+  test('only the deployer may write the approved artifact copies models are built from; it reads pins from the artifact bucket', () => {
+    // GIVEN the artifact bucket's policy
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const deny = statements.find((st) => st.Sid === 'OnlyTheDeployerWritesApprovedCopies');
+    // THEN everyone but the deploy-model role is denied writing or deleting under approved/
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
+    expect(deny!.Action).toEqual(expect.arrayContaining(['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion']));
+    expect(JSON.stringify(deny!.Resource)).toContain('/approved/*');
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes('DeploymentFunctionRole'));
+    expect(deny!.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    // AND the function knows the bucket
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { ReservedConcurrentExecutions: 2 } }))[0];
+    expect(fn.Properties.Environment.Variables.ARTIFACT_BUCKET).toEqual({ Ref: expect.stringContaining('RegistryArtifacts') });
+  });
+
+  test('the deployment queue takes EventBridge messages from its own approval rule only, not from any rule in the account', () => {
+    // GIVEN the queue policy of the deployment queue
+    const queueId = Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { ContentBasedDeduplication: true } }))[0];
+    const ruleId = Object.keys(template.findResources('AWS::Events::Rule')).find((id) => id.includes('PackageApproved'));
+    const policy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find((p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+    const statements = policy!.Properties.PolicyDocument.Statement as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    // THEN EventBridge is denied sending unless the source is that rule
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnNotEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+      }),
+    );
+  });
 });

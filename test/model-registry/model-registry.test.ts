@@ -76,6 +76,22 @@ describe('ModelRegistry', () => {
     }
   });
 
+  test('approving never rewrites or removes the artifact pin that names the reviewed bytes', () => {
+    const approve = { action: 'sagemaker:UpdateModelPackage', resource: packageArn };
+    for (const key of ['plinth:artifact-sha256', 'plinth:artifact-version-id']) {
+      expect(isAllowed(approver, { ...approve, context: { 'sagemaker:ModelApprovalStatus': 'Approved', [`sagemaker:CustomerMetadataProperties/${key}`]: 'f'.repeat(64) } })).toBe(false);
+    }
+    expect(isAllowed(approver, { ...approve, context: { 'sagemaker:ModelApprovalStatus': 'Approved', 'sagemaker:CustomerMetadataPropertiesToRemove': 'team,plinth:artifact-sha256' } })).toBe(false);
+    // other metadata stays the approver's to write
+    expect(isAllowed(approver, { ...approve, context: { 'sagemaker:ModelApprovalStatus': 'Approved', 'sagemaker:CustomerMetadataProperties/team': 'risk' } })).toBe(true);
+  });
+
+  test('the approver is the one role the approval rule accepts (tagged plinth:duty=model-approver); the data scientist is not', () => {
+    template.hasResourceProperties('AWS::IAM::Role', { Tags: Match.arrayWith([{ Key: 'plinth:duty', Value: 'model-approver' }]), Description: Match.stringLikeRegexp('Approves') });
+    const tagged = Object.values(template.findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r.Properties.Tags ?? []).includes('model-approver'));
+    expect(tagged).toHaveLength(1);
+  });
+
   test('the approver can never register, or delete, a version', () => {
     for (const action of ['sagemaker:CreateModelPackage', 'sagemaker:DeleteModelPackage', 'sagemaker:CreateModelPackageGroup']) {
       expect(isAllowed(approver, { action, resource: packageArn, context: { 'sagemaker:ModelApprovalStatus': 'PendingManualApproval' } })).toBe(false);
@@ -93,5 +109,29 @@ describe('ModelRegistry', () => {
     const alone = new Stack(newApp(), 'Alone', { env: TEST_ENV });
     registryIn(alone, []);
     Template.fromStack(alone).allResourcesProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupPolicy: Match.absent() });
+  });
+
+  test('needs only a name (and an optional description) per model, as a TypeScript caller writes it', () => {
+    // GIVEN a stack WHEN the registry gets bare group definitions, no endpoint or config
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    new ModelRegistry(stack, 'Registry', {
+      models: [{ name: 'churn', description: 'Churn propensity' }, { name: 'ltv' }],
+      artifactsKey: new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true }),
+      serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket,
+    });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'churn', ModelPackageGroupDescription: 'Churn propensity' });
+    template.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'ltv' });
+  });
+
+  test.each([
+    ['a name SageMaker rejects', [{ name: 'fraud_detector' }], /models\[0\]\.name "fraud_detector" must be 1-63 letters, digits and hyphens/],
+    ['a duplicate name', [{ name: 'churn' }, { name: 'churn' }], /models\[1\]\.name "churn" is declared twice/],
+  ])('rejects %s at synth, naming the field', (_what, models, message) => {
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    const artifactsKey = new kms.Key(stack, 'ModelsKey', { enableKeyRotation: true });
+    const serverAccessLogsBucket = new AccessLogsBucket(stack, 'AccessLogs').bucket;
+    expect(() => new ModelRegistry(stack, 'Registry', { models, artifactsKey, serverAccessLogsBucket })).toThrow(message);
   });
 });

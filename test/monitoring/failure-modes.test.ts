@@ -12,6 +12,12 @@ import { TestTrainingSetJob } from '../support/training-set-job';
 
 const ROOT = path.join(__dirname, '..', '..');
 
+function markdownUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? markdownUnder(path.join(dir, e.name)) : e.name.endsWith('.md') ? [path.join(dir, e.name)] : [],
+  );
+}
+
 // The whole app, every environment, as `npm start` builds it (the gate itself is tested elsewhere).
 const app = newApp({ context: { 'aws:cdk:bundling-stacks': [] } });
 // The training pipelines' alarms need a training-set job; the test stand-in answers its contract.
@@ -77,6 +83,50 @@ describe('failure modes as code', () => {
       expect(models.resolve((health.node.defaultChild as cloudwatch.CfnCompositeAlarm).alarmActions)).toEqual([critical]);
       expect(models.resolve((endpoint.errorAlarm.node.defaultChild as cloudwatch.CfnAlarm).alarmActions)).toEqual([warning]);
     }
+  });
+
+  // A page names the alarm; the runbook must name the same alarm, so on-call can find it.
+  const alarmNames = (env: string) =>
+    stages
+      .find((s) => s.stageName === env)!
+      .node.findAll()
+      .flatMap((c) => {
+        if (c instanceof cloudwatch.Alarm) return [c.stack.resolve((c.node.defaultChild as cloudwatch.CfnAlarm).alarmName)];
+        if (c instanceof cloudwatch.CompositeAlarm) return [c.stack.resolve((c.node.defaultChild as cloudwatch.CfnCompositeAlarm).alarmName)];
+        return [];
+      });
+
+  test.each(['dev', 'staging', 'prod'])('%s: every alarm, control and composite alarms included, has a name of its own, <env>-<alarm>[-<subject>]', (env) => {
+    const names = alarmNames(env);
+    expect(names.length).toBeGreaterThan(20);
+    for (const name of names) expect(name).toMatch(new RegExp(`^${env}-[A-Z][A-Za-z0-9]*(-[A-Za-z0-9._-]+)?$`));
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test('the alarm names are the ones the runbooks expect, e.g. prod-Health-fraud-detector', () => {
+    expect(alarmNames('prod')).toEqual(expect.arrayContaining(['prod-Health-fraud-detector', 'prod-Errors5xx-fraud-detector-prod', 'prod-SourceSilent-transactions']));
+  });
+
+  test('every alarm name a doc or runbook mentions exists in the synthesized app', () => {
+    const docs = [path.join(ROOT, 'README.md'), ...markdownUnder(path.join(ROOT, 'docs'))];
+    const mentioned = docs.flatMap((file) =>
+      [...fs.readFileSync(file, 'utf8').matchAll(/`([^`\n]+)`/g)].map((m) => ({ file: path.relative(ROOT, file), token: m[1] })),
+    );
+    // Written as the page arrives: `<env>-Health-<model>`; a placeholder stands for any name part.
+    // (`<env>-Models` and its siblings are stack names.)
+    const stackNames = new Set(stages[0].node.children.filter((c): c is Stack => c instanceof Stack).map((st) => st.stackName.replace(`${stages[0].stageName}-`, '<env>-')));
+    const references = mentioned.filter((m) => /^<env>-[A-Z]/.test(m.token) && !stackNames.has(m.token));
+    expect(references.length).toBeGreaterThan(20);
+    const all = ['dev', 'staging', 'prod'].flatMap((env) => alarmNames(env).map((name) => ({ env, name })));
+    const missing = references.filter(({ token }) => {
+      const pattern = (env: string) =>
+        new RegExp(`^${token.replace(/^<env>/, env).split(/<[a-z-]+>/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[A-Za-z0-9._-]+')}$`);
+      return !all.some(({ env, name }) => pattern(env).test(name));
+    });
+    expect(missing).toEqual([]);
+    // An alarm written without its environment (`Rollback5xx-<model>`) is a name no page carries.
+    const unprefixed = mentioned.filter(({ token }) => /^[A-Z][A-Za-z0-9]*(-<[a-z-]+>)+$/.test(token));
+    expect(unprefixed).toEqual([]);
   });
 
   test('docs/failure-modes.md is generated from the catalogue and up to date (npm run docs:failure-modes)', () => {

@@ -76,4 +76,30 @@ describe('PlatformNetwork', () => {
       RetentionInDays: 365,
     });
   });
+
+  test('takes its zones as a prop: synth of a stack with a foreign account and region needs no credentials', () => {
+    // GIVEN a stack with a concrete account and region, and no context lookups allowed
+    const app = newApp({ context: { 'aws:cdk:disable-lookups': true } });
+    const stack = new Stack(app, 'Foreign', { env: { account: '210987654321', region: 'ap-southeast-2' } });
+    // WHEN
+    new PlatformNetwork(stack, 'Network', {
+      vpcCidr: '10.41.0.0/16',
+      availabilityZones: ['ap-southeast-2a', 'ap-southeast-2b'],
+      logsKey: new kms.Key(stack, 'LogsKey', { enableKeyRotation: true }),
+    });
+    // THEN the subnets are in the given zones and nothing was looked up
+    const subnets = Template.fromStack(stack).findResources('AWS::EC2::Subnet');
+    expect(Object.values(subnets).map((s) => s.Properties.AvailabilityZone).sort()).toEqual(['ap-southeast-2a', 'ap-southeast-2b']);
+    expect(app.synth().manifest.missing ?? []).toEqual([]);
+  });
+
+  test.each<[string, string[] | undefined, RegExp]>([
+    ['missing', undefined, /availabilityZones is missing; pass the zones to spread the subnets over, e\.g\. \['ap-southeast-2a', 'ap-southeast-2b'\]\. Plinth never looks zones up, so synth needs no AWS credentials/],
+    ['empty', [], /availabilityZones is missing/],
+    ['in another region', ['us-east-1a'], /availabilityZones us-east-1a are not in the stack's region ap-southeast-2/],
+  ])('fails at synth, saying what to pass, when the zones are %s', (_what, zones, message) => {
+    const stack = new Stack(newApp(), 'Foreign', { env: { account: '210987654321', region: 'ap-southeast-2' } });
+    const logsKey = new kms.Key(stack, 'LogsKey', { enableKeyRotation: true });
+    expect(() => new PlatformNetwork(stack, 'Network', { vpcCidr: '10.41.0.0/16', availabilityZones: zones as string[], logsKey })).toThrow(message);
+  });
 });

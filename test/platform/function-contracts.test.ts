@@ -12,6 +12,7 @@ import { loadConfig as loadIngestConfig } from '../../lambdas/ingest/config';
 import { allowedLabels, claimLeaseMinutes, groundTruthLocation, slaMinutes, tableName } from '../../lambdas/shared-review/config';
 import { buildPlatformApp } from '../../lib/platform/platform-app';
 import { newApp } from '../support/gate';
+import { loadJob as loadQualityJob } from '../../lambdas/model-quality/index';
 
 /**
  * The CDK side and each handler agree on the environment contract: every function's variables,
@@ -93,12 +94,13 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^DriftRetrainingRetrainFunction/, (e) => loadRetrainConfig(e)],
     [/^DriftRetrainingBaselineFunction/, (e) => loadBaselineConfig(e)],
     [/^Batch[a-z]+Function/, (e) => batchInferenceEnv.parse(e)],
+    [/^Quality[a-z]+QualityFunction/, (e) => loadQualityJob(e)],
   ];
 
   test('each function has a known handler', () => {
     const unknown = functions.filter((f) => !loaders.some(([pattern]) => pattern.test(f.path)));
     expect(unknown.map((f) => f.path)).toEqual([]);
-    expect(functions.length).toBe(12);
+    expect(functions.length).toBe(13);
   });
 
   test.each(loaders.map(([pattern]) => pattern.source))('handler %s parses its variables without error', (source) => {

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { isAllowed, type Statement } from '../support/iam-simulator';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -76,5 +77,25 @@ describe('HumanReviewQueue', () => {
     Template.fromStack(other).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:SendMessage'], Resource: Match.anyValue() }] },
     });
+  });
+
+  test('reviewers sign requests to an IAM-auth function URL and may invoke only through it, as themselves', () => {
+    // GIVEN the review function's URL and the reviewer role
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    const role = Object.values(template.findResources('AWS::IAM::Role')).find((r) => /^Reviews/.test(r.Properties.Description));
+    // THEN the role's session name must be the caller's own user name (it becomes the reviewer id)
+    expect(role!.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({ StringEquals: { 'sts:RoleSessionName': '${aws:username}' } });
+    // AND a direct invoke (which could forge the request context) is not allowed, only the URL
+    const statements: Statement[] = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('ReviewerRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const fn = JSON.stringify(statements[0]!.Resource);
+    expect(fn).toContain('Arn');
+    const resource = '*';
+    const loose = statements.map((s) => ({ ...s, Resource: resource }));
+    expect(isAllowed(loose, { action: 'lambda:InvokeFunction', resource })).toBe(false);
+    expect(isAllowed(loose, { action: 'lambda:InvokeFunction', resource, context: { 'lambda:InvokedViaFunctionUrl': 'true' } })).toBe(true);
+    expect(isAllowed(loose, { action: 'lambda:InvokeFunctionUrl', resource, context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } })).toBe(true);
+    expect(isAllowed(loose, { action: 'lambda:InvokeFunctionUrl', resource, context: { 'lambda:FunctionUrlAuthType': 'NONE' } })).toBe(false);
   });
 });

@@ -4,11 +4,13 @@ import * as path from 'path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
 import type { AppProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { collectAcknowledgements } from '../../lib/compliance/acknowledge';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
 import { restrictGrantsToAwsServices } from '../../lib/keys/platform-keys';
 import {
   readPluginReports,
   unacknowledgedFindings,
+  unregisteredAcknowledgements,
   type UnacknowledgedFinding,
 } from '../../lib/compliance/validation-report';
 
@@ -60,5 +62,6 @@ export function synthAloneThroughGate(build: (stack: Stack) => void): GateResult
   for (const child of stack.node.children) if (child instanceof kms.Key) restrictGrantsToAwsServices(child);
   const assembly = app.synth();
   const reports = readPluginReports(assembly.directory);
-  return { stack, findings: unacknowledgedFindings(reports), reports };
+  // An acknowledgement outside the register fails the gate: it counts as a finding here too.
+  return { stack, findings: [...unacknowledgedFindings(reports), ...unregisteredAcknowledgements(reports, collectAcknowledgements(app))], reports };
 }

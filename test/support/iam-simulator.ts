@@ -1,7 +1,8 @@
 /**
  * A small IAM policy evaluator for tests: explicit Deny beats Allow, and no Allow means denied.
  * It understands Action/NotAction wildcards, Resource wildcards and the condition operators
- * Plinth's policies use (StringEquals, StringNotEquals, StringLike, Null, Bool). It is a test
+ * Plinth's policies use (StringEquals, StringNotEquals, StringLike, ArnNotLike, Null, Bool, and
+ * ForAnyValue:StringLike over a multi-valued key given as a comma-separated list). It is a test
  * aid, not IAM: anything it does not understand makes it throw rather than guess.
  */
 export interface Statement {
@@ -39,6 +40,14 @@ function conditionHolds(operator: string, key: string, expected: string[], conte
       return expected.includes(actual === undefined ? 'true' : 'false');
     case 'Bool':
       return actual !== undefined && expected.includes(actual);
+    case 'ArnNotLike':
+    case 'ArnNotEquals':
+      return actual === undefined || !expected.some((p) => wildcard(p, actual));
+    case 'ForAnyValue:StringNotLike':
+      // IAM: false for an absent (empty) key, which is how a serverless config slips past it
+      return actual !== undefined && actual.split(',').some((v) => !expected.some((p) => wildcard(p, v)));
+    case 'ForAnyValue:StringLike':
+      return actual !== undefined && actual.split(',').some((v) => expected.some((p) => wildcard(p, v)));
     default:
       throw new Error(`iam-simulator: condition operator ${operator} is not supported`);
   }

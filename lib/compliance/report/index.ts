@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stage } from 'aws-cdk-lib';
+import { Stack, Stage } from 'aws-cdk-lib';
 import type { App } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { PlinthError } from '../../errors';
@@ -77,8 +77,12 @@ export function environmentsOf(app: App): string[] {
   return app.node.children.filter((c): c is Stage => Stage.isStage(c)).map((s) => s.stageName);
 }
 
+/** Where the report of an App's own stacks (outside any Stage, as a consumer's app has them) goes: `<outRoot>/app/`. */
+export const TOP_LEVEL_STACKS_REPORT = 'app';
+
 /**
- * Builds and writes `<outRoot>/<env>/` for every environment of a synthesized App. A report.json
+ * Builds and writes `<outRoot>/<env>/` for every environment (top-level Stage) of a synthesized App,
+ * and `<outRoot>/app/` for the stacks directly on the App. A report.json
  * already there is read first and becomes the previous report of the diff.
  *
  * @throws ComplianceReportError when the compliance gate was not applied to `app`
@@ -93,8 +97,10 @@ export function writeComplianceReports(
   if (!gate) throw new ComplianceReportError('The compliance report needs the gate on the App: call applyComplianceGate(app) before synth.');
   const acknowledgements = collectAcknowledgements(app);
   const written = new Map<string, ComplianceReport>();
-  for (const environment of environmentsOf(app)) {
-    const outDir = path.join(outRoot, environment);
+  // A consumer's app puts its stacks straight on the App: they get a report of their own ('').
+  const hasTopLevelStacks = app.node.children.some((c) => Stack.isStack(c));
+  for (const environment of [...(hasTopLevelStacks ? [''] : []), ...environmentsOf(app)]) {
+    const outDir = path.join(outRoot, environment === '' ? TOP_LEVEL_STACKS_REPORT : environment);
     const previousFile = path.join(outDir, 'report.json');
     const previous = fs.existsSync(previousFile) ? readPreviousReport(previousFile, options.warn) : undefined;
     const report = buildComplianceReport({ environment, assembly, gate, acknowledgements, ...(options.now ? { now: options.now } : {}) });

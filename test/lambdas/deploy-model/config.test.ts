@@ -9,6 +9,7 @@ function env(overrides: Record<string, string | undefined> = {}): Record<string,
     SUBNET_IDS: 'subnet-0a1b, subnet-0c2d',
     SECURITY_GROUP_IDS: 'sg-0123',
     MODELS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    ARTIFACT_BUCKET: 'plinth-dev-models',
     ALLOWED_IMAGE_REGISTRIES: '123456789012.dkr.ecr.us-east-1.amazonaws.com,763104351884.DKR.ECR.us-east-1.amazonaws.com',
     CANARY_PERCENT: '10',
     CANARY_WAIT_SECONDS: '600',
@@ -37,6 +38,7 @@ describe('loadConfig (environment contract)', () => {
       maxExecutionTimeoutSeconds: 3600,
       alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:plinth-alarms',
       eventBusName: 'default',
+      artifactBucket: 'plinth-dev-models',
     });
   });
 
@@ -54,6 +56,8 @@ describe('loadConfig (environment contract)', () => {
     ['a bad subnet id', { SUBNET_IDS: 'subnet-0a1b,vpc-1' }],
     ['a bad security group', { SECURITY_GROUP_IDS: 'default' }],
     ['a non-KMS key', { MODELS_KMS_KEY_ARN: 'alias/x' }],
+    ['a missing artifact bucket', { ARTIFACT_BUCKET: undefined }],
+    ['an artifact bucket given as a URI', { ARTIFACT_BUCKET: 's3://plinth-dev-models' }],
     ['a non-ECR registry', { ALLOWED_IMAGE_REGISTRIES: 'docker.io' }],
     ['a canary above 50%', { CANARY_PERCENT: '60' }],
     ['a zero canary', { CANARY_PERCENT: '0' }],

@@ -58,6 +58,8 @@ import type {
 import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -67,6 +69,7 @@ import { createClients, resetClients, setClients } from '../../../lambdas/deploy
 import type { DeployClients } from '../../../lambdas/deploy-model/clients';
 import { setLogOutput } from '../../../lambdas/deploy-model/log';
 import { SUBMITTED_TAG_KEY } from '../../../lambdas/deploy-model/endpoint-config';
+import { PIN_SHA256_KEY, PIN_VERSION_KEY } from '../../../lambdas/deploy-model/artifact-pin';
 
 const ACCOUNT = '123456789012';
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
@@ -79,6 +82,7 @@ const KMS_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/11111111-2222-3333-4444-55
 const BASE_KMS_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/existing-volume-key`;
 const ALARMS = ['fraud-dev-5xx', 'fraud-dev-p99-latency'];
 const BUS = 'plinth-dev';
+const ARTIFACT_BUCKET = 'plinth-dev-models';
 
 const BASE_VARIANTS: ProductionVariant[] = [
   {
@@ -186,19 +190,40 @@ function inputsOf<T>(h: Harness, command: Parameters<Harness['sm']['commandCalls
   return h.sm.commandCalls(command).map((c) => c.args[0].input as T);
 }
 
-async function createPackage(h: Harness, spec: InferenceSpecification | undefined, status = 'Approved'): Promise<string> {
+/**
+ * Registers a package as the registration step does: the artifact is uploaded to the versioned
+ * artifact bucket and pinned (S3 version id + SHA-256 in the package's customer metadata).
+ */
+async function createPackage(h: Harness, spec: InferenceSpecification | undefined, status = 'Approved', pin: 'pin' | 'no-pin' = 'pin'): Promise<string> {
+  let metadata: Record<string, string> | undefined;
+  const url = spec?.Containers?.[0]?.ModelDataUrl;
+  if (url && pin === 'pin') {
+    const key = url.replace(`s3://${ARTIFACT_BUCKET}/`, '');
+    const bytes = `weights of ${key}`;
+    const put = await h.clients.s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: bytes }));
+    metadata = { [PIN_SHA256_KEY]: createHash('sha256').update(bytes).digest('hex'), [PIN_VERSION_KEY]: put.VersionId! };
+  }
   const out = await h.moto(
-    new CreateModelPackageCommand({ ModelPackageGroupName: GROUP, ModelApprovalStatus: 'PendingManualApproval', ...(spec ? { InferenceSpecification: spec } : {}) }),
+    new CreateModelPackageCommand({
+      ModelPackageGroupName: GROUP,
+      ModelApprovalStatus: 'PendingManualApproval',
+      ...(spec ? { InferenceSpecification: spec } : {}),
+      ...(metadata ? { CustomerMetadataProperties: metadata } : {}),
+    }),
   );
   if (status !== 'PendingManualApproval') {
-    await h.moto(new UpdateModelPackageCommand({ ModelPackageArn: out.ModelPackageArn, ModelApprovalStatus: status as 'Approved' }));
+    // Moto gap: its UpdateModelPackage replaces the customer metadata with the request's (SageMaker
+    // merges), so the approval repeats it.
+    await h.moto(
+      new UpdateModelPackageCommand({ ModelPackageArn: out.ModelPackageArn, ModelApprovalStatus: status as 'Approved', ...(metadata ? { CustomerMetadataProperties: metadata } : {}) }),
+    );
   }
   return out.ModelPackageArn!;
 }
 
 function goodSpec(tag = '1'): InferenceSpecification {
   return {
-    Containers: [{ Image: `${REGISTRY}/fraud-inference:${tag}`, ModelDataUrl: `s3://plinth-dev-models/fraud/${tag}/model.tar.gz` }],
+    Containers: [{ Image: `${REGISTRY}/fraud-inference:${tag}`, ModelDataUrl: `s3://${ARTIFACT_BUCKET}/fraud/${tag}/model.tar.gz` }],
     SupportedContentTypes: ['text/csv'],
     SupportedResponseMIMETypes: ['text/csv'],
   };
@@ -212,6 +237,7 @@ function setEnv(overrides: Record<string, string> = {}): void {
     SUBNET_IDS: 'subnet-0aaa1111,subnet-0bbb2222',
     SECURITY_GROUP_IDS: 'sg-0ccc3333',
     MODELS_KMS_KEY_ARN: KMS_KEY,
+    ARTIFACT_BUCKET,
     ALLOWED_IMAGE_REGISTRIES: REGISTRY,
     CANARY_PERCENT: '10',
     CANARY_WAIT_SECONDS: '600',
@@ -230,6 +256,7 @@ const ENV_KEYS = [
   'SUBNET_IDS',
   'SECURITY_GROUP_IDS',
   'MODELS_KMS_KEY_ARN',
+  'ARTIFACT_BUCKET',
   'ALLOWED_IMAGE_REGISTRIES',
   'CANARY_PERCENT',
   'CANARY_WAIT_SECONDS',
@@ -272,6 +299,10 @@ async function createHarness(endpoint: string): Promise<Harness> {
   await clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: alarmsQueue.arn, Attributes: { RawMessageDelivery: 'true' } }));
 
   const h: Harness = { clients, moto: realSend, sm, sqs, eventsQueueUrl: eventsQueue.url, alarmsQueueUrl: alarmsQueue.url, logs: [], v1Arn: '' };
+
+  // The registry's artifact bucket, versioned as SecureBucket makes it.
+  await clients.s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
+  await clients.s3.send(new PutBucketVersioningCommand({ Bucket: ARTIFACT_BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
 
   // Registry: group + version 1 (approved, image from the allowed registry).
   await realSend(new CreateModelPackageGroupCommand({ ModelPackageGroupName: GROUP }));
@@ -352,13 +383,18 @@ describeWithMoto('deploy-model handler (moto_server + mocked UpdateEndpoint)', (
     expect(createModel).toEqual({
       ModelName: 'fraud-dev-primary-v1',
       ExecutionRoleArn: ROLE_ARN,
-      PrimaryContainer: { ModelPackageName: h.v1Arn },
+      // the package's container, its model data the approved copy (never the package ARN, whose artifact can be overwritten)
+      PrimaryContainer: { Image: `${REGISTRY}/fraud-inference:1`, ModelDataUrl: `s3://${ARTIFACT_BUCKET}/approved/${GROUP}/1/model.tar.gz` },
       EnableNetworkIsolation: true, // request-level assertion: moto does not store this flag
       VpcConfig: { Subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'], SecurityGroupIds: ['sg-0ccc3333'] },
+      Tags: [{ Key: 'plinth:model-package', Value: h.v1Arn }],
     });
     const model = await h.moto(new DescribeModelCommand({ ModelName: 'fraud-dev-primary-v1' }));
     expect(model.VpcConfig).toEqual({ Subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'], SecurityGroupIds: ['sg-0ccc3333'] });
-    expect(model.PrimaryContainer?.ModelPackageName).toBe(h.v1Arn);
+    expect(model.PrimaryContainer?.ModelDataUrl).toBe(`s3://${ARTIFACT_BUCKET}/approved/${GROUP}/1/model.tar.gz`);
+    // AND the approved copy holds exactly the pinned bytes
+    const copy = await h.clients.s3.send(new GetObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: `approved/${GROUP}/1/model.tar.gz` }));
+    expect(await copy.Body!.transformToString()).toBe('weights of fraud/1/model.tar.gz');
 
     // AND the new endpoint config copies every setting, only the primary variant's model changes
     const createConfigs = inputsOf<CreateEndpointConfigInput>(h, CreateEndpointConfigCommand);
@@ -416,6 +452,61 @@ describeWithMoto('deploy-model handler (moto_server + mocked UpdateEndpoint)', (
     // AND the new config is marked as submitted (rollback guard), in moto
     const tags = await h.moto(new ListTagsCommand({ ResourceArn: stored.EndpointConfigArn }));
     expect(tags.Tags).toEqual(expect.arrayContaining([{ Key: SUBMITTED_TAG_KEY, Value: 'true' }]));
+  });
+
+  it('weights replaced after approval → the deploy refuses, records artifact-mismatch and the alarm names the artifact; nothing is created [moto: S3, registry, bus, SNS]', async () => {
+    // GIVEN v1 approved with its artifact pinned, THEN the registrant overwrites model.tar.gz (a new S3 version)
+    await h.clients.s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: 'fraud/1/model.tar.gz', Body: 'unreviewed weights' }));
+
+    // WHEN v1's approval is delivered
+    const res = await handler(sqsEvent(sqsRecord(approvalBody(h.v1Arn, 1))));
+
+    // THEN it is acked as a clear failure, no model, config or endpoint update is made
+    expect(res.batchItemFailures).toEqual([]);
+    expect(h.sm.commandCalls(CreateModelCommand)).toHaveLength(0);
+    expect(h.sm.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
+    // AND the failure event and the alarm name the artifact and both versions
+    const [failed] = (await busEvents(h)).map((e) => e.detail);
+    expect(failed).toMatchObject({ reason: 'artifact-mismatch', version: 1 });
+    expect(failed.message).toMatch(/s3:\/\/plinth-dev-models\/fraud\/1\/model\.tar\.gz was replaced after it was pinned/);
+    const [alarm] = await alarmMessages(h);
+    expect(alarm).toMatchObject({ reason: 'artifact-mismatch' });
+    expect(alarm.message).toContain('fraud/1/model.tar.gz');
+  });
+
+  it('pinned version whose bytes differ from the pinned SHA-256 → artifact-mismatch [moto: S3]', async () => {
+    // GIVEN a package whose pin names the right version but another checksum
+    const put = await h.clients.s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: 'fraud/2/model.tar.gz', Body: 'weights v2' }));
+    const pin = { [PIN_SHA256_KEY]: createHash('sha256').update('other bytes').digest('hex'), [PIN_VERSION_KEY]: put.VersionId! };
+    const out = await h.moto(
+      new CreateModelPackageCommand({ ModelPackageGroupName: GROUP, ModelApprovalStatus: 'PendingManualApproval', InferenceSpecification: goodSpec('2'), CustomerMetadataProperties: pin }),
+    );
+    // (moto gap: the approval repeats the metadata, see createPackage)
+    await h.moto(new UpdateModelPackageCommand({ ModelPackageArn: out.ModelPackageArn, ModelApprovalStatus: 'Approved', CustomerMetadataProperties: pin }));
+
+    // WHEN its approval is delivered
+    const res = await handler(sqsEvent(sqsRecord(approvalBody(out.ModelPackageArn!, 2))));
+
+    // THEN nothing is deployed and the mismatch is recorded with both checksums
+    expect(res.batchItemFailures).toEqual([]);
+    expect(h.sm.commandCalls(CreateModelCommand)).toHaveLength(0);
+    const [failed] = (await busEvents(h)).map((e) => e.detail);
+    expect(failed.reason).toBe('artifact-mismatch');
+    expect(failed.message).toContain(createHash('sha256').update('weights v2').digest('hex'));
+  });
+
+  it('an artifact without a pin is never deployed [moto]', async () => {
+    // GIVEN v2 registered and approved without the pin metadata
+    const v2 = await createPackage(h, goodSpec('2'), 'Approved', 'no-pin');
+    await h.clients.s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: 'fraud/2/model.tar.gz', Body: 'weights v2' }));
+
+    // WHEN its approval is delivered
+    const res = await handler(sqsEvent(sqsRecord(approvalBody(v2, 2))));
+
+    // THEN it is refused as unpinned
+    expect(res.batchItemFailures).toEqual([]);
+    expect(h.sm.commandCalls(CreateModelCommand)).toHaveLength(0);
+    expect((await busEvents(h)).map((e) => [e.detail.reason, /no artifact pin/.test(e.detail.message)])).toEqual([['artifact-mismatch', true]]);
   });
 
   it('throttling on CreateEndpointConfig: SDK retries 3 times, then the message is a batch item failure; the SQS retry succeeds [moto + injected ThrottlingException; mocked: UpdateEndpoint]', async () => {
@@ -669,7 +760,7 @@ describeWithMoto('deploy-model handler (moto_server + mocked UpdateEndpoint)', (
 
   it('a model name already taken by another package → name-collision, never deploys the wrong model [moto; mocked: CreateModel "already existing"]', async () => {
     // GIVEN a model named like ours already exists in moto, created from another package
-    await h.moto(new CreateModelCommand({ ModelName: 'fraud-dev-primary-v1', ExecutionRoleArn: ROLE_ARN, PrimaryContainer: { ModelPackageName: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/other/1' } }));
+    await h.moto(new CreateModelCommand({ ModelName: 'fraud-dev-primary-v1', ExecutionRoleArn: ROLE_ARN, PrimaryContainer: { Image: `${REGISTRY}/other:1`, ModelDataUrl: `s3://${ARTIFACT_BUCKET}/other/model.tar.gz` } }));
     // AND CreateModel answers like real SageMaker (moto would silently overwrite)
     h.sm.on(CreateModelCommand).rejects(sdkError('ValidationException', `Cannot create already existing model "arn:aws:sagemaker:us-east-1:${ACCOUNT}:model/fraud-dev-primary-v1".`));
 

@@ -129,6 +129,7 @@ function setEnv(): void {
     SUBNET_IDS: 'subnet-0aaa1111,subnet-0bbb2222',
     SECURITY_GROUP_IDS: 'sg-0ccc3333',
     MODELS_KMS_KEY_ARN: `arn:aws:kms:us-east-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`,
+    ARTIFACT_BUCKET: 'plinth-dev-models',
     ALLOWED_IMAGE_REGISTRIES: REGISTRY,
     CANARY_PERCENT: '10',
     CANARY_WAIT_SECONDS: '600',
@@ -138,7 +139,7 @@ function setEnv(): void {
     EVENT_BUS_NAME: BUS,
   });
 }
-const ENV_KEYS = ['PLINTH_ENV', 'DEPLOYMENTS', 'MODEL_EXECUTION_ROLE_ARN', 'SUBNET_IDS', 'SECURITY_GROUP_IDS', 'MODELS_KMS_KEY_ARN', 'ALLOWED_IMAGE_REGISTRIES', 'CANARY_PERCENT', 'CANARY_WAIT_SECONDS', 'TERMINATION_WAIT_SECONDS', 'MAX_EXECUTION_TIMEOUT_SECONDS', 'ALARM_TOPIC_ARN', 'EVENT_BUS_NAME'];
+const ENV_KEYS = ['PLINTH_ENV', 'DEPLOYMENTS', 'MODEL_EXECUTION_ROLE_ARN', 'SUBNET_IDS', 'SECURITY_GROUP_IDS', 'MODELS_KMS_KEY_ARN', 'ARTIFACT_BUCKET', 'ALLOWED_IMAGE_REGISTRIES', 'CANARY_PERCENT', 'CANARY_WAIT_SECONDS', 'TERMINATION_WAIT_SECONDS', 'MAX_EXECUTION_TIMEOUT_SECONDS', 'ALARM_TOPIC_ARN', 'EVENT_BUS_NAME'];
 
 /** Default UpdateInferenceComponent mock: the rolling update completes and the component runs the new model. */
 function completeRollingUpdate(h: Harness) {
@@ -242,7 +243,8 @@ describeWithMoto('deploy-model handler: variant served by an inference component
     // THEN it is acknowledged, and the model runs the package network-isolated in the VPC (moto)
     expect(res.batchItemFailures).toEqual([]);
     const model = await h.moto(new DescribeModelCommand({ ModelName: 'fraud-dev-primary-v1' }));
-    expect(model.PrimaryContainer?.ModelPackageName).toBe(h.v1Arn);
+    // the package's container itself (image-only: no artifact to pin), never the package ARN
+    expect(model.PrimaryContainer?.Image).toBe(`${REGISTRY}/fraud-inference:1`);
     expect(model.VpcConfig).toEqual({ Subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'], SecurityGroupIds: ['sg-0ccc3333'] });
     expect(h.sm.commandCalls(CreateModelCommand)[0]!.args[0].input).toMatchObject({ EnableNetworkIsolation: true }); // moto does not store the flag
 

@@ -13,7 +13,7 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -394,15 +394,34 @@ describe('drift-baseline handler (SageMaker mocked with aws-sdk-client-mock: sta
   });
 
   it('does nothing for a package that already has its drift baseline (a replayed approval or the metadata update event)', async () => {
+    const own = 's3://plinth-baselines/drift-baselines/fraud-prod/fraud-v3.json';
     smMock.on(DescribeModelPackageCommand).resolves({
       ModelApprovalStatus: 'Approved',
-      CustomerMetadataProperties: { 'plinth:training-sample': 's3://t/k.jsonl', 'plinth:drift-baseline': 's3://b/drift-baselines/fraud-prod/fraud-v3.json' },
+      CustomerMetadataProperties: { 'plinth:training-sample': 's3://t/k.jsonl', 'plinth:drift-baseline': own },
     });
+    s3Mock.on(HeadObjectCommand).resolves({});
     const res = await handler(approvalEvent(ARN));
-    expect(res).toEqual({ status: 'skipped', reason: 'already built: s3://b/drift-baselines/fraud-prod/fraud-v3.json' });
-    expect(s3Mock.calls()).toHaveLength(0);
+    expect(res).toEqual({ status: 'skipped', reason: `already built: ${own}` });
+    // only the existence check of the baseline object it names
+    expect(s3Mock.calls().map((c) => c.args[0].constructor.name)).toEqual(['HeadObjectCommand']);
     expect(smMock.commandCalls(UpdateModelPackageCommand)).toHaveLength(0);
     expect(emf(lines)).toEqual([]);
+  });
+
+  it('never skips because of a plinth:drift-baseline the job did not write: a foreign URI, or its own URI with no object behind it', async () => {
+    for (const claimed of ['s3://attacker-bucket/fake-baseline.json', 's3://plinth-baselines/drift-baselines/fraud-prod/fraud-v3.json']) {
+      s3Mock.reset();
+      smMock.on(DescribeModelPackageCommand).resolves({
+        ModelApprovalStatus: 'Approved',
+        CustomerMetadataProperties: { 'plinth:training-sample': 's3://plinth-artifacts/samples/k.jsonl', 'plinth:drift-baseline': claimed },
+      });
+      s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+      s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
+      // WHEN the approval arrives THEN the job goes on to read the training sample instead of skipping
+      const res = await handler(approvalEvent(ARN));
+      expect(res).toMatchObject({ status: 'failed', reason: expect.stringContaining('training sample s3://plinth-artifacts/samples/k.jsonl does not exist') });
+      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(1);
+    }
   });
 
   it('does nothing for a package that is no longer approved when described', async () => {

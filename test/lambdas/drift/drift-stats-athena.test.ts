@@ -3,7 +3,7 @@
  *  - Athena: MOCKED with aws-sdk-client-mock (GetQueryResults). moto's Athena
  *    runs no SQL, so it cannot return the results of the drift query.
  *  - The rows of the end-to-end test are produced by executing the SQL that
- *    drift-query renders (support/trino-drift-sql.ts) over capture records.
+ *    drift-query renders, run in DuckDB (support/duckdb-capture.ts), over capture records.
  *  - EventBridge: mocked with aws-sdk-client-mock. EMF/log lines captured.
  */
 
@@ -18,9 +18,9 @@ import type { DriftStatsEvent } from '../../../lambdas/drift-stats/index';
 import { setClients, setOutput } from '../../../lambdas/drift-stats/runtime';
 import { DriftInputError } from '../../../lambdas/drift-stats/statistics';
 import type { Baseline, NumericCounts } from '../../../lambdas/drift-stats/statistics';
-import { renderBinCountSql } from '../../../lambdas/drift-query/sql';
-import { captureRecord, executeDriftSql } from './support/trino-drift-sql';
-import type { ResultRow } from './support/trino-drift-sql';
+import { DUCKDB, renderBinCountSql } from '../../../lambdas/drift-query/sql';
+import { captureRecord, runDriftSql } from './support/duckdb-capture';
+import type { ResultRow } from './support/duckdb-capture';
 
 type Json = Record<string, unknown>;
 
@@ -71,8 +71,8 @@ function pages(rows: readonly ResultRow[], pageSize = 1000): GetQueryResultsComm
   return out;
 }
 
-/** Rows of the drift query over these feature objects (the SQL rendered by drift-query, executed offline). */
-function queryRows(requests: readonly Json[]): ResultRow[] {
+/** Rows of the drift query over these feature objects (the SQL rendered by drift-query, run in DuckDB). */
+async function queryRows(requests: readonly Json[]): Promise<ResultRow[]> {
   const sql = renderBinCountSql({
     database: 'plinth_capture',
     table: 'fraud_prod_capture',
@@ -80,8 +80,8 @@ function queryRows(requests: readonly Json[]): ResultRow[] {
     windowStart: new Date('2031-03-01T00:00:00Z'),
     windowEnd: new Date('2031-03-01T01:00:00Z'),
     baseline: BASELINE,
-  });
-  return executeDriftSql(
+  }, DUCKDB);
+  return runDriftSql(
     sql,
     requests.map((f) => captureRecord(f, { time: '2031-03-01T00:30:00Z' })),
   );
@@ -143,7 +143,7 @@ describe("drift-stats Athena window (Athena mocked with aws-sdk-client-mock: mot
   it('gives exactly the evaluation of the raw-sample path for the same requests (drifting window)', async () => {
     // GIVEN a shifted population, as raw values and as the drift query's rows over the same requests
     const shifted = sample(2, 3000, 1);
-    const rows = queryRows(requestsOf(shifted));
+    const rows = await queryRows(requestsOf(shifted));
     serve(pages(rows));
     // WHEN evaluated from Athena and from the sample
     const fromAthena = await handler(event({ athena: { queryExecutionId: QUERY_ID } }));
@@ -157,7 +157,7 @@ describe("drift-stats Athena window (Athena mocked with aws-sdk-client-mock: mot
 
   it('gives exactly the evaluation of the raw-sample path for a window like the baseline (no drift)', async () => {
     const same = sample(3, 5000);
-    serve(pages(queryRows(requestsOf(same))));
+    serve(pages(await queryRows(requestsOf(same))));
     const fromAthena = await handler(event({ athena: { queryExecutionId: QUERY_ID } }));
     expect(fromAthena).toEqual(await handler(event({ sample: same })));
     expect(fromAthena.status).toBe('ok');
@@ -165,10 +165,12 @@ describe("drift-stats Athena window (Athena mocked with aws-sdk-client-mock: mot
   });
 
   it('pages through every result page with MaxResults 1000 and NextToken, reading the header only on the first', async () => {
-    // GIVEN 2500 data rows (plus the header) on 3 pages: the age bins repeated, 2 values each (repeats add up)
+    // GIVEN 2500 data rows (plus the header) on 3 pages: the age bins inside the baseline's range
+    // (all but the two open outer bins) repeated, 2 values each (repeats add up)
     const base = BASELINE.features.age as NumericCounts;
+    const inner = base.counts.length - 2;
     const rows: ResultRow[] = [];
-    for (let i = 0; i < 2500; i++) rows.push({ feature: 'age', kind: 'bin', bucket: String(i % base.counts.length), n: '2' });
+    for (let i = 0; i < 2500; i++) rows.push({ feature: 'age', kind: 'bin', bucket: String(1 + (i % inner)), n: '2' });
     serve(pages(rows));
     // WHEN
     const res = await handler(event({ athena: { queryExecutionId: QUERY_ID } }));
@@ -221,7 +223,11 @@ describe("drift-stats Athena window (Athena mocked with aws-sdk-client-mock: mot
   });
 
   it.each([
-    ['a bin outside the baseline bins', { feature: 'age', kind: 'bin', bucket: '10', n: '1' }, /outside 0..9/],
+    [
+      'a bin outside the baseline bins',
+      { feature: 'age', kind: 'bin', bucket: String((BASELINE.features.age as NumericCounts).counts.length), n: '1' },
+      new RegExp(`outside 0..${(BASELINE.features.age as NumericCounts).counts.length - 1}`),
+    ],
     ['a negative bin', { feature: 'age', kind: 'bin', bucket: '-1', n: '1' }, /outside/],
     ['a bin without index', { feature: 'age', kind: 'bin', bucket: null, n: '1' }, /outside/],
     ['an unknown kind', { feature: 'age', kind: 'histogram', bucket: '1', n: '1' }, /unknown kind/],
@@ -279,6 +285,6 @@ describe('windowFromBinCounts (pure)', () => {
     ]);
     expect(w.features.channel).toEqual({ type: 'categorical', counts: { web: 7, ['__proto__']: 1 }, missing: 2, total: 10 });
     expect(Object.prototype.hasOwnProperty.call((w.features.channel as { counts: object }).counts, '__proto__')).toBe(true);
-    expect(w.features.age).toEqual({ type: 'numeric', counts: Array(10).fill(0), missing: 0, total: 0 });
+    expect(w.features.age).toEqual({ type: 'numeric', counts: Array((BASELINE.features.age as NumericCounts).counts.length).fill(0), missing: 0, total: 0 });
   });
 });

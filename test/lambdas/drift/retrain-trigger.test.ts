@@ -168,6 +168,50 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     for (const k of ['DEBOUNCE_TABLE', 'DEBOUNCE_MINUTES', 'PIPELINES', 'PLINTH_ENV']) delete process.env[k];
   });
 
+  it('a quality decay event is a second cause under the same debounce: drift first, quality debounced', async () => {
+    // GIVEN a drift event that started retraining
+    await handler(driftEvent('evt-drift-1'));
+    // WHEN a Model Quality Decayed event for the same endpoint arrives in the same period
+    const quality: DriftEvent = {
+      id: 'evt-quality-1',
+      source: 'plinth.quality',
+      'detail-type': 'Model Quality Decayed',
+      time: '2031-03-01T09:00:00Z',
+      detail: {
+        endpointName: 'fraud-prod',
+        variant: 'primary',
+        window: { start: '2031-02-28T00:00:00Z', end: '2031-03-01T00:00:00Z' },
+        metric: 'auc',
+        value: 0.71234567,
+        baseline: 0.9,
+        tolerance: 0.05,
+        evidenceUri: 's3://capture/quality-evidence/fraud-prod/runs/x.json',
+      },
+    };
+    const out = await handler(quality);
+    // THEN it is debounced: one start for two causes
+    expect(out.outcome).toBe('debounced');
+    expect(starts()).toHaveLength(1);
+    // WHEN the period has passed
+    clockMs += DEBOUNCE_MINUTES * MIN;
+    const later = await handler({ ...quality, id: 'evt-quality-2' });
+    // THEN the quality event starts retraining, with its cause and evidence as the evidence parameter
+    expect(later.outcome).toBe('started');
+    const params = Object.fromEntries(starts()[1]!.PipelineParameters!.map((p) => [p.Name, p.Value]));
+    expect(JSON.parse(params.DriftEvidence!)).toEqual({
+      cause: 'quality',
+      variant: 'primary',
+      metric: 'auc',
+      value: 0.7123,
+      baseline: 0.9,
+      tolerance: 0.05,
+      evidenceUri: 's3://capture/quality-evidence/fraud-prod/runs/x.json',
+    });
+    expect(params.TriggeredBy).toBe('evt-quality-2');
+    expect(params.WindowEnd).toBe('2031-03-01T00:00:00Z');
+    expect(starts()[1]!.PipelineExecutionDescription).toContain('quality retraining');
+  });
+
   it('a storm of 50 concurrent drift events starts exactly ONE pipeline execution', async () => {
     // GIVEN 50 distinct drift events for one endpoint, all arriving at once (writes racing at the worst interleaving)
     const gate = serialisePutItems(ddb, 50);

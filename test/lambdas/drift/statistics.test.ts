@@ -483,10 +483,12 @@ describe('buildBaseline / parseBaseline', () => {
     // WHEN
     const b = buildBaseline({ x: values }, { features: { x: { type: 'numeric' } }, createdAt: '2031-01-01T00:00:00.000Z' });
     // THEN
+    // (deciles, plus the minimum and the next double above the maximum: open outer bins, empty in the baseline)
     expect(b.features.x).toEqual({
       type: 'numeric',
-      edges: [null, 100, 200, 300, 400, 500, 600, 700, 800, 900, null],
-      counts: Array(10).fill(100),
+      binning: 'quantiles',
+      edges: [null, 0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 999.0000000000001, null],
+      counts: [0, ...Array<number>(10).fill(100), 0],
       missing: 50,
       total: 1050,
     });
@@ -499,9 +501,10 @@ describe('buildBaseline / parseBaseline', () => {
     const b = buildBaseline({ x: values }, { features: { x: { type: 'numeric' } } });
     const f = b.features.x as Extract<FeatureCounts, { type: 'numeric' }>;
     // THEN edges are strictly ascending and the counts are the reference binning over them
-    expect(f.edges).toEqual([null, 0, 1, 101, 201, 301, 401, null]);
+    // (the atom at 0 covers five deciles: it gets a bin of its own, [0, 1))
+    expect(f.edges).toEqual([null, 0, 1, 101, 201, 301, 401, 500.00000000000006, null]);
     expect(f.counts).toEqual(refBin(values, f.edges).counts);
-    expect(f.counts).toEqual([0, 500, 100, 100, 100, 100, 100]);
+    expect(f.counts).toEqual([0, 500, 100, 100, 100, 100, 100, 0]);
     expect(quantileEdges([], 10)).toEqual([null, null]);
   });
 

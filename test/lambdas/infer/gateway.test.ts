@@ -204,14 +204,14 @@ function setEnv(values: Record<string, string | undefined>): void {
 }
 
 let reqSeq = 0;
-function event(body: string | undefined, opts: { base64?: boolean; method?: string } = {}): APIGatewayProxyEventV2 {
+function event(body: string | undefined, opts: { base64?: boolean; method?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 {
   reqSeq += 1;
   return {
     version: '2.0',
     routeKey: '$default',
     rawPath: '/',
     rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(opts.headers ?? {}) },
     requestContext: {
       accountId: '123456789012',
       apiId: 'url-id',
@@ -359,6 +359,12 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       ['a __proto__ key', () => event('{"amount": 5, "__proto__": {"admin": true}}'), 400, { rule: 'forbidden-key', field: '__proto__' }],
       ['a constructor key', () => event('{"amount": 5, "constructor": {"prototype": {}}}'), 400, { rule: 'forbidden-key', field: 'constructor' }],
       ['a GET request', () => event(undefined, { method: 'GET' }), 405, { rule: 'method' }],
+      // direct invokes (lambda:InvokeFunction) can send any JSON as the event
+      ['a null event', () => null as unknown as APIGatewayProxyEventV2, 400, { rule: 'event' }],
+      ['a string event', () => 'amount=1' as unknown as APIGatewayProxyEventV2, 400, { rule: 'event' }],
+      ['a non-string body (an object)', () => ({ ...event(undefined), body: GOOD_INPUT }) as unknown as APIGatewayProxyEventV2, 400, { rule: 'body' }],
+      ['a non-string body (a number)', () => ({ ...event(undefined), body: 42 }) as unknown as APIGatewayProxyEventV2, 400, { rule: 'body' }],
+      ['a requestContext that is not an object', () => ({ ...event(JSON.stringify(GOOD_INPUT)), requestContext: 'x', body: 7 }) as unknown as APIGatewayProxyEventV2, 400, { rule: 'body' }],
     ];
 
     it.each(cases)('%s', async (_name, build, status, expected) => {
@@ -406,6 +412,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
         degraded: false,
         needs_review: false,
         model: 'primary',
+        inferenceId: expect.any(String),
       });
       // AND one EMF document in Plinth/Inference by Endpoint was written, without any feature value in the logs
       const m = lastMetrics() as unknown as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } } & Record<string, unknown>;
@@ -743,8 +750,9 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
         environment: 'test',
         requestId: expect.stringMatching(/^req-/) as unknown as string,
         createdAt: new Date(t).toISOString(),
+        inferenceId: res.json.inferenceId,
       });
-      expect(msgs[0]?.attributes).toEqual({ caseId: res.json.case_id, reason: 'low-confidence', model: MODEL_NAME });
+      expect(msgs[0]?.attributes).toEqual({ caseId: res.json.case_id, reason: 'low-confidence', model: MODEL_NAME, inferenceId: res.json.inferenceId });
       expect(lastMetrics()).toMatchObject({ NeedsReview: 1, Degraded: 0 });
     });
 
@@ -754,7 +762,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       // WHEN a valid request is sent
       const res = await call(post(GOOD_INPUT));
       // THEN no review (strictly below only), no case id, empty queue
-      expect(res.json).toEqual({ prediction: { label: 'legit', confidence: 0.8 }, label: 'legit', confidence: 0.8, degraded: false, needs_review: false, model: 'primary' });
+      expect(res.json).toEqual({ prediction: { label: 'legit', confidence: 0.8 }, label: 'legit', confidence: 0.8, degraded: false, needs_review: false, model: 'primary', inferenceId: expect.any(String) });
       expect(await reviewMessages()).toHaveLength(0);
       expect(lastMetrics()).toMatchObject({ NeedsReview: 0 });
     });
@@ -810,8 +818,109 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
         degraded: false,
         needs_review: true,
         model: 'primary',
+        inferenceId: expect.any(String),
       });
       expect(lastMetrics()).toMatchObject({ ReviewEnqueueFailures: 1, NeedsReview: 1, Unavailable: 1 });
+    });
+  });
+  // ------------------------------------------------------------ inference id (the join key for ground truth)
+
+  describe('inference id and answering variant', () => {
+    const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const withVariant = (variant: string, label: string, confidence: number): Reply => ({
+      ...ok(label, confidence),
+      headers: { 'x-amzn-invoked-production-variant': variant },
+    });
+
+    it('generates an id, sends it as InferenceId and returns it with the variant that answered', async () => {
+      // GIVEN a primary whose answer names the variant that served it
+      fake.on(PRIMARY, () => withVariant('challenger', 'legit', 0.97));
+      // WHEN a request without an id is sent
+      const res = await call(post(GOOD_INPUT));
+      // THEN the answer carries a fresh UUID v4 and the variant
+      expect(res.statusCode).toBe(200);
+      expect(res.json.inferenceId).toMatch(UUID_V4);
+      expect(res.json.variant).toBe('challenger');
+      // AND SageMaker received the same id as the InferenceId header (data capture records it)
+      expect(fake.requests[0]?.headers['x-amzn-sagemaker-inference-id']).toBe(res.json.inferenceId);
+    });
+
+    it('two requests get two different ids', async () => {
+      // GIVEN a healthy primary
+      fake.on(PRIMARY, () => ok('legit', 0.97));
+      // WHEN two requests are sent
+      const a = await call(post(GOOD_INPUT));
+      const b = await call(post(GOOD_INPUT));
+      // THEN their ids differ
+      expect(a.json.inferenceId).not.toBe(b.json.inferenceId);
+    });
+
+    it("keeps the caller's id (header name in any case) and passes it to SageMaker", async () => {
+      // GIVEN a caller that names the decision by its transaction id
+      fake.on(PRIMARY, () => withVariant('primary', 'legit', 0.97));
+      // WHEN it sends X-Inference-Id
+      const res = await call(event(JSON.stringify(GOOD_INPUT), { headers: { 'X-Inference-Id': 'txn-2030.01:0001' } }));
+      // THEN the same id comes back and reached the endpoint
+      expect(res.json).toMatchObject({ inferenceId: 'txn-2030.01:0001', variant: 'primary' });
+      expect(fake.requests[0]?.headers['x-amzn-sagemaker-inference-id']).toBe('txn-2030.01:0001');
+    });
+
+    it.each([
+      ['empty', ''],
+      ['65 characters', 'a'.repeat(65)],
+      ['a space', 'txn 1'],
+      ['a slash', 'txn/1'],
+      ['a quote (SQL)', "txn'1"],
+      ['a leading dash', '-txn'],
+      ['a newline', 'txn\n1'],
+      ['non-ASCII', 'txn-é'],
+    ])("rejects a caller's id with %s (400 inference-id) before calling the model", async (_name, id) => {
+      // GIVEN a healthy primary
+      fake.on(PRIMARY, () => ok('legit', 0.97));
+      // WHEN the id header is malformed
+      const res = await call(event(JSON.stringify(GOOD_INPUT), { headers: { 'x-inference-id': id } }));
+      // THEN 400 with rule inference-id and the model is not called
+      expect(res.statusCode).toBe(400);
+      expect(res.json).toMatchObject({ rule: 'inference-id' });
+      expect(fake.requests).toHaveLength(0);
+      expect(lastMetrics()).toMatchObject({ BadRequests: 1 });
+    });
+
+    it('the review case keeps the inference id and the variant', async () => {
+      // GIVEN a low-confidence answer from the challenger variant
+      fake.on(PRIMARY, () => withVariant('challenger', 'legit', 0.42));
+      // WHEN the request is answered
+      const res = await call(event(JSON.stringify(GOOD_INPUT), { headers: { 'x-inference-id': 'txn-42' } }));
+      // THEN the case on the queue carries the same id and variant, as body field and attribute
+      expect(res.json).toMatchObject({ needs_review: true, inferenceId: 'txn-42', variant: 'challenger' });
+      const msgs = await reviewMessages();
+      expect(msgs).toHaveLength(1);
+      expect(msgs[0]?.body).toMatchObject({ inferenceId: 'txn-42', variant: 'challenger' });
+      expect(msgs[0]?.attributes.inferenceId).toBe('txn-42');
+    });
+
+    it('a default fallback answer still has an id, and no variant', async () => {
+      // GIVEN a failing primary and the configured default as fallback
+      fake.on(PRIMARY, () => http500);
+      // WHEN a request is sent
+      const res = await call(post(GOOD_INPUT));
+      // THEN the degraded answer has an id but names no variant (no model answered)
+      expect(res.json.degraded).toBe(true);
+      expect(res.json.inferenceId).toMatch(UUID_V4);
+      expect(res.json.variant).toBeUndefined();
+    });
+
+    it('the fallback endpoint receives the same InferenceId', async () => {
+      // GIVEN a failing primary and a fallback endpoint
+      setEnv({ FALLBACK: JSON.stringify(ENDPOINT_FALLBACK) });
+      fake.on(PRIMARY, () => http500);
+      fake.on(SMALL, () => withVariant('small', 'legit', 0.9));
+      // WHEN a request is sent
+      const res = await call(post(GOOD_INPUT));
+      // THEN both endpoints saw the id the caller got back, and the fallback's variant is named
+      const ids = fake.requests.map((r) => r.headers['x-amzn-sagemaker-inference-id']);
+      expect(ids).toEqual([res.json.inferenceId, res.json.inferenceId]);
+      expect(res.json.variant).toBe('small');
     });
   });
 });

@@ -112,7 +112,9 @@ describeWithMoto('ingest handler: records, validation and drift', (moto) => {
       [3, 'malformed-json', 'not json at all'],
       [5, 'malformed-json', '{"txn_id":"d"}}'],
     ]);
-    expect(r.quarantine[0]!.source).toEqual({ bucket: RAW, key: 'tx-malformed/f.jsonl', etag: r.etag, line: 2 });
+    // (and where it came from: the one line it spans and its byte range, after line 1's 81 bytes and its LF)
+    expect(r.quarantine[0]!.source).toEqual({ bucket: RAW, key: 'tx-malformed/f.jsonl', etag: r.etag, line: 2, lines: 1, bytes: [82, 108] });
+    expect(r.quarantine[0]!.excerpt).toBe('{"txn_id": "b", "amount": ');
     expect(r.manifest).toMatchObject({ recordsIn: 5, curated: 2, quarantined: 3, rules: { 'malformed-json': 3 } });
     expect(r.emf[0]).toMatchObject({ RecordsIn: 5, RecordsCurated: 2, RecordsQuarantined: 3 });
   });
@@ -275,12 +277,13 @@ describeWithMoto('ingest handler: records, validation and drift', (moto) => {
     // WHEN ingested
     const r = await ingest('tx-proto', 'tx-proto/f.jsonl', body);
     // THEN the three are quarantined with forbidden-key (raw text kept), the safe one curated
-    //      (for nested keys the innermost forbidden name is reported)
+    //      (the reason names the first forbidden key in document order, with its path: constructor, not the
+    //      innermost prototype, issue #18 defect 5)
     expect(r.curated.map((c) => c.txn_id)).toEqual(['safe']);
     expect(r.quarantine.map((q) => q.reasons[0])).toEqual([
-      { field: '__proto__', rule: 'forbidden-key' },
-      { field: 'prototype', rule: 'forbidden-key' },
-      { field: '__proto__', rule: 'forbidden-key' },
+      { field: '__proto__', rule: 'forbidden-key', value: '$.__proto__' },
+      { field: 'constructor', rule: 'forbidden-key', value: '$.meta.constructor' },
+      { field: '__proto__', rule: 'forbidden-key', value: '$.__proto__' },
     ]);
     expect(typeof r.quarantine[0]!.raw).toBe('string');
     // AND no prototype was polluted anywhere in this process

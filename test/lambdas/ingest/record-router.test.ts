@@ -59,8 +59,9 @@ describe('RecordRouter (in memory)', () => {
     expect(curated).toEqual([]);
     expect(quarantine).toHaveLength(2);
     expect(quarantine[0]).toEqual({
-      source: { ...SOURCE, line: 2 },
+      source: { ...SOURCE, line: 2, lines: 1, bytes: [9, 12] },
       reasons: [{ field: 'name', rule: 'missing-required' }],
+      excerpt: '1,2',
       record: { id: '1', score: '2' },
     });
     expect(stats.breakingRecords).toBe(2);

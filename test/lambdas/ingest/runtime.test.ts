@@ -94,6 +94,7 @@ describe('EMF metrics', () => {
         'ObjectsReceived',
         'ObjectsUnreadable',
         'ProcessingLatencyMs',
+        'QuarantinedSpannedLines',
         'RecordsCurated',
         'RecordsIn',
         'RecordsQuarantined',

@@ -39,8 +39,26 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeWithMoto, motoClientConfig, MOTO_REGION } from '../../support/moto';
 import { handler as intake } from '../../../lambdas/review-intake/index';
-import { handler as api } from '../../../lambdas/review-api/index';
+import { handler as reviewApi } from '../../../lambdas/review-api/index';
 import type { ApiResponse } from '../../../lambdas/review-api/index';
+
+/** A function URL request (payload 2.0) as Lambda delivers it after SigV4 (IAM auth). */
+function urlEvent(body: unknown, userArn?: string): Record<string, unknown> {
+  return {
+    version: '2.0',
+    rawPath: '/',
+    requestContext: { http: { method: 'POST' }, ...(userArn ? { authorizer: { iam: { userArn, accountId: '123456789012' } } } : {}) },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+/** The reviewers' tool: `reviewer` is the IAM identity signing the request (a reviewer-role session), not a body field. */
+function api(request: Record<string, unknown>): Promise<ApiResponse> {
+  const { reviewer, ...body } = request;
+  const arn = reviewer === undefined ? 'arn:aws:sts::123456789012:assumed-role/Reviewer/carol' : `arn:aws:sts::123456789012:assumed-role/Reviewer/${String(reviewer)}`;
+  return reviewApi(urlEvent(body, arn));
+}
 import { handler as expiry } from '../../../lambdas/review-expiry/index';
 import { resetReviewClients, setReviewClients } from '../../../lambdas/shared-review/clients';
 import { setClock } from '../../../lambdas/shared-review/clock';
@@ -393,6 +411,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
         labelledBy: 'alice',
         labelledAt: new Date(T0 + 1 * MIN).toISOString(),
         reason: 'low-confidence',
+        predictedAt: new Date(T0 - 30 * MIN).toISOString(),
       });
 
       // WHEN the expiry job runs again
@@ -400,6 +419,31 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       // THEN nothing changes: terminal states are final
       expect(again.expired).toBe(0);
       expect(await scanCases()).toEqual(expect.arrayContaining(final));
+    });
+
+    it('keeps the inference id and variant from the queue message to the ground-truth object', async () => {
+      // GIVEN a case the gateway enqueued with its inference id and answering variant
+      const [id] = await enqueue([body({ inferenceId: 'txn-2031:77', variant: 'challenger' })]);
+      // WHEN a reviewer claims and labels it
+      okCase(await api({ action: 'claim', reviewer: 'alice', caseId: id }));
+      okCase(await api({ action: 'submit', reviewer: 'alice', caseId: id, label: 'fraud' }));
+      // THEN the ground truth carries the join key, the variant and when the prediction was made
+      const key = (await s3Keys()).find((k) => k.endsWith(`${id}.json`))!;
+      expect(await s3Json(key)).toMatchObject({ inferenceId: 'txn-2031:77', variant: 'challenger', label: 'fraud', predictedAt: expect.any(String) });
+    });
+
+    it.each([
+      ['a malformed inference id', { inferenceId: "txn'1 OR 1=1" }],
+      ['a non-string inference id', { inferenceId: 42 }],
+      ['a malformed variant', { variant: 'bad variant!' }],
+    ])('refuses a case with %s (batch failure, to the DLQ)', async (_name, override) => {
+      // GIVEN a message whose join fields are malformed
+      const bad = body(override);
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: bad }));
+      // WHEN review-intake consumes it
+      const { failures } = await drainQueue();
+      // THEN it fails instead of storing an unjoinable or unsafe id
+      expect(failures).toContain(bad);
     });
 
     it('reports a reused caseId with different content as a batch failure instead of overwriting', async () => {
@@ -540,7 +584,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       const bad = [
         {},
         { action: 'delete', caseId: randomUUID() },
-        { action: 'claim' },
+        { action: 'claim', caseId: 42 },
         { action: 'claim', reviewer: 'alice', caseId: 'not-a-uuid' },
         { action: 'submit', reviewer: 'alice', caseId: randomUUID() },
         { action: 'submit', reviewer: 'alice', caseId: randomUUID(), label: 'fraud', notes: 42 },
@@ -793,5 +837,19 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       expect(full).toMatchObject({ expired: 2, truncated: false, pending: 0 });
       for (const id of ids) expect(okCase(await api({ action: 'get', caseId: id })).status).toBe('expired');
     });
+  });
+});
+
+describe('review-api identity', () => {
+  it('takes the reviewer from the verified IAM caller, never from the body, and refuses a call without one', async () => {
+    // A direct invoke (no function URL) or an unsigned request carries no verified caller
+    await expect(reviewApi({ action: 'claim', reviewer: 'alice' })).resolves.toMatchObject({ ok: false, code: 'forbidden' });
+    await expect(reviewApi(urlEvent({ action: 'claim' }))).resolves.toMatchObject({ ok: false, code: 'forbidden' });
+    // bob, signed as bob, cannot claim (or renew a claim) as alice by naming her in the body
+    const forged = await reviewApi(urlEvent({ action: 'claim', reviewer: 'alice', caseId: randomUUID() }, 'arn:aws:sts::123456789012:assumed-role/Reviewer/bob'));
+    expect(forged).toMatchObject({ ok: false, code: 'forbidden' });
+    expect((forged as { error: string }).error).toMatch(/who IAM says you are \(bob\)/);
+    // a caller that is not a role session or an IAM user is not a reviewer
+    await expect(reviewApi(urlEvent({ action: 'get', caseId: randomUUID() }, 'arn:aws:iam::123456789012:root'))).resolves.toMatchObject({ ok: false, code: 'forbidden' });
   });
 });

@@ -1,0 +1,373 @@
+/**
+ * model-quality — the quality job's Lambda (lib/quality/model-quality-monitor.ts). Two steps of
+ * one Step Functions execution:
+ *
+ *   { "action": "render", "time": ISO }        → { queryString, window: {start, end}, labelsUntil, runAt }
+ *       window = [time − labelDelayHours − windowHours, time − labelDelayHours), labels seen until `time`.
+ *   { "action": "evaluate", "queryExecutionId", "window", "labelsUntil", "runAt" }
+ *       → { evidenceUri, stale, decayed: [variant], verdict? }
+ *       reads the Athena rows (GetQueryResults, paged), the baseline (the latest Approved package's
+ *       evaluation.json — contract B — else the configured floor), each variant's latency,
+ *       errors and instance count (CloudWatch), and writes:
+ *         - the evidence JSON to s3://EVIDENCE_BUCKET/EVIDENCE_PREFIX<endpoint>/runs/<runAt>.json
+ *           and .../latest.json (plinth models compare reads latest.json);
+ *         - EMF, namespace Plinth/Quality: per [Endpoint, Variant] PrimaryMetric, LabelCoverage,
+ *           LabelledSamples, Predictions, QualityDecayed, CostPer1000, OutcomePer1000; per
+ *           [Endpoint] GroundTruthStale (1 when stale), QualityDecayed (count), QualityRuns = 1;
+ *         - events on EVENT_BUS_NAME, source plinth.quality: `Model Quality Decayed` per decayed
+ *           variant (detail { endpointName, variant, window, metric, value, baseline, tolerance,
+ *           evidenceUri }, contract C) and `Model A/B Verdict` when an A/B test is configured.
+ *           Nothing here shifts traffic.
+ *
+ * Errors: QualityInputError for malformed events/rows/config (not retryable); AWS errors propagate.
+ * Env: JOB (JSON, see jobSchema), EVENT_BUS_NAME (default 'default'), PLINTH_ENV.
+ */
+
+import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeModelPackageCommand, ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
+import { z } from 'zod';
+import { evaluate, HIGHER_IS_BETTER } from './evaluate';
+import type { EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';
+import { clients, log, writeEmf } from './runtime';
+import { DIALECTS, renderQualityQuery, RESULT_COLUMNS } from './sql';
+import { QualityInputError } from './statistics';
+
+export { QualityInputError } from './statistics';
+
+export const QUALITY_SOURCE = 'plinth.quality';
+export const DECAY_DETAIL_TYPE = 'Model Quality Decayed';
+export const VERDICT_DETAIL_TYPE = 'Model A/B Verdict';
+export const METRIC_NAMESPACE = 'Plinth/Quality';
+export const MAX_RESULT_ROWS = 100_000;
+const HOUR_MS = 3_600_000;
+
+const name = z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+const identifier = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,254}$/);
+const price = z.object({ instanceType: z.string(), pricePerHour: z.number().nonnegative(), currency: z.string(), asOf: z.string(), source: z.string() }).strict();
+
+/** The job's configuration (env JOB), written by the construct. */
+export const jobSchema = z
+  .object({
+    endpointName: name,
+    modelName: name,
+    modelPackageGroupName: name,
+    variants: z.array(name).min(1),
+    database: identifier,
+    captureTable: identifier,
+    groundTruthTable: identifier,
+    reviewTable: identifier.optional(),
+    evidenceBucket: z.string().min(3),
+    evidencePrefix: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/),
+    windowHours: z.number().int().positive(),
+    labelDelayHours: z.number().int().nonnegative(),
+    problemType: z.enum(['binary_classification', 'regression']),
+    primaryMetric: z.enum(['auc', 'precision', 'recall', 'calibrationError', 'mae', 'rmse']),
+    scorePath: z.string(),
+    positiveLabel: z.string().optional(),
+    threshold: z.number().min(0).max(1),
+    minSamples: z.number().int().positive(),
+    tolerance: z.number().positive(),
+    floor: z.number(),
+    coverageFloor: z.number().min(0).max(1),
+    outcome: z.object({ name: z.string(), unit: z.string() }).optional(),
+    abTest: z
+      .object({
+        champion: name,
+        alpha: z.number().gt(0).lt(1),
+        minimumEffect: z.number().positive(),
+        guardrails: z.object({ p99LatencyIncrease: z.number().min(0), errorRateIncrease: z.number().min(0), costPer1000Increase: z.number().min(0) }),
+      })
+      .optional(),
+    /** Variant → the price of its instance type (config/pricing), for cost per 1,000. */
+    prices: z.record(z.string(), price).default({}),
+  })
+  .strict();
+export type QualityJob = z.output<typeof jobSchema>;
+
+const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time');
+const eventSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('render'), time: iso }).strict(),
+  z
+    .object({
+      action: z.literal('evaluate'),
+      queryExecutionId: z.string().regex(/^[a-zA-Z0-9-]{1,128}$/),
+      window: z.object({ start: iso, end: iso }).strict(),
+      labelsUntil: iso,
+      runAt: iso,
+    })
+    .strict(),
+]);
+
+function fail(what: string, error: z.ZodError): never {
+  throw new QualityInputError(`${what}: ${error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+}
+
+export function loadJob(env: NodeJS.ProcessEnv = process.env): QualityJob {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(env.JOB ?? '');
+  } catch {
+    throw new QualityInputError('env JOB must be the job configuration as JSON');
+  }
+  const parsed = jobSchema.safeParse(raw);
+  if (!parsed.success) fail('env JOB', parsed.error);
+  return parsed.data;
+}
+
+export function renderStep(job: QualityJob, time: string): { queryString: string; window: { start: string; end: string }; labelsUntil: string; runAt: string } {
+  // Whole hours, so a re-run of the same execution covers the same predictions.
+  const run = Math.floor(Date.parse(time) / HOUR_MS) * HOUR_MS;
+  const end = run - job.labelDelayHours * HOUR_MS;
+  const start = end - job.windowHours * HOUR_MS;
+  const queryString = renderQualityQuery({
+    dialect: DIALECTS.athena,
+    database: job.database,
+    captureTable: job.captureTable,
+    groundTruthTable: job.groundTruthTable,
+    ...(job.reviewTable ? { reviewTable: job.reviewTable } : {}),
+    variants: job.variants,
+    windowStart: new Date(start),
+    windowEnd: new Date(end),
+    labelsUntil: new Date(run),
+    problemType: job.problemType,
+    scorePath: job.scorePath,
+    ...(job.positiveLabel ? { positiveLabel: job.positiveLabel } : {}),
+    threshold: job.threshold,
+    bins: 1000,
+  });
+  return { queryString, window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() }, labelsUntil: new Date(run).toISOString(), runAt: new Date(run).toISOString() };
+}
+
+export async function readRows(athena: AthenaClient, queryExecutionId: string): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  let token: string | undefined;
+  let first = true;
+  do {
+    const page = await athena.send(new GetQueryResultsCommand({ QueryExecutionId: queryExecutionId, MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
+    const all = page.ResultSet?.Rows ?? [];
+    let i = 0;
+    if (first) {
+      const header = (all[0]?.Data ?? []).map((d) => d.VarCharValue);
+      if (header.length !== RESULT_COLUMNS.length || header.some((h, k) => h !== RESULT_COLUMNS[k])) {
+        throw new QualityInputError(`query ${queryExecutionId}: the header must be ${RESULT_COLUMNS.join(',')} (got ${JSON.stringify(header)})`);
+      }
+      i = 1;
+      first = false;
+    }
+    for (; i < all.length; i++) {
+      const cells = (all[i]!.Data ?? []).map((d) => d.VarCharValue ?? null);
+      if (cells.length !== RESULT_COLUMNS.length || cells[0] === null || cells[5] === null) {
+        throw new QualityInputError(`query ${queryExecutionId}: malformed row ${JSON.stringify(cells)}`);
+      }
+      const [kind, variant, bin, predicted, actual, n, sum1, sum2, sum3, last] = cells as [string, ...Array<string | null>];
+      rows.push({ kind, variant: variant!, bin: bin!, predicted: predicted!, actual: actual!, n: n!, sum1: sum1!, sum2: sum2!, sum3: sum3!, last_label_at: last! });
+    }
+    if (rows.length > MAX_RESULT_ROWS) throw new QualityInputError(`query ${queryExecutionId} returned more than ${MAX_RESULT_ROWS} rows`);
+    token = page.NextToken;
+  } while (token);
+  return rows;
+}
+
+const evaluationSchema = z.object({ schemaVersion: z.literal(1), metrics: z.record(z.string(), z.number().optional()) }).passthrough();
+
+/** Contract B: the latest Approved package's evaluation.json; undefined when there is none or it lacks the metric. */
+export async function readBaseline(job: QualityJob): Promise<{ value: number; source: 'evaluation.json'; uri: string } | { reason: string }> {
+  const c = clients();
+  const list = await c.sagemaker.send(
+    new ListModelPackagesCommand({ ModelPackageGroupName: job.modelPackageGroupName, ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1 }),
+  );
+  const arn = list.ModelPackageSummaryList?.[0]?.ModelPackageArn;
+  if (!arn) return { reason: 'no approved model package' };
+  const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+  const uri = pkg.ModelMetrics?.ModelQuality?.Statistics?.S3Uri;
+  const m = uri ? /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) : null;
+  if (!m) return { reason: `package ${arn} registers no evaluation.json` };
+  const obj = await c.s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  let json: unknown;
+  try {
+    json = JSON.parse(await obj.Body!.transformToString());
+  } catch {
+    return { reason: `${uri} is not JSON` };
+  }
+  const parsed = evaluationSchema.safeParse(json);
+  const value = parsed.success ? parsed.data.metrics[job.primaryMetric] : undefined;
+  if (value === undefined || !Number.isFinite(value)) return { reason: `${uri} has no ${job.primaryMetric}` };
+  return { value, source: 'evaluation.json', uri: uri as string };
+}
+
+/** Latency (p50/p99 of ModelLatency), invocations, errors and the average instance count per variant. */
+export async function readOperational(job: QualityJob, start: Date, end: Date): Promise<Record<string, Operational>> {
+  const queries: MetricDataQuery[] = [];
+  const seconds = Math.max(60, Math.round((end.getTime() - start.getTime()) / 1000 / 60) * 60);
+  job.variants.forEach((variant, i) => {
+    const dims = [
+      { Name: 'EndpointName', Value: job.endpointName },
+      { Name: 'VariantName', Value: variant },
+    ];
+    const q = (id: string, namespace: string, metric: string, stat: string, dimensions = dims) =>
+      queries.push({ Id: `${id}${i}`, MetricStat: { Metric: { Namespace: namespace, MetricName: metric, Dimensions: dimensions }, Period: seconds, Stat: stat }, ReturnData: true });
+    q('pfifty', 'AWS/SageMaker', 'ModelLatency', 'p50');
+    q('pninetynine', 'AWS/SageMaker', 'ModelLatency', 'p99');
+    q('invocations', 'AWS/SageMaker', 'Invocations', 'Sum');
+    q('fivexx', 'AWS/SageMaker', 'Invocation5XXErrors', 'Sum');
+    q('instances', 'Plinth/Endpoints', 'InstanceCount', 'Average', [
+      { Name: 'Endpoint', Value: job.endpointName },
+      { Name: 'Variant', Value: variant },
+    ]);
+  });
+  const values = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    const out = await clients().cloudWatch.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ...(token ? { NextToken: token } : {}) }));
+    for (const r of out.MetricDataResults ?? []) {
+      if (r.Id && r.Values && r.Values.length > 0) values.set(r.Id, r.Values.reduce((a, b) => a + b, 0) / (r.Id.startsWith('invocations') || r.Id.startsWith('fivexx') ? 1 : r.Values.length));
+    }
+    token = out.NextToken;
+  } while (token);
+  const hours = (end.getTime() - start.getTime()) / HOUR_MS;
+  return Object.fromEntries(
+    job.variants.map((variant, i) => {
+      const get = (id: string) => values.get(`${id}${i}`);
+      const p50 = get('pfifty');
+      const p99 = get('pninetynine');
+      const invocations = get('invocations');
+      const instances = get('instances');
+      const op: Operational = {
+        // ModelLatency is in microseconds.
+        ...(p50 !== undefined ? { p50LatencyMs: p50 / 1000 } : {}),
+        ...(p99 !== undefined ? { p99LatencyMs: p99 / 1000 } : {}),
+        ...(invocations !== undefined ? { invocations: Math.round(invocations), errors: Math.round(get('fivexx') ?? 0) } : {}),
+        ...(instances !== undefined ? { instanceHours: instances * hours } : {}),
+        ...(job.prices[variant] ? { price: job.prices[variant] } : {}),
+      };
+      return [variant, op];
+    }),
+  );
+}
+
+function settingsOf(job: QualityJob, baseline: EvaluationSettings['baseline'], e: { window: { start: string; end: string }; labelsUntil: string; runAt: string }): EvaluationSettings {
+  return {
+    endpointName: job.endpointName,
+    modelName: job.modelName,
+    variants: job.variants,
+    problemType: job.problemType,
+    primaryMetric: job.primaryMetric,
+    threshold: job.threshold,
+    minSamples: job.minSamples,
+    tolerance: job.tolerance,
+    baseline,
+    coverageFloor: job.coverageFloor,
+    labelDelayHours: job.labelDelayHours,
+    ...(job.outcome ? { outcome: job.outcome } : {}),
+    ...(job.abTest ? { abTest: job.abTest } : {}),
+    window: e.window,
+    labelsUntil: e.labelsUntil,
+    runAt: e.runAt,
+  };
+}
+
+function emit(evidence: Evidence, timestamp: number): void {
+  for (const v of evidence.variants) {
+    const metrics: Record<string, number> = { Predictions: v.predictions, LabelledSamples: v.labelled, QualityDecayed: v.decayed ? 1 : 0 };
+    if (v.coverage.value !== undefined) metrics.LabelCoverage = v.coverage.value;
+    if (v.primary.value !== undefined && v.judged) metrics.PrimaryMetric = v.primary.value;
+    if (v.cost?.value !== undefined) metrics.CostPer1000 = v.cost.value;
+    if (v.outcome?.per1000 !== undefined) metrics.OutcomePer1000 = v.outcome.per1000;
+    writeEmf({
+      namespace: METRIC_NAMESPACE,
+      dimensions: { Endpoint: evidence.endpointName, Variant: v.variant },
+      metrics,
+      units: { LabelCoverage: 'None', PrimaryMetric: 'None', CostPer1000: 'None', OutcomePer1000: 'None' },
+      properties: { metric: evidence.primaryMetric },
+      timestamp,
+    });
+  }
+  writeEmf({
+    namespace: METRIC_NAMESPACE,
+    dimensions: { Endpoint: evidence.endpointName },
+    metrics: { GroundTruthStale: evidence.staleness.stale ? 1 : 0, QualityDecayed: evidence.decay.length, QualityRuns: 1 },
+    properties: { staleReasons: evidence.staleness.reasons },
+    timestamp,
+  });
+}
+
+export async function handler(event: unknown): Promise<unknown> {
+  const parsed = eventSchema.safeParse(event);
+  if (!parsed.success) fail('event', parsed.error);
+  const job = loadJob();
+  const e = parsed.data;
+  if (e.action === 'render') return renderStep(job, e.time);
+
+  const c = clients();
+  const rows = await readRows(c.athena, e.queryExecutionId);
+  const base = await readBaseline(job);
+  const baseline: EvaluationSettings['baseline'] = 'value' in base ? base : { value: job.floor, source: 'configured-floor' };
+  if (!('value' in base)) log('info', 'no registered evaluation metric: the configured floor is the baseline', { reason: base.reason, floor: job.floor });
+  const operational = await readOperational(job, new Date(e.window.start), new Date(e.window.end));
+  const evidence = evaluate(rows, settingsOf(job, baseline, e), operational);
+
+  const runKey = `${job.evidencePrefix}${job.endpointName}/runs/${e.runAt.replace(/[:]/g, '-')}.json`;
+  const evidenceUri = `s3://${job.evidenceBucket}/${runKey}`;
+  const body = JSON.stringify({ ...evidence, evidenceUri }, null, 2);
+  for (const Key of [runKey, `${job.evidencePrefix}${job.endpointName}/latest.json`]) {
+    await c.s3.send(new PutObjectCommand({ Bucket: job.evidenceBucket, Key, Body: body, ContentType: 'application/json' }));
+  }
+  emit(evidence, Date.parse(e.runAt));
+
+  const bus = process.env.EVENT_BUS_NAME ?? 'default';
+  const entries = [
+    ...evidence.decay.map((d) => ({
+      Source: QUALITY_SOURCE,
+      DetailType: DECAY_DETAIL_TYPE,
+      EventBusName: bus,
+      Detail: JSON.stringify({ endpointName: job.endpointName, variant: d.variant, window: e.window, metric: d.metric, value: d.value, baseline: d.baseline, tolerance: d.tolerance, evidenceUri }),
+    })),
+    ...(evidence.abTest
+      ? [
+          {
+            Source: QUALITY_SOURCE,
+            DetailType: VERDICT_DETAIL_TYPE,
+            EventBusName: bus,
+            Detail: JSON.stringify({
+              endpointName: job.endpointName,
+              window: e.window,
+              champion: evidence.abTest.champion,
+              challenger: evidence.abTest.challenger,
+              verdict: evidence.abTest.verdict,
+              reasons: evidence.abTest.reasons,
+              samplesStillNeeded: evidence.abTest.samplesStillNeeded,
+              difference: evidence.abTest.test?.difference,
+              interval: evidence.abTest.test?.interval,
+              loss: evidence.abTest.loss,
+              evidenceUri,
+            }),
+          },
+        ]
+      : []),
+  ];
+  if (entries.length > 0) {
+    const out = await c.eventBridge.send(new PutEventsCommand({ Entries: entries }));
+    if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`EventBridge refused ${out.FailedEntryCount} quality event(s); the job retries`);
+  }
+  log(evidence.decay.length > 0 || evidence.staleness.stale ? 'warn' : 'info', 'quality evaluated', {
+    endpointName: job.endpointName,
+    evidenceUri,
+    stale: evidence.staleness.stale,
+    staleReasons: evidence.staleness.reasons,
+    decayed: evidence.decay.map((d) => d.variant),
+    baseline: baseline.source,
+    higherIsBetter: HIGHER_IS_BETTER[job.primaryMetric],
+    verdict: evidence.abTest?.verdict,
+  });
+  return {
+    evidenceUri,
+    stale: evidence.staleness.stale,
+    decayed: evidence.decay.map((d) => d.variant),
+    ...(evidence.abTest ? { verdict: evidence.abTest.verdict } : {}),
+  };
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run build`: the package a platform team installs, in dist/.
+#   dist/lib, dist/cli, dist/config  compiled JavaScript with declarations and maps (tsconfig.build.json)
+#   dist/cli/plinth.js                the `plinth` bin; runs the compiled CLI with plain node
+#   dist/lambda-bundles/<handler>/    every Lambda handler pre-bundled, so a consumer's synth runs no esbuild
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rm -rf dist
+npx tsc -p tsconfig.build.json
+cp cli/plinth.js dist/cli/plinth.js
+chmod +x dist/cli/plinth.js
+node -r ts-node/register/transpile-only scripts/build/lambda-bundles.ts build dist/lambda-bundles

@@ -1,0 +1,220 @@
+/**
+ * The model-quality handler end to end with mocked AWS clients (aws-sdk-client-mock): Athena
+ * returns the rows the real query produced in DuckDB; S3 receives the evidence; EventBridge the
+ * decay and verdict events; CloudWatch gives latency, errors and instance counts.
+ */
+import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler, QualityInputError, renderStep } from '../../../lambdas/model-quality/index';
+import type { QualityJob } from '../../../lambdas/model-quality/index';
+import { setClients, setOutput } from '../../../lambdas/model-quality/runtime';
+import { RESULT_COLUMNS } from '../../../lambdas/model-quality/sql';
+import type { ResultRow } from '../../../lambdas/model-quality/evaluate';
+import { qualityDatabase, runQualityQuery } from '../../../scripts/local/quality-duckdb';
+
+const athena = mockClient(AthenaClient);
+const s3 = mockClient(S3Client);
+const sagemaker = mockClient(SageMakerClient);
+const cloudWatch = mockClient(CloudWatchClient);
+const events = mockClient(EventBridgeClient);
+
+const JOB: QualityJob = {
+  endpointName: 'fraud-detector-dev',
+  modelName: 'fraud-detector',
+  modelPackageGroupName: 'fraud-detector',
+  variants: ['primary', 'challenger'],
+  database: 'lake',
+  captureTable: 'capture',
+  groundTruthTable: 'ground_truth',
+  reviewTable: 'review_labels',
+  evidenceBucket: 'evidence-bucket',
+  evidencePrefix: 'quality-evidence/',
+  windowHours: 24,
+  labelDelayHours: 24,
+  problemType: 'binary_classification',
+  primaryMetric: 'auc',
+  scorePath: '$.score',
+  positiveLabel: 'fraud',
+  threshold: 0.5,
+  minSamples: 20,
+  tolerance: 0.05,
+  floor: 0.8,
+  coverageFloor: 0.05,
+  outcome: { name: 'money saved', unit: 'EUR' },
+  abTest: { champion: 'primary', alpha: 0.05, minimumEffect: 0.02, guardrails: { p99LatencyIncrease: 0.1, errorRateIncrease: 0.005, costPer1000Increase: 0.2 } },
+  prices: { primary: { instanceType: 'ml.g5.xlarge', pricePerHour: 1.408, currency: 'USD', asOf: '2026-11-22', source: 'config/pricing' } },
+};
+
+function asAthena(rows: ResultRow[]): { ResultSet: { Rows: Array<{ Data: Array<{ VarCharValue?: string }> }> } } {
+  const cell = (v: string | null) => (v === null ? {} : { VarCharValue: v });
+  return {
+    ResultSet: {
+      Rows: [
+        { Data: RESULT_COLUMNS.map((c) => ({ VarCharValue: c })) },
+        ...rows.map((r) => ({ Data: RESULT_COLUMNS.map((c) => cell(r[c])) })),
+      ],
+    },
+  };
+}
+
+/** 60 labelled predictions per variant; the primary ranks well, the challenger less so. */
+async function fixtureRows(): Promise<ResultRow[]> {
+  const captured = [];
+  const truth = [];
+  for (let i = 0; i < 60; i++) {
+    const fraud = i % 3 === 0;
+    for (const [variant, good] of [['primary', true], ['challenger', false]] as const) {
+      const id = `${variant}-${i}`;
+      const score = good ? (fraud ? 0.7 + (i % 7) / 30 : 0.1 + (i % 11) / 30) : ((i * 37) % 100) / 100;
+      captured.push({ variant, inferenceId: id, inferenceTime: `2030-01-10T${String(i % 24).padStart(2, '0')}:00:00Z`, output: JSON.stringify({ score }) });
+      truth.push({ inference_id: id, label: fraud ? 'fraud' : 'legitimate', observed_at: '2030-01-11T06:00:00Z', outcome_value: fraud ? 50 : 0 });
+    }
+  }
+  const c = await qualityDatabase(captured, truth, []);
+  const rows = await runQualityQuery(c, {
+    variants: JOB.variants,
+    windowStart: new Date('2030-01-10T00:00:00Z'),
+    windowEnd: new Date('2030-01-11T00:00:00Z'),
+    labelsUntil: new Date('2030-01-12T00:00:00Z'),
+    problemType: 'binary_classification',
+    scorePath: '$.score',
+    positiveLabel: 'fraud',
+    threshold: 0.5,
+    bins: 1000,
+  });
+  c.closeSync();
+  return rows;
+}
+
+const EVALUATE = {
+  action: 'evaluate',
+  queryExecutionId: 'q-123',
+  window: { start: '2030-01-10T00:00:00.000Z', end: '2030-01-11T00:00:00.000Z' },
+  labelsUntil: '2030-01-12T00:00:00.000Z',
+  runAt: '2030-01-12T00:00:00.000Z',
+};
+
+describe('model-quality handler', () => {
+  let lines: string[];
+  let rows: ResultRow[];
+  beforeAll(async () => {
+    rows = await fixtureRows();
+  });
+  beforeEach(() => {
+    for (const m of [athena, s3, sagemaker, cloudWatch, events]) m.reset();
+    setClients({
+      athena: new AthenaClient({}),
+      s3: new S3Client({}),
+      sagemaker: new SageMakerClient({}),
+      cloudWatch: new CloudWatchClient({}),
+      eventBridge: new EventBridgeClient({}),
+    });
+    lines = [];
+    setOutput((l) => lines.push(l));
+    process.env.JOB = JSON.stringify(JOB);
+    athena.on(GetQueryResultsCommand).resolves(asAthena(rows));
+    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [] });
+    cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+    s3.on(PutObjectCommand).resolves({});
+  });
+  afterAll(() => {
+    setClients(undefined);
+    setOutput(undefined);
+    delete process.env.JOB;
+  });
+
+  it('render: the window ends labelDelayHours before the run, on whole hours', async () => {
+    const out = (await handler({ action: 'render', time: '2030-01-12T00:17:42Z' })) as ReturnType<typeof renderStep>;
+    expect(out.window).toEqual({ start: '2030-01-10T00:00:00.000Z', end: '2030-01-11T00:00:00.000Z' });
+    expect(out.labelsUntil).toBe('2030-01-12T00:00:00.000Z');
+    expect(out.queryString).toContain('json_extract_scalar');
+  });
+
+  it('evaluate: writes the evidence, emits metrics and the decay and verdict events (floor baseline)', async () => {
+    // GIVEN no approved package (the floor 0.8 is the baseline), latency/instances from CloudWatch
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'pninetynine0', Values: [90_000] },
+        { Id: 'pninetynine1', Values: [95_000] },
+        { Id: 'invocations0', Values: [60] },
+        { Id: 'invocations1', Values: [60] },
+        { Id: 'instances0', Values: [1] },
+      ],
+    });
+    // WHEN the evaluate step runs
+    const out = (await handler(EVALUATE)) as { evidenceUri: string; decayed: string[]; verdict: string; stale: boolean };
+    // THEN the evidence went to the run key and latest.json
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key);
+    expect(puts).toEqual(['quality-evidence/fraud-detector-dev/runs/2030-01-12T00-00-00.000Z.json', 'quality-evidence/fraud-detector-dev/latest.json']);
+    const evidence = JSON.parse(s3.commandCalls(PutObjectCommand)[1]!.args[0].input.Body as string);
+    expect(evidence.baseline).toMatchObject({ value: 0.8, source: 'configured-floor' });
+    const primary = evidence.variants.find((v: { variant: string }) => v.variant === 'primary');
+    expect(primary.primary.value).toBe(1);
+    expect(primary.cost).toMatchObject({ instanceHours: 24, value: (24 * 1.408 * 1000) / 60, price: { instanceType: 'ml.g5.xlarge', asOf: '2026-11-22' } });
+    expect(primary.latency.p99Ms).toBe(90);
+    // AND the challenger (AUC well under 0.8 − 0.05) decayed: one Model Quality Decayed event with the contract's fields
+    expect(out.decayed).toEqual(['challenger']);
+    const entries = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
+    const decay = entries.find((e) => e.DetailType === 'Model Quality Decayed')!;
+    expect(decay.Source).toBe('plinth.quality');
+    expect(JSON.parse(decay.Detail!)).toMatchObject({ endpointName: 'fraud-detector-dev', variant: 'challenger', metric: 'auc', baseline: 0.8, tolerance: 0.05, evidenceUri: out.evidenceUri, window: EVALUATE.window });
+    // AND the verdict event says champion-better (the challenger's Brier score is worse)
+    const verdict = JSON.parse(entries.find((e) => e.DetailType === 'Model A/B Verdict')!.Detail!);
+    expect(verdict).toMatchObject({ verdict: 'champion-better', champion: 'primary', challenger: 'challenger' });
+    // AND the EMF has per-variant quality and the endpoint's stale flag
+    const emf = lines.map((l) => JSON.parse(l)).filter((o) => o._aws);
+    expect(emf.find((d) => d.Variant === 'primary')).toMatchObject({ PrimaryMetric: 1, LabelCoverage: 1, QualityDecayed: 0 });
+    expect(emf.find((d) => d.Variant === undefined)).toMatchObject({ GroundTruthStale: 0, QualityDecayed: 1, QualityRuns: 1 });
+  });
+
+  it('evaluate: the deployed package\'s evaluation.json is the baseline when registered (contract B)', async () => {
+    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [{ ModelPackageArn: 'arn:pkg/1', ModelPackageGroupName: 'g', ModelPackageStatus: 'Completed', CreationTime: new Date() }] });
+    sagemaker.on(DescribeModelPackageCommand).resolves({ ModelMetrics: { ModelQuality: { Statistics: { S3Uri: 's3://reg/eval/evaluation.json', ContentType: 'application/json' } } } } as never);
+    s3.on(GetObjectCommand).resolves({
+      Body: { transformToString: async () => JSON.stringify({ schemaVersion: 1, problemType: 'binary_classification', primaryMetric: 'auc', samples: 1000, metrics: { auc: 0.97 }, champion: null }) },
+    } as never);
+    await handler(EVALUATE);
+    const evidence = JSON.parse(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string);
+    expect(evidence.baseline).toEqual({ value: 0.97, source: 'evaluation.json', uri: 's3://reg/eval/evaluation.json', tolerance: 0.05 });
+  });
+
+  it('evaluate: a failed EventBridge entry fails the step so it is retried', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'x' }] });
+    await expect(handler(EVALUATE)).rejects.toThrow(/refused 1/);
+  });
+
+  describe('bad input is refused with QualityInputError and touches nothing', () => {
+    const header = { Data: RESULT_COLUMNS.map((c) => ({ VarCharValue: c })) };
+    const row = (cells: Array<string | undefined>) => ({ Data: cells.map((v) => (v === undefined ? {} : { VarCharValue: v })) });
+    const labelsRow = row(['labels', undefined, undefined, undefined, undefined, '0', undefined, undefined, undefined, undefined]);
+    const none = (): void => undefined;
+    it.each<[string, unknown, () => void]>([
+      ['a null event', null, none],
+      ['a string event', 'evaluate', none],
+      ['an unknown action', { action: 'promote' }, none],
+      ['render without a time', { action: 'render' }, none],
+      ['render with a bad time', { action: 'render', time: 'yesterday' }, none],
+      ['evaluate with an unsafe query id', { ...EVALUATE, queryExecutionId: '../../x' }, none],
+      ['evaluate with extra fields', { ...EVALUATE, shiftTraffic: true }, none],
+      ['evaluate without a window', { ...EVALUATE, window: undefined }, none],
+      ['a JOB env that is not JSON', { action: 'render', time: '2030-01-01T00:00:00Z' }, () => (process.env.JOB = '{oops')],
+      ['a JOB env with an unsafe table', { action: 'render', time: '2030-01-01T00:00:00Z' }, () => (process.env.JOB = JSON.stringify({ ...JOB, captureTable: 'x"; --' }))],
+      ['a result with the wrong header', EVALUATE, () => athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [row(['a', 'b'])] } })],
+      ['a result row for an unknown variant', EVALUATE, () => athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [header, labelsRow, row(['traffic', 'shadow', undefined, undefined, undefined, '5', '0', '0', undefined, undefined])] } })],
+      ['a result row with a negative count', EVALUATE, () => athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [header, labelsRow, row(['traffic', 'primary', undefined, undefined, undefined, '-5', '0', '0', undefined, undefined])] } })],
+      ['a result row of an unknown kind', EVALUATE, () => athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [header, labelsRow, row(['bogus', 'primary', undefined, undefined, undefined, '5', '0', '0', undefined, undefined])] } })],
+      ['a result without the labels row', EVALUATE, () => athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [header] } })],
+      ['more labelled than predicted', EVALUATE, () => athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [header, labelsRow, row(['traffic', 'primary', undefined, undefined, undefined, '5', '6', '0', undefined, undefined])] } })],
+    ])('%s', async (_name, event, arrange) => {
+      arrange();
+      await expect(handler(event)).rejects.toThrow(QualityInputError);
+      expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+      expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    });
+  });
+});

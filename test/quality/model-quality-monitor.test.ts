@@ -1,0 +1,143 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
+import { PlatformKeys } from '../../lib/keys/platform-keys';
+import { ModelQualityMonitor } from '../../lib/quality/model-quality-monitor';
+import type { ModelQualityMonitorProps } from '../../lib/quality/model-quality-monitor';
+import { PlatformNetwork } from '../../lib/network/platform-network';
+import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
+import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+
+const freshStack = (): Stack => new Stack(newApp(), 'Fresh', { env: TEST_ENV });
+
+function monitorIn(stack: Stack, over: Partial<ModelQualityMonitorProps> = {}): ModelQualityMonitor {
+  const keys = new PlatformKeys(stack, 'Keys');
+  const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.62.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
+  const accessLogs = new AccessLogsBucket(stack, 'AccessLogs').bucket;
+  const capture = new SecureBucket(stack, 'Capture', { encryptionKey: keys.dataLake, serverAccessLogsBucket: accessLogs });
+  const curated = new SecureBucket(stack, 'Curated', { encryptionKey: keys.dataLake, serverAccessLogsBucket: accessLogs });
+  const artifacts = new SecureBucket(stack, 'Artifacts', { encryptionKey: keys.models, serverAccessLogsBucket: accessLogs });
+  const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs });
+  return new ModelQualityMonitor(stack, 'Quality', {
+    modelName: 'fraud-detector',
+    endpointName: 'fraud-detector-dev',
+    modelPackageGroupName: 'fraud-detector',
+    packagesArn: stack.formatArn({ service: 'sagemaker', resource: 'model-package', resourceName: 'fraud-detector/*' }),
+    productionVariantNames: ['primary', 'challenger'],
+    quality: {
+      schedule: 'rate(1 day)',
+      windowHours: 24,
+      labelDelayHours: 72,
+      problemType: 'binary_classification',
+      primaryMetric: 'auc',
+      scorePath: '$.score',
+      positiveLabel: 'fraud',
+      tolerance: 0.03,
+      floor: 0.85,
+      abTest: { champion: 'primary', minimumEffect: 0.01 },
+    },
+    captureBucket: capture.bucket,
+    captureKey: keys.dataLake,
+    databaseName: 'plinth_lake',
+    groundTruthTableName: 'fraud_detector_ground_truth',
+    groundTruthBucket: curated.bucket,
+    groundTruthKey: keys.dataLake,
+    reviewLabelsPrefix: 'ground-truth/',
+    evaluationBucket: artifacts.bucket,
+    evaluationKey: keys.models,
+    bytesScannedCutoffPerQuery: 1_000_000_000,
+    prices: { primary: { instanceType: 'ml.g5.xlarge', pricePerHour: 1.408, currency: 'USD', asOf: '2026-11-22', source: 'config/pricing' } },
+    vpc: network.vpc,
+    logsKey: keys.logs,
+    logRetention: logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.DESTROY,
+    alarmAction: alarms,
+    environmentName: 'test',
+    ...over,
+  });
+}
+
+describe('ModelQualityMonitor', () => {
+  let template: Template;
+  let findings: unknown[];
+  beforeAll(() => {
+    const result = synthAloneThroughGate((stack) => monitorIn(stack));
+    template = Template.fromStack(result.stack);
+    findings = result.findings;
+  });
+
+  it('passes every nag pack and the CloudFormation validator alone in a stack', () => {
+    expect(findings).toEqual([]);
+  });
+
+  it('reads the capture with inference ids and the reviewers\' labels through Lake Formation', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'quality_capture_fraud_detector_dev',
+        StorageDescriptor: Match.objectLike({
+          Columns: Match.arrayWith([Match.objectLike({ Name: 'eventmetadata', Type: 'struct<eventid:string,inferenceid:string,inferencetime:string>' })]),
+        }),
+      }),
+    });
+    template.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'review_labels_fraud_detector' }) });
+    for (const name of ['quality_capture_fraud_detector_dev', 'fraud_detector_ground_truth', 'review_labels_fraud_detector']) {
+      template.hasResourceProperties('AWS::LakeFormation::PrincipalPermissions', {
+        Permissions: ['SELECT', 'DESCRIBE'],
+        Resource: { Table: Match.objectLike({ Name: name }) },
+      });
+    }
+  });
+
+  it('runs render → Athena (sync, encrypted workgroup with a scan limit) → evaluate on the schedule', () => {
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: Record<string, unknown> };
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    expect(definition).toContain('athena:startQueryExecution.sync');
+    expect(definition.indexOf('RenderQuery')).toBeLessThan(definition.indexOf('JoinGroundTruth'));
+    expect(definition.indexOf('JoinGroundTruth')).toBeLessThan(definition.indexOf('Evaluate'));
+    expect(definition).toContain('QualityInputError');
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 1_000_000_000,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: Match.objectLike({ EncryptionOption: 'SSE_KMS' }) }),
+      }),
+    });
+  });
+
+  it('alarms on decay, on stale ground truth (missing reports breach) and on job failures, each with its failure mode', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+    const stale = alarms.find((a) => JSON.stringify(a.Properties).includes('GroundTruthStale'))!;
+    expect(stale.Properties.TreatMissingData).toBe('breaching');
+    const decay = alarms.find((a) => JSON.stringify(a.Properties).includes('"QualityDecayed"'))!;
+    expect(JSON.stringify(decay)).toContain('model-quality-decay');
+    expect(JSON.stringify(stale)).toContain('ground-truth-stale');
+  });
+
+  it('hands the job its settings: metric, floor, A/B test with default guardrails, prices', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f).includes('model-quality'),
+    ) as { Properties: { Environment: { Variables: { JOB: unknown } } } };
+    const job = JSON.stringify(fn.Properties.Environment.Variables.JOB);
+    expect(job).toContain('\\"primaryMetric\\":\\"auc\\"');
+    expect(job).toContain('\\"floor\\":0.85');
+    expect(job).toContain('\\"costPer1000Increase\\":0.2');
+    expect(job).toContain('\\"pricePerHour\\":1.408');
+  });
+
+  it('offers dashboard widgets for quality per variant, label coverage and cost per 1,000', () => {
+    const widgets = monitorIn(freshStack()).widgets(['primary', 'challenger']).map((w) => JSON.stringify(w.toJson()));
+    expect(widgets.join(' ')).toContain('quality per variant');
+    expect(widgets.join(' ')).toContain('label coverage');
+    expect(widgets.join(' ')).toContain('cost per 1,000');
+  });
+
+  it.each<[string, Partial<ModelQualityMonitorProps>, RegExp]>([
+    ['no variants', { productionVariantNames: [] }, /productionVariantNames is empty/],
+    ['an unsafe score path', { quality: { schedule: 'rate(1 day)', windowHours: 24, labelDelayHours: 0, problemType: 'regression', primaryMetric: 'mae', scorePath: "$.x'--", tolerance: 1, floor: 1 } }, /scorePath/],
+    ['a champion that is not a variant', { quality: { schedule: 'rate(1 day)', windowHours: 24, labelDelayHours: 0, problemType: 'regression', primaryMetric: 'mae', scorePath: '$.y', tolerance: 1, floor: 1, abTest: { champion: 'blue', minimumEffect: 1 } } }, /champion "blue"/],
+  ])('refuses %s at synth, naming the field', (_n, over, message) => {
+    expect(() => monitorIn(freshStack(), over)).toThrow(message);
+  });
+});
