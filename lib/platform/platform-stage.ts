@@ -71,7 +71,7 @@ export class PlatformStage extends Stage {
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
     // The import above does not make a dependency by itself.
-    this.models.addDependency(this.dataLake);
+    this.models.addStackDependency(this.dataLake);
     this.monitoring = new MonitoringStack(this, 'Monitoring', {
       config,
       dataLake: this.dataLake,

@@ -45,7 +45,7 @@ describe('environment config', () => {
     [
       'batch inference over a dataset the lake does not have',
       (c) => (c.modelRegistry.models[0].batchInference.dataset = 'payments'),
-      /modelRegistry\.models\.0\.batchInference\.dataset: batchInference\.dataset "payments" is not a dataLake dataset \(transactions, merchants\)/,
+      /modelRegistry\.models\.0\.batchInference\.dataset: batchInference\.dataset "payments" is not a dataLake dataset \(transactions, merchants[,)]/,
     ],
     [
       'a batch inference schedule that is not an EventBridge expression',
