@@ -162,6 +162,9 @@ async function main(): Promise<void> {
     { key: 'drift', run: () => runProcess('micro.ts', 'drift') },
     { key: 'bundling', run: () => runProcess('micro.ts', 'bundling') },
     { key: 'scaling', run: () => runProcess('micro.ts', 'scaling') },
+    // Features (#13)
+    { key: 'feature-ingest', run: () => runProcess('features.ts', 'feature-ingest') },
+    { key: 'online-lookup', run: () => runProcess('features.ts', 'online-lookup') },
   ];
   // BENCH_ONLY=key,key runs only those jobs, prints what they measured and writes nothing.
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
@@ -253,6 +256,16 @@ function renderTables(m: Record<string, Measured<any>>): string {
     out.push(`| ${label} | ${seconds(s.wallMs)} | ${seconds(r?.cpuMs)} | ${fmt(r?.maxRssMb, 0)} MB | ${r?.resources ?? 'n/a'} | ${fmt(r ? s.wallMs / r.resources : undefined, 1)} | ${ratio(s.wallMs, three.wallMs)} / ${ratio(r?.cpuMs, three.result?.cpuMs)} | ${target}${target && r ? ` wall ${verdict(s.wallMs <= 3 * three.wallMs)}, CPU ${verdict(r.cpuMs <= 3 * (three.result?.cpuMs ?? Infinity))}` : ''}${fail(s)} |`);
   }
 
+  // Features (#13)
+  out.push('', '### Features: ingest throughput and the online lookup at the gateway', '');
+  const fi = m['feature-ingest']?.result as { rows: number; recordsPerSecond: number } | undefined;
+  out.push(fi ? `feature-ingest, PutRecord and S3 mocked at 0 ms: ${fi.recordsPerSecond} records/s over ${fi.rows} rows.` : `feature-ingest: ${m['feature-ingest']?.error ?? 'not run'}`);
+  const ol = m['online-lookup']?.result as { withoutMs: number; withMs: number; ratio: number } | undefined;
+  out.push(
+    ol
+      ? `Gateway per request, every AWS call mocked at 0 ms: ${fmt(ol.withoutMs, 3)} ms without the online lookup, ${fmt(ol.withMs, 3)} ms with it (${fmt(ol.ratio, 2)}x; target <= 1.2x ${verdict(ol.ratio <= 1.2)}).`
+      : `online lookup: ${m['online-lookup']?.error ?? 'not run'}`,
+  );
   out.push(...renderCacheTables(m));
 
   out.push('', '### 3. Lambda cold start (module init, median of fresh processes)', '');

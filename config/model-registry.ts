@@ -119,6 +119,27 @@ const gatewaySchema = z
           .strict(),
       )
       .min(1, 'declare the model\'s input features: the gateway rejects anything else'),
+    /** Online features (#13): the gateway looks the entity up in a feature group and merges the record into the model input. */
+    onlineFeatures: z
+      .object({
+        /** A feature group of featureStore.featureGroups, with an online store. */
+        featureGroup: z.string(),
+        /** The request field (a declared input feature) that holds the group's record identifier. */
+        entityKeyField: z.string(),
+        /** The group's features the model needs. @default every feature of the group but its key and event time */
+        features: z.array(z.string()).min(1).optional(),
+        /** The lookup's own budget, inside timeoutMs. */
+        timeoutMs: z.number().int().min(1).max(1000, 'gateway.onlineFeatures.timeoutMs can be at most 1000').default(50),
+        /** A new entity (no record): fallback model, per-feature defaults, or 400. */
+        onMissing: z.enum(['fallback', 'defaults', 'reject']).default('fallback'),
+        /** The lookup timed out, was throttled or failed: fallback model or per-feature defaults. */
+        onUnavailable: z.enum(['fallback', 'defaults']).default('fallback'),
+        defaults: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+        /** A feature sent in the request is kept over the record's value. */
+        requestWins: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     breaker: z
       .object({
         failureThreshold: z.number().int().min(1).max(100).default(5),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dataLakeConfigSchema } from './data-lake';
 import { featureStoreConfigSchema } from './feature-store';
+import { featureSourceProblems } from '../lib/features/feature-group-definition';
 import { modelRegistryConfigSchema } from './model-registry';
 
 /** Environment names Plinth knows. Adding one means adding its file in `config/`. */
@@ -129,6 +130,24 @@ export const environmentConfigSchema = z
           message: `batchInference.dataset "${dataset}" is not a dataLake dataset (${cfg.dataLake.datasets.map((d) => d.name).join(', ')})`,
         });
       }
+    });
+    // Feature groups read the lake: their source dataset must be one of its datasets.
+    const datasetNames = cfg.dataLake.datasets.map((d) => d.name);
+    cfg.featureStore.featureGroups.forEach((group, index) => {
+      if (group.source && !datasetNames.includes(group.source.dataset)) {
+        for (const message of featureSourceProblems(group, datasetNames).filter((m) => m.includes('is not a dataset of the lake'))) {
+          ctx.addIssue({ code: 'custom', path: ['featureStore', 'featureGroups', index, 'source', 'dataset'], message });
+        }
+      }
+    });
+    // A gateway's online features name a feature group with an online store.
+    cfg.modelRegistry.models.forEach((model, index) => {
+      const online = model.gateway?.onlineFeatures;
+      if (!online) return;
+      const group = cfg.featureStore.featureGroups.find((g) => g.name === online.featureGroup);
+      const path = ['modelRegistry', 'models', index, 'gateway', 'onlineFeatures', 'featureGroup'];
+      if (!group) ctx.addIssue({ code: 'custom', path, message: `onlineFeatures.featureGroup "${online.featureGroup}" is not in featureStore.featureGroups; declare it or fix the name` });
+      else if (!group.onlineStore) ctx.addIssue({ code: 'custom', path, message: `onlineFeatures.featureGroup "${online.featureGroup}" has no online store; set onlineStore: true` });
     });
     const retention = cfg.network.flowLogRetentionDays;
     if (retention !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {

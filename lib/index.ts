@@ -51,6 +51,12 @@ export * from './platform/models-stack';
 export * from './platform/data-lake-stack';
 export * from './platform/platform-stage';
 export * from './platform/platform-app';
+export * from './features/feature-group-definition';
+export * from './features/feature-pipeline';
+export * from './features/feature-pipeline-props';
+export * from './features/sql';
+export * from './features/point-in-time-training-set';
+export * from './features/point-in-time-training-set-props';
 // Training (the platform's own retraining pipelines).
 export * from './training/training-pipeline';
 export * from './training/training-pipeline-props';

@@ -67,6 +67,7 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       confidenceThreshold: 0.8,
       highStakesLabels: ['fraud'],
       inputFeatures: [
+        { name: 'account_id', type: 'string', required: true },
         { name: 'amount', type: 'number', required: true, min: 0, max: 1_000_000 },
         { name: 'currency', type: 'string', required: true, enum: ['EUR', 'GBP', 'USD'] },
         { name: 'merchant_category', type: 'string' },
@@ -75,6 +76,8 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
         { name: 'amount_sum_24h', type: 'number', min: 0, max: 10_000_000 },
       ],
       breaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 },
+      // The account's spend features, from the same definition the training sets use (#13).
+      onlineFeatures: { featureGroup: 'account-spend', entityKeyField: 'account_id', timeoutMs: 50, onMissing: 'fallback', onUnavailable: 'fallback' },
     },
     review: { slaMinutes: env === 'prod' ? 60 : 240, allowedLabels: ['fraud', 'legitimate'] },
     // Watch the gateway's input features over the last day of capture; drift retrains at most once a day,
@@ -83,6 +86,15 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       schedule: env === 'prod' ? 'rate(1 hour)' : 'rate(6 hours)',
       windowHours: 24,
       debounceMinutes: 24 * 60,
+      // The request's own features (account_id is an entity key, not a distribution to watch).
+      features: [
+        { name: 'amount', type: 'numeric' },
+        { name: 'currency', type: 'categorical' },
+        { name: 'merchant_category', type: 'categorical' },
+        { name: 'card_present', type: 'categorical' },
+        { name: 'txn_count_24h', type: 'numeric' },
+        { name: 'amount_sum_24h', type: 'numeric' },
+      ],
     },
     // Quality from ground truth (<model>_ground_truth dataset + reviewer labels): chargebacks take days,
     // so the window ends three days before each daily run. AUC is what the model was approved on.

@@ -33,6 +33,7 @@
  */
 
 import { InputSchema, parseInputSchema } from './input-schema';
+import { parseOnlineFeatures, type OnlineFeaturesConfig } from './online-features';
 
 export type FallbackConfig =
   | { type: 'endpoint'; endpointName: string }
@@ -58,6 +59,8 @@ export interface GatewayConfig {
   reviewQueueUrl: string;
   modelName: string;
   environment: string;
+  /** Online feature lookup (#13, online-features.ts); absent = none. */
+  onlineFeatures?: OnlineFeaturesConfig;
 }
 
 /** SageMaker resource naming, as the review intake checks it. */
@@ -94,6 +97,7 @@ export const ENV_VARS = [
   'REVIEW_QUEUE_URL',
   'MODEL_NAME',
   'PLINTH_ENV',
+  'ONLINE_FEATURES',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -225,7 +229,18 @@ export function parseConfig(env: Env): GatewayConfig {
     reviewQueueUrl: required(env, 'REVIEW_QUEUE_URL'),
     modelName: sageMakerName('MODEL_NAME', str(env, 'MODEL_NAME') ?? endpointName),
     environment: str(env, 'PLINTH_ENV') ?? 'unknown',
+    ...onlineFeaturesOf(env, inputSchema),
   };
+}
+
+/** ONLINE_FEATURES, checked against the input schema: the entity key must be a declared input. */
+function onlineFeaturesOf(env: Env, inputSchema: InputSchema): { onlineFeatures?: OnlineFeaturesConfig } {
+  const online = parseOnlineFeatures(env.ONLINE_FEATURES);
+  if (!online) return {};
+  if (!inputSchema.features.some((f) => f.name === online.entityKeyField)) {
+    throw new ConfigError('ONLINE_FEATURES', `entityKeyField "${online.entityKeyField}" is not a feature of INPUT_SCHEMA; declare it as a request input`);
+  }
+  return { onlineFeatures: online };
 }
 
 let cached: { key: string; config: GatewayConfig } | undefined;

@@ -36,6 +36,7 @@ import { inferenceBody, jsonResponse } from './response';
 import { resolveInferenceId } from './inference-id';
 import { route } from './routing';
 import { enqueueReviewCase } from './review-queue';
+import { withOnlineFeatures } from './online-features';
 import type { ReviewCase } from './review-queue';
 
 /** Extra lease time for the half-open probe beyond the invoke deadline. */
@@ -121,6 +122,11 @@ async function answer(
   return fallback;
 }
 
+/** An answer made with default online features is degraded too, whoever answered. */
+function withOnlineDegraded<T extends { degraded: boolean }>(onlineDegraded: boolean, body: T): T {
+  return onlineDegraded ? { ...body, degraded: true } : body;
+}
+
 async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: RequestContext): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = parseRequest(event, cfg.inputSchema, cfg.maxPayloadBytes);
   if (!parsed.ok) {
@@ -147,12 +153,27 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     probeLeaseMs: cfg.invokeTimeoutMs + PROBE_LEASE_MARGIN_MS,
   });
 
-  const sourced = await answer(cfg, clients, breaker, parsed.features, inferenceId, ctx);
+  // Online features (#13): merge the entity's record, or take the configured path; never throws.
+  let features = parsed.features;
+  let onlineDegraded = false;
+  let skipPrimary = false;
+  if (cfg.onlineFeatures) {
+    const online = await withOnlineFeatures(cfg.onlineFeatures, parsed.features, ctx.metrics, ctx.props);
+    if (online.kind === 'reject') {
+      ctx.metrics.BadRequests = 1;
+      ctx.props.rule = online.body.rule;
+      return jsonResponse(400, online.body);
+    }
+    if (online.kind === 'features') features = online.features;
+    onlineDegraded = online.kind !== 'features' || online.degraded;
+    skipPrimary = online.kind === 'fallback';
+  }
+  const sourced = skipPrimary ? await fallbackAnswer(cfg, clients, features, inferenceId, ctx) : await answer(cfg, clients, breaker, features, inferenceId, ctx);
   if (!sourced.ok) {
     ctx.metrics.Unavailable = 1;
     return jsonResponse(503, { error: 'unavailable' });
   }
-  const degraded = sourced.model === 'fallback';
+  const degraded = sourced.model === 'fallback' || onlineDegraded;
   ctx.metrics.Degraded = degraded ? 1 : 0;
   ctx.props.model = sourced.model;
   ctx.props.label = sourced.answer.label;
@@ -161,7 +182,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
   const identity = { inferenceId, ...(sourced.variant ? { variant: sourced.variant } : {}) };
 
   const routing = route({ label: sourced.answer.label, confidence: sourced.answer.confidence, degraded }, cfg);
-  if (!routing.needsReview) return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, false, undefined, identity));
+  if (!routing.needsReview) return jsonResponse(200, withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, false, undefined, identity)));
 
   ctx.metrics.NeedsReview = 1;
   ctx.props.reviewReason = routing.reason;
@@ -169,7 +190,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
     caseId: randomUUID(),
     model: cfg.modelName,
     endpoint: cfg.endpointName,
-    input: parsed.features,
+    input: features,
     provisional: { prediction: sourced.answer.prediction, label: sourced.answer.label, confidence: sourced.answer.confidence },
     reason: routing.reason,
     reasons: routing.reasons,
@@ -194,10 +215,10 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
       reason: routing.reason,
       ...describeError(enqueued.error),
     });
-    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...inferenceBody(sourced.answer, sourced.model, true, undefined, identity) });
+    return jsonResponse(503, { error: 'review_unavailable', retryable: true, ...withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, true, undefined, identity)) });
   }
   ctx.props.caseId = reviewCase.caseId;
-  return jsonResponse(200, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId, identity));
+  return jsonResponse(200, withOnlineDegraded(onlineDegraded, inferenceBody(sourced.answer, sourced.model, true, reviewCase.caseId, identity)));
 }
 
 export async function handleRequest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

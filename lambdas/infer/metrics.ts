@@ -34,6 +34,14 @@ export const METRIC_NAMES = [
   'Unavailable',
   /** Handler wall time. */
   'LatencyMs',
+  /** Online feature lookup time (0 when the gateway has no online features). */
+  'OnlineLookupMs',
+  /** The entity had no online record (the missing-record policy applied). */
+  'OnlineMisses',
+  /** The online lookup ran out of its budget (the unavailable policy applied; degraded). */
+  'OnlineTimeouts',
+  /** The online lookup failed otherwise: throttling, errors (the unavailable policy applied; degraded). */
+  'OnlineErrors',
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -58,7 +66,7 @@ export function emitRequestMetrics(
       namespace: METRIC_NAMESPACE,
       dimensions: { Endpoint: endpoint },
       metrics: Object.fromEntries(METRIC_NAMES.map((name) => [name, metrics[name]])),
-      units: { LatencyMs: 'Milliseconds' },
+      units: { LatencyMs: 'Milliseconds', OnlineLookupMs: 'Milliseconds' },
       properties,
       timestamp: now,
     }),

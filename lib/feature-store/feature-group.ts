@@ -14,7 +14,30 @@ export interface FeatureDefinition {
   /** 1-64 letters and digits, with `-` or `_` only between them; not a reserved name. */
   readonly name: string;
   readonly type: FeatureType;
+  /** Numeric features below this are rejected by feature-ingest (reason `out-of-range`). @default - no lower bound */
+  readonly min?: number;
+  /** Numeric features above this are rejected by feature-ingest (reason `out-of-range`). @default - no upper bound */
+  readonly max?: number;
 }
+
+/** Where a group's records come from: a curated dataset of the lake and the SQL that turns it into features. */
+export interface FeatureSource {
+  /** A curated dataset of the lake (its Glue table has the same name). */
+  readonly dataset: string;
+  /**
+   * One SELECT (Athena/Trino dialect, in the subset DuckDB shares; see lib/features/sql.ts) over the
+   * curated tables, yielding exactly the group's features: the record identifier, the event time as
+   * an ISO-8601 string, and every other feature.
+   */
+  readonly sql: string;
+}
+
+/** When the feature pipeline runs. */
+export type FeatureRefresh =
+  /** On an EventBridge rate, e.g. `rate(1 hour)`; its period is also the staleness budget's unit. */
+  | { readonly schedule: string }
+  /** After each object of the source dataset arrives; the dataset's freshness is the period. */
+  | { readonly afterIngestion: true };
 
 /** One feature group: typed features, which feature identifies a record, and which is its event time. */
 export interface FeatureGroupDefinition {
@@ -32,8 +55,12 @@ export interface FeatureGroupDefinition {
   readonly onlineStore?: boolean;
   /** @default true */
   readonly offlineStore?: boolean;
-  /** Records expire from a Standard online store this long after their event time. @default - never */
+  /** Records expire from a Standard online store, and from training sets, this long after their event time. @default - never */
   readonly onlineTtlHours?: number;
+  /** Where the records come from (the feature pipeline's input). @default - none: nothing materializes the group */
+  readonly source?: FeatureSource;
+  /** When the feature pipeline runs; required with `source`. @default - none */
+  readonly refresh?: FeatureRefresh;
 }
 
 /**

@@ -7,6 +7,7 @@ import { grantWithManagedPolicy } from '../iam/managed-grant';
 import { featureGroupProblems } from './feature-group';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { SecureBucket } from '../storage/secure-bucket';
+import { offlineTableName } from '../features/feature-group-definition';
 import type { FeatureStoreProps } from './feature-store-props';
 import * as perms from './perms';
 
@@ -91,6 +92,8 @@ export class FeatureStore extends Construct {
             S3StorageConfig: { S3Uri: offlineBucket.s3UrlForObject(prefix), KmsKeyId: props.offlineStoreKey.keyArn },
             TableFormat: 'Iceberg',
             DisableGlueTableCreation: false,
+            // A fixed table name, so training-set SQL can name it at synth (SageMaker's default adds the creation time).
+            DataCatalogConfig: { Catalog: 'AwsDataCatalog', Database: 'sagemaker_featurestore', TableName: offlineTableName(group.name) },
           }
         : undefined;
       const featureGroup = new sagemaker.CfnFeatureGroup(this, `Group-${group.name}`, {

@@ -11,6 +11,63 @@ import { acknowledgeFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import { PlinthError } from '../errors';
+import type { FeatureGroupDefinition } from '../feature-store/feature-group';
+import { servedFeatures } from '../features/sql';
+
+/** Online features the gateway merges into the model input (#13). */
+export interface GatewayOnlineFeatures {
+  /** The feature group's definition: the same one its pipeline and training sets read. */
+  readonly group: FeatureGroupDefinition;
+  /** The key of the group's online store. */
+  readonly onlineStoreKey: kms.IKey;
+  /** The request field (a declared input feature) holding the record identifier. */
+  readonly entityKeyField: string;
+  /** The group's features the model needs. @default - every feature of the group but its key and event time */
+  readonly features?: readonly string[];
+  /** The lookup's own budget; must be shorter than the gateway timeout. @default Duration.millis(50) */
+  readonly timeout?: Duration;
+  /** A new entity: `fallback` model, per-feature `defaults`, or `reject` (400). @default 'fallback' */
+  readonly onMissing?: 'fallback' | 'defaults' | 'reject';
+  /** Timeout, throttling, errors: `fallback` model or per-feature `defaults`. @default 'fallback' */
+  readonly onUnavailable?: 'fallback' | 'defaults';
+  /** Per-feature values for the `defaults` paths. @default - none */
+  readonly defaults?: Readonly<Record<string, string | number | boolean>>;
+  /** Request values win over the record's. @default false */
+  readonly requestWins?: boolean;
+}
+
+const ONLINE_TYPES: Record<string, string> = { Integral: 'integer', Fractional: 'number', String: 'string' };
+
+/** The gateway's ONLINE_FEATURES value for `online`, checked against the group and the gateway's inputs. */
+export function onlineFeaturesEnvironment(where: string, online: GatewayOnlineFeatures, inputFeatures: readonly GatewayInputFeature[], gatewayTimeout: Duration): string {
+  const { group } = online;
+  if (group.onlineStore === false) throw new PlinthError(`${where}: onlineFeatures.group "${group.name}" has no online store; enable it`);
+  const served = servedFeatures(group);
+  const features = online.features ?? served;
+  for (const f of features) {
+    if (!served.includes(f)) throw new PlinthError(`${where}: onlineFeatures.features "${f}" is not a feature of group "${group.name}" (${served.join(', ')})`);
+  }
+  if (!inputFeatures.some((f) => f.name === online.entityKeyField)) {
+    throw new PlinthError(`${where}: onlineFeatures.entityKeyField "${online.entityKeyField}" is not one of inputFeatures; declare it as an input`);
+  }
+  const timeout = online.timeout ?? Duration.millis(50);
+  if (timeout.toMilliseconds() >= gatewayTimeout.toMilliseconds()) {
+    throw new PlinthError(`${where}: onlineFeatures.timeout (${timeout.toMilliseconds()} ms) must be shorter than the gateway timeout (${gatewayTimeout.toMilliseconds()} ms)`);
+  }
+  const types = Object.fromEntries(features.map((f) => [f, ONLINE_TYPES[group.features.find((d) => d.name === f)!.type] ?? 'string']));
+  return JSON.stringify({
+    featureGroup: group.name,
+    entityKeyField: online.entityKeyField,
+    features,
+    types,
+    timeoutMs: timeout.toMilliseconds(),
+    onMissing: online.onMissing ?? 'fallback',
+    onUnavailable: online.onUnavailable ?? 'fallback',
+    defaults: online.defaults ?? {},
+    requestWins: online.requestWins ?? false,
+  });
+}
 
 /** Where the gateway's metrics live (EMF, written by `lambdas/infer/metrics.ts`). */
 export const INFERENCE_METRIC_NAMESPACE = 'Plinth/Inference';
@@ -64,6 +121,8 @@ export interface InferenceGatewayProps extends Omit<PlatformServiceProps, 'remov
   readonly removalPolicy?: RemovalPolicy;
   /** @default 50 */
   readonly reservedConcurrency?: number;
+  /** Online features looked up per request and merged into the model input. @default - none */
+  readonly onlineFeatures?: GatewayOnlineFeatures;
 }
 
 /**
@@ -105,6 +164,18 @@ export class InferenceGateway extends Construct {
     const endpointArns = [props.endpointName, ...(props.fallback.type === 'endpoint' ? [props.fallback.endpointName] : [])].map((name) =>
       stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: name.toLowerCase() }),
     );
+    const online = props.onlineFeatures;
+    const onlineEnv = online ? onlineFeaturesEnvironment(`InferenceGateway ${this.node.path}`, online, props.inputFeatures, props.timeout) : undefined;
+    const onlineStatements = online
+      ? [
+          new iam.PolicyStatement({
+            sid: 'ReadOnlineFeatures',
+            actions: ['sagemaker:BatchGetRecord'],
+            resources: [stack.formatArn({ service: 'sagemaker', resource: 'feature-group', resourceName: online.group.name.toLowerCase() })],
+          }),
+          new iam.PolicyStatement({ sid: 'DecryptOnlineFeatures', actions: ['kms:Decrypt'], resources: [online.onlineStoreKey.keyArn] }),
+        ]
+      : [];
     this.function = createVpcFunction(this, {
       handlerFolder: 'infer',
       description: `Plinth inference gateway for ${props.modelName}`,
@@ -117,6 +188,7 @@ export class InferenceGateway extends Construct {
           actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
           resources: [props.encryptionKey.keyArn, props.reviewQueueKey.keyArn],
         }),
+        ...onlineStatements,
       ],
       environment: {
         ENDPOINT_NAME: props.endpointName,
@@ -133,6 +205,7 @@ export class InferenceGateway extends Construct {
         REVIEW_QUEUE_URL: props.reviewQueue.queueUrl,
         MODEL_NAME: props.modelName,
         PLINTH_ENV: props.environmentName,
+        ...(onlineEnv ? { ONLINE_FEATURES: onlineEnv } : {}),
       },
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

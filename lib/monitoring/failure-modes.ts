@@ -186,6 +186,31 @@ export const FAILURE_MODES = {
     owner: 'data-engineering',
     severity: 'warning',
   },
+  // --- feature pipelines (#13) ---
+  'features-stale': {
+    title: 'Features stale',
+    detection: 'FeaturesStale-<group>: the feature pipeline had no successful run in twice its refresh period (missing data breaches).',
+    mitigation: 'The gateway keeps serving: records past the online TTL are misses and follow the model\'s missing-record policy (fallback by default, counted as degraded); training sets drop records older than the TTL instead of using stale values.',
+    runbook: 'docs/runbooks/features-stale.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
+  'feature-ingest-dead-letters': {
+    title: 'Feature rows dead-lettered',
+    detection: 'FeatureDeadLetters-<group>: feature-ingest rejected rows (missing key, wrong type, out of range, or refused by Feature Store; metric RecordsRejected, namespace Plinth/Features).',
+    mitigation: 'Valid rows are written; every rejected row is kept with its reason under the dead-letter prefix (90 days), so nothing is dropped silently and a fixed run can re-ingest it idempotently.',
+    runbook: 'docs/runbooks/feature-ingest-dead-letters.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
+  'feature-pipeline-failed': {
+    title: 'Feature pipeline failed',
+    detection: 'FeaturePipelineFailed-<group>: a feature pipeline execution failed, timed out or was aborted (Athena query, scan limit, or a staged object that kept failing).',
+    mitigation: 'Steps are retried with jittered backoff; the next scheduled run covers the window again (lookback is twice the refresh period) and rewrites it idempotently; the online store keeps its last records.',
+    runbook: 'docs/runbooks/feature-pipeline-failed.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
   // Training pipeline and batch inference (lib/training/).
   'training-failed': {
     title: 'Retraining failed',

@@ -14,12 +14,16 @@ import type { EnvironmentConfig } from '../../config/schema';
 import { DriftRetraining } from '../drift/drift-retraining';
 import { ModelDriftMonitor } from '../drift/model-drift-monitor';
 import { FeatureStore } from '../feature-store/feature-store';
+import { FeaturePipeline } from '../features/feature-pipeline';
+import type { FeatureLakeSource } from '../features/feature-pipeline-props';
+import { PointInTimeTrainingSet } from '../features/point-in-time-training-set';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
 import { EndpointCapacityWatch } from '../inference/endpoint-capacity-watch';
 import { endpointHealthAlarm } from '../inference/endpoint-health';
 import { InferenceEndpoint } from '../inference/inference-endpoint';
-import { InferenceGateway } from '../inference/inference-gateway';
+import { InferenceGateway, type GatewayOnlineFeatures } from '../inference/inference-gateway';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { InferenceVariant } from '../inference/inference-endpoint-props';
 import { ModelExecution } from '../inference/model-execution';
 import { ModelDeployment } from '../model-registry/model-deployment';
@@ -43,6 +47,8 @@ export interface ModelsStackProps extends StackProps {
   readonly lakeDatabaseName: string;
   /** The lake zone that holds each model's ground-truth dataset and its reviewers' labels (quality jobs). */
   readonly groundTruthBucket?: s3.IBucket;
+  /** The lake as feature pipelines and training sets read it. @default - no feature pipelines or training sets */
+  readonly featureLake?: FeatureLakeSource;
   /**
    * Builds the point-in-time training-set job the training pipelines use, in this stack.
    *
@@ -72,6 +78,29 @@ function toVariant(variant: VariantConfig): InferenceVariant {
   };
 }
 
+/** A model's online features as gateway props: the group's one definition, looked up by name (#13). */
+function gatewayOnlineFeatures(
+  config: EnvironmentConfig,
+  modelName: string,
+  online: NonNullable<EnvironmentConfig['modelRegistry']['models'][number]['gateway']>['onlineFeatures'],
+  onlineStoreKey: kms.IKey,
+): GatewayOnlineFeatures | undefined {
+  if (!online) return undefined;
+  const group = config.featureStore.featureGroups.find((g) => g.name === online.featureGroup);
+  if (!group) throw new PlinthError(`ModelsStack: model "${modelName}" gateway.onlineFeatures.featureGroup "${online.featureGroup}" is not a configured feature group`);
+  return {
+    group,
+    onlineStoreKey,
+    entityKeyField: online.entityKeyField,
+    features: online.features,
+    timeout: Duration.millis(online.timeoutMs),
+    onMissing: online.onMissing,
+    onUnavailable: online.onUnavailable,
+    defaults: online.defaults,
+    requestWins: online.requestWins,
+  };
+}
+
 /** The environment's feature store, model registry, endpoints and approval-driven deployment workflow. */
 export class ModelsStack extends Stack {
   public readonly featureStore: FeatureStore;
@@ -92,6 +121,10 @@ export class ModelsStack extends Stack {
   public readonly qualityMonitors: Record<string, ModelQualityMonitor> = {};
   /** Baselines on approval and retraining on drift, when any model declares drift. */
   public readonly driftRetraining?: DriftRetraining;
+  /** Feature group name → the pipeline that materializes it from the lake (groups with a source). */
+  public readonly featurePipelines: Record<string, FeaturePipeline> = {};
+  /** Point-in-time training sets over the feature groups (contract A), when the lake is passed. */
+  public readonly trainingSets?: PointInTimeTrainingSet;
   /** Model name → its retraining pipeline (models that declare training). */
   public readonly trainingPipelines: Record<string, TrainingPipeline> = {};
   /** Model name → its batch inference job (models that declare batchInference). */
@@ -109,6 +142,46 @@ export class ModelsStack extends Stack {
       serverAccessLogsBucket: foundation.accessLogs.bucket,
       removalPolicy,
     });
+    // --- feature pipelines and training sets (#13) ---
+    if (props.featureLake) {
+      const lakeCommon = {
+        vpc: foundation.network.vpc,
+        logsKey: foundation.keys.logs,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        removalPolicy,
+        alarmAction: foundation.alarms,
+        environmentName: config.name,
+      };
+      for (const group of config.featureStore.featureGroups) {
+        if (!group.source) continue;
+        const dataset = config.dataLake.datasets.find((d) => d.name === group.source!.dataset);
+        const pipeline = new FeaturePipeline(this, `Features-${group.name}`, {
+          group,
+          lake: props.featureLake,
+          onlineStoreKey: foundation.keys.models,
+          serverAccessLogsBucket: foundation.accessLogs.bucket,
+          bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+          ingestionPeriod: dataset ? Duration.minutes(dataset.freshnessMinutes) : undefined,
+          ...lakeCommon,
+        });
+        // Records go into the group, so the group must exist first.
+        pipeline.node.addDependency(this.featureStore.featureGroups[group.name]);
+        this.featurePipelines[group.name] = pipeline;
+      }
+      const offlineGroups = config.featureStore.featureGroups.filter((g) => g.offlineStore);
+      if (offlineGroups.length > 0) {
+        this.trainingSets = new PointInTimeTrainingSet(this, 'TrainingSets', {
+          featureGroups: offlineGroups,
+          offlineStoreBucket: this.featureStore.offlineStore.bucket,
+          labelsDatabaseName: props.featureLake.databaseName,
+          labelsBucket: props.featureLake.curatedBucket,
+          encryptionKey: foundation.keys.dataLake,
+          serverAccessLogsBucket: foundation.accessLogs.bucket,
+          bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+          ...lakeCommon,
+        });
+      }
+    }
     this.registry = new ModelRegistry(this, 'Registry', {
       models: config.modelRegistry.models,
       artifactsKey: foundation.keys.models,
@@ -168,6 +241,7 @@ export class ModelsStack extends Stack {
         logRetention: config.logRetentionDays as logs.RetentionDays,
         removalPolicy,
         environmentName: config.name,
+        onlineFeatures: gatewayOnlineFeatures(config, model.name, gateway.onlineFeatures, foundation.keys.models),
       });
     }
     for (const [name, endpoint] of Object.entries(this.endpoints)) {
@@ -201,6 +275,8 @@ export class ModelsStack extends Stack {
     }
     // Training pipelines (lib/training/): one per model that declares training.
     const trainedModels = config.modelRegistry.models.filter((m) => m.training);
+    // `this.trainingSets` (#13, contract A) satisfies ITrainingSetJob; using it by default is left to the
+    // orchestrator: it switches on the training pipelines, whose own nag findings are #14's to settle.
     const trainingSetJob = trainedModels.length > 0 ? props.trainingSetJob?.(this) : undefined;
     for (const model of trainedModels) {
       const training = model.training!;

@@ -66,6 +66,13 @@ export class PlatformStage extends Stage {
       reviewQueues: this.dataLake.reviewQueues,
       lakeDatabaseName: this.dataLake.dataLake.databaseName,
       groundTruthBucket: this.dataLake.dataLake.curated.bucket,
+      featureLake: {
+        databaseName: this.dataLake.dataLake.databaseName,
+        curatedBucket: this.dataLake.dataLake.curated.bucket,
+        rawBucket: this.dataLake.dataLake.raw.bucket,
+        encryptionKey: this.foundation.keys.dataLake,
+        datasetNames: config.dataLake.datasets.map((d) => d.name),
+      },
       trainingSetJob: props.trainingSetJob,
       lakeCurated: { bucketNameExport: curatedExport, readers: [this.dataLake.dataLake.readerRole] },
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,

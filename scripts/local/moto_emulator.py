@@ -28,6 +28,12 @@
    SSM parameter tags (a map in CloudFormation), and the generated name of a FIFO queue, which
    CloudFormation ends in ".fifo".
 
+9. Feature Store runtime (moto has none): PutRecord, GetRecord and BatchGetRecord over an honest
+   in-memory store keyed by feature group, record identifier and event time. A read returns the
+   record with the latest event time (ties: the last write), as the online store does; a group
+   moto does not know is ResourceNotFound; a record without its identifier or event time is a
+   ValidationError. TTL expiry and the offline store are not emulated.
+
 Usage: python3 moto_emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
 import copy
@@ -38,6 +44,9 @@ import sys
 import moto.cloudformation.models as cloudformation_models
 import moto.events.models as events_models
 import moto.sagemaker.models as sagemaker_models
+import moto.sagemaker.urls as sagemaker_urls
+from urllib.parse import parse_qs, unquote, urlparse
+from moto.sagemaker.models import sagemaker_backends
 from moto.core.responses import BaseResponse
 import moto.cloudformation.parsing as parsing
 from moto.cloudformation import cloudformation_backends
@@ -170,6 +179,98 @@ def _call_action_reporting_gaps(response):
         sys.stderr.flush()
         raise
 
+
+# --- 9. Feature Store runtime -------------------------------------------------------------
+# (account, region, group) -> record id -> list of (event time, write order, record)
+_FEATURE_RECORDS = {}
+_WRITES = [0]
+
+
+def _fs_error(status, code, message):
+    return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, json.dumps({"__type": code, "message": message})
+
+
+def _fs_scope(request):
+    auth = request.headers.get("Authorization", "")
+    scope = auth.split("Credential=")[1].split(",")[0].split("/") if "Credential=" in auth else []
+    region = scope[2] if len(scope) > 2 else "us-east-1"
+    return "123456789012", region
+
+
+def _fs_group(account, region, name):
+    backend = sagemaker_backends[account][region]
+    for group in backend.feature_groups.values():
+        if group.feature_group_name == name or group.arn == name:
+            return group
+    return None
+
+
+def _event_time_key(value):
+    from datetime import datetime
+    try:
+        return float(value)
+    except ValueError:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def _latest(account, region, group_name, record_id):
+    versions = _FEATURE_RECORDS.get((account, region, group_name), {}).get(record_id, [])
+    return max(versions, key=lambda v: (v[0], v[1]))[2] if versions else None
+
+
+def _select(record, names):
+    return [v for v in record if not names or v["FeatureName"] in names]
+
+
+def _feature_store_runtime(request, full_url, headers):
+    account, region = _fs_scope(request)
+    path = unquote(urlparse(full_url).path)
+    body = json.loads(request.data or b"{}") if request.data else {}
+    if path == "/BatchGetRecord" and request.method == "POST":
+        records, errors, unprocessed = [], [], []
+        for ident in body.get("Identifiers", []):
+            group = _fs_group(account, region, ident.get("FeatureGroupName", ""))
+            for record_id in ident.get("RecordIdentifiersValueAsString", []):
+                if group is None:
+                    errors.append({"FeatureGroupName": ident.get("FeatureGroupName"), "RecordIdentifierValueAsString": record_id, "ErrorCode": "ResourceNotFound", "ErrorMessage": "feature group not found"})
+                    continue
+                record = _latest(account, region, group.feature_group_name, record_id)
+                if record is not None:
+                    records.append({"FeatureGroupName": ident["FeatureGroupName"], "RecordIdentifierValueAsString": record_id, "Record": _select(record, ident.get("FeatureNames"))})
+        return 200, {"Content-Type": "application/json"}, json.dumps({"Records": records, "Errors": errors, "UnprocessedIdentifiers": unprocessed})
+    if not path.startswith("/FeatureGroup/"):
+        return _fs_error(404, "UnknownOperationException", path)
+    group = _fs_group(account, region, path[len("/FeatureGroup/"):])
+    if group is None:
+        return _fs_error(404, "ResourceNotFound", f"feature group {path} not found")
+    key = (account, region, group.feature_group_name)
+    if request.method == "PUT":
+        record = body.get("Record") or []
+        values = {v.get("FeatureName"): v.get("ValueAsString") for v in record}
+        record_id = values.get(group.record_identifier_feature_name)
+        event_time = values.get(group.event_time_feature_name)
+        if not record_id or not event_time:
+            return _fs_error(400, "ValidationError", "the record needs its record identifier and event time")
+        try:
+            order = _event_time_key(event_time)
+        except ValueError:
+            return _fs_error(400, "ValidationError", f"event time {event_time} is not ISO 8601 or epoch seconds")
+        _WRITES[0] += 1
+        _FEATURE_RECORDS.setdefault(key, {}).setdefault(record_id, []).append((order, _WRITES[0], record))
+        return 200, {"Content-Type": "application/json"}, "{}"
+    if request.method == "GET":
+        query = parse_qs(urlparse(full_url).query)
+        record_id = (query.get("RecordIdentifierValueAsString") or [""])[0]
+        record = _latest(account, region, group.feature_group_name, record_id)
+        if record is None:
+            return 200, {"Content-Type": "application/json"}, "{}"
+        return 200, {"Content-Type": "application/json"}, json.dumps({"Record": _select(record, query.get("FeatureName"))})
+    return _fs_error(405, "UnknownOperationException", request.method)
+
+
+sagemaker_urls.url_bases.append(r"https?://featurestore-runtime\.sagemaker\.(.+)\.amazonaws\.com")
+sagemaker_urls.url_paths["{0}/FeatureGroup/(?P<name>[^/]+)$"] = _feature_store_runtime
+sagemaker_urls.url_paths["{0}/BatchGetRecord$"] = _feature_store_runtime
 
 BaseResponse.call_action = _call_action_reporting_gaps
 parsing.parse_and_create_resource = _create_or_skip

@@ -50,6 +50,7 @@ describe('FeatureStore', () => {
         S3StorageConfig: { S3Uri: Match.anyValue(), KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeKey'), 'Arn'] } },
         TableFormat: 'Iceberg',
         DisableGlueTableCreation: false,
+        DataCatalogConfig: { Catalog: 'AwsDataCatalog', Database: 'sagemaker_featurestore', TableName: 'account_spend' },
       },
       RoleArn: Match.anyValue(),
     });

@@ -1,3 +1,4 @@
+import { parseConfig as parseFeatureIngestConfig } from '../../lambdas/feature-ingest/config';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments, promotionTargetAccounts } from '../../config';
@@ -95,12 +96,14 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^DriftRetrainingBaselineFunction/, (e) => loadBaselineConfig(e)],
     [/^Batch[a-z]+Function/, (e) => batchInferenceEnv.parse(e)],
     [/^Quality[a-z]+QualityFunction/, (e) => loadQualityJob(e)],
+    [/^Features[a-z]+IngestFunction/, (e) => parseFeatureIngestConfig(e)],
+    [/^TrainingSetsFunction/, (e) => { if (!e.OUTPUT_BUCKET || JSON.parse(e.FEATURE_GROUPS).length === 0) throw new Error('OUTPUT_BUCKET or FEATURE_GROUPS missing'); }],
   ];
 
   test('each function has a known handler', () => {
     const unknown = functions.filter((f) => !loaders.some(([pattern]) => pattern.test(f.path)));
     expect(unknown.map((f) => f.path)).toEqual([]);
-    expect(functions.length).toBe(13);
+    expect(functions.length).toBe(15);
   });
 
   test.each(loaders.map(([pattern]) => pattern.source))('handler %s parses its variables without error', (source) => {

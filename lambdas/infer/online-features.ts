@@ -1,0 +1,206 @@
+/**
+ * Online features at the gateway (#13): the model's input = the request's features merged with the
+ * entity's latest record from the Feature Store online store (BatchGetRecord).
+ *
+ * ONLINE_FEATURES (optional; absent = no lookup):
+ *   { "featureGroup": "account-spend",      the group (its one definition feeds training too)
+ *     "entityKeyField": "account_id",       the request field holding the record identifier
+ *     "features": ["txn_count_24h", ...],   what the model needs from the record
+ *     "types": { "txn_count_24h": "number", ... }   the model input type of each (number|integer|string|boolean)
+ *     "timeoutMs": 50,                      the lookup's own budget, inside the gateway timeout
+ *     "onMissing": "fallback",              no record for the entity: fallback | defaults | reject (400)
+ *     "onUnavailable": "fallback",          timeout, throttling or any error: fallback | defaults
+ *     "defaults": { "txn_count_24h": 0 },   per-feature values for the `defaults` paths
+ *     "requestWins": false }                true: a feature present in the request is kept over the record's
+ *
+ * Never throws, never waits past timeoutMs: every failure becomes a configured path, counted
+ * (OnlineLookupMs, OnlineMisses, OnlineTimeouts, OnlineErrors) and, unless the record was found,
+ * marks the answer degraded (the gateway's Degraded metric and alarm).
+ */
+import { BatchGetRecordCommand, SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
+import { isTransientAwsError, nameOf } from '../shared/aws-errors';
+import { ConfigError } from './config';
+import type { Features } from './input-schema';
+
+export type OnlineValueType = 'number' | 'integer' | 'string' | 'boolean';
+export type Value = string | number | boolean;
+
+export interface OnlineFeaturesConfig {
+  featureGroup: string;
+  entityKeyField: string;
+  features: string[];
+  types: Record<string, OnlineValueType>;
+  timeoutMs: number;
+  onMissing: 'fallback' | 'defaults' | 'reject';
+  onUnavailable: 'fallback' | 'defaults';
+  defaults: Record<string, Value>;
+  requestWins: boolean;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses ONLINE_FEATURES; undefined when the variable is absent or blank. */
+export function parseOnlineFeatures(raw: string | undefined): OnlineFeaturesConfig | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const fail = (detail: string): never => {
+    throw new ConfigError('ONLINE_FEATURES', detail);
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return fail('is not valid JSON');
+  }
+  if (!isObject(v)) return fail('must be a JSON object');
+  const str = (k: string) => (typeof v[k] === 'string' && NAME.test(v[k] as string) && !FORBIDDEN.has(v[k] as string) ? (v[k] as string) : fail(`${k} must be a feature or group name`));
+  const featureGroup = str('featureGroup');
+  const entityKeyField = str('entityKeyField');
+  if (!Array.isArray(v.features) || v.features.length === 0) fail('features must be a non-empty array of names');
+  const features = (v.features as unknown[]).map((f) => (typeof f === 'string' && NAME.test(f) && !FORBIDDEN.has(f) ? f : fail(`features: "${String(f)}" is not a feature name`)));
+  if (!isObject(v.types)) fail('types must map every feature to number, integer, string or boolean');
+  const types: Record<string, OnlineValueType> = {};
+  for (const f of features) {
+    const t = (v.types as Record<string, unknown>)[f];
+    if (t !== 'number' && t !== 'integer' && t !== 'string' && t !== 'boolean') fail(`types.${f} must be number, integer, string or boolean`);
+    types[f] = t as OnlineValueType;
+  }
+  const timeoutMs = v.timeoutMs ?? 50;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 10_000) fail('timeoutMs must be an integer from 1 to 10000');
+  const onMissing = v.onMissing ?? 'fallback';
+  if (onMissing !== 'fallback' && onMissing !== 'defaults' && onMissing !== 'reject') fail('onMissing must be fallback, defaults or reject');
+  const onUnavailable = v.onUnavailable ?? 'fallback';
+  if (onUnavailable !== 'fallback' && onUnavailable !== 'defaults') fail('onUnavailable must be fallback or defaults');
+  const defaults: Record<string, Value> = {};
+  if (v.defaults !== undefined && !isObject(v.defaults)) fail('defaults must be an object');
+  for (const [k, d] of Object.entries((v.defaults as Record<string, unknown>) ?? {})) {
+    if (!features.includes(k)) fail(`defaults.${k} is not one of features`);
+    if (!(typeof d === 'string' || typeof d === 'boolean' || (typeof d === 'number' && Number.isFinite(d)))) fail(`defaults.${k} must be a string, number or boolean`);
+    defaults[k] = d as Value;
+  }
+  if (onMissing === 'defaults' || onUnavailable === 'defaults') {
+    const lacking = features.filter((f) => !(f in defaults));
+    if (lacking.length > 0) fail(`the defaults path needs a default for every feature; missing ${lacking.join(', ')}`);
+  }
+  if (v.requestWins !== undefined && typeof v.requestWins !== 'boolean') fail('requestWins must be true or false');
+  return { featureGroup, entityKeyField, features, types, timeoutMs: timeoutMs as number, onMissing: onMissing as OnlineFeaturesConfig['onMissing'], onUnavailable: onUnavailable as OnlineFeaturesConfig['onUnavailable'], defaults, requestWins: v.requestWins === true };
+}
+
+export interface OnlineMetrics {
+  OnlineLookupMs: number;
+  OnlineMisses: number;
+  OnlineTimeouts: number;
+  OnlineErrors: number;
+}
+
+export type OnlineOutcome =
+  /** The model input, with the online features merged; `degraded` when defaults stood in. */
+  | { kind: 'features'; features: Features; degraded: boolean; source: 'record' | 'defaults' }
+  /** Answer from the fallback model (degraded). */
+  | { kind: 'fallback'; reason: 'missing' | 'unavailable' }
+  /** 400: the entity has no record and the policy is reject. */
+  | { kind: 'reject'; body: { error: string; rule: 'unknown-entity'; field: string } };
+
+let cachedClient: SageMakerFeatureStoreRuntimeClient | undefined;
+let injected: SageMakerFeatureStoreRuntimeClient | undefined;
+/** Test hook: the Feature Store runtime client to use (undefined restores the default). */
+export function setOnlineFeatureClient(client: SageMakerFeatureStoreRuntimeClient | undefined): void {
+  injected = client;
+  cachedClient = undefined;
+}
+function client(timeoutMs: number): SageMakerFeatureStoreRuntimeClient {
+  // One attempt: a retry could not fit the budget; the configured path is the retry.
+  return injected ?? (cachedClient ??= new SageMakerFeatureStoreRuntimeClient({ maxAttempts: 1, requestHandler: { requestTimeout: timeoutMs, throwOnRequestTimeout: true, connectionTimeout: timeoutMs } }));
+}
+
+function convert(raw: string, type: OnlineValueType): Value | undefined {
+  if (type === 'string') return raw;
+  if (type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || (type === 'integer' && !Number.isInteger(n))) return undefined;
+  return n;
+}
+
+function merge(cfg: OnlineFeaturesConfig, request: Features, online: Record<string, Value>): Features {
+  const out: Features = { ...request };
+  for (const [k, v] of Object.entries(online)) {
+    if (cfg.requestWins && request[k] !== undefined && request[k] !== null) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+class LookupTimeout extends Error {}
+
+/** Looks the entity up and applies the configured policies. Never throws. */
+export async function withOnlineFeatures(cfg: OnlineFeaturesConfig, request: Features, metrics: OnlineMetrics, props: Record<string, unknown>): Promise<OnlineOutcome> {
+  const started = Date.now();
+  const key = request[cfg.entityKeyField];
+  const unavailable = (): OnlineOutcome =>
+    cfg.onUnavailable === 'defaults' ? { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' } : { kind: 'fallback', reason: 'unavailable' };
+  const missing = (): OnlineOutcome => {
+    metrics.OnlineMisses = 1;
+    props.onlineFeatures = 'missing';
+    if (cfg.onMissing === 'reject') return { kind: 'reject', body: { error: `no online features for ${cfg.entityKeyField}`, rule: 'unknown-entity', field: cfg.entityKeyField } };
+    if (cfg.onMissing === 'defaults') return { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' };
+    return { kind: 'fallback', reason: 'missing' };
+  };
+  if (key === undefined || key === null || (typeof key !== 'string' && typeof key !== 'number') || String(key) === '') return missing();
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const call = client(cfg.timeoutMs).send(
+      new BatchGetRecordCommand({ Identifiers: [{ FeatureGroupName: cfg.featureGroup, RecordIdentifiersValueAsString: [String(key)], FeatureNames: cfg.features }] }),
+      { abortSignal: abort.signal },
+    );
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new LookupTimeout());
+      }, cfg.timeoutMs);
+    });
+    const result = await Promise.race([call, deadline]);
+    metrics.OnlineLookupMs = Date.now() - started;
+    const failed = result.Errors?.[0];
+    if (failed) {
+      metrics.OnlineErrors = 1;
+      props.onlineFeatures = `error:${failed.ErrorCode ?? 'unknown'}`;
+      return unavailable();
+    }
+    const record = result.Records?.[0]?.Record;
+    if (!record || record.length === 0) return missing();
+    const online: Record<string, Value> = {};
+    for (const v of record) {
+      const name = v.FeatureName;
+      if (!name || !cfg.features.includes(name) || v.ValueAsString === undefined) continue;
+      const converted = convert(v.ValueAsString, cfg.types[name]);
+      if (converted !== undefined) online[name] = converted;
+    }
+    // A feature the record lacks (or cannot be read as its type) takes its default when there is one.
+    let degraded = false;
+    for (const f of cfg.features) {
+      if (online[f] === undefined && cfg.defaults[f] !== undefined) {
+        online[f] = cfg.defaults[f];
+        degraded = true;
+      }
+    }
+    props.onlineFeatures = degraded ? 'partial' : 'found';
+    return { kind: 'features', features: merge(cfg, request, online), degraded, source: 'record' };
+  } catch (err) {
+    metrics.OnlineLookupMs = Date.now() - started;
+    if (err instanceof LookupTimeout || nameOf(err) === 'AbortError' || nameOf(err) === 'TimeoutError') {
+      metrics.OnlineTimeouts = 1;
+      props.onlineFeatures = 'timeout';
+    } else {
+      metrics.OnlineErrors = 1;
+      props.onlineFeatures = isTransientAwsError(err) ? `throttled:${nameOf(err)}` : `error:${nameOf(err) || 'unknown'}`;
+    }
+    return unavailable();
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Every SQL statement the feature capability renders, in the subset Athena (Trino) and DuckDB
+ * share, so tests RUN the same text in DuckDB that Athena runs. Where the two engines differ there is
+ * one small, named shim, rendered per dialect and tested on both sides:
+ *
+ *   ISO_TIMESTAMP  Athena has `from_iso8601_timestamp(s)`; DuckDB gets a macro of that name
+ *                  (`CAST(s AS TIMESTAMPTZ)`), so the SQL text is identical.
+ *   EXPORT         Athena writes results with `UNLOAD (…) TO 's3://…' WITH (…)`; DuckDB with
+ *                  `COPY (…) TO '<file>' (FORMAT …)`.
+ *
+ * Pure TypeScript (no CDK), so both the constructs (at synth) and the handlers (at run time) use it.
+ */
+import { definitionHash, offlineTableName } from './feature-group-definition';
+import type { FeatureGroupDefinition } from '../feature-store/feature-group';
+
+export type SqlDialect = 'athena' | 'duckdb';
+
+/** Shim ISO_TIMESTAMP, DuckDB side: run once per connection before Plinth's SQL. */
+export const DUCKDB_SHIM_MACROS: readonly string[] = [
+  'CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
+];
+
+/** Shim EXPORT: write a SELECT's rows as JSON lines (feature staging) or Parquet (training sets). */
+export function exportStatement(dialect: SqlDialect, select: string, target: string, format: 'json' | 'parquet'): string {
+  if (dialect === 'athena') {
+    const opts = format === 'json' ? "format = 'JSON', compression = 'GZIP'" : "format = 'PARQUET', compression = 'SNAPPY'";
+    return `UNLOAD (${select}) TO ${quoteLiteral(target)} WITH (${opts})`;
+  }
+  return `COPY (${select}) TO ${quoteLiteral(target)} (FORMAT ${format === 'json' ? 'JSON' : 'PARQUET'})`;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+export class SqlInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SqlInputError';
+  }
+}
+
+/** A SQL string literal. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A quoted identifier; refuses anything that is not a plain column or table name. */
+export function quoteIdentifier(name: string, what: string): string {
+  if (!IDENTIFIER.test(name)) throw new SqlInputError(`${what} "${name}" is not a plain SQL identifier (letters, digits and _, starting with a letter or _)`);
+  return `"${name}"`;
+}
+
+/** An ISO-8601 instant as a timestamp expression; refuses anything else (no SQL reaches Athena from a bad input). */
+export function isoInstant(value: string, what: string): string {
+  if (!ISO_INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new SqlInputError(`${what} "${value}" is not an ISO-8601 instant such as 2026-01-31T00:00:00Z`);
+  }
+  return `from_iso8601_timestamp(${quoteLiteral(value)})`;
+}
+
+/** Placeholders the feature pipeline's state machine fills in at run time (see `feature-pipeline.ts`). */
+export const WINDOW_START_TOKEN = '{{window_start}}';
+export const WINDOW_END_TOKEN = '{{window_end}}';
+
+/**
+ * The group's source SQL limited to the refresh window: rows whose event time is in
+ * [windowStart, windowEnd). Pass the tokens to get the template the state machine fills in.
+ */
+export function materializationSelect(group: FeatureGroupDefinition, window: { start: string; end: string }): string {
+  if (!group.source) throw new SqlInputError(`feature group "${group.name}" has no source`);
+  const columns = group.features.map((f) => `feature_rows.${quoteIdentifier(f.name, 'feature')}`).join(', ');
+  const eventTime = `from_iso8601_timestamp(feature_rows.${quoteIdentifier(group.eventTime, 'eventTime')})`;
+  const bound = (v: string, what: string) => (v.startsWith('{{') ? `from_iso8601_timestamp('${v}')` : isoInstant(v, what));
+  return (
+    `SELECT ${columns} FROM (${group.source.sql.trim()}\n) AS feature_rows ` +
+    `WHERE ${eventTime} >= ${bound(window.start, 'windowStart')} AND ${eventTime} < ${bound(window.end, 'windowEnd')}`
+  );
+}
+
+/** Where the label rows of a training set come from (contract A's `labels`). */
+export interface LabelSource {
+  readonly database: string;
+  readonly table: string;
+  readonly entityKeyColumn: string;
+  /** ISO-8601 strings: the moment the label's prediction would have been made. */
+  readonly eventTimeColumn: string;
+  readonly labelColumn: string;
+}
+
+/** Time-based split (contract A): label time >= holdoutFrom → holdout, >= validationFrom → validation, else train. */
+export interface TimeSplit {
+  readonly validationFrom: string;
+  readonly holdoutFrom: string;
+}
+
+/** What a point-in-time join needs. */
+export interface PointInTimeSpec {
+  readonly labels: LabelSource;
+  readonly groups: readonly FeatureGroupDefinition[];
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly split?: TimeSplit;
+  /** The Glue database of the offline store. @default 'sagemaker_featurestore' */
+  readonly offlineDatabase?: string;
+}
+
+/** The feature columns a group contributes to a training set (and that the gateway looks up online): all but its key and event time. */
+export function servedFeatures(group: FeatureGroupDefinition): string[] {
+  return group.features.map((f) => f.name).filter((n) => n !== group.recordIdentifier && n !== group.eventTime);
+}
+
+/** The output columns of a training set, in order. */
+export function trainingSetColumns(spec: PointInTimeSpec): string[] {
+  const { labels } = spec;
+  return [labels.entityKeyColumn, labels.eventTimeColumn, labels.labelColumn, ...spec.groups.flatMap(servedFeatures)];
+}
+
+/**
+ * The point-in-time join: for each label row (label time in [windowStart, windowEnd)), each group's
+ * latest record with event time <= the label time (ties: the latest write), unless that record is a
+ * deletion; with the group's TTL, a record older than label time - TTL does not count. A label row
+ * with no such record keeps nulls for that group's features (`__missing_<i>` = 1). Every row carries
+ * `split` ('train' | 'validation' | 'holdout', or 'data' without a split).
+ */
+export function pointInTimeSelect(spec: PointInTimeSpec): string {
+  const { labels } = spec;
+  if (spec.groups.length === 0) throw new SqlInputError('featureGroups: name at least one feature group');
+  const columns = trainingSetColumns(spec);
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (seen.has(c.toLowerCase())) throw new SqlInputError(`column "${c}" appears twice (a label column or another group has it); rename one`);
+    seen.add(c.toLowerCase());
+  }
+  const ek = quoteIdentifier(labels.entityKeyColumn, 'labels.entityKeyColumn');
+  const et = quoteIdentifier(labels.eventTimeColumn, 'labels.eventTimeColumn');
+  const lc = quoteIdentifier(labels.labelColumn, 'labels.labelColumn');
+  const labelTable = `${quoteIdentifier(labels.database, 'labels.database')}.${quoteIdentifier(labels.table, 'labels.table')}`;
+  const offlineDb = quoteIdentifier(spec.offlineDatabase ?? 'sagemaker_featurestore', 'offlineDatabase');
+  const ctes = [
+    `labels AS (SELECT ROW_NUMBER() OVER (ORDER BY ${et}, CAST(${ek} AS VARCHAR), CAST(${lc} AS VARCHAR)) AS label_row, ` +
+      `${ek}, ${et}, ${lc}, CAST(${ek} AS VARCHAR) AS entity_key, from_iso8601_timestamp(${et}) AS label_ts ` +
+      `FROM ${labelTable} WHERE ${ek} IS NOT NULL AND ${et} IS NOT NULL AND ${lc} IS NOT NULL ` +
+      `AND from_iso8601_timestamp(${et}) >= ${isoInstant(spec.windowStart, 'windowStart')} ` +
+      `AND from_iso8601_timestamp(${et}) < ${isoInstant(spec.windowEnd, 'windowEnd')})`,
+  ];
+  spec.groups.forEach((group, i) => {
+    const feats = servedFeatures(group).map((n) => quoteIdentifier(n, `feature of ${group.name}`));
+    const id = quoteIdentifier(group.recordIdentifier, 'recordIdentifier');
+    const evt = quoteIdentifier(group.eventTime, 'eventTime');
+    const table = `${offlineDb}.${quoteIdentifier(offlineTableName(group.name), 'offline table')}`;
+    const ttl = group.onlineTtlHours !== undefined ? ` AND from_iso8601_timestamp(f.${evt}) >= l.label_ts - INTERVAL '${Math.trunc(group.onlineTtlHours)}' HOUR` : '';
+    ctes.push(
+      `g${i} AS (SELECT label_row${feats.map((f) => `, ${f}`).join('')} FROM (` +
+        `SELECT l.label_row, f.is_deleted${feats.map((f) => `, f.${f}`).join('')}, ` +
+        `ROW_NUMBER() OVER (PARTITION BY l.label_row ORDER BY from_iso8601_timestamp(f.${evt}) DESC, f.api_invocation_time DESC, f.write_time DESC) AS rn ` +
+        `FROM labels l JOIN ${table} f ON CAST(f.${id} AS VARCHAR) = l.entity_key ` +
+        `AND from_iso8601_timestamp(f.${evt}) <= l.label_ts${ttl}` +
+        `) AS ranked WHERE rn = 1 AND NOT is_deleted)`,
+    );
+  });
+  const split = spec.split
+    ? `CASE WHEN l.label_ts >= ${isoInstant(spec.split.holdoutFrom, 'split.holdoutFrom')} THEN 'holdout' ` +
+      `WHEN l.label_ts >= ${isoInstant(spec.split.validationFrom, 'split.validationFrom')} THEN 'validation' ELSE 'train' END`
+    : `'data'`;
+  if (spec.split && Date.parse(spec.split.holdoutFrom) < Date.parse(spec.split.validationFrom)) {
+    throw new SqlInputError('split.holdoutFrom must not be before split.validationFrom');
+  }
+  const select = [
+    `l.${ek}`,
+    `l.${et}`,
+    `l.${lc}`,
+    ...spec.groups.flatMap((g, i) => servedFeatures(g).map((n) => `g${i}.${quoteIdentifier(n, 'feature')}`)),
+    ...spec.groups.map((_g, i) => `CASE WHEN g${i}.label_row IS NULL THEN 1 ELSE 0 END AS __missing_${i}`),
+    `${split} AS split`,
+  ];
+  const joins = spec.groups.map((_g, i) => `LEFT JOIN g${i} ON g${i}.label_row = l.label_row`).join(' ');
+  return `WITH ${ctes.join(', ')} SELECT ${select.join(', ')} FROM labels l ${joins}`;
+}
+
+/** The rows of one split (or all of them, for `data`), with the training-set columns only. */
+export function splitSelect(spec: PointInTimeSpec, split: 'train' | 'validation' | 'holdout' | 'data'): string {
+  const cols = trainingSetColumns(spec).map((c) => `pit.${quoteIdentifier(c, 'column')}`).join(', ');
+  return `SELECT ${cols} FROM (${pointInTimeSelect(spec)}) AS pit WHERE pit.split = ${quoteLiteral(split)}`;
+}
+
+/** Counts for the manifest: rows and missing-feature rows per split and label (label as text). */
+export function statsSelect(spec: PointInTimeSpec): string {
+  const missing = spec.groups.map((_g, i) => `SUM(pit.__missing_${i}) AS missing_${i}`).join(', ');
+  const label = `CAST(pit.${quoteIdentifier(spec.labels.labelColumn, 'labels.labelColumn')} AS VARCHAR)`;
+  return `SELECT pit.split AS split, ${label} AS label, COUNT(*) AS row_count, ${missing} FROM (${pointInTimeSelect(spec)}) AS pit GROUP BY pit.split, ${label}`;
+}
+
+/** The manifest's `featureGroups` entries. */
+export function manifestGroups(groups: readonly FeatureGroupDefinition[]): Array<{ name: string; definitionHash: string }> {
+  return groups.map((g) => ({ name: g.name, definitionHash: definitionHash(g) }));
+}
