@@ -22,7 +22,7 @@ function markdownUnder(dir: string): string[] {
 const app = newApp({ context: { 'aws:cdk:bundling-stacks': [] } });
 // The training pipelines' alarms need a training-set job; the test stand-in answers its contract.
 const stages = buildPlatformApp(app, loadEnvironments(), (name) => promotionTargetAccounts(name), (scope) =>
-  new TestTrainingSetJob(scope, 'TrainingSets', { bucket: (Stack.of(scope) as ModelsStack).capture.bucket }),
+  new TestTrainingSetJob(scope, 'InjectedTrainingSets', { bucket: (Stack.of(scope) as ModelsStack).capture.bucket }),
 );
 app.synth();
 const allAlarms = stages.flatMap((stage) => stage.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm));

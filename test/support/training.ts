@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, type Stack, Token } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { modelConfigSchema } from '../../config/model-registry';
@@ -27,7 +27,9 @@ export type Overrides = Partial<Omit<TrainingPipelineProps, 'training' | 'evalua
 
 export function trainingPipelineIn(stack: Stack, overrides: Overrides = {}): TrainingPipeline {
   const keys = new PlatformKeys(stack, 'Keys');
-  const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.62.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
+  // Zones of the stack's region (a test may build in a region Plinth has no table entry for).
+  const region = Token.isUnresolved(stack.region) ? 'us-east-1' : stack.region;
+  const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.62.0.0/16', availabilityZones: [`${region}a`, `${region}b`], logsKey: keys.logs });
   const accessLogs = new AccessLogsBucket(stack, 'AccessLogs').bucket;
   const lake = new SecureBucket(stack, 'Lake', { encryptionKey: keys.dataLake, serverAccessLogsBucket: accessLogs });
   const registry = new ModelRegistry(stack, 'Registry', { models: [MODEL], artifactsKey: keys.models, serverAccessLogsBucket: accessLogs });

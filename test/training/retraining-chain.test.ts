@@ -30,7 +30,7 @@ const stage = new PlatformStage(app, 'dev', {
   config,
   // The stage is under construction when this runs: its foundation exists, the Models stack is `scope`.
   trainingSetJob: (scope) =>
-    new TestTrainingSetJob(scope, 'TrainingSets', {
+    new TestTrainingSetJob(scope, 'InjectedTrainingSets', {
       bucket: (Stack.of(scope) as PlatformStage['models']).capture.bucket,
       logsKey: (Stack.of(scope).node.scope as PlatformStage).foundation.keys.logs,
     }),
@@ -99,7 +99,7 @@ describe('retraining chain in the dev app', () => {
     const bridge = resources[bridgeId];
     expect(bridge.Type).toBe('AWS::StepFunctions::StateMachine');
     // the bridge runs the training-set job (a reference to its state machine) and answers the callback
-    const jobId = Object.keys(resources).find((id) => id.startsWith('TrainingSets') && resources[id].Type === 'AWS::StepFunctions::StateMachine')!;
+    const jobId = Object.keys(resources).find((id) => id.startsWith('InjectedTrainingSets') && resources[id].Type === 'AWS::StepFunctions::StateMachine')!;
     expect(json(bridge.Properties.DefinitionString)).toContain(json({ Ref: jobId }));
     expect(json(bridge.Properties.DefinitionString)).toContain('sendPipelineExecutionStepSuccess');
   });
