@@ -318,6 +318,26 @@ const trainingSchema = z
   })
   .strict();
 
+/**
+ * Batch scoring over the lake (lib/training/batch-inference.ts): on `schedule`, the model's latest Approved package
+ * scores the day partitions of a curated dataset that have ended and were never scored, within `lookbackDays`.
+ */
+const batchInferenceSchema = z
+  .object({
+    /** The curated dataset to score (a name in dataLake.datasets); its day partitions are `ingest_date=yyyy-MM-dd`. */
+    dataset: z.string().regex(/^[a-z][a-z0-9_]*$/, 'batchInference.dataset is a curated dataset name'),
+    /** EventBridge schedule expression; a day is scored by the first run after it ends (UTC). */
+    schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'batchInference.schedule is an EventBridge schedule expression: rate(1 day) or cron(30 1 * * ? *)'),
+    lookbackDays: z.number().int().min(1).max(400).default(7),
+    maxPartitionsPerRun: z.number().int().min(1).max(40).default(4),
+    instanceType: z.string(),
+    instanceCount: z.number().int().min(1).max(20).default(1),
+    contentType: z.string().min(1).default('application/jsonlines'),
+    maxPayloadMb: z.number().int().min(1).max(100).default(6),
+    partitionTimeoutMinutes: z.number().int().min(5).max(48 * 60).default(60),
+  })
+  .strict();
+
 /** One model: its package group in the registry and the endpoint variant that follows its approved version. */
 export const modelConfigSchema = z
   .object({
@@ -340,6 +360,8 @@ export const modelConfigSchema = z
     quality: qualitySchema.optional(),
     /** The platform's own retraining pipeline (drift starts it when declared). */
     training: trainingSchema.optional(),
+    /** Batch scoring of a lake dataset with the Approved model. */
+    batchInference: batchInferenceSchema.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
@@ -415,6 +437,7 @@ export type DriftConfig = z.output<typeof driftSchema>;
 export type QualityConfig = z.output<typeof qualitySchema>;
 export type DriftFeature = z.output<typeof driftFeatureSchema>;
 export type TrainingConfig = z.output<typeof trainingSchema>;
+export type BatchInferenceConfig = z.output<typeof batchInferenceSchema>;
 
 /** The features a model's drift job watches: declared, or derived from the gateway's input features. */
 export function driftFeatures(model: ModelConfig): DriftFeature[] {

@@ -121,6 +121,16 @@ export const environmentConfigSchema = z
         });
       }
     });
+    cfg.modelRegistry.models.forEach((model, index) => {
+      const dataset = model.batchInference?.dataset;
+      if (dataset !== undefined && !cfg.dataLake.datasets.some((d) => d.name === dataset)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['modelRegistry', 'models', index, 'batchInference', 'dataset'],
+          message: `batchInference.dataset "${dataset}" is not a dataLake dataset (${cfg.dataLake.datasets.map((d) => d.name).join(', ')})`,
+        });
+      }
+    });
     // Feature groups read the lake: their source dataset must be one of its datasets.
     const datasetNames = cfg.dataLake.datasets.map((d) => d.name);
     cfg.featureStore.featureGroups.forEach((group, index) => {

@@ -62,3 +62,5 @@ export * from './training/training-pipeline';
 export * from './training/training-pipeline-props';
 export * from './training/pipeline-definition';
 export * from './training/evaluation-images';
+export * from './training/batch-inference';
+export * from './training/batch-inference-props';

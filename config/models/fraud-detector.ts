@@ -132,5 +132,14 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       spot: env === 'prod' ? undefined : { maxWaitMinutes: 240 },
       evaluation: { problemType: 'binary_classification', primaryMetric: 'auc', threshold: 0.5, floor: 0.8, tolerance: 0.01 },
     },
+    // Batch scoring: every night at 01:30 UTC the Approved model scores yesterday's transactions partition
+    // (and any missed day of the last week, at most four per run) into predictions/fraud-detector/ in the lake.
+    batchInference: {
+      dataset: 'transactions',
+      schedule: 'cron(30 1 * * ? *)',
+      lookbackDays: 7,
+      maxPartitionsPerRun: 4,
+      instanceType: 'ml.m5.xlarge',
+    },
   };
 }

@@ -236,6 +236,14 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'batch-inference-failed': {
+    title: 'Batch inference failed',
+    detection: '`<env>-BatchInferenceFailed-<model>`: a batch inference execution failed, timed out or was aborted (a transform job failed, or a partition\'s input and output rows differ: ConservationError).',
+    mitigation: 'Nothing partial is published: predictions are written only after the row counts match, to one fixed key per partition; the failed partition is released in the tracking table and claimed again by the next scheduled run; other partitions of the run are still scored.',
+    runbook: 'docs/runbooks/batch-inference-failed.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
 } as const satisfies Record<string, FailureMode>;
 
 export type FailureModeId = keyof typeof FAILURE_MODES;

@@ -1,9 +1,10 @@
-import { Annotations, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { driftFeatures, type VariantConfig } from '../../config/model-registry';
 import { groundTruthDatasetName } from '../../config/datasets/ground-truth';
 import { SAGEMAKER_REALTIME_PRICES } from '../../config/pricing/sagemaker-instances';
@@ -30,6 +31,7 @@ import { ModelDeployment } from '../model-registry/model-deployment';
 import { ModelRegistry } from '../model-registry/model-registry';
 import type { HumanReviewQueue } from '../review/human-review-queue';
 import { SecureBucket } from '../storage/secure-bucket';
+import { BatchInference } from '../training/batch-inference';
 import { TrainingPipeline } from '../training/training-pipeline';
 import type { ITrainingSetJob } from '../training/training-pipeline-props';
 import type { FoundationStack } from './foundation-stack';
@@ -54,6 +56,15 @@ export interface ModelsStackProps extends StackProps {
    * @default - none: models that declare `training` get no pipeline (a synth warning says so)
    */
   readonly trainingSetJob?: (scope: Construct) => ITrainingSetJob;
+  /**
+   * The lake's curated zone: batch inference reads its datasets and writes `predictions/<model>/` there,
+   * and `readers` get SELECT on each predictions table. The bucket comes in by the name of a CloudFormation
+   * export of its name (`Fn::ImportValue`), so the IAM findings on its object prefixes can be acknowledged
+   * one by one at synth.
+   *
+   * @default - none: models that declare batchInference get no job (a synth warning says so)
+   */
+  readonly lakeCurated?: { readonly bucketNameExport: string; readonly readers: readonly iam.IRole[] };
 }
 
 function toVariant(variant: VariantConfig): InferenceVariant {
@@ -117,6 +128,8 @@ export class ModelsStack extends Stack {
   public readonly trainingSets?: PointInTimeTrainingSet;
   /** Model name → its retraining pipeline (models that declare training). */
   public readonly trainingPipelines: Record<string, TrainingPipeline> = {};
+  /** Model name → its batch inference job (models that declare batchInference). */
+  public readonly batchInference: Record<string, BatchInference> = {};
 
   constructor(scope: Construct, id: string, props: ModelsStackProps) {
     super(scope, id, props);
@@ -311,6 +324,38 @@ export class ModelsStack extends Stack {
         reason: 'SageMaker names pipeline executions at start; describe and list only, limited to this pipeline.',
         owner: 'ml-platform',
         expires: '2027-06-30',
+      });
+    }
+
+    // Batch inference (lib/training/batch-inference.ts): one job per model that declares it.
+    let curated: s3.IBucket | undefined;
+    for (const model of config.modelRegistry.models.filter((m) => m.batchInference)) {
+      const batch = model.batchInference!;
+      if (!props.lakeCurated) {
+        Annotations.of(this).addWarningV2(`plinth:batch-inference-${model.name}`, `model "${model.name}" declares batchInference but this stack has no lake curated zone (lakeCurated); no batch inference job was built`);
+        continue;
+      }
+      curated ??= s3.Bucket.fromBucketName(this, 'LakeCurated', Fn.importValue(props.lakeCurated.bucketNameExport));
+      this.batchInference[model.name] = new BatchInference(this, `Batch-${model.name}`, {
+        modelName: model.name,
+        modelPackageGroupArn: this.registry.groupArn(model.name),
+        modelPackagesArn: this.registry.packagesArn(model.name),
+        artifactsBucket: this.registry.artifacts.bucket,
+        modelsKey: foundation.keys.models,
+        source: { bucket: curated, prefix: `${batch.dataset}/`, key: foundation.keys.dataLake },
+        outputBucket: curated,
+        outputKey: foundation.keys.dataLake,
+        databaseName: props.lake.databaseName,
+        readers: props.lakeCurated.readers,
+        schedule: events.Schedule.expression(batch.schedule),
+        lookback: Duration.days(batch.lookbackDays),
+        maxPartitionsPerRun: batch.maxPartitionsPerRun,
+        instanceType: batch.instanceType,
+        instanceCount: batch.instanceCount,
+        contentType: batch.contentType,
+        maxPayloadMb: batch.maxPayloadMb,
+        partitionTimeout: Duration.minutes(batch.partitionTimeoutMinutes),
+        ...common,
       });
     }
 

@@ -1,4 +1,4 @@
-import { Stage, type StageProps } from 'aws-cdk-lib';
+import { CfnOutput, Stage, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/schema';
 import { PlatformGuardrails } from '../guardrails/platform-guardrails';
@@ -52,6 +52,13 @@ export class PlatformStage extends Stage {
       foundation: this.foundation,
       description: `Plinth ${config.name}: data lake, catalog, query and ingestion`,
     });
+    // Batch inference in the Models stack reads and writes the curated zone by this export.
+    const curatedExport = `${this.dataLake.stackName}-CuratedBucketName`;
+    new CfnOutput(this.dataLake, 'CuratedBucketName', {
+      value: this.dataLake.dataLake.curated.bucket.bucketName,
+      exportName: curatedExport,
+      description: 'The curated zone of the lake (batch inference reads datasets and writes predictions/ there)',
+    });
     this.models = new ModelsStack(this, 'Models', {
       config,
       foundation: this.foundation,
@@ -67,8 +74,11 @@ export class PlatformStage extends Stage {
         datasetNames: config.dataLake.datasets.map((d) => d.name),
       },
       trainingSetJob: props.trainingSetJob,
+      lakeCurated: { bucketNameExport: curatedExport, readers: [this.dataLake.dataLake.readerRole] },
       description: `Plinth ${config.name}: feature store, model registry, endpoints and drift jobs`,
     });
+    // The import above does not make a dependency by itself.
+    this.models.addStackDependency(this.dataLake);
     this.monitoring = new MonitoringStack(this, 'Monitoring', {
       config,
       dataLake: this.dataLake,

@@ -32,6 +32,8 @@ import { enqueueReviewCase } from '../../lambdas/infer/review-queue';
 import { handler as reviewIntakeHandler } from '../../lambdas/review-intake/index';
 import { resetReviewClients } from '../../lambdas/shared-review/clients';
 import { setOutput as setReviewLog } from '../../lambdas/shared-review/log';
+import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
+import { startTransformWithApprovedPackage } from './batch-inference-smoke';
 import type { EmulatorSkip } from './emulator';
 import { promoteToSecondAccount } from './smoke-promote';
 // --- #15 model quality (additive block) ---
@@ -80,6 +82,7 @@ export async function runSmokeCheck(deployed: DeployedEnvironment): Promise<Smok
     ['review queue', reviewQueue],
     ['promote to a second account', promoteToSecondAccount],
     ['model quality: ids, labels, quality SQL, evidence, compare', modelQuality],
+    ['batch inference starts a transform job with the Approved package', batchInference],
   ] as const) {
     try {
       steps.push({ name, ...(await step(deployed)) });
@@ -256,6 +259,43 @@ async function reviewQueue(deployed: DeployedEnvironment): Promise<Omit<SmokeSte
   const status = item.Item?.status?.S;
   if (status !== 'pending') throw new Error(`case ${caseId} is not pending in ${table} (status ${status ?? 'missing'})`);
   return { status: 'ok', detail: `low-confidence case enqueued on the review queue, taken in by review-intake, pending in ${table}` };
+}
+
+/**
+ * Batch inference (scripts/local/batch-inference-smoke.ts): runs after the approval step, so the
+ * group has an Approved package; the job's plan claims yesterday's partition and the transform job
+ * moto records runs a model made from that package. moto does not run the job, so no predictions.
+ */
+async function batchInference(deployed: DeployedEnvironment): Promise<Omit<SmokeStep, 'name'>> {
+  const suffix = '/Batch-fraud-detector/Function/Resource';
+  const env = await functionEnvironment(deployed, suffix);
+  const role = deployed.resources.find((r) => r.path?.endsWith('/Batch-fraud-detector/ModelRole/Resource'));
+  const roleName = role && deployed.stacks.get(role.stack)?.find((r) => r.logicalId === role.logicalId)?.physicalId;
+  if (!roleName) throw new Error('the batch inference model role was not deployed');
+  // The partition comes from the deployed function's own ARN, so no partition is written here.
+  const declared = deployed.resources.find((r) => r.path?.endsWith(suffix))!;
+  const fn = deployed.stacks.get(declared.stack)!.find((r) => r.logicalId === declared.logicalId)!;
+  const config = await controlPlaneClients(deployed.context).lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.physicalId }));
+  const partition = config.FunctionArn!.split(':')[1];
+  const logs: string[] = [];
+  const result = await withFunctionEnvironment(deployed.context, env, async () => {
+    const settings = clientSettings(deployed.context);
+    const clients = { s3: new S3Client(clientSettings(deployed.context, { forcePathStyle: true })), sagemaker: new SageMakerClient(settings), dynamodb: new DynamoDBClient(settings) };
+    setBatchClients(clients);
+    setBatchLog((line) => logs.push(line));
+    try {
+      return await startTransformWithApprovedPackage(clients, `arn:${partition}:iam::${deployed.account}:role/${roleName}`, new Date());
+    } finally {
+      setBatchClients(undefined);
+      setBatchLog(undefined);
+    }
+  });
+  return {
+    status: 'limited',
+    detail:
+      `plan claimed ${result.partition} for ${result.modelPackageArn}; transform job ${result.transformJobName} runs a model made from that Approved package. ` +
+      'moto records the job without running it, so conservation and publishing are not exercised here (see test/lambdas/training/batch-inference.test.ts)',
+  };
 }
 
 /** The Lambda function's environment variables as the emulator holds them. */

@@ -42,6 +42,17 @@ describe('environment config', () => {
     ['an unknown data classification', (c) => (c.tags.dataClassification = 'secret'), /tags\.dataClassification must be one of/],
     ['an unknown field (typo)', (c) => (c.regoin = 'us-east-1'), /Unrecognized key: "regoin"/],
     ['a zero budget', (c) => (c.cost.monthlyBudgetUsd = 0), /cost\.monthlyBudgetUsd: cost\.monthlyBudgetUsd must be greater than 0/],
+    [
+      'batch inference over a dataset the lake does not have',
+      (c) => (c.modelRegistry.models[0].batchInference.dataset = 'payments'),
+      /modelRegistry\.models\.0\.batchInference\.dataset: batchInference\.dataset "payments" is not a dataLake dataset \(transactions, merchants[,)]/,
+    ],
+    [
+      'a batch inference schedule that is not an EventBridge expression',
+      (c) => (c.modelRegistry.models[0].batchInference.schedule = 'nightly'),
+      /batchInference\.schedule is an EventBridge schedule expression/,
+    ],
+    ['more than 40 partitions per batch run', (c) => (c.modelRegistry.models[0].batchInference.maxPartitionsPerRun = 41), /modelRegistry\.models\.0\.batchInference\.maxPartitionsPerRun/],
   ])('rejects %s with a message naming the field', (_what, change, message) => {
     // GIVEN
     const config = withChange(change);

@@ -6,6 +6,7 @@ import { loadEnvironments, promotionTargetAccounts } from '../../config';
 import { loadConfig as loadDeployConfig } from '../../lambdas/deploy-model/config';
 import { loadConfig as loadBaselineConfig } from '../../lambdas/drift-baseline/config';
 import { loadConfig as loadDriftQueryConfig } from '../../lambdas/drift-query';
+import { envSchema as batchInferenceEnv } from '../../lambdas/batch-inference';
 import { parseEndpoints } from '../../lambdas/endpoint-capacity';
 import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
 import { loadConfig as loadGatewayConfig } from '../../lambdas/infer/config';
@@ -55,6 +56,7 @@ function resolverFor(stacks: Stack[]) {
     if (v.Ref) return PSEUDO[v.Ref] ?? fake(resources, v.Ref);
     if (v['Fn::GetAtt']) return fake(resources, v['Fn::GetAtt'][0], v['Fn::GetAtt'][1]);
     if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map((part) => resolve(part, resources)).join(v['Fn::Join'][0]);
+    if (v['Fn::ImportValue']) return `plinth-imported-${String(v['Fn::ImportValue']).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40)}`;
     if (v['Fn::GetStackOutput']) {
       // Output names read PublishOutputRef<LogicalId><hash> or PublishOutputFnGetAtt<LogicalId><Attribute><hash>.
       const { StackName, OutputName } = v['Fn::GetStackOutput'];
@@ -94,6 +96,7 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^Drift[a-z]+StatisticsFunction/, (e) => { if (!e.EVENT_BUS_NAME) throw new Error('EVENT_BUS_NAME missing'); }],
     [/^DriftRetrainingRetrainFunction/, (e) => loadRetrainConfig(e)],
     [/^DriftRetrainingBaselineFunction/, (e) => loadBaselineConfig(e)],
+    [/^Batch[a-z]+Function/, (e) => batchInferenceEnv.parse(e)],
     [/^Quality[a-z]+QualityFunction/, (e) => loadQualityJob(e)],
     [/^Features[a-z]+IngestFunction/, (e) => parseFeatureIngestConfig(e)],
     [/^Training[a-z]+CallbackFunction/, (e) => trainingSetCallbackEnv.parse(e)],

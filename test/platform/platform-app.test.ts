@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CfnResource, Stack, TagManager } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { type CfnElement, CfnResource, Stack, TagManager } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments, promotionTargetAccounts } from '../../config';
 import { STATEFUL_RESOURCE_TYPES } from '../../lib/guardrails/removal-policy-guard';
 import { REQUIRED_TAG_KEYS } from '../../lib/guardrails/required-tags';
@@ -111,11 +111,15 @@ describe('the platform app', () => {
 ];
 
 const PINNED_MODELS_IDS = [
+  'AWS::DynamoDB::Table BatchfrauddetectorPartitions7FEC0AFB',
   'AWS::DynamoDB::Table DriftRetrainingDebounceLocks56A8296C',
   'AWS::DynamoDB::Table GatewayfrauddetectorBreakerEF35F80A',
+  'AWS::Glue::Table BatchfrauddetectorPredictionsTable19AA3814',
   'AWS::Glue::Table DriftfrauddetectorCaptureTableE92B3FB7',
   'AWS::Glue::Table QualityfrauddetectorCaptureTable8F32B02B',
   'AWS::Glue::Table QualityfrauddetectorReviewLabelsTable367984AA',
+  'AWS::Logs::LogGroup BatchfrauddetectorFunctionLogs13B16A8A',
+  'AWS::Logs::LogGroup BatchfrauddetectorJobLogs30195923',
   'AWS::Logs::LogGroup CapacityWatchLogs8AA1FDCC',
   'AWS::Logs::LogGroup DeploymentLogs3DAF60BB',
   'AWS::Logs::LogGroup DriftRetrainingBaselineLogsA4D65B46',
@@ -159,5 +163,21 @@ const PINNED_MODELS_IDS = [
       'AWS::Logs::LogGroup NetworkFlowLogs2BEC3212',
       'AWS::S3::Bucket AccessLogs247031D9',
     ]);
+  });
+
+  test('dev: the fraud-detector scores the curated transactions nightly with its Approved model, into the lake', () => {
+    const dev = stageNamed('dev');
+    const batch = dev.models.batchInference['fraud-detector'];
+    expect(batch).toBeDefined();
+    const models = Template.fromStack(dev.models);
+    models.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 1 * * ? *)', Targets: [Match.objectLike({ Arn: { Ref: dev.models.getLogicalId(batch.stateMachine.node.defaultChild as CfnElement) } })] });
+    const fn = Object.values<any>(templateOf(dev.models).Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.MODEL_PACKAGE_GROUP === 'fraud-detector');
+    const vars = fn.Properties.Environment.Variables;
+    expect(vars.SOURCE_PREFIX).toBe('transactions/');
+    expect(vars.OUTPUT_PREFIX).toBe('predictions/fraud-detector/');
+    // Source and output are the lake's curated zone, by its exported name; no package name is configured.
+    expect(vars.SOURCE_BUCKET).toEqual({ 'Fn::ImportValue': `${dev.dataLake.stackName}-CuratedBucketName` });
+    expect(vars.OUTPUT_BUCKET).toEqual(vars.SOURCE_BUCKET);
+    expect(Object.keys(vars)).not.toContain('MODEL_PACKAGE_ARN');
   });
 });
