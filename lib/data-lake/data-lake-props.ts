@@ -87,6 +87,14 @@ export interface DataLakeProps {
    * @default 'docs/runbooks/'
    */
   readonly runbookBaseUrl?: string;
+  /**
+   * The share of a dataset's records (in percent, over 15 minutes) that may go to quarantine before
+   * the quarantine-rate alarm fires. Lines swallowed by one oversized record (a stray quote) count
+   * as quarantined, so a record that hides thousands of rows cannot keep the rate low.
+   *
+   * @default 5
+   */
+  readonly quarantineRateAlarmPercent?: number;
 }
 
 /**

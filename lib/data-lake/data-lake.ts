@@ -311,6 +311,10 @@ export class DataLake extends Construct implements ILakeDatabase {
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl };
     const add = (id: string, mode: FailureModeId, alarmProps: Omit<FailureModeAlarmProps, 'alarmAction'>) =>
       this.alarms.push(failureModeAlarm(this, id, mode, { ...common, ...alarmProps }));
+    const quarantinePercent = props.quarantineRateAlarmPercent ?? 5;
+    if (!(quarantinePercent > 0 && quarantinePercent <= 100)) {
+      throw new PlinthError(`DataLake ${this.node.path}: quarantineRateAlarmPercent ${quarantinePercent} must be more than 0 and at most 100, for example 5`);
+    }
     for (const dataset of props.datasets) {
       // A source that sends nothing produces no datapoints at all: missing data is the breach.
       const period = Math.min(dataset.freshnessMinutes, 60);
@@ -329,6 +333,26 @@ export class DataLake extends Construct implements ILakeDatabase {
         metric: this.ingestion.metric('BreakingDriftRecords', dataset.name, { period: Duration.minutes(5) }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      const window = { period: Duration.minutes(15) };
+      add(`QuarantineRate-${dataset.name}`, 'quarantine-rate-high', {
+        description:
+          `More than ${quarantinePercent}% of ${dataset.name} records went to quarantine in 15 minutes ` +
+          '(lines swallowed by an oversized record count as quarantined; the ingestion manifest flags such objects).',
+        metric: new cloudwatch.MathExpression({
+          expression: '100 * (quarantined + spanned) / MAX([records, 1])',
+          usingMetrics: {
+            quarantined: this.ingestion.metric('RecordsQuarantined', dataset.name, window),
+            spanned: this.ingestion.metric('QuarantinedSpannedLines', dataset.name, window),
+            records: this.ingestion.metric('RecordsIn', dataset.name, window),
+          },
+          label: `${dataset.name} quarantine rate (%)`,
+          period: window.period,
+        }),
+        threshold: quarantinePercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });

@@ -58,6 +58,14 @@ export const FAILURE_MODES = {
     owner: 'data-engineering',
     severity: 'warning',
   },
+  'quarantine-rate-high': {
+    title: 'Quarantine rate high',
+    detection: '`<env>-QuarantineRate-<dataset>`: more than the configured share (default 5%) of a dataset\'s records went to quarantine in 15 minutes; lines swallowed by one oversized record (a stray quote) count too (metrics RecordsQuarantined + QuarantinedSpannedLines over RecordsIn).',
+    mitigation: 'Every quarantined record keeps its reason, an excerpt and its byte range in the source object; curated holds only validated records; the ingestion manifest flags objects whose quarantined records span many lines, so the raw object can be repaired and replayed.',
+    runbook: 'docs/runbooks/data-lake-quarantine-rate.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
   'schema-drift-additive': {
     title: 'Additive schema drift',
     detection: '`<env>-AdditiveDrift-<dataset>`: records carry columns the schema does not declare (metric AdditiveDriftFields).',

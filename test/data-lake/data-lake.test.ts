@@ -219,12 +219,35 @@ describe('DataLake', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AdditiveDriftFields', Dimensions: [{ Name: 'Dataset', Value: 'merchants' }] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda' });
-    expect(lake.alarms).toHaveLength(3 * DATASETS.length + 3);
+    expect(lake.alarms).toHaveLength(4 * DATASETS.length + 3);
     for (const alarm of lake.alarms) {
       const modes = failureModesOf(alarm);
       expect(modes.length).toBeGreaterThan(0);
       expect(stack.resolve((alarm.node.defaultChild as any).alarmDescription)).toContain(`Runbook: ${FAILURE_MODES[modes[0]].runbook}`);
     }
+  });
+
+  test('alarms on the quarantine rate per dataset, counting the lines an oversized record swallowed', () => {
+    // GIVEN a lake whose quarantine-rate threshold is 2%
+    const stack = unbundledStack();
+    // WHEN
+    dataLakeIn(stack, { quarantineRateAlarmPercent: 2 });
+    // THEN the alarm divides quarantined plus spanned lines by records in, per dataset
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: any }>;
+    const rate = alarms.filter((a) => JSON.stringify(a.Properties.Metrics ?? []).includes('QuarantinedSpannedLines'));
+    expect(rate).toHaveLength(DATASETS.length);
+    for (const alarm of rate) {
+      expect(alarm.Properties.Threshold).toBe(2);
+      expect(alarm.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
+      const names = alarm.Properties.Metrics.flatMap((m: any) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []));
+      expect(names.sort()).toEqual(['QuarantinedSpannedLines', 'RecordsIn', 'RecordsQuarantined']);
+      expect(alarm.Properties.Metrics.find((m: any) => m.Expression).Expression).toBe('100 * (quarantined + spanned) / MAX([records, 1])');
+    }
+  });
+
+  test('refuses a quarantine-rate threshold outside (0, 100]', () => {
+    expect(() => dataLakeIn(unbundledStack(), { quarantineRateAlarmPercent: 0 })).toThrow(/quarantineRateAlarmPercent 0 must be more than 0 and at most 100/);
+    expect(() => dataLakeIn(unbundledStack(), { quarantineRateAlarmPercent: 150 })).toThrow(/quarantineRateAlarmPercent 150/);
   });
 
   test('keeps every zone by default and deletes it only when DESTROY is chosen', () => {
