@@ -84,7 +84,9 @@ export class PlatformPermissionsBoundary extends Construct {
         }),
         deny('DenyJobsWithoutVolumeKey', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:VolumeKmsKey': 'true' } }),
         deny('DenyJobsWithoutOutputKey', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:OutputKmsKey': 'true' } }),
-        deny('DenyJobsOutsideVpc', SAGEMAKER_JOB_CREATIONS, { Null: { 'sagemaker:VpcSubnets': 'true' } }),
+        // CreateTransformJob has no sagemaker:VpcSubnets key (a transform runs in its model's VPC, which
+        // DenyModelOutsideVpc requires), so a Null test on it would deny every batch transform.
+        deny('DenyJobsOutsideVpc', SAGEMAKER_JOB_CREATIONS.filter((a) => a !== 'sagemaker:CreateTransformJob'), { Null: { 'sagemaker:VpcSubnets': 'true' } }),
         // Serverless configs carry no instance types, so the ForAnyValue condition above never matches them.
         deny('DenyServerlessEndpointConfigWithoutKey', ['sagemaker:CreateEndpointConfig'], {
           Null: { 'sagemaker:VolumeKmsKey': 'true', 'sagemaker:InstanceTypes': 'true' },

@@ -126,6 +126,16 @@ describe('PlatformPermissionsBoundary', () => {
     }
   });
 
+  test('requires a VPC on training and processing jobs, and on the model a transform job runs (transform has no VpcSubnets key)', () => {
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    new PlatformPermissionsBoundary(stack, 'Boundary');
+    const statements = boundaryStatements(stack);
+    const outsideVpc = statements.find((st: any) => st.Sid === 'DenyJobsOutsideVpc') as any;
+    expect(outsideVpc.Action).toEqual(expect.arrayContaining(['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob']));
+    expect(outsideVpc.Action).not.toContain('sagemaker:CreateTransformJob');
+    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'DenyModelOutsideVpc', Action: 'sagemaker:CreateModel', Condition: { Null: { 'sagemaker:VpcSubnets': 'true' } } }));
+  });
+
   test('denies removing or replacing the boundary, and editing the boundary policy itself', () => {
     // GIVEN
     const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
