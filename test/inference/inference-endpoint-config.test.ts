@@ -7,11 +7,13 @@ function devWith(change: (model: Record<string, any>) => void): unknown {
   return copy;
 }
 const COMPONENT = { acceleratorsPerCopy: 1, memoryPerCopyMiB: 8192 };
-/** fraud-detector reduced to what an inference component can serve: no gateway, review or drift. */
+/** fraud-detector reduced to what an inference component can serve: one variant; no gateway, review, drift or quality. */
 const servedByComponent = (m: Record<string, any>) => {
   delete m.gateway;
   delete m.review;
   delete m.drift;
+  delete m.quality;
+  m.endpoint.variants = [m.endpoint.variants[0]];
   m.endpoint.variants[0].scaling.minCapacity = 0;
   m.endpoint.variants[0].inferenceComponent = COMPONENT;
 };

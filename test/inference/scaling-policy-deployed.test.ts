@@ -19,8 +19,10 @@ const cases = stages.flatMap((stage) =>
 
 describe('the scaling simulation replays the policy that is deployed', () => {
   test('every environment has a scaled variant to compare (dev with its off-hours schedule)', () => {
-    expect(cases.map((c) => c.env).sort()).toEqual(['dev', 'prod', 'staging']);
-    expect(cases.find((c) => c.env === 'dev')!.variant.scaling!.schedule).toBeDefined();
+    // dev serves an A/B split (primary and challenger), so it has one case per scaled variant
+    expect([...new Set(cases.map((c) => c.env))].sort()).toEqual(['dev', 'prod', 'staging']);
+    expect(cases.filter((c) => c.env === 'dev').map((c) => c.variant.name).sort()).toEqual(['challenger', 'primary']);
+    expect(cases.find((c) => c.env === 'dev' && c.variant.name === 'primary')!.variant.scaling!.schedule).toBeDefined();
   });
 
   test.each(cases.map((c) => [`${c.env} ${c.endpointName}/${c.variant.name}`, c] as const))('%s: the policy read from the template is the policy derived from config', (_name, c) => {

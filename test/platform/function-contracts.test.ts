@@ -106,7 +106,7 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
   test('each function has a known handler', () => {
     const unknown = functions.filter((f) => !loaders.some(([pattern]) => pattern.test(f.path)));
     expect(unknown.map((f) => f.path)).toEqual([]);
-    expect(functions.length).toBe(15);
+    expect(functions.length).toBe(16);
   });
 
   test.each(loaders.map(([pattern]) => pattern.source))('handler %s parses its variables without error', (source) => {

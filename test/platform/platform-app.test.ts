@@ -134,6 +134,8 @@ const PINNED_MODELS_IDS = [
   'AWS::Logs::LogGroup QualityfrauddetectorQualityLogsC7BAA529',
   'AWS::Logs::LogGroup TrainingSetsJobLogsE609699F',
   'AWS::Logs::LogGroup TrainingSetsLogs49BC7BD6',
+  'AWS::Logs::LogGroup TrainingfrauddetectorBridgeLogsB6498D23',
+  'AWS::Logs::LogGroup TrainingfrauddetectorCallbackLogsA92B942E',
   'AWS::S3::Bucket Capture7E7C0655',
   'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
   'AWS::S3::Bucket FeaturesaccountspendStaging3B336EBD',
@@ -143,6 +145,8 @@ const PINNED_MODELS_IDS = [
   'AWS::SQS::Queue DeploymentEventDeadLetterQueue5E30235C',
   'AWS::SQS::Queue DeploymentQueueB8D001EB',
   'AWS::SQS::Queue DriftRetrainingDeadLetterQueue6750D48E',
+  'AWS::SQS::Queue TrainingfrauddetectorCallbackQueue7DCC4638',
+  'AWS::SQS::Queue TrainingfrauddetectorDeadLetterQueue07C5E3FF',
   'AWS::SageMaker::FeatureGroup FeatureStoreGroupaccountspend375D84C5',
   'AWS::SageMaker::ModelPackageGroup RegistryGroupfrauddetector62B0C015',
 ];

@@ -90,7 +90,7 @@ describe('retraining chain in the dev app', () => {
     const bridge = resources[bridgeId];
     expect(bridge.Type).toBe('AWS::StepFunctions::StateMachine');
     // the bridge runs the training-set job (a reference to its state machine) and answers the callback
-    const jobId = Object.keys(resources).find((id) => id.startsWith('InjectedTrainingSets') && resources[id].Type === 'AWS::StepFunctions::StateMachine')!;
+    const jobId = Object.keys(resources).find((id) => id.startsWith('TrainingSets') && resources[id].Type === 'AWS::StepFunctions::StateMachine')!;
     expect(json(bridge.Properties.DefinitionString)).toContain(json({ Ref: jobId }));
     expect(json(bridge.Properties.DefinitionString)).toContain('sendPipelineExecutionStepSuccess');
   });
