@@ -109,6 +109,10 @@ if (!python) {
     it('reports an API action moto does not implement', async () => {
       const sagemaker = new SageMakerClient({ ...client(), maxAttempts: 1 });
       await expect(sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'fraud-detector-local', EndpointConfigName: 'x' }))).rejects.toThrow();
+      // The emulator logs the gap on stderr, which can reach this process after the HTTP answer.
+      for (let waited = 0; waited < 5000 && !emulator.unimplemented().includes('sagemaker UpdateEndpoint'); waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       expect(emulator.unimplemented()).toContain('sagemaker UpdateEndpoint');
     });
 
