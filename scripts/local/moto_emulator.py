@@ -12,7 +12,8 @@
 2. Fn::GetStackOutput, the intrinsic behind CDK's weak cross-stack references, which moto does
    not know: resolved from the named stack's outputs, as CloudFormation does.
 3. Stack outputs after a change set: moto's ExecuteChangeSet creates the resources but never
-   evaluates the template's Outputs, so a stack deployed by `cdk deploy` had none.
+   evaluates the template's Outputs, so a stack deployed by `cdk deploy` had none, and no
+   export for Fn::ImportValue either.
 4. EventBridge delivery: moto matches every event against a scheduled rule (which has no
    pattern) and then fails the whole PutEvents on targets it cannot deliver to (Lambda). Here a
    scheduled rule receives no events, as in AWS, and a target moto cannot deliver to is skipped
@@ -128,6 +129,10 @@ def _apply_change_set_with_outputs(change_set):
     stack.template = change_set.template
     stack._parse_template()
     stack.output_map = stack._create_output_map()
+    # Exported outputs become visible to Fn::ImportValue in later stacks, as create_stack does.
+    exports = cloudformation_backends[stack.account_id][stack.region_name].exports
+    for export in stack.exports:
+        exports[export.name] = export
 
 
 _send_to_targets = events_models.Rule.send_to_targets

@@ -6,7 +6,7 @@
  * emulator holds, never from the templates, and says plainly where the emulator skipped a
  * resource and what the step did instead.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateModelPackageCommand,
@@ -152,19 +152,29 @@ async function approveAndDeployModel(deployed: DeployedEnvironment): Promise<Omi
     notes.push(`group ${group} created by the smoke check (the emulator has no AWS::SageMaker::ModelPackageGroup)`);
   }
   const registry = requireVar(env, 'ALLOWED_IMAGE_REGISTRIES').split(',')[0]!;
+  // The artifact lives in the registry's artifact bucket and is pinned at registration (its S3
+  // version and SHA-256), as deploy-model requires: the bytes served are the bytes approved.
+  const artifactBucket = requireVar(env, 'ARTIFACT_BUCKET');
+  const artifactKey = `smoke/${randomUUID()}/model.tar.gz`;
+  const artifact = Buffer.from(`plinth smoke model ${new Date().toISOString()}`);
+  const put = await new S3Client(clientSettings(deployed.context)).send(new PutObjectCommand({ Bucket: artifactBucket, Key: artifactKey, Body: artifact }));
+  if (!put.VersionId) throw new Error(`s3://${artifactBucket}/${artifactKey} has no version id: the artifact bucket must be versioned for the pin`);
+  const pin = { 'plinth:artifact-sha256': createHash('sha256').update(artifact).digest('hex'), 'plinth:artifact-version-id': put.VersionId };
   const created = await sagemaker.send(
     new CreateModelPackageCommand({
       ModelPackageGroupName: group,
       ModelApprovalStatus: 'PendingManualApproval',
       InferenceSpecification: {
-        Containers: [{ Image: `${registry}/fraud-detector-serving:smoke`, ModelDataUrl: 's3://smoke/model.tar.gz' }],
+        Containers: [{ Image: `${registry}/fraud-detector-serving:smoke`, ModelDataUrl: `s3://${artifactBucket}/${artifactKey}` }],
         SupportedContentTypes: ['application/json'],
         SupportedResponseMIMETypes: ['application/json'],
       },
+      CustomerMetadataProperties: pin,
     }),
   );
   const arn = created.ModelPackageArn!;
-  await sagemaker.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Approved' }));
+  // moto's UpdateModelPackage replaces the customer metadata where SageMaker merges it: send the pin again.
+  await sagemaker.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Approved', CustomerMetadataProperties: pin }));
   const version = Number(arn.slice(arn.lastIndexOf('/') + 1));
   const approval = JSON.stringify({
     version: '0',

@@ -91,6 +91,21 @@ if (!python) {
       expect(attributes.Attributes?.KmsMasterKeyId).toBe(keyArn);
     });
 
+    it('registers exported outputs after a change set, so a later stack resolves Fn::ImportValue', async () => {
+      // GIVEN a stack that exports a queue name (as the DataLake stack exports its curated bucket)
+      await deployWithChangeSet(context, 'exporter', {
+        Resources: { Named: { Type: 'AWS::SQS::Queue' } },
+        Outputs: { QueueName: { Value: { 'Fn::GetAtt': ['Named', 'QueueName'] }, Export: { Name: 'exporter-QueueName' } } },
+      });
+      // WHEN a later stack imports it
+      const listed = await deployWithChangeSet(context, 'importer', {
+        Resources: { Topic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: { 'Fn::ImportValue': 'exporter-QueueName' } } } },
+      });
+      // THEN the importing resource was created, not skipped for a missing export
+      expect(listed.find((r) => r.logicalId === 'Topic')?.physicalId).toMatch(/^arn:aws:sns:/);
+      expect(emulator.skips().filter((skip) => skip.logicalId === 'Topic')).toEqual([]);
+    });
+
     it('accepts the GPU instance types Plinth deploys and keeps the endpoint name the template gives', async () => {
       await deployWithChangeSet(context, 'serving', {
         Resources: {
