@@ -124,13 +124,17 @@ _apply_change_set = cloudformation_models.ChangeSet.apply
 
 
 def _apply_change_set_with_outputs(change_set):
-    _apply_change_set(change_set)
     stack = change_set.stack
+    # A stack made by CreateChangeSet gets no view of the account's exports, so its
+    # Fn::ImportValue found nothing: give it the backend's, as create_stack does.
+    exports = cloudformation_backends[stack.account_id][stack.region_name].exports
+    stack.cross_stack_resources = exports
+    stack.resource_map.cross_stack_resources = exports
+    _apply_change_set(change_set)
     stack.template = change_set.template
     stack._parse_template()
     stack.output_map = stack._create_output_map()
     # Exported outputs become visible to Fn::ImportValue in later stacks, as create_stack does.
-    exports = cloudformation_backends[stack.account_id][stack.region_name].exports
     for export in stack.exports:
         exports[export.name] = export
 
