@@ -157,7 +157,7 @@ async function approveAndDeployModel(deployed: DeployedEnvironment): Promise<Omi
   const artifactBucket = requireVar(env, 'ARTIFACT_BUCKET');
   const artifactKey = `smoke/${randomUUID()}/model.tar.gz`;
   const artifact = Buffer.from(`plinth smoke model ${new Date().toISOString()}`);
-  const put = await new S3Client(clientSettings(deployed.context)).send(new PutObjectCommand({ Bucket: artifactBucket, Key: artifactKey, Body: artifact }));
+  const put = await new S3Client(clientSettings(deployed.context, { forcePathStyle: true })).send(new PutObjectCommand({ Bucket: artifactBucket, Key: artifactKey, Body: artifact }));
   if (!put.VersionId) throw new Error(`s3://${artifactBucket}/${artifactKey} has no version id: the artifact bucket must be versioned for the pin`);
   const pin = { 'plinth:artifact-sha256': createHash('sha256').update(artifact).digest('hex'), 'plinth:artifact-version-id': put.VersionId };
   const created = await sagemaker.send(
