@@ -7,7 +7,7 @@
  * resource and what the step did instead.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -157,7 +157,14 @@ async function approveAndDeployModel(deployed: DeployedEnvironment): Promise<Omi
   const artifactBucket = requireVar(env, 'ARTIFACT_BUCKET');
   const artifactKey = `smoke/${randomUUID()}/model.tar.gz`;
   const artifact = Buffer.from(`plinth smoke model ${new Date().toISOString()}`);
-  const put = await new S3Client(clientSettings(deployed.context, { forcePathStyle: true })).send(new PutObjectCommand({ Bucket: artifactBucket, Key: artifactKey, Body: artifact }));
+  const artifactS3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
+  const versioning = await artifactS3.send(new GetBucketVersioningCommand({ Bucket: artifactBucket }));
+  if (versioning.Status !== 'Enabled') {
+    // moto's CloudFormation ignores the template's VersioningConfiguration (Status: Enabled).
+    await artifactS3.send(new PutBucketVersioningCommand({ Bucket: artifactBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    notes.push(`versioning of ${artifactBucket} enabled by the smoke check (the emulator ignored the template's VersioningConfiguration)`);
+  }
+  const put = await artifactS3.send(new PutObjectCommand({ Bucket: artifactBucket, Key: artifactKey, Body: artifact }));
   if (!put.VersionId) throw new Error(`s3://${artifactBucket}/${artifactKey} has no version id: the artifact bucket must be versioned for the pin`);
   const pin = { 'plinth:artifact-sha256': createHash('sha256').update(artifact).digest('hex'), 'plinth:artifact-version-id': put.VersionId };
   const created = await sagemaker.send(
