@@ -196,7 +196,7 @@ async function approveAndDeployModel(deployed: DeployedEnvironment): Promise<Omi
   const logs: string[] = [];
   const gapsBefore = deployed.unimplemented().length;
   const result = await withFunctionEnvironment(deployed.context, env, async () => {
-    setDeployClients(createDeployClients(clientSettings(deployed.context)));
+    setDeployClients({ ...createDeployClients(clientSettings(deployed.context)), s3: new S3Client(clientSettings(deployed.context, { forcePathStyle: true })) });
     setDeployLog((line) => logs.push(line));
     try {
       return await deployModelHandler(sqsEvent(approval));
