@@ -159,14 +159,17 @@ function statementsOfRole(role: CfnResource): PolicyStatement[] {
 export const DUTY_TAG = 'plinth:duty';
 export const MODEL_APPROVER_DUTY = 'model-approver';
 
-/** A model package ARN, as a wildcard resource pattern could match it. */
-const SAMPLE_PACKAGE_ARN = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/any-group/1';
+/**
+ * A model package ARN in each partition, as a wildcard resource pattern could match it: a pattern
+ * written for one partition (say GovCloud) must not slip past the rule.
+ */
+const SAMPLE_PACKAGE_ARNS = ['aws', 'aws-cn', 'aws-us-gov'].map((partition) => ['arn', partition, 'sagemaker:us-east-1:123456789012:model-package/any-group/1'].join(':'));
 
 /** Whether a statement's resources may include a model package (a wildcard, a package ARN, or an unresolved ARN). */
 function mayCoverPackages(statement: PolicyStatement): boolean {
   if (statement.NotResource !== undefined) return true;
   const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-  return resources.some((r) => (typeof r === 'string' ? actionMatches(r, SAMPLE_PACKAGE_ARN) || r.includes('model-package/') : JSON.stringify(r).includes('model-package')));
+  return resources.some((r) => (typeof r === 'string' ? SAMPLE_PACKAGE_ARNS.some((sample) => actionMatches(r, sample)) || r.includes('model-package/') : JSON.stringify(r).includes('model-package')));
 }
 
 /**

@@ -161,6 +161,8 @@ describe("Plinth's ML rules", () => {
       role('StatusDenied', update, new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['sagemaker:UpdateModelPackage'], resources: ['*'], conditions: { Null: { 'sagemaker:ModelApprovalStatus': 'false' } } }));
       role('DenyOnOtherGroupOnly', update, new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['sagemaker:UpdateModelPackage'], resources: ['arn:aws:sagemaker:us-east-1:123456789012:model-package/other/*'] }));
       role('EndpointsOnly', new iam.PolicyStatement({ actions: ['sagemaker:*'], resources: ['arn:aws:sagemaker:us-east-1:123456789012:endpoint/e'] }));
+      // a wildcard written for another partition still reaches that partition's packages
+      role('GovCloudWildcard', new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: ['arn:aws-us-gov:sagemaker:*:*:*'] }));
     });
     expect(outcomes).toMatchObject({
       'Plinth-ModelApproverSeparateFromRegistrar S/Annotator/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
@@ -169,6 +171,7 @@ describe("Plinth's ML rules", () => {
       'Plinth-ModelApproverSeparateFromRegistrar S/OnlyApprovedDenied/Resource': 'pass',
       'Plinth-ModelApproverSeparateFromRegistrar S/StatusDenied/Resource': 'pass',
       'Plinth-ModelApproverSeparateFromRegistrar S/DenyOnOtherGroupOnly/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
+      'Plinth-ModelApproverSeparateFromRegistrar S/GovCloudWildcard/Resource': 'fail Plinth-ModelApproverSeparateFromRegistrar',
     });
     expect(outcomes['Plinth-ModelApproverSeparateFromRegistrar S/EndpointsOnly/Resource']).not.toMatch(/fail/);
   });
