@@ -1,0 +1,116 @@
+/**
+ * Golden telemetry: what a handler writes to stdout (structured log lines and CloudWatch EMF
+ * documents), reduced to what dashboards, alarms and Logs Insights queries depend on:
+ *   - EMF: namespace, dimension sets, metric names and units, dimension and metric values,
+ *     and the searchable properties;
+ *   - logs: level, message, service and every field the handler adds.
+ * The golden files under golden/ were captured from main BEFORE the handlers moved to Powertools
+ * (`UPDATE_GOLDEN=1 npx jest test/lambdas/telemetry`), so a test that compares against them proves
+ * the move changed none of it. Output is captured at process.stdout.write, the one place both the
+ * hand-written writers and Powertools' Console end up.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Keys every log line carries whatever wrote it (envelope): not part of the handler's fields. */
+const ENVELOPE = new Set(['level', 'msg', 'message', 'service', 'timestamp', 'sampling_rate', 'xray_trace_id', 'cold_start', 'function_arn', 'function_memory_size', 'function_name', 'function_request_id']);
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+export type GoldenRecord =
+  | { emf: { namespace: string; dimensionSets: string[][]; metrics: Array<[string, string]>; values: Record<string, unknown>; properties: Record<string, unknown> } }
+  | { log: { level: string; msg: string; service: unknown; fields: Record<string, unknown> } }
+  | { text: string };
+
+function stable(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(UUID, '<uuid>');
+  if (Array.isArray(value)) return value.map(stable);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** One written line as a golden record. */
+export function normaliseLine(line: string): GoldenRecord {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { text: line };
+  }
+  const aws = doc._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } | undefined;
+  if (aws) {
+    const [directive] = aws.CloudWatchMetrics;
+    const metricNames = directive.Metrics.map((m) => m.Name);
+    const dimensionNames = new Set(directive.Dimensions.flat());
+    const values: Record<string, unknown> = {};
+    const properties: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc)) {
+      if (k === '_aws') continue;
+      if (metricNames.includes(k) || dimensionNames.has(k)) values[k] = v;
+      else properties[k] = v;
+    }
+    return {
+      emf: {
+        namespace: directive.Namespace,
+        dimensionSets: directive.Dimensions,
+        metrics: directive.Metrics.map((m) => [m.Name, m.Unit] as [string, string]),
+        values: stable(values) as Record<string, unknown>,
+        properties: stable(properties) as Record<string, unknown>,
+      },
+    };
+  }
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) if (!ENVELOPE.has(k)) fields[k] = v;
+  return {
+    log: {
+      level: String(doc.level).toLowerCase(),
+      msg: String(doc.msg ?? doc.message),
+      service: doc.service,
+      fields: stable(fields) as Record<string, unknown>,
+    },
+  };
+}
+
+/** Captures every line written to process.stdout until restore(). */
+export function captureStdout(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  let partial = '';
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    partial += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts.filter((p) => p.trim() !== ''));
+    return true;
+  }) as typeof process.stdout.write);
+  return {
+    lines,
+    restore: () => {
+      if (partial.trim() !== '') lines.push(partial);
+      partial = '';
+      spy.mockRestore();
+    },
+  };
+}
+
+const GOLDEN_DIR = path.join(__dirname, 'golden');
+
+/**
+ * Compares the scenario's records with golden/<name>.json. With UPDATE_GOLDEN=1 it (re)writes the
+ * file instead: done once, on main, before the Powertools change.
+ */
+export function expectGolden(name: string, scenarios: Record<string, GoldenRecord[]>): void {
+  const file = path.join(GOLDEN_DIR, `${name}.json`);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    fs.mkdirSync(GOLDEN_DIR, { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(scenarios, null, 2)}\n`);
+    return;
+  }
+  const golden = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, GoldenRecord[]>;
+  expect(scenarios).toEqual(golden);
+}
