@@ -6,11 +6,13 @@
  *   - logs: level, message, service and every field the handler adds.
  * The golden files under golden/ were captured from main BEFORE the handlers moved to Powertools
  * (`UPDATE_GOLDEN=1 npx jest test/lambdas/telemetry`), so a test that compares against them proves
- * the move changed none of it. Output is captured at process.stdout.write, the one place both the
- * hand-written writers and Powertools' Console end up.
+ * the move changed none of it. Output is captured at process.stdout.write and process.stderr.write
+ * (Powertools writes warn and error lines to stderr; both reach CloudWatch Logs); only JSON lines
+ * count (Node's own warnings are not the handler's telemetry).
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { captureOutputAsync, jsonLines } from '../../support/lambda-output';
 
 /** Keys every log line carries whatever wrote it (envelope): not part of the handler's fields. */
 const ENVELOPE = new Set(['level', 'msg', 'message', 'service', 'timestamp', 'sampling_rate', 'xray_trace_id', 'cold_start', 'function_arn', 'function_memory_size', 'function_name', 'function_request_id']);
@@ -19,8 +21,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 export type GoldenRecord =
   | { emf: { namespace: string; dimensionSets: string[][]; metrics: Array<[string, string]>; values: Record<string, unknown>; properties: Record<string, unknown> } }
-  | { log: { level: string; msg: string; service: unknown; fields: Record<string, unknown> } }
-  | { text: string };
+  | { log: { level: string; msg: string; service: unknown; fields: Record<string, unknown> } };
 
 function stable(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(UUID, '<uuid>');
@@ -37,12 +38,7 @@ function stable(value: unknown): unknown {
 
 /** One written line as a golden record. */
 export function normaliseLine(line: string): GoldenRecord {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return { text: line };
-  }
+  const doc = JSON.parse(line) as Record<string, unknown>;
   const aws = doc._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } | undefined;
   if (aws) {
     const [directive] = aws.CloudWatchMetrics;
@@ -77,25 +73,10 @@ export function normaliseLine(line: string): GoldenRecord {
   };
 }
 
-/** Captures every line written to process.stdout until restore(). */
-export function captureStdout(): { lines: string[]; restore(): void } {
-  const lines: string[] = [];
-  let partial = '';
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-    partial += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts.filter((p) => p.trim() !== ''));
-    return true;
-  }) as typeof process.stdout.write);
-  return {
-    lines,
-    restore: () => {
-      if (partial.trim() !== '') lines.push(partial);
-      partial = '';
-      spy.mockRestore();
-    },
-  };
+/** Runs `fn` (errors swallowed: the scenario is about what was written) and returns its JSON lines as golden records. */
+export async function goldenRun(fn: () => Promise<unknown>): Promise<GoldenRecord[]> {
+  const { lines } = await captureOutputAsync(() => fn().catch(() => undefined));
+  return jsonLines(lines).map((doc) => normaliseLine(JSON.stringify(doc)));
 }
 
 const GOLDEN_DIR = path.join(__dirname, 'golden');

@@ -9,7 +9,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/infer/index';
-import { captureStdout, expectGolden, normaliseLine } from './golden';
+import { expectGolden, goldenRun } from './golden';
 import type { GoldenRecord } from './golden';
 
 const sagemaker = mockClient(SageMakerRuntimeClient);
@@ -77,15 +77,10 @@ describe('inference gateway telemetry is what it was before Powertools', () => {
     jest.useRealTimers();
   });
 
-  async function run(requests: Array<[string | undefined, string]>): Promise<GoldenRecord[]> {
-    const out = captureStdout();
-    try {
+  const run = (requests: Array<[string | undefined, string]>): Promise<GoldenRecord[]> =>
+    goldenRun(async () => {
       for (const [body, id] of requests) await handler(event(body, id));
-    } finally {
-      out.restore();
-    }
-    return out.lines.map(normaliseLine);
-  }
+    });
 
   it('writes the same log fields, metric names, dimensions and values in every scenario', async () => {
     // GIVEN the scenarios that write every kind of line: a confident answer, bad input, a review

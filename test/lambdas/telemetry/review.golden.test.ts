@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler as reviewApi } from '../../../lambdas/review-api/index';
 import { handler as expiry } from '../../../lambdas/review-expiry/index';
 import { handler as intake } from '../../../lambdas/review-intake/index';
-import { captureStdout, expectGolden, normaliseLine } from './golden';
+import { expectGolden, goldenRun } from './golden';
 import type { GoldenRecord } from './golden';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -65,15 +65,7 @@ const throttled = () => Object.assign(new Error('slow down'), { name: 'Provision
 
 const saved: Record<string, string | undefined> = {};
 
-async function run(fn: () => Promise<unknown>): Promise<GoldenRecord[]> {
-  const out = captureStdout();
-  try {
-    await fn().catch(() => undefined);
-  } finally {
-    out.restore();
-  }
-  return out.lines.map(normaliseLine);
-}
+const run = goldenRun;
 
 describe('review Lambdas telemetry is what it was before Powertools', () => {
   beforeAll(() => {
