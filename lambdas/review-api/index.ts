@@ -37,12 +37,12 @@
  * EMF (Plinth/Review, dimension Model): CasesClaimed, CasesLabelled.
  */
 
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReviewCase, ReviewItem, groundTruthKey, groundTruthRecord, toReviewCase } from '../shared-review/case';
-import { getReviewClients } from '../shared-review/clients';
-import { now } from '../shared-review/clock';
+import { ddb, SDK_MAX_ATTEMPTS } from '../shared-review/clients';
 import { allowedLabels, claimLeaseMinutes, groundTruthLocation, plinthEnv, tableName } from '../shared-review/config';
-import { createLogger, describeError, emitMetrics } from '../shared-review/log';
+import { emitReviewMetrics, METRIC_NAMESPACE } from '../shared-review/metrics';
+import { createLogger, createMetrics, describeError } from '../shared/runtime';
 import { IndexEntry, IndexPage, ReviewTable } from '../shared-review/table';
 import { ApiErrorCode, ApiRequest, identify, parseRequest } from './request';
 
@@ -51,6 +51,9 @@ export type { ApiRequest, ApiErrorCode } from './request';
 export type ApiResponse = { ok: true; case: ReviewCase } | { ok: false; error: string; code: ApiErrorCode };
 
 const logger = createLogger('plinth-review-api');
+const metrics = createMetrics(METRIC_NAMESPACE);
+/** Ground truth objects (constructed once; region and endpoint from the standard SDK settings). */
+export const s3 = new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS });
 
 /** GSI page size when looking for the next case to claim. */
 export const CLAIM_PAGE_SIZE = 25;
@@ -129,7 +132,7 @@ async function claimNext(table: ReviewTable, reviewer: string, nowIso: string, l
       });
     } catch (err) {
       // Taking over abandoned claims is a bonus of claim-next (they stay claimable by caseId and expire anyway).
-      logger.warn('could not look for abandoned claims; serving pending cases only', describeError(err));
+      logger.warn('could not look for abandoned claims; serving pending cases only', { ...describeError(err) });
       return { items: [], nextKey: undefined };
     }
   });
@@ -157,12 +160,12 @@ function claimedResponse(item: ReviewItem, reviewer: string, fields: Record<stri
     claimLeaseUntil: item.claimLeaseUntil,
     ...fields,
   });
-  emitMetrics(item.model, { CasesClaimed: 1 }, { Environment: plinthEnv(), caseId: item.caseId });
+  emitReviewMetrics(metrics, item.model, { CasesClaimed: 1 }, { Environment: plinthEnv(), caseId: item.caseId });
   return success(item);
 }
 
 async function claim(table: ReviewTable, req: Extract<ApiRequest, { action: 'claim' }>): Promise<ApiResponse> {
-  const t = now();
+  const t = new Date();
   const nowIso = t.toISOString();
   const leaseUntil = new Date(t.getTime() + claimLeaseMinutes() * 60_000).toISOString();
   if (req.caseId === undefined) return claimNext(table, req.reviewer, nowIso, leaseUntil);
@@ -192,7 +195,7 @@ async function submit(table: ReviewTable, req: Extract<ApiRequest, { action: 'su
   if (!holder) return explain(current, req.reviewer);
 
   // 1. Fix the object key once for this case (same key for every retry).
-  const labelledAt = now().toISOString();
+  const labelledAt = new Date().toISOString();
   const reserved = await table.reserveGroundTruthKey(
     req.caseId,
     req.reviewer,
@@ -204,7 +207,7 @@ async function submit(table: ReviewTable, req: Extract<ApiRequest, { action: 'su
   // 2. Ground truth first: if this fails, the case is still claimed by the reviewer and nothing is lost.
   const record = groundTruthRecord(reserved, req.label, req.reviewer, labelledAt, req.notes);
   try {
-    await getReviewClients().s3.send(
+    await s3.send(
       new PutObjectCommand({
         Bucket: location.bucket,
         Key: key,
@@ -228,7 +231,7 @@ async function submit(table: ReviewTable, req: Extract<ApiRequest, { action: 'su
     const labelled = await table.markLabelled(req.caseId, req.reviewer, req.label, labelledAt, req.notes);
     if (labelled) {
       logger.info('case labelled', gtFields);
-      emitMetrics(labelled.model, { CasesLabelled: 1 }, { Environment: plinthEnv(), caseId: labelled.caseId });
+      emitReviewMetrics(metrics, labelled.model, { CasesLabelled: 1 }, { Environment: plinthEnv(), caseId: labelled.caseId });
       return success(labelled);
     }
   }
@@ -266,7 +269,7 @@ export async function handler(event: unknown): Promise<ApiResponse> {
   }
   const req = parsed.request;
   try {
-    const table = new ReviewTable(getReviewClients().ddb, tableName());
+    const table = new ReviewTable(ddb, tableName());
     switch (req.action) {
       case 'claim':
         return await claim(table, req);

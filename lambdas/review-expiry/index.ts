@@ -24,13 +24,14 @@
 
 import type { Context } from 'aws-lambda';
 import { ReviewItem } from '../shared-review/case';
-import { getReviewClients } from '../shared-review/clients';
-import { now } from '../shared-review/clock';
+import { ddb } from '../shared-review/clients';
 import { plinthEnv, reviewModels, slaMinutes, tableName } from '../shared-review/config';
-import { ALL_MODELS, createLogger, describeError, emitMetrics } from '../shared-review/log';
+import { ALL_MODELS, emitReviewMetrics, METRIC_NAMESPACE } from '../shared-review/metrics';
 import { IndexEntry, ReviewTable } from '../shared-review/table';
+import { createLogger, createMetrics, describeError, forEachLimit } from '../shared/runtime';
 
 const logger = createLogger('plinth-review-expiry');
+const metrics = createMetrics(METRIC_NAMESPACE);
 
 export const PAGE_SIZE = 100;
 export const UPDATE_CONCURRENCY = 8;
@@ -53,17 +54,6 @@ interface ModelStats {
   oldestPendingCreatedAt: string | undefined;
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}
-
 function ageSeconds(createdAt: string | undefined, nowMs: number): number {
   if (createdAt === undefined) return 0;
   const ms = nowMs - Date.parse(createdAt);
@@ -71,16 +61,16 @@ function ageSeconds(createdAt: string | undefined, nowMs: number): number {
 }
 
 export async function handler(_event?: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ExpirySummary> {
-  const t = now();
+  const t = new Date();
   const nowIso = t.toISOString();
   const nowMs = t.getTime();
   let table: ReviewTable;
   let cutoff: string;
   try {
     cutoff = new Date(nowMs - slaMinutes() * 60_000).toISOString();
-    table = new ReviewTable(getReviewClients().ddb, tableName());
+    table = new ReviewTable(ddb, tableName());
   } catch (err) {
-    logger.error('review-expiry misconfigured', describeError(err));
+    logger.error('review-expiry misconfigured', { ...describeError(err) });
     throw err;
   }
   const outOfTime = (): boolean =>
@@ -160,13 +150,15 @@ export async function handler(_event?: unknown, context?: Pick<Context, 'getRema
       oldestPendingAgeSeconds: ageSeconds(oldest, nowMs),
       truncated,
     };
-    emitMetrics(
+    emitReviewMetrics(
+      metrics,
       ALL_MODELS,
       { CasesExpired: summary.expired, PendingCases: summary.pending, OldestPendingAgeSeconds: summary.oldestPendingAgeSeconds },
       { Environment: env },
     );
     for (const [model, s] of [...stats].sort(([a], [b]) => a.localeCompare(b))) {
-      emitMetrics(
+      emitReviewMetrics(
+        metrics,
         model,
         { CasesExpired: s.expired, PendingCases: s.pending, OldestPendingAgeSeconds: ageSeconds(s.oldestPendingCreatedAt, nowMs) },
         { Environment: env },

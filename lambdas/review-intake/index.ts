@@ -15,19 +15,28 @@
  *   - DynamoDB errors fail only that message (retried by SQS);
  *   - misconfiguration (REVIEW_TABLE / SLA_MINUTES) fails the whole batch.
  *
+ * The partial-failure bookkeeping is Powertools' BatchProcessor (@aws-lambda-powertools/batch):
+ * a record whose handler throws is reported in batchItemFailures. Powertools runs records either
+ * all at once or one by one; to keep at most MESSAGE_CONCURRENCY DynamoDB writes in flight, its
+ * per-record step (processRecord) is driven by forEachLimit between its own prepare() and clean(),
+ * exactly the sequence its process() runs. A batch in which every message failed is REPORTED
+ * (throwOnFullBatchFailure: false), not thrown, as before.
+ *
  * Env: REVIEW_TABLE, SLA_MINUTES, PLINTH_ENV.
  * EMF (Plinth/Review, dimension Model): CasesEnqueued (new cases only).
  */
 
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { newCaseItem, parseReviewMessage, sameCase } from '../shared-review/case';
-import { getReviewClients } from '../shared-review/clients';
-import { now } from '../shared-review/clock';
+import { ddb } from '../shared-review/clients';
 import { plinthEnv, slaMinutes, tableName } from '../shared-review/config';
-import { createLogger, describeError, emitMetrics } from '../shared-review/log';
+import { emitReviewMetrics, METRIC_NAMESPACE } from '../shared-review/metrics';
 import { ReviewTable } from '../shared-review/table';
+import { createLogger, createMetrics, describeError, forEachLimit } from '../shared/runtime';
 
 const logger = createLogger('plinth-review-intake');
+const metrics = createMetrics(METRIC_NAMESPACE);
 
 /** Messages written concurrently within one batch. */
 export const MESSAGE_CONCURRENCY = 5;
@@ -36,7 +45,7 @@ type Outcome = { ok: true; created: boolean; model: string } | { ok: false };
 
 async function processMessage(msg: SQSRecord, table: ReviewTable, sla: number): Promise<Outcome> {
   const fields = { messageId: msg.messageId, receiveCount: msg.attributes?.ApproximateReceiveCount };
-  const parsed = parseReviewMessage(msg.body, now().getTime());
+  const parsed = parseReviewMessage(msg.body, Date.now());
   if (!parsed.ok) {
     logger.error('malformed review message: reported as batch item failure (DLQ after maxReceiveCount)', {
       ...fields,
@@ -68,15 +77,9 @@ async function processMessage(msg: SQSRecord, table: ReviewTable, sla: number): 
   return { ok: false };
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
+/** A message that must go back to SQS (logged already): Powertools reports it in batchItemFailures. */
+class MessageFailed extends Error {
+  override readonly name = 'MessageFailed';
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -85,29 +88,40 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   let sla: number;
   try {
     sla = slaMinutes();
-    table = new ReviewTable(getReviewClients().ddb, tableName());
+    table = new ReviewTable(ddb, tableName());
   } catch (err) {
-    logger.error('review-intake misconfigured: failing every message in the batch', describeError(err));
+    logger.error('review-intake misconfigured: failing every message in the batch', { ...describeError(err) });
     return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
   }
 
-  const failed = new Set<string>();
   const enqueued = new Map<string, number>();
-  await forEachLimit(records, MESSAGE_CONCURRENCY, async (msg) => {
-    let outcome: Outcome;
-    try {
-      outcome = await processMessage(msg, table, sla);
-    } catch (err) {
-      outcome = { ok: false };
-      logger.error('writing review case failed: message will be retried', { messageId: msg.messageId, ...describeError(err) });
-    }
-    if (!outcome.ok) failed.add(msg.messageId);
-    else if (outcome.created) enqueued.set(outcome.model, (enqueued.get(outcome.model) ?? 0) + 1);
+  const processor = new BatchProcessor(EventType.SQS);
+  processor.register(
+    records,
+    async (msg: SQSRecord) => {
+      let outcome: Outcome;
+      try {
+        outcome = await processMessage(msg, table, sla);
+      } catch (err) {
+        logger.error('writing review case failed: message will be retried', { messageId: msg.messageId, ...describeError(err) });
+        throw new MessageFailed(msg.messageId);
+      }
+      if (!outcome.ok) throw new MessageFailed(msg.messageId);
+      if (outcome.created) enqueued.set(outcome.model, (enqueued.get(outcome.model) ?? 0) + 1);
+    },
+    { throwOnFullBatchFailure: false },
+  );
+  processor.prepare();
+  await forEachLimit(records, MESSAGE_CONCURRENCY, async (record) => {
+    await processor.processRecord(record);
   });
+  processor.clean();
+  // Powertools lists failures in the order they happened; report them in batch order, as before.
+  const failed = new Set(processor.response().batchItemFailures.map((f) => f.itemIdentifier));
+  const batchItemFailures = records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId }));
 
   const env = plinthEnv();
-  for (const [model, count] of enqueued) emitMetrics(model, { CasesEnqueued: count }, { Environment: env });
-  const batchItemFailures = records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId }));
+  for (const [model, count] of enqueued) emitReviewMetrics(metrics, model, { CasesEnqueued: count }, { Environment: env });
   logger.info('batch processed', {
     messages: records.length,
     failed: batchItemFailures.length,

@@ -1,52 +1,19 @@
 /**
- * AWS SDK clients of the review Lambdas, created lazily on first use (no I/O
- * at module load) and reused across invocations. Endpoints and region come
- * from the standard SDK settings; tests inject their own clients with
- * setReviewClients().
+ * The review Lambdas' DynamoDB document client, constructed once at module scope (region and
+ * endpoint come from the standard SDK settings, resolved on first use). review-api builds its own
+ * S3 client; intake and expiry do not load S3 at all.
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 
 /** In-SDK retries (standard mode, exponential backoff with jitter). */
 export const SDK_MAX_ATTEMPTS = 3;
 
-export interface ReviewClients {
-  /** Document client (plain JS values) over the DynamoDB client. */
-  ddb: DynamoDBDocumentClient;
-  s3: S3Client;
+/** Document client (plain JS values) over a DynamoDB client, with the review table's marshalling. */
+export function reviewDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false } });
 }
 
-export interface ReviewClientOverrides {
-  dynamodb?: DynamoDBClient;
-  s3?: S3Client;
-}
-
-let overrides: ReviewClientOverrides = {};
-let cachedDdb: DynamoDBDocumentClient | undefined;
-let cachedS3: S3Client | undefined;
-
-function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
-  });
-}
-
-export function getReviewClients(): ReviewClients {
-  cachedDdb ??= documentClient(overrides.dynamodb ?? new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS }));
-  cachedS3 ??= overrides.s3 ?? new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS });
-  return { ddb: cachedDdb, s3: cachedS3 };
-}
-
-/** Test hook: use these clients (the DynamoDB one is wrapped in a document client). */
-export function setReviewClients(clients: ReviewClientOverrides): void {
-  overrides = { ...clients };
-  cachedDdb = undefined;
-  cachedS3 = undefined;
-}
-
-/** Test hook: drop injected and cached clients. */
-export function resetReviewClients(): void {
-  setReviewClients({});
-}
+/** The one document client of the function. */
+export const ddb: DynamoDBDocumentClient = reviewDocumentClient(new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS }));

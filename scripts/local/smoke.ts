@@ -30,8 +30,7 @@ import { createClients as createDeployClients, resetClients as resetDeployClient
 import { setLogOutput as setDeployLog } from '../../lambdas/deploy-model/log';
 import { enqueueReviewCase } from '../../lambdas/infer/review-queue';
 import { handler as reviewIntakeHandler } from '../../lambdas/review-intake/index';
-import { resetReviewClients } from '../../lambdas/shared-review/clients';
-import { setOutput as setReviewLog } from '../../lambdas/shared-review/log';
+import { captureOutput } from './capture-output';
 import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
 import { startTransformWithApprovedPackage } from './batch-inference-smoke';
 import type { EmulatorSkip } from './emulator';
@@ -258,16 +257,10 @@ async function reviewQueue(deployed: DeployedEnvironment): Promise<Omit<SmokeSte
   const message = received.Messages?.find((m) => m.Body?.includes(caseId));
   if (!message) throw new Error(`review case ${caseId} was sent to ${queueUrl} but is not on the queue`);
   const logs: string[] = [];
-  const result = await withFunctionEnvironment(deployed.context, intake, async () => {
-    resetReviewClients();
-    setReviewLog((line) => logs.push(line));
-    try {
-      return await reviewIntakeHandler(sqsEvent(message.Body!, message.MessageId));
-    } finally {
-      setReviewLog(undefined);
-      resetReviewClients();
-    }
-  });
+  // review-intake's module-scope client resolves region, credentials and endpoint on first use: here.
+  const result = await withFunctionEnvironment(deployed.context, intake, () =>
+    captureOutput(logs, () => reviewIntakeHandler(sqsEvent(message.Body!, message.MessageId))),
+  );
   if (result.batchItemFailures.length > 0) throw new Error(`review-intake failed the case: ${lastError(logs)}`);
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
   const table = requireVar(intake, 'REVIEW_TABLE');

@@ -3,7 +3,9 @@
  * with the real AWS SDK v3 clients pointed at a private moto_server
  * (SQS with a DLQ redrive policy, DynamoDB with the `status-createdAt` GSI, S3).
  *
- * Time is injected (setClock) so the SLA and claim leases pass instantly.
+ * Time is Jest's fake Date (timers stay real: the SDK talks to moto) so the SLA and claim leases
+ * pass instantly. The Lambdas' module-scope clients are routed to moto clients built here
+ * (test/support/route-client.ts); their output is read where it is written, stdout and stderr.
  *
  * moto_server answers requests in parallel threads without per-item locking,
  * so two simultaneous conditional writes on one item are not guaranteed to be
@@ -39,7 +41,7 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeWithMoto, motoClientConfig, MOTO_REGION } from '../../support/moto';
 import { handler as intake } from '../../../lambdas/review-intake/index';
-import { handler as reviewApi } from '../../../lambdas/review-api/index';
+import { handler as reviewApi, s3 as reviewApiS3 } from '../../../lambdas/review-api/index';
 import type { ApiResponse } from '../../../lambdas/review-api/index';
 
 /** A function URL request (payload 2.0) as Lambda delivers it after SigV4 (IAM auth). */
@@ -60,9 +62,8 @@ function api(request: Record<string, unknown>): Promise<ApiResponse> {
   return reviewApi(urlEvent(body, arn));
 }
 import { handler as expiry } from '../../../lambdas/review-expiry/index';
-import { resetReviewClients, setReviewClients } from '../../../lambdas/shared-review/clients';
-import { setClock } from '../../../lambdas/shared-review/clock';
-import { setOutput } from '../../../lambdas/shared-review/log';
+import { ddb as reviewDdb, reviewDocumentClient } from '../../../lambdas/shared-review/clients';
+import { routeClient } from '../../support/route-client';
 import type { ReviewCase } from '../../../lambdas/shared-review/case';
 
 const TABLE = 'plinth-review-cases';
@@ -101,7 +102,29 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
 
   const setNow = (ms: number): void => {
     clockMs = ms;
+    jest.setSystemTime(ms);
   };
+  /** Only Date is faked: timers, ticks and I/O stay real so the SDK can talk to moto. */
+  const FAKE_DATE_ONLY = {
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ] as const,
+  };
+  const routes: Array<{ restore(): void }> = [];
+  const writeSpies: jest.SpyInstance[] = [];
 
   function emf(metric: string): Emf[] {
     return lines
@@ -264,8 +287,13 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
     }
     savedEnv.REVIEW_MODELS = process.env.REVIEW_MODELS;
     delete process.env.REVIEW_MODELS;
-    setClock(() => new Date(clockMs));
-    setOutput((line) => lines.push(line));
+    jest.useFakeTimers({ ...FAKE_DATE_ONLY, doNotFake: [...FAKE_DATE_ONLY.doNotFake], now: clockMs });
+    const grab = (chunk: unknown): boolean => {
+      lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+      return true;
+    };
+    writeSpies.push(jest.spyOn(process.stdout, 'write').mockImplementation(grab as never));
+    writeSpies.push(jest.spyOn(process.stderr, 'write').mockImplementation(grab as never));
   });
 
   afterAll(() => {
@@ -273,9 +301,12 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    setClock(undefined);
-    setOutput(undefined);
-    resetReviewClients();
+    jest.useRealTimers();
+    for (const spy of writeSpies) spy.mockRestore();
+  });
+
+  afterEach(() => {
+    for (const route of routes.splice(0)) route.restore();
   });
 
   beforeEach(async () => {
@@ -284,8 +315,8 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
     ddb = new DynamoDBClient({ ...cfg, maxAttempts: 3 });
     s3 = new S3Client({ ...cfg, maxAttempts: 3 });
     sqs = new SQSClient(cfg);
-    setReviewClients({ dynamodb: ddb, s3 });
-    clockMs = T0;
+    routes.push(routeClient(reviewDdb, reviewDocumentClient(ddb)), routeClient(reviewApiS3, s3));
+    setNow(T0);
     lines = [];
     delete process.env.REVIEW_MODELS;
 
