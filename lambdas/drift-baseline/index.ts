@@ -59,16 +59,25 @@
  * ──────────────────────────────────────────────────────────────────────────
  */
 
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeModelPackageCommand, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeModelPackageCommand, SageMakerClient, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { parseApprovalEvent } from '../deploy-model/event';
 import { buildBaseline } from '../drift-stats/baseline';
 import { Baseline, DriftInputError } from '../drift-stats/statistics';
 import { BaselineConfig, loadConfig, ModelDrift } from './config';
-import { describeError, logger, now, s3Client, sagemakerClient, writeEmf } from './runtime';
+import { createLogger, createMetrics, describeError, publishMetrics } from '../shared/runtime';
 import { readTrainingSample, SampleUnreadableError, sampleFormat } from './sample';
 
 export const METRIC_NAMESPACE = 'Plinth/Drift';
+/** In-SDK attempts (standard retry mode, backoff with jitter). */
+export const SDK_MAX_ATTEMPTS = 3;
+/** The function's SDK clients, created once per execution environment. */
+export const clients = {
+  s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  sagemaker: new SageMakerClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+};
+const logger = createLogger('plinth-drift-baseline');
+const metrics = createMetrics(METRIC_NAMESPACE);
 export const TRAINING_SAMPLE_PROPERTY = 'plinth:training-sample';
 export const DRIFT_BASELINE_PROPERTY = 'plinth:drift-baseline';
 const APPROVED = 'Approved';
@@ -99,7 +108,7 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } | undef
 }
 
 function emitCount(metric: 'BaselineBuilt' | 'BaselineFailed', dimensions: Record<string, string>, properties: Record<string, unknown>): void {
-  writeEmf({ namespace: METRIC_NAMESPACE, dimensions, metrics: { [metric]: 1 }, properties, timestamp: now().getTime() });
+  publishMetrics(metrics, { dimensions, values: { [metric]: 1 }, properties });
 }
 
 function isMissingObject(err: unknown): boolean {
@@ -120,7 +129,7 @@ function versionedBaselineKey(config: BaselineConfig, model: ModelDrift, approva
 
 async function baselineExists(config: BaselineConfig, key: string): Promise<boolean> {
   try {
-    await s3Client().send(new HeadObjectCommand({ Bucket: config.baselineBucket, Key: key }));
+    await clients.s3.send(new HeadObjectCommand({ Bucket: config.baselineBucket, Key: key }));
     return true;
   } catch (err) {
     const name = (err as { name?: unknown }).name;
@@ -139,7 +148,7 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
 
   let body: AsyncIterable<Uint8Array>;
   try {
-    const res = await s3Client().send(new GetObjectCommand({ Bucket: sample.bucket, Key: sample.key }));
+    const res = await clients.s3.send(new GetObjectCommand({ Bucket: sample.bucket, Key: sample.key }));
     body = res.Body as AsyncIterable<Uint8Array>;
   } catch (err) {
     if (isMissingObject(err)) throw new BaselineFailure(`training sample ${sampleUri} does not exist (${(err as Error).name})`);
@@ -157,7 +166,7 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
 
   let baseline: Baseline;
   try {
-    baseline = buildBaseline(read.columns, { features: model.features, createdAt: now() });
+    baseline = buildBaseline(read.columns, { features: model.features, createdAt: new Date() });
   } catch (err) {
     if (err instanceof DriftInputError) throw new BaselineFailure(`cannot build a baseline from ${sampleUri}: ${err.message}`);
     throw err;
@@ -169,10 +178,10 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
   const currentKey = `${folder}current.json`;
   const bodyText = JSON.stringify(baseline);
   for (const key of [versionedKey, currentKey]) {
-    await s3Client().send(new PutObjectCommand({ Bucket: config.baselineBucket, Key: key, Body: bodyText, ContentType: 'application/json' }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: config.baselineBucket, Key: key, Body: bodyText, ContentType: 'application/json' }));
   }
   const baselineUri = `s3://${config.baselineBucket}/${versionedKey}`;
-  await sagemakerClient().send(
+  await clients.sagemaker.send(
     new UpdateModelPackageCommand({
       ModelPackageArn: approval.modelPackageArn,
       CustomerMetadataProperties: { ...properties, [DRIFT_BASELINE_PROPERTY]: baselineUri },
@@ -218,7 +227,7 @@ export async function handler(event: unknown): Promise<BaselineOutcome> {
     return { status: 'failed', reason };
   }
   const dims = { Endpoint: model.endpointName };
-  const described = await sagemakerClient().send(new DescribeModelPackageCommand({ ModelPackageName: approval.modelPackageArn }));
+  const described = await clients.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: approval.modelPackageArn }));
   if (described.ModelApprovalStatus !== APPROVED) {
     logger.info('model package is no longer approved: nothing to do', { ...fields, modelApprovalStatus: described.ModelApprovalStatus });
     return { status: 'skipped', reason: `status ${String(described.ModelApprovalStatus)}` };

@@ -67,11 +67,29 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
+import { SageMakerClient, StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
+import { createLogger, createMetrics, describeError, publishMetrics } from '../shared/runtime';
 import { clientRequestToken, driftEvidence, parameterValue, qualityEvidence } from './evidence';
-import { describeError, dynamodbClient, emitCount, log, now, sagemakerClient } from './runtime';
+
+/** In-SDK attempts (standard retry mode, backoff with jitter). */
+export const SDK_MAX_ATTEMPTS = 3;
+/** The function's SDK clients, created once per execution environment. */
+export const clients = {
+  dynamodb: new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  sagemaker: new SageMakerClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+};
+const logger = createLogger('plinth-retrain-trigger');
+export const METRIC_NAMESPACE = 'Plinth/Drift';
+const metrics = createMetrics(METRIC_NAMESPACE);
+
+export type RetrainMetric = 'RetrainingStarted' | 'RetrainingDebounced' | 'RetrainingStartFailed' | 'RetrainingNotConfigured';
+
+/** One EMF document, namespace Plinth/Drift, dimension Endpoint, value 1 (Count). */
+function emitCount(endpointName: string, metric: RetrainMetric, properties: Record<string, unknown> = {}): void {
+  publishMetrics(metrics, { dimensions: { Endpoint: endpointName }, values: { [metric]: 1 }, properties });
+}
 
 export const DRIFT_SOURCE = 'plinth.drift';
 export const DRIFT_DETAIL_TYPE = 'Model Drift Detected';
@@ -182,19 +200,19 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
 
   const target = Object.prototype.hasOwnProperty.call(cfg.pipelines, endpointName) ? cfg.pipelines[endpointName] : undefined;
   if (!target) {
-    log('error', 'no retraining pipeline configured for this endpoint (PIPELINES)', { endpointName, ...props });
+    logger.error('no retraining pipeline configured for this endpoint (PIPELINES)', { endpointName, ...props });
     emitCount(endpointName, 'RetrainingNotConfigured', props);
     return { outcome: 'not-configured', endpointName };
   }
 
   const { pipelineName, debounceMs, platform } = target;
-  const t = now();
+  const t = new Date();
   const nowMs = t.getTime();
   const lockToken = randomUUID();
   const token = clientRequestToken(eventId);
   const windowEnd = typeof detail.window?.end === 'string' ? detail.window.end : (event.time ?? '');
   const windowStart = typeof detail.window?.start === 'string' ? detail.window.start : '';
-  const ddb = dynamodbClient();
+  const ddb = clients.dynamodb;
 
   // 1. The debounce lock.
   try {
@@ -223,14 +241,14 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
     const heldBy = err.Item?.triggeredBy?.S;
     const lastStartedAt = err.Item?.startedAtIso?.S;
     // 2. Losers.
-    log('info', 'debounced', { endpointName, pipelineName, heldBy, lastStartedAt, debounceMinutes: debounceMs / 60_000, ...props });
+    logger.info('debounced', { endpointName, pipelineName, heldBy, lastStartedAt, debounceMinutes: debounceMs / 60_000, ...props });
     emitCount(endpointName, 'RetrainingDebounced', props);
     return { outcome: 'debounced', endpointName, ...(heldBy ? { heldBy } : {}), ...(lastStartedAt ? { lastStartedAt } : {}) };
   }
 
   // 3. The winner starts the pipeline.
   try {
-    const res = await sagemakerClient().send(
+    const res = await clients.sagemaker.send(
       new StartPipelineExecutionCommand({
         PipelineName: pipelineName,
         ClientRequestToken: token,
@@ -244,7 +262,7 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
       }),
     );
     const arn = res.PipelineExecutionArn ?? '';
-    log('info', 'retraining started', { endpointName, cause, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token, ...props });
+    logger.info('retraining started', { endpointName, cause, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token, ...props });
     emitCount(endpointName, 'RetrainingStarted', { ...props, pipelineName });
     return { outcome: 'started', endpointName, pipelineName, pipelineExecutionArn: arn, clientRequestToken: token };
   } catch (err) {
@@ -260,14 +278,14 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
         }),
       );
     } catch (releaseErr) {
-      log(isConditionalCheckFailed(releaseErr) ? 'warn' : 'error', 'could not release the debounce lock', {
+      logger[isConditionalCheckFailed(releaseErr) ? 'warn' : 'error']('could not release the debounce lock', {
         endpointName,
         note: isConditionalCheckFailed(releaseErr) ? 'the lock is no longer ours' : `the lock expires after ${debounceMs / 60_000} minutes`,
         ...describeError(releaseErr),
         ...props,
       });
     }
-    log('error', 'StartPipelineExecution failed; lock released, delivery will be retried', { endpointName, pipelineName, ...describeError(err), ...props });
+    logger.error('StartPipelineExecution failed; lock released, delivery will be retried', { endpointName, pipelineName, ...describeError(err), ...props });
     emitCount(endpointName, 'RetrainingStartFailed', props);
     throw err;
   }

@@ -60,3 +60,24 @@ export function emfDocuments(lines: readonly string[]): Record<string, unknown>[
 export function logLines(lines: readonly string[]): Record<string, unknown>[] {
   return jsonLines(lines).filter((d) => typeof d.msg === 'string' && d._aws === undefined);
 }
+
+/**
+ * Starts capturing stdout/stderr lines (for a beforeEach); `stop()` restores the streams (afterEach).
+ * Jest's own reporter does not write through these streams while a test runs.
+ */
+export function startCapture(): { lines: string[]; stop(): void } {
+  const lines: string[] = [];
+  const grab = (chunk: unknown): boolean => {
+    lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+    return true;
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(grab as never);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(grab as never);
+  return {
+    lines,
+    stop: () => {
+      out.mockRestore();
+      err.mockRestore();
+    },
+  };
+}

@@ -9,7 +9,9 @@
  *    is not passed.
  *  - Handler, aws-sdk-client-mock for SageMaker: the paths moto cannot show
  *    (a package that already has its baseline, one no longer approved).
- *  - EMF/log lines captured through setOutput().
+ *  - The handler's module-scope clients: routed to moto, or mocked with
+ *    aws-sdk-client-mock. Time: jest fake Date. EMF/log lines captured from
+ *    stdout/stderr and checked against the fields and metrics of before.
  */
 
 import { gzipSync } from 'node:zlib';
@@ -24,8 +26,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
 import { loadConfig, parseModels } from '../../../lambdas/drift-baseline/config';
-import { handler, parseS3Uri } from '../../../lambdas/drift-baseline/index';
-import { setClients, setClock, setOutput } from '../../../lambdas/drift-baseline/runtime';
+import { clients as handlerClients, handler, parseS3Uri } from '../../../lambdas/drift-baseline/index';
+import { startCapture } from '../../support/lambda-output';
+import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
+import { fakeDate, routeTo } from '../../support/sdk-clients';
 import { readTrainingSample, Reservoir, SampleUnreadableError, sampleFormat, seededRandom } from '../../../lambdas/drift-baseline/sample';
 import { buildBaseline, parseBaseline } from '../../../lambdas/drift-stats/baseline';
 import { DriftInputError } from '../../../lambdas/drift-stats/statistics';
@@ -209,6 +213,7 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
   let s3: S3Client;
   let sm: SageMakerClient;
   let lines: string[];
+  let capture: ReturnType<typeof startCapture>;
   let groupSeq = 0;
 
   beforeAll(async () => {
@@ -218,16 +223,18 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     await s3.send(new CreateBucketCommand({ Bucket: OUT }));
   });
   beforeEach(() => {
-    lines = [];
-    setOutput((l) => lines.push(l));
-    setClients({ s3, sagemaker: sm });
-    setClock(() => NOW);
+    capture = startCapture();
+    lines = capture.lines;
+    routeTo(handlerClients.s3, s3);
+    routeTo(handlerClients.sagemaker, sm);
+    fakeDate(NOW.getTime());
     setEnv({});
   });
   afterEach(() => {
-    setOutput(undefined);
-    setClients({});
-    setClock(undefined);
+    capture.stop();
+    expectMatchesGolden('plinth-drift-baseline', lines);
+    jest.restoreAllMocks();
+    jest.useRealTimers();
     clearEnv();
   });
 
@@ -369,28 +376,27 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
 
 describe('drift-baseline handler (SageMaker mocked with aws-sdk-client-mock: states moto cannot produce)', () => {
   const ARN = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/3';
-  const sagemaker = new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const smMock = mockClient(sagemaker);
-  const s3Mock = mockClient(s3);
+  const smMock = mockClient(handlerClients.sagemaker);
+  const s3Mock = mockClient(handlerClients.s3);
   let lines: string[];
+  let capture: ReturnType<typeof startCapture>;
 
   beforeEach(() => {
-    lines = [];
     smMock.reset();
     s3Mock.reset();
-    setOutput((l) => lines.push(l));
-    setClients({ s3, sagemaker });
+    capture = startCapture();
+    lines = capture.lines;
     setEnv({});
   });
   afterEach(() => {
-    setOutput(undefined);
-    setClients({});
+    capture.stop();
+    expectMatchesGolden('plinth-drift-baseline', lines);
     clearEnv();
   });
   afterAll(() => {
     smMock.restore();
     s3Mock.restore();
+    expectGoldenCovered('plinth-drift-baseline');
   });
 
   it('does nothing for a package that already has its drift baseline (a replayed approval or the metadata update event)', async () => {

@@ -2,8 +2,9 @@
  * retrain-trigger.
  *  - DynamoDB: real SDK client against a private moto_server (moto DynamoDB).
  *  - SageMaker StartPipelineExecution: MOCKED with aws-sdk-client-mock on the
- *    client injected into the handler (requests recorded and asserted).
- *  - Time: injected with setClock (no sleeping). EMF/logs: setOutput.
+ *    handler's module-scope client (requests recorded and asserted).
+ *  - Time: jest fake Date (no sleeping). EMF/logs: captured stdout/stderr,
+ *    checked against the fields and metrics of before (test/support/runtime-golden.ts).
  *
  * moto_server serves requests on parallel threads without per-item locking,
  * so two simultaneous conditional writes on one item are not guaranteed to be
@@ -17,15 +18,17 @@
 
 import { createHash } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { SageMakerClient, StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
+import { StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
 import type { StartPipelineExecutionCommandInput } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { describeWithMoto, motoClientConfig, MOTO_REGION } from '../../support/moto';
-import { handler, RetrainConfigError } from '../../../lambdas/retrain-trigger/index';
+import { clients as handlerClients, handler, RetrainConfigError } from '../../../lambdas/retrain-trigger/index';
 import type { DriftEvent, RetrainOutcome } from '../../../lambdas/retrain-trigger/index';
 import { clientRequestToken, driftEvidence, MAX_PARAMETER_CHARS } from '../../../lambdas/retrain-trigger/evidence';
-import { setClients, setClock, setOutput } from '../../../lambdas/retrain-trigger/runtime';
+import { startCapture } from '../../support/lambda-output';
+import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
+import { fakeDate, routeTo } from '../../support/sdk-clients';
 
 type Json = Record<string, unknown>;
 
@@ -88,6 +91,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
   let sm: AwsStub<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   let clockMs: number;
   let lines: string[];
+  let capture: ReturnType<typeof startCapture> | undefined;
 
   const fakeStart = async (input: StartPipelineExecutionCommandInput): Promise<{ PipelineExecutionArn: string }> => ({
     PipelineExecutionArn: `arn:aws:sagemaker:${MOTO_REGION}:123456789012:pipeline/${input.PipelineName}/execution/${input.ClientRequestToken!.slice(0, 12)}`,
@@ -150,21 +154,21 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     process.env.DEBOUNCE_MINUTES = String(DEBOUNCE_MINUTES);
     process.env.PIPELINES = JSON.stringify(PIPELINES);
     process.env.PLINTH_ENV = 'test';
-    const sagemaker = new SageMakerClient({ region: MOTO_REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    sm = mockClient(sagemaker);
+    sm = mockClient(handlerClients.sagemaker);
     sm.on(StartPipelineExecutionCommand).callsFake(fakeStart);
-    setClients({ dynamodb: ddb, sagemaker });
+    routeTo(handlerClients.dynamodb, ddb);
     clockMs = T0;
-    setClock(() => new Date(clockMs));
-    lines = [];
-    setOutput((l) => lines.push(l));
+    fakeDate(clockMs);
+    capture = startCapture();
+    lines = capture.lines;
   });
 
   afterEach(() => {
+    capture?.stop();
+    expectMatchesGolden('plinth-retrain-trigger', lines);
     sm.restore();
-    setClients({});
-    setClock(undefined);
-    setOutput(undefined);
+    jest.restoreAllMocks();
+    jest.useRealTimers();
     for (const k of ['DEBOUNCE_TABLE', 'DEBOUNCE_MINUTES', 'PIPELINES', 'PLINTH_ENV']) delete process.env[k];
   });
 
@@ -193,7 +197,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     expect(out.outcome).toBe('debounced');
     expect(starts()).toHaveLength(1);
     // WHEN the period has passed
-    clockMs += DEBOUNCE_MINUTES * MIN;
+    clockMs += DEBOUNCE_MINUTES * MIN; jest.setSystemTime(clockMs);
     const later = await handler({ ...quality, id: 'evt-quality-2' });
     // THEN the quality event starts retraining, with its cause and evidence as the evidence parameter
     expect(later.outcome).toBe('started');
@@ -253,7 +257,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     // GIVEN a retraining just started for fraud-prod
     await handler(driftEvent('evt-a', 'fraud-prod'));
     // WHEN churn-prod drifts a minute later
-    clockMs += MIN;
+    clockMs += MIN; jest.setSystemTime(clockMs);
     const res = await handler(driftEvent('evt-b', 'churn-prod'));
     // THEN churn-prod starts its own pipeline
     expect(res.outcome).toBe('started');
@@ -264,12 +268,12 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     // GIVEN a retraining started at T0
     expect((await handler(driftEvent('evt-1'))).outcome).toBe('started');
     // WHEN a new event arrives 1 ms before the period ends
-    clockMs = T0 + DEBOUNCE_MINUTES * MIN - 1;
+    clockMs = T0 + DEBOUNCE_MINUTES * MIN - 1; jest.setSystemTime(clockMs);
     const early = await handler(driftEvent('evt-2'));
     // THEN it is debounced
     expect(early).toMatchObject({ outcome: 'debounced', heldBy: 'evt-1', lastStartedAt: new Date(T0).toISOString() });
     // WHEN another arrives exactly DEBOUNCE_MINUTES after the start
-    clockMs = T0 + DEBOUNCE_MINUTES * MIN;
+    clockMs = T0 + DEBOUNCE_MINUTES * MIN; jest.setSystemTime(clockMs);
     const late = await handler(driftEvent('evt-3'));
     // THEN it starts a second execution and takes over the lock
     expect(late.outcome).toBe('started');
@@ -283,7 +287,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     expect((await handler(driftEvent('evt-1', 'fraud-prod'))).outcome).toBe('started');
     expect((await handler(driftEvent('evt-2', 'churn-prod'))).outcome).toBe('started');
     // WHEN both drift again 10 minutes later
-    clockMs = T0 + 10 * MIN;
+    clockMs = T0 + 10 * MIN; jest.setSystemTime(clockMs);
     // THEN only fraud-prod's period has passed
     expect((await handler(driftEvent('evt-3', 'fraud-prod'))).outcome).toBe('started');
     expect((await handler(driftEvent('evt-4', 'churn-prod'))).outcome).toBe('debounced');
@@ -302,7 +306,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     expect(await lockItem('fraud-prod')).toBeUndefined();
     expect(emf('RetrainingStartFailed')).toHaveLength(1);
     // AND a later event (same period) is not debounced by the failed attempt
-    clockMs += MIN;
+    clockMs += MIN; jest.setSystemTime(clockMs);
     const next = await handler(driftEvent('evt-next'));
     expect(next.outcome).toBe('started');
     expect(starts()).toHaveLength(2);
@@ -331,7 +335,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     sm.on(StartPipelineExecutionCommand).rejectsOnce(new Error('ServiceUnavailable')).callsFake(fakeStart);
     await expect(handler(driftEvent('evt-retry'))).rejects.toThrow('ServiceUnavailable');
     // WHEN EventBridge/Lambda retries the same event
-    clockMs += 2 * MIN;
+    clockMs += 2 * MIN; jest.setSystemTime(clockMs);
     const res = await handler(driftEvent('evt-retry'));
     // THEN the retry starts, with the same token as the failed attempt
     expect(res.outcome).toBe('started');
@@ -345,7 +349,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     // GIVEN the event already started a retraining
     const first = await handler(driftEvent('evt-dup'));
     // WHEN it is delivered again five minutes later, and a different event arrives too
-    clockMs += 5 * MIN;
+    clockMs += 5 * MIN; jest.setSystemTime(clockMs);
     const again = await handler(driftEvent('evt-dup'));
     const other = await handler(driftEvent('evt-different'));
     // THEN the duplicate passes the lock with the same ClientRequestToken (idempotent start) ...
@@ -362,7 +366,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineArn: arn, debounceMinutes: 30 } });
     // WHEN two drift events arrive within the debounce period
     const first = await handler(driftEvent('evt-platform-1'));
-    clockMs += 10 * MIN;
+    clockMs += 10 * MIN; jest.setSystemTime(clockMs);
     const second = await handler(driftEvent('evt-platform-2'));
     // THEN one execution started, by ARN, with the drift window, the evidence and the cause
     expect(first.outcome).toBe('started');
@@ -421,4 +425,6 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     await expect(handler({ id: 'evt-c', detail: {} } as unknown as DriftEvent)).rejects.toThrow(/endpointName/);
     expect(starts()).toHaveLength(0);
   });
+
+  afterAll(() => expectGoldenCovered('plinth-retrain-trigger'));
 });
