@@ -5,7 +5,7 @@
  *
  * Time is Jest's fake Date (timers stay real: the SDK talks to moto) so the SLA and claim leases
  * pass instantly. The Lambdas' module-scope clients are routed to moto clients built here
- * (test/support/route-client.ts); their output is read where it is written, stdout and stderr.
+ * (test/support/sdk-clients.ts); their output is read where it is written, stdout and stderr.
  *
  * moto_server answers requests in parallel threads without per-item locking,
  * so two simultaneous conditional writes on one item are not guaranteed to be
@@ -63,7 +63,7 @@ function api(request: Record<string, unknown>): Promise<ApiResponse> {
 }
 import { handler as expiry } from '../../../lambdas/review-expiry/index';
 import { ddb as reviewDdb, reviewDocumentClient } from '../../../lambdas/shared-review/clients';
-import { routeClient } from '../../support/route-client';
+import { fakeDate, routeTo } from '../../support/sdk-clients';
 import type { ReviewCase } from '../../../lambdas/shared-review/case';
 
 const TABLE = 'plinth-review-cases';
@@ -104,26 +104,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
     clockMs = ms;
     jest.setSystemTime(ms);
   };
-  /** Only Date is faked: timers, ticks and I/O stay real so the SDK can talk to moto. */
-  const FAKE_DATE_ONLY = {
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'requestAnimationFrame',
-      'cancelAnimationFrame',
-      'requestIdleCallback',
-      'cancelIdleCallback',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ] as const,
-  };
-  const routes: Array<{ restore(): void }> = [];
+  const routes: jest.SpyInstance[] = [];
   const writeSpies: jest.SpyInstance[] = [];
 
   function emf(metric: string): Emf[] {
@@ -287,7 +268,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
     }
     savedEnv.REVIEW_MODELS = process.env.REVIEW_MODELS;
     delete process.env.REVIEW_MODELS;
-    jest.useFakeTimers({ ...FAKE_DATE_ONLY, doNotFake: [...FAKE_DATE_ONLY.doNotFake], now: clockMs });
+    fakeDate(clockMs);
     const grab = (chunk: unknown): boolean => {
       lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
       return true;
@@ -306,7 +287,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
   });
 
   afterEach(() => {
-    for (const route of routes.splice(0)) route.restore();
+    for (const route of routes.splice(0)) route.mockRestore();
   });
 
   beforeEach(async () => {
@@ -315,7 +296,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
     ddb = new DynamoDBClient({ ...cfg, maxAttempts: 3 });
     s3 = new S3Client({ ...cfg, maxAttempts: 3 });
     sqs = new SQSClient(cfg);
-    routes.push(routeClient(reviewDdb, reviewDocumentClient(ddb)), routeClient(reviewApiS3, s3));
+    routes.push(routeTo(reviewDdb, reviewDocumentClient(ddb)), routeTo(reviewApiS3, s3));
     setNow(T0);
     lines = [];
     delete process.env.REVIEW_MODELS;
