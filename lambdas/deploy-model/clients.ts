@@ -1,7 +1,8 @@
 /**
- * AWS SDK clients, created lazily on first use (no I/O at module load) and
- * reused across invocations. Region/endpoints come from the standard SDK
- * settings (AWS_REGION, AWS_ENDPOINT_URL...). Tests inject clients with setClients().
+ * The function's AWS SDK clients, constructed once at module scope and reused across invocations.
+ * Region, credentials and endpoints come from the standard SDK settings (AWS_REGION,
+ * AWS_ENDPOINT_URL...), resolved on first use. Tests route or mock these instances
+ * (aws-sdk-client-mock); createClients builds the same clients for other endpoints.
  */
 
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -20,7 +21,7 @@ export interface DeployClients {
 /** In-SDK attempts (standard retry mode: throttling/5xx backoff with jitter) before the message is failed back to SQS. */
 export const SDK_MAX_ATTEMPTS = 3;
 
-/** Extra client settings (tests: endpoint, region, credentials). */
+/** Extra client settings (tests and the local smoke: endpoint, region, credentials, path style). */
 export type ClientSettings = Record<string, unknown>;
 
 export function createClients(settings: ClientSettings = {}): DeployClients {
@@ -33,22 +34,5 @@ export function createClients(settings: ClientSettings = {}): DeployClients {
   };
 }
 
-let overrides: Partial<DeployClients> = {};
-let cached: DeployClients | undefined;
-
-export function getClients(): DeployClients {
-  if (overrides.sagemaker && overrides.eventBridge && overrides.sns && overrides.s3) return overrides as DeployClients;
-  cached ??= createClients();
-  return { ...cached, ...overrides };
-}
-
-/** Test hook: use these clients instead of the default ones. */
-export function setClients(clients: Partial<DeployClients>): void {
-  overrides = { ...clients };
-}
-
-/** Test hook: drop injected and cached clients. */
-export function resetClients(): void {
-  overrides = {};
-  cached = undefined;
-}
+/** The function's clients. */
+export const clients: DeployClients = createClients();

@@ -138,7 +138,9 @@ function failedDetail(ev: ApprovalEvent, err: DeploymentFailure): Omit<FailedDet
 
 async function fail(ctx: Ctx, detail: Omit<FailedDetail, 'env' | 'sqsMessageId'>): Promise<void> {
   const full: FailedDetail = { env: ctx.config.env, sqsMessageId: ctx.messageId, ...detail };
-  logger.error('deployment failed', { ...full });
+  // Powertools Logger reserves (and drops) a field named `message`: the failure text is logged as failureMessage.
+  const { message: failureMessage, ...fields } = full;
+  logger.error('deployment failed', { ...fields, failureMessage });
   await recordFailure(ctx.clients, ctx.config, full);
 }
 

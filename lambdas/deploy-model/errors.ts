@@ -13,7 +13,8 @@
  *    the safe default is to keep the approval in the queue, never to lose it.
  */
 
-import { httpStatusOf, isTransientAwsError, messageOf, nameOf } from '../shared/aws-errors';
+import { isTransientAwsError, messageOf, nameOf } from '../shared/aws-errors';
+import { describeError as describeAnyError } from '../shared/runtime';
 
 export { httpStatusOf, messageOf } from '../shared/aws-errors';
 
@@ -97,16 +98,14 @@ export function isRetryable(err: unknown): boolean {
   return cls === 'transient' || cls === 'conflict' || cls === 'unknown';
 }
 
-/** Compact, log-safe description of an error. */
+/**
+ * Log-safe description of an error: the shared describer (lambdas/shared/runtime.ts) plus what
+ * this Lambda's taxonomy says about it (errorClass, and the failure reason of a DeploymentFailure).
+ */
 export function describeError(err: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    errorName: nameOf(err) || typeof err,
-    errorMessage: messageOf(err).slice(0, 500),
+  return {
+    ...describeAnyError(err),
     errorClass: err instanceof DeploymentFailure ? 'failure' : err instanceof RetryableError ? 'retryable' : classifyError(err),
+    ...(err instanceof DeploymentFailure ? { reason: err.reason } : {}),
   };
-  const status = httpStatusOf(err);
-  if (status !== undefined) out.httpStatusCode = status;
-  if (err instanceof DeploymentFailure) out.reason = err.reason;
-  if (err instanceof RetryableError && err.cause !== undefined) out.cause = describeError(err.cause);
-  return out;
 }

@@ -8,8 +8,9 @@
  * what is acknowledged vs retried.
  */
 
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { getClients } from './clients';
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { clients } from './clients';
 import { loadConfig } from './config';
 import { ConfigError, describeError } from './errors';
 import { logger } from './log';
@@ -23,7 +24,7 @@ export { imageRegistryOf, isAllowedImage, validatePackage } from './package-vali
 export { loadConfig } from './config';
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (err) {
@@ -33,20 +34,32 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`invalid configuration: ${String(err)}`);
   }
-  const clients = getClients();
-  const batchItemFailures: SQSBatchItemFailure[] = [];
+  const records = Array.isArray(event?.Records) ? event.Records : [];
 
-  // Sequential on purpose: two approvals for the same endpoint in one batch
-  // must not race; the second one finds the endpoint Updating and is retried.
-  for (const record of event.Records ?? []) {
-    const fields = { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
-    try {
-      const outcome = await processMessage({ messageId: record.messageId, body: record.body }, config, clients);
-      logger.info('message acknowledged', { ...fields, outcome });
-    } catch (err) {
-      logger.warn('message will be retried', { ...fields, ...describeError(err) });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
+  // One at a time, in queue order (the queue is FIFO): two approvals for the same endpoint must
+  // not race. Powertools' FIFO processor stops at the first message that must be retried and
+  // reports it AND every later message of its group as failed, so SQS redelivers them in order
+  // (a later approval never deploys before an earlier one that is still being retried).
+  const attempted = new Set<string>();
+  const response = await processPartialResponse(
+    { Records: records },
+    async (record: SQSRecord) => {
+      attempted.add(record.messageId);
+      const fields = { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
+      try {
+        const outcome = await processMessage({ messageId: record.messageId, body: record.body }, config, clients);
+        logger.info('message acknowledged', { ...fields, outcome });
+      } catch (err) {
+        logger.warn('message will be retried', { ...fields, ...describeError(err) });
+        throw err;
+      }
+    },
+    new SqsFifoPartialProcessorAsync(),
+    { skipGroupOnError: true, throwOnFullBatchFailure: false },
+  );
+  const notAttempted = response.batchItemFailures.map((f) => f.itemIdentifier).filter((id) => !attempted.has(id));
+  if (notAttempted.length > 0) {
+    logger.info('messages not attempted: an earlier message of their FIFO group will be retried first', { messageIds: notAttempted });
   }
-  return { batchItemFailures };
+  return { batchItemFailures: response.batchItemFailures };
 }

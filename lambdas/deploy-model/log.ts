@@ -1,7 +1,4 @@
-import { structuredLog } from '../shared/structured-log';
+import { createLogger } from '../shared/runtime';
 
-export type { LogLevel } from '../shared/structured-log';
-
-/** The deploy-model function's logs. */
-export const { log, logger, setOutput: setLogOutput } = structuredLog('plinth-deploy-model');
-
+/** The deploy-model function's logger (Powertools, Plinth's log fields: lambdas/shared/runtime.ts). */
+export const logger = createLogger('plinth-deploy-model');

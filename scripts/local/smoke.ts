@@ -26,10 +26,10 @@ import { handler as ingestHandler, resetSchemaCache } from '../../lambdas/ingest
 import { resetClients as resetIngestClients, setClients as setIngestClients } from '../../lambdas/ingest/clients';
 import { setOutput as setIngestLog } from '../../lambdas/ingest/log';
 import { handler as deployModelHandler } from '../../lambdas/deploy-model/index';
-import { createClients as createDeployClients, resetClients as resetDeployClients, setClients as setDeployClients } from '../../lambdas/deploy-model/clients';
-import { setLogOutput as setDeployLog } from '../../lambdas/deploy-model/log';
+import { clients as deployClients } from '../../lambdas/deploy-model/clients';
 import { enqueueReviewCase } from '../../lambdas/infer/review-queue';
 import { handler as reviewIntakeHandler } from '../../lambdas/review-intake/index';
+import { mockClient } from 'aws-sdk-client-mock';
 import { captureOutput } from './capture-output';
 import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
 import { startTransformWithApprovedPackage } from './batch-inference-smoke';
@@ -194,16 +194,17 @@ async function approveAndDeployModel(deployed: DeployedEnvironment): Promise<Omi
   });
   const logs: string[] = [];
   const gapsBefore = deployed.unimplemented().length;
-  const result = await withFunctionEnvironment(deployed.context, env, async () => {
-    setDeployClients({ ...createDeployClients(clientSettings(deployed.context)), s3: new S3Client(clientSettings(deployed.context, { forcePathStyle: true })) });
-    setDeployLog((line) => logs.push(line));
-    try {
-      return await deployModelHandler(sqsEvent(approval));
-    } finally {
-      setDeployLog(undefined);
-      resetDeployClients();
-    }
-  });
+  // deploy-model's module-scope clients resolve region, credentials and endpoint on first use (here);
+  // its S3 client reads the pinned artifact path-style, as the emulator needs (aws-sdk-client-mock routes it).
+  const pathStyleS3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
+  const s3Route = mockClient(deployClients.s3);
+  s3Route.send.callsFake((command: Parameters<S3Client['send']>[0]) => pathStyleS3.send(command));
+  let result: Awaited<ReturnType<typeof deployModelHandler>>;
+  try {
+    result = await withFunctionEnvironment(deployed.context, env, () => captureOutput(logs, () => deployModelHandler(sqsEvent(approval))));
+  } finally {
+    s3Route.restore();
+  }
   if (result.batchItemFailures.length > 0) {
     const gaps = [...new Set(deployed.unimplemented().slice(gapsBefore))];
     if (gaps.length === 0) throw new Error(`deploy-model asked for a retry: ${lastError(logs)}`);

@@ -65,9 +65,9 @@ import type { AwsStub } from 'aws-sdk-client-mock';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
 import { handler } from '../../../lambdas/deploy-model/index';
-import { createClients, resetClients, setClients } from '../../../lambdas/deploy-model/clients';
+import { clients as handlerClients, createClients } from '../../../lambdas/deploy-model/clients';
+import { routeTo } from '../../support/sdk-clients';
 import type { DeployClients } from '../../../lambdas/deploy-model/clients';
-import { setLogOutput } from '../../../lambdas/deploy-model/log';
 import { SUBMITTED_TAG_KEY } from '../../../lambdas/deploy-model/endpoint-config';
 import { PIN_SHA256_KEY, PIN_VERSION_KEY } from '../../../lambdas/deploy-model/artifact-pin';
 
@@ -275,12 +275,16 @@ function completeDeployment(h: Harness) {
   };
 }
 
+/** Routes and output captures of the current test, undone after it. */
+const routes: jest.SpyInstance[] = [];
+
 async function createHarness(endpoint: string): Promise<Harness> {
   const cfg = motoClientConfig(endpoint);
   // The Lambda's own client factory (maxAttempts 3), pointed at moto.
   const clients = createClients(cfg);
   const realSend = clients.sagemaker.send.bind(clients.sagemaker) as SageMakerClient['send'];
-  const sm = mockClient(clients.sagemaker);
+  // The Lambda's own SageMaker client, stubbed (aws-sdk-client-mock).
+  const sm = mockClient(handlerClients.sagemaker);
   // Default behaviour of the stub: pass every command through to moto.
   sm.send.callsFake((command) => (realSend as (c: unknown) => Promise<ServiceOutputTypes>)(command));
 
@@ -339,8 +343,15 @@ async function createHarness(endpoint: string): Promise<Harness> {
   // UpdateEndpoint is not implemented by moto: mocked.
   sm.on(UpdateEndpointCommand).callsFake(completeDeployment(h));
 
-  setClients(clients);
-  setLogOutput((line) => h.logs.push(JSON.parse(line) as Json));
+  // The Lambda's other clients send to moto; what it logs (stdout and stderr) is kept.
+  routes.push(routeTo(handlerClients.eventBridge, clients.eventBridge), routeTo(handlerClients.sns, clients.sns), routeTo(handlerClients.s3, clients.s3));
+  const grab = (chunk: unknown): boolean => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.startsWith('{')) h.logs.push(JSON.parse(line) as Json);
+    }
+    return true;
+  };
+  routes.push(jest.spyOn(process.stdout, 'write').mockImplementation(grab as never), jest.spyOn(process.stderr, 'write').mockImplementation(grab as never));
   setEnv();
   return h;
 }
@@ -360,8 +371,7 @@ describeWithMoto('deploy-model handler (moto_server + mocked UpdateEndpoint)', (
 
   afterEach(() => {
     h?.sm.restore();
-    resetClients();
-    setLogOutput(undefined);
+    for (const route of routes.splice(0)) route.mockRestore();
     for (const k of ENV_KEYS) {
       if (savedEnv[k] === undefined) delete process.env[k];
       else process.env[k] = savedEnv[k];

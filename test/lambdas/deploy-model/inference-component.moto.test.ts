@@ -42,8 +42,8 @@ import type { AwsStub } from 'aws-sdk-client-mock';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
 import { handler } from '../../../lambdas/deploy-model/index';
-import { createClients, resetClients, setClients } from '../../../lambdas/deploy-model/clients';
-import { setLogOutput } from '../../../lambdas/deploy-model/log';
+import { clients as handlerClients, createClients } from '../../../lambdas/deploy-model/clients';
+import { routeTo } from '../../support/sdk-clients';
 import { SUBMITTED_TAG_KEY } from '../../../lambdas/deploy-model/endpoint-config';
 
 const ACCOUNT = '123456789012';
@@ -149,11 +149,15 @@ function completeRollingUpdate(h: Harness) {
   };
 }
 
+/** Routes and output captures of the current test, undone after it. */
+const routes: jest.SpyInstance[] = [];
+
 async function createHarness(endpoint: string): Promise<Harness> {
   const cfg = motoClientConfig(endpoint);
   const clients = createClients(cfg);
   const realSend = clients.sagemaker.send.bind(clients.sagemaker) as SageMakerClient['send'];
-  const sm = mockClient(clients.sagemaker);
+  // The Lambda's own SageMaker client, stubbed (aws-sdk-client-mock).
+  const sm = mockClient(handlerClients.sagemaker);
   sm.send.callsFake((command) => (realSend as (c: unknown) => Promise<ServiceOutputTypes>)(command));
   const sqs = new SQSClient(cfg);
   const queue = async (name: string) => {
@@ -209,8 +213,15 @@ async function createHarness(endpoint: string): Promise<Harness> {
   };
   sm.on(DescribeInferenceComponentCommand).callsFake(async () => structuredClone(h.component));
   sm.on(UpdateInferenceComponentCommand).callsFake(completeRollingUpdate(h));
-  setClients(clients);
-  setLogOutput((line) => h.logs.push(JSON.parse(line) as Json));
+  // The Lambda's other clients send to moto; what it logs (stdout and stderr) is kept.
+  routes.push(routeTo(handlerClients.eventBridge, clients.eventBridge), routeTo(handlerClients.sns, clients.sns), routeTo(handlerClients.s3, clients.s3));
+  const grab = (chunk: unknown): boolean => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.startsWith('{')) h.logs.push(JSON.parse(line) as Json);
+    }
+    return true;
+  };
+  routes.push(jest.spyOn(process.stdout, 'write').mockImplementation(grab as never), jest.spyOn(process.stderr, 'write').mockImplementation(grab as never));
   setEnv();
   return h;
 }
@@ -227,8 +238,7 @@ describeWithMoto('deploy-model handler: variant served by an inference component
   });
   afterEach(() => {
     h?.sm.restore();
-    resetClients();
-    setLogOutput(undefined);
+    for (const route of routes.splice(0)) route.mockRestore();
     for (const k of ENV_KEYS) {
       if (savedEnv[k] === undefined) delete process.env[k];
       else process.env[k] = savedEnv[k];

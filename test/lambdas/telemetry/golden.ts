@@ -4,7 +4,7 @@
  *   - EMF: namespace, dimension sets, metric names and units, dimension and metric values,
  *     and the searchable properties;
  *   - logs: level, message, service and every field the handler adds.
- * The golden files under golden/ were captured from main BEFORE the handlers moved to Powertools
+ * The golden files under golden/ were captured from main (331fd62) BEFORE the handlers moved to Powertools
  * (`UPDATE_GOLDEN=1 npx jest test/lambdas/telemetry`), so a test that compares against them proves
  * the move changed none of it. Output is captured at process.stdout.write and process.stderr.write
  * (Powertools writes warn and error lines to stderr; both reach CloudWatch Logs); only JSON lines
@@ -62,7 +62,8 @@ export function normaliseLine(line: string): GoldenRecord {
     };
   }
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) if (!ENVELOPE.has(k)) fields[k] = v;
+  // `message` is the envelope only of a line without Plinth's `msg`; otherwise it is a field.
+  for (const [k, v] of Object.entries(doc)) if (!ENVELOPE.has(k) || (k === 'message' && doc.msg !== undefined)) fields[k] = v;
   return {
     log: {
       level: String(doc.level).toLowerCase(),
@@ -93,10 +94,24 @@ const GOLDEN_DIR = path.join(__dirname, 'golden');
  */
 export interface DescriberChange {
   readonly dropped?: readonly string[];
+  /**
+   * Handler fields renamed because Powertools Logger reserves the key (`message`, `level`,
+   * `service`, `timestamp`, `sampling_rate`: it drops them from a line's extra fields).
+   */
+  readonly renamed?: Readonly<Record<string, string>>;
 }
 
 function migrateBefore(record: GoldenRecord, change: DescriberChange): GoldenRecord {
-  if (!('log' in record) || !('errorName' in record.log.fields)) return record;
+  if (!('log' in record)) return record;
+  const renamed: Record<string, unknown> = { ...record.log.fields };
+  for (const [from, to] of Object.entries(change.renamed ?? {})) {
+    if (from in renamed) {
+      renamed[to] = renamed[from];
+      delete renamed[from];
+    }
+  }
+  record = { log: { ...record.log, fields: stable(renamed) as Record<string, unknown> } };
+  if (!('errorName' in record.log.fields)) return record;
   const fields: Record<string, unknown> = { ...record.log.fields };
   if ('httpStatusCode' in fields) {
     fields.httpStatus = fields.httpStatusCode;
