@@ -23,17 +23,16 @@
  * Env: JOB (JSON, see jobSchema), EVENT_BUS_NAME (default 'default'), PLINTH_ENV.
  */
 
-import { GetQueryResultsCommand } from '@aws-sdk/client-athena';
-import type { AthenaClient } from '@aws-sdk/client-athena';
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeModelPackageCommand, ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
+import { createLogger, createMetrics, MetricUnit, publishMetrics } from '../shared/runtime';
 import { evaluate, HIGHER_IS_BETTER } from './evaluate';
 import type { EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';
-import { clients, log, writeEmf } from './runtime';
 import { DIALECTS, renderQualityQuery, RESULT_COLUMNS } from './sql';
 import { QualityInputError } from './statistics';
 
@@ -43,6 +42,18 @@ export const QUALITY_SOURCE = 'plinth.quality';
 export const DECAY_DETAIL_TYPE = 'Model Quality Decayed';
 export const VERDICT_DETAIL_TYPE = 'Model A/B Verdict';
 export const METRIC_NAMESPACE = 'Plinth/Quality';
+
+export const SDK_MAX_ATTEMPTS = 3;
+/** The function's clients, constructed once (region and endpoints from the standard SDK settings). */
+const clients = {
+  athena: new AthenaClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  sagemaker: new SageMakerClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  cloudWatch: new CloudWatchClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  eventBridge: new EventBridgeClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+};
+const logger = createLogger('plinth-model-quality');
+const metrics = createMetrics(METRIC_NAMESPACE);
 export const MAX_RESULT_ROWS = 100_000;
 const HOUR_MS = 3_600_000;
 
@@ -177,17 +188,16 @@ const evaluationSchema = z.object({ schemaVersion: z.literal(1), metrics: z.reco
 
 /** Contract B: the latest Approved package's evaluation.json; undefined when there is none or it lacks the metric. */
 export async function readBaseline(job: QualityJob): Promise<{ value: number; source: 'evaluation.json'; uri: string } | { reason: string }> {
-  const c = clients();
-  const list = await c.sagemaker.send(
+  const list = await clients.sagemaker.send(
     new ListModelPackagesCommand({ ModelPackageGroupName: job.modelPackageGroupName, ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1 }),
   );
   const arn = list.ModelPackageSummaryList?.[0]?.ModelPackageArn;
   if (!arn) return { reason: 'no approved model package' };
-  const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+  const pkg = await clients.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
   const uri = pkg.ModelMetrics?.ModelQuality?.Statistics?.S3Uri;
   const m = uri ? /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) : null;
   if (!m) return { reason: `package ${arn} registers no evaluation.json` };
-  const obj = await c.s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  const obj = await clients.s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
   let json: unknown;
   try {
     json = JSON.parse(await obj.Body!.transformToString());
@@ -223,7 +233,7 @@ export async function readOperational(job: QualityJob, start: Date, end: Date): 
   const values = new Map<string, number>();
   let token: string | undefined;
   do {
-    const out = await clients().cloudWatch.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ...(token ? { NextToken: token } : {}) }));
+    const out = await clients.cloudWatch.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ...(token ? { NextToken: token } : {}) }));
     for (const r of out.MetricDataResults ?? []) {
       if (r.Id && r.Values && r.Values.length > 0) values.set(r.Id, r.Values.reduce((a, b) => a + b, 0) / (r.Id.startsWith('invocations') || r.Id.startsWith('fivexx') ? 1 : r.Values.length));
     }
@@ -273,24 +283,22 @@ function settingsOf(job: QualityJob, baseline: EvaluationSettings['baseline'], e
 
 function emit(evidence: Evidence, timestamp: number): void {
   for (const v of evidence.variants) {
-    const metrics: Record<string, number> = { Predictions: v.predictions, LabelledSamples: v.labelled, QualityDecayed: v.decayed ? 1 : 0 };
-    if (v.coverage.value !== undefined) metrics.LabelCoverage = v.coverage.value;
-    if (v.primary.value !== undefined && v.judged) metrics.PrimaryMetric = v.primary.value;
-    if (v.cost?.value !== undefined) metrics.CostPer1000 = v.cost.value;
-    if (v.outcome?.per1000 !== undefined) metrics.OutcomePer1000 = v.outcome.per1000;
-    writeEmf({
-      namespace: METRIC_NAMESPACE,
+    const values: Record<string, number> = { Predictions: v.predictions, LabelledSamples: v.labelled, QualityDecayed: v.decayed ? 1 : 0 };
+    if (v.coverage.value !== undefined) values.LabelCoverage = v.coverage.value;
+    if (v.primary.value !== undefined && v.judged) values.PrimaryMetric = v.primary.value;
+    if (v.cost?.value !== undefined) values.CostPer1000 = v.cost.value;
+    if (v.outcome?.per1000 !== undefined) values.OutcomePer1000 = v.outcome.per1000;
+    publishMetrics(metrics, {
       dimensions: { Endpoint: evidence.endpointName, Variant: v.variant },
-      metrics,
-      units: { LabelCoverage: 'None', PrimaryMetric: 'None', CostPer1000: 'None', OutcomePer1000: 'None' },
+      values,
+      units: { LabelCoverage: MetricUnit.NoUnit, PrimaryMetric: MetricUnit.NoUnit, CostPer1000: MetricUnit.NoUnit, OutcomePer1000: MetricUnit.NoUnit },
       properties: { metric: evidence.primaryMetric },
       timestamp,
     });
   }
-  writeEmf({
-    namespace: METRIC_NAMESPACE,
+  publishMetrics(metrics, {
     dimensions: { Endpoint: evidence.endpointName },
-    metrics: { GroundTruthStale: evidence.staleness.stale ? 1 : 0, QualityDecayed: evidence.decay.length, QualityRuns: 1 },
+    values: { GroundTruthStale: evidence.staleness.stale ? 1 : 0, QualityDecayed: evidence.decay.length, QualityRuns: 1 },
     properties: { staleReasons: evidence.staleness.reasons },
     timestamp,
   });
@@ -303,11 +311,10 @@ export async function handler(event: unknown): Promise<unknown> {
   const e = parsed.data;
   if (e.action === 'render') return renderStep(job, e.time);
 
-  const c = clients();
-  const rows = await readRows(c.athena, e.queryExecutionId);
+  const rows = await readRows(clients.athena, e.queryExecutionId);
   const base = await readBaseline(job);
   const baseline: EvaluationSettings['baseline'] = 'value' in base ? base : { value: job.floor, source: 'configured-floor' };
-  if (!('value' in base)) log('info', 'no registered evaluation metric: the configured floor is the baseline', { reason: base.reason, floor: job.floor });
+  if (!('value' in base)) logger.info('no registered evaluation metric: the configured floor is the baseline', { reason: base.reason, floor: job.floor });
   const operational = await readOperational(job, new Date(e.window.start), new Date(e.window.end));
   const evidence = evaluate(rows, settingsOf(job, baseline, e), operational);
 
@@ -315,7 +322,7 @@ export async function handler(event: unknown): Promise<unknown> {
   const evidenceUri = `s3://${job.evidenceBucket}/${runKey}`;
   const body = JSON.stringify({ ...evidence, evidenceUri }, null, 2);
   for (const Key of [runKey, `${job.evidencePrefix}${job.endpointName}/latest.json`]) {
-    await c.s3.send(new PutObjectCommand({ Bucket: job.evidenceBucket, Key, Body: body, ContentType: 'application/json' }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: job.evidenceBucket, Key, Body: body, ContentType: 'application/json' }));
   }
   emit(evidence, Date.parse(e.runAt));
 
@@ -351,10 +358,10 @@ export async function handler(event: unknown): Promise<unknown> {
       : []),
   ];
   if (entries.length > 0) {
-    const out = await c.eventBridge.send(new PutEventsCommand({ Entries: entries }));
+    const out = await clients.eventBridge.send(new PutEventsCommand({ Entries: entries }));
     if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`EventBridge refused ${out.FailedEntryCount} quality event(s); the job retries`);
   }
-  log(evidence.decay.length > 0 || evidence.staleness.stale ? 'warn' : 'info', 'quality evaluated', {
+  logger[evidence.decay.length > 0 || evidence.staleness.stale ? 'warn' : 'info']('quality evaluated', {
     endpointName: job.endpointName,
     evidenceUri,
     stale: evidence.staleness.stale,

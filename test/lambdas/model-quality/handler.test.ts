@@ -11,7 +11,7 @@ import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient 
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, QualityInputError, renderStep } from '../../../lambdas/model-quality/index';
 import type { QualityJob } from '../../../lambdas/model-quality/index';
-import { setClients, setOutput } from '../../../lambdas/model-quality/runtime';
+import { fakeDate } from '../../support/sdk-clients';
 import { RESULT_COLUMNS } from '../../../lambdas/model-quality/sql';
 import type { ResultRow } from '../../../lambdas/model-quality/evaluate';
 import { qualityDatabase, runQualityQuery } from '../../../scripts/local/quality-duckdb';
@@ -106,15 +106,15 @@ describe('model-quality handler', () => {
   });
   beforeEach(() => {
     for (const m of [athena, s3, sagemaker, cloudWatch, events]) m.reset();
-    setClients({
-      athena: new AthenaClient({}),
-      s3: new S3Client({}),
-      sagemaker: new SageMakerClient({}),
-      cloudWatch: new CloudWatchClient({}),
-      eventBridge: new EventBridgeClient({}),
-    });
     lines = [];
-    setOutput((l) => lines.push(l));
+    const grab = (chunk: unknown): boolean => {
+      lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+      return true;
+    };
+    jest.spyOn(process.stdout, 'write').mockImplementation(grab as never);
+    jest.spyOn(process.stderr, 'write').mockImplementation(grab as never);
+    // The job runs when its window closes: EMF timestamps (runAt) are then current, as CloudWatch requires.
+    fakeDate(Date.parse(EVALUATE.runAt));
     process.env.JOB = JSON.stringify(JOB);
     athena.on(GetQueryResultsCommand).resolves(asAthena(rows));
     sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [] });
@@ -122,9 +122,11 @@ describe('model-quality handler', () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
     s3.on(PutObjectCommand).resolves({});
   });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
   afterAll(() => {
-    setClients(undefined);
-    setOutput(undefined);
     delete process.env.JOB;
   });
 
