@@ -1,13 +1,13 @@
 /**
- * AWS SDK clients and the clock, created lazily on first use (no I/O at module
- * load) and reused across invocations. Region/endpoints come from the standard
- * SDK settings (AWS_REGION, AWS_ENDPOINT_URL...). Tests build clients with the
- * same factories (so they run the production retry/timeout settings) and
- * inject them with setClients().
+ * The gateway's AWS SDK clients, constructed once at module scope and reused across invocations.
+ * Nothing is sent at module load: region, credentials and endpoints come from the standard SDK
+ * settings (AWS_REGION, AWS_ENDPOINT_URL...), resolved on first use. Tests route these instances
+ * (aws-sdk-client-mock) to loopback or moto clients built with the same factories, so they run
+ * the production retry and timeout settings.
  *
  *   SageMaker Runtime  maxAttempts 1: the gateway's own fallback is the retry.
- *                      requestTimeout = INVOKE_TIMEOUT_MS (throwOnRequestTimeout)
- *                      on top of the per-call AbortSignal deadline.
+ *                      requestTimeout = INVOKE_TIMEOUT_MS, given per call by invoke.ts
+ *                      (throwOnRequestTimeout), on top of the per-call AbortSignal deadline.
  *   DynamoDB           maxAttempts 2, 1 s request timeout: the breaker must be
  *                      quick; on error the gateway fails open to the primary.
  *   SQS                maxAttempts 3 (standard retry mode, backoff + jitter)
@@ -28,20 +28,19 @@ export interface InferClients {
 export type ClientSettings = Record<string, unknown>;
 
 export const SAGEMAKER_MAX_ATTEMPTS = 1;
+/** Connection phase limit of an invocation; the invocation's own deadline (per call) is usually shorter. */
+export const SAGEMAKER_CONNECTION_TIMEOUT_MS = 1000;
 export const DYNAMODB_MAX_ATTEMPTS = 2;
 export const DYNAMODB_REQUEST_TIMEOUT_MS = 1000;
 export const SQS_MAX_ATTEMPTS = 3;
 export const SQS_REQUEST_TIMEOUT_MS = 2000;
 
-export function createSageMakerClient(invokeTimeoutMs: number, settings: ClientSettings = {}): SageMakerRuntimeClient {
+/** The request timeout is per call (invoke.ts passes INVOKE_TIMEOUT_MS); throwOnRequestTimeout makes it fail the call. */
+export function createSageMakerClient(settings: ClientSettings = {}): SageMakerRuntimeClient {
   return new SageMakerRuntimeClient({
     ...settings,
     maxAttempts: SAGEMAKER_MAX_ATTEMPTS,
-    requestHandler: {
-      requestTimeout: invokeTimeoutMs,
-      throwOnRequestTimeout: true,
-      connectionTimeout: Math.min(invokeTimeoutMs, 1000),
-    },
+    requestHandler: { throwOnRequestTimeout: true, connectionTimeout: SAGEMAKER_CONNECTION_TIMEOUT_MS },
   });
 }
 
@@ -61,28 +60,9 @@ export function createSQSClient(settings: ClientSettings = {}): SQSClient {
   });
 }
 
-let overrides: Partial<InferClients> = {};
-let cached: { sagemakerTimeoutMs?: number; sagemaker?: SageMakerRuntimeClient; dynamodb?: DynamoDBClient; sqs?: SQSClient } = {};
-
-export function getClients(invokeTimeoutMs: number): InferClients {
-  if (!overrides.sagemaker && cached.sagemakerTimeoutMs !== invokeTimeoutMs) {
-    cached.sagemaker = createSageMakerClient(invokeTimeoutMs);
-    cached.sagemakerTimeoutMs = invokeTimeoutMs;
-  }
-  return {
-    sagemaker: overrides.sagemaker ?? (cached.sagemaker as SageMakerRuntimeClient),
-    dynamodb: overrides.dynamodb ?? (cached.dynamodb ??= createDynamoDBClient()),
-    sqs: overrides.sqs ?? (cached.sqs ??= createSQSClient()),
-  };
-}
-
-/** Test hook: use these clients instead of the default ones. */
-export function setClients(clients: Partial<InferClients>): void {
-  overrides = { ...clients };
-}
-
-/** Test hook: drop injected and cached clients. */
-export function resetClients(): void {
-  overrides = {};
-  cached = {};
-}
+/** The function's clients. */
+export const clients: InferClients = {
+  sagemaker: createSageMakerClient(),
+  dynamodb: createDynamoDBClient(),
+  sqs: createSQSClient(),
+};

@@ -18,9 +18,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { randomUUID } from 'node:crypto';
 import type { Breaker, BreakerDecision, OutcomeResult } from './breaker';
 import { breakerKey, createBreaker } from './breaker';
-import { getClients } from './clients';
+import { clients as inferClients } from './clients';
 import type { InferClients } from './clients';
-import { now } from './clock';
 import { ConfigError, loadConfig } from './config';
 import type { GatewayConfig } from './config';
 import type { Features } from './input-schema';
@@ -91,7 +90,7 @@ async function answer(
   inferenceId: string,
   ctx: RequestContext,
 ): Promise<Sourced> {
-  const decision: BreakerDecision = await breaker.decide(now());
+  const decision: BreakerDecision = await breaker.decide(Date.now());
   ctx.props.breaker = decision.call ? (decision.mode === 'probe' ? 'half-open' : 'closed') : decision.reason;
   if (!decision.call) {
     ctx.metrics.BreakerOpen = 1;
@@ -110,14 +109,14 @@ async function answer(
   });
   ctx.props.primaryLatencyMs = primary.latencyMs;
   if (primary.ok) {
-    noteBreakerOutcome(ctx, await breaker.recordSuccess(decision, now()));
+    noteBreakerOutcome(ctx, await breaker.recordSuccess(decision, Date.now()));
     return { ok: true, model: 'primary', answer: primary.answer, ...(primary.variant ? { variant: primary.variant } : {}) };
   }
   ctx.metrics.PrimaryFailures = 1;
   ctx.props.primaryFailure = primary.failure.kind;
   logger.warn('primary endpoint failed; using the fallback', { requestId: ctx.requestId, endpoint: cfg.endpointName, ...primary.failure });
   // Record the failure while the fallback answers: both must finish before we return.
-  const [fallback, outcome] = await Promise.all([fallbackAnswer(cfg, clients, features, inferenceId, ctx), breaker.recordFailure(decision, now())]);
+  const [fallback, outcome] = await Promise.all([fallbackAnswer(cfg, clients, features, inferenceId, ctx), breaker.recordFailure(decision, Date.now())]);
   noteBreakerOutcome(ctx, outcome);
   return fallback;
 }
@@ -143,7 +142,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
   }
   const { inferenceId } = id;
   ctx.props.inferenceId = inferenceId;
-  const clients = getClients(cfg.invokeTimeoutMs);
+  const clients = inferClients;
   const breaker = createBreaker(clients.dynamodb, {
     table: cfg.breaker.table,
     key: breakerKey(cfg.endpointName, cfg.targetVariant),
@@ -202,7 +201,7 @@ async function serve(event: APIGatewayProxyEventV2, cfg: GatewayConfig, ctx: Req
           : { model: 'fallback' },
     environment: cfg.environment,
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-    createdAt: new Date(now()).toISOString(),
+    createdAt: new Date().toISOString(),
     ...identity,
   };
   const enqueued = await enqueueReviewCase(clients.sqs, cfg.reviewQueueUrl, reviewCase);

@@ -4,7 +4,7 @@
  *
  * Deadline: INVOKE_TIMEOUT_MS, enforced three ways so a slow endpoint can never
  * hold the request: an AbortSignal passed to the SDK (aborts the HTTP request),
- * the client's requestTimeout (throwOnRequestTimeout), and a timer race as the
+ * the call's requestTimeout (the client throws on it), and a timer race as the
  * last word in case neither surfaces in time.
  *
  * Failure kinds (all of them make the gateway use its fallback):
@@ -137,7 +137,7 @@ export async function invokeModel(client: SageMakerRuntimeClient, req: InvokeReq
     Body: Buffer.from(JSON.stringify(req.features), 'utf8'),
   });
   try {
-    const out = await Promise.race([client.send(command, { abortSignal: controller.signal }), deadline]);
+    const out = await Promise.race([client.send(command, { abortSignal: controller.signal, requestTimeout: req.timeoutMs }), deadline]);
     const latencyMs = Date.now() - started;
     const parsed = parseModelOutput(out.Body, req.labelPath, req.confidencePath);
     if (!parsed.ok) return { ok: false, failure: { kind: 'malformed', detail: parsed.reason }, latencyMs };

@@ -9,7 +9,6 @@ import { describeWithMoto, MOTO_CREDENTIALS, MOTO_REGION, motoClientConfig } fro
 import { breakerKey, createBreaker, parseItem } from '../../../lambdas/infer/breaker';
 import type { Breaker, BreakerDecision, BreakerSettings } from '../../../lambdas/infer/breaker';
 import { createDynamoDBClient } from '../../../lambdas/infer/clients';
-import { setOutput } from '../../../lambdas/infer/log';
 
 /**
  * moto_server is threaded (werkzeug) and its DynamoDB condition check + write
@@ -86,8 +85,11 @@ describeWithMoto('circuit breaker on moto DynamoDB', (moto) => {
     return createBreaker(c, settings);
   }
 
+  const quiet: jest.SpyInstance[] = [];
+
   beforeAll(async () => {
-    setOutput(() => undefined);
+    // The breaker's log lines are not under test here.
+    quiet.push(jest.spyOn(process.stdout, 'write').mockImplementation((() => true) as never), jest.spyOn(process.stderr, 'write').mockImplementation((() => true) as never));
     const admin = new DynamoDBClient(motoClientConfig(moto.endpoint));
     await admin.send(
       new CreateTableCommand({
@@ -101,7 +103,7 @@ describeWithMoto('circuit breaker on moto DynamoDB', (moto) => {
   });
 
   afterAll(() => {
-    setOutput(undefined);
+    for (const spy of quiet) spy.mockRestore();
     for (const c of clients) c.destroy();
   });
 

@@ -4,8 +4,7 @@
  */
 
 import { ConfigError, getPath, loadConfig, parseConfig } from '../../../lambdas/infer/config';
-import { setOutput } from '../../../lambdas/infer/log';
-import { resetClients } from '../../../lambdas/infer/clients';
+import { captureOutput, captureOutputAsync } from '../../support/lambda-output';
 
 const BASE: Record<string, string> = {
   ENDPOINT_NAME: 'fraud-primary',
@@ -137,21 +136,18 @@ describe('handler with a broken environment', () => {
   const saved = { ...process.env };
   afterEach(() => {
     process.env = { ...saved };
-    setOutput(undefined);
-    resetClients();
+    jest.restoreAllMocks();
   });
 
   it('answers 500 misconfigured, logs the variable, and calls nothing', async () => {
     // GIVEN an environment without FALLBACK and clients that would fail the test if used
     process.env = { ...saved, ...BASE, FALLBACK: '' };
-    const lines: string[] = [];
-    setOutput((l) => lines.push(l));
-    const { setClients } = await import('../../../lambdas/infer/clients');
-    const boom = { send: () => Promise.reject(new Error('must not be called')) };
-    setClients({ sagemaker: boom as never, dynamodb: boom as never, sqs: boom as never });
+    const { clients } = await import('../../../lambdas/infer/clients');
+    const boom = (): Promise<never> => Promise.reject(new Error('must not be called'));
+    for (const client of [clients.sagemaker, clients.dynamodb, clients.sqs]) jest.spyOn(client, 'send').mockImplementation(boom as never);
     const { handler } = await import('../../../lambdas/infer/index');
     // WHEN a valid request arrives
-    const res = await handler({ body: '{"amount":1}', isBase64Encoded: false, requestContext: { http: { method: 'POST' } } } as never);
+    const { result: res, lines } = await captureOutputAsync(() => handler({ body: '{"amount":1}', isBase64Encoded: false, requestContext: { http: { method: 'POST' } } } as never));
     // THEN 500 {error:'misconfigured'}, with the variable in the log and an EMF line
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body as string)).toEqual({ error: 'misconfigured' });
@@ -163,13 +159,13 @@ describe('handler with a broken environment', () => {
   it('loading the handler module does no I/O and reads no configuration', () => {
     // GIVEN an empty environment and captured output
     process.env = {};
-    const lines: string[] = [];
-    setOutput((l) => lines.push(l));
     // WHEN the module is loaded fresh
     let loaded: unknown;
-    jest.isolateModules(() => {
-      loaded = require('../../../lambdas/infer/index');
-    });
+    const lines = captureOutput(() =>
+      jest.isolateModules(() => {
+        loaded = require('../../../lambdas/infer/index');
+      }),
+    );
     // THEN it exports the handler and wrote nothing
     expect(typeof (loaded as { handler: unknown }).handler).toBe('function');
     expect(lines).toEqual([]);

@@ -5,6 +5,9 @@
  *     built by the Lambda's own factory (maxAttempts 1, requestTimeout), talks
  *     to it with fake credentials.
  *   - DynamoDB (breaker state) and SQS (review queue): moto_server, real SDK clients.
+ * The Lambda's module-scope clients are routed (test/support/sdk-clients.ts) to clients built by
+ * its own factories for those endpoints; time is Jest's fake Date (timers stay real); output is
+ * read where the Lambda writes it, stdout and stderr.
  * Every test counts the requests that reached each fake endpoint.
  */
 
@@ -16,9 +19,8 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describeWithMoto, MOTO_CREDENTIALS, MOTO_REGION, motoClientConfig } from '../../support/moto';
 import { handler } from '../../../lambdas/infer/index';
-import { createDynamoDBClient, createSageMakerClient, createSQSClient, resetClients, setClients } from '../../../lambdas/infer/clients';
-import { setClock } from '../../../lambdas/infer/clock';
-import { setOutput } from '../../../lambdas/infer/log';
+import { clients as gatewayClients, createDynamoDBClient, createSageMakerClient, createSQSClient } from '../../../lambdas/infer/clients';
+import { fakeDate, routeTo } from '../../support/sdk-clients';
 import { breakerKey, createBreaker } from '../../../lambdas/infer/breaker';
 import type { BreakerState } from '../../../lambdas/infer/breaker';
 
@@ -262,6 +264,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
   let sqs: SQSClient;
   let queueUrl = '';
   let t = 0;
+  const writes: jest.SpyInstance[] = [];
 
   const emf = (): Array<Record<string, number | string>> =>
     lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o._aws !== undefined) as Array<Record<string, number | string>>;
@@ -270,16 +273,19 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
     expect(all.length).toBeGreaterThan(0);
     return all[all.length - 1] as Record<string, number | string>;
   };
-  const useClients = (over: { sagemakerEndpoint?: string; dynamodb?: DynamoDBClient; timeoutMs?: number } = {}): void => {
-    setClients({
-      sagemaker: createSageMakerClient(over.timeoutMs ?? TIMEOUT_MS, {
-        endpoint: over.sagemakerEndpoint ?? fake.url,
-        region: MOTO_REGION,
-        credentials: MOTO_CREDENTIALS,
-      }),
-      dynamodb: over.dynamodb ?? serialiseForMoto(createDynamoDBClient(motoClientConfig(moto.endpoint))),
-      sqs: createSQSClient(motoClientConfig(moto.endpoint)),
-    });
+  const routes: jest.SpyInstance[] = [];
+  const useClients = (over: { sagemakerEndpoint?: string; dynamodb?: DynamoDBClient } = {}): void => {
+    for (const route of routes.splice(0)) route.mockRestore();
+    routes.push(
+      routeTo(gatewayClients.sagemaker, createSageMakerClient({ endpoint: over.sagemakerEndpoint ?? fake.url, region: MOTO_REGION, credentials: MOTO_CREDENTIALS })),
+      routeTo(gatewayClients.dynamodb, over.dynamodb ?? serialiseForMoto(createDynamoDBClient(motoClientConfig(moto.endpoint)))),
+      routeTo(gatewayClients.sqs, createSQSClient(motoClientConfig(moto.endpoint))),
+    );
+  };
+  /** Moves the Lambda's clock (Jest's fake Date). */
+  const advance = (ms: number): void => {
+    t += ms;
+    jest.setSystemTime(t);
   };
   const reviewMessages = async (): Promise<Array<{ body: Record<string, unknown>; attributes: Record<string, string | undefined> }>> => {
     const out = await sqs.send(
@@ -309,9 +315,8 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
   });
 
   afterAll(async () => {
-    setOutput(undefined);
-    setClock(undefined);
-    resetClients();
+    for (const spy of [...routes.splice(0), ...writes.splice(0)]) spy.mockRestore();
+    jest.useRealTimers();
     setEnv(savedEnv);
     ddb?.destroy();
     sqs?.destroy();
@@ -321,9 +326,14 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
   beforeEach(async () => {
     fake.reset();
     lines = [];
-    setOutput((l) => lines.push(l));
+    for (const spy of writes.splice(0)) spy.mockRestore();
+    const grab = (chunk: unknown): boolean => {
+      lines.push(...String(chunk).split('\n').filter((l) => l.startsWith('{')));
+      return true;
+    };
+    writes.push(jest.spyOn(process.stdout, 'write').mockImplementation(grab as never), jest.spyOn(process.stderr, 'write').mockImplementation(grab as never));
     t = Date.UTC(2030, 0, 1);
-    setClock(() => t);
+    fakeDate(t);
     queueSeq += 1;
     const q = await sqs.send(new CreateQueueCommand({ QueueName: `review-${queueSeq}` }));
     queueUrl = q.QueueUrl as string;
@@ -575,7 +585,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       fake.on(PRIMARY, () => http500);
       // WHEN THRESHOLD requests fail
       for (let i = 0; i < THRESHOLD; i++) {
-        t += 1000;
+        advance(1000);
         expect((await call(post(GOOD_INPUT))).json).toMatchObject({ degraded: true });
       }
       expect(fake.count(PRIMARY)).toBe(THRESHOLD);
@@ -583,7 +593,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       // AND more requests arrive within the open period
       const later: Answer[] = [];
       for (let i = 0; i < 4; i++) {
-        t += 5000;
+        advance(5000);
         later.push(await call(post(GOOD_INPUT)));
       }
       // THEN the primary was not called again; the fallback answered, flagged BreakerOpen
@@ -599,7 +609,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       fake.on(PRIMARY, () => (pattern[n++] ? ok('legit', 0.95) : http500));
       // WHEN they all happen within the window
       for (let i = 0; i < pattern.length; i++) {
-        t += 1000;
+        advance(1000);
         await call(post(GOOD_INPUT));
       }
       // THEN the breaker never opened: every request reached the primary
@@ -612,16 +622,16 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       // GIVEN THRESHOLD-1 failures, then a pause longer than the window
       fake.on(PRIMARY, () => http500);
       for (let i = 0; i < THRESHOLD - 1; i++) {
-        t += 1000;
+        advance(1000);
         await call(post(GOOD_INPUT));
       }
-      t += (WINDOW_SECONDS + 1) * 1000;
+      advance((WINDOW_SECONDS + 1) * 1000);
       // WHEN one more failure happens
       await call(post(GOOD_INPUT));
       // THEN only that one counts: the breaker is closed and the next request still calls the primary
       const state = await breakerState();
       expect(state).toMatchObject({ state: 'closed', failures: [t] });
-      t += 1000;
+      advance(1000);
       await call(post(GOOD_INPUT));
       expect(fake.count(PRIMARY)).toBe(THRESHOLD + 1);
     });
@@ -629,7 +639,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
     async function openBreaker(): Promise<number> {
       fake.on(PRIMARY, () => http500);
       for (let i = 0; i < THRESHOLD; i++) {
-        t += 100;
+        advance(100);
         await call(post(GOOD_INPUT));
       }
       expect(await breakerState()).toMatchObject({ state: 'open' });
@@ -639,12 +649,12 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
     it('half-open: after the open period exactly ONE of many concurrent requests probes the primary, and its success closes the breaker', async () => {
       // GIVEN an open breaker whose open period has just passed
       const before = await openBreaker();
-      t += OPEN_SECONDS * 1000 + 1;
+      advance(OPEN_SECONDS * 1000 + 1);
       // AND a now-healthy primary that holds its answer until the other requests are done
       // (a long deadline for this test, so the hold never races the invoke timeout)
       const LONG_TIMEOUT_MS = 4000;
       setEnv({ INVOKE_TIMEOUT_MS: String(LONG_TIMEOUT_MS) });
-      useClients({ timeoutMs: LONG_TIMEOUT_MS });
+      useClients(); // the deadline (and the call's request timeout) is INVOKE_TIMEOUT_MS
       let settled = 0;
       let release: () => void = () => undefined;
       const othersDone = new Promise<void>((r) => (release = r));
@@ -672,7 +682,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       expect(emf().filter((m) => m.breaker === 'probe-in-flight' && m.BreakerOpen === 1)).toHaveLength(CONCURRENT - 1);
       // AND the probe's success closed the breaker (recovery): the next request calls the primary again
       expect(await breakerState()).toMatchObject({ state: 'closed', failures: [] });
-      t += 10;
+      advance(10);
       fake.on(PRIMARY, () => ok('legit', 0.96));
       const next = await call(post(GOOD_INPUT));
       expect(next.json).toMatchObject({ model: 'primary', degraded: false });
@@ -682,18 +692,18 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
     it('a failed probe re-opens the breaker for another open period', async () => {
       // GIVEN an open breaker whose open period has passed, and a primary still failing
       const before = await openBreaker();
-      t += OPEN_SECONDS * 1000 + 1;
+      advance(OPEN_SECONDS * 1000 + 1);
       // WHEN the probe request fails
       const probe = await call(post(GOOD_INPUT));
       expect(probe.json).toMatchObject({ degraded: true });
       expect(fake.count(PRIMARY) - before).toBe(1);
       // THEN the breaker is open again for a full period from the probe
       expect(await breakerState()).toMatchObject({ state: 'open', openUntil: t + OPEN_SECONDS * 1000 });
-      t += OPEN_SECONDS * 1000 - 1;
+      advance(OPEN_SECONDS * 1000 - 1);
       await call(post(GOOD_INPUT));
       expect(fake.count(PRIMARY) - before).toBe(1);
       // AND once that period passes, a new probe can recover it
-      t += 2;
+      advance(2);
       fake.on(PRIMARY, () => ok('legit', 0.9));
       const recovered = await call(post(GOOD_INPUT));
       expect(recovered.json).toMatchObject({ model: 'primary' });

@@ -85,7 +85,7 @@ const GOLDEN_DIR = path.join(__dirname, 'golden');
 /**
  * The one documented change to log fields: errors are described by lambdas/shared/runtime.ts
  * `describeError` (one describer for every handler, contract G) instead of each handler's own.
- * In a line that describes an error (it has `errorName`):
+ * In a line that describes an error (it has `errorName` and `errorMessage`):
  *   - `httpStatusCode` is now `httpStatus` (the name the gateway already used);
  *   - `transient` is added (whether a retry may succeed);
  *   - `dropped` fields of the old describer are gone (the review Lambdas' `requestId`, which was
@@ -111,7 +111,7 @@ function migrateBefore(record: GoldenRecord, change: DescriberChange): GoldenRec
     }
   }
   record = { log: { ...record.log, fields: stable(renamed) as Record<string, unknown> } };
-  if (!('errorName' in record.log.fields)) return record;
+  if (!('errorName' in record.log.fields && 'errorMessage' in record.log.fields)) return record;
   const fields: Record<string, unknown> = { ...record.log.fields };
   if ('httpStatusCode' in fields) {
     fields.httpStatus = fields.httpStatusCode;
