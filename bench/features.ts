@@ -51,11 +51,12 @@ async function onlineLookup(requests = 2000) {
     Records: [{ FeatureGroupName: 'account-spend', RecordIdentifierValueAsString: 'a1', Record: [{ FeatureName: 'txn_count_24h', ValueAsString: '3' }, { FeatureName: 'amount_sum_24h', ValueAsString: '12.5' }] }], Errors: [], UnprocessedIdentifiers: [],
   });
   const { handler } = await import('../lambdas/infer/index');
-  const { setClients } = await import('../lambdas/infer/clients');
-  const { setOutput } = await import('../lambdas/infer/log');
   const { setOnlineFeatureClient } = await import('../lambdas/infer/online-features');
-  setOutput(() => undefined);
-  setClients({ sagemaker: new SageMakerRuntimeClient(region), dynamodb: new DynamoDBClient(region), sqs: new SQSClient(region) });
+  // The gateway's module-scope clients are mocked above (aws-sdk-client-mock); its log and EMF
+  // lines are dropped while timing, as before (restored before the result line is written).
+  const writes = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
   setOnlineFeatureClient(new SageMakerFeatureStoreRuntimeClient(region));
   const event = { requestContext: { http: { method: 'POST' }, requestId: 'r' }, body: JSON.stringify({ account_id: 'a1', amount: 10 }) } as never;
   const run = async (withOnline: boolean) => {
@@ -68,6 +69,8 @@ async function onlineLookup(requests = 2000) {
   };
   const without = await run(false);
   const withLookup = await run(true);
+  process.stdout.write = writes.out;
+  process.stderr.write = writes.err;
   const ratio = withLookup.perRequestMs / without.perRequestMs;
   return { withoutMs: without.perRequestMs, withMs: withLookup.perRequestMs, ratio, statuses: [without.status, withLookup.status], meetsTarget: ratio <= 1.2 };
 }
