@@ -23,8 +23,8 @@ import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { type AwsCallContext, clientSettings, controlPlaneClients } from '../../cli/aws/connection';
 import type { StackResourceSummary } from '../../cli/aws/cloudformation';
 import { handler as ingestHandler, resetSchemaCache } from '../../lambdas/ingest/index';
-import { resetClients as resetIngestClients, setClients as setIngestClients } from '../../lambdas/ingest/clients';
-import { setOutput as setIngestLog } from '../../lambdas/ingest/log';
+import { clients as ingestClients } from '../../lambdas/ingest/clients';
+import { collectLogLines, routeClient } from './in-process';
 import { handler as deployModelHandler } from '../../lambdas/deploy-model/index';
 import { createClients as createDeployClients, resetClients as resetDeployClients, setClients as setDeployClients } from '../../lambdas/deploy-model/clients';
 import { setLogOutput as setDeployLog } from '../../lambdas/deploy-model/log';
@@ -32,7 +32,6 @@ import { enqueueReviewCase } from '../../lambdas/infer/review-queue';
 import { handler as reviewIntakeHandler } from '../../lambdas/review-intake/index';
 import { resetReviewClients } from '../../lambdas/shared-review/clients';
 import { setOutput as setReviewLog } from '../../lambdas/shared-review/log';
-import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
 import { startTransformWithApprovedPackage } from './batch-inference-smoke';
 import type { EmulatorSkip } from './emulator';
 import { promoteToSecondAccount } from './smoke-promote';
@@ -115,14 +114,14 @@ async function ingestSample(deployed: DeployedEnvironment): Promise<Omit<SmokeSt
   );
   const logs: string[] = [];
   const result = await withFunctionEnvironment(deployed.context, env, async () => {
-    setIngestClients({ s3 });
-    setIngestLog((line) => logs.push(line));
+    const unroute = routeClient(ingestClients.s3, s3);
+    const collected = collectLogLines(logs);
     resetSchemaCache();
     try {
       return await ingestHandler(event);
     } finally {
-      setIngestLog(undefined);
-      resetIngestClients();
+      collected.stop();
+      unroute();
     }
   });
   if (result.batchItemFailures.length > 0) {
@@ -298,13 +297,11 @@ async function batchInference(deployed: DeployedEnvironment): Promise<Omit<Smoke
   const result = await withFunctionEnvironment(deployed.context, env, async () => {
     const settings = clientSettings(deployed.context);
     const clients = { s3: new S3Client(clientSettings(deployed.context, { forcePathStyle: true })), sagemaker: new SageMakerClient(settings), dynamodb: new DynamoDBClient(settings) };
-    setBatchClients(clients);
-    setBatchLog((line) => logs.push(line));
+    const collected = collectLogLines(logs);
     try {
       return await startTransformWithApprovedPackage(clients, `arn:${partition}:iam::${deployed.account}:role/${roleName}`, new Date());
     } finally {
-      setBatchClients(undefined);
-      setBatchLog(undefined);
+      collected.stop();
     }
   });
   return {
@@ -467,14 +464,14 @@ async function modelQuality(deployed: DeployedEnvironment): Promise<Omit<SmokeSt
   );
   const logs: string[] = [];
   const result = await withFunctionEnvironment(deployed.context, env, async () => {
-    setIngestClients({ s3 });
-    setIngestLog((line) => logs.push(line));
+    const unroute = routeClient(ingestClients.s3, s3);
+    const collected = collectLogLines(logs);
     resetSchemaCache();
     try {
       return await ingestHandler(event);
     } finally {
-      setIngestLog(undefined);
-      resetIngestClients();
+      collected.stop();
+      unroute();
     }
   });
   if (result.batchItemFailures.length > 0) throw new Error(`the ingest handler failed the label file: ${lastError(logs)}`);

@@ -8,9 +8,8 @@
  * alarm on the metric read INSUFFICIENT_DATA), and that every log line has a known `msg` and only
  * the fields that line had, except these deliberate, additive differences:
  * - `function_request_id` / `xray_trace_id`: Powertools correlation ids;
- * - the one shared describeError (lambdas/shared/runtime.ts): `transient`, `errorCode`, `cause`
- *   and `httpStatus` may appear; the HTTP status is `httpStatus` everywhere now (some handlers
- *   wrote `httpStatusCode`, some `httpStatus`, some none).
+ * - the one shared describeError (lambdas/shared/runtime.ts): `transient`, `errorCode`, `cause`,
+ *   `httpStatus` and `httpStatusCode` may appear (handlers wrote one, the other or none of them).
  * `expectGoldenCovered` checks that the tests of a file produced every metric signature of before.
  */
 import * as fs from 'fs';
@@ -22,7 +21,7 @@ interface Golden {
   logs: Record<string, string[]>;
 }
 
-const ADDED_LOG_FIELDS = new Set(['function_request_id', 'xray_trace_id', 'transient', 'errorCode', 'cause', 'httpStatus']);
+const ADDED_LOG_FIELDS = new Set(['function_request_id', 'xray_trace_id', 'transient', 'errorCode', 'cause', 'httpStatus', 'httpStatusCode']);
 
 const goldens = new Map<string, Golden>();
 const seen = new Map<string, Set<string>>();

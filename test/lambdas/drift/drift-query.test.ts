@@ -17,7 +17,7 @@ import type { Baseline, NumericCounts, RawValue, WindowFeatureCounts } from '../
 import { captureWindow, clients as handlerClients, handler, loadConfig } from '../../../lambdas/drift-query/index';
 import { startCapture } from '../../support/lambda-output';
 import { expectMatchesGolden } from '../../support/runtime-golden';
-import { routeTo } from '../../support/sdk-clients';
+import { routeTo, unrouteAll } from '../../support/sdk-clients';
 import { ATHENA, binCase, captureHour, doubleLiteral, DUCKDB, renderBinCountSql, sqlString } from '../../../lambdas/drift-query/sql';
 import type { BinCountQuery } from '../../../lambdas/drift-query/sql';
 import { captureRecord, runDriftSql, scalar } from './support/duckdb-capture';
@@ -351,6 +351,7 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
   afterEach(() => {
     capture.stop();
     expectMatchesGolden('plinth-drift-query', lines);
+    unrouteAll();
     jest.restoreAllMocks();
     for (const k of Object.keys(ENV)) delete process.env[k];
   });

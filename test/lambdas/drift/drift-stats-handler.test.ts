@@ -19,7 +19,7 @@ import type { DriftEventDetail, DriftStatsEvent } from '../../../lambdas/drift-s
 import { clients as handlerClients } from '../../../lambdas/drift-stats/index';
 import { startCapture } from '../../support/lambda-output';
 import { expectMatchesGolden } from '../../support/runtime-golden';
-import { routeTo } from '../../support/sdk-clients';
+import { routeTo, unrouteAll } from '../../support/sdk-clients';
 import { DriftInputError, evaluateDrift } from '../../../lambdas/drift-stats/statistics';
 import type { Baseline, EvaluatedFeature, FeatureCounts, WindowFeatureCounts } from '../../../lambdas/drift-stats/statistics';
 
@@ -139,6 +139,7 @@ function setupHarness(s3?: () => S3Client): () => Harness {
     capture?.stop();
     if (h) expectMatchesGolden('plinth-drift-stats', h.lines);
     h?.eb.restore();
+    unrouteAll();
     jest.restoreAllMocks();
     delete process.env.EVENT_BUS_NAME;
   });
