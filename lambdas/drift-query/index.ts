@@ -46,7 +46,7 @@
  */
 
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseBaseline } from '../drift-stats/baseline';
+import { parseBaselineText } from '../drift-stats/baseline';
 import { Baseline, DriftInputError } from '../drift-stats/statistics';
 import { createLogger } from '../shared/runtime';
 import { isoSeconds, renderBinCountSql, VARIANT_NAME } from './sql';
@@ -155,13 +155,7 @@ async function readBaseline(bucket: string, key: string): Promise<Baseline> {
     }
     throw err;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DriftInputError(`baseline s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
-  }
-  return parseBaseline(json);
+  return parseBaselineText(text, `s3://${bucket}/${key}`);
 }
 
 export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult> {

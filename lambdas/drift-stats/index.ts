@@ -83,7 +83,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLogger, createMetrics, describeError, PlinthMetricUnit, publishMetrics } from '../shared/runtime';
 import { readBinCountRows, windowFromBinCounts } from './athena-window';
-import { parseBaseline, parseWindow } from './baseline';
+import { parseBaseline, parseBaselineText, parseWindow } from './baseline';
 import {
   Baseline,
   DEFAULT_MIN_SAMPLES,
@@ -195,13 +195,7 @@ async function loadBaseline(ref: unknown): Promise<Baseline> {
     throw new DriftInputError(`baseline s3://${bucket}/${key} is ${res.ContentLength} bytes (max ${MAX_BASELINE_BYTES})`);
   }
   const text = (await res.Body?.transformToString('utf-8')) ?? '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DriftInputError(`baseline s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
-  }
-  return parseBaseline(json);
+  return parseBaselineText(text, `s3://${bucket}/${key}`);
 }
 
 /** `{ athena: { queryExecutionId } }`: the id of the finished drift query, else undefined. */
