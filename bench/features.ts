@@ -26,10 +26,9 @@ async function featureIngest(rows = 20_000) {
   s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([body]) }));
   s3.on(PutObjectCommand).resolves({});
   mockClient(SageMakerFeatureStoreRuntimeClient).on(PutRecordCommand).resolves({});
+  // The handler's module-scope clients are mocked above (class-wide); its log and EMF lines are silenced.
+  Object.assign(process.env, { LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: region.region });
   const { handler } = await import('../lambdas/feature-ingest/index');
-  const { setOutput, setRuntime } = await import('../lambdas/feature-ingest/runtime');
-  setOutput(() => undefined);
-  setRuntime({ s3: new S3Client(region), featureStore: new SageMakerFeatureStoreRuntimeClient(region) });
   await handler({ bucket: 'staging', key: 'k.gz', runId: 'warm' });
   const started = process.hrtime.bigint();
   const result = await handler({ bucket: 'staging', key: 'k.gz', runId: 'bench' });

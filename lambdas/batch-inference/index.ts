@@ -28,10 +28,9 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObject
 import { ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { messageOf } from '../shared/aws-errors';
-import { structuredLog } from '../shared/structured-log';
+import { createLogger } from '../shared/runtime';
 
-const out = structuredLog('plinth-batch-inference');
-export const setOutput = out.setOutput;
+const logger = createLogger('plinth-batch-inference');
 
 /** The input and the transform output do not have the same rows; nothing was published. */
 export class ConservationError extends Error {
@@ -120,11 +119,12 @@ export interface Clients {
   readonly dynamodb: DynamoDBClient;
   readonly sagemaker: SageMakerClient;
 }
-let clients: Clients | undefined;
-/** Test hook. */
-export function setClients(c: Clients | undefined): void {
-  clients = c;
-}
+/** The function's SDK clients, created once per execution environment. */
+export const clients: Clients = {
+  s3: new S3Client({ maxAttempts: 5 }),
+  dynamodb: new DynamoDBClient({ maxAttempts: 5 }),
+  sagemaker: new SageMakerClient({ maxAttempts: 5 }),
+};
 
 export async function handler(event: unknown): Promise<PlanResult | PublishResult | { released: string }> {
   const envParsed = envSchema.safeParse(process.env);
@@ -132,11 +132,7 @@ export async function handler(event: unknown): Promise<PlanResult | PublishResul
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) throw new BatchInferenceInputError(`event: ${issues(parsed.error)}`);
   const env = envParsed.data;
-  const c = (clients ??= {
-    s3: new S3Client({ maxAttempts: 5 }),
-    dynamodb: new DynamoDBClient({ maxAttempts: 5 }),
-    sagemaker: new SageMakerClient({ maxAttempts: 5 }),
-  });
+  const c = clients;
   const e = parsed.data;
   if (e.action === 'plan') return plan(c, env, e.runId, new Date(e.time));
   if (e.action === 'publish') return publish(c, env, e);
@@ -171,7 +167,7 @@ async function plan(c: Clients, env: BatchInferenceEnv, runId: string, time: Dat
   );
   const pkg = approved.ModelPackageSummaryList?.[0];
   if (!pkg?.ModelPackageArn) {
-    out.log('warn', 'no Approved model package; nothing scored', { modelPackageGroup: env.MODEL_PACKAGE_GROUP, runId, environment: env.PLINTH_ENV });
+    logger.warn('no Approved model package; nothing scored', { modelPackageGroup: env.MODEL_PACKAGE_GROUP, runId, environment: env.PLINTH_ENV });
     return { status: 'no-approved-model', runId, partitions: [] };
   }
   const candidates = await readyPartitions(c, env, time);
@@ -187,7 +183,7 @@ async function plan(c: Clients, env: BatchInferenceEnv, runId: string, time: Dat
       transformJobName: resourceName(env.RESOURCE_PREFIX, runId, day),
     });
   }
-  out.log('info', 'batch inference planned', {
+  logger.info('batch inference planned', {
     runId,
     modelPackageArn: pkg.ModelPackageArn,
     candidates: candidates.length,
@@ -311,7 +307,7 @@ async function settle(c: Clients, env: BatchInferenceEnv, day: string, runId: st
 async function release(c: Clients, env: BatchInferenceEnv, runId: string, day: string, error: unknown): Promise<void> {
   const reason = JSON.stringify(error ?? 'unknown').slice(0, 1000);
   await settle(c, env, day, runId, 'FAILED', { error: { S: reason } });
-  out.log('error', 'partition not scored; released for the next run', { runId, partition: day, reason, environment: env.PLINTH_ENV });
+  logger.error('partition not scored; released for the next run', { runId, partition: day, reason, environment: env.PLINTH_ENV });
 }
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
@@ -414,9 +410,9 @@ async function publish(c: Clients, env: BatchInferenceEnv, e: Extract<BatchInfer
       await c.s3.send(new DeleteObjectsCommand({ Bucket: staging.bucket, Delete: { Objects: outputKeys.map((Key) => ({ Key })), Quiet: true } }));
     } catch (err) {
       // The partition is published and tracked; leftover staging output is only clutter.
-      out.log('warn', 'could not remove the staging output', { runId, partition: p.partition, reason: messageOf(err), environment: env.PLINTH_ENV });
+      logger.warn('could not remove the staging output', { runId, partition: p.partition, reason: messageOf(err), environment: env.PLINTH_ENV });
     }
   }
-  out.log('info', 'partition scored', { runId, partition: p.partition, inputRows, outputRows, predictionsKey: key, environment: env.PLINTH_ENV });
+  logger.info('partition scored', { runId, partition: p.partition, inputRows, outputRows, predictionsKey: key, environment: env.PLINTH_ENV });
   return { partition: p.partition, inputRows, outputRows, predictionsUri: `s3://${env.OUTPUT_BUCKET}/${key}` };
 }

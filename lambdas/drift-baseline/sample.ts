@@ -25,6 +25,7 @@ import { CsvParser } from '../ingest/csv-parser';
 import { decodeText, DecodeStats } from '../ingest/decode';
 import { LineSplitter } from '../ingest/line-splitter';
 import { RawValue } from '../drift-stats/statistics';
+import { mulberry32 } from '../shared/random';
 
 /** The sample cannot be used at all (retrying cannot fix it). */
 export class SampleUnreadableError extends Error {
@@ -39,14 +40,7 @@ export function sampleFormat(key: string): SampleFormat {
 
 /** Deterministic uniform [0, 1) generator seeded by SHA-256(seed) (mulberry32). */
 export function seededRandom(seed: string): () => number {
-  let a = createHash('sha256').update(seed).digest().readUInt32BE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(createHash('sha256').update(seed).digest().readUInt32BE(0));
 }
 
 /** Uniform sample of at most `capacity` items from a stream of unknown length (Algorithm R). */

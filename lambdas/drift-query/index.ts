@@ -45,13 +45,19 @@
  * ──────────────────────────────────────────────────────────────────────────
  */
 
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { parseBaseline } from '../drift-stats/baseline';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parseBaselineText } from '../drift-stats/baseline';
 import { Baseline, DriftInputError } from '../drift-stats/statistics';
-import { logger, s3Client } from './runtime';
+import { createLogger } from '../shared/runtime';
 import { isoSeconds, renderBinCountSql, VARIANT_NAME } from './sql';
 
 export { DriftInputError } from '../drift-stats/statistics';
+
+/** In-SDK attempts (standard retry mode, backoff with jitter). */
+export const SDK_MAX_ATTEMPTS = 3;
+/** The function's SDK client, created once per execution environment. */
+export const clients = { s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }) };
+const logger = createLogger('plinth-drift-query');
 
 export const MAX_BASELINE_BYTES = 10 * 1024 * 1024;
 export const MAX_WINDOW_HOURS = 744;
@@ -134,7 +140,7 @@ export function captureWindow(time: unknown, hours: number): { start: Date; end:
 async function readBaseline(bucket: string, key: string): Promise<Baseline> {
   let text: string;
   try {
-    const res = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const res = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if ((res.ContentLength ?? 0) > MAX_BASELINE_BYTES) {
       throw new DriftInputError(`baseline s3://${bucket}/${key} is ${res.ContentLength} bytes (max ${MAX_BASELINE_BYTES})`);
     }
@@ -149,13 +155,7 @@ async function readBaseline(bucket: string, key: string): Promise<Baseline> {
     }
     throw err;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DriftInputError(`baseline s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
-  }
-  return parseBaseline(json);
+  return parseBaselineText(text, `s3://${bucket}/${key}`);
 }
 
 export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult> {

@@ -289,6 +289,17 @@ export function parseFeatureCounts(json: unknown, where: string, edgesOptional =
   throw new DriftInputError(`${where}.type must be "numeric" or "categorical"`);
 }
 
+/** Parses a baseline document's text (as read from S3); `where` names it in the error. */
+export function parseBaselineText(text: string, where: string): Baseline {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new DriftInputError(`baseline ${where} is not JSON: ${(err as Error).message}`);
+  }
+  return parseBaseline(json);
+}
+
 /** Validate a baseline document (version 1). */
 export function parseBaseline(json: unknown): Baseline {
   if (!isRecord(json)) throw new DriftInputError('baseline must be a JSON object');

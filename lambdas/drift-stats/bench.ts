@@ -10,6 +10,7 @@
  * Data generation is not timed.
  */
 
+import { mulberry32 } from '../shared/random';
 import { buildBaseline, BaselineSpec } from './baseline';
 import { Baseline, DriftWindow, evaluateDrift, FeatureCounts, RawValue, Thresholds } from './statistics';
 
@@ -39,17 +40,7 @@ export interface BenchResult {
   driftingFeatures: number;
 }
 
-/** mulberry32: small deterministic PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Standard normal by Box–Muller. */
 export function normal(rand: () => number): number {

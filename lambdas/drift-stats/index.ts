@@ -78,11 +78,12 @@
  * ──────────────────────────────────────────────────────────────────────────
  */
 
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createLogger, createMetrics, describeError, PlinthMetricUnit, publishMetrics } from '../shared/runtime';
 import { readBinCountRows, windowFromBinCounts } from './athena-window';
-import { parseBaseline, parseWindow } from './baseline';
-import { athenaClient, describeError, eventBridgeClient, log, s3Client, writeEmf } from './runtime';
+import { parseBaseline, parseBaselineText, parseWindow } from './baseline';
 import {
   Baseline,
   DEFAULT_MIN_SAMPLES,
@@ -101,6 +102,16 @@ export { DriftInputError } from './statistics';
 export const DRIFT_SOURCE = 'plinth.drift';
 export const DRIFT_DETAIL_TYPE = 'Model Drift Detected';
 export const METRIC_NAMESPACE = 'Plinth/Drift';
+/** In-SDK attempts (standard retry mode, backoff with jitter). */
+export const SDK_MAX_ATTEMPTS = 3;
+/** The function's SDK clients, created once per execution environment. */
+export const clients = {
+  s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  eventBridge: new EventBridgeClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  athena: new AthenaClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+};
+const logger = createLogger('plinth-drift-stats');
+const emf = createMetrics(METRIC_NAMESPACE);
 export const MAX_BASELINE_BYTES = 10 * 1024 * 1024;
 /** Unseen categories listed per feature in the event. */
 export const MAX_UNSEEN_IN_EVENT = 10;
@@ -179,18 +190,12 @@ async function loadBaseline(ref: unknown): Promise<Baseline> {
   const s3 = (ref.s3 ?? {}) as Partial<S3Ref>;
   const bucket = nonEmptyString(s3.bucket, 'baseline.s3.bucket');
   const key = nonEmptyString(s3.key, 'baseline.s3.key');
-  const res = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const res = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if ((res.ContentLength ?? 0) > MAX_BASELINE_BYTES) {
     throw new DriftInputError(`baseline s3://${bucket}/${key} is ${res.ContentLength} bytes (max ${MAX_BASELINE_BYTES})`);
   }
   const text = (await res.Body?.transformToString('utf-8')) ?? '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DriftInputError(`baseline s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
-  }
-  return parseBaseline(json);
+  return parseBaselineText(text, `s3://${bucket}/${key}`);
 }
 
 /** `{ athena: { queryExecutionId } }`: the id of the finished drift query, else undefined. */
@@ -216,26 +221,22 @@ function emitFeatureMetrics(endpointName: string, feature: string, r: FeatureRes
     metrics.UnseenShare = r.unseenShare;
     metrics.InsufficientData = 0;
   }
-  const units: Record<string, string> = {};
+  const units: Record<string, PlinthMetricUnit> = {};
   for (const name of Object.keys(metrics)) units[name] = name === 'InsufficientData' ? 'Count' : 'None';
-  writeEmf({
-    namespace: METRIC_NAMESPACE,
+  publishMetrics(emf, {
     dimensions: { Endpoint: endpointName, Feature: feature },
-    metrics,
+    values: metrics,
     units,
     properties: { ...props, status: r.status },
-    timestamp: Date.now(),
   });
 }
 
 /** The per-endpoint summary the drift alarm watches (FeaturesDrifting >= 1). */
 function emitEvaluationMetrics(endpointName: string, drifting: number, insufficient: number, props: Record<string, unknown>): void {
-  writeEmf({
-    namespace: METRIC_NAMESPACE,
+  publishMetrics(emf, {
     dimensions: { Endpoint: endpointName },
-    metrics: { FeaturesDrifting: drifting, FeaturesInsufficient: insufficient, DriftEvaluations: 1 },
+    values: { FeaturesDrifting: drifting, FeaturesInsufficient: insufficient, DriftEvaluations: 1 },
     properties: props,
-    timestamp: Date.now(),
   });
 }
 
@@ -291,13 +292,13 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
   try {
     baseline = await loadBaseline(event.baseline);
   } catch (err) {
-    log('error', 'could not load the drift baseline', { endpointName, ...describeError(err) });
+    logger.error('could not load the drift baseline', { endpointName, ...describeError(err) });
     throw err;
   }
   let window: DriftWindow;
   let unknownFromQuery: string[] = [];
   if (queryExecutionId !== undefined) {
-    const athenaWindow = windowFromBinCounts(baseline, await readBinCountRows(athenaClient(), queryExecutionId));
+    const athenaWindow = windowFromBinCounts(baseline, await readBinCountRows(clients.athena, queryExecutionId));
     window = { features: athenaWindow.features };
     unknownFromQuery = athenaWindow.unknownFeatures;
   } else {
@@ -326,7 +327,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
       },
       evaluation.drifting.map((n) => [n, evaluation.features[n] as EvaluatedFeature]),
     );
-    const res = await eventBridgeClient().send(
+    const res = await clients.eventBridge.send(
       new PutEventsCommand({
         Entries: [{ EventBusName: busName, Source: DRIFT_SOURCE, DetailType: DRIFT_DETAIL_TYPE, Detail: JSON.stringify(detail), Resources: [] }],
       }),
@@ -338,7 +339,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     eventPublished = true;
   }
 
-  log(status === 'drift' ? 'warn' : 'info', 'drift evaluation finished', {
+  logger[status === 'drift' ? 'warn' : 'info']('drift evaluation finished', {
     endpointName,
     windowStart,
     windowEnd,

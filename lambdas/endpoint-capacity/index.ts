@@ -21,12 +21,14 @@
  */
 
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { renderEmf } from '../shared/emf';
-import { structuredLog } from '../shared/structured-log';
+import { createLogger, createMetrics, describeError, publishMetrics } from '../shared/runtime';
 
 export const METRIC_NAMESPACE = 'Plinth/Endpoints';
 
-export const { log, writeLine, setOutput } = structuredLog('plinth-endpoint-capacity');
+/** The function's SDK client, created once per execution environment. */
+export const sagemaker = new SageMakerClient({ maxAttempts: 3 });
+const logger = createLogger('plinth-endpoint-capacity');
+const metrics = createMetrics(METRIC_NAMESPACE);
 
 export interface WatchedEndpoint {
   endpointName: string;
@@ -59,15 +61,6 @@ export function parseEndpoints(raw: string | undefined): WatchedEndpoint[] {
   });
 }
 
-let client: SageMakerClient | undefined;
-/** Tests inject a client pointed at an emulator or a mock. */
-export function setClient(c: SageMakerClient | undefined): void {
-  client = c;
-}
-function sagemaker(): SageMakerClient {
-  return (client ??= new SageMakerClient({ maxAttempts: 3 }));
-}
-
 export interface VariantCapacity {
   endpointName: string;
   variantName: string;
@@ -83,7 +76,7 @@ export interface CapacityResult {
 
 const MEASURABLE = new Set(['InService', 'Updating', 'SystemUpdating', 'UpdateRollbackFailed']);
 
-export async function handler(_event?: unknown, now: () => number = Date.now): Promise<CapacityResult> {
+export async function handler(_event?: unknown): Promise<CapacityResult> {
   const endpoints = parseEndpoints(process.env.ENDPOINTS);
   const environment = process.env.PLINTH_ENV;
   const measured: VariantCapacity[] = [];
@@ -91,41 +84,37 @@ export async function handler(_event?: unknown, now: () => number = Date.now): P
   for (const watched of endpoints) {
     let described;
     try {
-      described = await sagemaker().send(new DescribeEndpointCommand({ EndpointName: watched.endpointName }));
+      described = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: watched.endpointName }));
     } catch (err) {
       const e = err as Error;
       if (e.name === 'ValidationException' && /could not find|not found/i.test(e.message)) {
-        log('warn', 'endpoint does not exist yet; nothing to measure', { endpointName: watched.endpointName, environment });
+        logger.warn('endpoint does not exist yet; nothing to measure', { endpointName: watched.endpointName, environment });
         continue;
       }
-      log('error', 'could not describe the endpoint', { endpointName: watched.endpointName, errorName: e.name, errorMessage: e.message, environment });
+      logger.error('could not describe the endpoint', { endpointName: watched.endpointName, ...describeError(err), environment });
       failedEndpoints.push(watched.endpointName);
       continue;
     }
     const status = described.EndpointStatus ?? 'Unknown';
     if (!MEASURABLE.has(status)) {
-      log('warn', 'endpoint is not serving; nothing to measure', { endpointName: watched.endpointName, status, environment });
+      logger.warn('endpoint is not serving; nothing to measure', { endpointName: watched.endpointName, status, environment });
       continue;
     }
     const variants = new Map((described.ProductionVariants ?? []).map((v) => [v.VariantName ?? '', v]));
     for (const [variantName, maxInstanceCount] of Object.entries(watched.variants)) {
       const variant = variants.get(variantName);
       if (!variant) {
-        log('warn', 'configured variant is not on the endpoint', { endpointName: watched.endpointName, variantName, environment });
+        logger.warn('configured variant is not on the endpoint', { endpointName: watched.endpointName, variantName, environment });
         continue;
       }
       const instanceCount = variant.CurrentInstanceCount ?? 0;
       const atMaxCapacity = instanceCount >= maxInstanceCount;
       measured.push({ endpointName: watched.endpointName, variantName, instanceCount, maxInstanceCount, atMaxCapacity });
-      writeLine(
-        renderEmf({
-          namespace: METRIC_NAMESPACE,
-          dimensions: { Endpoint: watched.endpointName, Variant: variantName },
-          metrics: { InstanceCount: instanceCount, MaxInstanceCount: maxInstanceCount, AtMaxCapacity: atMaxCapacity ? 1 : 0 },
-          properties: { status, ...(environment ? { environment } : {}) },
-          timestamp: now(),
-        }),
-      );
+      publishMetrics(metrics, {
+        dimensions: { Endpoint: watched.endpointName, Variant: variantName },
+        values: { InstanceCount: instanceCount, MaxInstanceCount: maxInstanceCount, AtMaxCapacity: atMaxCapacity ? 1 : 0 },
+        properties: { status, ...(environment ? { environment } : {}) },
+      });
     }
   }
   if (failedEndpoints.length === endpoints.length) {

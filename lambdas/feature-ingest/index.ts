@@ -13,15 +13,26 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
 import { z } from 'zod';
-import { renderEmf } from '../shared/emf';
+import { createLogger, createMetrics, publishMetrics } from '../shared/runtime';
 import { parseConfig, type IngestConfig } from './config';
 import { REJECT_REASONS, toRecord, type Rejection, type RejectReason } from './records';
-import { logger, runtime, writeLine } from './runtime';
 import { writeRecords, type WriteItem } from './writer';
 
 export const METRIC_NAMESPACE = 'Plinth/Features';
+/**
+ * The function's SDK clients, created once per execution environment. The Feature Store client
+ * makes one attempt per call: writer.ts owns the retries (jittered, counted), so they are not doubled.
+ */
+export const clients = {
+  s3: new S3Client({ maxAttempts: 3 }),
+  featureStore: new SageMakerFeatureStoreRuntimeClient({ maxAttempts: 1 }),
+};
+const logger = createLogger('plinth-feature-ingest');
+const metrics = createMetrics(METRIC_NAMESPACE);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Rows validated and written per round; bounds memory whatever the object's size. */
 export const BATCH_ROWS = 500;
 /** A dead-lettered row keeps at most this much of its text. */
@@ -74,10 +85,9 @@ export async function handler(event: unknown): Promise<FeatureIngestResult> {
   if (!parsed.success) throw new FeatureIngestInputError(`invalid feature-ingest event: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}`);
   const { bucket, key, runId } = parsed.data;
   const cfg = parseConfig(process.env);
-  const rt = runtime();
   const started = Date.now();
 
-  const object = await rt.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if (!object.Body) throw new Error(`s3://${bucket}/${key} has no body`);
   const gzip = key.endsWith('.gz') || object.ContentEncoding === 'gzip';
 
@@ -95,14 +105,14 @@ export async function handler(event: unknown): Promise<FeatureIngestResult> {
       if (result.ok) items.push({ index, record: result.record });
       else deadLetters.push({ reason: result.reason, detail: result.detail, ...(result.field ? { field: result.field } : {}), line: row.line, row: row.text.slice(0, MAX_DEAD_LETTER_ROW_CHARS) });
     }
-    const outcome = await writeRecords(rt.featureStore, items, {
+    const outcome = await writeRecords(clients.featureStore, items, {
       featureGroupName: cfg.group.name,
       maxConcurrency: cfg.maxConcurrency,
       maxAttempts: cfg.maxAttempts,
       baseDelayMs: cfg.baseDelayMs,
       maxDelayMs: cfg.maxDelayMs,
-      sleep: rt.sleep,
-      random: rt.random,
+      sleep,
+      random: Math.random,
     });
     written += outcome.written;
     throttles += outcome.throttles;
@@ -130,7 +140,7 @@ export async function handler(event: unknown): Promise<FeatureIngestResult> {
   if (deadLetters.length > 0) {
     const dlKey = deadLetterKey(cfg, runId, key);
     // Losing the dead letters would lose rows: a failure here fails the item, and the Map retries it.
-    await rt.s3.send(
+    await clients.s3.send(
       new PutObjectCommand({
         Bucket: cfg.deadLetterBucket,
         Key: dlKey,
@@ -141,16 +151,12 @@ export async function handler(event: unknown): Promise<FeatureIngestResult> {
     deadLetterUri = `s3://${cfg.deadLetterBucket}/${dlKey}`;
   }
   const rejected = deadLetters.length;
-  writeLine(
-    renderEmf({
-      namespace: METRIC_NAMESPACE,
-      dimensions: { FeatureGroup: cfg.group.name },
-      metrics: { RowsRead: rowsRead, RecordsWritten: written, RecordsRejected: rejected, PutThrottles: throttles, PutRetries: retries, IngestMs: Date.now() - started },
-      units: { IngestMs: 'Milliseconds' },
-      properties: { key, runId, rejectedByReason, environment: cfg.environment },
-      timestamp: Date.now(),
-    }),
-  );
+  publishMetrics(metrics, {
+    dimensions: { FeatureGroup: cfg.group.name },
+    values: { RowsRead: rowsRead, RecordsWritten: written, RecordsRejected: rejected, PutThrottles: throttles, PutRetries: retries, IngestMs: Date.now() - started },
+    units: { IngestMs: 'Milliseconds' },
+    properties: { key, runId, rejectedByReason, environment: cfg.environment },
+  });
   if (rowsRead !== written + rejected) {
     // Unreachable by construction; if it ever happens, fail loudly rather than report a false count.
     throw new Error(`conservation broken for s3://${bucket}/${key}: read ${rowsRead}, written ${written}, rejected ${rejected}`);

@@ -15,6 +15,8 @@
 import { httpStatusOf, isTransientAwsError, messageOf, type SdkLikeError } from '../shared/aws-errors';
 
 export { httpStatusOf, messageOf } from '../shared/aws-errors';
+/** Compact, log-safe description of an error (the one shared describer). */
+export { describeError } from '../shared/runtime';
 
 /** Rules used when a whole object is quarantined as unreadable. */
 export type UnreadableRule =
@@ -43,8 +45,10 @@ export class UnreadableDataError extends Error {
  */
 export class SourceStreamError extends Error {
   override readonly name = 'SourceStreamError';
+  /** The SDK's "a retry may succeed" marker, which the shared describer and classifier read. */
+  readonly $retryable = { throttling: false };
   constructor(readonly original: unknown) {
-    super(`reading source object failed: ${messageOf(original)}`);
+    super(`reading source object failed: ${messageOf(original)}`, { cause: original });
   }
 }
 
@@ -78,19 +82,4 @@ export function isObjectGoneError(err: unknown): boolean {
   const name = (err as SdkLikeError).name;
   const status = httpStatusOf(err);
   return name === 'NoSuchKey' || name === 'PreconditionFailed' || status === 412 || (status === 404 && name !== 'NoSuchBucket');
-}
-
-/** Compact, log-safe description of an error. */
-export function describeError(err: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    errorName: err instanceof Error ? err.name : typeof err,
-    errorMessage: messageOf(err).slice(0, 500),
-    transient: isTransientError(err),
-  };
-  const status = httpStatusOf(err);
-  if (status !== undefined) out.httpStatusCode = status;
-  const code = (err as SdkLikeError | null)?.code;
-  if (typeof code === 'string') out.errorCode = code;
-  if (err instanceof SourceStreamError) out.cause = describeError(err.original);
-  return out;
 }

@@ -12,7 +12,8 @@
  */
 
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { getClients } from './clients';
+import { processSqsBatch } from '../shared/sqs-batch';
+import { clients } from './clients';
 import { loadConfig } from './config';
 import { describeError } from './errors';
 import { logger } from './log';
@@ -23,22 +24,16 @@ import { SchemaStore, ssmFetcher } from './schema-store';
 /** Messages processed concurrently within one batch. */
 export const MESSAGE_CONCURRENCY = 4;
 
-const schemas = new SchemaStore(ssmFetcher(() => getClients().ssm));
+const schemas = new SchemaStore(ssmFetcher(() => clients.ssm));
 
-/** Test hook: forget cached schemas. */
+/** Forget cached schemas (tests and the local smoke run several configurations in one process). */
 export function resetSchemaCache(): void {
   schemas.clear();
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
+/** A message that must be redelivered: reported in batchItemFailures. */
+class MessageFailed extends Error {
+  override readonly name = 'MessageFailed';
 }
 
 /** Returns true when the message can be deleted from the queue. */
@@ -85,13 +80,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const records = Array.isArray(event?.Records) ? event.Records : [];
   let ctx: ProcessContext;
   try {
-    ctx = { config: loadConfig(), clients: getClients(), schemas };
+    ctx = { config: loadConfig(), clients, schemas };
   } catch (err) {
     logger.error('ingest Lambda misconfigured: failing every message in the batch', describeError(err));
     return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
   }
-  const failed = new Set<string>();
-  await forEachLimit(records, MESSAGE_CONCURRENCY, async (msg) => {
+  return processSqsBatch(event, MESSAGE_CONCURRENCY, async (msg) => {
     let ok: boolean;
     try {
       ok = await processMessage(msg, ctx);
@@ -99,9 +93,6 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       ok = false;
       logger.error('unexpected error while processing message', { messageId: msg.messageId, ...describeError(err) });
     }
-    if (!ok) failed.add(msg.messageId);
+    if (!ok) throw new MessageFailed(msg.messageId);
   });
-  return {
-    batchItemFailures: records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })),
-  };
 }

@@ -1,6 +1,4 @@
-import { structuredLog } from '../shared/structured-log';
+import { createLogger } from '../shared/runtime';
 
-export type { LogLevel } from '../shared/structured-log';
-
-/** The ingest function's logs and EMF lines (metrics.ts writes through writeLine). */
-export const { log, logger, writeLine, setOutput } = structuredLog('plinth-ingest');
+/** The ingest function's logger (Powertools; Plinth's log fields). */
+export const logger = createLogger('plinth-ingest');

@@ -4,10 +4,10 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
-import { renderEmf } from '../shared/emf';
-import { writeLine } from './log';
+import { createMetrics, publishMetrics } from '../shared/runtime';
 
 export const METRIC_NAMESPACE = 'Plinth/Ingest';
+const emf = createMetrics(METRIC_NAMESPACE);
 
 export type MetricName =
   | 'RecordsIn'
@@ -53,14 +53,11 @@ export function emitObjectMetrics(
   properties: Record<string, unknown> = {},
   now: number = Date.now(),
 ): void {
-  writeLine(
-    renderEmf({
-      namespace: METRIC_NAMESPACE,
-      dimensions: { Dataset: dataset },
-      metrics: metrics as unknown as Record<string, number>,
-      units: { ProcessingLatencyMs: 'Milliseconds' },
-      properties,
-      timestamp: now,
-    }),
-  );
+  publishMetrics(emf, {
+    dimensions: { Dataset: dataset },
+    values: metrics,
+    units: { ProcessingLatencyMs: 'Milliseconds' },
+    properties,
+    timestamp: now,
+  });
 }

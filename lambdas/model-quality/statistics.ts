@@ -30,6 +30,8 @@
  *    ranks).
  */
 
+import { mulberry32 } from '../shared/random';
+
 /** Classification scores are binned this finely in SQL (floor(score × 1000)). */
 export const SCORE_BINS = 1000;
 /** Equal-width bins of the expected calibration error. */
@@ -260,17 +262,8 @@ function eceFrom(n: readonly number[], pos: readonly number[], score: readonly n
 
 // ------------------------------------------------------------------ bootstrap
 
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (lambdas/shared/random.ts): a small seeded PRNG, uniform in [0, 1). */
+export const seededRandom = mulberry32;
 
 /** Poisson(λ) draw: Knuth's product method below 50, a rounded normal above (bootstrap weights only). */
 export function poisson(lambda: number, random: () => number): number {

@@ -15,25 +15,23 @@
  *   - DynamoDB errors fail only that message (retried by SQS);
  *   - misconfiguration (REVIEW_TABLE / SLA_MINUTES) fails the whole batch.
  *
- * The partial-failure bookkeeping is Powertools' BatchProcessor (@aws-lambda-powertools/batch):
- * a record whose handler throws is reported in batchItemFailures. Powertools runs records either
- * all at once or one by one; to keep at most MESSAGE_CONCURRENCY DynamoDB writes in flight, its
- * per-record step (processRecord) is driven by forEachLimit between its own prepare() and clean(),
- * exactly the sequence its process() runs. A batch in which every message failed is REPORTED
- * (throwOnFullBatchFailure: false), not thrown, as before.
+ * The partial-failure bookkeeping is Powertools' batch utility (lambdas/shared/sqs-batch.ts): a
+ * message whose handler throws is reported in batchItemFailures, in batch order, with at most
+ * MESSAGE_CONCURRENCY DynamoDB writes in flight. A batch in which every message failed is
+ * REPORTED, not thrown, as before.
  *
  * Env: REVIEW_TABLE, SLA_MINUTES, PLINTH_ENV.
  * EMF (Plinth/Review, dimension Model): CasesEnqueued (new cases only).
  */
 
-import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { newCaseItem, parseReviewMessage, sameCase } from '../shared-review/case';
 import { ddb } from '../shared-review/clients';
 import { plinthEnv, slaMinutes, tableName } from '../shared-review/config';
 import { emitReviewMetrics, METRIC_NAMESPACE } from '../shared-review/metrics';
 import { ReviewTable } from '../shared-review/table';
-import { createLogger, createMetrics, describeError, forEachLimit } from '../shared/runtime';
+import { createLogger, createMetrics, describeError } from '../shared/runtime';
+import { processSqsBatch } from '../shared/sqs-batch';
 
 const logger = createLogger('plinth-review-intake');
 const metrics = createMetrics(METRIC_NAMESPACE);
@@ -95,30 +93,17 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 
   const enqueued = new Map<string, number>();
-  const processor = new BatchProcessor(EventType.SQS);
-  processor.register(
-    records,
-    async (msg: SQSRecord) => {
-      let outcome: Outcome;
-      try {
-        outcome = await processMessage(msg, table, sla);
-      } catch (err) {
-        logger.error('writing review case failed: message will be retried', { messageId: msg.messageId, ...describeError(err) });
-        throw new MessageFailed(msg.messageId);
-      }
-      if (!outcome.ok) throw new MessageFailed(msg.messageId);
-      if (outcome.created) enqueued.set(outcome.model, (enqueued.get(outcome.model) ?? 0) + 1);
-    },
-    { throwOnFullBatchFailure: false },
-  );
-  processor.prepare();
-  await forEachLimit(records, MESSAGE_CONCURRENCY, async (record) => {
-    await processor.processRecord(record);
+  const { batchItemFailures } = await processSqsBatch({ Records: records }, MESSAGE_CONCURRENCY, async (msg: SQSRecord) => {
+    let outcome: Outcome;
+    try {
+      outcome = await processMessage(msg, table, sla);
+    } catch (err) {
+      logger.error('writing review case failed: message will be retried', { messageId: msg.messageId, ...describeError(err) });
+      throw new MessageFailed(msg.messageId);
+    }
+    if (!outcome.ok) throw new MessageFailed(msg.messageId);
+    if (outcome.created) enqueued.set(outcome.model, (enqueued.get(outcome.model) ?? 0) + 1);
   });
-  processor.clean();
-  // Powertools lists failures in the order they happened; report them in batch order, as before.
-  const failed = new Set(processor.response().batchItemFailures.map((f) => f.itemIdentifier));
-  const batchItemFailures = records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId }));
 
   const env = plinthEnv();
   for (const [model, count] of enqueued) emitReviewMetrics(metrics, model, { CasesEnqueued: count }, { Environment: env });

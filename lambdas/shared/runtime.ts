@@ -15,7 +15,7 @@
 
 import { Logger, LogFormatter, LogItem } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { httpStatusOf, isTransientAwsError, messageOf, nameOf, SdkLikeError } from './aws-errors';
 
 export type { Logger } from '@aws-lambda-powertools/logger';
@@ -113,19 +113,24 @@ export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessE
   throw new Error(`invalid environment: ${problems.join('; ')}`);
 }
 
-/** What the logs say about an error. */
-export interface ErrorDescription {
+/** What the logs say about an error (a type, not an interface, so it spreads into log attributes). */
+export type ErrorDescription = {
   errorName: string;
   errorMessage: string;
   /** A retry may succeed (throttling, 5xx, timeout, dropped connection; lambdas/shared/aws-errors.ts). */
   transient: boolean;
   /** HTTP status of an AWS SDK v3 service error. */
   httpStatus?: number;
+  /**
+   * The same status under the name most handlers' logs (and their tests and queries) used before
+   * the shared describer; kept so no log field disappears.
+   */
+  httpStatusCode?: number;
   /** Node/SDK error code (`ECONNRESET`, ...), when the error carries one. */
   errorCode?: string;
   /** The described `cause`, when the error wraps another. */
   cause?: ErrorDescription;
-}
+};
 
 /** Longest error message written to a log line. */
 export const MAX_ERROR_MESSAGE = 500;
@@ -138,7 +143,10 @@ export function describeError(err: unknown, depth = 0): ErrorDescription {
     transient: isTransientAwsError(err),
   };
   const status = httpStatusOf(err);
-  if (status !== undefined) out.httpStatus = status;
+  if (status !== undefined) {
+    out.httpStatus = status;
+    out.httpStatusCode = status;
+  }
   const code = typeof err === 'object' && err !== null ? (err as SdkLikeError).code : undefined;
   if (typeof code === 'string') out.errorCode = code;
   const cause = err instanceof Error ? err.cause : undefined;

@@ -18,11 +18,13 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { messageOf, nameOf } from '../shared/aws-errors';
-import { structuredLog } from '../shared/structured-log';
+import { messageOf } from '../shared/aws-errors';
+import { createLogger, describeError, parseEnv } from '../shared/runtime';
+import { processSqsBatch } from '../shared/sqs-batch';
 
-const out = structuredLog('plinth-training-set-callback');
-export const setOutput = out.setOutput;
+const logger = createLogger('plinth-training-set-callback');
+/** The function's SDK client, created once per execution environment. */
+export const eventBridge = new EventBridgeClient({ maxAttempts: 3 });
 
 /** The callback message SageMaker Pipelines sends. */
 export const callbackMessageSchema = z.object({
@@ -45,39 +47,32 @@ export const callbackMessageSchema = z.object({
 /** The variables CDK sets (TrainingPipeline); parsed at the edge of every invocation. */
 export const envSchema = z.object({ EVENT_SOURCE: z.string().min(1), DETAIL_TYPE: z.string().min(1), PLINTH_ENV: z.string().optional() });
 
-let client: EventBridgeClient | undefined;
-/** Test hook. */
-export function setClient(c: EventBridgeClient | undefined): void {
-  client = c;
-}
+/** Messages handled one after another, in the batch's order, as before. */
+const MESSAGE_CONCURRENCY = 1;
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const env = envSchema.parse(process.env);
-  const eb = (client ??= new EventBridgeClient({ maxAttempts: 3 }));
-  const failures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records ?? []) {
+  const env = parseEnv(envSchema);
+  return processSqsBatch(event, MESSAGE_CONCURRENCY, async (record) => {
     let message: z.infer<typeof callbackMessageSchema>;
     try {
       const parsed = callbackMessageSchema.safeParse(JSON.parse(record.body));
       if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       message = parsed.data;
     } catch (err) {
-      out.log('error', 'not a callback message; left for the dead-letter queue', { messageId: record.messageId, reason: messageOf(err), environment: env.PLINTH_ENV });
-      failures.push({ itemIdentifier: record.messageId });
-      continue;
+      logger.error('not a callback message; left for the dead-letter queue', { messageId: record.messageId, reason: messageOf(err), environment: env.PLINTH_ENV });
+      throw err;
     }
     try {
-      const res = await eb.send(
+      const res = await eventBridge.send(
         new PutEventsCommand({
           Entries: [{ Source: env.EVENT_SOURCE, DetailType: env.DETAIL_TYPE, Detail: JSON.stringify(message), Resources: [message.pipelineExecutionArn] }],
         }),
       );
       if ((res.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents refused the entry: ${res.Entries?.[0]?.ErrorCode} ${res.Entries?.[0]?.ErrorMessage}`);
-      out.log('info', 'training set requested', { pipelineExecutionArn: message.pipelineExecutionArn, runId: message.arguments.runId, environment: env.PLINTH_ENV });
+      logger.info('training set requested', { pipelineExecutionArn: message.pipelineExecutionArn, runId: message.arguments.runId, environment: env.PLINTH_ENV });
     } catch (err) {
-      out.log('error', 'could not request the training set; will retry', { messageId: record.messageId, errorName: nameOf(err), errorMessage: messageOf(err), environment: env.PLINTH_ENV });
-      failures.push({ itemIdentifier: record.messageId });
+      logger.error('could not request the training set; will retry', { messageId: record.messageId, ...describeError(err), environment: env.PLINTH_ENV });
+      throw err;
     }
-  }
-  return { batchItemFailures: failures };
+  });
 }

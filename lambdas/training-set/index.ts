@@ -16,9 +16,9 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { FeatureGroupDefinition } from '../../lib/feature-store/feature-group';
 import { exportStatement, manifestGroups, pointInTimeSelect, splitSelect, SqlInputError, statsSelect, type PointInTimeSpec } from '../../lib/features/sql';
-import { structuredLog } from '../shared/structured-log';
+import { createLogger } from '../shared/runtime';
 
-const { logger } = structuredLog('plinth-training-set');
+const logger = createLogger('plinth-training-set');
 
 export class TrainingSetInputError extends Error {
   constructor(message: string) {
@@ -135,11 +135,8 @@ export function buildManifest(p: TrainingSetPlan, stats: Array<Record<string, st
   };
 }
 
-let clients: { athena: AthenaClient; s3: S3Client } | undefined;
-/** Test hook. */
-export function setClients(c: { athena: AthenaClient; s3: S3Client } | undefined): void {
-  clients = c;
-}
+/** The function's SDK clients, created once per execution environment. */
+export const clients = { athena: new AthenaClient({ maxAttempts: 5 }), s3: new S3Client({ maxAttempts: 3 }) };
 
 async function readStats(athena: AthenaClient, queryExecutionId: string): Promise<Array<Record<string, string | undefined>>> {
   const rows: Array<Record<string, string | undefined>> = [];
@@ -169,7 +166,7 @@ export async function handler(event: unknown): Promise<unknown> {
   const asManifest = manifestEvent.safeParse(event);
   if (!asManifest.success) throw new TrainingSetInputError('event must be { action: "plan", input } or { action: "manifest", plan, statsQueryExecutionId }');
   const e = env();
-  const c = (clients ??= { athena: new AthenaClient({ maxAttempts: 5 }), s3: new S3Client({ maxAttempts: 3 }) });
+  const c = clients;
   const p = asManifest.data.plan;
   const manifest = buildManifest(p, await readStats(c.athena, asManifest.data.statsQueryExecutionId));
   await c.s3.send(new PutObjectCommand({ Bucket: e.bucket, Key: p.manifestKey, Body: JSON.stringify(manifest, null, 2), ContentType: 'application/json' }));

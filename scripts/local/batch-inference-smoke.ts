@@ -6,9 +6,11 @@
  * moto records the transform job without running it, so conservation and publishing are not
  * exercised here (the handler's moto tests cover them with a simulated transform output).
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateModelCommand, CreateTransformJobCommand, DescribeModelCommand, DescribeTransformJobCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { handler, type PlanResult } from '../../lambdas/batch-inference';
+import { clients as handlerClients, handler, type PlanResult } from '../../lambdas/batch-inference';
+import { routeClient } from './in-process';
 
 export interface BatchSmokeResult {
   readonly modelPackageArn: string;
@@ -21,9 +23,26 @@ export interface BatchSmokeResult {
 /**
  * Runs the check with `process.env` already set to the function's environment (and the emulator's
  * endpoint); `roleArn` is the model role the job passes. Fails when nothing is claimed or the
- * transform job's model is not the Approved package.
+ * transform job's model is not the Approved package. The handler's own clients send through `clients`.
  */
-export async function startTransformWithApprovedPackage(clients: { s3: S3Client; sagemaker: SageMakerClient }, roleArn: string, now: Date): Promise<BatchSmokeResult> {
+export async function startTransformWithApprovedPackage(
+  clients: { s3: S3Client; sagemaker: SageMakerClient; dynamodb: DynamoDBClient },
+  roleArn: string,
+  now: Date,
+): Promise<BatchSmokeResult> {
+  const unroute = [
+    routeClient(handlerClients.s3, clients.s3),
+    routeClient(handlerClients.sagemaker, clients.sagemaker),
+    routeClient(handlerClients.dynamodb, clients.dynamodb),
+  ];
+  try {
+    return await startTransform(clients, roleArn, now);
+  } finally {
+    for (const undo of unroute) undo();
+  }
+}
+
+async function startTransform(clients: { s3: S3Client; sagemaker: SageMakerClient }, roleArn: string, now: Date): Promise<BatchSmokeResult> {
   const env = process.env;
   const yesterday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1)).toISOString().slice(0, 10);
   await clients.s3.send(

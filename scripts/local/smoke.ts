@@ -23,15 +23,12 @@ import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { type AwsCallContext, clientSettings, controlPlaneClients } from '../../cli/aws/connection';
 import type { StackResourceSummary } from '../../cli/aws/cloudformation';
 import { handler as ingestHandler, resetSchemaCache } from '../../lambdas/ingest/index';
-import { resetClients as resetIngestClients, setClients as setIngestClients } from '../../lambdas/ingest/clients';
-import { setOutput as setIngestLog } from '../../lambdas/ingest/log';
+import { clients as ingestClients } from '../../lambdas/ingest/clients';
+import { collectLogLines, routeClient } from './in-process';
 import { handler as deployModelHandler } from '../../lambdas/deploy-model/index';
 import { clients as deployClients } from '../../lambdas/deploy-model/clients';
 import { enqueueReviewCase } from '../../lambdas/infer/review-queue';
 import { handler as reviewIntakeHandler } from '../../lambdas/review-intake/index';
-import { mockClient } from 'aws-sdk-client-mock';
-import { captureOutput } from './capture-output';
-import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
 import { startTransformWithApprovedPackage } from './batch-inference-smoke';
 import type { EmulatorSkip } from './emulator';
 import { promoteToSecondAccount } from './smoke-promote';
@@ -114,14 +111,14 @@ async function ingestSample(deployed: DeployedEnvironment): Promise<Omit<SmokeSt
   );
   const logs: string[] = [];
   const result = await withFunctionEnvironment(deployed.context, env, async () => {
-    setIngestClients({ s3 });
-    setIngestLog((line) => logs.push(line));
+    const unroute = routeClient(ingestClients.s3, s3);
+    const collected = collectLogLines(logs);
     resetSchemaCache();
     try {
       return await ingestHandler(event);
     } finally {
-      setIngestLog(undefined);
-      resetIngestClients();
+      collected.stop();
+      unroute();
     }
   });
   if (result.batchItemFailures.length > 0) {
@@ -195,16 +192,17 @@ async function approveAndDeployModel(deployed: DeployedEnvironment): Promise<Omi
   const logs: string[] = [];
   const gapsBefore = deployed.unimplemented().length;
   // deploy-model's module-scope clients resolve region, credentials and endpoint on first use (here);
-  // its S3 client reads the pinned artifact path-style, as the emulator needs (aws-sdk-client-mock routes it).
-  const pathStyleS3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
-  const s3Route = mockClient(deployClients.s3);
-  s3Route.send.callsFake((command: Parameters<S3Client['send']>[0]) => pathStyleS3.send(command));
-  let result: Awaited<ReturnType<typeof deployModelHandler>>;
-  try {
-    result = await withFunctionEnvironment(deployed.context, env, () => captureOutput(logs, () => deployModelHandler(sqsEvent(approval))));
-  } finally {
-    s3Route.restore();
-  }
+  // its S3 client reads the pinned artifact path-style, as the emulator needs.
+  const result = await withFunctionEnvironment(deployed.context, env, async () => {
+    const unroute = routeClient(deployClients.s3, new S3Client(clientSettings(deployed.context, { forcePathStyle: true })));
+    const collected = collectLogLines(logs);
+    try {
+      return await deployModelHandler(sqsEvent(approval));
+    } finally {
+      collected.stop();
+      unroute();
+    }
+  });
   if (result.batchItemFailures.length > 0) {
     const gaps = [...new Set(deployed.unimplemented().slice(gapsBefore))];
     if (gaps.length === 0) throw new Error(`deploy-model asked for a retry: ${lastError(logs)}`);
@@ -259,9 +257,14 @@ async function reviewQueue(deployed: DeployedEnvironment): Promise<Omit<SmokeSte
   if (!message) throw new Error(`review case ${caseId} was sent to ${queueUrl} but is not on the queue`);
   const logs: string[] = [];
   // review-intake's module-scope client resolves region, credentials and endpoint on first use: here.
-  const result = await withFunctionEnvironment(deployed.context, intake, () =>
-    captureOutput(logs, () => reviewIntakeHandler(sqsEvent(message.Body!, message.MessageId))),
-  );
+  const result = await withFunctionEnvironment(deployed.context, intake, async () => {
+    const collected = collectLogLines(logs);
+    try {
+      return await reviewIntakeHandler(sqsEvent(message.Body!, message.MessageId));
+    } finally {
+      collected.stop();
+    }
+  });
   if (result.batchItemFailures.length > 0) throw new Error(`review-intake failed the case: ${lastError(logs)}`);
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
   const table = requireVar(intake, 'REVIEW_TABLE');
@@ -292,13 +295,11 @@ async function batchInference(deployed: DeployedEnvironment): Promise<Omit<Smoke
   const result = await withFunctionEnvironment(deployed.context, env, async () => {
     const settings = clientSettings(deployed.context);
     const clients = { s3: new S3Client(clientSettings(deployed.context, { forcePathStyle: true })), sagemaker: new SageMakerClient(settings), dynamodb: new DynamoDBClient(settings) };
-    setBatchClients(clients);
-    setBatchLog((line) => logs.push(line));
+    const collected = collectLogLines(logs);
     try {
       return await startTransformWithApprovedPackage(clients, `arn:${partition}:iam::${deployed.account}:role/${roleName}`, new Date());
     } finally {
-      setBatchClients(undefined);
-      setBatchLog(undefined);
+      collected.stop();
     }
   });
   return {
@@ -461,14 +462,14 @@ async function modelQuality(deployed: DeployedEnvironment): Promise<Omit<SmokeSt
   );
   const logs: string[] = [];
   const result = await withFunctionEnvironment(deployed.context, env, async () => {
-    setIngestClients({ s3 });
-    setIngestLog((line) => logs.push(line));
+    const unroute = routeClient(ingestClients.s3, s3);
+    const collected = collectLogLines(logs);
     resetSchemaCache();
     try {
       return await ingestHandler(event);
     } finally {
-      setIngestLog(undefined);
-      resetIngestClients();
+      collected.stop();
+      unroute();
     }
   });
   if (result.batchItemFailures.length > 0) throw new Error(`the ingest handler failed the label file: ${lastError(logs)}`);

@@ -6,7 +6,6 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateModelPackageCommand, CreateModelPackageGroupCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { setClients, setOutput } from '../../lambdas/batch-inference';
 import { startTransformWithApprovedPackage } from '../../scripts/local/batch-inference-smoke';
 import { describeWithMoto, motoClientConfig } from '../support/moto';
 
@@ -27,8 +26,6 @@ const ENV = {
 
 describeWithMoto('batch inference smoke block (moto)', (moto) => {
   afterEach(() => {
-    setClients(undefined);
-    setOutput(undefined);
     for (const k of Object.keys(ENV)) delete process.env[k];
   });
 
@@ -37,8 +34,6 @@ describeWithMoto('batch inference smoke block (moto)', (moto) => {
     const s3 = new S3Client(config);
     const sagemaker = new SageMakerClient(config);
     const dynamodb = new DynamoDBClient(config);
-    setClients({ s3, sagemaker, dynamodb });
-    setOutput(() => undefined);
     Object.assign(process.env, ENV);
     await s3.send(new CreateBucketCommand({ Bucket: 'curated' }));
     await dynamodb.send(
@@ -57,7 +52,7 @@ describeWithMoto('batch inference smoke block (moto)', (moto) => {
     const approved = (await pkg('Approved')).ModelPackageArn!;
     await pkg('PendingManualApproval');
 
-    const result = await startTransformWithApprovedPackage({ s3, sagemaker }, 'arn:aws:iam::123456789012:role/batch-model', new Date('2031-03-10T01:30:00Z'));
+    const result = await startTransformWithApprovedPackage({ s3, sagemaker, dynamodb }, 'arn:aws:iam::123456789012:role/batch-model', new Date('2031-03-10T01:30:00Z'));
 
     expect(result).toEqual({
       modelPackageArn: approved,

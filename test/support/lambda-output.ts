@@ -2,14 +2,33 @@
  * Captures what a Lambda writes to stdout and stderr (Powertools Logger writes warn/error to
  * stderr, info/debug and EMF to stdout), one entry per line, while `fn` runs.
  */
+/**
+ * Replaces stdout/stderr writes: JSON lines (logs, EMF) go to `lines`; anything else (a Node
+ * warning from a library, for instance) still reaches the terminal.
+ */
+function spyStreams(lines: string[], tee?: string[]): { out: jest.SpyInstance; err: jest.SpyInstance } {
+  const spy = (stream: NodeJS.WriteStream): jest.SpyInstance => {
+    const original = stream.write.bind(stream) as (chunk: string) => boolean;
+    return jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown): boolean => {
+      const text = String(chunk);
+      const other: string[] = [];
+      for (const line of text.split('\n')) {
+        if (line.length === 0) continue;
+        if (line.startsWith('{')) {
+          lines.push(line);
+          tee?.push(line);
+        } else other.push(line);
+      }
+      if (other.length > 0) original(`${other.join('\n')}\n`);
+      return true;
+    }) as never);
+  };
+  return { out: spy(process.stdout), err: spy(process.stderr) };
+}
+
 export function captureOutput(fn: () => void): string[] {
   const lines: string[] = [];
-  const grab = (chunk: unknown): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(grab as never);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(grab as never);
+  const { out, err } = spyStreams(lines);
   try {
     fn();
   } finally {
@@ -22,12 +41,7 @@ export function captureOutput(fn: () => void): string[] {
 /** Like {@link captureOutput} for async work; returns the result and the lines. */
 export async function captureOutputAsync<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
   const lines: string[] = [];
-  const grab = (chunk: unknown): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(grab as never);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(grab as never);
+  const { out, err } = spyStreams(lines);
   try {
     const result = await fn();
     return { result, lines };
@@ -63,16 +77,12 @@ export function logLines(lines: readonly string[]): Record<string, unknown>[] {
 
 /**
  * Starts capturing stdout/stderr lines (for a beforeEach); `stop()` restores the streams (afterEach).
+ * `tee` also receives every line (a record that survives callers clearing `lines`).
  * Jest's own reporter does not write through these streams while a test runs.
  */
-export function startCapture(): { lines: string[]; stop(): void } {
+export function startCapture(tee?: string[]): { lines: string[]; stop(): void } {
   const lines: string[] = [];
-  const grab = (chunk: unknown): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(grab as never);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(grab as never);
+  const { out, err } = spyStreams(lines, tee);
   return {
     lines,
     stop: () => {

@@ -7,13 +7,40 @@
  */
 /** The part of an SDK v3 client this needs. */
 interface Sender {
-  send(command: never, ...rest: never[]): Promise<unknown>;
+  send(...args: never[]): Promise<unknown>;
 }
 
-/** Routes every `send` of `from` to `to` until the returned spy is restored (jest.restoreAllMocks or `.mockRestore()`). */
-export function routeTo<C extends Sender>(from: C, to: C): jest.SpyInstance {
-  const target = to as unknown as { send: (...args: unknown[]) => Promise<unknown> };
-  return jest.spyOn(from as unknown as { send: (...args: unknown[]) => Promise<unknown> }, 'send').mockImplementation((...args: unknown[]) => target.send(...args));
+type SendFn = (...args: unknown[]) => Promise<unknown>;
+
+const active: Array<() => void> = [];
+
+/**
+ * Routes every `send` of `from` to `to` until `restore()` (or {@link unrouteAll}). Not a jest spy
+ * on purpose: a spy records every call's arguments and results (request bodies, response streams),
+ * which a 100 MiB upload cannot afford.
+ */
+export function routeTo<C extends Sender>(from: C, to: C): { restore(): void } {
+  const target = from as unknown as { send: SendFn };
+  const hadOwn = Object.prototype.hasOwnProperty.call(target, 'send');
+  const previous = target.send;
+  const destination = to as unknown as { send: SendFn };
+  target.send = (...args: unknown[]) => destination.send(...args);
+  let done = false;
+  const restore = (): void => {
+    if (done) return;
+    done = true;
+    if (hadOwn) target.send = previous;
+    else delete (target as { send?: SendFn }).send;
+    const i = active.indexOf(restore);
+    if (i >= 0) active.splice(i, 1);
+  };
+  active.push(restore);
+  return { restore };
+}
+
+/** Undoes every route still in place, newest first (for an afterEach). */
+export function unrouteAll(): void {
+  for (const restore of [...active].reverse()) restore();
 }
 
 /**

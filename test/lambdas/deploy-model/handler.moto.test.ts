@@ -276,7 +276,7 @@ function completeDeployment(h: Harness) {
 }
 
 /** Routes and output captures of the current test, undone after it. */
-const routes: jest.SpyInstance[] = [];
+const routes: Array<{ restore(): void }> = [];
 
 async function createHarness(endpoint: string): Promise<Harness> {
   const cfg = motoClientConfig(endpoint);
@@ -351,7 +351,10 @@ async function createHarness(endpoint: string): Promise<Harness> {
     }
     return true;
   };
-  routes.push(jest.spyOn(process.stdout, 'write').mockImplementation(grab as never), jest.spyOn(process.stderr, 'write').mockImplementation(grab as never));
+  for (const stream of [process.stdout, process.stderr]) {
+    const spy = jest.spyOn(stream, 'write').mockImplementation(grab as never);
+    routes.push({ restore: () => spy.mockRestore() });
+  }
   setEnv();
   return h;
 }
@@ -371,7 +374,7 @@ describeWithMoto('deploy-model handler (moto_server + mocked UpdateEndpoint)', (
 
   afterEach(() => {
     h?.sm.restore();
-    for (const route of routes.splice(0)) route.mockRestore();
+    for (const route of routes.splice(0)) route.restore();
     for (const k of ENV_KEYS) {
       if (savedEnv[k] === undefined) delete process.env[k];
       else process.env[k] = savedEnv[k];

@@ -29,7 +29,7 @@ import { loadConfig, parseModels } from '../../../lambdas/drift-baseline/config'
 import { clients as handlerClients, handler, parseS3Uri } from '../../../lambdas/drift-baseline/index';
 import { startCapture } from '../../support/lambda-output';
 import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
-import { fakeDate, routeTo } from '../../support/sdk-clients';
+import { fakeDate, routeTo, unrouteAll } from '../../support/sdk-clients';
 import { readTrainingSample, Reservoir, SampleUnreadableError, sampleFormat, seededRandom } from '../../../lambdas/drift-baseline/sample';
 import { buildBaseline, parseBaseline } from '../../../lambdas/drift-stats/baseline';
 import { DriftInputError } from '../../../lambdas/drift-stats/statistics';
@@ -233,6 +233,7 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
   afterEach(() => {
     capture.stop();
     expectMatchesGolden('plinth-drift-baseline', lines);
+    unrouteAll();
     jest.restoreAllMocks();
     jest.useRealTimers();
     clearEnv();

@@ -14,8 +14,10 @@ import { windowFromBinCounts } from '../../../lambdas/drift-stats/athena-window'
 import { buildBaseline } from '../../../lambdas/drift-stats/baseline';
 import { countSample, DriftInputError } from '../../../lambdas/drift-stats/statistics';
 import type { Baseline, NumericCounts, RawValue, WindowFeatureCounts } from '../../../lambdas/drift-stats/statistics';
-import { captureWindow, handler, loadConfig } from '../../../lambdas/drift-query/index';
-import { setClients, setOutput } from '../../../lambdas/drift-query/runtime';
+import { captureWindow, clients as handlerClients, handler, loadConfig } from '../../../lambdas/drift-query/index';
+import { startCapture } from '../../support/lambda-output';
+import { expectMatchesGolden } from '../../support/runtime-golden';
+import { routeTo, unrouteAll } from '../../support/sdk-clients';
 import { ATHENA, binCase, captureHour, doubleLiteral, DUCKDB, renderBinCountSql, sqlString } from '../../../lambdas/drift-query/sql';
 import type { BinCountQuery } from '../../../lambdas/drift-query/sql';
 import { captureRecord, runDriftSql, scalar } from './support/duckdb-capture';
@@ -323,7 +325,7 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
   const BUCKET = 'plinth-drift-baselines';
   const KEY = 'drift-baselines/fraud-prod/current.json';
   let s3: S3Client;
-  const lines: string[] = [];
+  let lines: string[] = [];
   const ENV = {
     ENDPOINT_NAME: 'fraud-prod',
     CAPTURE_DATABASE: 'plinth_capture',
@@ -339,15 +341,18 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
     s3 = new S3Client(motoClientConfig(moto.endpoint));
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
+  let capture: ReturnType<typeof startCapture>;
   beforeEach(() => {
-    lines.length = 0;
-    setOutput((l) => lines.push(l));
-    setClients({ s3 });
+    capture = startCapture();
+    lines = capture.lines;
+    routeTo(handlerClients.s3, s3);
     Object.assign(process.env, ENV);
   });
   afterEach(() => {
-    setOutput(undefined);
-    setClients({});
+    capture.stop();
+    expectMatchesGolden('plinth-drift-query', lines);
+    unrouteAll();
+    jest.restoreAllMocks();
     for (const k of Object.keys(ENV)) delete process.env[k];
   });
 

@@ -7,15 +7,17 @@
  *  - EventBridge: mocked with aws-sdk-client-mock. EMF/log lines captured.
  */
 
-import { AthenaClient, GetQueryResultsCommand, InvalidRequestException } from '@aws-sdk/client-athena';
+import { GetQueryResultsCommand, InvalidRequestException } from '@aws-sdk/client-athena';
 import type { GetQueryResultsCommandInput, GetQueryResultsCommandOutput, Row } from '@aws-sdk/client-athena';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MAX_RESULT_ROWS, windowFromBinCounts } from '../../../lambdas/drift-stats/athena-window';
 import { buildBaseline } from '../../../lambdas/drift-stats/baseline';
 import { handler } from '../../../lambdas/drift-stats/index';
 import type { DriftStatsEvent } from '../../../lambdas/drift-stats/index';
-import { setClients, setOutput } from '../../../lambdas/drift-stats/runtime';
+import { clients as handlerClients } from '../../../lambdas/drift-stats/index';
+import { startCapture } from '../../support/lambda-output';
+import { expectMatchesGolden } from '../../support/runtime-golden';
 import { DriftInputError } from '../../../lambdas/drift-stats/statistics';
 import type { Baseline, NumericCounts } from '../../../lambdas/drift-stats/statistics';
 import { DUCKDB, renderBinCountSql } from '../../../lambdas/drift-query/sql';
@@ -105,10 +107,9 @@ function event(window: unknown): DriftStatsEvent {
 
 describe("drift-stats Athena window (Athena mocked with aws-sdk-client-mock: moto's Athena cannot run the query)", () => {
   let lines: string[];
-  const athena = new AthenaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const events = new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const athenaMock = mockClient(athena);
-  const ebMock = mockClient(events);
+  let capture: ReturnType<typeof startCapture>;
+  const athenaMock = mockClient(handlerClients.athena);
+  const ebMock = mockClient(handlerClients.eventBridge);
 
   /** Serve these pages in order of NextToken. */
   function serve(result: GetQueryResultsCommandOutput[]): void {
@@ -124,16 +125,15 @@ describe("drift-stats Athena window (Athena mocked with aws-sdk-client-mock: mot
   }
 
   beforeEach(() => {
-    lines = [];
     athenaMock.reset();
     ebMock.reset();
     ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
-    setOutput((l) => lines.push(l));
-    setClients({ athena, eventBridge: events });
+    capture = startCapture();
+    lines = capture.lines;
   });
   afterEach(() => {
-    setOutput(undefined);
-    setClients({});
+    capture.stop();
+    expectMatchesGolden('plinth-drift-stats', lines);
   });
   afterAll(() => {
     athenaMock.restore();

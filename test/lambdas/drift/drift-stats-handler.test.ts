@@ -3,19 +3,23 @@
  *  - EventBridge: MOCKED with aws-sdk-client-mock on the client injected into
  *    the handler (PutEvents requests are recorded and asserted).
  *  - S3 baseline: real S3 client against a private moto_server (moto S3).
- *  - EMF/log lines: captured through setOutput().
+ *  - EMF/log lines: captured from stdout/stderr, checked against the fields and
+ *    metrics of before (test/support/runtime-golden.ts).
  */
 
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsStub } from 'aws-sdk-client-mock';
-import { describeWithMoto, motoClientConfig, MOTO_REGION } from '../../support/moto';
+import { describeWithMoto, motoClientConfig } from '../../support/moto';
 import { buildBaseline } from '../../../lambdas/drift-stats/baseline';
 import { DRIFT_DETAIL_TYPE, DRIFT_SOURCE, handler, METRIC_NAMESPACE } from '../../../lambdas/drift-stats/index';
 import type { DriftEventDetail, DriftStatsEvent } from '../../../lambdas/drift-stats/index';
-import { setClients, setOutput } from '../../../lambdas/drift-stats/runtime';
+import { clients as handlerClients } from '../../../lambdas/drift-stats/index';
+import { startCapture } from '../../support/lambda-output';
+import { expectMatchesGolden } from '../../support/runtime-golden';
+import { routeTo, unrouteAll } from '../../support/sdk-clients';
 import { DriftInputError, evaluateDrift } from '../../../lambdas/drift-stats/statistics';
 import type { Baseline, EvaluatedFeature, FeatureCounts, WindowFeatureCounts } from '../../../lambdas/drift-stats/statistics';
 
@@ -121,20 +125,22 @@ function putEntries(h: Harness): PutEventsRequestEntry[] {
 
 function setupHarness(s3?: () => S3Client): () => Harness {
   let h: Harness | undefined;
+  let capture: ReturnType<typeof startCapture> | undefined;
   beforeEach(() => {
-    const lines: string[] = [];
-    setOutput((l) => lines.push(l));
-    const events = new EventBridgeClient({ region: MOTO_REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    const eb = mockClient(events);
+    capture = startCapture();
+    const lines = capture.lines;
+    const eb = mockClient(handlerClients.eventBridge);
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-1' }] });
-    setClients({ eventBridge: events, ...(s3 ? { s3: s3() } : {}) });
+    if (s3) routeTo(handlerClients.s3, s3());
     process.env.EVENT_BUS_NAME = 'plinth-ml-bus';
     h = { lines, eb };
   });
   afterEach(() => {
+    capture?.stop();
+    if (h) expectMatchesGolden('plinth-drift-stats', h.lines);
     h?.eb.restore();
-    setOutput(undefined);
-    setClients({});
+    unrouteAll();
+    jest.restoreAllMocks();
     delete process.env.EVENT_BUS_NAME;
   });
   return () => {

@@ -28,7 +28,7 @@ import type { DriftEvent, RetrainOutcome } from '../../../lambdas/retrain-trigge
 import { clientRequestToken, driftEvidence, MAX_PARAMETER_CHARS } from '../../../lambdas/retrain-trigger/evidence';
 import { startCapture } from '../../support/lambda-output';
 import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
-import { fakeDate, routeTo } from '../../support/sdk-clients';
+import { fakeDate, routeTo, unrouteAll } from '../../support/sdk-clients';
 
 type Json = Record<string, unknown>;
 
@@ -167,6 +167,7 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     capture?.stop();
     expectMatchesGolden('plinth-retrain-trigger', lines);
     sm.restore();
+    unrouteAll();
     jest.restoreAllMocks();
     jest.useRealTimers();
     for (const k of ['DEBOUNCE_TABLE', 'DEBOUNCE_MINUTES', 'PIPELINES', 'PLINTH_ENV']) delete process.env[k];

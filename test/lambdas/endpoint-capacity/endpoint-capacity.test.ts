@@ -1,26 +1,31 @@
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler, parseEndpoints, setClient, setOutput } from '../../../lambdas/endpoint-capacity';
+import { handler, parseEndpoints } from '../../../lambdas/endpoint-capacity';
+import { startCapture } from '../../support/lambda-output';
+import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
 
 // aws-sdk-client-mock: moto's DescribeEndpoint does not model CurrentInstanceCount changing under autoscaling.
 const sagemaker = mockClient(SageMakerClient);
 let lines: string[] = [];
+let capture: ReturnType<typeof startCapture>;
 
 beforeEach(() => {
   sagemaker.reset();
-  setClient(new SageMakerClient({ region: 'us-east-1' }));
-  lines = [];
-  setOutput((line) => lines.push(line));
+  jest.useFakeTimers();
+  capture = startCapture();
+  lines = capture.lines;
   process.env.ENDPOINTS = JSON.stringify([
     { endpointName: 'fraud-prod', variants: { primary: 4, challenger: 2 } },
     { endpointName: 'churn-prod', variants: { primary: 3 } },
   ]);
   process.env.PLINTH_ENV = 'prod';
 });
-afterAll(() => {
-  setClient(undefined);
-  setOutput(undefined);
+afterEach(() => {
+  capture.stop();
+  expectMatchesGolden('plinth-endpoint-capacity', lines);
+  jest.useRealTimers();
 });
+afterAll(() => expectGoldenCovered('plinth-endpoint-capacity'));
 
 const emf = () => lines.map((l) => JSON.parse(l)).filter((d) => d._aws);
 
@@ -37,7 +42,8 @@ describe('endpoint-capacity (aws-sdk-client-mock)', () => {
       EndpointStatus: 'Updating',
       ProductionVariants: [{ VariantName: 'primary', CurrentInstanceCount: 5 }],
     } as never);
-    const result = await handler({}, () => 1_700_000_000_000);
+    jest.setSystemTime(1_700_000_000_000);
+    const result = await handler({});
     expect(result.measured).toEqual([
       { endpointName: 'fraud-prod', variantName: 'primary', instanceCount: 4, maxInstanceCount: 4, atMaxCapacity: true },
       { endpointName: 'fraud-prod', variantName: 'challenger', instanceCount: 1, maxInstanceCount: 2, atMaxCapacity: false },

@@ -6,7 +6,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { handler, FeatureIngestInputError } from '../../../lambdas/feature-ingest/index';
 import { FeatureIngestConfigError } from '../../../lambdas/feature-ingest/config';
-import { resetRuntime, setOutput, setRuntime } from '../../../lambdas/feature-ingest/runtime';
+import { startCapture } from '../../support/lambda-output';
+import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
 import { backoffMs } from '../../../lambdas/feature-ingest/writer';
 
 const GROUP = {
@@ -36,6 +37,7 @@ const fs = mockClient(SageMakerFeatureStoreRuntimeClient);
 let sleeps: number[];
 let savedEnv: NodeJS.ProcessEnv;
 let emf: string[];
+let capture: ReturnType<typeof startCapture>;
 
 const good = (id: string, count = 1, t = '2026-01-01T00:00:00Z') => JSON.stringify({ account_id: id, event_time: t, txn_count_24h: count, amount_sum_24h: 12.5 });
 
@@ -57,16 +59,27 @@ beforeEach(() => {
   fs.reset();
   s3.on(PutObjectCommand).resolves({});
   fs.on(PutRecordCommand).resolves({});
+  // Backoff sleeps: jest fake timers that run on their own (no real waiting is needed for the
+  // assertions, only the delays asked for), and a fixed jitter.
+  jest.useFakeTimers({ advanceTimers: true });
   sleeps = [];
-  emf = [];
-  setOutput((line) => emf.push(line));
-  setRuntime({ s3: new S3Client({ region: 'us-east-1' }), featureStore: new SageMakerFeatureStoreRuntimeClient({ region: 'us-east-1' }), sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 });
+  const fakeSetTimeout = global.setTimeout;
+  jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+    sleeps.push(ms ?? 0);
+    return fakeSetTimeout(fn, ms);
+  }) as typeof setTimeout);
+  jest.spyOn(Math, 'random').mockReturnValue(0.5);
+  capture = startCapture();
+  emf = capture.lines;
 });
 afterEach(() => {
+  capture.stop();
+  expectMatchesGolden('plinth-feature-ingest', emf);
+  jest.restoreAllMocks();
+  jest.useRealTimers();
   process.env = savedEnv;
-  resetRuntime();
-  setOutput(undefined);
 });
+afterAll(() => expectGoldenCovered('plinth-feature-ingest'));
 
 describe('feature-ingest: valid rows', () => {
   test('writes every valid row with PutRecord, values as Feature Store strings, and reports the counts', async () => {

@@ -273,9 +273,9 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
     expect(all.length).toBeGreaterThan(0);
     return all[all.length - 1] as Record<string, number | string>;
   };
-  const routes: jest.SpyInstance[] = [];
+  const routes: Array<{ restore(): void }> = [];
   const useClients = (over: { sagemakerEndpoint?: string; dynamodb?: DynamoDBClient } = {}): void => {
-    for (const route of routes.splice(0)) route.mockRestore();
+    for (const route of routes.splice(0)) route.restore();
     routes.push(
       routeTo(gatewayClients.sagemaker, createSageMakerClient({ endpoint: over.sagemakerEndpoint ?? fake.url, region: MOTO_REGION, credentials: MOTO_CREDENTIALS })),
       routeTo(gatewayClients.dynamodb, over.dynamodb ?? serialiseForMoto(createDynamoDBClient(motoClientConfig(moto.endpoint)))),
@@ -315,7 +315,8 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
   });
 
   afterAll(async () => {
-    for (const spy of [...routes.splice(0), ...writes.splice(0)]) spy.mockRestore();
+    for (const route of routes.splice(0)) route.restore();
+    for (const spy of writes.splice(0)) spy.mockRestore();
     jest.useRealTimers();
     setEnv(savedEnv);
     ddb?.destroy();

@@ -6,7 +6,8 @@ import {
   isTransientError,
 } from '../../../lambdas/ingest/errors';
 import { emitObjectMetrics, emptyMetrics } from '../../../lambdas/ingest/metrics';
-import { setOutput } from '../../../lambdas/ingest/log';
+import { captureOutput } from '../../support/lambda-output';
+import { expectMatchesGolden } from '../../support/runtime-golden';
 import { SchemaStore } from '../../../lambdas/ingest/schema-store';
 import { InvalidSchemaConfigError } from '../../../lambdas/ingest/errors';
 
@@ -68,15 +69,15 @@ describe('loadConfig', () => {
 });
 
 describe('EMF metrics', () => {
-  afterEach(() => setOutput(undefined));
+  beforeEach(() => jest.useFakeTimers({ now: 1700000000000 }));
+  afterEach(() => jest.useRealTimers());
 
   it('writes one CloudWatch EMF document with namespace Plinth/Ingest and dimension Dataset', () => {
     // GIVEN captured output
-    const lines: string[] = [];
-    setOutput((l) => lines.push(l));
     const m = { ...emptyMetrics(), RecordsIn: 5, RecordsCurated: 4, RecordsQuarantined: 1, ProcessingLatencyMs: 12 };
     // WHEN metrics are emitted
-    emitObjectMetrics('tx', m, { objectId: 'o1' }, 1700000000000);
+    const lines = captureOutput(() => emitObjectMetrics('tx', m, { objectId: 'o1' }, 1700000000000));
+    expectMatchesGolden('plinth-ingest', lines);
     // THEN the document follows the EMF specification
     expect(lines).toHaveLength(1);
     const doc = JSON.parse(lines[0]!);

@@ -104,7 +104,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
     clockMs = ms;
     jest.setSystemTime(ms);
   };
-  const routes: jest.SpyInstance[] = [];
+  const routes: Array<{ restore(): void }> = [];
   const writeSpies: jest.SpyInstance[] = [];
 
   function emf(metric: string): Emf[] {
@@ -287,7 +287,7 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
   });
 
   afterEach(() => {
-    for (const route of routes.splice(0)) route.mockRestore();
+    for (const route of routes.splice(0)) route.restore();
   });
 
   beforeEach(async () => {

@@ -170,12 +170,12 @@ describe('parseEnv', () => {
 describe('describeError', () => {
   it('describes an SDK throttling error as transient with its status', () => {
     const err = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    expect(describeError(err)).toEqual({ errorName: 'ThrottlingException', errorMessage: 'Rate exceeded', transient: true, httpStatus: 400 });
+    expect(describeError(err)).toEqual({ errorName: 'ThrottlingException', errorMessage: 'Rate exceeded', transient: true, httpStatus: 400, httpStatusCode: 400 });
   });
 
   it('describes a 403 as permanent, a network code as transient, and a thrown string', () => {
     const denied = Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    expect(describeError(denied)).toEqual({ errorName: 'AccessDenied', errorMessage: 'denied', transient: false, httpStatus: 403 });
+    expect(describeError(denied)).toEqual({ errorName: 'AccessDenied', errorMessage: 'denied', transient: false, httpStatus: 403, httpStatusCode: 403 });
     const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     expect(describeError(reset)).toEqual({ errorName: 'Error', errorMessage: 'socket hang up', transient: true, errorCode: 'ECONNRESET' });
     expect(describeError('boom')).toEqual({ errorName: 'string', errorMessage: 'boom', transient: false });

@@ -86,7 +86,8 @@ const GOLDEN_DIR = path.join(__dirname, 'golden');
  * The one documented change to log fields: errors are described by lambdas/shared/runtime.ts
  * `describeError` (one describer for every handler, contract G) instead of each handler's own.
  * In a line that describes an error (it has `errorName` and `errorMessage`):
- *   - `httpStatusCode` is now `httpStatus` (the name the gateway already used);
+ *   - the HTTP status is under both names the old describers used, `httpStatus` (the gateway)
+ *     and `httpStatusCode` (the others), whichever the line had before;
  *   - `transient` is added (whether a retry may succeed);
  *   - `dropped` fields of the old describer are gone (the review Lambdas' `requestId`, which was
  *     the AWS request id of the failed SDK call, not a correlation id).
@@ -113,9 +114,10 @@ function migrateBefore(record: GoldenRecord, change: DescriberChange): GoldenRec
   record = { log: { ...record.log, fields: stable(renamed) as Record<string, unknown> } };
   if (!('errorName' in record.log.fields && 'errorMessage' in record.log.fields)) return record;
   const fields: Record<string, unknown> = { ...record.log.fields };
-  if ('httpStatusCode' in fields) {
-    fields.httpStatus = fields.httpStatusCode;
-    delete fields.httpStatusCode;
+  const status = fields.httpStatusCode ?? fields.httpStatus;
+  if (status !== undefined) {
+    fields.httpStatus = status;
+    fields.httpStatusCode = status;
   }
   for (const k of change.dropped ?? []) delete fields[k];
   fields.transient = expect.any(Boolean);

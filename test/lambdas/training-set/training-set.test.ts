@@ -5,7 +5,9 @@ import { featureStoreConfigSchema } from '../../../config/feature-store';
 import { accountFeatures } from '../../../config/feature-groups/account-features';
 import { definitionHash } from '../../../lib/features/feature-group-definition';
 import type { FeatureGroupDefinition } from '../../../lib/feature-store/feature-group';
-import { buildManifest, handler, plan, setClients, TrainingSetInputError } from '../../../lambdas/training-set/index';
+import { buildManifest, handler, plan, TrainingSetInputError } from '../../../lambdas/training-set/index';
+import { captureOutputAsync } from '../../support/lambda-output';
+import { expectMatchesGolden } from '../../support/runtime-golden';
 
 const GROUP = featureStoreConfigSchema.parse({ featureGroups: [accountFeatures] }).featureGroups[0] as FeatureGroupDefinition;
 const ENV = { groups: [GROUP], bucket: 'out', prefix: 'training-sets/', offlineDatabase: 'sagemaker_featurestore' };
@@ -83,15 +85,17 @@ describe('training-set manifest (schema version 1)', () => {
         .on(GetQueryResultsCommand, { QueryExecutionId: 'q1', NextToken: 't2' })
         .resolves({ ResultSet: { Rows: [row('data', 'legitimate', '6', '0')] } });
       s3.on(PutObjectCommand).resolves({});
-      setClients({ athena: new AthenaClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }) });
       const p = plan(INPUT, ENV);
-      const out = await handler({ action: 'manifest', plan: p, statsQueryExecutionId: 'q1' });
+      const { result: out, lines } = await captureOutputAsync(() => handler({ action: 'manifest', plan: p, statsQueryExecutionId: 'q1' }));
+      expectMatchesGolden('plinth-training-set', lines);
+      expect(lines).toHaveLength(1);
       expect(out).toEqual({ manifestUri: 's3://out/training-sets/fraud-detector/run-7/manifest.json', trainingSetUri: 's3://out/training-sets/fraud-detector/run-7/', rowCount: 10 });
       const written = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body));
       expect(written).toMatchObject({ schemaVersion: 1, rowCounts: { total: 10 }, labelDistribution: { fraud: 4, legitimate: 6 }, missingFeatures: { 'account-spend': 1 } });
     } finally {
       process.env = saved;
-      setClients(undefined);
+      athena.restore();
+      s3.restore();
     }
   });
 

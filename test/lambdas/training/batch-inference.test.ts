@@ -12,15 +12,17 @@ import {
   BatchInferenceInputError,
   ClaimLostError,
   ConservationError,
+  clients as handlerClients,
   handler,
   resourceName,
   rows,
-  setClients,
-  setOutput,
   type PlanResult,
   type PublishResult,
 } from '../../../lambdas/batch-inference';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
+import { startCapture } from '../../support/lambda-output';
+import { expectMatchesGolden } from '../../support/runtime-golden';
+import { routeTo, unrouteAll } from '../../support/sdk-clients';
 
 const SOURCE = 'curated-lake';
 const OUT = 'predictions-lake';
@@ -60,7 +62,8 @@ describeWithMoto('batch-inference handler (moto)', (moto) => {
   let s3: S3Client;
   let ddb: DynamoDBClient;
   let sm: SageMakerClient;
-  const logs: string[] = [];
+  let logs: string[] = [];
+  let capture: ReturnType<typeof startCapture> | undefined;
 
   beforeEach(async () => {
     await moto.server.reset();
@@ -68,9 +71,11 @@ describeWithMoto('batch-inference handler (moto)', (moto) => {
     s3 = new S3Client(config);
     ddb = new DynamoDBClient(config);
     sm = new SageMakerClient(config);
-    setClients({ s3, dynamodb: ddb, sagemaker: sm });
-    logs.length = 0;
-    setOutput((line) => logs.push(line));
+    routeTo(handlerClients.s3, s3);
+    routeTo(handlerClients.dynamodb, ddb);
+    routeTo(handlerClients.sagemaker, sm);
+    capture = startCapture();
+    logs = capture.lines;
     Object.assign(process.env, ENV);
     for (const Bucket of [SOURCE, OUT]) await s3.send(new CreateBucketCommand({ Bucket }));
     await ddb.send(
@@ -83,8 +88,10 @@ describeWithMoto('batch-inference handler (moto)', (moto) => {
     );
   });
   afterEach(() => {
-    setClients(undefined);
-    setOutput(undefined);
+    capture?.stop();
+    expectMatchesGolden('plinth-batch-inference', logs);
+    unrouteAll();
+    jest.restoreAllMocks();
     for (const k of Object.keys(ENV)) delete process.env[k];
   });
 

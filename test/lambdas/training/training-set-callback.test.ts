@@ -1,7 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler, setClient, setOutput } from '../../../lambdas/training-set-callback/index';
+import { handler } from '../../../lambdas/training-set-callback/index';
+import { startCapture } from '../../support/lambda-output';
+import { expectMatchesGolden } from '../../support/runtime-golden';
 
 // GIVEN the message SageMaker Pipelines sends for a callback step
 const message = (overrides: Record<string, unknown> = {}) => ({
@@ -27,17 +29,17 @@ const sqsEvent = (bodies: string[]): SQSEvent => ({ Records: bodies.map((body, i
 describe('training-set-callback', () => {
   const eb = mockClient(EventBridgeClient);
   let lines: string[];
+  let capture: ReturnType<typeof startCapture>;
   beforeEach(() => {
     eb.reset();
-    setClient(new EventBridgeClient({ region: 'us-east-1' }));
-    lines = [];
-    setOutput((l) => lines.push(l));
+    capture = startCapture();
+    lines = capture.lines;
     process.env.EVENT_SOURCE = 'plinth.training';
     process.env.DETAIL_TYPE = 'Training Set Requested';
   });
   afterEach(() => {
-    setClient(undefined);
-    setOutput(undefined);
+    capture.stop();
+    expectMatchesGolden('plinth-training-set-callback', lines);
     delete process.env.EVENT_SOURCE;
     delete process.env.DETAIL_TYPE;
   });
