@@ -68,17 +68,11 @@ export function emptyMetrics(): RequestMetrics {
 }
 
 /** Emit one EMF document; `properties` are searchable log fields, not dimensions. */
-export function emitRequestMetrics(
-  endpoint: string,
-  values: RequestMetrics,
-  properties: Record<string, unknown> = {},
-  now: number = Date.now(),
-): void {
+export function emitRequestMetrics(endpoint: string, values: RequestMetrics, properties: Record<string, unknown> = {}): void {
   publishMetrics(metrics, {
     dimensions: { Endpoint: endpoint },
     values: Object.fromEntries(METRIC_NAMES.map((name) => [name, values[name]])),
     units: { LatencyMs: MetricUnit.Milliseconds, OnlineLookupMs: MetricUnit.Milliseconds },
     properties,
-    timestamp: now,
   });
 }
