@@ -18,6 +18,7 @@ import { createVpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
 import { describeInstanceType } from '../inference/instance-types';
 import { failureModeAlarm } from '../monitoring/failure-modes';
+import { PIPELINE_OUTPUTS_PREFIX } from '../model-registry/model-registry';
 import { referenceEvaluationImage } from './evaluation-images';
 import * as perms from './perms';
 import {
@@ -95,7 +96,8 @@ export class TrainingPipeline extends Construct {
     this.pipelineName = `plinth-${props.environmentName}-${model}-training`.toLowerCase().slice(0, 256);
 
     const modelsPrefix = `models/${model}/`;
-    const evaluationsPrefix = `evaluations/${model}/`;
+    // Under the prefix the registry denies to human roles: the drift baseline trusts the sample here.
+    const evaluationsPrefix = `${PIPELINE_OUTPUTS_PREFIX}${model}/`;
     const checkpointsPrefix = `training-checkpoints/${model}/`;
     const noChampionKey = `training-pipelines/${model}/no-champion/NONE`;
     const trainingSetObjects = props.trainingSetJob.outputBucket.arnForObjects(`${props.trainingSetJob.outputPrefix}${props.trainingSet.name}/*`);

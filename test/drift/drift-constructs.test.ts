@@ -172,7 +172,14 @@ describe('drift loop constructs', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('drift-baseline'),
-      Environment: { Variables: Match.objectLike({ BASELINE_PREFIX: 'drift-baselines/', MODELS: Match.stringLikeRegexp('"endpointName":"fraud-detector-dev"') }) },
+      Environment: {
+        Variables: Match.objectLike({
+          BASELINE_PREFIX: 'drift-baselines/',
+          MODELS: Match.stringLikeRegexp('"endpointName":"fraud-detector-dev"'),
+          // samples are read only from the registry's artifact bucket (#20 finding 9)
+          TRAINING_SAMPLE_BUCKET: { Ref: Match.stringLikeRegexp('^RegistryArtifacts') },
+        }),
+      },
     });
   });
 

@@ -14,6 +14,8 @@ import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments } from '../../config';
 import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
+import { parseModels as parseBaselineModels } from '../../lambdas/drift-baseline/config';
+import { PIPELINE_OUTPUTS_PREFIX } from '../../lib/model-registry/model-registry';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
 import { readPluginReports, unacknowledgedFindings } from '../../lib/compliance/validation-report';
 import { PlatformStage } from '../../lib/platform/platform-stage';
@@ -132,6 +134,38 @@ describe('retraining chain in the dev app', () => {
     expect(pass.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['TrainingfrauddetectorProcessingRole', 'TrainingfrauddetectorTrainingRole']);
   });
 
+  it('approval → drift-baseline: the sample comes from the pipeline\'s own output, which no human role may write (#20 finding 9)', () => {
+    // the baseline job knows the model's pipeline by name, as its config loader reads it
+    const [fnId, fn] = ofType('AWS::Lambda::Function').find(([, f]) => f.Properties.Environment?.Variables?.TRAINING_SAMPLE_BUCKET !== undefined)!;
+    const env = fn.Properties.Environment.Variables;
+    expect(parseBaselineModels(env.MODELS).get('fraud-detector')?.pipelineName).toBe(pipeline.Properties.PipelineName);
+    // it may confirm which execution of that pipeline registered a package, and nothing wider
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const [, policy] = ofType('AWS::IAM::ManagedPolicy').find(([, p]) => json(p.Properties.Roles) === json([{ Ref: roleId }]))!;
+    const verify = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Sid === 'VerifyPipelineLineage');
+    expect(verify.Action).toBe('sagemaker:ListPipelineExecutionSteps');
+    expect(json(verify.Resource)).toContain(json({ Ref: pipelineId }));
+    expect(json(verify.Resource)).toContain('/execution/*');
+    expect(fnId).toMatch(/Baseline/);
+    // the registered package's evaluation report and training sample sit in the Evaluate step's output folder
+    const register = allSteps(def.Steps).find((st) => st.Type === 'RegisterModel')!;
+    const reportJoin = (register.Arguments.ModelMetrics as any).ModelQuality.Statistics.S3Uri['Std:Join'];
+    const sampleJoin = (register.Arguments.CustomerMetadataProperties as any)['plinth:training-sample']['Std:Join'];
+    expect(reportJoin.Values).toEqual([sampleJoin.Values[0], 'evaluation.json']);
+    expect(sampleJoin.Values[1]).toBe('training-sample.csv');
+    const output = (def.Steps.find((st) => st.Name === 'Evaluate')!.Arguments.ProcessingOutputConfig as any).Outputs[0].S3Output.S3Uri;
+    expect(json(output)).toContain(`/${PIPELINE_OUTPUTS_PREFIX}fraud-detector`);
+    // that folder is in the bucket the job reads samples from, and the data scientist may not write there
+    const dsRoleId = Object.keys(resources).find((id) => id.startsWith('RegistryDataScientistRole') && resources[id].Type === 'AWS::IAM::Role')!;
+    const ds = ofType('AWS::IAM::ManagedPolicy')
+      .filter(([, p]) => json(p.Properties.Roles).includes(json({ Ref: dsRoleId })))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const deny = ds.find((st: any) => st.Sid === 'NeverWritePipelineOutputs');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']) });
+    expect(json(deny.Resource)).toContain(json({ 'Fn::GetAtt': [env.TRAINING_SAMPLE_BUCKET.Ref, 'Arn'] }));
+    expect(json(deny.Resource)).toContain(`/${PIPELINE_OUTPUTS_PREFIX}*`);
+  });
+
   it('the data-scientist role may start the pipeline but still never approve', () => {
     const dsRoleId = Object.keys(resources).find((id) => id.startsWith('RegistryDataScientistRole') && resources[id].Type === 'AWS::IAM::Role')!;
     const policies = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => json(p.Properties.Roles).includes(json({ Ref: dsRoleId })));
@@ -183,6 +217,8 @@ describe('a rejected evaluation registers nothing', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+    // the drift baseline's input, next to evaluation.json (drift-baseline derives one from the other)
+    expect(fs.existsSync(path.join(dir, 'out', 'training-sample.csv'))).toBe(true);
     return {
       Gate: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'gate.json'), 'utf8')),
       Evaluation: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'evaluation.json'), 'utf8')),

@@ -141,7 +141,7 @@ describe('drift-baseline environment', () => {
   const models = JSON.stringify({ fraud: { endpointName: 'fraud-prod', features: [{ name: 'amount', type: 'numeric', bins: 20 }, { name: 'currency', type: 'categorical' }] } });
 
   it('reads MODELS and the defaults', () => {
-    const c = loadConfig({ MODELS: models, BASELINE_BUCKET: 'b' });
+    const c = loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't' });
     expect(c.models.get('fraud')).toEqual({ endpointName: 'fraud-prod', features: { amount: { type: 'numeric', bins: 20 }, currency: { type: 'categorical' } } });
     expect([c.baselinePrefix, c.maxSampleRecords]).toEqual(['drift-baselines/', 100_000]);
   });
@@ -153,14 +153,16 @@ describe('drift-baseline environment', () => {
     ['no features', JSON.stringify({ fraud: { endpointName: 'e', features: [] } })],
     ['a duplicated feature', JSON.stringify({ fraud: { endpointName: 'e', features: [{ name: 'a', type: 'numeric' }, { name: 'a', type: 'categorical' }] } })],
     ['a bad endpoint name', JSON.stringify({ fraud: { endpointName: 'e_1', features: [{ name: 'a', type: 'numeric' }] } })],
+    ['a bad pipeline name', JSON.stringify({ fraud: { endpointName: 'e', pipelineName: 'a/b', features: [{ name: 'a', type: 'numeric' }] } })],
   ])('rejects %s', (_what, raw) => {
     expect(() => parseModels(raw)).toThrow(DriftInputError);
   });
 
   it('rejects a bad MAX_SAMPLE_RECORDS or BASELINE_PREFIX, and a missing bucket', () => {
-    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', MAX_SAMPLE_RECORDS: '0' })).toThrow(/MAX_SAMPLE_RECORDS/);
-    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', BASELINE_PREFIX: 'no-slash' })).toThrow(/BASELINE_PREFIX/);
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_SAMPLE_RECORDS: '0' })).toThrow(/MAX_SAMPLE_RECORDS/);
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', BASELINE_PREFIX: 'no-slash' })).toThrow(/BASELINE_PREFIX/);
     expect(() => loadConfig({ MODELS: models })).toThrow(/BASELINE_BUCKET/);
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b' })).toThrow(/TRAINING_SAMPLE_BUCKET/);
   });
 });
 
@@ -195,12 +197,13 @@ function emf(lines: string[]): Json[] {
 function setEnv(env: Record<string, string>): void {
   process.env.MODELS = env.MODELS ?? JSON.stringify(MODELS);
   process.env.BASELINE_BUCKET = env.BASELINE_BUCKET ?? 'plinth-baselines';
+  process.env.TRAINING_SAMPLE_BUCKET = env.TRAINING_SAMPLE_BUCKET ?? 'plinth-training';
   process.env.PLINTH_ENV = 'dev';
   if (env.MAX_SAMPLE_RECORDS) process.env.MAX_SAMPLE_RECORDS = env.MAX_SAMPLE_RECORDS;
 }
 
 function clearEnv(): void {
-  for (const k of ['MODELS', 'BASELINE_BUCKET', 'BASELINE_PREFIX', 'MAX_SAMPLE_RECORDS', 'PLINTH_ENV']) delete process.env[k];
+  for (const k of ['MODELS', 'BASELINE_BUCKET', 'TRAINING_SAMPLE_BUCKET', 'BASELINE_PREFIX', 'MAX_SAMPLE_RECORDS', 'PLINTH_ENV']) delete process.env[k];
 }
 
 describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => {
@@ -268,6 +271,8 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     expect(res).toEqual({
       status: 'built',
       endpointName: 'fraud-prod',
+      trainingSample: `s3://${TRAIN}/${key}`,
+      sampleDerivedFrom: 'package-metadata',
       baselineUri: `s3://${OUT}/${versionedKey}`,
       currentUri: `s3://${OUT}/drift-baselines/fraud-prod/current.json`,
       sampledRecords: 500,
@@ -323,7 +328,7 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     ['no training-sample metadata', {}, /no CustomerMetadataProperties "plinth:training-sample"/],
     ['a training-sample that is not an s3 URI', { 'plinth:training-sample': 'https://example.com/x.csv' }, /not an s3:\/\/bucket\/key URI/],
     ['a training sample that does not exist', { 'plinth:training-sample': 's3://plinth-training/missing.jsonl' }, /does not exist \(NoSuchKey\)/],
-    ['a training sample whose bucket does not exist', { 'plinth:training-sample': 's3://no-such-training-bucket/x.jsonl' }, /does not exist \(NoSuchBucket\)/],
+    ['a training sample outside the platform\'s sample bucket', { 'plinth:training-sample': 's3://no-such-training-bucket/x.jsonl' }, /outside the platform's training-sample bucket plinth-training/],
     ['a training sample with no valid record', { 'plinth:training-sample': 's3://plinth-training/garbage.jsonl' }, /no valid record \(2 malformed\)/],
     ['a CSV sample without the feature columns', { 'plinth:training-sample': 's3://plinth-training/wrong.csv' }, /unreadable: the CSV header has no column "amount"/],
   ])('%s: error log + BaselineFailed, no throw, nothing written', async (_what, properties, reason) => {
@@ -381,7 +386,7 @@ describe('drift-baseline handler (SageMaker mocked with aws-sdk-client-mock: sta
     s3Mock.reset();
     setOutput((l) => lines.push(l));
     setClients({ s3, sagemaker });
-    setEnv({});
+    setEnv({ TRAINING_SAMPLE_BUCKET: 'plinth-artifacts' });
   });
   afterEach(() => {
     setOutput(undefined);
