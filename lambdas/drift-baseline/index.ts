@@ -23,8 +23,8 @@
  * Steps:
  *  1. sagemaker:DescribeModelPackage(event ARN). The training sample is
  *     chosen by sample-source.ts, never from metadata alone: a package the
- *     model's own pipeline registered (checked with
- *     sagemaker:ListPipelineExecutionSteps) uses the sample the pipeline's
+ *     model's own pipeline registered (its MetadataProperties.GeneratedBy,
+ *     checked with sagemaker:ListPipelineExecutionSteps) uses the sample the pipeline's
  *     evaluation step wrote next to the package's evaluation report
  *     (`evaluations/...` in TRAINING_SAMPLE_BUCKET); any other package uses
  *     CustomerMetadataProperties["plinth:training-sample"], which must be in

@@ -3,9 +3,11 @@
  * wrote, never from metadata alone: the data scientist registers packages and may set any
  * CustomerMetadataProperties (and MetadataProperties) on them, so a claim there is only a hint.
  *
- * 1. A package that names an execution of the model's own training pipeline (MetadataProperties
- *    .GeneratedBy, or "plinth:pipeline-execution") is checked against SageMaker: that execution's
- *    RegisterModel step must have registered this exact package ARN (ListPipelineExecutionSteps).
+ * 1. A package whose MetadataProperties.GeneratedBy names an execution of the model's own training
+ *    pipeline (set at registration; UpdateModelPackage cannot change it) is checked against
+ *    SageMaker: that execution's RegisterModel step must have registered this exact package ARN
+ *    (ListPipelineExecutionSteps). "plinth:pipeline-execution", which anyone who may update the
+ *    package can rewrite, plays no part.
  *    Then the sample is the one the pipeline's evaluation step wrote next to the package's
  *    evaluation report: ModelMetrics.ModelQuality.Statistics.S3Uri (set by the pipeline at
  *    registration; UpdateModelPackage cannot change it) with `evaluation.json` replaced by
@@ -22,7 +24,6 @@
 import { ListPipelineExecutionStepsCommand, type ListPipelineExecutionStepsCommandOutput } from '@aws-sdk/client-sagemaker';
 
 export const TRAINING_SAMPLE_PROPERTY = 'plinth:training-sample';
-export const PIPELINE_EXECUTION_PROPERTY = 'plinth:pipeline-execution';
 /** What the pipeline's evaluation step writes next to evaluation.json (lib/training/evaluation/evaluate.py). */
 export const PIPELINE_SAMPLE_FILE = 'training-sample.csv';
 export const PIPELINE_EVALUATION_FILE = 'evaluation.json';
@@ -112,14 +113,10 @@ export async function resolveTrainingSample(input: SampleSourceInput): Promise<S
   const { described } = input;
   const properties = described.CustomerMetadataProperties ?? {};
   if (input.pipelineName !== undefined) {
-    const own = input.pipelineName.toLowerCase();
-    const claims = new Set(
-      [described.MetadataProperties?.GeneratedBy, properties[PIPELINE_EXECUTION_PROPERTY]].filter(
-        (c): c is string => typeof c === 'string' && EXECUTION_ARN.exec(c)?.[1]?.toLowerCase() === own,
-      ),
-    );
-    if (claims.size > 1) throw new SampleSourceError(`the package names two different executions of ${own}: ${[...claims].join(', ')}`);
-    const [executionArn] = [...claims];
+    // GeneratedBy only: CreateModelPackage sets it and UpdateModelPackage cannot change it, whereas
+    // "plinth:pipeline-execution" (same value from the pipeline) can be rewritten at any time.
+    const generatedBy = described.MetadataProperties?.GeneratedBy;
+    const executionArn = generatedBy !== undefined && EXECUTION_ARN.exec(generatedBy)?.[1]?.toLowerCase() === input.pipelineName.toLowerCase() ? generatedBy : undefined;
     if (executionArn !== undefined) {
       if (!(await executionRegistered(input, executionArn))) {
         throw new SampleSourceError(`the package claims to come from pipeline execution ${executionArn}, which did not register it`);

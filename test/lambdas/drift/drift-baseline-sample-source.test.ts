@@ -75,6 +75,14 @@ describe('resolveTrainingSample', () => {
     });
   });
 
+  it('decides by GeneratedBy alone: a rewritten plinth:pipeline-execution changes nothing, and cannot make a hand-registered package look like the pipeline\'s', async () => {
+    const rewritten = pipelinePackage({ 'plinth:pipeline-execution': EXECUTION.replace('k1q2', 'x9x9') });
+    expect(await resolveTrainingSample({ ...base, described: rewritten, listSteps: oneExecution(ARN) })).toMatchObject({ uri: PIPELINE_SAMPLE, derivedFrom: 'pipeline' });
+    const never = (): Promise<ListPipelineExecutionStepsCommandOutput> => Promise.reject(new Error('must not be called'));
+    const handMade = { CustomerMetadataProperties: { 'plinth:pipeline-execution': EXECUTION, 'plinth:training-sample': SHAPED_SAMPLE } };
+    expect(await resolveTrainingSample({ ...base, described: handMade, listSteps: never })).toMatchObject({ uri: SHAPED_SAMPLE, derivedFrom: 'package-metadata' });
+  });
+
   it('finds the RegisterModel step on a later page', async () => {
     const pages: Record<string, ListPipelineExecutionStepsCommandOutput> = { first: { ...steps(undefined, undefined), NextToken: 't2' }, t2: steps(ARN) };
     const source = await resolveTrainingSample({ ...base, described: pipelinePackage(), listSteps: (_arn, token) => Promise.resolve(pages[token ?? 'first']!) });
@@ -84,7 +92,6 @@ describe('resolveTrainingSample', () => {
   it.each([
     ['an execution that registered another package', { listSteps: oneExecution(`arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/fraud/6`) }, pipelinePackage(), /pipeline execution .* which did not register it/],
     ['an execution that does not exist', { listSteps: oneExecution(ARN) }, { ...pipelinePackage(), MetadataProperties: { GeneratedBy: EXECUTION.replace('k1q2w3e4r5t6', 'zzzz') }, CustomerMetadataProperties: {} }, /did not register it/],
-    ['two different executions claimed', { listSteps: oneExecution(ARN) }, pipelinePackage({ 'plinth:pipeline-execution': EXECUTION.replace('k1q2', 'x9x9') }), /two different executions/],
     ['a pipeline package without its evaluation report', { listSteps: oneExecution(ARN) }, { ...pipelinePackage(), ModelMetrics: {} }, /no ModelQuality report/],
     [
       'a pipeline report outside the pipeline outputs prefix',
