@@ -64,8 +64,9 @@
  *   groups' model packages; sagemaker:ListPipelineExecutionSteps on the
  *   pipelines' executions; s3:GetObject (+ kms:Decrypt) on the training
  *   sample locations, and s3:ListBucket there so a missing sample reads as
- *   NoSuchKey; s3:PutObject (+ kms:GenerateDataKey) on
- *   BASELINE_BUCKET/BASELINE_PREFIX*.
+ *   NoSuchKey; s3:PutObject, s3:GetObject (+ kms:GenerateDataKey) on
+ *   BASELINE_BUCKET/BASELINE_PREFIX*, and s3:ListBucket on BASELINE_BUCKET
+ *   (the existence check of step 4's object must read a missing one as 404).
  * ──────────────────────────────────────────────────────────────────────────
  */
 

@@ -173,8 +173,10 @@ export class DriftRetraining extends Construct {
         new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
-        // Checks that the baseline a package's metadata names is one it wrote (never trusts the metadata alone).
+        // Whether this version's baseline was already written decides a skip (never the package's metadata).
         new iam.PolicyStatement({ sid: 'CheckOwnBaselines', actions: perms.S3_READ_OBJECT, resources: [baselineObjects] }),
+        // Without ListBucket, S3 answers the HEAD of a baseline not yet written with 403 instead of 404.
+        new iam.PolicyStatement({ sid: 'TellMissingBaselines', actions: ['s3:ListBucket'], resources: [props.baselineBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'EncryptBaselines', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.baselineKey.keyArn] }),
       ],
       wildcardResources: [
