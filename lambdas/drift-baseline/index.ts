@@ -31,6 +31,11 @@
  *     TRAINING_SAMPLE_BUCKET. The sample is JSON Lines of feature objects,
  *     or CSV with a header when the key ends in .csv (.csv.gz); gzip is
  *     detected (sample.ts).
+ *     It is read as it was when the package was registered: the newest
+ *     version (s3:ListBucketVersions) last modified at or before the
+ *     package's CreationTime (S3 times are whole seconds), so an overwrite
+ *     after registration changes nothing; a sample written only afterwards
+ *     is refused.
  *  2. Stream it (never buffered whole) into a reservoir of at most
  *     MAX_SAMPLE_RECORDS records, seeded from the package ARN (reruns give
  *     the same sample). Malformed records are counted and skipped.
@@ -70,7 +75,7 @@
  * ──────────────────────────────────────────────────────────────────────────
  */
 
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { parseApprovalEvent } from '../deploy-model/event';
 import { buildBaseline } from '../drift-stats/baseline';
@@ -86,6 +91,8 @@ export const METRIC_NAMESPACE = 'Plinth/Drift';
 export { TRAINING_SAMPLE_PROPERTY };
 export const DRIFT_BASELINE_PROPERTY = 'plinth:drift-baseline';
 const APPROVED = 'Approved';
+/** Versions of one sample key read at most (1000 per page). */
+const MAX_VERSION_PAGES = 20;
 
 export interface BaselineBuilt {
   status: 'built';
@@ -140,6 +147,45 @@ async function baselineExists(config: BaselineConfig, key: string): Promise<bool
   }
 }
 
+/**
+ * The version of the sample object that was current when the package was registered: the newest
+ * version (not a delete marker) last modified at or before the package's CreationTime. A sample
+ * overwritten after registration is read as it was; one written only afterwards is refused.
+ */
+async function versionAtRegistration(sample: { bucket: string; key: string }, registeredAt: Date | undefined, sampleUri: string): Promise<string> {
+  if (registeredAt === undefined) throw new BaselineFailure('the model package has no CreationTime: cannot tell which version of its training sample was registered');
+  // Every version and delete marker of the key up to registration; the newest of them decides.
+  let best: { versionId?: string; at: number } | undefined;
+  const consider = (key: string | undefined, at: number | undefined, versionId: string | undefined): void => {
+    if (key !== sample.key || at === undefined || at > registeredAt.getTime()) return;
+    if (best === undefined || at > best.at) best = { at, ...(versionId !== undefined ? { versionId } : {}) };
+  };
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+    let res: ListObjectVersionsCommandOutput;
+    try {
+      res = await s3Client().send(
+        new ListObjectVersionsCommand({ Bucket: sample.bucket, Prefix: sample.key, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(versionIdMarker ? { VersionIdMarker: versionIdMarker } : {}) }),
+      );
+    } catch (err) {
+      if (isMissingObject(err)) throw new BaselineFailure(`training sample ${sampleUri} does not exist (${(err as Error).name})`);
+      throw err;
+    }
+    for (const v of res.Versions ?? []) if (v.VersionId !== undefined) consider(v.Key, v.LastModified?.getTime(), v.VersionId);
+    // A delete marker is a version with no bytes: the sample was gone at that time.
+    for (const m of res.DeleteMarkers ?? []) consider(m.Key, m.LastModified?.getTime(), undefined);
+    if (!res.IsTruncated) break;
+    keyMarker = res.NextKeyMarker;
+    versionIdMarker = res.NextVersionIdMarker;
+  }
+  const chosen = best as { versionId?: string; at: number } | undefined;
+  if (chosen?.versionId === undefined) {
+    throw new BaselineFailure(`training sample ${sampleUri} does not exist as of the package's registration (${registeredAt.toISOString()}): write the sample before registering`);
+  }
+  return chosen.versionId;
+}
+
 async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval: Approval, described: DescribedPackage): Promise<BaselineBuilt> {
   let source: SampleSource;
   try {
@@ -156,10 +202,12 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
   }
   const sampleUri = source.uri;
   const sample = { bucket: source.bucket, key: source.key };
+  // The bytes as they were when the package was registered (what was reviewed), not a later overwrite.
+  const versionId = await versionAtRegistration(sample, described.CreationTime, sampleUri);
 
   let body: AsyncIterable<Uint8Array>;
   try {
-    const res = await s3Client().send(new GetObjectCommand({ Bucket: sample.bucket, Key: sample.key }));
+    const res = await s3Client().send(new GetObjectCommand({ Bucket: sample.bucket, Key: sample.key, VersionId: versionId }));
     body = res.Body as AsyncIterable<Uint8Array>;
   } catch (err) {
     if (isMissingObject(err)) throw new BaselineFailure(`training sample ${sampleUri} does not exist (${(err as Error).name})`);

@@ -50,6 +50,8 @@ export interface SampleSource {
 
 /** The part of DescribeModelPackage's answer the decision reads. */
 export interface DescribedPackage {
+  /** When the package was registered: the training sample is read as it was then. */
+  CreationTime?: Date;
   MetadataProperties?: { GeneratedBy?: string };
   CustomerMetadataProperties?: Record<string, string>;
   ModelMetrics?: { ModelQuality?: { Statistics?: { S3Uri?: string } } };

@@ -171,6 +171,8 @@ export class DriftRetraining extends Construct {
         new iam.PolicyStatement({ sid: 'ReadTrainingSamples', actions: perms.S3_READ_OBJECT, resources: [trainingSamples] }),
         // Without ListBucket, S3 answers a missing sample with AccessDenied instead of NoSuchKey.
         new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
+        // The sample is read as it was when the package was registered (the version current then).
+        new iam.PolicyStatement({ sid: 'ListSampleVersions', actions: ['s3:ListBucketVersions'], resources: [props.trainingSampleBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
         // Whether this version's baseline was already written decides a skip (never the package's metadata).

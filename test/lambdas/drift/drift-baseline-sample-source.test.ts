@@ -9,7 +9,7 @@
  */
 
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeModelPackageCommand,
   type DescribeModelPackageCommandOutput,
@@ -38,6 +38,7 @@ const SHAPED_SAMPLE = `s3://${SAMPLES}/scratch/shaped.csv`;
 /** What the pipeline's RegisterModel step leaves on the package. */
 function pipelinePackage(extra: Record<string, string> = {}): DescribedPackage & Partial<DescribeModelPackageCommandOutput> {
   return {
+    CreationTime: new Date('2026-12-04T11:00:00Z'),
     MetadataProperties: { GeneratedBy: EXECUTION },
     ModelMetrics: { ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: `${PIPELINE_DIR}/evaluation.json` } } },
     CustomerMetadataProperties: { 'plinth:training-sample': PIPELINE_SAMPLE, 'plinth:pipeline-execution': EXECUTION, ...extra },
@@ -166,6 +167,9 @@ describe('drift-baseline handler: the sample and the skip are the platform\'s de
       return { Body: Readable.from([Buffer.from(body)]) as never };
     });
     s3Mock.on(PutObjectCommand).resolves({});
+    s3Mock.on(ListObjectVersionsCommand).callsFake((input: { Bucket: string; Prefix: string }) => ({
+      Versions: input.Bucket === SAMPLES && objects[input.Prefix] !== undefined ? [{ Key: input.Prefix, VersionId: 'v1', LastModified: new Date('2026-12-04T10:00:00Z') }] : [],
+    }));
     smMock.on(UpdateModelPackageCommand).resolves({ ModelPackageArn: ARN });
     smMock.on(ListPipelineExecutionStepsCommand, { PipelineExecutionArn: EXECUTION }).resolves(steps(undefined, ARN));
   });
@@ -197,7 +201,7 @@ describe('drift-baseline handler: the sample and the skip are the platform\'s de
     const versioned = written('drift-baselines/fraud-prod/fraud-v7.json');
     expect(versioned.features).toEqual(expected.features);
     expect(versioned.source).toMatchObject({ trainingSample: PIPELINE_SAMPLE });
-    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.csv']);
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => [c.args[0].input.Key, c.args[0].input.VersionId])).toEqual([['evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.csv', 'v1']]);
   });
 
   it('refuses (BaselineFailed, nothing written) a package that claims the pipeline\'s lineage the pipeline does not confirm', async () => {
