@@ -12,6 +12,7 @@ import { PlatformNetwork } from '../../lib/network/platform-network';
 import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
 import { exportStatement, materializationSelect, WINDOW_END_TOKEN, WINDOW_START_TOKEN } from '../../lib/features/sql';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+import { fillUnload, pipelineWiringOf, unloadParts } from '../../scripts/local/features-smoke';
 
 const GROUP = featureStoreConfigSchema.parse({ featureGroups: [accountFeatures] }).featureGroups[0] as FeatureGroupDefinition;
 
@@ -80,6 +81,17 @@ describe('FeaturePipeline', () => {
       const target = 's3://<PipelineStagingCD3BCEE4>/staging/account-spend/{{run_id}}/';
       expect(literal).toBe(exportStatement('athena', materializationSelect(GROUP, { start: WINDOW_START_TOKEN, end: WINDOW_END_TOKEN }), target, 'json'));
       expect(unload.Arguments.QueryExecutionContext).toEqual({ Database: 'plinth_lake' });
+    });
+
+    test('the local smoke check reads back the same SQL and staging location from the definition, and fills the window as the job does', () => {
+      // GIVEN the definition as deployed WHEN the smoke reads it (scripts/local/features-smoke.ts)
+      const wiring = pipelineWiringOf(JSON.stringify(definition));
+      const window = { start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
+      const { select, target } = unloadParts(fillUnload(wiring.unloadTemplate, window, 'run-1'));
+      // THEN it runs the SELECT rendered from the one definition, for that window, and stages where the map reads
+      expect(select).toBe(materializationSelect(GROUP, window));
+      expect(wiring).toMatchObject({ stagingBucket: '<PipelineStagingCD3BCEE4>', stagingPrefix: 'staging/account-spend/' });
+      expect(target).toBe('s3://<PipelineStagingCD3BCEE4>/staging/account-spend/run-1/');
     });
 
     test('computes the window from the start time and a lookback of twice the refresh period, or takes a backfill window', () => {
