@@ -51,6 +51,27 @@ export function pipelineWiringOf(definition: string): PipelineWiring {
   return { unloadTemplate: firstJsonString(query, 'Unload QueryString'), stagingBucket: reader.Bucket, stagingPrefix: firstJsonString(reader.Prefix, 'Ingest Prefix') };
 }
 
+/**
+ * A state machine's definition from its deployed template (CloudFormation GetTemplate), with each
+ * Ref to a resource of the stack replaced by its physical id; anything else the definition
+ * references (ARNs, pseudo parameters) becomes `<...>`, which the smoke does not read.
+ */
+export function definitionFromTemplate(templateBody: string, logicalId: string, physicalIds: ReadonlyMap<string, string>): string {
+  const template = JSON.parse(templateBody) as { Resources?: Record<string, { Type?: string; Properties?: { DefinitionString?: unknown } }> };
+  const resource = template.Resources?.[logicalId];
+  if (resource?.Type !== 'AWS::StepFunctions::StateMachine') throw new Error(`${logicalId} is not a state machine of the template`);
+  const resolve = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const v = value as Record<string, unknown>;
+    if (typeof v?.Ref === 'string') return physicalIds.get(v.Ref) ?? `<${v.Ref}>`;
+    if (Array.isArray(v?.['Fn::GetAtt'])) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+    const join = v?.['Fn::Join'];
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) return (join[1] as unknown[]).map(resolve).join(join[0]);
+    return '<unresolved>';
+  };
+  return resolve(resource.Properties?.DefinitionString);
+}
+
 /** The first JSON string literal in a JSONata expression. */
 function firstJsonString(expression: string, what: string): string {
   const match = /"(?:[^"\\]|\\.)*"/.exec(expression);
