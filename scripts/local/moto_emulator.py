@@ -31,7 +31,8 @@
 
 9. Feature Store runtime (moto has none): PutRecord, GetRecord and BatchGetRecord over an honest
    in-memory store keyed by feature group, record identifier and event time. A read returns the
-   record with the latest event time (ties: the last write), as the online store does; a group
+   record with the latest event time (ties: the last write), as the online store does; records
+   are kept per account (the caller's, as moto maps access keys) and region; a group
    moto does not know is ResourceNotFound; a record without its identifier or event time is a
    ValidationError. TTL expiry and the offline store are not emulated.
 
@@ -200,10 +201,13 @@ def _fs_error(status, code, message):
 
 
 def _fs_scope(request):
+    """The caller's account (moto maps the access key, as for every other service) and region."""
+    from moto.iam.models import get_account_id_from
+
     auth = request.headers.get("Authorization", "")
     scope = auth.split("Credential=")[1].split(",")[0].split("/") if "Credential=" in auth else []
     region = scope[2] if len(scope) > 2 else "us-east-1"
-    return "123456789012", region
+    return get_account_id_from(scope[0] if scope else ""), region
 
 
 def _fs_group(account, region, name):

@@ -123,7 +123,7 @@ if (!python) {
       expect(run.stagedKeys).toEqual(['staging/account-spend/run-1/smoke-part-00000.gz']);
       expect(run.ingested).toEqual([expect.objectContaining({ rowsRead: 4, recordsWritten: 3, recordsRejected: 1, rejectedByReason: expect.objectContaining({ 'out-of-range': 1 }) })]);
 
-      // GIVEN the gateway's environment as the construct renders it, and moto's endpoint answer
+      // GIVEN the gateway's environment as the construct renders it (a budget the emulator meets on a loaded machine), and moto's endpoint answer
       Object.assign(process.env, {
         ENDPOINT_NAME: 'fraud-detector-smoke',
         FALLBACK: JSON.stringify({ type: 'default', prediction: { label: 'review' }, confidence: 0 }),
@@ -131,7 +131,7 @@ if (!python) {
         CONFIDENCE_THRESHOLD: '0.8',
         REVIEW_QUEUE_URL: `${emulator.endpoint}/123456789012/review`,
         INPUT_SCHEMA: JSON.stringify({ features: INPUTS }),
-        ONLINE_FEATURES: onlineFeaturesEnvironment('test', { group: GROUP, entityKeyField: 'account_id', onlineStoreKey: undefined as never /* the key is not part of the environment */ }, INPUTS, Duration.millis(2000)),
+        ONLINE_FEATURES: onlineFeaturesEnvironment('test', { group: GROUP, entityKeyField: 'account_id', timeout: Duration.millis(1500), onlineStoreKey: undefined as never /* the key is not part of the environment */ }, INPUTS, Duration.millis(2000)),
       });
       const runtime = new SageMakerRuntimeClient({ ...config, maxAttempts: 1 });
       setClients({ sagemaker: runtime, dynamodb: new DynamoDBClient(config), sqs: new SQSClient(config) });
