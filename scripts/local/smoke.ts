@@ -563,9 +563,15 @@ async function featuresToGateway(deployed: DeployedEnvironment): Promise<Omit<Sm
   // 2. The lake as Athena would see it: every dataset's schema parameter and its curated records.
   const ssm = new SSMClient(clientSettings(deployed.context));
   const prefix = requireVar(lake, 'SCHEMA_PARAMETER_PREFIX');
-  const parameters = await ssm.send(new GetParametersByPathCommand({ Path: prefix.replace(/\/$/, ''), Recursive: true }));
+  const parameters: Array<{ Value?: string }> = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ssm.send(new GetParametersByPathCommand({ Path: prefix.replace(/\/$/, ''), Recursive: true, ...(nextToken ? { NextToken: nextToken } : {}) }));
+    parameters.push(...(page.Parameters ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
   const tables: LakeTable[] = [];
-  for (const parameter of parameters.Parameters ?? []) {
+  for (const parameter of parameters) {
     const schema = parseDatasetSchema(JSON.parse(parameter.Value!));
     tables.push({ name: schema.name, fields: schema.fields, rows: await jsonLinesUnder(s3, requireVar(lake, 'CURATED_BUCKET'), `${schema.name}/`) });
   }
