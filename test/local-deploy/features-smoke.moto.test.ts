@@ -22,7 +22,9 @@ import { resetClients, setClients } from '../../lambdas/infer/clients';
 import { setOutput as setGatewayLog } from '../../lambdas/infer/log';
 import { setOnlineFeatureClient } from '../../lambdas/infer/online-features';
 import { type RunningEmulator, startEmulator } from '../../scripts/local/emulator';
-import { callGatewayReadingModelInput, configureEndpointAnswer, materialize, type LakeTable, type PipelineWiring } from '../../scripts/local/features-smoke';
+import { callGatewayReadingModelInput, configureEndpointAnswer, definitionFromTemplate, materialize, pipelineWiringOf, type LakeTable, type PipelineWiring } from '../../scripts/local/features-smoke';
+import { CreateChangeSetCommand, ExecuteChangeSetCommand, GetTemplateCommand, CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { listStackResources } from '../../cli/aws/cloudformation';
 import { SKIP_MESSAGE } from '../support/moto';
 
 const python = findMoto()?.python;
@@ -84,6 +86,44 @@ if (!python) {
       setGatewayLog(undefined);
       await emulator?.stop();
     });
+
+    it('reads the Unload statement and staging bucket back from a state machine deployed by change set, as the smoke does', async () => {
+      // GIVEN a stack, deployed as cdk deploy does, whose state machine definition joins in its bucket's Ref
+      const unload = exportStatement('athena', 'SELECT 1 AS x', 's3://BUCKET/staging/account-spend/{{run_id}}/', 'json');
+      const [before, after] = JSON.stringify(unload).split('BUCKET');
+      const definition = {
+        'Fn::Join': [
+          '',
+          [
+            `{"States":{"Unload":{"Arguments":{"QueryString":"{% $replace($replace($replace(${before!.replace(/"/g, '\\"')}`,
+            { Ref: 'Staging' },
+            `${after!.replace(/"/g, '\\"')}, \\"{{window_start}}\\", $states.input.windowStart), \\"{{window_end}}\\", $states.input.windowEnd), \\"{{run_id}}\\", $states.input.runId) %}"}},` +
+              '"Ingest":{"ItemReader":{"Arguments":{"Bucket":"',
+            { Ref: 'Staging' },
+            '","Prefix":"{% \\"staging/account-spend/\\" & $states.input.runId & \\"/\\" %}"}},"ItemProcessor":{"Arn":"',
+            { 'Fn::GetAtt': ['Staging', 'Arn'] },
+            '"}}}}',
+          ],
+        ],
+      };
+      const template = {
+        Resources: {
+          Staging: { Type: 'AWS::S3::Bucket' },
+          Job: { Type: 'AWS::StepFunctions::StateMachine', Properties: { RoleArn: 'arn:aws:iam::123456789012:role/job', DefinitionString: definition } },
+        },
+      };
+      const context = { region: 'us-east-1', endpoint: emulator.endpoint, credentials: config.credentials };
+      const cloudFormation = new CloudFormationClient(context);
+      await cloudFormation.send(new CreateChangeSetCommand({ StackName: 'features', ChangeSetName: 'cs', ChangeSetType: 'CREATE', TemplateBody: JSON.stringify(template) }));
+      await cloudFormation.send(new ExecuteChangeSetCommand({ StackName: 'features', ChangeSetName: 'cs' }));
+      const listed = await listStackResources(context, 'features');
+      const bucket = listed.find((r) => r.logicalId === 'Staging')!.physicalId;
+      // WHEN the smoke reads it back
+      const body = (await cloudFormation.send(new GetTemplateCommand({ StackName: 'features' }))).TemplateBody!;
+      const wiring = pipelineWiringOf(definitionFromTemplate(body, 'Job', new Map(listed.map((r) => [r.logicalId, r.physicalId]))));
+      // THEN
+      expect(wiring).toEqual({ unloadTemplate: unload.replace('BUCKET', bucket), stagingBucket: bucket, stagingPrefix: 'staging/account-spend/' });
+    }, 60_000);
 
     it('lake rows → pipeline SQL → feature-ingest → Feature Store → the gateway sends the online features to the model', async () => {
       // GIVEN a1's three transactions (10 A, 20 B, 5 A) and one whose 7-day max is out of the group's range
