@@ -42,7 +42,10 @@
    PipelineDefinitionS3Location read from the emulator's S3). Ref is the pipeline name, as in
    CloudFormation. A body that is not a JSON object is refused (reported as a skip), as
    SageMaker refuses it; the definition's steps are stored, never run. Updates go through
-   UpdatePipeline, deletes through DeletePipeline.
+   UpdatePipeline, deletes through DeletePipeline. And the Pipeline APIs take the pipeline's ARN
+   where they take its name (SageMaker accepts either; moto only the name, so retrain-trigger's
+   StartPipelineExecution by ARN failed); an ARN of another pipeline, account or region is still
+   "not found".
 
 Usage: python3 moto_emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -289,6 +292,27 @@ class CfnSageMakerPipeline(CloudFormationModel):
         if name in backend.pipelines:
             backend.delete_pipeline(name)
 
+
+def _pipeline_name_from_arn(backend, pipeline_name):
+    """The pipeline's name when `pipeline_name` is the ARN of a pipeline of this account and region."""
+    if isinstance(pipeline_name, str) and pipeline_name.startswith("arn:") and ":pipeline/" in pipeline_name:
+        name = pipeline_name.split(":pipeline/", 1)[1].split("/")[0]
+        pipeline = backend.pipelines.get(name)
+        if pipeline is not None and pipeline.arn.lower() == pipeline_name.lower():
+            return name
+    return pipeline_name
+
+
+def _accepting_pipeline_arn(method):
+    def wrapper(backend, pipeline_name, *args, **kwargs):
+        return method(backend, _pipeline_name_from_arn(backend, pipeline_name), *args, **kwargs)
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+for _method in ("describe_pipeline", "delete_pipeline", "update_pipeline", "start_pipeline_execution", "list_pipeline_executions"):
+    setattr(sagemaker_models.SageMakerModelBackend, _method, _accepting_pipeline_arn(getattr(sagemaker_models.SageMakerModelBackend, _method)))
 
 # moto caches its list of CloudFormation models: make it see the one above.
 for _cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):

@@ -7,6 +7,7 @@ import {
   DescribeEndpointCommand,
   DescribePipelineCommand,
   ListPipelineExecutionsCommand,
+  ListPipelineParametersForExecutionCommand,
   DescribePipelineExecutionCommand,
   SageMakerClient,
   StartPipelineExecutionCommand,
@@ -167,8 +168,16 @@ if (!python) {
       );
       const executions = await sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: 'plinth-local-fraud-detector-training' }));
       expect(executions.PipelineExecutionSummaries?.map((e) => e.PipelineExecutionArn)).toEqual([started.PipelineExecutionArn]);
+      const recorded = await sagemaker.send(new ListPipelineParametersForExecutionCommand({ PipelineExecutionArn: started.PipelineExecutionArn }));
+      expect(recorded.PipelineParameters).toEqual([{ Name: 'WindowEnd', Value: '2031-03-01T00:00:00Z' }]);
       const execution = await sagemaker.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: started.PipelineExecutionArn }));
       expect(execution.PipelineArn).toBe(described.PipelineArn);
+      // AND it is found by its ARN too, as SageMaker finds it (retrain-trigger starts pipelines by ARN)
+      const byArn = await sagemaker.send(new StartPipelineExecutionCommand({ PipelineName: described.PipelineArn, PipelineParameters: [] }));
+      expect(byArn.PipelineExecutionArn).toMatch(/^arn:aws:sagemaker:us-east-1:123456789012:pipeline\/plinth-local-fraud-detector-training\/execution\//);
+      // but not by the ARN of another account's pipeline of the same name
+      const otherAccount = described.PipelineArn!.replace(':123456789012:', ':999999999999:');
+      await expect(sagemaker.send(new DescribePipelineCommand({ PipelineName: otherAccount }))).rejects.toThrow(/Could not find pipeline/);
       expect(emulator.skips().filter((skip) => skip.logicalId === 'Pipeline')).toEqual([]);
     });
 
