@@ -97,6 +97,8 @@ export class TrainingPipeline extends Construct {
     validate(props, this.node.path);
     const stack = Stack.of(this);
     const model = props.modelName;
+    const groupArn = props.registry.groupArn(model);
+    const packagesArn = props.registry.packagesArn(model);
     // Lower case: pipeline ARNs carry the name in lower case, so the name and the ARN agree.
     this.pipelineName = `plinth-${props.environmentName}-${model}-training`.toLowerCase().slice(0, 256);
 
@@ -312,7 +314,7 @@ export class TrainingPipeline extends Construct {
           resources: [this.trainingRole.roleArn, this.processingRole.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
         }),
-        new iam.PolicyStatement({ sid: 'RegisterForApproval', actions: perms.REGISTER_MODEL, resources: [props.modelPackageGroupArn, props.modelPackagesArn] }),
+        new iam.PolicyStatement({ sid: 'RegisterForApproval', actions: perms.REGISTER_MODEL, resources: [groupArn, packagesArn] }),
         new iam.PolicyStatement({
           sid: 'NeverApprove',
           effect: iam.Effect.DENY,
@@ -329,7 +331,7 @@ export class TrainingPipeline extends Construct {
     for (const [resource, reason] of [
       [jobArn('training-job'), 'SageMaker Pipelines names its jobs pipelines-<execution>-<step>-<hash> at run time.'],
       [jobArn('processing-job'), 'SageMaker Pipelines names its jobs pipelines-<execution>-<step>-<hash> at run time.'],
-      [props.modelPackagesArn, 'Package versions are numbered by SageMaker at registration; limited to this model\'s group, never Approved.'],
+      [packagesArn, 'Package versions are numbered by SageMaker at registration; limited to this model\'s group, never Approved.'],
       [evaluationObjects, 'The gate reads the evaluation report of each execution; read-only, limited to this model\'s prefix.'],
     ] as const) {
       acknowledgeFinding(pipelinePolicy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
@@ -652,7 +654,7 @@ export class TrainingPipeline extends Construct {
     const policy = new iam.ManagedPolicy(this, 'BridgePolicy', {
       roles: [role],
       statements: [
-        new iam.PolicyStatement({ sid: 'FindChampion', actions: perms.FIND_CHAMPION, resources: [props.modelPackageGroupArn, props.modelPackagesArn] }),
+        new iam.PolicyStatement({ sid: 'FindChampion', actions: perms.FIND_CHAMPION, resources: [props.registry.groupArn(props.modelName), props.registry.packagesArn(props.modelName)] }),
         new iam.PolicyStatement({ sid: 'ReportToPipeline', actions: perms.REPORT_CALLBACK, resources: [this.pipelineArn, pipelineExecutions] }),
         new iam.PolicyStatement({ sid: 'MarkNoChampion', actions: perms.S3_WRITE, resources: [props.lakeBucket.arnForObjects(noChampionKey)] }),
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.lakeKey.keyArn] }),
@@ -673,7 +675,7 @@ export class TrainingPipeline extends Construct {
       ...ACK,
     });
     for (const [resource, reason] of [
-      [props.modelPackagesArn, 'Package versions are numbered by SageMaker; read-only, to find the latest Approved one (the champion).'],
+      [props.registry.packagesArn(props.modelName), 'Package versions are numbered by SageMaker; read-only, to find the latest Approved one (the champion).'],
       [executions, 'Executions of the training-set job are named per pipeline run; describe and stop only.'],
       [pipelineExecutions, 'Callback answers go to the execution that sent the token; limited to this pipeline\'s executions.'],
     ] as const) {

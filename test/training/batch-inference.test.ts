@@ -30,14 +30,13 @@ function batchInferenceIn(stack: Stack, overrides: Partial<BatchInferenceProps> 
   const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
   return new BatchInference(stack, 'Batch', {
     modelName: MODEL.name,
-    modelPackageGroupArn: registry.groupArn(MODEL.name),
-    modelPackagesArn: registry.packagesArn(MODEL.name),
+    registry,
     artifactsBucket: registry.artifacts.bucket,
     modelsKey: keys.models,
     source: { bucket: lake.bucket, prefix: 'transactions/', key: keys.dataLake },
     outputBucket: lake.bucket,
     outputKey: keys.dataLake,
-    databaseName: 'plinth_lake',
+    database: { databaseName: 'plinth_lake' },
     readers: [reader],
     schedule: events.Schedule.cron({ minute: '30', hour: '1' }),
     instanceType: 'ml.m5.xlarge',
