@@ -300,6 +300,16 @@ export class BatchInference extends Construct {
     });
   }
 
+  /**
+   * Lets `grantee` start a run on demand (a backfill, or a rescore after deleting a partition's
+   * tracking item) and follow it; the run claims partitions exactly as a scheduled one does.
+   */
+  public grantStartRun(grantee: iam.IGrantable): iam.Grant {
+    const start = this.stateMachine.grantStartExecution(grantee);
+    this.stateMachine.grantRead(grantee);
+    return start;
+  }
+
   private buildStateMachine(
     props: BatchInferenceProps,
     ctx: { stagingObjects: string; jobTimeout: Duration; partitionTimeout: Duration; contentType: string; subnets: string[] },

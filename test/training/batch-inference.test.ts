@@ -164,6 +164,24 @@ describe('BatchInference', () => {
   });
 });
 
+describe('BatchInference.grantStartRun', () => {
+  it('lets a role start and follow runs of this job, and nothing else of it', () => {
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    const batch = batchInferenceIn(stack);
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    batch.grantStartRun(operator);
+    const template = Template.fromStack(stack);
+    const machineId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const operatorId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('Operator'))!;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: operatorId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    const start = statements.find((st) => [st.Action].flat().includes('states:StartExecution'));
+    expect(start.Resource).toEqual({ Ref: machineId });
+    expect(statements.flatMap((st) => [st.Action].flat()).every((a: string) => a.startsWith('states:'))).toBe(true);
+  });
+});
+
 describe('BatchInference props', () => {
   const build = (overrides: Partial<BatchInferenceProps>) => () => batchInferenceIn(new Stack(newApp(), 'S', { env: TEST_ENV }), overrides);
   it.each<[Partial<BatchInferenceProps>, RegExp]>([
