@@ -142,6 +142,14 @@ describe('TrainingPipeline', () => {
     expect(alarms.some((d) => d.includes('evaluation-gate-rejected.md') && d.includes('auc >= 0.75'))).toBe(true);
     expect(alarms.some((d) => d.includes('pipeline-stuck.md'))).toBe(true);
   });
+
+  it('counts a failed PinArtifact step as a failed training (no pin, nothing registered)', () => {
+    const [failed] = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmDescription).includes('training-failed.md'));
+    const steps = (failed.Properties.Metrics as any[]).map((m) => m.MetricStat?.Metric?.Dimensions?.find((d: any) => d.Name === 'StepName')?.Value).filter(Boolean);
+    expect(steps.sort()).toEqual(['Evaluate', 'PinArtifact', 'Train', 'TrainingSet']);
+    const expression = (failed.Properties.Metrics as any[]).find((m) => m.Expression)?.Expression;
+    for (const m of failed.Properties.Metrics as any[]) if (m.MetricStat) expect(expression).toContain(m.Id);
+  });
 });
 
 describe('TrainingPipeline validation', () => {
