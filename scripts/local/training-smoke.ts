@@ -23,11 +23,9 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { handler as retrainHandler, loadConfig, type DriftEvent } from '../../lambdas/retrain-trigger/index';
 import { setClients as setRetrainClients, setOutput as setRetrainLog } from '../../lambdas/retrain-trigger/runtime';
+import { ARTIFACT_PIN_KEYS } from '../../lib/model-registry/model-registry';
 import { allSteps, definitionProblems, type PipelineDefinition } from '../../lib/training/pipeline-definition';
 import { TRAINING_PIPELINE_PARAMETERS, TRAINING_STEPS } from '../../lib/training/training-pipeline';
-
-/** Customer-metadata keys the Register step must write for deploy-model (contract F). */
-const PIN_KEYS = ['plinth:artifact-sha256', 'plinth:artifact-version-id'];
 
 export interface RetrainSmokeResult {
   readonly endpointName: string;
@@ -67,8 +65,8 @@ export async function retrainOnDriftEvent(clients: { sagemaker: SageMakerClient;
   if (undeclared.length > 0) throw new Error(`the deployed definition does not declare the parameters ${undeclared.join(', ')}`);
   const register = allSteps(definition.Steps).find((s) => s.Type === 'RegisterModel')!;
   const metadata = (register.Arguments.CustomerMetadataProperties ?? {}) as Record<string, unknown>;
-  if (register.Arguments.ModelApprovalStatus !== 'PendingManualApproval' || PIN_KEYS.some((k) => !(k in metadata))) {
-    throw new Error(`the Register step must register PendingManualApproval with ${PIN_KEYS.join(' and ')}`);
+  if (register.Arguments.ModelApprovalStatus !== 'PendingManualApproval' || ARTIFACT_PIN_KEYS.some((k) => !(k in metadata))) {
+    throw new Error(`the Register step must register PendingManualApproval with ${ARTIFACT_PIN_KEYS.join(' and ')}`);
   }
 
   // Round trip: the same document through CreatePipeline and DescribePipeline comes back unchanged.
