@@ -34,6 +34,7 @@ import { resetReviewClients } from '../../lambdas/shared-review/clients';
 import { setOutput as setReviewLog } from '../../lambdas/shared-review/log';
 import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
 import { startTransformWithApprovedPackage } from './batch-inference-smoke';
+import { retrainOnDriftEvent } from './training-smoke';
 import type { EmulatorSkip } from './emulator';
 import { promoteToSecondAccount } from './smoke-promote';
 // --- #15 model quality (additive block) ---
@@ -96,6 +97,7 @@ export async function runSmokeCheck(deployed: DeployedEnvironment): Promise<Smok
     ['model quality: ids, labels, quality SQL, evidence, compare', modelQuality],
     ['batch inference starts a transform job with the Approved package', batchInference],
     ['features: lake → feature pipeline → Feature Store → gateway online lookup', featuresToGateway],
+    ['drift event starts the platform\'s training pipeline', retrainOnDrift],
   ] as const) {
     try {
       steps.push({ name, ...(await step(deployed)) });
@@ -325,6 +327,31 @@ async function batchInference(deployed: DeployedEnvironment): Promise<Omit<Smoke
     detail:
       `plan claimed ${result.partition} for ${result.modelPackageArn}; transform job ${result.transformJobName} runs a model made from that Approved package. ` +
       'moto records the job without running it, so conservation and publishing are not exercised here (see test/lambdas/training/batch-inference.test.ts)',
+  };
+}
+
+// --- #14 retraining (additive block) ---
+/**
+ * Retraining (scripts/local/training-smoke.ts): a drift event through the real retrain-trigger,
+ * with the deployed function's environment, starts the deployed TrainingPipeline by ARN; the
+ * emulator records the execution with its parameters, and the definition round-trips. moto runs
+ * no pipeline step, so nothing is trained, pinned, evaluated or registered here.
+ */
+async function retrainOnDrift(deployed: DeployedEnvironment): Promise<Omit<SmokeStep, 'name'>> {
+  const skipped = isSkipped(deployed, 'AWS::SageMaker::Pipeline');
+  if (skipped) throw new Error(`the training pipeline was not deployed: ${skipped.reason}`);
+  const env = await functionEnvironment(deployed, '/DriftRetraining/RetrainFunction/Resource');
+  const result = await withFunctionEnvironment(deployed.context, env, () => {
+    const settings = clientSettings(deployed.context);
+    return retrainOnDriftEvent({ sagemaker: new SageMakerClient(settings), dynamodb: new DynamoDBClient(settings) }, new Date());
+  });
+  return {
+    status: 'limited',
+    detail:
+      `drift on ${result.endpointName} started ${result.pipelineExecutionArn} (by ARN) with TriggeredBy=${result.parameters.TriggeredBy}, ` +
+      `Cause=${result.parameters.Cause}, WindowStart..WindowEnd=${result.parameters.WindowStart}..${result.parameters.WindowEnd} and the drifting feature in DriftEvidence; ` +
+      `a second event was ${result.secondEvent}; the definition (${result.steps.join(' → ')}) resolves and round-trips through CreatePipeline/DescribePipeline. ` +
+      'moto records the execution but runs no step: nothing is trained, pinned, evaluated or registered here (test/training/ and test/lambdas/training/ cover those)',
   };
 }
 
