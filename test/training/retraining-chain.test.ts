@@ -3,7 +3,9 @@
  * drift event → OnDrift rule → retrain-trigger (PIPELINES names the pipeline by a reference to the
  * AWS::SageMaker::Pipeline resource, and its role may start exactly that) → the pipeline's
  * TrainingSet callback (queue → adapter → Training Set Requested rule → bridge → training-set job)
- * → Train → Evaluate → Gate → Register (PendingManualApproval in the model's package group).
+ * → Train → PinArtifact (version id + SHA-256 of the trained model.tar.gz) → Evaluate → Gate →
+ * Register (PendingManualApproval in the model's package group, carrying the artifact pin that
+ * deploy-model checks before it deploys anything).
  * And a rejected evaluation: the gate, fed the gate.json the reference script writes for a model
  * worse than its champion, takes the branch that registers nothing.
  */
@@ -13,6 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments } from '../../config';
+import { pinOf } from '../../lambdas/deploy-model/artifact-pin';
 import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
 import { parseModels as parseBaselineModels } from '../../lambdas/drift-baseline/config';
 import { PIPELINE_OUTPUTS_PREFIX } from '../../lib/model-registry/model-registry';
@@ -99,7 +102,7 @@ describe('retraining chain in the dev app', () => {
 
   it('the gate leads to PendingManualApproval in the model\'s own package group', () => {
     const steps = allSteps(def.Steps);
-    expect(steps.map((s) => s.Name)).toEqual(['TrainingSet', 'Train', 'Evaluate', 'Gate', 'Register', 'RejectGate']);
+    expect(steps.map((s) => s.Name)).toEqual(['TrainingSet', 'Train', 'PinArtifact', 'Evaluate', 'Gate', 'Register', 'RejectGate']);
     const register = steps.find((s) => s.Type === 'RegisterModel')!;
     expect(register.Arguments.ModelApprovalStatus).toBe('PendingManualApproval');
     const [, group] = ofType('AWS::SageMaker::ModelPackageGroup').find(([, g]) => g.Properties.ModelPackageGroupName === 'fraud-detector')!;
@@ -111,11 +114,41 @@ describe('retraining chain in the dev app', () => {
     expect(sids).toEqual(expect.arrayContaining(['Allow:RegisterForApproval', 'Deny:NeverApprove']));
   });
 
+  it('Train → PinArtifact → Register: the package carries the pin deploy-model checks, on the bucket deploy-model reads', () => {
+    const steps = allSteps(def.Steps);
+    const pin = steps.find((s) => s.Name === 'PinArtifact')!;
+    expect(pin.Type).toBe('Lambda');
+    expect(pin.Arguments.artifactUri).toEqual({ Get: 'Steps.Train.ModelArtifacts.S3ModelArtifacts' });
+    // the step's function is this stack's pin-artifact function (a reference, not a name)
+    const body = pipeline.Properties.PipelineDefinition.PipelineDefinitionBody['Fn::Join'][1] as any[];
+    const fnRefs = body.filter((p) => typeof p === 'object' && p['Fn::GetAtt'] && resources[p['Fn::GetAtt'][0]]?.Type === 'AWS::Lambda::Function');
+    expect(fnRefs).toHaveLength(1);
+    const pinFn = resources[fnRefs[0]['Fn::GetAtt'][0]];
+    expect(pinFn.Properties.Description).toMatch(/^Plinth pin-artifact of fraud-detector/);
+    // it pins in the bucket deploy-model verifies and copies from
+    const [, deployFn] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('DeploymentFunction'))!;
+    expect(pinFn.Properties.Environment.Variables.ARTIFACT_BUCKET).toEqual(deployFn.Properties.Environment.Variables.ARTIFACT_BUCKET);
+    // the train step writes under the prefix the pin step accepts
+    const train = steps.find((s) => s.Name === 'Train')!;
+    expect(json((train.Arguments.OutputDataConfig as any).S3OutputPath)).toContain(`/${pinFn.Properties.Environment.Variables.MODELS_PREFIX}`);
+    // Register, with the step's outputs filled in as SageMaker would, is a package deploy-model accepts
+    const register = steps.find((s) => s.Type === 'RegisterModel')!;
+    const output = { artifactSha256: 'ab'.repeat(32), artifactVersionId: 'v-3', artifactUri: 's3://b/models/fraud-detector/j/output/model.tar.gz', artifactBytes: '10' };
+    const fill = (v: any): any => {
+      const m = typeof v === 'object' && v && typeof v.Get === 'string' ? /^Steps\.PinArtifact\.OutputParameters\['(\w+)'\]$/.exec(v.Get) : null;
+      return m ? output[m[1] as keyof typeof output] : v;
+    };
+    const metadata = Object.fromEntries(Object.entries(register.Arguments.CustomerMetadataProperties as Record<string, unknown>).map(([k, v]) => [k, fill(v)])) as Record<string, string>;
+    expect(pinOf({ CustomerMetadataProperties: metadata })).toEqual({ sha256: output.artifactSha256, versionId: output.artifactVersionId });
+    expect(fill((register.Arguments.InferenceSpecification as any).Containers[0].ModelDataUrl)).toBe(output.artifactUri);
+  });
+
   it('every role of the training pipeline carries the permissions boundary, and only the approver may approve', () => {
     const roles = ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Trainingfrauddetector'));
     expect(roles.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'TrainingfrauddetectorBridgeRole',
       'TrainingfrauddetectorCallbackRole',
+      'TrainingfrauddetectorPinRole',
       'TrainingfrauddetectorPipelineRole',
       'TrainingfrauddetectorProcessingRole',
       'TrainingfrauddetectorStartBridgeRole',
