@@ -2,10 +2,12 @@
  * The record ids seen in one object, with the line of each first occurrence:
  * the duplicate check of every record with a recordIdField asks it once.
  *
- * A native Map costs ~0.7 µs per new id at a million ids (its table is
- * rebuilt as it grows and every entry is a heap object), as much as parsing
- * the record. This table keeps the ids in one array and their hashes and
- * lines in typed arrays, with open addressing over an Int32Array: ~0.2 µs.
+ * A native Map costs ~0.7 µs per new id at a million ids, as much as parsing
+ * the record: its table is rebuilt as it grows, and every id it keeps is a
+ * young string the garbage collector copies, promotes and tracks. This table
+ * keeps no JS object per id: the ids' UTF-16 code units are copied into one
+ * growing Uint16Array, their hashes, offsets and lines into typed arrays,
+ * with open addressing over an Int32Array.
  *
  * Hash flooding: the hash (FNV-1a over UTF-16 code units) starts from a
  * random seed per table, and a probe longer than MAX_PROBE (colliding ids,
@@ -22,7 +24,10 @@ export class IdTable {
   private slots = new Int32Array(INITIAL_CAPACITY);
   private hashes = new Int32Array(INITIAL_CAPACITY / 2);
   private lines = new Float64Array(INITIAL_CAPACITY / 2);
-  private readonly ids: string[] = [];
+  /** Entry e's code units are units[starts[e] .. starts[e + 1]). */
+  private starts = new Float64Array(INITIAL_CAPACITY / 2 + 1);
+  private units = new Uint16Array(INITIAL_CAPACITY * 8);
+  private count = 0;
   /** Set once probing got long: every entry lives here from then on. */
   private fallback: Map<string, number> | undefined;
   /** Set when an id was not stored because maxIds ids were: later duplicates of it go unseen. */
@@ -38,7 +43,7 @@ export class IdTable {
   ) {}
 
   get size(): number {
-    return this.fallback?.size ?? this.ids.length;
+    return this.fallback?.size ?? this.count;
   }
 
   /**
@@ -57,7 +62,7 @@ export class IdTable {
     const mask = slots.length - 1;
     let i = h & mask;
     for (let e = slots[i]! - 1; e >= 0; e = slots[i]! - 1) {
-      if (this.hashes[e] === h && this.ids[e] === id) return this.lines[e];
+      if (this.hashes[e] === h && this.sameId(e, id)) return this.lines[e];
       i = (i + 1) & mask;
     }
     this.store(id, line, h, i);
@@ -74,17 +79,40 @@ export class IdTable {
       this.fallback.set(id, line);
       return;
     }
-    const e = this.ids.length;
+    const e = this.count;
     if (e === this.hashes.length) {
       this.hashes = grow(this.hashes, new Int32Array(e * 2));
       this.lines = grow(this.lines, new Float64Array(e * 2));
+      this.starts = grow(this.starts, new Float64Array(e * 2 + 1));
     }
-    this.ids.push(id);
+    const start = this.starts[e]!;
+    const end = start + id.length;
+    if (end > this.units.length) this.units = grow(this.units, new Uint16Array(Math.max(end, this.units.length * 2)));
+    for (let i = 0; i < id.length; i++) this.units[start + i] = id.charCodeAt(i);
+    this.starts[e + 1] = end;
+    this.count = e + 1;
     this.hashes[e] = h;
     this.lines[e] = line;
     if ((e + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else if (((slot - (h & (this.slots.length - 1))) & (this.slots.length - 1)) >= MAX_PROBE) this.toMap();
     else this.slots[slot] = e + 1;
+  }
+
+  private sameId(e: number, id: string): boolean {
+    const start = this.starts[e]!;
+    if (this.starts[e + 1]! - start !== id.length) return false;
+    const units = this.units;
+    for (let i = 0; i < id.length; i++) if (units[start + i] !== id.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private idAt(e: number): string {
+    let id = '';
+    // in pieces: an argument list of a whole long id would overflow the stack
+    for (let at = this.starts[e]!, end = this.starts[e + 1]!; at < end; at += 8192) {
+      id += String.fromCharCode(...this.units.subarray(at, Math.min(end, at + 8192)));
+    }
+    return id;
   }
 
   private hash(s: string): number {
@@ -106,7 +134,7 @@ export class IdTable {
 
   private rehash(capacity: number): void {
     this.slots = new Int32Array(capacity);
-    for (let e = 0; e < this.ids.length; e++) {
+    for (let e = 0; e < this.count; e++) {
       if (!this.place(e, this.hashes[e]!)) {
         this.toMap();
         return;
@@ -116,12 +144,14 @@ export class IdTable {
 
   private toMap(): void {
     const map = new Map<string, number>();
-    for (let e = 0; e < this.ids.length; e++) map.set(this.ids[e]!, this.lines[e]!);
+    for (let e = 0; e < this.count; e++) map.set(this.idAt(e), this.lines[e]!);
     this.fallback = map;
     this.slots = new Int32Array(0);
     this.hashes = new Int32Array(0);
     this.lines = new Float64Array(0);
-    this.ids.length = 0;
+    this.starts = new Float64Array(0);
+    this.units = new Uint16Array(0);
+    this.count = 0;
   }
 
   /** Whether the table moved to the native Map (for tests). */
@@ -130,7 +160,7 @@ export class IdTable {
   }
 }
 
-function grow<T extends Int32Array | Float64Array>(from: T, to: T): T {
+function grow<T extends Int32Array | Float64Array | Uint16Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }
