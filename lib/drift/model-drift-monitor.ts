@@ -1,5 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
+import { Aws, Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -23,6 +22,7 @@ import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ILakeDatabase } from '../data-lake/data-lake-props';
 import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
+import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
 
 const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
@@ -66,7 +66,7 @@ export interface ModelDriftMonitorProps extends PlatformServiceProps {
 export class ModelDriftMonitor extends Construct {
   public readonly endpointName: string;
   public readonly captureTable: glue.CfnTable;
-  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroup: SecureAthenaWorkgroup;
   public readonly stateMachine: sfn.StateMachine;
   public readonly queryFunction: lambda.IFunction;
   public readonly statisticsFunction: lambda.IFunction;
@@ -134,25 +134,17 @@ export class ModelDriftMonitor extends Construct {
     });
     this.captureTable.applyRemovalPolicy(props.removalPolicy);
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+    this.workGroup = new SecureAthenaWorkgroup(this, 'WorkGroup', {
+      // The name it had as a plain CfnWorkGroup: a new name would replace the workgroup.
+      workGroupName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
       description: `Drift job of ${endpointName}: encrypted results, scan limit enforced`,
-      recursiveDeleteOption: props.removalPolicy === RemovalPolicy.DESTROY,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: captureBucket.s3UrlForObject(resultsPrefix),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.captureKey.keyArn },
-          expectedBucketOwner: Aws.ACCOUNT_ID,
-        },
-      },
+      resultsBucket: captureBucket,
+      resultsPrefix,
+      encryptionKey: props.captureKey,
+      bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
+      removalPolicy: props.removalPolicy,
     });
-    this.workGroup.applyRemovalPolicy(props.removalPolicy);
-    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref });
+    const workGroupArn = this.workGroup.workGroupArn;
 
     const common = {
       vpc: props.vpc,
@@ -385,7 +377,7 @@ export class ModelDriftMonitor extends Construct {
         Type: 'Task',
         Comment: 'Bin counts per feature over the capture window, in Athena',
         Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.ref },
+        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.workGroupName },
         ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
         ResultPath: '$.athena',
         TimeoutSeconds: 900,

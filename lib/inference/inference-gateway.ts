@@ -15,6 +15,7 @@ import type { IInferenceEndpoint } from './inference-endpoint-props';
 import { PlinthError } from '../errors';
 import type { FeatureGroupDefinition } from '../feature-store/feature-group';
 import { servedFeatures } from '../features/sql';
+import { SecureTable } from '../storage/secure-table';
 
 /** Online features the gateway merges into the model input (#13). */
 export interface GatewayOnlineFeatures {
@@ -135,7 +136,7 @@ export interface InferenceGatewayProps extends Omit<PlatformServiceProps, 'remov
 export class InferenceGateway extends Construct {
   public readonly function: lambda.Function;
   public readonly functionUrl: lambda.FunctionUrl;
-  public readonly breakerTable: dynamodb.Table;
+  public readonly breakerTable: SecureTable;
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The primary endpoint: the gateway's metrics are per endpoint. */
   public readonly endpointName: string;
@@ -146,22 +147,12 @@ export class InferenceGateway extends Construct {
     this.endpointName = props.endpoint.endpointName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.breakerTable = new dynamodb.Table(this, 'Breaker', {
+    this.breakerTable = new SecureTable(this, 'Breaker', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      withoutBackupPlanBecause: 'The breaker table holds seconds-lived circuit state that rebuilds itself from traffic; a backup could only restore a stale breaker.',
       removalPolicy,
     });
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
-      acknowledgeFinding(this.breakerTable, {
-        rule: `${pack}-DynamoDBInBackupPlan`,
-        reason: 'The breaker table holds seconds-lived circuit state that rebuilds itself from traffic; a backup could only restore a stale breaker.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
-      });
-    }
     // The primary is wired by its grant (below); a fallback endpoint is known only by name.
     const fallbackArns =
       props.fallback.type === 'endpoint' ? [stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: props.fallback.endpointName.toLowerCase() })] : [];

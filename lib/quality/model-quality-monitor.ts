@@ -1,5 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
+import { Aws, Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -18,6 +17,7 @@ import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ModelQualityMonitorProps } from './model-quality-monitor-props';
 import * as perms from './perms';
+import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
 
 export type { ModelQualityMonitorProps, QualityAbTest, QualityPrice, QualitySettings } from './model-quality-monitor-props';
 
@@ -44,7 +44,7 @@ export class ModelQualityMonitor extends Construct {
   public readonly variantNames: readonly string[];
   public readonly captureTable: glue.CfnTable;
   public readonly reviewLabelsTable?: glue.CfnTable;
-  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroup: SecureAthenaWorkgroup;
   public readonly stateMachine: sfn.StateMachine;
   public readonly qualityFunction: lambda.IFunction;
   public readonly decayAlarm: cloudwatch.Alarm;
@@ -162,25 +162,17 @@ export class ModelQualityMonitor extends Construct {
       this.reviewLabelsTable.applyRemovalPolicy(props.removalPolicy);
     }
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+    this.workGroup = new SecureAthenaWorkgroup(this, 'WorkGroup', {
+      // The name it had as a plain CfnWorkGroup: a new name would replace the workgroup.
+      workGroupName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
       description: `Quality job of ${endpointName}: encrypted results, scan limit enforced`,
-      recursiveDeleteOption: props.removalPolicy === RemovalPolicy.DESTROY,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: captureBucket.s3UrlForObject(resultsPrefix),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.captureKey.keyArn },
-          expectedBucketOwner: Aws.ACCOUNT_ID,
-        },
-      },
+      resultsBucket: captureBucket,
+      resultsPrefix,
+      encryptionKey: props.captureKey,
+      bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
+      removalPolicy: props.removalPolicy,
     });
-    this.workGroup.applyRemovalPolicy(props.removalPolicy);
-    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref });
+    const workGroupArn = this.workGroup.workGroupArn;
 
     const ab = q.abTest;
     const job = {
@@ -459,7 +451,7 @@ export class ModelQualityMonitor extends Construct {
         Type: 'Task',
         Comment: 'Capture joined to ground truth, aggregated per variant, in Athena',
         Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.ref },
+        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.workGroupName },
         ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
         ResultPath: '$.athena',
         TimeoutSeconds: 900,
