@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { ManagedGrantsRole } from '../iam/managed-grant';
 import { handlerBundleCode } from './lambda-bundle';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** EC2 calls a Lambda in a VPC makes for its network interfaces; AWS allows no resource scoping. */
 const VPC_NETWORK_INTERFACE_ACTIONS = [
@@ -20,7 +21,6 @@ const VPC_NETWORK_INTERFACE_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ];
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
 /** Construct IDs of the pieces, so callers keep their logical IDs stable. */
 export interface VpcFunctionIds {
@@ -118,14 +118,14 @@ export function createVpcFunction(scope: Construct, props: VpcFunctionProps): Vp
   acknowledgeFinding(policy, {
     rule: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'EC2 network-interface calls for a VPC Lambda accept no resource scoping (AWS documents Resource "*").',
-    ...ACK,
+    ...PLATFORM_WAIVER,
   });
   const wildcards: ReadonlyArray<readonly [string, string]> = [
     [logStreams, 'Lambda names its log streams at run time; limited to the function\'s own log group.'],
     ...(props.wildcardResources ?? []),
   ];
   for (const [resource, reason] of wildcards) {
-    acknowledgeFinding(policy, { rule: wildcardResourceFinding(scope, resource), reason, ...ACK });
+    acknowledgeFinding(policy, { rule: wildcardResourceFinding(scope, resource), reason, ...PLATFORM_WAIVER });
   }
   const fn = new lambda.Function(scope, ids.function, {
     code: handlerBundleCode(props.handlerFolder, { bundleAwsSdk: props.bundleAwsSdk ?? true }),

@@ -17,6 +17,7 @@ import { renderDqdlRuleset } from './dqdl';
 import { IngestionPipeline } from './ingestion-pipeline';
 import * as perms from './perms';
 import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 const DEFAULT_LIFECYCLE: DataLakeLifecycle = { infrequentAccessAfterDays: 90, glacierAfterDays: 365, noncurrentVersionExpirationDays: 365 };
 const GLUE_TYPES: Record<string, string> = { string: 'string', integer: 'bigint', number: 'double', boolean: 'boolean', timestamp: 'string' };
@@ -230,8 +231,7 @@ export class DataLake extends Construct implements ILakeDatabase {
       acknowledgeFinding(policy, {
         rule: wildcardResourceFinding(this, zone.bucket.arnForObjects('*')),
         reason: 'Lake Formation vends access to any object of a registered location; limited to the lake\'s own zones.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
     for (const [zoneId, zone] of [['Raw', this.raw], ['Curated', this.curated], ['Quarantine', this.quarantine]] as const) {
@@ -286,16 +286,15 @@ export class DataLake extends Construct implements ILakeDatabase {
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
       ],
     });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     acknowledgeFinding(policy, {
       rule: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'lakeformation:GetDataAccess takes no resource; Lake Formation grants decide which tables are readable.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
     acknowledgeFinding(policy, {
       rule: wildcardResourceFinding(this, this.queryResults.bucket.arnForObjects('results/*')),
       reason: 'Athena names each result object by query id at run time; the statement is limited to the results/ prefix.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
   }
 

@@ -23,8 +23,8 @@ import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ILakeDatabase } from '../data-lake/data-lake-props';
 import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
 /** Where drift baselines live in the capture bucket: `<prefix><endpoint>/current.json` is the one the job compares against. */
 export const DRIFT_BASELINE_PREFIX = 'drift-baselines/';
@@ -210,7 +210,7 @@ export class ModelDriftMonitor extends Construct {
         acknowledgeFinding(fn, {
           rule: `${pack}-LambdaDLQ`,
           reason: 'Invoked synchronously by the drift job (Step Functions), which retries it and records every failure as a failed execution; the DriftJobFailed alarm watches those.',
-          ...ACK,
+          ...PLATFORM_WAIVER,
         });
       }
     }
@@ -345,13 +345,13 @@ export class ModelDriftMonitor extends Construct {
       reason:
         'Step Functions log delivery and X-Ray tracing calls accept no resource scoping (AWS documents Resource "*"), ' +
         'and lakeformation:GetDataAccess takes none; Lake Formation grants decide which tables are readable.',
-      ...ACK,
+      ...PLATFORM_WAIVER,
     });
     for (const [resource, reason] of [
       [captureObjects, 'SageMaker names capture objects by variant, hour and request at run time; read-only and limited to this endpoint\'s capture prefix.'],
       [resultObjects, 'Athena names each result object by query id at run time; limited to this endpoint\'s results prefix.'],
     ] as const) {
-      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...PLATFORM_WAIVER });
     }
 
     new lakeformation.CfnPrincipalPermissions(this, 'CaptureTableGrant', {

@@ -10,6 +10,7 @@ import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { createVpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** The namespace `endpoint-capacity` publishes to. */
 export const ENDPOINT_CAPACITY_NAMESPACE = 'Plinth/Endpoints';
@@ -79,8 +80,7 @@ export class EndpointCapacityWatch extends Construct {
       acknowledgeFinding(created.function, {
         rule: `${pack}-LambdaDLQ`,
         reason: 'Invoked by a one-minute schedule to publish a gauge; a failed run has nothing to redeliver, the next minute measures again.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
     new events.Rule(this, 'EveryMinute', {

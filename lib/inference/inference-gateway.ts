@@ -16,6 +16,7 @@ import { PlinthError } from '../errors';
 import type { FeatureGroupDefinition } from '../feature-store/feature-group';
 import { servedFeatures } from '../features/sql';
 import { SecureTable } from '../storage/secure-table';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Online features the gateway merges into the model input (#13). */
 export interface GatewayOnlineFeatures {
@@ -216,8 +217,7 @@ export class InferenceGateway extends Construct {
       acknowledgeFinding(this.function, {
         rule: `${pack}-LambdaDLQ`,
         reason: 'Called synchronously through its function URL; failed requests return an error to the caller, and review cases are not lost (the gateway answers 503 when it cannot enqueue).',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

@@ -35,6 +35,7 @@ import { BatchInference } from '../training/batch-inference';
 import { TrainingPipeline } from '../training/training-pipeline';
 import type { ITrainingSetJob } from '../training/training-pipeline-props';
 import type { FoundationStack } from './foundation-stack';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Properties for {@link ModelsStack}. */
 export interface ModelsStackProps extends StackProps {
@@ -322,8 +323,7 @@ export class ModelsStack extends Stack {
       acknowledgeFinding(startPolicy, {
         rule: wildcardResourceFinding(this, this.trainingPipelines[model.name].executionsArn),
         reason: 'SageMaker names pipeline executions at start; describe and list only, limited to this pipeline.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
 

@@ -18,10 +18,10 @@ import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ModelQualityMonitorProps } from './model-quality-monitor-props';
 import * as perms from './perms';
 import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 export type { ModelQualityMonitorProps, QualityAbTest, QualityPrice, QualitySettings } from './model-quality-monitor-props';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
 /** Evidence files: `<prefix><endpoint>/runs/<run>.json` and `<prefix><endpoint>/latest.json` in the capture bucket. */
 export const QUALITY_EVIDENCE_PREFIX = 'quality-evidence/';
@@ -253,13 +253,13 @@ export class ModelQualityMonitor extends Construct {
     acknowledgeFinding(fn.policy, {
       rule: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'sagemaker:ListModelPackages and cloudwatch:GetMetricData accept no resource scoping; DescribeModelPackage is limited to the model\'s packages.',
-      ...ACK,
+      ...PLATFORM_WAIVER,
     });
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
       acknowledgeFinding(fn.function, {
         rule: `${pack}-LambdaDLQ`,
         reason: 'Invoked synchronously by the quality job (Step Functions), which retries it and records every failure as a failed execution; the QualityJobFailed alarm watches those.',
-        ...ACK,
+        ...PLATFORM_WAIVER,
       });
     }
 
@@ -402,13 +402,13 @@ export class ModelQualityMonitor extends Construct {
       reason:
         'Step Functions log delivery and X-Ray tracing calls accept no resource scoping (AWS documents Resource "*"), ' +
         'and lakeformation:GetDataAccess takes none; Lake Formation grants decide which tables are readable.',
-      ...ACK,
+      ...PLATFORM_WAIVER,
     });
     for (const [resource, reason] of [
       [objects.captureObjects, 'SageMaker names capture objects by variant, hour and request at run time; read-only, this endpoint\'s capture prefix.'],
       [objects.resultObjects, 'Athena names each result object by query id at run time; limited to this endpoint\'s results prefix.'],
     ] as const) {
-      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...PLATFORM_WAIVER });
     }
     // The lake zone usually lives in another stack: its ARN is final (Fn::GetStackOutput) only once the
     // app is synthesized, so these two are acknowledged then, before the nag packs run (as the gate's waivers are).
@@ -418,7 +418,7 @@ export class ModelQualityMonitor extends Construct {
     ];
     this.node.addValidation({
       validate: () => {
-        for (const [resource, reason] of lakeWildcards) acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+        for (const [resource, reason] of lakeWildcards) acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...PLATFORM_WAIVER });
         return [];
       },
     });

@@ -18,6 +18,7 @@ import { failureModeAlarm, type FailureModeAlarmProps } from '../monitoring/fail
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { SecureQueue } from '../storage/secure-queue';
 import { SecureTable } from '../storage/secure-table';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Where the review functions' metrics live (EMF, written by `lambdas/shared-review`). */
 export const REVIEW_METRIC_NAMESPACE = 'Plinth/Review';
@@ -77,7 +78,6 @@ export class HumanReviewQueue extends Construct {
     this.modelName = props.modelName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const prefix = props.groundTruthPrefix ?? 'ground-truth/';
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
 
     this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { encryptionKey: props.encryptionKey, isDeadLetterQueue: true, removalPolicy });
     this.queue = new SecureQueue(this, 'Queue', {
@@ -108,7 +108,7 @@ export class HumanReviewQueue extends Construct {
     acknowledgeFinding(selection, {
       rule: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
       reason: 'AWS Backup\'s own service-role policy: AWS maintains exactly the permissions Backup needs to snapshot the table.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
 
     // One group for the three functions: each only needs HTTPS to the VPC endpoints.

@@ -21,8 +21,9 @@ import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { BatchInferenceProps } from './batch-inference-props';
 import * as perms from './perms';
 import { SecureTable } from '../storage/secure-table';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
+const ACK = PLATFORM_WAIVER;
 const NAME = /^[a-z0-9](-*[a-z0-9])*$/;
 const PREFIX = /^([a-zA-Z0-9!_.*'()-]+\/)+$/;
 

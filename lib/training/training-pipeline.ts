@@ -32,8 +32,9 @@ import {
 } from './pipeline-definition';
 import type { TrainingPipelineProps } from './training-pipeline-props';
 import { SecureQueue } from '../storage/secure-queue';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
+const ACK = PLATFORM_WAIVER;
 
 /** The pipeline's step names (the alarms and the docs name them too). */
 export const TRAINING_STEPS = {
