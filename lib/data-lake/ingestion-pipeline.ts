@@ -12,7 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { toDatasetSchema, type DatasetDefinition } from './dataset';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as perms from './perms';
 import { SecureQueue } from '../storage/secure-queue';
 
@@ -97,7 +97,7 @@ export class IngestionPipeline extends Construct {
     const objectKeysReason =
       'Object keys are data: any object may land in raw, and outputs are keyed by dataset, date and object id. ' +
       'The statement is limited to the lake\'s own zones and their key.';
-    const made = createVpcFunction(this, {
+    const made = new VpcFunction(this, 'Function', {
       handlerFolder: 'ingest',
       description: 'Plinth ingest: validates raw records into curated or quarantine',
       statements: [
@@ -140,7 +140,7 @@ export class IngestionPipeline extends Construct {
       reservedConcurrency: props.reservedConcurrency,
       // SQS failures redrive to this queue; async invocations (manual replays) land here too.
       deadLetterQueue: this.deadLetterQueue,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     });
     this.function = made.function;
     this.logGroup = made.logGroup;

@@ -10,7 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DEFAULT_DRIFT_DEBOUNCE_MINUTES, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
@@ -105,7 +105,7 @@ export class DriftRetraining extends Construct {
       return pipeline ? [{ model: m, pipeline }] : [];
     });
     const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes ?? DEFAULT_DRIFT_DEBOUNCE_MINUTES));
-    this.retrainFunction = createVpcFunction(this, {
+    this.retrainFunction = new VpcFunction(this, 'RetrainFunction', {
       handlerFolder: 'retrain-trigger',
       description: 'Plinth retrain-trigger: starts one retraining per endpoint per debounce period on drift',
       statements: [
@@ -128,12 +128,12 @@ export class DriftRetraining extends Construct {
       timeout: Duration.seconds(30),
       reservedConcurrency: 5,
       ...common,
-      ids: { function: 'RetrainFunction', logGroup: 'RetrainLogs', role: 'RetrainRole', policy: 'RetrainPolicy', securityGroup: 'RetrainSecurityGroup' },
+      keepLogicalIdsOf: { function: 'RetrainFunction', logGroup: 'RetrainLogs', role: 'RetrainRole', policy: 'RetrainPolicy', securityGroup: 'RetrainSecurityGroup' },
     }).function;
 
     const baselineObjects = props.baselineBucket.arnForObjects(`${DRIFT_BASELINE_PREFIX}*`);
     const trainingSamples = props.trainingSampleBucket.arnForObjects('*');
-    this.baselineFunction = createVpcFunction(this, {
+    this.baselineFunction = new VpcFunction(this, 'BaselineFunction', {
       handlerFolder: 'drift-baseline',
       description: 'Plinth drift-baseline: bins the training sample of an approved model into its drift baseline',
       statements: [
@@ -170,7 +170,7 @@ export class DriftRetraining extends Construct {
       memorySize: 1024,
       reservedConcurrency: 2,
       ...common,
-      ids: { function: 'BaselineFunction', logGroup: 'BaselineLogs', role: 'BaselineRole', policy: 'BaselinePolicy', securityGroup: 'BaselineSecurityGroup' },
+      keepLogicalIdsOf: { function: 'BaselineFunction', logGroup: 'BaselineLogs', role: 'BaselineRole', policy: 'BaselinePolicy', securityGroup: 'BaselineSecurityGroup' },
     }).function;
 
     const targetOptions = { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) };

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_DRIFT_MIN_SAMPLES, DEFAULT_DRIFT_THRESHOLDS, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
 import * as driftPerms from './perms';
 import { PlinthError } from '../errors';
@@ -155,7 +155,7 @@ export class ModelDriftMonitor extends Construct {
     };
     const readBaseline = new iam.PolicyStatement({ sid: 'ReadBaseline', actions: perms.S3_READ_OBJECT, resources: [baselineObject] });
     const decryptCapture = new iam.PolicyStatement({ sid: 'DecryptLake', actions: perms.KMS_DECRYPT, resources: [props.captureKey.keyArn] });
-    this.queryFunction = createVpcFunction(this, {
+    this.queryFunction = new VpcFunction(this, 'QueryFunction', {
       handlerFolder: 'drift-query',
       description: `Plinth drift-query: bin-count SQL for ${endpointName} from its baseline`,
       statements: [
@@ -181,9 +181,9 @@ export class ModelDriftMonitor extends Construct {
       },
       timeout: Duration.minutes(1),
       ...common,
-      ids: { function: 'QueryFunction', logGroup: 'QueryLogs', role: 'QueryRole', policy: 'QueryPolicy', securityGroup: 'QuerySecurityGroup' },
+      keepLogicalIdsOf: { function: 'QueryFunction', logGroup: 'QueryLogs', role: 'QueryRole', policy: 'QueryPolicy', securityGroup: 'QuerySecurityGroup' },
     }).function;
-    this.statisticsFunction = createVpcFunction(this, {
+    this.statisticsFunction = new VpcFunction(this, 'StatisticsFunction', {
       handlerFolder: 'drift-stats',
       description: `Plinth drift-stats: PSI, KS, missing rate and unseen categories for ${endpointName}`,
       statements: [
@@ -202,7 +202,7 @@ export class ModelDriftMonitor extends Construct {
       timeout: Duration.minutes(2),
       memorySize: 512,
       ...common,
-      ids: { function: 'StatisticsFunction', logGroup: 'StatisticsLogs', role: 'StatisticsRole', policy: 'StatisticsPolicy', securityGroup: 'StatisticsSecurityGroup' },
+      keepLogicalIdsOf: { function: 'StatisticsFunction', logGroup: 'StatisticsLogs', role: 'StatisticsRole', policy: 'StatisticsPolicy', securityGroup: 'StatisticsSecurityGroup' },
     }).function;
 
     for (const fn of [this.queryFunction, this.statisticsFunction]) {

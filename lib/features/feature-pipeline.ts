@@ -8,7 +8,7 @@ import * as lakeformation from 'aws-cdk-lib/aws-lakeformation';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
@@ -100,7 +100,7 @@ export class FeaturePipeline extends Construct {
 
     const stagedObjects = bucket.arnForObjects(`${stagingPrefix}*`);
     const deadLetterObjects = bucket.arnForObjects(`${this.deadLetterPrefix}*`);
-    const ingest = createVpcFunction(this, {
+    const ingest = new VpcFunction(this, 'IngestFunction', {
       handlerFolder: 'feature-ingest',
       description: `Plinth feature-ingest: writes staged ${group.name} rows to Feature Store`,
       statements: [
@@ -128,7 +128,7 @@ export class FeaturePipeline extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 512,
       reservedConcurrency: maxConcurrentObjects,
-      ids: { function: 'IngestFunction', logGroup: 'IngestLogs', role: 'IngestRole', policy: 'IngestPolicy', securityGroup: 'IngestSecurityGroup' },
+      keepLogicalIdsOf: { function: 'IngestFunction', logGroup: 'IngestLogs', role: 'IngestRole', policy: 'IngestPolicy', securityGroup: 'IngestSecurityGroup' },
     });
     this.ingestFunction = ingest.function;
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {

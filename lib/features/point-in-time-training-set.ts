@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
@@ -59,7 +59,7 @@ export class PointInTimeTrainingSet extends Construct {
     const trainingObjects = output.bucket.arnForObjects(`${this.outputPrefix}*`);
     const resultObjects = output.bucket.arnForObjects('athena-results/*');
 
-    const fn = createVpcFunction(this, {
+    const fn = new VpcFunction(this, 'Function', {
       handlerFolder: 'training-set',
       description: 'Plinth training-set: renders the point-in-time SQL and writes the manifest',
       statements: [
@@ -86,7 +86,7 @@ export class PointInTimeTrainingSet extends Construct {
       removalPolicy: props.removalPolicy,
       timeout: Duration.minutes(2),
       reservedConcurrency: 2,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     });
     this.planFunction = fn.function;
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import type { IInferenceEndpoint } from './inference-endpoint-props';
@@ -169,7 +169,7 @@ export class InferenceGateway extends Construct {
           new iam.PolicyStatement({ sid: 'DecryptOnlineFeatures', actions: ['kms:Decrypt'], resources: [online.onlineStoreKey.keyArn] }),
         ]
       : [];
-    this.function = createVpcFunction(this, {
+    this.function = new VpcFunction(this, 'Function', {
       handlerFolder: 'infer',
       description: `Plinth inference gateway for ${props.modelName}`,
       statements: [
@@ -209,7 +209,7 @@ export class InferenceGateway extends Construct {
       timeout: Duration.seconds(Math.ceil((props.timeout.toMilliseconds() * 2) / 1000) + 10),
       memorySize: 512,
       reservedConcurrency: props.reservedConcurrency ?? 50,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     }).function;
     props.endpoint.grantInvoke(this.function);
     // Synchronous callers get the answer or an error; there is no asynchronous invocation to dead-letter.

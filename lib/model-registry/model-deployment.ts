@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { SQS_CONSUME } from '../data-lake/perms';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
@@ -175,7 +175,7 @@ export class ModelDeployment extends Construct {
     const allEndpointConfigs = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
     const subnets = props.vpc.selectSubnets(vpcSubnets).subnetIds;
     const artifacts = props.registry.artifacts.bucket;
-    this.function = createVpcFunction(this, {
+    this.function = new VpcFunction(this, 'Function', {
       handlerFolder: 'deploy-model',
       description: 'Plinth deploy-model: canary rollout of approved model versions',
       statements: [
@@ -278,7 +278,7 @@ export class ModelDeployment extends Construct {
       // The FIFO group already serializes deployments; this caps the function at the event source's minimum.
       reservedConcurrency: 2,
       deadLetterQueue: this.eventDeadLetterQueue,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
     }).function;
     // The approved copies are what models read: nobody but this function may write or remove them.
     artifacts.addToResourcePolicy(

@@ -11,7 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
@@ -214,7 +214,7 @@ export class ModelQualityMonitor extends Construct {
         : {}),
       prices: props.prices ?? {},
     };
-    const fn = createVpcFunction(this, {
+    const fn = new VpcFunction(this, 'QualityFunction', {
       handlerFolder: 'model-quality',
       description: `Plinth model-quality: quality per variant, decay and A/B verdict for ${endpointName}`,
       statements: [
@@ -247,7 +247,7 @@ export class ModelQualityMonitor extends Construct {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       reservedConcurrency: 2,
-      ids: { function: 'QualityFunction', logGroup: 'QualityLogs', role: 'QualityRole', policy: 'QualityPolicy', securityGroup: 'QualitySecurityGroup' },
+      keepLogicalIdsOf: { function: 'QualityFunction', logGroup: 'QualityLogs', role: 'QualityRole', policy: 'QualityPolicy', securityGroup: 'QualitySecurityGroup' },
     });
     this.qualityFunction = fn.function;
     acknowledgeFinding(fn.policy, {

@@ -12,7 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
 import { failureModeAlarm, type FailureModeAlarmProps } from '../monitoring/failure-modes';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
@@ -134,7 +134,7 @@ export class HumanReviewQueue extends Construct {
     const groundTruthObjects = props.groundTruthBucket.arnForObjects(`${prefix}*`);
 
     const makeFunction = (name: string, description: string, statements: iam.PolicyStatement[], wildcardResources: ReadonlyArray<readonly [string, string]>) =>
-      createVpcFunction(this, {
+      new VpcFunction(this, name, {
         handlerFolder: `review-${name.toLowerCase()}`,
         description,
         statements: [
@@ -152,7 +152,7 @@ export class HumanReviewQueue extends Construct {
         timeout: Duration.seconds(30),
         reservedConcurrency: 5,
         deadLetterQueue: this.deadLetterQueue,
-        ids: { function: name, logGroup: `${name}Logs`, role: `${name}Role`, policy: `${name}Policy`, securityGroup: 'SecurityGroup' },
+        keepLogicalIdsOf: { function: name, logGroup: `${name}Logs`, role: `${name}Role`, policy: `${name}Policy`, securityGroup: 'SecurityGroup' },
       }).function;
 
     this.intakeFunction = makeFunction(
