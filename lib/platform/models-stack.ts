@@ -389,10 +389,8 @@ export class ModelsStack extends Stack {
       }
       this.qualityMonitors[model.name] = new ModelQualityMonitor(this, `Quality-${model.name}`, {
         modelName: model.name,
-        endpointName: model.endpointName,
-        modelPackageGroupName: model.name,
-        packagesArn: this.registry.packagesArn(model.name),
-        productionVariantNames: model.endpoint.variants.map((v) => v.name),
+        endpoint: this.endpoints[model.name],
+        registry: this.registry,
         quality: {
           ...quality,
           ...(quality.abTest
@@ -408,7 +406,7 @@ export class ModelsStack extends Stack {
         },
         captureBucket: this.capture.bucket,
         captureKey: foundation.keys.dataLake,
-        databaseName: props.lake.databaseName,
+        database: props.lake,
         groundTruthTableName: groundTruthDatasetName(model.name),
         groundTruthBucket: props.groundTruthBucket,
         groundTruthKey: foundation.keys.dataLake,

@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -57,18 +57,23 @@ export class ModelQualityMonitor extends Construct {
     super(scope, id);
     const where = `ModelQualityMonitor ${this.node.path}`;
     const q = props.quality;
-    if (props.productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
-    if (!SAGEMAKER_NAME.test(props.endpointName)) throw new PlinthError(`${where}: endpointName "${props.endpointName}" is not a SageMaker name`);
+    const endpointName = props.endpoint.endpointName;
+    const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
+    const modelPackageGroupName = props.modelPackageGroupName ?? props.modelName;
+    const packagesArn = props.registry.packagesArn(modelPackageGroupName);
+    const databaseName = props.database.databaseName;
+    if (productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
+    if (!Token.isUnresolved(endpointName) && !SAGEMAKER_NAME.test(endpointName)) throw new PlinthError(`${where}: endpoint name "${endpointName}" is not a SageMaker name`);
     if (!JSON_PATH.test(q.scorePath)) throw new PlinthError(`${where}: quality.scorePath "${q.scorePath}" must be a JSON path such as $.score`);
     if (!(q.windowHours >= 1)) throw new PlinthError(`${where}: quality.windowHours must be at least 1`);
     if (q.problemType === 'binary_classification' && !q.positiveLabel) throw new PlinthError(`${where}: quality.positiveLabel is required for binary_classification`);
-    if (q.abTest && !props.productionVariantNames.includes(q.abTest.champion)) {
-      throw new PlinthError(`${where}: quality.abTest.champion "${q.abTest.champion}" is not one of productionVariantNames (${props.productionVariantNames.join(', ')})`);
+    if (q.abTest && !productionVariantNames.includes(q.abTest.champion)) {
+      throw new PlinthError(`${where}: quality.abTest.champion "${q.abTest.champion}" is not one of productionVariantNames (${productionVariantNames.join(', ')})`);
     }
     const stack = Stack.of(this);
-    const { endpointName, captureBucket } = props;
+    const { captureBucket } = props;
     this.endpointName = endpointName;
-    this.variantNames = [...props.productionVariantNames];
+    this.variantNames = [...productionVariantNames];
     const capturePrefix = props.capturePrefix ?? 'capture/';
     const resultsPrefix = `quality-query-results/${endpointName}/`;
     const evidencePrefix = `${QUALITY_EVIDENCE_PREFIX}${endpointName}/`;
@@ -86,7 +91,7 @@ export class ModelQualityMonitor extends Construct {
     const io = 'struct<observedcontenttype:string,mode:string,data:string,encoding:string>';
     this.captureTable = new glue.CfnTable(this, 'CaptureTable', {
       catalogId: Aws.ACCOUNT_ID,
-      databaseName: props.databaseName,
+      databaseName: props.database.databaseName,
       tableInput: {
         name: captureTableName,
         description: `Data capture of endpoint ${endpointName} with inference ids, read by its quality job`,
@@ -95,7 +100,7 @@ export class ModelQualityMonitor extends Construct {
           classification: 'json',
           'projection.enabled': 'true',
           'projection.variant.type': 'enum',
-          'projection.variant.values': props.productionVariantNames.join(','),
+          'projection.variant.values': productionVariantNames.join(','),
           'projection.capture_hour.type': 'date',
           'projection.capture_hour.format': 'yyyy/MM/dd/HH',
           'projection.capture_hour.range': '2024/01/01/00,NOW',
@@ -127,7 +132,7 @@ export class ModelQualityMonitor extends Construct {
       const reviewLocation = props.groundTruthBucket.s3UrlForObject(`${props.reviewLabelsPrefix}${props.modelName}/`);
       this.reviewLabelsTable = new glue.CfnTable(this, 'ReviewLabelsTable', {
         catalogId: Aws.ACCOUNT_ID,
-        databaseName: props.databaseName,
+        databaseName: props.database.databaseName,
         tableInput: {
           name: reviewTableName,
           description: `Reviewer labels of ${props.modelName} (one JSON object per case), ground truth beside the dataset`,
@@ -178,9 +183,9 @@ export class ModelQualityMonitor extends Construct {
     const job = {
       endpointName,
       modelName: props.modelName,
-      modelPackageGroupName: props.modelPackageGroupName,
-      variants: props.productionVariantNames,
-      database: props.databaseName,
+      modelPackageGroupName,
+      variants: productionVariantNames,
+      database: databaseName,
       captureTable: captureTableName,
       groundTruthTable: props.groundTruthTableName,
       ...(props.reviewLabelsPrefix !== undefined ? { reviewTable: reviewTableName } : {}),
@@ -223,7 +228,7 @@ export class ModelQualityMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'WriteEvidence', actions: lakePerms.S3_WRITE_OBJECT, resources: [evidenceObjects] }),
         new iam.PolicyStatement({ sid: 'UseCaptureKey', actions: lakePerms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'FindApprovedPackage', actions: perms.QUALITY_LIST_PACKAGES, resources: ['*'] }),
-        new iam.PolicyStatement({ sid: 'DescribeApprovedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [props.packagesArn] }),
+        new iam.PolicyStatement({ sid: 'DescribeApprovedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [packagesArn] }),
         new iam.PolicyStatement({ sid: 'ReadEvaluation', actions: lakePerms.S3_READ_OBJECT, resources: [props.evaluationBucket.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'DecryptEvaluation', actions: lakePerms.KMS_DECRYPT, resources: [props.evaluationKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'ReadVariantMetrics', actions: perms.QUALITY_READ_METRICS, resources: ['*'] }),
@@ -236,7 +241,7 @@ export class ModelQualityMonitor extends Construct {
       wildcardResources: [
         [resultObjects, 'Athena names each result object by query id at run time; read-only, this endpoint\'s results prefix.'],
         [evidenceObjects, 'One evidence file per run, named by run time; write-only under this endpoint\'s evidence prefix.'],
-        [props.packagesArn, 'Package versions are numbered by the registry at run time; describe-only, this model\'s package group.'],
+        [packagesArn, 'Package versions are numbered by the registry at run time; describe-only, this model\'s package group.'],
         [props.evaluationBucket.arnForObjects('*'), 'The training pipeline registers evaluation.json wherever the run wrote it; read-only, the registry\'s artifact bucket.'],
       ],
       environment: { JOB: JSON.stringify(job), EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
@@ -354,7 +359,8 @@ export class ModelQualityMonitor extends Construct {
     objects: { captureObjects: string; resultObjects: string; truthObjects: string; reviewObjects: string | undefined },
   ): sfn.StateMachine {
     const stack = Stack.of(this);
-    const { captureBucket, endpointName } = props;
+    const { captureBucket } = props;
+    const endpointName = props.endpoint.endpointName;
     const role = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: `Runs the quality job of ${endpointName}: invokes its function and joins capture to ground truth in Athena`,
@@ -369,7 +375,7 @@ export class ModelQualityMonitor extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadTables',
           actions: lakePerms.GLUE_CATALOG_READ,
-          resources: [glueArn('catalog'), glueArn('database', props.databaseName), ...tableNames.map((t) => glueArn('table', `${props.databaseName}/${t}`))],
+          resources: [glueArn('catalog'), glueArn('database', props.database.databaseName), ...tableNames.map((t) => glueArn('table', `${props.database.databaseName}/${t}`))],
         }),
         new iam.PolicyStatement({ sid: 'GetLakeFormationCredentials', actions: lakePerms.LAKEFORMATION_DATA_ACCESS, resources: ['*'] }),
         new iam.PolicyStatement({ sid: 'ReadCaptureAndGroundTruth', actions: lakePerms.S3_READ_OBJECT, resources: readable }),
@@ -426,7 +432,7 @@ export class ModelQualityMonitor extends Construct {
     tableNames.forEach((table, i) => {
       const grant = new lakeformation.CfnPrincipalPermissions(this, `TableGrant${i}`, {
         principal: { dataLakePrincipalIdentifier: role.roleArn },
-        resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name: table } },
+        resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.database.databaseName, name: table } },
         permissions: lakePerms.LF_TABLE_READ,
         permissionsWithGrantOption: [],
       });
