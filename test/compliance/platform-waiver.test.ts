@@ -2,21 +2,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { latestExpiry } from '../../lib/compliance/acknowledge';
 import { PLATFORM_WAIVER } from '../../lib/compliance/platform-waiver';
+import { typeScriptSourcesUnder } from '../support/sources';
 
 const LIB = path.join(__dirname, '..', '..', 'lib');
 
-function sourcesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourcesUnder(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
-  });
-}
 
 describe('PLATFORM_WAIVER: the owner and expiry of Plinth\'s own acknowledgements, in one place', () => {
   test('no file in lib/ writes an expiry date or the platform owner of its own', () => {
     // GIVEN every source file except the one that defines them
-    const offenders = sourcesUnder(LIB)
+    const offenders = typeScriptSourcesUnder(LIB)
       .filter((file) => !file.endsWith(path.join('compliance', 'platform-waiver.ts')))
       .flatMap((file) =>
         fs
