@@ -11,17 +11,22 @@ export const DEFAULT_BASELINE_PREFIX = 'drift-baselines/';
 export const DEFAULT_MAX_SAMPLE_RECORDS = 100_000;
 export const MAX_SAMPLE_RECORDS_LIMIT = 5_000_000;
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+const PIPELINE_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/;
 
 export interface ModelDrift {
   endpointName: string;
   /** Feature name → spec, as buildBaseline() takes it. */
   features: Record<string, FeatureSpec>;
+  /** The model's own training pipeline: its packages' samples are derived from their verified execution. */
+  pipelineName?: string;
 }
 
 export interface BaselineConfig {
   /** Model package group name → its endpoint and drift features. */
   models: Map<string, ModelDrift>;
   baselineBucket: string;
+  /** The only bucket training samples are read from (the registry's artifact bucket). */
+  sampleBucket: string;
   /** Ends with '/' (or is empty). */
   baselinePrefix: string;
   maxSampleRecords: number;
@@ -59,7 +64,7 @@ function parseFeature(raw: unknown, where: string): [string, FeatureSpec] {
   throw new DriftInputError(`${where}.type must be "numeric" or "categorical"`);
 }
 
-/** MODELS: { "<group>": { "endpointName": "...", "features": [{ "name", "type", "bins"?, "valueBinLimit"?, "maxCategories"? }] } } */
+/** MODELS: { "<group>": { "endpointName": "...", "pipelineName"?: "...", "features": [{ "name", "type", "bins"?, "valueBinLimit"?, "maxCategories"? }] } } */
 export function parseModels(raw: string): Map<string, ModelDrift> {
   let json: unknown;
   try {
@@ -83,7 +88,10 @@ export function parseModels(raw: string): Map<string, ModelDrift> {
       if (Object.prototype.hasOwnProperty.call(features, name)) throw new DriftInputError(`${where}: feature ${name} is listed twice`);
       features[name] = spec;
     });
-    models.set(group, { endpointName: entry.endpointName, features });
+    if (entry.pipelineName !== undefined && (typeof entry.pipelineName !== 'string' || !PIPELINE_NAME.test(entry.pipelineName))) {
+      throw new DriftInputError(`${where}.pipelineName must be a SageMaker pipeline name`);
+    }
+    models.set(group, { endpointName: entry.endpointName, features, ...(entry.pipelineName !== undefined ? { pipelineName: entry.pipelineName as string } : {}) });
   }
   return models;
 }
@@ -93,6 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BaselineConfig
   if (!modelsText) throw new DriftInputError('environment variable MODELS is required');
   const baselineBucket = env.BASELINE_BUCKET?.trim();
   if (!baselineBucket) throw new DriftInputError('environment variable BASELINE_BUCKET is required');
+  const sampleBucket = env.TRAINING_SAMPLE_BUCKET?.trim();
+  if (!sampleBucket) throw new DriftInputError('environment variable TRAINING_SAMPLE_BUCKET is required');
   const baselinePrefix = env.BASELINE_PREFIX?.trim() || DEFAULT_BASELINE_PREFIX;
   if (!baselinePrefix.endsWith('/') || baselinePrefix.startsWith('/')) throw new DriftInputError('BASELINE_PREFIX must end with "/" and not start with one');
   const maxText = env.MAX_SAMPLE_RECORDS?.trim();
@@ -104,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BaselineConfig
   return {
     models: parseModels(modelsText),
     baselineBucket,
+    sampleBucket,
     baselinePrefix,
     maxSampleRecords,
     ...(environment ? { environment } : {}),

@@ -11,18 +11,31 @@
  *   parsed by lambdas/deploy-model/event.ts (parseApprovalEvent).
  * Env:
  *   MODELS              JSON { "<modelPackageGroupName>": { "endpointName": "...",
+ *                         "pipelineName"?: "<the model's own training pipeline>",
  *                         "features": [{ "name": "amount", "type": "numeric", "bins"?: n },
  *                                      { "name": "currency", "type": "categorical", "maxCategories"?: n }] } }
  *                       Feature names must match /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.
  *   BASELINE_BUCKET     where baselines are written
+ *   TRAINING_SAMPLE_BUCKET  the only bucket training samples are read from
  *   BASELINE_PREFIX     default `drift-baselines/`
  *   MAX_SAMPLE_RECORDS  default 100000 (reservoir size)
  *   PLINTH_ENV          optional, logged
  * Steps:
- *  1. sagemaker:DescribeModelPackage(event ARN). CustomerMetadataProperties
- *     ["plinth:training-sample"] = s3://bucket/key of the training sample:
- *     JSON Lines of feature objects, or CSV with a header when the key ends
- *     in .csv (.csv.gz); gzip is detected (sample.ts).
+ *  1. sagemaker:DescribeModelPackage(event ARN). The training sample is
+ *     chosen by sample-source.ts, never from metadata alone: a package the
+ *     model's own pipeline registered (its MetadataProperties.GeneratedBy,
+ *     checked with sagemaker:ListPipelineExecutionSteps) uses the sample the pipeline's
+ *     evaluation step wrote next to the package's evaluation report
+ *     (`evaluations/...` in TRAINING_SAMPLE_BUCKET); any other package uses
+ *     CustomerMetadataProperties["plinth:training-sample"], which must be in
+ *     TRAINING_SAMPLE_BUCKET. The sample is JSON Lines of feature objects,
+ *     or CSV with a header when the key ends in .csv (.csv.gz); gzip is
+ *     detected (sample.ts).
+ *     It is read as it was when the package was registered: the newest
+ *     version (s3:ListBucketVersions) last modified at or before the
+ *     package's CreationTime (S3 times are whole seconds), so an overwrite
+ *     after registration changes nothing; a sample written only afterwards
+ *     is refused.
  *  2. Stream it (never buffered whole) into a reservoir of at most
  *     MAX_SAMPLE_RECORDS records, seeded from the package ARN (reruns give
  *     the same sample). Malformed records are counted and skipped.
@@ -35,16 +48,17 @@
  *     package's properties plus "plinth:drift-baseline" = s3:// URI of the
  *     versioned object (sent merged: SageMaker merges, moto replaces).
  * Skipped (info log, no metric): events that are not Approved, a package no
- * longer Approved when described, and a package whose "plinth:drift-baseline"
- * names the baseline object this job writes for it, which exists (anything
- * else in that property, e.g. set by the registrant, is ignored and the
- * baseline is built) (step 5 was done; this also stops a loop should
- * the metadata update itself emit a state-change event, and keeps a replayed
- * old approval from overwriting current.json). To rebuild, remove that
- * property and approve again.
+ *   longer Approved when described, and a package whose versioned baseline
+ *   object (step 4) already exists: a replayed approval, or the state-change
+ *   event of step 5 itself. Package metadata never makes the job skip (the
+ *   registrant can set any of it); a "plinth:drift-baseline" that does not
+ *   name the existing object is put right. To rebuild, delete the versioned
+ *   object and approve again.
  * Failures a retry cannot fix (error log + EMF BaselineFailed = 1, NO throw):
- *   unparseable event, group not in MODELS, missing or invalid
- *   "plinth:training-sample", sample object/bucket missing, sample not UTF-8
+ *   unparseable event, group not in MODELS, no sample the platform can
+ *   vouch for (a pipeline claim SageMaker does not confirm, a missing or
+ *   invalid "plinth:training-sample", one outside TRAINING_SAMPLE_BUCKET),
+ *   sample object missing, sample not UTF-8
  *   / corrupt gzip / CSV without the feature columns / no valid record,
  *   buildBaseline rejects it (e.g. too many categories).
  * Metrics: EMF namespace `Plinth/Drift`, BaselineBuilt = 1 / BaselineFailed = 1,
@@ -52,14 +66,16 @@
  * Other AWS errors propagate (the asynchronous invoke retries; configure an
  *   on-failure destination).
  * IAM: sagemaker:DescribeModelPackage, sagemaker:UpdateModelPackage on the
- *   groups' model packages; s3:GetObject (+ kms:Decrypt) on the training
+ *   groups' model packages; sagemaker:ListPipelineExecutionSteps on the
+ *   pipelines' executions; s3:GetObject (+ kms:Decrypt) on the training
  *   sample locations, and s3:ListBucket there so a missing sample reads as
- *   NoSuchKey; s3:PutObject (+ kms:GenerateDataKey) on
- *   BASELINE_BUCKET/BASELINE_PREFIX*.
+ *   NoSuchKey; s3:PutObject, s3:GetObject (+ kms:GenerateDataKey) on
+ *   BASELINE_BUCKET/BASELINE_PREFIX*, and s3:ListBucket on BASELINE_BUCKET
+ *   (the existence check of step 4's object must read a missing one as 404).
  * ──────────────────────────────────────────────────────────────────────────
  */
 
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { parseApprovalEvent } from '../deploy-model/event';
 import { buildBaseline } from '../drift-stats/baseline';
@@ -67,15 +83,22 @@ import { Baseline, DriftInputError } from '../drift-stats/statistics';
 import { BaselineConfig, loadConfig, ModelDrift } from './config';
 import { describeError, logger, now, s3Client, sagemakerClient, writeEmf } from './runtime';
 import { readTrainingSample, SampleUnreadableError, sampleFormat } from './sample';
+import { DescribedPackage, listStepsCommand, resolveTrainingSample, SampleSource, SampleSourceError, TRAINING_SAMPLE_PROPERTY } from './sample-source';
+
+export { parseS3Uri } from './sample-source';
 
 export const METRIC_NAMESPACE = 'Plinth/Drift';
-export const TRAINING_SAMPLE_PROPERTY = 'plinth:training-sample';
+export { TRAINING_SAMPLE_PROPERTY };
 export const DRIFT_BASELINE_PROPERTY = 'plinth:drift-baseline';
 const APPROVED = 'Approved';
+/** Versions of one sample key read at most (1000 per page). */
+const MAX_VERSION_PAGES = 20;
 
 export interface BaselineBuilt {
   status: 'built';
   endpointName: string;
+  trainingSample: string;
+  sampleDerivedFrom: SampleSource['derivedFrom'];
   baselineUri: string;
   currentUri: string;
   sampledRecords: number;
@@ -91,11 +114,6 @@ export type BaselineOutcome =
 /** A failure no retry can fix: logged and counted, not thrown. */
 class BaselineFailure extends Error {
   override readonly name = 'BaselineFailure';
-}
-
-export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(uri);
-  return m ? { bucket: m[1]!, key: m[2]! } : undefined;
 }
 
 function emitCount(metric: 'BaselineBuilt' | 'BaselineFailed', dimensions: Record<string, string>, properties: Record<string, unknown>): void {
@@ -129,17 +147,67 @@ async function baselineExists(config: BaselineConfig, key: string): Promise<bool
   }
 }
 
-async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval: Approval, properties: Record<string, string>): Promise<BaselineBuilt> {
-  const sampleUri = properties[TRAINING_SAMPLE_PROPERTY];
-  if (sampleUri === undefined) {
-    throw new BaselineFailure(`the model package has no CustomerMetadataProperties "${TRAINING_SAMPLE_PROPERTY}" (s3:// URI of its training sample)`);
+/**
+ * The version of the sample object that was current when the package was registered: the newest
+ * version (not a delete marker) last modified at or before the package's CreationTime. A sample
+ * overwritten after registration is read as it was; one written only afterwards is refused.
+ */
+async function versionAtRegistration(sample: { bucket: string; key: string }, registeredAt: Date | undefined, sampleUri: string): Promise<string> {
+  if (registeredAt === undefined) throw new BaselineFailure('the model package has no CreationTime: cannot tell which version of its training sample was registered');
+  // Every version and delete marker of the key up to registration; the newest of them decides.
+  let best: { versionId?: string; at: number } | undefined;
+  const consider = (key: string | undefined, at: number | undefined, versionId: string | undefined): void => {
+    if (key !== sample.key || at === undefined || at > registeredAt.getTime()) return;
+    if (best === undefined || at > best.at) best = { at, ...(versionId !== undefined ? { versionId } : {}) };
+  };
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+    let res: ListObjectVersionsCommandOutput;
+    try {
+      res = await s3Client().send(
+        new ListObjectVersionsCommand({ Bucket: sample.bucket, Prefix: sample.key, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(versionIdMarker ? { VersionIdMarker: versionIdMarker } : {}) }),
+      );
+    } catch (err) {
+      if (isMissingObject(err)) throw new BaselineFailure(`training sample ${sampleUri} does not exist (${(err as Error).name})`);
+      throw err;
+    }
+    for (const v of res.Versions ?? []) if (v.VersionId !== undefined) consider(v.Key, v.LastModified?.getTime(), v.VersionId);
+    // A delete marker is a version with no bytes: the sample was gone at that time.
+    for (const m of res.DeleteMarkers ?? []) consider(m.Key, m.LastModified?.getTime(), undefined);
+    if (!res.IsTruncated) break;
+    keyMarker = res.NextKeyMarker;
+    versionIdMarker = res.NextVersionIdMarker;
   }
-  const sample = parseS3Uri(sampleUri);
-  if (!sample) throw new BaselineFailure(`"${TRAINING_SAMPLE_PROPERTY}" is not an s3://bucket/key URI: ${JSON.stringify(sampleUri.slice(0, 300))}`);
+  const chosen = best as { versionId?: string; at: number } | undefined;
+  if (chosen?.versionId === undefined) {
+    throw new BaselineFailure(`training sample ${sampleUri} does not exist as of the package's registration (${registeredAt.toISOString()}): write the sample before registering`);
+  }
+  return chosen.versionId;
+}
+
+async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval: Approval, described: DescribedPackage): Promise<BaselineBuilt> {
+  let source: SampleSource;
+  try {
+    source = await resolveTrainingSample({
+      modelPackageArn: approval.modelPackageArn,
+      described,
+      ...(model.pipelineName !== undefined ? { pipelineName: model.pipelineName } : {}),
+      sampleBucket: config.sampleBucket,
+      listSteps: (arn, token) => sagemakerClient().send(listStepsCommand(arn, token)),
+    });
+  } catch (err) {
+    if (err instanceof SampleSourceError) throw new BaselineFailure(err.message);
+    throw err;
+  }
+  const sampleUri = source.uri;
+  const sample = { bucket: source.bucket, key: source.key };
+  // The bytes as they were when the package was registered (what was reviewed), not a later overwrite.
+  const versionId = await versionAtRegistration(sample, described.CreationTime, sampleUri);
 
   let body: AsyncIterable<Uint8Array>;
   try {
-    const res = await s3Client().send(new GetObjectCommand({ Bucket: sample.bucket, Key: sample.key }));
+    const res = await s3Client().send(new GetObjectCommand({ Bucket: sample.bucket, Key: sample.key, VersionId: versionId }));
     body = res.Body as AsyncIterable<Uint8Array>;
   } catch (err) {
     if (isMissingObject(err)) throw new BaselineFailure(`training sample ${sampleUri} does not exist (${(err as Error).name})`);
@@ -163,6 +231,7 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
     throw err;
   }
   baseline.source = { modelPackageArn: approval.modelPackageArn, trainingSample: sampleUri, sampledRecords: read.sampledRecords, totalRecords: read.totalRecords };
+  const properties = { ...(described.CustomerMetadataProperties ?? {}) };
 
   const folder = `${config.baselinePrefix}${model.endpointName}/`;
   const versionedKey = versionedBaselineKey(config, model, approval);
@@ -181,6 +250,8 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
   return {
     status: 'built',
     endpointName: model.endpointName,
+    trainingSample: sampleUri,
+    sampleDerivedFrom: source.derivedFrom,
     baselineUri,
     currentUri: `s3://${config.baselineBucket}/${currentKey}`,
     sampledRecords: read.sampledRecords,
@@ -223,20 +294,26 @@ export async function handler(event: unknown): Promise<BaselineOutcome> {
     logger.info('model package is no longer approved: nothing to do', { ...fields, modelApprovalStatus: described.ModelApprovalStatus });
     return { status: 'skipped', reason: `status ${String(described.ModelApprovalStatus)}` };
   }
-  const properties = { ...(described.CustomerMetadataProperties ?? {}) };
-  const existing = properties[DRIFT_BASELINE_PROPERTY];
-  // Skip only for a baseline this job wrote: the registrant can set any metadata, so the property
-  // must name this package's own baseline object, and that object must exist.
-  if (existing !== undefined) {
-    const own = `s3://${config.baselineBucket}/${versionedBaselineKey(config, model, approval)}`;
-    if (existing === own && (await baselineExists(config, versionedBaselineKey(config, model, approval)))) {
-      logger.info('the model package already has its drift baseline: nothing to do', { ...fields, baselineUri: existing });
-      return { status: 'skipped', reason: `already built: ${existing}` };
+  // Skip only when this job already wrote this version's baseline object (a replayed approval, or
+  // the state-change event of its own metadata update). Package metadata never decides it: the
+  // registrant can set any of it, e.g. a "plinth:drift-baseline" that would make the job skip.
+  const versionedKey = versionedBaselineKey(config, model, approval);
+  if (await baselineExists(config, versionedKey)) {
+    const own = `s3://${config.baselineBucket}/${versionedKey}`;
+    if (described.CustomerMetadataProperties?.[DRIFT_BASELINE_PROPERTY] !== own) {
+      // Wrong or missing (an earlier run stopped after writing, or someone rewrote it): put it right.
+      await sagemakerClient().send(
+        new UpdateModelPackageCommand({
+          ModelPackageArn: approval.modelPackageArn,
+          CustomerMetadataProperties: { ...(described.CustomerMetadataProperties ?? {}), [DRIFT_BASELINE_PROPERTY]: own },
+        }),
+      );
     }
-    logger.warn(`ignoring a ${DRIFT_BASELINE_PROPERTY} this job did not write: building the baseline`, { ...fields, claimed: existing.slice(0, 300), expected: own });
+    logger.info('the model package already has its drift baseline: nothing to build', { ...fields, baselineUri: own });
+    return { status: 'skipped', reason: `already built: ${own}` };
   }
   try {
-    const outcome = await buildAndStore(config, model, approval, properties);
+    const outcome = await buildAndStore(config, model, approval, described);
     logger.info('drift baseline built', { ...fields, ...outcome });
     emitCount('BaselineBuilt', dims, { ...fields, sampledRecords: outcome.sampledRecords });
     return outcome;

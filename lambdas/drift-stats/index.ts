@@ -50,7 +50,9 @@
  *   baselineCreatedAt, status: 'drift'|'ok'|'insufficient-data' (overall),
  *   features: { <name>: { status: 'ok'|'drift', type, n, psi, ks?,
  *   missingRateDelta, unseen: [{category,count}], unseenCategories,
- *   unseenShare, reasons } | { status: 'insufficient-data', type, n,
+ *   unseenShare, reasons, distributionNotCompared? } (psi and unseenShare
+ *   null when the feature drifts on its missing rate alone)
+ *   | { status: 'insufficient-data', type, n,
  *   minSamples, reason, missingRateDelta } }, drifting: [...],
  *   insufficient: [...], unknownFeatures: [...], eventPublished }.
  *   Overall status: 'drift' if any feature drifts, else 'insufficient-data'
@@ -127,10 +129,11 @@ export interface DriftEventFeature {
   type: 'numeric' | 'categorical';
   reasons: DriftReason[];
   n: number;
-  psi: number;
+  /** null when the feature drifts on its missing rate alone (too few values to compare distributions). */
+  psi: number | null;
   ks?: number;
   missingRateDelta: number;
-  unseenShare: number;
+  unseenShare: number | null;
   unseenCategories: number;
   /** Largest unseen categories (may be dropped for size: see unseenDropped). */
   unseen: UnseenCategory[];
@@ -210,10 +213,10 @@ function emitFeatureMetrics(endpointName: string, feature: string, r: FeatureRes
     metrics.InsufficientData = 1;
     if (r.missingRateDelta !== null) metrics.MissingRateDelta = r.missingRateDelta;
   } else {
-    metrics.PSI = r.psi;
+    if (r.psi !== null) metrics.PSI = r.psi;
     if (r.ks !== undefined && Number.isFinite(r.ks)) metrics.KS = r.ks;
     metrics.MissingRateDelta = r.missingRateDelta;
-    metrics.UnseenShare = r.unseenShare;
+    if (r.unseenShare !== null) metrics.UnseenShare = r.unseenShare;
     metrics.InsufficientData = 0;
   }
   const units: Record<string, string> = {};
@@ -260,7 +263,8 @@ export function buildDriftDetail(
       if (r.ks !== undefined) f.ks = r.ks;
       return f;
     })
-    .sort((a, b) => b.psi - a.psi || (a.name < b.name ? -1 : 1));
+    // A feature that went (almost) all-missing has no PSI; it is the most broken, so it sorts first.
+    .sort((a, b) => (b.psi ?? Infinity) - (a.psi ?? Infinity) || (a.name < b.name ? -1 : 1));
   let detail: DriftEventDetail = { ...base, features };
   if (JSON.stringify(detail).length > MAX_DETAIL_CHARS) {
     detail = { ...base, features: features.map((f) => ({ ...f, unseen: [] })), unseenDropped: true };

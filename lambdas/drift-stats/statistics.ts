@@ -34,7 +34,12 @@
  *  - Unseen share = (non-missing window values whose category is absent from
  *    the baseline) / (non-missing window values).
  *  - A feature whose window has fewer than `minSamples` non-missing values
- *    (or whose baseline has none) is 'insufficient-data' and never drifts.
+ *    (or whose baseline has none) has no distribution to compare: PSI, KS and
+ *    the unseen share are not computed. It is still judged on its missing
+ *    rate when the window holds at least `minSamples` rows in all: a feature
+ *    that turned (almost) all-missing is the commonest upstream break, and
+ *    must read 'drift', never 'insufficient-data' or 'ok'. Only a window with
+ *    fewer than `minSamples` rows is 'insufficient-data'.
  */
 
 /** Substitute for a zero proportion in PSI (both sides), so empty bins stay finite. */
@@ -124,7 +129,8 @@ export interface EvaluatedFeature {
   type: 'numeric' | 'categorical';
   /** Non-missing values in the window. */
   n: number;
-  psi: number;
+  /** null when the distribution was not compared (see `distributionNotCompared`). */
+  psi: number | null;
   /** Numeric features only (binned KS: a lower bound of the exact D). */
   ks?: number;
   missingRateDelta: number;
@@ -132,9 +138,16 @@ export interface EvaluatedFeature {
   unseen: UnseenCategory[];
   /** Number of distinct unseen categories (may exceed unseen.length). */
   unseenCategories: number;
-  unseenShare: number;
+  /** null when the distribution was not compared (see `distributionNotCompared`). */
+  unseenShare: number | null;
   /** Why the feature drifts (empty when ok). */
   reasons: DriftReason[];
+  /**
+   * Set when the feature drifts on its missing rate alone because one side has too few
+   * non-missing values to compare distributions: fewer than minSamples in the window, or
+   * none in the baseline.
+   */
+  distributionNotCompared?: 'below-min-samples' | 'empty-baseline';
 }
 
 export interface InsufficientFeature {
@@ -143,7 +156,11 @@ export interface InsufficientFeature {
   n: number;
   minSamples: number;
   reason: 'below-min-samples' | 'absent-from-window' | 'empty-baseline';
-  /** Informational only (never a drift flag); null when a side has no rows at all. */
+  /**
+   * Within the missing-rate threshold, or the window holds fewer than minSamples rows in all
+   * (a larger change with enough rows makes the feature drift instead); null when a side has
+   * no rows at all.
+   */
   missingRateDelta: number | null;
 }
 
@@ -460,17 +477,13 @@ export function evaluateFeature(
       throw new DriftInputError(`window has ${c.counts.length} bins, the baseline ${base.counts.length}`);
     }
     n = sum(c.counts);
-    if (n < min || baseN <= 0) {
-      return { status: 'insufficient-data', type: 'numeric', n, minSamples: min, reason: baseN <= 0 ? 'empty-baseline' : 'below-min-samples', missingRateDelta };
-    }
+    if (n < min || baseN <= 0) return withoutDistribution(base.type, n, min, baseN <= 0, cur.total, missingRateDelta, thresholds);
     psi = psiFromCounts(base.counts, c.counts);
     ks = ksFromBins(base.counts, c.counts);
   } else {
     const c = cur as CategoricalCounts;
     n = sum(Object.values(c.counts));
-    if (n < min || baseN <= 0) {
-      return { status: 'insufficient-data', type: 'categorical', n, minSamples: min, reason: baseN <= 0 ? 'empty-baseline' : 'below-min-samples', missingRateDelta };
-    }
+    if (n < min || baseN <= 0) return withoutDistribution(base.type, n, min, baseN <= 0, cur.total, missingRateDelta, thresholds);
     psi = psiCategorical(base.counts, c.counts);
     unseen = unseenCategories(base.counts, c.counts);
   }
@@ -494,6 +507,38 @@ export function evaluateFeature(
   };
   if (ks !== undefined) result.ks = ks;
   return result;
+}
+
+/**
+ * A feature whose distribution cannot be compared (too few non-missing window values, or none
+ * in the baseline). It drifts on its missing rate when the window has at least `minSamples`
+ * rows in all; otherwise there is too little evidence of any kind.
+ */
+function withoutDistribution(
+  type: 'numeric' | 'categorical',
+  n: number,
+  minSamples: number,
+  emptyBaseline: boolean,
+  windowRows: number,
+  missingRateDelta: number | null,
+  thresholds: Thresholds,
+): FeatureResult {
+  const reason = emptyBaseline ? 'empty-baseline' : 'below-min-samples';
+  if (windowRows >= minSamples && missingRateDelta !== null && Math.abs(missingRateDelta) > thresholds.missingRate) {
+    return {
+      status: 'drift',
+      type,
+      n,
+      psi: null,
+      missingRateDelta,
+      unseen: [],
+      unseenCategories: 0,
+      unseenShare: null,
+      reasons: ['missingRate'],
+      distributionNotCompared: reason,
+    };
+  }
+  return { status: 'insufficient-data', type, n, minSamples, reason, missingRateDelta };
 }
 
 /** Counts of one raw sample column over a baseline feature's bins/categories (same path as buildBaseline). */
@@ -520,7 +565,8 @@ export function validateThresholds(t: unknown): Thresholds {
  * Evaluate every baseline feature against the window. Drift = psi > t.psi OR
  * ks > t.ks OR |missingRateDelta| > t.missingRate OR unseenShare >
  * t.unseenShare; features below `minSamples` non-missing window values are
- * 'insufficient-data' and never drift.
+ * judged on the missing rate alone, and are 'insufficient-data' when the
+ * window also has fewer than `minSamples` rows in all.
  */
 export function evaluateDrift(
   baseline: Baseline,

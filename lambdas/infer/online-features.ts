@@ -30,6 +30,8 @@ export interface OnlineFeaturesConfig {
   entityKeyField: string;
   features: string[];
   types: Record<string, OnlineValueType>;
+  /** `types` as a Map, built once at parse: the per-request read of the record looks names up here. */
+  typeOf: ReadonlyMap<string, OnlineValueType>;
   timeoutMs: number;
   onMissing: 'fallback' | 'defaults' | 'reject';
   onUnavailable: 'fallback' | 'defaults';
@@ -87,7 +89,7 @@ export function parseOnlineFeatures(raw: string | undefined): OnlineFeaturesConf
     if (lacking.length > 0) fail(`the defaults path needs a default for every feature; missing ${lacking.join(', ')}`);
   }
   if (v.requestWins !== undefined && typeof v.requestWins !== 'boolean') fail('requestWins must be true or false');
-  return { featureGroup, entityKeyField, features, types, timeoutMs: timeoutMs as number, onMissing: onMissing as OnlineFeaturesConfig['onMissing'], onUnavailable: onUnavailable as OnlineFeaturesConfig['onUnavailable'], defaults, requestWins: v.requestWins === true };
+  return { featureGroup, entityKeyField, features, types, typeOf: new Map(Object.entries(types)), timeoutMs: timeoutMs as number, onMissing: onMissing as OnlineFeaturesConfig['onMissing'], onUnavailable: onUnavailable as OnlineFeaturesConfig['onUnavailable'], defaults, requestWins: v.requestWins === true };
 }
 
 export interface OnlineMetrics {
@@ -125,13 +127,46 @@ function convert(raw: string, type: OnlineValueType): Value | undefined {
   return n;
 }
 
-function merge(cfg: OnlineFeaturesConfig, request: Features, online: Record<string, Value>): Features {
-  const out: Features = { ...request };
-  for (const [k, v] of Object.entries(online)) {
-    if (cfg.requestWins && request[k] !== undefined && request[k] !== null) continue;
-    out[k] = v;
+/** The request's features with `values` merged in (the request's win where `requestWins`). */
+function merge(cfg: OnlineFeaturesConfig, request: Features, values: Record<string, Value>): Features {
+  // Object.assign, not spread: about twice as fast here on Node 20 (bench/features.ts). Safe because
+  // the request's keys are INPUT_SCHEMA names, which never include __proto__ (input-schema.ts).
+  const out: Features = Object.assign({}, request);
+  const features = cfg.features;
+  for (let i = 0; i < features.length; i++) {
+    const f = features[i]!;
+    const v = values[f];
+    if (v === undefined || (cfg.requestWins && request[f] !== undefined && request[f] !== null)) continue;
+    out[f] = v;
   }
   return out;
+}
+
+function unavailable(cfg: OnlineFeaturesConfig, request: Features): OnlineOutcome {
+  return cfg.onUnavailable === 'defaults' ? { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' } : { kind: 'fallback', reason: 'unavailable' };
+}
+
+function missing(cfg: OnlineFeaturesConfig, request: Features, metrics: OnlineMetrics, props: Record<string, unknown>): OnlineOutcome {
+  metrics.OnlineMisses = 1;
+  props.onlineFeatures = 'missing';
+  if (cfg.onMissing === 'reject') return { kind: 'reject', body: { error: `no online features for ${cfg.entityKeyField}`, rule: 'unknown-entity', field: cfg.entityKeyField } };
+  if (cfg.onMissing === 'defaults') return { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' };
+  return { kind: 'fallback', reason: 'missing' };
+}
+
+/**
+ * Aborts the lookup's HTTP request at the budget. The SDK's HTTP handlers accept this plain
+ * `{ aborted, onabort }` shape (@smithy/types AbortSignal); a DOM AbortController builds an
+ * EventTarget per request, which profiling showed to be the largest single cost of the lookup.
+ */
+class LookupAbort {
+  aborted = false;
+  onabort: (() => void) | null = null;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.onabort?.();
+  }
 }
 
 class LookupTimeout extends Error {}
@@ -140,22 +175,13 @@ class LookupTimeout extends Error {}
 export async function withOnlineFeatures(cfg: OnlineFeaturesConfig, request: Features, metrics: OnlineMetrics, props: Record<string, unknown>): Promise<OnlineOutcome> {
   const started = Date.now();
   const key = request[cfg.entityKeyField];
-  const unavailable = (): OnlineOutcome =>
-    cfg.onUnavailable === 'defaults' ? { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' } : { kind: 'fallback', reason: 'unavailable' };
-  const missing = (): OnlineOutcome => {
-    metrics.OnlineMisses = 1;
-    props.onlineFeatures = 'missing';
-    if (cfg.onMissing === 'reject') return { kind: 'reject', body: { error: `no online features for ${cfg.entityKeyField}`, rule: 'unknown-entity', field: cfg.entityKeyField } };
-    if (cfg.onMissing === 'defaults') return { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' };
-    return { kind: 'fallback', reason: 'missing' };
-  };
-  if (key === undefined || key === null || (typeof key !== 'string' && typeof key !== 'number') || String(key) === '') return missing();
-  const abort = new AbortController();
+  if (key === undefined || key === null || (typeof key !== 'string' && typeof key !== 'number') || String(key) === '') return missing(cfg, request, metrics, props);
+  const abort = new LookupAbort();
   let timer: NodeJS.Timeout | undefined;
   try {
     const call = client(cfg.timeoutMs).send(
       new BatchGetRecordCommand({ Identifiers: [{ FeatureGroupName: cfg.featureGroup, RecordIdentifiersValueAsString: [String(key)], FeatureNames: cfg.features }] }),
-      { abortSignal: abort.signal },
+      { abortSignal: abort },
     );
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
@@ -169,16 +195,17 @@ export async function withOnlineFeatures(cfg: OnlineFeaturesConfig, request: Fea
     if (failed) {
       metrics.OnlineErrors = 1;
       props.onlineFeatures = `error:${failed.ErrorCode ?? 'unknown'}`;
-      return unavailable();
+      return unavailable(cfg, request);
     }
     const record = result.Records?.[0]?.Record;
-    if (!record || record.length === 0) return missing();
+    if (!record || record.length === 0) return missing(cfg, request, metrics, props);
+    // Only the configured features are read (a Map, so a record's name can never reach a prototype).
     const online: Record<string, Value> = {};
     for (const v of record) {
-      const name = v.FeatureName;
-      if (!name || !cfg.features.includes(name) || v.ValueAsString === undefined) continue;
-      const converted = convert(v.ValueAsString, cfg.types[name]);
-      if (converted !== undefined) online[name] = converted;
+      const type = v.FeatureName === undefined ? undefined : cfg.typeOf.get(v.FeatureName);
+      if (type === undefined || v.ValueAsString === undefined) continue;
+      const converted = convert(v.ValueAsString, type);
+      if (converted !== undefined) online[v.FeatureName!] = converted;
     }
     // A feature the record lacks (or cannot be read as its type) takes its default when there is one.
     let degraded = false;
@@ -199,7 +226,7 @@ export async function withOnlineFeatures(cfg: OnlineFeaturesConfig, request: Fea
       metrics.OnlineErrors = 1;
       props.onlineFeatures = isTransientAwsError(err) ? `throttled:${nameOf(err)}` : `error:${nameOf(err) || 'unknown'}`;
     }
-    return unavailable();
+    return unavailable(cfg, request);
   } finally {
     if (timer) clearTimeout(timer);
   }

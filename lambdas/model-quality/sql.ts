@@ -13,7 +13,9 @@
  *    UNION ALL the reviewers' labels (inferenceid, label, labelledat), when a review table is
  *    given. Per inference id the LATEST observation wins; labels observed after `labelsUntil`
  *    (the run time) are not seen, so a re-run gives the same answer.
- *  - window: predictions with inference time in [windowStart, windowEnd).
+ *  - window: predictions with inference time in [windowStart, windowEnd). An inference id
+ *    captured more than once (a caller's retry under its own id) counts once: the latest
+ *    attempt, whatever variant served it.
  *
  * Result rows: kind, variant, bin, predicted, actual, n, sum1, sum2, sum3, last_label_at
  *   'traffic' per variant: n = predictions, sum1 = labelled, sum2 = Σ outcome_value,
@@ -140,7 +142,7 @@ export function renderQualityQuery(q: QualityQuery): string {
   ];
   const y = classification ? `CASE WHEN g.label = ${sqlString(q.positiveLabel as string)} THEN 1 ELSE 0 END` : 'TRY_CAST(g.label AS DOUBLE)';
   const lines = [
-    'WITH predictions AS (',
+    'WITH captured AS (',
     `  SELECT variant, eventmetadata.inferenceid AS inference_id, ${d.isoTimestamp('eventmetadata.inferencetime')} AS predicted_at,`,
     `    TRY_CAST(${d.jsonScalar(body, q.scorePath)} AS DOUBLE) AS score`,
     `  FROM ${capture}`,
@@ -148,6 +150,14 @@ export function renderQualityQuery(q: QualityQuery): string {
     `    AND capture_hour BETWEEN ${sqlString(firstHour)} AND ${sqlString(lastHour)}`,
     `    AND ${d.isoTimestamp('eventmetadata.inferencetime')} >= ${ts(q.windowStart)}`,
     `    AND ${d.isoTimestamp('eventmetadata.inferencetime')} < ${ts(q.windowEnd)}`,
+    '),',
+    // A caller that retries with its own x-inference-id is captured once per attempt, possibly
+    // by another variant. The answer it acted on is the latest; joining every attempt to the one
+    // label would count that label twice. Rows without an id are never joined, so all stay.
+    'predictions AS (',
+    '  SELECT variant, inference_id, predicted_at, score FROM (',
+    '    SELECT c.*, row_number() OVER (PARTITION BY inference_id ORDER BY predicted_at DESC, variant DESC, score DESC) AS attempt FROM captured c',
+    '  ) ranked WHERE inference_id IS NULL OR attempt = 1',
     '),',
     'truth_all AS (',
     `  ${truthSources.join('\n  UNION ALL\n  ')}`,

@@ -45,7 +45,8 @@ export function driftEvidence(features: unknown): string {
   const all = (Array.isArray(features) ? features : [])
     .map(compactFeature)
     .filter((f): f is EvidenceFeature => f !== undefined)
-    .sort((a, b) => (b.psi ?? 0) - (a.psi ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // No psi: the feature drifted on its missing rate alone (it went all-missing), the most broken; first.
+    .sort((a, b) => (b.psi ?? Infinity) - (a.psi ?? Infinity) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const kept: EvidenceFeature[] = [];
   for (const f of all) {
     const candidate = JSON.stringify({ features: [...kept, f], omitted: all.length - kept.length - 1 });

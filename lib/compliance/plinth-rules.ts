@@ -239,6 +239,7 @@ export const BOUNDARY_GUARD_DENIES = [
   'DenyNotebookInternetAccess',
   'DenyEndpointConfigWithoutVolumeKey',
   'DenyServerlessEndpointConfigWithoutKey',
+  'DenyServerlessVariantWithoutKey',
   'DenyBoundaryRemoval',
   'DenyBoundaryReplacement',
   'DenyBoundaryEdits',

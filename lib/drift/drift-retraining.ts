@@ -54,9 +54,12 @@ export interface DriftRetrainingProps extends PlatformServiceProps {
 
 /**
  * The two ends of the drift loop around the per-endpoint drift jobs:
- * - **baseline job** (`drift-baseline`): when a model package is approved, the training sample named
- *   in its `plinth:training-sample` metadata is binned by the same code that bins the capture
- *   window; the baseline is versioned next to the package and becomes the endpoint's current one;
+ * - **baseline job** (`drift-baseline`): when a model package is approved, its training sample is
+ *   binned by the same code that bins the capture window; the baseline is versioned next to the
+ *   package and becomes the endpoint's current one. A package the model's own pipeline registered
+ *   (confirmed with SageMaker, not taken from its metadata) uses the sample the pipeline's
+ *   evaluation step wrote; a hand-registered one uses its `plinth:training-sample`, which must be
+ *   in `trainingSampleBucket`;
  * - **retraining** (`retrain-trigger`): a `Model Drift Detected` event starts the model's SageMaker
  *   Pipeline with the evidence as parameters, at most once per debounce period (a DynamoDB
  *   conditional write is the lock), so a storm of events starts one retraining. The pipeline
@@ -133,6 +136,7 @@ export class DriftRetraining extends Construct {
 
     const baselineObjects = props.baselineBucket.arnForObjects(`${DRIFT_BASELINE_PREFIX}*`);
     const trainingSamples = props.trainingSampleBucket.arnForObjects('*');
+    const ownPipelines = props.models.flatMap((m) => (m.trainingPipeline ? [m.trainingPipeline] : []));
     this.baselineFunction = new VpcFunction(this, 'BaselineFunction', {
       handlerFolder: 'drift-baseline',
       description: 'Plinth drift-baseline: bins the training sample of an approved model into its drift baseline',
@@ -144,25 +148,40 @@ export class DriftRetraining extends Construct {
         }),
         // It annotates packages; only the approver changes their approval.
         denyApprovalChanges(),
+        // Confirms that a package claiming to come from the model's pipeline was registered by that execution.
+        ...(ownPipelines.length > 0
+          ? [new iam.PolicyStatement({ sid: 'VerifyPipelineLineage', actions: ['sagemaker:ListPipelineExecutionSteps'], resources: ownPipelines.map((p) => p.executionsArn) })]
+          : []),
         new iam.PolicyStatement({ sid: 'ReadTrainingSamples', actions: perms.S3_READ_OBJECT, resources: [trainingSamples] }),
         // Without ListBucket, S3 answers a missing sample with AccessDenied instead of NoSuchKey.
         new iam.PolicyStatement({ sid: 'TellMissingSamples', actions: ['s3:ListBucket'], resources: [props.trainingSampleBucket.bucketArn] }),
+        // The sample is read as it was when the package was registered (the version current then).
+        new iam.PolicyStatement({ sid: 'ListSampleVersions', actions: ['s3:ListBucketVersions'], resources: [props.trainingSampleBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
-        // Checks that the baseline a package's metadata names is one it wrote (never trusts the metadata alone).
+        // Whether this version's baseline was already written decides a skip (never the package's metadata).
         new iam.PolicyStatement({ sid: 'CheckOwnBaselines', actions: perms.S3_READ_OBJECT, resources: [baselineObjects] }),
+        // Without ListBucket, S3 answers the HEAD of a baseline not yet written with 403 instead of 404.
+        new iam.PolicyStatement({ sid: 'TellMissingBaselines', actions: ['s3:ListBucket'], resources: [props.baselineBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'EncryptBaselines', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.baselineKey.keyArn] }),
       ],
       wildcardResources: [
         ...props.models.map((m) => [props.registry.packagesArn(m.modelPackageGroupName), 'Package versions are numbered by SageMaker; limited to this model\'s group (describe, and add the baseline\'s location to its metadata).'] as const),
-        [trainingSamples, 'The training sample is named in the approved package\'s metadata and sits with the model artifacts; read-only.'],
+        ...ownPipelines.map((p) => [p.executionsArn, 'Executions are named by SageMaker; limited to this model\'s own pipeline (list the steps, to confirm which execution registered a package).'] as const),
+        [trainingSamples, 'The training sample is written by the pipeline\'s evaluation step (or named by a hand-registered package) next to the model artifacts; read-only.'],
         [baselineObjects, 'Baselines are versioned by endpoint and package version; write-only, limited to the baseline prefix.'],
       ],
       environment: {
         MODELS: JSON.stringify(
-          Object.fromEntries(props.models.map((m) => [m.modelPackageGroupName, { endpointName: m.endpointName, features: m.features }])),
+          Object.fromEntries(
+            props.models.map((m) => [
+              m.modelPackageGroupName,
+              { endpointName: m.endpointName, features: m.features, ...(m.trainingPipeline ? { pipelineName: m.trainingPipeline.pipelineName } : {}) },
+            ]),
+          ),
         ),
         BASELINE_BUCKET: props.baselineBucket.bucketName,
+        TRAINING_SAMPLE_BUCKET: props.trainingSampleBucket.bucketName,
         BASELINE_PREFIX: DRIFT_BASELINE_PREFIX,
         PLINTH_ENV: props.environmentName,
       },
@@ -209,7 +228,7 @@ export class DriftRetraining extends Construct {
       }),
       failureModeAlarm(this, 'BaselineJobFailed', 'drift-loop-broken', {
         ...alarmCommon,
-        description: 'An approved model package got no drift baseline (no plinth:training-sample metadata, or an unreadable sample); its endpoint keeps the previous baseline.',
+        description: 'An approved model package got no drift baseline (no sample the platform can vouch for, or an unreadable sample); its endpoint keeps the previous baseline.',
         // One metric per endpoint (an alarm cannot use SEARCH); at most 10 models per environment.
         metric: new cloudwatch.MathExpression({
           expression: props.models.map((_, i) => `FILL(failed${i}, 0)`).join(' + '),

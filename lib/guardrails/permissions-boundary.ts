@@ -75,10 +75,22 @@ export class PlatformPermissionsBoundary extends Construct {
             },
           },
         }),
+        // Every SageMaker condition key below is one the Service Authorization Reference lists for the
+        // action it is applied to (docs.aws.amazon.com/service-authorization/latest/reference/
+        // list_amazonsagemaker.html, checked 2026-12-04): a Deny keyed on a condition the action never
+        // sends would be a silent hole (a Null: true test) or deny every call (a Null: false test).
+        //   CreateModel: NetworkIsolation, VpcSecurityGroupIds, VpcSubnets.
+        //   CreateEndpointConfig: AcceleratorTypes, InstanceTypes, ModelArn, VolumeKmsKey,
+        //     ServerlessMaxConcurrency, ServerlessMemorySize.
+        //   CreateTrainingJob, CreateProcessingJob, CreateHyperParameterTuningJob: OutputKmsKey,
+        //     VolumeKmsKey, VpcSubnets (among others).
+        //   CreateTransformJob: InstanceTypes, ModelArn, OutputKmsKey, VolumeKmsKey (no VpcSubnets).
+        //   CreateNotebookInstance: DirectInternetAccess (among others).
         deny('DenyModelWithoutNetworkIsolation', ['sagemaker:CreateModel'], { Bool: { 'sagemaker:NetworkIsolation': 'false' } }),
         deny('DenyModelWithNetworkIsolationUnset', ['sagemaker:CreateModel'], { Null: { 'sagemaker:NetworkIsolation': 'true' } }),
         deny('DenyModelOutsideVpc', ['sagemaker:CreateModel'], { Null: { 'sagemaker:VpcSubnets': 'true' } }),
-        // Instance types with local NVMe storage take no volume key (hardware-encrypted); every other one must have one.
+        // Endpoint configs without a KMS key, in every form: any instance type without local NVMe
+        // storage (those take no volume key: hardware-encrypted) ...
         deny('DenyEndpointConfigWithoutVolumeKey', ['sagemaker:CreateEndpointConfig'], {
           Null: { 'sagemaker:VolumeKmsKey': 'true' },
           'ForAnyValue:StringNotLike': { 'sagemaker:InstanceTypes': NVME_INSTANCE_TYPE_PATTERNS },
@@ -88,9 +100,15 @@ export class PlatformPermissionsBoundary extends Construct {
         // CreateTransformJob has no sagemaker:VpcSubnets key (a transform runs in its model's VPC, which
         // DenyModelOutsideVpc requires), so a Null test on it would deny every batch transform.
         deny('DenyJobsOutsideVpc', SAGEMAKER_JOB_CREATIONS.filter((a) => a !== 'sagemaker:CreateTransformJob'), { Null: { 'sagemaker:VpcSubnets': 'true' } }),
-        // Serverless configs carry no instance types, so the ForAnyValue condition above never matches them.
+        // ... a config with no instance types at all (serverless: the ForAnyValue condition above
+        // never matches an absent key) ...
         deny('DenyServerlessEndpointConfigWithoutKey', ['sagemaker:CreateEndpointConfig'], {
           Null: { 'sagemaker:VolumeKmsKey': 'true', 'sagemaker:InstanceTypes': 'true' },
+        }),
+        // ... and any serverless variant without a key, even next to NVMe instance variants (whose
+        // instance types satisfy both conditions above): a serverless variant sends ServerlessMaxConcurrency.
+        deny('DenyServerlessVariantWithoutKey', ['sagemaker:CreateEndpointConfig'], {
+          Null: { 'sagemaker:VolumeKmsKey': 'true', 'sagemaker:ServerlessMaxConcurrency': 'false' },
         }),
         deny('DenyNotebookInternetAccess', ['sagemaker:CreateNotebookInstance'], { StringNotEquals: { 'sagemaker:DirectInternetAccess': 'Disabled' } }),
         // The guardrails guard themselves: no role reaches the approver or CDK's deploy roles, ...

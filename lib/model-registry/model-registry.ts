@@ -16,6 +16,13 @@ const MODEL_GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 /** The approval status the data-scientist role may never set. */
 export const APPROVED = 'Approved';
 
+/**
+ * Prefix of the training pipelines' evaluation outputs in the artifact bucket (evaluation report and
+ * training sample). Only the pipelines write it: the drift baseline trusts the sample found there.
+ * The drift-baseline handler keeps its own copy (lambdas/drift-baseline/sample-source.ts).
+ */
+export const PIPELINE_OUTPUTS_PREFIX = 'evaluations/';
+
 /** Customer-metadata keys of the artifact pin (contract F; lambdas/deploy-model/artifact-pin.ts). */
 export const ARTIFACT_PIN_KEYS = ['plinth:artifact-sha256', 'plinth:artifact-version-id'] as const;
 
@@ -110,6 +117,14 @@ export class ModelRegistry extends Construct implements IModelRegistry {
           resources: [this.artifacts.bucket.arnForObjects('*')],
         }),
         new iam.PolicyStatement({ sid: 'ArtifactsKey', actions: perms.KMS_USE, resources: [props.artifactsKey.keyArn] }),
+        // What the pipelines' evaluation step wrote (the drift baseline's training sample, the
+        // evaluation report) is never rewritten by hand.
+        new iam.PolicyStatement({
+          sid: 'NeverWritePipelineOutputs',
+          effect: iam.Effect.DENY,
+          actions: [...perms.ARTIFACT_WRITE, 's3:DeleteObject', 's3:DeleteObjectVersion'],
+          resources: [this.artifacts.bucket.arnForObjects(`${PIPELINE_OUTPUTS_PREFIX}*`)],
+        }),
       ],
     });
 

@@ -287,8 +287,7 @@ export class ModelsStack extends Stack {
       const variant = model.endpoint.variants.find((v) => v.name === model.variantName)!;
       this.trainingPipelines[model.name] = new TrainingPipeline(this, `Training-${model.name}`, {
         modelName: model.name,
-        modelPackageGroupArn: this.registry.groupArn(model.name),
-        modelPackagesArn: this.registry.packagesArn(model.name),
+        registry: this.registry,
         trainingSetJob,
         trainingSet: {
           name: training.trainingSet.name ?? model.name,
@@ -338,14 +337,13 @@ export class ModelsStack extends Stack {
       curated ??= s3.Bucket.fromBucketName(this, 'LakeCurated', Fn.importValue(props.lakeCurated.bucketNameExport));
       this.batchInference[model.name] = new BatchInference(this, `Batch-${model.name}`, {
         modelName: model.name,
-        modelPackageGroupArn: this.registry.groupArn(model.name),
-        modelPackagesArn: this.registry.packagesArn(model.name),
+        registry: this.registry,
         artifactsBucket: this.registry.artifacts.bucket,
         modelsKey: foundation.keys.models,
         source: { bucket: curated, prefix: `${batch.dataset}/`, key: foundation.keys.dataLake },
         outputBucket: curated,
         outputKey: foundation.keys.dataLake,
-        databaseName: props.lake.databaseName,
+        database: props.lake,
         readers: props.lakeCurated.readers,
         schedule: events.Schedule.expression(batch.schedule),
         lookback: Duration.days(batch.lookbackDays),

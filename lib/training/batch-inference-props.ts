@@ -5,6 +5,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import type { ILakeDatabase } from '../data-lake/data-lake-props';
+import type { IModelRegistry } from '../model-registry/model-registry-props';
 
 /** The lake dataset a model scores in batch: JSON lines under `<prefix><partitionKey>=yyyy-MM-dd/`. */
 export interface BatchInferenceSource {
@@ -21,10 +23,8 @@ export interface BatchInferenceSource {
 export interface BatchInferenceProps extends PlatformServiceProps {
   /** The model, i.e. its package group; the run scores with the group's latest Approved package. */
   readonly modelName: string;
-  /** ARN of the model's package group (`ModelRegistry.groupArn`). */
-  readonly modelPackageGroupArn: string;
-  /** ARN pattern of the group's versions (`ModelRegistry.packagesArn`). */
-  readonly modelPackagesArn: string;
+  /** The registry that holds the model's package group (a `ModelRegistry`). */
+  readonly registry: IModelRegistry;
   /** Where the registered model artifacts live (the registry's artifact bucket, `models/<model>/`). */
   readonly artifactsBucket: s3.IBucket;
   /** Decrypts the model artifacts. */
@@ -34,8 +34,8 @@ export interface BatchInferenceProps extends PlatformServiceProps {
   readonly outputBucket: s3.IBucket;
   /** Encrypts predictions, the transform output and volumes, and the tracking table. */
   readonly outputKey: kms.IKey;
-  /** The lake's Glue database; the predictions table is registered there, under Lake Formation. */
-  readonly databaseName: string;
+  /** The lake's Glue database (a `DataLake`); the predictions table is registered there, under Lake Formation. */
+  readonly database: ILakeDatabase;
   /** Roles granted SELECT and DESCRIBE on the predictions table. @default - none */
   readonly readers?: readonly iam.IRole[];
   /** When the job runs (a day partition is scored once its day has ended). */

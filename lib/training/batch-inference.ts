@@ -162,7 +162,7 @@ export class BatchInference extends Construct {
       handlerFolder: 'batch-inference',
       description: `Plinth batch-inference: claims, checks and publishes the batch predictions of ${model}`,
       statements: [
-        new iam.PolicyStatement({ sid: 'FindApprovedPackage', actions: ['sagemaker:ListModelPackages'], resources: [props.modelPackageGroupArn, props.modelPackagesArn] }),
+        new iam.PolicyStatement({ sid: 'FindApprovedPackage', actions: ['sagemaker:ListModelPackages'], resources: [props.registry.groupArn(props.modelName), props.registry.packagesArn(props.modelName)] }),
         new iam.PolicyStatement({ sid: 'TrackPartitions', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.trackingTable.tableArn] }),
         new iam.PolicyStatement({ sid: 'ListSourceAndStaging', actions: perms.S3_LIST, resources: [props.source.bucket.bucketArn, props.outputBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'ReadSource', actions: perms.S3_READ, resources: [sourceObjects] }),
@@ -175,7 +175,7 @@ export class BatchInference extends Construct {
         [sourceObjects, 'Source objects are named per ingest at run time; read-only and limited to the scored dataset\'s prefix.'],
         [stagingObjects, 'Batch Transform names its output after each input object; limited to this model\'s staging prefix.'],
         [predictionObjects, 'One predictions object per scored day; write-only and limited to this model\'s predictions prefix.'],
-        [props.modelPackagesArn, 'The Approved version is found at run time; list only, limited to this model\'s package group.'],
+        [props.registry.packagesArn(props.modelName), 'The Approved version is found at run time; list only, limited to this model\'s package group.'],
       ],
       environment: {
         TRACKING_TABLE: this.trackingTable.tableName,
@@ -214,7 +214,7 @@ export class BatchInference extends Construct {
     const location = props.outputBucket.s3UrlForObject(outputPrefix);
     this.predictionsTable = new glue.CfnTable(this, 'PredictionsTable', {
       catalogId: Aws.ACCOUNT_ID,
-      databaseName: props.databaseName,
+      databaseName: props.database.databaseName,
       tableInput: {
         name: tableName,
         description: `Batch predictions of ${model}, one partition per scored source day, with lineage`,
@@ -243,7 +243,7 @@ export class BatchInference extends Construct {
     (props.readers ?? []).forEach((reader, i) => {
       new lakeformation.CfnPrincipalPermissions(this, `PredictionsReader${i}`, {
         principal: { dataLakePrincipalIdentifier: reader.roleArn },
-        resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name: tableName } },
+        resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.database.databaseName, name: tableName } },
         permissions: lakePerms.LF_TABLE_READ,
         permissionsWithGrantOption: [],
       }).addResourceDependency(this.predictionsTable);
@@ -293,6 +293,16 @@ export class BatchInference extends Construct {
     });
   }
 
+  /**
+   * Lets `grantee` start a run on demand (a backfill, or a rescore after deleting a partition's
+   * tracking item) and follow it; the run claims partitions exactly as a scheduled one does.
+   */
+  public grantStartRun(grantee: iam.IGrantable): iam.Grant {
+    const start = this.stateMachine.grantStartExecution(grantee);
+    this.stateMachine.grantRead(grantee);
+    return start;
+  }
+
   private buildStateMachine(
     props: BatchInferenceProps,
     ctx: { stagingObjects: string; jobTimeout: Duration; partitionTimeout: Duration; contentType: string; subnets: string[] },
@@ -312,7 +322,7 @@ export class BatchInference extends Construct {
       statements: [
         new iam.PolicyStatement({ sid: 'InvokeFunction', actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
         new iam.PolicyStatement({ sid: 'ModelFromPackage', actions: ['sagemaker:CreateModel', 'sagemaker:DeleteModel', 'sagemaker:DescribeModel', 'sagemaker:AddTags'], resources: [models] }),
-        new iam.PolicyStatement({ sid: 'ReadApprovedPackage', actions: ['sagemaker:DescribeModelPackage'], resources: [props.modelPackagesArn] }),
+        new iam.PolicyStatement({ sid: 'ReadApprovedPackage', actions: ['sagemaker:DescribeModelPackage'], resources: [props.registry.packagesArn(props.modelName)] }),
         new iam.PolicyStatement({
           sid: 'RunTransformJobs',
           actions: ['sagemaker:CreateTransformJob', 'sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob', 'sagemaker:AddTags'],
@@ -354,7 +364,7 @@ export class BatchInference extends Construct {
     for (const [resource, reason] of [
       [models, 'The job names its model per run; limited to this job\'s name prefix.'],
       [transformJobs, 'The job names its transform jobs per run and partition; limited to this job\'s name prefix.'],
-      [props.modelPackagesArn, 'The Approved version is found at run time; describe only, limited to this model\'s package group.'],
+      [props.registry.packagesArn(props.modelName), 'The Approved version is found at run time; describe only, limited to this model\'s package group.'],
     ] as const) {
       acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
     }

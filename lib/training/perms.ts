@@ -6,6 +6,8 @@ export const RUN_PROCESSING_JOB = ['sagemaker:CreateProcessingJob', 'sagemaker:D
 export const TAG_JOBS = ['sagemaker:AddTags'];
 /** The register step. */
 export const REGISTER_MODEL = ['sagemaker:CreateModelPackage'];
+/** The PinArtifact step: SageMaker invokes its function as the pipeline's role. */
+export const INVOKE_STEP_FUNCTION = ['lambda:InvokeFunction'];
 /** The training-set bridge: find the champion, report back to the pipeline. */
 export const FIND_CHAMPION = ['sagemaker:ListModelPackages', 'sagemaker:DescribeModelPackage'];
 export const REPORT_CALLBACK = ['sagemaker:SendPipelineExecutionStepSuccess', 'sagemaker:SendPipelineExecutionStepFailure'];

@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import type { IModelRegistry } from '../model-registry/model-registry-props';
 
 /**
  * The point-in-time training-set job a pipeline builds its data with (the features capability's
@@ -92,12 +93,10 @@ export interface EvaluationSpec {
 
 /** Properties for {@link TrainingPipeline}. */
 export interface TrainingPipelineProps extends PlatformServiceProps {
-  /** The model (its package group in the registry). */
+  /** The model: its package group in `registry` has this name. */
   readonly modelName: string;
-  /** ARN of the model's package group (`ModelRegistry.groupArn`). */
-  readonly modelPackageGroupArn: string;
-  /** ARN pattern of the group's versions (`ModelRegistry.packagesArn`). */
-  readonly modelPackagesArn: string;
+  /** The registry that holds the model's package group (a `ModelRegistry`); the pipeline registers there and finds the champion there. */
+  readonly registry: IModelRegistry;
   readonly trainingSetJob: ITrainingSetJob;
   readonly trainingSet: TrainingSetSpec;
   readonly training: TrainingJobSpec;

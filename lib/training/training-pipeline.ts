@@ -16,6 +16,7 @@ import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/ackno
 import { createVpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
 import { describeInstanceType } from '../inference/instance-types';
+import { ARTIFACT_PIN_KEYS, PIPELINE_OUTPUTS_PREFIX } from '../model-registry/model-registry';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { referenceEvaluationImage } from './evaluation-images';
 import * as perms from './perms';
@@ -40,6 +41,7 @@ const ACK = PLATFORM_WAIVER;
 export const TRAINING_STEPS = {
   trainingSet: 'TrainingSet',
   train: 'Train',
+  pin: 'PinArtifact',
   evaluate: 'Evaluate',
   gate: 'Gate',
   register: 'Register',
@@ -54,6 +56,8 @@ export const TRAINING_SET_REQUESTED = { source: 'plinth.training', detailType: '
 
 /** CloudWatch namespace of SageMaker Pipelines' execution and step metrics. */
 export const PIPELINE_METRIC_NAMESPACE = 'AWS/Sagemaker/ModelBuildingPipeline';
+
+const [PIN_SHA256, PIN_VERSION] = ARTIFACT_PIN_KEYS;
 
 const HIGHER_IS_BETTER = new Set(['auc', 'precision', 'recall']);
 const CLASSIFICATION_METRICS = new Set(['auc', 'precision', 'recall']);
@@ -85,6 +89,8 @@ export class TrainingPipeline extends Construct {
   /** Runs the training-set job for a callback and reports the result to the pipeline. */
   public readonly bridge: sfn.StateMachine;
   public readonly callbackFunction: lambda.IFunction;
+  /** The `PinArtifact` step: pins the trained model.tar.gz (S3 version id + SHA-256) for deploy-model. */
+  public readonly pinFunction: lambda.IFunction;
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
@@ -92,11 +98,14 @@ export class TrainingPipeline extends Construct {
     validate(props, this.node.path);
     const stack = Stack.of(this);
     const model = props.modelName;
+    const groupArn = props.registry.groupArn(model);
+    const packagesArn = props.registry.packagesArn(model);
     // Lower case: pipeline ARNs carry the name in lower case, so the name and the ARN agree.
     this.pipelineName = `plinth-${props.environmentName}-${model}-training`.toLowerCase().slice(0, 256);
 
     const modelsPrefix = `models/${model}/`;
-    const evaluationsPrefix = `evaluations/${model}/`;
+    // Under the prefix the registry denies to human roles: the drift baseline trusts the sample here.
+    const evaluationsPrefix = `${PIPELINE_OUTPUTS_PREFIX}${model}/`;
     const checkpointsPrefix = `training-checkpoints/${model}/`;
     const noChampionKey = `training-pipelines/${model}/no-champion/NONE`;
     const trainingSetObjects = props.trainingSetJob.outputBucket.arnForObjects(`${props.trainingSetJob.outputPrefix}${props.trainingSet.name}/*`);
@@ -253,6 +262,32 @@ export class TrainingPipeline extends Construct {
     this.callbackFunction = adapter.function;
     adapter.function.addEventSource(new lambdaEventSources.SqsEventSource(this.callbackQueue, { batchSize: 5, reportBatchItemFailures: true }));
 
+    // The PinArtifact step (lambdas/pin-artifact): the trained artifact's version id and SHA-256,
+    // which Register records as the pin deploy-model checks (contract F). Read-only on this model's
+    // artifacts; SageMaker invokes it synchronously as the pipeline role.
+    const pin = createVpcFunction(this, {
+      handlerFolder: 'pin-artifact',
+      description: `Plinth pin-artifact of ${model}: pins the trained model artifact (S3 version id and SHA-256) before it is evaluated and registered`,
+      statements: [
+        new iam.PolicyStatement({ sid: 'ReadTrainedArtifacts', actions: perms.S3_READ, resources: [modelObjects] }),
+        new iam.PolicyStatement({ sid: 'DecryptArtifacts', actions: perms.KMS_DECRYPT, resources: [props.modelsKey.keyArn] }),
+      ],
+      wildcardResources: [[modelObjects, 'Training jobs name their artifacts at run time; read-only and limited to this model\'s prefix.']],
+      environment: { ARTIFACT_BUCKET: props.artifactsBucket.bucketName, MODELS_PREFIX: modelsPrefix, PLINTH_ENV: props.environmentName },
+      vpc: props.vpc,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      // Hashing streams the artifact: about a minute per few GB from S3 through a gateway endpoint.
+      timeout: Duration.minutes(10),
+      memorySize: 1024,
+      reservedConcurrency: 2,
+      deadLetterQueue: this.deadLetterQueue,
+      ids: { function: 'PinFunction', logGroup: 'PinLogs', role: 'PinRole', policy: 'PinPolicy', securityGroup: 'PinSecurityGroup' },
+    });
+    pin.policy.addStatements(new iam.PolicyStatement({ sid: 'UseDeadLetterKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.modelsKey.keyArn] }));
+    this.pinFunction = pin.function;
+
     // The pipeline.
     this.definition = this.buildDefinition(props, { vpcConfig, evaluationImage, script, modelsPrefix, evaluationsPrefix, checkpointsPrefix, noChampionKey });
     checkPipelineDefinition(this.pipelineName, this.definition);
@@ -273,7 +308,7 @@ export class TrainingPipeline extends Construct {
           resources: [this.trainingRole.roleArn, this.processingRole.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
         }),
-        new iam.PolicyStatement({ sid: 'RegisterForApproval', actions: perms.REGISTER_MODEL, resources: [props.modelPackageGroupArn, props.modelPackagesArn] }),
+        new iam.PolicyStatement({ sid: 'RegisterForApproval', actions: perms.REGISTER_MODEL, resources: [groupArn, packagesArn] }),
         new iam.PolicyStatement({
           sid: 'NeverApprove',
           effect: iam.Effect.DENY,
@@ -282,6 +317,7 @@ export class TrainingPipeline extends Construct {
           conditions: { StringEquals: { 'sagemaker:ModelApprovalStatus': 'Approved' } },
         }),
         new iam.PolicyStatement({ sid: 'SendCallbackTokens', actions: ['sqs:SendMessage'], resources: [this.callbackQueue.queueArn] }),
+        new iam.PolicyStatement({ sid: 'PinTrainedArtifact', actions: perms.INVOKE_STEP_FUNCTION, resources: [pin.function.functionArn] }),
         new iam.PolicyStatement({ sid: 'ReadEvaluationReports', actions: perms.S3_READ, resources: [evaluationObjects] }),
         new iam.PolicyStatement({ sid: 'UseModelsKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.modelsKey.keyArn] }),
       ],
@@ -289,7 +325,7 @@ export class TrainingPipeline extends Construct {
     for (const [resource, reason] of [
       [jobArn('training-job'), 'SageMaker Pipelines names its jobs pipelines-<execution>-<step>-<hash> at run time.'],
       [jobArn('processing-job'), 'SageMaker Pipelines names its jobs pipelines-<execution>-<step>-<hash> at run time.'],
-      [props.modelPackagesArn, 'Package versions are numbered by SageMaker at registration; limited to this model\'s group, never Approved.'],
+      [packagesArn, 'Package versions are numbered by SageMaker at registration; limited to this model\'s group, never Approved.'],
       [evaluationObjects, 'The gate reads the evaluation report of each execution; read-only, limited to this model\'s prefix.'],
     ] as const) {
       acknowledgeFinding(pipelinePolicy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
@@ -391,6 +427,7 @@ export class TrainingPipeline extends Construct {
     const spot = training.spot;
     const callbackOutputs = ['trainUri', 'validationUri', 'holdoutUri', 'manifestUri', 'rowCount', 'championModelPackageArn', 'championModelUri'];
     const out = (name: string) => stepRef(S.trainingSet, `OutputParameters['${name}']`);
+    const pinned = (name: string) => stepRef(S.pin, `OutputParameters['${name}']`);
     const s3Input = (uri: unknown) => ({ S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri, S3DataDistributionType: 'FullyReplicated' } });
     const evaluationUri = join('/', [`${artifacts}/${x.evaluationsPrefix.replace(/\/$/, '')}`, executionRef('PipelineExecutionId')]);
     const evaluationOutput = stepRef(S.evaluate, "ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri");
@@ -453,10 +490,22 @@ export class TrainingPipeline extends Construct {
       },
     };
 
+    // Pinned before evaluation: the bytes evaluated and registered are the bytes pinned; a later
+    // replacement changes the object's version, and deploy-model refuses it.
+    const pinStep: PipelineStep = {
+      Name: S.pin,
+      Type: 'Lambda',
+      Description: 'Pin the trained artifact: its S3 version id and SHA-256, recorded on the registered package for deploy-model',
+      FunctionArn: this.pinFunction.functionArn,
+      Arguments: { artifactUri: stepRef(S.train, 'ModelArtifacts.S3ModelArtifacts') },
+      OutputParameters: ['artifactUri', 'artifactVersionId', 'artifactSha256', 'artifactBytes'].map((OutputName) => ({ OutputName, OutputType: 'String' as const })),
+    };
+
     const code = '/opt/ml/processing/input/code';
     const evaluate: PipelineStep = {
       Name: S.evaluate,
       Type: 'Processing',
+      DependsOn: [S.pin],
       Description: 'Score the new model and the champion on the same holdout; write evaluation.json, gate.json and the training sample',
       PropertyFiles: [
         { PropertyFileName: 'Evaluation', OutputName: 'evaluation', FilePath: 'evaluation.json' },
@@ -508,7 +557,8 @@ export class TrainingPipeline extends Construct {
         ModelPackageDescription: join('', ['Retrained by ', executionRef('PipelineExecutionArn'), ' (cause ', parameterRef('Cause'), ', ', parameterRef('TriggeredBy'), ')']),
         ModelApprovalStatus: 'PendingManualApproval',
         InferenceSpecification: {
-          Containers: [{ Image: props.servingImage, ModelDataUrl: stepRef(S.train, 'ModelArtifacts.S3ModelArtifacts') }],
+          // The URL the pin was computed for, so the package names exactly the pinned object.
+          Containers: [{ Image: props.servingImage, ModelDataUrl: pinned('artifactUri') }],
           SupportedContentTypes: ['application/json'],
           SupportedResponseMIMETypes: ['application/json'],
         },
@@ -523,6 +573,9 @@ export class TrainingPipeline extends Construct {
           'plinth:cause': parameterRef('Cause'),
           'plinth:triggered-by': parameterRef('TriggeredBy'),
           'plinth:window-end': parameterRef('WindowEnd'),
+          // The artifact pin deploy-model verifies (contract F).
+          [PIN_SHA256]: pinned('artifactSha256'),
+          [PIN_VERSION]: pinned('artifactVersionId'),
         },
       },
     };
@@ -568,7 +621,7 @@ export class TrainingPipeline extends Construct {
         { Name: 'Cause', Type: 'String', DefaultValue: 'manual' },
         { Name: 'DriftEvidence', Type: 'String', DefaultValue: '{}' },
       ],
-      Steps: [trainingSetStep, train, evaluate, gate],
+      Steps: [trainingSetStep, train, pinStep, evaluate, gate],
     };
   }
 
@@ -595,7 +648,7 @@ export class TrainingPipeline extends Construct {
     const policy = new iam.ManagedPolicy(this, 'BridgePolicy', {
       roles: [role],
       statements: [
-        new iam.PolicyStatement({ sid: 'FindChampion', actions: perms.FIND_CHAMPION, resources: [props.modelPackageGroupArn, props.modelPackagesArn] }),
+        new iam.PolicyStatement({ sid: 'FindChampion', actions: perms.FIND_CHAMPION, resources: [props.registry.groupArn(props.modelName), props.registry.packagesArn(props.modelName)] }),
         new iam.PolicyStatement({ sid: 'ReportToPipeline', actions: perms.REPORT_CALLBACK, resources: [this.pipelineArn, pipelineExecutions] }),
         new iam.PolicyStatement({ sid: 'MarkNoChampion', actions: perms.S3_WRITE, resources: [props.lakeBucket.arnForObjects(noChampionKey)] }),
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.lakeKey.keyArn] }),
@@ -616,7 +669,7 @@ export class TrainingPipeline extends Construct {
       ...ACK,
     });
     for (const [resource, reason] of [
-      [props.modelPackagesArn, 'Package versions are numbered by SageMaker; read-only, to find the latest Approved one (the champion).'],
+      [props.registry.packagesArn(props.modelName), 'Package versions are numbered by SageMaker; read-only, to find the latest Approved one (the champion).'],
       [executions, 'Executions of the training-set job are named per pipeline run; describe and stop only.'],
       [pipelineExecutions, 'Callback answers go to the execution that sent the token; limited to this pipeline\'s executions.'],
     ] as const) {
@@ -759,12 +812,13 @@ export class TrainingPipeline extends Construct {
     this.alarms.push(
       failureModeAlarm(this, 'TrainingFailed', 'training-failed', {
         ...common,
-        description: `${this.pipelineName}: the training set, training or evaluation step failed (the execution's FailureReason says which), or the training-set bridge failed.`,
+        description: `${this.pipelineName}: the training set, training, artifact pin or evaluation step failed (the execution's FailureReason says which), or the training-set bridge failed.`,
         metric: new cloudwatch.MathExpression({
-          expression: 'FILL(ts, 0) + FILL(tr, 0) + FILL(ev, 0) + FILL(br, 0)',
+          expression: 'FILL(ts, 0) + FILL(tr, 0) + FILL(pa, 0) + FILL(ev, 0) + FILL(br, 0)',
           usingMetrics: {
             ts: this.metric('StepFailed', S.trainingSet),
             tr: this.metric('StepFailed', S.train),
+            pa: this.metric('StepFailed', S.pin),
             ev: this.metric('StepFailed', S.evaluate),
             br: this.bridge.metricFailed({ statistic: cloudwatch.Stats.SUM }),
           },

@@ -6,7 +6,9 @@
  *   1. start the emulator on 127.0.0.1, on a free port (stopped on exit, failure and Ctrl-C);
  *   2. synthesize dev for the emulator's account (scripts/local/local-app.ts), or with
  *      --reuse-synth (what `npm start` passes) reuse the dev assembly its synth just wrote to
- *      cdk.out, with the account swapped (scripts/local/reuse-synth.ts);
+ *      cdk.out (or --synth-out <dir>), with the account swapped (scripts/local/reuse-synth.ts).
+ *      An assembly without a passing compliance-gate verdict is refused first, before anything
+ *      starts (even without moto_server: a failed synth is never reported as a skipped deploy);
  *   3. cdk bootstrap aws://123456789012/us-east-1 against it;
  *   4. cdk deploy 'dev/*' against it;
  *   5. fidelity report: per CloudFormation type, resources materialised vs skipped by the emulator;
@@ -50,6 +52,13 @@ let assemblyDir: string | undefined;
 let kept = false;
 
 async function main(argv: readonly string[]): Promise<number> {
+  const reuse = argv.includes('--reuse-synth');
+  const synthOutFlag = argv.indexOf('--synth-out');
+  const synthOut = synthOutFlag >= 0 && argv[synthOutFlag + 1] ? resolve(argv[synthOutFlag + 1]!) : join(ROOT, 'cdk.out');
+  if (reuse) {
+    // Only what passed the compliance gate is deployed, even to the emulator: refuse before anything starts.
+    await step('check the compliance gate passed the assembly', async () => assertPassingVerdict(join(synthOut, `assembly-${LOCAL_ENVIRONMENT}`)));
+  }
   // The same answer plinth doctor gives.
   const python = findMoto()?.python;
   if (!python) {
@@ -65,10 +74,10 @@ async function main(argv: readonly string[]): Promise<number> {
   emulator = await step('start moto_server', () => startEmulator(python, { logFile: join(REPORT_DIR, 'emulator.log') }));
   const env = emulatorEnvironment(emulator.endpoint, REGION);
   assemblyDir = mkdtempSync(join(tmpdir(), 'plinth-local-assembly-'));
-  if (argv.includes('--reuse-synth')) {
+  if (reuse) {
     const devAccount = DECLARED_ENVIRONMENTS[LOCAL_ENVIRONMENT].account;
-    await step(`reuse cdk.out/assembly-${LOCAL_ENVIRONMENT} for account ${MOTO_DEFAULT_ACCOUNT}`, async () =>
-      retargetAssembly(join(ROOT, 'cdk.out'), assemblyDir!, LOCAL_ENVIRONMENT, devAccount, MOTO_DEFAULT_ACCOUNT),
+    await step(`reuse ${relative(synthOut)}/assembly-${LOCAL_ENVIRONMENT} for account ${MOTO_DEFAULT_ACCOUNT}`, async () =>
+      retargetAssembly(synthOut, assemblyDir!, LOCAL_ENVIRONMENT, devAccount, MOTO_DEFAULT_ACCOUNT),
     );
   } else {
     const app = `node -r ts-node/register/transpile-only ${join('scripts', 'local', 'local-app.ts')}`;

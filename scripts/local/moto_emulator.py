@@ -31,9 +31,22 @@
 
 9. Feature Store runtime (moto has none): PutRecord, GetRecord and BatchGetRecord over an honest
    in-memory store keyed by feature group, record identifier and event time. A read returns the
-   record with the latest event time (ties: the last write), as the online store does; a group
+   record with the latest event time (ties: the last write), as the online store does; records
+   are kept per account (the caller's, as moto maps access keys) and region; a group
    moto does not know is ResourceNotFound; a record without its identifier or event time is a
    ValidationError. TTL expiry and the offline store are not emulated.
+
+10. AWS::SageMaker::Pipeline (moto's SageMaker has the Pipeline APIs but no CloudFormation model
+   for them, so the resource was silently absent): created through moto's own CreatePipeline
+   from PipelineName, PipelineDisplayName, PipelineDescription, RoleArn, Tags,
+   ParallelismConfiguration and PipelineDefinition (PipelineDefinitionBody, or
+   PipelineDefinitionS3Location read from the emulator's S3). Ref is the pipeline name, as in
+   CloudFormation. A body that is not a JSON object is refused (reported as a skip), as
+   SageMaker refuses it; the definition's steps are stored, never run. Updates go through
+   UpdatePipeline, deletes through DeletePipeline. And the Pipeline APIs take the pipeline's ARN
+   where they take its name (SageMaker accepts either; moto only the name, so retrain-trigger's
+   StartPipelineExecution by ARN failed); an ARN of another pipeline, account or region is still
+   "not found".
 
 Usage: python3 moto_emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -48,6 +61,7 @@ import moto.sagemaker.models as sagemaker_models
 import moto.sagemaker.urls as sagemaker_urls
 from urllib.parse import parse_qs, unquote, urlparse
 from moto.sagemaker.models import sagemaker_backends
+from moto.core.common_models import CloudFormationModel
 from moto.core.responses import BaseResponse
 import moto.cloudformation.parsing as parsing
 from moto.cloudformation import cloudformation_backends
@@ -189,6 +203,123 @@ def _call_action_reporting_gaps(response):
         raise
 
 
+# --- 10. AWS::SageMaker::Pipeline ---------------------------------------------------------
+def _pipeline_definition_body(properties, account_id, region_name):
+    definition = properties.get("PipelineDefinition") or {}
+    body = definition.get("PipelineDefinitionBody")
+    location = definition.get("PipelineDefinitionS3Location")
+    if body is None and location:
+        from moto.s3.models import s3_backends
+        from moto.utilities.utils import get_partition
+
+        bucket = location["Bucket"]
+        obj = s3_backends[account_id][get_partition(region_name)].get_object(bucket, location["Key"], version_id=location.get("Version"))
+        body = obj.value.decode("utf-8")
+    if not isinstance(body, str):
+        raise ValueError("PipelineDefinition needs PipelineDefinitionBody (a JSON string) or PipelineDefinitionS3Location")
+    try:
+        parsed = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"PipelineDefinitionBody is not valid JSON: {error}") from error
+    if not isinstance(parsed, dict):
+        raise ValueError("PipelineDefinitionBody is not a JSON object")
+    return body
+
+
+class CfnSageMakerPipeline(CloudFormationModel):
+    """The CloudFormation face of moto's FakePipeline; Ref is the name, as in CloudFormation."""
+
+    # moto's model metaclass files every model under the service named in its module path.
+    __module__ = "moto.sagemaker.plinth_pipeline"
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+
+    @property
+    def physical_resource_id(self):
+        return self.pipeline.pipeline_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "PipelineName"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SageMaker::Pipeline"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties") or {}
+        if not properties.get("RoleArn"):
+            raise ValueError("AWS::SageMaker::Pipeline needs RoleArn")
+        pipeline = sagemaker_backends[account_id][region_name].create_pipeline(
+            pipeline_name=resource_name,
+            pipeline_display_name=properties.get("PipelineDisplayName"),
+            pipeline_definition=_pipeline_definition_body(properties, account_id, region_name),
+            pipeline_definition_s3_location=None,
+            pipeline_description=properties.get("PipelineDescription"),
+            role_arn=properties["RoleArn"],
+            tags=properties.get("Tags") or [],
+            parallelism_configuration=properties.get("ParallelismConfiguration"),
+        )
+        return cls(pipeline)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        properties = cloudformation_json.get("Properties") or {}
+        backend = sagemaker_backends[account_id][region_name]
+        name = original_resource.pipeline.pipeline_name
+        if new_resource_name != name:
+            backend.delete_pipeline(name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        backend.update_pipeline(
+            name,
+            pipeline_display_name=properties.get("PipelineDisplayName"),
+            pipeline_definition=_pipeline_definition_body(properties, account_id, region_name),
+            pipeline_description=properties.get("PipelineDescription"),
+            role_arn=properties.get("RoleArn"),
+            parallelism_configuration=properties.get("ParallelismConfiguration"),
+        )
+        return cls(backend.pipelines[name])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        backend = sagemaker_backends[account_id][region_name]
+        name = resource_name.split("/")[-1]
+        if name in backend.pipelines:
+            backend.delete_pipeline(name)
+
+
+def _pipeline_name_from_arn(backend, pipeline_name):
+    """The pipeline's name when `pipeline_name` is the ARN of a pipeline of this account and region."""
+    if isinstance(pipeline_name, str) and pipeline_name.startswith("arn:") and ":pipeline/" in pipeline_name:
+        name = pipeline_name.split(":pipeline/", 1)[1].split("/")[0]
+        pipeline = backend.pipelines.get(name)
+        if pipeline is not None and pipeline.arn.lower() == pipeline_name.lower():
+            return name
+    return pipeline_name
+
+
+def _accepting_pipeline_arn(method):
+    def wrapper(backend, pipeline_name, *args, **kwargs):
+        return method(backend, _pipeline_name_from_arn(backend, pipeline_name), *args, **kwargs)
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+for _method in ("describe_pipeline", "delete_pipeline", "update_pipeline", "start_pipeline_execution", "list_pipeline_executions"):
+    setattr(sagemaker_models.SageMakerModelBackend, _method, _accepting_pipeline_arn(getattr(sagemaker_models.SageMakerModelBackend, _method)))
+
+# moto caches its list of CloudFormation models: make it see the one above.
+for _cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+    _cached.cache_clear()
+
+
 # --- 9. Feature Store runtime -------------------------------------------------------------
 # (account, region, group) -> record id -> list of (event time, write order, record)
 _FEATURE_RECORDS = {}
@@ -200,10 +331,13 @@ def _fs_error(status, code, message):
 
 
 def _fs_scope(request):
+    """The caller's account (moto maps the access key, as for every other service) and region."""
+    from moto.iam.models import get_account_id_from
+
     auth = request.headers.get("Authorization", "")
     scope = auth.split("Credential=")[1].split(",")[0].split("/") if "Credential=" in auth else []
     region = scope[2] if len(scope) > 2 else "us-east-1"
-    return "123456789012", region
+    return get_account_id_from(scope[0] if scope else ""), region
 
 
 def _fs_group(account, region, name):

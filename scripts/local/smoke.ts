@@ -34,6 +34,7 @@ import { resetReviewClients } from '../../lambdas/shared-review/clients';
 import { setOutput as setReviewLog } from '../../lambdas/shared-review/log';
 import { setClients as setBatchClients, setOutput as setBatchLog } from '../../lambdas/batch-inference/index';
 import { startTransformWithApprovedPackage } from './batch-inference-smoke';
+import { retrainOnDriftEvent } from './training-smoke';
 import type { EmulatorSkip } from './emulator';
 import { promoteToSecondAccount } from './smoke-promote';
 // --- #15 model quality (additive block) ---
@@ -42,6 +43,18 @@ import type { CommandContext } from '../../cli/context';
 import { resolveInferenceId } from '../../lambdas/infer/inference-id';
 import { knownQualityRun } from './quality-evidence';
 import type { TemplateResource } from './fidelity';
+// --- #13 features (additive block) ---
+import { CreateFeatureGroupCommand, DescribeFeatureGroupCommand } from '@aws-sdk/client-sagemaker';
+import { GetRecordCommand, SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { parseDatasetSchema } from '../../lambdas/ingest/dataset-schema';
+import { resetRuntime as resetFeatureIngestRuntime, setOutput as setFeatureIngestLog, setRuntime as setFeatureIngestRuntime } from '../../lambdas/feature-ingest/runtime';
+import { resetClients as resetGatewayClients, setClients as setGatewayClients } from '../../lambdas/infer/clients';
+import { setOutput as setGatewayLog } from '../../lambdas/infer/log';
+import { setOnlineFeatureClient } from '../../lambdas/infer/online-features';
+import { callGatewayReadingModelInput, configureEndpointAnswer, definitionFromTemplate, materialize, pipelineWiringOf, type LakeTable } from './features-smoke';
 
 export type SmokeStatus = 'ok' | 'limited' | 'failed';
 
@@ -83,6 +96,8 @@ export async function runSmokeCheck(deployed: DeployedEnvironment): Promise<Smok
     ['promote to a second account', promoteToSecondAccount],
     ['model quality: ids, labels, quality SQL, evidence, compare', modelQuality],
     ['batch inference starts a transform job with the Approved package', batchInference],
+    ['features: lake → feature pipeline → Feature Store → gateway online lookup', featuresToGateway],
+    ['drift event starts the platform\'s training pipeline', retrainOnDrift],
   ] as const) {
     try {
       steps.push({ name, ...(await step(deployed)) });
@@ -315,6 +330,31 @@ async function batchInference(deployed: DeployedEnvironment): Promise<Omit<Smoke
   };
 }
 
+// --- #14 retraining (additive block) ---
+/**
+ * Retraining (scripts/local/training-smoke.ts): a drift event through the real retrain-trigger,
+ * with the deployed function's environment, starts the deployed TrainingPipeline by ARN; the
+ * emulator records the execution with its parameters, and the definition round-trips. moto runs
+ * no pipeline step, so nothing is trained, pinned, evaluated or registered here.
+ */
+async function retrainOnDrift(deployed: DeployedEnvironment): Promise<Omit<SmokeStep, 'name'>> {
+  const skipped = isSkipped(deployed, 'AWS::SageMaker::Pipeline');
+  if (skipped) throw new Error(`the training pipeline was not deployed: ${skipped.reason}`);
+  const env = await functionEnvironment(deployed, '/DriftRetraining/RetrainFunction/Resource');
+  const result = await withFunctionEnvironment(deployed.context, env, () => {
+    const settings = clientSettings(deployed.context);
+    return retrainOnDriftEvent({ sagemaker: new SageMakerClient(settings), dynamodb: new DynamoDBClient(settings) }, new Date());
+  });
+  return {
+    status: 'limited',
+    detail:
+      `drift on ${result.endpointName} started ${result.pipelineExecutionArn} (by ARN) with TriggeredBy=${result.parameters.TriggeredBy}, ` +
+      `Cause=${result.parameters.Cause}, WindowStart..WindowEnd=${result.parameters.WindowStart}..${result.parameters.WindowEnd} and the drifting feature in DriftEvidence; ` +
+      `a second event was ${result.secondEvent}; the definition (${result.steps.join(' → ')}) resolves and round-trips through CreatePipeline/DescribePipeline. ` +
+      'moto records the execution but runs no step: nothing is trained, pinned, evaluated or registered here (test/training/ and test/lambdas/training/ cover those)',
+  };
+}
+
 /** The Lambda function's environment variables as the emulator holds them. */
 async function functionEnvironment(deployed: DeployedEnvironment, pathSuffix: string): Promise<Record<string, string>> {
   const declared = deployed.resources.find((r) => r.path?.endsWith(pathSuffix));
@@ -509,4 +549,204 @@ async function modelQuality(deployed: DeployedEnvironment): Promise<Omit<SmokeSt
       `evidence at s3://${bucket}/quality-evidence/${endpointName}/latest.json, compare prints verdict ${verdict}; ` +
       'ids from the gateway\'s id function (the emulator serves no SageMaker endpoint)',
   };
+}
+
+// --- #13 features (additive block) ---
+
+/**
+ * Transactions of a new account go into the lake through the real ingest path; the feature
+ * pipeline's own SQL (read from its deployed state machine) runs over the curated zone; its rows
+ * are staged and written by the real feature-ingest handler into the emulator's Feature Store; the
+ * real gateway is called with the account's key and the transaction's own fields only, and the
+ * model input it sends to InvokeEndpoint must hold the account's online features.
+ * Limited, see scripts/local/features-smoke.ts: DuckDB runs the Athena statement, the smoke stands
+ * in for the Distributed Map, and moto's InvokeEndpoint answers a configured result.
+ */
+async function featuresToGateway(deployed: DeployedEnvironment): Promise<Omit<SmokeStep, 'name'>> {
+  const notes: string[] = [];
+  const gateway = await functionEnvironment(deployed, '/Gateway-fraud-detector/Function/Resource');
+  const online = JSON.parse(requireVar(gateway, 'ONLINE_FEATURES')) as { featureGroup: string; entityKeyField: string; features: string[] };
+  const machine = deployed.resources.find((r) => r.path?.endsWith(`/Features-${online.featureGroup}/Job/Resource`));
+  const stackResources = machine && deployed.stacks.get(machine.stack);
+  if (!machine || !stackResources?.some((r) => r.logicalId === machine.logicalId)) throw new Error(`the feature pipeline of ${online.featureGroup} (the gateway's online feature group) was not deployed`);
+  // The SDK's Step Functions client is not a dependency: the definition comes from the deployed template, its Refs resolved.
+  const deployedTemplate = await controlPlaneClients(deployed.context).cloudFormation.send(new GetTemplateCommand({ StackName: machine.stack }));
+  const wiring = pipelineWiringOf(definitionFromTemplate(deployedTemplate.TemplateBody!, machine.logicalId, new Map(stackResources.map((r) => [r.logicalId, r.physicalId]))));
+  const ingestEnv = await functionEnvironment(deployed, `/Features-${online.featureGroup}/IngestFunction/Resource`);
+  const s3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
+
+  // 1. Three transactions of a new account, an hour apart, through the lake's ingest path.
+  const account = `feat-smoke-${randomUUID().slice(0, 8)}`;
+  const hour = 3_600_000;
+  const at = (hoursAgo: number) => new Date(Math.floor(Date.now() / 1000) * 1000 - hoursAgo * hour).toISOString().replace('.000Z', 'Z');
+  const transactions = [
+    { transaction_id: `${account}-1`, account_id: account, amount: 10, currency: 'EUR', merchant_category: 'A', occurred_at: at(3), card_present: true },
+    { transaction_id: `${account}-2`, account_id: account, amount: 20, currency: 'EUR', merchant_category: 'B', occurred_at: at(2), card_present: true },
+    { transaction_id: `${account}-3`, account_id: account, amount: 5, currency: 'EUR', merchant_category: 'A', occurred_at: at(1), card_present: false },
+  ];
+  const lake = await functionEnvironment(deployed, '/DataLake/Ingestion/Function/Resource');
+  await ingestIntoLake(deployed, lake, 'transactions', transactions.map((t) => JSON.stringify(t)).join('\n'));
+
+  // 2. The lake as Athena would see it: every dataset's schema parameter and its curated records.
+  const ssm = new SSMClient(clientSettings(deployed.context));
+  const prefix = requireVar(lake, 'SCHEMA_PARAMETER_PREFIX');
+  const parameters: Array<{ Value?: string }> = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ssm.send(new GetParametersByPathCommand({ Path: prefix.replace(/\/$/, ''), Recursive: true, ...(nextToken ? { NextToken: nextToken } : {}) }));
+    parameters.push(...(page.Parameters ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  const tables: LakeTable[] = [];
+  for (const parameter of parameters) {
+    const schema = parseDatasetSchema(JSON.parse(parameter.Value!));
+    tables.push({ name: schema.name, fields: schema.fields, rows: await jsonLinesUnder(s3, requireVar(lake, 'CURATED_BUCKET'), `${schema.name}/`) });
+  }
+  if (!tables.some((t) => t.rows.some((r) => r.account_id === account))) throw new Error(`the account's transactions did not reach the curated zone (datasets: ${tables.map((t) => t.name).join(', ')})`);
+
+  // 3. The feature group: the emulator skips AWS::SageMaker::FeatureGroup, so the smoke creates it from feature-ingest's FEATURE_GROUP.
+  const group = JSON.parse(requireVar(ingestEnv, 'FEATURE_GROUP')) as { name: string; recordIdentifier: string; eventTime: string; features: Array<{ name: string; type: 'String' | 'Integral' | 'Fractional' }> };
+  const sagemaker = new SageMakerClient(clientSettings(deployed.context));
+  const exists = await sagemaker.send(new DescribeFeatureGroupCommand({ FeatureGroupName: group.name })).then(() => true, () => false);
+  if (!exists) {
+    const role = (await functionConfiguration(deployed, `/Features-${online.featureGroup}/IngestFunction/Resource`)).Role!;
+    await sagemaker.send(
+      new CreateFeatureGroupCommand({
+        FeatureGroupName: group.name,
+        RecordIdentifierFeatureName: group.recordIdentifier,
+        EventTimeFeatureName: group.eventTime,
+        FeatureDefinitions: group.features.map((f) => ({ FeatureName: f.name, FeatureType: f.type })),
+        OnlineStoreConfig: { EnableOnlineStore: true },
+        // moto requires an offline store config; it does not emulate the offline store.
+        OfflineStoreConfig: { S3StorageConfig: { S3Uri: `s3://${wiring.stagingBucket}/offline-store/` } },
+        RoleArn: role,
+      }),
+    );
+    notes.push(`feature group ${group.name} created by the smoke check from feature-ingest's FEATURE_GROUP (the emulator has no AWS::SageMaker::FeatureGroup)`);
+  }
+
+  // 4. One pipeline run over the last four hours: DuckDB for Athena, the smoke for the Distributed Map.
+  const window = { start: at(4), end: at(0) };
+  const runId = `smoke-${Date.now()}`;
+  const logs: string[] = [];
+  const run = await withFunctionEnvironment(deployed.context, ingestEnv, async () => {
+    setFeatureIngestRuntime({ s3, featureStore: new SageMakerFeatureStoreRuntimeClient(clientSettings(deployed.context, { maxAttempts: 1 })) });
+    setFeatureIngestLog((line) => logs.push(line));
+    try {
+      return await materialize(s3, wiring, tables, window, runId);
+    } finally {
+      setFeatureIngestLog(undefined);
+      resetFeatureIngestRuntime();
+    }
+  });
+  const written = run.ingested.reduce((n, r) => n + r.recordsWritten, 0);
+  const rejected = run.ingested.reduce((n, r) => n + r.recordsRejected, 0);
+  if (written === 0) throw new Error(`feature-ingest wrote nothing from ${run.rowsStaged} staged rows: ${lastError(logs)}`);
+
+  // 5. The gateway, called with the account's key and the transaction's own fields, none of the online features.
+  const request = { [online.entityKeyField]: account, amount: 42, currency: 'EUR', card_present: true };
+  const inRequest = online.features.filter((f) => f in request);
+  if (inRequest.length > 0) throw new Error(`the smoke request must not carry online features, but carries ${inRequest.join(', ')}`);
+  await configureEndpointAnswer(deployed.context.endpoint!, deployed.account, deployed.context.region, { body: modelAnswer(gateway, 'legitimate', 0.97) });
+  let gatewayLogs: string[] = [];
+  const called = await withFunctionEnvironment(deployed.context, gateway, async () => {
+    const runtime = new SageMakerRuntimeClient(clientSettings(deployed.context, { maxAttempts: 1 }));
+    const featureStore = new SageMakerFeatureStoreRuntimeClient(clientSettings(deployed.context, { maxAttempts: 1 }));
+    // Open the lookup client's connection first: the lookup's budget (tens of ms) is sized for Feature Store, not for a cold emulator.
+    await featureStore.send(new GetRecordCommand({ FeatureGroupName: online.featureGroup, RecordIdentifierValueAsString: account }));
+    setGatewayClients({ sagemaker: runtime, dynamodb: new DynamoDBClient(clientSettings(deployed.context)), sqs: new SQSClient(clientSettings(deployed.context)) });
+    setOnlineFeatureClient(featureStore);
+    try {
+      // A lookup over its budget takes the configured path (fallback), as designed; on a loaded machine
+      // the emulator can be that slow, so the caller retries, as a caller of a degraded answer may.
+      for (let attempt = 1; ; attempt++) {
+        gatewayLogs = [];
+        setGatewayLog((line) => gatewayLogs.push(line));
+        const result = await callGatewayReadingModelInput(runtime, request);
+        const outcome = gatewayLogs.map(parseLine).find((l) => l.msg === 'inference request')?.onlineFeatures;
+        if (outcome !== 'timeout' || attempt === 3) return result;
+        notes.push(`lookup ${attempt} ran over its ${String(JSON.parse(gateway.ONLINE_FEATURES!).timeoutMs)} ms budget against the emulator and took the fallback, as configured; the smoke check called again`);
+      }
+    } finally {
+      setGatewayLog(undefined);
+      setOnlineFeatureClient(undefined);
+      resetGatewayClients();
+    }
+  });
+  const summary = gatewayLogs.map(parseLine).find((l) => l.msg === 'inference request') ?? {};
+  if (called.response.statusCode !== 200) throw new Error(`the gateway answered ${called.response.statusCode}: ${String(called.response.body)} (onlineFeatures: ${String(summary.onlineFeatures)})`);
+  const input = called.modelInputs[0];
+  if (!input) throw new Error(`the gateway answered without calling the model (onlineFeatures: ${String(summary.onlineFeatures)}, model: ${String(summary.model)})`);
+  // Expected: the account's latest transaction, by hand (3 in 24 h: 10 + 20 + 5; max 20; categories A, B).
+  const byHand: Record<string, number> = { txn_count_24h: 3, amount_sum_24h: 35, amount_max_7d: 20, distinct_categories_7d: 2 };
+  const wrong = online.features.filter((f) => input[f] !== byHand[f]);
+  if (wrong.length > 0) throw new Error(`the model input lacks the online features or has other values: ${wrong.map((f) => `${f}=${JSON.stringify(input[f])} (expected ${byHand[f]})`).join(', ')}`);
+  const served = online.features.map((f) => `${f}=${String(input[f])}`).join(', ');
+  return {
+    status: 'limited',
+    detail: [
+      `${transactions.length} transactions of ${account} ingested; the pipeline's UNLOAD (from its deployed state machine) ran over ${window.start}..${window.end} ` +
+        `and staged ${run.rowsStaged} rows; feature-ingest wrote ${written}, rejected ${rejected}; the gateway, given only ${online.entityKeyField} and the transaction's own fields, ` +
+        `sent the model ${served} (onlineFeatures: ${String(summary.onlineFeatures)}). ` +
+        'Limited: moto runs no Athena SQL (DuckDB ran the same statement through the EXPORT shim) and no Step Functions states (the smoke handed each staged object to feature-ingest as the Distributed Map does); ' +
+        "moto's InvokeEndpoint answered a configured result",
+      ...notes,
+    ].join('; '),
+  };
+}
+
+/** The real ingest handler over one new raw object of `dataset`; fails when it does not take the object. */
+async function ingestIntoLake(deployed: DeployedEnvironment, env: Record<string, string>, dataset: string, body: string): Promise<void> {
+  const s3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
+  const raw = requireVar(env, 'RAW_BUCKET');
+  const key = `${dataset}/smoke/${randomUUID()}.jsonl`;
+  const put = await s3.send(new PutObjectCommand({ Bucket: raw, Key: key, Body: body }));
+  const event = sqsEvent(
+    JSON.stringify({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: deployed.account,
+      time: new Date().toISOString(),
+      region: deployed.context.region,
+      resources: [`arn:aws:s3:::${raw}`],
+      detail: { version: '0', bucket: { name: raw }, object: { key, size: body.length, etag: put.ETag?.replace(/"/g, '') }, reason: 'PutObject' },
+    }),
+  );
+  const logs: string[] = [];
+  const result = await withFunctionEnvironment(deployed.context, env, async () => {
+    setIngestClients({ s3 });
+    setIngestLog((line) => logs.push(line));
+    resetSchemaCache();
+    try {
+      return await ingestHandler(event);
+    } finally {
+      setIngestLog(undefined);
+      resetIngestClients();
+    }
+  });
+  if (result.batchItemFailures.length > 0) throw new Error(`the ingest handler failed s3://${raw}/${key}: ${lastError(logs)}`);
+}
+
+/** The deployed function's configuration as the emulator holds it. */
+async function functionConfiguration(deployed: DeployedEnvironment, pathSuffix: string) {
+  const declared = deployed.resources.find((r) => r.path?.endsWith(pathSuffix));
+  const resource = declared && deployed.stacks.get(declared.stack)?.find((r) => r.logicalId === declared.logicalId);
+  if (!resource) throw new Error(`no deployed function at *${pathSuffix}`);
+  return controlPlaneClients(deployed.context).lambda.send(new GetFunctionConfigurationCommand({ FunctionName: resource.physicalId }));
+}
+
+/** A model answer with the label and confidence where the gateway's LABEL_FIELD and CONFIDENCE_FIELD say. */
+function modelAnswer(gateway: Record<string, string>, label: string, confidence: number): string {
+  const answer: Record<string, unknown> = {};
+  const put = (path: string, value: unknown) => {
+    const parts = path.split('.');
+    let at = answer;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[parts[parts.length - 1]!] = value;
+  };
+  put(gateway.LABEL_FIELD?.trim() || 'label', label);
+  put(gateway.CONFIDENCE_FIELD?.trim() || 'confidence', confidence);
+  return JSON.stringify(answer);
 }

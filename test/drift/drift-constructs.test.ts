@@ -95,6 +95,16 @@ describe('drift loop constructs', () => {
     }
   });
 
+  it('the baseline job can tell a baseline not yet written (404, not 403: it HEADs its own object before every build)', () => {
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes('BaselineRole'))!;
+    const statements = [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Action: unknown; Resource: unknown }>);
+    const captureId = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('Capture'))!;
+    const list = statements.find((st) => st.Sid === 'TellMissingBaselines');
+    expect(list).toMatchObject({ Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [captureId, 'Arn'] } });
+  });
+
   it('register the capture as a partition-projected table of the endpoint\'s production variants', () => {
     template.hasResourceProperties('AWS::Glue::Table', {
       DatabaseName: 'plinth_lake',
@@ -172,7 +182,14 @@ describe('drift loop constructs', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('drift-baseline'),
-      Environment: { Variables: Match.objectLike({ BASELINE_PREFIX: 'drift-baselines/', MODELS: Match.stringLikeRegexp('"endpointName":"fraud-detector-dev"') }) },
+      Environment: {
+        Variables: Match.objectLike({
+          BASELINE_PREFIX: 'drift-baselines/',
+          MODELS: Match.stringLikeRegexp('"endpointName":"fraud-detector-dev"'),
+          // samples are read only from the registry's artifact bucket (#20 finding 9)
+          TRAINING_SAMPLE_BUCKET: { Ref: Match.stringLikeRegexp('^RegistryArtifacts') },
+        }),
+      },
     });
   });
 

@@ -12,6 +12,7 @@ import { PlatformNetwork } from '../../lib/network/platform-network';
 import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
 import { exportStatement, materializationSelect, WINDOW_END_TOKEN, WINDOW_START_TOKEN } from '../../lib/features/sql';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+import { definitionFromTemplate, fillUnload, pipelineWiringOf, unloadParts } from '../../scripts/local/features-smoke';
 
 const GROUP = featureStoreConfigSchema.parse({ featureGroups: [accountFeatures] }).featureGroups[0] as FeatureGroupDefinition;
 
@@ -80,6 +81,21 @@ describe('FeaturePipeline', () => {
       const target = 's3://<PipelineStagingCD3BCEE4>/staging/account-spend/{{run_id}}/';
       expect(literal).toBe(exportStatement('athena', materializationSelect(GROUP, { start: WINDOW_START_TOKEN, end: WINDOW_END_TOKEN }), target, 'json'));
       expect(unload.Arguments.QueryExecutionContext).toEqual({ Database: 'plinth_lake' });
+    });
+
+    test('the local smoke check reads back the same SQL and staging location from the definition, and fills the window as the job does', () => {
+      // GIVEN the template as deployed, and the staging bucket's physical name
+      const [machineId] = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
+      const physicalIds = new Map([['PipelineStagingCD3BCEE4', 'staging-bucket-1']]);
+      // WHEN the smoke reads the definition (scripts/local/features-smoke.ts)
+      const wiring = pipelineWiringOf(definitionFromTemplate(JSON.stringify(template.toJSON()), machineId!, physicalIds));
+      const window = { start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
+      const { select, target } = unloadParts(fillUnload(wiring.unloadTemplate, window, 'run-1'));
+      // THEN it runs the SELECT rendered from the one definition, for that window, and stages where the map reads
+      expect(select).toBe(materializationSelect(GROUP, window));
+      expect(wiring).toEqual({ unloadTemplate: expect.any(String), stagingBucket: 'staging-bucket-1', stagingPrefix: 'staging/account-spend/' });
+      expect(target).toBe('s3://staging-bucket-1/staging/account-spend/run-1/');
+      expect(() => definitionFromTemplate(JSON.stringify(template.toJSON()), 'PipelineStagingCD3BCEE4', physicalIds)).toThrow(/not a state machine/);
     });
 
     test('computes the window from the start time and a lookback of twice the refresh period, or takes a backfill window', () => {

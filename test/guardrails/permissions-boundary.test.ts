@@ -84,6 +84,40 @@ describe('PlatformPermissionsBoundary', () => {
       expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:InstanceTypes': 'ml.m5.large', 'sagemaker:VolumeKmsKey': 'k' })).toBe(true);
       expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:VolumeKmsKey': 'k' })).toBe(true);
       expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:InstanceTypes': 'ml.g5.xlarge' })).toBe(true); // local NVMe: hardware-encrypted
+      // a serverless variant (it sends ServerlessMaxConcurrency) without a key, alone or next to an NVMe variant
+      const serverless = { 'sagemaker:ServerlessMaxConcurrency': '5', 'sagemaker:ServerlessMemorySize': '2048' };
+      expect(allowed('sagemaker:CreateEndpointConfig', config, serverless)).toBe(false);
+      expect(allowed('sagemaker:CreateEndpointConfig', config, { ...serverless, 'sagemaker:InstanceTypes': 'ml.g5.xlarge' })).toBe(false);
+      expect(allowed('sagemaker:CreateEndpointConfig', config, { ...serverless, 'sagemaker:VolumeKmsKey': 'k' })).toBe(true);
+      // a shadow or second variant without NVMe storage next to an NVMe one, without a key
+      expect(allowed('sagemaker:CreateEndpointConfig', config, { 'sagemaker:InstanceTypes': 'ml.g5.xlarge,ml.m5.large' })).toBe(false);
+    });
+
+    test('every SageMaker condition key a Deny relies on is one the Service Authorization Reference lists for its actions', () => {
+      // From docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html (2026-12-04):
+      // the SageMaker-specific condition keys each action sends (tag keys left out).
+      const KEYS_BY_ACTION: Record<string, readonly string[]> = {
+        'sagemaker:CreateModel': ['NetworkIsolation', 'VpcSecurityGroupIds', 'VpcSubnets'],
+        'sagemaker:CreateEndpointConfig': ['AcceleratorTypes', 'InstanceTypes', 'ModelArn', 'VolumeKmsKey', 'ServerlessMaxConcurrency', 'ServerlessMemorySize'],
+        'sagemaker:CreateTrainingJob': ['FileSystemAccessMode', 'FileSystemDirectoryPath', 'FileSystemId', 'FileSystemType', 'InstanceTypes', 'InterContainerTrafficEncryption', 'MaxRuntimeInSeconds', 'NetworkIsolation', 'OutputKmsKey', 'VolumeKmsKey', 'VpcSecurityGroupIds', 'VpcSubnets', 'KeepAlivePeriod'],
+        'sagemaker:CreateHyperParameterTuningJob': ['FileSystemAccessMode', 'FileSystemDirectoryPath', 'FileSystemId', 'FileSystemType', 'InstanceTypes', 'InterContainerTrafficEncryption', 'MaxRuntimeInSeconds', 'NetworkIsolation', 'OutputKmsKey', 'VolumeKmsKey', 'VpcSecurityGroupIds', 'VpcSubnets'],
+        'sagemaker:CreateProcessingJob': ['InstanceTypes', 'MaxRuntimeInSeconds', 'NetworkIsolation', 'OutputKmsKey', 'VolumeKmsKey', 'VpcSecurityGroupIds', 'VpcSubnets', 'InterContainerTrafficEncryption'],
+        'sagemaker:CreateTransformJob': ['InstanceTypes', 'ModelArn', 'OutputKmsKey', 'VolumeKmsKey'],
+        'sagemaker:CreateNotebookInstance': ['AcceleratorTypes', 'DirectInternetAccess', 'InstanceTypes', 'MinimumInstanceMetadataServiceVersion', 'RootAccess', 'VolumeKmsKey', 'VpcSecurityGroupIds', 'VpcSubnets'],
+      };
+      const mismatches: string[] = [];
+      for (const st of boundary.filter((s) => s.Effect === 'Deny')) {
+        const keys = Object.values(st.Condition ?? {}).flatMap((block) => Object.keys(block)).filter((k) => k.startsWith('sagemaker:'));
+        for (const action of [st.Action ?? []].flat().filter((a) => a.startsWith('sagemaker:'))) {
+          const known = KEYS_BY_ACTION[action];
+          if (!known) {
+            if (keys.length > 0) mismatches.push(`${action}: not in the table`);
+            continue;
+          }
+          for (const key of keys) if (!known.includes(key.replace(/^sagemaker:/, ''))) mismatches.push(`${action} never sends ${key}`);
+        }
+      }
+      expect(mismatches).toEqual([]);
     });
   });
 

@@ -3,7 +3,16 @@
  * test shows one fix the launcher makes to moto 5's CloudFormation, or one gap it reports, with
  * CloudFormation calls made the way `cdk deploy` makes them (change sets) where that matters.
  */
-import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointCommand } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  DescribePipelineCommand,
+  ListPipelineExecutionsCommand,
+  ListPipelineParametersForExecutionCommand,
+  DescribePipelineExecutionCommand,
+  SageMakerClient,
+  StartPipelineExecutionCommand,
+  UpdateEndpointCommand,
+} from '@aws-sdk/client-sagemaker';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { type StackResourceSummary, listStackResources } from '../../cli/aws/cloudformation';
@@ -119,6 +128,70 @@ if (!python) {
       });
       const endpoint = await new SageMakerClient(client()).send(new DescribeEndpointCommand({ EndpointName: 'fraud-detector-local' }));
       expect(endpoint.EndpointStatus).toBe('InService');
+    });
+
+    it('creates AWS::SageMaker::Pipeline through moto\'s CreatePipeline, which its CloudFormation skipped', async () => {
+      // GIVEN a pipeline whose definition is built with Fn::Join around a reference (as CDK renders it)
+      const definition = (queue: string) => ({
+        Version: '2020-12-01',
+        Parameters: [{ Name: 'WindowEnd', Type: 'String', DefaultValue: '' }],
+        Steps: [{ Name: 'TrainingSet', Type: 'Callback', SqsQueueUrl: queue, Arguments: { windowEnd: { Get: 'Parameters.WindowEnd' } }, OutputParameters: [] }],
+      });
+      const [before, after] = JSON.stringify(definition('QUEUE')).split('QUEUE');
+      const listed = await deployWithChangeSet(context, 'training', {
+        Resources: {
+          Queue: { Type: 'AWS::SQS::Queue' },
+          Pipeline: {
+            Type: 'AWS::SageMaker::Pipeline',
+            Properties: {
+              PipelineName: 'plinth-local-fraud-detector-training',
+              PipelineDescription: 'retraining',
+              RoleArn: 'arn:aws:iam::123456789012:role/pipeline',
+              PipelineDefinition: { PipelineDefinitionBody: { 'Fn::Join': ['', [before, { Ref: 'Queue' }, after]] } },
+            },
+          },
+          // Ref of the pipeline is its name, as in CloudFormation
+          Name: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: { Ref: 'Pipeline' } } },
+        },
+      });
+      // THEN it is listed with its name as physical id, and DescribePipeline returns the resolved definition
+      expect(listed.find((r) => r.logicalId === 'Pipeline')?.physicalId).toBe('plinth-local-fraud-detector-training');
+      const sagemaker = new SageMakerClient(client());
+      const described = await sagemaker.send(new DescribePipelineCommand({ PipelineName: 'plinth-local-fraud-detector-training' }));
+      const queueUrl = listed.find((r) => r.logicalId === 'Queue')!.physicalId;
+      expect(JSON.parse(described.PipelineDefinition!)).toEqual(definition(queueUrl));
+      expect(described.RoleArn).toBe('arn:aws:iam::123456789012:role/pipeline');
+      expect(described.PipelineDescription).toBe('retraining');
+      // AND an execution started on it is recorded with its parameters
+      const started = await sagemaker.send(
+        new StartPipelineExecutionCommand({ PipelineName: 'plinth-local-fraud-detector-training', PipelineParameters: [{ Name: 'WindowEnd', Value: '2031-03-01T00:00:00Z' }] }),
+      );
+      const executions = await sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: 'plinth-local-fraud-detector-training' }));
+      expect(executions.PipelineExecutionSummaries?.map((e) => e.PipelineExecutionArn)).toEqual([started.PipelineExecutionArn]);
+      const recorded = await sagemaker.send(new ListPipelineParametersForExecutionCommand({ PipelineExecutionArn: started.PipelineExecutionArn }));
+      expect(recorded.PipelineParameters).toEqual([{ Name: 'WindowEnd', Value: '2031-03-01T00:00:00Z' }]);
+      const execution = await sagemaker.send(new DescribePipelineExecutionCommand({ PipelineExecutionArn: started.PipelineExecutionArn }));
+      expect(execution.PipelineArn).toBe(described.PipelineArn);
+      // AND it is found by its ARN too, as SageMaker finds it (retrain-trigger starts pipelines by ARN)
+      const byArn = await sagemaker.send(new StartPipelineExecutionCommand({ PipelineName: described.PipelineArn, PipelineParameters: [] }));
+      expect(byArn.PipelineExecutionArn).toMatch(/^arn:aws:sagemaker:us-east-1:123456789012:pipeline\/plinth-local-fraud-detector-training\/execution\//);
+      // but not by the ARN of another account's pipeline of the same name
+      const otherAccount = described.PipelineArn!.replace(':123456789012:', ':999999999999:');
+      await expect(sagemaker.send(new DescribePipelineCommand({ PipelineName: otherAccount }))).rejects.toThrow(/Could not find pipeline/);
+      expect(emulator.skips().filter((skip) => skip.logicalId === 'Pipeline')).toEqual([]);
+    });
+
+    it('refuses (and reports) a pipeline whose definition is not JSON, as SageMaker does', async () => {
+      const listed = await deployWithChangeSet(context, 'bad-training', {
+        Resources: {
+          Broken: {
+            Type: 'AWS::SageMaker::Pipeline',
+            Properties: { PipelineName: 'broken', RoleArn: 'arn:aws:iam::123456789012:role/pipeline', PipelineDefinition: { PipelineDefinitionBody: '{"Version": ' } },
+          },
+        },
+      });
+      expect(listed.map((r) => r.logicalId)).toEqual([]);
+      expect(emulator.skips()).toContainEqual({ logicalId: 'Broken', type: 'AWS::SageMaker::Pipeline', reason: expect.stringContaining('not valid JSON') });
     });
 
     it('reports an API action moto does not implement', async () => {

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { modelConfigSchema, type ModelConfig } from '../../config/model-registry';
-import { ModelRegistry } from '../../lib/model-registry/model-registry';
+import { ModelRegistry, PIPELINE_OUTPUTS_PREFIX } from '../../lib/model-registry/model-registry';
 import { AccessLogsBucket } from '../../lib/storage/secure-bucket';
 import { isAllowed, type Statement } from '../support/iam-simulator';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
@@ -68,6 +68,28 @@ describe('ModelRegistry', () => {
     const approved = { 'sagemaker:ModelApprovalStatus': 'Approved' };
     expect(isAllowed(scientist, { action: 'sagemaker:UpdateModelPackage', resource: packageArn, context: approved })).toBe(false);
     expect(isAllowed(scientist, { action: 'sagemaker:CreateModelPackage', resource: packageArn, context: approved })).toBe(false);
+  });
+
+  test('the data scientist writes artifacts but never the pipelines\' evaluation outputs (the drift baseline\'s sample)', () => {
+    // GIVEN the statements with the bucket's ARN resolved (logical id as its name)
+    const resolve = (v: any): any =>
+      typeof v !== 'object' || v === null
+        ? v
+        : Array.isArray(v)
+          ? v.map(resolve)
+          : v['Fn::Join']
+            ? (v['Fn::Join'][1] as unknown[]).map(resolve).join(v['Fn::Join'][0])
+            : v['Fn::GetAtt']
+              ? `arn:aws:s3:::${v['Fn::GetAtt'][0]}`
+              : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+    const resolved = resolve(scientist) as Statement[];
+    const bucket = `arn:aws:s3:::${stack.getLogicalId(registry.artifacts.bucket.node.defaultChild as never)}`;
+    // THEN a model artifact may be written, the pipeline's sample and report may not (nor deleted)
+    expect(isAllowed(resolved, { action: 's3:PutObject', resource: `${bucket}/models/fraud-detector/job-1/output/model.tar.gz` })).toBe(true);
+    for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload']) {
+      expect(isAllowed(resolved, { action, resource: `${bucket}/${PIPELINE_OUTPUTS_PREFIX}fraud-detector/exec-1/evaluation/training-sample.csv` })).toBe(false);
+    }
+    expect(isAllowed(resolved, { action: 's3:GetObject', resource: `${bucket}/${PIPELINE_OUTPUTS_PREFIX}fraud-detector/exec-1/evaluation/evaluation.json` })).toBe(true);
   });
 
   test('the approver may approve or reject a version', () => {

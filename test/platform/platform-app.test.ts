@@ -136,6 +136,7 @@ const PINNED_MODELS_IDS = [
   'AWS::Logs::LogGroup TrainingSetsLogs49BC7BD6',
   'AWS::Logs::LogGroup TrainingfrauddetectorBridgeLogsB6498D23',
   'AWS::Logs::LogGroup TrainingfrauddetectorCallbackLogsA92B942E',
+  'AWS::Logs::LogGroup TrainingfrauddetectorPinLogs31B76C31',
   'AWS::S3::Bucket Capture7E7C0655',
   'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
   'AWS::S3::Bucket FeaturesaccountspendStaging3B336EBD',

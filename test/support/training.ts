@@ -38,8 +38,7 @@ export function trainingPipelineIn(stack: Stack, overrides: Overrides = {}): Tra
   const { training, evaluation, ...rest } = overrides;
   return new TrainingPipeline(stack, 'Training', {
     modelName: MODEL.name,
-    modelPackageGroupArn: registry.groupArn(MODEL.name),
-    modelPackagesArn: registry.packagesArn(MODEL.name),
+    registry,
     trainingSetJob: job,
     trainingSet: {
       name: 'fraud-detector',

@@ -30,14 +30,13 @@ function batchInferenceIn(stack: Stack, overrides: Partial<BatchInferenceProps> 
   const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
   return new BatchInference(stack, 'Batch', {
     modelName: MODEL.name,
-    modelPackageGroupArn: registry.groupArn(MODEL.name),
-    modelPackagesArn: registry.packagesArn(MODEL.name),
+    registry,
     artifactsBucket: registry.artifacts.bucket,
     modelsKey: keys.models,
     source: { bucket: lake.bucket, prefix: 'transactions/', key: keys.dataLake },
     outputBucket: lake.bucket,
     outputKey: keys.dataLake,
-    databaseName: 'plinth_lake',
+    database: { databaseName: 'plinth_lake' },
     readers: [reader],
     schedule: events.Schedule.cron({ minute: '30', hour: '1' }),
     instanceType: 'ml.m5.xlarge',
@@ -162,6 +161,24 @@ describe('BatchInference', () => {
     expect(failureModesOf(construct.failedAlarm)).toEqual(['batch-inference-failed']);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/batch-inference-failed.md') });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 1 * * ? *)' });
+  });
+});
+
+describe('BatchInference.grantStartRun', () => {
+  it('lets a role start and follow runs of this job, and nothing else of it', () => {
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    const batch = batchInferenceIn(stack);
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    batch.grantStartRun(operator);
+    const template = Template.fromStack(stack);
+    const machineId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const operatorId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('Operator'))!;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: operatorId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    const start = statements.find((st) => [st.Action].flat().includes('states:StartExecution'));
+    expect(start.Resource).toEqual({ Ref: machineId });
+    expect(statements.flatMap((st) => [st.Action].flat()).every((a: string) => a.startsWith('states:'))).toBe(true);
   });
 });
 

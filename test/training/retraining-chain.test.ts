@@ -3,7 +3,9 @@
  * drift event → OnDrift rule → retrain-trigger (PIPELINES names the pipeline by a reference to the
  * AWS::SageMaker::Pipeline resource, and its role may start exactly that) → the pipeline's
  * TrainingSet callback (queue → adapter → Training Set Requested rule → bridge → training-set job)
- * → Train → Evaluate → Gate → Register (PendingManualApproval in the model's package group).
+ * → Train → PinArtifact (version id + SHA-256 of the trained model.tar.gz) → Evaluate → Gate →
+ * Register (PendingManualApproval in the model's package group, carrying the artifact pin that
+ * deploy-model checks before it deploys anything).
  * And a rejected evaluation: the gate, fed the gate.json the reference script writes for a model
  * worse than its champion, takes the branch that registers nothing.
  */
@@ -13,7 +15,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments } from '../../config';
+import { pinOf } from '../../lambdas/deploy-model/artifact-pin';
 import { loadConfig as loadRetrainConfig } from '../../lambdas/retrain-trigger';
+import { parseModels as parseBaselineModels } from '../../lambdas/drift-baseline/config';
+import { PIPELINE_OUTPUTS_PREFIX } from '../../lib/model-registry/model-registry';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
 import { readPluginReports, unacknowledgedFindings } from '../../lib/compliance/validation-report';
 import { PlatformStage } from '../../lib/platform/platform-stage';
@@ -97,7 +102,7 @@ describe('retraining chain in the dev app', () => {
 
   it('the gate leads to PendingManualApproval in the model\'s own package group', () => {
     const steps = allSteps(def.Steps);
-    expect(steps.map((s) => s.Name)).toEqual(['TrainingSet', 'Train', 'Evaluate', 'Gate', 'Register', 'RejectGate']);
+    expect(steps.map((s) => s.Name)).toEqual(['TrainingSet', 'Train', 'PinArtifact', 'Evaluate', 'Gate', 'Register', 'RejectGate']);
     const register = steps.find((s) => s.Type === 'RegisterModel')!;
     expect(register.Arguments.ModelApprovalStatus).toBe('PendingManualApproval');
     const [, group] = ofType('AWS::SageMaker::ModelPackageGroup').find(([, g]) => g.Properties.ModelPackageGroupName === 'fraud-detector')!;
@@ -109,11 +114,41 @@ describe('retraining chain in the dev app', () => {
     expect(sids).toEqual(expect.arrayContaining(['Allow:RegisterForApproval', 'Deny:NeverApprove']));
   });
 
+  it('Train → PinArtifact → Register: the package carries the pin deploy-model checks, on the bucket deploy-model reads', () => {
+    const steps = allSteps(def.Steps);
+    const pin = steps.find((s) => s.Name === 'PinArtifact')!;
+    expect(pin.Type).toBe('Lambda');
+    expect(pin.Arguments.artifactUri).toEqual({ Get: 'Steps.Train.ModelArtifacts.S3ModelArtifacts' });
+    // the step's function is this stack's pin-artifact function (a reference, not a name)
+    const body = pipeline.Properties.PipelineDefinition.PipelineDefinitionBody['Fn::Join'][1] as any[];
+    const fnRefs = body.filter((p) => typeof p === 'object' && p['Fn::GetAtt'] && resources[p['Fn::GetAtt'][0]]?.Type === 'AWS::Lambda::Function');
+    expect(fnRefs).toHaveLength(1);
+    const pinFn = resources[fnRefs[0]['Fn::GetAtt'][0]];
+    expect(pinFn.Properties.Description).toMatch(/^Plinth pin-artifact of fraud-detector/);
+    // it pins in the bucket deploy-model verifies and copies from
+    const [, deployFn] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('DeploymentFunction'))!;
+    expect(pinFn.Properties.Environment.Variables.ARTIFACT_BUCKET).toEqual(deployFn.Properties.Environment.Variables.ARTIFACT_BUCKET);
+    // the train step writes under the prefix the pin step accepts
+    const train = steps.find((s) => s.Name === 'Train')!;
+    expect(json((train.Arguments.OutputDataConfig as any).S3OutputPath)).toContain(`/${pinFn.Properties.Environment.Variables.MODELS_PREFIX}`);
+    // Register, with the step's outputs filled in as SageMaker would, is a package deploy-model accepts
+    const register = steps.find((s) => s.Type === 'RegisterModel')!;
+    const output = { artifactSha256: 'ab'.repeat(32), artifactVersionId: 'v-3', artifactUri: 's3://b/models/fraud-detector/j/output/model.tar.gz', artifactBytes: '10' };
+    const fill = (v: any): any => {
+      const m = typeof v === 'object' && v && typeof v.Get === 'string' ? /^Steps\.PinArtifact\.OutputParameters\['(\w+)'\]$/.exec(v.Get) : null;
+      return m ? output[m[1] as keyof typeof output] : v;
+    };
+    const metadata = Object.fromEntries(Object.entries(register.Arguments.CustomerMetadataProperties as Record<string, unknown>).map(([k, v]) => [k, fill(v)])) as Record<string, string>;
+    expect(pinOf({ CustomerMetadataProperties: metadata })).toEqual({ sha256: output.artifactSha256, versionId: output.artifactVersionId });
+    expect(fill((register.Arguments.InferenceSpecification as any).Containers[0].ModelDataUrl)).toBe(output.artifactUri);
+  });
+
   it('every role of the training pipeline carries the permissions boundary, and only the approver may approve', () => {
     const roles = ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Trainingfrauddetector'));
     expect(roles.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'TrainingfrauddetectorBridgeRole',
       'TrainingfrauddetectorCallbackRole',
+      'TrainingfrauddetectorPinRole',
       'TrainingfrauddetectorPipelineRole',
       'TrainingfrauddetectorProcessingRole',
       'TrainingfrauddetectorStartBridgeRole',
@@ -130,6 +165,38 @@ describe('retraining chain in the dev app', () => {
     // The pipeline role passes exactly the training and processing roles.
     const pass = statements.find((st: any) => st.Sid === 'PassJobRolesOnly');
     expect(pass.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['TrainingfrauddetectorProcessingRole', 'TrainingfrauddetectorTrainingRole']);
+  });
+
+  it('approval → drift-baseline: the sample comes from the pipeline\'s own output, which no human role may write (#20 finding 9)', () => {
+    // the baseline job knows the model's pipeline by name, as its config loader reads it
+    const [fnId, fn] = ofType('AWS::Lambda::Function').find(([, f]) => f.Properties.Environment?.Variables?.TRAINING_SAMPLE_BUCKET !== undefined)!;
+    const env = fn.Properties.Environment.Variables;
+    expect(parseBaselineModels(env.MODELS).get('fraud-detector')?.pipelineName).toBe(pipeline.Properties.PipelineName);
+    // it may confirm which execution of that pipeline registered a package, and nothing wider
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const [, policy] = ofType('AWS::IAM::ManagedPolicy').find(([, p]) => json(p.Properties.Roles) === json([{ Ref: roleId }]))!;
+    const verify = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Sid === 'VerifyPipelineLineage');
+    expect(verify.Action).toBe('sagemaker:ListPipelineExecutionSteps');
+    expect(json(verify.Resource)).toContain(json({ Ref: pipelineId }));
+    expect(json(verify.Resource)).toContain('/execution/*');
+    expect(fnId).toMatch(/Baseline/);
+    // the registered package's evaluation report and training sample sit in the Evaluate step's output folder
+    const register = allSteps(def.Steps).find((st) => st.Type === 'RegisterModel')!;
+    const reportJoin = (register.Arguments.ModelMetrics as any).ModelQuality.Statistics.S3Uri['Std:Join'];
+    const sampleJoin = (register.Arguments.CustomerMetadataProperties as any)['plinth:training-sample']['Std:Join'];
+    expect(reportJoin.Values).toEqual([sampleJoin.Values[0], 'evaluation.json']);
+    expect(sampleJoin.Values[1]).toBe('training-sample.csv');
+    const output = (def.Steps.find((st) => st.Name === 'Evaluate')!.Arguments.ProcessingOutputConfig as any).Outputs[0].S3Output.S3Uri;
+    expect(json(output)).toContain(`/${PIPELINE_OUTPUTS_PREFIX}fraud-detector`);
+    // that folder is in the bucket the job reads samples from, and the data scientist may not write there
+    const dsRoleId = Object.keys(resources).find((id) => id.startsWith('RegistryDataScientistRole') && resources[id].Type === 'AWS::IAM::Role')!;
+    const ds = ofType('AWS::IAM::ManagedPolicy')
+      .filter(([, p]) => json(p.Properties.Roles).includes(json({ Ref: dsRoleId })))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const deny = ds.find((st: any) => st.Sid === 'NeverWritePipelineOutputs');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']) });
+    expect(json(deny.Resource)).toContain(json({ 'Fn::GetAtt': [env.TRAINING_SAMPLE_BUCKET.Ref, 'Arn'] }));
+    expect(json(deny.Resource)).toContain(`/${PIPELINE_OUTPUTS_PREFIX}*`);
   });
 
   it('the data-scientist role may start the pipeline but still never approve', () => {
@@ -183,6 +250,8 @@ describe('a rejected evaluation registers nothing', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+    // the drift baseline's input, next to evaluation.json (drift-baseline derives one from the other)
+    expect(fs.existsSync(path.join(dir, 'out', 'training-sample.csv'))).toBe(true);
     return {
       Gate: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'gate.json'), 'utf8')),
       Evaluation: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'evaluation.json'), 'utf8')),

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PIN_SHA256_KEY, PIN_VERSION_KEY } from '../../lambdas/deploy-model/artifact-pin';
 import { allSteps, type PipelineDefinition } from '../../lib/training/pipeline-definition';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
 import { renderedDefinition, trainingPipelineIn, type Overrides } from '../support/training';
@@ -19,9 +20,9 @@ describe('TrainingPipeline', () => {
     expect(findings).toEqual([]);
   });
 
-  it('renders the steps in order: training set, train, evaluate, gate → register | reject', () => {
-    expect(def.Steps.map((s) => `${s.Name}:${s.Type}`)).toEqual(['TrainingSet:Callback', 'Train:Training', 'Evaluate:Processing', 'Gate:Condition']);
-    const gate = def.Steps[3].Arguments as { IfSteps: Array<{ Name: string; Type: string }>; ElseSteps: Array<{ Name: string; Type: string }> };
+  it('renders the steps in order: training set, train, pin, evaluate, gate → register | reject', () => {
+    expect(def.Steps.map((s) => `${s.Name}:${s.Type}`)).toEqual(['TrainingSet:Callback', 'Train:Training', 'PinArtifact:Lambda', 'Evaluate:Processing', 'Gate:Condition']);
+    const gate = def.Steps[4].Arguments as { IfSteps: Array<{ Name: string; Type: string }>; ElseSteps: Array<{ Name: string; Type: string }> };
     expect(gate.IfSteps.map((s) => `${s.Name}:${s.Type}`)).toEqual(['Register:RegisterModel']);
     expect(gate.ElseSteps.map((s) => `${s.Name}:${s.Type}`)).toEqual(['RejectGate:Fail']);
     expect(def.Parameters.map((p) => [p.Name, p.Type, p.DefaultValue])).toEqual([
@@ -51,7 +52,7 @@ describe('TrainingPipeline', () => {
   });
 
   it('evaluates the new model and the champion on the same holdout, isolated and encrypted', () => {
-    const a = def.Steps[2].Arguments as Record<string, any>;
+    const a = def.Steps[3].Arguments as Record<string, any>;
     const inputs = Object.fromEntries(a.ProcessingInputs.map((i: any) => [i.InputName, i.S3Input.S3Uri]));
     expect(inputs.holdout).toEqual({ Get: "Steps.TrainingSet.OutputParameters['holdoutUri']" });
     expect(inputs.model).toEqual({ Get: 'Steps.Train.ModelArtifacts.S3ModelArtifacts' });
@@ -63,7 +64,7 @@ describe('TrainingPipeline', () => {
   });
 
   it('gates on the floor and on the champion bar, and fails with the reason otherwise', () => {
-    const gate = def.Steps[3].Arguments as Record<string, any>;
+    const gate = def.Steps[4].Arguments as Record<string, any>;
     expect(gate.Conditions).toEqual([
       { Type: 'GreaterThanOrEqualTo', LeftValue: { 'Std:JsonGet': { PropertyFile: { Get: 'Steps.Evaluate.PropertyFiles.Gate' }, Path: 'value' } }, RightValue: 0.75 },
       {
@@ -90,6 +91,32 @@ describe('TrainingPipeline', () => {
     expect(a.MetadataProperties).toEqual({ GeneratedBy: { Get: 'Execution.PipelineExecutionArn' } });
   });
 
+  it('pins the trained artifact before evaluation and records the pin where deploy-model reads it', () => {
+    const pin = def.Steps.find((s) => s.Name === 'PinArtifact')!;
+    // the step hashes what Train wrote, and runs the pin-artifact handler of this construct
+    expect(pin.Arguments).toEqual({ artifactUri: { Get: 'Steps.Train.ModelArtifacts.S3ModelArtifacts' } });
+    const fns = template.findResources('AWS::Lambda::Function');
+    const pinFnId = Object.keys(fns).find((id) => id.startsWith('TrainingPinFunction'))!;
+    expect(pin.FunctionArn).toBe('TOKEN');
+    expect(JSON.stringify(template.findResources('AWS::SageMaker::Pipeline'))).toContain(JSON.stringify({ 'Fn::GetAtt': [pinFnId, 'Arn'] }));
+    expect(fns[pinFnId].Properties.Environment.Variables.MODELS_PREFIX).toBe('models/fraud-detector/');
+    // the evaluation waits for the pin, so the bytes evaluated are the bytes pinned
+    expect(def.Steps.find((s) => s.Name === 'Evaluate')!.DependsOn).toEqual(['PinArtifact']);
+    // Register records the pin under exactly the keys deploy-model checks, and names the pinned object
+    const register = allSteps(def.Steps).find((s) => s.Name === 'Register')!.Arguments as Record<string, any>;
+    expect(register.CustomerMetadataProperties[PIN_SHA256_KEY]).toEqual({ Get: "Steps.PinArtifact.OutputParameters['artifactSha256']" });
+    expect(register.CustomerMetadataProperties[PIN_VERSION_KEY]).toEqual({ Get: "Steps.PinArtifact.OutputParameters['artifactVersionId']" });
+    expect(register.InferenceSpecification.Containers[0].ModelDataUrl).toEqual({ Get: "Steps.PinArtifact.OutputParameters['artifactUri']" });
+    // the pipeline role may invoke that function and nothing else of Lambda; the function only reads this model's artifacts
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    const invoke = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('lambda:Invoke')));
+    expect(invoke).toEqual([expect.objectContaining({ Sid: 'PinTrainedArtifact', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [pinFnId, 'Arn'] } })]);
+    const read = statements.find((st) => st.Sid === 'ReadTrainedArtifacts');
+    expect(read.Action).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(JSON.stringify(read.Resource)).toContain('/models/fraud-detector/*');
+  });
+
   it('lets the pipeline role pass only the training and processing roles, and never register Approved', () => {
     const roles = template.findResources('AWS::IAM::Role');
     const logical = (prefix: string) => Object.keys(roles).find((id) => id.startsWith(prefix))!;
@@ -114,6 +141,14 @@ describe('TrainingPipeline', () => {
     expect(alarms.some((d) => d.includes('training-failed.md'))).toBe(true);
     expect(alarms.some((d) => d.includes('evaluation-gate-rejected.md') && d.includes('auc >= 0.75'))).toBe(true);
     expect(alarms.some((d) => d.includes('pipeline-stuck.md'))).toBe(true);
+  });
+
+  it('counts a failed PinArtifact step as a failed training (no pin, nothing registered)', () => {
+    const [failed] = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmDescription).includes('training-failed.md'));
+    const steps = (failed.Properties.Metrics as any[]).map((m) => m.MetricStat?.Metric?.Dimensions?.find((d: any) => d.Name === 'StepName')?.Value).filter(Boolean);
+    expect(steps.sort()).toEqual(['Evaluate', 'PinArtifact', 'Train', 'TrainingSet']);
+    const expression = (failed.Properties.Metrics as any[]).find((m) => m.Expression)?.Expression;
+    for (const m of failed.Properties.Metrics as any[]) if (m.MetricStat) expect(expression).toContain(m.Id);
   });
 });
 

@@ -95,6 +95,14 @@ def rmse(actual: Sequence[float], predicted: Sequence[float]) -> float:
 def metrics_for(problem_type: str, labels: Sequence[float], predictions: Sequence[float], threshold: float) -> Dict[str, float]:
     if len(labels) == 0:
         raise ValueError("the holdout is empty")
+    # A NaN or infinite score still sorts and averages into a finite-looking AUC or MAE, and
+    # json.dump writes NaN that no JSON reader (nor the gate's JsonGet) accepts: refuse both.
+    predicted = np.asarray(predictions, dtype=float)
+    if not np.all(np.isfinite(predicted)):
+        bad = int(np.sum(~np.isfinite(predicted)))
+        raise ValueError(f"{bad} of {len(predicted)} predictions are NaN or infinite; check the model and the holdout's feature values")
+    if problem_type == "regression" and not np.all(np.isfinite(np.asarray(labels, dtype=float))):
+        raise ValueError("regression labels must be finite numbers")
     if problem_type == "binary_classification":
         bad = sorted({float(v) for v in labels} - {0.0, 1.0})
         if bad:

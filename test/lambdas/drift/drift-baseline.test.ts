@@ -13,7 +13,7 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -141,7 +141,7 @@ describe('drift-baseline environment', () => {
   const models = JSON.stringify({ fraud: { endpointName: 'fraud-prod', features: [{ name: 'amount', type: 'numeric', bins: 20 }, { name: 'currency', type: 'categorical' }] } });
 
   it('reads MODELS and the defaults', () => {
-    const c = loadConfig({ MODELS: models, BASELINE_BUCKET: 'b' });
+    const c = loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't' });
     expect(c.models.get('fraud')).toEqual({ endpointName: 'fraud-prod', features: { amount: { type: 'numeric', bins: 20 }, currency: { type: 'categorical' } } });
     expect([c.baselinePrefix, c.maxSampleRecords]).toEqual(['drift-baselines/', 100_000]);
   });
@@ -153,14 +153,16 @@ describe('drift-baseline environment', () => {
     ['no features', JSON.stringify({ fraud: { endpointName: 'e', features: [] } })],
     ['a duplicated feature', JSON.stringify({ fraud: { endpointName: 'e', features: [{ name: 'a', type: 'numeric' }, { name: 'a', type: 'categorical' }] } })],
     ['a bad endpoint name', JSON.stringify({ fraud: { endpointName: 'e_1', features: [{ name: 'a', type: 'numeric' }] } })],
+    ['a bad pipeline name', JSON.stringify({ fraud: { endpointName: 'e', pipelineName: 'a/b', features: [{ name: 'a', type: 'numeric' }] } })],
   ])('rejects %s', (_what, raw) => {
     expect(() => parseModels(raw)).toThrow(DriftInputError);
   });
 
   it('rejects a bad MAX_SAMPLE_RECORDS or BASELINE_PREFIX, and a missing bucket', () => {
-    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', MAX_SAMPLE_RECORDS: '0' })).toThrow(/MAX_SAMPLE_RECORDS/);
-    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', BASELINE_PREFIX: 'no-slash' })).toThrow(/BASELINE_PREFIX/);
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_SAMPLE_RECORDS: '0' })).toThrow(/MAX_SAMPLE_RECORDS/);
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', BASELINE_PREFIX: 'no-slash' })).toThrow(/BASELINE_PREFIX/);
     expect(() => loadConfig({ MODELS: models })).toThrow(/BASELINE_BUCKET/);
+    expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b' })).toThrow(/TRAINING_SAMPLE_BUCKET/);
   });
 });
 
@@ -195,12 +197,13 @@ function emf(lines: string[]): Json[] {
 function setEnv(env: Record<string, string>): void {
   process.env.MODELS = env.MODELS ?? JSON.stringify(MODELS);
   process.env.BASELINE_BUCKET = env.BASELINE_BUCKET ?? 'plinth-baselines';
+  process.env.TRAINING_SAMPLE_BUCKET = env.TRAINING_SAMPLE_BUCKET ?? 'plinth-training';
   process.env.PLINTH_ENV = 'dev';
   if (env.MAX_SAMPLE_RECORDS) process.env.MAX_SAMPLE_RECORDS = env.MAX_SAMPLE_RECORDS;
 }
 
 function clearEnv(): void {
-  for (const k of ['MODELS', 'BASELINE_BUCKET', 'BASELINE_PREFIX', 'MAX_SAMPLE_RECORDS', 'PLINTH_ENV']) delete process.env[k];
+  for (const k of ['MODELS', 'BASELINE_BUCKET', 'TRAINING_SAMPLE_BUCKET', 'BASELINE_PREFIX', 'MAX_SAMPLE_RECORDS', 'PLINTH_ENV']) delete process.env[k];
 }
 
 describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => {
@@ -268,6 +271,8 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     expect(res).toEqual({
       status: 'built',
       endpointName: 'fraud-prod',
+      trainingSample: `s3://${TRAIN}/${key}`,
+      sampleDerivedFrom: 'package-metadata',
       baselineUri: `s3://${OUT}/${versionedKey}`,
       currentUri: `s3://${OUT}/drift-baselines/fraud-prod/current.json`,
       sampledRecords: 500,
@@ -322,8 +327,8 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
   it.each([
     ['no training-sample metadata', {}, /no CustomerMetadataProperties "plinth:training-sample"/],
     ['a training-sample that is not an s3 URI', { 'plinth:training-sample': 'https://example.com/x.csv' }, /not an s3:\/\/bucket\/key URI/],
-    ['a training sample that does not exist', { 'plinth:training-sample': 's3://plinth-training/missing.jsonl' }, /does not exist \(NoSuchKey\)/],
-    ['a training sample whose bucket does not exist', { 'plinth:training-sample': 's3://no-such-training-bucket/x.jsonl' }, /does not exist \(NoSuchBucket\)/],
+    ['a training sample that does not exist', { 'plinth:training-sample': 's3://plinth-training/missing.jsonl' }, /does not exist as of the package's registration/],
+    ['a training sample outside the platform\'s sample bucket', { 'plinth:training-sample': 's3://no-such-training-bucket/x.jsonl' }, /outside the platform's training-sample bucket plinth-training/],
     ['a training sample with no valid record', { 'plinth:training-sample': 's3://plinth-training/garbage.jsonl' }, /no valid record \(2 malformed\)/],
     ['a CSV sample without the feature columns', { 'plinth:training-sample': 's3://plinth-training/wrong.csv' }, /unreadable: the CSV header has no column "amount"/],
   ])('%s: error log + BaselineFailed, no throw, nothing written', async (_what, properties, reason) => {
@@ -340,6 +345,41 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     expect(lines.map((l) => JSON.parse(l) as Json).some((l) => l.level === 'error' && l.service === 'plinth-drift-baseline')).toBe(true);
     const described = await sm.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     expect(described.CustomerMetadataProperties?.['plinth:drift-baseline']).toBeUndefined();
+  });
+
+  it('reads the sample as it was when the package was registered: an overwrite after registration changes nothing (versioned bucket)', async () => {
+    // GIVEN a versioned sample bucket, a sample, and a package registered after it
+    const bucket = 'plinth-training-versioned';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    process.env.TRAINING_SAMPLE_BUCKET = bucket;
+    const records = trainingRecords(200);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'fraud/sample.jsonl', Body: records.map((r) => JSON.stringify(r)).join('\n') }));
+    const { arn, group } = await approvedPackage({ 'plinth:training-sample': `s3://${bucket}/fraud/sample.jsonl` });
+    // WHEN the registrant overwrites the sample with one they shaped (S3 times are whole seconds) and the approval arrives
+    await new Promise((r) => setTimeout(r, 1100));
+    const shaped = trainingRecords(200).map((r) => ({ ...r, amount: 99_999 }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'fraud/sample.jsonl', Body: shaped.map((r) => JSON.stringify(r)).join('\n') }));
+    const res = await handler(approvalEvent(arn, 'Approved', group));
+    // THEN the baseline is the registered sample's
+    expect(res).toMatchObject({ status: 'built', totalRecords: 200 });
+    const expected = buildBaseline(
+      { amount: records.map((r) => r.amount as RawValue), currency: records.map((r) => r.currency as RawValue) },
+      { features: { amount: { type: 'numeric' }, currency: { type: 'categorical' } }, createdAt: NOW },
+    );
+    expect(parseBaseline(await readJson(OUT, `drift-baselines/fraud-prod/${group}-v1.json`)).features).toEqual(expected.features);
+  });
+
+  it('refuses a sample first written after the package was registered', async () => {
+    const bucket = 'plinth-training-late';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    process.env.TRAINING_SAMPLE_BUCKET = bucket;
+    const { arn, group } = await approvedPackage({ 'plinth:training-sample': `s3://${bucket}/late.jsonl` });
+    await new Promise((r) => setTimeout(r, 1100));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'late.jsonl', Body: JSON.stringify({ amount: 1, currency: 'EUR' }) }));
+    const res = await handler(approvalEvent(arn, 'Approved', group));
+    expect(res).toMatchObject({ status: 'failed', reason: expect.stringMatching(/does not exist as of the package's registration .*write the sample before registering/) as unknown });
   });
 
   it('a group that is not in MODELS: BaselineFailed on the ModelPackageGroup dimension, no AWS call', async () => {
@@ -381,7 +421,7 @@ describe('drift-baseline handler (SageMaker mocked with aws-sdk-client-mock: sta
     s3Mock.reset();
     setOutput((l) => lines.push(l));
     setClients({ s3, sagemaker });
-    setEnv({});
+    setEnv({ TRAINING_SAMPLE_BUCKET: 'plinth-artifacts' });
   });
   afterEach(() => {
     setOutput(undefined);
@@ -413,8 +453,10 @@ describe('drift-baseline handler (SageMaker mocked with aws-sdk-client-mock: sta
       s3Mock.reset();
       smMock.on(DescribeModelPackageCommand).resolves({
         ModelApprovalStatus: 'Approved',
+        CreationTime: new Date('2026-11-21T11:00:00Z'),
         CustomerMetadataProperties: { 'plinth:training-sample': 's3://plinth-artifacts/samples/k.jsonl', 'plinth:drift-baseline': claimed },
       });
+      s3Mock.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: 'samples/k.jsonl', VersionId: 'v1', LastModified: new Date('2026-11-21T10:00:00Z') }] });
       s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
       s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
       // WHEN the approval arrives THEN the job goes on to read the training sample instead of skipping

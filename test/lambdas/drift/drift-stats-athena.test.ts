@@ -204,22 +204,30 @@ describe("drift-stats Athena window (Athena mocked with aws-sdk-client-mock: mot
     expect(res.status).toBe('ok');
   });
 
-  it('an all-missing window is insufficient data for every feature and never alarms', async () => {
+  it('an all-missing window (a broken capture or upstream) drifts on the missing rate for every feature and publishes one event', async () => {
     // GIVEN 5000 requests where every feature is missing
     serve(pages([
       { feature: 'age', kind: 'missing', bucket: null, n: '5000' },
       { feature: 'income', kind: 'missing', bucket: null, n: '5000' },
       { feature: 'channel', kind: 'missing', bucket: null, n: '5000' },
     ]));
-    // WHEN evaluated with thresholds that would flag anything
-    const res = await handler({ ...event({ athena: { queryExecutionId: QUERY_ID } }), thresholds: { psi: 0, ks: 0, missingRate: 0, unseenShare: 0 } });
-    // THEN
-    expect(res.status).toBe('insufficient-data');
-    expect(res.insufficient).toEqual(['age', 'channel', 'income']);
-    expect(ebMock.commandCalls(PutEventsCommand)).toHaveLength(0);
-    expect(emf().find((d) => d.Feature === undefined)).toMatchObject({ FeaturesDrifting: 0, FeaturesInsufficient: 3, DriftEvaluations: 1 });
-    // the missing rate stays visible on the feature metrics
-    expect(emf().find((d) => d.Feature === 'age')).toMatchObject({ InsufficientData: 1, MissingRateDelta: 1 - (BASELINE.features.age!.missing / BASELINE.features.age!.total) });
+    // WHEN evaluated with the default thresholds
+    const res = await handler({ ...event({ athena: { queryExecutionId: QUERY_ID } }), thresholds: { psi: 0.2, ks: 0.1, missingRate: 0.05, unseenShare: 0.01 } });
+    // THEN every feature drifts on its missing rate; no distribution statistic is claimed
+    expect(res.status).toBe('drift');
+    expect(res.drifting).toEqual(['age', 'channel', 'income']);
+    expect(res.insufficient).toEqual([]);
+    for (const name of ['age', 'channel', 'income']) {
+      const base = BASELINE.features[name]!;
+      expect(res.features[name]).toMatchObject({ status: 'drift', reasons: ['missingRate'], n: 0, psi: null, unseenShare: null, missingRateDelta: 1 - base.missing / base.total });
+    }
+    expect(ebMock.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(emf().find((d) => d.Feature === undefined)).toMatchObject({ FeaturesDrifting: 3, FeaturesInsufficient: 0, DriftEvaluations: 1 });
+    // the feature metrics carry the missing rate and no PSI
+    const age = emf().find((d) => d.Feature === 'age')!;
+    expect(age).toMatchObject({ InsufficientData: 0, MissingRateDelta: 1 - BASELINE.features.age!.missing / BASELINE.features.age!.total });
+    expect(age).not.toHaveProperty('PSI');
+    expect(age).not.toHaveProperty('UnseenShare');
   });
 
   it.each([

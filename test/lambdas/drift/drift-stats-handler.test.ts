@@ -213,11 +213,11 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     const window = {
       features: {
         age: { type: 'numeric', counts: ageF.counts.map((_, i) => (i === 0 ? 50 : 0)), missing: 0, total: 50 },
-        income: { type: 'numeric', counts: incomeF.counts.map(() => 0), missing: 500, total: 500 },
+        income: { type: 'numeric', counts: incomeF.counts.map(() => 0), missing: 50, total: 50 },
         channel: { type: 'categorical', counts: { never: 50 }, missing: 0, total: 50 },
       },
     };
-    // WHEN
+    // WHEN (50 rows per feature in all: too few to judge even the missing rate)
     const res = await handler(event({ window, thresholds: { psi: 0, ks: 0, missingRate: 0, unseenShare: 0 } }));
     // THEN
     expect(res.status).toBe('insufficient-data');
@@ -233,6 +233,32 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     }
     // the all-missing income stays visible through its missing-rate delta
     expect(docs.find((d) => d.Feature === 'income')!.MissingRateDelta).toBeCloseTo(1 - incomeF.missing / incomeF.total, 12);
+  });
+
+  it('a feature that went all-missing over enough rows drifts, sorts first in the event, and carries no PSI', async () => {
+    // GIVEN income always missing over 500 rows, and age shifted (PSI well past 0.2)
+    const h = harness();
+    const ageF = BASELINE.features.age as Extract<FeatureCounts, { type: 'numeric' }>;
+    const incomeF = BASELINE.features.income as Extract<FeatureCounts, { type: 'numeric' }>;
+    const channelF = BASELINE.features.channel as Extract<FeatureCounts, { type: 'categorical' }>;
+    const window = {
+      features: {
+        age: { type: 'numeric', counts: ageF.counts.map((_, i) => (i === 0 ? 500 : 0)), missing: 0, total: 500 },
+        income: { type: 'numeric', counts: incomeF.counts.map(() => 0), missing: 500, total: 500 },
+        channel: { ...channelF },
+      },
+    };
+    // WHEN
+    const res = await handler(event({ window, thresholds: { psi: 0.2, ks: 0.1, missingRate: 0.05, unseenShare: 0.01 } }));
+    // THEN
+    expect(res.drifting).toEqual(['age', 'income']);
+    expect(res.features.income).toMatchObject({ status: 'drift', reasons: ['missingRate'], psi: null, distributionNotCompared: 'below-min-samples' });
+    const detail = JSON.parse(h.eb.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!);
+    expect(detail.features.map((f: { name: string }) => f.name)).toEqual(['income', 'age']);
+    expect(detail.features[0]).toMatchObject({ psi: null, missingRateDelta: 1 - incomeF.missing / incomeF.total });
+    const income = featureDocs(h.lines).find((d) => d.Feature === 'income')!;
+    expect(income).toMatchObject({ InsufficientData: 0, MissingRateDelta: 1 - incomeF.missing / incomeF.total });
+    expect(income).not.toHaveProperty('PSI');
   });
 
   it('bins a raw window sample with the baseline edges (same result as evaluating the sample directly)', async () => {

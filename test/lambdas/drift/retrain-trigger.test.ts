@@ -71,6 +71,20 @@ describe('retrain-trigger evidence (pure)', () => {
     expect(parsed.features.length + parsed.omitted).toBe(200);
   });
 
+  it('a feature that drifted on its missing rate alone (psi null) comes first and keeps its missing-rate delta', () => {
+    // GIVEN a feature that went all-missing (no PSI) and two shifted ones
+    const features = [
+      { name: 'age', psi: 0.4, missingRateDelta: 0, unseenShare: 0, reasons: ['psi'] },
+      { name: 'income', psi: null, missingRateDelta: 0.98, unseenShare: null, reasons: ['missingRate'] },
+      { name: 'zip', psi: 3.2, missingRateDelta: 0, unseenShare: 0, reasons: ['psi'] },
+    ];
+    // WHEN
+    const parsed = JSON.parse(driftEvidence(features)) as { features: Record<string, unknown>[] };
+    // THEN the broken feature leads, without a made-up PSI
+    expect(parsed.features.map((f) => f.name)).toEqual(['income', 'zip', 'age']);
+    expect(parsed.features[0]).toEqual({ name: 'income', missingRateDelta: 0.98, reasons: ['missingRate'] });
+  });
+
   it('the ClientRequestToken is a deterministic 64-hex SHA-256 of the event id', () => {
     // GIVEN two event ids
     // WHEN tokens are derived

@@ -130,7 +130,7 @@ function refKsAtEdges(a: number[], b: number[], edges: (number | null)[]): numbe
   return d;
 }
 
-function expectClose(actual: number | undefined, expected: number, tol = 1e-9): void {
+function expectClose(actual: number | null | undefined, expected: number, tol = 1e-9): void {
   expect(typeof actual).toBe('number');
   if (Math.abs((actual as number) - expected) > tol) {
     throw new Error(`expected ${expected}, got ${actual} (|diff| ${Math.abs((actual as number) - expected)} > ${tol})`);
@@ -341,7 +341,7 @@ describe('evaluateFeature / evaluateDrift', () => {
     // GIVEN thresholds equal to the statistics of the window
     const cur = numericBaseline([90, 210, 300, 200, 200], 40);
     const stats = asEvaluated(evaluateFeature(base, cur, NEVER, 100));
-    const t: Thresholds = { psi: stats.psi, ks: stats.ks!, missingRate: Math.abs(stats.missingRateDelta), unseenShare: 0 };
+    const t: Thresholds = { psi: stats.psi!, ks: stats.ks!, missingRate: Math.abs(stats.missingRateDelta), unseenShare: 0 };
     // WHEN evaluated with them
     const r = asEvaluated(evaluateFeature(base, cur, t, 100));
     // THEN ok
@@ -394,31 +394,79 @@ describe('evaluateFeature / evaluateDrift', () => {
     expectClose(r.psi, refPsiCategorical({ constructor: 10, a: 90 }, JSON.parse('{"__proto__":5,"a":95}') as Record<string, number>));
   });
 
-  it('below minSamples a feature is insufficient-data and NEVER drifts, even with zero thresholds', () => {
-    // GIVEN a window that is totally different but has 99 non-missing values (minSamples 100)
-    const cur = numericBaseline([0, 0, 0, 0, 99], 5);
+  it('below minSamples rows a feature is insufficient-data and NEVER drifts, even with zero thresholds', () => {
+    // GIVEN a window that is totally different but has 99 rows, none missing (minSamples 100)
+    const cur = numericBaseline([0, 0, 0, 0, 99], 0);
     const cat: FeatureCounts = { type: 'categorical', counts: { zzz: 99 }, missing: 0, total: 99 };
     const catBase: FeatureCounts = { type: 'categorical', counts: { a: 10 }, missing: 0, total: 10 };
     // WHEN evaluated with thresholds that flag any difference
     const r = evaluateFeature(base, cur, ZERO, 100) as InsufficientFeature;
     const rc = evaluateFeature(catBase, cat, ZERO, 100) as InsufficientFeature;
     // THEN
-    expect(r).toEqual({ status: 'insufficient-data', type: 'numeric', n: 99, minSamples: 100, reason: 'below-min-samples', missingRateDelta: 5 / 104 - 20 / 1020 });
+    expect(r).toEqual({ status: 'insufficient-data', type: 'numeric', n: 99, minSamples: 100, reason: 'below-min-samples', missingRateDelta: 0 - 20 / 1020 });
     expect(rc.status).toBe('insufficient-data');
     // AND at exactly minSamples the same window is evaluated (and drifts)
     expect(evaluateFeature(base, numericBaseline([0, 0, 0, 0, 100], 5), ZERO, 100).status).toBe('drift');
   });
 
-  it('a window whose values are all missing is insufficient-data (missing-rate delta reported, no drift)', () => {
-    // GIVEN a baseline with 2% missing and a raw window of 150 missing values
-    const baseline: Baseline = { version: 1, createdAt: 'x', features: { f: base } };
-    const sample = { f: [...Array<null>(50).fill(null), ...Array<number>(50).fill(NaN), ...Array<undefined>(50).fill(undefined)] };
-    // WHEN evaluated with zero thresholds
-    const ev = evaluateDrift(baseline, { sample }, ZERO, { minSamples: 100 });
-    // THEN
-    expect(ev.features.f).toEqual({ status: 'insufficient-data', type: 'numeric', n: 0, minSamples: 100, reason: 'below-min-samples', missingRateDelta: 1 - 20 / 1020 });
-    expect(ev.drifting).toEqual([]);
-    expect(ev.insufficient).toEqual(['f']);
+  it('a window whose values are all missing DRIFTS on its missing rate (an upstream break never reads ok)', () => {
+    // GIVEN a baseline with 2% missing, a healthy second feature, and a raw window of 150 rows
+    // in which f is always missing (null, NaN or absent)
+    const g = numericBaseline([100, 200, 300, 200, 200], 0);
+    const baseline: Baseline = { version: 1, createdAt: 'x', features: { f: base, g } };
+    const sample = {
+      f: [...Array<null>(50).fill(null), ...Array<number>(50).fill(NaN), ...Array<undefined>(50).fill(undefined)],
+      g: Array<number>(150).fill(1),
+    };
+    // WHEN evaluated with the default thresholds (g is far from its baseline only in shape, so
+    // NEVER for psi/ks keeps it ok and isolates f)
+    const ev = evaluateDrift(baseline, { sample }, { ...NEVER, missingRate: DEFAULT_T.missingRate }, { minSamples: 100 });
+    // THEN f drifts on the missing rate, with no distribution statistics claimed
+    expect(ev.features.f).toEqual({
+      status: 'drift',
+      type: 'numeric',
+      n: 0,
+      psi: null,
+      missingRateDelta: 1 - 20 / 1020,
+      unseen: [],
+      unseenCategories: 0,
+      unseenShare: null,
+      reasons: ['missingRate'],
+      distributionNotCompared: 'below-min-samples',
+    });
+    expect(ev.drifting).toEqual(['f']);
+    expect(ev.insufficient).toEqual([]);
+    expect(ev.features.g!.status).toBe('ok');
+  });
+
+  it('a categorical feature that went all-missing drifts too; a window too small in rows stays insufficient', () => {
+    // GIVEN a categorical baseline with no missing values
+    const catBase: FeatureCounts = { type: 'categorical', counts: { a: 600, b: 400 }, missing: 0, total: 1000 };
+    // WHEN the window holds 120 rows, all missing
+    const broken = evaluateFeature(catBase, { type: 'categorical', counts: {}, missing: 120, total: 120 }, DEFAULT_T, 100);
+    // THEN drift on the missing rate
+    expect(broken).toMatchObject({ status: 'drift', reasons: ['missingRate'], missingRateDelta: 1, psi: null, unseenShare: null });
+    // AND with only 99 rows (all missing) there is too little evidence of any kind
+    const tiny = evaluateFeature(catBase, { type: 'categorical', counts: {}, missing: 99, total: 99 }, DEFAULT_T, 100);
+    expect(tiny).toEqual({ status: 'insufficient-data', type: 'categorical', n: 0, minSamples: 100, reason: 'below-min-samples', missingRateDelta: 1 });
+    // AND a missing-rate change within the threshold keeps it insufficient (no drift claimed)
+    const sparse = evaluateFeature(
+      { type: 'categorical', counts: { a: 50 }, missing: 950, total: 1000 },
+      { type: 'categorical', counts: { a: 40 }, missing: 960, total: 1000 },
+      DEFAULT_T,
+      100,
+    );
+    expect(sparse).toMatchObject({ status: 'insufficient-data', reason: 'below-min-samples', n: 40 });
+    expect((sparse as InsufficientFeature).missingRateDelta).toBeCloseTo(0.01, 12);
+  });
+
+  it('a feature whose baseline was all missing drifts when the window carries values again', () => {
+    // GIVEN a numeric baseline with every value missing
+    const empty = numericBaseline([0, 0, 0, 0, 0], 500);
+    // WHEN 200 values arrive, none missing
+    const r = evaluateFeature(empty, numericBaseline([0, 100, 100, 0, 0], 0), DEFAULT_T, 100);
+    // THEN the missing rate moved by -1: drift, with the distribution not compared
+    expect(r).toMatchObject({ status: 'drift', missingRateDelta: -1, psi: null, distributionNotCompared: 'empty-baseline' });
   });
 
   it('a single-value window is evaluated like the reference when minSamples allows it', () => {

@@ -239,6 +239,7 @@ describe('feature-ingest: conservation under throttling and partial failures', (
           r.kind === 'good' ? good(`id${i}`) : r.kind === 'malformed' ? '{' : r.kind === 'nokey' ? JSON.stringify({ event_time: '2026-01-01T00:00:00Z' }) : good(`id${i}`, -1),
         );
         stage(text);
+        emf = [];
         const seen = new Map<string, number>();
         const accepted = new Set<string>();
         fs.on(PutRecordCommand).callsFake((input: PutRecordCommandInput) => {
@@ -256,6 +257,10 @@ describe('feature-ingest: conservation under throttling and partial failures', (
         expect(result.recordsWritten + result.recordsRejected).toBe(rows.length);
         expect(result.recordsWritten).toBe(accepted.size);
         expect(deadLetters()).toHaveLength(result.recordsRejected);
+        // The metrics the dead-letter alarm and the operator read carry the same counts.
+        const metrics = emf.map((l) => JSON.parse(l)).filter((l) => l.FeatureGroup === 'account-spend');
+        expect(metrics).toHaveLength(1);
+        expect(metrics[0]).toMatchObject({ RowsRead: rows.length, RecordsWritten: accepted.size, RecordsRejected: rows.length - accepted.size });
       }),
       { numRuns: 60 },
     );

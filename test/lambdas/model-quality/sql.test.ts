@@ -202,6 +202,43 @@ describe('quality query on DuckDB', () => {
     expect(evidence.variants[1]!.notes).toContain('no predictions in the window (zero traffic)');
   });
 
+  describe('a caller that retried under its own inference id', () => {
+    // GIVEN r1 captured three times (primary, primary, then challenger answered the last attempt),
+    // r2 captured twice by primary, both labelled once; two id-less rows
+    const retried: CapturedPrediction[] = [
+      { variant: 'primary', inferenceId: 'r1', inferenceTime: '2030-01-10T01:00:00Z', output: out(0.9) },
+      { variant: 'primary', inferenceId: 'r1', inferenceTime: '2030-01-10T01:00:01Z', output: out(0.9) },
+      { variant: 'challenger', inferenceId: 'r1', inferenceTime: '2030-01-10T01:00:02Z', output: out(0.2) },
+      { variant: 'primary', inferenceId: 'r2', inferenceTime: '2030-01-10T02:00:00Z', output: out(0.3) },
+      { variant: 'primary', inferenceId: 'r2', inferenceTime: '2030-01-10T02:00:00.500Z', output: out(0.4) },
+      { variant: 'primary', inferenceId: null, inferenceTime: '2030-01-10T03:00:00Z', output: out(0.5) },
+      { variant: 'primary', inferenceId: null, inferenceTime: '2030-01-10T03:00:00Z', output: out(0.5) },
+    ];
+    const labels: GroundTruthRow[] = [
+      { inference_id: 'r1', label: 'fraud', observed_at: '2030-01-10T05:00:00Z' },
+      { inference_id: 'r2', label: 'legitimate', observed_at: '2030-01-10T05:00:00Z' },
+    ];
+    let d: DuckDBConnection;
+    let result: ResultRow[];
+    beforeAll(async () => {
+      d = await qualityDatabase(retried, labels, []);
+      result = await runQualityQuery(d, QUERY);
+    });
+    afterAll(() => d.closeSync());
+
+    it('counts each label once, against the attempt the caller got last', () => {
+      // THEN primary: r2 (latest attempt, score .4) + the two id-less rows = 3 predictions, 1 labelled;
+      // challenger: r1 (its last attempt) = 1 prediction, 1 labelled
+      const traffic = Object.fromEntries(byKind(result, 'traffic').map((r) => [r.variant, [Number(r.n), Number(r.sum1)]]));
+      expect(traffic).toEqual({ primary: [3, 1], challenger: [1, 1] });
+      const cells = byKind(result, 'class').map((r) => [r.variant, Number(r.bin), Number(r.actual), Number(r.n)]);
+      expect(cells.sort()).toEqual([
+        ['challenger', 200, 1, 1],
+        ['primary', 400, 0, 1],
+      ]);
+    });
+  });
+
   describe('the Athena text differs from the DuckDB text only by the named shims', () => {
     const spec: Omit<QualityQuery, 'dialect'> = {
       ...QUERY,

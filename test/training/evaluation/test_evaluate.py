@@ -65,6 +65,34 @@ def test_binary_labels_are_checked():
         ev.metrics_for("binary_classification", [0, 2], [0.1, 0.2], 0.5)
 
 
+@pytest.mark.parametrize("problem", ["binary_classification", "regression"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_predictions_are_refused_not_scored(problem, bad):
+    # A NaN score would otherwise rank last and give a finite AUC (or a NaN MAE in the report)
+    with pytest.raises(ValueError, match="1 of 4 predictions are NaN or infinite"):
+        ev.metrics_for(problem, [0, 1, 0, 1], [0.1, bad, 0.3, 0.9], 0.5)
+
+
+def test_regression_labels_must_be_finite():
+    with pytest.raises(ValueError, match="finite"):
+        ev.metrics_for("regression", [1.0, float("nan")], [1.0, 2.0], 0.5)
+
+
+def test_a_nan_feature_value_fails_the_evaluation(tmp_path):
+    # GIVEN a holdout where one row's feature is NaN (a missing feature the training set kept)
+    holdout = tmp_path / "holdout"
+    holdout.mkdir()
+    (holdout / "part.csv").write_text("x,label\n0.1,0\nnan,1\n0.9,1\n0.2,0\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text(json.dumps({"kind": "linear", "link": "logistic", "intercept": 0, "coefficients": {"x": 2.0}}))
+    # WHEN evaluated THEN it fails, and writes no evaluation.json
+    args = ev.parse_args(["--problem-type", "binary_classification", "--primary-metric", "auc", "--tolerance", "0.01", "--holdout", str(holdout), "--model", str(model), "--output", str(tmp_path / "out"), "--label-column", "label", "--train", ""])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        ev.evaluate(args)
+    assert not (tmp_path / "out" / "evaluation.json").exists()
+
+
 def test_champion_bar():
     assert ev.champion_bar("auc", 0.9, 0.7, 0.02) == pytest.approx(0.88)
     assert ev.champion_bar("mae", 3.0, 9.0, 0.5) == pytest.approx(3.5)
