@@ -76,9 +76,10 @@ export interface VpcFunctionProps {
   /**
    * For functions first deployed by `createVpcFunction`: the construct ids its pieces had beside
    * this construct. Each piece keeps the logical ID it had there, so the update replaces nothing;
-   * above all the log group keeps its history. (Only the policy that grants land in, created at
-   * the first grant, takes a new logical ID: a managed policy is replaced in place.) New
-   * functions leave it unset.
+   * above all the log group keeps its history. Only the policy that grants land in (created at
+   * the first grant, `<role>Grants`, whose description names the role's path) is replaced:
+   * CloudFormation creates the new one, attached to the same role, before it deletes the old, so
+   * no permission lapses. New functions leave it unset.
    *
    * @default - logical IDs from this construct's own path
    */
