@@ -9,6 +9,7 @@ import * as path from 'path';
 import { Readable } from 'stream';
 import { DECLARED_ENVIRONMENTS, loadEnvironments } from '../config';
 import { esbuildOptions } from '../lib/compute/lambda-bundle';
+import { SAGEMAKER_REALTIME_PRICES } from '../config/pricing/sagemaker-instances';
 import { parseScalingTrace, simulateScaling } from '../lib/inference/scaling-simulation';
 
 const ROOT = path.join(__dirname, '..');
@@ -260,7 +261,7 @@ function scaling() {
   let simulateMs = Infinity;
   for (let r = 0; r < 3; r++) {
     const start = process.hrtime.bigint();
-    simulateScaling(prod, endpoint, trace);
+    simulateScaling(prod, endpoint, trace, { prices: SAGEMAKER_REALTIME_PRICES });
     simulateMs = Math.min(simulateMs, ms(start));
   }
   // Baseline: one bare pass over the same 86,400 seconds.
@@ -270,7 +271,7 @@ function scaling() {
   const baselineMs = ms(baselineStart);
   const spike = parseScalingTrace(fs.readFileSync(path.join(__dirname, 'traces', 'spike-6x.csv'), 'utf8'));
   const comparison = (['concurrency', 'invocations'] as const).map((metric) => {
-    const r = simulateScaling(prod, endpoint, spike, { metric, traceName: 'bench/traces/spike-6x.csv' });
+    const r = simulateScaling(prod, endpoint, spike, { metric, traceName: 'bench/traces/spike-6x.csv', prices: SAGEMAKER_REALTIME_PRICES });
     const firstOut = r.actions.find((a) => a.to > a.from && a.second >= 1800);
     return {
       metric,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { SAGEMAKER_REALTIME_PRICES } from '../../config/pricing/sagemaker-instances';
 import { type ScalingWhatIf, formatScalingReport, parseScalingTrace, simulateScaling } from '../../lib/inference/scaling-simulation';
 import { type ParsedArgs, optionValue } from '../args';
 import type { Command } from '../command';
@@ -27,7 +28,7 @@ export const simulateScalingCommand: Command = {
     if (!existsSync(traceFile)) throw new CliError(`trace file ${traceFile} does not exist`, 'pass a CSV of timestamp,requests_per_second rows (docs/scaling-simulation.md)');
     const whatIf = whatIfOf(args, basename(traceFile));
     context.progress(`replaying ${traceFile} against ${endpoint} (${environment.name})...`);
-    const simulation = simulateScaling(environment, endpoint, parseScalingTrace(readFileSync(traceFile, 'utf8')), whatIf);
+    const simulation = simulateScaling(environment, endpoint, parseScalingTrace(readFileSync(traceFile, 'utf8')), { prices: SAGEMAKER_REALTIME_PRICES, ...whatIf });
     if (context.json) {
       const { prices: _prices, ...result } = simulation;
       context.out(JSON.stringify({ ok: true, ...result }));

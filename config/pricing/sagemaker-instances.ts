@@ -1,3 +1,5 @@
+import type { InstancePriceTable } from '../../lib/inference/scaling-simulation';
+
 /**
  * On-demand prices of SageMaker AI real-time inference instances, for cost estimates (the scaling
  * what-if, `lib/inference/scaling-simulation.ts`). Not a bill: no savings plans, no data transfer,
@@ -6,15 +8,9 @@
  * Update this table, and `asOf`, from https://aws.amazon.com/sagemaker/ai/pricing/ (tab "Real-Time
  * Inference", region US East (N. Virginia)) when a price changes or an instance type is added.
  */
-export interface InstancePriceTable {
-  /** When the figures were taken from the price page, and how. */
-  readonly asOf: string;
-  readonly source: string;
-  readonly region: string;
-  readonly currency: 'USD';
-  /** Instance type → price per instance-hour. */
-  readonly pricePerHour: Readonly<Record<string, number>>;
-}
+
+/** The table's shape is the simulation's (lib/ may not import config/). */
+export type { InstancePriceTable };
 
 export const SAGEMAKER_REALTIME_PRICES: InstancePriceTable = {
   // Recorded 2026-11-22 from the published us-east-1 list as the author last knew it (mid-2024 figures);

@@ -8,15 +8,21 @@
  *  - duplicated keys at any depth: JSON.parse keeps the last value, Athena's
  *    OpenX SerDe fails the row, and Trino's json functions read the first.
  *
- * Cost: the key scanner (json-scan.ts) only runs when the text could contain
- * a forbidden key (it mentions one of the names, or has a `\u` escape that
- * could spell one) or when the colon count of the text differs from the one
- * the parsed value accounts for (parsedColons), which is exactly when a key
- * is duplicated.
+ * Cost: the key scanner (json-scan.ts) only runs when the parsed value could
+ * hide something, decided without reading the text twice:
+ *  - duplicates: the ':' outside strings in the text are one per key
+ *    occurrence at every depth, and the parsed value keeps one key per
+ *    distinct key per object; the two counts differ exactly when a key is
+ *    duplicated somewhere (escapes live inside strings, so `\u` spellings
+ *    change nothing here);
+ *  - forbidden keys: in a flat object (no object or array value) every key is
+ *    a top-level own key of the parsed value, however it was spelled; only a
+ *    nested value makes the scanner look at the text (when it mentions one of
+ *    the names or has a `\u` escape that could spell one).
  */
 
 import { FORBIDDEN_KEYS } from './dataset-schema';
-import { colonCount, objectColons, parsedColons, scanKeys } from './json-scan';
+import { keyCount, keysOutsideStrings, scanKeys } from './json-scan';
 
 export type JsonRecordResult =
   | { kind: 'ok'; value: Record<string, unknown> }
@@ -24,6 +30,10 @@ export type JsonRecordResult =
   | { kind: 'duplicate-key'; key: string; path: string }
   | { kind: 'not-an-object'; value: unknown }
   | { kind: 'malformed-json'; message: string };
+
+/** FORBIDDEN_LENGTHS[n]: some forbidden key has n characters (a length test before the set lookup). */
+const FORBIDDEN_LENGTHS: boolean[] = [];
+for (const k of FORBIDDEN_KEYS) FORBIDDEN_LENGTHS[k.length] = true;
 
 function mayContainForbidden(text: string): boolean {
   // 'proto' is in both '__proto__' and 'prototype': one scan for the two
@@ -37,7 +47,7 @@ export function parseJsonRecord(text: string): JsonRecordResult {
   } catch (err) {
     return { kind: 'malformed-json', message: err instanceof Error ? err.message : String(err) };
   }
-  if (typeof value === 'object' && value !== null && (mayContainForbidden(text) || colonCount(text) !== parsedColons(value))) {
+  if (typeof value === 'object' && value !== null && (mayContainForbidden(text) || keysOutsideStrings(text) !== keyCount(value))) {
     const scan = scanKeys(text, FORBIDDEN_KEYS);
     if (scan.forbidden) return { kind: 'forbidden-key', key: scan.forbidden.key, path: scan.forbidden.path };
     if (scan.duplicate) return { kind: 'duplicate-key', key: scan.duplicate.key, path: scan.duplicate.path };
@@ -69,7 +79,19 @@ export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRe
   if (Array.isArray(value)) return parseJsonRecord(text) as Exclude<JsonRecordResult, { kind: 'ok' }>;
   const rec = value as Record<string, unknown>;
   const keys = Object.keys(rec);
-  if (mayContainForbidden(text) || colonCount(text) !== objectColons(rec, keys)) {
+  let occurrences = keys.length;
+  let nested = false;
+  let forbiddenKey = false;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = rec[k];
+    if (typeof v === 'object' && v !== null) {
+      nested = true;
+      occurrences += keyCount(v);
+    }
+    if (FORBIDDEN_LENGTHS[k.length] === true && FORBIDDEN_KEYS.has(k)) forbiddenKey = true;
+  }
+  if (forbiddenKey || (nested && mayContainForbidden(text)) || keysOutsideStrings(text) !== occurrences) {
     const scan = scanKeys(text, FORBIDDEN_KEYS);
     if (scan.forbidden) return { kind: 'forbidden-key', key: scan.forbidden.key, path: scan.forbidden.path };
     if (scan.duplicate) return { kind: 'duplicate-key', key: scan.duplicate.key, path: scan.duplicate.path };

@@ -134,38 +134,45 @@ export function topLevelTokens(text: string): Map<string, string> {
   return out;
 }
 
-/** Occurrences of ':' in a string. */
-export function colonCount(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf(':'); i !== -1; i = s.indexOf(':', i + 1)) n++;
-  return n;
+/**
+ * Key occurrences in JSON text that JSON.parse accepted: the ':' outside
+ * strings (each key, at any depth, is followed by exactly one). Strings are
+ * skipped with indexOf; a quote ends one when an even number of backslashes
+ * precedes it.
+ */
+export function keysOutsideStrings(s: string): number {
+  const n = s.length;
+  let colons = 0;
+  let i = 0;
+  for (;;) {
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x3a) colons++;
+    }
+    if (i >= n) return colons;
+    // in a string from i + 1: find its closing quote
+    for (;;) {
+      const q = s.indexOf('"', i + 1);
+      if (q < 0) return colons; // not valid JSON: cannot happen after JSON.parse
+      let b = q - 1;
+      while (s.charCodeAt(b) === 0x5c) b--;
+      i = q;
+      if (((q - 1 - b) & 1) === 0) break;
+    }
+    i++;
+  }
 }
 
-/**
- * Keys plus the colons inside every key and string of a parsed JSON value. For
- * text without `\u` escapes, colonCount(text) equals this exactly when no key
- * is duplicated (each key owns one ':' outside strings, and every ':' inside a
- * string survives parsing); a duplicate drops at least its own ':'.
- */
-export function parsedColons(v: unknown): number {
-  if (typeof v === 'string') return v.length > 0 ? colonCount(v) : 0;
+/** Keys in every object of a parsed JSON value, at every depth (arrays' elements included). */
+export function keyCount(v: unknown): number {
   if (typeof v !== 'object' || v === null) return 0;
   let n = 0;
   if (Array.isArray(v)) {
-    for (const x of v) n += parsedColons(x);
+    for (const x of v) n += keyCount(x);
     return n;
   }
   const o = v as Record<string, unknown>;
-  return objectColons(o, Object.keys(o));
-}
-
-/** parsedColons of an object whose own keys the caller has already listed. */
-export function objectColons(o: Record<string, unknown>, keys: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = o[k];
-    n += 1 + colonCount(k) + (typeof v === 'string' ? colonCount(v) : typeof v === 'object' && v !== null ? parsedColons(v) : 0);
-  }
+  for (const k of Object.keys(o)) n += 1 + keyCount(o[k]);
   return n;
 }

@@ -29,6 +29,7 @@ import { Line } from './line-splitter';
 import { parseJsonRecordKeys } from './json-record';
 import { topLevelTokens } from './json-scan';
 import { UnreadableDataError } from './errors';
+import { IdTable } from './id-table';
 import {
   ABSENT,
   BREAKING_RULES,
@@ -168,7 +169,7 @@ export class RecordRouter {
   private readonly metaPrefix: string;
   private readonly sourcePrefix: string;
   private readonly idField: string | undefined;
-  private readonly seenIds = new Map<string, number>();
+  private readonly seenIds: IdTable;
   private readonly duplicatedFirst = new Set<string>();
   /** `"<name>":` per schema field, serialised once. */
   private readonly fieldKeysJson: string[];
@@ -193,11 +194,12 @@ export class RecordRouter {
     source: SourceRef,
     private readonly curated: LineWriter,
     private readonly quarantine: LineWriter,
-    private readonly maxTrackedIds: number = DEFAULT_MAX_TRACKED_IDS,
+    maxTrackedIds: number = DEFAULT_MAX_TRACKED_IDS,
   ) {
     this.metaPrefix = `"_source_key":${JSON.stringify(source.key)},"_source_etag":${JSON.stringify(source.etag)},"_line":`;
     this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
     this.idField = cs.schema.recordIdField;
+    this.seenIds = new IdTable(maxTrackedIds);
     this.fieldKeysJson = cs.fields.map((f) => `${JSON.stringify(f.name)}:`);
     this.integerFields = cs.fields.flatMap((f, i) => (f.type === 'integer' ? [i] : []));
     this.stats = {
@@ -426,10 +428,9 @@ export class RecordRouter {
     const dup = this.stats.duplicates;
     if (field === undefined || dup === undefined || v === null || v === undefined || v === ABSENT) return;
     const id = String(v);
-    const firstLine = this.seenIds.get(id);
+    const firstLine = this.seenIds.observe(id, line);
     if (firstLine === undefined) {
-      if (this.seenIds.size < this.maxTrackedIds) this.seenIds.set(id, line);
-      else dup.trackingTruncated = true;
+      if (this.seenIds.truncated) dup.trackingTruncated = true;
       return;
     }
     violations.push({ field, rule: 'duplicate-record-id', value: v });

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,8 +10,12 @@ import type { AlarmRouting, Severity } from '../monitoring/failure-modes';
 
 /** Properties for {@link PlatformAlarmTopic}. */
 export interface PlatformAlarmTopicProps {
-  /** The key that encrypts notifications at rest; CloudWatch alarms are allowed to use it. */
-  readonly encryptionKey: kms.Key;
+  /**
+   * The key that encrypts notifications at rest. CloudWatch alarms of this account are allowed to
+   * use it; a key imported from outside the app keeps its own policy, so that statement must be in
+   * it already (synth warns).
+   */
+  readonly encryptionKey: kms.IKey;
   /**
    * Addresses that receive every alarm.
    *
@@ -37,7 +41,7 @@ export class PlatformAlarmTopic extends Construct implements AlarmRouting {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Resource', { masterKey: props.encryptionKey, enforceSSL: true });
     this.warningTopic = new sns.Topic(this, 'Warning', { masterKey: props.encryptionKey, enforceSSL: true });
-    props.encryptionKey.addToResourcePolicy(
+    const allowAlarms = props.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToNotify',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -47,6 +51,12 @@ export class PlatformAlarmTopic extends Construct implements AlarmRouting {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
+    if (!allowAlarms.statementAdded) {
+      Annotations.of(this).addWarningV2(
+        'plinth:alarm-key-policy',
+        'The alarm topics\' key is imported, so its policy cannot be changed here: allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* in it (aws:SourceAccount this account), or pass a key created in this app. Without it, alarms cannot publish.',
+      );
+    }
     for (const email of props.emails ?? []) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
       this.warningTopic.addSubscription(new subscriptions.EmailSubscription(email));

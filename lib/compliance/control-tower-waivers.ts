@@ -4,6 +4,7 @@ import { PlatformPermissionsBoundary } from '../guardrails/permissions-boundary'
 import { AccessLogsBucket, SecureBucket } from '../storage/secure-bucket';
 import { acknowledgeFinding } from './acknowledge';
 import { CONTROL_TOWER_PLUGIN } from './control-tower';
+import { PLATFORM_WAIVER } from './platform-waiver';
 
 type Properties = Record<string, any>;
 
@@ -17,8 +18,6 @@ interface ControlTowerWaiver {
   readonly reasonFor: (resource: CfnResource, props: Properties) => string | undefined;
 }
 
-const OWNER = 'ml-platform';
-const EXPIRES = '2027-06-30';
 
 function propertiesOf(node: CfnResource): Properties {
   const rendered = Stack.of(node).resolve(node._toCloudFormation()) as { Resources: Record<string, { Properties?: Properties }> };
@@ -212,8 +211,7 @@ export function acknowledgeControlTowerWaivers(root: IConstruct): void {
         rule: waiver.rule,
         plugin: CONTROL_TOWER_PLUGIN,
         reason: `${waiver.controlId}: ${reason}`,
-        owner: OWNER,
-        expires: EXPIRES,
+        ...PLATFORM_WAIVER,
       });
     }
   }

@@ -57,9 +57,13 @@ export const bundleLog: BundleOutcome[] = [];
 
 /**
  * The esbuild options a Plinth Lambda is built with. They are the ones `NodejsFunction` passes
- * on its command line for `{ minify, sourceMap, target: 'node22', format: CJS }`
- * (`--bundle --target=node22 --platform=node --format=cjs --minify --sourcemap`), so the output
- * is byte-for-byte what `NodejsFunction` produced and the asset hashes do not move.
+ * on its command line for `{ minify, sourceMap, sourcesContent: false, target: 'node22', format: CJS }`
+ * (`--bundle --target=node22 --platform=node --format=cjs --minify --sourcemap --sources-content=false`),
+ * so the output is byte-for-byte what `NodejsFunction` would produce.
+ *
+ * The source map keeps every mapping, so stack traces (`--enable-source-maps`) still name the
+ * TypeScript file and line, but not the sources' text: that text (mostly the bundled AWS SDK) was
+ * 60% of each map and ~35 MB of the package (docs/performance.md).
  */
 export function esbuildOptions(entry: string, outfile: string, options: HandlerBundleOptions = {}): BuildOptions {
   return {
@@ -71,6 +75,7 @@ export function esbuildOptions(entry: string, outfile: string, options: HandlerB
     outfile,
     minify: true,
     sourcemap: true,
+    sourcesContent: false,
     // The runtime's SDK, as NodejsFunction leaves it out (with the sdkV3ExcludeSmithyPackages flag).
     external: options.bundleAwsSdk === false ? ['@aws-sdk/*', '@smithy/*'] : [],
     absWorkingDir: PROJECT_ROOT,

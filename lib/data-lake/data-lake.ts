@@ -1,5 +1,4 @@
 import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -17,6 +16,8 @@ import type { DataLakeLifecycle, DataLakeProps, ILakeDatabase } from './data-lak
 import { renderDqdlRuleset } from './dqdl';
 import { IngestionPipeline } from './ingestion-pipeline';
 import * as perms from './perms';
+import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 const DEFAULT_LIFECYCLE: DataLakeLifecycle = { infrequentAccessAfterDays: 90, glacierAfterDays: 365, noncurrentVersionExpirationDays: 365 };
 const GLUE_TYPES: Record<string, string> = { string: 'string', integer: 'bigint', number: 'double', boolean: 'boolean', timestamp: 'string' };
@@ -45,7 +46,7 @@ export class DataLake extends Construct implements ILakeDatabase {
   public readonly databaseName: string;
   public readonly tables: Record<string, glue.CfnTable> = {};
   public readonly qualityRulesets: Record<string, glue.CfnDataQualityRuleset> = {};
-  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroup: SecureAthenaWorkgroup;
   /** May query every curated table through Athena (Lake Formation SELECT, DESCRIBE). */
   public readonly readerRole: iam.Role;
   /** May change curated tables (Lake Formation SELECT, INSERT, DELETE, DESCRIBE, ALTER). */
@@ -122,24 +123,16 @@ export class DataLake extends Construct implements ILakeDatabase {
     for (const dataset of props.datasets) this.addDataset(dataset);
     this.registerWithLakeFormation();
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+    this.workGroup = new SecureAthenaWorkgroup(this, 'WorkGroup', {
+      // The name it had as a plain CfnWorkGroup: a new name would replace the workgroup.
+      workGroupName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
       description: 'Plinth data lake queries: encrypted results, scan limit enforced',
-      recursiveDeleteOption: removalPolicy === RemovalPolicy.DESTROY,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: props.athenaBytesScannedCutoffPerQuery ?? 10_000_000_000,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: this.queryResults.bucket.s3UrlForObject('results/'),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.encryptionKey.keyArn },
-          expectedBucketOwner: Aws.ACCOUNT_ID,
-        },
-      },
+      resultsBucket: this.queryResults.bucket,
+      resultsPrefix: 'results/',
+      encryptionKey: props.encryptionKey,
+      bytesScannedCutoffPerQuery: props.athenaBytesScannedCutoffPerQuery,
+      removalPolicy,
     });
-    this.workGroup.applyRemovalPolicy(removalPolicy);
     this.grantQueryAccess(this.readerRole, props);
     this.grantQueryAccess(this.writerRole, props);
 
@@ -238,8 +231,7 @@ export class DataLake extends Construct implements ILakeDatabase {
       acknowledgeFinding(policy, {
         rule: wildcardResourceFinding(this, zone.bucket.arnForObjects('*')),
         reason: 'Lake Formation vends access to any object of a registered location; limited to the lake\'s own zones.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
     for (const [zoneId, zone] of [['Raw', this.raw], ['Curated', this.curated], ['Quarantine', this.quarantine]] as const) {
@@ -271,7 +263,7 @@ export class DataLake extends Construct implements ILakeDatabase {
         new iam.PolicyStatement({
           sid: 'UseWorkGroup',
           actions: perms.ATHENA_QUERY,
-          resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref })],
+          resources: [this.workGroup.workGroupArn],
         }),
         new iam.PolicyStatement({
           sid: 'ReadCatalog',
@@ -294,16 +286,15 @@ export class DataLake extends Construct implements ILakeDatabase {
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.encryptionKey.keyArn] }),
       ],
     });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     acknowledgeFinding(policy, {
       rule: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'lakeformation:GetDataAccess takes no resource; Lake Formation grants decide which tables are readable.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
     acknowledgeFinding(policy, {
       rule: wildcardResourceFinding(this, this.queryResults.bucket.arnForObjects('results/*')),
       reason: 'Athena names each result object by query id at run time; the statement is limited to the results/ prefix.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
   }
 

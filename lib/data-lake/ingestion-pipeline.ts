@@ -9,12 +9,12 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { toDatasetSchema, type DatasetDefinition } from './dataset';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as perms from './perms';
+import { SecureQueue } from '../storage/secure-queue';
 
 /** Where the ingest function's metrics live (EMF, written by `lambdas/ingest/metrics.ts`). */
 export const INGEST_METRIC_NAMESPACE = 'Plinth/Ingest';
@@ -45,8 +45,8 @@ const FUNCTION_TIMEOUT = Duration.minutes(5);
  * a schema change is a config deploy, not a code deploy.
  */
 export class IngestionPipeline extends Construct {
-  public readonly queue: sqs.Queue;
-  public readonly deadLetterQueue: sqs.Queue;
+  public readonly queue: SecureQueue;
+  public readonly deadLetterQueue: SecureQueue;
   public readonly function: lambda.Function;
   public readonly logGroup: logs.LogGroup;
   /** SSM path under which each dataset's schema is stored (`<prefix><dataset>`). */
@@ -57,20 +57,11 @@ export class IngestionPipeline extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
+    this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { encryptionKey: props.encryptionKey, isDeadLetterQueue: true, removalPolicy: props.removalPolicy });
+    this.queue = new SecureQueue(this, 'Queue', {
+      encryptionKey: props.encryptionKey,
       // AWS's guidance for Lambda sources: at least six times the function timeout.
       visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
-      retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
       removalPolicy: props.removalPolicy,
     });
@@ -106,7 +97,7 @@ export class IngestionPipeline extends Construct {
     const objectKeysReason =
       'Object keys are data: any object may land in raw, and outputs are keyed by dataset, date and object id. ' +
       'The statement is limited to the lake\'s own zones and their key.';
-    const made = createVpcFunction(this, {
+    const made = new VpcFunction(this, 'Function', {
       handlerFolder: 'ingest',
       description: 'Plinth ingest: validates raw records into curated or quarantine',
       statements: [
@@ -149,7 +140,7 @@ export class IngestionPipeline extends Construct {
       reservedConcurrency: props.reservedConcurrency,
       // SQS failures redrive to this queue; async invocations (manual replays) land here too.
       deadLetterQueue: this.deadLetterQueue,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     });
     this.function = made.function;
     this.logGroup = made.logGroup;

@@ -18,13 +18,7 @@ export const EVENTS_PUT = ['events:PutEvents'];
 export const LF_TABLE_READ = ['SELECT', 'DESCRIBE'];
 export const LF_TABLE_WRITE = ['SELECT', 'INSERT', 'DELETE', 'DESCRIBE', 'ALTER'];
 
-/** What an Athena user of the workgroup needs besides Lake Formation table grants. */
-export const ATHENA_QUERY = [
-  'athena:StartQueryExecution',
-  'athena:GetQueryExecution',
-  'athena:GetQueryResults',
-  'athena:StopQueryExecution',
-  'athena:GetWorkGroup',
-];
+/** What an Athena user of the workgroup needs besides Lake Formation table grants (the workgroup's own list). */
+export { ATHENA_QUERY } from '../storage/perms';
 export const GLUE_CATALOG_READ = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'];
 export const LAKEFORMATION_DATA_ACCESS = ['lakeformation:GetDataAccess'];

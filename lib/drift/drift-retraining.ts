@@ -7,12 +7,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_DRIFT_DEBOUNCE_MINUTES, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
-import { acknowledgeFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
@@ -20,8 +18,9 @@ import type { TrainingPipeline } from '../training/training-pipeline';
 import { DRIFT_BASELINE_PREFIX, DRIFT_METRIC_NAMESPACE } from './model-drift-monitor';
 import { denyApprovalChanges } from '../model-registry/model-registry';
 import type { IModelRegistry } from '../model-registry/model-registry-props';
+import { SecureQueue } from '../storage/secure-queue';
+import { SecureTable } from '../storage/secure-table';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
 /** One model whose drift starts retraining. */
 export interface RetrainedModel {
@@ -67,8 +66,8 @@ export interface DriftRetrainingProps extends PlatformServiceProps {
  *   registers its model as PendingManualApproval, which closes the loop at the approval gate.
  */
 export class DriftRetraining extends Construct {
-  public readonly debounceTable: dynamodb.Table;
-  public readonly deadLetterQueue: sqs.Queue;
+  public readonly debounceTable: SecureTable;
+  public readonly deadLetterQueue: SecureQueue;
   public readonly retrainFunction: lambda.IFunction;
   public readonly baselineFunction: lambda.IFunction;
   public readonly alarms: cloudwatch.Alarm[] = [];
@@ -79,30 +78,15 @@ export class DriftRetraining extends Construct {
     if (props.models.length > 10) throw new PlinthError(`DriftRetraining ${this.node.path}: at most 10 models with drift per environment (one alarm watches them all)`);
     const stack = Stack.of(this);
 
-    this.debounceTable = new dynamodb.Table(this, 'DebounceLocks', {
+    this.debounceTable = new SecureTable(this, 'DebounceLocks', {
       partitionKey: { name: 'endpointName', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'expiresAt',
+      withoutBackupPlanBecause: 'The table holds one debounce lock per endpoint that expires after the debounce period; a backup could only restore a stale lock.',
       removalPolicy: props.removalPolicy,
     });
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
-      acknowledgeFinding(this.debounceTable, {
-        rule: `${pack}-DynamoDBInBackupPlan`,
-        reason: 'The table holds one debounce lock per endpoint that expires after the debounce period; a backup could only restore a stale lock. Point-in-time recovery is on.',
-        ...ACK,
-      });
-    }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
+    this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { encryptionKey: props.encryptionKey, isDeadLetterQueue: true, removalPolicy: props.removalPolicy });
 
     const common = {
       vpc: props.vpc,
@@ -124,7 +108,7 @@ export class DriftRetraining extends Construct {
       return pipeline ? [{ model: m, pipeline }] : [];
     });
     const defaultDebounce = Math.min(...props.models.map((m) => m.drift.debounceMinutes ?? DEFAULT_DRIFT_DEBOUNCE_MINUTES));
-    this.retrainFunction = createVpcFunction(this, {
+    this.retrainFunction = new VpcFunction(this, 'RetrainFunction', {
       handlerFolder: 'retrain-trigger',
       description: 'Plinth retrain-trigger: starts one retraining per endpoint per debounce period on drift',
       statements: [
@@ -147,13 +131,13 @@ export class DriftRetraining extends Construct {
       timeout: Duration.seconds(30),
       reservedConcurrency: 5,
       ...common,
-      ids: { function: 'RetrainFunction', logGroup: 'RetrainLogs', role: 'RetrainRole', policy: 'RetrainPolicy', securityGroup: 'RetrainSecurityGroup' },
+      keepLogicalIdsOf: { function: 'RetrainFunction', logGroup: 'RetrainLogs', role: 'RetrainRole', policy: 'RetrainPolicy', securityGroup: 'RetrainSecurityGroup' },
     }).function;
 
     const baselineObjects = props.baselineBucket.arnForObjects(`${DRIFT_BASELINE_PREFIX}*`);
     const trainingSamples = props.trainingSampleBucket.arnForObjects('*');
     const ownPipelines = props.models.flatMap((m) => (m.trainingPipeline ? [m.trainingPipeline] : []));
-    this.baselineFunction = createVpcFunction(this, {
+    this.baselineFunction = new VpcFunction(this, 'BaselineFunction', {
       handlerFolder: 'drift-baseline',
       description: 'Plinth drift-baseline: bins the training sample of an approved model into its drift baseline',
       statements: [
@@ -205,7 +189,7 @@ export class DriftRetraining extends Construct {
       memorySize: 1024,
       reservedConcurrency: 2,
       ...common,
-      ids: { function: 'BaselineFunction', logGroup: 'BaselineLogs', role: 'BaselineRole', policy: 'BaselinePolicy', securityGroup: 'BaselineSecurityGroup' },
+      keepLogicalIdsOf: { function: 'BaselineFunction', logGroup: 'BaselineLogs', role: 'BaselineRole', policy: 'BaselinePolicy', securityGroup: 'BaselineSecurityGroup' },
     }).function;
 
     const targetOptions = { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) };

@@ -1,5 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
+import { Aws, Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -16,15 +15,16 @@ import { Construct } from 'constructs';
 import { DEFAULT_DRIFT_MIN_SAMPLES, DEFAULT_DRIFT_THRESHOLDS, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as perms from '../data-lake/perms';
 import * as driftPerms from './perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ILakeDatabase } from '../data-lake/data-lake-props';
 import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
+import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
 /** Where drift baselines live in the capture bucket: `<prefix><endpoint>/current.json` is the one the job compares against. */
 export const DRIFT_BASELINE_PREFIX = 'drift-baselines/';
@@ -66,7 +66,7 @@ export interface ModelDriftMonitorProps extends PlatformServiceProps {
 export class ModelDriftMonitor extends Construct {
   public readonly endpointName: string;
   public readonly captureTable: glue.CfnTable;
-  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroup: SecureAthenaWorkgroup;
   public readonly stateMachine: sfn.StateMachine;
   public readonly queryFunction: lambda.IFunction;
   public readonly statisticsFunction: lambda.IFunction;
@@ -134,25 +134,17 @@ export class ModelDriftMonitor extends Construct {
     });
     this.captureTable.applyRemovalPolicy(props.removalPolicy);
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+    this.workGroup = new SecureAthenaWorkgroup(this, 'WorkGroup', {
+      // The name it had as a plain CfnWorkGroup: a new name would replace the workgroup.
+      workGroupName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
       description: `Drift job of ${endpointName}: encrypted results, scan limit enforced`,
-      recursiveDeleteOption: props.removalPolicy === RemovalPolicy.DESTROY,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: captureBucket.s3UrlForObject(resultsPrefix),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.captureKey.keyArn },
-          expectedBucketOwner: Aws.ACCOUNT_ID,
-        },
-      },
+      resultsBucket: captureBucket,
+      resultsPrefix,
+      encryptionKey: props.captureKey,
+      bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
+      removalPolicy: props.removalPolicy,
     });
-    this.workGroup.applyRemovalPolicy(props.removalPolicy);
-    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref });
+    const workGroupArn = this.workGroup.workGroupArn;
 
     const common = {
       vpc: props.vpc,
@@ -163,7 +155,7 @@ export class ModelDriftMonitor extends Construct {
     };
     const readBaseline = new iam.PolicyStatement({ sid: 'ReadBaseline', actions: perms.S3_READ_OBJECT, resources: [baselineObject] });
     const decryptCapture = new iam.PolicyStatement({ sid: 'DecryptLake', actions: perms.KMS_DECRYPT, resources: [props.captureKey.keyArn] });
-    this.queryFunction = createVpcFunction(this, {
+    this.queryFunction = new VpcFunction(this, 'QueryFunction', {
       handlerFolder: 'drift-query',
       description: `Plinth drift-query: bin-count SQL for ${endpointName} from its baseline`,
       statements: [
@@ -189,9 +181,9 @@ export class ModelDriftMonitor extends Construct {
       },
       timeout: Duration.minutes(1),
       ...common,
-      ids: { function: 'QueryFunction', logGroup: 'QueryLogs', role: 'QueryRole', policy: 'QueryPolicy', securityGroup: 'QuerySecurityGroup' },
+      keepLogicalIdsOf: { function: 'QueryFunction', logGroup: 'QueryLogs', role: 'QueryRole', policy: 'QueryPolicy', securityGroup: 'QuerySecurityGroup' },
     }).function;
-    this.statisticsFunction = createVpcFunction(this, {
+    this.statisticsFunction = new VpcFunction(this, 'StatisticsFunction', {
       handlerFolder: 'drift-stats',
       description: `Plinth drift-stats: PSI, KS, missing rate and unseen categories for ${endpointName}`,
       statements: [
@@ -210,7 +202,7 @@ export class ModelDriftMonitor extends Construct {
       timeout: Duration.minutes(2),
       memorySize: 512,
       ...common,
-      ids: { function: 'StatisticsFunction', logGroup: 'StatisticsLogs', role: 'StatisticsRole', policy: 'StatisticsPolicy', securityGroup: 'StatisticsSecurityGroup' },
+      keepLogicalIdsOf: { function: 'StatisticsFunction', logGroup: 'StatisticsLogs', role: 'StatisticsRole', policy: 'StatisticsPolicy', securityGroup: 'StatisticsSecurityGroup' },
     }).function;
 
     for (const fn of [this.queryFunction, this.statisticsFunction]) {
@@ -218,7 +210,7 @@ export class ModelDriftMonitor extends Construct {
         acknowledgeFinding(fn, {
           rule: `${pack}-LambdaDLQ`,
           reason: 'Invoked synchronously by the drift job (Step Functions), which retries it and records every failure as a failed execution; the DriftJobFailed alarm watches those.',
-          ...ACK,
+          ...PLATFORM_WAIVER,
         });
       }
     }
@@ -353,13 +345,13 @@ export class ModelDriftMonitor extends Construct {
       reason:
         'Step Functions log delivery and X-Ray tracing calls accept no resource scoping (AWS documents Resource "*"), ' +
         'and lakeformation:GetDataAccess takes none; Lake Formation grants decide which tables are readable.',
-      ...ACK,
+      ...PLATFORM_WAIVER,
     });
     for (const [resource, reason] of [
       [captureObjects, 'SageMaker names capture objects by variant, hour and request at run time; read-only and limited to this endpoint\'s capture prefix.'],
       [resultObjects, 'Athena names each result object by query id at run time; limited to this endpoint\'s results prefix.'],
     ] as const) {
-      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...PLATFORM_WAIVER });
     }
 
     new lakeformation.CfnPrincipalPermissions(this, 'CaptureTableGrant', {
@@ -385,7 +377,7 @@ export class ModelDriftMonitor extends Construct {
         Type: 'Task',
         Comment: 'Bin counts per feature over the capture window, in Athena',
         Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.ref },
+        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.workGroupName },
         ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
         ResultPath: '$.athena',
         TimeoutSeconds: 900,

@@ -10,6 +10,7 @@ import { SecureBucket } from '../storage/secure-bucket';
 import { offlineTableName } from '../features/feature-group-definition';
 import type { FeatureStoreProps } from './feature-store-props';
 import * as perms from './perms';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /**
  * SageMaker Feature Groups from typed definitions: a KMS-encrypted online store (with TTL where
@@ -65,16 +66,15 @@ export class FeatureStore extends Construct {
         }),
       ],
     });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     acknowledgeFinding(offlinePolicy, {
       rule: wildcardResourceFinding(this, offlineBucket.arnForObjects(`${prefix}*`)),
       reason: 'SageMaker names offline-store files by account, group and time; the statement is limited to the feature-store prefix.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
     acknowledgeFinding(offlinePolicy, {
       rule: wildcardResourceFinding(this, featureStoreTables),
       reason: 'SageMaker creates one Glue table per feature group with a generated name in its own sagemaker_featurestore database.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
 
     for (const group of props.featureGroups) {

@@ -1,44 +1,15 @@
-import { Aws, Names, RemovalPolicy, type Duration } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import * as perms from './perms';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
-export const FEATURE_ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
-
-/**
- * The lake's workgroup pattern (see `DataLake`, `ModelDriftMonitor`): engine v3, enforced
- * configuration, SSE-KMS results in the job's own bucket, and a per-query scan limit.
- */
-export function encryptedWorkGroup(
-  scope: Construct,
-  props: { description: string; bucket: s3.IBucket; prefix: string; key: kms.IKey; bytesScannedCutoffPerQuery: number; removalPolicy: RemovalPolicy },
-): athena.CfnWorkGroup {
-  const workGroup = new athena.CfnWorkGroup(scope, 'WorkGroup', {
-    name: Names.uniqueResourceName(scope, { maxLength: 128, separator: '-' }),
-    description: props.description,
-    recursiveDeleteOption: props.removalPolicy === RemovalPolicy.DESTROY,
-    state: 'ENABLED',
-    workGroupConfiguration: {
-      enforceWorkGroupConfiguration: true,
-      publishCloudWatchMetricsEnabled: true,
-      bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
-      engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-      resultConfiguration: {
-        outputLocation: props.bucket.s3UrlForObject(props.prefix),
-        encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.key.keyArn },
-        expectedBucketOwner: Aws.ACCOUNT_ID,
-      },
-    },
-  });
-  workGroup.applyRemovalPolicy(props.removalPolicy);
-  return workGroup;
-}
+/** The feature jobs' waiver owner and expiry: the platform's (kept as a name for existing callers). */
+export const FEATURE_ACK = PLATFORM_WAIVER;
 
 /**
  * A Step Functions job with its own role (one customer-managed policy: `statements` plus log

@@ -1,5 +1,4 @@
 import { ArnFormat, Aws, Duration, Names, Stack } from 'aws-cdk-lib';
-import type * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,12 +8,13 @@ import * as lakeformation from 'aws-cdk-lib/aws-lakeformation';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { SecureBucket } from '../storage/secure-bucket';
-import { encryptedWorkGroup, FEATURE_ACK, stepFunctionsJob } from './athena-job';
+import { FEATURE_ACK, stepFunctionsJob } from './athena-job';
+import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
 import { featureSourceProblems, ratePeriodMinutes } from './feature-group-definition';
 import type { FeaturePipelineProps } from './feature-pipeline-props';
 import * as perms from './perms';
@@ -38,7 +38,7 @@ export class FeaturePipeline extends Construct {
   public readonly ingestFunction: lambda.IFunction;
   /** Staged query results (`staging/`), Athena's own results (`athena-results/`) and dead letters (`dead-letters/`). */
   public readonly staging: SecureBucket;
-  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroup: SecureAthenaWorkgroup;
   /** Time between runs: the schedule's rate, or the source's ingestion period. */
   public readonly refreshPeriod: Duration;
   public readonly staleAlarm: cloudwatch.Alarm;
@@ -85,20 +85,22 @@ export class FeaturePipeline extends Construct {
     const bucket = this.staging.bucket;
     const stagingPrefix = `staging/${group.name}/`;
     this.deadLetterPrefix = `dead-letters/${group.name}/`;
-    this.workGroup = encryptedWorkGroup(this, {
+    this.workGroup = new SecureAthenaWorkgroup(this, 'WorkGroup', {
+      // The name it had as a plain CfnWorkGroup: a new name would replace the workgroup.
+      workGroupName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
       description: `Feature pipeline of ${group.name}: encrypted results, scan limit enforced`,
-      bucket,
-      prefix: 'athena-results/',
-      key: lake.encryptionKey,
+      resultsBucket: bucket,
+      resultsPrefix: 'athena-results/',
+      encryptionKey: lake.encryptionKey,
       bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
       removalPolicy: props.removalPolicy,
     });
-    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref });
+    const workGroupArn = this.workGroup.workGroupArn;
     const groupArn = stack.formatArn({ service: 'sagemaker', resource: 'feature-group', resourceName: group.name.toLowerCase() });
 
     const stagedObjects = bucket.arnForObjects(`${stagingPrefix}*`);
     const deadLetterObjects = bucket.arnForObjects(`${this.deadLetterPrefix}*`);
-    const ingest = createVpcFunction(this, {
+    const ingest = new VpcFunction(this, 'IngestFunction', {
       handlerFolder: 'feature-ingest',
       description: `Plinth feature-ingest: writes staged ${group.name} rows to Feature Store`,
       statements: [
@@ -126,7 +128,7 @@ export class FeaturePipeline extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 512,
       reservedConcurrency: maxConcurrentObjects,
-      ids: { function: 'IngestFunction', logGroup: 'IngestLogs', role: 'IngestRole', policy: 'IngestPolicy', securityGroup: 'IngestSecurityGroup' },
+      keepLogicalIdsOf: { function: 'IngestFunction', logGroup: 'IngestLogs', role: 'IngestRole', policy: 'IngestPolicy', securityGroup: 'IngestSecurityGroup' },
     });
     this.ingestFunction = ingest.function;
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
@@ -297,7 +299,7 @@ export class FeaturePipeline extends Construct {
         Arguments: {
           QueryString: `{% ${query} %}`,
           QueryExecutionContext: { Database: o.lakeDatabase },
-          WorkGroup: this.workGroup.ref,
+          WorkGroup: this.workGroup.workGroupName,
         },
         Output: '{% $merge([$states.input, { "queryExecutionId": $states.result.QueryExecution.QueryExecutionId }]) %}',
         TimeoutSeconds: 3600,

@@ -1,5 +1,4 @@
 import { Aws, Duration, Names, Stack } from 'aws-cdk-lib';
-import type * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,12 +7,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { SecureBucket } from '../storage/secure-bucket';
-import { encryptedWorkGroup, FEATURE_ACK, stepFunctionsJob } from './athena-job';
+import { FEATURE_ACK, stepFunctionsJob } from './athena-job';
+import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
 import { offlineTableName } from './feature-group-definition';
 import type { PointInTimeTrainingSetProps } from './point-in-time-training-set-props';
 import * as perms from './perms';
@@ -30,7 +30,7 @@ export class PointInTimeTrainingSet extends Construct {
   public readonly outputBucket: s3.IBucket;
   public readonly outputPrefix = 'training-sets/';
   public readonly planFunction: lambda.IFunction;
-  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroup: SecureAthenaWorkgroup;
   public readonly jobFailedAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PointInTimeTrainingSetProps) {
@@ -45,19 +45,21 @@ export class PointInTimeTrainingSet extends Construct {
     const output = new SecureBucket(this, 'Output', { encryptionKey: props.encryptionKey, serverAccessLogsBucket: props.serverAccessLogsBucket, removalPolicy: props.removalPolicy,
       lifecycleRules: [{ id: 'ExpireQueryResults', prefix: 'athena-results/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) }] });
     this.outputBucket = output.bucket;
-    this.workGroup = encryptedWorkGroup(this, {
+    this.workGroup = new SecureAthenaWorkgroup(this, 'WorkGroup', {
+      // The name it had as a plain CfnWorkGroup: a new name would replace the workgroup.
+      workGroupName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
       description: 'Point-in-time training sets: encrypted results, scan limit enforced',
-      bucket: output.bucket,
-      prefix: 'athena-results/',
-      key: props.encryptionKey,
+      resultsBucket: output.bucket,
+      resultsPrefix: 'athena-results/',
+      encryptionKey: props.encryptionKey,
       bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
       removalPolicy: props.removalPolicy,
     });
-    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref });
+    const workGroupArn = this.workGroup.workGroupArn;
     const trainingObjects = output.bucket.arnForObjects(`${this.outputPrefix}*`);
     const resultObjects = output.bucket.arnForObjects('athena-results/*');
 
-    const fn = createVpcFunction(this, {
+    const fn = new VpcFunction(this, 'Function', {
       handlerFolder: 'training-set',
       description: 'Plinth training-set: renders the point-in-time SQL and writes the manifest',
       statements: [
@@ -84,7 +86,7 @@ export class PointInTimeTrainingSet extends Construct {
       removalPolicy: props.removalPolicy,
       timeout: Duration.minutes(2),
       reservedConcurrency: 2,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     });
     this.planFunction = fn.function;
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
@@ -99,7 +101,7 @@ export class PointInTimeTrainingSet extends Construct {
       Type: 'Task',
       Comment: comment,
       Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-      Arguments: { QueryString: query, WorkGroup: this.workGroup.ref },
+      Arguments: { QueryString: query, WorkGroup: this.workGroup.workGroupName },
       Output: output,
       TimeoutSeconds: 3600,
       Retry: [{ ErrorEquals: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'], IntervalSeconds: 10, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: 'FULL' }],

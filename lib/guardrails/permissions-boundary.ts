@@ -4,6 +4,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { BOUNDARY_DESCRIPTION_PREFIX } from '../compliance/plinth-rules';
 import { NVME_INSTANCE_TYPE_PATTERNS } from './instance-storage';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** The services Plinth's roles may use at most. The boundary caps; each role's own policy grants. */
 export const BOUNDARY_ALLOWED_SERVICES = [
@@ -130,21 +131,20 @@ export class PlatformPermissionsBoundary extends Construct {
         ),
       ],
     });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     const capReason =
       'A permissions boundary grants nothing; service-wide actions here only cap what each role\'s own ' +
       'least-privilege policy may grant, and the explicit denies below hold regardless.';
     for (const service of BOUNDARY_ALLOWED_SERVICES) {
-      acknowledgeFinding(this.policy, { rule: `AwsSolutions-IAM5[Action::${service}:*]`, reason: capReason, ...ack });
+      acknowledgeFinding(this.policy, { rule: `AwsSolutions-IAM5[Action::${service}:*]`, reason: capReason, ...PLATFORM_WAIVER });
     }
-    acknowledgeFinding(this.policy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: capReason, ...ack });
+    acknowledgeFinding(this.policy, { rule: 'AwsSolutions-IAM5[Resource::*]', reason: capReason, ...PLATFORM_WAIVER });
     acknowledgeFinding(this.policy, {
       rule: wildcardResourceFinding(this.policy, platformRoles),
       reason: 'Caps iam:PassRole to the roles of this environment\'s own stacks (CloudFormation names them after the stack), passed only to the services that run them.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-      acknowledgeFinding(this.policy, { rule: `${pack}-IAMPolicyNoStatementsWithFullAccess`, reason: capReason, ...ack });
+      acknowledgeFinding(this.policy, { rule: `${pack}-IAMPolicyNoStatementsWithFullAccess`, reason: capReason, ...PLATFORM_WAIVER });
     }
   }
 

@@ -7,9 +7,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** The namespace `endpoint-capacity` publishes to. */
 export const ENDPOINT_CAPACITY_NAMESPACE = 'Plinth/Endpoints';
@@ -52,7 +53,7 @@ export class EndpointCapacityWatch extends Construct {
     }
     this.endpoints = props.endpoints;
     const stack = Stack.of(this);
-    const created = createVpcFunction(this, {
+    const created = new VpcFunction(this, 'Function', {
       handlerFolder: 'endpoint-capacity',
       description: 'Plinth endpoint-capacity: instance count against the cap, per endpoint variant',
       statements: [
@@ -72,15 +73,14 @@ export class EndpointCapacityWatch extends Construct {
       removalPolicy: props.removalPolicy,
       timeout: Duration.seconds(30),
       reservedConcurrency: 1,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
     });
     this.function = created.function;
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
       acknowledgeFinding(created.function, {
         rule: `${pack}-LambdaDLQ`,
         reason: 'Invoked by a one-minute schedule to publish a gauge; a failed run has nothing to redeliver, the next minute measures again.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
     new events.Rule(this, 'EveryMinute', {

@@ -12,6 +12,7 @@ import { PlinthError } from '../errors';
 import { failureModeAlarm, failureModeAlarmName, markControlAlarm } from '../monitoring/failure-modes';
 import type { IInferenceEndpoint, InferenceComponentSpec, InferenceEndpointAttributes, InferenceEndpointProps, InferenceVariant, VariantScaling } from './inference-endpoint-props';
 import { describeInstanceType, type InstanceTypeInfo } from './instance-types';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
@@ -162,8 +163,7 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
           reason:
             'The variants run on instance types with local NVMe storage, where SageMaker rejects a KMS volume key; ' +
             'those volumes are hardware-encrypted (XTS-AES-256). Data capture, where on, is still KMS-encrypted.',
-          owner: 'ml-platform',
-          expires: '2027-06-30',
+          ...PLATFORM_WAIVER,
         });
       }
     }

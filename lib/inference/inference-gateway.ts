@@ -8,13 +8,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import type { IInferenceEndpoint } from './inference-endpoint-props';
 import { PlinthError } from '../errors';
 import type { FeatureGroupDefinition } from '../feature-store/feature-group';
 import { servedFeatures } from '../features/sql';
+import { SecureTable } from '../storage/secure-table';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Online features the gateway merges into the model input (#13). */
 export interface GatewayOnlineFeatures {
@@ -135,7 +137,7 @@ export interface InferenceGatewayProps extends Omit<PlatformServiceProps, 'remov
 export class InferenceGateway extends Construct {
   public readonly function: lambda.Function;
   public readonly functionUrl: lambda.FunctionUrl;
-  public readonly breakerTable: dynamodb.Table;
+  public readonly breakerTable: SecureTable;
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The primary endpoint: the gateway's metrics are per endpoint. */
   public readonly endpointName: string;
@@ -146,22 +148,12 @@ export class InferenceGateway extends Construct {
     this.endpointName = props.endpoint.endpointName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.breakerTable = new dynamodb.Table(this, 'Breaker', {
+    this.breakerTable = new SecureTable(this, 'Breaker', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      withoutBackupPlanBecause: 'The breaker table holds seconds-lived circuit state that rebuilds itself from traffic; a backup could only restore a stale breaker.',
       removalPolicy,
     });
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
-      acknowledgeFinding(this.breakerTable, {
-        rule: `${pack}-DynamoDBInBackupPlan`,
-        reason: 'The breaker table holds seconds-lived circuit state that rebuilds itself from traffic; a backup could only restore a stale breaker.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
-      });
-    }
     // The primary is wired by its grant (below); a fallback endpoint is known only by name.
     const fallbackArns =
       props.fallback.type === 'endpoint' ? [stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: props.fallback.endpointName.toLowerCase() })] : [];
@@ -177,7 +169,7 @@ export class InferenceGateway extends Construct {
           new iam.PolicyStatement({ sid: 'DecryptOnlineFeatures', actions: ['kms:Decrypt'], resources: [online.onlineStoreKey.keyArn] }),
         ]
       : [];
-    this.function = createVpcFunction(this, {
+    this.function = new VpcFunction(this, 'Function', {
       handlerFolder: 'infer',
       description: `Plinth inference gateway for ${props.modelName}`,
       statements: [
@@ -217,7 +209,7 @@ export class InferenceGateway extends Construct {
       timeout: Duration.seconds(Math.ceil((props.timeout.toMilliseconds() * 2) / 1000) + 10),
       memorySize: 512,
       reservedConcurrency: props.reservedConcurrency ?? 50,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'Role', policy: 'Policy', securityGroup: 'SecurityGroup' },
     }).function;
     props.endpoint.grantInvoke(this.function);
     // Synchronous callers get the answer or an error; there is no asynchronous invocation to dead-letter.
@@ -225,8 +217,7 @@ export class InferenceGateway extends Construct {
       acknowledgeFinding(this.function, {
         rule: `${pack}-LambdaDLQ`,
         reason: 'Called synchronously through its function URL; failed requests return an error to the caller, and review cases are not lost (the gateway answers 503 when it cannot enqueue).',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Properties for {@link ModelExecution}. */
 export interface ModelExecutionProps {
@@ -85,7 +86,6 @@ export class ModelExecution extends Construct {
         }),
       ],
     });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     for (const [rule, reason] of [
       ['AwsSolutions-IAM5[Resource::*]', 'ECR tokens, VPC network interfaces and PutMetricData take no resource; metrics are limited by a namespace condition.'],
       [wildcardResourceFinding(this, repositories), 'Models may use any repository of this account\'s ECR; the deploy function rejects images from any other registry.'],
@@ -93,7 +93,7 @@ export class ModelExecution extends Construct {
       [wildcardResourceFinding(this, capture), 'SageMaker names capture files by endpoint, variant and hour; write-only and limited to the capture prefix.'],
       [wildcardResourceFinding(this, logGroups), 'SageMaker names endpoint log groups itself under /aws/sagemaker/.'],
     ] as const) {
-      acknowledgeFinding(policy, { rule, reason, ...ack });
+      acknowledgeFinding(policy, { rule, reason, ...PLATFORM_WAIVER });
     }
   }
 }

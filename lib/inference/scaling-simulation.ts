@@ -8,7 +8,7 @@
  *
  * ```ts
  * const trace = parseScalingTrace(fs.readFileSync(file, 'utf8'));        // throws ScalingTraceError naming the line
- * const result = simulateScaling(environmentConfig, endpointName, trace, { traceName: file }); // throws ScalingSimulationError
+ * const result = simulateScaling(environmentConfig, endpointName, trace, { traceName: file, prices }); // throws ScalingSimulationError
  * process.stdout.write(formatScalingReport(result));
  * ```
  *
@@ -16,8 +16,6 @@
  * `{ metric: 'invocations' }` replays the same trace against invocations-per-instance tracking with
  * the equivalent target (see {@link equivalentTarget}).
  */
-import { SAGEMAKER_REALTIME_PRICES, type InstancePriceTable } from '../../config/pricing/sagemaker-instances';
-import type { EnvironmentConfig } from '../../config/schema';
 import { PlinthError } from '../errors';
 import { CronSchedule, scheduledActionInEffect, type ScheduledCapacity } from './scaling-schedule';
 
@@ -96,8 +94,44 @@ export interface ScalingWhatIf extends Partial<ScalingAssumptions> {
   readonly target?: number;
   /** Shown in the report. @default 'trace' */
   readonly traceName?: string;
-  /** @default SAGEMAKER_REALTIME_PRICES (config/pricing/sagemaker-instances.ts) */
+  /**
+   * Instance prices for the cost estimate; the blueprint passes `SAGEMAKER_REALTIME_PRICES`
+   * (config/pricing/sagemaker-instances.ts).
+   *
+   * @default - no cost estimate
+   */
   readonly prices?: InstancePriceTable;
+}
+
+/** On-demand prices of instance types, for cost estimates. Not a bill: one region, no savings plans. */
+export interface InstancePriceTable {
+  /** When the figures were taken from the price page, and how. */
+  readonly asOf: string;
+  readonly source: string;
+  readonly region: string;
+  readonly currency: 'USD';
+  /** Instance type → price per instance-hour. */
+  readonly pricePerHour: Readonly<Record<string, number>>;
+}
+
+/**
+ * The environment as far as the simulation reads it: its name and each endpoint's variants with
+ * their scaling (the blueprint's `EnvironmentConfig` is one).
+ */
+export interface ScalingEnvironment {
+  readonly name: string;
+  readonly modelRegistry: {
+    readonly models: ReadonlyArray<{
+      readonly endpointName: string;
+      readonly endpoint: {
+        readonly variants: ReadonlyArray<{
+          readonly name: string;
+          readonly instanceType: string;
+          readonly scaling?: Omit<ConfiguredScaling, 'metric'> & { readonly metric: SimulatedMetric | 'gpu-utilization' };
+        }>;
+      };
+    }>;
+  };
 }
 
 /** One named assumption and where docs/ explains it. */
@@ -142,7 +176,8 @@ export interface ScalingSimulation extends PolicyOutcome {
   readonly namedAssumptions: NamedAssumption[];
   readonly pricePerHour?: number;
   readonly estimatedCostUsd?: number;
-  readonly prices: InstancePriceTable;
+  /** The table the cost was estimated with. @default - none given: no cost estimate */
+  readonly prices?: InstancePriceTable;
 }
 
 const DOC = 'docs/scaling-simulation.md';
@@ -227,7 +262,7 @@ export function parseScalingTrace(csv: string): ScalingTrace {
  *
  * @throws ScalingSimulationError for an unknown endpoint or variant, a variant without scaling, or a GPU-utilization policy
  */
-export function simulateScaling(environment: EnvironmentConfig, endpointName: string, trace: ScalingTrace, whatIf: ScalingWhatIf = {}): ScalingSimulation {
+export function simulateScaling(environment: ScalingEnvironment, endpointName: string, trace: ScalingTrace, whatIf: ScalingWhatIf = {}): ScalingSimulation {
   const models = environment.modelRegistry.models;
   const model = models.find((m) => m.endpointName === endpointName);
   if (!model) {
@@ -271,8 +306,8 @@ export function simulateScaling(environment: EnvironmentConfig, endpointName: st
     steps: metricChanged ? [] : deployed.steps,
   };
   const outcome = simulatePolicy(trace, policy, assumptions);
-  const prices = whatIf.prices ?? SAGEMAKER_REALTIME_PRICES;
-  const pricePerHour = prices.pricePerHour[variant.instanceType];
+  const prices = whatIf.prices;
+  const pricePerHour = prices?.pricePerHour[variant.instanceType];
   let peakRequestsPerSecond = 0;
   for (const rate of trace.requestsPerSecond) peakRequestsPerSecond = Math.max(peakRequestsPerSecond, rate);
   return {
@@ -632,9 +667,11 @@ export function formatScalingReport(s: ScalingSimulation): string {
       ? `concurrent requests per instance (${s.assumptions.metricPeriodSeconds} s datapoints), target ${round(p.target)}`
       : `invocations per instance per minute (${s.assumptions.metricPeriodSeconds} s datapoints), target ${round(p.target)}`;
   const cost =
-    s.estimatedCostUsd === undefined
-      ? `unknown: ${s.instanceType} is not in config/pricing/sagemaker-instances.ts`
-      : `$${s.estimatedCostUsd.toFixed(2)} (${s.instanceType} at $${s.pricePerHour}/h, ${s.prices.region} on-demand, prices as of ${s.prices.asOf})`;
+    s.prices === undefined
+      ? 'unknown: no price table given'
+      : s.estimatedCostUsd === undefined
+        ? `unknown: ${s.instanceType} is not in the price table (${s.prices.source})`
+        : `$${s.estimatedCostUsd.toFixed(2)} (${s.instanceType} at $${s.pricePerHour}/h, ${s.prices.region} on-demand, prices as of ${s.prices.asOf})`;
   const rows: Array<[string, string]> = [
     ['seconds overloaded', `${s.secondsOverloaded} of ${s.simulatedSeconds} (${percent(s.secondsOverloaded, s.simulatedSeconds)})`],
     ['instance-hours', round(s.instanceHours).toString()],

@@ -8,17 +8,17 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import { SQS_CONSUME } from '../data-lake/perms';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 import type { ModelExecution } from '../inference/model-execution';
 import type { ModelRegistry } from './model-registry';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import * as perms from './perms';
+import { SecureQueue } from '../storage/secure-queue';
 
 /** Key prefix of the approved artifact copies models are built from (lambdas/deploy-model/artifact-pin.ts). */
 export const APPROVED_ARTIFACT_PREFIX = 'approved/';
@@ -93,10 +93,10 @@ export interface ModelDeploymentProps extends PlatformServiceProps {
  * endpoint is updating waits and retries, never lost) → the `deploy-model` function.
  */
 export class ModelDeployment extends Construct {
-  public readonly queue: sqs.Queue;
-  public readonly deadLetterQueue: sqs.Queue;
+  public readonly queue: SecureQueue;
+  public readonly deadLetterQueue: SecureQueue;
   /** Approval events EventBridge could not deliver, and failed asynchronous invocations. */
-  public readonly eventDeadLetterQueue: sqs.Queue;
+  public readonly eventDeadLetterQueue: SecureQueue;
   public readonly function: lambda.Function;
   public readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -110,19 +110,13 @@ export class ModelDeployment extends Construct {
     }
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 
-    const queueProps = {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.modelsKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    };
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { ...queueProps, fifo: true });
+    const queueProps = { encryptionKey: props.modelsKey, removalPolicy: props.removalPolicy };
+    this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { ...queueProps, isDeadLetterQueue: true, fifo: true });
     // EventBridge target and Lambda async dead letters must go to a standard queue.
-    this.eventDeadLetterQueue = new sqs.Queue(this, 'EventDeadLetterQueue', queueProps);
+    this.eventDeadLetterQueue = new SecureQueue(this, 'EventDeadLetterQueue', { ...queueProps, isDeadLetterQueue: true });
     const functionTimeout = Duration.minutes(2);
     // FIFO, one message group: approvals deploy one at a time, in the order they were made.
-    this.queue = new sqs.Queue(this, 'Queue', {
+    this.queue = new SecureQueue(this, 'Queue', {
       ...queueProps,
       fifo: true,
       contentBasedDeduplication: true,
@@ -181,7 +175,7 @@ export class ModelDeployment extends Construct {
     const allEndpointConfigs = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
     const subnets = props.vpc.selectSubnets(vpcSubnets).subnetIds;
     const artifacts = props.registry.artifacts.bucket;
-    this.function = createVpcFunction(this, {
+    this.function = new VpcFunction(this, 'Function', {
       handlerFolder: 'deploy-model',
       description: 'Plinth deploy-model: canary rollout of approved model versions',
       statements: [
@@ -284,7 +278,7 @@ export class ModelDeployment extends Construct {
       // The FIFO group already serializes deployments; this caps the function at the event source's minimum.
       reservedConcurrency: 2,
       deadLetterQueue: this.eventDeadLetterQueue,
-      ids: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
+      keepLogicalIdsOf: { function: 'Function', logGroup: 'Logs', role: 'FunctionRole', policy: 'FunctionPolicy', securityGroup: 'FunctionSecurityGroup' },
     }).function;
     // The approved copies are what models read: nobody but this function may write or remove them.
     artifacts.addToResourcePolicy(

@@ -8,6 +8,7 @@ import { markModelApprover } from '../compliance/plinth-rules';
 import { SecureBucket } from '../storage/secure-bucket';
 import type { IModelRegistry, ModelRegistryProps } from './model-registry-props';
 import * as perms from './perms';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** SageMaker's model package group name rule. */
 const MODEL_GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -160,18 +161,17 @@ export class ModelRegistry extends Construct implements IModelRegistry {
       ],
     });
 
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     for (const policy of [scientistPolicy, approverPolicy]) {
       acknowledgeFinding(policy, {
         rule: wildcardResourceFinding(this, this.artifacts.bucket.arnForObjects('*')),
         reason: 'Artifact keys are chosen per training run; the statement is limited to the registry\'s own artifact bucket.',
-        ...ack,
+        ...PLATFORM_WAIVER,
       });
       for (const name of Object.keys(this.groups)) {
         acknowledgeFinding(policy, {
           rule: wildcardResourceFinding(this, this.packagesArn(name)),
           reason: 'Model package versions are numbered by SageMaker at registration; limited to this group\'s packages.',
-          ...ack,
+          ...PLATFORM_WAIVER,
         });
       }
     }

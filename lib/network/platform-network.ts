@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { CLOUDFORMATION_VALIDATOR, acknowledgeFinding } from '../compliance/acknowledge';
 import { PlinthError } from '../errors';
 import type { PlatformNetworkProps } from './platform-network-props';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Every AWS API the platform calls from inside the VPC, reached through an interface endpoint. */
 export const PLATFORM_INTERFACE_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
@@ -51,8 +52,7 @@ export class PlatformNetwork extends Construct {
       rule: 'W3010',
       plugin: CLOUDFORMATION_VALIDATOR,
       reason: 'Zones are a prop on purpose: synth needs no AWS credentials, and the platform team picks the zones its capacity is in.',
-      owner: 'ml-platform',
-      expires: '2027-06-30',
+      ...PLATFORM_WAIVER,
       ifPresent: true,
     });
 

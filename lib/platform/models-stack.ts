@@ -35,6 +35,7 @@ import { BatchInference } from '../training/batch-inference';
 import { TrainingPipeline } from '../training/training-pipeline';
 import type { ITrainingSetJob } from '../training/training-pipeline-props';
 import type { FoundationStack } from './foundation-stack';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Properties for {@link ModelsStack}. */
 export interface ModelsStackProps extends StackProps {
@@ -321,8 +322,7 @@ export class ModelsStack extends Stack {
       acknowledgeFinding(startPolicy, {
         rule: wildcardResourceFinding(this, this.trainingPipelines[model.name].executionsArn),
         reason: 'SageMaker names pipeline executions at start; describe and list only, limited to this pipeline.',
-        owner: 'ml-platform',
-        expires: '2027-06-30',
+        ...PLATFORM_WAIVER,
       });
     }
 
@@ -387,10 +387,8 @@ export class ModelsStack extends Stack {
       }
       this.qualityMonitors[model.name] = new ModelQualityMonitor(this, `Quality-${model.name}`, {
         modelName: model.name,
-        endpointName: model.endpointName,
-        modelPackageGroupName: model.name,
-        packagesArn: this.registry.packagesArn(model.name),
-        productionVariantNames: model.endpoint.variants.map((v) => v.name),
+        endpoint: this.endpoints[model.name],
+        registry: this.registry,
         quality: {
           ...quality,
           ...(quality.abTest
@@ -406,7 +404,7 @@ export class ModelsStack extends Stack {
         },
         captureBucket: this.capture.bucket,
         captureKey: foundation.keys.dataLake,
-        databaseName: props.lake.databaseName,
+        database: props.lake,
         groundTruthTableName: groundTruthDatasetName(model.name),
         groundTruthBucket: props.groundTruthBucket,
         groundTruthKey: foundation.keys.dataLake,

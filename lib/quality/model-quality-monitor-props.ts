@@ -1,6 +1,9 @@
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import type { ILakeDatabase } from '../data-lake/data-lake-props';
+import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
+import type { IModelRegistry } from '../model-registry/model-registry-props';
 
 /** The price a variant's cost per 1,000 predictions is computed with (a row of the dated price table). */
 export interface QualityPrice {
@@ -57,20 +60,30 @@ export interface QualitySettings {
 /** Properties for {@link ModelQualityMonitor}. */
 export interface ModelQualityMonitorProps extends PlatformServiceProps {
   readonly modelName: string;
-  readonly endpointName: string;
-  /** The model package group whose latest Approved package gives the baseline (contract B). */
-  readonly modelPackageGroupName: string;
-  /** ARN pattern of the group's packages (DescribeModelPackage). */
-  readonly packagesArn: string;
-  readonly productionVariantNames: readonly string[];
+  /** The endpoint whose captured predictions are scored (an `InferenceEndpoint`, or `InferenceEndpoint.fromEndpointAttributes`). */
+  readonly endpoint: IInferenceEndpoint;
+  /** The registry whose latest Approved package in `modelPackageGroupName` gives the baseline (contract B). */
+  readonly registry: IModelRegistry;
+  /**
+   * The model package group in `registry`.
+   *
+   * @default - `modelName`
+   */
+  readonly modelPackageGroupName?: string;
+  /**
+   * The variants compared, in order.
+   *
+   * @default - the endpoint's production variants
+   */
+  readonly productionVariantNames?: readonly string[];
   readonly quality: QualitySettings;
   /** The endpoint's data capture bucket; query results and evidence files are written there too. */
   readonly captureBucket: s3.IBucket;
   /** @default 'capture/' */
   readonly capturePrefix?: string;
   readonly captureKey: kms.IKey;
-  /** The lake's Glue database (Lake Formation). */
-  readonly databaseName: string;
+  /** The lake's Glue database (Lake Formation): a `DataLake`, or `{ databaseName }` of one outside the app. */
+  readonly database: ILakeDatabase;
   /** The model's ground-truth dataset table in that database (created by the DataLake). */
   readonly groundTruthTableName: string;
   /** The lake zone that holds the ground-truth dataset and the reviewers' labels. */

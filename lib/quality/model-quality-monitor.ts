@@ -1,5 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
+import { Aws, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -12,16 +11,17 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ModelQualityMonitorProps } from './model-quality-monitor-props';
 import * as perms from './perms';
+import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 export type { ModelQualityMonitorProps, QualityAbTest, QualityPrice, QualitySettings } from './model-quality-monitor-props';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
 
 /** Evidence files: `<prefix><endpoint>/runs/<run>.json` and `<prefix><endpoint>/latest.json` in the capture bucket. */
 export const QUALITY_EVIDENCE_PREFIX = 'quality-evidence/';
@@ -44,7 +44,7 @@ export class ModelQualityMonitor extends Construct {
   public readonly variantNames: readonly string[];
   public readonly captureTable: glue.CfnTable;
   public readonly reviewLabelsTable?: glue.CfnTable;
-  public readonly workGroup: athena.CfnWorkGroup;
+  public readonly workGroup: SecureAthenaWorkgroup;
   public readonly stateMachine: sfn.StateMachine;
   public readonly qualityFunction: lambda.IFunction;
   public readonly decayAlarm: cloudwatch.Alarm;
@@ -57,18 +57,23 @@ export class ModelQualityMonitor extends Construct {
     super(scope, id);
     const where = `ModelQualityMonitor ${this.node.path}`;
     const q = props.quality;
-    if (props.productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
-    if (!SAGEMAKER_NAME.test(props.endpointName)) throw new PlinthError(`${where}: endpointName "${props.endpointName}" is not a SageMaker name`);
+    const endpointName = props.endpoint.endpointName;
+    const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
+    const modelPackageGroupName = props.modelPackageGroupName ?? props.modelName;
+    const packagesArn = props.registry.packagesArn(modelPackageGroupName);
+    const databaseName = props.database.databaseName;
+    if (productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
+    if (!Token.isUnresolved(endpointName) && !SAGEMAKER_NAME.test(endpointName)) throw new PlinthError(`${where}: endpoint name "${endpointName}" is not a SageMaker name`);
     if (!JSON_PATH.test(q.scorePath)) throw new PlinthError(`${where}: quality.scorePath "${q.scorePath}" must be a JSON path such as $.score`);
     if (!(q.windowHours >= 1)) throw new PlinthError(`${where}: quality.windowHours must be at least 1`);
     if (q.problemType === 'binary_classification' && !q.positiveLabel) throw new PlinthError(`${where}: quality.positiveLabel is required for binary_classification`);
-    if (q.abTest && !props.productionVariantNames.includes(q.abTest.champion)) {
-      throw new PlinthError(`${where}: quality.abTest.champion "${q.abTest.champion}" is not one of productionVariantNames (${props.productionVariantNames.join(', ')})`);
+    if (q.abTest && !productionVariantNames.includes(q.abTest.champion)) {
+      throw new PlinthError(`${where}: quality.abTest.champion "${q.abTest.champion}" is not one of productionVariantNames (${productionVariantNames.join(', ')})`);
     }
     const stack = Stack.of(this);
-    const { endpointName, captureBucket } = props;
+    const { captureBucket } = props;
     this.endpointName = endpointName;
-    this.variantNames = [...props.productionVariantNames];
+    this.variantNames = [...productionVariantNames];
     const capturePrefix = props.capturePrefix ?? 'capture/';
     const resultsPrefix = `quality-query-results/${endpointName}/`;
     const evidencePrefix = `${QUALITY_EVIDENCE_PREFIX}${endpointName}/`;
@@ -86,7 +91,7 @@ export class ModelQualityMonitor extends Construct {
     const io = 'struct<observedcontenttype:string,mode:string,data:string,encoding:string>';
     this.captureTable = new glue.CfnTable(this, 'CaptureTable', {
       catalogId: Aws.ACCOUNT_ID,
-      databaseName: props.databaseName,
+      databaseName: props.database.databaseName,
       tableInput: {
         name: captureTableName,
         description: `Data capture of endpoint ${endpointName} with inference ids, read by its quality job`,
@@ -95,7 +100,7 @@ export class ModelQualityMonitor extends Construct {
           classification: 'json',
           'projection.enabled': 'true',
           'projection.variant.type': 'enum',
-          'projection.variant.values': props.productionVariantNames.join(','),
+          'projection.variant.values': productionVariantNames.join(','),
           'projection.capture_hour.type': 'date',
           'projection.capture_hour.format': 'yyyy/MM/dd/HH',
           'projection.capture_hour.range': '2024/01/01/00,NOW',
@@ -127,7 +132,7 @@ export class ModelQualityMonitor extends Construct {
       const reviewLocation = props.groundTruthBucket.s3UrlForObject(`${props.reviewLabelsPrefix}${props.modelName}/`);
       this.reviewLabelsTable = new glue.CfnTable(this, 'ReviewLabelsTable', {
         catalogId: Aws.ACCOUNT_ID,
-        databaseName: props.databaseName,
+        databaseName: props.database.databaseName,
         tableInput: {
           name: reviewTableName,
           description: `Reviewer labels of ${props.modelName} (one JSON object per case), ground truth beside the dataset`,
@@ -162,33 +167,25 @@ export class ModelQualityMonitor extends Construct {
       this.reviewLabelsTable.applyRemovalPolicy(props.removalPolicy);
     }
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+    this.workGroup = new SecureAthenaWorkgroup(this, 'WorkGroup', {
+      // The name it had as a plain CfnWorkGroup: a new name would replace the workgroup.
+      workGroupName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
       description: `Quality job of ${endpointName}: encrypted results, scan limit enforced`,
-      recursiveDeleteOption: props.removalPolicy === RemovalPolicy.DESTROY,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: captureBucket.s3UrlForObject(resultsPrefix),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.captureKey.keyArn },
-          expectedBucketOwner: Aws.ACCOUNT_ID,
-        },
-      },
+      resultsBucket: captureBucket,
+      resultsPrefix,
+      encryptionKey: props.captureKey,
+      bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
+      removalPolicy: props.removalPolicy,
     });
-    this.workGroup.applyRemovalPolicy(props.removalPolicy);
-    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref });
+    const workGroupArn = this.workGroup.workGroupArn;
 
     const ab = q.abTest;
     const job = {
       endpointName,
       modelName: props.modelName,
-      modelPackageGroupName: props.modelPackageGroupName,
-      variants: props.productionVariantNames,
-      database: props.databaseName,
+      modelPackageGroupName,
+      variants: productionVariantNames,
+      database: databaseName,
       captureTable: captureTableName,
       groundTruthTable: props.groundTruthTableName,
       ...(props.reviewLabelsPrefix !== undefined ? { reviewTable: reviewTableName } : {}),
@@ -222,7 +219,7 @@ export class ModelQualityMonitor extends Construct {
         : {}),
       prices: props.prices ?? {},
     };
-    const fn = createVpcFunction(this, {
+    const fn = new VpcFunction(this, 'QualityFunction', {
       handlerFolder: 'model-quality',
       description: `Plinth model-quality: quality per variant, decay and A/B verdict for ${endpointName}`,
       statements: [
@@ -231,7 +228,7 @@ export class ModelQualityMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'WriteEvidence', actions: lakePerms.S3_WRITE_OBJECT, resources: [evidenceObjects] }),
         new iam.PolicyStatement({ sid: 'UseCaptureKey', actions: lakePerms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'FindApprovedPackage', actions: perms.QUALITY_LIST_PACKAGES, resources: ['*'] }),
-        new iam.PolicyStatement({ sid: 'DescribeApprovedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [props.packagesArn] }),
+        new iam.PolicyStatement({ sid: 'DescribeApprovedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [packagesArn] }),
         new iam.PolicyStatement({ sid: 'ReadEvaluation', actions: lakePerms.S3_READ_OBJECT, resources: [props.evaluationBucket.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'DecryptEvaluation', actions: lakePerms.KMS_DECRYPT, resources: [props.evaluationKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'ReadVariantMetrics', actions: perms.QUALITY_READ_METRICS, resources: ['*'] }),
@@ -244,7 +241,7 @@ export class ModelQualityMonitor extends Construct {
       wildcardResources: [
         [resultObjects, 'Athena names each result object by query id at run time; read-only, this endpoint\'s results prefix.'],
         [evidenceObjects, 'One evidence file per run, named by run time; write-only under this endpoint\'s evidence prefix.'],
-        [props.packagesArn, 'Package versions are numbered by the registry at run time; describe-only, this model\'s package group.'],
+        [packagesArn, 'Package versions are numbered by the registry at run time; describe-only, this model\'s package group.'],
         [props.evaluationBucket.arnForObjects('*'), 'The training pipeline registers evaluation.json wherever the run wrote it; read-only, the registry\'s artifact bucket.'],
       ],
       environment: { JOB: JSON.stringify(job), EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
@@ -255,19 +252,19 @@ export class ModelQualityMonitor extends Construct {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       reservedConcurrency: 2,
-      ids: { function: 'QualityFunction', logGroup: 'QualityLogs', role: 'QualityRole', policy: 'QualityPolicy', securityGroup: 'QualitySecurityGroup' },
+      keepLogicalIdsOf: { function: 'QualityFunction', logGroup: 'QualityLogs', role: 'QualityRole', policy: 'QualityPolicy', securityGroup: 'QualitySecurityGroup' },
     });
     this.qualityFunction = fn.function;
     acknowledgeFinding(fn.policy, {
       rule: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'sagemaker:ListModelPackages and cloudwatch:GetMetricData accept no resource scoping; DescribeModelPackage is limited to the model\'s packages.',
-      ...ACK,
+      ...PLATFORM_WAIVER,
     });
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
       acknowledgeFinding(fn.function, {
         rule: `${pack}-LambdaDLQ`,
         reason: 'Invoked synchronously by the quality job (Step Functions), which retries it and records every failure as a failed execution; the QualityJobFailed alarm watches those.',
-        ...ACK,
+        ...PLATFORM_WAIVER,
       });
     }
 
@@ -362,7 +359,8 @@ export class ModelQualityMonitor extends Construct {
     objects: { captureObjects: string; resultObjects: string; truthObjects: string; reviewObjects: string | undefined },
   ): sfn.StateMachine {
     const stack = Stack.of(this);
-    const { captureBucket, endpointName } = props;
+    const { captureBucket } = props;
+    const endpointName = props.endpoint.endpointName;
     const role = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: `Runs the quality job of ${endpointName}: invokes its function and joins capture to ground truth in Athena`,
@@ -377,7 +375,7 @@ export class ModelQualityMonitor extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadTables',
           actions: lakePerms.GLUE_CATALOG_READ,
-          resources: [glueArn('catalog'), glueArn('database', props.databaseName), ...tableNames.map((t) => glueArn('table', `${props.databaseName}/${t}`))],
+          resources: [glueArn('catalog'), glueArn('database', props.database.databaseName), ...tableNames.map((t) => glueArn('table', `${props.database.databaseName}/${t}`))],
         }),
         new iam.PolicyStatement({ sid: 'GetLakeFormationCredentials', actions: lakePerms.LAKEFORMATION_DATA_ACCESS, resources: ['*'] }),
         new iam.PolicyStatement({ sid: 'ReadCaptureAndGroundTruth', actions: lakePerms.S3_READ_OBJECT, resources: readable }),
@@ -410,13 +408,13 @@ export class ModelQualityMonitor extends Construct {
       reason:
         'Step Functions log delivery and X-Ray tracing calls accept no resource scoping (AWS documents Resource "*"), ' +
         'and lakeformation:GetDataAccess takes none; Lake Formation grants decide which tables are readable.',
-      ...ACK,
+      ...PLATFORM_WAIVER,
     });
     for (const [resource, reason] of [
       [objects.captureObjects, 'SageMaker names capture objects by variant, hour and request at run time; read-only, this endpoint\'s capture prefix.'],
       [objects.resultObjects, 'Athena names each result object by query id at run time; limited to this endpoint\'s results prefix.'],
     ] as const) {
-      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+      acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...PLATFORM_WAIVER });
     }
     // The lake zone usually lives in another stack: its ARN is final (Fn::GetStackOutput) only once the
     // app is synthesized, so these two are acknowledged then, before the nag packs run (as the gate's waivers are).
@@ -426,7 +424,7 @@ export class ModelQualityMonitor extends Construct {
     ];
     this.node.addValidation({
       validate: () => {
-        for (const [resource, reason] of lakeWildcards) acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+        for (const [resource, reason] of lakeWildcards) acknowledgeFinding(policy, { rule: wildcardResourceFinding(this, resource), reason, ...PLATFORM_WAIVER });
         return [];
       },
     });
@@ -434,7 +432,7 @@ export class ModelQualityMonitor extends Construct {
     tableNames.forEach((table, i) => {
       const grant = new lakeformation.CfnPrincipalPermissions(this, `TableGrant${i}`, {
         principal: { dataLakePrincipalIdentifier: role.roleArn },
-        resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name: table } },
+        resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.database.databaseName, name: table } },
         permissions: lakePerms.LF_TABLE_READ,
         permissionsWithGrantOption: [],
       });
@@ -459,7 +457,7 @@ export class ModelQualityMonitor extends Construct {
         Type: 'Task',
         Comment: 'Capture joined to ground truth, aggregated per variant, in Athena',
         Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.ref },
+        Parameters: { 'QueryString.$': '$.query.queryString', WorkGroup: this.workGroup.workGroupName },
         ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
         ResultPath: '$.athena',
         TimeoutSeconds: 900,

@@ -10,13 +10,15 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
-import { createVpcFunction } from '../compute/vpc-function';
+import { VpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
 import { failureModeAlarm, type FailureModeAlarmProps } from '../monitoring/failure-modes';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import { SecureQueue } from '../storage/secure-queue';
+import { SecureTable } from '../storage/secure-table';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Where the review functions' metrics live (EMF, written by `lambdas/shared-review`). */
 export const REVIEW_METRIC_NAMESPACE = 'Plinth/Review';
@@ -56,9 +58,9 @@ export interface HumanReviewQueueProps extends Omit<PlatformServiceProps, 'remov
 export class HumanReviewQueue extends Construct {
   /** The model whose answers this loop reviews. */
   public readonly modelName: string;
-  public readonly queue: sqs.Queue;
-  public readonly deadLetterQueue: sqs.Queue;
-  public readonly table: dynamodb.Table;
+  public readonly queue: SecureQueue;
+  public readonly deadLetterQueue: SecureQueue;
+  public readonly table: SecureTable;
   public readonly intakeFunction: lambda.Function;
   /** Reviewers' tool calls this: `{ action: 'claim' | 'submit' | 'get', ... }`. */
   public readonly reviewFunction: lambda.Function;
@@ -76,31 +78,18 @@ export class HumanReviewQueue extends Construct {
     this.modelName = props.modelName;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const prefix = props.groundTruthPrefix ?? 'ground-truth/';
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
+    this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { encryptionKey: props.encryptionKey, isDeadLetterQueue: true, removalPolicy });
+    this.queue = new SecureQueue(this, 'Queue', {
+      encryptionKey: props.encryptionKey,
       visibilityTimeout: Duration.minutes(3),
-      retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
       removalPolicy,
     });
-    this.table = new dynamodb.Table(this, 'Cases', {
+    // In the daily backup plan below.
+    this.table = new SecureTable(this, 'Cases', {
       partitionKey: { name: 'caseId', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
     // Projects ALL attributes: claiming reads the lease and the model from the index.
@@ -119,7 +108,7 @@ export class HumanReviewQueue extends Construct {
     acknowledgeFinding(selection, {
       rule: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
       reason: 'AWS Backup\'s own service-role policy: AWS maintains exactly the permissions Backup needs to snapshot the table.',
-      ...ack,
+      ...PLATFORM_WAIVER,
     });
 
     // One group for the three functions: each only needs HTTPS to the VPC endpoints.
@@ -145,7 +134,7 @@ export class HumanReviewQueue extends Construct {
     const groundTruthObjects = props.groundTruthBucket.arnForObjects(`${prefix}*`);
 
     const makeFunction = (name: string, description: string, statements: iam.PolicyStatement[], wildcardResources: ReadonlyArray<readonly [string, string]>) =>
-      createVpcFunction(this, {
+      new VpcFunction(this, name, {
         handlerFolder: `review-${name.toLowerCase()}`,
         description,
         statements: [
@@ -163,7 +152,7 @@ export class HumanReviewQueue extends Construct {
         timeout: Duration.seconds(30),
         reservedConcurrency: 5,
         deadLetterQueue: this.deadLetterQueue,
-        ids: { function: name, logGroup: `${name}Logs`, role: `${name}Role`, policy: `${name}Policy`, securityGroup: 'SecurityGroup' },
+        keepLogicalIdsOf: { function: name, logGroup: `${name}Logs`, role: `${name}Role`, policy: `${name}Policy`, securityGroup: 'SecurityGroup' },
       }).function;
 
     this.intakeFunction = makeFunction(

@@ -3,6 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 /** Properties for {@link SecureBucket}. */
 export interface SecureBucketProps {
@@ -39,8 +40,7 @@ export interface SecureBucketProps {
 
 /** Why every Plinth bucket acknowledges the replication findings, in one place. */
 const REPLICATION_ACK = {
-  owner: 'ml-platform',
-  expires: '2027-06-30',
+  ...PLATFORM_WAIVER,
   reason:
     'Cross-region replication needs a destination region and a second key that the platform team has ' +
     'not chosen yet; versioning plus RETAIN protect against deletion meanwhile (backlog: DR design).',
@@ -138,11 +138,10 @@ export class AccessLogsBucket extends Construct {
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
-    const ack = { owner: 'ml-platform', expires: '2027-06-30' };
     acknowledgeFinding(this.bucket, {
       rule: 'AwsSolutions-S1',
       reason: 'This is the access-log bucket itself; logging it into itself would loop. CloudTrail data events cover it.',
-      ...ack,
+      ...PLATFORM_WAIVER,
       // The packs skip a bucket other buckets log into, so whether this matches depends on the app.
       ifPresent: true,
     });
@@ -150,13 +149,13 @@ export class AccessLogsBucket extends Construct {
       acknowledgeFinding(this.bucket, {
         rule: `${pack}-S3BucketLoggingEnabled`,
         reason: 'This is the access-log bucket itself; logging it into itself would loop. CloudTrail data events cover it.',
-        ...ack,
+        ...PLATFORM_WAIVER,
         ifPresent: true,
       });
       acknowledgeFinding(this.bucket, {
         rule: `${pack}-S3DefaultEncryptionKMS`,
         reason: 'S3 server access log delivery supports only SSE-S3 target buckets; the bucket holds access metadata, not data.',
-        ...ack,
+        ...PLATFORM_WAIVER,
       });
       acknowledgeFinding(this.bucket, { rule: `${pack}-S3BucketReplicationEnabled`, ...REPLICATION_ACK });
     }

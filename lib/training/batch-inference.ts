@@ -20,8 +20,10 @@ import { describeInstanceType } from '../inference/instance-types';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { BatchInferenceProps } from './batch-inference-props';
 import * as perms from './perms';
+import { SecureTable } from '../storage/secure-table';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
+const ACK = PLATFORM_WAIVER;
 const NAME = /^[a-z0-9](-*[a-z0-9])*$/;
 const PREFIX = /^([a-zA-Z0-9!_.*'()-]+\/)+$/;
 
@@ -56,7 +58,7 @@ export class BatchInference extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly function: lambda.IFunction;
   /** One item per source partition: CLAIMED, SCORED or FAILED, with the run and row counts. */
-  public readonly trackingTable: dynamodb.Table;
+  public readonly trackingTable: SecureTable;
   public readonly predictionsTable: glue.CfnTable;
   /** The SageMaker model's execution role: reads the source partitions and artifacts, writes the transform output. */
   public readonly modelRole: iam.Role;
@@ -100,22 +102,13 @@ export class BatchInference extends Construct {
     }
     const subnets = props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds;
 
-    this.trackingTable = new dynamodb.Table(this, 'Partitions', {
+    this.trackingTable = new SecureTable(this, 'Partitions', {
       partitionKey: { name: 'partition', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.outputKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      withoutBackupPlanBecause:
+        'Losing the table costs only a rescore of the lookback window: predictions have one fixed key per partition, so a rescore replaces them instead of duplicating.',
       removalPolicy: props.removalPolicy,
     });
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
-      acknowledgeFinding(this.trackingTable, {
-        rule: `${pack}-DynamoDBInBackupPlan`,
-        reason:
-          'Point-in-time recovery is on. Losing the table costs only a rescore of the lookback window: predictions have one fixed key per partition, so a rescore replaces them instead of duplicating.',
-        ...ACK,
-      });
-    }
 
     // The SageMaker model's role: what the transform job may touch.
     this.modelRole = new iam.Role(this, 'ModelRole', {

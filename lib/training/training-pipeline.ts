@@ -10,7 +10,6 @@ import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
@@ -33,8 +32,10 @@ import {
   type PipelineStep,
 } from './pipeline-definition';
 import type { TrainingPipelineProps } from './training-pipeline-props';
+import { SecureQueue } from '../storage/secure-queue';
+import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
-const ACK = { owner: 'ml-platform', expires: '2027-06-30' } as const;
+const ACK = PLATFORM_WAIVER;
 
 /** The pipeline's step names (the alarms and the docs name them too). */
 export const TRAINING_STEPS = {
@@ -83,8 +84,8 @@ export class TrainingPipeline extends Construct {
   public readonly processingRole: iam.Role;
   public readonly securityGroup: ec2.ISecurityGroup;
   /** Receives the training-set step's callback tokens. */
-  public readonly callbackQueue: sqs.Queue;
-  public readonly deadLetterQueue: sqs.Queue;
+  public readonly callbackQueue: SecureQueue;
+  public readonly deadLetterQueue: SecureQueue;
   /** Runs the training-set job for a callback and reports the result to the pipeline. */
   public readonly bridge: sfn.StateMachine;
   public readonly callbackFunction: lambda.IFunction;
@@ -230,17 +231,9 @@ export class TrainingPipeline extends Construct {
 
     // The training-set step: a callback. SageMaker sends its token to the queue; an adapter turns
     // it into an event; the bridge state machine runs the training-set job and reports back.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.modelsKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
-    this.callbackQueue = new sqs.Queue(this, 'CallbackQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.modelsKey,
-      enforceSSL: true,
+    this.deadLetterQueue = new SecureQueue(this, 'DeadLetterQueue', { encryptionKey: props.modelsKey, isDeadLetterQueue: true, removalPolicy: props.removalPolicy });
+    this.callbackQueue = new SecureQueue(this, 'CallbackQueue', {
+      encryptionKey: props.modelsKey,
       visibilityTimeout: Duration.minutes(2),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },

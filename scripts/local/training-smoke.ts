@@ -21,8 +21,7 @@ import {
   ListPipelineParametersForExecutionCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { handler as retrainHandler, loadConfig, type DriftEvent } from '../../lambdas/retrain-trigger/index';
-import { clients as retrainClients } from '../../lambdas/retrain-trigger/index';
+import { clients as retrainClients, handler as retrainHandler, loadConfig, type DriftEvent } from '../../lambdas/retrain-trigger/index';
 import { collectLogLines, routeClient } from './in-process';
 import { ARTIFACT_PIN_KEYS } from '../../lib/model-registry/model-registry';
 import { allSteps, definitionProblems, type PipelineDefinition } from '../../lib/training/pipeline-definition';
@@ -97,14 +96,14 @@ export async function retrainOnDriftEvent(clients: { sagemaker: SageMakerClient;
   const eventId = `smoke-drift-${randomUUID()}`;
   const before = await executionsOf(clients.sagemaker, pipelineArn);
   const unroute = [routeClient(retrainClients.sagemaker, clients.sagemaker), routeClient(retrainClients.dynamodb, clients.dynamodb)];
-  const collected = collectLogLines([]);
+  const silenced = collectLogLines([]);
   let started;
   let second;
   try {
     started = await retrainHandler(drift(eventId));
     second = await retrainHandler(drift(`smoke-drift-${randomUUID()}`));
   } finally {
-    collected.stop();
+    silenced.stop();
     for (const undo of unroute) undo();
   }
   if (started.outcome !== 'started') throw new Error(`retrain-trigger did not start the pipeline: ${JSON.stringify(started)}`);

@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
@@ -11,6 +11,23 @@ describe('PlatformAlarmTopic', () => {
       (stack) => new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }), emails: ['oncall@example.com'] }),
     );
     expect(findings).toEqual([]);
+  });
+
+  test('takes an imported key (IKey), and warns that its policy must already let CloudWatch alarms use it', () => {
+    // GIVEN a key from outside the app, whose policy this app cannot change
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    const imported = kms.Key.fromKeyArn(stack, 'Imported', stack.formatArn({ service: 'kms', resource: 'key', resourceName: '1234abcd-12ab-34cd-56ef-1234567890ab' }));
+    // WHEN
+    new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: imported });
+    // THEN
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 2);
+    Annotations.fromStack(stack).hasWarning('/S/Alarms', Match.stringLikeRegexp('allow cloudwatch.amazonaws.com kms:Decrypt'));
+  });
+
+  test('a key of this app gets the statement and no warning', () => {
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }) });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
   test('routes critical and warning alarms to two separate topics', () => {

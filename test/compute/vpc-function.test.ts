@@ -70,7 +70,7 @@ describe('createVpcFunction', () => {
       entry: path.join(LAMBDAS, HANDLER, 'index.ts'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      bundling: { minify: true, sourceMap: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
+      bundling: { minify: true, sourceMap: true, sourcesContent: false, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: [] },
     });
     const keys = Object.entries(codeKeys(stack));
     const ours = keys.find(([id]) => id.startsWith('Function'))?.[1];

@@ -192,7 +192,7 @@ describe('simulateScaling against the configured policy', () => {
   const variant = prod.modelRegistry.models[0].endpoint.variants[0];
 
   test('uses the variant\'s policy and instance type from config, and prices its instance-hours', () => {
-    const result = simulateScaling(prod, endpoint, traceOf(3600, [[0, 50]]), { traceName: 'flat' });
+    const result = simulateScaling(prod, endpoint, traceOf(3600, [[0, 50]]), { traceName: 'flat', prices: SAGEMAKER_REALTIME_PRICES });
     expect(result.policy).toMatchObject({
       minCapacity: variant.scaling?.minCapacity,
       maxCapacity: variant.scaling?.maxCapacity,
@@ -204,6 +204,14 @@ describe('simulateScaling against the configured policy', () => {
     expect(result.instanceType).toBe(variant.instanceType);
     expect(result.pricePerHour).toBe(SAGEMAKER_REALTIME_PRICES.pricePerHour[variant.instanceType]);
     expect(result.estimatedCostUsd).toBeCloseTo(result.instanceHours * (result.pricePerHour as number), 9);
+  });
+
+  test('without a price table it gives no cost and the report says why (the simulation reads no config of its own)', () => {
+    const result = simulateScaling(prod, endpoint, traceOf(600, [[0, 50]]), { traceName: 'flat' });
+    expect(result.estimatedCostUsd).toBeUndefined();
+    expect(formatScalingReport(result)).toMatch(/estimated cost.*unknown: no price table given/);
+    const partial = { ...SAGEMAKER_REALTIME_PRICES, pricePerHour: {} };
+    expect(formatScalingReport(simulateScaling(prod, endpoint, traceOf(600, [[0, 50]]), { prices: partial }))).toMatch(/is not in the price table/);
   });
 
   test('a metric what-if swaps in the equivalent target and drops the configured steps', () => {

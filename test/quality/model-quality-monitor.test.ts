@@ -3,6 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { PlatformAlarmTopic } from '../../lib/alerting/platform-alarm-topic';
 import { PlatformKeys } from '../../lib/keys/platform-keys';
+import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
+import { ModelRegistry } from '../../lib/model-registry/model-registry';
 import { ModelQualityMonitor } from '../../lib/quality/model-quality-monitor';
 import type { ModelQualityMonitorProps } from '../../lib/quality/model-quality-monitor';
 import { PlatformNetwork } from '../../lib/network/platform-network';
@@ -21,10 +23,8 @@ function monitorIn(stack: Stack, over: Partial<ModelQualityMonitorProps> = {}): 
   const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs });
   return new ModelQualityMonitor(stack, 'Quality', {
     modelName: 'fraud-detector',
-    endpointName: 'fraud-detector-dev',
-    modelPackageGroupName: 'fraud-detector',
-    packagesArn: stack.formatArn({ service: 'sagemaker', resource: 'model-package', resourceName: 'fraud-detector/*' }),
-    productionVariantNames: ['primary', 'challenger'],
+    endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'fraud-detector-dev', productionVariantNames: ['primary', 'challenger'] }),
+    registry: new ModelRegistry(stack, 'Registry', { models: [{ name: 'fraud-detector', description: 'Scores card transactions' }], artifactsKey: keys.models, serverAccessLogsBucket: accessLogs }),
     quality: {
       schedule: 'rate(1 day)',
       windowHours: 24,
@@ -39,7 +39,7 @@ function monitorIn(stack: Stack, over: Partial<ModelQualityMonitorProps> = {}): 
     },
     captureBucket: capture.bucket,
     captureKey: keys.dataLake,
-    databaseName: 'plinth_lake',
+    database: { databaseName: 'plinth_lake' },
     groundTruthTableName: 'fraud_detector_ground_truth',
     groundTruthBucket: curated.bucket,
     groundTruthKey: keys.dataLake,

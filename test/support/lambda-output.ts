@@ -6,7 +6,7 @@
  * Replaces stdout/stderr writes: JSON lines (logs, EMF) go to `lines`; anything else (a Node
  * warning from a library, for instance) still reaches the terminal.
  */
-function spyStreams(lines: string[], tee?: string[]): { out: jest.SpyInstance; err: jest.SpyInstance } {
+function spyStreams(lines: string[], tee?: string[] | ((line: string) => void)): { out: jest.SpyInstance; err: jest.SpyInstance } {
   const spy = (stream: NodeJS.WriteStream): jest.SpyInstance => {
     const original = stream.write.bind(stream) as (chunk: string) => boolean;
     return jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown): boolean => {
@@ -16,7 +16,8 @@ function spyStreams(lines: string[], tee?: string[]): { out: jest.SpyInstance; e
         if (line.length === 0) continue;
         if (line.startsWith('{')) {
           lines.push(line);
-          tee?.push(line);
+          if (typeof tee === 'function') tee(line);
+          else tee?.push(line);
         } else other.push(line);
       }
       if (other.length > 0) original(`${other.join('\n')}\n`);
@@ -77,10 +78,10 @@ export function logLines(lines: readonly string[]): Record<string, unknown>[] {
 
 /**
  * Starts capturing stdout/stderr lines (for a beforeEach); `stop()` restores the streams (afterEach).
- * `tee` also receives every line (a record that survives callers clearing `lines`).
+ * `tee` also receives every line (an array, or a function such as `(l) => current.push(l)`).
  * Jest's own reporter does not write through these streams while a test runs.
  */
-export function startCapture(tee?: string[]): { lines: string[]; stop(): void } {
+export function startCapture(tee?: string[] | ((line: string) => void)): { lines: string[]; stop(): void } {
   const lines: string[] = [];
   const { out, err } = spyStreams(lines, tee);
   return {

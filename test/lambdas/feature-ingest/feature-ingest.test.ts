@@ -69,12 +69,12 @@ beforeEach(() => {
     return fakeSetTimeout(fn, ms);
   }) as typeof setTimeout);
   jest.spyOn(Math, 'random').mockReturnValue(0.5);
-  capture = startCapture();
-  emf = capture.lines;
+  emf = [];
+  capture = startCapture((line) => emf.push(line));
 });
 afterEach(() => {
   capture.stop();
-  expectMatchesGolden('plinth-feature-ingest', emf);
+  expectMatchesGolden('plinth-feature-ingest', capture.lines);
   jest.restoreAllMocks();
   jest.useRealTimers();
   process.env = savedEnv;
