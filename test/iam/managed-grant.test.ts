@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -49,8 +49,13 @@ function concrete(value: unknown): unknown {
 }
 
 /** Every statement of every policy attached to the role: what the function may do. */
+/** The logical ID a resource synthesizes with, overrides included (VpcFunction keeps old IDs by overriding). */
+function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.resolve((construct.node.defaultChild as CfnElement).logicalId) as string;
+}
+
 function effectiveStatements(stack: Stack, fn: VpcFunction): Statement[] {
-  const roleId = stack.resolve(stack.getLogicalId(fn.role.node.defaultChild as never));
+  const roleId = logicalIdOf(stack, fn.role);
   const template = Template.fromStack(stack);
   const attached = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) =>
     (p.Properties.Roles ?? []).some((r: { Ref?: string }) => r.Ref === roleId),
@@ -93,8 +98,8 @@ describe('grants onto a Plinth function', () => {
     expect(Object.keys(template.findResources('AWS::IAM::Policy'))).toEqual([]);
     const grants = fn.role.grantsPolicy!;
     expect(grants).toBeDefined();
-    const grantsId = stack.resolve(stack.getLogicalId(grants.node.defaultChild as never));
-    const fnResource = template.findResources('AWS::Lambda::Function')[stack.resolve(stack.getLogicalId(fn.function.node.defaultChild as never))];
+    const grantsId = logicalIdOf(stack, grants);
+    const fnResource = template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, fn.function)];
     expect(fnResource.DependsOn).toContain(grantsId);
   });
 

@@ -1,3 +1,4 @@
+import type { VpcFunction } from '../../../lib/compute/vpc-function';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -89,7 +90,7 @@ describe('deploy-model wiring for a variant served by an inference component', (
   const boundary = new PlatformPermissionsBoundary(stack, 'Boundary');
   const template = Template.fromStack(stack);
   const statementsOf = (policy: iam.ManagedPolicy) => (concrete(stack.resolve(policy.document.toJSON())) as { Statement: Statement[] }).Statement;
-  const functionStatements = statementsOf(deployment.node.findChild('FunctionPolicy') as iam.ManagedPolicy);
+  const functionStatements = statementsOf((deployment.node.findChild('Function') as VpcFunction).policy);
   const boundaryStatements = statementsOf(boundary.policy);
   /** Allowed by the function's policy and within the boundary. */
   const allowed = (action: string, resource: string, context: Record<string, string> = {}) =>
