@@ -22,11 +22,9 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { APPROVED_PREFIX, parseS3Uri, sha256Of, type ArtifactLocation } from '../deploy-model/artifact-pin';
-import { messageOf, nameOf } from '../shared/aws-errors';
-import { structuredLog } from '../shared/structured-log';
+import { createLogger, describeError, parseEnv } from '../shared/runtime';
 
-const out = structuredLog('plinth-pin-artifact');
-export const setOutput = out.setOutput;
+const logger = createLogger('plinth-pin-artifact');
 
 /** The variables CDK sets (TrainingPipeline). */
 export const envSchema = z.object({
@@ -88,19 +86,19 @@ export async function pinArtifact(s3: S3Client, loc: ArtifactLocation): Promise<
 const s3 = new S3Client({ maxAttempts: 3 });
 
 export async function handler(event: unknown): Promise<PinOutput> {
-  const env = envSchema.parse(process.env);
+  const env = parseEnv(envSchema);
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) {
     const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ');
-    out.log('error', 'not a pin request', { reason, environment: env.PLINTH_ENV });
+    logger.error('not a pin request', { reason, environment: env.PLINTH_ENV });
     throw new PinRefused(`the PinArtifact step's arguments are not { artifactUri }: ${reason}`);
   }
   try {
     const pin = await pinArtifact(s3, artifactLocation(parsed.data.artifactUri, env));
-    out.log('info', 'artifact pinned', { ...pin, environment: env.PLINTH_ENV });
+    logger.info('artifact pinned', { ...pin, environment: env.PLINTH_ENV });
     return pin;
   } catch (err) {
-    out.log('error', 'artifact not pinned', { artifactUri: parsed.data.artifactUri, errorName: nameOf(err), errorMessage: messageOf(err), environment: env.PLINTH_ENV });
+    logger.error('artifact not pinned', { artifactUri: parsed.data.artifactUri, ...describeError(err), environment: env.PLINTH_ENV });
     throw err;
   }
 }

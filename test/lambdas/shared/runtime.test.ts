@@ -4,8 +4,8 @@
  */
 
 import { z } from 'zod';
-import { renderEmf } from '../../../lambdas/shared/emf';
-import { structuredLog } from '../../../lambdas/shared/structured-log';
+import { renderEmf } from '../../support/pre-powertools/emf';
+import { structuredLog } from '../../support/pre-powertools/structured-log';
 import {
   createLogger,
   createMetrics,

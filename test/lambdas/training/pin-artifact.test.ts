@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { artifactLocation, handler, setOutput } from '../../../lambdas/pin-artifact/index';
+import { artifactLocation, handler } from '../../../lambdas/pin-artifact/index';
+import { startCapture } from '../../support/lambda-output';
 
 const BUCKET = 'plinth-dev-models-artifacts';
 const KEY = 'models/fraud-detector/pipelines-abc-Train-x1/output/model.tar.gz';
@@ -14,14 +15,15 @@ const body = () => Readable.from([BYTES]) as never;
 describe('pin-artifact handler', () => {
   const s3 = mockClient(S3Client);
   let lines: string[];
+  let capture: ReturnType<typeof startCapture>;
   beforeEach(() => {
     s3.reset();
-    lines = [];
-    setOutput((l) => lines.push(l));
+    capture = startCapture();
+    lines = capture.lines;
     process.env.ARTIFACT_BUCKET = BUCKET;
     process.env.MODELS_PREFIX = 'models/fraud-detector/';
   });
-  afterEach(() => setOutput(undefined));
+  afterEach(() => capture.stop());
 
   it('pins the current version: its version id and the SHA-256 of exactly that version', async () => {
     s3.on(HeadObjectCommand).resolves({ VersionId: 'v-42', ContentLength: BYTES.length });

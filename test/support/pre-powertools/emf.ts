@@ -1,3 +1,5 @@
+// The hand-written EMF writer Plinth's Lambdas used before Powertools (lambdas/shared/runtime.ts).
+// Kept only as the reference test/lambdas/shared/runtime.test.ts compares Powertools' output with.
 /**
  * CloudWatch Embedded Metric Format: one JSON document per log line that CloudWatch turns into
  * metrics. Shared by Plinth's Lambdas so the envelope is written one way.

@@ -1,3 +1,5 @@
+// The hand-written log writer Plinth's Lambdas used before Powertools (lambdas/shared/runtime.ts).
+// Kept only as the reference test/lambdas/shared/runtime.test.ts compares Powertools' output with.
 /**
  * Structured JSON logs, one object per line on stdout, shared by Plinth's Lambdas.
  *
