@@ -301,7 +301,7 @@ async function batchInference(deployed: DeployedEnvironment): Promise<Omit<Smoke
   const roleName = role && deployed.stacks.get(role.stack)?.find((r) => r.logicalId === role.logicalId)?.physicalId;
   if (!roleName) throw new Error('the batch inference model role was not deployed');
   // The partition comes from the deployed function's own ARN, so no partition is written here.
-  const declared = deployed.resources.find((r) => r.path?.endsWith(suffix))!;
+  const declared = declaredFunction(deployed, suffix)!;
   const fn = deployed.stacks.get(declared.stack)!.find((r) => r.logicalId === declared.logicalId)!;
   const config = await controlPlaneClients(deployed.context).lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.physicalId }));
   const partition = config.FunctionArn!.split(':')[1];
@@ -349,9 +349,20 @@ async function retrainOnDrift(deployed: DeployedEnvironment): Promise<Omit<Smoke
   };
 }
 
+/**
+ * The declared Lambda function whose construct path ends with `pathSuffix` (`/<scope>/Function/Resource`).
+ * A function built by VpcFunction sits one level deeper (`.../Function/Resource/Resource`: the
+ * VpcFunction, its `Resource` function, the function's CfnFunction), so both are accepted.
+ */
+function declaredFunction(deployed: DeployedEnvironment, pathSuffix: string): DeployedEnvironment['resources'][number] | undefined {
+  return deployed.resources.find(
+    (r) => r.type === 'AWS::Lambda::Function' && (r.path?.endsWith(pathSuffix) === true || r.path?.endsWith(`${pathSuffix}/Resource`) === true),
+  );
+}
+
 /** The Lambda function's environment variables as the emulator holds them. */
 async function functionEnvironment(deployed: DeployedEnvironment, pathSuffix: string): Promise<Record<string, string>> {
-  const declared = deployed.resources.find((r) => r.path?.endsWith(pathSuffix));
+  const declared = declaredFunction(deployed, pathSuffix);
   if (!declared) throw new Error(`no function at *${pathSuffix} in the deployed templates`);
   const resource = deployed.stacks.get(declared.stack)?.find((r) => r.logicalId === declared.logicalId);
   if (!resource) {
@@ -731,7 +742,7 @@ async function ingestIntoLake(deployed: DeployedEnvironment, env: Record<string,
 
 /** The deployed function's configuration as the emulator holds it. */
 async function functionConfiguration(deployed: DeployedEnvironment, pathSuffix: string) {
-  const declared = deployed.resources.find((r) => r.path?.endsWith(pathSuffix));
+  const declared = declaredFunction(deployed, pathSuffix);
   const resource = declared && deployed.stacks.get(declared.stack)?.find((r) => r.logicalId === declared.logicalId);
   if (!resource) throw new Error(`no deployed function at *${pathSuffix}`);
   return controlPlaneClients(deployed.context).lambda.send(new GetFunctionConfigurationCommand({ FunctionName: resource.physicalId }));
