@@ -106,38 +106,7 @@ export async function runSmokeCheck(deployed: DeployedEnvironment): Promise<Smok
 async function ingestSample(deployed: DeployedEnvironment): Promise<Omit<SmokeStep, 'name'>> {
   const env = await functionEnvironment(deployed, '/DataLake/Ingestion/Function/Resource');
   const s3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
-  const raw = requireVar(env, 'RAW_BUCKET');
-  const key = `transactions/smoke/${randomUUID()}.jsonl`;
-  const body = SAMPLE_RECORDS.map((r) => JSON.stringify(r)).join('\n');
-  const put = await s3.send(new PutObjectCommand({ Bucket: raw, Key: key, Body: body }));
-  const event = sqsEvent(
-    JSON.stringify({
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Object Created',
-      source: 'aws.s3',
-      account: deployed.account,
-      time: new Date().toISOString(),
-      region: deployed.context.region,
-      resources: [`arn:aws:s3:::${raw}`],
-      detail: { version: '0', bucket: { name: raw }, object: { key, size: body.length, etag: put.ETag?.replace(/"/g, '') }, reason: 'PutObject' },
-    }),
-  );
-  const logs: string[] = [];
-  const result = await withFunctionEnvironment(deployed.context, env, async () => {
-    const unroute = routeClient(ingestClients.s3, s3);
-    const collected = collectLogLines(logs);
-    resetSchemaCache();
-    try {
-      return await ingestHandler(event);
-    } finally {
-      collected.stop();
-      unroute();
-    }
-  });
-  if (result.batchItemFailures.length > 0) {
-    throw new Error(`the ingest handler failed the message: ${lastError(logs)}`);
-  }
+  const { raw, key } = await ingestIntoLake(deployed, env, 'transactions', SAMPLE_RECORDS.map((r) => JSON.stringify(r)).join('\n'));
   const curated = await jsonLinesUnder(s3, requireVar(env, 'CURATED_BUCKET'), 'transactions/');
   const quarantined = await jsonLinesUnder(s3, requireVar(env, 'QUARANTINE_BUCKET'), 'transactions/');
   const curatedIds = curated.map((r) => r.transaction_id).filter(Boolean);
@@ -707,7 +676,7 @@ async function featuresToGateway(deployed: DeployedEnvironment): Promise<Omit<Sm
 }
 
 /** The real ingest handler over one new raw object of `dataset`; fails when it does not take the object. */
-async function ingestIntoLake(deployed: DeployedEnvironment, env: Record<string, string>, dataset: string, body: string): Promise<void> {
+async function ingestIntoLake(deployed: DeployedEnvironment, env: Record<string, string>, dataset: string, body: string): Promise<{ raw: string; key: string }> {
   const s3 = new S3Client(clientSettings(deployed.context, { forcePathStyle: true }));
   const raw = requireVar(env, 'RAW_BUCKET');
   const key = `${dataset}/smoke/${randomUUID()}.jsonl`;
@@ -738,6 +707,7 @@ async function ingestIntoLake(deployed: DeployedEnvironment, env: Record<string,
     }
   });
   if (result.batchItemFailures.length > 0) throw new Error(`the ingest handler failed s3://${raw}/${key}: ${lastError(logs)}`);
+  return { raw, key };
 }
 
 /** The deployed function's configuration as the emulator holds it. */
