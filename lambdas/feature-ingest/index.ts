@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
-import { z } from 'zod';
+import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { createLogger, createMetrics, publishMetrics } from '../shared/runtime';
 import { parseConfig, type IngestConfig } from './config';
 import { REJECT_REASONS, toRecord, type Rejection, type RejectReason } from './records';

@@ -29,7 +29,7 @@ import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { z } from 'zod';
+import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { createLogger, createMetrics, MetricUnit, publishMetrics } from '../shared/runtime';
 import { evaluate, HIGHER_IS_BETTER } from './evaluate';
 import type { EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';

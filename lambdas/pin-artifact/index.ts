@@ -20,7 +20,7 @@
 
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { APPROVED_PREFIX, parseS3Uri, sha256Of, type ArtifactLocation } from '../deploy-model/artifact-pin';
 import { createLogger, describeError, parseEnv } from '../shared/runtime';
 

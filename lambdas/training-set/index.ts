@@ -13,7 +13,7 @@
  */
 import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import type { FeatureGroupDefinition } from '../../lib/feature-store/feature-group';
 import { exportStatement, manifestGroups, pointInTimeSelect, splitSelect, SqlInputError, statsSelect, type PointInTimeSpec } from '../../lib/features/sql';
 import { createLogger } from '../shared/runtime';
