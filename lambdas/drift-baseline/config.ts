@@ -4,6 +4,7 @@
  */
 
 import { FeatureSpec } from '../drift-stats/baseline';
+import { isJsonObject, parseJsonObject } from '../shared/json';
 import { DriftInputError } from '../drift-stats/statistics';
 import { FEATURE_NAME } from '../drift-query/sql';
 
@@ -33,10 +34,6 @@ export interface BaselineConfig {
   environment?: string;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function positiveInt(v: unknown, where: string): number | undefined {
   if (v === undefined) return undefined;
   if (!Number.isSafeInteger(v) || (v as number) < 1) throw new DriftInputError(`${where} must be a positive integer`);
@@ -44,7 +41,7 @@ function positiveInt(v: unknown, where: string): number | undefined {
 }
 
 function parseFeature(raw: unknown, where: string): [string, FeatureSpec] {
-  if (!isRecord(raw)) throw new DriftInputError(`${where} must be an object { name, type }`);
+  if (!isJsonObject(raw)) throw new DriftInputError(`${where} must be an object { name, type }`);
   const { name, type } = raw;
   if (typeof name !== 'string' || !FEATURE_NAME.test(name)) {
     throw new DriftInputError(`${where}.name must match ${FEATURE_NAME.source} (the drift query reads features by this name)`);
@@ -66,18 +63,15 @@ function parseFeature(raw: unknown, where: string): [string, FeatureSpec] {
 
 /** MODELS: { "<group>": { "endpointName": "...", "pipelineName"?: "...", "features": [{ "name", "type", "bins"?, "valueBinLimit"?, "maxCategories"? }] } } */
 export function parseModels(raw: string): Map<string, ModelDrift> {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new DriftInputError('MODELS is not JSON');
-  }
-  if (!isRecord(json)) throw new DriftInputError('MODELS must be a JSON object of model package group name -> { endpointName, features }');
+  const json = parseJsonObject(raw, DriftInputError, {
+    notJson: 'MODELS is not JSON',
+    notObject: 'MODELS must be a JSON object of model package group name -> { endpointName, features }',
+  });
   const models = new Map<string, ModelDrift>();
   for (const [group, entry] of Object.entries(json)) {
     const where = `MODELS.${group}`;
     if (!SAGEMAKER_NAME.test(group)) throw new DriftInputError(`${where}: not a model package group name`);
-    if (!isRecord(entry)) throw new DriftInputError(`${where} must be an object { endpointName, features }`);
+    if (!isJsonObject(entry)) throw new DriftInputError(`${where} must be an object { endpointName, features }`);
     if (typeof entry.endpointName !== 'string' || !SAGEMAKER_NAME.test(entry.endpointName)) {
       throw new DriftInputError(`${where}.endpointName must be a SageMaker endpoint name`);
     }

@@ -27,37 +27,46 @@ export interface InferClients {
 /** Extra client settings (tests: endpoint, region, credentials). */
 export type ClientSettings = Record<string, unknown>;
 
-export const SAGEMAKER_MAX_ATTEMPTS = 1;
-/** Connection phase limit of an invocation; the invocation's own deadline (per call) is usually shorter. */
-export const SAGEMAKER_CONNECTION_TIMEOUT_MS = 1000;
-export const DYNAMODB_MAX_ATTEMPTS = 2;
-export const DYNAMODB_REQUEST_TIMEOUT_MS = 1000;
-export const SQS_MAX_ATTEMPTS = 3;
-export const SQS_REQUEST_TIMEOUT_MS = 2000;
+interface ClientLimits {
+  readonly maxAttempts: number;
+  /** Per client; absent for SageMaker Runtime, whose request timeout is per call. */
+  readonly requestTimeoutMs?: number;
+  readonly connectionTimeoutMs: number;
+}
 
-/** The request timeout is per call (invoke.ts passes INVOKE_TIMEOUT_MS); throwOnRequestTimeout makes it fail the call. */
+/**
+ * Each client's retries and timeouts (the table above), in one place. The SageMaker Runtime
+ * connection limit covers the connection phase only: the invocation's own deadline (per call) is
+ * usually shorter, and its request timeout is INVOKE_TIMEOUT_MS, passed per call by invoke.ts.
+ */
+export const CLIENT_LIMITS = {
+  sagemaker: { maxAttempts: 1, connectionTimeoutMs: 1000 },
+  dynamodb: { maxAttempts: 2, requestTimeoutMs: 1000, connectionTimeoutMs: 500 },
+  sqs: { maxAttempts: 3, requestTimeoutMs: 2000, connectionTimeoutMs: 1000 },
+} as const satisfies Record<string, ClientLimits>;
+
+/** A client's retry and request handler settings; throwOnRequestTimeout makes a request timeout fail the call (the SDK only warns by default). */
+function clientConfig(limits: ClientLimits) {
+  return {
+    maxAttempts: limits.maxAttempts,
+    requestHandler: {
+      ...(limits.requestTimeoutMs !== undefined ? { requestTimeout: limits.requestTimeoutMs } : {}),
+      throwOnRequestTimeout: true,
+      connectionTimeout: limits.connectionTimeoutMs,
+    },
+  };
+}
+
 export function createSageMakerClient(settings: ClientSettings = {}): SageMakerRuntimeClient {
-  return new SageMakerRuntimeClient({
-    ...settings,
-    maxAttempts: SAGEMAKER_MAX_ATTEMPTS,
-    requestHandler: { throwOnRequestTimeout: true, connectionTimeout: SAGEMAKER_CONNECTION_TIMEOUT_MS },
-  });
+  return new SageMakerRuntimeClient({ ...settings, ...clientConfig(CLIENT_LIMITS.sagemaker) });
 }
 
 export function createDynamoDBClient(settings: ClientSettings = {}): DynamoDBClient {
-  return new DynamoDBClient({
-    ...settings,
-    maxAttempts: DYNAMODB_MAX_ATTEMPTS,
-    requestHandler: { requestTimeout: DYNAMODB_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true, connectionTimeout: 500 },
-  });
+  return new DynamoDBClient({ ...settings, ...clientConfig(CLIENT_LIMITS.dynamodb) });
 }
 
 export function createSQSClient(settings: ClientSettings = {}): SQSClient {
-  return new SQSClient({
-    ...settings,
-    maxAttempts: SQS_MAX_ATTEMPTS,
-    requestHandler: { requestTimeout: SQS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true, connectionTimeout: 1000 },
-  });
+  return new SQSClient({ ...settings, ...clientConfig(CLIENT_LIMITS.sqs) });
 }
 
 /** The function's clients. */

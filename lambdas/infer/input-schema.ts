@@ -25,7 +25,9 @@
  *   enum           value not in the declared set
  */
 
-export type FeatureType = 'number' | 'integer' | 'string' | 'boolean';
+import { isJsonObject, isScalarOfType, type ScalarType } from '../shared/json';
+
+export type FeatureType = ScalarType;
 
 export interface FeatureSpec {
   name: string;
@@ -64,24 +66,20 @@ function shown(key: string): string {
   return key.length > 64 ? `${key.slice(0, 64)}…` : key;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function hasOwn(obj: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key);
 }
 
 /** Parse and check the INPUT_SCHEMA document. Throws Error with a precise message. */
 export function parseInputSchema(raw: unknown): InputSchema {
-  if (!isPlainObject(raw)) throw new Error('must be a JSON object with a "features" array');
+  if (!isJsonObject(raw)) throw new Error('must be a JSON object with a "features" array');
   const list = raw.features;
   if (!Array.isArray(list) || list.length === 0) throw new Error('"features" must be a non-empty array');
   const features: FeatureSpec[] = [];
   const byName = new Map<string, FeatureSpec>();
   list.forEach((entry: unknown, i) => {
     const where = `features[${i}]`;
-    if (!isPlainObject(entry)) throw new Error(`${where} must be an object`);
+    if (!isJsonObject(entry)) throw new Error(`${where} must be an object`);
     for (const k of Object.keys(entry)) {
       if (!SPEC_KEYS.has(k)) throw new Error(`${where} has unsupported key "${k}"`);
     }
@@ -133,19 +131,6 @@ export function parseInputSchema(raw: unknown): InputSchema {
   return { features, byName };
 }
 
-function typeMatches(spec: FeatureSpec, v: unknown): v is FeatureValue {
-  switch (spec.type) {
-    case 'number':
-      return typeof v === 'number' && Number.isFinite(v);
-    case 'integer':
-      return typeof v === 'number' && Number.isSafeInteger(v);
-    case 'string':
-      return typeof v === 'string';
-    case 'boolean':
-      return typeof v === 'boolean';
-  }
-}
-
 function describeType(spec: FeatureSpec): string {
   return spec.type === 'number' ? 'a finite number' : spec.type === 'integer' ? 'an integer' : `a ${spec.type}`;
 }
@@ -156,7 +141,7 @@ function describeType(spec: FeatureSpec): string {
  * the model or the review queue.
  */
 export function validateFeatures(schema: InputSchema, body: unknown): ValidationResult {
-  if (!isPlainObject(body)) {
+  if (!isJsonObject(body)) {
     return { ok: false, failure: { error: 'request body must be a JSON object of features', rule: 'object' } };
   }
   const keys = Object.keys(body);
@@ -179,7 +164,7 @@ export function validateFeatures(schema: InputSchema, body: unknown): Validation
       }
       continue;
     }
-    if (!typeMatches(spec, v)) {
+    if (!isScalarOfType(spec.type, v)) {
       return {
         ok: false,
         failure: { error: `feature "${spec.name}" must be ${describeType(spec)}`, field: spec.name, rule: 'type' },

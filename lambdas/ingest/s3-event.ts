@@ -9,6 +9,7 @@
  *     as `alternateKey` and tried when the decoded key does not exist.
  */
 
+import { isJsonObject, parseJsonObject } from '../shared/json';
 import { MalformedMessageError } from './errors';
 
 export interface S3ObjectRef {
@@ -38,10 +39,6 @@ export function decodeS3Key(encoded: string): string {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function str(obj: Record<string, unknown>, key: string, where: string): string {
   const v = obj[key];
   if (typeof v !== 'string' || v.length === 0) throw new MalformedMessageError(`${where}.${key} must be a non-empty string`);
@@ -54,13 +51,7 @@ function str(obj: Record<string, unknown>, key: string, where: string): string {
  * a batch item failure so it ends up in the DLQ, never silently dropped).
  */
 export function parseSqsBody(body: string): ParsedBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new MalformedMessageError('SQS body is not valid JSON');
-  }
-  if (!isObject(json)) throw new MalformedMessageError('SQS body is not a JSON object');
+  const json = parseJsonObject(body, MalformedMessageError, { notJson: 'SQS body is not valid JSON', notObject: 'SQS body is not a JSON object' });
   if (json.Event === 's3:TestEvent') return { kind: 'test-event' };
   if (json.source === 'aws.s3' && typeof json['detail-type'] === 'string') return parseEventBridge(json);
   const records = json.Records;
@@ -71,11 +62,11 @@ export function parseSqsBody(body: string): ParsedBody {
   const ignored: Array<{ eventName: string; key?: string }> = [];
   records.forEach((r: unknown, i: number) => {
     const where = `Records[${i}]`;
-    if (!isObject(r)) throw new MalformedMessageError(`${where} is not an object`);
+    if (!isJsonObject(r)) throw new MalformedMessageError(`${where} is not an object`);
     if (r.eventSource !== 'aws:s3') throw new MalformedMessageError(`${where}.eventSource is not aws:s3`);
     const eventName = str(r, 'eventName', where);
     const s3 = r.s3;
-    if (!isObject(s3) || !isObject(s3.bucket) || !isObject(s3.object)) {
+    if (!isJsonObject(s3) || !isJsonObject(s3.bucket) || !isJsonObject(s3.object)) {
       throw new MalformedMessageError(`${where}.s3 must contain bucket and object`);
     }
     const rawKey = str(s3.object, 'key', `${where}.s3.object`);
@@ -102,7 +93,7 @@ export function parseSqsBody(body: string): ParsedBody {
 function parseEventBridge(json: Record<string, unknown>): ParsedBody {
   const detailType = json['detail-type'] as string;
   const detail = json.detail;
-  if (!isObject(detail) || !isObject(detail.bucket) || !isObject(detail.object)) {
+  if (!isJsonObject(detail) || !isJsonObject(detail.bucket) || !isJsonObject(detail.object)) {
     throw new MalformedMessageError('EventBridge S3 event must contain detail.bucket and detail.object');
   }
   const rawKey = str(detail.object, 'key', 'detail.object');

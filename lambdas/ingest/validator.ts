@@ -10,6 +10,7 @@
  * A schema field defaults to required=false and nullable=!required.
  */
 
+import { isScalarOfType } from '../shared/json';
 import { DatasetSchema, FieldSchema, FieldType } from './dataset-schema';
 
 export type Rule =
@@ -156,18 +157,7 @@ function codePointLength(s: string, limit: number): number {
 }
 
 function typeMatches(type: FieldType, v: unknown): boolean {
-  switch (type) {
-    case 'string':
-      return typeof v === 'string';
-    case 'integer':
-      return typeof v === 'number' && Number.isSafeInteger(v);
-    case 'number':
-      return typeof v === 'number' && Number.isFinite(v);
-    case 'boolean':
-      return typeof v === 'boolean';
-    case 'timestamp':
-      return typeof v === 'string' && isIsoTimestamp(v);
-  }
+  return type === 'timestamp' ? typeof v === 'string' && isIsoTimestamp(v) : isScalarOfType(type, v);
 }
 
 /** Checks a present, non-null value. Pushes violations; returns nothing. */
