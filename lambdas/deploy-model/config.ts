@@ -7,6 +7,7 @@
  * messages stay in the queue, DLQ after maxReceiveCount).
  */
 
+import { isJsonObject } from '../shared/json';
 import { ConfigError } from './errors';
 
 export interface Deployment {
@@ -97,10 +98,6 @@ function integer(env: Env, name: string, min: number, max: number, fallback?: nu
   return n;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function parseDeployments(raw: string): Deployment[] {
   let parsed: unknown;
   try {
@@ -112,7 +109,7 @@ export function parseDeployments(raw: string): Deployment[] {
   const seen = new Set<string>();
   return parsed.map((item, i) => {
     const where = `DEPLOYMENTS[${i}]`;
-    if (!isRecord(item)) throw new ConfigError(`${where} must be an object`);
+    if (!isJsonObject(item)) throw new ConfigError(`${where} must be an object`);
     const name = (key: string): string => {
       const v = item[key];
       if (typeof v !== 'string' || !SAGEMAKER_NAME.test(v)) {

@@ -4,6 +4,7 @@
  * Pure (no I/O); light hand-written validation.
  */
 
+import { isJsonObject } from '../shared/json';
 import { SAGEMAKER_NAME } from './config';
 
 export const DETAIL_TYPE = 'SageMaker Model Package State Change';
@@ -23,10 +24,6 @@ export interface ApprovalEvent {
 }
 
 export type ParseResult = { ok: true; event: ApprovalEvent } | { ok: false; error: string };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Splits a versioned model package ARN; undefined if it is not one. */
 export function parseModelPackageArn(arn: string): { groupLowerCase: string; version: number } | undefined {
@@ -50,13 +47,13 @@ export function parseApprovalEvent(body: string): ParseResult {
   } catch {
     return { ok: false, error: 'body is not valid JSON' };
   }
-  if (!isRecord(parsed)) return { ok: false, error: 'body is not a JSON object' };
+  if (!isJsonObject(parsed)) return { ok: false, error: 'body is not a JSON object' };
   if (parsed['detail-type'] !== DETAIL_TYPE) {
     return { ok: false, error: `detail-type is ${JSON.stringify(parsed['detail-type'])}, expected ${JSON.stringify(DETAIL_TYPE)}` };
   }
   if (parsed.source !== EVENT_SOURCE) return { ok: false, error: `source is ${JSON.stringify(parsed.source)}, expected ${EVENT_SOURCE}` };
   const detail = parsed.detail;
-  if (!isRecord(detail)) return { ok: false, error: 'detail is missing or not an object' };
+  if (!isJsonObject(detail)) return { ok: false, error: 'detail is missing or not an object' };
 
   const group = detail.ModelPackageGroupName;
   if (typeof group !== 'string' || !SAGEMAKER_NAME.test(group)) return { ok: false, error: 'detail.ModelPackageGroupName is missing or invalid' };

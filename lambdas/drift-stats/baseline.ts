@@ -34,6 +34,7 @@
  * before it existed lack it and keep their (older) edges until rebuilt.
  */
 
+import { isJsonObject } from '../shared/json';
 import {
   Baseline,
   BaselineSource,
@@ -226,10 +227,6 @@ export function buildBaseline(sample: Record<string, ArrayLike<RawValue>>, spec:
 // ---------------------------------------------------------------------------
 // Validation of JSON read back from S3 / the event
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function count(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new DriftInputError(`${where} must be a finite number >= 0`);
   return v;
@@ -248,7 +245,7 @@ function checkTotal(where: string, nonMissing: number, missing: number, total: n
 export function parseFeatureCounts(json: unknown, where: string, edgesOptional: true): WindowFeatureCounts;
 export function parseFeatureCounts(json: unknown, where: string, edgesOptional?: false): FeatureCounts;
 export function parseFeatureCounts(json: unknown, where: string, edgesOptional = false): WindowFeatureCounts {
-  if (!isRecord(json)) throw new DriftInputError(`${where} must be an object`);
+  if (!isJsonObject(json)) throw new DriftInputError(`${where} must be an object`);
   const missing = count(json.missing, `${where}.missing`);
   const total = count(json.total, `${where}.total`);
   if (json.type === 'numeric') {
@@ -274,7 +271,7 @@ export function parseFeatureCounts(json: unknown, where: string, edgesOptional =
     return out;
   }
   if (json.type === 'categorical') {
-    if (!isRecord(json.counts)) throw new DriftInputError(`${where}.counts must be an object of category -> count`);
+    if (!isJsonObject(json.counts)) throw new DriftInputError(`${where}.counts must be an object of category -> count`);
     const counts: Record<string, number> = {};
     let nonMissing = 0;
     for (const [k, v] of Object.entries(json.counts)) {
@@ -302,10 +299,10 @@ export function parseBaselineText(text: string, where: string): Baseline {
 
 /** Validate a baseline document (version 1). */
 export function parseBaseline(json: unknown): Baseline {
-  if (!isRecord(json)) throw new DriftInputError('baseline must be a JSON object');
+  if (!isJsonObject(json)) throw new DriftInputError('baseline must be a JSON object');
   if (json.version !== BASELINE_VERSION) throw new DriftInputError(`unsupported baseline version ${String(json.version)} (expected ${BASELINE_VERSION})`);
   if (typeof json.createdAt !== 'string') throw new DriftInputError('baseline.createdAt must be a string');
-  if (!isRecord(json.features)) throw new DriftInputError('baseline.features must be an object');
+  if (!isJsonObject(json.features)) throw new DriftInputError('baseline.features must be an object');
   const features: Record<string, FeatureCounts> = {};
   for (const [name, f] of Object.entries(json.features)) {
     setOwn(features, name, parseFeatureCounts(f, `baseline.features.${name}`));
@@ -316,7 +313,7 @@ export function parseBaseline(json: unknown): Baseline {
 }
 
 function parseSource(json: unknown): BaselineSource {
-  if (!isRecord(json)) throw new DriftInputError('baseline.source must be an object');
+  if (!isJsonObject(json)) throw new DriftInputError('baseline.source must be an object');
   const { modelPackageArn, trainingSample, sampledRecords, totalRecords } = json;
   if (typeof modelPackageArn !== 'string' || typeof trainingSample !== 'string') {
     throw new DriftInputError('baseline.source.modelPackageArn and trainingSample must be strings');
@@ -329,16 +326,16 @@ function parseSource(json: unknown): BaselineSource {
 
 /** Validate a window: `{ features: {name: counts} }` or `{ sample: {name: values[]} }`. */
 export function parseWindow(json: unknown): DriftWindow {
-  if (!isRecord(json)) throw new DriftInputError('window must be an object');
+  if (!isJsonObject(json)) throw new DriftInputError('window must be an object');
   if (json.features !== undefined && json.sample !== undefined) throw new DriftInputError('window has both features and sample');
-  if (isRecord(json.features)) {
+  if (isJsonObject(json.features)) {
     const features: Record<string, WindowFeatureCounts> = {};
     for (const [name, f] of Object.entries(json.features)) {
       setOwn(features, name, parseFeatureCounts(f, `window.features.${name}`, true));
     }
     return { features };
   }
-  if (isRecord(json.sample)) {
+  if (isJsonObject(json.sample)) {
     const sample: Record<string, RawValue[]> = {};
     for (const [name, values] of Object.entries(json.sample)) {
       if (!Array.isArray(values)) throw new DriftInputError(`window.sample.${name} must be an array`);

@@ -32,6 +32,7 @@
  * {error:'misconfigured'} and logs it (a deployment bug, not the caller's).
  */
 
+import { isJsonObject } from '../shared/json';
 import { InputSchema, parseInputSchema } from './input-schema';
 import { parseOnlineFeatures, type OnlineFeaturesConfig } from './online-features';
 
@@ -139,10 +140,6 @@ function json(env: Env, name: string): unknown {
   }
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** 'a.b' → ['a','b']; reserved keys are refused so lookups can never walk a prototype. */
 export function parsePath(name: string, raw: string): string[] {
   const parts = raw.split('.');
@@ -156,7 +153,7 @@ export function parsePath(name: string, raw: string): string[] {
 export function getPath(obj: unknown, path: ReadonlyArray<string>): unknown {
   let cur: unknown = obj;
   for (const key of path) {
-    if (!isPlainObject(cur) || !Object.prototype.hasOwnProperty.call(cur, key)) return undefined;
+    if (!isJsonObject(cur) || !Object.prototype.hasOwnProperty.call(cur, key)) return undefined;
     cur = cur[key];
   }
   return cur;
@@ -164,7 +161,7 @@ export function getPath(obj: unknown, path: ReadonlyArray<string>): unknown {
 
 function parseFallback(env: Env, labelPath: ReadonlyArray<string>): FallbackConfig {
   const raw = json(env, 'FALLBACK');
-  if (!isPlainObject(raw)) throw new ConfigError('FALLBACK', 'must be a JSON object');
+  if (!isJsonObject(raw)) throw new ConfigError('FALLBACK', 'must be a JSON object');
   if (raw.type === 'endpoint') {
     if (typeof raw.endpointName !== 'string' || raw.endpointName.trim() === '') {
       throw new ConfigError('FALLBACK', 'endpointName must be a non-empty string');
@@ -172,7 +169,7 @@ function parseFallback(env: Env, labelPath: ReadonlyArray<string>): FallbackConf
     return { type: 'endpoint', endpointName: sageMakerName('FALLBACK', raw.endpointName.trim()) };
   }
   if (raw.type === 'default') {
-    if (!isPlainObject(raw.prediction)) throw new ConfigError('FALLBACK', 'prediction must be a JSON object');
+    if (!isJsonObject(raw.prediction)) throw new ConfigError('FALLBACK', 'prediction must be a JSON object');
     const label = getPath(raw.prediction, labelPath);
     if (typeof label !== 'string' || label.trim() === '' || label.length > 256) {
       throw new ConfigError('FALLBACK', `prediction.${labelPath.join('.')} (LABEL_FIELD) must be a non-empty string of <= 256 characters`);

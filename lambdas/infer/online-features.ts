@@ -19,6 +19,7 @@
  */
 import { BatchGetRecordCommand, SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
 import { isTransientAwsError, nameOf } from '../shared/aws-errors';
+import { isJsonObject } from '../shared/json';
 import { ConfigError } from './config';
 import type { Features } from './input-schema';
 
@@ -42,10 +43,6 @@ export interface OnlineFeaturesConfig {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Parses ONLINE_FEATURES; undefined when the variable is absent or blank. */
 export function parseOnlineFeatures(raw: string | undefined): OnlineFeaturesConfig | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
@@ -58,13 +55,13 @@ export function parseOnlineFeatures(raw: string | undefined): OnlineFeaturesConf
   } catch {
     return fail('is not valid JSON');
   }
-  if (!isObject(v)) return fail('must be a JSON object');
+  if (!isJsonObject(v)) return fail('must be a JSON object');
   const str = (k: string) => (typeof v[k] === 'string' && NAME.test(v[k] as string) && !FORBIDDEN.has(v[k] as string) ? (v[k] as string) : fail(`${k} must be a feature or group name`));
   const featureGroup = str('featureGroup');
   const entityKeyField = str('entityKeyField');
   if (!Array.isArray(v.features) || v.features.length === 0) fail('features must be a non-empty array of names');
   const features = (v.features as unknown[]).map((f) => (typeof f === 'string' && NAME.test(f) && !FORBIDDEN.has(f) ? f : fail(`features: "${String(f)}" is not a feature name`)));
-  if (!isObject(v.types)) fail('types must map every feature to number, integer, string or boolean');
+  if (!isJsonObject(v.types)) fail('types must map every feature to number, integer, string or boolean');
   const types: Record<string, OnlineValueType> = {};
   for (const f of features) {
     const t = (v.types as Record<string, unknown>)[f];
@@ -78,7 +75,7 @@ export function parseOnlineFeatures(raw: string | undefined): OnlineFeaturesConf
   const onUnavailable = v.onUnavailable ?? 'fallback';
   if (onUnavailable !== 'fallback' && onUnavailable !== 'defaults') fail('onUnavailable must be fallback or defaults');
   const defaults: Record<string, Value> = {};
-  if (v.defaults !== undefined && !isObject(v.defaults)) fail('defaults must be an object');
+  if (v.defaults !== undefined && !isJsonObject(v.defaults)) fail('defaults must be an object');
   for (const [k, d] of Object.entries((v.defaults as Record<string, unknown>) ?? {})) {
     if (!features.includes(k)) fail(`defaults.${k} is not one of features`);
     if (!(typeof d === 'string' || typeof d === 'boolean' || (typeof d === 'number' && Number.isFinite(d)))) fail(`defaults.${k} must be a string, number or boolean`);

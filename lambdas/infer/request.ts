@@ -18,6 +18,7 @@
  */
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { isJsonObject } from '../shared/json';
 import type { Features, InputSchema } from './input-schema';
 import { validateFeatures } from './input-schema';
 
@@ -43,21 +44,17 @@ function decodedLength(body: string, isBase64: boolean): number {
 }
 
 /** Whether `value` is a non-null object (not an array). */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function parseRequest(event: APIGatewayProxyEventV2, schema: InputSchema, maxPayloadBytes: number): ParsedRequest {
   // A direct invoke can send anything: check the shape before reading it.
   const untrusted: unknown = event;
-  if (!isRecord(untrusted)) {
+  if (!isJsonObject(untrusted)) {
     return reject(400, { error: 'the event is not a function URL request (payload format 2.0); send a JSON object', rule: 'event' });
   }
   if (untrusted.body !== undefined && untrusted.body !== null && typeof untrusted.body !== 'string') {
     return reject(400, { error: 'request body must be a string holding a JSON object of features', rule: 'body' });
   }
-  const context = isRecord(untrusted.requestContext) ? untrusted.requestContext : undefined;
-  const http = isRecord(context?.http) ? context.http : undefined;
+  const context = isJsonObject(untrusted.requestContext) ? untrusted.requestContext : undefined;
+  const http = isJsonObject(context?.http) ? context.http : undefined;
   const method = typeof http?.method === 'string' ? http.method : undefined;
   if (method !== undefined && method.toUpperCase() !== 'POST') {
     return reject(405, { error: `method ${method} is not allowed; use POST`, rule: 'method' });

@@ -6,6 +6,8 @@
  * budget, and nothing is compiled at module load).
  */
 
+import { isJsonObject } from '../shared/json';
+
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'timestamp';
 export type DatasetFormat = 'jsonl' | 'csv';
 
@@ -63,10 +65,6 @@ export class DatasetSchemaError extends Error {
   override readonly name = 'DatasetSchemaError';
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function fail(path: string, msg: string): never {
   throw new DatasetSchemaError(`invalid dataset schema: ${path} ${msg}`);
 }
@@ -93,7 +91,7 @@ function optionalFiniteNumber(obj: Record<string, unknown>, key: string, path: s
 
 function parseField(raw: unknown, index: number, seen: Set<string>): FieldSchema {
   const path = `fields[${index}]`;
-  if (!isPlainObject(raw)) fail(path, 'must be an object');
+  if (!isJsonObject(raw)) fail(path, 'must be an object');
   checkUnknownKeys(raw, FIELD_KEYS, path);
   const { name, type } = raw;
   if (typeof name !== 'string' || name.length === 0) fail(`${path}.name`, 'must be a non-empty string');
@@ -150,7 +148,7 @@ function parseField(raw: unknown, index: number, seen: Set<string>): FieldSchema
  * {@link DatasetSchemaError} with the offending path on the first problem.
  */
 export function parseDatasetSchema(json: unknown): DatasetSchema {
-  if (!isPlainObject(json)) fail('(root)', 'must be a JSON object');
+  if (!isJsonObject(json)) fail('(root)', 'must be a JSON object');
   checkUnknownKeys(json, TOP_KEYS, '(root)');
   const { name, version, format, recordIdField, duplicatePolicy, fields } = json;
   if (typeof name !== 'string' || name.length === 0) fail('name', 'must be a non-empty string');

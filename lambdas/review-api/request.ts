@@ -5,6 +5,7 @@
  */
 
 import { isUuid } from '../shared-review/case';
+import { isJsonObject } from '../shared/json';
 
 export type ApiErrorCode = 'bad-request' | 'forbidden' | 'not-found' | 'conflict' | 'expired';
 
@@ -28,10 +29,10 @@ export type Identified = { ok: true; reviewer: string; body: unknown } | { ok: f
  * name. The body is returned parsed; a `reviewer` in it must be that same identity.
  */
 export function identify(event: unknown): Identified {
-  if (!isRecord(event)) return { ok: false, error: 'call the review function URL (IAM auth); the event is not a function URL request' };
-  const context = isRecord(event.requestContext) ? event.requestContext : undefined;
-  const authorizer = isRecord(context?.authorizer) ? context.authorizer : undefined;
-  const iam = isRecord(authorizer?.iam) ? authorizer.iam : undefined;
+  if (!isJsonObject(event)) return { ok: false, error: 'call the review function URL (IAM auth); the event is not a function URL request' };
+  const context = isJsonObject(event.requestContext) ? event.requestContext : undefined;
+  const authorizer = isJsonObject(context?.authorizer) ? context.authorizer : undefined;
+  const iam = isJsonObject(authorizer?.iam) ? authorizer.iam : undefined;
   const userArn = typeof iam?.userArn === 'string' ? iam.userArn : undefined;
   if (userArn === undefined) return { ok: false, error: 'no verified IAM caller on the request: call the review function URL with SigV4 (IAM auth)' };
   const m = /^arn:aws[a-z-]*:(?:sts::\d{12}:assumed-role\/[^/]+\/([^/]+)|iam::\d{12}:user\/(?:[^/]+\/)*([^/]+))$/.exec(userArn);
@@ -45,14 +46,10 @@ export function identify(event: unknown): Identified {
   } catch {
     return { ok: false, error: 'request is not JSON' };
   }
-  if (isRecord(body) && body.reviewer !== undefined && body.reviewer !== reviewer) {
+  if (isJsonObject(body) && body.reviewer !== undefined && body.reviewer !== reviewer) {
     return { ok: false, error: `reviewer is who IAM says you are (${reviewer}); the body cannot name another reviewer` };
   }
-  return { ok: true, reviewer, body: isRecord(body) ? { ...body, reviewer } : body };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return { ok: true, reviewer, body: isJsonObject(body) ? { ...body, reviewer } : body };
 }
 
 export function parseRequest(event: unknown): Parsed {
@@ -64,7 +61,7 @@ export function parseRequest(event: unknown): Parsed {
       return { ok: false, error: 'request is not JSON' };
     }
   }
-  if (!isRecord(raw)) return { ok: false, error: 'request must be a JSON object' };
+  if (!isJsonObject(raw)) return { ok: false, error: 'request must be a JSON object' };
   const errors: string[] = [];
   const reviewerOk = typeof raw.reviewer === 'string' && REVIEWER.test(raw.reviewer);
   const caseIdOk = isUuid(raw.caseId);

@@ -13,6 +13,8 @@
  *     comparisons in condition expressions rely on it.
  */
 
+import { isJsonObject } from '../shared/json';
+
 export const REVIEW_REASONS = ['low-confidence', 'high-stakes', 'degraded'] as const;
 export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
@@ -91,10 +93,6 @@ export type ReviewCase = Omit<ReviewItem, 'input' | 'provisional'> & {
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function isUuid(v: unknown): v is string {
   return typeof v === 'string' && UUID.test(v);
 }
@@ -121,7 +119,7 @@ export function canonicalJson(value: unknown): string {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (isRecord(value)) {
+  if (isJsonObject(value)) {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(value).sort()) out[k] = sortKeys(value[k]);
     return out;
@@ -143,7 +141,7 @@ export function parseReviewMessage(body: unknown, nowMs: number): Validation<Rev
   } catch {
     return { ok: false, errors: ['body is not JSON'] };
   }
-  if (!isRecord(raw)) return { ok: false, errors: ['body is not a JSON object'] };
+  if (!isJsonObject(raw)) return { ok: false, errors: ['body is not a JSON object'] };
 
   const errors: string[] = [];
   if (!isUuid(raw.caseId)) errors.push('caseId must be a UUID');
@@ -153,9 +151,9 @@ export function parseReviewMessage(body: unknown, nowMs: number): Validation<Rev
   if (typeof raw.endpoint !== 'string' || !MODEL_NAME.test(raw.endpoint)) {
     errors.push('endpoint must be 1-63 letters, digits and hyphens');
   }
-  if (!isRecord(raw.input)) errors.push('input must be a JSON object');
+  if (!isJsonObject(raw.input)) errors.push('input must be a JSON object');
   const p = raw.provisional;
-  if (!isRecord(p)) {
+  if (!isJsonObject(p)) {
     errors.push('provisional must be a JSON object');
   } else {
     if (p.prediction === undefined) errors.push('provisional.prediction is required');

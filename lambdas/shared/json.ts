@@ -4,7 +4,7 @@
  * validator call them on their hot paths.
  */
 
-/** A JSON object: not null, not an array. */
+/** An object as JSON.parse makes them: not null, not an array (a parsed body, an event, a nested value). */
 export function isJsonObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
