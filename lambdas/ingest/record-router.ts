@@ -37,8 +37,8 @@ import {
   CompiledSchema,
   Rule,
   Violation,
-  coerceCsvValue,
-  validateJsonRecord,
+  coerceCsvRow,
+  validateJsonFields,
 } from './validator';
 
 export interface LineWriter {
@@ -145,16 +145,23 @@ function withSourceTokens(text: string, violations: Violation[]): void {
 }
 
 /**
- * JSON.stringify of a string: quoted as it is when no character needs escaping
- * (the usual case), otherwise JSON.stringify itself.
+ * Whether JSON.stringify(v) is v between quotes: no character needs escaping
+ * (the usual case). Otherwise the caller uses JSON.stringify itself.
  */
-function jsonString(v: string): string {
+function isPlainJsonText(v: string): boolean {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
   }
-  return `"${v}"`;
+  return true;
 }
+
+/**
+ * ABSENT, read once: the per-value loop compares with a module constant
+ * rather than through the import (a getter per access when each module is
+ * compiled on its own, as under scripts/ts-register.js).
+ */
+const NO_VALUE = ABSENT;
 
 function jsonWhere(l: Line): Where {
   return { line: l.line, lines: 1, bytes: l.bytes, excerpt: l.text };
@@ -179,6 +186,8 @@ export class RecordRouter {
   private columnNames: string[] = [];
   /** `"<name>":` per column, serialised once. */
   private columnKeysJson: string[] = [];
+  /** `"<name>":"` per column: the key and the opening quote of a string value that needs no escaping. */
+  private columnKeysQuote: string[] = [];
   private columns: Array<CompiledField | undefined> = [];
   private idColumn = -1;
   private missingRequired: string[] = [];
@@ -260,7 +269,7 @@ export class RecordRouter {
         (additive ??= []).push(k);
       }
     }
-    validateJsonRecord(this.cs, rec, violations);
+    validateJsonFields(this.cs, rec, keys, violations);
     if (violations.length === 0 && this.idField !== undefined && Object.hasOwn(rec, this.idField)) {
       this.checkDuplicate(rec[this.idField], l.line, violations);
     }
@@ -340,6 +349,7 @@ export class RecordRouter {
     }
     this.columnNames = names;
     this.columnKeysJson = names.map((n) => `${JSON.stringify(n)}:`);
+    this.columnKeysQuote = this.columnKeysJson.map((k) => `${k}"`);
     this.columns = names.map((n) => this.cs.byName.get(n));
     this.values = new Array<unknown>(names.length);
     this.idColumn = this.idField === undefined ? -1 : names.indexOf(this.idField);
@@ -378,13 +388,7 @@ export class RecordRouter {
     // serialised directly from them: no per-record object is built.
     const n = row.fields.length;
     const values = this.values; // one array per header, overwritten per row
-    const fieldsIn = row.fields;
-    const columns = this.columns;
-    for (let i = 0; i < n; i++) {
-      const col = columns[i];
-      const raw = fieldsIn[i]!;
-      values[i] = col === undefined ? raw : coerceCsvValue(col, raw, violations); // additive columns stay text
-    }
+    coerceCsvRow(this.columns, row.fields, values, violations); // additive columns stay text
     for (const name of this.missingRequired) violations.push({ field: name, rule: 'missing-required' });
     if (violations.length === 0 && this.idColumn >= 0) this.checkDuplicate(values[this.idColumn], row.line, violations);
     if (violations.length > 0) {
@@ -396,12 +400,12 @@ export class RecordRouter {
     let out = '{';
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === ABSENT) continue;
-      out += this.columnKeysJson[i]!;
-      out += typeof v === 'string' ? jsonString(v) : String(v); // number, boolean or null
-      out += ',';
+      if (v === NO_VALUE) continue;
+      if (typeof v !== 'string') out += this.columnKeysJson[i]! + String(v) + ','; // number, boolean or null
+      else if (isPlainJsonText(v)) out += this.columnKeysQuote[i]! + v + '",';
+      else out += this.columnKeysJson[i]! + JSON.stringify(v) + ',';
     }
-    return this.curated.write(`${out}${this.metaPrefix}${row.line}}`);
+    return this.curated.write(out + this.metaPrefix + row.line + '}');
   }
 
   // ---------------------------------------------------------------- shared
@@ -426,7 +430,7 @@ export class RecordRouter {
   private checkDuplicate(v: unknown, line: number, violations: Violation[]): void {
     const field = this.idField;
     const dup = this.stats.duplicates;
-    if (field === undefined || dup === undefined || v === null || v === undefined || v === ABSENT) return;
+    if (field === undefined || dup === undefined || v === null || v === undefined || v === NO_VALUE) return;
     const id = String(v);
     const firstLine = this.seenIds.observe(id, line);
     if (firstLine === undefined) {
