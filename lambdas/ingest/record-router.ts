@@ -174,6 +174,8 @@ function csvWhere(row: CsvRow): Where {
 export class RecordRouter {
   readonly stats: RouterStats;
   private readonly metaPrefix: string;
+  /** `,` + metaPrefix: the metadata after a record's last field. */
+  private readonly metaAfterField: string;
   private readonly sourcePrefix: string;
   private readonly idField: string | undefined;
   private readonly seenIds: IdTable;
@@ -206,6 +208,7 @@ export class RecordRouter {
     maxTrackedIds: number = DEFAULT_MAX_TRACKED_IDS,
   ) {
     this.metaPrefix = `"_source_key":${JSON.stringify(source.key)},"_source_etag":${JSON.stringify(source.etag)},"_line":`;
+    this.metaAfterField = `,${this.metaPrefix}`;
     this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
     this.idField = cs.schema.recordIdField;
     this.seenIds = new IdTable(maxTrackedIds);
@@ -279,9 +282,10 @@ export class RecordRouter {
     }
     this.stats.curated++;
     if (this.sourceTextIsValidated(l.text, rec)) {
-      // Valid JSON object text always ends with "}" once trimmed.
-      const text = l.text.trim();
-      return this.curated.write(`${text.slice(0, -1)}${keys.length > 0 ? ',' : ''}${this.metaPrefix}${l.line}}`);
+      // Valid JSON object text always ends with "}" once trimmed (usually it has nothing to trim).
+      const t = l.text;
+      const text = t.charCodeAt(0) === 0x7b && t.charCodeAt(t.length - 1) === 0x7d ? t : t.trim();
+      return this.curated.write(text.slice(0, -1) + (keys.length > 0 ? this.metaAfterField : this.metaPrefix) + l.line + '}');
     }
     let out = '{';
     for (let i = 0; i < fields.length; i++) {

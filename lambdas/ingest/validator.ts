@@ -81,12 +81,19 @@ export interface CompiledSchema {
 export function compileSchema(schema: DatasetSchema): CompiledSchema {
   const fields = schema.fields.map((f: FieldSchema): CompiledField => {
     const required = f.required ?? false;
-    const c: CompiledField = { name: f.name, type: f.type, required, nullable: f.nullable ?? !required, kind: KINDS[f.type] };
-    if (f.min !== undefined) c.min = f.min;
-    if (f.max !== undefined) c.max = f.max;
-    if (f.maxLength !== undefined) c.maxLength = f.maxLength;
-    if (f.enum !== undefined) c.enumValues = new Set<unknown>(f.enum);
-    return c;
+    // Every field has every property (undefined when not set), in one order: one object shape
+    // for all fields, so the per-record checks read them without a polymorphic lookup.
+    return {
+      name: f.name,
+      type: f.type,
+      required,
+      nullable: f.nullable ?? !required,
+      min: f.min,
+      max: f.max,
+      maxLength: f.maxLength,
+      enumValues: f.enum === undefined ? undefined : new Set<unknown>(f.enum),
+      kind: KINDS[f.type],
+    };
   });
   return { schema, fields, byName: new Map(fields.map((f) => [f.name, f])) };
 }
