@@ -351,7 +351,7 @@ export function validateJsonFields(cs: CompiledSchema, rec: Record<string, unkno
 }
 
 /** NUMBER_TEXT scanned by hand: `^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$`. */
-function isNumberText(s: string): boolean {
+export function isNumberText(s: string): boolean {
   const n = s.length;
   let i = 0;
   let c = s.charCodeAt(0);
