@@ -178,6 +178,8 @@ export class RecordRouter {
   private readonly metaAfterField: string;
   private readonly sourcePrefix: string;
   private readonly idField: string | undefined;
+  /** The id field's index in cs.fields, -1 without one. */
+  private readonly idFieldIndex: number;
   private readonly seenIds: IdTable;
   private readonly duplicatedFirst = new Set<string>();
   /** `"<name>":` per schema field, serialised once. */
@@ -217,6 +219,7 @@ export class RecordRouter {
     this.metaAfterField = `,${this.metaPrefix}`;
     this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
     this.idField = cs.schema.recordIdField;
+    this.idFieldIndex = this.idField === undefined ? -1 : cs.fields.findIndex((f) => f.name === this.idField);
     this.seenIds = new IdTable(maxTrackedIds);
     this.fieldKeysJson = cs.fields.map((f) => `${JSON.stringify(f.name)}:`);
     this.integerFields = cs.fields.flatMap((f, i) => (f.type === 'integer' ? [i] : []));
@@ -278,9 +281,12 @@ export class RecordRouter {
         (additive ??= []).push(k);
       }
     }
-    validateJsonFields(this.cs, rec, keys, violations);
-    if (violations.length === 0 && this.idField !== undefined && Object.hasOwn(rec, this.idField)) {
-      this.checkDuplicate(rec[this.idField], l.line, violations);
+    validateJsonFields(this.cs, rec, keys, parsed.values, violations);
+    const idAt = this.idFieldIndex;
+    if (violations.length === 0 && idAt >= 0) {
+      // the id field at its schema position is an own key (the usual case); else look it up
+      if (keys[idAt] === this.idField) this.checkDuplicate(parsed.values[idAt], l.line, violations);
+      else if (Object.hasOwn(rec, this.idField!)) this.checkDuplicate(rec[this.idField!], l.line, violations);
     }
     if (violations.length > 0) {
       withSourceTokens(l.text, violations);

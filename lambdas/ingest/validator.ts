@@ -327,21 +327,30 @@ function checkPlanned(f: CompiledField, v: unknown, out: Violation[]): void {
 }
 
 /**
- * validateJsonRecord for a record whose own keys the caller has listed
- * (`keys`, Object.keys order): a field found at its schema position in `keys`
- * is an own key without asking Object.hasOwn (writers usually emit the
- * schema's fields in its order); any other field is looked up as before.
+ * validateJsonRecord for a record whose own keys and values the caller has
+ * listed (`keys` and `values`, Object.keys / Object.values order): a field
+ * found at its schema position in `keys` is an own key and its value is
+ * values[i], with no lookup (writers usually emit the schema's fields in its
+ * order); any other field is looked up as before.
  */
-export function validateJsonFields(cs: CompiledSchema, rec: Record<string, unknown>, keys: readonly string[], out: Violation[]): void {
+export function validateJsonFields(
+  cs: CompiledSchema,
+  rec: Record<string, unknown>,
+  keys: readonly string[],
+  values: readonly unknown[],
+  out: Violation[],
+): void {
   const fields = cs.fields;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     const name = f.name;
-    if (!(i < keys.length && keys[i] === name) && !Object.hasOwn(rec, name)) {
+    let v: unknown;
+    if (i < keys.length && keys[i] === name) v = values[i];
+    else if (Object.hasOwn(rec, name)) v = rec[name];
+    else {
       if (f.required) out.push({ field: name, rule: 'missing-required' });
       continue;
     }
-    const v = rec[name];
     if (v === null) {
       if (!f.nullable) out.push({ field: name, rule: 'not-nullable', value: null });
       continue;

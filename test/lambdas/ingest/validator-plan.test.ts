@@ -78,7 +78,7 @@ function recordArb(cs: CompiledSchema): fc.Arbitrary<Record<string, unknown>> {
 
 function planJson(cs: CompiledSchema, rec: Record<string, unknown>): Violation[] {
   const out: Violation[] = [];
-  validateJsonFields(cs, rec, Object.keys(rec), out);
+  validateJsonFields(cs, rec, Object.keys(rec), Object.values(rec), out);
   return out;
 }
 
