@@ -62,9 +62,14 @@ export class LineSplitter {
   /** Non-blank lines seen (blank lines excluded). */
   nonBlankLines = 0;
 
+  /**
+   * @param fastPath false: every line through the partial-line path (the
+   *   reference the fast path is tested against)
+   */
   constructor(
     private readonly maxRecordChars: number = DEFAULT_MAX_RECORD_CHARS,
     startByte = 0,
+    private readonly fastPath = true,
   ) {
     this.offsets = new ByteOffsets(startByte);
   }
@@ -76,7 +81,7 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      if (this.partialStart < 0 && nl - start <= this.maxRecordChars) {
+      if (this.fastPath && this.partialStart < 0 && nl - start <= this.maxRecordChars) {
         // the whole line is in this chunk (the usual case): no partial to join
         this.line++;
         const end = nl > start && chunk.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
