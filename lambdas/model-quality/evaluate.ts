@@ -93,7 +93,7 @@ export interface VariantEvidence {
   readonly latency: { p50Ms: number | undefined; p99Ms: number | undefined };
   readonly errorRate: Proportion | undefined;
   readonly cost: CostPer1000 | undefined;
-  /** Enough labels to judge (>= minSamples). */
+  /** Enough samples behind the primary metric to judge it (>= minSamples): predicted positives for precision, labelled positives for recall, labelled predictions otherwise. */
   readonly judged: boolean;
   readonly decayed: boolean;
   readonly notes: string[];
@@ -199,6 +199,13 @@ function primaryOf(metric: PrimaryMetric, c: ClassificationQuality | undefined, 
   }
 }
 
+/** The samples a primary metric is computed from, which `minSamples` applies to. */
+function judgedOn(metric: PrimaryMetric, samples: number, c: ClassificationQuality | undefined): { n: number; what: string } {
+  if (metric === 'precision') return { n: (c?.confusion.tp ?? 0) + (c?.confusion.fp ?? 0), what: 'predicted positives' };
+  if (metric === 'recall') return { n: c?.positives ?? 0, what: 'labelled positives' };
+  return { n: samples, what: 'labelled samples' };
+}
+
 /** Per-prediction loss of the A/B test for the primary metric (see ab-test.ts). */
 function lossOf(metric: PrimaryMetric, p: Parsed, variant: string, c: ClassificationQuality | undefined): { sums: LossSums; name: string } {
   const zero = { n: 0, sum: 0, sumSq: 0 };
@@ -235,12 +242,16 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
     const regression = s.problemType === 'regression' ? regressionQuality(parsed.regression.get(variant) ?? { n: 0, absSum: 0, sqSum: 0, quadSum: 0 }, alpha) : undefined;
     const primary = primaryOf(s.primaryMetric, classification, regression);
     const samples = classification?.samples ?? regression?.samples ?? 0;
-    const judged = samples >= s.minSamples && primary.value !== undefined;
+    // The metric is judged on the samples it is computed from: precision on the predicted
+    // positives, recall on the labelled positives, not on every labelled prediction (500 labels
+    // with 2 predicted positives give a precision of 0/2, not a figure to retrain on).
+    const basis = judgedOn(s.primaryMetric, samples, classification);
+    const judged = basis.n >= s.minSamples && primary.value !== undefined;
     const decayed = judged && (higher ? primary.value! < s.baseline.value - s.tolerance : primary.value! > s.baseline.value + s.tolerance);
     const op = operational[variant] ?? {};
     const notes = [...(classification?.notes ?? regression?.notes ?? [])];
     if (t.predictions === 0) notes.push('no predictions in the window (zero traffic)');
-    else if (samples < s.minSamples) notes.push(`${samples} labelled samples; at least ${s.minSamples} are needed to judge decay`);
+    else if (basis.n < s.minSamples) notes.push(`${basis.n} ${basis.what}; at least ${s.minSamples} are needed to judge ${s.primaryMetric} decay`);
     const cost = op.instanceHours !== undefined && op.price !== undefined ? costPer1000(op.instanceHours, op.invocations ?? t.predictions, op.price) : undefined;
     return {
       variant,
