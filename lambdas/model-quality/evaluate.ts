@@ -304,9 +304,18 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
       .map((v) => ({ variant: v.variant, metric: s.primaryMetric, value: v.primary.value!, baseline: s.baseline.value, tolerance: s.tolerance })),
   };
   if (!s.abTest) return evidence;
+  // One champion, one challenger: a missing verdict, or a second challenger never compared, would read as
+  // "nothing to decide". The construct refuses such a configuration at synth; this is the run-time guard.
   const champion = variants.find((v) => v.variant === s.abTest!.champion);
-  const challenger = variants.find((v) => v.variant !== s.abTest!.champion);
-  if (!champion || !challenger) return evidence;
+  const others = variants.filter((v) => v.variant !== s.abTest!.champion);
+  if (!champion) throw new QualityInputError(`abTest: the champion ${JSON.stringify(s.abTest.champion)} is not one of the variants (${s.variants.join(', ')})`);
+  if (others.length !== 1) {
+    throw new QualityInputError(
+      `abTest needs exactly one challenger; variants has ` +
+        (others.length === 0 ? `none besides ${JSON.stringify(champion.variant)}` : `${others.length} (${others.map((v) => v.variant).join(', ')})`),
+    );
+  }
+  const challenger = others[0]!;
   const cls = (v: VariantEvidence) => v.classification;
   const lossCh = lossOf(s.primaryMetric, parsed, challenger.variant, cls(challenger));
   const lossCp = lossOf(s.primaryMetric, parsed, champion.variant, cls(champion));

@@ -3,6 +3,7 @@
  * PrimaryMetric figure), and when the evidence must say "not enough" instead of a number.
  */
 import { evaluate } from '../../../lambdas/model-quality/evaluate';
+import { QualityInputError } from '../../../lambdas/model-quality/statistics';
 import type { EvaluationSettings, ResultRow } from '../../../lambdas/model-quality/evaluate';
 
 const row = (p: Partial<ResultRow>): ResultRow => ({
@@ -104,5 +105,23 @@ describe('judging a variant on its primary metric', () => {
     expect(v.primary.value).toBeCloseTo(2440 / 4900, 12);
     expect(v.judged).toBe(true);
     expect(evidence.decay.map((d) => d.variant)).toEqual(['primary']);
+  });
+});
+
+describe('the A/B verdict needs exactly one challenger', () => {
+  const abTest = { champion: 'primary', alpha: 0.05, minimumEffect: 0.01, guardrails: { p99LatencyIncrease: 0.1, errorRateIncrease: 0.005, costPer1000Increase: 0.2 } };
+  const labels = row({ kind: 'labels', variant: null, n: '0', last_label_at: null });
+
+  it('fails, rather than leaving the verdict out, when the champion is the only variant', () => {
+    expect(() => evaluate([labels], { ...SETTINGS, primaryMetric: 'auc', abTest })).toThrow(QualityInputError);
+    expect(() => evaluate([labels], { ...SETTINGS, primaryMetric: 'auc', abTest })).toThrow(/exactly one challenger; variants has none besides "primary"/);
+  });
+
+  it('fails, rather than comparing the first and ignoring the rest, with two challengers', () => {
+    expect(() => evaluate([labels], { ...SETTINGS, primaryMetric: 'auc', variants: ['primary', 'blue', 'green'], abTest })).toThrow(/exactly one challenger; variants has 2 \(blue, green\)/);
+  });
+
+  it('fails when the champion is not a variant', () => {
+    expect(() => evaluate([labels], { ...SETTINGS, primaryMetric: 'auc', variants: ['blue', 'green'], abTest })).toThrow(/champion "primary" is not one of the variants/);
   });
 });
