@@ -84,6 +84,8 @@ export interface VariantEvidence {
   readonly variant: string;
   readonly predictions: number;
   readonly labelled: number;
+  /** Predictions whose score is missing, not a number, or (classification) outside [0, 1]: never evaluated. */
+  readonly unscored: number;
   readonly coverage: Proportion;
   readonly labelDelayMedianSeconds: number | undefined;
   readonly outcome?: { name: string; unit: string; total: number; per1000: number | undefined };
@@ -142,6 +144,7 @@ function bit(v: string | null, what: string): boolean {
 
 interface Parsed {
   traffic: Map<string, { predictions: number; labelled: number; outcome: number; delay: number | undefined }>;
+  unscored: Map<string, number>;
   cells: Map<string, ClassCell[]>;
   brier: Map<string, LossSums>;
   regression: Map<string, RegressionSums>;
@@ -150,7 +153,7 @@ interface Parsed {
 
 export function parseRows(rows: readonly ResultRow[], variants: readonly string[]): Parsed {
   const known = new Set(variants);
-  const out: Parsed = { traffic: new Map(), cells: new Map(), brier: new Map(), regression: new Map(), labels: { observed: 0, lastObservedAt: undefined } };
+  const out: Parsed = { traffic: new Map(), unscored: new Map(), cells: new Map(), brier: new Map(), regression: new Map(), labels: { observed: 0, lastObservedAt: undefined } };
   let labelRows = 0;
   for (const r of rows) {
     if (r.kind === 'labels') {
@@ -172,6 +175,8 @@ export function parseRows(rows: readonly ResultRow[], variants: readonly string[
       out.cells.set(v, [...(out.cells.get(v) ?? []), cell]);
       const b = out.brier.get(v) ?? { n: 0, sum: 0, sumSq: 0 };
       out.brier.set(v, { n: b.n + n, sum: b.sum + num(r.sum2, 'brier sum'), sumSq: b.sumSq + num(r.sum3, 'brier sum of squares') });
+    } else if (r.kind === 'unscored') {
+      out.unscored.set(v, int(r.n, 'unscored n'));
     } else if (r.kind === 'reg') {
       out.regression.set(v, { n: int(r.n, 'reg n'), absSum: num(r.sum1, 'abs sum'), sqSum: num(r.sum2, 'square sum'), quadSum: num(r.sum3, 'fourth-power sum') });
     } else {
@@ -250,6 +255,12 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
     const decayed = judged && (higher ? primary.value! < s.baseline.value - s.tolerance : primary.value! > s.baseline.value + s.tolerance);
     const op = operational[variant] ?? {};
     const notes = [...(classification?.notes ?? regression?.notes ?? [])];
+    const unscored = parsed.unscored.get(variant) ?? 0;
+    if (unscored > t.predictions) throw new QualityInputError(`variant ${variant}: ${unscored} unscored of ${t.predictions} predictions`);
+    if (unscored > 0) {
+      const usable = s.problemType === 'binary_classification' ? 'missing, not a number, or outside [0, 1]' : 'missing or not a finite number';
+      notes.push(`${unscored} of ${t.predictions} predictions have no usable score (${usable}): they are not evaluated`);
+    }
     if (t.predictions === 0) notes.push('no predictions in the window (zero traffic)');
     else if (basis.n < s.minSamples) notes.push(`${basis.n} ${basis.what}; at least ${s.minSamples} are needed to judge ${s.primaryMetric} decay`);
     const cost = op.instanceHours !== undefined && op.price !== undefined ? costPer1000(op.instanceHours, op.invocations ?? t.predictions, op.price) : undefined;
@@ -257,6 +268,7 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
       variant,
       predictions: t.predictions,
       labelled: t.labelled,
+      unscored,
       coverage: proportion(t.labelled, t.predictions, alpha),
       labelDelayMedianSeconds: t.delay,
       ...(s.outcome ? { outcome: { ...s.outcome, total: t.outcome, per1000: per1000(t.outcome, t.predictions) } } : {}),

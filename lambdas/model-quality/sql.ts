@@ -25,8 +25,10 @@
  *   'reg'     per variant: n, sum1 = Σ|e|, sum2 = Σe², sum3 = Σe⁴ with e = prediction − label
  *   'labels'  one row: n = labels observed until the run, last_label_at = the latest
  *             observed_at (ISO text), whatever prediction it belongs to (staleness).
- * A prediction whose score is missing or not a number is counted in traffic, never labelled.
- * Classification scores outside [0, 1] are clamped into the end bins.
+ *   'unscored' per variant with any: n = predictions without a usable score.
+ * A usable score is a number in [0, 1] for classification (a probability: a percentage, a
+ * logit or NaN is not one, and clamping it would turn 57 into a confident 1.0), a finite number
+ * for regression. A prediction without one is counted in traffic and in 'unscored', never labelled.
  *
  * Literal safety: identifiers must match IDENTIFIER and are double-quoted; variants
  * VARIANT_NAME; the JSON path OUTPUT_JSON_PATH; every string literal goes through sqlString().
@@ -140,11 +142,12 @@ export function renderQualityQuery(q: QualityQuery): string {
       ? [`SELECT CAST(inferenceid AS VARCHAR), CAST(label AS VARCHAR), ${d.isoTimestamp('CAST(labelledat AS VARCHAR)')}, CAST(NULL AS DOUBLE) FROM ${review} WHERE inferenceid IS NOT NULL`]
       : []),
   ];
+  const [low, high] = classification ? ['0.0', '1.0'] : ['-1.7976931348623157e308', '1.7976931348623157e308'];
   const y = classification ? `CASE WHEN g.label = ${sqlString(q.positiveLabel as string)} THEN 1 ELSE 0 END` : 'TRY_CAST(g.label AS DOUBLE)';
   const lines = [
     'WITH captured AS (',
     `  SELECT variant, eventmetadata.inferenceid AS inference_id, ${d.isoTimestamp('eventmetadata.inferencetime')} AS predicted_at,`,
-    `    TRY_CAST(${d.jsonScalar(body, q.scorePath)} AS DOUBLE) AS score`,
+    `    TRY_CAST(${d.jsonScalar(body, q.scorePath)} AS DOUBLE) AS raw_score`,
     `  FROM ${capture}`,
     `  WHERE variant IN (${q.variants.map(sqlString).join(', ')})`,
     `    AND capture_hour BETWEEN ${sqlString(firstHour)} AND ${sqlString(lastHour)}`,
@@ -154,9 +157,15 @@ export function renderQualityQuery(q: QualityQuery): string {
     // A caller that retries with its own x-inference-id is captured once per attempt, possibly
     // by another variant. The answer it acted on is the latest; joining every attempt to the one
     // label would count that label twice. Rows without an id are never joined, so all stay.
+    // A usable score: a probability in [0, 1] (classification) or a finite number (regression). Anything
+    // else (a percentage, a logit, NaN, ±Infinity) is unscored: traffic, never labelled, counted apart.
+    // Comparisons exclude NaN in both engines (Trino: false; DuckDB: NaN sorts above every number).
+    'scored AS (',
+    `  SELECT variant, inference_id, predicted_at, CASE WHEN raw_score >= ${low} AND raw_score <= ${high} THEN raw_score END AS score FROM captured`,
+    '),',
     'predictions AS (',
     '  SELECT variant, inference_id, predicted_at, score FROM (',
-    '    SELECT c.*, row_number() OVER (PARTITION BY inference_id ORDER BY predicted_at DESC, variant DESC, score DESC) AS attempt FROM captured c',
+    '    SELECT c.*, row_number() OVER (PARTITION BY inference_id ORDER BY predicted_at DESC, variant DESC, score DESC) AS attempt FROM scored c',
     '  ) ranked WHERE inference_id IS NULL OR attempt = 1',
     '),',
     'truth_all AS (',
@@ -180,8 +189,14 @@ export function renderQualityQuery(q: QualityQuery): string {
     `  CAST(${d.median("CASE WHEN labelled = 1 THEN date_diff('second', predicted_at, observed_at) END")} AS DOUBLE) AS sum3, CAST(NULL AS VARCHAR) AS last_label_at`,
     'FROM joined GROUP BY variant',
   ];
+  lines.push(
+    'UNION ALL',
+    `SELECT 'unscored', variant, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(count(*) AS BIGINT),`,
+    '  CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)',
+    'FROM predictions WHERE score IS NULL GROUP BY variant',
+  );
   if (classification) {
-    const s = 'least(greatest(score, 0.0), 1.0)';
+    const s = 'score';
     lines.push(
       'UNION ALL',
       `SELECT 'class', variant, CAST(least(floor(${s} * ${q.bins}), ${q.bins - 1}) AS BIGINT), CASE WHEN score >= ${q.threshold} THEN 1 ELSE 0 END, y,`,
