@@ -86,6 +86,8 @@ export interface VariantEvidence {
   readonly labelled: number;
   /** Predictions whose score is missing, not a number, or (classification) outside [0, 1]: never evaluated. */
   readonly unscored: number;
+  /** Predictions whose latest labels disagree (different labels at the same latest observed_at): never evaluated. */
+  readonly conflictingLabels: number;
   readonly coverage: Proportion;
   readonly labelDelayMedianSeconds: number | undefined;
   readonly outcome?: { name: string; unit: string; total: number; per1000: number | undefined };
@@ -145,6 +147,7 @@ function bit(v: string | null, what: string): boolean {
 interface Parsed {
   traffic: Map<string, { predictions: number; labelled: number; outcome: number; delay: number | undefined }>;
   unscored: Map<string, number>;
+  conflicting: Map<string, number>;
   cells: Map<string, ClassCell[]>;
   brier: Map<string, LossSums>;
   regression: Map<string, RegressionSums>;
@@ -153,7 +156,7 @@ interface Parsed {
 
 export function parseRows(rows: readonly ResultRow[], variants: readonly string[]): Parsed {
   const known = new Set(variants);
-  const out: Parsed = { traffic: new Map(), unscored: new Map(), cells: new Map(), brier: new Map(), regression: new Map(), labels: { observed: 0, lastObservedAt: undefined } };
+  const out: Parsed = { traffic: new Map(), unscored: new Map(), conflicting: new Map(), cells: new Map(), brier: new Map(), regression: new Map(), labels: { observed: 0, lastObservedAt: undefined } };
   let labelRows = 0;
   for (const r of rows) {
     if (r.kind === 'labels') {
@@ -177,6 +180,8 @@ export function parseRows(rows: readonly ResultRow[], variants: readonly string[
       out.brier.set(v, { n: b.n + n, sum: b.sum + num(r.sum2, 'brier sum'), sumSq: b.sumSq + num(r.sum3, 'brier sum of squares') });
     } else if (r.kind === 'unscored') {
       out.unscored.set(v, int(r.n, 'unscored n'));
+    } else if (r.kind === 'conflicting') {
+      out.conflicting.set(v, int(r.n, 'conflicting n'));
     } else if (r.kind === 'reg') {
       out.regression.set(v, { n: int(r.n, 'reg n'), absSum: num(r.sum1, 'abs sum'), sqSum: num(r.sum2, 'square sum'), quadSum: num(r.sum3, 'fourth-power sum') });
     } else {
@@ -261,6 +266,9 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
       const usable = s.problemType === 'binary_classification' ? 'missing, not a number, or outside [0, 1]' : 'missing or not a finite number';
       notes.push(`${unscored} of ${t.predictions} predictions have no usable score (${usable}): they are not evaluated`);
     }
+    const conflictingLabels = parsed.conflicting.get(variant) ?? 0;
+    if (conflictingLabels > t.predictions) throw new QualityInputError(`variant ${variant}: ${conflictingLabels} conflicting of ${t.predictions} predictions`);
+    if (conflictingLabels > 0) notes.push(`${conflictingLabels} predictions have labels that disagree at the same observed_at (latest observation): they are not evaluated`);
     if (t.predictions === 0) notes.push('no predictions in the window (zero traffic)');
     else if (basis.n < s.minSamples) notes.push(`${basis.n} ${basis.what}; at least ${s.minSamples} are needed to judge ${s.primaryMetric} decay`);
     const cost = op.instanceHours !== undefined && op.price !== undefined ? costPer1000(op.instanceHours, op.invocations ?? t.predictions, op.price) : undefined;
@@ -269,6 +277,7 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
       predictions: t.predictions,
       labelled: t.labelled,
       unscored,
+      conflictingLabels,
       coverage: proportion(t.labelled, t.predictions, alpha),
       labelDelayMedianSeconds: t.delay,
       ...(s.outcome ? { outcome: { ...s.outcome, total: t.outcome, per1000: per1000(t.outcome, t.predictions) } } : {}),

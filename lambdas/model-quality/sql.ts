@@ -11,7 +11,8 @@
  *    the join key eventmetadata.inferenceid (the gateway's InferenceId).
  *  - ground truth: the model's lake dataset (inference_id, label, observed_at, outcome_value)
  *    UNION ALL the reviewers' labels (inferenceid, label, labelledat), when a review table is
- *    given. Per inference id the LATEST observation wins; labels observed after `labelsUntil`
+ *    given. Per inference id the LATEST observation wins (different labels tied at the latest
+ *    instant conflict and are not used); labels observed after `labelsUntil`
  *    (the run time) are not seen, so a re-run gives the same answer.
  *  - window: predictions with inference time in [windowStart, windowEnd). An inference id
  *    captured more than once (a caller's retry under its own id) counts once: the latest
@@ -26,6 +27,8 @@
  *   'labels'  one row: n = labels observed until the run, last_label_at = the latest
  *             observed_at (ISO text), whatever prediction it belongs to (staleness).
  *   'unscored' per variant with any: n = predictions without a usable score.
+ *   'conflicting' per variant with any: n = predictions whose latest labels disagree (two
+ *             different labels observed at the same latest instant); they are not labelled.
  * A usable score is a number in [0, 1] for classification (a probability: a percentage, a
  * logit or NaN is not one, and clamping it would turn 57 into a confident 1.0), a finite number
  * for regression. A prediction without one is counted in traffic and in 'unscored', never labelled.
@@ -172,16 +175,22 @@ export function renderQualityQuery(q: QualityQuery): string {
     `  ${truthSources.join('\n  UNION ALL\n  ')}`,
     '),',
     'truth_seen AS (',
-    `  SELECT * FROM truth_all WHERE inference_id IS NOT NULL AND observed_at IS NOT NULL AND observed_at <= ${ts(q.labelsUntil)}`,
+    `  SELECT * FROM truth_all WHERE inference_id IS NOT NULL AND label IS NOT NULL AND observed_at IS NOT NULL AND observed_at <= ${ts(q.labelsUntil)}`,
     '),',
+    // The latest observation wins. Two different labels observed at that same latest instant (a
+    // date-only observed_at relabelled the same day, a reviewer and the lake at once) conflict:
+    // which one is right is unknown, so neither is used (counted per variant as 'conflicting').
     'truth AS (',
-    '  SELECT inference_id, label, observed_at, outcome_value FROM (',
-    '    SELECT t.*, row_number() OVER (PARTITION BY inference_id ORDER BY observed_at DESC, label DESC) AS rn FROM truth_seen t',
+    '  SELECT inference_id, label, observed_at, outcome_value, conflicting FROM (',
+    '    SELECT t.*, row_number() OVER (PARTITION BY inference_id ORDER BY observed_at DESC, label DESC) AS rn,',
+    '      CASE WHEN min(label) OVER (PARTITION BY inference_id, observed_at) <> max(label) OVER (PARTITION BY inference_id, observed_at) THEN 1 ELSE 0 END AS conflicting',
+    '    FROM truth_seen t',
     '  ) ranked WHERE rn = 1',
     '),',
     'joined AS (',
-    `  SELECT p.variant, p.score, p.predicted_at, g.observed_at, g.outcome_value, ${y} AS y,`,
-    '    CASE WHEN g.inference_id IS NOT NULL AND p.score IS NOT NULL THEN 1 ELSE 0 END AS labelled',
+    `  SELECT p.variant, p.score, p.predicted_at, g.observed_at, CASE WHEN g.conflicting = 0 THEN g.outcome_value END AS outcome_value, ${y} AS y,`,
+    '    CASE WHEN g.inference_id IS NOT NULL AND p.score IS NOT NULL AND g.conflicting = 0 THEN 1 ELSE 0 END AS labelled,',
+    '    CASE WHEN g.conflicting = 1 THEN 1 ELSE 0 END AS conflicting',
     '  FROM predictions p LEFT JOIN truth g ON p.inference_id = g.inference_id',
     ')',
     `SELECT 'traffic' AS kind, variant, CAST(NULL AS BIGINT) AS bin, CAST(NULL AS BIGINT) AS predicted, CAST(NULL AS BIGINT) AS actual,`,
@@ -194,6 +203,10 @@ export function renderQualityQuery(q: QualityQuery): string {
     `SELECT 'unscored', variant, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(count(*) AS BIGINT),`,
     '  CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)',
     'FROM predictions WHERE score IS NULL GROUP BY variant',
+    'UNION ALL',
+    `SELECT 'conflicting', variant, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(count(*) AS BIGINT),`,
+    '  CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)',
+    'FROM joined WHERE conflicting = 1 GROUP BY variant',
   );
   if (classification) {
     const s = 'score';

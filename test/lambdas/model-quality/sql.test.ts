@@ -239,6 +239,64 @@ describe('quality query on DuckDB', () => {
     });
   });
 
+  describe('labels that disagree at the same observed_at', () => {
+    // GIVEN d1 labelled fraud and legitimate on the same day (date-only observed_at, which ingest
+    // accepts), d2 labelled fraud twice at the same time (a duplicate, not a conflict), d3 labelled
+    // both ways at 05:00 but settled as fraud at 06:00, d4 labelled once by the lake and once by a
+    // reviewer at the same instant, differently. Which label is right for d1 and d4 is unknown:
+    // picking one by its spelling ('legitimate' > 'fraud') is a coin toss that reads as data.
+    const preds: CapturedPrediction[] = ['d1', 'd2', 'd3', 'd4'].map((id, i) => ({ variant: 'primary', inferenceId: id, inferenceTime: `2030-01-10T0${i + 1}:00:00Z`, output: out(0.8) }));
+    const labels: GroundTruthRow[] = [
+      { inference_id: 'd1', label: 'fraud', observed_at: '2030-01-11', outcome_value: 100 },
+      { inference_id: 'd1', label: 'legitimate', observed_at: '2030-01-11', outcome_value: -5 },
+      { inference_id: 'd2', label: 'fraud', observed_at: '2030-01-10T09:00:00Z' },
+      { inference_id: 'd2', label: 'fraud', observed_at: '2030-01-10T09:00:00Z' },
+      { inference_id: 'd3', label: 'legitimate', observed_at: '2030-01-10T05:00:00Z' },
+      { inference_id: 'd3', label: 'fraud', observed_at: '2030-01-10T05:00:00Z' },
+      { inference_id: 'd3', label: 'fraud', observed_at: '2030-01-10T06:00:00Z' },
+      { inference_id: 'd4', label: 'legitimate', observed_at: '2030-01-10T07:00:00Z' },
+    ];
+    const reviewLabels: ReviewLabel[] = [{ inferenceId: 'd4', label: 'fraud', labelledAt: '2030-01-10T07:00:00.000Z' }];
+    let d: DuckDBConnection;
+    let result: ResultRow[];
+    beforeAll(async () => {
+      d = await qualityDatabase(preds, labels, reviewLabels);
+      result = await runQualityQuery(d, QUERY);
+    });
+    afterAll(() => d.closeSync());
+
+    it('are not used, and are counted per variant', () => {
+      // THEN 4 predictions; d2 and d3 labelled (both fraud, score .8 → bin 800, predicted 1);
+      // d1 and d4 conflicting: unlabelled, their outcome values not summed
+      const [traffic] = byKind(result, 'traffic');
+      expect([Number(traffic!.n), Number(traffic!.sum1), Number(traffic!.sum2)]).toEqual([4, 2, 0]);
+      expect(byKind(result, 'class').map((r) => [Number(r.bin), Number(r.predicted), Number(r.actual), Number(r.n)])).toEqual([[800, 1, 1, 2]]);
+      expect(byKind(result, 'conflicting').map((r) => [r.variant, Number(r.n)])).toEqual([['primary', 2]]);
+    });
+
+    it('the evidence says so', () => {
+      const evidence = evaluate(result, {
+        endpointName: 'e',
+        modelName: 'm',
+        variants: ['primary'],
+        problemType: 'binary_classification',
+        primaryMetric: 'auc',
+        threshold: 0.5,
+        minSamples: 2,
+        tolerance: 0.05,
+        baseline: { value: 0.9, source: 'configured-floor' },
+        coverageFloor: 0.05,
+        labelDelayHours: 24,
+        window: { start: START.toISOString(), end: END.toISOString() },
+        labelsUntil: UNTIL.toISOString(),
+        runAt: UNTIL.toISOString(),
+      });
+      const primary = evidence.variants[0]!;
+      expect([primary.labelled, primary.conflictingLabels]).toEqual([2, 2]);
+      expect(primary.notes).toContain('2 predictions have labels that disagree at the same observed_at (latest observation): they are not evaluated');
+    });
+  });
+
   describe('a score that is not a probability', () => {
     // GIVEN a model that answers in percent (57, 12), a negative logit, NaN and a string, all
     // labelled, next to two proper probabilities. Clamped into [0, 1], 57 read as a confident 1.0
