@@ -189,7 +189,8 @@ export function renderQualityQuery(q: QualityQuery): string {
     '),',
     'joined AS (',
     `  SELECT p.variant, p.score, p.predicted_at, g.observed_at, CASE WHEN g.conflicting = 0 THEN g.outcome_value END AS outcome_value, ${y} AS y,`,
-    '    CASE WHEN g.inference_id IS NOT NULL AND p.score IS NOT NULL AND g.conflicting = 0 THEN 1 ELSE 0 END AS labelled,',
+    // A regression label that is not a number labels nothing (it is left out of the sums too).
+    `    CASE WHEN g.inference_id IS NOT NULL AND p.score IS NOT NULL AND g.conflicting = 0 AND (${y}) IS NOT NULL THEN 1 ELSE 0 END AS labelled,`,
     '    CASE WHEN g.conflicting = 1 THEN 1 ELSE 0 END AS conflicting',
     '  FROM predictions p LEFT JOIN truth g ON p.inference_id = g.inference_id',
     ')',

@@ -170,6 +170,9 @@ describe('quality query on DuckDB', () => {
     // errors −2 and 3: Σ|e| 5, Σe² 13, Σe⁴ 97; r3's label is not numeric and is left out
     const [row] = byKind(r, 'reg');
     expect([Number(row!.n), Number(row!.sum1), Number(row!.sum2), Number(row!.sum3)]).toEqual([2, 5, 13, 97]);
+    // ... and not counted as labelled either: coverage and LabelledSamples are 2 of 3, as the samples
+    const [traffic] = byKind(r, 'traffic');
+    expect([Number(traffic!.n), Number(traffic!.sum1)]).toEqual([3, 2]);
   });
 
   it('all labels late: nothing labelled, and the evidence says the ground truth is stale', async () => {
