@@ -51,7 +51,11 @@ export interface Dialect {
   readonly name: 'athena' | 'duckdb';
   /** JSON scalar at a path, as text (NULL when absent or not a scalar). */
   jsonScalar(doc: string, path: string): string;
-  /** ISO-8601 text → timestamp with time zone; NULL when unparseable. */
+  /**
+   * ISO-8601 text → timestamp with time zone; NULL when unparseable. A space between date and time
+   * (which ingest accepts, as RFC 3339 does) is read as `T` first: Athena's ISO-8601 parser may not
+   * accept the space, and under TRY such a label would silently drop out of the join.
+   */
   isoTimestamp(text: string): string;
   /** base64 text → UTF-8 text; NULL when invalid. */
   fromBase64Text(text: string): string;
@@ -65,7 +69,7 @@ export const DIALECTS: Record<Dialect['name'], Dialect> = {
   athena: {
     name: 'athena',
     jsonScalar: (doc, path) => `json_extract_scalar(${doc}, ${sqlString(path)})`,
-    isoTimestamp: (text) => `TRY(from_iso8601_timestamp(${text}))`,
+    isoTimestamp: (text) => `TRY(from_iso8601_timestamp(replace(${text}, ' ', 'T')))`,
     fromBase64Text: (text) => `TRY(from_utf8(from_base64(${text})))`,
     median: (expr) => `approx_percentile(${expr}, 0.5)`,
     isoText: (ts) => `to_iso8601(${ts} AT TIME ZONE 'UTC')`,
@@ -73,7 +77,7 @@ export const DIALECTS: Record<Dialect['name'], Dialect> = {
   duckdb: {
     name: 'duckdb',
     jsonScalar: (doc, path) => `json_extract_string(${doc}, ${sqlString(path)})`,
-    isoTimestamp: (text) => `TRY_CAST(${text} AS TIMESTAMPTZ)`,
+    isoTimestamp: (text) => `TRY_CAST(replace(${text}, ' ', 'T') AS TIMESTAMPTZ)`,
     fromBase64Text: (text) => `TRY(decode(from_base64(${text})))`,
     median: (expr) => `quantile_cont(${expr}, 0.5)`,
     isoText: (ts) => `strftime(${ts} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`,
