@@ -110,7 +110,13 @@ export class CsvParser {
   private readonly offsets: ByteOffsets;
   private rowStart = 0;
   private excerpt: string | undefined;
-  /** Position of the next '"' / CR in the current chunk at or after the last search (n: none). */
+  /**
+   * Position of the next LF / '"' / CR in the current chunk at or after the
+   * last search (the chunk's length: none). Each search starts past the last
+   * one's answer, so a chunk is scanned once per character sought, whatever
+   * its lines look like (a file of CR-only line breaks has no LF to find).
+   */
+  private nextLF = -1;
   private nextQuote = -1;
   private nextCR = -1;
   /** Rows read by the fast path so far (the rest went through the state machine); for tests. */
@@ -132,6 +138,7 @@ export class CsvParser {
   push(chunk: string): CsvRow[] {
     this.rows = [];
     this.offsets.begin(chunk);
+    this.nextLF = -1;
     this.nextQuote = -1;
     this.nextCR = -1;
     let i = 0;
@@ -262,8 +269,9 @@ export class CsvParser {
    * machine takes the record from i).
    */
   private lineRow(chunk: string, i: number): number {
-    const nl = chunk.indexOf('\n', i);
-    if (nl < 0) return -1;
+    if (this.nextLF < i) this.nextLF = indexOrEnd(chunk, '\n', i);
+    const nl = this.nextLF;
+    if (nl === chunk.length) return -1;
     const stop = nl > i && chunk.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
     // a longer row may be record-too-large: rowChars is at most its length + 1
     if (stop - i >= this.maxRecordChars) return -1;
