@@ -12,6 +12,7 @@ import {
   RecordingPlinthMlChecks,
 } from './recording-packs';
 import { CachedCloudFormationValidator, CachedControlTowerGuard } from './template-checks';
+import { startValidatorEngine } from './validator-engine';
 
 /** Options for {@link applyComplianceGate}. */
 export interface ComplianceGateOptions {
@@ -48,6 +49,16 @@ export interface ComplianceGateOptions {
    * @default node_modules/.cache/plinth-template-checks
    */
   readonly templateCheckCache?: string | false;
+  /**
+   * Start the CloudFormation validator's engine now, in a worker thread, so it starts while the
+   * app is built and synthesized instead of after (lib/compliance/validator-engine.ts); the
+   * validator then validates on it, with the same findings. For the main job (bin/plinth.ts):
+   * the worker costs a thread and the engine's memory from this point on, which a unit test that
+   * may never reach the validator does not need.
+   *
+   * @default false (the engine starts in-process when the validator first needs it)
+   */
+  readonly validatorEngineInWorker?: boolean;
 }
 
 /** What the gate put on a Stage or App: the options it ran with and the evidence it records. */
@@ -87,6 +98,7 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
     plinthRules: options.plinthRules ?? true,
     controlTower: options.controlTower ?? true,
     templateCheckCache: options.templateCheckCache ?? DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY,
+    validatorEngineInWorker: options.validatorEngineInWorker ?? false,
   };
   const evidence = new ComplianceEvidence();
   const props = { verbose: resolved.verbose };
@@ -95,6 +107,7 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
   // accepts it only on the App; on any other Stage, CDK's own instance runs uncached.
   if (App.isApp(stage) && stage._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false') {
     plugins.push(new CachedCloudFormationValidator(resolved.templateCheckCache));
+    if (resolved.validatorEngineInWorker) startValidatorEngine();
   }
   if (resolved.nagPacks) {
     plugins.push(
