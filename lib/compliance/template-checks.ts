@@ -257,10 +257,18 @@ function prepareEngine(plugin: CloudFormationValidatePlugin, types: Set<string>)
 export class CachedCloudFormationValidator extends CloudFormationValidatePlugin {
   private readonly cache: TemplateCheckCache;
 
-  /** @param cacheDirectory where results are cached between runs; `false` checks every template every time */
-  constructor(cacheDirectory: string | false = DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY) {
+  private readonly whileValidating: ((context: IPolicyValidationContext) => void) | undefined;
+
+  /**
+   * @param cacheDirectory where results are cached between runs; `false` checks every template every time
+   * @param whileValidating work to do on this thread while the engine's worker thread validates
+   *   (the gate runs the nag packs ahead there); not called when the engine runs in-process or
+   *   every template is cached
+   */
+  constructor(cacheDirectory: string | false = DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY, whileValidating?: (context: IPolicyValidationContext) => void) {
     super();
     this.cache = new TemplateCheckCache(cacheDirectory === false ? undefined : cacheDirectory);
+    this.whileValidating = whileValidating;
   }
 
   /** The engine's version, read from its package instead of loading the engine to ask it. */
@@ -314,7 +322,11 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
    */
   private checkEach(context: IPolicyValidationContext, stacks: IPolicyValidationContext['stackTemplates']): PolicyViolation[][] {
     const worker = backgroundValidatorEngine();
-    if (worker) return worker.validate(stacks);
+    if (worker) {
+      const pending = worker.submit(stacks);
+      this.whileValidating?.(context);
+      return pending.wait();
+    }
     const engine = sharedValidator();
     prepareEngine(engine, resourceTypes(stacks.map((s) => s.templatePath)));
     return stacks.map((stack) => engine.validate({ ...context, templatePaths: [stack.templatePath], stackTemplates: [stack] }).violations);

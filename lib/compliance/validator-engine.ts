@@ -193,12 +193,28 @@ export class ValidatorEngineWorker {
    * @throws ValidatorEngineError when the engine failed, the worker is gone or did not answer in time
    */
   validate(stacks: readonly EngineStack[]): PolicyViolation[][] {
+    return this.submit(stacks).wait();
+  }
+
+  /**
+   * Hands the templates to the worker and returns at once; `wait()` blocks for the answer, so the
+   * caller can do other work in between.
+   *
+   * @throws ValidatorEngineError when the worker was stopped
+   */
+  submit(stacks: readonly EngineStack[]): { wait(): PolicyViolation[][] } {
     if (this.terminated) throw new ValidatorEngineError('the worker was stopped before the templates were validated');
     const id = this.nextId++;
-    const answered = Atomics.load(this.flags, 0);
     this.port.postMessage({ id, stacks: stacks.map((s) => ({ templatePath: s.templatePath, stackConstructPath: s.stackConstructPath, accountId: s.accountId, region: s.region })) });
+    return { wait: () => this.waitFor(id) };
+  }
+
+  private waitFor(id: number): PolicyViolation[][] {
     const deadline = Date.now() + this.answerTimeoutMs;
     for (;;) {
+      // The counter is read before the port is: an answer posted after the read moves the counter
+      // on, so the wait below returns at once instead of sleeping past it.
+      const answered = Atomics.load(this.flags, 0);
       const received = receiveMessageOnPort(this.port) as { message: Reply } | undefined;
       if (received && received.message.id === id) return this.accept(received.message);
       if (received) continue; // an answer to an earlier, abandoned request
