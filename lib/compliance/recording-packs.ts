@@ -42,7 +42,7 @@ function recordingPack<T extends PackClass>(Pack: T) {
     private ahead: { readonly scope: IConstruct; readonly report?: Report; readonly error?: unknown } | undefined;
 
     override validateScope(root: IConstruct) {
-      this.evidence.startRun(this.name);
+      this.evidence.startRun(this.name, root);
       return super.validateScope(root);
     }
 
