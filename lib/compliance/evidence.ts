@@ -138,7 +138,18 @@ export class ComplianceEvidence {
 
   /** Every evaluation recorded, in the order the packs ran. */
   get evaluations(): RuleEvaluation[] {
-    return [...this.evaluationsByPlugin.values()].flat();
+    const all: RuleEvaluation[] = [];
+    for (const evaluations of this.evaluationsByPlugin.values()) for (const evaluation of evaluations) all.push(evaluation);
+    return all;
+  }
+
+  /** The evaluations of resources in one environment (`''`: outside any Stage), in the order the packs ran. */
+  evaluationsIn(environment: string): RuleEvaluation[] {
+    const found: RuleEvaluation[] = [];
+    for (const evaluations of this.evaluationsByPlugin.values()) {
+      for (const evaluation of evaluations) if (evaluation.resource.environment === environment) found.push(evaluation);
+    }
+    return found;
   }
 
   /** Every rule that ran, with its description and control ids. */
