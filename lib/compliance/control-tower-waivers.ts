@@ -231,28 +231,24 @@ export function acknowledgeControlTowerWaivers(root: IConstruct): void {
   const outer = pass;
   pass = { properties: new WeakMap(), logicalIds: new WeakMap(), deadLetterReferences: new WeakMap() };
   try {
-    acknowledgeUnder(root);
+    for (const node of root.node.findAll()) {
+      if (!CfnResource.isCfnResource(node) || waived.has(node)) continue;
+      waived.add(node);
+      const waivers = CONTROL_TOWER_WAIVERS.filter((w) => w.resourceType === node.cfnResourceType);
+      if (waivers.length === 0) continue;
+      const props = propertiesOf(node);
+      for (const waiver of waivers) {
+        const reason = waiver.reasonFor(node, props);
+        if (reason === undefined) continue;
+        acknowledgeFinding(node, {
+          rule: waiver.rule,
+          plugin: CONTROL_TOWER_PLUGIN,
+          reason: `${waiver.controlId}: ${reason}`,
+          ...PLATFORM_WAIVER,
+        });
+      }
+    }
   } finally {
     pass = outer;
-  }
-}
-
-function acknowledgeUnder(root: IConstruct): void {
-  for (const node of root.node.findAll()) {
-    if (!CfnResource.isCfnResource(node) || waived.has(node)) continue;
-    waived.add(node);
-    const waivers = CONTROL_TOWER_WAIVERS.filter((w) => w.resourceType === node.cfnResourceType);
-    if (waivers.length === 0) continue;
-    const props = propertiesOf(node);
-    for (const waiver of waivers) {
-      const reason = waiver.reasonFor(node, props);
-      if (reason === undefined) continue;
-      acknowledgeFinding(node, {
-        rule: waiver.rule,
-        plugin: CONTROL_TOWER_PLUGIN,
-        reason: `${waiver.controlId}: ${reason}`,
-        ...PLATFORM_WAIVER,
-      });
-    }
   }
 }

@@ -22,7 +22,7 @@ const PACKS = [RecordingAwsSolutionsChecks, RecordingNIST80053R5Checks, Recordin
 
 describe('answers shared between the packs of one synth', () => {
   const app = newApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-  for (const config of loadEnvironments()) new PlatformStage(app, config.name, { config, promotionTargetAccounts: [] });
+  for (const config of loadEnvironments('dev')) new PlatformStage(app, config.name, { config, promotionTargetAccounts: [] });
   app.synth();
 
   test('every pack reports and records what it does alone', () => {
@@ -39,7 +39,7 @@ describe('answers shared between the packs of one synth', () => {
     expect(together).toEqual(alone.map((a) => a.report));
     expect(shared.evaluations).toEqual(alone.flatMap((a) => a.evidence.evaluations));
     expect(shared.rules).toEqual(alone.flatMap((a) => a.evidence.rules).filter((r, i, all) => all.findIndex((o) => o.rule === r.rule) === i));
-    expect(shared.evaluations.length).toBeGreaterThan(100_000);
+    expect(shared.evaluations.length).toBeGreaterThan(50_000);
   }, 300_000);
 
   test('a second run of the packs answers afresh, after the tree changed', () => {
