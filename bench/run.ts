@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { benchOutputs } from './outputs';
+import type { ControlTowerBenchResult } from './control-tower';
 import type { SynthJobOptions, SynthJobResult } from './synth-job';
 
 const ROOT = path.join(__dirname, '..');
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
     { key: 'ingest-csv', run: () => runProcess('micro.ts', 'ingest-csv') },
     { key: 'drift', run: () => runProcess('micro.ts', 'drift') },
     { key: 'bundling', run: () => runProcess('micro.ts', 'bundling') },
+    { key: 'control-tower-guard', run: () => runProcess('control-tower.ts', 'guard') },
     { key: 'scaling', run: () => runProcess('micro.ts', 'scaling') },
     // Features (#13)
     { key: 'feature-ingest', run: () => runProcess('features.ts', 'feature-ingest') },
@@ -305,6 +307,17 @@ function renderTables(m: Record<string, Measured<any>>, ciRun?: CiRunInput): str
         `Target "no esbuild process per function per stage when nothing changed": ${verdict(main.result ? main.result.bundles.built === 0 || b.cachedMs < b.npxPerFunctionMs : undefined)}.`,
     );
   } else out.push(`Lambda bundling: ${m.bundling.error}`);
+  const ct = m['control-tower-guard'] as Measured<ControlTowerBenchResult> | undefined;
+  if (ct?.result) {
+    const c = ct.result;
+    out.push(
+      '',
+      `Control Tower guard alone on the main job's ${c.templates} templates (${c.resources} resources), no cache, faster of two alternating runs: ` +
+        `every applicable rule on whole templates in one cfn-guard process (the plugin as the gate ran it before) ${seconds(c.wholeTemplatesMs)} (baseline); ` +
+        `rules grouped by the types they read, on reduced templates, one lane ${seconds(c.groupedOneLaneMs)} (${ratio(c.groupedOneLaneMs, c.wholeTemplatesMs)}); ` +
+        `${c.lanes} lanes ${seconds(c.groupedLanesMs)} (${ratio(c.groupedLanesMs, c.wholeTemplatesMs)}). Same findings in all three: ${c.sameFindings ? 'yes' : '**no**'}.`,
+    );
+  } else out.push('', `Control Tower guard alone: ${ct?.error ?? 'not measured'}`);
 
   out.push('', '### 2. Scale guard (10 environments through the gate)', '');
   const scale = m[SCALE.id] as Measured<SynthJobResult>;
@@ -410,13 +423,30 @@ The gate's template-level checks (12 templates, 705 resources):
 | check | cost from empty | what was done |
 | --- | --- | --- |
 | CloudFormation validator | starting the engine (WebAssembly, schemas) and its first validation: about 8 s CPU; each further template about 0.1 s | results cached per template (\`lib/compliance/template-checks.ts\`); when every template is cached the engine is not started; it starts once per process for all stages and Apps (a new resource type no built-in rule names no longer restarts it) |
-| Control Tower guard (cfn-guard, 37 of 237 rules apply) | about 8 s CPU in the cfn-guard process | results cached per template; only templates not in the cache go to cfn-guard, in one process |
+| Control Tower guard (cfn-guard, 237 rules) | second session: about 8 s CPU in one cfn-guard process; third session: about 5.5 s CPU under load (processes and reduced templates included), spread over one lane per core | results cached per template, and inside a template per group of rules (below) |
 
-cfn-guard groupings measured on the 12 templates (CPU of the cfn-guard processes / wall, load average 10):
+cfn-guard groupings measured on the 12 templates in the second session (CPU of the cfn-guard processes / wall, load average 10):
 one process for all templates 8.2 s / 14.9 s; one process per template in turn 9.1 s / 24.7 s; two
 processes (templates split by size) in turn 9.3 s / 28.4 s, in parallel 9.3 s / 21.3 s; one per
-template all in parallel 8.7 s / 14.9 s. Kept: one process for all templates that need checking
-(the least CPU, and the best wall time with the parallel split, which costs more CPU on 2 cores).
+template all in parallel 8.7 s / 14.9 s. Kept then: one process for all templates.
+
+Third session (\`lib/compliance/control-tower.ts\`, \`control-tower-lanes.ts\`): cfn-guard's time per
+rule grows with the size of the whole template it reads, while each rule reads a few resource
+types (the 41 managed policies of one Models template take 1.3 s for CT.IAM.PR.3 alone). The
+rules are now grouped by the resource types they read (the types their metadata evaluates and
+every type their source names), and each group runs on each template reduced to those types:
+whole resources of those types, and every other resource as its logical id and \`Type\` only, so a
+lookup by logical id still sees what it would. A test holds every shipped rule to the two query
+shapes that make this safe (select by a named type; look up by logical id and read only \`Type\`),
+and two more compare the findings, violation by violation, with the plugin on whole templates:
+a fixture of wrong-type references, and the platform's own dev templates
+(\`test/compliance/control-tower-grouping.test.ts\`). The groups' cfn-guard processes run side by
+side, one lane per core: this thread runs one lane and worker threads the others, and a lane that
+fails fails the gate (\`test/compliance/control-tower-lanes.test.ts\`). Results are also cached per
+group and reduced template, so a changed queue re-runs only the rules that read queues. Measured
+on the 12 templates of the main job under load average 5 to 9 (other sessions running), back to
+back: whole templates in one process 14 s CPU, grouped and reduced 5.5 s CPU (2.5x less); the
+bench's "Control Tower guard alone" line gives the wall-time ratios of one run.
 
 The cache's key is each template's SHA-256 with the checker's tool and rule versions (cfn-guard,
 the guard plugin, a hash of every rule file; aws-cdk-lib, the validation engine, a hash of CDK's
@@ -428,7 +458,7 @@ byte-identical to a fresh one (\`test/compliance/template-check-cache.test.ts\`)
 
 What remains with nothing changed: the bare synth, the nag packs and Plinth's rules (they walk
 the construct tree, not templates, and are not cached), and the auditor report. After one change,
-add the validator engine's start (about 8 s CPU) and cfn-guard on the changed templates.
+add the validator engine's start (about 8 s CPU) and cfn-guard's rule groups that read the changed resources.
 `;
 
 function renderDoc(results: { started: string; totalSeconds: number; machine: Record<string, unknown> }, table: string): string {

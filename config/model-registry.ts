@@ -368,6 +368,29 @@ export const modelConfigSchema = z
     if (model.quality?.abTest && !model.endpoint.variants.some((v) => v.name === model.quality?.abTest?.champion)) {
       ctx.addIssue({ code: 'custom', path: ['quality', 'abTest', 'champion'], message: `quality.abTest.champion "${model.quality.abTest.champion}" is not one of the endpoint's production variants` });
     }
+    if (model.quality?.abTest && model.endpoint.variants.some((v) => v.name === model.quality?.abTest?.champion)) {
+      // The verdict compares the champion with ONE challenger: with none there is no verdict at all, with two or more
+      // the others were never compared.
+      const { champion } = model.quality.abTest;
+      const challengers = model.endpoint.variants.map((v) => v.name).filter((n) => n !== champion);
+      if (challengers.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['quality', 'abTest'],
+          message:
+            `quality.abTest compares the champion with exactly one other production variant; the endpoint has ` +
+            (challengers.length === 0 ? `none besides "${champion}": add the challenger variant or remove abTest` : `${challengers.length} (${challengers.join(', ')}): keep one challenger at a time`),
+        });
+      }
+    }
+    if (model.quality?.positiveLabel !== undefined && model.review && !model.review.allowedLabels.includes(model.quality.positiveLabel)) {
+      // Every label that is not positiveLabel counts as a negative, reviewers' labels included.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['quality', 'positiveLabel'],
+        message: `quality.positiveLabel "${model.quality.positiveLabel}" is not one of review.allowedLabels (${model.review.allowedLabels.join(', ')}): every reviewer label would count as a negative`,
+      });
+    }
     if (model.quality && model.endpoint.variants.some((v) => v.inferenceComponent)) {
       ctx.addIssue({ code: 'custom', path: ['quality'], message: 'quality reads the endpoint\'s data capture, which an inference-component endpoint does not record; remove quality or inferenceComponent' });
     }

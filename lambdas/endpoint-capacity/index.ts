@@ -14,7 +14,8 @@
  * AtMaxCapacity (1 when InstanceCount >= MaxInstanceCount, else 0).
  * An endpoint that is missing, or not InService/Updating, gets no capacity document but a
  * warning log (it cannot be at capacity); a configured variant the endpoint does not have is
- * logged as a warning. Any other AWS error for one endpoint is logged and the others are still
+ * logged as a warning, and so is a variant that reports no CurrentInstanceCount (serverless, or
+ * still being created): it is not measured rather than measured as 0. Any other AWS error for one endpoint is logged and the others are still
  * measured; the invocation fails (so Lambda's Errors metric shows it) only if every endpoint failed.
  * IAM: sagemaker:DescribeEndpoint on the listed endpoints.
  * ──────────────────────────────────────────────────────────────────────────
@@ -107,7 +108,13 @@ export async function handler(_event?: unknown): Promise<CapacityResult> {
         logger.warn('configured variant is not on the endpoint', { endpointName: watched.endpointName, variantName, environment });
         continue;
       }
-      const instanceCount = variant.CurrentInstanceCount ?? 0;
+      // A variant without an instance count (serverless, or one SageMaker is still creating) is not
+      // measured: publishing 0 would read as "no instances, far from the cap" and hide a full variant.
+      if (variant.CurrentInstanceCount === undefined) {
+        logger.warn('variant reports no instance count: not measured', { endpointName: watched.endpointName, variantName, environment });
+        continue;
+      }
+      const instanceCount = variant.CurrentInstanceCount;
       const atMaxCapacity = instanceCount >= maxInstanceCount;
       measured.push({ endpointName: watched.endpointName, variantName, instanceCount, maxInstanceCount, atMaxCapacity });
       publishMetrics(metrics, {

@@ -84,6 +84,10 @@ export interface VariantEvidence {
   readonly variant: string;
   readonly predictions: number;
   readonly labelled: number;
+  /** Predictions whose score is missing, not a number, or (classification) outside [0, 1]: never evaluated. */
+  readonly unscored: number;
+  /** Predictions whose latest labels disagree (different labels at the same latest observed_at): never evaluated. */
+  readonly conflictingLabels: number;
   readonly coverage: Proportion;
   readonly labelDelayMedianSeconds: number | undefined;
   readonly outcome?: { name: string; unit: string; total: number; per1000: number | undefined };
@@ -93,7 +97,7 @@ export interface VariantEvidence {
   readonly latency: { p50Ms: number | undefined; p99Ms: number | undefined };
   readonly errorRate: Proportion | undefined;
   readonly cost: CostPer1000 | undefined;
-  /** Enough labels to judge (>= minSamples). */
+  /** Enough samples behind the primary metric to judge it (>= minSamples): predicted positives for precision, labelled positives for recall, labelled predictions otherwise. */
   readonly judged: boolean;
   readonly decayed: boolean;
   readonly notes: string[];
@@ -142,6 +146,8 @@ function bit(v: string | null, what: string): boolean {
 
 interface Parsed {
   traffic: Map<string, { predictions: number; labelled: number; outcome: number; delay: number | undefined }>;
+  unscored: Map<string, number>;
+  conflicting: Map<string, number>;
   cells: Map<string, ClassCell[]>;
   brier: Map<string, LossSums>;
   regression: Map<string, RegressionSums>;
@@ -150,7 +156,7 @@ interface Parsed {
 
 export function parseRows(rows: readonly ResultRow[], variants: readonly string[]): Parsed {
   const known = new Set(variants);
-  const out: Parsed = { traffic: new Map(), cells: new Map(), brier: new Map(), regression: new Map(), labels: { observed: 0, lastObservedAt: undefined } };
+  const out: Parsed = { traffic: new Map(), unscored: new Map(), conflicting: new Map(), cells: new Map(), brier: new Map(), regression: new Map(), labels: { observed: 0, lastObservedAt: undefined } };
   let labelRows = 0;
   for (const r of rows) {
     if (r.kind === 'labels') {
@@ -172,6 +178,10 @@ export function parseRows(rows: readonly ResultRow[], variants: readonly string[
       out.cells.set(v, [...(out.cells.get(v) ?? []), cell]);
       const b = out.brier.get(v) ?? { n: 0, sum: 0, sumSq: 0 };
       out.brier.set(v, { n: b.n + n, sum: b.sum + num(r.sum2, 'brier sum'), sumSq: b.sumSq + num(r.sum3, 'brier sum of squares') });
+    } else if (r.kind === 'unscored') {
+      out.unscored.set(v, int(r.n, 'unscored n'));
+    } else if (r.kind === 'conflicting') {
+      out.conflicting.set(v, int(r.n, 'conflicting n'));
     } else if (r.kind === 'reg') {
       out.regression.set(v, { n: int(r.n, 'reg n'), absSum: num(r.sum1, 'abs sum'), sqSum: num(r.sum2, 'square sum'), quadSum: num(r.sum3, 'fourth-power sum') });
     } else {
@@ -197,6 +207,13 @@ function primaryOf(metric: PrimaryMetric, c: ClassificationQuality | undefined, 
     case 'rmse':
       return { metric, value: r?.rmse.value, interval: r?.rmse.interval };
   }
+}
+
+/** The samples a primary metric is computed from, which `minSamples` applies to. */
+function judgedOn(metric: PrimaryMetric, samples: number, c: ClassificationQuality | undefined): { n: number; what: string } {
+  if (metric === 'precision') return { n: (c?.confusion.tp ?? 0) + (c?.confusion.fp ?? 0), what: 'predicted positives' };
+  if (metric === 'recall') return { n: c?.positives ?? 0, what: 'labelled positives' };
+  return { n: samples, what: 'labelled samples' };
 }
 
 /** Per-prediction loss of the A/B test for the primary metric (see ab-test.ts). */
@@ -235,17 +252,32 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
     const regression = s.problemType === 'regression' ? regressionQuality(parsed.regression.get(variant) ?? { n: 0, absSum: 0, sqSum: 0, quadSum: 0 }, alpha) : undefined;
     const primary = primaryOf(s.primaryMetric, classification, regression);
     const samples = classification?.samples ?? regression?.samples ?? 0;
-    const judged = samples >= s.minSamples && primary.value !== undefined;
+    // The metric is judged on the samples it is computed from: precision on the predicted
+    // positives, recall on the labelled positives, not on every labelled prediction (500 labels
+    // with 2 predicted positives give a precision of 0/2, not a figure to retrain on).
+    const basis = judgedOn(s.primaryMetric, samples, classification);
+    const judged = basis.n >= s.minSamples && primary.value !== undefined;
     const decayed = judged && (higher ? primary.value! < s.baseline.value - s.tolerance : primary.value! > s.baseline.value + s.tolerance);
     const op = operational[variant] ?? {};
     const notes = [...(classification?.notes ?? regression?.notes ?? [])];
+    const unscored = parsed.unscored.get(variant) ?? 0;
+    if (unscored > t.predictions) throw new QualityInputError(`variant ${variant}: ${unscored} unscored of ${t.predictions} predictions`);
+    if (unscored > 0) {
+      const usable = s.problemType === 'binary_classification' ? 'missing, not a number, or outside [0, 1]' : 'missing or not a finite number';
+      notes.push(`${unscored} of ${t.predictions} predictions have no usable score (${usable}): they are not evaluated`);
+    }
+    const conflictingLabels = parsed.conflicting.get(variant) ?? 0;
+    if (conflictingLabels > t.predictions) throw new QualityInputError(`variant ${variant}: ${conflictingLabels} conflicting of ${t.predictions} predictions`);
+    if (conflictingLabels > 0) notes.push(`${conflictingLabels} predictions have labels that disagree at the same observed_at (latest observation): they are not evaluated`);
     if (t.predictions === 0) notes.push('no predictions in the window (zero traffic)');
-    else if (samples < s.minSamples) notes.push(`${samples} labelled samples; at least ${s.minSamples} are needed to judge decay`);
+    else if (basis.n < s.minSamples) notes.push(`${basis.n} ${basis.what}; at least ${s.minSamples} are needed to judge ${s.primaryMetric} decay`);
     const cost = op.instanceHours !== undefined && op.price !== undefined ? costPer1000(op.instanceHours, op.invocations ?? t.predictions, op.price) : undefined;
     return {
       variant,
       predictions: t.predictions,
       labelled: t.labelled,
+      unscored,
+      conflictingLabels,
       coverage: proportion(t.labelled, t.predictions, alpha),
       labelDelayMedianSeconds: t.delay,
       ...(s.outcome ? { outcome: { ...s.outcome, total: t.outcome, per1000: per1000(t.outcome, t.predictions) } } : {}),
@@ -293,9 +325,18 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
       .map((v) => ({ variant: v.variant, metric: s.primaryMetric, value: v.primary.value!, baseline: s.baseline.value, tolerance: s.tolerance })),
   };
   if (!s.abTest) return evidence;
+  // One champion, one challenger: a missing verdict, or a second challenger never compared, would read as
+  // "nothing to decide". The construct refuses such a configuration at synth; this is the run-time guard.
   const champion = variants.find((v) => v.variant === s.abTest!.champion);
-  const challenger = variants.find((v) => v.variant !== s.abTest!.champion);
-  if (!champion || !challenger) return evidence;
+  const others = variants.filter((v) => v.variant !== s.abTest!.champion);
+  if (!champion) throw new QualityInputError(`abTest: the champion ${JSON.stringify(s.abTest.champion)} is not one of the variants (${s.variants.join(', ')})`);
+  if (others.length !== 1) {
+    throw new QualityInputError(
+      `abTest needs exactly one challenger; variants has ` +
+        (others.length === 0 ? `none besides ${JSON.stringify(champion.variant)}` : `${others.length} (${others.map((v) => v.variant).join(', ')})`),
+    );
+  }
+  const challenger = others[0]!;
   const cls = (v: VariantEvidence) => v.classification;
   const lossCh = lossOf(s.primaryMetric, parsed, challenger.variant, cls(challenger));
   const lossCp = lossOf(s.primaryMetric, parsed, champion.variant, cls(champion));

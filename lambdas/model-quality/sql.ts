@@ -11,7 +11,8 @@
  *    the join key eventmetadata.inferenceid (the gateway's InferenceId).
  *  - ground truth: the model's lake dataset (inference_id, label, observed_at, outcome_value)
  *    UNION ALL the reviewers' labels (inferenceid, label, labelledat), when a review table is
- *    given. Per inference id the LATEST observation wins; labels observed after `labelsUntil`
+ *    given. Per inference id the LATEST observation wins (different labels tied at the latest
+ *    instant conflict and are not used); labels observed after `labelsUntil`
  *    (the run time) are not seen, so a re-run gives the same answer.
  *  - window: predictions with inference time in [windowStart, windowEnd). An inference id
  *    captured more than once (a caller's retry under its own id) counts once: the latest
@@ -25,8 +26,12 @@
  *   'reg'     per variant: n, sum1 = Σ|e|, sum2 = Σe², sum3 = Σe⁴ with e = prediction − label
  *   'labels'  one row: n = labels observed until the run, last_label_at = the latest
  *             observed_at (ISO text), whatever prediction it belongs to (staleness).
- * A prediction whose score is missing or not a number is counted in traffic, never labelled.
- * Classification scores outside [0, 1] are clamped into the end bins.
+ *   'unscored' per variant with any: n = predictions without a usable score.
+ *   'conflicting' per variant with any: n = predictions whose latest labels disagree (two
+ *             different labels observed at the same latest instant); they are not labelled.
+ * A usable score is a number in [0, 1] for classification (a probability: a percentage, a
+ * logit or NaN is not one, and clamping it would turn 57 into a confident 1.0), a finite number
+ * for regression. A prediction without one is counted in traffic and in 'unscored', never labelled.
  *
  * Literal safety: identifiers must match IDENTIFIER and are double-quoted; variants
  * VARIANT_NAME; the JSON path OUTPUT_JSON_PATH; every string literal goes through sqlString().
@@ -46,7 +51,11 @@ export interface Dialect {
   readonly name: 'athena' | 'duckdb';
   /** JSON scalar at a path, as text (NULL when absent or not a scalar). */
   jsonScalar(doc: string, path: string): string;
-  /** ISO-8601 text → timestamp with time zone; NULL when unparseable. */
+  /**
+   * ISO-8601 text → timestamp with time zone; NULL when unparseable. A space between date and time
+   * (which ingest accepts, as RFC 3339 does) is read as `T` first: Athena's ISO-8601 parser may not
+   * accept the space, and under TRY such a label would silently drop out of the join.
+   */
   isoTimestamp(text: string): string;
   /** base64 text → UTF-8 text; NULL when invalid. */
   fromBase64Text(text: string): string;
@@ -60,7 +69,7 @@ export const DIALECTS: Record<Dialect['name'], Dialect> = {
   athena: {
     name: 'athena',
     jsonScalar: (doc, path) => `json_extract_scalar(${doc}, ${sqlString(path)})`,
-    isoTimestamp: (text) => `TRY(from_iso8601_timestamp(${text}))`,
+    isoTimestamp: (text) => `TRY(from_iso8601_timestamp(replace(${text}, ' ', 'T')))`,
     fromBase64Text: (text) => `TRY(from_utf8(from_base64(${text})))`,
     median: (expr) => `approx_percentile(${expr}, 0.5)`,
     isoText: (ts) => `to_iso8601(${ts} AT TIME ZONE 'UTC')`,
@@ -68,7 +77,7 @@ export const DIALECTS: Record<Dialect['name'], Dialect> = {
   duckdb: {
     name: 'duckdb',
     jsonScalar: (doc, path) => `json_extract_string(${doc}, ${sqlString(path)})`,
-    isoTimestamp: (text) => `TRY_CAST(${text} AS TIMESTAMPTZ)`,
+    isoTimestamp: (text) => `TRY_CAST(replace(${text}, ' ', 'T') AS TIMESTAMPTZ)`,
     fromBase64Text: (text) => `TRY(decode(from_base64(${text})))`,
     median: (expr) => `quantile_cont(${expr}, 0.5)`,
     isoText: (ts) => `strftime(${ts} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`,
@@ -140,11 +149,12 @@ export function renderQualityQuery(q: QualityQuery): string {
       ? [`SELECT CAST(inferenceid AS VARCHAR), CAST(label AS VARCHAR), ${d.isoTimestamp('CAST(labelledat AS VARCHAR)')}, CAST(NULL AS DOUBLE) FROM ${review} WHERE inferenceid IS NOT NULL`]
       : []),
   ];
+  const [low, high] = classification ? ['0.0', '1.0'] : ['-1.7976931348623157e308', '1.7976931348623157e308'];
   const y = classification ? `CASE WHEN g.label = ${sqlString(q.positiveLabel as string)} THEN 1 ELSE 0 END` : 'TRY_CAST(g.label AS DOUBLE)';
   const lines = [
     'WITH captured AS (',
     `  SELECT variant, eventmetadata.inferenceid AS inference_id, ${d.isoTimestamp('eventmetadata.inferencetime')} AS predicted_at,`,
-    `    TRY_CAST(${d.jsonScalar(body, q.scorePath)} AS DOUBLE) AS score`,
+    `    TRY_CAST(${d.jsonScalar(body, q.scorePath)} AS DOUBLE) AS raw_score`,
     `  FROM ${capture}`,
     `  WHERE variant IN (${q.variants.map(sqlString).join(', ')})`,
     `    AND capture_hour BETWEEN ${sqlString(firstHour)} AND ${sqlString(lastHour)}`,
@@ -154,25 +164,38 @@ export function renderQualityQuery(q: QualityQuery): string {
     // A caller that retries with its own x-inference-id is captured once per attempt, possibly
     // by another variant. The answer it acted on is the latest; joining every attempt to the one
     // label would count that label twice. Rows without an id are never joined, so all stay.
+    // A usable score: a probability in [0, 1] (classification) or a finite number (regression). Anything
+    // else (a percentage, a logit, NaN, ±Infinity) is unscored: traffic, never labelled, counted apart.
+    // Comparisons exclude NaN in both engines (Trino: false; DuckDB: NaN sorts above every number).
+    'scored AS (',
+    `  SELECT variant, inference_id, predicted_at, CASE WHEN raw_score >= ${low} AND raw_score <= ${high} THEN raw_score END AS score FROM captured`,
+    '),',
     'predictions AS (',
     '  SELECT variant, inference_id, predicted_at, score FROM (',
-    '    SELECT c.*, row_number() OVER (PARTITION BY inference_id ORDER BY predicted_at DESC, variant DESC, score DESC) AS attempt FROM captured c',
+    '    SELECT c.*, row_number() OVER (PARTITION BY inference_id ORDER BY predicted_at DESC, variant DESC, score DESC) AS attempt FROM scored c',
     '  ) ranked WHERE inference_id IS NULL OR attempt = 1',
     '),',
     'truth_all AS (',
     `  ${truthSources.join('\n  UNION ALL\n  ')}`,
     '),',
     'truth_seen AS (',
-    `  SELECT * FROM truth_all WHERE inference_id IS NOT NULL AND observed_at IS NOT NULL AND observed_at <= ${ts(q.labelsUntil)}`,
+    `  SELECT * FROM truth_all WHERE inference_id IS NOT NULL AND label IS NOT NULL AND observed_at IS NOT NULL AND observed_at <= ${ts(q.labelsUntil)}`,
     '),',
+    // The latest observation wins. Two different labels observed at that same latest instant (a
+    // date-only observed_at relabelled the same day, a reviewer and the lake at once) conflict:
+    // which one is right is unknown, so neither is used (counted per variant as 'conflicting').
     'truth AS (',
-    '  SELECT inference_id, label, observed_at, outcome_value FROM (',
-    '    SELECT t.*, row_number() OVER (PARTITION BY inference_id ORDER BY observed_at DESC, label DESC) AS rn FROM truth_seen t',
+    '  SELECT inference_id, label, observed_at, outcome_value, conflicting FROM (',
+    '    SELECT t.*, row_number() OVER (PARTITION BY inference_id ORDER BY observed_at DESC, label DESC) AS rn,',
+    '      CASE WHEN min(label) OVER (PARTITION BY inference_id, observed_at) <> max(label) OVER (PARTITION BY inference_id, observed_at) THEN 1 ELSE 0 END AS conflicting',
+    '    FROM truth_seen t',
     '  ) ranked WHERE rn = 1',
     '),',
     'joined AS (',
-    `  SELECT p.variant, p.score, p.predicted_at, g.observed_at, g.outcome_value, ${y} AS y,`,
-    '    CASE WHEN g.inference_id IS NOT NULL AND p.score IS NOT NULL THEN 1 ELSE 0 END AS labelled',
+    `  SELECT p.variant, p.score, p.predicted_at, g.observed_at, CASE WHEN g.conflicting = 0 THEN g.outcome_value END AS outcome_value, ${y} AS y,`,
+    // A regression label that is not a number labels nothing (it is left out of the sums too).
+    `    CASE WHEN g.inference_id IS NOT NULL AND p.score IS NOT NULL AND g.conflicting = 0 AND (${y}) IS NOT NULL THEN 1 ELSE 0 END AS labelled,`,
+    '    CASE WHEN g.conflicting = 1 THEN 1 ELSE 0 END AS conflicting',
     '  FROM predictions p LEFT JOIN truth g ON p.inference_id = g.inference_id',
     ')',
     `SELECT 'traffic' AS kind, variant, CAST(NULL AS BIGINT) AS bin, CAST(NULL AS BIGINT) AS predicted, CAST(NULL AS BIGINT) AS actual,`,
@@ -180,8 +203,18 @@ export function renderQualityQuery(q: QualityQuery): string {
     `  CAST(${d.median("CASE WHEN labelled = 1 THEN date_diff('second', predicted_at, observed_at) END")} AS DOUBLE) AS sum3, CAST(NULL AS VARCHAR) AS last_label_at`,
     'FROM joined GROUP BY variant',
   ];
+  lines.push(
+    'UNION ALL',
+    `SELECT 'unscored', variant, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(count(*) AS BIGINT),`,
+    '  CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)',
+    'FROM predictions WHERE score IS NULL GROUP BY variant',
+    'UNION ALL',
+    `SELECT 'conflicting', variant, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(count(*) AS BIGINT),`,
+    '  CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)',
+    'FROM joined WHERE conflicting = 1 GROUP BY variant',
+  );
   if (classification) {
-    const s = 'least(greatest(score, 0.0), 1.0)';
+    const s = 'score';
     lines.push(
       'UNION ALL',
       `SELECT 'class', variant, CAST(least(floor(${s} * ${q.bins}), ${q.bins - 1}) AS BIGINT), CASE WHEN score >= ${q.threshold} THEN 1 ELSE 0 END, y,`,

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { guardLanes, runGuardJobs, type GuardJob } from './control-tower-lanes';
 import type { IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1 } from 'aws-cdk-lib';
 
 /** The name the Control Tower guard plugin reports under (and acknowledgements use as `plugin`). */
@@ -83,27 +84,212 @@ export function cfnGuardVersion(): string {
 }
 
 /**
- * The Control Tower guard rules as a validation plugin (`cdk-validator-cfnguard`), running only the
- * rule files whose evaluated resource types occur in the templates. A rule without such a resource
- * can only skip, so the findings are the same as running every rule; cfn-guard takes about a
- * fifth of the time.
+ * The resource types a rule file reads: the types its metadata says it evaluates, and every
+ * resource type its guard source names. The rules look at other resources only through queries
+ * that name a type (`Resources.*[ Type == %S3_BUCKET_TYPE ]`) or by logical id followed by a check
+ * of that resource's type (`check_local_references(..., "AWS::EC2::Subnet")`); both strings are
+ * in the source. test/compliance/control-tower-grouping.test.ts holds every shipped rule to that
+ * pattern.
+ */
+function typesReadBy(rule: ControlTowerRule): ReadonlySet<string> {
+  const source = fs.readFileSync(path.join(RULES_DIR, 'cfn-guard', rule.file), 'utf8');
+  return new Set([...rule.resourceTypes, ...(source.match(/AWS::\w+::\w+/g) ?? [])]);
+}
+
+interface CloudFormationTemplate {
+  readonly Resources?: Record<string, { readonly Type?: unknown } & Record<string, unknown>>;
+  readonly [section: string]: unknown;
+}
+
+/**
+ * `template` as one group of rules needs it, or `undefined` when it holds nothing the group
+ * evaluates. Every resource of a type the group reads stays whole; every other resource keeps its
+ * logical id and `Type` and nothing else. A lookup by logical id still finds the resource and its
+ * type, so a reference to the wrong kind of resource fails as it does on the whole template. What
+ * is dropped, no rule of the group reads.
+ */
+function reducedTemplate(template: CloudFormationTemplate, group: RuleGroup): CloudFormationTemplate | undefined {
+  const resources: NonNullable<CloudFormationTemplate['Resources']> = {};
+  let evaluated = false;
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    const type = resource?.Type;
+    const read = typeof type === 'string' && group.reads.has(type);
+    resources[logicalId] = read ? resource : { Type: type };
+    evaluated ||= read && group.evaluates.has(type);
+  }
+  return evaluated ? { ...template, Resources: resources } : undefined;
+}
+
+/** Rule files that read the same resource types, run together. */
+interface RuleGroup {
+  /** What the group's rules read: the whole of each resource of these types is kept. */
+  readonly reads: ReadonlySet<string>;
+  /** What they evaluate: a template without any of these types gives the group nothing to do. */
+  readonly evaluates: Set<string>;
+  readonly ruleFiles: string[];
+}
+
+type Violation = PolicyValidationPluginReportBeta1['violations'][number];
+
+/**
+ * Where {@link ControlTowerGuard} keeps the findings of one group of rules on one reduced
+ * template. The violations are stored and returned with every `templatePath` as given to `store`;
+ * the guard puts the real template path back in.
+ */
+export interface RuleGroupResultCache {
+  /** The findings stored for exactly these rule files and this reduced template text, if any can be trusted. */
+  lookup(ruleFiles: readonly string[], reducedTemplate: string): Violation[] | undefined;
+  /** Stores the findings of these rule files on this reduced template text (an empty list too). */
+  store(ruleFiles: readonly string[], reducedTemplate: string, violations: readonly Violation[]): void;
+}
+
+/** Options for {@link ControlTowerGuard}. */
+export interface ControlTowerGuardOptions {
+  /**
+   * cfn-guard's output limit in bytes (its JSON grows with the templates).
+   *
+   * @default 64 MiB
+   */
+  readonly maxBuffer?: number;
+  /**
+   * Findings per group of rules and reduced template, kept between runs: a template changed in
+   * one resource is checked again only by the groups that read that resource's type.
+   *
+   * @default no cache
+   */
+  readonly resultCache?: RuleGroupResultCache;
+  /**
+   * How many cfn-guard processes may run at once (this thread and worker threads).
+   *
+   * @default the cores available to this process, at most 4
+   */
+  readonly lanes?: number;
+}
+
+/** One group of rules run on one template, or taken from the cache, in this process (for the tests and the benchmark). */
+export interface RuleGroupCheck {
+  /** The resource types the group reads. */
+  readonly reads: readonly string[];
+  /** The template's file name. */
+  readonly template: string;
+  readonly source: 'checked' | 'cached';
+}
+
+/** Every rule group check in this process, in order. */
+export const ruleGroupCheckLog: RuleGroupCheck[] = [];
+
+/** Every group of Control Tower rules, built once per process. */
+let ruleGroups: RuleGroup[] | undefined;
+
+function controlTowerRuleGroups(): RuleGroup[] {
+  if (ruleGroups) return ruleGroups;
+  const byReads = new Map<string, RuleGroup>();
+  for (const rule of controlTowerRules()) {
+    const reads = typesReadBy(rule);
+    const key = [...reads].sort().join(' ');
+    const group = byReads.get(key) ?? { reads, evaluates: new Set<string>(), ruleFiles: [] };
+    for (const type of rule.resourceTypes) group.evaluates.add(type);
+    group.ruleFiles.push(path.join(RULES_DIR, 'cfn-guard', rule.file));
+    byReads.set(key, group);
+  }
+  ruleGroups = [...byReads.values()];
+  return ruleGroups;
+}
+
+/**
+ * The Control Tower guard rules as a validation plugin (`cdk-validator-cfnguard`), with the same
+ * findings as the plugin running every rule on every template, in a fraction of the time.
+ *
+ * cfn-guard's time per rule grows with the size of the whole template it is given, although each
+ * rule reads only a few resource types. So the rules are grouped by the resource types they read
+ * ({@link typesReadBy}); each group runs in one cfn-guard process, through the plugin's own code,
+ * on each template reduced to what the group reads ({@link reducedTemplate}), and only on the
+ * templates holding at least one type the group evaluates (a rule with nothing to evaluate can
+ * only skip). The cfn-guard processes run side by side, one per core ({@link runGuardJobs}). The findings name the original template, resource and property path, and come in
+ * the same order whether or not they came from the cache: group by group, template by template.
  */
 export class ControlTowerGuard implements IPolicyValidationPluginBeta1 {
   readonly name = CONTROL_TOWER_PLUGIN;
   readonly version = (JSON.parse(fs.readFileSync(path.join(VALIDATOR_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  private readonly maxBuffer: number;
+  private readonly resultCache?: RuleGroupResultCache;
+  private readonly lanes?: number;
 
-  /** @param maxBuffer cfn-guard's output limit in bytes (its JSON grows with the templates) */
-  constructor(private readonly maxBuffer = 64 * 1024 * 1024) {}
+  constructor(options: ControlTowerGuardOptions = {}) {
+    this.maxBuffer = options.maxBuffer ?? 64 * 1024 * 1024;
+    this.resultCache = options.resultCache;
+    this.lanes = options.lanes;
+  }
 
   validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
-    const types = new Set<string>();
-    for (const file of context.templatePaths) {
-      const template = JSON.parse(fs.readFileSync(file, 'utf8')) as { Resources?: Record<string, { Type: string }> };
-      for (const resource of Object.values(template.Resources ?? {})) types.add(resource.Type);
+    const templates = new Map<string, CloudFormationTemplate>();
+    for (const file of new Set(context.templatePaths)) templates.set(path.resolve(file), JSON.parse(fs.readFileSync(file, 'utf8')) as CloudFormationTemplate);
+    const groups = controlTowerRuleGroups();
+
+    // Each group on each template it evaluates: its findings from the cache, or a reduced file to check.
+    const found = groups.map(() => new Map<string, Violation[]>());
+    const toCheck: Array<{ group: number; template: string; text: string; file: string }> = [];
+    let workDir: string | undefined;
+    try {
+      groups.forEach((group, g) => {
+        for (const [template, content] of templates) {
+          const reduced = reducedTemplate(content, group);
+          if (!reduced) continue;
+          const text = JSON.stringify(reduced);
+          const cached = this.resultCache?.lookup(group.ruleFiles, text);
+          ruleGroupCheckLog.push({ reads: [...group.reads].sort(), template: path.basename(template), source: cached ? 'cached' : 'checked' });
+          if (cached) {
+            found[g].set(template, cached.map((v) => withTemplatePath(v, template)));
+            continue;
+          }
+          workDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-control-tower-'));
+          const file = path.join(workDir, `${toCheck.length}-${path.basename(template)}`);
+          fs.writeFileSync(file, text);
+          toCheck.push({ group: g, template, text, file });
+        }
+      });
+
+      if (workDir && toCheck.length > 0) {
+        // One job per group; a group costing more than a lane's fair share is split by template.
+        const jobs: Array<GuardJob & { readonly checks: typeof toCheck }> = [];
+        const costOf = (g: number, checks: typeof toCheck) => groups[g].ruleFiles.length * checks.reduce((sum, c) => sum + c.text.length, 0);
+        const total = groups.reduce((sum, _, g) => sum + costOf(g, toCheck.filter((c) => c.group === g)), 0);
+        const lanes = this.lanes ?? guardLanes();
+        groups.forEach((group, g) => {
+          const checks = toCheck.filter((c) => c.group === g);
+          if (checks.length === 0) return;
+          const parts = lanes > 1 && costOf(g, checks) > total / (2 * lanes) ? checks.map((c) => [c]) : [checks];
+          for (const part of parts) jobs.push({ ruleFiles: group.ruleFiles, templatePaths: part.map((c) => c.file), cost: costOf(g, part), checks: part });
+        });
+        const reports = runGuardJobs(jobs, { lanes, maxBuffer: this.maxBuffer, workDir });
+        jobs.forEach((job, j) => {
+          const fresh = new Map<string, Violation[]>(job.checks.map((c) => [c.file, []]));
+          for (const violation of reports[j].violations) {
+            const owners = new Set(violation.violatingResources.map((r) => r.templatePath));
+            const owner = owners.size === 1 ? fresh.get([...owners][0]) : undefined;
+            if (!owner) throw new Error(`cfn-guard reported a ${violation.ruleName} violation not attributable to one template: ${[...owners].join(', ')}`);
+            owner.push(violation);
+          }
+          if (!reports[j].success && reports[j].violations.length === 0) throw new Error('cfn-guard failed without reporting a violation');
+          for (const check of job.checks) {
+            const own = fresh.get(check.file) as Violation[];
+            this.resultCache?.store(groups[check.group].ruleFiles, check.text, own);
+            found[check.group].set(check.template, own.map((v) => withTemplatePath(v, check.template)));
+          }
+        });
+      }
+    } finally {
+      if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
     }
-    const rules = controlTowerRules();
-    const disabledRules = rules.filter((r) => !r.resourceTypes.some((t) => types.has(t))).map((r) => path.basename(r.file, '.guard'));
-    if (disabledRules.length === rules.length) return { success: true, violations: [] };
-    return new CfnGuardValidator({ disabledRules, maxBuffer: this.maxBuffer }).validate(context);
+
+    const violations: Violation[] = [];
+    groups.forEach((_, g) => {
+      for (const template of templates.keys()) violations.push(...(found[g].get(template) ?? []));
+    });
+    return { success: violations.length === 0, violations };
   }
+}
+
+function withTemplatePath(violation: Violation, templatePath: string): Violation {
+  return { ...violation, violatingResources: violation.violatingResources.map((r) => ({ ...r, templatePath })) };
 }

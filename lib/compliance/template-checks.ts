@@ -9,7 +9,7 @@ import type {
   PolicyValidationPluginReportBeta1,
   PolicyViolation,
 } from 'aws-cdk-lib';
-import { CONTROL_TOWER_PLUGIN, ControlTowerGuard, cfnGuardVersion, controlTowerGuardFiles } from './control-tower';
+import { CONTROL_TOWER_PLUGIN, ControlTowerGuard, cfnGuardVersion, controlTowerGuardFiles, type RuleGroupResultCache } from './control-tower';
 import {
   DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY,
   TemplateCheckCache,
@@ -120,9 +120,9 @@ export class CachedControlTowerGuard implements IPolicyValidationPluginBeta1 {
   private readonly cache: TemplateCheckCache;
 
   constructor(options: CachedControlTowerGuardOptions = {}) {
-    this.guard = new ControlTowerGuard(options.maxBuffer);
-    this.version = this.guard.version;
     this.cache = new TemplateCheckCache(options.cacheDirectory === false ? undefined : (options.cacheDirectory ?? DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY));
+    this.guard = new ControlTowerGuard({ maxBuffer: options.maxBuffer, resultCache: this.cache.directory ? ruleGroupResultCache(this.cache, () => controlTowerToolingKey(this)) : undefined });
+    this.version = this.guard.version;
   }
 
   validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
@@ -161,6 +161,29 @@ export class CachedControlTowerGuard implements IPolicyValidationPluginBeta1 {
     }
     return { success: violations.length === 0, violations: violations as PolicyValidationPluginReportBeta1['violations'] };
   }
+}
+
+/**
+ * The guard's findings per group of rules and reduced template, in the same cache as the
+ * per-template results. A template that changed is checked again only by the groups of rules
+ * whose reduced template changed with it: one changed Lambda function re-runs the rules that
+ * read Lambda functions, not the bucket or IAM rules.
+ */
+function ruleGroupResultCache(cache: TemplateCheckCache, tooling: () => Record<string, string>): RuleGroupResultCache {
+  const keyFor = (ruleFiles: readonly string[], reducedTemplate: string): TemplateCheckKey => ({
+    checker: `${CONTROL_TOWER_PLUGIN}.rule-group`,
+    tooling: tooling(),
+    templateSha256: sha256(reducedTemplate),
+    context: { rules: ruleFiles.map((f) => path.basename(f, '.guard')).join(' ') },
+  });
+  return {
+    lookup: (ruleFiles, reducedTemplate) => {
+      const stored = cache.lookup(keyFor(ruleFiles, reducedTemplate), isTemplateResult);
+      // Stored from the guard's own Beta1 violations, and checked by isTemplateResult on the way out.
+      return stored ? (fromStored(stored, THIS_TEMPLATE) as PolicyValidationPluginReportBeta1['violations']) : undefined;
+    },
+    store: (ruleFiles, reducedTemplate, violations) => cache.store(keyFor(ruleFiles, reducedTemplate), toStored(violations)),
+  };
 }
 
 function stableSortBy<T>(items: readonly T[], key: (item: T) => string): T[] {

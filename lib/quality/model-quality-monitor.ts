@@ -70,6 +70,14 @@ export class ModelQualityMonitor extends Construct {
     if (q.abTest && !productionVariantNames.includes(q.abTest.champion)) {
       throw new PlinthError(`${where}: quality.abTest.champion "${q.abTest.champion}" is not one of productionVariantNames (${productionVariantNames.join(', ')})`);
     }
+    const challengers = productionVariantNames.filter((v) => v !== q.abTest?.champion);
+    if (q.abTest && challengers.length !== 1) {
+      // One verdict compares the champion with ONE challenger: with none there would be no verdict, with more the rest never compared.
+      throw new PlinthError(
+        `${where}: quality.abTest compares the champion with exactly one other variant; productionVariantNames has ` +
+          (challengers.length === 0 ? `none besides "${q.abTest.champion}": add the challenger or remove abTest` : `${challengers.length} (${challengers.join(', ')}): keep one challenger at a time`),
+      );
+    }
     const stack = Stack.of(this);
     const { captureBucket } = props;
     this.endpointName = endpointName;

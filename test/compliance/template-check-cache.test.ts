@@ -7,7 +7,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { acknowledgeFinding, NAG_PACKS } from '../../lib/compliance/acknowledge';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
-import { CONTROL_TOWER_PLUGIN } from '../../lib/compliance/control-tower';
+import { CONTROL_TOWER_PLUGIN, ruleGroupCheckLog } from '../../lib/compliance/control-tower';
 import { ComplianceGateError, synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
 import { writeComplianceReports } from '../../lib/compliance/report';
 import { TEMPLATE_CHECK_CACHE_FORMAT, templateCheckLog } from '../../lib/compliance/template-check-cache';
@@ -122,6 +122,19 @@ describe('cached template-level checks (Control Tower guard and CloudFormation v
     expect(changed.validationReport).not.toBe(fresh.validationReport);
   });
 
+  test("inside a changed template, only the Control Tower rule groups that read the changed resource's type run again", () => {
+    // WHEN prod's queue keeps messages two days longer (a template no earlier test produced)
+    const logStart = ruleGroupCheckLog.length;
+    synthFixture(outdir, cacheDirectory, 518400);
+    const runs = ruleGroupCheckLog.slice(logStart);
+    // THEN the groups reading SQS queues re-ran on prod's template; the bucket and model groups came from the cache
+    const checkedNow = runs.filter((r) => r.source === 'checked');
+    expect(checkedNow.length).toBeGreaterThan(0);
+    expect(checkedNow.every((r) => r.template.startsWith('prodData') && r.reads.includes('AWS::SQS::Queue'))).toBe(true);
+    const cachedNow = runs.filter((r) => r.source === 'cached');
+    expect(cachedNow.some((r) => r.template.startsWith('prodData') && r.reads.includes('AWS::S3::Bucket') && !r.reads.includes('AWS::SQS::Queue'))).toBe(true);
+  });
+
   test('on a warm cache the gate still fails on an unacknowledged finding from every pack, the validator and Control Tower', () => {
     // GIVEN a cache holding every template's result
     const app = buildFixture(outdir, cacheDirectory);
@@ -148,8 +161,10 @@ describe('cached template-level checks (Control Tower guard and CloudFormation v
     // GIVEN a warm cache of its own, all but one of whose entries are damaged
     const ownCache = tempDir('plinth-ct-cache-');
     synthFixture(outdir, ownCache);
-    const files = cacheFiles(ownCache);
+    const groupFiles = cacheFiles(ownCache).filter((f) => f.includes(`${CONTROL_TOWER_PLUGIN}.rule-group`));
+    const files = cacheFiles(ownCache).filter((f) => !groupFiles.includes(f));
     expect(files).toHaveLength(4);
+    expect(groupFiles.length).toBeGreaterThan(0);
     const contents = files.map((f) => fs.readFileSync(f, 'utf8'));
     // Validator entries sort first (upper-case C), then the Control Tower ones.
     const [validatorA, validatorB, guardA, guardB] = files;
@@ -163,6 +178,11 @@ describe('cached template-level checks (Control Tower guard and CloudFormation v
     const entry = JSON.parse(contents[2]);
     expect(entry.format).toBe(TEMPLATE_CHECK_CACHE_FORMAT);
     fs.writeFileSync(guardA, JSON.stringify({ ...entry, result: { violations: [] } }));
+    // every per-rule-group entry of the guard edited the same way
+    for (const file of groupFiles) {
+      const groupEntry = JSON.parse(fs.readFileSync(file, 'utf8'));
+      fs.writeFileSync(file, JSON.stringify({ ...groupEntry, result: { violations: [] } }));
+    }
     // a file that is not an entry at all, next to them
     fs.writeFileSync(path.join(path.dirname(guardB), 'not-an-entry.json'), '{"hello": "world"}');
     // WHEN

@@ -136,6 +136,8 @@ describe('ModelQualityMonitor', () => {
   it.each<[string, Partial<ModelQualityMonitorProps>, RegExp]>([
     ['no variants', { productionVariantNames: [] }, /productionVariantNames is empty/],
     ['an unsafe score path', { quality: { schedule: 'rate(1 day)', windowHours: 24, labelDelayHours: 0, problemType: 'regression', primaryMetric: 'mae', scorePath: "$.x'--", tolerance: 1, floor: 1 } }, /scorePath/],
+    ['an A/B test with no challenger', { productionVariantNames: ['primary'] }, /quality\.abTest compares the champion with exactly one other variant; productionVariantNames has none besides "primary"/],
+    ['an A/B test with two challengers', { productionVariantNames: ['primary', 'blue', 'green'] }, /exactly one other variant; productionVariantNames has 2 \(blue, green\)/],
     ['a champion that is not a variant', { quality: { schedule: 'rate(1 day)', windowHours: 24, labelDelayHours: 0, problemType: 'regression', primaryMetric: 'mae', scorePath: '$.y', tolerance: 1, floor: 1, abTest: { champion: 'blue', minimumEffect: 1 } } }, /champion "blue"/],
   ])('refuses %s at synth, naming the field', (_n, over, message) => {
     expect(() => monitorIn(freshStack(), over)).toThrow(message);

@@ -96,6 +96,19 @@ describe('endpoint-capacity (aws-sdk-client-mock)', () => {
     expect(lines.some((l) => JSON.parse(l).msg === 'configured variant is not on the endpoint' && l.includes('challenger'))).toBe(true);
   });
 
+  it('does not measure a variant that reports no instance count as 0 instances', async () => {
+    // GIVEN a variant DescribeEndpoint returns without CurrentInstanceCount (serverless, or being created)
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService', ProductionVariants: [{ VariantName: 'primary', CurrentInstanceCount: 2 }, { VariantName: 'challenger' }] } as never);
+    // WHEN the capacity watch runs
+    const result = await handler({});
+    // THEN the counted variant is measured, the other is not (no InstanceCount 0 published), and a warning says why
+    expect(result.measured.filter((m) => m.variantName === 'challenger')).toEqual([]);
+    expect(result.measured.filter((m) => m.variantName === 'primary').map((m) => m.instanceCount)).toEqual([2, 2]);
+    const documents = lines.map((l) => JSON.parse(l)).filter((d) => d._aws);
+    expect(documents.filter((d) => d.Variant === 'challenger')).toEqual([]);
+    expect(lines.some((l) => JSON.parse(l).msg === 'variant reports no instance count: not measured' && l.includes('challenger'))).toBe(true);
+  });
+
   it('rejects a malformed ENDPOINTS, naming what is wrong', () => {
     expect(() => parseEndpoints('nope')).toThrow(/ENDPOINTS must be JSON/);
     expect(() => parseEndpoints('[]')).toThrow(/non-empty/);

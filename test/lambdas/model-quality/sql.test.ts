@@ -170,6 +170,9 @@ describe('quality query on DuckDB', () => {
     // errors −2 and 3: Σ|e| 5, Σe² 13, Σe⁴ 97; r3's label is not numeric and is left out
     const [row] = byKind(r, 'reg');
     expect([Number(row!.n), Number(row!.sum1), Number(row!.sum2), Number(row!.sum3)]).toEqual([2, 5, 13, 97]);
+    // ... and not counted as labelled either: coverage and LabelledSamples are 2 of 3, as the samples
+    const [traffic] = byKind(r, 'traffic');
+    expect([Number(traffic!.n), Number(traffic!.sum1)]).toEqual([3, 2]);
   });
 
   it('all labels late: nothing labelled, and the evidence says the ground truth is stale', async () => {
@@ -236,6 +239,140 @@ describe('quality query on DuckDB', () => {
         ['challenger', 200, 1, 1],
         ['primary', 400, 0, 1],
       ]);
+    });
+  });
+
+  describe('labels that disagree at the same observed_at', () => {
+    // GIVEN d1 labelled fraud and legitimate on the same day (date-only observed_at, which ingest
+    // accepts), d2 labelled fraud twice at the same time (a duplicate, not a conflict), d3 labelled
+    // both ways at 05:00 but settled as fraud at 06:00, d4 labelled once by the lake and once by a
+    // reviewer at the same instant, differently. Which label is right for d1 and d4 is unknown:
+    // picking one by its spelling ('legitimate' > 'fraud') is a coin toss that reads as data.
+    const preds: CapturedPrediction[] = ['d1', 'd2', 'd3', 'd4'].map((id, i) => ({ variant: 'primary', inferenceId: id, inferenceTime: `2030-01-10T0${i + 1}:00:00Z`, output: out(0.8) }));
+    const labels: GroundTruthRow[] = [
+      { inference_id: 'd1', label: 'fraud', observed_at: '2030-01-11', outcome_value: 100 },
+      { inference_id: 'd1', label: 'legitimate', observed_at: '2030-01-11', outcome_value: -5 },
+      { inference_id: 'd2', label: 'fraud', observed_at: '2030-01-10T09:00:00Z' },
+      { inference_id: 'd2', label: 'fraud', observed_at: '2030-01-10T09:00:00Z' },
+      { inference_id: 'd3', label: 'legitimate', observed_at: '2030-01-10T05:00:00Z' },
+      { inference_id: 'd3', label: 'fraud', observed_at: '2030-01-10T05:00:00Z' },
+      { inference_id: 'd3', label: 'fraud', observed_at: '2030-01-10T06:00:00Z' },
+      { inference_id: 'd4', label: 'legitimate', observed_at: '2030-01-10T07:00:00Z' },
+    ];
+    const reviewLabels: ReviewLabel[] = [{ inferenceId: 'd4', label: 'fraud', labelledAt: '2030-01-10T07:00:00.000Z' }];
+    let d: DuckDBConnection;
+    let result: ResultRow[];
+    beforeAll(async () => {
+      d = await qualityDatabase(preds, labels, reviewLabels);
+      result = await runQualityQuery(d, QUERY);
+    });
+    afterAll(() => d.closeSync());
+
+    it('are not used, and are counted per variant', () => {
+      // THEN 4 predictions; d2 and d3 labelled (both fraud, score .8 → bin 800, predicted 1);
+      // d1 and d4 conflicting: unlabelled, their outcome values not summed
+      const [traffic] = byKind(result, 'traffic');
+      expect([Number(traffic!.n), Number(traffic!.sum1), Number(traffic!.sum2)]).toEqual([4, 2, 0]);
+      expect(byKind(result, 'class').map((r) => [Number(r.bin), Number(r.predicted), Number(r.actual), Number(r.n)])).toEqual([[800, 1, 1, 2]]);
+      expect(byKind(result, 'conflicting').map((r) => [r.variant, Number(r.n)])).toEqual([['primary', 2]]);
+    });
+
+    it('the evidence says so', () => {
+      const evidence = evaluate(result, {
+        endpointName: 'e',
+        modelName: 'm',
+        variants: ['primary'],
+        problemType: 'binary_classification',
+        primaryMetric: 'auc',
+        threshold: 0.5,
+        minSamples: 2,
+        tolerance: 0.05,
+        baseline: { value: 0.9, source: 'configured-floor' },
+        coverageFloor: 0.05,
+        labelDelayHours: 24,
+        window: { start: START.toISOString(), end: END.toISOString() },
+        labelsUntil: UNTIL.toISOString(),
+        runAt: UNTIL.toISOString(),
+      });
+      const primary = evidence.variants[0]!;
+      expect([primary.labelled, primary.conflictingLabels]).toEqual([2, 2]);
+      expect(primary.notes).toContain('2 predictions have labels that disagree at the same observed_at (latest observation): they are not evaluated');
+    });
+  });
+
+  describe('a score that is not a probability', () => {
+    // GIVEN a model that answers in percent (57, 12), a negative logit, NaN and a string, all
+    // labelled, next to two proper probabilities. Clamped into [0, 1], 57 read as a confident 1.0
+    // and −2.3 as 0.0: numbers that look like a model, computed from a misconfigured one.
+    const odd: CapturedPrediction[] = [
+      { variant: 'primary', inferenceId: 'o1', inferenceTime: '2030-01-10T01:00:00Z', output: out(57) },
+      { variant: 'primary', inferenceId: 'o2', inferenceTime: '2030-01-10T01:00:00Z', output: out(12) },
+      { variant: 'primary', inferenceId: 'o3', inferenceTime: '2030-01-10T01:00:00Z', output: out(-2.3) },
+      { variant: 'primary', inferenceId: 'o4', inferenceTime: '2030-01-10T01:00:00Z', output: JSON.stringify({ score: 'NaN' }) },
+      { variant: 'primary', inferenceId: 'o5', inferenceTime: '2030-01-10T01:00:00Z', output: out('high') },
+      { variant: 'primary', inferenceId: 'o6', inferenceTime: '2030-01-10T01:00:00Z', output: out(1) },
+      { variant: 'primary', inferenceId: 'o7', inferenceTime: '2030-01-10T01:00:00Z', output: out(0) },
+    ];
+    const labels: GroundTruthRow[] = ['o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7'].map((id, i) => ({ inference_id: id, label: i % 2 === 0 ? 'fraud' : 'legitimate', observed_at: '2030-01-10T05:00:00Z' }));
+    let d: DuckDBConnection;
+    let result: ResultRow[];
+    beforeAll(async () => {
+      d = await qualityDatabase(odd, labels, []);
+      result = await runQualityQuery(d, { ...QUERY, withReviews: false });
+    });
+    afterAll(() => d.closeSync());
+
+    it('is traffic, never labelled, and counted as unscored', () => {
+      // THEN 7 predictions, 2 labelled (o6 at 1.0 legitimate, o7 at 0.0 fraud: the ends of [0, 1] are probabilities);
+      // o1..o5 are unscored: 57, 12 and −2.3 are outside [0, 1], NaN and 'high' are not numbers
+      const [traffic] = byKind(result, 'traffic');
+      expect([Number(traffic!.n), Number(traffic!.sum1)]).toEqual([7, 2]);
+      expect(byKind(result, 'class').map((r) => [Number(r.bin), Number(r.actual), Number(r.n)]).sort()).toEqual([
+        [0, 1, 1],
+        [999, 0, 1],
+      ]);
+      expect(byKind(result, 'unscored').map((r) => [r.variant, Number(r.n)])).toEqual([['primary', 5]]);
+    });
+
+    it('the evidence says how many answers had no usable score, and where it looked', () => {
+      const evidence = evaluate(result, {
+        endpointName: 'e',
+        modelName: 'm',
+        variants: ['primary', 'challenger'],
+        problemType: 'binary_classification',
+        primaryMetric: 'auc',
+        threshold: 0.5,
+        minSamples: 2,
+        tolerance: 0.05,
+        baseline: { value: 0.9, source: 'configured-floor' },
+        coverageFloor: 0.05,
+        labelDelayHours: 24,
+        window: { start: START.toISOString(), end: END.toISOString() },
+        labelsUntil: UNTIL.toISOString(),
+        runAt: UNTIL.toISOString(),
+      });
+      const primary = evidence.variants[0]!;
+      expect([primary.predictions, primary.labelled, primary.unscored]).toEqual([7, 2, 5]);
+      expect(primary.notes).toContain('5 of 7 predictions have no usable score (missing, not a number, or outside [0, 1]): they are not evaluated');
+      expect(evidence.variants[1]!.unscored).toBe(0);
+    });
+
+    it('a regression model: NaN and infinite predictions are unscored, not a NaN that fails the run', async () => {
+      const reg = await qualityDatabase(
+        [
+          { variant: 'primary', inferenceId: 'n1', inferenceTime: '2030-01-10T01:00:00Z', output: JSON.stringify({ prediction: 'NaN' }) },
+          { variant: 'primary', inferenceId: 'n2', inferenceTime: '2030-01-10T01:00:00Z', output: JSON.stringify({ prediction: 'Infinity' }) },
+          { variant: 'primary', inferenceId: 'n3', inferenceTime: '2030-01-10T01:00:00Z', output: JSON.stringify({ prediction: 250 }) },
+        ],
+        ['n1', 'n2', 'n3'].map((id) => ({ inference_id: id, label: '200', observed_at: '2030-01-10T05:00:00Z' })),
+        [],
+      );
+      const r = await runQualityQuery(reg, { ...QUERY, variants: ['primary'], problemType: 'regression', scorePath: '$.prediction', withReviews: false });
+      reg.closeSync();
+      // THEN only n3 is evaluated: e = 50 → Σ|e| 50, Σe² 2500, Σe⁴ 6250000
+      const [row] = byKind(r, 'reg');
+      expect([Number(row!.n), Number(row!.sum1), Number(row!.sum2), Number(row!.sum3)]).toEqual([1, 50, 2500, 6250000]);
+      expect(byKind(r, 'unscored').map((u) => Number(u.n))).toEqual([2]);
     });
   });
 
