@@ -165,8 +165,6 @@ export class ValidatorEngineWorker {
       },
       transferList: [port2],
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-      stdout: false,
-      stderr: false,
     });
     // Never keeps the process alive: when the main job is done, so is the engine.
     this.worker.unref();
@@ -218,7 +216,7 @@ export class ValidatorEngineWorker {
       const received = receiveMessageOnPort(this.port) as { message: Reply } | undefined;
       if (received && received.message.id === id) return this.accept(received.message);
       if (received) continue; // an answer to an earlier, abandoned request
-      if (Atomics.load(this.flags, 1) === 1) {
+      if (Atomics.load(this.flags, 1) === 1 || this.failure !== undefined) {
         this.terminate();
         throw new ValidatorEngineError(`the worker exited before answering${this.failure ? ` (${this.failure})` : ''}`);
       }
