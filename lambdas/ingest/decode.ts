@@ -9,6 +9,7 @@
  *  - invalid UTF-8 -> UnreadableDataError('invalid-utf8') (data: quarantine)
  */
 
+import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SourceStreamError, UnreadableDataError, messageOf } from './errors';
@@ -84,11 +85,21 @@ async function* maybeGunzip(source: AsyncIterable<Uint8Array>, stats: DecodeStat
 /**
  * Decode an object body into UTF-8 text chunks. A leading BOM is stripped by
  * TextDecoder. Chunks are yielded as they arrive; nothing is accumulated.
+ *
+ * While every chunk so far was ASCII (no byte above 0x7f: nothing to check,
+ * no sequence left open between chunks), a chunk is copied as Latin-1, the
+ * same characters; the strict decoder starts at the first other chunk, and
+ * keeps a BOM there (only the object's first bytes can be a stripped BOM).
  */
 export async function* decodeText(source: AsyncIterable<Uint8Array>, stats: DecodeStats): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let decoder: InstanceType<typeof TextDecoder> | undefined;
   let decodedBytes = 0;
   const decode = (chunk?: Uint8Array): string => {
+    if (decoder === undefined) {
+      if (chunk === undefined) return '';
+      if (isAscii(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+      decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: decodedBytes > 0 });
+    }
     try {
       return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
     } catch (err) {

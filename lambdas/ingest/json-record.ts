@@ -56,17 +56,19 @@ export function parseJsonRecord(text: string): JsonRecordResult {
   return { kind: 'ok', value: value as Record<string, unknown> };
 }
 
-/** The ok result of parseJsonRecordKeys: the object and its own keys, listed once. */
+/** The ok result of parseJsonRecordKeys: the object, its own keys and their values (same order), listed once. */
 export interface ParsedObject {
   kind: 'ok';
   value: Record<string, unknown>;
   keys: string[];
+  values: unknown[];
 }
 
 /**
  * parseJsonRecord for the per-record path: the same checks and results, and
- * an ok result also carries Object.keys of the record, computed once for the
- * duplicate-key check and reused by the caller.
+ * an ok result also carries Object.keys and Object.values of the record
+ * (one native call each instead of a keyed lookup per key), computed once
+ * for the duplicate-key check and reused by the caller.
  */
 export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRecordResult, { kind: 'ok' }> {
   let value: unknown;
@@ -79,12 +81,13 @@ export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRe
   if (Array.isArray(value)) return parseJsonRecord(text) as Exclude<JsonRecordResult, { kind: 'ok' }>;
   const rec = value as Record<string, unknown>;
   const keys = Object.keys(rec);
+  const values = Object.values(rec);
   let occurrences = keys.length;
   let nested = false;
   let forbiddenKey = false;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    const v = rec[k];
+    const v = values[i];
     if (typeof v === 'object' && v !== null) {
       nested = true;
       occurrences += keyCount(v);
@@ -96,5 +99,5 @@ export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRe
     if (scan.forbidden) return { kind: 'forbidden-key', key: scan.forbidden.key, path: scan.forbidden.path };
     if (scan.duplicate) return { kind: 'duplicate-key', key: scan.duplicate.key, path: scan.duplicate.path };
   }
-  return { kind: 'ok', value: rec, keys };
+  return { kind: 'ok', value: rec, keys, values };
 }

@@ -32,19 +32,23 @@ function isBlank(s: string): boolean {
 
 /** A line as the splitter returns it: text and line as own properties, its byte range as an accessor. */
 class SplitLine implements Line {
-  readonly #bytes: [number, number];
+  readonly #start: number;
+  readonly #end: number;
   tooLarge?: boolean;
 
   constructor(
     readonly text: string,
     readonly line: number,
-    bytes: [number, number],
+    start: number,
+    end: number,
   ) {
-    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
   }
 
+  /** Made when asked (a quarantined line): no array per curated line. */
   get bytes(): [number, number] {
-    return this.#bytes;
+    return [this.#start, this.#end];
   }
 }
 
@@ -58,9 +62,14 @@ export class LineSplitter {
   /** Non-blank lines seen (blank lines excluded). */
   nonBlankLines = 0;
 
+  /**
+   * @param fastPath false: every line through the partial-line path (the
+   *   reference the fast path is tested against)
+   */
   constructor(
     private readonly maxRecordChars: number = DEFAULT_MAX_RECORD_CHARS,
     startByte = 0,
+    private readonly fastPath = true,
   ) {
     this.offsets = new ByteOffsets(startByte);
   }
@@ -72,9 +81,22 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
+      if (this.fastPath && this.partialStart < 0 && nl - start <= this.maxRecordChars) {
+        // the whole line is in this chunk (the usual case): no partial to join
+        this.line++;
+        const end = nl > start && chunk.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+        const first = chunk.charCodeAt(start);
+        // blank lines are skipped; a line that starts with a visible character is not blank
+        if (end > start && ((first > 0x20 && first !== 0xfeff) || !isBlank(chunk.slice(start, end)))) {
+          this.nonBlankLines++;
+          out.push(new SplitLine(chunk.slice(start, end), this.line, this.offsets.at(start), this.offsets.at(nl)));
+        }
+        start = nl + 1;
+        continue;
+      }
       const from = this.partialStart >= 0 ? this.partialStart : this.offsets.at(start);
       this.take(chunk, start, nl);
-      this.emit([from, this.offsets.at(nl)], out);
+      this.emit(from, this.offsets.at(nl), out);
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -87,9 +109,10 @@ export class LineSplitter {
   end(): Line[] {
     const out: Line[] = [];
     if (this.partial.length > 0 || this.partialTooLarge) {
-      const bytes: [number, number] = [this.partialStart, this.offsets.total];
+      const from = this.partialStart;
+      const to = this.offsets.total;
       this.take('', 0, 0);
-      this.emit(bytes, out);
+      this.emit(from, to, out);
     }
     return out;
   }
@@ -110,7 +133,7 @@ export class LineSplitter {
   }
 
   /** Emit the line that take() completed, and reset the partial state. */
-  private emit(bytes: [number, number], out: Line[]): void {
+  private emit(from: number, to: number, out: Line[]): void {
     const tooLarge = this.partialTooLarge;
     let text = this.partial;
     this.partial = '';
@@ -120,13 +143,13 @@ export class LineSplitter {
     if (!tooLarge && text.length > 0 && text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1);
     if (tooLarge) {
       this.nonBlankLines++;
-      const l = new SplitLine(text, this.line, bytes);
+      const l = new SplitLine(text, this.line, from, to);
       l.tooLarge = true;
       out.push(l);
       return;
     }
     if (isBlank(text)) return;
     this.nonBlankLines++;
-    out.push(new SplitLine(text, this.line, bytes));
+    out.push(new SplitLine(text, this.line, from, to));
   }
 }

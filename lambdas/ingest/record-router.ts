@@ -37,8 +37,8 @@ import {
   CompiledSchema,
   Rule,
   Violation,
-  coerceCsvValue,
-  validateJsonRecord,
+  coerceCsvRow,
+  validateJsonFields,
 } from './validator';
 
 export interface LineWriter {
@@ -145,16 +145,23 @@ function withSourceTokens(text: string, violations: Violation[]): void {
 }
 
 /**
- * JSON.stringify of a string: quoted as it is when no character needs escaping
- * (the usual case), otherwise JSON.stringify itself.
+ * Whether JSON.stringify(v) is v between quotes: no character needs escaping
+ * (the usual case). Otherwise the caller uses JSON.stringify itself.
  */
-function jsonString(v: string): string {
+function isPlainJsonText(v: string): boolean {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
   }
-  return `"${v}"`;
+  return true;
 }
+
+/**
+ * ABSENT, read once: the per-value loop compares with a module constant
+ * rather than through the import (a getter per access when each module is
+ * compiled on its own, as under scripts/ts-register.js).
+ */
+const NO_VALUE = ABSENT;
 
 function jsonWhere(l: Line): Where {
   return { line: l.line, lines: 1, bytes: l.bytes, excerpt: l.text };
@@ -167,8 +174,12 @@ function csvWhere(row: CsvRow): Where {
 export class RecordRouter {
   readonly stats: RouterStats;
   private readonly metaPrefix: string;
+  /** `,` + metaPrefix: the metadata after a record's last field. */
+  private readonly metaAfterField: string;
   private readonly sourcePrefix: string;
   private readonly idField: string | undefined;
+  /** The id field's index in cs.fields, -1 without one. */
+  private readonly idFieldIndex: number;
   private readonly seenIds: IdTable;
   private readonly duplicatedFirst = new Set<string>();
   /** `"<name>":` per schema field, serialised once. */
@@ -177,8 +188,16 @@ export class RecordRouter {
   private readonly integerFields: number[];
   // CSV header state
   private columnNames: string[] = [];
-  /** `"<name>":` per column, serialised once. */
-  private columnKeysJson: string[] = [];
+  /**
+   * The curated CSV line's constant text, serialised once per header: what
+   * comes before column i's value, by what came before it (the start `{`,
+   * a string value to close `",`, another value `,`) and by whether the value
+   * is a string written between quotes: joins[(i * 3 + before) * 2 + quoted].
+   * So a row costs two concatenations per value.
+   */
+  private joins: string[] = [];
+  /** What ends the curated line before its line number, by what came before (as in joins). */
+  private ends: string[] = [];
   private columns: Array<CompiledField | undefined> = [];
   private idColumn = -1;
   private missingRequired: string[] = [];
@@ -197,8 +216,10 @@ export class RecordRouter {
     maxTrackedIds: number = DEFAULT_MAX_TRACKED_IDS,
   ) {
     this.metaPrefix = `"_source_key":${JSON.stringify(source.key)},"_source_etag":${JSON.stringify(source.etag)},"_line":`;
+    this.metaAfterField = `,${this.metaPrefix}`;
     this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
     this.idField = cs.schema.recordIdField;
+    this.idFieldIndex = this.idField === undefined ? -1 : cs.fields.findIndex((f) => f.name === this.idField);
     this.seenIds = new IdTable(maxTrackedIds);
     this.fieldKeysJson = cs.fields.map((f) => `${JSON.stringify(f.name)}:`);
     this.integerFields = cs.fields.flatMap((f, i) => (f.type === 'integer' ? [i] : []));
@@ -260,9 +281,12 @@ export class RecordRouter {
         (additive ??= []).push(k);
       }
     }
-    validateJsonRecord(this.cs, rec, violations);
-    if (violations.length === 0 && this.idField !== undefined && Object.hasOwn(rec, this.idField)) {
-      this.checkDuplicate(rec[this.idField], l.line, violations);
+    validateJsonFields(this.cs, rec, keys, parsed.values, violations);
+    const idAt = this.idFieldIndex;
+    if (violations.length === 0 && idAt >= 0) {
+      // the id field at its schema position is an own key (the usual case); else look it up
+      if (keys[idAt] === this.idField) this.checkDuplicate(parsed.values[idAt], l.line, violations);
+      else if (Object.hasOwn(rec, this.idField!)) this.checkDuplicate(rec[this.idField!], l.line, violations);
     }
     if (violations.length > 0) {
       withSourceTokens(l.text, violations);
@@ -270,9 +294,10 @@ export class RecordRouter {
     }
     this.stats.curated++;
     if (this.sourceTextIsValidated(l.text, rec)) {
-      // Valid JSON object text always ends with "}" once trimmed.
-      const text = l.text.trim();
-      return this.curated.write(`${text.slice(0, -1)}${keys.length > 0 ? ',' : ''}${this.metaPrefix}${l.line}}`);
+      // Valid JSON object text always ends with "}" once trimmed (usually it has nothing to trim).
+      const t = l.text;
+      const text = t.charCodeAt(0) === 0x7b && t.charCodeAt(t.length - 1) === 0x7d ? t : t.trim();
+      return this.curated.write(text.slice(0, -1) + (keys.length > 0 ? this.metaAfterField : this.metaPrefix) + l.line + '}');
     }
     let out = '{';
     for (let i = 0; i < fields.length; i++) {
@@ -339,7 +364,9 @@ export class RecordRouter {
       );
     }
     this.columnNames = names;
-    this.columnKeysJson = names.map((n) => `${JSON.stringify(n)}:`);
+    const opens = ['{', '",', ','];
+    this.joins = names.flatMap((n) => opens.flatMap((open) => [`${open}${JSON.stringify(n)}:"`, `${open}${JSON.stringify(n)}:`]));
+    this.ends = opens.map((open) => `${open}${this.metaPrefix}`);
     this.columns = names.map((n) => this.cs.byName.get(n));
     this.values = new Array<unknown>(names.length);
     this.idColumn = this.idField === undefined ? -1 : names.indexOf(this.idField);
@@ -378,13 +405,7 @@ export class RecordRouter {
     // serialised directly from them: no per-record object is built.
     const n = row.fields.length;
     const values = this.values; // one array per header, overwritten per row
-    const fieldsIn = row.fields;
-    const columns = this.columns;
-    for (let i = 0; i < n; i++) {
-      const col = columns[i];
-      const raw = fieldsIn[i]!;
-      values[i] = col === undefined ? raw : coerceCsvValue(col, raw, violations); // additive columns stay text
-    }
+    coerceCsvRow(this.columns, row.fields, values, violations); // additive columns stay text
     for (const name of this.missingRequired) violations.push({ field: name, rule: 'missing-required' });
     if (violations.length === 0 && this.idColumn >= 0) this.checkDuplicate(values[this.idColumn], row.line, violations);
     if (violations.length > 0) {
@@ -393,15 +414,23 @@ export class RecordRouter {
       return this.writeQuarantine(csvWhere(row), violations, `,"record":${JSON.stringify(original)}}`);
     }
     this.stats.curated++;
-    let out = '{';
+    // '{' + ("<key>":<value>,)* + metaPrefix + line + '}', built from the joins
+    const joins = this.joins;
+    let out = '';
+    let before = 0; // 0 start, 1 after a quoted string, 2 after any other value
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === ABSENT) continue;
-      out += this.columnKeysJson[i]!;
-      out += typeof v === 'string' ? jsonString(v) : String(v); // number, boolean or null
-      out += ',';
+      if (v === NO_VALUE) continue;
+      if (typeof v === 'string' && isPlainJsonText(v)) {
+        out = out + joins[(i * 3 + before) * 2]! + v;
+        before = 1;
+      } else {
+        // number, boolean, null, or a string JSON must escape
+        out = out + joins[(i * 3 + before) * 2 + 1]! + (typeof v === 'string' ? JSON.stringify(v) : String(v));
+        before = 2;
+      }
     }
-    return this.curated.write(`${out}${this.metaPrefix}${row.line}}`);
+    return this.curated.write(out + this.ends[before]! + row.line + '}');
   }
 
   // ---------------------------------------------------------------- shared
@@ -426,7 +455,7 @@ export class RecordRouter {
   private checkDuplicate(v: unknown, line: number, violations: Violation[]): void {
     const field = this.idField;
     const dup = this.stats.duplicates;
-    if (field === undefined || dup === undefined || v === null || v === undefined || v === ABSENT) return;
+    if (field === undefined || dup === undefined || v === null || v === undefined || v === NO_VALUE) return;
     const id = String(v);
     const firstLine = this.seenIds.observe(id, line);
     if (firstLine === undefined) {

@@ -51,7 +51,26 @@ export interface CompiledField {
   max?: number;
   maxLength?: number;
   enumValues?: ReadonlySet<unknown>;
+  /** `type` as the plan's small integer (see checkPlanned), set once by compileSchema. */
+  kind: Kind;
 }
+
+/** The field types as small integers: the per-record checks switch on these, not on the type's name. */
+const enum Kind {
+  String = 0,
+  Integer = 1,
+  Number = 2,
+  Boolean = 3,
+  Timestamp = 4,
+}
+
+const KINDS: Record<FieldType, Kind> = {
+  string: Kind.String,
+  integer: Kind.Integer,
+  number: Kind.Number,
+  boolean: Kind.Boolean,
+  timestamp: Kind.Timestamp,
+};
 
 export interface CompiledSchema {
   schema: DatasetSchema;
@@ -62,12 +81,19 @@ export interface CompiledSchema {
 export function compileSchema(schema: DatasetSchema): CompiledSchema {
   const fields = schema.fields.map((f: FieldSchema): CompiledField => {
     const required = f.required ?? false;
-    const c: CompiledField = { name: f.name, type: f.type, required, nullable: f.nullable ?? !required };
-    if (f.min !== undefined) c.min = f.min;
-    if (f.max !== undefined) c.max = f.max;
-    if (f.maxLength !== undefined) c.maxLength = f.maxLength;
-    if (f.enum !== undefined) c.enumValues = new Set<unknown>(f.enum);
-    return c;
+    // Every field has every property (undefined when not set), in one order: one object shape
+    // for all fields, so the per-record checks read them without a polymorphic lookup.
+    return {
+      name: f.name,
+      type: f.type,
+      required,
+      nullable: f.nullable ?? !required,
+      min: f.min,
+      max: f.max,
+      maxLength: f.maxLength,
+      enumValues: f.enum === undefined ? undefined : new Set<unknown>(f.enum),
+      kind: KINDS[f.type],
+    };
   });
   return { schema, fields, byName: new Map(fields.map((f) => [f.name, f])) };
 }
@@ -256,6 +282,162 @@ export function coerceCsvValue(f: CompiledField, raw: string, out: Violation[]):
   checkValue(f, v, out);
   // report the original text on a type mismatch (the violation too: '1e400' coerces to Infinity)
   if (out.length > before && out[before]?.rule === 'type-mismatch') {
+    out[before]!.value = raw;
+    return raw;
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------- the per-record plan
+//
+// What the router runs per record: the checks above, against the schema compiled once (each
+// field's kind and bounds, in CompiledField), with no per-record allocation but the violations
+// themselves. Same violations, in the same order, as validateJsonRecord / coerceCsvValue
+// (test/lambdas/ingest/validator-plan.test.ts compares them on random records).
+
+/** checkValue by the field's kind: the type check and the bounds in one switch. */
+function checkPlanned(f: CompiledField, v: unknown, out: Violation[]): void {
+  switch (f.kind) {
+    case Kind.String:
+    case Kind.Timestamp:
+      if (typeof v !== 'string' || (f.kind === Kind.Timestamp && !isIsoTimestamp(v))) {
+        out.push({ field: f.name, rule: 'type-mismatch', value: v });
+        return;
+      }
+      if (f.maxLength !== undefined && v.length > f.maxLength && codePointLength(v, f.maxLength) > f.maxLength) {
+        out.push({ field: f.name, rule: 'max-length', value: v });
+      }
+      break;
+    case Kind.Integer:
+    case Kind.Number:
+      if (typeof v !== 'number' || (f.kind === Kind.Integer ? !Number.isSafeInteger(v) : !Number.isFinite(v))) {
+        out.push({ field: f.name, rule: 'type-mismatch', value: v });
+        return;
+      }
+      if (f.min !== undefined && v < f.min) out.push({ field: f.name, rule: 'below-min', value: v });
+      if (f.max !== undefined && v > f.max) out.push({ field: f.name, rule: 'above-max', value: v });
+      break;
+    default:
+      if (typeof v !== 'boolean') {
+        out.push({ field: f.name, rule: 'type-mismatch', value: v });
+        return;
+      }
+  }
+  if (f.enumValues !== undefined && !f.enumValues.has(v)) out.push({ field: f.name, rule: 'not-in-enum', value: v });
+}
+
+/**
+ * validateJsonRecord for a record whose own keys and values the caller has
+ * listed (`keys` and `values`, Object.keys / Object.values order): a field
+ * found at its schema position in `keys` is an own key and its value is
+ * values[i], with no lookup (writers usually emit the schema's fields in its
+ * order); any other field is looked up as before.
+ */
+export function validateJsonFields(
+  cs: CompiledSchema,
+  rec: Record<string, unknown>,
+  keys: readonly string[],
+  values: readonly unknown[],
+  out: Violation[],
+): void {
+  const fields = cs.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const name = f.name;
+    let v: unknown;
+    if (i < keys.length && keys[i] === name) v = values[i];
+    else if (Object.hasOwn(rec, name)) v = rec[name];
+    else {
+      if (f.required) out.push({ field: name, rule: 'missing-required' });
+      continue;
+    }
+    if (v === null) {
+      if (!f.nullable) out.push({ field: name, rule: 'not-nullable', value: null });
+      continue;
+    }
+    checkPlanned(f, v, out);
+  }
+}
+
+/** NUMBER_TEXT scanned by hand: `^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$`. */
+export function isNumberText(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 0x2b || c === 0x2d) c = s.charCodeAt(++i);
+  let digits = 0;
+  while (c >= 0x30 && c <= 0x39) {
+    digits++;
+    c = s.charCodeAt(++i);
+  }
+  if (c === 0x2e) {
+    c = s.charCodeAt(++i);
+    while (c >= 0x30 && c <= 0x39) {
+      digits++;
+      c = s.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return false;
+  if (c === 0x65 || c === 0x45) {
+    c = s.charCodeAt(++i);
+    if (c === 0x2b || c === 0x2d) c = s.charCodeAt(++i);
+    const from = i;
+    while (c >= 0x30 && c <= 0x39) c = s.charCodeAt(++i);
+    if (i === from) return false;
+  }
+  return i === n;
+}
+
+/**
+ * coerceCsvValue for every column of a row: `columns[i]` is the schema field
+ * of column i (undefined for a column the schema does not declare: its text
+ * is kept), `values[i]` receives the typed value (null, ABSENT, or the text on
+ * a type mismatch).
+ */
+export function coerceCsvRow(
+  columns: ReadonlyArray<CompiledField | undefined>,
+  raw: readonly string[],
+  values: unknown[],
+  out: Violation[],
+): void {
+  for (let i = 0; i < raw.length; i++) {
+    const f = columns[i];
+    const text = raw[i]!;
+    values[i] = f === undefined ? text : coercePlanned(f, text, out);
+  }
+}
+
+function coercePlanned(f: CompiledField, raw: string, out: Violation[]): unknown {
+  if (raw === '') {
+    if (f.nullable) return null;
+    if (!f.required) return ABSENT;
+    if (f.kind !== Kind.String) {
+      out.push({ field: f.name, rule: 'not-nullable', value: raw });
+      return raw;
+    }
+  }
+  let v: unknown = raw;
+  switch (f.kind) {
+    case Kind.Integer:
+      if (isIntegerText(raw)) v = Number(raw);
+      break;
+    case Kind.Number:
+      if (isNumberText(raw)) v = Number(raw);
+      break;
+    case Kind.Boolean:
+      if (raw.length === 4 || raw.length === 5) {
+        const lower = raw.toLowerCase();
+        if (lower === 'true') v = true;
+        else if (lower === 'false') v = false;
+      }
+      break;
+    default:
+      break;
+  }
+  const before = out.length;
+  checkPlanned(f, v, out);
+  // report the original text on a type mismatch (the violation too: '1e400' coerces to Infinity)
+  if (out.length > before && out[before]!.rule === 'type-mismatch') {
     out[before]!.value = raw;
     return raw;
   }
