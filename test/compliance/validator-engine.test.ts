@@ -106,9 +106,9 @@ describe('the CloudFormation validator engine in a worker thread', () => {
   afterEach(() => stopValidatorEngine());
 
   test("finds exactly what the in-process engine finds, on the platform's templates and a non-compliant app", () => {
-    // GIVEN the three environments' templates (no gate: the templates are what is compared) ...
+    // GIVEN the dev environment's templates (no gate: the templates are what is compared) ...
     const platform = newApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-    for (const config of loadEnvironments()) new PlatformStage(platform, config.name, { config, promotionTargetAccounts: [] });
+    for (const config of loadEnvironments('dev')) new PlatformStage(platform, config.name, { config, promotionTargetAccounts: [] });
     const platformContext = contextOf(platform, platform.synth().directory);
     // ... and templates with findings of the validator's own (a property CloudFormation does not have)
     const fixture = newApp();
@@ -121,7 +121,7 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     const onWorker = [validatorReport(platformContext), validatorReport(fixtureContext)];
     // THEN the reports are equal, findings included ...
     expect(onWorker).toEqual(inProcess);
-    expect(platformContext.stackTemplates).toHaveLength(12);
+    expect(platformContext.stackTemplates).toHaveLength(4);
     expect(inProcess[0].violations.length).toBeGreaterThan(0);
     expect(inProcess[1].success).toBe(false);
     expect(inProcess[1].violations.map((v) => v.ruleName)).toContain('F3002');
