@@ -34,6 +34,13 @@ export interface SynthJobOptions {
    * @default false
    */
   readonly templateCheckCache?: string | false;
+  /**
+   * Start the validator's engine in a worker thread when the gate is applied, as the main job
+   * (bin/plinth.ts) does; `false` starts it in-process when the validator runs (for comparison).
+   *
+   * @default true
+   */
+  readonly validatorEngineInWorker?: boolean;
   /** Change one construct's property (the first SQS queue's retention) in the last environment. */
   readonly changeOneProperty?: boolean;
 }
@@ -88,6 +95,7 @@ function main(): void {
       plinthRules: options.plinthRules,
       controlTower: options.controlTower,
       templateCheckCache: options.templateCheckCache ?? false,
+      validatorEngineInWorker: options.validatorEngineInWorker ?? true,
     });
   }
   const stages = environmentsFor(options.environments).map((config) => new PlatformStage(app, config.name, { config, promotionTargetAccounts: [] }));

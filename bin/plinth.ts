@@ -15,7 +15,8 @@ const app = new App();
 const selectedEnvironment = app.node.tryGetContext('env') as string | undefined;
 
 try {
-  buildPlatformApp(app, loadEnvironments(selectedEnvironment), (name) => promotionTargetAccounts(name));
+  // The validator's engine starts in a worker thread while the app is built (lib/compliance/validator-engine.ts).
+  buildPlatformApp(app, loadEnvironments(selectedEnvironment), (name) => promotionTargetAccounts(name), undefined, { validatorEngineInWorker: true });
   synthesizeThroughGate(app, undefined, (assembly) => writeComplianceReports(app, assembly, COMPLIANCE_REPORT_ROOT));
 } catch (error) {
   if (error instanceof PlinthError) {

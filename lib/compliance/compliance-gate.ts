@@ -10,8 +10,10 @@ import {
   RecordingNIST80053R5Checks,
   RecordingPCIDSS321Checks,
   RecordingPlinthMlChecks,
+  type RecordingPack,
 } from './recording-packs';
 import { CachedCloudFormationValidator, CachedControlTowerGuard } from './template-checks';
+import { startValidatorEngine } from './validator-engine';
 
 /** Options for {@link applyComplianceGate}. */
 export interface ComplianceGateOptions {
@@ -48,6 +50,16 @@ export interface ComplianceGateOptions {
    * @default node_modules/.cache/plinth-template-checks
    */
   readonly templateCheckCache?: string | false;
+  /**
+   * Start the CloudFormation validator's engine now, in a worker thread, so it starts while the
+   * app is built and synthesized instead of after (lib/compliance/validator-engine.ts); the
+   * validator then validates on it, with the same findings. For the main job (bin/plinth.ts):
+   * the worker costs a thread and the engine's memory from this point on, which a unit test that
+   * may never reach the validator does not need.
+   *
+   * @default false (the engine starts in-process when the validator first needs it)
+   */
+  readonly validatorEngineInWorker?: boolean;
 }
 
 /** What the gate put on a Stage or App: the options it ran with and the evidence it records. */
@@ -87,24 +99,30 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
     plinthRules: options.plinthRules ?? true,
     controlTower: options.controlTower ?? true,
     templateCheckCache: options.templateCheckCache ?? DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY,
+    validatorEngineInWorker: options.validatorEngineInWorker ?? false,
   };
   const evidence = new ComplianceEvidence();
   const props = { verbose: resolved.verbose };
   const plugins: IPolicyValidationPlugin[] = [];
+  const packs: RecordingPack[] = [];
   // The validator with its results cached takes the place of the instance CDK would add. CDK
-  // accepts it only on the App; on any other Stage, CDK's own instance runs uncached.
+  // accepts it only on the App; on any other Stage, CDK's own instance runs uncached. CDK runs it
+  // first and the packs right after; while its engine validates in the worker thread, this thread
+  // runs the packs ahead (their reports and evidence are the ones they would make next).
   if (App.isApp(stage) && stage._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false') {
-    plugins.push(new CachedCloudFormationValidator(resolved.templateCheckCache));
+    plugins.push(new CachedCloudFormationValidator(resolved.templateCheckCache, (context) => packs.forEach((pack) => pack.runAhead(context.appConstruct))));
+    if (resolved.validatorEngineInWorker) startValidatorEngine();
   }
   if (resolved.nagPacks) {
-    plugins.push(
+    packs.push(
       new RecordingAwsSolutionsChecks(stage, props, evidence),
       new RecordingNIST80053R5Checks(stage, props, evidence),
       new RecordingHIPAASecurityChecks(stage, props, evidence),
       new RecordingPCIDSS321Checks(stage, props, evidence),
     );
   }
-  if (resolved.plinthRules) plugins.push(new RecordingPlinthMlChecks(stage, props, evidence));
+  if (resolved.plinthRules) packs.push(new RecordingPlinthMlChecks(stage, props, evidence));
+  plugins.push(...packs);
   // Control Tower's guard rules report violations only; the report derives passes from the
   // resource types each rule evaluates (see report/build.ts).
   if (resolved.controlTower) {

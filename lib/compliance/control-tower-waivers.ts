@@ -19,18 +19,36 @@ interface ControlTowerWaiver {
 }
 
 
+/**
+ * What one call of {@link acknowledgeControlTowerWaivers} computes once: each resource's resolved
+ * properties, each stack's logical ids, and the dead-letter references in each stack. The tree
+ * does not change while it runs (the App's validation, after prepare). Outside a call nothing is kept.
+ */
+interface WaiverPass {
+  readonly properties: WeakMap<CfnResource, Properties>;
+  readonly logicalIds: WeakMap<Stack, Set<string>>;
+  readonly deadLetterReferences: WeakMap<Stack, Array<{ readonly from: CfnResource; readonly json: string }>>;
+}
+let pass: WaiverPass | undefined;
+
 function propertiesOf(node: CfnResource): Properties {
+  const cached = pass?.properties.get(node);
+  if (cached !== undefined) return cached;
   const rendered = Stack.of(node).resolve(node._toCloudFormation()) as { Resources: Record<string, { Properties?: Properties }> };
-  return Object.values(rendered.Resources)[0]?.Properties ?? {};
+  const properties = Object.values(rendered.Resources)[0]?.Properties ?? {};
+  pass?.properties.set(node, properties);
+  return properties;
 }
 
+/** The stack's own CloudFormation resources. */
+const resourcesOf = (stack: Stack) => stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
+
 function logicalIdsOf(stack: Stack): Set<string> {
-  return new Set(
-    stack.node
-      .findAll()
-      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === stack)
-      .map((c) => stack.resolve(c.logicalId) as string),
-  );
+  const cached = pass?.logicalIds.get(stack);
+  if (cached !== undefined) return cached;
+  const ids = new Set(resourcesOf(stack).map((c) => stack.resolve(c.logicalId) as string));
+  pass?.logicalIds.set(stack, ids);
+  return ids;
 }
 
 /**
@@ -51,6 +69,25 @@ function comesFromAnotherStack(value: unknown, stack: Stack): boolean {
   return Object.values(object).some((v) => comesFromAnotherStack(v, stack));
 }
 
+/** Every value under a dead-letter key (`DeadLetterTargetArn`, `deadLetterConfig`, ...) at any depth of a stack's resources, as JSON. */
+function deadLetterReferencesIn(stack: Stack): Array<{ readonly from: CfnResource; readonly json: string }> {
+  const cached = pass?.deadLetterReferences.get(stack);
+  if (cached !== undefined) return cached;
+  const references: Array<{ from: CfnResource; json: string }> = [];
+  for (const resource of resourcesOf(stack)) {
+    const collect = (value: unknown): void => {
+      if (value === null || typeof value !== 'object') return;
+      for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+        if (/dead.?letter/i.test(key)) references.push({ from: resource, json: JSON.stringify(v ?? null) });
+        collect(v);
+      }
+    };
+    collect(propertiesOf(resource));
+  }
+  pass?.deadLetterReferences.set(stack, references);
+  return references;
+}
+
 const crossStack = (what: string, checkedBy: string) =>
   `${what} comes from the Foundation stack through a cross-stack reference (Fn::GetStackOutput), which the Control Tower ` +
   `guard rule cannot read; ${checkedBy} verify the same property.`;
@@ -59,14 +96,7 @@ const crossStack = (what: string, checkedBy: string) =>
 function isDeadLetterTarget(queue: CfnResource): boolean {
   const stack = Stack.of(queue);
   const arn = JSON.stringify({ 'Fn::GetAtt': [stack.resolve(queue.logicalId), 'Arn'] });
-  const refersToQueue = (value: unknown): boolean => JSON.stringify(value ?? null).includes(arn);
-  const search = (value: unknown): boolean => {
-    if (value === null || typeof value !== 'object') return false;
-    return Object.entries(value as Record<string, unknown>).some(([key, v]) => (/dead.?letter/i.test(key) && refersToQueue(v)) || search(v));
-  };
-  return stack.node
-    .findAll()
-    .some((c) => CfnResource.isCfnResource(c) && c !== queue && Stack.of(c) === stack && search(propertiesOf(c)));
+  return deadLetterReferencesIn(stack).some((r) => r.from !== queue && r.json.includes(arn));
 }
 
 const isAccessLogsBucket = (bucket: CfnResource) => bucket.node.scope?.node.scope instanceof AccessLogsBucket;
@@ -198,21 +228,27 @@ const waived = new WeakSet<CfnResource>();
  * owner, expiry; listed in the register). Idempotent.
  */
 export function acknowledgeControlTowerWaivers(root: IConstruct): void {
-  for (const node of root.node.findAll()) {
-    if (!CfnResource.isCfnResource(node) || waived.has(node)) continue;
-    waived.add(node);
-    const waivers = CONTROL_TOWER_WAIVERS.filter((w) => w.resourceType === node.cfnResourceType);
-    if (waivers.length === 0) continue;
-    const props = propertiesOf(node);
-    for (const waiver of waivers) {
-      const reason = waiver.reasonFor(node, props);
-      if (reason === undefined) continue;
-      acknowledgeFinding(node, {
-        rule: waiver.rule,
-        plugin: CONTROL_TOWER_PLUGIN,
-        reason: `${waiver.controlId}: ${reason}`,
-        ...PLATFORM_WAIVER,
-      });
+  const outer = pass;
+  pass = { properties: new WeakMap(), logicalIds: new WeakMap(), deadLetterReferences: new WeakMap() };
+  try {
+    for (const node of root.node.findAll()) {
+      if (!CfnResource.isCfnResource(node) || waived.has(node)) continue;
+      waived.add(node);
+      const waivers = CONTROL_TOWER_WAIVERS.filter((w) => w.resourceType === node.cfnResourceType);
+      if (waivers.length === 0) continue;
+      const props = propertiesOf(node);
+      for (const waiver of waivers) {
+        const reason = waiver.reasonFor(node, props);
+        if (reason === undefined) continue;
+        acknowledgeFinding(node, {
+          rule: waiver.rule,
+          plugin: CONTROL_TOWER_PLUGIN,
+          reason: `${waiver.controlId}: ${reason}`,
+          ...PLATFORM_WAIVER,
+        });
+      }
     }
+  } finally {
+    pass = outer;
   }
 }

@@ -128,10 +128,28 @@ function severityOf(level: NagMessageLevel): RuleDescription['severity'] {
 export class ComplianceEvidence {
   private readonly evaluationsByPlugin = new Map<string, RuleEvaluation[]>();
   private readonly descriptions = new Map<string, RuleDescription>();
+  private answers = new WeakMap<CfnResource, Map<IApplyRule['rule'], { readonly result: NagRuleResult } | { readonly error: unknown }>>();
+  private readonly pluginsThisRun = new Set<string>();
+  private rootThisRun: IConstruct | undefined;
+  private readonly wrappers = new Map<
+    IApplyRule['rule'],
+    Array<{ readonly plugin: string; readonly packName: string; readonly override: string | undefined; readonly recording: IApplyRule['rule'] }>
+  >();
 
   /** Every evaluation recorded, in the order the packs ran. */
   get evaluations(): RuleEvaluation[] {
-    return [...this.evaluationsByPlugin.values()].flat();
+    const all: RuleEvaluation[] = [];
+    for (const evaluations of this.evaluationsByPlugin.values()) for (const evaluation of evaluations) all.push(evaluation);
+    return all;
+  }
+
+  /** The evaluations of resources in one environment (`''`: outside any Stage), in the order the packs ran. */
+  evaluationsIn(environment: string): RuleEvaluation[] {
+    const found: RuleEvaluation[] = [];
+    for (const evaluations of this.evaluationsByPlugin.values()) {
+      for (const evaluation of evaluations) if (evaluation.resource.environment === environment) found.push(evaluation);
+    }
+    return found;
   }
 
   /** Every rule that ran, with its description and control ids. */
@@ -144,9 +162,44 @@ export class ComplianceEvidence {
     return [...this.evaluationsByPlugin.keys()];
   }
 
-  /** Forgets a plugin's evaluations; each validation run starts afresh, as cdk-nag's own report does. */
-  startRun(plugin: string): void {
+  /**
+   * Forgets a plugin's evaluations; each validation run starts afresh, as cdk-nag's own report does.
+   *
+   * The packs apply many of the same rule functions (NIST, HIPAA and PCI share most of theirs with
+   * each other and with AwsSolutions). A rule is a function of the resource and the tree it is in,
+   * and the tree does not change while the validation plugins of one synth run, so a rule's answer
+   * for a resource is computed once and reused by every pack that applies the same function to it
+   * within that synth. The synth's run of the packs ends when a pack starts again, or a pack starts
+   * on another tree: every answer is then forgotten.
+   */
+  startRun(plugin: string, root?: IConstruct): void {
+    if (this.pluginsThisRun.has(plugin) || root !== this.rootThisRun) {
+      this.answers = new WeakMap();
+      this.pluginsThisRun.clear();
+      this.rootThisRun = root;
+    }
+    this.pluginsThisRun.add(plugin);
     this.evaluationsByPlugin.set(plugin, []);
+  }
+
+  /** `rule`'s answer for `node` in this run of the packs: computed by the first pack that asks. */
+  private answerOf(rule: IApplyRule['rule'], node: CfnResource): NagRuleResult {
+    let forNode = this.answers.get(node);
+    if (forNode === undefined) {
+      forNode = new Map();
+      this.answers.set(node, forNode);
+    }
+    let answer = forNode.get(rule);
+    if (answer === undefined) {
+      try {
+        answer = { result: rule(node) };
+      } catch (error) {
+        answer = { error };
+      }
+      forNode.set(rule, answer);
+    }
+    if ('error' in answer) throw answer.error;
+    return answer.result;
   }
 
   /**
@@ -155,7 +208,11 @@ export class ComplianceEvidence {
    * from which nag derives the rule id.
    */
   recordingRule(plugin: string, packName: string, params: IApplyRule): IApplyRule {
-    const ruleId = `${packName}-${params.ruleSuffixOverride ? params.ruleSuffixOverride : params.rule.name}`;
+    const override = params.ruleSuffixOverride;
+    // Every resource gets the same wrapper for a rule of a plugin: found without building the rule id.
+    const known = this.wrappers.get(params.rule)?.find((w) => w.plugin === plugin && w.packName === packName && w.override === override);
+    if (known !== undefined) return { ...params, rule: known.recording };
+    const ruleId = `${packName}-${override ? override : params.rule.name}`;
     if (!this.descriptions.has(ruleId)) {
       this.descriptions.set(ruleId, {
         plugin,
@@ -167,19 +224,21 @@ export class ComplianceEvidence {
       });
     }
     const original = params.rule;
-    const record = (result: NagRuleResult | undefined, error?: Error) => this.record(plugin, ruleId, params.node, result, error);
     const recording = (node: CfnResource): NagRuleResult => {
       let result: NagRuleResult;
       try {
-        result = original(node);
+        result = this.answerOf(original, node);
       } catch (error) {
-        record(undefined, error as Error);
+        this.record(plugin, ruleId, node, undefined, error as Error);
         throw error;
       }
-      record(result);
+      this.record(plugin, ruleId, node, result);
       return result;
     };
     Object.defineProperty(recording, 'name', { value: original.name });
+    const forRule = this.wrappers.get(original) ?? [];
+    forRule.push({ plugin, packName, override, recording });
+    this.wrappers.set(original, forRule);
     return { ...params, rule: recording };
   }
 

@@ -1,15 +1,17 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { CLOUDFORMATION_VALIDATOR } from './acknowledge';
-import { formatFindings, type UnacknowledgedFinding } from './validation-report';
+import { formatFindings, PLUGIN_FAILED, type UnacknowledgedFinding } from './validation-report';
 
 /**
  * What kind of problem a gate finding is, which decides what its message may suggest.
  * - `finding`: a compliance rule; fix it or acknowledge it with a reason, owner and expiry.
  * - `template-error`: CloudFormation would reject the template (the validator's E- and F-rules, a
  *   schema error); no acknowledgement makes a deploy work, so the message only says how to fix it.
+ * - `check-failed`: a check (validation plugin) threw instead of reporting; what it would have
+ *   found is unknown, so nothing can acknowledge it.
  */
-export type GateFindingKind = 'finding' | 'template-error';
+export type GateFindingKind = 'finding' | 'template-error' | 'check-failed';
 
 /** A context lookup synth could not answer, so CDK used a placeholder (`dummy1a`, ...). */
 export interface MissingContext {
@@ -19,6 +21,7 @@ export interface MissingContext {
 
 /** The kind of one unacknowledged finding. */
 export function gateFindingKind(finding: UnacknowledgedFinding): GateFindingKind {
+  if (finding.rule === PLUGIN_FAILED) return 'check-failed';
   return finding.plugin === CLOUDFORMATION_VALIDATOR && /^[EF]\d+$/.test(finding.rule) ? 'template-error' : 'finding';
 }
 
@@ -49,6 +52,13 @@ export function gateFailureMessage(errors: readonly UnacknowledgedFinding[], mis
         `instead: ${missingContext.map((m) => m.key).join(', ')}. Findings on placeholder values are not real. Fix: give the ` +
         'values instead of looking them up (PlatformNetwork takes availabilityZones as a prop; put any other value in the ' +
         "app's context, cdk.json), or run cdk synth once with credentials to fill cdk.context.json. This cannot be acknowledged.",
+    );
+  }
+  const failedChecks = errors.filter((f) => gateFindingKind(f) === 'check-failed');
+  if (failedChecks.length > 0) {
+    parts.push(
+      `Compliance gate failed: ${failedChecks.length} check(s) failed to run, so what they would find is unknown. ` +
+        `This cannot be acknowledged; fix the cause and synthesize again:\n${failedChecks.map((f) => `  - ${f.plugin}: ${f.description}`).join('\n')}`,
     );
   }
   const templateErrors = errors.filter((f) => gateFindingKind(f) === 'template-error');

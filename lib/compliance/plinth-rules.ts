@@ -12,10 +12,41 @@ export const PLINTH_PACK = 'Plinth';
 
 type CloudFormationProperties = Record<string, any>;
 
+/**
+ * What one run of the pack over a tree computes once: each resource's resolved properties, and
+ * each stack's IAM policies. The tree does not change while validation plugins run, and the rules
+ * only read what they are given. Outside a run (a rule called on its own) nothing is kept.
+ */
+interface PackRun {
+  readonly properties: WeakMap<CfnResource, CloudFormationProperties>;
+  readonly policies: WeakMap<Stack, CfnResource[]>;
+}
+let currentRun: PackRun | undefined;
+
 /** The resource's properties as they will be deployed (overrides included), tokens resolved. */
 function propertiesOf(node: CfnResource): CloudFormationProperties {
+  const cached = currentRun?.properties.get(node);
+  if (cached !== undefined) return cached;
   const rendered = Stack.of(node).resolve(node._toCloudFormation()) as { Resources: Record<string, { Properties?: CloudFormationProperties }> };
-  return Object.values(rendered.Resources)[0]?.Properties ?? {};
+  const properties = Object.values(rendered.Resources)[0]?.Properties ?? {};
+  currentRun?.properties.set(node, properties);
+  return properties;
+}
+
+/** The IAM policies (inline and managed) that belong to `stack` itself. */
+function policiesIn(stack: Stack): CfnResource[] {
+  const cached = currentRun?.policies.get(stack);
+  if (cached !== undefined) return cached;
+  const policies = stack.node
+    .findAll()
+    .filter(
+      (node): node is CfnResource =>
+        CfnResource.isCfnResource(node) &&
+        (node.cfnResourceType === 'AWS::IAM::Policy' || node.cfnResourceType === 'AWS::IAM::ManagedPolicy') &&
+        Stack.of(node) === stack,
+    );
+  currentRun?.policies.set(stack, policies);
+  return policies;
 }
 
 function isSet(value: unknown): boolean {
@@ -143,9 +174,7 @@ function statementsOfRole(role: CfnResource): PolicyStatement[] {
   const logicalId = stack.resolve(role.logicalId) as string;
   const refersToRole = (ref: unknown) => JSON.stringify(ref) === JSON.stringify({ Ref: logicalId });
   const documents: any[] = (roleProps.Policies ?? []).map((p: any) => p.PolicyDocument);
-  for (const node of stack.node.findAll()) {
-    if (!CfnResource.isCfnResource(node) || Stack.of(node) !== stack) continue;
-    if (node.cfnResourceType !== 'AWS::IAM::Policy' && node.cfnResourceType !== 'AWS::IAM::ManagedPolicy') continue;
+  for (const node of policiesIn(stack)) {
     const props = propertiesOf(node);
     const attached =
       (props.Roles ?? []).some(refersToRole) ||
@@ -318,6 +347,16 @@ export class PlinthMlChecks extends NagPack {
 
   override readonly name = PLINTH_PACK;
   override readonly version = PLINTH_RULES_VERSION;
+
+  override validateScope(scope: IConstruct) {
+    const outer = currentRun;
+    currentRun = { properties: new WeakMap(), policies: new WeakMap() };
+    try {
+      return super.validateScope(scope);
+    } finally {
+      currentRun = outer;
+    }
+  }
 
   protected override checkResource(node: CfnResource): void {
     for (const { rule, info, explanation } of PLINTH_RULES) {

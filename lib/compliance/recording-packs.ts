@@ -1,4 +1,5 @@
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import type { IPolicyValidationContext } from 'aws-cdk-lib';
 import type { IApplyRule, NagPack, NagPackProps } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type { ComplianceEvidence } from './evidence';
@@ -14,7 +15,16 @@ type PackClass = abstract new (...args: any[]) => NagPack;
 /** A pack that records every rule evaluation into the evidence it is given. */
 export interface RecordingPack extends NagPack {
   readonly evidence: ComplianceEvidence;
+  /**
+   * Runs the pack over `scope` now; the pack's next `validate` on that same scope returns this
+   * run's report (or throws its error) instead of running again. The gate calls it while the
+   * CloudFormation validator's worker thread validates, which CDK calls just before the packs,
+   * with the construct tree final: the report is the one `validate` would make.
+   */
+  runAhead(scope: IConstruct): void;
 }
+
+type Report = ReturnType<NagPack['validateScope']>;
 
 /**
  * The recording subclass of `Pack`, constructed with the stage, the pack's props and the evidence.
@@ -29,9 +39,27 @@ function recordingPack<T extends PackClass>(Pack: T) {
       this.evidence = args[2] as ComplianceEvidence;
     }
 
+    private ahead: { readonly scope: IConstruct; readonly report?: Report; readonly error?: unknown } | undefined;
+
     override validateScope(root: IConstruct) {
-      this.evidence.startRun(this.name);
+      this.evidence.startRun(this.name, root);
       return super.validateScope(root);
+    }
+
+    runAhead(scope: IConstruct): void {
+      try {
+        this.ahead = { scope, report: this.validateScope(scope) };
+      } catch (error) {
+        this.ahead = { scope, error };
+      }
+    }
+
+    override validate(context: IPolicyValidationContext): Report {
+      const ahead = this.ahead;
+      this.ahead = undefined;
+      if (ahead === undefined || ahead.scope !== (context as { appConstruct?: IConstruct }).appConstruct) return super.validate(context);
+      if (ahead.report === undefined) throw ahead.error;
+      return ahead.report;
     }
 
     protected override applyRule(params: IApplyRule): void {

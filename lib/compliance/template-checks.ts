@@ -18,6 +18,7 @@ import {
   templateCheckLog,
   type TemplateCheckKey,
 } from './template-check-cache';
+import { backgroundValidatorEngine, stopValidatorEngine } from './validator-engine';
 
 // The template-level checks of the gate (the Control Tower guard and CDK's CloudFormation
 // validator) judge each template on its own, so their result for a template depends only on the
@@ -279,10 +280,18 @@ function prepareEngine(plugin: CloudFormationValidatePlugin, types: Set<string>)
 export class CachedCloudFormationValidator extends CloudFormationValidatePlugin {
   private readonly cache: TemplateCheckCache;
 
-  /** @param cacheDirectory where results are cached between runs; `false` checks every template every time */
-  constructor(cacheDirectory: string | false = DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY) {
+  private readonly whileValidating: ((context: IPolicyValidationContext) => void) | undefined;
+
+  /**
+   * @param cacheDirectory where results are cached between runs; `false` checks every template every time
+   * @param whileValidating work to do on this thread while the engine's worker thread validates
+   *   (the gate runs the nag packs ahead there); not called when the engine runs in-process or
+   *   every template is cached
+   */
+  constructor(cacheDirectory: string | false = DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY, whileValidating?: (context: IPolicyValidationContext) => void) {
     super();
     this.cache = new TemplateCheckCache(cacheDirectory === false ? undefined : cacheDirectory);
+    this.whileValidating = whileValidating;
   }
 
   /** The engine's version, read from its package instead of loading the engine to ask it. */
@@ -304,15 +313,17 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
     const results = stacks.map((_, i) => this.cache.lookup(keys[i], isTemplateResult));
     const unchecked = stacks.filter((_, i) => !results[i]);
     if (unchecked.length > 0) {
-      const engine = sharedValidator();
-      prepareEngine(engine, resourceTypes(unchecked.map((s) => s.templatePath)));
-      stacks.forEach((stack, i) => {
+      const fresh = this.checkEach(context, unchecked);
+      let next = 0;
+      stacks.forEach((_, i) => {
         if (results[i]) return;
-        const fresh = engine.validate({ ...context, templatePaths: [stack.templatePath], stackTemplates: [stack] });
-        const stored = toStored(fresh.violations);
+        const stored = toStored(fresh[next++]);
         this.cache.store(keys[i], stored);
         results[i] = stored;
       });
+    } else {
+      // Every template came from the cache: the engine started for this run is not needed.
+      stopValidatorEngine();
     }
     // Merged as CDK merges the diagnostics of several templates: by rule, severity and message.
     const violations: PolicyViolation[] = [];
@@ -325,5 +336,22 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
       }
     });
     return { success: violations.every((v) => v.severity !== 'error' && v.severity !== 'fatal'), violations };
+  }
+
+  /**
+   * Each template's violations, each template validated on its own: on the engine started in a
+   * worker thread when there is one (lib/compliance/validator-engine.ts), else on the process's
+   * one in-process engine. Both run CDK's plugin with the same rules on the same templates.
+   */
+  private checkEach(context: IPolicyValidationContext, stacks: IPolicyValidationContext['stackTemplates']): PolicyViolation[][] {
+    const worker = backgroundValidatorEngine();
+    if (worker) {
+      const pending = worker.submit(stacks);
+      this.whileValidating?.(context);
+      return pending.wait();
+    }
+    const engine = sharedValidator();
+    prepareEngine(engine, resourceTypes(stacks.map((s) => s.templatePath)));
+    return stacks.map((stack) => engine.validate({ ...context, templatePaths: [stack.templatePath], stackTemplates: [stack] }).violations);
   }
 }

@@ -26,6 +26,8 @@ interface SuppressedViolation extends ReportViolation {
 interface PluginReport {
   readonly pluginName: string;
   readonly conclusion: 'success' | 'failure';
+  /** CDK's `{ error }` when the plugin threw instead of reporting (its conclusion is then `failure`, with no violations). */
+  readonly metadata?: { readonly error?: unknown };
   readonly violations: readonly ReportViolation[];
   readonly suppressedViolations?: readonly SuppressedViolation[];
 }
@@ -93,9 +95,14 @@ export function readPluginReports(assemblyDirectory: string): PluginReport[] {
   return report.pluginReports ?? [];
 }
 
+/** The rule of the finding that stands for a plugin that failed to run: nothing can acknowledge it. */
+export const PLUGIN_FAILED = '(the check failed to run)';
+
 /**
  * The findings left unacknowledged. Errors always count. Warnings count too unless
  * `errorsOnly` is set; annotation warnings (deliberate notices) count only with `includeAnnotations`.
+ * A plugin that threw (CDK records its error and no violations) is an error finding
+ * ({@link PLUGIN_FAILED}): a check that did not run passes nothing.
  */
 export function unacknowledgedFindings(
   reports: readonly PluginReport[],
@@ -103,6 +110,9 @@ export function unacknowledgedFindings(
 ): UnacknowledgedFinding[] {
   const findings: UnacknowledgedFinding[] = [];
   for (const report of reports) {
+    if (report.conclusion === 'failure' && report.metadata?.error !== undefined) {
+      findings.push({ plugin: report.pluginName, rule: PLUGIN_FAILED, severity: 'error', constructPath: '(every template)', description: String(report.metadata.error) });
+    }
     for (const violation of report.violations) {
       const severity = violation.severity ?? 'error';
       const isError = severity === 'error' || severity === 'fatal';

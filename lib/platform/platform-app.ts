@@ -1,6 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import type { EnvironmentConfig } from '../../config/schema';
-import { applyComplianceGate } from '../compliance/compliance-gate';
+import { applyComplianceGate, type ComplianceGateOptions } from '../compliance/compliance-gate';
 import { PlatformStage, type PlatformStageProps } from './platform-stage';
 
 /**
@@ -8,14 +8,16 @@ import { PlatformStage, type PlatformStageProps } from './platform-stage';
  *
  * @param promotionTargets the accounts later on the promotion path than an environment
  * @param trainingSetJob builds the training-set job the training pipelines use (see {@link PlatformStageProps})
+ * @param gate options of the compliance gate (the main job starts the validator engine in a worker)
  */
 export function buildPlatformApp(
   app: App,
   environments: readonly EnvironmentConfig[],
   promotionTargets: (environment: string) => readonly string[] = () => [],
   trainingSetJob?: PlatformStageProps['trainingSetJob'],
+  gate: ComplianceGateOptions = {},
 ): PlatformStage[] {
-  applyComplianceGate(app);
+  applyComplianceGate(app, gate);
   return environments.map(
     (config) => new PlatformStage(app, config.name, { config, promotionTargetAccounts: promotionTargets(config.name), trainingSetJob }),
   );

@@ -2,13 +2,18 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Stack, Stage } from 'aws-cdk-lib';
-import type { App } from 'aws-cdk-lib';
+import type { App, IPolicyValidationContext } from 'aws-cdk-lib';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { loadEnvironments } from '../../config';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
+import { assertPassingVerdict, synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
 import { CachedCloudFormationValidator } from '../../lib/compliance/template-checks';
 import { readPluginReports } from '../../lib/compliance/validation-report';
+import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from '../../lib/compliance/validator-engine';
+import { PlatformStage } from '../../lib/platform/platform-stage';
 import { newApp, TEST_ENV } from '../support/gate';
 
 // A trace of the CloudFormation validator's engine: every construction of the engine class CDK's
@@ -80,4 +85,108 @@ describe('the CloudFormation validator engine', () => {
   test("the cached validator reports the engine's own version without starting it", () => {
     expect(new CachedCloudFormationValidator(false).version).toBe(engineModule.version());
   });
+});
+
+// ------------------------------------------------------------- the engine in a worker thread
+
+/** The validator's report on `context`, through a fresh cached validator without a cache. */
+function validatorReport(context: IPolicyValidationContext) {
+  return new CachedCloudFormationValidator(false).validate(context);
+}
+
+/** The validation context CDK gives the validator for every stack of an assembly. */
+function contextOf(app: App, directory: string): IPolicyValidationContext {
+  const assembly = new CloudAssembly(directory);
+  const stacks = [assembly, ...assembly.nestedAssemblies.map((n) => n.nestedAssembly)].flatMap((a) => a.stacks);
+  const stackTemplates = stacks.map((s) => ({ stackConstructPath: s.hierarchicalId, templatePath: s.templateFullPath, accountId: s.environment.account, region: s.environment.region }));
+  return { templatePaths: stackTemplates.map((s) => s.templatePath), stackTemplates, appConstruct: app };
+}
+
+describe('the CloudFormation validator engine in a worker thread', () => {
+  afterEach(() => stopValidatorEngine());
+
+  test("finds exactly what the in-process engine finds, on the platform's templates and a non-compliant app", () => {
+    // GIVEN the dev environment's templates (no gate: the templates are what is compared) ...
+    const platform = newApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    for (const config of loadEnvironments('dev')) new PlatformStage(platform, config.name, { config, promotionTargetAccounts: [] });
+    const platformContext = contextOf(platform, platform.synth().directory);
+    // ... and templates with findings of the validator's own (a property CloudFormation does not have)
+    const fixture = newApp();
+    for (const env of ['dev', 'prod']) odd(new s3.CfnBucket(new Stack(new Stage(fixture, env, { env: TEST_ENV }), 'S'), 'Bucket'));
+    const fixtureContext = contextOf(fixture, fixture.synth().directory);
+    // WHEN each is validated in-process, then on the worker
+    const inProcess = [validatorReport(platformContext), validatorReport(fixtureContext)];
+    const starts = engineStarts;
+    const worker = startValidatorEngine();
+    const onWorker = [validatorReport(platformContext), validatorReport(fixtureContext)];
+    // THEN the reports are equal, findings included ...
+    expect(onWorker).toEqual(inProcess);
+    expect(platformContext.stackTemplates).toHaveLength(4);
+    expect(inProcess[0].violations.length).toBeGreaterThan(0);
+    expect(inProcess[1].success).toBe(false);
+    expect(inProcess[1].violations.map((v) => v.ruleName)).toContain('F3002');
+    // ... the worker's engine did the work (none was started in this thread), and started once for both
+    expect(engineStarts).toBe(starts);
+    expect(worker.engineStarts).toBe(1);
+  }, 240_000);
+
+  test('starts the engine once per process, for every stage and App, and not at all in this thread', () => {
+    // GIVEN the main job's option
+    const starts = engineStarts;
+    const gated = (build: (stack: Stack) => void) => {
+      const app = newApp({ validator: true });
+      applyComplianceGate(app, { templateCheckCache: false, nagPacks: false, plinthRules: false, controlTower: false, validatorEngineInWorker: true });
+      for (const env of ['dev', 'prod']) build(new Stack(new Stage(app, env, { env: TEST_ENV }), 'S'));
+      return app;
+    };
+    // WHEN two Apps with different resource types are synthesized
+    const buckets = F3002(gated((stack) => odd(new s3.CfnBucket(stack, 'Bucket'))));
+    const queues = F3002(gated((stack) => odd(new sqs.CfnQueue(stack, 'Queue'))));
+    // THEN both were validated, by the worker's one engine
+    expect(buckets).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
+    expect(queues).toEqual(['dev/S/Queue', 'prod/S/Queue']);
+    expect(backgroundValidatorEngine()?.engineStarts).toBe(1);
+    expect(engineStarts).toBe(starts);
+  }, 120_000);
+
+  test('is stopped, not waited for, when every template comes from the cache', () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-engine-cache-'));
+    const gated = () => {
+      const app = newApp({ validator: true });
+      applyComplianceGate(app, { templateCheckCache: cache, nagPacks: false, plinthRules: false, controlTower: false, validatorEngineInWorker: true });
+      for (const env of ['dev', 'prod']) odd(new s3.CfnBucket(new Stack(new Stage(app, env, { env: TEST_ENV }), 'S'), 'Bucket'));
+      return app;
+    };
+    expect(F3002(gated())).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
+    stopValidatorEngine();
+    // WHEN the same App again: a new worker starts with the gate ...
+    const again = gated();
+    expect(backgroundValidatorEngine()).toBeDefined();
+    // THEN the findings come from the cache and the worker is gone
+    expect(F3002(again)).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
+    expect(backgroundValidatorEngine()).toBeUndefined();
+  }, 120_000);
+
+  test('an engine that dies fails the gate loudly; it never passes it', () => {
+    // GIVEN a worker whose engine cannot start (its heap is too small for the engine's schemas)
+    stopValidatorEngine();
+    startValidatorEngine({ resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 }, answerTimeoutMs: 5_000 });
+    const app = newApp({ validator: true, context: { '@aws-cdk/core:failSynthOnValidationErrors': true } });
+    applyComplianceGate(app, { templateCheckCache: false, nagPacks: false, plinthRules: false, controlTower: false });
+    // a template the validator would pass
+    new sqs.CfnQueue(new Stack(new Stage(app, 'dev', { env: TEST_ENV }), 'S'), 'Queue', { sqsManagedSseEnabled: true });
+    // WHEN / THEN synth through the gate fails, naming the engine
+    expect(() => synthesizeThroughGate(app, () => {})).toThrow(/CloudFormation validator engine \(worker thread\)/);
+  }, 120_000);
+
+  test('a failed engine fails the gate even when synth is told not to fail on validation errors', () => {
+    stopValidatorEngine();
+    startValidatorEngine({ resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 }, answerTimeoutMs: 5_000 });
+    const app = newApp({ validator: true });
+    applyComplianceGate(app, { templateCheckCache: false, nagPacks: false, plinthRules: false, controlTower: false });
+    new sqs.CfnQueue(new Stack(new Stage(app, 'dev', { env: TEST_ENV }), 'S'), 'Queue', { sqsManagedSseEnabled: true });
+    expect(() => synthesizeThroughGate(app, () => {})).toThrow(/failed to run[\s\S]*CloudFormation validator engine \(worker thread\)/);
+    // ... and the assembly cannot be deployed
+    expect(() => assertPassingVerdict(app.outdir)).toThrow(/failed the compliance gate/);
+  }, 120_000);
 });

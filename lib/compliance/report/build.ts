@@ -218,7 +218,7 @@ export function buildComplianceReport(input: BuildComplianceReportInput): Compli
   const stackName = (artifactId: string) => templates.find((t) => t.artifactId === artifactId)?.displayName ?? artifactId;
 
   // Evaluations recorded by the nag packs and Plinth's rules, for this environment.
-  const evaluations = gate.evidence.evaluations.filter((e) => e.resource.environment === environment);
+  const evaluations = gate.evidence.evaluationsIn(environment);
   const pathByResource = new Map(evaluations.map((e) => [`${e.resource.stackArtifactId}|${e.resource.logicalId}`, e.resource.path]));
 
   const inventory: InventoryItem[] = namePlatformKeys(

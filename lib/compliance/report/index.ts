@@ -6,7 +6,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { PlinthError } from '../../errors';
 import { collectAcknowledgements } from '../acknowledge';
 import { complianceGateOf } from '../compliance-gate';
-import { buildComplianceReport } from './build';
+import { buildComplianceReport, gitState } from './build';
 import { diffComplianceReports } from './diff';
 import { renderHtml } from './html';
 import { REPORT_SCHEMA_VERSION, type ComplianceReport } from './model';
@@ -96,6 +96,8 @@ export function writeComplianceReports(
   const gate = complianceGateOf(app);
   if (!gate) throw new ComplianceReportError('The compliance report needs the gate on the App: call applyComplianceGate(app) before synth.');
   const acknowledgements = collectAcknowledgements(app);
+  // One commit for every environment's report: asked of git once.
+  const git = gitState();
   const written = new Map<string, ComplianceReport>();
   // A consumer's app puts its stacks straight on the App: they get a report of their own ('').
   const hasTopLevelStacks = app.node.children.some((c) => Stack.isStack(c));
@@ -103,7 +105,7 @@ export function writeComplianceReports(
     const outDir = path.join(outRoot, environment === '' ? TOP_LEVEL_STACKS_REPORT : environment);
     const previousFile = path.join(outDir, 'report.json');
     const previous = fs.existsSync(previousFile) ? readPreviousReport(previousFile, options.warn) : undefined;
-    const report = buildComplianceReport({ environment, assembly, gate, acknowledgements, ...(options.now ? { now: options.now } : {}) });
+    const report = buildComplianceReport({ environment, assembly, gate, acknowledgements, git, ...(options.now ? { now: options.now } : {}) });
     written.set(environment, writeComplianceReport(outDir, report, previous ? { previous } : {}));
   }
   return written;
