@@ -10,7 +10,6 @@
  * A schema field defaults to required=false and nullable=!required.
  */
 
-import { isScalarOfType } from '../shared/json';
 import { DatasetSchema, FieldSchema, FieldType } from './dataset-schema';
 
 export type Rule =
@@ -168,7 +167,7 @@ export function isIsoTimestamp(s: string): boolean {
   return zm >= 0 && zm <= 59;
 }
 
-function codePointLength(s: string, limit: number): number {
+export function codePointLength(s: string, limit: number): number {
   if (s.length <= limit) return s.length; // code points <= code units
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -182,47 +181,8 @@ function codePointLength(s: string, limit: number): number {
   return n;
 }
 
-function typeMatches(type: FieldType, v: unknown): boolean {
-  return type === 'timestamp' ? typeof v === 'string' && isIsoTimestamp(v) : isScalarOfType(type, v);
-}
-
-/** Checks a present, non-null value. Pushes violations; returns nothing. */
-function checkValue(f: CompiledField, v: unknown, out: Violation[]): void {
-  if (!typeMatches(f.type, v)) {
-    out.push({ field: f.name, rule: 'type-mismatch', value: v });
-    return;
-  }
-  if (typeof v === 'number') {
-    if (f.min !== undefined && v < f.min) out.push({ field: f.name, rule: 'below-min', value: v });
-    if (f.max !== undefined && v > f.max) out.push({ field: f.name, rule: 'above-max', value: v });
-  } else if (typeof v === 'string' && f.maxLength !== undefined) {
-    if (codePointLength(v, f.maxLength) > f.maxLength) out.push({ field: f.name, rule: 'max-length', value: v });
-  }
-  if (f.enumValues !== undefined && !f.enumValues.has(v)) out.push({ field: f.name, rule: 'not-in-enum', value: v });
-}
-
-/**
- * Validate a parsed JSON object. `rec` must be an own-keys-only object (the
- * caller has already rejected forbidden keys); lookups use Object.hasOwn so
- * nothing is ever read from a prototype.
- */
-export function validateJsonRecord(cs: CompiledSchema, rec: Record<string, unknown>, out: Violation[]): void {
-  for (const f of cs.fields) {
-    if (!Object.hasOwn(rec, f.name)) {
-      if (f.required) out.push({ field: f.name, rule: 'missing-required' });
-      continue;
-    }
-    const v = rec[f.name];
-    if (v === null) {
-      if (!f.nullable) out.push({ field: f.name, rule: 'not-nullable', value: null });
-      continue;
-    }
-    checkValue(f, v, out);
-  }
-}
-
 /** `^[+-]?\d+$` (ASCII digits), scanned without a regular expression. */
-function isIntegerText(s: string): boolean {
+export function isIntegerText(s: string): boolean {
   const n = s.length;
   let i = n > 0 && (s.charCodeAt(0) === 0x2b || s.charCodeAt(0) === 0x2d) ? 1 : 0;
   if (i === n) return false;
@@ -232,58 +192,36 @@ function isIntegerText(s: string): boolean {
   }
   return true;
 }
-const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 /** Sentinel: CSV value should be treated as absent. */
 export const ABSENT: unique symbol = Symbol('absent');
 
 /**
+ * Validate a parsed JSON object. `rec` must be an own-keys-only object (the
+ * caller has already rejected forbidden keys); lookups use Object.hasOwn so
+ * nothing is ever read from a prototype. The router's own path is
+ * validateJsonFields, with the keys and values it already listed.
+ */
+export function validateJsonRecord(cs: CompiledSchema, rec: Record<string, unknown>, out: Violation[]): void {
+  validateJsonFields(cs, rec, Object.keys(rec), Object.values(rec), out);
+}
+
+/**
  * Coerce a CSV string to the field's type and validate it. Returns the typed
  * value (or null / ABSENT), pushing violations when invalid. On type mismatch
- * the original string is returned so the quarantine record shows it.
+ * the original string is returned so the quarantine record shows it. The
+ * router's own path is coerceCsvRow, a whole row per call.
  */
 export function coerceCsvValue(f: CompiledField, raw: string, out: Violation[]): unknown {
-  if (raw === '') {
-    if (f.nullable) return null;
-    if (!f.required) return ABSENT;
-    if (f.type !== 'string') {
-      out.push({ field: f.name, rule: 'not-nullable', value: raw });
-      return raw;
-    }
-  }
-  let v: unknown = raw;
-  switch (f.type) {
-    case 'integer':
-      if (isIntegerText(raw)) v = Number(raw);
-      break;
-    case 'number':
-      if (NUMBER_TEXT.test(raw)) v = Number(raw);
-      break;
-    case 'boolean': {
-      const lower = raw.toLowerCase();
-      if (lower === 'true') v = true;
-      else if (lower === 'false') v = false;
-      break;
-    }
-    default:
-      break;
-  }
-  const before = out.length;
-  checkValue(f, v, out);
-  // report the original text on a type mismatch (the violation too: '1e400' coerces to Infinity)
-  if (out.length > before && out[before]?.rule === 'type-mismatch') {
-    out[before]!.value = raw;
-    return raw;
-  }
-  return v;
+  return coercePlanned(f, raw, out);
 }
 
 // ---------------------------------------------------------------- the per-record plan
 //
 // What the router runs per record: the checks above, against the schema compiled once (each
 // field's kind and bounds, in CompiledField), with no per-record allocation but the violations
-// themselves. Same violations, in the same order, as validateJsonRecord / coerceCsvValue
-// (test/lambdas/ingest/validator-plan.test.ts compares them on random records).
+// themselves. Same violations, in the same order, as the per-value checks it replaced
+// (test/support/ingest-validator-reference.ts; test/lambdas/ingest/validator-plan.test.ts
+// compares them on random records).
 
 /** checkValue by the field's kind: the type check and the bounds in one switch. */
 function checkPlanned(f: CompiledField, v: unknown, out: Violation[]): void {

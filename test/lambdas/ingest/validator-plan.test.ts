@@ -1,7 +1,7 @@
 /**
  * The per-record plan the router runs (validateJsonFields, coerceCsvRow)
  * against the per-record functions it replaced on the hot path
- * (validateJsonRecord, coerceCsvValue): the same violations, in the same
+ * (test/support/ingest-validator-reference.ts): the same violations, in the same
  * order, and the same typed CSV values, on random schemas and records and on
  * hand-written fixtures.
  */
@@ -11,12 +11,11 @@ import {
   CompiledSchema,
   Violation,
   coerceCsvRow,
-  coerceCsvValue,
   compileSchema,
   isNumberText,
   validateJsonFields,
-  validateJsonRecord,
 } from '../../../lambdas/ingest/validator';
+import { referenceCoerceCsvValue, referenceValidateJsonRecord } from '../../support/ingest-validator-reference';
 
 const NAMES = ['id', 'n', 'x', 'flag', 'at', 'cur', 'toString', 'hasOwnProperty', '1', 'é'];
 
@@ -84,7 +83,7 @@ function planJson(cs: CompiledSchema, rec: Record<string, unknown>): Violation[]
 
 function oldJson(cs: CompiledSchema, rec: Record<string, unknown>): Violation[] {
   const out: Violation[] = [];
-  validateJsonRecord(cs, rec, out);
+  referenceValidateJsonRecord(cs, rec, out);
   return out;
 }
 
@@ -99,7 +98,7 @@ const csvText = fc.oneof(
 );
 
 describe('the per-record plan', () => {
-  it('finds the JSON violations validateJsonRecord finds, in the same order, on random schemas and records', () => {
+  it('finds the JSON violations the reference finds, in the same order, on random schemas and records', () => {
     fc.assert(
       fc.property(
         schemaArb.chain((cs) => fc.tuple(fc.constant(cs), recordArb(cs))),
@@ -111,7 +110,7 @@ describe('the per-record plan', () => {
     );
   });
 
-  it('coerces CSV rows as coerceCsvValue does, value by value, with the same violations', () => {
+  it('coerces CSV rows as the reference does, value by value, with the same violations', () => {
     fc.assert(
       fc.property(
         schemaArb.chain((cs) => fc.tuple(fc.constant(cs), fc.array(fc.tuple(fc.constantFrom(...cs.fields.map((f) => f.name), 'extra'), csvText), { maxLength: 10 }))),
@@ -122,7 +121,7 @@ describe('the per-record plan', () => {
           const violations: Violation[] = [];
           coerceCsvRow(columns, raw, values, violations);
           const expectedViolations: Violation[] = [];
-          const expectedValues = raw.map((text, i) => (columns[i] === undefined ? text : coerceCsvValue(columns[i]!, text, expectedViolations)));
+          const expectedValues = raw.map((text, i) => (columns[i] === undefined ? text : referenceCoerceCsvValue(columns[i]!, text, expectedViolations)));
           expect(values).toEqual(expectedValues);
           expect(violations).toEqual(expectedViolations);
         },
@@ -132,7 +131,7 @@ describe('the per-record plan', () => {
   });
 
   it('reads number text as the regular expression it replaced does', () => {
-    // the expression coerceCsvValue tests with (validator.ts NUMBER_TEXT)
+    // the expression the reference tests with (NUMBER_TEXT)
     const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
     fc.assert(
       fc.property(fc.oneof(csvText, fc.string({ unit: fc.constantFrom('0', '7', '.', 'e', 'E', '+', '-'), maxLength: 7 })), (text) => {
