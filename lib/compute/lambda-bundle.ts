@@ -249,12 +249,25 @@ function cachedVersionsNewestFirst(keyDirectory: string): string[] {
     .map((entry) => entry.directory);
 }
 
+/**
+ * Hashes of installed dependencies, read once per process: every handler's bundle checks the same
+ * AWS SDK and Powertools files against its cache manifest, and nothing under node_modules changes
+ * during a synth. The handlers' own sources are hashed at every check.
+ */
+const dependencyHashes = new Map<string, string>();
+const DEPENDENCY = `${path.sep}node_modules${path.sep}`;
+
 function fileSha256(file: string): string | undefined {
+  const known = dependencyHashes.get(file);
+  if (known !== undefined) return known;
+  let hash: string;
   try {
-    return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    hash = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   } catch {
     return undefined;
   }
+  if (file.includes(DEPENDENCY)) dependencyHashes.set(file, hash);
+  return hash;
 }
 
 function sha256(text: string): string {
