@@ -13,6 +13,24 @@ import type { CapturedPrediction, GroundTruthRow, ReviewLabel } from '../../../s
 const START = new Date('2030-01-10T00:00:00Z');
 const END = new Date('2030-01-11T00:00:00Z');
 const UNTIL = new Date('2030-01-12T00:00:00Z');
+
+/** How the evidence tests below evaluate a binary classifier's rows (the window and run time of the fixtures). */
+const EVALUATION: Parameters<typeof evaluate>[1] = {
+  endpointName: 'e',
+  modelName: 'm',
+  variants: ['primary', 'challenger'],
+  problemType: 'binary_classification',
+  primaryMetric: 'auc',
+  threshold: 0.5,
+  minSamples: 2,
+  tolerance: 0.05,
+  baseline: { value: 0.9, source: 'configured-floor' },
+  coverageFloor: 0.05,
+  labelDelayHours: 24,
+  window: { start: START.toISOString(), end: END.toISOString() },
+  labelsUntil: UNTIL.toISOString(),
+  runAt: UNTIL.toISOString(),
+};
 const out = (score: number | string | null): string => JSON.stringify({ label: 'x', confidence: 0.9, ...(score === null ? {} : { score }) });
 
 const captured: CapturedPrediction[] = [
@@ -179,22 +197,7 @@ describe('quality query on DuckDB', () => {
     const late = await qualityDatabase(captured.slice(0, 4), truth.slice(0, 4).map((t) => ({ ...t, observed_at: '2030-02-01T00:00:00Z' })), []);
     const r = await runQualityQuery(late, { ...QUERY, withReviews: false });
     late.closeSync();
-    const evidence = evaluate(r, {
-      endpointName: 'e',
-      modelName: 'm',
-      variants: ['primary', 'challenger'],
-      problemType: 'binary_classification',
-      primaryMetric: 'auc',
-      threshold: 0.5,
-      minSamples: 2,
-      tolerance: 0.05,
-      baseline: { value: 0.9, source: 'configured-floor' },
-      coverageFloor: 0.05,
-      labelDelayHours: 24,
-      window: { start: START.toISOString(), end: END.toISOString() },
-      labelsUntil: UNTIL.toISOString(),
-      runAt: UNTIL.toISOString(),
-    });
+    const evidence = evaluate(r, EVALUATION);
     expect(evidence.variants.map((v) => [v.variant, v.predictions, v.labelled])).toEqual([
       ['primary', 4, 0],
       ['challenger', 0, 0],
@@ -278,22 +281,7 @@ describe('quality query on DuckDB', () => {
     });
 
     it('the evidence says so', () => {
-      const evidence = evaluate(result, {
-        endpointName: 'e',
-        modelName: 'm',
-        variants: ['primary'],
-        problemType: 'binary_classification',
-        primaryMetric: 'auc',
-        threshold: 0.5,
-        minSamples: 2,
-        tolerance: 0.05,
-        baseline: { value: 0.9, source: 'configured-floor' },
-        coverageFloor: 0.05,
-        labelDelayHours: 24,
-        window: { start: START.toISOString(), end: END.toISOString() },
-        labelsUntil: UNTIL.toISOString(),
-        runAt: UNTIL.toISOString(),
-      });
+      const evidence = evaluate(result, { ...EVALUATION, variants: ['primary'] });
       const primary = evidence.variants[0]!;
       expect([primary.labelled, primary.conflictingLabels]).toEqual([2, 2]);
       expect(primary.notes).toContain('2 predictions have labels that disagree at the same observed_at (latest observation): they are not evaluated');
@@ -335,22 +323,7 @@ describe('quality query on DuckDB', () => {
     });
 
     it('the evidence says how many answers had no usable score, and where it looked', () => {
-      const evidence = evaluate(result, {
-        endpointName: 'e',
-        modelName: 'm',
-        variants: ['primary', 'challenger'],
-        problemType: 'binary_classification',
-        primaryMetric: 'auc',
-        threshold: 0.5,
-        minSamples: 2,
-        tolerance: 0.05,
-        baseline: { value: 0.9, source: 'configured-floor' },
-        coverageFloor: 0.05,
-        labelDelayHours: 24,
-        window: { start: START.toISOString(), end: END.toISOString() },
-        labelsUntil: UNTIL.toISOString(),
-        runAt: UNTIL.toISOString(),
-      });
+      const evidence = evaluate(result, EVALUATION);
       const primary = evidence.variants[0]!;
       expect([primary.predictions, primary.labelled, primary.unscored]).toEqual([7, 2, 5]);
       expect(primary.notes).toContain('5 of 7 predictions have no usable score (missing, not a number, or outside [0, 1]): they are not evaluated');
