@@ -10,6 +10,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/deploy-model/index';
 import { captureOutputAsync, logLines } from '../../support/lambda-output';
+import { useEnvironment } from '../../support/environment';
 
 const sagemaker = mockClient(SageMakerClient);
 const events = mockClient(EventBridgeClient);
@@ -53,23 +54,10 @@ const batch = (...bodies: string[]): SQSEvent =>
     Records: bodies.map((body, i) => ({ messageId: `msg-${i + 1}`, receiptHandle: `rh-${i + 1}`, body, attributes: { ApproximateReceiveCount: '1', MessageGroupId: 'model-deployments' }, messageAttributes: {}, eventSource: 'aws:sqs' })),
   }) as unknown as SQSEvent;
 
-const saved: Record<string, string | undefined> = {};
-
 const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 
 describe('deploy-model: FIFO partial batch failures', () => {
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(ENV)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useEnvironment(ENV);
   beforeEach(() => {
     for (const m of [sagemaker, events, sns]) m.reset();
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });

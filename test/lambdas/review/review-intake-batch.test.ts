@@ -8,10 +8,10 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, MESSAGE_CONCURRENCY } from '../../../lambdas/review-intake/index';
 import { captureOutputAsync } from '../../support/lambda-output';
+import { useEnvironment } from '../../support/environment';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const ENV = { REVIEW_TABLE: 'cases', SLA_MINUTES: '60', PLINTH_ENV: 'test' };
-const saved: Record<string, string | undefined> = {};
 
 const caseId = (i: number): string => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const body = (i: number): string =>
@@ -28,18 +28,7 @@ const record = (i: number, text = body(i)): SQSRecord =>
   ({ messageId: `m-${i}`, receiptHandle: `rh-${i}`, body: text, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {} }) as unknown as SQSRecord;
 
 describe('review-intake batch', () => {
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(ENV)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useEnvironment(ENV);
   beforeEach(() => ddb.reset());
 
   it(`keeps at most ${MESSAGE_CONCURRENCY} writes in flight and writes every message once`, async () => {

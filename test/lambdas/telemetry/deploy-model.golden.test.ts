@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/deploy-model/index';
 import { expectGolden, goldenRun } from './golden';
 import type { GoldenRecord } from './golden';
+import { useEnvironment } from '../../support/environment';
 
 const sagemaker = mockClient(SageMakerClient);
 const events = mockClient(EventBridgeClient);
@@ -53,21 +54,8 @@ const batch = (...bodies: string[]): SQSEvent =>
     Records: bodies.map((body, i) => ({ messageId: `msg-${i + 1}`, receiptHandle: `rh-${i + 1}`, body, attributes: { ApproximateReceiveCount: '1', MessageGroupId: 'fraud' }, messageAttributes: {}, eventSource: 'aws:sqs' })),
   }) as unknown as SQSEvent;
 
-const saved: Record<string, string | undefined> = {};
-
 describe('deploy-model telemetry is what it was before Powertools', () => {
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(ENV)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useEnvironment(ENV);
   beforeEach(() => {
     jest.useFakeTimers({ now: Date.parse('2030-01-01T00:00:00.000Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     for (const m of [sagemaker, events, sns]) m.reset();

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/infer/index';
 import { expectGolden, goldenRun } from './golden';
 import type { GoldenRecord } from './golden';
+import { useEnvironment } from '../../support/environment';
 
 const sagemaker = mockClient(SageMakerRuntimeClient);
 const dynamodb = mockClient(DynamoDBClient);
@@ -50,21 +51,8 @@ const answer = (label: string, confidence: number) => ({ Body: new TextEncoder()
 const modelError = Object.assign(new Error('model container crashed'), { name: 'ModelError', $metadata: { httpStatusCode: 424 } });
 const sqsDown = Object.assign(new Error('service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
 
-const saved: Record<string, string | undefined> = {};
-
 describe('inference gateway telemetry is what it was before Powertools', () => {
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(ENV)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useEnvironment(ENV);
   beforeEach(() => {
     jest.useFakeTimers({ now: Date.parse('2030-01-01T00:00:00.000Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     for (const m of [sagemaker, dynamodb, sqs]) m.reset();

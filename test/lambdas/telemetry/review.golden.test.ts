@@ -13,6 +13,7 @@ import { handler as expiry } from '../../../lambdas/review-expiry/index';
 import { handler as intake } from '../../../lambdas/review-intake/index';
 import { expectGolden, goldenRun } from './golden';
 import type { GoldenRecord } from './golden';
+import { useEnvironment } from '../../support/environment';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -63,25 +64,13 @@ const urlEvent = (body: unknown) => ({
 });
 const throttled = () => Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400, requestId: 'ddb-req-1' } });
 
-const saved: Record<string, string | undefined> = {};
 /** The review Lambdas' old describer also logged the failed call's AWS request id (see golden.ts). */
 const REVIEW_DESCRIBER = { dropped: ['requestId'] };
 
 const run = goldenRun;
 
 describe('review Lambdas telemetry is what it was before Powertools', () => {
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(ENV)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useEnvironment(ENV);
   beforeEach(() => {
     jest.useFakeTimers({ now: Date.parse(T0), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     ddb.reset();
