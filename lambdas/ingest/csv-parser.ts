@@ -39,6 +39,12 @@ export interface CsvRow {
   /** record-too-large only: the first EXCERPT_CHARS characters of its content. */
   excerpt?: string;
   error?: CsvRowError;
+  /**
+   * true: no field holds a character JSON must escape (a quote, a backslash,
+   * a control character or a surrogate), so each field is its own JSON string
+   * content. false or absent: not known (each field must be checked).
+   */
+  plain?: boolean;
 }
 
 export const EXCERPT_CHARS = 100;
@@ -53,6 +59,7 @@ class ParsedRow implements CsvRow {
   readonly #start: number;
   readonly #end: number;
   readonly #excerpt: string | undefined;
+  readonly #plain: boolean;
   error?: CsvRowError;
 
   constructor(
@@ -62,11 +69,17 @@ class ParsedRow implements CsvRow {
     start: number,
     end: number,
     excerpt: string | undefined,
+    plain = false,
   ) {
     this.#lines = lines;
     this.#start = start;
     this.#end = end;
     this.#excerpt = excerpt;
+    this.#plain = plain;
+  }
+
+  get plain(): boolean {
+    return this.#plain;
   }
 
   get lines(): number {
@@ -89,6 +102,20 @@ const COMMA = 0x2c;
 const DQUOTE = 0x22;
 const CR = 0x0d;
 const LF = 0x0a;
+
+/**
+ * What JSON must escape in a string, but CR and LF: a fast-path row's fields
+ * never hold those (its line ends at the LF, a CR in it leaves the record to
+ * the state machine). Any surrogate counts, paired or not (JSON.stringify
+ * keeps a pair as it is, but the check stays simple). Quotes are looked for
+ * per line (splitLine).
+ */
+const ESCAPED_BUT_LINE_BREAKS = /[\x00-\x09\x0b\x0c\x0e-\x1f\\\ud800-\udfff]/;
+
+/** Where splitLine says whether a field holds a quote. */
+export interface QuoteSeen {
+  inField: boolean;
+}
 
 const FIELD_START = 0;
 const UNQUOTED = 1;
@@ -119,6 +146,10 @@ export class CsvParser {
   private nextLF = -1;
   private nextQuote = -1;
   private nextCR = -1;
+  /** Whether the current chunk has no character ESCAPED_BUT_LINE_BREAKS matches. */
+  private chunkPlain = false;
+  /** splitLine's answer for the row being read (reused). */
+  private readonly quotes: QuoteSeen = { inField: false };
   /** Rows read by the fast path so far (the rest went through the state machine); for tests. */
   fastRows = 0;
 
@@ -141,6 +172,7 @@ export class CsvParser {
     this.nextLF = -1;
     this.nextQuote = -1;
     this.nextCR = -1;
+    this.chunkPlain = this.fastPath && !ESCAPED_BUT_LINE_BREAKS.test(chunk);
     let i = 0;
     if (this.first && chunk.length > 0) {
       this.first = false;
@@ -280,12 +312,16 @@ export class CsvParser {
     const line = chunk.slice(i, stop);
     if (this.nextQuote < i) this.nextQuote = indexOrEnd(chunk, '"', i);
     let fields: string[] | undefined;
+    let plain = this.chunkPlain;
     if (this.nextQuote >= stop) fields = line.split(',');
     else {
-      fields = splitLine(line);
+      const quotes = this.quotes;
+      quotes.inField = false;
+      fields = splitLine(line, quotes);
       if (fields === undefined) return -1;
+      if (quotes.inField) plain = false;
     }
-    this.rows.push(new ParsedRow(fields, this.line, 1, this.offsets.at(i), this.offsets.at(stop), undefined));
+    this.rows.push(new ParsedRow(fields, this.line, 1, this.offsets.at(i), this.offsets.at(stop), undefined, plain));
     this.line++;
     this.fastRows++;
     return nl + 1;
@@ -379,18 +415,24 @@ function indexOrEnd(s: string, search: string, from: number): number {
  * does not close on this line (a line break inside quotes, or an unterminated
  * quote), or a character after a closing quote (`"ab"c`, malformed-csv).
  * A quote inside an unquoted field is kept as it is, as the state machine does.
+ * With `quotes`, sets `quotes.inField` when some field holds a quote (a `""`
+ * in a quoted field, or a quote inside an unquoted one); never clears it.
  */
-export function splitLine(line: string): string[] | undefined {
+export function splitLine(line: string, quotes?: QuoteSeen): string[] | undefined {
   const n = line.length;
   const fields: string[] = [];
   let pos = 0;
+  /** The first quote at or after pos, once looked for (n: none); -1 = not looked for since the last quoted field. */
+  let nextQuote = -1;
   for (;;) {
     if (line.charCodeAt(pos) === DQUOTE) {
+      nextQuote = -1;
       let q = line.indexOf('"', pos + 1);
       if (q < 0) return undefined;
       let value = line.slice(pos + 1, q);
       while (line.charCodeAt(q + 1) === DQUOTE) {
         // "" is one quote: keep the second one and go on to the next quote
+        if (quotes !== undefined) quotes.inField = true;
         const next = line.indexOf('"', q + 2);
         if (next < 0) return undefined;
         value += line.slice(q + 1, next);
@@ -402,6 +444,10 @@ export function splitLine(line: string): string[] | undefined {
       pos = q + 2;
     } else {
       const comma = line.indexOf(',', pos);
+      if (quotes !== undefined) {
+        if (nextQuote < pos) nextQuote = indexOrEnd(line, '"', pos);
+        if (nextQuote < (comma < 0 ? n : comma)) quotes.inField = true;
+      }
       if (comma < 0) {
         fields.push(pos === 0 ? line : line.slice(pos));
         return fields;

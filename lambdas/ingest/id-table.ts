@@ -20,8 +20,18 @@ const MAX_PROBE = 64;
 const INITIAL_CAPACITY = 1024;
 
 export class IdTable {
-  /** Slot → entry index + 1 (0 = empty); capacity is a power of two, at most half full. */
+  /** Slot → (hash bits, entry index + 1), 0 = empty; capacity is a power of two, at most half full. */
   private slots = new Int32Array(INITIAL_CAPACITY);
+  /**
+   * A slot holds entry index + 1 in its low bits (idxMask: enough for maxIds)
+   * and the entry's hash bits above them (fpMask: the rest, none from 2^30
+   * ids). A probe that passes another id's slot tells it apart by those bits,
+   * without reading the entry's hash (a second random memory access: the
+   * slots and the entries are megabytes apart at a million ids, and each
+   * access misses the caches while records are routed).
+   */
+  private readonly idxMask: number;
+  private readonly fpMask: number;
   private hashes = new Int32Array(INITIAL_CAPACITY / 2);
   private lines = new Float64Array(INITIAL_CAPACITY / 2);
   /** Entry e's code units are units[starts[e] .. starts[e + 1]). */
@@ -40,7 +50,12 @@ export class IdTable {
   constructor(
     private readonly maxIds: number,
     private readonly seed: number = (Math.random() * 0x100000000) | 0,
-  ) {}
+  ) {
+    // entry index + 1 is at most maxIds
+    const bits = Math.min(31, Math.max(1, Math.ceil(Math.log2(maxIds + 1))));
+    this.idxMask = bits >= 31 ? 0x7fffffff : (1 << bits) - 1;
+    this.fpMask = bits >= 31 ? 0 : ~this.idxMask;
+  }
 
   get size(): number {
     return this.fallback?.size ?? this.count;
@@ -60,9 +75,13 @@ export class IdTable {
     const h = this.hash(id);
     const slots = this.slots;
     const mask = slots.length - 1;
+    const fpMask = this.fpMask;
     let i = h & mask;
-    for (let e = slots[i]! - 1; e >= 0; e = slots[i]! - 1) {
-      if (this.hashes[e] === h && this.sameId(e, id)) return this.lines[e];
+    for (let s = slots[i]!; s !== 0; s = slots[i]!) {
+      if (((s ^ h) & fpMask) === 0) {
+        const e = (s & this.idxMask) - 1;
+        if (this.hashes[e] === h && this.sameId(e, id)) return this.lines[e];
+      }
       i = (i + 1) & mask;
     }
     this.store(id, line, h, i);
@@ -95,7 +114,7 @@ export class IdTable {
     this.lines[e] = line;
     if ((e + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else if (((slot - (h & (this.slots.length - 1))) & (this.slots.length - 1)) >= MAX_PROBE) this.toMap();
-    else this.slots[slot] = e + 1;
+    else this.slots[slot] = (h & this.fpMask) | (e + 1);
   }
 
   private sameId(e: number, id: string): boolean {
@@ -128,7 +147,7 @@ export class IdTable {
       if (probe >= MAX_PROBE) return false;
       i = (i + 1) & mask;
     }
-    slots[i] = e + 1;
+    slots[i] = (h & this.fpMask) | (e + 1);
     return true;
   }
 

@@ -418,10 +418,12 @@ export class RecordRouter {
     const joins = this.joins;
     let out = '';
     let before = 0; // 0 start, 1 after a quoted string, 2 after any other value
+    // every string value here is a field's text: the parser may know that none needs escaping
+    const plain = row.plain === true;
     for (let i = 0; i < n; i++) {
       const v = values[i];
       if (v === NO_VALUE) continue;
-      if (typeof v === 'string' && isPlainJsonText(v)) {
+      if (typeof v === 'string' && (plain || isPlainJsonText(v))) {
         out = out + joins[(i * 3 + before) * 2]! + v;
         before = 1;
       } else {

@@ -1,0 +1,180 @@
+/**
+ * The ingest fast paths of issue #17 against the paths they bypass, byte for
+ * byte, on random input with the nasty cases (quotes, `""`, escapes, control
+ * characters, unicode and lone surrogates, CR / CRLF, duplicate ids,
+ * reserved and additive columns):
+ *  - a CSV row the parser marks `plain` (no field JSON must escape) is
+ *    curated without the per-value escape check: the router's output must
+ *    be what it writes when every value is checked;
+ *  - the duplicate-id table keeps hash bits beside each slot's entry index:
+ *    it must still answer as a Map, also when ids share those bits.
+ */
+
+import fc from 'fast-check';
+import { CsvParser, CsvRow } from '../../../lambdas/ingest/csv-parser';
+import { DatasetSchema, parseDatasetSchema } from '../../../lambdas/ingest/dataset-schema';
+import { IdTable, idHash } from '../../../lambdas/ingest/id-table';
+import { RecordRouter } from '../../../lambdas/ingest/record-router';
+import { compileSchema } from '../../../lambdas/ingest/validator';
+
+const SEED = 1717;
+const SOURCE = { bucket: 'raw', key: 'm/file.csv', etag: 'e1' };
+
+class MemoryWriter {
+  lines: string[] = [];
+  write(line: string): undefined {
+    this.lines.push(line);
+    return undefined;
+  }
+}
+
+/** Pieces a CSV line is made of: delimiters, quotes, escapes, unicode, control characters. */
+const CSV_PIECE = fc.constantFrom(
+  'a', 'b', '7', '-1', '2.5', 'x y', '', ',', ',', ',', '"', '""', '"q"', '"a,b"', '\\', '\\"', '\t', '\u0001', '\u001f',
+  'é', '€', '😀', '\ud800', '\udc00', '\r', '\n', '\r\n', 'true', '_line',
+);
+/** The same without what JSON escapes but quotes (one such character anywhere leaves its whole chunk unmarked). */
+const CLEAN_PIECE = fc.constantFrom('a', 'b', '7', '2.5', 'x y', '', ',', ',', ',', '"', '""', '"q"', '"a,b"', 'é', '€', '😀', '\r', '\r\n', 'true');
+const CSV_TEXT = fc.oneof(
+  fc.array(fc.array(CSV_PIECE, { maxLength: 12 }).map((p) => p.join('')), { maxLength: 30 }),
+  fc.array(fc.array(CLEAN_PIECE, { maxLength: 12 }).map((p) => p.join('')), { maxLength: 30 }),
+);
+
+/** Cut text into chunks at code point boundaries (the decoder never splits a surrogate pair). */
+function chunked(text: string, cuts: number[]): string[] {
+  const points = Array.from(text);
+  const at = [...new Set(cuts.map((c) => c % (points.length + 1)))].sort((a, b) => a - b);
+  const out: string[] = [];
+  let from = 0;
+  for (const c of [...at, points.length]) {
+    out.push(points.slice(from, c).join(''));
+    from = c;
+  }
+  return out;
+}
+
+function parseRows(pieces: string[]): CsvRow[] {
+  const parser = new CsvParser();
+  const rows: CsvRow[] = [];
+  for (const piece of pieces) rows.push(...parser.push(piece));
+  rows.push(...parser.end());
+  return rows;
+}
+
+/** The row as a plain record without the parser's `plain` mark: the router checks every value. */
+function unmarked(row: CsvRow): CsvRow {
+  const copy: CsvRow = { fields: row.fields, line: row.line, lines: row.lines, bytes: row.bytes };
+  if (row.excerpt !== undefined) copy.excerpt = row.excerpt;
+  if (row.error !== undefined) copy.error = row.error;
+  return copy;
+}
+
+const MERCHANTS: DatasetSchema = {
+  name: 'm',
+  version: 1,
+  format: 'csv',
+  recordIdField: 'id',
+  duplicatePolicy: 'reject',
+  fields: [
+    { name: 'id', type: 'string', required: true, nullable: false, maxLength: 8 },
+    { name: 'name', type: 'string', required: true, nullable: false },
+    { name: 'tier', type: 'integer', required: false, min: 1, max: 5 },
+    { name: 'flag', type: 'boolean', required: false },
+  ],
+};
+
+function routeAll(header: string, rows: CsvRow[]) {
+  const curated = new MemoryWriter();
+  const quarantine = new MemoryWriter();
+  const router = new RecordRouter(compileSchema(parseDatasetSchema(MERCHANTS)), SOURCE, curated, quarantine);
+  router.csvHeader({ fields: header.split(','), line: 1 });
+  for (const row of rows) router.csvRow(row);
+  const { additiveFields, breakingFields, ...stats } = router.stats;
+  return { curated: curated.lines, quarantine: quarantine.lines, stats: JSON.stringify({ ...stats, additiveFields: [...additiveFields], breakingFields: [...breakingFields] }) };
+}
+
+describe('CSV rows marked plain by the parser', () => {
+  it('hold no field that JSON must escape, whatever the input and its chunking', () => {
+    let plainRows = 0;
+    fc.assert(
+      fc.property(CSV_TEXT, fc.array(fc.nat(), { maxLength: 4 }), (lines, cuts) => {
+        for (const row of parseRows(chunked(lines.join('\n'), cuts))) {
+          if (row.plain !== true) continue;
+          plainRows++;
+          for (const field of row.fields) expect(JSON.stringify(field)).toBe(`"${field}"`);
+        }
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+    // not vacuous: clean rows are marked
+    expect(plainRows).toBeGreaterThan(100);
+    expect(parseRows(['a,"b, c",d\n']).map((r) => r.plain)).toEqual([true]);
+    expect(parseRows(['a,"b "" c",d\na,b"c,d\n']).map((r) => r.plain)).toEqual([false, false]);
+    // a quote at the end of an unquoted field, or of the last one
+    expect(parseRows(['a",b\n', 'x,"y",ab"\n']).map((r) => r.plain)).toEqual([false, false]);
+    // a backslash or a tab anywhere in the chunk
+    expect(parseRows(['a\\b,c\n', 'a\tb\n']).map((r) => r.plain)).toEqual([false, false]);
+  });
+
+  it('are curated and quarantined byte for byte as when every value is checked', () => {
+    const headers = fc.constantFrom('id,name,tier,flag', 'id,name,tier,flag,extra', 'name,id,extra,tier', 'id,name,_line', 'id,name,tier,flag,"odd"');
+    fc.assert(
+      fc.property(headers, CSV_TEXT, fc.array(fc.nat(), { maxLength: 4 }), (header, lines, cuts) => {
+        // ids from a small set, so duplicates are common
+        const rows = parseRows(chunked(lines.join('\n'), cuts));
+        const marked = routeAll(header, rows);
+        const checked = routeAll(header, rows.map(unmarked));
+        expect(marked).toEqual(checked);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it('a realistic file: its rows are marked and curated as the checked path writes it', () => {
+    const text = Array.from({ length: 300 }, (_, i) => `m-${i % 250},"Merchant ${i}, Ltd",${1 + (i % 5)},${i % 2 === 0}`).join('\r\n');
+    const rows = parseRows(chunked(text, [17, 4000, 9000]));
+    // all but the rows cut by a chunk boundary and the last one (no line break after it)
+    expect(rows.filter((r) => r.plain === true).length).toBeGreaterThanOrEqual(296);
+    const marked = routeAll('id,name,tier,flag', rows);
+    expect(marked).toEqual(routeAll('id,name,tier,flag', rows.map(unmarked)));
+    expect(marked.quarantine.length).toBe(50); // the repeated ids
+  });
+});
+
+/** A Map with the same bound: the reference for IdTable. */
+function reference(ids: readonly string[], maxIds: number): Array<number | undefined> {
+  const map = new Map<string, number>();
+  return ids.map((id, line) => {
+    const first = map.get(id);
+    if (first === undefined && map.size < maxIds) map.set(id, line);
+    return first;
+  });
+}
+
+describe('IdTable with hash bits in its slots', () => {
+  it('answers as a Map when many ids share the home slot and the slot hash bits (in table mode)', () => {
+    // maxIds 2^29 - 1 leaves the top 3 hash bits in each slot: ids sharing the home slot
+    // (h & 1023) and those bits are found often; 40 of them stay under the probe bound.
+    const seed = 99;
+    const same: string[] = [];
+    for (let i = 0; same.length < 40; i++) {
+      const h = idHash(`s${i}`, seed);
+      if ((h & 1023) === 5 && h >>> 29 === 3) same.push(`s${i}`);
+    }
+    const table = new IdTable(2 ** 29 - 1, seed);
+    const list = [...same, ...same.slice().reverse(), 'other', same[7]!];
+    expect(list.map((id, line) => table.observe(id, line))).toEqual(reference(list, 2 ** 29 - 1));
+    expect(table.degraded).toBe(false);
+  });
+
+  it('answers as a Map with no room for hash bits (maxIds 2^31 and more) and with one id allowed', () => {
+    const ids = fc.array(fc.string({ maxLength: 3, unit: 'grapheme' }), { maxLength: 2000 });
+    fc.assert(
+      fc.property(ids, fc.constantFrom(1, 2 ** 31 - 1, 2 ** 31, 2 ** 40), (list, maxIds) => {
+        const table = new IdTable(maxIds);
+        expect(list.map((id, line) => table.observe(id, line))).toEqual(reference(list, maxIds));
+      }),
+      { seed: SEED, numRuns: 40 },
+    );
+  });
+});
