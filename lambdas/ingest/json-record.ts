@@ -31,6 +31,15 @@ export type JsonRecordResult =
   | { kind: 'not-an-object'; value: unknown }
   | { kind: 'malformed-json'; message: string };
 
+/**
+ * Read once: under scripts/ts-register.js an imported binding is read through
+ * a getter at every use (an esbuild bundle reads it directly either way), and
+ * parseJsonRecordKeys runs once per record.
+ */
+const FORBIDDEN = FORBIDDEN_KEYS;
+const keysOutside = keysOutsideStrings;
+const keysIn = keyCount;
+
 /** FORBIDDEN_LENGTHS[n]: some forbidden key has n characters (a length test before the set lookup). */
 const FORBIDDEN_LENGTHS: boolean[] = [];
 for (const k of FORBIDDEN_KEYS) FORBIDDEN_LENGTHS[k.length] = true;
@@ -90,11 +99,11 @@ export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRe
     const v = values[i];
     if (typeof v === 'object' && v !== null) {
       nested = true;
-      occurrences += keyCount(v);
+      occurrences += keysIn(v);
     }
-    if (FORBIDDEN_LENGTHS[k.length] === true && FORBIDDEN_KEYS.has(k)) forbiddenKey = true;
+    if (FORBIDDEN_LENGTHS[k.length] === true && FORBIDDEN.has(k)) forbiddenKey = true;
   }
-  if (forbiddenKey || (nested && mayContainForbidden(text)) || keysOutsideStrings(text) !== occurrences) {
+  if (forbiddenKey || (nested && mayContainForbidden(text)) || keysOutside(text) !== occurrences) {
     const scan = scanKeys(text, FORBIDDEN_KEYS);
     if (scan.forbidden) return { kind: 'forbidden-key', key: scan.forbidden.key, path: scan.forbidden.path };
     if (scan.duplicate) return { kind: 'duplicate-key', key: scan.duplicate.key, path: scan.duplicate.path };

@@ -162,6 +162,14 @@ function isPlainJsonText(v: string): boolean {
  * compiled on its own, as under scripts/ts-register.js).
  */
 const NO_VALUE = ABSENT;
+/**
+ * The functions called once per record, read once the same way (under
+ * scripts/ts-register.js an imported function is read through a getter at
+ * every call; an esbuild bundle calls it directly either way).
+ */
+const parseRecord = parseJsonRecordKeys;
+const validateFields = validateJsonFields;
+const coerceRow = coerceCsvRow;
 
 function jsonWhere(l: Line): Where {
   return { line: l.line, lines: 1, bytes: l.bytes, excerpt: l.text };
@@ -251,7 +259,7 @@ export class RecordRouter {
   jsonLine(l: Line): Promise<void> | undefined {
     this.stats.recordsIn++;
     if (l.tooLarge) return this.quarantineRaw(jsonWhere(l), [{ rule: 'record-too-large', value: l.text }], l.text);
-    const parsed = parseJsonRecordKeys(l.text);
+    const parsed = parseRecord(l.text);
     switch (parsed.kind) {
       case 'malformed-json':
         return this.quarantineRaw(jsonWhere(l), [{ rule: 'malformed-json', value: parsed.message }], l.text);
@@ -281,7 +289,7 @@ export class RecordRouter {
         (additive ??= []).push(k);
       }
     }
-    validateJsonFields(this.cs, rec, keys, parsed.values, violations);
+    validateFields(this.cs, rec, keys, parsed.values, violations);
     const idAt = this.idFieldIndex;
     if (violations.length === 0 && idAt >= 0) {
       // the id field at its schema position is an own key (the usual case); else look it up
@@ -405,7 +413,7 @@ export class RecordRouter {
     // serialised directly from them: no per-record object is built.
     const n = row.fields.length;
     const values = this.values; // one array per header, overwritten per row
-    coerceCsvRow(this.columns, row.fields, values, violations); // additive columns stay text
+    coerceRow(this.columns, row.fields, values, violations); // additive columns stay text
     for (const name of this.missingRequired) violations.push({ field: name, rule: 'missing-required' });
     if (violations.length === 0 && this.idColumn >= 0) this.checkDuplicate(values[this.idColumn], row.line, violations);
     if (violations.length > 0) {
