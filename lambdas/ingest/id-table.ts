@@ -9,6 +9,13 @@
  * growing Uint16Array, their hashes, offsets and lines into typed arrays,
  * with open addressing over an Int32Array.
  *
+ * Ids in increasing order (by length, then by UTF-16 code units: `t-9`
+ * before `t-10`), as sequence numbers and time-ordered ids usually come, need
+ * no slot table: an id after the last one stored cannot be an earlier one,
+ * and an id equal to the last one is found by one comparison. The entries
+ * are only appended (sequential writes). The first id out of order builds
+ * the slot table from the entries, and the table answers from then on.
+ *
  * Hash flooding: the hash (FNV-1a over UTF-16 code units) starts from a
  * random seed per table, and a probe longer than MAX_PROBE (colliding ids,
  * however made) moves every entry into a native Map, whose string hash V8
@@ -40,6 +47,10 @@ export class IdTable {
   private count = 0;
   /** Set once probing got long: every entry lives here from then on. */
   private fallback: Map<string, number> | undefined;
+  /** Every id stored so far came after the one before it (see `after`): no slot table is kept. */
+  private ordered = true;
+  /** While ordered: the last id stored. */
+  private lastId = '';
   /** Set when an id was not stored because maxIds ids were: later duplicates of it go unseen. */
   truncated = false;
 
@@ -67,6 +78,21 @@ export class IdTable {
    * already: then `truncated` is set and nothing is stored).
    */
   observe(id: string, line: number): number | undefined {
+    if (this.ordered) {
+      const last = this.lastId;
+      if (this.count === 0 || after(id, last)) {
+        // after every id stored: not one of them
+        if (this.count >= this.maxIds) {
+          this.truncated = true;
+          return undefined;
+        }
+        this.append(id, line, 0);
+        this.lastId = id;
+        return undefined;
+      }
+      if (id === last) return this.lines[this.count - 1];
+      this.leaveOrder();
+    }
     if (this.fallback !== undefined) {
       const first = this.fallback.get(id);
       if (first === undefined) this.store(id, line);
@@ -98,6 +124,14 @@ export class IdTable {
       this.fallback.set(id, line);
       return;
     }
+    const e = this.append(id, line, h);
+    if ((e + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else if (((slot - (h & (this.slots.length - 1))) & (this.slots.length - 1)) >= MAX_PROBE) this.toMap();
+    else this.slots[slot] = (h & this.fpMask) | (e + 1);
+  }
+
+  /** Add entry `count` (its text, line and hash) and return its index. */
+  private append(id: string, line: number, h: number): number {
     const e = this.count;
     if (e === this.hashes.length) {
       this.hashes = grow(this.hashes, new Int32Array(e * 2));
@@ -112,9 +146,22 @@ export class IdTable {
     this.count = e + 1;
     this.hashes[e] = h;
     this.lines[e] = line;
-    if ((e + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    else if (((slot - (h & (this.slots.length - 1))) & (this.slots.length - 1)) >= MAX_PROBE) this.toMap();
-    else this.slots[slot] = (h & this.fpMask) | (e + 1);
+    return e;
+  }
+
+  /** The first id out of order: hash the entries stored so far and put them in a slot table. */
+  private leaveOrder(): void {
+    this.ordered = false;
+    this.lastId = '';
+    const units = this.units;
+    for (let e = 0; e < this.count; e++) {
+      let h = this.seed ^ 0x811c9dc5;
+      for (let at = this.starts[e]!, end = this.starts[e + 1]!; at < end; at++) h = Math.imul(h ^ units[at]!, 0x01000193);
+      this.hashes[e] = finish(h);
+    }
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < this.count * 2) capacity *= 2;
+    this.rehash(capacity);
   }
 
   private sameId(e: number, id: string): boolean {
@@ -188,6 +235,16 @@ function grow<T extends Int32Array | Float64Array | Uint16Array>(from: T, to: T)
 export function idHash(s: string, seed: number): number {
   let h = seed ^ 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return finish(h);
+}
+
+/** Whether id a comes after id b: longer, or as long and greater by UTF-16 code units (a total order). */
+function after(a: string, b: string): boolean {
+  return a.length > b.length || (a.length === b.length && a > b);
+}
+
+function finish(fnv: number): number {
+  let h = fnv;
   // FNV's low bits depend only on the inputs' low bits: mix before masking
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

@@ -6,8 +6,10 @@
  *  - a CSV row the parser marks `plain` (no field JSON must escape) is
  *    curated without the per-value escape check: the router's output must
  *    be what it writes when every value is checked;
- *  - the duplicate-id table keeps hash bits beside each slot's entry index:
- *    it must still answer as a Map, also when ids share those bits.
+ *  - the duplicate-id table keeps hash bits beside each slot's entry index,
+ *    and keeps no slot table at all while ids come in increasing order: it
+ *    must still answer as a Map, also when ids share those bits, repeat the
+ *    last id, or leave the order after many ids (and after the bound).
  */
 
 import fc from 'fast-check';
@@ -150,6 +152,44 @@ function reference(ids: readonly string[], maxIds: number): Array<number | undef
     return first;
   });
 }
+
+/** The order IdTable keeps while ids increase: longer, or as long and greater by code units. */
+function byLengthThenUnits(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+describe('IdTable while ids come in order, and when they stop', () => {
+  it('answers as a Map for increasing ids with repeats of the last one, and after an id out of order', () => {
+    const ids = fc.uniqueArray(fc.string({ maxLength: 4, unit: 'binary' }), { maxLength: 600 }).map((l) => l.sort(byLengthThenUnits));
+    // edits: repeat the id at i right after it, or put an earlier id (out of order) after i
+    const edits = fc.array(fc.tuple(fc.nat(), fc.nat(), fc.boolean()), { maxLength: 6 });
+    fc.assert(
+      fc.property(ids, edits, fc.integer({ min: 0, max: 700 }), (sorted, changes, maxIds) => {
+        const list = [...sorted];
+        for (const [at, from, repeatLast] of changes) {
+          if (list.length === 0) break;
+          const i = at % list.length;
+          list.splice(i + 1, 0, repeatLast ? list[i]! : list[from % (i + 1)]!);
+        }
+        const table = new IdTable(maxIds);
+        expect(list.map((id, line) => table.observe(id, line))).toEqual(reference(list, maxIds));
+        expect(table.size).toBe(Math.min(new Set(list).size, maxIds));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('300,000 increasing ids, then each looked up again out of order, find their first line', () => {
+    const table = new IdTable(2_000_000);
+    for (let i = 0; i < 300_000; i++) expect(table.observe(`t-${i}`, i + 2)).toBeUndefined();
+    expect(table.observe('t-299999', 1)).toBe(300_001); // the last one again: still in order
+    for (const i of [0, 9, 10, 99_999, 299_998, 150_000]) expect(table.observe(`t-${i}`, 0)).toBe(i + 2);
+    expect(table.observe('t-300000', 7)).toBeUndefined();
+    expect(table.observe('t-300000', 8)).toBe(7);
+    expect(table.size).toBe(300_001);
+    expect(table.degraded).toBe(false);
+  });
+});
 
 describe('IdTable with hash bits in its slots', () => {
   it('answers as a Map when many ids share the home slot and the slot hash bits (in table mode)', () => {
