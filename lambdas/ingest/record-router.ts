@@ -466,7 +466,7 @@ export class RecordRouter {
     const field = this.idField;
     const dup = this.stats.duplicates;
     if (field === undefined || dup === undefined || v === null || v === undefined || v === NO_VALUE) return;
-    const id = String(v);
+    const id = typeof v === 'string' ? v : String(v);
     const firstLine = this.seenIds.observe(id, line);
     if (firstLine === undefined) {
       if (this.seenIds.truncated) dup.trackingTruncated = true;
