@@ -14,7 +14,9 @@
  *    occurrence at every depth, and the parsed value keeps one key per
  *    distinct key per object; the two counts differ exactly when a key is
  *    duplicated somewhere (escapes live inside strings, so `\u` spellings
- *    change nothing here);
+ *    change nothing here); for a flat record with no backslash the count
+ *    is all ':' (indexOf) less those in the parsed strings (see
+ *    parseJsonRecordKeys), keysOutsideStrings otherwise;
  *  - forbidden keys: in a flat object (no object or array value) every key is
  *    a top-level own key of the parsed value, however it was spelled; only a
  *    nested value makes the scanner look at the text (when it mentions one of
@@ -39,6 +41,41 @@ export type JsonRecordResult =
 const FORBIDDEN = FORBIDDEN_KEYS;
 const keysOutside = keysOutsideStrings;
 const keysIn = keyCount;
+
+/**
+ * Colons in a string, counted with indexOf (one call per colon, and one).
+ */
+function colonsIn(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) n++;
+  return n;
+}
+
+/** The keys of the last flat record and their colons: writers repeat their keys (the same strings: JSON.parse interns keys). */
+let lastKeys: readonly string[] = [];
+let lastKeyColons: number[] = [];
+
+/**
+ * Colons in the keys of a flat record, `keys` from Object.keys: the count
+ * of the last record's keys when they are the same strings at the same
+ * places (the usual case), else counted.
+ */
+function keyColons(keys: readonly string[]): number {
+  let n = 0;
+  const same = keys.length === lastKeys.length;
+  for (let i = 0; i < keys.length; i++) {
+    if (same && keys[i] === lastKeys[i]) n += lastKeyColons[i]!;
+    else return countKeyColons(keys);
+  }
+  return n;
+}
+
+function countKeyColons(keys: readonly string[]): number {
+  const counts = keys.map(colonsIn);
+  lastKeys = keys;
+  lastKeyColons = counts;
+  return counts.reduce((a, b) => a + b, 0);
+}
 
 /** FORBIDDEN_LENGTHS[n]: some forbidden key has n characters (a length test before the set lookup). */
 const FORBIDDEN_LENGTHS: boolean[] = [];
@@ -103,7 +140,23 @@ export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRe
     }
     if (FORBIDDEN_LENGTHS[k.length] === true && FORBIDDEN.has(k)) forbiddenKey = true;
   }
-  if (forbiddenKey || (nested && mayContainForbidden(text)) || keysOutside(text) !== occurrences) {
+  // Duplicated keys: every key, at any depth, is followed by one ':' outside strings, and
+  // JSON.parse keeps one key per distinct key per object, so the ':' outside strings
+  // outnumber the parsed keys exactly when a key repeats (keysOutsideStrings counts them).
+  // Cheaper for a flat record with no backslash: its parsed strings (keys and string
+  // values) are its strings' texts, less those a repeated key dropped, so all ':' less
+  // the ':' in the parsed strings is at least the ':' outside strings, and equal when
+  // no key repeats: equal to the parsed keys proves that none does.
+  let noRepeat: boolean;
+  if (!nested && text.indexOf('\\') < 0) {
+    let inStrings = keyColons(keys);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'string') inStrings += colonsIn(v);
+    }
+    noRepeat = colonsIn(text) - inStrings === occurrences || keysOutside(text) === occurrences;
+  } else noRepeat = keysOutside(text) === occurrences;
+  if (forbiddenKey || (nested && mayContainForbidden(text)) || !noRepeat) {
     const scan = scanKeys(text, FORBIDDEN_KEYS);
     if (scan.forbidden) return { kind: 'forbidden-key', key: scan.forbidden.key, path: scan.forbidden.path };
     if (scan.duplicate) return { kind: 'duplicate-key', key: scan.duplicate.key, path: scan.duplicate.path };

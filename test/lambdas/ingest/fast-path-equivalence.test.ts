@@ -6,6 +6,9 @@
  *  - a CSV row the parser marks `plain` (no field JSON must escape) is
  *    curated without the per-value escape check: the router's output must
  *    be what it writes when every value is checked;
+ *  - a JSON record whose `":` pairs are as many as its parsed keys, with no
+ *    blank after a quote, skips the key-token count: the result must be the
+ *    key scan's on random records with repeated keys at any depth;
  *  - the duplicate-id table keeps hash bits beside each slot's entry index,
  *    and keeps no slot table at all while ids come in increasing order: it
  *    must still answer as a Map, also when ids share those bits, repeat the
@@ -16,6 +19,7 @@ import fc from 'fast-check';
 import { CsvParser, CsvRow } from '../../../lambdas/ingest/csv-parser';
 import { DatasetSchema, parseDatasetSchema } from '../../../lambdas/ingest/dataset-schema';
 import { IdTable, idHash } from '../../../lambdas/ingest/id-table';
+import { parseJsonRecord, parseJsonRecordKeys } from '../../../lambdas/ingest/json-record';
 import { RecordRouter } from '../../../lambdas/ingest/record-router';
 import { compileSchema } from '../../../lambdas/ingest/validator';
 
@@ -181,7 +185,9 @@ describe('IdTable while ids come in order, and when they stop', () => {
 
   it('300,000 increasing ids, then each looked up again out of order, find their first line', () => {
     const table = new IdTable(2_000_000);
-    for (let i = 0; i < 300_000; i++) expect(table.observe(`t-${i}`, i + 2)).toBeUndefined();
+    let seen = 0;
+    for (let i = 0; i < 300_000; i++) if (table.observe(`t-${i}`, i + 2) !== undefined) seen++;
+    expect(seen).toBe(0);
     expect(table.observe('t-299999', 1)).toBe(300_001); // the last one again: still in order
     for (const i of [0, 9, 10, 99_999, 299_998, 150_000]) expect(table.observe(`t-${i}`, 0)).toBe(i + 2);
     expect(table.observe('t-300000', 7)).toBeUndefined();
@@ -216,5 +222,61 @@ describe('IdTable with hash bits in its slots', () => {
       }),
       { seed: SEED, numRuns: 40 },
     );
+  });
+});
+
+/** JSON text with any key order, repeated keys at any depth, and blanks anywhere between tokens. */
+type Spec = { pairs: Array<[string, Spec | string | number | boolean | null]> } | Spec[];
+const KEY = fc.constantFrom('a', 'b', 'a', '', ':', '":', 'x y', 'é', 'k\\', 'q"', 'amount', 'ts');
+const STRING_VALUE = fc.constantFrom('', ':', '":', ':x', 'a:b', '2026-11-20T08:01:00Z', ' ', '"', '\\', '\\":', '😀', '\u0001', 'x" :');
+const BLANK = fc.constantFrom('', '', '', ' ', '\t', '\r\n', '  ');
+const SPEC: fc.Arbitrary<Spec> = fc.letrec<{ spec: Spec }>((tie) => ({
+  spec: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.record({ pairs: fc.array(fc.tuple(KEY, fc.oneof(STRING_VALUE, fc.double(), fc.integer(), fc.boolean(), fc.constant(null), tie('spec'))), { maxLength: 5 }) }),
+    fc.array(tie('spec'), { maxLength: 3 }),
+  ),
+})).spec;
+
+function render(spec: Spec | string | number | boolean | null, blanks: string[], at = { i: 0 }): string {
+  const blank = () => blanks[at.i++ % blanks.length] ?? '';
+  if (spec === null || typeof spec !== 'object') return typeof spec === 'number' && !Number.isFinite(spec) ? '0' : JSON.stringify(spec);
+  if (Array.isArray(spec)) return `[${blank()}${spec.map((s) => render(s, blanks, at)).join(`${blank()},${blank()}`)}${blank()}]`;
+  return `{${blank()}${spec.pairs.map(([k, v]) => `${JSON.stringify(k)}${blank()}:${blank()}${render(v, blanks, at)}`).join(`${blank()},${blank()}`)}${blank()}}`;
+}
+
+describe('the JSON duplicate-key pre-check', () => {
+  it('parseJsonRecordKeys gives what parseJsonRecord (the key scan every time) gives, on random records', () => {
+    let duplicates = 0;
+    let fast = 0;
+    fc.assert(
+      fc.property(SPEC, fc.array(BLANK, { minLength: 1, maxLength: 8 }), (spec, blanks) => {
+        const text = render(Array.isArray(spec) ? { pairs: [['a', spec]] } : spec, blanks);
+        const reference = parseJsonRecord(text);
+        const result = parseJsonRecordKeys(text);
+        if (reference.kind === 'duplicate-key') duplicates++;
+        if (reference.kind === 'ok') {
+          fast++;
+          expect(result.kind).toBe('ok');
+          if (result.kind === 'ok') {
+            expect(result.value).toEqual(reference.value);
+            expect(result.keys).toEqual(Object.keys(reference.value));
+          }
+        } else expect(result).toEqual(reference);
+      }),
+      { seed: SEED, numRuns: 3000 },
+    );
+    // both outcomes are common: the property is not vacuous
+    expect(duplicates).toBeGreaterThan(300);
+    expect(fast).toBeGreaterThan(300);
+  });
+
+  it('finds a repeated key hidden by blanks, by strings that hold colons, or by escaped colons', () => {
+    // (an escaped colon is a colon in the parsed string but not in the text)
+    for (const text of ['{"a":1,"a" :2}', '{"a":":","a"\t:2}', '{"x":{"a":1,"a"\r\n:2}}', '{"a":"\\":","a":1}', '{"s":":a","a":1,"a":2}', '{"a":"\\u003a","a":"\\u003a"}', '{"\\u003a":1,"\\u003a":2}']) {
+      expect(parseJsonRecordKeys(text)).toEqual(parseJsonRecord(text));
+      expect(parseJsonRecordKeys(text).kind).toBe('duplicate-key');
+    }
+    expect(parseJsonRecordKeys('{"a":":x","b" :1}').kind).toBe('ok');
   });
 });
