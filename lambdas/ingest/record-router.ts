@@ -226,8 +226,9 @@ export class RecordRouter {
     this.metaPrefix = `"_source_key":${JSON.stringify(source.key)},"_source_etag":${JSON.stringify(source.etag)},"_line":`;
     this.metaAfterField = `,${this.metaPrefix}`;
     this.sourcePrefix = `{"source":{"bucket":${JSON.stringify(source.bucket)},"key":${JSON.stringify(source.key)},"etag":${JSON.stringify(source.etag)},"line":`;
-    this.idField = cs.schema.recordIdField;
-    this.idFieldIndex = this.idField === undefined ? -1 : cs.fields.findIndex((f) => f.name === this.idField);
+    this.idFieldIndex = cs.schema.recordIdField === undefined ? -1 : cs.fields.findIndex((f) => f.name === cs.schema.recordIdField);
+    // the field's own name when it is one (compared with the parsed keys per record), else the schema's text
+    this.idField = this.idFieldIndex >= 0 ? cs.fields[this.idFieldIndex]!.name : cs.schema.recordIdField;
     this.seenIds = new IdTable(maxTrackedIds);
     this.fieldKeysJson = cs.fields.map((f) => `${JSON.stringify(f.name)}:`);
     this.integerFields = cs.fields.flatMap((f, i) => (f.type === 'integer' ? [i] : []));

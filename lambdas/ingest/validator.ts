@@ -78,13 +78,23 @@ export interface CompiledSchema {
   byName: ReadonlyMap<string, CompiledField>;
 }
 
+/**
+ * The same text as `s`, as the engine's one shared copy of it (a property
+ * name is). The keys JSON.parse gives are such copies, so comparing one
+ * with a field name kept this way is a pointer comparison when they are
+ * equal (and when they differ), not a character comparison.
+ */
+function shared(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}
+
 export function compileSchema(schema: DatasetSchema): CompiledSchema {
   const fields = schema.fields.map((f: FieldSchema): CompiledField => {
     const required = f.required ?? false;
     // Every field has every property (undefined when not set), in one order: one object shape
     // for all fields, so the per-record checks read them without a polymorphic lookup.
     return {
-      name: f.name,
+      name: shared(f.name),
       type: f.type,
       required,
       nullable: f.nullable ?? !required,
