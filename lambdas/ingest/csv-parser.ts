@@ -317,7 +317,7 @@ export class CsvParser {
     else {
       const quotes = this.quotes;
       quotes.inField = false;
-      fields = splitLine(line, quotes);
+      fields = splitLine(line, quotes, this.nextQuote - i);
       if (fields === undefined) return -1;
       if (quotes.inField) plain = false;
     }
@@ -417,13 +417,14 @@ function indexOrEnd(s: string, search: string, from: number): number {
  * A quote inside an unquoted field is kept as it is, as the state machine does.
  * With `quotes`, sets `quotes.inField` when some field holds a quote (a `""`
  * in a quoted field, or a quote inside an unquoted one); never clears it.
+ * `firstQuote`, when known, is the position of the line's first quote.
  */
-export function splitLine(line: string, quotes?: QuoteSeen): string[] | undefined {
+export function splitLine(line: string, quotes?: QuoteSeen, firstQuote = -1): string[] | undefined {
   const n = line.length;
   const fields: string[] = [];
   let pos = 0;
   /** The first quote at or after pos, once looked for (n: none); -1 = not looked for since the last quoted field. */
-  let nextQuote = -1;
+  let nextQuote = firstQuote;
   for (;;) {
     if (line.charCodeAt(pos) === DQUOTE) {
       nextQuote = -1;
