@@ -150,6 +150,8 @@ export class CsvParser {
   private chunkPlain = false;
   /** splitLine's answer for the row being read (reused). */
   private readonly quotes: QuoteSeen = { inField: false };
+  /** Fields of the last fast-path row: the size splitLine starts with. */
+  private lastFields = 0;
   /** Rows read by the fast path so far (the rest went through the state machine); for tests. */
   fastRows = 0;
 
@@ -317,10 +319,11 @@ export class CsvParser {
     else {
       const quotes = this.quotes;
       quotes.inField = false;
-      fields = splitLine(line, quotes, this.nextQuote - i);
+      fields = splitLine(line, quotes, this.nextQuote - i, this.lastFields);
       if (fields === undefined) return -1;
       if (quotes.inField) plain = false;
     }
+    this.lastFields = fields.length;
     this.rows.push(new ParsedRow(fields, this.line, 1, this.offsets.at(i), this.offsets.at(stop), undefined, plain));
     this.line++;
     this.fastRows++;
@@ -419,9 +422,11 @@ function indexOrEnd(s: string, search: string, from: number): number {
  * in a quoted field, or a quote inside an unquoted one); never clears it.
  * `firstQuote`, when known, is the position of the line's first quote.
  */
-export function splitLine(line: string, quotes?: QuoteSeen, firstQuote = -1): string[] | undefined {
+export function splitLine(line: string, quotes?: QuoteSeen, firstQuote = -1, expectedFields = 0): string[] | undefined {
   const n = line.length;
-  const fields: string[] = [];
+  // sized for the fields expected (the rows of a file have as many as its header): no regrowth
+  const fields: string[] = expectedFields > 0 ? new Array<string>(expectedFields) : [];
+  let count = 0;
   let pos = 0;
   /** The first quote at or after pos, once looked for (n: none); -1 = not looked for since the last quoted field. */
   let nextQuote = firstQuote;
@@ -439,8 +444,8 @@ export function splitLine(line: string, quotes?: QuoteSeen, firstQuote = -1): st
         value += line.slice(q + 1, next);
         q = next;
       }
-      fields.push(value);
-      if (q + 1 === n) return fields;
+      fields[count++] = value;
+      if (q + 1 === n) return trimmed(fields, count);
       if (line.charCodeAt(q + 1) !== COMMA) return undefined;
       pos = q + 2;
     } else {
@@ -450,13 +455,19 @@ export function splitLine(line: string, quotes?: QuoteSeen, firstQuote = -1): st
         if (nextQuote < (comma < 0 ? n : comma)) quotes.inField = true;
       }
       if (comma < 0) {
-        fields.push(pos === 0 ? line : line.slice(pos));
-        return fields;
+        fields[count++] = pos === 0 ? line : line.slice(pos);
+        return trimmed(fields, count);
       }
-      fields.push(line.slice(pos, comma));
+      fields[count++] = line.slice(pos, comma);
       pos = comma + 1;
     }
   }
+}
+
+/** `fields` cut to its first `count` elements (fewer fields than expected). */
+function trimmed(fields: string[], count: number): string[] {
+  if (fields.length !== count) fields.length = count;
+  return fields;
 }
 
 /** Convenience for tests and small inputs: parse a whole string. */
