@@ -18,7 +18,9 @@ import {
   templateCheckLog,
   type TemplateCheckKey,
 } from './template-check-cache';
-import { backgroundValidatorEngine, stopValidatorEngine } from './validator-engine';
+import type { IConstruct } from 'constructs';
+import { EngineStartPredictions, runInputsFingerprint } from './engine-start-prediction';
+import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from './validator-engine';
 
 // The template-level checks of the gate (the Control Tower guard and CDK's CloudFormation
 // validator) judge each template on its own, so their result for a template depends only on the
@@ -282,6 +284,12 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
 
   private readonly whileValidating: ((context: IPolicyValidationContext) => void) | undefined;
 
+  /** Set by {@link startEngineInWorker}: validate on an engine in a worker thread. */
+  private engineInWorker = false;
+
+  /** This run's inputs, remembered when every template's result is in the cache. */
+  private inputsFingerprint: string | undefined;
+
   /**
    * @param cacheDirectory where results are cached between runs; `false` checks every template every time
    * @param whileValidating work to do on this thread while the engine's worker thread validates
@@ -292,6 +300,26 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
     super();
     this.cache = new TemplateCheckCache(cacheDirectory === false ? undefined : cacheDirectory);
     this.whileValidating = whileValidating;
+  }
+
+  /**
+   * Validates on an engine in a worker thread (lib/compliance/validator-engine.ts), started now so
+   * that it starts while the app is built, unless an earlier run with the same inputs left every
+   * template's result in the cache (lib/compliance/engine-start-prediction.ts): then the engine is
+   * likely not needed, and starting it would only take CPU from building the app. Not started now,
+   * it starts the moment the validator finds a template that is not cached.
+   *
+   * @param scope the App (its context is one of the inputs)
+   * @returns whether the engine was started now
+   */
+  startEngineInWorker(scope: IConstruct): boolean {
+    this.engineInWorker = true;
+    if (this.cache.directory) {
+      this.inputsFingerprint = runInputsFingerprint(scope);
+      if (new EngineStartPredictions(this.cache.directory).predictsEveryTemplateCached(this.inputsFingerprint)) return false;
+    }
+    startValidatorEngine();
+    return true;
   }
 
   /** The engine's version, read from its package instead of loading the engine to ask it. */
@@ -325,6 +353,7 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
       // Every template came from the cache: the engine started for this run is not needed.
       stopValidatorEngine();
     }
+    if (this.inputsFingerprint && this.cache.directory) new EngineStartPredictions(this.cache.directory).recordEveryTemplateCached(this.inputsFingerprint);
     // Merged as CDK merges the diagnostics of several templates: by rule, severity and message.
     const violations: PolicyViolation[] = [];
     stacks.forEach((stack, i) => {
@@ -339,12 +368,13 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
   }
 
   /**
-   * Each template's violations, each template validated on its own: on the engine started in a
-   * worker thread when there is one (lib/compliance/validator-engine.ts), else on the process's
-   * one in-process engine. Both run CDK's plugin with the same rules on the same templates.
+   * Each template's violations, each template validated on its own: on the engine in a worker
+   * thread when there is one or {@link startEngineInWorker} asked for one (started now if it was
+   * not started early), else on the process's one in-process engine. Both run CDK's plugin with
+   * the same rules on the same templates.
    */
   private checkEach(context: IPolicyValidationContext, stacks: IPolicyValidationContext['stackTemplates']): PolicyViolation[][] {
-    const worker = backgroundValidatorEngine();
+    const worker = backgroundValidatorEngine() ?? (this.engineInWorker ? startValidatorEngine() : undefined);
     if (worker) {
       const pending = worker.submit(stacks);
       this.whileValidating?.(context);
