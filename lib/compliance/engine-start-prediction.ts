@@ -23,8 +23,9 @@ const FILE_NAME = 'engine-start-predictions.json';
 
 /**
  * A fingerprint of what this run's templates are made from, as far as the process can see it when
- * the gate is applied: the command line, the environment variables, the construct context, and
- * every module file loaded so far (path, size and modification time). Two runs with the same
+ * the gate is applied: the command line, the environment variables, the construct context, every
+ * module file loaded so far outside node_modules (path, size and modification time), and npm's
+ * lock files for what is installed. Two runs with the same
  * fingerprint almost always make the same templates; when they do not (a Lambda handler's source
  * changed, which the app bundles instead of loading), the engine only starts later.
  */
@@ -33,7 +34,11 @@ export function runInputsFingerprint(scope: IConstruct): string {
   hash.update(JSON.stringify(process.argv)).update('\0');
   hash.update(JSON.stringify(Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))).update('\0');
   hash.update(JSON.stringify(scope.node.getAllContext())).update('\0');
-  for (const file of Object.keys(require.cache).sort()) {
+  // The installed dependencies by npm's record of them, not module by module: which of them are
+  // loaded varies (the TypeScript loader loads esbuild only when a file changed since its last run).
+  const installed = [path.join(process.cwd(), 'package-lock.json'), path.join(process.cwd(), 'node_modules', '.package-lock.json')];
+  const loaded = Object.keys(require.cache).filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`));
+  for (const file of [...installed, ...loaded.sort()]) {
     const stat = fs.statSync(file, { throwIfNoEntry: false });
     hash.update(`${file}\0${stat?.size ?? -1}\0${stat?.mtimeMs ?? -1}\n`);
   }
