@@ -399,6 +399,23 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
     });
   });
 
+  it('a quality decay event starts the platform\'s own pipeline with Cause=quality (the package records the real cause)', async () => {
+    // GIVEN the endpoint's pipeline is a TrainingPipeline, configured by ARN
+    const arn = 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/plinth-test-fraud-detector-training';
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineArn: arn } });
+    // WHEN a Model Quality Decayed event arrives
+    const out = await handler({
+      id: 'evt-quality-platform',
+      source: 'plinth.quality',
+      'detail-type': 'Model Quality Decayed',
+      detail: { endpointName: 'fraud-prod', variant: 'primary', window: { start: '2031-02-28T00:00:00Z', end: '2031-03-01T00:00:00Z' }, metric: 'auc', value: 0.7, baseline: 0.9, tolerance: 0.05, evidenceUri: 's3://c/e.json' },
+    });
+    // THEN the execution's Cause (written to the package as plinth:cause) is quality, not drift
+    expect(out.outcome).toBe('started');
+    const params = Object.fromEntries((starts()[0]!.PipelineParameters ?? []).map((p) => [p.Name, p.Value]));
+    expect(params).toMatchObject({ Cause: 'quality', TriggeredBy: 'evt-quality-platform', WindowStart: '2031-02-28T00:00:00Z', WindowEnd: '2031-03-01T00:00:00Z' });
+  });
+
   it('a named external pipeline gets only the three parameters it is documented to declare', async () => {
     await handler(driftEvent('evt-external'));
     const params = (starts()[0]!.PipelineParameters ?? []).map((p) => p.Name).sort();
