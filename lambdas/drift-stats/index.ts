@@ -28,7 +28,8 @@
  *   identical. Categorical keys are the category strings (numbers formatted
  *   like JavaScript String(x)). A raw `sample` is binned here by the same code
  *   that built the baseline; keep it bounded (Lambda payload limits: 256 KB
- *   async / 6 MB sync).
+ *   async / 6 MB sync). A baseline feature without a column in the sample is
+ *   missing in every sampled row (it drifts on its missing rate).
  *   Athena window: the finished query rendered by lambdas/drift-query (rows
  *   `feature, kind ∈ {bin, category, missing}, bucket, n`). Every row is read
  *   with GetQueryResults (MaxResults 1000, NextToken; the first row of the
