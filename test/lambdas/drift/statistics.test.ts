@@ -611,13 +611,14 @@ describe('buildBaseline / parseBaseline', () => {
 
   it.each([
     ['a wrong version', { version: 2, createdAt: 'x', features: {} }, /version/],
+    ['no features (every window would read ok)', { version: 1, createdAt: 'x', features: {} }, /no features/],
     ['descending edges', { version: 1, createdAt: 'x', features: { f: { type: 'numeric', edges: [null, 2, 1, null], counts: [1, 1, 1], missing: 0, total: 3 } } }, /ascending/],
     ['a closed first edge', { version: 1, createdAt: 'x', features: { f: { type: 'numeric', edges: [0, 1, null], counts: [1, 1], missing: 0, total: 2 } } }, /edges\[0\]/],
     ['counts not matching the edges', { version: 1, createdAt: 'x', features: { f: { type: 'numeric', edges: [null, 1, null], counts: [1], missing: 0, total: 1 } } }, /counts/],
     ['a wrong total', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: 2 }, missing: 1, total: 4 } } }, /total/],
     ['a negative count', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: -2 }, missing: 0, total: -2 } } }, />= 0/],
-    ['a source that is not an object', { version: 1, createdAt: 'x', features: {}, source: 's3://x' }, /source/],
-    ['a source with a fractional count', { version: 1, createdAt: 'x', features: {}, source: { modelPackageArn: 'a', trainingSample: 's3://b/k', sampledRecords: 1.5, totalRecords: 2 } }, /sampledRecords/],
+    ['a source that is not an object', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: 1 }, missing: 0, total: 1 } }, source: 's3://x' }, /source/],
+    ['a source with a fractional count', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: 1 }, missing: 0, total: 1 } }, source: { modelPackageArn: 'a', trainingSample: 's3://b/k', sampledRecords: 1.5, totalRecords: 2 } }, /sampledRecords/],
   ])('parseBaseline rejects %s', (_what, json, message) => {
     // GIVEN a malformed baseline document
     // WHEN parsed
