@@ -172,7 +172,7 @@ export const FAILURE_MODES = {
   },
   'drift-loop-broken': {
     title: 'Drift job or retraining start failed',
-    detection: '`<env>-DriftJobFailed-<endpoint>` (a drift state machine execution failed, timed out or was aborted, including a missing baseline), `<env>-DriftEventsUndelivered` (a drift event could not start retraining, or an approval could not build its baseline, after every retry), `<env>-BaselineJobFailed` (an approved package got no drift baseline).',
+    detection: '`<env>-DriftJobFailed-<endpoint>` (a drift state machine execution failed, timed out or was aborted, including a missing baseline), `<env>-DriftJobSilent-<endpoint>` (no window evaluated in twice the schedule: the job is not running at all), `<env>-DriftEventsUndelivered` (a drift event could not start retraining, or an approval could not build its baseline, after every retry), `<env>-BaselineJobFailed` (an approved package got no drift baseline).',
     mitigation: 'The next scheduled run retries the drift job; retraining starts are retried by EventBridge and Lambda and kept in a dead-letter queue; the endpoint keeps serving and the last good baseline stays in place.',
     runbook: 'docs/runbooks/drift-loop-broken.md',
     owner: 'ml-platform',
