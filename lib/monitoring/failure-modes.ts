@@ -60,7 +60,7 @@ export const FAILURE_MODES = {
   },
   'quarantine-rate-high': {
     title: 'Quarantine rate high',
-    detection: '`<env>-QuarantineRate-<dataset>`: more than the configured share (default 5%) of a dataset\'s records went to quarantine in 15 minutes; lines swallowed by one oversized record (a stray quote) count too (metrics RecordsQuarantined + QuarantinedSpannedLines over RecordsIn). `<env>-Unreadable-<dataset>`: an object could not be read at all (corrupt gzip, invalid UTF-8, empty, CSV without a header; metric ObjectsUnreadable), which adds no record to the rate.',
+    detection: '`<env>-QuarantineRate-<dataset>`: more than the configured share (default 5%) of a dataset\'s records went to quarantine in 15 minutes; lines swallowed by one oversized record (a stray quote) count too (metrics RecordsQuarantined + QuarantinedSpannedLines over RecordsIn). `<env>-Unreadable-<dataset>`: an object could not be read at all (corrupt gzip, invalid UTF-8, empty, CSV without a header; metric ObjectsUnreadable), which adds no record to the rate; `<env>-Unreadable-unknown-dataset` likewise for objects under a prefix without a dataset schema.',
     mitigation: 'Every quarantined record keeps its reason, an excerpt and its byte range in the source object; curated holds only validated records; the ingestion manifest flags objects whose quarantined records span many lines, so the raw object can be repaired and replayed.',
     runbook: 'docs/runbooks/data-lake-quarantine-rate.md',
     owner: 'data-engineering',

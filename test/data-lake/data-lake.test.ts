@@ -219,7 +219,7 @@ describe('DataLake', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AdditiveDriftFields', Dimensions: [{ Name: 'Dataset', Value: 'merchants' }] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda' });
-    expect(lake.alarms).toHaveLength(5 * DATASETS.length + 3);
+    expect(lake.alarms).toHaveLength(5 * DATASETS.length + 4);
     for (const alarm of lake.alarms) {
       const modes = failureModesOf(alarm);
       expect(modes.length).toBeGreaterThan(0);
@@ -268,7 +268,15 @@ describe('DataLake', () => {
       });
     }
     const unreadable = lake.alarms.filter((a) => JSON.stringify(stack.resolve((a.node.defaultChild as any).metricName)) === '"ObjectsUnreadable"');
-    expect(unreadable.map((a) => failureModesOf(a))).toEqual(DATASETS.map(() => ['quarantine-rate-high']));
+    expect(unreadable.map((a) => failureModesOf(a))).toEqual([...DATASETS, { name: '_unknown' }].map(() => ['quarantine-rate-high']));
+    // AND objects of no configured dataset (or whose schema parameter is missing), which the ingest
+    // quarantines whole under Dataset=_unknown, alarm too: no dataset alarm can see them
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ObjectsUnreadable',
+      Dimensions: [{ Name: 'Dataset', Value: '_unknown' }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   test('refuses a quarantine-rate threshold outside (0, 100]', () => {
