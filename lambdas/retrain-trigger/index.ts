@@ -253,7 +253,7 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
         PipelineName: pipelineName,
         ClientRequestToken: token,
         PipelineParameters: [
-          { Name: 'DriftEvidence', Value: cause === 'quality' ? qualityEvidence(detail) : driftEvidence(detail.features) },
+          { Name: 'DriftEvidence', Value: cause === 'quality' ? qualityEvidence(detail) : driftEvidence(detail.features, detail.featuresOmitted) },
           { Name: 'TriggeredBy', Value: parameterValue(eventId) },
           { Name: 'WindowEnd', Value: parameterValue(windowEnd) },
           ...(platform ? [{ Name: 'WindowStart', Value: parameterValue(windowStart) }, { Name: 'Cause', Value: cause }] : []),
