@@ -102,6 +102,14 @@ const CACHE_SERIES = [
   { id: 'cache-10', environments: 10 },
 ] as const;
 
+/** When the validator's engine started (its worker thread): early, not early (predicted cached), on demand. */
+function engineStarts(r: SynthJobResult | undefined): string {
+  if (!r) return 'n/a';
+  const starts = r.validatorEngineStarts ?? [];
+  if (starts.length === 0) return 'not started';
+  return starts.map((s) => (s === 'not early' ? 'not started early (inputs of a cached run)' : s === 'early' ? 'started early' : 'started on demand')).join(', ');
+}
+
 function renderCacheTables(m: Record<string, Measured<any>>): string[] {
   const out: string[] = [];
   const bare = m['synth-bare'] as Measured<SynthJobResult> | undefined;
@@ -113,13 +121,13 @@ function renderCacheTables(m: Record<string, Measured<any>>): string[] {
     { run: 'oneChange', label: "main job, one construct's property changed in one environment", targetWallMs: 10_000 },
   ];
   out.push('', '### 1b. The main job with the template-check cache (3 environments)', '');
-  out.push('| run | wall | CPU | templates checked / from the cache | wall vs bare synth | CPU vs bare synth | target |', '| --- | --- | --- | --- | --- | --- | --- |');
+  out.push('| run | wall | CPU | templates checked / from the cache | validator engine | wall vs bare synth | CPU vs bare synth | target |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) {
     const s = three?.result?.[row.run];
     const r = s?.result;
     const target = `<= ${row.targetWallMs / 1000} s wall ${verdict(r ? s.wallMs <= row.targetWallMs : undefined)}${row.targetCpuMs ? `; CPU <= ${row.targetCpuMs / 1000} s ${verdict(r ? r.cpuMs <= row.targetCpuMs : undefined)}` : ''}`;
     out.push(
-      `| ${row.label} | ${seconds(s?.wallMs)} | ${seconds(r?.cpuMs)} | ${r ? `${r.templateChecks.checked} / ${r.templateChecks.cached}` : 'n/a'} | ${ratio(s?.wallMs, bare?.wallMs)} | ${ratio(r?.cpuMs, bare?.result?.cpuMs)} | ${target}${s?.error ? ` (failed: ${s.error})` : ''} |`,
+      `| ${row.label} | ${seconds(s?.wallMs)} | ${seconds(r?.cpuMs)} | ${r ? `${r.templateChecks.checked} / ${r.templateChecks.cached}` : 'n/a'} | ${engineStarts(r)} | ${ratio(s?.wallMs, bare?.wallMs)} | ${ratio(r?.cpuMs, bare?.result?.cpuMs)} | ${target}${s?.error ? ` (failed: ${s.error})` : ''} |`,
     );
   }
   out.push(
