@@ -9,6 +9,7 @@ import type {
   PolicyValidationPluginReportBeta1,
   PolicyViolation,
 } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { CONTROL_TOWER_PLUGIN, ControlTowerGuard, cfnGuardVersion, controlTowerGuardFiles, type RuleGroupResultCache } from './control-tower';
 import {
   DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY,
@@ -18,7 +19,6 @@ import {
   templateCheckLog,
   type TemplateCheckKey,
 } from './template-check-cache';
-import type { IConstruct } from 'constructs';
 import { EngineStartPredictions, runInputsFingerprint } from './engine-start-prediction';
 import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from './validator-engine';
 
