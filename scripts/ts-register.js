@@ -44,6 +44,23 @@ function keyPrefix() {
   return cacheKeyPrefix;
 }
 
+/** Writes a cache entry aside and renames it, so a parallel process never reads half of one. */
+function writeAside(file, data) {
+  const staging = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(staging, data);
+    fs.renameSync(staging, file);
+  } catch {
+    // A cache that cannot be written only costs the next run a transpile or a compile.
+    try {
+      fs.rmSync(staging, { force: true });
+    } catch {
+      // nothing was written
+    }
+  }
+}
+
 function transpile(source, filename) {
   const key = crypto.createHash('sha256').update(keyPrefix()).update(filename).update('\0').update(source).digest('hex');
   const cached = path.join(CACHE_DIRECTORY, key.slice(0, 2), `${key}.js`);
@@ -54,15 +71,7 @@ function transpile(source, filename) {
   }
   esbuild ??= require('esbuild');
   const { code } = esbuild.transformSync(source, { ...TRANSFORM_OPTIONS, sourcefile: filename });
-  const staging = `${cached}.${process.pid}.tmp`;
-  try {
-    fs.mkdirSync(path.dirname(cached), { recursive: true });
-    fs.writeFileSync(staging, code);
-    fs.renameSync(staging, cached);
-  } catch {
-    // A cache that cannot be written only costs the next run a transpile.
-    fs.rmSync(staging, { force: true });
-  }
+  writeAside(cached, code);
   return code;
 }
 
@@ -94,22 +103,6 @@ function requireFor(module) {
   require.extensions = Module._extensions;
   require.cache = Module._cache;
   return require;
-}
-
-function writeAside(file, data) {
-  const staging = `${file}.${process.pid}.tmp`;
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(staging, data);
-    fs.renameSync(staging, file);
-  } catch {
-    // A cache that cannot be written only costs the next run a compile.
-    try {
-      fs.rmSync(staging, { force: true });
-    } catch {
-      // nothing was written
-    }
-  }
 }
 
 Module.prototype._compile = function compileWithCodeCache(content, filename) {

@@ -9,6 +9,7 @@ import type {
   PolicyValidationPluginReportBeta1,
   PolicyViolation,
 } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { CONTROL_TOWER_PLUGIN, ControlTowerGuard, cfnGuardVersion, controlTowerGuardFiles, type RuleGroupResultCache } from './control-tower';
 import {
   DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY,
@@ -18,7 +19,6 @@ import {
   templateCheckLog,
   type TemplateCheckKey,
 } from './template-check-cache';
-import type { IConstruct } from 'constructs';
 import { EngineStartPredictions, runInputsFingerprint } from './engine-start-prediction';
 import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from './validator-engine';
 
@@ -271,6 +271,13 @@ function prepareEngine(plugin: CloudFormationValidatePlugin, types: Set<string>)
 }
 
 /**
+ * When the validator's engine in a worker thread was started in this process (for the benchmark
+ * and the tests): `early` with the gate, `not early` when the run's inputs predicted every template
+ * cached, `on demand` when a template was then found not cached.
+ */
+export const validatorEngineStartLog: Array<'early' | 'not early' | 'on demand'> = [];
+
+/**
  * CDK's CloudFormation validator (`CloudFormationValidatePlugin`, the "CloudFormation Validate"
  * plugin) with each template's result cached. Registered on the App, it takes the place of the
  * default instance CDK would add, so it is one and the same validator, with the same name, rules
@@ -316,9 +323,13 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
     this.engineInWorker = true;
     if (this.cache.directory) {
       this.inputsFingerprint = runInputsFingerprint(scope);
-      if (new EngineStartPredictions(this.cache.directory).predictsEveryTemplateCached(this.inputsFingerprint)) return false;
+      if (new EngineStartPredictions(this.cache.directory).predictsEveryTemplateCached(this.inputsFingerprint)) {
+        validatorEngineStartLog.push('not early');
+        return false;
+      }
     }
     startValidatorEngine();
+    validatorEngineStartLog.push('early');
     return true;
   }
 
@@ -374,7 +385,11 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
    * the same rules on the same templates.
    */
   private checkEach(context: IPolicyValidationContext, stacks: IPolicyValidationContext['stackTemplates']): PolicyViolation[][] {
-    const worker = backgroundValidatorEngine() ?? (this.engineInWorker ? startValidatorEngine() : undefined);
+    let worker = backgroundValidatorEngine();
+    if (!worker && this.engineInWorker) {
+      worker = startValidatorEngine();
+      validatorEngineStartLog.push('on demand');
+    }
     if (worker) {
       const pending = worker.submit(stacks);
       this.whileValidating?.(context);

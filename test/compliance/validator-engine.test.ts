@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { loadEnvironments } from '../../config';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
 import { assertPassingVerdict, synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
-import { CachedCloudFormationValidator } from '../../lib/compliance/template-checks';
+import { CachedCloudFormationValidator, validatorEngineStartLog } from '../../lib/compliance/template-checks';
 import { readPluginReports } from '../../lib/compliance/validation-report';
 import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from '../../lib/compliance/validator-engine';
 import { PlatformStage } from '../../lib/platform/platform-stage';
@@ -178,11 +178,13 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     expect(F3002(first)).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
     stopValidatorEngine();
     // WHEN the same inputs again
+    const logged = validatorEngineStartLog.length;
     const again = gatedOnCache(cache, oddBucket);
     // THEN the engine is not started early, nor later: every finding comes from the cache
     expect(backgroundValidatorEngine()).toBeUndefined();
     expect(F3002(again)).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
     expect(backgroundValidatorEngine()).toBeUndefined();
+    expect(validatorEngineStartLog.slice(logged)).toEqual(['not early']);
   }, 120_000);
 
   test('a run predicted unchanged whose templates did change is still validated: the engine starts when a template is found missing', () => {
@@ -203,6 +205,7 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     expect(() => synthesizeThroughGate(changed, () => {})).toThrow(/F3002 at dev\/S\/Queue: NotAProperty[\s\S]*F3002 at prod\/S\/Queue: NotAProperty/);
     expect(backgroundValidatorEngine()?.engineStarts).toBe(1);
     expect(engineStarts).toBe(starts);
+    expect(validatorEngineStartLog.slice(-2)).toEqual(['not early', 'on demand']);
   }, 120_000);
 
   test('an engine that dies fails the gate loudly; it never passes it', () => {
