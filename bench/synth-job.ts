@@ -14,6 +14,7 @@ import type { EnvironmentConfig } from '../config';
 import { applyComplianceGate } from '../lib/compliance/compliance-gate';
 import { readPluginReports, unacknowledgedFindings } from '../lib/compliance/validation-report';
 import { templateCheckLog } from '../lib/compliance/template-check-cache';
+import { validatorEngineStartLog } from '../lib/compliance/template-checks';
 import { bundleLog } from '../lib/compute/lambda-bundle';
 import { PlatformStage } from '../lib/platform/platform-stage';
 import { generateReport } from './report-hook';
@@ -55,6 +56,8 @@ export interface SynthJobResult {
   readonly stacks: number;
   readonly unacknowledgedErrors: number;
   readonly bundles: { built: number; cached: number };
+  /** When the validator's engine started in its worker thread (lib/compliance/template-checks.ts `validatorEngineStartLog`). */
+  readonly validatorEngineStarts?: readonly string[];
   /** Template checks (Control Tower guard, CloudFormation validator) run, and taken from the cache. */
   readonly templateChecks: { checked: number; cached: number };
   /** User + system CPU of the process and its children, less sensitive than wall time to other load on the machine. */
@@ -133,6 +136,7 @@ function main(): void {
     stacks,
     unacknowledgedErrors: errors,
     bundles: { built: bundleLog.filter((b) => b.source === 'built').length, cached: bundleLog.filter((b) => b.source === 'cached').length },
+    validatorEngineStarts: [...validatorEngineStartLog],
     templateChecks: { checked: templateCheckLog.filter((c) => c.source === 'checked').length, cached: templateCheckLog.filter((c) => c.source === 'cached').length },
     cpuMs: cpuMs(),
     maxRssMb: process.resourceUsage().maxRSS / 1024,

@@ -13,7 +13,8 @@
  *   their lineage (model package ARN and version, run id, input partition, key and line) to
  *   `<OUTPUT_PREFIX>input_partition=<day>/predictions.jsonl` (a fixed key, so a retried partition
  *   replaces rather than duplicates), mark the partition SCORED (conditional on this run's claim),
- *   and remove the staging output.
+ *   and remove the staging output. The claim is renewed (conditionally) before the write: a run
+ *   whose claim was taken over fails with ClaimLostError and writes nothing.
  * - `release`: a partition's transform or publish failed: mark it FAILED (conditional on this
  *   run's claim), so the next run claims it again.
  *
@@ -304,6 +305,27 @@ async function settle(c: Clients, env: BatchInferenceEnv, day: string, runId: st
   }
 }
 
+/** Renews this run's claim (claimedAt = now) before it publishes; ClaimLostError when it is no longer held. */
+async function renewClaim(c: Clients, env: BatchInferenceEnv, day: string, runId: string): Promise<void> {
+  try {
+    await c.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: env.TRACKING_TABLE,
+        Key: { partition: { S: day } },
+        UpdateExpression: 'SET claimedAt = :now',
+        ConditionExpression: '#s = :claimed AND runId = :runId',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) }, ':claimed': { S: 'CLAIMED' }, ':runId': { S: runId } },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') {
+      throw new ClaimLostError(`partition ${day}: run ${runId} no longer holds its claim (another run took it over after the claim timeout, or it is settled); nothing published`);
+    }
+    throw err;
+  }
+}
+
 async function release(c: Clients, env: BatchInferenceEnv, runId: string, day: string, error: unknown): Promise<void> {
   const reason = JSON.stringify(error ?? 'unknown').slice(0, 1000);
   await settle(c, env, day, runId, 'FAILED', { error: { S: reason } });
@@ -389,6 +411,10 @@ async function publish(c: Clients, env: BatchInferenceEnv, e: Extract<BatchInfer
     });
   }
   if (lines.length !== inputRows) throw new ConservationError(`partition ${p.partition}: ${inputRows} input rows but ${lines.length} predictions assembled`);
+  // The key is fixed per partition: a run whose claim was taken over must not overwrite the
+  // predictions of the run that now holds it. Renewing the claim first makes a takeover during
+  // the write impossible (it needs CLAIM_TIMEOUT_MINUTES to pass again).
+  await renewClaim(c, env, p.partition, runId);
   const key = predictionsKey(env, p.partition);
   await c.s3.send(
     new PutObjectCommand({

@@ -26,7 +26,11 @@
  *  3. Render ONE SELECT (sql.ts; its header states the exact semantics and
  *     the documented gaps) returning `feature, kind, bucket, n`.
  * Output: { endpointName, windowStart, windowEnd, queryString,
- *           baseline: { s3: { bucket, key } }, baselineVersion }
+ *           baseline: { s3: { bucket, key, versionId | etag } }, baselineVersion }
+ *   versionId (versioned bucket) or else etag pins the object the SQL was
+ *   rendered from: an approval may replace current.json while Athena runs,
+ *   and counts binned over the old edges must be compared with the old
+ *   baseline (drift-stats reads that version, or refuses another ETag).
  *   windowStart/windowEnd as 2026-11-21T09:00:00Z; the state machine runs
  *   queryString in the drift workgroup and hands windowStart/windowEnd,
  *   baseline and { athena: { queryExecutionId } } to drift-stats.
@@ -90,7 +94,8 @@ export interface DriftQueryResult {
   windowStart: string;
   windowEnd: string;
   queryString: string;
-  baseline: { s3: { bucket: string; key: string } };
+  /** The object the query was rendered from: drift-stats reads this version (or fails on another ETag). */
+  baseline: { s3: { bucket: string; key: string; versionId?: string; etag?: string } };
   baselineVersion: number;
 }
 
@@ -137,10 +142,14 @@ export function captureWindow(time: unknown, hours: number): { start: Date; end:
   return { start: new Date(endMs - hours * HOUR_MS), end: new Date(endMs) };
 }
 
-async function readBaseline(bucket: string, key: string): Promise<Baseline> {
+/** The baseline and the object it was read from: its version id (versioned bucket), else its ETag. */
+async function readBaseline(bucket: string, key: string): Promise<{ baseline: Baseline; pin: { versionId: string } | { etag: string } | Record<string, never> }> {
   let text: string;
+  let pin: { versionId: string } | { etag: string } | Record<string, never> = {};
   try {
     const res = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (res.VersionId) pin = { versionId: res.VersionId };
+    else if (res.ETag) pin = { etag: res.ETag };
     if ((res.ContentLength ?? 0) > MAX_BASELINE_BYTES) {
       throw new DriftInputError(`baseline s3://${bucket}/${key} is ${res.ContentLength} bytes (max ${MAX_BASELINE_BYTES})`);
     }
@@ -155,7 +164,7 @@ async function readBaseline(bucket: string, key: string): Promise<Baseline> {
     }
     throw err;
   }
-  return parseBaselineText(text, `s3://${bucket}/${key}`);
+  return { baseline: parseBaselineText(text, `s3://${bucket}/${key}`), pin };
 }
 
 export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult> {
@@ -169,8 +178,9 @@ export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult>
     ...(config.environment ? { environment: config.environment } : {}),
   };
   let baseline: Baseline;
+  let pin: Awaited<ReturnType<typeof readBaseline>>['pin'];
   try {
-    baseline = await readBaseline(config.baselineBucket, config.baselineKey);
+    ({ baseline, pin } = await readBaseline(config.baselineBucket, config.baselineKey));
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     logger.error('could not read the drift baseline', { ...logFields, errorName: e.name, errorMessage: e.message });
@@ -190,7 +200,7 @@ export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult>
     windowStart: logFields.windowStart,
     windowEnd: logFields.windowEnd,
     queryString,
-    baseline: { s3: { bucket: config.baselineBucket, key: config.baselineKey } },
+    baseline: { s3: { bucket: config.baselineBucket, key: config.baselineKey, ...pin } },
     baselineVersion: baseline.version,
   };
 }

@@ -303,6 +303,8 @@ export function parseBaseline(json: unknown): Baseline {
   if (json.version !== BASELINE_VERSION) throw new DriftInputError(`unsupported baseline version ${String(json.version)} (expected ${BASELINE_VERSION})`);
   if (typeof json.createdAt !== 'string') throw new DriftInputError('baseline.createdAt must be a string');
   if (!isJsonObject(json.features)) throw new DriftInputError('baseline.features must be an object');
+  // With nothing to compare, every window would read 'ok'.
+  if (Object.keys(json.features).length === 0) throw new DriftInputError('the baseline has no features: rebuild it from a training sample with the drift features');
   const features: Record<string, FeatureCounts> = {};
   for (const [name, f] of Object.entries(json.features)) {
     setOwn(features, name, parseFeatureCounts(f, `baseline.features.${name}`));

@@ -11,7 +11,8 @@
  *   {
  *     "endpointName": "fraud-prod",
  *     "windowStart": "2031-03-01T00:00:00Z", "windowEnd": "2031-03-01T01:00:00Z",
- *     "baseline": <inline baseline JSON, version 1>  |  { "s3": { "bucket": "...", "key": "..." } },
+ *     "baseline": <inline baseline JSON, version 1>
+ *               | { "s3": { "bucket": "...", "key": "...", "versionId"?: "...", "etag"?: "..." } },
  *     "window":   { "features": { "<name>": <counts like the baseline> } }
  *               | { "sample":   { "<name>": [number | string | null, ...] } }
  *               | { "athena":   { "queryExecutionId": "<id>" } },
@@ -27,7 +28,8 @@
  *   identical. Categorical keys are the category strings (numbers formatted
  *   like JavaScript String(x)). A raw `sample` is binned here by the same code
  *   that built the baseline; keep it bounded (Lambda payload limits: 256 KB
- *   async / 6 MB sync).
+ *   async / 6 MB sync). A baseline feature without a column in the sample is
+ *   missing in every sampled row (it drifts on its missing rate).
  *   Athena window: the finished query rendered by lambdas/drift-query (rows
  *   `feature, kind ∈ {bin, category, missing}, bucket, n`). Every row is read
  *   with GetQueryResults (MaxResults 1000, NextToken; the first row of the
@@ -39,7 +41,11 @@
  *   non-integer n is a DriftInputError; features the baseline does not know
  *   are listed in unknownFeatures.
  *   Baseline in S3: read with s3:GetObject (max 10 MB) — the role needs
- *   s3:GetObject on that key (and kms:Decrypt if SSE-KMS).
+ *   s3:GetObject (s3:GetObjectVersion with versionId) on that key (and
+ *   kms:Decrypt if SSE-KMS). versionId / etag pin the object drift-query
+ *   rendered the SQL from: the Athena counts are bin INDEXES over its edges,
+ *   so a baseline replaced meanwhile with as many bins would otherwise be
+ *   compared silently. A changed ETag is a DriftInputError.
  *
  * IAM: events:PutEvents on the bus; s3:GetObject on the baseline key; for the
  * Athena window athena:GetQueryResults on the drift workgroup, s3:GetObject
@@ -123,6 +129,10 @@ export const MAX_DETAIL_CHARS = 200_000;
 export interface S3Ref {
   bucket: string;
   key: string;
+  /** The version drift-query read (versioned bucket): read exactly that one. */
+  versionId?: string;
+  /** Else the ETag drift-query read: another object is refused (DriftInputError). */
+  etag?: string;
 }
 
 export interface DriftStatsEvent {
@@ -184,6 +194,10 @@ function nonEmptyString(v: unknown, what: string): string {
   return v;
 }
 
+function optionalString(v: unknown, what: string): string | undefined {
+  return v === undefined ? undefined : nonEmptyString(v, what);
+}
+
 function isS3Ref(v: unknown): v is { s3: S3Ref } {
   return typeof v === 'object' && v !== null && 's3' in v;
 }
@@ -193,7 +207,20 @@ async function loadBaseline(ref: unknown): Promise<Baseline> {
   const s3 = (ref.s3 ?? {}) as Partial<S3Ref>;
   const bucket = nonEmptyString(s3.bucket, 'baseline.s3.bucket');
   const key = nonEmptyString(s3.key, 'baseline.s3.key');
-  const res = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  // The version drift-query rendered the SQL from (an approval may have replaced the key since).
+  const versionId = optionalString(s3.versionId, 'baseline.s3.versionId');
+  const etag = optionalString(s3.etag, 'baseline.s3.etag');
+  let res;
+  try {
+    res = await clients.s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId !== undefined ? { VersionId: versionId } : {}), ...(etag !== undefined ? { IfMatch: etag } : {}) }),
+    );
+  } catch (err) {
+    if (etag !== undefined && (err as { name?: unknown }).name === 'PreconditionFailed') {
+      throw new DriftInputError(`baseline s3://${bucket}/${key} was replaced after the query was rendered (ETag ${etag}); the next run uses the new one`);
+    }
+    throw err;
+  }
   if ((res.ContentLength ?? 0) > MAX_BASELINE_BYTES) {
     throw new DriftInputError(`baseline s3://${bucket}/${key} is ${res.ContentLength} bytes (max ${MAX_BASELINE_BYTES})`);
   }

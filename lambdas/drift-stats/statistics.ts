@@ -33,6 +33,9 @@
  *  - Missing-rate delta = cur.missing/cur.total − base.missing/base.total.
  *  - Unseen share = (non-missing window values whose category is absent from
  *    the baseline) / (non-missing window values).
+ *  - A baseline feature absent from a raw `sample` window is missing in each
+ *    of the sample's rows (its longest column): a producer that stopped
+ *    sending it reads as a missing-rate change, as in the Athena window.
  *  - A feature whose window has fewer than `minSamples` non-missing values
  *    (or whose baseline has none) has no distribution to compare: PSI, KS and
  *    the unseen share are not computed. It is still judged on its missing
@@ -582,11 +585,16 @@ export function evaluateDrift(
   const insufficient: string[] = [];
   const isSample = 'sample' in window;
   const source: object = isSample ? window.sample : window.features;
+  // A raw sample's rows: a baseline column it lacks is missing in every one of them.
+  let sampleRows = 0;
+  if (isSample) for (const k of Object.keys(window.sample)) sampleRows = Math.max(sampleRows, window.sample[k]!.length);
   for (const name of Object.keys(baseline.features).sort()) {
     const base = baseline.features[name]!;
     let cur: WindowFeatureCounts | undefined;
     if (hasOwn(source, name)) {
       cur = isSample ? countSample(base, window.sample[name]!) : window.features[name]!;
+    } else if (isSample && sampleRows > 0) {
+      cur = countSample(base, new Array<RawValue>(sampleRows).fill(null));
     }
     const r = evaluateFeature(base, cur, t, minSamples);
     setOwn(features, name, r);

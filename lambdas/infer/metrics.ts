@@ -47,7 +47,7 @@ export const METRIC_NAMES = [
   'Unavailable',
   /** Handler wall time. */
   'LatencyMs',
-  /** Online feature lookup time (0 when the gateway has no online features). */
+  /** Online feature lookup time; published only when a lookup ran (a 0 would read as a fast lookup). */
   'OnlineLookupMs',
   /** The entity had no online record (the missing-record policy applied). */
   'OnlineMisses',
@@ -58,11 +58,13 @@ export const METRIC_NAMES = [
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
-export type RequestMetrics = Record<MetricName, number>;
+/** Metrics that have a value only when measured: left out of the document otherwise. */
+type MeasuredOnly = 'OnlineLookupMs';
+export type RequestMetrics = Record<Exclude<MetricName, MeasuredOnly>, number> & Partial<Record<MeasuredOnly, number>>;
 
 export function emptyMetrics(): RequestMetrics {
-  const m = {} as RequestMetrics;
-  for (const n of METRIC_NAMES) m[n] = 0;
+  const m = {} as Record<MetricName, number>;
+  for (const n of METRIC_NAMES) if (n !== 'OnlineLookupMs') m[n] = 0;
   m.Requests = 1;
   return m;
 }
@@ -71,7 +73,7 @@ export function emptyMetrics(): RequestMetrics {
 export function emitRequestMetrics(endpoint: string, values: RequestMetrics, properties: Record<string, unknown> = {}): void {
   publishMetrics(metrics, {
     dimensions: { Endpoint: endpoint },
-    values: Object.fromEntries(METRIC_NAMES.map((name) => [name, values[name]])),
+    values: Object.fromEntries(METRIC_NAMES.filter((name) => values[name] !== undefined).map((name) => [name, values[name] as number])),
     units: { LatencyMs: MetricUnit.Milliseconds, OnlineLookupMs: MetricUnit.Milliseconds },
     properties,
   });

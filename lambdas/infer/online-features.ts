@@ -90,7 +90,8 @@ export function parseOnlineFeatures(raw: string | undefined): OnlineFeaturesConf
 }
 
 export interface OnlineMetrics {
-  OnlineLookupMs: number;
+  /** Set when a lookup ran (never 0 for "no lookup"). */
+  OnlineLookupMs?: number;
   OnlineMisses: number;
   OnlineTimeouts: number;
   OnlineErrors: number;

@@ -39,9 +39,11 @@ function compactFeature(f: unknown): EvidenceFeature | undefined {
  * DriftEvidence parameter: compact JSON `{"features":[{name, psi, ks?,
  * missingRateDelta, unseenShare, reasons}], "omitted": n}` with numbers
  * rounded to 4 significant digits, largest PSI first, as many features as fit
- * in 1024 characters (`omitted` counts the rest).
+ * in 1024 characters (`omitted` counts the rest, plus `alreadyOmitted`: the
+ * drifting features the drift event itself left out, its `featuresOmitted`).
  */
-export function driftEvidence(features: unknown): string {
+export function driftEvidence(features: unknown, alreadyOmitted?: unknown): string {
+  const before = typeof alreadyOmitted === 'number' && Number.isSafeInteger(alreadyOmitted) && alreadyOmitted > 0 ? alreadyOmitted : 0;
   const all = (Array.isArray(features) ? features : [])
     .map(compactFeature)
     .filter((f): f is EvidenceFeature => f !== undefined)
@@ -49,11 +51,11 @@ export function driftEvidence(features: unknown): string {
     .sort((a, b) => (b.psi ?? Infinity) - (a.psi ?? Infinity) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const kept: EvidenceFeature[] = [];
   for (const f of all) {
-    const candidate = JSON.stringify({ features: [...kept, f], omitted: all.length - kept.length - 1 });
+    const candidate = JSON.stringify({ features: [...kept, f], omitted: before + all.length - kept.length - 1 });
     if (candidate.length > MAX_PARAMETER_CHARS) break;
     kept.push(f);
   }
-  return JSON.stringify({ features: kept, omitted: all.length - kept.length });
+  return JSON.stringify({ features: kept, omitted: before + all.length - kept.length });
 }
 
 /**

@@ -40,7 +40,7 @@
  *       WindowEnd      detail.window.end
  *     and, for the platform's own pipelines (pipelineArn), also
  *       WindowStart    detail.window.start
- *       Cause          "drift"
+ *       Cause          "drift" or "quality" (the event's source; the package records it as plinth:cause)
  *     and ClientRequestToken = sha256("plinth-retrain:" + event id) (hex), so
  *     a retried/duplicated event never starts a second execution.
  *     EMF RetrainingStarted = 1.
@@ -253,10 +253,10 @@ export async function handler(event: DriftEvent): Promise<RetrainOutcome> {
         PipelineName: pipelineName,
         ClientRequestToken: token,
         PipelineParameters: [
-          { Name: 'DriftEvidence', Value: cause === 'quality' ? qualityEvidence(detail) : driftEvidence(detail.features) },
+          { Name: 'DriftEvidence', Value: cause === 'quality' ? qualityEvidence(detail) : driftEvidence(detail.features, detail.featuresOmitted) },
           { Name: 'TriggeredBy', Value: parameterValue(eventId) },
           { Name: 'WindowEnd', Value: parameterValue(windowEnd) },
-          ...(platform ? [{ Name: 'WindowStart', Value: parameterValue(windowStart) }, { Name: 'Cause', Value: 'drift' }] : []),
+          ...(platform ? [{ Name: 'WindowStart', Value: parameterValue(windowStart) }, { Name: 'Cause', Value: cause }] : []),
         ],
         PipelineExecutionDescription: `Plinth ${cause} retraining for endpoint ${endpointName} (event ${eventId}, window end ${windowEnd})`.slice(0, 3072),
       }),

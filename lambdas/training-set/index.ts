@@ -15,7 +15,17 @@ import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import type { FeatureGroupDefinition } from '../../lib/feature-store/feature-group';
-import { exportStatement, manifestGroups, pointInTimeSelect, splitSelect, SqlInputError, statsSelect, type PointInTimeSpec } from '../../lib/features/sql';
+import {
+  EXCLUDED_LABEL_REASONS,
+  EXCLUDED_LABEL_ROWS,
+  exportStatement,
+  manifestGroups,
+  pointInTimeSelect,
+  splitSelect,
+  SqlInputError,
+  statsSelect,
+  type PointInTimeSpec,
+} from '../../lib/features/sql';
 import { createLogger } from '../shared/runtime';
 
 const logger = createLogger('plinth-training-set');
@@ -104,13 +114,22 @@ export function plan(input: unknown, e: Env = env(), now: Date = new Date()): Tr
   }
 }
 
-/** manifest.json, schema version 1 (contract A), from the statistics rows (`split, label, row_count, missing_<i>`). */
+/**
+ * manifest.json, schema version 1 (contract A), from the statistics rows (`split, label, row_count, missing_<i>`).
+ * Rows of split `__excluded` count the label rows the join left out, by reason; they are in no other count.
+ */
 export function buildManifest(p: TrainingSetPlan, stats: Array<Record<string, string | undefined>>): Record<string, unknown> {
   const rowCounts: Record<string, number> = { total: 0 };
   const labelDistribution: Record<string, number> = {};
   const missingFeatures: Record<string, number> = Object.fromEntries(p.featureGroups.map((g) => [g.name, 0]));
+  const excludedLabelRows: Record<string, number> = Object.fromEntries(EXCLUDED_LABEL_REASONS.map((r) => [r, 0]));
   for (const row of stats) {
     const n = Number(row.row_count ?? 0);
+    if (row.split === EXCLUDED_LABEL_ROWS) {
+      if (row.label === undefined || !(row.label in excludedLabelRows)) throw new Error(`statistics: unknown reason for excluded label rows: ${row.label}`);
+      excludedLabelRows[row.label] += n;
+      continue;
+    }
     rowCounts.total += n;
     if (p.split) rowCounts[row.split!] = (rowCounts[row.split!] ?? 0) + n;
     const label = row.label ?? 'null';
@@ -132,6 +151,7 @@ export function buildManifest(p: TrainingSetPlan, stats: Array<Record<string, st
     rowCounts,
     labelDistribution,
     missingFeatures,
+    excludedLabelRows,
   };
 }
 

@@ -13,7 +13,6 @@ import {
   type RecordingPack,
 } from './recording-packs';
 import { CachedCloudFormationValidator, CachedControlTowerGuard } from './template-checks';
-import { startValidatorEngine } from './validator-engine';
 
 /** Options for {@link applyComplianceGate}. */
 export interface ComplianceGateOptions {
@@ -53,9 +52,11 @@ export interface ComplianceGateOptions {
   /**
    * Start the CloudFormation validator's engine now, in a worker thread, so it starts while the
    * app is built and synthesized instead of after (lib/compliance/validator-engine.ts); the
-   * validator then validates on it, with the same findings. For the main job (bin/plinth.ts):
-   * the worker costs a thread and the engine's memory from this point on, which a unit test that
-   * may never reach the validator does not need.
+   * validator then validates on it, with the same findings. When an earlier run with the same
+   * inputs left every template's result in the cache, the engine is not started now but when the
+   * validator finds a template not cached (lib/compliance/engine-start-prediction.ts). For the
+   * main job (bin/plinth.ts): the worker costs a thread and the engine's memory from the moment
+   * it starts, which a unit test that may never reach the validator does not need.
    *
    * @default false (the engine starts in-process when the validator first needs it)
    */
@@ -110,8 +111,9 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
   // first and the packs right after; while its engine validates in the worker thread, this thread
   // runs the packs ahead (their reports and evidence are the ones they would make next).
   if (App.isApp(stage) && stage._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false') {
-    plugins.push(new CachedCloudFormationValidator(resolved.templateCheckCache, (context) => packs.forEach((pack) => pack.runAhead(context.appConstruct))));
-    if (resolved.validatorEngineInWorker) startValidatorEngine();
+    const validator = new CachedCloudFormationValidator(resolved.templateCheckCache, (context) => packs.forEach((pack) => pack.runAhead(context.appConstruct)));
+    plugins.push(validator);
+    if (resolved.validatorEngineInWorker) validator.startEngineInWorker(stage);
   }
   if (resolved.nagPacks) {
     packs.push(

@@ -9,6 +9,7 @@ import type {
   PolicyValidationPluginReportBeta1,
   PolicyViolation,
 } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { CONTROL_TOWER_PLUGIN, ControlTowerGuard, cfnGuardVersion, controlTowerGuardFiles, type RuleGroupResultCache } from './control-tower';
 import {
   DEFAULT_TEMPLATE_CHECK_CACHE_DIRECTORY,
@@ -18,7 +19,8 @@ import {
   templateCheckLog,
   type TemplateCheckKey,
 } from './template-check-cache';
-import { backgroundValidatorEngine, stopValidatorEngine } from './validator-engine';
+import { EngineStartPredictions, runInputsFingerprint } from './engine-start-prediction';
+import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from './validator-engine';
 
 // The template-level checks of the gate (the Control Tower guard and CDK's CloudFormation
 // validator) judge each template on its own, so their result for a template depends only on the
@@ -269,6 +271,13 @@ function prepareEngine(plugin: CloudFormationValidatePlugin, types: Set<string>)
 }
 
 /**
+ * When the validator's engine in a worker thread was started in this process (for the benchmark
+ * and the tests): `early` with the gate, `not early` when the run's inputs predicted every template
+ * cached, `on demand` when a template was then found not cached.
+ */
+export const validatorEngineStartLog: Array<'early' | 'not early' | 'on demand'> = [];
+
+/**
  * CDK's CloudFormation validator (`CloudFormationValidatePlugin`, the "CloudFormation Validate"
  * plugin) with each template's result cached. Registered on the App, it takes the place of the
  * default instance CDK would add, so it is one and the same validator, with the same name, rules
@@ -282,6 +291,12 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
 
   private readonly whileValidating: ((context: IPolicyValidationContext) => void) | undefined;
 
+  /** Set by {@link startEngineInWorker}: validate on an engine in a worker thread. */
+  private engineInWorker = false;
+
+  /** This run's inputs, remembered when every template's result is in the cache. */
+  private inputsFingerprint: string | undefined;
+
   /**
    * @param cacheDirectory where results are cached between runs; `false` checks every template every time
    * @param whileValidating work to do on this thread while the engine's worker thread validates
@@ -292,6 +307,30 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
     super();
     this.cache = new TemplateCheckCache(cacheDirectory === false ? undefined : cacheDirectory);
     this.whileValidating = whileValidating;
+  }
+
+  /**
+   * Validates on an engine in a worker thread (lib/compliance/validator-engine.ts), started now so
+   * that it starts while the app is built, unless an earlier run with the same inputs left every
+   * template's result in the cache (lib/compliance/engine-start-prediction.ts): then the engine is
+   * likely not needed, and starting it would only take CPU from building the app. Not started now,
+   * it starts the moment the validator finds a template that is not cached.
+   *
+   * @param scope the App (its context is one of the inputs)
+   * @returns whether the engine was started now
+   */
+  startEngineInWorker(scope: IConstruct): boolean {
+    this.engineInWorker = true;
+    if (this.cache.directory) {
+      this.inputsFingerprint = runInputsFingerprint(scope);
+      if (new EngineStartPredictions(this.cache.directory).predictsEveryTemplateCached(this.inputsFingerprint)) {
+        validatorEngineStartLog.push('not early');
+        return false;
+      }
+    }
+    startValidatorEngine();
+    validatorEngineStartLog.push('early');
+    return true;
   }
 
   /** The engine's version, read from its package instead of loading the engine to ask it. */
@@ -325,6 +364,7 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
       // Every template came from the cache: the engine started for this run is not needed.
       stopValidatorEngine();
     }
+    if (this.inputsFingerprint && this.cache.directory) new EngineStartPredictions(this.cache.directory).recordEveryTemplateCached(this.inputsFingerprint);
     // Merged as CDK merges the diagnostics of several templates: by rule, severity and message.
     const violations: PolicyViolation[] = [];
     stacks.forEach((stack, i) => {
@@ -339,12 +379,17 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
   }
 
   /**
-   * Each template's violations, each template validated on its own: on the engine started in a
-   * worker thread when there is one (lib/compliance/validator-engine.ts), else on the process's
-   * one in-process engine. Both run CDK's plugin with the same rules on the same templates.
+   * Each template's violations, each template validated on its own: on the engine in a worker
+   * thread when there is one or {@link startEngineInWorker} asked for one (started now if it was
+   * not started early), else on the process's one in-process engine. Both run CDK's plugin with
+   * the same rules on the same templates.
    */
   private checkEach(context: IPolicyValidationContext, stacks: IPolicyValidationContext['stackTemplates']): PolicyViolation[][] {
-    const worker = backgroundValidatorEngine();
+    let worker = backgroundValidatorEngine();
+    if (!worker && this.engineInWorker) {
+      worker = startValidatorEngine();
+      validatorEngineStartLog.push('on demand');
+    }
     if (worker) {
       const pending = worker.submit(stacks);
       this.whileValidating?.(context);

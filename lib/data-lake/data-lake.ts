@@ -347,6 +347,18 @@ export class DataLake extends Construct implements ILakeDatabase {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+      // A wholly unreadable object adds no record, so the quarantine rate cannot see it, and it
+      // still counts as received, so the source-silent alarm stays quiet.
+      add(`Unreadable-${dataset.name}`, 'quarantine-rate-high', {
+        description:
+          `An object of ${dataset.name} could not be read at all (corrupt gzip, invalid UTF-8, empty, CSV without a header) ` +
+          'and was quarantined whole: none of its records reached curated.',
+        metric: this.ingestion.metric('ObjectsUnreadable', dataset.name, window),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
       add(`AdditiveDrift-${dataset.name}`, 'schema-drift-additive', {
         description: `${dataset.name} records carry columns its schema does not declare; they were kept. Update the schema (config/datasets/).`,
         metric: this.ingestion.metric('AdditiveDriftFields', dataset.name, { period: Duration.hours(1) }),
@@ -356,6 +368,16 @@ export class DataLake extends Construct implements ILakeDatabase {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+    // Objects of no configured dataset, or whose schema parameter is missing, are quarantined whole
+    // under Dataset=_unknown (the ingest keeps arbitrary prefixes out of the metric's dimensions).
+    add('Unreadable-unknown-dataset', 'quarantine-rate-high', {
+      description: 'An object arrived under a prefix with no dataset schema (an undeclared dataset, or its SSM schema parameter is missing) and was quarantined whole.',
+      metric: this.ingestion.metric('ObjectsUnreadable', '_unknown', { period: Duration.minutes(15) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     add('IngestDeadLetters', 'ingestion-dead-letters', {
       description: 'Ingestion messages exhausted their retries and wait in the dead-letter queue.',
       metric: this.ingestion.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),

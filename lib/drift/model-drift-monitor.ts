@@ -24,6 +24,7 @@ import type { ILakeDatabase } from '../data-lake/data-lake-props';
 import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
 import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
+import { ratePeriodMinutes } from '../features/feature-group-definition';
 
 
 /** Where drift baselines live in the capture bucket: `<prefix><endpoint>/current.json` is the one the job compares against. */
@@ -74,6 +75,8 @@ export class ModelDriftMonitor extends Construct {
   public readonly baselineKey: string;
   public readonly driftAlarm: cloudwatch.Alarm;
   public readonly jobFailedAlarm: cloudwatch.Alarm;
+  /** No evaluation in twice the schedule's period: the job is not running, so "no drift" means nothing. */
+  public readonly jobSilentAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ModelDriftMonitorProps) {
     super(scope, id);
@@ -258,6 +261,22 @@ export class ModelDriftMonitor extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // DriftDetected treats missing data as "no drift"; this is what makes missing data loud. A cron
+    // schedule's period is not known here: a run at least weekly (the longest an alarm can look back).
+    const scheduleMinutes = ratePeriodMinutes(props.drift.schedule) ?? 7 * 24 * 60;
+    const silentMinutes = Math.min(2 * scheduleMinutes, 7 * 24 * 60);
+    const silentPeriod = Math.min(60, silentMinutes);
+    const silentPeriods = Math.max(1, Math.floor(silentMinutes / silentPeriod));
+    this.jobSilentAlarm = failureModeAlarm(this, 'DriftJobSilent', 'drift-loop-broken', {
+      ...alarmCommon,
+      description: `The drift job of ${endpointName} has not evaluated a window in ${silentMinutes} minutes (twice its schedule): drift is not being watched, whatever DriftDetected says.`,
+      metric: this.metric('DriftEvaluations', { statistic: cloudwatch.Stats.SUM, period: Duration.minutes(silentPeriod) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: silentPeriods,
+      datapointsToAlarm: silentPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
   }
 

@@ -115,6 +115,17 @@ export function trainingSetColumns(spec: PointInTimeSpec): string[] {
   return [labels.entityKeyColumn, labels.eventTimeColumn, labels.labelColumn, ...spec.groups.flatMap(servedFeatures)];
 }
 
+/** The label table and its key, time and label columns, quoted. */
+function labelSource(spec: PointInTimeSpec): { ek: string; et: string; lc: string; labelTable: string } {
+  const { labels } = spec;
+  return {
+    ek: quoteIdentifier(labels.entityKeyColumn, 'labels.entityKeyColumn'),
+    et: quoteIdentifier(labels.eventTimeColumn, 'labels.eventTimeColumn'),
+    lc: quoteIdentifier(labels.labelColumn, 'labels.labelColumn'),
+    labelTable: `${quoteIdentifier(labels.database, 'labels.database')}.${quoteIdentifier(labels.table, 'labels.table')}`,
+  };
+}
+
 /**
  * The point-in-time join: for each label row (label time in [windowStart, windowEnd)), each group's
  * latest record with event time <= the label time (ties: the latest write), unless that record is a
@@ -123,7 +134,6 @@ export function trainingSetColumns(spec: PointInTimeSpec): string[] {
  * `split` ('train' | 'validation' | 'holdout', or 'data' without a split).
  */
 export function pointInTimeSelect(spec: PointInTimeSpec): string {
-  const { labels } = spec;
   if (spec.groups.length === 0) throw new SqlInputError('featureGroups: name at least one feature group');
   const columns = trainingSetColumns(spec);
   const seen = new Set<string>();
@@ -131,10 +141,7 @@ export function pointInTimeSelect(spec: PointInTimeSpec): string {
     if (seen.has(c.toLowerCase())) throw new SqlInputError(`column "${c}" appears twice (a label column or another group has it); rename one`);
     seen.add(c.toLowerCase());
   }
-  const ek = quoteIdentifier(labels.entityKeyColumn, 'labels.entityKeyColumn');
-  const et = quoteIdentifier(labels.eventTimeColumn, 'labels.eventTimeColumn');
-  const lc = quoteIdentifier(labels.labelColumn, 'labels.labelColumn');
-  const labelTable = `${quoteIdentifier(labels.database, 'labels.database')}.${quoteIdentifier(labels.table, 'labels.table')}`;
+  const { ek, et, lc, labelTable } = labelSource(spec);
   const offlineDb = quoteIdentifier(spec.offlineDatabase ?? 'sagemaker_featurestore', 'offlineDatabase');
   const ctes = [
     `labels AS (SELECT ROW_NUMBER() OVER (ORDER BY ${et}, CAST(${ek} AS VARCHAR), CAST(${lc} AS VARCHAR)) AS label_row, ` +
@@ -183,11 +190,38 @@ export function splitSelect(spec: PointInTimeSpec, split: 'train' | 'validation'
   return `SELECT ${cols} FROM (${pointInTimeSelect(spec)}) AS pit WHERE pit.split = ${quoteLiteral(split)}`;
 }
 
-/** Counts for the manifest: rows and missing-feature rows per split and label (label as text). */
+/**
+ * The `split` of the statistics rows that count label rows the join leaves out; their `label` is
+ * why ({@link EXCLUDED_LABEL_REASONS}).
+ */
+export const EXCLUDED_LABEL_ROWS = '__excluded';
+
+/**
+ * Why a label row is left out of every training set: no entity key or no label (counted in the
+ * window), or no event time (counted in the whole table: such a row is in no window).
+ */
+export const EXCLUDED_LABEL_REASONS = ['nullEntityKey', 'nullLabel', 'nullEventTime'] as const;
+
+/**
+ * Counts for the manifest: rows and missing-feature rows per split and label (label as text), and
+ * the label rows left out, by reason (split {@link EXCLUDED_LABEL_ROWS}), so that none is dropped
+ * without a count.
+ */
 export function statsSelect(spec: PointInTimeSpec): string {
   const missing = spec.groups.map((_g, i) => `SUM(pit.__missing_${i}) AS missing_${i}`).join(', ');
   const label = `CAST(pit.${quoteIdentifier(spec.labels.labelColumn, 'labels.labelColumn')} AS VARCHAR)`;
-  return `SELECT pit.split AS split, ${label} AS label, COUNT(*) AS row_count, ${missing} FROM (${pointInTimeSelect(spec)}) AS pit GROUP BY pit.split, ${label}`;
+  const { ek, et, lc, labelTable } = labelSource(spec);
+  const noMissing = spec.groups.map((_g, i) => `, CAST(0 AS BIGINT) AS missing_${i}`).join('');
+  const excluded =
+    `SELECT ${quoteLiteral(EXCLUDED_LABEL_ROWS)} AS split, reason AS label, COUNT(*) AS row_count${noMissing} FROM (` +
+    `SELECT CASE WHEN ${et} IS NULL THEN 'nullEventTime' WHEN ${ek} IS NULL THEN 'nullEntityKey' ELSE 'nullLabel' END AS reason ` +
+    `FROM ${labelTable} WHERE ${et} IS NULL OR ((${ek} IS NULL OR ${lc} IS NULL) ` +
+    `AND from_iso8601_timestamp(${et}) >= ${isoInstant(spec.windowStart, 'windowStart')} ` +
+    `AND from_iso8601_timestamp(${et}) < ${isoInstant(spec.windowEnd, 'windowEnd')})) AS excluded GROUP BY reason`;
+  return (
+    `SELECT pit.split AS split, ${label} AS label, COUNT(*) AS row_count, ${missing} FROM (${pointInTimeSelect(spec)}) AS pit GROUP BY pit.split, ${label} ` +
+    `UNION ALL ${excluded}`
+  );
 }
 
 /** The manifest's `featureGroups` entries. */

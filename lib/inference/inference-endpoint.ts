@@ -180,12 +180,19 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
     }
 
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.endpointName };
+    // Every production variant: a canary deploys to the model's configured variant, which need not
+    // be the first, and an alarm on another variant would never roll it back.
+    const acrossVariants = (expression: string, metricOf: (variantName: string) => cloudwatch.IMetric, label: string): cloudwatch.IMetric => {
+      if (props.variants.length === 1) return metricOf(props.variants[0].name);
+      const usingMetrics = Object.fromEntries(props.variants.map((v, i) => [`v${i}`, metricOf(v.name)]));
+      return new cloudwatch.MathExpression({ expression: expression.replace('$', Object.keys(usingMetrics).join(', ')), usingMetrics, period: Duration.minutes(1), label });
+    };
     // Warnings on their own: the endpoint's health composite (with the gateway) is what pages.
     this.errorAlarm = failureModeAlarm(this, 'Errors5xx', ['endpoint-errors', 'model-rollback'], {
       ...common,
       severity: 'warning',
       description: `${props.endpointName} returns 5xx errors; a running canary rolls back.`,
-      metric: this.metricInvocation5xxErrors({ period: Duration.minutes(1) }),
+      metric: acrossVariants('SUM([$])', (variantName) => this.metricInvocation5xxErrors({ variantName, period: Duration.minutes(1) }), '5xx errors, all variants'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 2,
@@ -196,7 +203,7 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
       severity: 'warning',
       description: `${props.endpointName} p99 model latency is over ${props.p99LatencyMs} ms; a running canary rolls back.`,
       // SageMaker reports ModelLatency in microseconds.
-      metric: this.metricModelLatency({ statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1) }),
+      metric: acrossVariants('MAX([$])', (variantName) => this.metricModelLatency({ variantName, statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1) }), 'p99 model latency, worst variant'),
       threshold: props.p99LatencyMs * 1000,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,

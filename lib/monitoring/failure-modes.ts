@@ -60,7 +60,7 @@ export const FAILURE_MODES = {
   },
   'quarantine-rate-high': {
     title: 'Quarantine rate high',
-    detection: '`<env>-QuarantineRate-<dataset>`: more than the configured share (default 5%) of a dataset\'s records went to quarantine in 15 minutes; lines swallowed by one oversized record (a stray quote) count too (metrics RecordsQuarantined + QuarantinedSpannedLines over RecordsIn).',
+    detection: '`<env>-QuarantineRate-<dataset>`: more than the configured share (default 5%) of a dataset\'s records went to quarantine in 15 minutes; lines swallowed by one oversized record (a stray quote) count too (metrics RecordsQuarantined + QuarantinedSpannedLines over RecordsIn). `<env>-Unreadable-<dataset>`: an object could not be read at all (corrupt gzip, invalid UTF-8, empty, CSV without a header; metric ObjectsUnreadable), which adds no record to the rate; `<env>-Unreadable-unknown-dataset` likewise for objects under a prefix without a dataset schema.',
     mitigation: 'Every quarantined record keeps its reason, an excerpt and its byte range in the source object; curated holds only validated records; the ingestion manifest flags objects whose quarantined records span many lines, so the raw object can be repaired and replayed.',
     runbook: 'docs/runbooks/data-lake-quarantine-rate.md',
     owner: 'data-engineering',
@@ -172,7 +172,7 @@ export const FAILURE_MODES = {
   },
   'drift-loop-broken': {
     title: 'Drift job or retraining start failed',
-    detection: '`<env>-DriftJobFailed-<endpoint>` (a drift state machine execution failed, timed out or was aborted, including a missing baseline), `<env>-DriftEventsUndelivered` (a drift event could not start retraining, or an approval could not build its baseline, after every retry), `<env>-BaselineJobFailed` (an approved package got no drift baseline).',
+    detection: '`<env>-DriftJobFailed-<endpoint>` (a drift state machine execution failed, timed out or was aborted, including a missing baseline), `<env>-DriftJobSilent-<endpoint>` (no window evaluated in twice the schedule: the job is not running at all), `<env>-DriftEventsUndelivered` (a drift event could not start retraining, or an approval could not build its baseline, after every retry), `<env>-BaselineJobFailed` (an approved package got no drift baseline).',
     mitigation: 'The next scheduled run retries the drift job; retraining starts are retried by EventBridge and Lambda and kept in a dead-letter queue; the endpoint keeps serving and the last good baseline stays in place.',
     runbook: 'docs/runbooks/drift-loop-broken.md',
     owner: 'ml-platform',

@@ -302,7 +302,7 @@ export class ModelQualityMonitor extends Construct {
       new cloudwatch.Metric({ namespace: QUALITY_METRIC_NAMESPACE, metricName: name, dimensionsMap: { Endpoint: endpointName }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.days(1) });
     this.decayAlarm = failureModeAlarm(this, 'QualityDecayed', 'model-quality-decay', {
       ...alarmCommon,
-      description: `A variant of ${endpointName} is worse than its baseline by more than the tolerance (with at least the minimum sample size); retraining has been started (debounced).`,
+      description: `A variant of ${endpointName} is worse than its baseline by more than the tolerance (with at least the minimum sample size); retraining has been started (debounced) if the model declares drift, otherwise start it by hand.`,
       metric: metric('QualityDecayed'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

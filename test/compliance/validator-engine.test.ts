@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { loadEnvironments } from '../../config';
 import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
 import { assertPassingVerdict, synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
-import { CachedCloudFormationValidator } from '../../lib/compliance/template-checks';
+import { CachedCloudFormationValidator, validatorEngineStartLog } from '../../lib/compliance/template-checks';
 import { readPluginReports } from '../../lib/compliance/validation-report';
 import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from '../../lib/compliance/validator-engine';
 import { PlatformStage } from '../../lib/platform/platform-stage';
@@ -149,22 +149,63 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     expect(engineStarts).toBe(starts);
   }, 120_000);
 
-  test('is stopped, not waited for, when every template comes from the cache', () => {
+  /** The main job's gate on a cache, with `context` (an input of the engine-start prediction). */
+  const gatedOnCache = (cache: string, build: (stack: Stack) => void, context: Record<string, unknown> = {}) => {
+    const app = newApp({ validator: true, context });
+    applyComplianceGate(app, { templateCheckCache: cache, nagPacks: false, plinthRules: false, controlTower: false, validatorEngineInWorker: true });
+    for (const env of ['dev', 'prod']) build(new Stack(new Stage(app, env, { env: TEST_ENV }), 'S'));
+    return app;
+  };
+  const oddBucket = (stack: Stack) => odd(new s3.CfnBucket(stack, 'Bucket'));
+
+  test('is stopped, not waited for, when it was started early and every template comes from the cache', () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-engine-cache-'));
-    const gated = () => {
-      const app = newApp({ validator: true });
-      applyComplianceGate(app, { templateCheckCache: cache, nagPacks: false, plinthRules: false, controlTower: false, validatorEngineInWorker: true });
-      for (const env of ['dev', 'prod']) odd(new s3.CfnBucket(new Stack(new Stage(app, env, { env: TEST_ENV }), 'S'), 'Bucket'));
-      return app;
-    };
-    expect(F3002(gated())).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
+    expect(F3002(gatedOnCache(cache, oddBucket))).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
     stopValidatorEngine();
-    // WHEN the same App again: a new worker starts with the gate ...
-    const again = gated();
+    // WHEN the same templates from other inputs (a context key the app does not read): a new worker starts with the gate ...
+    const again = gatedOnCache(cache, oddBucket, { 'plinth:unread': 1 });
     expect(backgroundValidatorEngine()).toBeDefined();
     // THEN the findings come from the cache and the worker is gone
     expect(F3002(again)).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
     expect(backgroundValidatorEngine()).toBeUndefined();
+  }, 120_000);
+
+  test('is not started at all when the inputs are those of a run whose templates all went into the cache', () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-engine-cache-'));
+    // GIVEN a first run (empty cache), which starts the engine early
+    const first = gatedOnCache(cache, oddBucket);
+    expect(backgroundValidatorEngine()).toBeDefined();
+    expect(F3002(first)).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
+    stopValidatorEngine();
+    // WHEN the same inputs again
+    const logged = validatorEngineStartLog.length;
+    const again = gatedOnCache(cache, oddBucket);
+    // THEN the engine is not started early, nor later: every finding comes from the cache
+    expect(backgroundValidatorEngine()).toBeUndefined();
+    expect(F3002(again)).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
+    expect(backgroundValidatorEngine()).toBeUndefined();
+    expect(validatorEngineStartLog.slice(logged)).toEqual(['not early']);
+  }, 120_000);
+
+  test('a run predicted unchanged whose templates did change is still validated: the engine starts when a template is found missing', () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-engine-cache-'));
+    const failOnFindings = { '@aws-cdk/core:failSynthOnValidationErrors': true };
+    const compliantQueue = (stack: Stack) => new sqs.CfnQueue(stack, 'Queue', { sqsManagedSseEnabled: true });
+    // (the modules a synth through the gate loads are an input too: loaded first, on another cache)
+    synthesizeThroughGate(gatedOnCache(fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-engine-cache-')), compliantQueue, failOnFindings), () => {});
+    // GIVEN a run whose templates the validator passes, all now in the cache
+    synthesizeThroughGate(gatedOnCache(cache, compliantQueue, failOnFindings), () => {});
+    stopValidatorEngine();
+    // ... and a run with the same inputs (as when only a Lambda handler's source changed) but other
+    // templates: a property CloudFormation does not have
+    const changed = gatedOnCache(cache, (stack) => odd(new sqs.CfnQueue(stack, 'Queue', { sqsManagedSseEnabled: true })), failOnFindings);
+    expect(backgroundValidatorEngine()).toBeUndefined();
+    // WHEN / THEN synth through the gate fails on the queues' findings, found by an engine in a worker thread
+    const starts = engineStarts;
+    expect(() => synthesizeThroughGate(changed, () => {})).toThrow(/F3002 at dev\/S\/Queue: NotAProperty[\s\S]*F3002 at prod\/S\/Queue: NotAProperty/);
+    expect(backgroundValidatorEngine()?.engineStarts).toBe(1);
+    expect(engineStarts).toBe(starts);
+    expect(validatorEngineStartLog.slice(-2)).toEqual(['not early', 'on demand']);
   }, 120_000);
 
   test('an engine that dies fails the gate loudly; it never passes it', () => {

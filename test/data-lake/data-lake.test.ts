@@ -219,7 +219,7 @@ describe('DataLake', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AdditiveDriftFields', Dimensions: [{ Name: 'Dataset', Value: 'merchants' }] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda' });
-    expect(lake.alarms).toHaveLength(4 * DATASETS.length + 3);
+    expect(lake.alarms).toHaveLength(5 * DATASETS.length + 4);
     for (const alarm of lake.alarms) {
       const modes = failureModesOf(alarm);
       expect(modes.length).toBeGreaterThan(0);
@@ -243,6 +243,40 @@ describe('DataLake', () => {
       expect(names.sort()).toEqual(['QuarantinedSpannedLines', 'RecordsIn', 'RecordsQuarantined']);
       expect(alarm.Properties.Metrics.find((m: any) => m.Expression).Expression).toBe('100 * (quarantined + spanned) / MAX([records, 1])');
     }
+  });
+
+  test('alarms per dataset on an object it could not read at all: it adds no record, so the quarantine rate cannot see it', () => {
+    // GIVEN a lake (a corrupt gzip, invalid UTF-8, an empty object or a CSV without a header is
+    // copied whole to quarantine with ObjectsUnreadable = 1 and RecordsIn = 0, while ObjectsReceived
+    // keeps the source-silent alarm quiet)
+    const stack = unbundledStack();
+    // WHEN
+    const lake = dataLakeIn(stack);
+    // THEN each dataset has an alarm on ObjectsUnreadable >= 1, with the quarantine runbook
+    const template = Template.fromStack(stack);
+    for (const dataset of DATASETS) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Plinth/Ingest',
+        MetricName: 'ObjectsUnreadable',
+        Dimensions: [{ Name: 'Dataset', Value: dataset.name }],
+        Statistic: 'Sum',
+        Period: 900,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/data-lake-quarantine-rate.md'),
+      });
+    }
+    const unreadable = lake.alarms.filter((a) => JSON.stringify(stack.resolve((a.node.defaultChild as any).metricName)) === '"ObjectsUnreadable"');
+    expect(unreadable.map((a) => failureModesOf(a))).toEqual([...DATASETS, { name: '_unknown' }].map(() => ['quarantine-rate-high']));
+    // AND objects of no configured dataset (or whose schema parameter is missing), which the ingest
+    // quarantines whole under Dataset=_unknown, alarm too: no dataset alarm can see them
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ObjectsUnreadable',
+      Dimensions: [{ Name: 'Dataset', Value: '_unknown' }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   test('refuses a quarantine-rate threshold outside (0, 100]', () => {

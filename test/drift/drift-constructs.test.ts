@@ -210,6 +210,24 @@ describe('drift loop constructs', () => {
     expect(descriptions.some((d) => d.includes('dead-letter'))).toBe(true);
     expect(descriptions.some((d) => d.includes('no drift baseline'))).toBe(true);
   });
+
+  it('alarms when the drift job stops evaluating: no DriftEvaluations in twice the schedule is broken, not "no drift"', () => {
+    // GIVEN the job runs every 6 hours and drift-stats publishes DriftEvaluations = 1 per run (dimension Endpoint)
+    // THEN an alarm watches that heartbeat over 12 hours, and missing data breaches
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Plinth/Drift',
+      MetricName: 'DriftEvaluations',
+      Dimensions: [{ Name: 'Endpoint', Value: MODEL.endpointName }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 12,
+      DatapointsToAlarm: 12,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/drift-loop-broken.md'),
+    });
+  });
 });
 
 describe('drift config', () => {

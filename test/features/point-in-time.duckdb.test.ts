@@ -97,6 +97,28 @@ describe('point-in-time join, run in DuckDB on fixtures built to catch leakage',
     expect(await db.rows(`SELECT occurred_at FROM (${pointInTimeSelect(SPEC)})`)).toEqual([{ occurred_at: '2026-02-15T00:00:00Z' }]);
   });
 
+  test('the statistics count the label rows left out, by reason, and nothing else as left out', async () => {
+    await record(db, 'a1', '2026-02-14T00:00:00Z', 1);
+    await label(db, 'a1', '2026-02-15T00:00:00Z', 'fraud');
+    await db.run(
+      'INSERT INTO lake.fraud_labels VALUES ' +
+        "(NULL, '2026-02-15T00:00:00Z', 'fraud'), (NULL, '2026-02-16T00:00:00Z', NULL), " + // no key (the second has no label either)
+        "('a9', '2026-02-15T00:00:00Z', NULL), " + // no label
+        "('a9', NULL, 'fraud'), (NULL, NULL, NULL), " + // no time: in no window
+        "(NULL, '2026-03-01T00:00:00Z', 'fraud'), ('a9', '2026-01-01T00:00:00Z', NULL)", // outside the window: not counted
+    );
+    const stats = await db.rows(`${statsSelect(SPEC)} ORDER BY split, label`);
+    expect(stats).toEqual([
+      { split: '__excluded', label: 'nullEntityKey', row_count: '2', missing_0: '0' },
+      { split: '__excluded', label: 'nullEventTime', row_count: '2', missing_0: '0' },
+      { split: '__excluded', label: 'nullLabel', row_count: '1', missing_0: '0' },
+      { split: 'data', label: 'fraud', row_count: '1', missing_0: '0' },
+    ]);
+    // the rows left out are exactly the label rows with a null that the join did not take
+    const joined = await db.rows(`SELECT COUNT(*) AS n FROM (${pointInTimeSelect(SPEC)})`);
+    expect(joined).toEqual([{ n: '1' }]);
+  });
+
   test('duplicate label rows stay two rows (no collapse, no fan-out from several records)', async () => {
     await record(db, 'a1', '2026-02-01T08:00:00Z', 1);
     await record(db, 'a1', '2026-02-01T09:00:00Z', 2);

@@ -231,6 +231,22 @@ describe('InferenceEndpoint', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Invocation5XXErrors', AlarmActions: Match.anyValue() });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ModelLatency', ExtendedStatistic: 'p99', Threshold: 300_000 });
   });
+
+  test('with two production variants the 5xx and latency alarms watch both (a canary may deploy to either)', () => {
+    // GIVEN an endpoint with a champion and a challenger variant
+    const stack = newStack();
+    const endpoint = endpointIn(stack, { variants: [PRIMARY, { ...PRIMARY, name: 'challenger', initialWeight: 0.1 }] });
+    // WHEN synthesized
+    const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
+    const watched = (alarm: { node: { defaultChild?: unknown } }, metricName: string): string[] => {
+      const props = Object.values(alarms).find((a) => a.Properties.AlarmName === stack.resolve((alarm.node.defaultChild as { alarmName: string }).alarmName))!.Properties;
+      const stats = [...(props.Metrics ?? []).flatMap((m: any) => (m.MetricStat ? [m.MetricStat.Metric] : [])), ...(props.MetricName ? [props] : [])];
+      return stats.filter((m: any) => m.MetricName === metricName).map((m: any) => m.Dimensions.find((d: any) => d.Name === 'VariantName').Value).sort();
+    };
+    // THEN each alarm reads the metric of every production variant
+    expect(watched(endpoint.errorAlarm, 'Invocation5XXErrors')).toEqual(['challenger', 'primary']);
+    expect(watched(endpoint.latencyAlarm, 'ModelLatency')).toEqual(['challenger', 'primary']);
+  });
 });
 
 describe('describeInstanceType', () => {

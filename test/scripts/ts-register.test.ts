@@ -64,4 +64,68 @@ describe('scripts/ts-register.js (the CDK app loader)', () => {
     fs.writeFileSync(file, `const v: string = '${after}'; console.log(v);\n`);
     expect(run(file).stdout.trim()).toBe(after);
   });
+
+  describe('installed JavaScript with a V8 code cache', () => {
+    const CODE_CACHE = path.join(ROOT, 'node_modules', '.cache', 'plinth-v8', `${process.version}-${process.arch}`);
+    const entryOf = (file: string, content: string) => {
+      const key = crypto.createHash('sha256').update(file).update('\0').update(content).digest('hex');
+      return path.join(CODE_CACHE, key.slice(0, 2), `${key}.bin`);
+    };
+
+    /** A package in its own node_modules, and an entry file outside it that loads the package. */
+    function fixture(marker: string) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-v8-cache-'));
+      const pkg = path.join(dir, 'node_modules', 'fixture-pkg');
+      fs.mkdirSync(pkg, { recursive: true });
+      const moduleFile = path.join(pkg, 'index.js');
+      const moduleSource = [
+        "'use strict';",
+        `exports.marker = '${marker}';`,
+        'exports.context = { thisIsExports: this === module.exports, filename: __filename, dirname: __dirname, resolved: require.resolve("./index.js"), mainIsEntry: require.main === process.mainModule, cached: require.cache[__filename] === module };',
+        'exports.fail = () => { throw new Error("from the package"); };',
+        '',
+      ].join('\n');
+      fs.writeFileSync(moduleFile, moduleSource);
+      const entry = path.join(dir, 'entry.js');
+      fs.writeFileSync(entry, "const p = require('fixture-pkg'); console.log(JSON.stringify({ marker: p.marker, context: p.context })); p.fail();\n");
+      return { moduleFile, moduleSource, entry, expected: { thisIsExports: true, filename: moduleFile, dirname: pkg, resolved: moduleFile, mainIsEntry: true, cached: true } };
+    }
+
+    test('runs the module as Node does, caches its compiled code, and uses the cache the next time', () => {
+      const marker = crypto.randomUUID();
+      const { moduleFile, moduleSource, entry, expected } = fixture(marker);
+      const cacheEntry = entryOf(moduleFile, moduleSource);
+      // ... and where plain Node puts the package's error
+      const plain = spawnSync(process.execPath, [entry], { cwd: ROOT, encoding: 'utf8' });
+      const plainFrame = /at exports\.fail \((.*index\.js:\d+:\d+)\)/.exec(plain.stderr)?.[1];
+      expect(plainFrame).toBe(`${moduleFile}:4:30`);
+      // WHEN run twice
+      const first = run(entry);
+      expect(fs.existsSync(cacheEntry)).toBe(true);
+      const second = run(entry);
+      // THEN the module saw what Node gives a module, both times ...
+      for (const result of [first, second]) {
+        expect(JSON.parse(result.stdout.trim())).toEqual({ marker, context: expected });
+        // ... and its error names the package file, line and column
+        expect(result.stderr).toContain(`at exports.fail (${plainFrame})`);
+      }
+      // ... and the entry V8 accepted stays
+      expect(fs.existsSync(cacheEntry)).toBe(true);
+    });
+
+    test('a changed module is compiled again, and a corrupted cache entry is dropped, not trusted', () => {
+      const { moduleFile, moduleSource, entry, expected } = fixture(crypto.randomUUID());
+      run(entry);
+      // a changed module: its new content is what runs
+      const changedMarker = crypto.randomUUID();
+      const changed = moduleSource.replace(/exports\.marker = '[^']*'/, `exports.marker = '${changedMarker}'`);
+      fs.writeFileSync(moduleFile, changed);
+      expect(JSON.parse(run(entry).stdout.trim())).toEqual({ marker: changedMarker, context: expected });
+      // a corrupted entry for the current content: the module still runs, and the entry is removed
+      const cacheEntry = entryOf(moduleFile, changed);
+      fs.writeFileSync(cacheEntry, crypto.randomBytes(4096));
+      expect(JSON.parse(run(entry).stdout.trim())).toEqual({ marker: changedMarker, context: expected });
+      expect(fs.existsSync(cacheEntry)).toBe(false);
+    });
+  });
 });

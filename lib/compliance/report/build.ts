@@ -152,6 +152,9 @@ function controlsOfRule(rule: RuleSummary, framework: FrameworkDefinition): stri
   return [];
 }
 
+/** `a.localeCompare(b, 'en', { numeric: true })`, without making a collator for every comparison. */
+const CONTROL_ID_ORDER = new Intl.Collator('en', { numeric: true });
+
 function frameworkMatrix(framework: FrameworkDefinition, rules: readonly RuleSummary[]): FrameworkMatrix {
   const rulesByControl = new Map<string, RuleSummary[]>();
   for (const rule of rules) {
@@ -162,7 +165,7 @@ function frameworkMatrix(framework: FrameworkDefinition, rules: readonly RuleSum
     }
   }
   const controls: ControlRow[] = [...rulesByControl.entries()]
-    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .sort(([a], [b]) => CONTROL_ID_ORDER.compare(a, b))
     .map(([id, controlRules]) => {
       const counts: OutcomeCounts = {
         pass: controlRules.reduce((n, r) => n + r.pass, 0),
@@ -219,7 +222,14 @@ export function buildComplianceReport(input: BuildComplianceReportInput): Compli
 
   // Evaluations recorded by the nag packs and Plinth's rules, for this environment.
   const evaluations = gate.evidence.evaluationsIn(environment);
-  const pathByResource = new Map(evaluations.map((e) => [`${e.resource.stackArtifactId}|${e.resource.logicalId}`, e.resource.path]));
+  // Every evaluation of a resource shares one description of it: each resource is keyed once, not once per rule.
+  const pathByResource = new Map<string, string>();
+  const described = new Set<RuleEvaluation['resource']>();
+  for (const e of evaluations) {
+    if (described.has(e.resource)) continue;
+    described.add(e.resource);
+    pathByResource.set(`${e.resource.stackArtifactId}|${e.resource.logicalId}`, e.resource.path);
+  }
 
   const inventory: InventoryItem[] = namePlatformKeys(
     templates.flatMap((t) => inventoryOfTemplate(t.displayName, t.template, (logicalId) => pathByResource.get(`${t.artifactId}|${logicalId}`))),
@@ -319,16 +329,25 @@ export function buildComplianceReport(input: BuildComplianceReportInput): Compli
   if (gate.options.controlTower) {
     const rows = reported(CONTROL_TOWER_PLUGIN);
     findings.push(...rows.map((row) => reportedFinding(CONTROL_TOWER_PLUGIN, row)));
+    // Each template's resources, and each rule's rows, looked up once instead of once per rule and template.
+    const inventoryOfStack = templates.map((t) => inventory.filter((i) => i.stack === t.displayName));
+    const rowsOfRule = new Map<string, typeof rows>();
+    for (const row of rows) {
+      if (row.logicalId === '') continue;
+      const ruleRows = rowsOfRule.get(row.rule);
+      if (ruleRows) ruleRows.push(row);
+      else rowsOfRule.set(row.rule, [row]);
+    }
     for (const ct of controlTowerRules()) {
       const outcomeByResource = new Map<string, 'fail' | 'acknowledged'>();
-      for (const row of rows.filter((r) => r.rule === ct.ruleName && r.logicalId !== '')) {
+      for (const row of rowsOfRule.get(ct.ruleName) ?? []) {
         const key = `${row.file}|${row.logicalId}`;
         if (outcomeByResource.get(key) !== 'fail') outcomeByResource.set(key, row.outcome);
       }
       const outcomes: RuleOutcome[] = [];
       const results: RuleResult[] = [];
-      for (const t of templates) {
-        for (const item of inventory.filter((i) => i.stack === t.displayName)) {
+      for (const [t, stackInventory] of templates.map((template, i) => [template, inventoryOfStack[i]] as const)) {
+        for (const item of stackInventory) {
           if (!ct.resourceTypes.includes(item.type)) {
             outcomes.push('not-applicable');
             continue;

@@ -367,7 +367,8 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
       windowStart: '2026-11-21T08:00:00Z',
       windowEnd: '2026-11-21T10:00:00Z',
       queryString: renderBinCountSql({ ...query(), variants: ['AllTraffic'] }),
-      baseline: { s3: { bucket: BUCKET, key: KEY } },
+      // unversioned bucket: the ETag pins the object the SQL was rendered from
+      baseline: { s3: { bucket: BUCKET, key: KEY, etag: expect.any(String) } },
       baselineVersion: 1,
     });
     const log = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'drift query rendered');

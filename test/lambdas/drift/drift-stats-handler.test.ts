@@ -304,6 +304,8 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     ['a window without features or sample', { window: {} }, /window/],
     ['window bins over other edges', { window: windowCounts({ age: { type: 'numeric', edges: [null, 1, null], counts: [100, 100], missing: 0, total: 200 } }) }, /edges/],
     ['a baseline of another version', { baseline: { version: 9, createdAt: 'x', features: {} } }, /version/],
+    // nothing to compare must not read as 'ok'
+    ['a baseline without features', { baseline: { version: 1, createdAt: 'x', features: {} } }, /baseline has no features/],
   ] as const)('rejects %s with DriftInputError and publishes nothing', async (_what, overrides, message) => {
     // GIVEN a malformed event
     const h = harness();

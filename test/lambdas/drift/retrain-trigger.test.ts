@@ -88,6 +88,14 @@ describe('retrain-trigger evidence (pure)', () => {
     expect(parsed.features[0]).toEqual({ name: 'income', missingRateDelta: 0.98, reasons: ['missingRate'] });
   });
 
+  it('DriftEvidence adds the features the drift event already left out to its own omitted count', () => {
+    // GIVEN one feature, and a drift event that had left 5 out; WHEN / THEN
+    expect(JSON.parse(driftEvidence([{ name: 'a', psi: 1 }], 5))).toEqual({ features: [{ name: 'a', psi: 1 }], omitted: 5 });
+    // a count that is not a non-negative integer is ignored
+    expect(JSON.parse(driftEvidence([{ name: 'a', psi: 1 }], -1)).omitted).toBe(0);
+    expect(JSON.parse(driftEvidence([{ name: 'a', psi: 1 }], 'x')).omitted).toBe(0);
+  });
+
   it('the ClientRequestToken is a deterministic 64-hex SHA-256 of the event id', () => {
     // GIVEN two event ids
     // WHEN tokens are derived
@@ -397,6 +405,36 @@ describeWithMoto('retrain-trigger (moto DynamoDB; SageMaker StartPipelineExecuti
       WindowEnd: '2031-03-01T09:00:00Z',
       Cause: 'drift',
     });
+  });
+
+  it('a quality decay event starts the platform\'s own pipeline with Cause=quality (the package records the real cause)', async () => {
+    // GIVEN the endpoint's pipeline is a TrainingPipeline, configured by ARN
+    const arn = 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/plinth-test-fraud-detector-training';
+    process.env.PIPELINES = JSON.stringify({ 'fraud-prod': { pipelineArn: arn } });
+    // WHEN a Model Quality Decayed event arrives
+    const out = await handler({
+      id: 'evt-quality-platform',
+      source: 'plinth.quality',
+      'detail-type': 'Model Quality Decayed',
+      detail: { endpointName: 'fraud-prod', variant: 'primary', window: { start: '2031-02-28T00:00:00Z', end: '2031-03-01T00:00:00Z' }, metric: 'auc', value: 0.7, baseline: 0.9, tolerance: 0.05, evidenceUri: 's3://c/e.json' },
+    });
+    // THEN the execution's Cause (written to the package as plinth:cause) is quality, not drift
+    expect(out.outcome).toBe('started');
+    const params = Object.fromEntries((starts()[0]!.PipelineParameters ?? []).map((p) => [p.Name, p.Value]));
+    expect(params).toMatchObject({ Cause: 'quality', TriggeredBy: 'evt-quality-platform', WindowStart: '2031-02-28T00:00:00Z', WindowEnd: '2031-03-01T00:00:00Z' });
+  });
+
+  it('counts the drifting features the drift event itself left out (featuresOmitted) as omitted', async () => {
+    // GIVEN a drift event whose detail was trimmed to fit EventBridge: 2 features kept, 30 left out
+    const event = driftEvent('evt-trimmed');
+    event.detail.featuresOmitted = 30;
+    // WHEN it starts retraining
+    await handler(event);
+    // THEN the evidence says 30 features are not listed, not 0
+    const params = Object.fromEntries(starts()[0]!.PipelineParameters!.map((p) => [p.Name, p.Value]));
+    const evidence = JSON.parse(params.DriftEvidence!) as { features: unknown[]; omitted: number };
+    expect(evidence.features).toHaveLength(2);
+    expect(evidence.omitted).toBe(30);
   });
 
   it('a named external pipeline gets only the three parameters it is documented to declare', async () => {

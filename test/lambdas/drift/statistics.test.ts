@@ -507,6 +507,24 @@ describe('evaluateFeature / evaluateDrift', () => {
     expect(ev.insufficient).toEqual(['g']);
   });
 
+  it('a baseline feature absent from a raw sample is missing in every sampled row: it drifts on its missing rate', () => {
+    // GIVEN a baseline with f (2% missing) and g, and a sample of 500 rows whose producer stopped sending g
+    const values = Array.from({ length: 1000 }, (_, i) => (i % 50 === 0 ? null : i % 7));
+    const baseline = buildBaseline({ f: values, g: values }, { features: { f: { type: 'numeric' }, g: { type: 'categorical' } }, createdAt: 'x' });
+    const sample = { f: values.slice(0, 500) };
+    // WHEN
+    const ev = evaluateDrift(baseline, { sample }, DEFAULT_T);
+    // THEN g is judged like an all-null column: missing rate 100% vs 2% (hand-computed delta 0.98)
+    expect(ev.features.g).toMatchObject({ status: 'drift', reasons: ['missingRate'], n: 0, psi: null, distributionNotCompared: 'below-min-samples' });
+    expect((ev.features.g as { missingRateDelta: number }).missingRateDelta).toBeCloseTo(1 - 20 / 1000, 12);
+    expect(ev.drifting).toEqual(['g']);
+    // AND exactly as if the column had been sent with 500 nulls
+    expect(ev.features.g).toEqual(evaluateDrift(baseline, { sample: { ...sample, g: new Array(500).fill(null) } }, DEFAULT_T).features.g);
+    // AND a sample too small to judge stays insufficient, never ok
+    const small = evaluateDrift(baseline, { sample: { f: values.slice(0, 50) } }, DEFAULT_T);
+    expect(small.features.g).toMatchObject({ status: 'insufficient-data', reason: 'below-min-samples', n: 0 });
+  });
+
   it('rejects mismatched bins, types and thresholds', () => {
     // GIVEN inconsistent inputs
     const baseline: Baseline = { version: 1, createdAt: 'x', features: { f: base } };
@@ -593,13 +611,14 @@ describe('buildBaseline / parseBaseline', () => {
 
   it.each([
     ['a wrong version', { version: 2, createdAt: 'x', features: {} }, /version/],
+    ['no features (every window would read ok)', { version: 1, createdAt: 'x', features: {} }, /no features/],
     ['descending edges', { version: 1, createdAt: 'x', features: { f: { type: 'numeric', edges: [null, 2, 1, null], counts: [1, 1, 1], missing: 0, total: 3 } } }, /ascending/],
     ['a closed first edge', { version: 1, createdAt: 'x', features: { f: { type: 'numeric', edges: [0, 1, null], counts: [1, 1], missing: 0, total: 2 } } }, /edges\[0\]/],
     ['counts not matching the edges', { version: 1, createdAt: 'x', features: { f: { type: 'numeric', edges: [null, 1, null], counts: [1], missing: 0, total: 1 } } }, /counts/],
     ['a wrong total', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: 2 }, missing: 1, total: 4 } } }, /total/],
     ['a negative count', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: -2 }, missing: 0, total: -2 } } }, />= 0/],
-    ['a source that is not an object', { version: 1, createdAt: 'x', features: {}, source: 's3://x' }, /source/],
-    ['a source with a fractional count', { version: 1, createdAt: 'x', features: {}, source: { modelPackageArn: 'a', trainingSample: 's3://b/k', sampledRecords: 1.5, totalRecords: 2 } }, /sampledRecords/],
+    ['a source that is not an object', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: 1 }, missing: 0, total: 1 } }, source: 's3://x' }, /source/],
+    ['a source with a fractional count', { version: 1, createdAt: 'x', features: { f: { type: 'categorical', counts: { a: 1 }, missing: 0, total: 1 } }, source: { modelPackageArn: 'a', trainingSample: 's3://b/k', sampledRecords: 1.5, totalRecords: 2 } }, /sampledRecords/],
   ])('parseBaseline rejects %s', (_what, json, message) => {
     // GIVEN a malformed baseline document
     // WHEN parsed

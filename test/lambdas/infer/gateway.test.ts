@@ -157,7 +157,10 @@ function serialiseForMoto<C extends DynamoDBClient>(client: C): C {
 const PRIMARY = 'fraud-primary';
 const SMALL = 'fraud-small';
 const TABLE = 'plinth-infer-breaker';
+/** The deadline of the tests that make the primary time out; the others run with {@link DEADLINE_MS}. */
 const TIMEOUT_MS = 300;
+/** The deadline of every other test: long enough that a loaded machine never turns an answer into a timeout. */
+const DEADLINE_MS = 5000;
 const THRESHOLD = 3;
 const OPEN_SECONDS = 30;
 const WINDOW_SECONDS = 60;
@@ -179,7 +182,7 @@ let queueSeq = 0;
 function baseEnv(queueUrl: string): Record<string, string> {
   return {
     ENDPOINT_NAME: PRIMARY,
-    INVOKE_TIMEOUT_MS: String(TIMEOUT_MS),
+    INVOKE_TIMEOUT_MS: String(DEADLINE_MS),
     MAX_PAYLOAD_BYTES: '512',
     FALLBACK: JSON.stringify(DEFAULT_FALLBACK),
     BREAKER_TABLE: TABLE,
@@ -281,6 +284,11 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
       routeTo(gatewayClients.dynamodb, over.dynamodb ?? serialiseForMoto(createDynamoDBClient(motoClientConfig(moto.endpoint)))),
       routeTo(gatewayClients.sqs, createSQSClient(motoClientConfig(moto.endpoint))),
     );
+  };
+  /** The short deadline (TIMEOUT_MS) for a test that makes the primary time out; the clients take it when made. */
+  const shortDeadline = (): void => {
+    setEnv({ INVOKE_TIMEOUT_MS: String(TIMEOUT_MS) });
+    useClients();
   };
   /** Moves the Lambda's clock (Jest's fake Date). */
   const advance = (ms: number): void => {
@@ -439,6 +447,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
 
   describe('primary failures are answered from the fallback', () => {
     it('a slow response past INVOKE_TIMEOUT_MS is a failure: default fallback, degraded, reviewed', async () => {
+      shortDeadline();
       // GIVEN a primary that answers only after twice the timeout
       fake.on(PRIMARY, () => ({ ...ok('legit', 0.99), delayMs: TIMEOUT_MS * 2 }));
       // WHEN a valid request is sent
@@ -465,6 +474,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
     });
 
     it('a response whose body stalls past the timeout is a failure too', async () => {
+      shortDeadline();
       // GIVEN a primary that sends headers and half the body, then stalls
       fake.on(PRIMARY, () => ({ ...ok('legit', 0.99), bodyStallMs: TIMEOUT_MS * 2 }));
       // WHEN a valid request is sent
@@ -566,6 +576,7 @@ describeWithMoto('inference gateway (loopback SageMaker, moto DynamoDB + SQS)', 
     });
 
     it('a malformed fallback endpoint answer is a fallback failure (validated like the primary)', async () => {
+      shortDeadline();
       // GIVEN a timing-out primary and a fallback endpoint without a confidence
       setEnv({ FALLBACK: JSON.stringify(ENDPOINT_FALLBACK) });
       fake.on(PRIMARY, () => ({ ...ok('legit', 0.9), delayMs: TIMEOUT_MS * 2 }));

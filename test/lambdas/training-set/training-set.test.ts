@@ -69,7 +69,25 @@ describe('training-set manifest (schema version 1)', () => {
       rowCounts: { total: 15, train: 13, validation: 0, holdout: 2 },
       labelDistribution: { fraud: 5, legitimate: 10 },
       missingFeatures: { 'account-spend': 3 },
+      excludedLabelRows: { nullEntityKey: 0, nullLabel: 0, nullEventTime: 0 },
     });
+  });
+
+  test('counts the label rows the join left out by reason, and in no other count', () => {
+    const p = plan(INPUT, ENV, new Date('2026-03-02T00:00:00Z'));
+    const m = buildManifest(p, [
+      { split: 'data', label: 'fraud', row_count: '4', missing_0: '1' },
+      { split: '__excluded', label: 'nullEntityKey', row_count: '2', missing_0: '0' },
+      { split: '__excluded', label: 'nullEventTime', row_count: '7', missing_0: '0' },
+    ]);
+    expect(m).toMatchObject({
+      rowCounts: { total: 4 },
+      labelDistribution: { fraud: 4 },
+      missingFeatures: { 'account-spend': 1 },
+      excludedLabelRows: { nullEntityKey: 2, nullLabel: 0, nullEventTime: 7 },
+    });
+    // a reason the manifest does not know is an error, not a silently lost count
+    expect(() => buildManifest(p, [{ split: '__excluded', label: 'somethingElse', row_count: '1', missing_0: '0' }])).toThrow(/unknown reason/);
   });
 
   test('the manifest step reads every results page, writes manifest.json and returns the contract output', async () => {

@@ -223,6 +223,25 @@ describeWithMoto('batch-inference handler (moto)', (moto) => {
     await expect(publish(second, 0)).rejects.toThrow(ClaimLostError);
   });
 
+  it('a run whose claim was taken over publishes nothing: the predictions of the run that holds the claim stay', async () => {
+    // GIVEN run-1 claimed a day and is slow; after the claim timeout run-2 (a newer model) takes it over and publishes
+    await partition('2031-03-09', { 'a.jsonl': 3 });
+    await approve();
+    const slow = await plan('run-1');
+    await transform(slow.partitions[0]);
+    await approve();
+    const takeover = await plan('run-2', '2031-03-10T08:00:00Z');
+    expect(takeover.partitions.map((p) => p.partition)).toEqual(['2031-03-09']);
+    await transform(takeover.partitions[0]);
+    await publish(takeover, 0);
+    // WHEN run-1 finally publishes
+    await expect(publish(slow, 0)).rejects.toThrow(ClaimLostError);
+    // THEN the published predictions are still run-2's, as the tracking table says
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: OUT, Key: 'predictions/fraud-detector/input_partition=2031-03-09/predictions.jsonl' }))).Body!.transformToString();
+    expect(new Set(rows(text).map((l) => JSON.parse(l).run_id))).toEqual(new Set(['run-2']));
+    expect(await status('2031-03-09')).toMatchObject({ status: 'SCORED', runId: 'run-2', modelPackageVersion: '2' });
+  });
+
   it('fails loudly when the transform output has fewer rows than the input, and publishes nothing', async () => {
     await partition('2031-03-09', { 'a.jsonl': 4 });
     await approve();
