@@ -1,6 +1,7 @@
 /**
  * The non-synth benchmarks of `npm run bench`, one per process: `micro.ts <name>` prints a JSON
- * result as its last line. Names: bundling, cold-start, ingest-jsonl, ingest-csv, drift, scaling.
+ * result as its last line. Names: bundling, cold-start, ingest-jsonl, ingest-csv, ingest-jsonl-shuffled,
+ * ingest-csv-shuffled, drift, scaling.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -142,16 +143,36 @@ function bundling() {
 
 const RECORDS = 1_000_000;
 
+/**
+ * The record ids: in order (`t-0, t-1, ...`, as sequence numbers come), or the same ids shuffled
+ * (a fixed-seed Fisher-Yates), since the duplicate-id check has a fast path for ids in order.
+ */
+let idOf: (i: number) => number = (i) => i;
+
+function shuffledIds(): (i: number) => number {
+  const ids = new Int32Array(RECORDS);
+  for (let i = 0; i < RECORDS; i++) ids[i] = i;
+  let state = 0x2545f491;
+  for (let i = RECORDS - 1; i > 0; i--) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const j = state % (i + 1);
+    const t = ids[i]!;
+    ids[i] = ids[j]!;
+    ids[j] = t;
+  }
+  return (i) => ids[i]!;
+}
+
 function jsonlLine(i: number): string {
   const currency = i % 3 === 0 ? 'EUR' : i % 3 === 1 ? 'GBP' : 'USD';
   return (
-    `{"transaction_id":"t-${i}","account_id":"a-${i % 5000}","amount":${(i % 100_000) / 100},"currency":"${currency}",` +
+    `{"transaction_id":"t-${idOf(i)}","account_id":"a-${i % 5000}","amount":${(i % 100_000) / 100},"currency":"${currency}",` +
     `"merchant_category":"${5000 + (i % 900)}","occurred_at":"2026-11-20T08:${String(i % 60).padStart(2, '0')}:00Z","card_present":${i % 2 === 0}}`
   );
 }
 
 function csvLine(i: number): string {
-  return `m-${i},"Merchant ${i}, Ltd",${i % 3 === 0 ? 'GB' : i % 3 === 1 ? 'DE' : 'US'},${1 + (i % 5)}`;
+  return `m-${idOf(i)},"Merchant ${i}, Ltd",${i % 3 === 0 ? 'GB' : i % 3 === 1 ? 'DE' : 'US'},${1 + (i % 5)}`;
 }
 
 /**
@@ -172,7 +193,8 @@ function chunks(header: string | undefined, line: (i: number) => string): Buffer
   return out;
 }
 
-async function ingest(format: 'jsonl' | 'csv') {
+async function ingest(format: 'jsonl' | 'csv', ids: 'ordered' | 'shuffled' = 'ordered') {
+  idOf = ids === 'shuffled' ? shuffledIds() : (i) => i;
   const { parseDatasetSchema } = require('../lambdas/ingest/dataset-schema') as typeof import('../lambdas/ingest/dataset-schema');
   const { compileSchema } = require('../lambdas/ingest/validator') as typeof import('../lambdas/ingest/validator');
   const { RecordRouter } = require('../lambdas/ingest/record-router') as typeof import('../lambdas/ingest/record-router');
@@ -223,6 +245,7 @@ async function ingest(format: 'jsonl' | 'csv') {
   const handlerCpuMs = cpuMs(cpu);
   return {
     format,
+    ids,
     inputMb,
     records: router.stats.recordsIn,
     curated,
@@ -308,6 +331,8 @@ async function main(): Promise<void> {
     name === 'cold-start' ? coldStart()
     : name === 'ingest-jsonl' ? await ingest('jsonl')
     : name === 'ingest-csv' ? await ingest('csv')
+    : name === 'ingest-jsonl-shuffled' ? await ingest('jsonl', 'shuffled')
+    : name === 'ingest-csv-shuffled' ? await ingest('csv', 'shuffled')
     : name === 'drift' ? drift()
     : name === 'scaling' ? scaling()
     : name === 'bundling' ? bundling()
