@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { CsvParser, CsvRow, parseCsv, splitLine } from '../../../lambdas/ingest/csv-parser';
+import { chunkedAtCodePoints } from '../../support/chunks';
 
 interface Seen {
   fields: string[];
@@ -34,18 +35,6 @@ function stateMachine(pieces: string[], maxRecordChars?: number): { rows: CsvRow
   return parseIn(pieces, maxRecordChars, false);
 }
 
-/** Cut `text` at the given positions (sorted, deduplicated), never inside a surrogate pair. */
-function chunked(text: string, cuts: number[]): string[] {
-  const points = Array.from(text);
-  const at = [...new Set(cuts.map((c) => c % (points.length + 1)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let from = 0;
-  for (const c of [...at, points.length]) {
-    if (c > from) out.push(points.slice(from, c).join(''));
-    from = Math.max(from, c);
-  }
-  return out;
-}
 
 // Characters that matter to the parser, and some that must pass through untouched.
 const piece = fc.constantFrom('a', 'b', 'xyz', ',', ',', '"', '""', '\n', '\r\n', '\r', ' ', '', 'é', '😀', '\uFEFF', '\t', '\\');
@@ -79,7 +68,7 @@ describe('CSV fast path', () => {
         expect(seen(whole.rows)).toEqual(seen(reference.rows));
         fastRows += whole.fastRows;
         rows += whole.rows.length;
-        const pieces = chunked(input, cuts);
+        const pieces = chunkedAtCodePoints(input, cuts);
         expect(seen(parseIn(pieces).rows)).toEqual(seen(stateMachine(pieces).rows));
       }),
       { seed: 1717, numRuns: 1500 },
@@ -93,7 +82,7 @@ describe('CSV fast path', () => {
     fc.assert(
       fc.property(text, fc.integer({ min: 1, max: 40 }), fc.array(fc.nat(200), { maxLength: 4 }), (input, max, cuts) => {
         expect(seen(parseIn([input], max).rows)).toEqual(seen(stateMachine([input], max).rows));
-        const pieces = chunked(input, cuts);
+        const pieces = chunkedAtCodePoints(input, cuts);
         expect(seen(parseIn(pieces, max).rows)).toEqual(seen(stateMachine(pieces, max).rows));
       }),
       { seed: 1718, numRuns: 800 },

@@ -22,6 +22,7 @@ import { IdTable, idHash } from '../../../lambdas/ingest/id-table';
 import { parseJsonRecord, parseJsonRecordKeys } from '../../../lambdas/ingest/json-record';
 import { RecordRouter } from '../../../lambdas/ingest/record-router';
 import { compileSchema } from '../../../lambdas/ingest/validator';
+import { chunkedAtCodePoints } from '../../support/chunks';
 
 const SEED = 1717;
 const SOURCE = { bucket: 'raw', key: 'm/file.csv', etag: 'e1' };
@@ -46,18 +47,8 @@ const CSV_TEXT = fc.oneof(
   fc.array(fc.array(CLEAN_PIECE, { maxLength: 12 }).map((p) => p.join('')), { maxLength: 30 }),
 );
 
-/** Cut text into chunks at code point boundaries (the decoder never splits a surrogate pair). */
-function chunked(text: string, cuts: number[]): string[] {
-  const points = Array.from(text);
-  const at = [...new Set(cuts.map((c) => c % (points.length + 1)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let from = 0;
-  for (const c of [...at, points.length]) {
-    out.push(points.slice(from, c).join(''));
-    from = c;
-  }
-  return out;
-}
+
+const chunkedKeepingEmpty = (text: string, cuts: number[]) => chunkedAtCodePoints(text, cuts, true);
 
 function parseRows(pieces: string[]): CsvRow[] {
   const parser = new CsvParser();
@@ -104,7 +95,7 @@ describe('CSV rows marked plain by the parser', () => {
     let plainRows = 0;
     fc.assert(
       fc.property(CSV_TEXT, fc.array(fc.nat(), { maxLength: 4 }), (lines, cuts) => {
-        for (const row of parseRows(chunked(lines.join('\n'), cuts))) {
+        for (const row of parseRows(chunkedKeepingEmpty(lines.join('\n'), cuts))) {
           if (row.plain !== true) continue;
           plainRows++;
           for (const field of row.fields) expect(JSON.stringify(field)).toBe(`"${field}"`);
@@ -127,7 +118,7 @@ describe('CSV rows marked plain by the parser', () => {
     fc.assert(
       fc.property(headers, CSV_TEXT, fc.array(fc.nat(), { maxLength: 4 }), (header, lines, cuts) => {
         // ids from a small set, so duplicates are common
-        const rows = parseRows(chunked(lines.join('\n'), cuts));
+        const rows = parseRows(chunkedKeepingEmpty(lines.join('\n'), cuts));
         const marked = routeAll(header, rows);
         const checked = routeAll(header, rows.map(unmarked));
         expect(marked).toEqual(checked);
@@ -138,7 +129,7 @@ describe('CSV rows marked plain by the parser', () => {
 
   it('a realistic file: its rows are marked and curated as the checked path writes it', () => {
     const text = Array.from({ length: 300 }, (_, i) => `m-${i % 250},"Merchant ${i}, Ltd",${1 + (i % 5)},${i % 2 === 0}`).join('\r\n');
-    const rows = parseRows(chunked(text, [17, 4000, 9000]));
+    const rows = parseRows(chunkedKeepingEmpty(text, [17, 4000, 9000]));
     // all but the rows cut by a chunk boundary and the last one (no line break after it)
     expect(rows.filter((r) => r.plain === true).length).toBeGreaterThanOrEqual(296);
     const marked = routeAll('id,name,tier,flag', rows);
