@@ -181,11 +181,15 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
 
     const common = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: props.endpointName };
     // Every production variant: a canary deploys to the model's configured variant, which need not
-    // be the first, and an alarm on another variant would never roll it back.
+    // be the first, and an alarm on another variant would never roll it back. A variant without
+    // datapoints in a minute (no traffic) counts as 0, so it can neither hide the others' values nor
+    // make the whole expression missing; with none at all the alarm sees 0, which is what its
+    // NOT_BREACHING treatment of missing data gave.
     const acrossVariants = (expression: string, metricOf: (variantName: string) => cloudwatch.IMetric, label: string): cloudwatch.IMetric => {
       if (props.variants.length === 1) return metricOf(props.variants[0].name);
       const usingMetrics = Object.fromEntries(props.variants.map((v, i) => [`v${i}`, metricOf(v.name)]));
-      return new cloudwatch.MathExpression({ expression: expression.replace('$', Object.keys(usingMetrics).join(', ')), usingMetrics, period: Duration.minutes(1), label });
+      const filled = Object.keys(usingMetrics).map((id) => `FILL(${id}, 0)`).join(', ');
+      return new cloudwatch.MathExpression({ expression: expression.replace('$', filled), usingMetrics, period: Duration.minutes(1), label });
     };
     // Warnings on their own: the endpoint's health composite (with the gateway) is what pages.
     this.errorAlarm = failureModeAlarm(this, 'Errors5xx', ['endpoint-errors', 'model-rollback'], {

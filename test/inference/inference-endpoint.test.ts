@@ -246,6 +246,9 @@ describe('InferenceEndpoint', () => {
     // THEN each alarm reads the metric of every production variant
     expect(watched(endpoint.errorAlarm, 'Invocation5XXErrors')).toEqual(['challenger', 'primary']);
     expect(watched(endpoint.latencyAlarm, 'ModelLatency')).toEqual(['challenger', 'primary']);
+    // ... and a variant without traffic in a minute counts as 0 instead of leaving a gap
+    const expressions = Object.values(alarms).flatMap((a) => (a.Properties.Metrics ?? []).flatMap((m: any) => (m.Expression ? [m.Expression] : [])));
+    expect(expressions).toEqual(expect.arrayContaining(['SUM([FILL(v0, 0), FILL(v1, 0)])', 'MAX([FILL(v0, 0), FILL(v1, 0)])']));
   });
 });
 
