@@ -94,19 +94,28 @@ function byKind(rows: ResultRow[], kind: string): ResultRow[] {
   return rows.filter((r) => r.kind === kind);
 }
 
-describe('quality query on DuckDB', () => {
-  let c: DuckDBConnection;
-  let rows: ResultRow[];
+/**
+ * Runs the quality query once for the enclosing describe block (beforeAll), on a database of its
+ * own holding these rows, and closes it after (afterAll); the returned function gives the rows.
+ */
+function queriedOnce(predictions: CapturedPrediction[], labels: GroundTruthRow[], reviewLabels: ReviewLabel[], query: Parameters<typeof runQualityQuery>[1] = QUERY): () => ResultRow[] {
+  let connection: DuckDBConnection | undefined;
+  let rows: ResultRow[] = [];
   beforeAll(async () => {
-    c = await qualityDatabase(captured, truth, reviews);
-    rows = await runQualityQuery(c, QUERY);
+    connection = await qualityDatabase(predictions, labels, reviewLabels);
+    rows = await runQualityQuery(connection, query);
   });
-  afterAll(() => c.closeSync());
+  afterAll(() => connection?.closeSync());
+  return () => rows;
+}
+
+describe('quality query on DuckDB', () => {
+  const rows = queriedOnce(captured, truth, reviews);
 
   it('counts traffic and labels per variant inside the window only', () => {
     // primary in window: p1..p6, p8, p9, p10 = 9 predictions; labelled: p1 p2 p3 p4 p9 p10 = 6
     // (p6 has no score, p8's label is late, p5 has none). challenger: c1, c2, the id-less one = 3, labelled 2.
-    const traffic = Object.fromEntries(byKind(rows, 'traffic').map((r) => [r.variant, r]));
+    const traffic = Object.fromEntries(byKind(rows(), 'traffic').map((r) => [r.variant, r]));
     expect(Object.keys(traffic).sort()).toEqual(['challenger', 'primary']);
     expect([Number(traffic.primary!.n), Number(traffic.primary!.sum1)]).toEqual([9, 6]);
     expect([Number(traffic.challenger!.n), Number(traffic.challenger!.sum1)]).toEqual([3, 2]);
@@ -118,7 +127,7 @@ describe('quality query on DuckDB', () => {
 
   it('bins scores, applies the threshold on the exact score and takes the latest label', () => {
     // primary labelled: (.9,1) (.8,0) (.3,1) (.1,0) (.6,1 reviewer) (.55,1 relabelled)
-    const cells = byKind(rows, 'class')
+    const cells = byKind(rows(), 'class')
       .filter((r) => r.variant === 'primary')
       .map((r) => [Number(r.bin), Number(r.predicted), Number(r.actual), Number(r.n)])
       .sort((a, b) => a[0]! - b[0]!);
@@ -134,13 +143,13 @@ describe('quality query on DuckDB', () => {
 
   it('reports the labels seen until the run and the latest one', () => {
     // 12 dataset rows + 1 reviewer label with an id; p8's label (after the run) is not seen → 12
-    const [labels] = byKind(rows, 'labels');
+    const [labels] = byKind(rows(), 'labels');
     expect(Number(labels!.n)).toBe(12);
     expect(labels!.last_label_at).toBe('2030-01-10T13:00:00.000Z');
   });
 
   it('evaluates the rows into the evidence with hand-checked numbers', () => {
-    const evidence = evaluate(rows, {
+    const evidence = evaluate(rows(), {
       endpointName: 'fraud-detector-dev',
       modelName: 'fraud-detector',
       variants: ['primary', 'challenger'],
@@ -224,20 +233,14 @@ describe('quality query on DuckDB', () => {
       { inference_id: 'r1', label: 'fraud', observed_at: '2030-01-10T05:00:00Z' },
       { inference_id: 'r2', label: 'legitimate', observed_at: '2030-01-10T05:00:00Z' },
     ];
-    let d: DuckDBConnection;
-    let result: ResultRow[];
-    beforeAll(async () => {
-      d = await qualityDatabase(retried, labels, []);
-      result = await runQualityQuery(d, QUERY);
-    });
-    afterAll(() => d.closeSync());
+    const result = queriedOnce(retried, labels, []);
 
     it('counts each label once, against the attempt the caller got last', () => {
       // THEN primary: r2 (latest attempt, score .4) + the two id-less rows = 3 predictions, 1 labelled;
       // challenger: r1 (its last attempt) = 1 prediction, 1 labelled
-      const traffic = Object.fromEntries(byKind(result, 'traffic').map((r) => [r.variant, [Number(r.n), Number(r.sum1)]]));
+      const traffic = Object.fromEntries(byKind(result(), 'traffic').map((r) => [r.variant, [Number(r.n), Number(r.sum1)]]));
       expect(traffic).toEqual({ primary: [3, 1], challenger: [1, 1] });
-      const cells = byKind(result, 'class').map((r) => [r.variant, Number(r.bin), Number(r.actual), Number(r.n)]);
+      const cells = byKind(result(), 'class').map((r) => [r.variant, Number(r.bin), Number(r.actual), Number(r.n)]);
       expect(cells.sort()).toEqual([
         ['challenger', 200, 1, 1],
         ['primary', 400, 0, 1],
@@ -263,25 +266,19 @@ describe('quality query on DuckDB', () => {
       { inference_id: 'd4', label: 'legitimate', observed_at: '2030-01-10T07:00:00Z' },
     ];
     const reviewLabels: ReviewLabel[] = [{ inferenceId: 'd4', label: 'fraud', labelledAt: '2030-01-10T07:00:00.000Z' }];
-    let d: DuckDBConnection;
-    let result: ResultRow[];
-    beforeAll(async () => {
-      d = await qualityDatabase(preds, labels, reviewLabels);
-      result = await runQualityQuery(d, QUERY);
-    });
-    afterAll(() => d.closeSync());
+    const result = queriedOnce(preds, labels, reviewLabels);
 
     it('are not used, and are counted per variant', () => {
       // THEN 4 predictions; d2 and d3 labelled (both fraud, score .8 → bin 800, predicted 1);
       // d1 and d4 conflicting: unlabelled, their outcome values not summed
-      const [traffic] = byKind(result, 'traffic');
+      const [traffic] = byKind(result(), 'traffic');
       expect([Number(traffic!.n), Number(traffic!.sum1), Number(traffic!.sum2)]).toEqual([4, 2, 0]);
-      expect(byKind(result, 'class').map((r) => [Number(r.bin), Number(r.predicted), Number(r.actual), Number(r.n)])).toEqual([[800, 1, 1, 2]]);
-      expect(byKind(result, 'conflicting').map((r) => [r.variant, Number(r.n)])).toEqual([['primary', 2]]);
+      expect(byKind(result(), 'class').map((r) => [Number(r.bin), Number(r.predicted), Number(r.actual), Number(r.n)])).toEqual([[800, 1, 1, 2]]);
+      expect(byKind(result(), 'conflicting').map((r) => [r.variant, Number(r.n)])).toEqual([['primary', 2]]);
     });
 
     it('the evidence says so', () => {
-      const evidence = evaluate(result, { ...EVALUATION, variants: ['primary'] });
+      const evidence = evaluate(result(), { ...EVALUATION, variants: ['primary'] });
       const primary = evidence.variants[0]!;
       expect([primary.labelled, primary.conflictingLabels]).toEqual([2, 2]);
       expect(primary.notes).toContain('2 predictions have labels that disagree at the same observed_at (latest observation): they are not evaluated');
@@ -302,28 +299,22 @@ describe('quality query on DuckDB', () => {
       { variant: 'primary', inferenceId: 'o7', inferenceTime: '2030-01-10T01:00:00Z', output: out(0) },
     ];
     const labels: GroundTruthRow[] = ['o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7'].map((id, i) => ({ inference_id: id, label: i % 2 === 0 ? 'fraud' : 'legitimate', observed_at: '2030-01-10T05:00:00Z' }));
-    let d: DuckDBConnection;
-    let result: ResultRow[];
-    beforeAll(async () => {
-      d = await qualityDatabase(odd, labels, []);
-      result = await runQualityQuery(d, { ...QUERY, withReviews: false });
-    });
-    afterAll(() => d.closeSync());
+    const result = queriedOnce(odd, labels, [], { ...QUERY, withReviews: false });
 
     it('is traffic, never labelled, and counted as unscored', () => {
       // THEN 7 predictions, 2 labelled (o6 at 1.0 legitimate, o7 at 0.0 fraud: the ends of [0, 1] are probabilities);
       // o1..o5 are unscored: 57, 12 and −2.3 are outside [0, 1], NaN and 'high' are not numbers
-      const [traffic] = byKind(result, 'traffic');
+      const [traffic] = byKind(result(), 'traffic');
       expect([Number(traffic!.n), Number(traffic!.sum1)]).toEqual([7, 2]);
-      expect(byKind(result, 'class').map((r) => [Number(r.bin), Number(r.actual), Number(r.n)]).sort()).toEqual([
+      expect(byKind(result(), 'class').map((r) => [Number(r.bin), Number(r.actual), Number(r.n)]).sort()).toEqual([
         [0, 1, 1],
         [999, 0, 1],
       ]);
-      expect(byKind(result, 'unscored').map((r) => [r.variant, Number(r.n)])).toEqual([['primary', 5]]);
+      expect(byKind(result(), 'unscored').map((r) => [r.variant, Number(r.n)])).toEqual([['primary', 5]]);
     });
 
     it('the evidence says how many answers had no usable score, and where it looked', () => {
-      const evidence = evaluate(result, EVALUATION);
+      const evidence = evaluate(result(), EVALUATION);
       const primary = evidence.variants[0]!;
       expect([primary.predictions, primary.labelled, primary.unscored]).toEqual([7, 2, 5]);
       expect(primary.notes).toContain('5 of 7 predictions have no usable score (missing, not a number, or outside [0, 1]): they are not evaluated');
