@@ -16,6 +16,20 @@
  * are only appended (sequential writes). The first id out of order builds
  * the slot table from the entries, and the table answers from then on.
  *
+ * Ids that are a fixed prefix and a number (`t-17`, `INV-000123`, `42`), as
+ * sequence numbers are, need no slot table either when they stop coming in
+ * order (several writers, late records, a shuffled export): the first id out
+ * of order moves them to a bitset over the numbers, with one bit per number
+ * up to the largest one seen (a few hundred kilobytes at a million ids, which
+ * stays in the caches where a slot table of megabytes misses them at every
+ * insert). The prefix and the digits' form (as few digits as the number
+ * needs, or a fixed width with leading zeros) come from the first id, so an
+ * id matching them has exactly one number and a number exactly one id: the
+ * bitset answers as exactly as the table. The numbers and lines are appended
+ * to a log (sequential writes) for the rare first-line lookup. An id of
+ * another shape, or numbers too sparse for the bitset (its size is bounded by
+ * the ids stored), moves everything to the slot table.
+ *
  * Hash flooding: the hash (FNV-1a over UTF-16 code units) starts from a
  * random seed per table, and a probe longer than MAX_PROBE (colliding ids,
  * however made) moves every entry into a native Map, whose string hash V8
@@ -25,6 +39,18 @@
 
 const MAX_PROBE = 64;
 const INITIAL_CAPACITY = 1024;
+
+/** How ids are kept: in order (appended), as numbers in a bitset, or in the slot table (or its Map). */
+const ORDERED = 0;
+const DENSE = 1;
+const TABLE = 2;
+/** The numbers a bitset may span: 64 per id stored, and 2^20 (8 bytes per id and 128 KB). */
+const DENSE_SPAN_PER_ID = 64;
+const DENSE_SPAN_FREE = 1 << 20;
+/** Digits of a number in the bitset: at most 9, so every number is below 2^31. */
+const DENSE_MAX_DIGITS = 9;
+/** firstLine lookups answered by a scan of the numbers' log before the ids move to the slot table. */
+const DENSE_MAX_SCANS = 16;
 
 export class IdTable {
   /** Slot → (hash bits, entry index + 1), 0 = empty; capacity is a power of two, at most half full. */
@@ -47,10 +73,19 @@ export class IdTable {
   private count = 0;
   /** Set once probing got long: every entry lives here from then on. */
   private fallback: Map<string, number> | undefined;
-  /** Every id stored so far came after the one before it (see `after`): no slot table is kept. */
-  private ordered = true;
+  /** ORDERED: every id stored so far came after the one before it (see `after`), no slot table is kept; DENSE, TABLE: see the class comment. */
+  private mode = ORDERED;
   /** While ordered: the last id stored. */
   private lastId = '';
+  /** DENSE: every id is prefix + its number's digits (width 0: as few as needed; else exactly width, leading zeros). */
+  private prefix = '';
+  private width = 0;
+  /** DENSE: bit v set = the id of number v is stored. */
+  private bits = new Int32Array(0);
+  /** DENSE: entry e's number (its line is lines[e]). */
+  private values = new Int32Array(0);
+  /** DENSE: firstLine lookups answered by a scan so far. */
+  private scans = 0;
   /** Set when an id was not stored because maxIds ids were: later duplicates of it go unseen. */
   truncated = false;
 
@@ -78,25 +113,50 @@ export class IdTable {
    * already: then `truncated` is set and nothing is stored).
    */
   observe(id: string, line: number): number | undefined {
-    if (this.ordered) {
+    return this.seen(id, line) ? this.firstLine(id) : undefined;
+  }
+
+  /**
+   * Whether `id` was seen before (observe without the first line, which only
+   * a duplicate needs); when not, `id` is stored with `line` (unless maxIds
+   * ids are stored already: then `truncated` is set and nothing is stored).
+   */
+  seen(id: string, line: number): boolean {
+    if (this.mode === ORDERED) {
       const last = this.lastId;
       if (this.count === 0 || after(id, last)) {
         // after every id stored: not one of them
         if (this.count >= this.maxIds) {
           this.truncated = true;
-          return undefined;
+          return false;
         }
         this.append(id, line, 0);
         this.lastId = id;
-        return undefined;
+        return false;
       }
-      if (id === last) return this.lines[this.count - 1];
+      if (id === last) return true;
       this.leaveOrder();
     }
+    if (this.mode === DENSE) {
+      const v = this.numberOf(id);
+      if (v >= 0 && (v >>> 5 < this.bits.length || this.growBits(v))) {
+        const w = v >>> 5;
+        const bit = 1 << (v & 31);
+        if ((this.bits[w]! & bit) !== 0) return true;
+        if (this.count >= this.maxIds) {
+          this.truncated = true;
+          return false;
+        }
+        this.bits[w] = this.bits[w]! | bit;
+        this.appendNumber(v, line);
+        return false;
+      }
+      this.leaveDense();
+    }
     if (this.fallback !== undefined) {
-      const first = this.fallback.get(id);
-      if (first === undefined) this.store(id, line);
-      return first;
+      if (this.fallback.has(id)) return true;
+      this.store(id, line);
+      return false;
     }
     const h = this.hash(id);
     const slots = this.slots;
@@ -106,11 +166,47 @@ export class IdTable {
     for (let s = slots[i]!; s !== 0; s = slots[i]!) {
       if (((s ^ h) & fpMask) === 0) {
         const e = (s & this.idxMask) - 1;
-        if (this.hashes[e] === h && this.sameId(e, id)) return this.lines[e];
+        if (this.hashes[e] === h && this.sameId(e, id)) return true;
       }
       i = (i + 1) & mask;
     }
     this.store(id, line, h, i);
+    return false;
+  }
+
+  /** The line of `id`'s first occurrence, undefined when it is not stored (a lookup: nothing is stored). */
+  firstLine(id: string): number | undefined {
+    if (this.mode === ORDERED) {
+      if (this.count > 0 && id === this.lastId) return this.lines[this.count - 1];
+      for (let e = 0; e < this.count; e++) if (this.sameId(e, id)) return this.lines[e];
+      return undefined;
+    }
+    if (this.mode === DENSE) {
+      const v = this.numberOf(id);
+      if (v < 0 || v >>> 5 >= this.bits.length || (this.bits[v >>> 5]! & (1 << (v & 31))) === 0) return undefined;
+      let first: number | undefined;
+      for (let e = 0; e < this.count; e++) {
+        if (this.values[e] === v) {
+          first = this.lines[e];
+          break;
+        }
+      }
+      // a scan per lookup: after a few, the slot table answers them
+      if (++this.scans >= DENSE_MAX_SCANS) this.leaveDense();
+      return first;
+    }
+    if (this.fallback !== undefined) return this.fallback.get(id);
+    const h = this.hash(id);
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = h & mask;
+    for (let s = slots[i]!; s !== 0; s = slots[i]!) {
+      if (((s ^ h) & this.fpMask) === 0) {
+        const e = (s & this.idxMask) - 1;
+        if (this.hashes[e] === h && this.sameId(e, id)) return this.lines[e];
+      }
+      i = (i + 1) & mask;
+    }
     return undefined;
   }
 
@@ -149,15 +245,144 @@ export class IdTable {
     return e;
   }
 
-  /** The first id out of order: hash the entries stored so far and put them in a slot table. */
+  /**
+   * The first id out of order: the entries stored so far move to the bitset
+   * when they are all prefix + number, else to a slot table.
+   */
   private leaveOrder(): void {
-    this.ordered = false;
     this.lastId = '';
+    if (this.enterDense()) return;
+    this.mode = TABLE;
     const units = this.units;
     for (let e = 0; e < this.count; e++) {
       let h = this.seed ^ 0x811c9dc5;
       for (let at = this.starts[e]!, end = this.starts[e + 1]!; at < end; at++) h = Math.imul(h ^ units[at]!, 0x01000193);
       this.hashes[e] = finish(h);
+    }
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < this.count * 2) capacity *= 2;
+    this.rehash(capacity);
+  }
+
+  /**
+   * Take the prefix and digit form from entry 0 (its last digits; a leading
+   * zero makes the width fixed) and move every entry to the bitset; false
+   * (nothing changed) when some entry does not fit or the numbers are too sparse.
+   */
+  private enterDense(): boolean {
+    const units = this.units;
+    const start = this.starts[0]!;
+    const end = this.starts[1]!;
+    let d = end;
+    while (d > start && end - d < DENSE_MAX_DIGITS && isDigit(units[d - 1]!)) d--;
+    if (d === end || (d > start && isDigit(units[d - 1]!))) return false;
+    this.prefix = this.idAt(0).slice(0, d - start);
+    this.width = units[d] === 0x30 && end - d > 1 ? end - d : 0;
+    const values = new Int32Array(this.lines.length);
+    let max = 0;
+    for (let e = 0; e < this.count; e++) {
+      const v = this.numberAt(e);
+      if (v < 0) return false;
+      values[e] = v;
+      if (v > max) max = v;
+    }
+    if (max >= this.denseSpan(this.count)) return false;
+    const bits = new Int32Array(Math.max(INITIAL_CAPACITY, (max >>> 5) + 1));
+    for (let e = 0; e < this.count; e++) bits[values[e]! >>> 5] |= 1 << (values[e]! & 31);
+    this.mode = DENSE;
+    this.bits = bits;
+    this.values = values;
+    this.hashes = new Int32Array(0);
+    this.starts = new Float64Array(0);
+    this.units = new Uint16Array(0);
+    return true;
+  }
+
+  /** The numbers a bitset may span with `stored` ids. */
+  private denseSpan(stored: number): number {
+    return DENSE_SPAN_PER_ID * stored + DENSE_SPAN_FREE;
+  }
+
+  /** Widen the bitset to hold number v; false when v is beyond the span allowed. */
+  private growBits(v: number): boolean {
+    if (v >= this.denseSpan(this.count + 1)) return false;
+    const words = Math.max((v >>> 5) + 1, Math.min(this.bits.length * 2, (this.denseSpan(this.count + 1) >>> 5) + 1));
+    this.bits = grow(this.bits, new Int32Array(words));
+    return true;
+  }
+
+  /** Id's number when it is the prefix and digits of the form taken, else -1. */
+  private numberOf(id: string): number {
+    const p = this.prefix;
+    const at = p.length;
+    const digits = id.length - at;
+    if (digits < 1 || digits > DENSE_MAX_DIGITS || (this.width !== 0 && digits !== this.width)) return -1;
+    for (let i = 0; i < at; i++) if (id.charCodeAt(i) !== p.charCodeAt(i)) return -1;
+    let v = id.charCodeAt(at) - 0x30;
+    if (v < 0 || v > 9 || (v === 0 && digits > 1 && this.width === 0)) return -1;
+    for (let i = at + 1; i < id.length; i++) {
+      const c = id.charCodeAt(i) - 0x30;
+      if (c < 0 || c > 9) return -1;
+      v = v * 10 + c;
+    }
+    return v;
+  }
+
+  /** numberOf for entry e's text (entries as the ordered path stores them). */
+  private numberAt(e: number): number {
+    const units = this.units;
+    const p = this.prefix;
+    const start = this.starts[e]!;
+    const at = start + p.length;
+    const end = this.starts[e + 1]!;
+    const digits = end - at;
+    if (digits < 1 || digits > DENSE_MAX_DIGITS || (this.width !== 0 && digits !== this.width)) return -1;
+    for (let i = 0; i < p.length; i++) if (units[start + i] !== p.charCodeAt(i)) return -1;
+    let v = units[at]! - 0x30;
+    if (v < 0 || v > 9 || (v === 0 && digits > 1 && this.width === 0)) return -1;
+    for (let i = at + 1; i < end; i++) {
+      const c = units[i]! - 0x30;
+      if (c < 0 || c > 9) return -1;
+      v = v * 10 + c;
+    }
+    return v;
+  }
+
+  /** The id of number v (the inverse of numberOf). */
+  private idOfNumber(v: number): string {
+    const digits = String(v);
+    return this.prefix + (this.width === 0 ? digits : digits.padStart(this.width, '0'));
+  }
+
+  /** DENSE: add entry `count` (its number and line). */
+  private appendNumber(v: number, line: number): void {
+    const e = this.count;
+    if (e === this.values.length) {
+      this.values = grow(this.values, new Int32Array(Math.max(INITIAL_CAPACITY, e * 2)));
+      this.lines = grow(this.lines, new Float64Array(Math.max(INITIAL_CAPACITY, e * 2)));
+    }
+    this.values[e] = v;
+    this.lines[e] = line;
+    this.count = e + 1;
+  }
+
+  /** An id the bitset cannot hold, or lookups to answer: every entry moves to a slot table (same entries, same lines). */
+  private leaveDense(): void {
+    const values = this.values;
+    const lines = this.lines;
+    const n = this.count;
+    this.mode = TABLE;
+    this.bits = new Int32Array(0);
+    this.values = new Int32Array(0);
+    const size = Math.max(INITIAL_CAPACITY / 2, lines.length);
+    this.hashes = new Int32Array(size);
+    this.lines = new Float64Array(size);
+    this.starts = new Float64Array(size + 1);
+    this.units = new Uint16Array(Math.max(INITIAL_CAPACITY * 8, n * (this.prefix.length + DENSE_MAX_DIGITS)));
+    this.count = 0;
+    for (let e = 0; e < n; e++) {
+      const id = this.idOfNumber(values[e]!);
+      this.append(id, lines[e]!, this.hash(id));
     }
     let capacity = INITIAL_CAPACITY;
     while (capacity < this.count * 2) capacity *= 2;
@@ -220,6 +445,12 @@ export class IdTable {
     this.count = 0;
   }
 
+  /** How the ids are kept now (for tests): in order, as numbers in the bitset, in the slot table or in the Map. */
+  get layout(): 'ordered' | 'numbers' | 'table' | 'map' {
+    if (this.fallback !== undefined) return 'map';
+    return this.mode === ORDERED ? 'ordered' : this.mode === DENSE ? 'numbers' : 'table';
+  }
+
   /** Whether the table moved to the native Map (for tests). */
   get degraded(): boolean {
     return this.fallback !== undefined;
@@ -236,6 +467,10 @@ export function idHash(s: string, seed: number): number {
   let h = seed ^ 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return finish(h);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
 }
 
 /** Whether id a comes after id b: longer, or as long and greater by UTF-16 code units (a total order). */

@@ -468,8 +468,7 @@ export class RecordRouter {
     const dup = this.stats.duplicates;
     if (field === undefined || dup === undefined || v === null || v === undefined || v === NO_VALUE) return;
     const id = typeof v === 'string' ? v : String(v);
-    const firstLine = this.seenIds.observe(id, line);
-    if (firstLine === undefined) {
+    if (!this.seenIds.seen(id, line)) {
       if (this.seenIds.truncated) dup.trackingTruncated = true;
       return;
     }
@@ -478,7 +477,8 @@ export class RecordRouter {
     if (dup.policy === 'reject' && !this.duplicatedFirst.has(id)) {
       this.duplicatedFirst.add(id);
       dup.idsSeenCount++;
-      if (dup.idsSeen.length < MAX_LISTED_IDS) dup.idsSeen.push({ id: clip(id), firstLine, rule: 'duplicate-id-seen' });
+      // the first line only when listed: a lookup the table answers without storing
+      if (dup.idsSeen.length < MAX_LISTED_IDS) dup.idsSeen.push({ id: clip(id), firstLine: this.seenIds.firstLine(id)!, rule: 'duplicate-id-seen' });
     }
   }
 
