@@ -77,6 +77,9 @@ function countKeyColons(keys: readonly string[]): number {
   return counts.reduce((a, b) => a + b, 0);
 }
 
+/** The index of the last string value found to hold a ':' (parseJsonRecordKeys counts it first). */
+let colonValue = 0;
+
 /** FORBIDDEN_LENGTHS[n]: some forbidden key has n characters (a length test before the set lookup). */
 const FORBIDDEN_LENGTHS: boolean[] = [];
 for (const k of FORBIDDEN_KEYS) FORBIDDEN_LENGTHS[k.length] = true;
@@ -147,14 +150,30 @@ export function parseJsonRecordKeys(text: string): ParsedObject | Exclude<JsonRe
   // values) are its strings' texts, less those a repeated key dropped, so all ':' less
   // the ':' in the parsed strings is at least the ':' outside strings, and equal when
   // no key repeats: equal to the parsed keys proves that none does.
+  // The difference is never below the parsed keys, so it is proven equal once the ':' of
+  // SOME of the parsed strings bring it down to them: the string values are counted only
+  // until then (none when the text has no ':' but the keys'), the one that held ':' in an
+  // earlier record first (a timestamp field, say).
   let noRepeat: boolean;
   if (!nested && text.indexOf('\\') < 0) {
-    let inStrings = keyColons(keys);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v === 'string') inStrings += colonsIn(v);
+    let excess = colonsIn(text) - occurrences - keyColons(keys);
+    if (excess > 0) {
+      const hint = colonValue;
+      if (hint < values.length) {
+        const v = values[hint];
+        if (typeof v === 'string') excess -= colonsIn(v);
+      }
+      for (let i = 0; excess > 0 && i < values.length; i++) {
+        const v = values[i];
+        if (i === hint || typeof v !== 'string') continue;
+        const c = colonsIn(v);
+        if (c > 0) {
+          excess -= c;
+          colonValue = i;
+        }
+      }
     }
-    noRepeat = colonsIn(text) - inStrings === occurrences || keysOutside(text) === occurrences;
+    noRepeat = excess <= 0 || keysOutside(text) === occurrences;
   } else noRepeat = keysOutside(text) === occurrences;
   if (forbiddenKey || (nested && mayContainForbidden(text)) || !noRepeat) {
     const scan = scanKeys(text, FORBIDDEN_KEYS);
