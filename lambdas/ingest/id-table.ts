@@ -158,7 +158,11 @@ export class IdTable {
       this.store(id, line);
       return false;
     }
-    const h = this.hash(id);
+    // the id's text goes where a new entry's would, hashed on the way (one pass over it);
+    // beyond the entries it is nothing until stored
+    const start = this.starts[this.count]!;
+    if (start + id.length > this.units.length) this.units = grow(this.units, new Uint16Array(Math.max(start + id.length, this.units.length * 2)));
+    const h = this.copyAndHash(id, start);
     const slots = this.slots;
     const mask = slots.length - 1;
     const fpMask = this.fpMask;
@@ -170,7 +174,7 @@ export class IdTable {
       }
       i = (i + 1) & mask;
     }
-    this.store(id, line, h, i);
+    this.store(id, line, h, i, true);
     return false;
   }
 
@@ -211,7 +215,7 @@ export class IdTable {
   }
 
   /** Store a new id; `slot` is the free slot its probe ended at (table mode). */
-  private store(id: string, line: number, h = 0, slot = -1): void {
+  private store(id: string, line: number, h = 0, slot = -1, copied = false): void {
     if (this.size >= this.maxIds) {
       this.truncated = true;
       return;
@@ -220,14 +224,17 @@ export class IdTable {
       this.fallback.set(id, line);
       return;
     }
-    const e = this.append(id, line, h);
+    const e = this.append(id, line, h, copied);
     if ((e + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else if (((slot - (h & (this.slots.length - 1))) & (this.slots.length - 1)) >= MAX_PROBE) this.toMap();
     else this.slots[slot] = (h & this.fpMask) | (e + 1);
   }
 
-  /** Add entry `count` (its text, line and hash) and return its index. */
-  private append(id: string, line: number, h: number): number {
+  /**
+   * Add entry `count` (its text, line and hash) and return its index.
+   * @param copied the text is in place already (copyAndHash)
+   */
+  private append(id: string, line: number, h: number, copied = false): number {
     const e = this.count;
     if (e === this.hashes.length) {
       this.hashes = grow(this.hashes, new Int32Array(e * 2));
@@ -236,8 +243,11 @@ export class IdTable {
     }
     const start = this.starts[e]!;
     const end = start + id.length;
-    if (end > this.units.length) this.units = grow(this.units, new Uint16Array(Math.max(end, this.units.length * 2)));
-    for (let i = 0; i < id.length; i++) this.units[start + i] = id.charCodeAt(i);
+    if (!copied) {
+      if (end > this.units.length) this.units = grow(this.units, new Uint16Array(Math.max(end, this.units.length * 2)));
+      const units = this.units;
+      for (let i = 0; i < id.length; i++) units[start + i] = id.charCodeAt(i);
+    }
     this.starts[e + 1] = end;
     this.count = e + 1;
     this.hashes[e] = h;
@@ -408,6 +418,18 @@ export class IdTable {
 
   private hash(s: string): number {
     return idHash(s, this.seed);
+  }
+
+  /** Copy id's code units to units[start...] (room made by the caller) and return idHash(id) in the same pass. */
+  private copyAndHash(id: string, start: number): number {
+    const units = this.units;
+    let h = this.seed ^ 0x811c9dc5;
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      units[start + i] = c;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    return finish(h);
   }
 
   /** Put entry e in the first free slot of its probe sequence; false when that takes more than MAX_PROBE steps. */
