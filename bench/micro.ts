@@ -145,7 +145,8 @@ const RECORDS = 1_000_000;
 
 /**
  * The record ids: in order (`t-0, t-1, ...`, as sequence numbers come), or the same ids shuffled
- * (a fixed-seed Fisher-Yates), since the duplicate-id check has a fast path for ids in order.
+ * (a fixed-seed Fisher-Yates), since the duplicate-id check has a fast path for ids in order
+ * (lambdas/ingest/id-table.ts); out of order, these numbered ids go to its bitset, not its slot table.
  */
 let idOf: (i: number) => number = (i) => i;
 

@@ -17,9 +17,9 @@
  * the slot table from the entries, and the table answers from then on.
  *
  * Ids that are a fixed prefix and a number (`t-17`, `INV-000123`, `42`), as
- * sequence numbers are, need no slot table either when they stop coming in
- * order (several writers, late records, a shuffled export): the first id out
- * of order moves them to a bitset over the numbers, with one bit per number
+ * sequence numbers are, need no slot table either, in order or not (several
+ * writers, late records, a shuffled export): from a numbered first id (or
+ * from the first id out of order) they are kept in a bitset over the numbers, with one bit per number
  * up to the largest one seen (a few hundred kilobytes at a million ids, which
  * stays in the caches where a slot table of megabytes misses them at every
  * insert). The prefix and the digits' form (as few digits as the number
@@ -28,7 +28,8 @@
  * bitset answers as exactly as the table. The numbers and lines are appended
  * to a log (sequential writes) for the rare first-line lookup. An id of
  * another shape, or numbers too sparse for the bitset (its size is bounded by
- * the ids stored), moves everything to the slot table.
+ * the ids stored), moves everything to the slot table, or back to the ordered
+ * path while the numbers came in order.
  *
  * Hash flooding: the hash (FNV-1a over UTF-16 code units) starts from a
  * random seed per table, and a probe longer than MAX_PROBE (colliding ids,
@@ -86,6 +87,10 @@ export class IdTable {
   private values = new Int32Array(0);
   /** DENSE: firstLine lookups answered by a scan so far. */
   private scans = 0;
+  /** DENSE: every number came after the one before it (the ids are in order, see leaveDense). */
+  private increasing = true;
+  /** The bitset was left for the ordered path: it is not taken again. */
+  private denseDone = false;
   /** Set when an id was not stored because maxIds ids were: later duplicates of it go unseen. */
   truncated = false;
 
@@ -132,6 +137,8 @@ export class IdTable {
         }
         this.append(id, line, 0);
         this.lastId = id;
+        // a numbered first id: the bitset from the start (cheaper than comparing ids in order)
+        if (this.count === 1 && !this.denseDone) this.enterDense();
         return false;
       }
       if (id === last) return true;
@@ -151,7 +158,8 @@ export class IdTable {
         this.appendNumber(v, line);
         return false;
       }
-      this.leaveDense();
+      // back in order: the ordered path takes the id (and leaves the order for a table if need be)
+      if (this.leaveDense(false)) return this.seen(id, line);
     }
     if (this.fallback !== undefined) {
       if (this.fallback.has(id)) return true;
@@ -196,7 +204,7 @@ export class IdTable {
         }
       }
       // a scan per lookup: after a few, the slot table answers them
-      if (++this.scans >= DENSE_MAX_SCANS) this.leaveDense();
+      if (++this.scans >= DENSE_MAX_SCANS) this.leaveDense(true);
       return first;
     }
     if (this.fallback !== undefined) return this.fallback.get(id);
@@ -261,7 +269,7 @@ export class IdTable {
    */
   private leaveOrder(): void {
     this.lastId = '';
-    if (this.enterDense()) return;
+    if (!this.denseDone && this.enterDense()) return;
     this.mode = TABLE;
     const units = this.units;
     for (let e = 0; e < this.count; e++) {
@@ -302,6 +310,7 @@ export class IdTable {
     this.mode = DENSE;
     this.bits = bits;
     this.values = values;
+    this.increasing = true; // the entries came in order
     this.hashes = new Int32Array(0);
     this.starts = new Float64Array(0);
     this.units = new Uint16Array(0);
@@ -371,17 +380,25 @@ export class IdTable {
       this.values = grow(this.values, new Int32Array(Math.max(INITIAL_CAPACITY, e * 2)));
       this.lines = grow(this.lines, new Float64Array(Math.max(INITIAL_CAPACITY, e * 2)));
     }
+    if (e > 0 && v < this.values[e - 1]!) this.increasing = false;
     this.values[e] = v;
     this.lines[e] = line;
     this.count = e + 1;
   }
 
-  /** An id the bitset cannot hold, or lookups to answer: every entry moves to a slot table (same entries, same lines). */
-  private leaveDense(): void {
+  /**
+   * An id the bitset cannot hold, or lookups to answer (`forLookups`): every
+   * entry moves to a slot table (same entries, same lines), or back to the
+   * ordered path when they came in order and no lookups are asked for (the
+   * bitset is then not taken again).
+   */
+  private leaveDense(forLookups: boolean): boolean {
     const values = this.values;
     const lines = this.lines;
     const n = this.count;
-    this.mode = TABLE;
+    const ordered = this.increasing && !forLookups;
+    this.mode = ordered ? ORDERED : TABLE;
+    this.denseDone = true;
     this.bits = new Int32Array(0);
     this.values = new Int32Array(0);
     const size = Math.max(INITIAL_CAPACITY / 2, lines.length);
@@ -392,11 +409,14 @@ export class IdTable {
     this.count = 0;
     for (let e = 0; e < n; e++) {
       const id = this.idOfNumber(values[e]!);
-      this.append(id, lines[e]!, this.hash(id));
+      this.append(id, lines[e]!, ordered ? 0 : this.hash(id));
+      if (ordered) this.lastId = id;
     }
+    if (ordered) return true;
     let capacity = INITIAL_CAPACITY;
     while (capacity < this.count * 2) capacity *= 2;
     this.rehash(capacity);
+    return false;
   }
 
   private sameId(e: number, id: string): boolean {

@@ -77,6 +77,69 @@ describe('IdTable with ids that are a prefix and a number', () => {
     );
   });
 
+  it('answers as a Map for numbered ids in order (gaps of any size), then ids of another shape or out of order', () => {
+    const list = fc
+      .record({
+        prefix: PREFIX,
+        width: fc.constantFrom(0, 0, 7),
+        gaps: fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constantFrom(50_000, 2_000_000)), { maxLength: 300 }),
+        tail: fc.array(fc.oneof(ODD_ID, fc.nat(400).map((n) => `t-${n}`), fc.constantFrom('zz-1', 'zzz')), { maxLength: 6 }),
+        repeats: fc.array(fc.nat(), { maxLength: 4 }),
+      })
+      .map(({ prefix, width, gaps, tail, repeats }) => {
+        const ids: string[] = [];
+        let n = 0;
+        for (const gap of gaps) {
+          ids.push(shaped(prefix, width, n));
+          n += gap;
+        }
+        // the last id again (in order), then what follows
+        for (const r of repeats) if (ids.length > 0) ids.splice(ids.length - (r % 2), 0, ids[ids.length - 1]!);
+        return [...ids, ...tail];
+      });
+    fc.assert(
+      fc.property(list, fc.integer({ min: 0, max: 400 }), (ids, maxIds) => {
+        const table = new IdTable(maxIds);
+        const expected = reference(ids, maxIds);
+        expect(ids.map((id, line) => table.observe(id, line))).toEqual(expected.answers);
+        expect(table.truncated).toBe(expected.truncated);
+        expect(table.size).toBe(expected.size);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it('keeps numbered ids in order in the bitset, and goes back to the ordered path when they stop fitting it', () => {
+    const table = new IdTable(1_000_000);
+    let seen = 0;
+    for (let i = 0; i < 100_000; i++) if (table.seen(`t-${i}`, i)) seen++;
+    expect(seen).toBe(0);
+    expect(table.layout).toBe('numbers');
+    expect(table.seen('t-99999', 0)).toBe(true);
+    // an id of another shape, still in order (longer): the ordered path takes over, with every id
+    expect(table.seen('u-1000000', 100_000)).toBe(false);
+    expect(table.layout).toBe('ordered');
+    expect(table.seen('u-1000000', 0)).toBe(true);
+    expect(table.firstLine('u-1000000')).toBe(100_000);
+    // then an id out of order: the slot table, and the first lines are kept through both moves
+    expect(table.observe('t-5', 0)).toBe(5);
+    expect(table.layout).toBe('table');
+    expect(table.observe('t-100000', 1)).toBeUndefined();
+    expect(table.size).toBe(100_002);
+
+    // numbers that did not come in order never go back to the ordered path: t-50 would pass as new after t-4a
+    const unordered = ['t-50', 't-49', 't-4a', 't-50'];
+    const back = new IdTable(100);
+    expect(unordered.map((id, line) => back.observe(id, line))).toEqual(reference(unordered, 100).answers);
+    expect(back.layout).toBe('table');
+
+    const sparse = new IdTable(100);
+    for (const id of ['5', '6', '900000000', '900000001']) expect(sparse.seen(id, 0)).toBe(false);
+    expect(sparse.layout).toBe('ordered');
+    expect(sparse.seen('6', 0)).toBe(true);
+    expect(sparse.layout).toBe('table');
+  });
+
   it('answers seen() and firstLine() as a Map, the way the router asks (no first line unless listed)', () => {
     const ids = fc.array(fc.integer({ min: 0, max: 300 }).map((n) => `m-${n}`), { maxLength: 1500 });
     fc.assert(
