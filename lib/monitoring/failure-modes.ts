@@ -178,6 +178,14 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'drift-blind': {
+    title: 'Drift job blind (capture missing)',
+    detection: '`<env>-DriftBlind-<endpoint>`: the drift job found too little capture to judge any feature (each had fewer than minSamples rows) although the endpoint\'s production variants served at least twice minSamples requests that capture should have recorded (AWS/SageMaker Invocations × the capture sampling percentage; metric DriftBlind, namespace Plinth/Drift). Without it such a run reads FeaturesDrifting = 0, like a quiet window.',
+    mitigation: 'No Model Drift Detected event and no retraining start from a window without evidence; the endpoint keeps serving; every scheduled run checks again, so the alarm clears by itself once capture returns.',
+    runbook: 'docs/runbooks/drift-blind.md',
+    owner: 'ml-platform',
+    severity: 'warning',
+  },
   'model-quality-decay': {
     title: 'Model quality decayed',
     detection: '<env>-QualityDecayed-<model>: the quality job judged a variant (at least minSamples labelled predictions) and its primary metric is worse than the baseline (the deployed package\'s evaluation.json, else the configured floor) by more than the tolerance (metric QualityDecayed, namespace Plinth/Quality).',
