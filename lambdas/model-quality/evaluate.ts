@@ -69,7 +69,10 @@ export interface EvaluationSettings {
   readonly threshold: number;
   readonly minSamples: number;
   readonly tolerance: number;
-  readonly baseline: { value: number; source: 'evaluation.json' | 'configured-floor'; uri?: string };
+  /** The headline baseline (the champion's, or the only variant's): what a variant without its own is judged against. */
+  readonly baseline: { value: number; source: 'evaluation.json' | 'configured-floor'; uri?: string; modelPackageArn?: string; reason?: string };
+  /** Per variant, the baseline of the model it serves (contract B); a variant not listed takes `baseline`. */
+  readonly variantBaselines?: Readonly<Record<string, EvaluationSettings['baseline']>>;
   readonly coverageFloor: number;
   readonly labelDelayHours: number;
   readonly outcome?: { name: string; unit: string };
@@ -97,6 +100,8 @@ export interface VariantEvidence {
   readonly latency: { p50Ms: number | undefined; p99Ms: number | undefined };
   readonly errorRate: Proportion | undefined;
   readonly cost: CostPer1000 | undefined;
+  /** What this variant's primary metric is judged against: the evaluation of the package it serves, else the floor. */
+  readonly baseline: EvaluationSettings['baseline'];
   /** Enough samples behind the primary metric to judge it (>= minSamples): predicted positives for precision, labelled positives for recall, labelled predictions otherwise. */
   readonly judged: boolean;
   readonly decayed: boolean;
@@ -257,7 +262,8 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
     // with 2 predicted positives give a precision of 0/2, not a figure to retrain on).
     const basis = judgedOn(s.primaryMetric, samples, classification);
     const judged = basis.n >= s.minSamples && primary.value !== undefined;
-    const decayed = judged && (higher ? primary.value! < s.baseline.value - s.tolerance : primary.value! > s.baseline.value + s.tolerance);
+    const baseline = s.variantBaselines?.[variant] ?? s.baseline;
+    const decayed = judged && (higher ? primary.value! < baseline.value - s.tolerance : primary.value! > baseline.value + s.tolerance);
     const op = operational[variant] ?? {};
     const notes = [...(classification?.notes ?? regression?.notes ?? [])];
     const unscored = parsed.unscored.get(variant) ?? 0;
@@ -287,6 +293,7 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
       latency: { p50Ms: op.p50LatencyMs, p99Ms: op.p99LatencyMs },
       errorRate: op.invocations !== undefined && op.errors !== undefined ? proportion(Math.min(op.errors, op.invocations), op.invocations, alpha) : undefined,
       cost,
+      baseline,
       judged,
       decayed,
       notes,
@@ -322,7 +329,7 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
     variants,
     decay: variants
       .filter((v) => v.decayed)
-      .map((v) => ({ variant: v.variant, metric: s.primaryMetric, value: v.primary.value!, baseline: s.baseline.value, tolerance: s.tolerance })),
+      .map((v) => ({ variant: v.variant, metric: s.primaryMetric, value: v.primary.value!, baseline: v.baseline.value, tolerance: s.tolerance })),
   };
   if (!s.abTest) return evidence;
   // One champion, one challenger: a missing verdict, or a second challenger never compared, would read as

@@ -6,8 +6,9 @@
  *       window = [time − labelDelayHours − windowHours, time − labelDelayHours), labels seen until `time`.
  *   { "action": "evaluate", "queryExecutionId", "window", "labelsUntil", "runAt" }
  *       → { evidenceUri, stale, decayed: [variant], verdict? }
- *       reads the Athena rows (GetQueryResults, paged), the baseline (the latest Approved package's
- *       evaluation.json — contract B — else the configured floor), each variant's latency,
+ *       reads the Athena rows (GetQueryResults, paged), each variant's baseline (the evaluation.json
+ *       of the package the variant serves now — contract B: the model in the endpoint's current
+ *       config and its plinth:model-package tag — else the configured floor), each variant's latency,
  *       errors and instance count (CloudWatch), and writes:
  *         - the evidence JSON to s3://EVIDENCE_BUCKET/EVIDENCE_PREFIX<endpoint>/runs/<runAt>.json
  *           and .../latest.json (plinth models compare reads latest.json);
@@ -28,7 +29,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeModelPackageCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { createLogger, createMetrics, MetricUnit, publishMetrics } from '../shared/runtime';
 import { evaluate, HIGHER_IS_BETTER } from './evaluate';
@@ -186,13 +187,13 @@ export async function readRows(athena: AthenaClient, queryExecutionId: string): 
 
 const evaluationSchema = z.object({ schemaVersion: z.literal(1), metrics: z.record(z.string(), z.number().optional()) }).passthrough();
 
-/** Contract B: the latest Approved package's evaluation.json; undefined when there is none or it lacks the metric. */
-export async function readBaseline(job: QualityJob): Promise<{ value: number; source: 'evaluation.json'; uri: string } | { reason: string }> {
-  const list = await clients.sagemaker.send(
-    new ListModelPackagesCommand({ ModelPackageGroupName: job.modelPackageGroupName, ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1 }),
-  );
-  const arn = list.ModelPackageSummaryList?.[0]?.ModelPackageArn;
-  if (!arn) return { reason: 'no approved model package' };
+/** The tag deploy-model puts on every model it creates: the package the model was built from. */
+export const MODEL_PACKAGE_TAG = 'plinth:model-package';
+
+type Baseline = EvaluationSettings['baseline'];
+
+/** Contract B: a package's evaluation.json value of the primary metric, or why there is none. */
+async function packageEvaluation(job: QualityJob, arn: string): Promise<{ value: number; uri: string } | { reason: string }> {
   const pkg = await clients.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
   const uri = pkg.ModelMetrics?.ModelQuality?.Statistics?.S3Uri;
   const m = uri ? /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) : null;
@@ -207,7 +208,54 @@ export async function readBaseline(job: QualityJob): Promise<{ value: number; so
   const parsed = evaluationSchema.safeParse(json);
   const value = parsed.success ? parsed.data.metrics[job.primaryMetric] : undefined;
   if (value === undefined || !Number.isFinite(value)) return { reason: `${uri} has no ${job.primaryMetric}` };
-  return { value, source: 'evaluation.json', uri: uri as string };
+  return { value, uri: uri as string };
+}
+
+/** The package `modelName` was deployed from (deploy-model's tag), or undefined for a model it did not create. */
+async function packageOfModel(modelName: string): Promise<string | undefined> {
+  const model = await clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
+  if (!model.ModelArn) return undefined;
+  let token: string | undefined;
+  do {
+    const page = await clients.sagemaker.send(new ListTagsCommand({ ResourceArn: model.ModelArn, ...(token ? { NextToken: token } : {}) }));
+    const tag = page.Tags?.find((t) => t.Key === MODEL_PACKAGE_TAG);
+    if (tag?.Value) return tag.Value;
+    token = page.NextToken || undefined;
+  } while (token);
+  return undefined;
+}
+
+/**
+ * Contract B, per variant: the evaluation.json of the package each variant SERVES now (the model in
+ * the endpoint's current config, and the package deploy-model built it from), else the configured
+ * floor, with the reason. Not the group's latest Approved package: an approval whose canary rolled
+ * back, whose deployment failed or is still waiting, or a challenger's package, is not what the
+ * variant serves, and judging the served model against it reads decay that is not there or hides
+ * decay that is. AWS errors propagate (the job retries; QualityJobFailed watches).
+ */
+export async function readBaselines(job: QualityJob): Promise<Record<string, Baseline & { reason?: string }>> {
+  const floor = (reason: string): Baseline & { reason: string } => ({ value: job.floor, source: 'configured-floor', reason });
+  const endpoint = await clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: job.endpointName }));
+  if (!endpoint.EndpointConfigName) return Object.fromEntries(job.variants.map((v) => [v, floor(`endpoint ${job.endpointName} has no endpoint config yet`)]));
+  const config = await clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }));
+  const evaluations = new Map<string, Promise<{ value: number; uri: string } | { reason: string }>>();
+  const out: Record<string, Baseline & { reason?: string }> = {};
+  for (const variant of job.variants) {
+    const modelName = config.ProductionVariants?.find((pv) => pv.VariantName === variant)?.ModelName;
+    if (!modelName) {
+      out[variant] = floor(`variant ${variant} runs no model of its own in endpoint config ${endpoint.EndpointConfigName} (absent, or an inference component)`);
+      continue;
+    }
+    const arn = await packageOfModel(modelName);
+    if (!arn) {
+      out[variant] = floor(`model ${modelName} was not deployed from a registered package (no ${MODEL_PACKAGE_TAG} tag)`);
+      continue;
+    }
+    if (!evaluations.has(arn)) evaluations.set(arn, packageEvaluation(job, arn));
+    const evaluation = await evaluations.get(arn)!;
+    out[variant] = 'value' in evaluation ? { value: evaluation.value, source: 'evaluation.json', uri: evaluation.uri, modelPackageArn: arn } : floor(evaluation.reason);
+  }
+  return out;
 }
 
 /** Latency (p50/p99 of ModelLatency), invocations, errors and the average instance count per variant. */
@@ -260,7 +308,9 @@ export async function readOperational(job: QualityJob, start: Date, end: Date): 
   );
 }
 
-function settingsOf(job: QualityJob, baseline: EvaluationSettings['baseline'], e: { window: { start: string; end: string }; labelsUntil: string; runAt: string }): EvaluationSettings {
+function settingsOf(job: QualityJob, baselines: Readonly<Record<string, Baseline>>, e: { window: { start: string; end: string }; labelsUntil: string; runAt: string }): EvaluationSettings {
+  // The evidence's headline baseline is the champion's (the first variant without an A/B test); each variant carries its own.
+  const headline = job.abTest?.champion ?? job.variants[0]!;
   return {
     endpointName: job.endpointName,
     modelName: job.modelName,
@@ -270,7 +320,8 @@ function settingsOf(job: QualityJob, baseline: EvaluationSettings['baseline'], e
     threshold: job.threshold,
     minSamples: job.minSamples,
     tolerance: job.tolerance,
-    baseline,
+    baseline: baselines[headline] ?? { value: job.floor, source: 'configured-floor' },
+    variantBaselines: baselines,
     coverageFloor: job.coverageFloor,
     labelDelayHours: job.labelDelayHours,
     ...(job.outcome ? { outcome: job.outcome } : {}),
@@ -312,11 +363,12 @@ export async function handler(event: unknown): Promise<unknown> {
   if (e.action === 'render') return renderStep(job, e.time);
 
   const rows = await readRows(clients.athena, e.queryExecutionId);
-  const base = await readBaseline(job);
-  const baseline: EvaluationSettings['baseline'] = 'value' in base ? base : { value: job.floor, source: 'configured-floor' };
-  if (!('value' in base)) logger.info('no registered evaluation metric: the configured floor is the baseline', { reason: base.reason, floor: job.floor });
+  const baselines = await readBaselines(job);
+  for (const [variant, b] of Object.entries(baselines)) {
+    if (b.reason !== undefined) logger.info('no registered evaluation metric: the configured floor is the baseline', { variant, reason: b.reason, floor: job.floor });
+  }
   const operational = await readOperational(job, new Date(e.window.start), new Date(e.window.end));
-  const evidence = evaluate(rows, settingsOf(job, baseline, e), operational);
+  const evidence = evaluate(rows, settingsOf(job, baselines, e), operational);
 
   const runKey = `${job.evidencePrefix}${job.endpointName}/runs/${e.runAt.replace(/[:]/g, '-')}.json`;
   const evidenceUri = `s3://${job.evidenceBucket}/${runKey}`;
@@ -367,7 +419,7 @@ export async function handler(event: unknown): Promise<unknown> {
     stale: evidence.staleness.stale,
     staleReasons: evidence.staleness.reasons,
     decayed: evidence.decay.map((d) => d.variant),
-    baseline: baseline.source,
+    baselines: Object.fromEntries(Object.entries(baselines).map(([v, b]) => [v, b.source])),
     higherIsBetter: HIGHER_IS_BETTER[job.primaryMetric],
     verdict: evidence.abTest?.verdict,
   });

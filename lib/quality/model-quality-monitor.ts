@@ -61,6 +61,8 @@ export class ModelQualityMonitor extends Construct {
     const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
     const modelPackageGroupName = props.modelPackageGroupName ?? props.modelName;
     const packagesArn = props.registry.packagesArn(modelPackageGroupName);
+    const endpointConfigsArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
+    const modelsArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' });
     const databaseName = props.database.databaseName;
     if (productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
     if (!Token.isUnresolved(endpointName) && !SAGEMAKER_NAME.test(endpointName)) throw new PlinthError(`${where}: endpoint name "${endpointName}" is not a SageMaker name`);
@@ -235,8 +237,11 @@ export class ModelQualityMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'ReadResultObjects', actions: lakePerms.S3_READ_OBJECT, resources: [resultObjects] }),
         new iam.PolicyStatement({ sid: 'WriteEvidence', actions: lakePerms.S3_WRITE_OBJECT, resources: [evidenceObjects] }),
         new iam.PolicyStatement({ sid: 'UseCaptureKey', actions: lakePerms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
-        new iam.PolicyStatement({ sid: 'FindApprovedPackage', actions: perms.QUALITY_LIST_PACKAGES, resources: ['*'] }),
-        new iam.PolicyStatement({ sid: 'DescribeApprovedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [packagesArn] }),
+        // Contract B: the baseline of each variant is the evaluation of the package it serves.
+        new iam.PolicyStatement({ sid: 'FindServedModels', actions: perms.QUALITY_DESCRIBE_ENDPOINT, resources: [props.endpoint.endpointArn] }),
+        new iam.PolicyStatement({ sid: 'ReadServedConfig', actions: perms.QUALITY_DESCRIBE_ENDPOINT_CONFIG, resources: [endpointConfigsArn] }),
+        new iam.PolicyStatement({ sid: 'FindServedPackage', actions: perms.QUALITY_DESCRIBE_MODEL, resources: [modelsArn] }),
+        new iam.PolicyStatement({ sid: 'DescribeServedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [packagesArn] }),
         new iam.PolicyStatement({ sid: 'ReadEvaluation', actions: lakePerms.S3_READ_OBJECT, resources: [props.evaluationBucket.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'DecryptEvaluation', actions: lakePerms.KMS_DECRYPT, resources: [props.evaluationKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'ReadVariantMetrics', actions: perms.QUALITY_READ_METRICS, resources: ['*'] }),
@@ -250,6 +255,8 @@ export class ModelQualityMonitor extends Construct {
         [resultObjects, 'Athena names each result object by query id at run time; read-only, this endpoint\'s results prefix.'],
         [evidenceObjects, 'One evidence file per run, named by run time; write-only under this endpoint\'s evidence prefix.'],
         [packagesArn, 'Package versions are numbered by the registry at run time; describe-only, this model\'s package group.'],
+        [endpointConfigsArn, 'deploy-model names each endpoint config at run time; describe-only, to find the model each variant serves.'],
+        [modelsArn, 'deploy-model names each model at run time; describe and list tags only, to find the package a served model was built from.'],
         [props.evaluationBucket.arnForObjects('*'), 'The training pipeline registers evaluation.json wherever the run wrote it; read-only, the registry\'s artifact bucket.'],
       ],
       environment: { JOB: JSON.stringify(job), EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
@@ -265,7 +272,7 @@ export class ModelQualityMonitor extends Construct {
     this.qualityFunction = fn.function;
     acknowledgeFinding(fn.policy, {
       rule: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'sagemaker:ListModelPackages and cloudwatch:GetMetricData accept no resource scoping; DescribeModelPackage is limited to the model\'s packages.',
+      reason: 'cloudwatch:GetMetricData accepts no resource scoping; DescribeModelPackage is limited to the model\'s packages.',
       ...PLATFORM_WAIVER,
     });
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {

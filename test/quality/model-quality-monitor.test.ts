@@ -10,6 +10,7 @@ import type { ModelQualityMonitorProps } from '../../lib/quality/model-quality-m
 import { PlatformNetwork } from '../../lib/network/platform-network';
 import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+import { isAllowed, type Statement } from '../support/iam-simulator';
 
 const freshStack = (): Stack => new Stack(newApp(), 'Fresh', { env: TEST_ENV });
 
@@ -113,6 +114,26 @@ describe('ModelQualityMonitor', () => {
     const decay = alarms.find((a) => JSON.stringify(a.Properties).includes('"QualityDecayed"'))!;
     expect(JSON.stringify(decay)).toContain('model-quality-decay');
     expect(JSON.stringify(stale)).toContain('ground-truth-stale');
+  });
+
+  it('can find the package each variant serves (contract B), read-only, and no longer lists the group\'s packages', () => {
+    // GIVEN every statement attached to the quality function's role
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes('QualityRole'))!;
+    const statements = [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const arn = (resource: string) => `arn:aws:sagemaker:us-east-1:123456789012:${resource}`;
+    // THEN the endpoint's current config, its models and their tags, and the model's packages can be read
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeEndpoint', resource: arn('endpoint/fraud-detector-dev') })).toBe(true);
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeEndpoint', resource: arn('endpoint/other-endpoint') })).toBe(false);
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeEndpointConfig', resource: arn('endpoint-config/fraud-detector-dev-v3-1a2b3c4d') })).toBe(true);
+    for (const action of ['sagemaker:DescribeModel', 'sagemaker:ListTags']) {
+      expect(isAllowed(statements, { action, resource: arn('model/fraud-detector-dev-primary-v3') })).toBe(true);
+    }
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeModelPackage', resource: arn('model-package/fraud-detector/3') })).toBe(true);
+    // AND nothing it does not need: no listing of the group's packages, no tag writes
+    expect(isAllowed(statements, { action: 'sagemaker:ListModelPackages', resource: '*' })).toBe(false);
+    expect(isAllowed(statements, { action: 'sagemaker:AddTags', resource: arn('model/fraud-detector-dev-primary-v3') })).toBe(false);
   });
 
   it('hands the job its settings: metric, floor, A/B test with default guardrails, prices', () => {

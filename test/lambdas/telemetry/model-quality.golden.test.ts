@@ -7,7 +7,7 @@ import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/model-quality/index';
 import type { QualityJob } from '../../../lambdas/model-quality/index';
@@ -112,7 +112,11 @@ describe('model-quality telemetry is what it was before Powertools', () => {
     jest.useFakeTimers({ now: Date.parse('2030-01-12T00:05:00.000Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     for (const m of [athena, s3, sagemaker, cloudWatch, events]) m.reset();
     athena.on(GetQueryResultsCommand).resolves(asAthena(rows));
-    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [] });
+    // Each variant serves a model without a package tag: the configured floor is the baseline.
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointConfigName: 'cfg-1' } as never);
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({ ProductionVariants: JOB.variants.map((VariantName) => ({ VariantName, ModelName: `${VariantName}-initial` })) } as never);
+    sagemaker.on(DescribeModelCommand).resolves({ ModelArn: 'arn:aws:sagemaker:us-east-1:123456789012:model/initial' });
+    sagemaker.on(ListTagsCommand).resolves({ Tags: [] });
     cloudWatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
         { Id: 'pninetynine0', Values: [90_000] },
