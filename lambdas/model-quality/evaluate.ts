@@ -71,6 +71,8 @@ export interface EvaluationSettings {
   readonly tolerance: number;
   /** The headline baseline (the champion's, or the only variant's): what a variant without its own is judged against. */
   readonly baseline: { value: number; source: 'evaluation.json' | 'configured-floor'; uri?: string; modelPackageArn?: string; reason?: string };
+  /** Per variant, the model it serves now (the endpoint's current config), when known: a new model restarts an A/B experiment. */
+  readonly variantModels?: Readonly<Record<string, string>>;
   /** Per variant, the baseline of the model it serves (contract B); a variant not listed takes `baseline`. */
   readonly variantBaselines?: Readonly<Record<string, EvaluationSettings['baseline']>>;
   readonly coverageFloor: number;
@@ -124,7 +126,77 @@ export interface Evidence {
   readonly staleness: { stale: boolean; coverage: Proportion; reasons: string[] };
   readonly variants: VariantEvidence[];
   readonly decay: Array<{ variant: string; metric: PrimaryMetric; value: number; baseline: number; tolerance: number }>;
-  readonly abTest?: AbDecision & { champion: string; challenger: string; loss: string };
+  readonly abTest?: AbDecision & {
+    champion: string;
+    challenger: string;
+    loss: string;
+    /** This run's window alone: the loss sums its labelled predictions add. */
+    window: { challenger: LossSums; champion: LossSums };
+    /** What the verdict is computed on: every window of this experiment so far (see accumulate). */
+    cumulative: CumulativeAb;
+    /** started: a new experiment (or a changed one); added: this window was added; kept: it overlaps what is already counted. */
+    accumulation: 'started' | 'added' | 'kept';
+    /** Why the experiment (re)started, when it did although an earlier run existed. */
+    restartedBecause?: string;
+  };
+}
+
+/**
+ * The A/B test's running totals across runs. The mSPRT's guarantee (the chance of EVER rejecting
+ * "no difference" wrongly is at most alpha, however often one looks) holds for one stream of data
+ * that grows. Each run evaluates a new window; testing every window on its own data would be a new
+ * test per run, and over a few dozen daily runs a false verdict becomes likely. So each run adds
+ * its window's loss sums to the previous run's totals (from latest.json) and judges the totals.
+ * A window is added once: one that starts before the totals end (a retried run, overlapping
+ * windows) is not added again. A change of champion, challenger, served model, loss, alpha or
+ * minimum effect starts a new experiment.
+ */
+export interface CumulativeAb {
+  readonly champion: string;
+  readonly challenger: string;
+  /** The model each arm served (the endpoint's current config), when known: a new model is a new experiment. */
+  readonly championModel: string | null;
+  readonly challengerModel: string | null;
+  readonly loss: string;
+  readonly alpha: number;
+  readonly minimumEffect: number;
+  /** Start of the first window counted. */
+  readonly since: string;
+  /** End of the last window counted. */
+  readonly through: string;
+  readonly windows: number;
+  readonly challengerSums: LossSums;
+  readonly championSums: LossSums;
+}
+
+function addSums(a: LossSums, b: LossSums): LossSums {
+  return { n: a.n + b.n, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq };
+}
+
+/** The totals after this run, and what happened to this window. */
+export function accumulate(
+  previous: CumulativeAb | undefined,
+  identity: Omit<CumulativeAb, 'since' | 'through' | 'windows' | 'challengerSums' | 'championSums'>,
+  window: { start: string; end: string },
+  sums: { challenger: LossSums; champion: LossSums },
+): { cumulative: CumulativeAb; accumulation: 'started' | 'added' | 'kept'; restartedBecause?: string } {
+  const fresh: CumulativeAb = { ...identity, since: window.start, through: window.end, windows: 1, challengerSums: sums.challenger, championSums: sums.champion };
+  if (previous === undefined) return { cumulative: fresh, accumulation: 'started' };
+  const changed = (Object.keys(identity) as Array<keyof typeof identity>).filter((k) => previous[k] !== identity[k]);
+  if (changed.length > 0) {
+    return { cumulative: fresh, accumulation: 'started', restartedBecause: changed.map((k) => `${k} ${JSON.stringify(previous[k])} -> ${JSON.stringify(identity[k])}`).join('; ') };
+  }
+  if (Date.parse(window.start) < Date.parse(previous.through)) return { cumulative: previous, accumulation: 'kept' };
+  return {
+    cumulative: {
+      ...previous,
+      through: window.end,
+      windows: previous.windows + 1,
+      challengerSums: addSums(previous.challengerSums, sums.challenger),
+      championSums: addSums(previous.championSums, sums.champion),
+    },
+    accumulation: 'added',
+  };
 }
 
 function int(v: string | null, what: string): number {
@@ -247,7 +319,10 @@ function lossOf(metric: PrimaryMetric, p: Parsed, variant: string, c: Classifica
   }
 }
 
-export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, operational: Readonly<Record<string, Operational>> = {}): Evidence {
+/**
+ * @param previousAb the previous run's A/B totals (its evidence's abTest.cumulative), to add this window to
+ */
+export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, operational: Readonly<Record<string, Operational>> = {}, previousAb?: CumulativeAb): Evidence {
   const alpha = s.alpha ?? DEFAULT_ALPHA;
   const parsed = parseRows(rows, s.variants);
   const higher = HIGHER_IS_BETTER[s.primaryMetric];
@@ -348,14 +423,43 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
   const lossCh = lossOf(s.primaryMetric, parsed, challenger.variant, cls(challenger));
   const lossCp = lossOf(s.primaryMetric, parsed, champion.variant, cls(champion));
   const rails = (v: VariantEvidence) => ({ p99LatencyMs: v.latency.p99Ms, errorRate: v.errorRate?.value, costPer1000: v.cost?.value });
+  const model = (v: string): string | null => s.variantModels?.[v] ?? null;
+  const { cumulative, accumulation, restartedBecause } = accumulate(
+    previousAb,
+    {
+      champion: champion.variant,
+      challenger: challenger.variant,
+      championModel: model(champion.variant),
+      challengerModel: model(challenger.variant),
+      loss: lossCh.name,
+      alpha: s.abTest.alpha,
+      minimumEffect: s.abTest.minimumEffect,
+    },
+    s.window,
+    { challenger: lossCh.sums, champion: lossCp.sums },
+  );
   const decision = decide({
-    challenger: lossCh.sums,
-    champion: lossCp.sums,
+    challenger: cumulative.challengerSums,
+    champion: cumulative.championSums,
     minimumEffect: s.abTest.minimumEffect,
     minSamples: s.minSamples,
     alpha: s.abTest.alpha,
     lossName: lossCh.name,
     guardrails: { challenger: rails(challenger), champion: rails(champion), tolerances: s.abTest.guardrails },
   });
-  return { ...evidence, abTest: { ...decision, champion: champion.variant, challenger: challenger.variant, loss: lossCh.name } };
+  const span = `labelled predictions of ${cumulative.windows} window(s) since ${cumulative.since}`;
+  return {
+    ...evidence,
+    abTest: {
+      ...decision,
+      reasons: [...decision.reasons, `judged on the ${span}`],
+      champion: champion.variant,
+      challenger: challenger.variant,
+      loss: lossCh.name,
+      window: { challenger: lossCh.sums, champion: lossCp.sums },
+      cumulative,
+      accumulation,
+      ...(restartedBecause !== undefined ? { restartedBecause } : {}),
+    },
+  };
 }

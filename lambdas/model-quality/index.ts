@@ -8,7 +8,9 @@
  *       → { evidenceUri, stale, decayed: [variant], verdict? }
  *       reads the Athena rows (GetQueryResults, paged), each variant's baseline (the evaluation.json
  *       of the package the variant serves now — contract B: the model in the endpoint's current
- *       config and its plinth:model-package tag — else the configured floor), each variant's latency,
+ *       config and its plinth:model-package tag — else the configured floor), with an A/B test the
+ *       previous run's running totals (latest.json abTest.cumulative: the verdict is on every window
+ *       of the experiment so far, see evaluate.ts accumulate), each variant's latency,
  *       errors and instance count (CloudWatch), and writes:
  *         - the evidence JSON to s3://EVIDENCE_BUCKET/EVIDENCE_PREFIX<endpoint>/runs/<runAt>.json
  *           and .../latest.json (plinth models compare reads latest.json);
@@ -33,7 +35,7 @@ import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCo
 import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { createLogger, createMetrics, MetricUnit, publishMetrics } from '../shared/runtime';
 import { evaluate, HIGHER_IS_BETTER } from './evaluate';
-import type { EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';
+import type { CumulativeAb, EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';
 import { DIALECTS, renderQualityQuery, RESULT_COLUMNS } from './sql';
 import { QualityInputError } from './statistics';
 
@@ -233,19 +235,21 @@ async function packageOfModel(modelName: string): Promise<string | undefined> {
  * variant serves, and judging the served model against it reads decay that is not there or hides
  * decay that is. AWS errors propagate (the job retries; QualityJobFailed watches).
  */
-export async function readBaselines(job: QualityJob): Promise<Record<string, Baseline & { reason?: string }>> {
-  const floor = (reason: string): Baseline & { reason: string } => ({ value: job.floor, source: 'configured-floor', reason });
+export async function readBaselines(job: QualityJob): Promise<{ baselines: Record<string, Baseline>; models: Record<string, string> }> {
+  const floor = (reason: string): Baseline => ({ value: job.floor, source: 'configured-floor', reason });
   const endpoint = await clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: job.endpointName }));
-  if (!endpoint.EndpointConfigName) return Object.fromEntries(job.variants.map((v) => [v, floor(`endpoint ${job.endpointName} has no endpoint config yet`)]));
+  if (!endpoint.EndpointConfigName) return { baselines: Object.fromEntries(job.variants.map((v) => [v, floor(`endpoint ${job.endpointName} has no endpoint config yet`)])), models: {} };
   const config = await clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }));
   const evaluations = new Map<string, Promise<{ value: number; uri: string } | { reason: string }>>();
-  const out: Record<string, Baseline & { reason?: string }> = {};
+  const out: Record<string, Baseline> = {};
+  const models: Record<string, string> = {};
   for (const variant of job.variants) {
     const modelName = config.ProductionVariants?.find((pv) => pv.VariantName === variant)?.ModelName;
     if (!modelName) {
       out[variant] = floor(`variant ${variant} runs no model of its own in endpoint config ${endpoint.EndpointConfigName} (absent, or an inference component)`);
       continue;
     }
+    models[variant] = modelName;
     const arn = await packageOfModel(modelName);
     if (!arn) {
       out[variant] = floor(`model ${modelName} was not deployed from a registered package (no ${MODEL_PACKAGE_TAG} tag)`);
@@ -255,7 +259,56 @@ export async function readBaselines(job: QualityJob): Promise<Record<string, Bas
     const evaluation = await evaluations.get(arn)!;
     out[variant] = 'value' in evaluation ? { value: evaluation.value, source: 'evaluation.json', uri: evaluation.uri, modelPackageArn: arn } : floor(evaluation.reason);
   }
-  return out;
+  return { baselines: out, models };
+}
+
+const lossSums = z.object({ n: z.number().int().nonnegative(), sum: z.number().finite(), sumSq: z.number().finite().nonnegative() }).strict();
+const cumulativeSchema = z
+  .object({
+    champion: z.string(),
+    challenger: z.string(),
+    championModel: z.string().nullable(),
+    challengerModel: z.string().nullable(),
+    loss: z.string(),
+    alpha: z.number(),
+    minimumEffect: z.number(),
+    since: iso,
+    through: iso,
+    windows: z.number().int().positive(),
+    challengerSums: lossSums,
+    championSums: lossSums,
+  })
+  .strict();
+
+/**
+ * The A/B totals of the previous run (latest.json's abTest.cumulative), to add this window to; undefined
+ * when there is no previous run, it had no A/B test, or it predates the totals (each is logged).
+ * Any other S3 error fails the run: judging this window alone would silently restart the experiment.
+ */
+export async function readPreviousAb(job: QualityJob): Promise<CumulativeAb | undefined> {
+  const key = `${job.evidencePrefix}${job.endpointName}/latest.json`;
+  let text: string;
+  try {
+    const obj = await clients.s3.send(new GetObjectCommand({ Bucket: job.evidenceBucket, Key: key }));
+    text = await obj.Body!.transformToString();
+  } catch (err) {
+    if ((err as { name?: unknown }).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
+  let previous: unknown;
+  try {
+    previous = (JSON.parse(text) as { abTest?: { cumulative?: unknown } }).abTest?.cumulative;
+  } catch {
+    logger.warn('the previous evidence is not JSON: the A/B experiment starts again from this window', { key });
+    return undefined;
+  }
+  if (previous === undefined) return undefined;
+  const parsed = cumulativeSchema.safeParse(previous);
+  if (!parsed.success) {
+    logger.warn('the previous evidence has no usable A/B totals: the experiment starts again from this window', { key, problems: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`) });
+    return undefined;
+  }
+  return parsed.data;
 }
 
 /** Latency (p50/p99 of ModelLatency), invocations, errors and the average instance count per variant. */
@@ -363,12 +416,13 @@ export async function handler(event: unknown): Promise<unknown> {
   if (e.action === 'render') return renderStep(job, e.time);
 
   const rows = await readRows(clients.athena, e.queryExecutionId);
-  const baselines = await readBaselines(job);
+  const { baselines, models } = await readBaselines(job);
   for (const [variant, b] of Object.entries(baselines)) {
     if (b.reason !== undefined) logger.info('no registered evaluation metric: the configured floor is the baseline', { variant, reason: b.reason, floor: job.floor });
   }
   const operational = await readOperational(job, new Date(e.window.start), new Date(e.window.end));
-  const evidence = evaluate(rows, settingsOf(job, baselines, e), operational);
+  const previousAb = job.abTest ? await readPreviousAb(job) : undefined;
+  const evidence = evaluate(rows, { ...settingsOf(job, baselines, e), variantModels: models }, operational, previousAb);
 
   const runKey = `${job.evidencePrefix}${job.endpointName}/runs/${e.runAt.replace(/[:]/g, '-')}.json`;
   const evidenceUri = `s3://${job.evidenceBucket}/${runKey}`;
@@ -403,6 +457,14 @@ export async function handler(event: unknown): Promise<unknown> {
               difference: evidence.abTest.test?.difference,
               interval: evidence.abTest.test?.interval,
               loss: evidence.abTest.loss,
+              // The verdict is on every window of the experiment so far, not on this window alone.
+              judgedOn: {
+                since: evidence.abTest.cumulative.since,
+                through: evidence.abTest.cumulative.through,
+                windows: evidence.abTest.cumulative.windows,
+                challengerLabelled: evidence.abTest.cumulative.challengerSums.n,
+                championLabelled: evidence.abTest.cumulative.championSums.n,
+              },
               evidenceUri,
             }),
           },

@@ -236,6 +236,8 @@ export class ModelQualityMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'ReadQueryResults', actions: perms.QUALITY_READ_RESULTS, resources: [workGroupArn] }),
         new iam.PolicyStatement({ sid: 'ReadResultObjects', actions: lakePerms.S3_READ_OBJECT, resources: [resultObjects] }),
         new iam.PolicyStatement({ sid: 'WriteEvidence', actions: lakePerms.S3_WRITE_OBJECT, resources: [evidenceObjects] }),
+        // The previous run's A/B totals, which this run adds its window to.
+        new iam.PolicyStatement({ sid: 'ReadPreviousEvidence', actions: lakePerms.S3_READ_OBJECT, resources: [captureBucket.arnForObjects(`${evidencePrefix}latest.json`)] }),
         new iam.PolicyStatement({ sid: 'UseCaptureKey', actions: lakePerms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
         // Contract B: the baseline of each variant is the evaluation of the package it serves.
         new iam.PolicyStatement({ sid: 'FindServedModels', actions: perms.QUALITY_DESCRIBE_ENDPOINT, resources: [props.endpoint.endpointArn] }),

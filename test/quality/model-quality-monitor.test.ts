@@ -131,6 +131,9 @@ describe('ModelQualityMonitor', () => {
       expect(isAllowed(statements, { action, resource: arn('model/fraud-detector-dev-primary-v3') })).toBe(true);
     }
     expect(isAllowed(statements, { action: 'sagemaker:DescribeModelPackage', resource: arn('model-package/fraud-detector/3') })).toBe(true);
+    // AND it reads the previous run's evidence (the A/B totals), only that file
+    const bucketArn = (Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((p) => JSON.stringify(p)).find((p) => p.includes('ReadPreviousEvidence')) ?? '');
+    expect(bucketArn).toContain('/quality-evidence/fraud-detector-dev/latest.json');
     // AND nothing it does not need: no listing of the group's packages, no tag writes
     expect(isAllowed(statements, { action: 'sagemaker:ListModelPackages', resource: '*' })).toBe(false);
     expect(isAllowed(statements, { action: 'sagemaker:AddTags', resource: arn('model/fraud-detector-dev-primary-v3') })).toBe(false);

@@ -90,6 +90,8 @@ async function fixtureRows(): Promise<ResultRow[]> {
   return rows;
 }
 
+const LATEST = 'quality-evidence/fraud-detector-dev/latest.json';
+
 const EVALUATE = {
   action: 'evaluate',
   queryExecutionId: 'q-123',
@@ -127,6 +129,8 @@ describe('model-quality handler', () => {
     } as never);
     sagemaker.on(DescribeModelCommand).callsFake((input: { ModelName: string }) => ({ ModelArn: `arn:aws:sagemaker:us-east-1:123456789012:model/${input.ModelName}` }));
     sagemaker.on(ListTagsCommand).resolves({ Tags: [] });
+    // No previous run: the A/B experiment starts with this window.
+    s3.on(GetObjectCommand, { Bucket: JOB.evidenceBucket, Key: LATEST }).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
     cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
     s3.on(PutObjectCommand).resolves({});
@@ -250,6 +254,48 @@ describe('model-quality handler', () => {
     s3.resetHistory();
     sagemaker.on(DescribeEndpointCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(handler(EVALUATE)).rejects.toThrow('Rate exceeded');
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('evaluate: the A/B verdict adds this window to the previous run\'s totals from latest.json, and says so in the verdict event', async () => {
+    // GIVEN the previous run (the day before) counted 100 labelled predictions per arm of the same experiment
+    const previous = {
+      champion: 'primary',
+      challenger: 'challenger',
+      championModel: 'fd-primary-initial',
+      challengerModel: 'fd-challenger-initial',
+      loss: 'Brier score',
+      alpha: 0.05,
+      minimumEffect: 0.02,
+      since: '2030-01-09T00:00:00.000Z',
+      through: '2030-01-10T00:00:00.000Z',
+      windows: 1,
+      challengerSums: { n: 100, sum: 30, sumSq: 12 },
+      championSums: { n: 100, sum: 5, sumSq: 1 },
+    };
+    s3.on(GetObjectCommand, { Bucket: JOB.evidenceBucket, Key: LATEST }).resolves({ Body: { transformToString: async () => JSON.stringify({ abTest: { cumulative: previous } }) } } as never);
+    // WHEN this day's window (60 labels per arm) is evaluated
+    await handler(EVALUATE);
+    // THEN the totals are the previous ones plus this window's, and the verdict is judged on them
+    const evidence = JSON.parse(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string);
+    const w = evidence.abTest.window;
+    expect(w.challenger.n).toBe(60);
+    expect(evidence.abTest.accumulation).toBe('added');
+    expect(evidence.abTest.cumulative).toEqual({
+      ...previous,
+      through: '2030-01-11T00:00:00.000Z',
+      windows: 2,
+      challengerSums: { n: 160, sum: 30 + w.challenger.sum, sumSq: 12 + w.challenger.sumSq },
+      championSums: { n: 160, sum: 5 + w.champion.sum, sumSq: 1 + w.champion.sumSq },
+    });
+    expect(evidence.abTest.test.difference).toBeCloseTo((30 + w.challenger.sum) / 160 - (5 + w.champion.sum) / 160, 12);
+    const verdict = JSON.parse(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!.find((e) => e.DetailType === 'Model A/B Verdict')!.Detail!);
+    expect(verdict.judgedOn).toEqual({ since: '2030-01-09T00:00:00.000Z', through: '2030-01-11T00:00:00.000Z', windows: 2, challengerLabelled: 160, championLabelled: 160 });
+  });
+
+  it('evaluate: a previous evidence file that cannot be read (other than missing) fails the step rather than restarting the experiment', async () => {
+    s3.on(GetObjectCommand, { Bucket: JOB.evidenceBucket, Key: LATEST }).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    await expect(handler(EVALUATE)).rejects.toThrow('Access Denied');
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 

@@ -6,7 +6,7 @@
 import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/model-quality/index';
@@ -117,6 +117,8 @@ describe('model-quality telemetry is what it was before Powertools', () => {
     sagemaker.on(DescribeEndpointConfigCommand).resolves({ ProductionVariants: JOB.variants.map((VariantName) => ({ VariantName, ModelName: `${VariantName}-initial` })) } as never);
     sagemaker.on(DescribeModelCommand).resolves({ ModelArn: 'arn:aws:sagemaker:us-east-1:123456789012:model/initial' });
     sagemaker.on(ListTagsCommand).resolves({ Tags: [] });
+    // No previous run: the A/B experiment starts with this window.
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
     cloudWatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
         { Id: 'pninetynine0', Values: [90_000] },
