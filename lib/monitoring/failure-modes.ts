@@ -162,6 +162,14 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'capacity-watch-blind': {
+    title: 'Endpoint capacity not measured',
+    detection: '`<env>-CapacityWatchBlind`: for 15 minutes the endpoint capacity watch could not describe an endpoint it watches (metric EndpointsUnreadable, namespace Plinth/Endpoints, dimension Watch), or published nothing at all (missing data breaches). Its variants then publish no AtMaxCapacity, which their alarms read as OK.',
+    mitigation: 'The caps hold without the watch: autoscaling never goes past a variant\'s maxCapacity and the environment\'s endpointInstanceLimits are enforced at synth; the watch measures again every minute, and the alarm clears on its own once it reads every endpoint.',
+    runbook: 'docs/runbooks/capacity-watch-blind.md',
+    owner: 'ml-platform',
+    severity: 'warning',
+  },
   'drift-detected': {
     title: 'Data drift detected',
     detection: '`<env>-DriftDetected-<endpoint>`: the scheduled drift job found at least one feature past its PSI, KS, missing-rate or unseen-category threshold (metric FeaturesDrifting, namespace Plinth/Drift).',
