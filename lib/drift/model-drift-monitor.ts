@@ -305,7 +305,7 @@ export class ModelDriftMonitor extends Construct {
       description:
         `The drift job of ${endpointName} found too little capture to judge any feature although the endpoint served at least twice ` +
         `the minimum sample in requests capture should have recorded (${this.captureSamplingPercent}% sampling): data capture is broken, and "no drift" means nothing.`,
-      metric: this.metric('DriftBlind'),
+      metric: this.metricDriftBlind(),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -331,6 +331,10 @@ export class ModelDriftMonitor extends Construct {
   /** Features past their drift threshold in the last run: what the drift alarm watches. */
   public metricFeaturesDrifting(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('FeaturesDrifting', props);
+  }
+  /** 1 for a run where every feature lacked data while the endpoint served enough requests: capture is broken. */
+  public metricDriftBlind(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DriftBlind', props);
   }
   /** Features with too few samples in the window to judge. */
   public metricFeaturesInsufficient(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
