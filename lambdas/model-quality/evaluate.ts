@@ -26,6 +26,8 @@ import {
 } from './statistics';
 
 export const EVIDENCE_SCHEMA_VERSION = 1;
+/** Capture holding less than 1/CAPTURE_SHORTFALL of the requests it should have recorded is missing. */
+export const CAPTURE_SHORTFALL = 2;
 
 /** One result row as text cells (Athena GetQueryResults, or DuckDB in tests). */
 export interface ResultRow {
@@ -77,6 +79,11 @@ export interface EvaluationSettings {
   readonly variantBaselines?: Readonly<Record<string, EvaluationSettings['baseline']>>;
   readonly coverageFloor: number;
   readonly labelDelayHours: number;
+  /**
+   * The share of requests data capture records: with each variant's Invocations, what the capture
+   * should hold. @default 100
+   */
+  readonly captureSamplingPercent?: number;
   readonly outcome?: { name: string; unit: string };
   readonly abTest?: { champion: string; alpha: number; minimumEffect: number; guardrails: GuardrailTolerances };
   readonly window: { start: string; end: string };
@@ -385,6 +392,20 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
   else if (Date.parse(s.runAt) - Date.parse(last) > delayMs) reasons.push(`no label observed since ${last}, longer than the configured delay of ${s.labelDelayHours} h`);
   if (predictions > 0 && coverage.value! < s.coverageFloor) {
     reasons.push(`label coverage ${(100 * coverage.value!).toFixed(2)}% is below the floor of ${(100 * s.coverageFloor).toFixed(2)}%`);
+  }
+  // Zero or few predictions read as a quiet window (no decay judged, coverage fine). When the
+  // endpoint served far more requests than the capture holds, capture is what is missing.
+  const sampling = s.captureSamplingPercent ?? 100;
+  for (const v of variants) {
+    const invocations = operational[v.variant]?.invocations;
+    if (invocations === undefined) continue;
+    const expected = (invocations * sampling) / 100;
+    if (expected >= s.minSamples && v.predictions < expected / CAPTURE_SHORTFALL) {
+      reasons.push(
+        `variant ${v.variant}: capture holds ${v.predictions} predictions for ${invocations} requests at ${sampling}% sampling (about ${Math.round(expected)} expected): ` +
+          'data capture is missing, so this window\'s quality is not the endpoint\'s',
+      );
+    }
   }
 
   const evidence: Evidence = {

@@ -88,6 +88,8 @@ export const jobSchema = z
     tolerance: z.number().positive(),
     floor: z.number(),
     coverageFloor: z.number().min(0).max(1),
+    /** The share of requests the endpoint's data capture records: scales Invocations to the predictions capture should hold. */
+    captureSamplingPercent: z.number().gt(0).max(100).default(100),
     outcome: z.object({ name: z.string(), unit: z.string() }).optional(),
     abTest: z
       .object({
@@ -377,6 +379,7 @@ function settingsOf(job: QualityJob, baselines: Readonly<Record<string, Baseline
     variantBaselines: baselines,
     coverageFloor: job.coverageFloor,
     labelDelayHours: job.labelDelayHours,
+    captureSamplingPercent: job.captureSamplingPercent,
     ...(job.outcome ? { outcome: job.outcome } : {}),
     ...(job.abTest ? { abTest: job.abTest } : {}),
     window: e.window,

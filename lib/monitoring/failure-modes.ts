@@ -204,7 +204,7 @@ export const FAILURE_MODES = {
   },
   'ground-truth-stale': {
     title: 'Ground truth stale or missing',
-    detection: '<env>-GroundTruthStale-<model>: label coverage of the window is below the configured floor, or no label has been observed for longer than the configured delay, or never (metric GroundTruthStale, namespace Plinth/Quality); <env>-QualityJobFailed-<model> when the job itself fails or does not run.',
+    detection: '<env>-GroundTruthStale-<model>: label coverage of the window is below the configured floor, or no label has been observed for longer than the configured delay, or never, or a variant\'s capture holds less than half the predictions its requests (AWS/SageMaker Invocations × the capture sampling percentage) should have left, when that is at least minSamples (metric GroundTruthStale, namespace Plinth/Quality); <env>-QualityJobFailed-<model> when the job itself fails or does not run.',
     mitigation: 'The quality job keeps running and says "no labels" instead of reporting green; no decay event or A/B verdict is based on too few labels (minimum sample size), so nothing retrains or is promoted on missing evidence.',
     runbook: 'docs/runbooks/ground-truth-stale.md',
     owner: 'data-engineering',

@@ -65,6 +65,14 @@ export class ModelQualityMonitor extends Construct {
     const modelsArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' });
     const databaseName = props.database.databaseName;
     if (productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
+    // The job reads predictions from capture; with each variant's request count it tells a quiet window from missing capture.
+    const captureSamplingPercent = props.endpoint.dataCaptureSamplingPercent ?? 100;
+    if (!(captureSamplingPercent > 0)) {
+      throw new PlinthError(
+        `${where}: endpoint ${endpointName} records no requests (dataCaptureSamplingPercent ${captureSamplingPercent}: data capture off, or an inference component, which capture does not record); ` +
+          'the quality job reads predictions from capture: turn capture on, or do not declare quality for this model',
+      );
+    }
     if (!Token.isUnresolved(endpointName) && !SAGEMAKER_NAME.test(endpointName)) throw new PlinthError(`${where}: endpoint name "${endpointName}" is not a SageMaker name`);
     if (!JSON_PATH.test(q.scorePath)) throw new PlinthError(`${where}: quality.scorePath "${q.scorePath}" must be a JSON path such as $.score`);
     if (!(q.windowHours >= 1)) throw new PlinthError(`${where}: quality.windowHours must be at least 1`);
@@ -212,6 +220,7 @@ export class ModelQualityMonitor extends Construct {
       tolerance: q.tolerance,
       floor: q.floor,
       coverageFloor: q.coverageFloor ?? 0.05,
+      captureSamplingPercent,
       ...(q.outcome ? { outcome: q.outcome } : {}),
       ...(ab
         ? {
@@ -320,7 +329,7 @@ export class ModelQualityMonitor extends Construct {
     });
     this.staleAlarm = failureModeAlarm(this, 'GroundTruthStale', 'ground-truth-stale', {
       ...alarmCommon,
-      description: `Ground truth of ${endpointName} is stale (coverage below the floor, or no label for longer than the delay), or the quality job has not reported for a day: quality is not being measured.`,
+      description: `Ground truth of ${endpointName} is stale (coverage below the floor, no label for longer than the delay, or capture missing for the requests served), or the quality job has not reported for a day: quality is not being measured.`,
       metric: metric('GroundTruthStale'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -148,6 +148,20 @@ describe('ModelQualityMonitor', () => {
     expect(job).toContain('\\"floor\\":0.85');
     expect(job).toContain('\\"costPer1000Increase\\":0.2');
     expect(job).toContain('\\"pricePerHour\\":1.408');
+    // the endpoint's capture sampling (not known for this imported endpoint: 100), to tell missing capture from a quiet window
+    expect(job).toContain('\\"captureSamplingPercent\\":100');
+  });
+
+  it('tells the job the endpoint\'s capture sampling, and refuses an endpoint that captures nothing, naming the field', () => {
+    const job = (percent: number) => {
+      const stack = freshStack();
+      monitorIn(stack, { endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Imported', { endpointName: 'fraud-detector-dev', productionVariantNames: ['primary', 'challenger'], dataCaptureSamplingPercent: percent }) });
+      const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('model-quality')) as { Properties: { Environment: { Variables: { JOB: unknown } } } };
+      // JOB is a join of text and tokens (bucket, database names): read it as text
+      return JSON.stringify(fn.Properties.Environment.Variables.JOB);
+    };
+    expect(job(20)).toContain('\\"captureSamplingPercent\\":20');
+    expect(() => job(0)).toThrow(/endpoint fraud-detector-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);
   });
 
   it('offers dashboard widgets for quality per variant, label coverage and cost per 1,000', () => {

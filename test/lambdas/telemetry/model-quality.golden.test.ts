@@ -45,6 +45,7 @@ const JOB: QualityJob = {
   tolerance: 0.05,
   floor: 0.8,
   coverageFloor: 0.05,
+  captureSamplingPercent: 100,
   outcome: { name: 'money saved', unit: 'EUR' },
   abTest: { champion: 'primary', alpha: 0.05, minimumEffect: 0.02, guardrails: { p99LatencyIncrease: 0.1, errorRateIncrease: 0.005, costPer1000Increase: 0.2 } },
   prices: { primary: { instanceType: 'ml.g5.xlarge', pricePerHour: 1.408, currency: 'USD', asOf: '2026-11-22', source: 'config/pricing' } },
