@@ -22,7 +22,7 @@ const PARALLEL = Math.max(1, Number(process.env.BENCH_PARALLEL ?? 2));
 
 /**
  * The Node options the main job runs the app with: the `--` options before `-r` in cdk.json's
- * `app` (`node --single-threaded-gc -r ./scripts/ts-register.js bin/plinth.ts`). Every synth job
+ * `app` (`node --single-threaded-gc --wasm-tiering-budget=500000000 -r ./scripts/ts-register.js bin/plinth.ts`). Every synth job
  * runs with them, so the bench measures the app as `cdk synth` runs it.
  */
 function appNodeOptions(app: string = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { app: string }).app): string[] {
