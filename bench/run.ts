@@ -20,6 +20,23 @@ const ROOT = path.join(__dirname, '..');
 const TS_NODE = ['-r', path.join(ROOT, 'scripts', 'ts-register.js')];
 const PARALLEL = Math.max(1, Number(process.env.BENCH_PARALLEL ?? 2));
 
+/**
+ * The Node options the main job runs the app with: the `--` options before `-r` in cdk.json's
+ * `app` (`node --single-threaded-gc --wasm-tiering-budget=500000000 -r ./scripts/ts-register.js bin/plinth.ts`). Every synth job
+ * runs with them, so the bench measures the app as `cdk synth` runs it.
+ */
+function appNodeOptions(app: string = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { app: string }).app): string[] {
+  const words = app.trim().split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`cdk.json app does not start with node: ${app}`);
+  const options: string[] = [];
+  for (const word of words.slice(1)) {
+    if (word === '-r' || !word.startsWith('--')) break;
+    options.push(word);
+  }
+  return options;
+}
+const SYNTH_NODE_OPTIONS = appNodeOptions();
+
 interface Measured<T> {
   readonly result?: T;
   readonly wallMs: number;
@@ -90,9 +107,9 @@ type CacheSeries = Record<CacheRun, Measured<SynthJobResult>>;
 async function cacheSeries(environments: number): Promise<Measured<CacheSeries>> {
   const cacheDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-template-checks-'));
   const options = { ...MAIN_JOB, environments, templateCheckCache: cacheDirectory };
-  const cold = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(options));
-  const unchanged = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(options));
-  const oneChange = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify({ ...options, changeOneProperty: true }));
+  const cold = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(options), SYNTH_NODE_OPTIONS);
+  const unchanged = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(options), SYNTH_NODE_OPTIONS);
+  const oneChange = await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify({ ...options, changeOneProperty: true }), SYNTH_NODE_OPTIONS);
   fs.rmSync(cacheDirectory, { recursive: true, force: true });
   const failed = [cold, unchanged, oneChange].find((m) => m.error);
   return { result: { cold, unchanged, oneChange }, wallMs: cold.wallMs + unchanged.wallMs + oneChange.wallMs, ...(failed ? { error: failed.error } : {}) };
@@ -163,8 +180,8 @@ async function main(): Promise<void> {
   type Job = { key: string; run: () => Promise<Measured<unknown>> };
   const jobs: Job[] = [
     ...CACHE_SERIES.map((c) => ({ key: c.id, run: () => cacheSeries(c.environments) })),
-    { key: SCALE.id, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(SCALE.options)) },
-    ...[...SYNTH_STAGES].reverse().map((s) => ({ key: `synth-${s.id}`, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(s.options)) })),
+    { key: SCALE.id, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(SCALE.options), SYNTH_NODE_OPTIONS) },
+    ...[...SYNTH_STAGES].reverse().map((s) => ({ key: `synth-${s.id}`, run: () => runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(s.options), SYNTH_NODE_OPTIONS) })),
     { key: 'cold-start', run: () => runProcess('micro.ts', 'cold-start') },
     { key: 'ingest-jsonl', run: () => runProcess('micro.ts', 'ingest-jsonl') },
     { key: 'ingest-csv', run: () => runProcess('micro.ts', 'ingest-csv') },
@@ -181,7 +198,7 @@ async function main(): Promise<void> {
   // One unmeasured bare synth first: it fills the TypeScript transpile cache (scripts/ts-register.js,
   // node_modules/.cache/plinth-ts) as any earlier run would, so the first measured job does not pay
   // for transpiling every changed file. A fresh clone pays that once (CI measures it).
-  await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(SYNTH_STAGES[0].options));
+  await runProcess<SynthJobResult>('synth-job.ts', JSON.stringify(SYNTH_STAGES[0].options), SYNTH_NODE_OPTIONS);
   // BENCH_ONLY=key,key runs only those jobs, prints what they measured and writes nothing.
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
   if (only) {
@@ -503,7 +520,8 @@ ratio), and CPU time with CPU time; wall time moves with whatever else runs.
   (\`writeComplianceReports\`); Lambda bundling (skipped in the earlier stages with the context
   \`aws:cdk:bundling-stacks: []\`). The last stage is what \`npm start\` synthesizes, minus the CDK CLI's own start-up.
   Wall time is the whole process, from spawn to exit (Node, the TypeScript loader of cdk.json, construction, synth); CPU is
-  user + system time of that process. Targets: the main job in <= 15 s wall and <= 1 GB peak RSS,
+  user + system time of that process and its children (cfn-guard), every thread included. Every synth job runs with the Node
+  options of cdk.json's \`app\` (\`${SYNTH_NODE_OPTIONS.join(' ') || 'none'}\`), as \`cdk synth\` runs the app. Targets: the main job in <= 15 s wall and <= 1 GB peak RSS,
   because a platform team runs it on every change and in CI; bundling must not run an esbuild
   process per function per stage when nothing changed (\`lib/compute/lambda-bundle.ts\`: one
   in-process esbuild per distinct handler per process, and a content-checked cache in

@@ -5,14 +5,17 @@
  * - `plan`: resolve the model package group's latest Approved package (at run time, never a name
  *   in config), list the source dataset's day partitions inside the lookback window whose day has
  *   ended, and claim up to `MAX_PARTITIONS` of them in the tracking table with a conditional write
- *   (a partition already SCORED, or CLAIMED by a live run, is skipped), oldest first. Returns the
+ *   (a partition CLAIMED by a live run is skipped, and so is one SCORED from the objects it holds
+ *   now; one whose objects changed after it was scored — a late or redriven ingest writes into the
+ *   day its raw object arrived — is claimed again and scored whole), oldest first. Returns the
  *   SageMaker model name, one transform job name per partition, and where each reads and writes.
  * - `publish`: after a partition's transform job, count the input rows (non-empty JSON lines) and
  *   the transform's output rows file by file; any difference fails with `ConservationError`,
  *   naming the file and both counts, and nothing is published. Otherwise write the predictions with
  *   their lineage (model package ARN and version, run id, input partition, key and line) to
  *   `<OUTPUT_PREFIX>input_partition=<day>/predictions.jsonl` (a fixed key, so a retried partition
- *   replaces rather than duplicates), mark the partition SCORED (conditional on this run's claim),
+ *   replaces rather than duplicates), mark the partition SCORED (conditional on this run's claim)
+ *   with the fingerprint of the input objects it scored (keys and ETags),
  *   and remove the staging output. The claim is renewed (conditionally) before the write: a run
  *   whose claim was taken over fails with ClaimLostError and writes nothing.
  * - `release`: a partition's transform or publish failed: mark it FAILED (conditional on this
@@ -176,7 +179,8 @@ async function plan(c: Clients, env: BatchInferenceEnv, runId: string, time: Dat
   const nowSeconds = Math.floor(time.getTime() / 1000);
   for (const day of candidates) {
     if (claimed.length >= env.MAX_PARTITIONS) break;
-    if (!(await claim(c, env, day, runId, pkg.ModelPackageArn, nowSeconds))) continue;
+    const fingerprint = inputFingerprint(await listObjects(c.s3, env.SOURCE_BUCKET, inputPrefix(env, day)));
+    if (!(await claim(c, env, day, runId, pkg.ModelPackageArn, nowSeconds, fingerprint))) continue;
     claimed.push({
       partition: day,
       inputUri: `s3://${env.SOURCE_BUCKET}/${inputPrefix(env, day)}`,
@@ -249,10 +253,16 @@ export async function readyPartitions(c: Pick<Clients, 's3'>, env: BatchInferenc
   return days;
 }
 
-/** Claims a partition for this run; false when it is SCORED or held by a live claim. */
-async function claim(c: Clients, env: BatchInferenceEnv, day: string, runId: string, modelPackageArn: string, nowSeconds: number): Promise<boolean> {
+/**
+ * Claims a partition for this run; false when it is held by a live claim, or SCORED from exactly
+ * the input it has now. A SCORED partition whose objects changed since (`fingerprint` differs from
+ * the one recorded when it was published: the ingest writes a late or redriven object into the day
+ * its raw object arrived, possibly after that day was scored) is claimed again and scored whole.
+ * A partition scored before fingerprints were recorded has none and is left alone.
+ */
+async function claim(c: Clients, env: BatchInferenceEnv, day: string, runId: string, modelPackageArn: string, nowSeconds: number, fingerprint: string): Promise<boolean> {
   try {
-    await c.dynamodb.send(
+    const out = await c.dynamodb.send(
       new PutItemCommand({
         TableName: env.TRACKING_TABLE,
         Item: {
@@ -262,15 +272,29 @@ async function claim(c: Clients, env: BatchInferenceEnv, day: string, runId: str
           modelPackageArn: { S: modelPackageArn },
           claimedAt: { N: String(nowSeconds) },
         },
-        ConditionExpression: 'attribute_not_exists(#p) OR #s = :failed OR (#s = :claimed AND claimedAt < :stale)',
+        ConditionExpression: 'attribute_not_exists(#p) OR #s = :failed OR (#s = :claimed AND claimedAt < :stale) OR (#s = :scored AND inputFingerprint <> :fp)',
         ExpressionAttributeNames: { '#p': 'partition', '#s': 'status' },
         ExpressionAttributeValues: {
           ':failed': { S: 'FAILED' },
           ':claimed': { S: 'CLAIMED' },
+          ':scored': { S: 'SCORED' },
+          ':fp': { S: fingerprint },
           ':stale': { N: String(nowSeconds - env.CLAIM_TIMEOUT_MINUTES * 60) },
         },
+        ReturnValues: 'ALL_OLD',
       }),
     );
+    const before = out.Attributes;
+    if (before?.status?.S === 'SCORED') {
+      logger.warn('partition scored again: its input objects changed after it was scored', {
+        runId,
+        partition: day,
+        previousRunId: before.runId?.S,
+        previousInputObjects: before.inputObjects?.N,
+        previousInputRows: before.inputRows?.N,
+        environment: env.PLINTH_ENV,
+      });
+    }
     return true;
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return false;
@@ -332,15 +356,26 @@ async function release(c: Clients, env: BatchInferenceEnv, runId: string, day: s
   logger.error('partition not scored; released for the next run', { runId, partition: day, reason, environment: env.PLINTH_ENV });
 }
 
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
+async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<Array<{ key: string; etag: string }>> {
+  const objects: Array<{ key: string; etag: string }> = [];
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
+    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) objects.push({ key: o.Key, etag: o.ETag ?? '' });
     token = page.NextContinuationToken;
   } while (token);
-  return keys.sort();
+  return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  return (await listObjects(s3, bucket, prefix)).map((o) => o.key);
+}
+
+/** What a partition's input was: its objects' keys and ETags, hashed (an object added, replaced or removed changes it). */
+export function inputFingerprint(objects: ReadonlyArray<{ key: string; etag: string }>): string {
+  const hash = createHash('sha256');
+  for (const o of objects) hash.update(`${o.key}\t${o.etag}\n`);
+  return hash.digest('hex');
 }
 
 async function readLines(s3: S3Client, bucket: string, key: string): Promise<string[]> {
@@ -371,7 +406,8 @@ async function publish(c: Clients, env: BatchInferenceEnv, e: Extract<BatchInfer
   if (staging.bucket !== env.OUTPUT_BUCKET || staging.prefix !== stagingPrefix(env, runId, p.partition)) {
     throw new BatchInferenceInputError(`partition.stagingUri ${p.stagingUri} is not this run's staging prefix for ${p.partition}`);
   }
-  const inputKeys = await listKeys(c.s3, input.bucket, input.prefix);
+  const inputObjects = await listObjects(c.s3, input.bucket, input.prefix);
+  const inputKeys = inputObjects.map((o) => o.key);
   const outputKeys = await listKeys(c.s3, staging.bucket, staging.prefix);
   // Batch Transform writes <input path relative to the prefix>.out for each input object.
   const expected = new Map(inputKeys.map((k) => [`${staging.prefix}${k.slice(input.prefix.length)}.out`, k]));
@@ -430,6 +466,9 @@ async function publish(c: Clients, env: BatchInferenceEnv, e: Extract<BatchInfer
     outputRows: { N: String(outputRows) },
     modelPackageVersion: { N: String(e.modelPackageVersion) },
     predictionsKey: { S: key },
+    // What was scored: a later plan scores the partition again when its objects change.
+    inputObjects: { N: String(inputObjects.length) },
+    inputFingerprint: { S: inputFingerprint(inputObjects) },
   });
   if (outputKeys.length > 0) {
     try {

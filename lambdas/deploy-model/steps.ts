@@ -64,18 +64,32 @@ export async function listTags(ctx: Ctx, arn: string | undefined, purpose: strin
   return tags;
 }
 
-/** Tags what a rollout was submitted with (an endpoint config, or a model), for the rollback guard. */
+/**
+ * Tags what a rollout was submitted with (an endpoint config, or a model), for the rollback guard.
+ * The rollout is already in flight, so a failure never fails the message; but without the tag a
+ * replayed approval after a rollback would deploy the same version again, so the alarm topic is told.
+ */
 export async function markSubmitted(ctx: Ctx, arn: string | undefined, what: string, log: Record<string, unknown>): Promise<void> {
+  let error: string;
   if (!arn) {
     logger.warn(`${what} ARN unknown: rollback guard tag not set`, log);
-    return;
+    error = `the ${what} ARN is unknown`;
+  } else {
+    try {
+      await ctx.clients.sagemaker.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: SUBMITTED_TAG_KEY, Value: 'true' }] }));
+      return;
+    } catch (err) {
+      logger.error(`could not tag the ${what} as submitted`, { ...log, ...describeError(err) });
+      error = messageOf(err);
+    }
   }
-  try {
-    await ctx.clients.sagemaker.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: SUBMITTED_TAG_KEY, Value: 'true' }] }));
-  } catch (err) {
-    // Best effort: only the protection against redeploying a rolled-back version is lost.
-    logger.error(`could not tag the ${what} as submitted`, { ...log, ...describeError(err) });
-  }
+  await notifyAlarmTopic(ctx.clients, ctx.config, `[plinth ${ctx.config.env}] Rollback guard not set: ${String(log.endpointName ?? '')}`, {
+    problem: 'rollback guard not set: a replayed approval after a rollback of this rollout would deploy it again',
+    error,
+    resource: arn ?? null,
+    tagToAdd: `${SUBMITTED_TAG_KEY}=true`,
+    ...log,
+  }).catch((e: unknown) => logger.error('alarm topic notification failed', describeError(e)));
 }
 
 /**

@@ -17,7 +17,8 @@
  *               | { "sample":   { "<name>": [number | string | null, ...] } }
  *               | { "athena":   { "queryExecutionId": "<id>" } },
  *     "thresholds": { "psi": 0.2, "ks": 0.1, "missingRate": 0.05, "unseenShare": 0.01 },
- *     "minSamples": 100            // optional, default 100 non-missing values per feature
+ *     "minSamples": 100,           // optional, default 100 non-missing values per feature
+ *     "traffic": { "variants": ["primary"], "samplingPercent": 20 }   // optional, see below
  *   }
  *   Baseline JSON: see baseline.ts (built by buildBaseline() from the training
  *   data: numeric edges are baseline deciles, [null, e1..e9, null]).
@@ -47,7 +48,8 @@
  *   so a baseline replaced meanwhile with as many bins would otherwise be
  *   compared silently. A changed ETag is a DriftInputError.
  *
- * IAM: events:PutEvents on the bus; s3:GetObject on the baseline key; for the
+ * IAM: events:PutEvents on the bus; s3:GetObject on the baseline key; with
+ * `traffic`, cloudwatch:GetMetricData (no resource scoping); for the
  * Athena window athena:GetQueryResults on the drift workgroup, s3:GetObject
  * on the workgroup's results prefix (GetQueryResults reads the result file
  * with the caller's credentials), kms:Decrypt on the keys of both buckets.
@@ -60,7 +62,8 @@
  *   null when the feature drifts on its missing rate alone)
  *   | { status: 'insufficient-data', type, n,
  *   minSamples, reason, missingRateDelta } }, drifting: [...],
- *   insufficient: [...], unknownFeatures: [...], eventPublished }.
+ *   insufficient: [...], unknownFeatures: [...], eventPublished,
+ *   capture?: { invocations, expectedRows, blind } }.
  *   Overall status: 'drift' if any feature drifts, else 'insufficient-data'
  *   if every feature is, else 'ok'.
  *
@@ -74,6 +77,12 @@
  *    dimensions [Endpoint]: FeaturesDrifting (count of drifting features),
  *    FeaturesInsufficient (count of insufficient-data features),
  *    DriftEvaluations = 1. Alarm on FeaturesDrifting >= 1 per endpoint.
+ *    With `traffic`, also DriftBlind: 1 when every feature was
+ *    insufficient although the variants served at least 2 × minSamples
+ *    requests that capture should have recorded (Invocations × samplingPercent
+ *    / 100, read with cloudwatch:GetMetricData only in that case; the result
+ *    and log then carry `capture`), else 0. Too little data otherwise reads
+ *    like a quiet window (FeaturesDrifting = 0) when capture is what broke.
  *  - When ≥ 1 feature drifts: ONE EventBridge PutEvents entry on
  *    EVENT_BUS_NAME (default `default`): source `plinth.drift`, detail-type
  *    `Model Drift Detected`, detail = DriftEventDetail below (drifting
@@ -87,11 +96,13 @@
  */
 
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLogger, createMetrics, describeError, PlinthMetricUnit, publishMetrics } from '../shared/runtime';
 import { readBinCountRows, windowFromBinCounts } from './athena-window';
 import { parseBaseline, parseBaselineText, parseWindow } from './baseline';
+import { captureEvidence, CaptureEvidence, countInvocations, parseTrafficCheck } from './traffic';
 import {
   Baseline,
   DEFAULT_MIN_SAMPLES,
@@ -117,6 +128,7 @@ export const clients = {
   s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }),
   eventBridge: new EventBridgeClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
   athena: new AthenaClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
+  cloudWatch: new CloudWatchClient({ maxAttempts: SDK_MAX_ATTEMPTS }),
 };
 const logger = createLogger('plinth-drift-stats');
 const emf = createMetrics(METRIC_NAMESPACE);
@@ -143,6 +155,8 @@ export interface DriftStatsEvent {
   window: unknown;
   thresholds: unknown;
   minSamples?: number;
+  /** The endpoint's production variants and capture sampling: checks a window with too little data against its traffic (traffic.ts). */
+  traffic?: unknown;
 }
 
 export interface DriftEventFeature {
@@ -187,6 +201,8 @@ export interface DriftStatsResult {
   insufficient: string[];
   unknownFeatures: string[];
   eventPublished: boolean;
+  /** With `traffic`, when every feature was insufficient: the endpoint's requests against the capture the job saw. */
+  capture?: CaptureEvidence;
 }
 
 function nonEmptyString(v: unknown, what: string): string {
@@ -261,11 +277,14 @@ function emitFeatureMetrics(endpointName: string, feature: string, r: FeatureRes
   });
 }
 
-/** The per-endpoint summary the drift alarm watches (FeaturesDrifting >= 1). */
-function emitEvaluationMetrics(endpointName: string, drifting: number, insufficient: number, props: Record<string, unknown>): void {
+/**
+ * The per-endpoint summary the drift alarm watches (FeaturesDrifting >= 1), and with a traffic
+ * check DriftBlind (1 when every feature lacked data while the endpoint served enough requests).
+ */
+function emitEvaluationMetrics(endpointName: string, drifting: number, insufficient: number, blind: boolean | undefined, props: Record<string, unknown>): void {
   publishMetrics(emf, {
     dimensions: { Endpoint: endpointName },
-    values: { FeaturesDrifting: drifting, FeaturesInsufficient: insufficient, DriftEvaluations: 1 },
+    values: { FeaturesDrifting: drifting, FeaturesInsufficient: insufficient, DriftEvaluations: 1, ...(blind === undefined ? {} : { DriftBlind: blind ? 1 : 0 }) },
     properties: props,
   });
 }
@@ -314,6 +333,10 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
   if (typeof minSamples !== 'number' || !Number.isFinite(minSamples) || minSamples < 0) {
     throw new DriftInputError('minSamples must be a finite number >= 0');
   }
+  const traffic = parseTrafficCheck(event.traffic);
+  if (traffic !== undefined && !(Date.parse(windowEnd) > Date.parse(windowStart))) {
+    throw new DriftInputError('with traffic, windowStart and windowEnd must be ISO-8601 times, windowStart first');
+  }
   const queryExecutionId = athenaQueryId(event.window);
   const parsedWindow = queryExecutionId === undefined ? parseWindow(event.window) : undefined;
   const environment = process.env.PLINTH_ENV;
@@ -338,13 +361,20 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
   const evaluation = evaluateDrift(baseline, window, thresholds, { minSamples });
   const unknownFeatures = [...new Set([...evaluation.unknownFeatures, ...unknownFromQuery])].sort();
 
-  const props = { windowStart, windowEnd, ...(environment ? { environment } : {}), ...(queryExecutionId ? { queryExecutionId } : {}) };
-  for (const [name, r] of Object.entries(evaluation.features)) emitFeatureMetrics(endpointName, name, r, props);
-  emitEvaluationMetrics(endpointName, evaluation.drifting.length, evaluation.insufficient.length, props);
-
   const names = Object.keys(evaluation.features);
   const status: DriftStatsResult['status'] =
     evaluation.drifting.length > 0 ? 'drift' : names.length > 0 && evaluation.insufficient.length === names.length ? 'insufficient-data' : 'ok';
+  // Too little data everywhere reads FeaturesDrifting = 0, like a quiet window: ask the endpoint
+  // whether it really was quiet (a CloudWatch error fails the run, so the job retries and DriftJobFailed sees it).
+  let capture: CaptureEvidence | undefined;
+  if (traffic !== undefined && status === 'insufficient-data') {
+    const invocations = await countInvocations(clients.cloudWatch, endpointName, traffic.variants, new Date(windowStart), new Date(windowEnd));
+    capture = captureEvidence(invocations, traffic, minSamples);
+  }
+
+  const props = { windowStart, windowEnd, ...(environment ? { environment } : {}), ...(queryExecutionId ? { queryExecutionId } : {}) };
+  for (const [name, r] of Object.entries(evaluation.features)) emitFeatureMetrics(endpointName, name, r, props);
+  emitEvaluationMetrics(endpointName, evaluation.drifting.length, evaluation.insufficient.length, traffic === undefined ? undefined : capture?.blind === true, props);
 
   let eventPublished = false;
   if (evaluation.drifting.length > 0) {
@@ -370,7 +400,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     eventPublished = true;
   }
 
-  logger[status === 'drift' ? 'warn' : 'info']('drift evaluation finished', {
+  logger[status === 'drift' || capture?.blind === true ? 'warn' : 'info']('drift evaluation finished', {
     endpointName,
     windowStart,
     windowEnd,
@@ -380,6 +410,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     unknownFeatures,
     eventPublished,
     busName,
+    ...(capture ? { capture } : {}),
   });
   return {
     endpointName,
@@ -393,5 +424,6 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     insufficient: evaluation.insufficient,
     unknownFeatures,
     eventPublished,
+    ...(capture ? { capture } : {}),
   };
 }

@@ -17,6 +17,9 @@
  * logged as a warning, and so is a variant that reports no CurrentInstanceCount (serverless, or
  * still being created): it is not measured rather than measured as 0. Any other AWS error for one endpoint is logged and the others are still
  * measured; the invocation fails (so Lambda's Errors metric shows it) only if every endpoint failed.
+ * Every run that parsed ENDPOINTS also publishes one document (dimensions [Watch], Watch =
+ * `endpoint-capacity`): EndpointsUnreadable = the endpoints it could not describe (not counting one
+ * that does not exist yet or is not serving), with `failedEndpoints` as a property.
  * IAM: sagemaker:DescribeEndpoint on the listed endpoints.
  * ──────────────────────────────────────────────────────────────────────────
  */
@@ -124,6 +127,13 @@ export async function handler(_event?: unknown): Promise<CapacityResult> {
       });
     }
   }
+  // The watch's own health, every run: a variant it could not read publishes no AtMaxCapacity at
+  // all, which its alarm reads as OK. CapacityWatchBlind fires on a count >= 1, and on no run at all.
+  publishMetrics(metrics, {
+    dimensions: { Watch: 'endpoint-capacity' },
+    values: { EndpointsUnreadable: failedEndpoints.length },
+    properties: { failedEndpoints, ...(environment ? { environment } : {}) },
+  });
   if (failedEndpoints.length === endpoints.length) {
     throw new Error(`could not describe any endpoint (${failedEndpoints.join(', ')}); see the error logs`);
   }

@@ -13,6 +13,9 @@
  *     "defaults": { "txn_count_24h": 0 },   per-feature values for the `defaults` paths
  *     "requestWins": false }                true: a feature present in the request is kept over the record's
  *
+ * A record past its ExpiresAt (event time + the group's online TTL) is a miss (`expired`): Feature
+ * Store deletes expired records in the background, typically within days, and returns them until then.
+ *
  * Never throws, never waits past timeoutMs: every failure becomes a configured path, counted
  * (OnlineLookupMs, OnlineMisses, OnlineTimeouts, OnlineErrors) and, unless the record was found,
  * marks the answer degraded (the gateway's Degraded metric and alarm).
@@ -144,9 +147,9 @@ function unavailable(cfg: OnlineFeaturesConfig, request: Features): OnlineOutcom
   return cfg.onUnavailable === 'defaults' ? { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' } : { kind: 'fallback', reason: 'unavailable' };
 }
 
-function missing(cfg: OnlineFeaturesConfig, request: Features, metrics: OnlineMetrics, props: Record<string, unknown>): OnlineOutcome {
+function missing(cfg: OnlineFeaturesConfig, request: Features, metrics: OnlineMetrics, props: Record<string, unknown>, why: 'missing' | 'expired' = 'missing'): OnlineOutcome {
   metrics.OnlineMisses = 1;
-  props.onlineFeatures = 'missing';
+  props.onlineFeatures = why;
   if (cfg.onMissing === 'reject') return { kind: 'reject', body: { error: `no online features for ${cfg.entityKeyField}`, rule: 'unknown-entity', field: cfg.entityKeyField } };
   if (cfg.onMissing === 'defaults') return { kind: 'features', features: merge(cfg, request, cfg.defaults), degraded: true, source: 'defaults' };
   return { kind: 'fallback', reason: 'missing' };
@@ -178,7 +181,8 @@ export async function withOnlineFeatures(cfg: OnlineFeaturesConfig, request: Fea
   let timer: NodeJS.Timeout | undefined;
   try {
     const call = client(cfg.timeoutMs).send(
-      new BatchGetRecordCommand({ Identifiers: [{ FeatureGroupName: cfg.featureGroup, RecordIdentifiersValueAsString: [String(key)], FeatureNames: cfg.features }] }),
+      // ExpiresAt (event time + the group's TTL): Feature Store deletes expired records in the background, days later.
+      new BatchGetRecordCommand({ Identifiers: [{ FeatureGroupName: cfg.featureGroup, RecordIdentifiersValueAsString: [String(key)], FeatureNames: cfg.features }], ExpirationTimeResponse: 'Enabled' }),
       { abortSignal: abort },
     );
     const deadline = new Promise<never>((_resolve, reject) => {
@@ -195,8 +199,11 @@ export async function withOnlineFeatures(cfg: OnlineFeaturesConfig, request: Fea
       props.onlineFeatures = `error:${failed.ErrorCode ?? 'unknown'}`;
       return unavailable(cfg, request);
     }
-    const record = result.Records?.[0]?.Record;
+    const found = result.Records?.[0];
+    const record = found?.Record;
     if (!record || record.length === 0) return missing(cfg, request, metrics, props);
+    // Past its TTL the record is stale, whether or not the store has deleted it yet: a miss.
+    if (found!.ExpiresAt !== undefined && !(Date.parse(found!.ExpiresAt) > Date.now())) return missing(cfg, request, metrics, props, 'expired');
     // Only the configured features are read (a Map, so a record's name can never reach a prototype).
     const online: Record<string, Value> = {};
     for (const v of record) {

@@ -26,6 +26,8 @@ import {
 } from './statistics';
 
 export const EVIDENCE_SCHEMA_VERSION = 1;
+/** Capture holding less than 1/CAPTURE_SHORTFALL of the requests it should have recorded is missing. */
+export const CAPTURE_SHORTFALL = 2;
 
 /** One result row as text cells (Athena GetQueryResults, or DuckDB in tests). */
 export interface ResultRow {
@@ -69,9 +71,19 @@ export interface EvaluationSettings {
   readonly threshold: number;
   readonly minSamples: number;
   readonly tolerance: number;
-  readonly baseline: { value: number; source: 'evaluation.json' | 'configured-floor'; uri?: string };
+  /** The headline baseline (the champion's, or the only variant's): what a variant without its own is judged against. */
+  readonly baseline: { value: number; source: 'evaluation.json' | 'configured-floor'; uri?: string; modelPackageArn?: string; reason?: string };
+  /** Per variant, the model it serves now (the endpoint's current config), when known: a new model restarts an A/B experiment. */
+  readonly variantModels?: Readonly<Record<string, string>>;
+  /** Per variant, the baseline of the model it serves (contract B); a variant not listed takes `baseline`. */
+  readonly variantBaselines?: Readonly<Record<string, EvaluationSettings['baseline']>>;
   readonly coverageFloor: number;
   readonly labelDelayHours: number;
+  /**
+   * The share of requests data capture records: with each variant's Invocations, what the capture
+   * should hold. @default 100
+   */
+  readonly captureSamplingPercent?: number;
   readonly outcome?: { name: string; unit: string };
   readonly abTest?: { champion: string; alpha: number; minimumEffect: number; guardrails: GuardrailTolerances };
   readonly window: { start: string; end: string };
@@ -97,6 +109,8 @@ export interface VariantEvidence {
   readonly latency: { p50Ms: number | undefined; p99Ms: number | undefined };
   readonly errorRate: Proportion | undefined;
   readonly cost: CostPer1000 | undefined;
+  /** What this variant's primary metric is judged against: the evaluation of the package it serves, else the floor. */
+  readonly baseline: EvaluationSettings['baseline'];
   /** Enough samples behind the primary metric to judge it (>= minSamples): predicted positives for precision, labelled positives for recall, labelled predictions otherwise. */
   readonly judged: boolean;
   readonly decayed: boolean;
@@ -119,7 +133,77 @@ export interface Evidence {
   readonly staleness: { stale: boolean; coverage: Proportion; reasons: string[] };
   readonly variants: VariantEvidence[];
   readonly decay: Array<{ variant: string; metric: PrimaryMetric; value: number; baseline: number; tolerance: number }>;
-  readonly abTest?: AbDecision & { champion: string; challenger: string; loss: string };
+  readonly abTest?: AbDecision & {
+    champion: string;
+    challenger: string;
+    loss: string;
+    /** This run's window alone: the loss sums its labelled predictions add. */
+    window: { challenger: LossSums; champion: LossSums };
+    /** What the verdict is computed on: every window of this experiment so far (see accumulate). */
+    cumulative: CumulativeAb;
+    /** started: a new experiment (or a changed one); added: this window was added; kept: it overlaps what is already counted. */
+    accumulation: 'started' | 'added' | 'kept';
+    /** Why the experiment (re)started, when it did although an earlier run existed. */
+    restartedBecause?: string;
+  };
+}
+
+/**
+ * The A/B test's running totals across runs. The mSPRT's guarantee (the chance of EVER rejecting
+ * "no difference" wrongly is at most alpha, however often one looks) holds for one stream of data
+ * that grows. Each run evaluates a new window; testing every window on its own data would be a new
+ * test per run, and over a few dozen daily runs a false verdict becomes likely. So each run adds
+ * its window's loss sums to the previous run's totals (from latest.json) and judges the totals.
+ * A window is added once: one that starts before the totals end (a retried run, overlapping
+ * windows) is not added again. A change of champion, challenger, served model, loss, alpha or
+ * minimum effect starts a new experiment.
+ */
+export interface CumulativeAb {
+  readonly champion: string;
+  readonly challenger: string;
+  /** The model each arm served (the endpoint's current config), when known: a new model is a new experiment. */
+  readonly championModel: string | null;
+  readonly challengerModel: string | null;
+  readonly loss: string;
+  readonly alpha: number;
+  readonly minimumEffect: number;
+  /** Start of the first window counted. */
+  readonly since: string;
+  /** End of the last window counted. */
+  readonly through: string;
+  readonly windows: number;
+  readonly challengerSums: LossSums;
+  readonly championSums: LossSums;
+}
+
+function addSums(a: LossSums, b: LossSums): LossSums {
+  return { n: a.n + b.n, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq };
+}
+
+/** The totals after this run, and what happened to this window. */
+export function accumulate(
+  previous: CumulativeAb | undefined,
+  identity: Omit<CumulativeAb, 'since' | 'through' | 'windows' | 'challengerSums' | 'championSums'>,
+  window: { start: string; end: string },
+  sums: { challenger: LossSums; champion: LossSums },
+): { cumulative: CumulativeAb; accumulation: 'started' | 'added' | 'kept'; restartedBecause?: string } {
+  const fresh: CumulativeAb = { ...identity, since: window.start, through: window.end, windows: 1, challengerSums: sums.challenger, championSums: sums.champion };
+  if (previous === undefined) return { cumulative: fresh, accumulation: 'started' };
+  const changed = (Object.keys(identity) as Array<keyof typeof identity>).filter((k) => previous[k] !== identity[k]);
+  if (changed.length > 0) {
+    return { cumulative: fresh, accumulation: 'started', restartedBecause: changed.map((k) => `${k} ${JSON.stringify(previous[k])} -> ${JSON.stringify(identity[k])}`).join('; ') };
+  }
+  if (Date.parse(window.start) < Date.parse(previous.through)) return { cumulative: previous, accumulation: 'kept' };
+  return {
+    cumulative: {
+      ...previous,
+      through: window.end,
+      windows: previous.windows + 1,
+      challengerSums: addSums(previous.challengerSums, sums.challenger),
+      championSums: addSums(previous.championSums, sums.champion),
+    },
+    accumulation: 'added',
+  };
 }
 
 function int(v: string | null, what: string): number {
@@ -242,7 +326,10 @@ function lossOf(metric: PrimaryMetric, p: Parsed, variant: string, c: Classifica
   }
 }
 
-export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, operational: Readonly<Record<string, Operational>> = {}): Evidence {
+/**
+ * @param previousAb the previous run's A/B totals (its evidence's abTest.cumulative), to add this window to
+ */
+export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, operational: Readonly<Record<string, Operational>> = {}, previousAb?: CumulativeAb): Evidence {
   const alpha = s.alpha ?? DEFAULT_ALPHA;
   const parsed = parseRows(rows, s.variants);
   const higher = HIGHER_IS_BETTER[s.primaryMetric];
@@ -257,7 +344,8 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
     // with 2 predicted positives give a precision of 0/2, not a figure to retrain on).
     const basis = judgedOn(s.primaryMetric, samples, classification);
     const judged = basis.n >= s.minSamples && primary.value !== undefined;
-    const decayed = judged && (higher ? primary.value! < s.baseline.value - s.tolerance : primary.value! > s.baseline.value + s.tolerance);
+    const baseline = s.variantBaselines?.[variant] ?? s.baseline;
+    const decayed = judged && (higher ? primary.value! < baseline.value - s.tolerance : primary.value! > baseline.value + s.tolerance);
     const op = operational[variant] ?? {};
     const notes = [...(classification?.notes ?? regression?.notes ?? [])];
     const unscored = parsed.unscored.get(variant) ?? 0;
@@ -287,6 +375,7 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
       latency: { p50Ms: op.p50LatencyMs, p99Ms: op.p99LatencyMs },
       errorRate: op.invocations !== undefined && op.errors !== undefined ? proportion(Math.min(op.errors, op.invocations), op.invocations, alpha) : undefined,
       cost,
+      baseline,
       judged,
       decayed,
       notes,
@@ -303,6 +392,20 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
   else if (Date.parse(s.runAt) - Date.parse(last) > delayMs) reasons.push(`no label observed since ${last}, longer than the configured delay of ${s.labelDelayHours} h`);
   if (predictions > 0 && coverage.value! < s.coverageFloor) {
     reasons.push(`label coverage ${(100 * coverage.value!).toFixed(2)}% is below the floor of ${(100 * s.coverageFloor).toFixed(2)}%`);
+  }
+  // Zero or few predictions read as a quiet window (no decay judged, coverage fine). When the
+  // endpoint served far more requests than the capture holds, capture is what is missing.
+  const sampling = s.captureSamplingPercent ?? 100;
+  for (const v of variants) {
+    const invocations = operational[v.variant]?.invocations;
+    if (invocations === undefined) continue;
+    const expected = (invocations * sampling) / 100;
+    if (expected >= s.minSamples && v.predictions < expected / CAPTURE_SHORTFALL) {
+      reasons.push(
+        `variant ${v.variant}: capture holds ${v.predictions} predictions for ${invocations} requests at ${sampling}% sampling (about ${Math.round(expected)} expected): ` +
+          'data capture is missing, so this window\'s quality is not the endpoint\'s',
+      );
+    }
   }
 
   const evidence: Evidence = {
@@ -322,7 +425,7 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
     variants,
     decay: variants
       .filter((v) => v.decayed)
-      .map((v) => ({ variant: v.variant, metric: s.primaryMetric, value: v.primary.value!, baseline: s.baseline.value, tolerance: s.tolerance })),
+      .map((v) => ({ variant: v.variant, metric: s.primaryMetric, value: v.primary.value!, baseline: v.baseline.value, tolerance: s.tolerance })),
   };
   if (!s.abTest) return evidence;
   // One champion, one challenger: a missing verdict, or a second challenger never compared, would read as
@@ -341,14 +444,43 @@ export function evaluate(rows: readonly ResultRow[], s: EvaluationSettings, oper
   const lossCh = lossOf(s.primaryMetric, parsed, challenger.variant, cls(challenger));
   const lossCp = lossOf(s.primaryMetric, parsed, champion.variant, cls(champion));
   const rails = (v: VariantEvidence) => ({ p99LatencyMs: v.latency.p99Ms, errorRate: v.errorRate?.value, costPer1000: v.cost?.value });
+  const model = (v: string): string | null => s.variantModels?.[v] ?? null;
+  const { cumulative, accumulation, restartedBecause } = accumulate(
+    previousAb,
+    {
+      champion: champion.variant,
+      challenger: challenger.variant,
+      championModel: model(champion.variant),
+      challengerModel: model(challenger.variant),
+      loss: lossCh.name,
+      alpha: s.abTest.alpha,
+      minimumEffect: s.abTest.minimumEffect,
+    },
+    s.window,
+    { challenger: lossCh.sums, champion: lossCp.sums },
+  );
   const decision = decide({
-    challenger: lossCh.sums,
-    champion: lossCp.sums,
+    challenger: cumulative.challengerSums,
+    champion: cumulative.championSums,
     minimumEffect: s.abTest.minimumEffect,
     minSamples: s.minSamples,
     alpha: s.abTest.alpha,
     lossName: lossCh.name,
     guardrails: { challenger: rails(challenger), champion: rails(champion), tolerances: s.abTest.guardrails },
   });
-  return { ...evidence, abTest: { ...decision, champion: champion.variant, challenger: challenger.variant, loss: lossCh.name } };
+  const span = `labelled predictions of ${cumulative.windows} window(s) since ${cumulative.since}`;
+  return {
+    ...evidence,
+    abTest: {
+      ...decision,
+      reasons: [...decision.reasons, `judged on the ${span}`],
+      champion: champion.variant,
+      challenger: challenger.variant,
+      loss: lossCh.name,
+      window: { challenger: lossCh.sums, champion: lossCp.sums },
+      cumulative,
+      accumulation,
+      ...(restartedBecause !== undefined ? { restartedBecause } : {}),
+    },
+  };
 }

@@ -6,8 +6,11 @@
  *       window = [time − labelDelayHours − windowHours, time − labelDelayHours), labels seen until `time`.
  *   { "action": "evaluate", "queryExecutionId", "window", "labelsUntil", "runAt" }
  *       → { evidenceUri, stale, decayed: [variant], verdict? }
- *       reads the Athena rows (GetQueryResults, paged), the baseline (the latest Approved package's
- *       evaluation.json — contract B — else the configured floor), each variant's latency,
+ *       reads the Athena rows (GetQueryResults, paged), each variant's baseline (the evaluation.json
+ *       of the package the variant serves now — contract B: the model in the endpoint's current
+ *       config and its plinth:model-package tag — else the configured floor), with an A/B test the
+ *       previous run's running totals (latest.json abTest.cumulative: the verdict is on every window
+ *       of the experiment so far, see evaluate.ts accumulate), each variant's latency,
  *       errors and instance count (CloudWatch), and writes:
  *         - the evidence JSON to s3://EVIDENCE_BUCKET/EVIDENCE_PREFIX<endpoint>/runs/<runAt>.json
  *           and .../latest.json (plinth models compare reads latest.json);
@@ -28,11 +31,11 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeModelPackageCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { createLogger, createMetrics, MetricUnit, publishMetrics } from '../shared/runtime';
 import { evaluate, HIGHER_IS_BETTER } from './evaluate';
-import type { EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';
+import type { CumulativeAb, EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';
 import { DIALECTS, renderQualityQuery, RESULT_COLUMNS } from './sql';
 import { QualityInputError } from './statistics';
 
@@ -85,6 +88,8 @@ export const jobSchema = z
     tolerance: z.number().positive(),
     floor: z.number(),
     coverageFloor: z.number().min(0).max(1),
+    /** The share of requests the endpoint's data capture records: scales Invocations to the predictions capture should hold. */
+    captureSamplingPercent: z.number().gt(0).max(100).default(100),
     outcome: z.object({ name: z.string(), unit: z.string() }).optional(),
     abTest: z
       .object({
@@ -186,13 +191,13 @@ export async function readRows(athena: AthenaClient, queryExecutionId: string): 
 
 const evaluationSchema = z.object({ schemaVersion: z.literal(1), metrics: z.record(z.string(), z.number().optional()) }).passthrough();
 
-/** Contract B: the latest Approved package's evaluation.json; undefined when there is none or it lacks the metric. */
-export async function readBaseline(job: QualityJob): Promise<{ value: number; source: 'evaluation.json'; uri: string } | { reason: string }> {
-  const list = await clients.sagemaker.send(
-    new ListModelPackagesCommand({ ModelPackageGroupName: job.modelPackageGroupName, ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1 }),
-  );
-  const arn = list.ModelPackageSummaryList?.[0]?.ModelPackageArn;
-  if (!arn) return { reason: 'no approved model package' };
+/** The tag deploy-model puts on every model it creates: the package the model was built from. */
+export const MODEL_PACKAGE_TAG = 'plinth:model-package';
+
+type Baseline = EvaluationSettings['baseline'];
+
+/** Contract B: a package's evaluation.json value of the primary metric, or why there is none. */
+async function packageEvaluation(job: QualityJob, arn: string): Promise<{ value: number; uri: string } | { reason: string }> {
   const pkg = await clients.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
   const uri = pkg.ModelMetrics?.ModelQuality?.Statistics?.S3Uri;
   const m = uri ? /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) : null;
@@ -207,7 +212,105 @@ export async function readBaseline(job: QualityJob): Promise<{ value: number; so
   const parsed = evaluationSchema.safeParse(json);
   const value = parsed.success ? parsed.data.metrics[job.primaryMetric] : undefined;
   if (value === undefined || !Number.isFinite(value)) return { reason: `${uri} has no ${job.primaryMetric}` };
-  return { value, source: 'evaluation.json', uri: uri as string };
+  return { value, uri: uri as string };
+}
+
+/** The package `modelName` was deployed from (deploy-model's tag), or undefined for a model it did not create. */
+async function packageOfModel(modelName: string): Promise<string | undefined> {
+  const model = await clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
+  if (!model.ModelArn) return undefined;
+  let token: string | undefined;
+  do {
+    const page = await clients.sagemaker.send(new ListTagsCommand({ ResourceArn: model.ModelArn, ...(token ? { NextToken: token } : {}) }));
+    const tag = page.Tags?.find((t) => t.Key === MODEL_PACKAGE_TAG);
+    if (tag?.Value) return tag.Value;
+    token = page.NextToken || undefined;
+  } while (token);
+  return undefined;
+}
+
+/**
+ * Contract B, per variant: the evaluation.json of the package each variant SERVES now (the model in
+ * the endpoint's current config, and the package deploy-model built it from), else the configured
+ * floor, with the reason. Not the group's latest Approved package: an approval whose canary rolled
+ * back, whose deployment failed or is still waiting, or a challenger's package, is not what the
+ * variant serves, and judging the served model against it reads decay that is not there or hides
+ * decay that is. AWS errors propagate (the job retries; QualityJobFailed watches).
+ */
+export async function readBaselines(job: QualityJob): Promise<{ baselines: Record<string, Baseline>; models: Record<string, string> }> {
+  const floor = (reason: string): Baseline => ({ value: job.floor, source: 'configured-floor', reason });
+  const endpoint = await clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: job.endpointName }));
+  if (!endpoint.EndpointConfigName) return { baselines: Object.fromEntries(job.variants.map((v) => [v, floor(`endpoint ${job.endpointName} has no endpoint config yet`)])), models: {} };
+  const config = await clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }));
+  const evaluations = new Map<string, Promise<{ value: number; uri: string } | { reason: string }>>();
+  const out: Record<string, Baseline> = {};
+  const models: Record<string, string> = {};
+  for (const variant of job.variants) {
+    const modelName = config.ProductionVariants?.find((pv) => pv.VariantName === variant)?.ModelName;
+    if (!modelName) {
+      out[variant] = floor(`variant ${variant} runs no model of its own in endpoint config ${endpoint.EndpointConfigName} (absent, or an inference component)`);
+      continue;
+    }
+    models[variant] = modelName;
+    const arn = await packageOfModel(modelName);
+    if (!arn) {
+      out[variant] = floor(`model ${modelName} was not deployed from a registered package (no ${MODEL_PACKAGE_TAG} tag)`);
+      continue;
+    }
+    if (!evaluations.has(arn)) evaluations.set(arn, packageEvaluation(job, arn));
+    const evaluation = await evaluations.get(arn)!;
+    out[variant] = 'value' in evaluation ? { value: evaluation.value, source: 'evaluation.json', uri: evaluation.uri, modelPackageArn: arn } : floor(evaluation.reason);
+  }
+  return { baselines: out, models };
+}
+
+const lossSums = z.object({ n: z.number().int().nonnegative(), sum: z.number().finite(), sumSq: z.number().finite().nonnegative() }).strict();
+const cumulativeSchema = z
+  .object({
+    champion: z.string(),
+    challenger: z.string(),
+    championModel: z.string().nullable(),
+    challengerModel: z.string().nullable(),
+    loss: z.string(),
+    alpha: z.number(),
+    minimumEffect: z.number(),
+    since: iso,
+    through: iso,
+    windows: z.number().int().positive(),
+    challengerSums: lossSums,
+    championSums: lossSums,
+  })
+  .strict();
+
+/**
+ * The A/B totals of the previous run (latest.json's abTest.cumulative), to add this window to; undefined
+ * when there is no previous run, it had no A/B test, or it predates the totals (each is logged).
+ * Any other S3 error fails the run: judging this window alone would silently restart the experiment.
+ */
+export async function readPreviousAb(job: QualityJob): Promise<CumulativeAb | undefined> {
+  const key = `${job.evidencePrefix}${job.endpointName}/latest.json`;
+  let text: string;
+  try {
+    const obj = await clients.s3.send(new GetObjectCommand({ Bucket: job.evidenceBucket, Key: key }));
+    text = await obj.Body!.transformToString();
+  } catch (err) {
+    if ((err as { name?: unknown }).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
+  let previous: unknown;
+  try {
+    previous = (JSON.parse(text) as { abTest?: { cumulative?: unknown } }).abTest?.cumulative;
+  } catch {
+    logger.warn('the previous evidence is not JSON: the A/B experiment starts again from this window', { key });
+    return undefined;
+  }
+  if (previous === undefined) return undefined;
+  const parsed = cumulativeSchema.safeParse(previous);
+  if (!parsed.success) {
+    logger.warn('the previous evidence has no usable A/B totals: the experiment starts again from this window', { key, problems: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`) });
+    return undefined;
+  }
+  return parsed.data;
 }
 
 /** Latency (p50/p99 of ModelLatency), invocations, errors and the average instance count per variant. */
@@ -260,7 +363,9 @@ export async function readOperational(job: QualityJob, start: Date, end: Date): 
   );
 }
 
-function settingsOf(job: QualityJob, baseline: EvaluationSettings['baseline'], e: { window: { start: string; end: string }; labelsUntil: string; runAt: string }): EvaluationSettings {
+function settingsOf(job: QualityJob, baselines: Readonly<Record<string, Baseline>>, e: { window: { start: string; end: string }; labelsUntil: string; runAt: string }): EvaluationSettings {
+  // The evidence's headline baseline is the champion's (the first variant without an A/B test); each variant carries its own.
+  const headline = job.abTest?.champion ?? job.variants[0]!;
   return {
     endpointName: job.endpointName,
     modelName: job.modelName,
@@ -270,9 +375,11 @@ function settingsOf(job: QualityJob, baseline: EvaluationSettings['baseline'], e
     threshold: job.threshold,
     minSamples: job.minSamples,
     tolerance: job.tolerance,
-    baseline,
+    baseline: baselines[headline] ?? { value: job.floor, source: 'configured-floor' },
+    variantBaselines: baselines,
     coverageFloor: job.coverageFloor,
     labelDelayHours: job.labelDelayHours,
+    captureSamplingPercent: job.captureSamplingPercent,
     ...(job.outcome ? { outcome: job.outcome } : {}),
     ...(job.abTest ? { abTest: job.abTest } : {}),
     window: e.window,
@@ -312,11 +419,13 @@ export async function handler(event: unknown): Promise<unknown> {
   if (e.action === 'render') return renderStep(job, e.time);
 
   const rows = await readRows(clients.athena, e.queryExecutionId);
-  const base = await readBaseline(job);
-  const baseline: EvaluationSettings['baseline'] = 'value' in base ? base : { value: job.floor, source: 'configured-floor' };
-  if (!('value' in base)) logger.info('no registered evaluation metric: the configured floor is the baseline', { reason: base.reason, floor: job.floor });
+  const { baselines, models } = await readBaselines(job);
+  for (const [variant, b] of Object.entries(baselines)) {
+    if (b.reason !== undefined) logger.info('no registered evaluation metric: the configured floor is the baseline', { variant, reason: b.reason, floor: job.floor });
+  }
   const operational = await readOperational(job, new Date(e.window.start), new Date(e.window.end));
-  const evidence = evaluate(rows, settingsOf(job, baseline, e), operational);
+  const previousAb = job.abTest ? await readPreviousAb(job) : undefined;
+  const evidence = evaluate(rows, { ...settingsOf(job, baselines, e), variantModels: models }, operational, previousAb);
 
   const runKey = `${job.evidencePrefix}${job.endpointName}/runs/${e.runAt.replace(/[:]/g, '-')}.json`;
   const evidenceUri = `s3://${job.evidenceBucket}/${runKey}`;
@@ -351,6 +460,14 @@ export async function handler(event: unknown): Promise<unknown> {
               difference: evidence.abTest.test?.difference,
               interval: evidence.abTest.test?.interval,
               loss: evidence.abTest.loss,
+              // The verdict is on every window of the experiment so far, not on this window alone.
+              judgedOn: {
+                since: evidence.abTest.cumulative.since,
+                through: evidence.abTest.cumulative.through,
+                windows: evidence.abTest.cumulative.windows,
+                challengerLabelled: evidence.abTest.cumulative.challengerSums.n,
+                championLabelled: evidence.abTest.cumulative.championSums.n,
+              },
               evidenceUri,
             }),
           },
@@ -367,7 +484,7 @@ export async function handler(event: unknown): Promise<unknown> {
     stale: evidence.staleness.stale,
     staleReasons: evidence.staleness.reasons,
     decayed: evidence.decay.map((d) => d.variant),
-    baseline: baseline.source,
+    baselines: Object.fromEntries(Object.entries(baselines).map(([v, b]) => [v, b.source])),
     higherIsBetter: HIGHER_IS_BETTER[job.primaryMetric],
     verdict: evidence.abTest?.verdict,
   });

@@ -1,13 +1,17 @@
 /**
  * review-expiry: scheduled every 5 minutes.
  *
- *  1. For status `pending` and `claimed`: query the `status-createdAt` GSI with
- *     the key condition createdAt <= now - SLA_MINUTES (no scan), then expire
- *     each case with ONE conditional update
+ *  1. For status `pending` and `claimed`: query the `status-createdAt` GSI
+ *     (no scan) for the entries whose own slaDeadline has passed (filter
+ *     slaDeadline <= now), then expire each case with ONE conditional update
  *     `(status = pending OR status = claimed) AND slaDeadline <= now`
  *     -> status `expired`, expiredAt = now. The item's own slaDeadline is the
- *     authority (the GSI is eventually consistent and SLA_MINUTES may have
- *     changed since intake); a case labelled or claimed meanwhile is left
+ *     authority, never the current SLA_MINUTES: a case keeps the deadline it
+ *     was given at intake. (Selecting by createdAt <= now - SLA_MINUTES, as
+ *     before, let cases taken in under a shorter SLA expire up to the increase
+ *     late once SLA_MINUTES was raised, and spent a failed conditional write
+ *     per run on each case not yet due after it was lowered.) The GSI is
+ *     eventually consistent; a case labelled or claimed meanwhile is left
  *     alone by the condition. Expired cases are kept, never deleted.
  *  2. Gauges from the `pending` partition (oldest first): PendingCases and
  *     OldestPendingAgeSeconds (0 when there is none).
@@ -19,13 +23,14 @@
  * Failures are thrown (the Lambda errors, the next run catches up); a run
  * that approaches its timeout stops expiring and the next run continues.
  *
- * Env: REVIEW_TABLE, SLA_MINUTES, PLINTH_ENV, REVIEW_MODELS (optional).
+ * Env: REVIEW_TABLE, PLINTH_ENV, REVIEW_MODELS (optional). SLA_MINUTES is
+ * intake's: every case carries its deadline.
  */
 
 import type { Context } from 'aws-lambda';
 import { ReviewItem } from '../shared-review/case';
 import { ddb } from '../shared-review/clients';
-import { plinthEnv, reviewModels, slaMinutes, tableName } from '../shared-review/config';
+import { plinthEnv, reviewModels, tableName } from '../shared-review/config';
 import { ALL_MODELS, emitReviewMetrics, METRIC_NAMESPACE } from '../shared-review/metrics';
 import { IndexEntry, ReviewTable } from '../shared-review/table';
 import { createLogger, createMetrics, describeError, forEachLimit } from '../shared/runtime';
@@ -65,9 +70,7 @@ export async function handler(_event?: unknown, context?: Pick<Context, 'getRema
   const nowIso = t.toISOString();
   const nowMs = t.getTime();
   let table: ReviewTable;
-  let cutoff: string;
   try {
-    cutoff = new Date(nowMs - slaMinutes() * 60_000).toISOString();
     table = new ReviewTable(ddb, tableName());
   } catch (err) {
     logger.error('review-expiry misconfigured', { ...describeError(err) });
@@ -96,8 +99,9 @@ export async function handler(_event?: unknown, context?: Pick<Context, 'getRema
           truncated = true;
           break;
         }
-        const page = await table.queryStatus(status, { createdAtLte: cutoff, limit: PAGE_SIZE, ...(startKey ? { startKey } : {}) });
-        // The item's slaDeadline is checked by the conditional update (authoritative, whatever the index projects).
+        // A deadline is never before its case's createdAt, so createdAt <= now bounds the key range.
+        const page = await table.queryStatus(status, { createdAtLte: nowIso, dueBy: nowIso, limit: PAGE_SIZE, ...(startKey ? { startKey } : {}) });
+        // The item's slaDeadline is checked again by the conditional update (authoritative, whatever the index projects).
         await forEachLimit(page.items, UPDATE_CONCURRENCY, async (entry: IndexEntry) => {
           const expired: ReviewItem | undefined = await table.expire(entry.caseId, nowIso);
           if (!expired) {
@@ -164,7 +168,7 @@ export async function handler(_event?: unknown, context?: Pick<Context, 'getRema
         { Environment: env },
       );
     }
-    logger.info('expiry run finished', { ...summary, cutoff, now: nowIso });
+    logger.info('expiry run finished', { ...summary, now: nowIso });
     return summary;
   } catch (err) {
     logger.error('review-expiry run failed (cases expired so far stay expired; the next run continues)', {

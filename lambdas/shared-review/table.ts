@@ -40,6 +40,12 @@ export interface QueryStatusOptions {
   createdAtLte?: string;
   /** Only entries whose claimLeaseUntil < this (ISO): abandoned claims. Needs the attribute projected. */
   leaseBefore?: string;
+  /**
+   * Only entries due by this time (ISO): slaDeadline <= it. An index that does not project
+   * slaDeadline lets every entry through (the caller's conditional write still decides), so a
+   * narrower projection costs writes, never a missed expiry.
+   */
+  dueBy?: string;
   limit?: number;
   startKey?: Record<string, unknown>;
 }
@@ -88,12 +94,18 @@ export class ReviewTable {
       values[':createdAtLte'] = opts.createdAtLte;
       keyCondition += ' AND #createdAt <= :createdAtLte';
     }
-    let filter: string | undefined;
+    const filters: string[] = [];
     if (opts.leaseBefore !== undefined) {
       names['#claimLeaseUntil'] = 'claimLeaseUntil';
       values[':leaseBefore'] = opts.leaseBefore;
-      filter = '#claimLeaseUntil < :leaseBefore';
+      filters.push('#claimLeaseUntil < :leaseBefore');
     }
+    if (opts.dueBy !== undefined) {
+      names['#slaDeadline'] = 'slaDeadline';
+      values[':dueBy'] = opts.dueBy;
+      filters.push('(attribute_not_exists(#slaDeadline) OR #slaDeadline <= :dueBy)');
+    }
+    const filter = filters.length > 0 ? filters.join(' AND ') : undefined;
     const out = await this.ddb.send(
       new QueryCommand({
         TableName: this.name,

@@ -109,9 +109,14 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
   // The validator with its results cached takes the place of the instance CDK would add. CDK
   // accepts it only on the App; on any other Stage, CDK's own instance runs uncached. CDK runs it
   // first and the packs right after; while its engine validates in the worker thread, this thread
-  // runs the packs ahead (their reports and evidence are the ones they would make next).
+  // runs the packs ahead (their reports and evidence are the ones they would make next), then
+  // the Control Tower guard, whose cfn-guard processes then run beside the engine.
+  const controlTower = resolved.controlTower ? new CachedControlTowerGuard({ cacheDirectory: resolved.templateCheckCache }) : undefined;
   if (App.isApp(stage) && stage._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false') {
-    const validator = new CachedCloudFormationValidator(resolved.templateCheckCache, (context) => packs.forEach((pack) => pack.runAhead(context.appConstruct)));
+    const validator = new CachedCloudFormationValidator(resolved.templateCheckCache, (context) => {
+      packs.forEach((pack) => pack.runAhead(context.appConstruct));
+      controlTower?.runAhead(context);
+    });
     plugins.push(validator);
     if (resolved.validatorEngineInWorker) validator.startEngineInWorker(stage);
   }
@@ -127,8 +132,8 @@ export function applyComplianceGate(stage: Stage, options: ComplianceGateOptions
   plugins.push(...packs);
   // Control Tower's guard rules report violations only; the report derives passes from the
   // resource types each rule evaluates (see report/build.ts).
-  if (resolved.controlTower) {
-    plugins.push(new CachedControlTowerGuard({ cacheDirectory: resolved.templateCheckCache }));
+  if (controlTower) {
+    plugins.push(controlTower);
     // After the stages are synthesized (cross-stack references are final) and before the
     // plugins run: CDK validates the App's own tree last, then runs the validation plugins.
     stage.node.addValidation({

@@ -76,7 +76,8 @@ export function runGuardJobs(jobs: readonly GuardJob[], options: { lanes: number
       eval: true,
       workerData: {
         plugin: require.resolve('@cdklabs/cdk-validator-cfnguard'),
-        jobs: lane.jobs.map((j) => jobs[j]),
+        // Only what cfn-guard needs: a caller's job may carry more (the templates' text, callbacks).
+        jobs: lane.jobs.map((j) => ({ ruleFiles: jobs[j].ruleFiles, templatePaths: jobs[j].templatePaths })),
         maxBuffer: options.maxBuffer,
         out,
         flag: flag.buffer,

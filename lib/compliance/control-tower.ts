@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isIamActionRuleGroup, withoutInertActions } from './control-tower-iam-actions';
 import { guardLanes, runGuardJobs, type GuardJob } from './control-tower-lanes';
 import type { IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1 } from 'aws-cdk-lib';
 
@@ -127,6 +128,8 @@ interface RuleGroup {
   /** What they evaluate: a template without any of these types gives the group nothing to do. */
   readonly evaluates: Set<string>;
   readonly ruleFiles: string[];
+  /** The group is CT.IAM.PR.2 and PR.3 as shipped: policies are given to cfn-guard without the actions neither can match (control-tower-iam-actions.ts). */
+  readonly leavesOutInertActions: boolean;
 }
 
 type Violation = PolicyValidationPluginReportBeta1['violations'][number];
@@ -187,12 +190,13 @@ function controlTowerRuleGroups(): RuleGroup[] {
   for (const rule of controlTowerRules()) {
     const reads = typesReadBy(rule);
     const key = [...reads].sort().join(' ');
-    const group = byReads.get(key) ?? { reads, evaluates: new Set<string>(), ruleFiles: [] };
+    const group = byReads.get(key) ?? { reads, evaluates: new Set<string>(), ruleFiles: [], leavesOutInertActions: false };
     for (const type of rule.resourceTypes) group.evaluates.add(type);
     group.ruleFiles.push(path.join(RULES_DIR, 'cfn-guard', rule.file));
     byReads.set(key, group);
   }
-  ruleGroups = [...byReads.values()];
+  const guardRoot = path.join(RULES_DIR, 'cfn-guard');
+  ruleGroups = [...byReads.values()].map((group) => ({ ...group, leavesOutInertActions: isIamActionRuleGroup(group.ruleFiles, guardRoot) }));
   return ruleGroups;
 }
 
@@ -228,7 +232,7 @@ export class ControlTowerGuard implements IPolicyValidationPluginBeta1 {
 
     // Each group on each template it evaluates: its findings from the cache, or a reduced file to check.
     const found = groups.map(() => new Map<string, Violation[]>());
-    const toCheck: Array<{ group: number; template: string; text: string; file: string }> = [];
+    const toCheck: Array<{ group: number; template: string; text: string; file: string; restoreLocation?: (location: string) => string }> = [];
     let workDir: string | undefined;
     try {
       groups.forEach((group, g) => {
@@ -244,8 +248,10 @@ export class ControlTowerGuard implements IPolicyValidationPluginBeta1 {
           }
           workDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-control-tower-'));
           const file = path.join(workDir, `${toCheck.length}-${path.basename(template)}`);
-          fs.writeFileSync(file, text);
-          toCheck.push({ group: g, template, text, file });
+          // The cache is keyed by, and keeps findings for, the reduced template as written; only cfn-guard sees fewer actions.
+          const withoutInert = group.leavesOutInertActions ? withoutInertActions(reduced) : undefined;
+          fs.writeFileSync(file, withoutInert ? JSON.stringify(withoutInert.template) : text);
+          toCheck.push({ group: g, template, text, file, restoreLocation: withoutInert?.restoreLocation });
         }
       });
 
@@ -264,7 +270,9 @@ export class ControlTowerGuard implements IPolicyValidationPluginBeta1 {
         const reports = runGuardJobs(jobs, { lanes, maxBuffer: this.maxBuffer, workDir });
         jobs.forEach((job, j) => {
           const fresh = new Map<string, Violation[]>(job.checks.map((c) => [c.file, []]));
-          for (const violation of reports[j].violations) {
+          const restorers = new Map(job.checks.flatMap((c) => (c.restoreLocation ? [[c.file, c.restoreLocation] as const] : [])));
+          for (const reported of reports[j].violations) {
+            const violation = restorers.size === 0 ? reported : withLocationsRestored(reported, restorers);
             const owners = new Set(violation.violatingResources.map((r) => r.templatePath));
             const owner = owners.size === 1 ? fresh.get([...owners][0]) : undefined;
             if (!owner) throw new Error(`cfn-guard reported a ${violation.ruleName} violation not attributable to one template: ${[...owners].join(', ')}`);
@@ -288,6 +296,17 @@ export class ControlTowerGuard implements IPolicyValidationPluginBeta1 {
     });
     return { success: violations.length === 0, violations };
   }
+}
+
+/** `violation` with each resource's locations put back where the template as written has them. */
+function withLocationsRestored(violation: Violation, restorers: ReadonlyMap<string, (location: string) => string>): Violation {
+  return {
+    ...violation,
+    violatingResources: violation.violatingResources.map((r) => {
+      const restore = restorers.get(r.templatePath);
+      return restore ? { ...r, locations: r.locations.map(restore) } : r;
+    }),
+  };
 }
 
 function withTemplatePath(violation: Violation, templatePath: string): Violation {

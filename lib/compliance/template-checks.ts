@@ -70,6 +70,11 @@ function fileSha256(file: string): string {
   return sha256(fs.readFileSync(file));
 }
 
+/** Each template path, in the order given, with the SHA-256 of its content. */
+function templateContents(templatePaths: readonly string[]): Array<readonly [string, string]> {
+  return templatePaths.map((file) => [path.resolve(file), fileSha256(file)] as const);
+}
+
 function resourceTypes(templateFiles: readonly string[]): Set<string> {
   const types = new Set<string>();
   for (const file of templateFiles) {
@@ -127,7 +132,42 @@ export class CachedControlTowerGuard implements IPolicyValidationPluginBeta1 {
     this.version = this.guard.version;
   }
 
+  private ahead:
+    | { readonly templates: ReadonlyArray<readonly [string, string]>; readonly report?: PolicyValidationPluginReportBeta1; readonly error?: unknown }
+    | undefined;
+
+  /**
+   * Checks `context`'s templates now; the next `validate` given the same templates, with the same
+   * contents, returns this report (or throws this error) instead of checking them again. The gate
+   * calls it while the CloudFormation validator's worker thread validates: CDK runs this plugin
+   * after the validator and the packs, on the same templates, so cfn-guard's processes can run
+   * beside the validator's engine instead of after it.
+   */
+  runAhead(context: IPolicyValidationContextBeta1): void {
+    let templates: Array<readonly [string, string]> | undefined;
+    try {
+      templates = templateContents(context.templatePaths);
+      this.ahead = { templates, report: this.check(context) };
+    } catch (error) {
+      // A template that cannot be read is left to `validate`, which meets the same error.
+      this.ahead = templates ? { templates, error } : undefined;
+    }
+  }
+
   validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead !== undefined) {
+      const now = templateContents(context.templatePaths);
+      if (now.length === ahead.templates.length && now.every(([file, sha], i) => ahead.templates[i][0] === file && ahead.templates[i][1] === sha)) {
+        if (ahead.report === undefined) throw ahead.error;
+        return ahead.report;
+      }
+    }
+    return this.check(context);
+  }
+
+  private check(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const tooling = controlTowerToolingKey(this);
     const templates = [...new Set(context.templatePaths)];
     const keys = new Map(templates.map((t) => [t, { checker: this.name, tooling, templateSha256: fileSha256(t), context: {} } satisfies TemplateCheckKey]));

@@ -77,12 +77,24 @@ export class ModelDriftMonitor extends Construct {
   public readonly jobFailedAlarm: cloudwatch.Alarm;
   /** No evaluation in twice the schedule's period: the job is not running, so "no drift" means nothing. */
   public readonly jobSilentAlarm: cloudwatch.Alarm;
+  /** Every feature lacked data while the endpoint served enough requests: capture is broken, so "no drift" means nothing. */
+  public readonly blindAlarm: cloudwatch.Alarm;
+  /** The percentage of requests the endpoint's data capture records, as the job scales the request count. */
+  public readonly captureSamplingPercent: number;
 
   constructor(scope: Construct, id: string, props: ModelDriftMonitorProps) {
     super(scope, id);
     const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
     if (productionVariantNames.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: the endpoint has no production variants to watch`);
     if (props.features.length === 0) throw new PlinthError(`ModelDriftMonitor ${this.node.path}: declare at least one feature to watch`);
+    // An endpoint that captures nothing gives the job no rows, ever: every run would read "too little data".
+    this.captureSamplingPercent = props.endpoint.dataCaptureSamplingPercent ?? 100;
+    if (!(this.captureSamplingPercent > 0)) {
+      throw new PlinthError(
+        `ModelDriftMonitor ${this.node.path}: endpoint ${props.endpoint.endpointName} records no requests (dataCaptureSamplingPercent ${this.captureSamplingPercent}: ` +
+          'data capture off, or an inference component, which capture does not record); turn capture on, or do not declare drift for this model',
+      );
+    }
     const stack = Stack.of(this);
     const { captureBucket } = props;
     const endpointName = props.endpoint.endpointName;
@@ -186,7 +198,7 @@ export class ModelDriftMonitor extends Construct {
       ...common,
       keepLogicalIdsOf: { function: 'QueryFunction', logGroup: 'QueryLogs', role: 'QueryRole', policy: 'QueryPolicy', securityGroup: 'QuerySecurityGroup' },
     }).function;
-    this.statisticsFunction = new VpcFunction(this, 'StatisticsFunction', {
+    const statistics = new VpcFunction(this, 'StatisticsFunction', {
       handlerFolder: 'drift-stats',
       description: `Plinth drift-stats: PSI, KS, missing rate and unseen categories for ${endpointName}`,
       statements: [
@@ -199,6 +211,8 @@ export class ModelDriftMonitor extends Construct {
           actions: perms.EVENTS_PUT,
           resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
         }),
+        // A window without enough data is compared with the endpoint's request count (DriftBlind).
+        new iam.PolicyStatement({ sid: 'CountEndpointRequests', actions: driftPerms.CLOUDWATCH_READ_METRICS, resources: ['*'] }),
       ],
       wildcardResources: [[resultObjects, 'Athena names each result object by query id at run time; read-only and limited to this endpoint\'s results prefix.']],
       environment: { EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
@@ -206,7 +220,13 @@ export class ModelDriftMonitor extends Construct {
       memorySize: 512,
       ...common,
       keepLogicalIdsOf: { function: 'StatisticsFunction', logGroup: 'StatisticsLogs', role: 'StatisticsRole', policy: 'StatisticsPolicy', securityGroup: 'StatisticsSecurityGroup' },
-    }).function;
+    });
+    acknowledgeFinding(statistics.policy, {
+      rule: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:GetMetricData accepts no resource scoping (AWS documents Resource "*"); read-only, to count the endpoint\'s requests in a window without enough capture.',
+      ...PLATFORM_WAIVER,
+    });
+    this.statisticsFunction = statistics.function;
 
     for (const fn of [this.queryFunction, this.statisticsFunction]) {
       for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
@@ -278,6 +298,20 @@ export class ModelDriftMonitor extends Construct {
       datapointsToAlarm: silentPeriods,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // FeaturesDrifting is 0 when every feature had too little data, exactly as in a quiet window.
+    // drift-stats then counts the endpoint's requests: enough of them, and capture is what broke.
+    this.blindAlarm = failureModeAlarm(this, 'DriftBlind', 'drift-blind', {
+      ...alarmCommon,
+      description:
+        `The drift job of ${endpointName} found too little capture to judge any feature although the endpoint served at least twice ` +
+        `the minimum sample in requests capture should have recorded (${this.captureSamplingPercent}% sampling): data capture is broken, and "no drift" means nothing.`,
+      metric: this.metricDriftBlind(),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // A run that did not happen is DriftJobSilent's; a run that was not blind publishes 0.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /**
@@ -297,6 +331,10 @@ export class ModelDriftMonitor extends Construct {
   /** Features past their drift threshold in the last run: what the drift alarm watches. */
   public metricFeaturesDrifting(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('FeaturesDrifting', props);
+  }
+  /** 1 for a run where every feature lacked data while the endpoint served enough requests: capture is broken. */
+  public metricDriftBlind(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DriftBlind', props);
   }
   /** Features with too few samples in the window to judge. */
   public metricFeaturesInsufficient(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -416,6 +454,7 @@ export class ModelDriftMonitor extends Construct {
         window: { athena: { queryExecutionId: sfn.JsonPath.stringAt('$.athena.queryExecutionId') } },
         thresholds: { ...DEFAULT_DRIFT_THRESHOLDS, ...props.drift.thresholds },
         minSamples: props.drift.minSamples ?? DEFAULT_DRIFT_MIN_SAMPLES,
+        traffic: { variants: [...(props.productionVariantNames ?? props.endpoint.productionVariantNames)], samplingPercent: this.captureSamplingPercent },
       }),
       payloadResponseOnly: true,
       resultSelector: { 'status.$': '$.status', 'drifting.$': '$.drifting', 'insufficient.$': '$.insufficient', 'eventPublished.$': '$.eventPublished' },

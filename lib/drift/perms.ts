@@ -23,3 +23,5 @@ export const SFN_LOG_DELIVERY = [
 ];
 /** X-Ray tracing of the job (AWS allows no resource scoping). */
 export const XRAY_TRACE = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
+/** Counting the endpoint's requests in a window without enough capture (GetMetricData accepts no resource scoping). */
+export const CLOUDWATCH_READ_METRICS = ['cloudwatch:GetMetricData'];

@@ -42,6 +42,8 @@ export class EndpointCapacityWatch extends Construct {
   public readonly function: lambda.IFunction;
   /** `<model>/<variant>` → its alarm. */
   public readonly alarms: Record<string, cloudwatch.Alarm> = {};
+  /** The watch cannot describe an endpoint, or does not run: its AtMaxCapacity alarms read OK unmeasured. */
+  public readonly blindAlarm: cloudwatch.Alarm;
   private readonly endpoints: readonly WatchedEndpoint[];
 
   constructor(scope: Construct, id: string, props: EndpointCapacityWatchProps) {
@@ -87,6 +89,26 @@ export class EndpointCapacityWatch extends Construct {
       description: 'Measures endpoint variant instance counts against their caps',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+    });
+
+    // A variant the function cannot read publishes no AtMaxCapacity, which the alarms above read as
+    // OK: this alarm makes the watch's own blindness loud (an endpoint it cannot describe, or no run).
+    this.blindAlarm = failureModeAlarm(this, 'CapacityWatchBlind', 'capacity-watch-blind', {
+      alarmAction: props.alarmAction,
+      runbookBaseUrl: props.runbookBaseUrl,
+      description: 'The endpoint capacity watch could not describe an endpoint, or did not run, for 15 minutes: AtMaxCapacity reads OK without being measured.',
+      metric: new cloudwatch.Metric({
+        namespace: ENDPOINT_CAPACITY_NAMESPACE,
+        metricName: 'EndpointsUnreadable',
+        dimensionsMap: { Watch: 'endpoint-capacity' },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
     for (const endpoint of props.endpoints) {

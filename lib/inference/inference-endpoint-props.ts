@@ -152,6 +152,14 @@ export interface IInferenceEndpoint {
   readonly productionVariantNames: readonly string[];
   /** Variant name → the hard max instance (or copy) count, for the variants that autoscale. */
   readonly variantMaxCapacity: Readonly<Record<string, number>>;
+  /**
+   * The percentage of requests data capture records: 0 when capture is off or cannot record (an
+   * inference component). A drift monitor scales the endpoint's request count by it to tell a
+   * quiet window from a capture that broke.
+   *
+   * @default - not known: a drift monitor assumes 100
+   */
+  readonly dataCaptureSamplingPercent?: number;
   /** The inference component serving `variantName`, or undefined for a plain variant. */
   inferenceComponentNameOf(variantName: string): string | undefined;
   /** Lets `grantee` invoke the endpoint. */
@@ -175,4 +183,10 @@ export interface InferenceEndpointAttributes {
    * @default - none
    */
   readonly inferenceComponentVariants?: readonly string[];
+  /**
+   * The percentage of requests the endpoint's data capture records (0 when capture is off).
+   *
+   * @default - not known: a drift monitor assumes 100
+   */
+  readonly dataCaptureSamplingPercent?: number;
 }

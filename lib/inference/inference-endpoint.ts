@@ -59,10 +59,15 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
     if (attrs.productionVariantNames.length === 0) {
       throw new PlinthError(`InferenceEndpoint.fromEndpointAttributes ${scope.node.path}/${id}: productionVariantNames is empty; name at least one production variant of "${attrs.endpointName}"`);
     }
+    const sampling = attrs.dataCaptureSamplingPercent;
+    if (sampling !== undefined && !(sampling >= 0 && sampling <= 100)) {
+      throw new PlinthError(`InferenceEndpoint.fromEndpointAttributes ${scope.node.path}/${id}: dataCaptureSamplingPercent must be 0-100, got ${sampling}`);
+    }
     class Imported extends Construct implements IInferenceEndpoint {
       public readonly endpointName = attrs.endpointName;
       public readonly productionVariantNames = [...attrs.productionVariantNames];
       public readonly variantMaxCapacity = { ...attrs.variantMaxCapacity };
+      public readonly dataCaptureSamplingPercent = attrs.dataCaptureSamplingPercent;
       public get endpointArn(): string {
         return Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: this.endpointName.toLowerCase() });
       }
@@ -213,6 +218,13 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /** The percentage of requests data capture records: 0 when capture is off or an inference component serves the endpoint. */
+  public get dataCaptureSamplingPercent(): number {
+    const capture = this.props.dataCapture;
+    if ((capture.enabled ?? true) === false || this.props.variants.some((v) => v.inferenceComponent)) return 0;
+    return capture.samplingPercent ?? 100;
   }
 
   /** The production variants, in declaration order. */

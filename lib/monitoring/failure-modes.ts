@@ -162,6 +162,14 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'capacity-watch-blind': {
+    title: 'Endpoint capacity not measured',
+    detection: '`<env>-CapacityWatchBlind`: for 15 minutes the endpoint capacity watch could not describe an endpoint it watches (metric EndpointsUnreadable, namespace Plinth/Endpoints, dimension Watch), or published nothing at all (missing data breaches). Its variants then publish no AtMaxCapacity, which their alarms read as OK.',
+    mitigation: 'The caps hold without the watch: autoscaling never goes past a variant\'s maxCapacity and the environment\'s endpointInstanceLimits are enforced at synth; the watch measures again every minute, and the alarm clears on its own once it reads every endpoint.',
+    runbook: 'docs/runbooks/capacity-watch-blind.md',
+    owner: 'ml-platform',
+    severity: 'warning',
+  },
   'drift-detected': {
     title: 'Data drift detected',
     detection: '`<env>-DriftDetected-<endpoint>`: the scheduled drift job found at least one feature past its PSI, KS, missing-rate or unseen-category threshold (metric FeaturesDrifting, namespace Plinth/Drift).',
@@ -178,6 +186,14 @@ export const FAILURE_MODES = {
     owner: 'ml-platform',
     severity: 'warning',
   },
+  'drift-blind': {
+    title: 'Drift job blind (capture missing)',
+    detection: '`<env>-DriftBlind-<endpoint>`: the drift job found too little capture to judge any feature (each had fewer than minSamples rows) although the endpoint\'s production variants served at least twice minSamples requests that capture should have recorded (AWS/SageMaker Invocations × the capture sampling percentage; metric DriftBlind, namespace Plinth/Drift). Without it such a run reads FeaturesDrifting = 0, like a quiet window.',
+    mitigation: 'No Model Drift Detected event and no retraining start from a window without evidence; the endpoint keeps serving; every scheduled run checks again, so the alarm clears by itself once capture returns.',
+    runbook: 'docs/runbooks/drift-blind.md',
+    owner: 'ml-platform',
+    severity: 'warning',
+  },
   'model-quality-decay': {
     title: 'Model quality decayed',
     detection: '<env>-QualityDecayed-<model>: the quality job judged a variant (at least minSamples labelled predictions) and its primary metric is worse than the baseline (the deployed package\'s evaluation.json, else the configured floor) by more than the tolerance (metric QualityDecayed, namespace Plinth/Quality).',
@@ -188,7 +204,7 @@ export const FAILURE_MODES = {
   },
   'ground-truth-stale': {
     title: 'Ground truth stale or missing',
-    detection: '<env>-GroundTruthStale-<model>: label coverage of the window is below the configured floor, or no label has been observed for longer than the configured delay, or never (metric GroundTruthStale, namespace Plinth/Quality); <env>-QualityJobFailed-<model> when the job itself fails or does not run.',
+    detection: '<env>-GroundTruthStale-<model>: label coverage of the window is below the configured floor, or no label has been observed for longer than the configured delay, or never, or a variant\'s capture holds less than half the predictions its requests (AWS/SageMaker Invocations × the capture sampling percentage) should have left, when that is at least minSamples (metric GroundTruthStale, namespace Plinth/Quality); <env>-QualityJobFailed-<model> when the job itself fails or does not run.',
     mitigation: 'The quality job keeps running and says "no labels" instead of reporting green; no decay event or A/B verdict is based on too few labels (minimum sample size), so nothing retrains or is promoted on missing evidence.',
     runbook: 'docs/runbooks/ground-truth-stale.md',
     owner: 'data-engineering',

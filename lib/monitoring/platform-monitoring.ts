@@ -117,7 +117,7 @@ export class PlatformMonitoring extends Construct {
                 },
               ]
             : []),
-          ...(drift ? [{ title: 'Drift: features drifting, insufficient data', metrics: [drift.metricFeaturesDrifting(), drift.metricFeaturesInsufficient()] }] : []),
+          ...(drift ? [{ title: 'Drift: features drifting, insufficient data, blind runs', metrics: [drift.metricFeaturesDrifting(), drift.metricFeaturesInsufficient(), drift.metricDriftBlind()] }] : []),
           ...qualityGroups(props.qualityMonitors?.find((m) => m.endpointName === endpoint.endpointName)),
           ...(gateway
             ? [

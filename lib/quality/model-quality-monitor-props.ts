@@ -62,7 +62,7 @@ export interface ModelQualityMonitorProps extends PlatformServiceProps {
   readonly modelName: string;
   /** The endpoint whose captured predictions are scored (an `InferenceEndpoint`, or `InferenceEndpoint.fromEndpointAttributes`). */
   readonly endpoint: IInferenceEndpoint;
-  /** The registry whose latest Approved package in `modelPackageGroupName` gives the baseline (contract B). */
+  /** The registry holding `modelPackageGroupName`: the evaluation of the package each variant serves is its baseline (contract B). */
   readonly registry: IModelRegistry;
   /**
    * The model package group in `registry`.

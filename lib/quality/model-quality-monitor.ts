@@ -61,8 +61,18 @@ export class ModelQualityMonitor extends Construct {
     const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
     const modelPackageGroupName = props.modelPackageGroupName ?? props.modelName;
     const packagesArn = props.registry.packagesArn(modelPackageGroupName);
+    const endpointConfigsArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
+    const modelsArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' });
     const databaseName = props.database.databaseName;
     if (productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
+    // The job reads predictions from capture; with each variant's request count it tells a quiet window from missing capture.
+    const captureSamplingPercent = props.endpoint.dataCaptureSamplingPercent ?? 100;
+    if (!(captureSamplingPercent > 0)) {
+      throw new PlinthError(
+        `${where}: endpoint ${endpointName} records no requests (dataCaptureSamplingPercent ${captureSamplingPercent}: data capture off, or an inference component, which capture does not record); ` +
+          'the quality job reads predictions from capture: turn capture on, or do not declare quality for this model',
+      );
+    }
     if (!Token.isUnresolved(endpointName) && !SAGEMAKER_NAME.test(endpointName)) throw new PlinthError(`${where}: endpoint name "${endpointName}" is not a SageMaker name`);
     if (!JSON_PATH.test(q.scorePath)) throw new PlinthError(`${where}: quality.scorePath "${q.scorePath}" must be a JSON path such as $.score`);
     if (!(q.windowHours >= 1)) throw new PlinthError(`${where}: quality.windowHours must be at least 1`);
@@ -210,6 +220,7 @@ export class ModelQualityMonitor extends Construct {
       tolerance: q.tolerance,
       floor: q.floor,
       coverageFloor: q.coverageFloor ?? 0.05,
+      captureSamplingPercent,
       ...(q.outcome ? { outcome: q.outcome } : {}),
       ...(ab
         ? {
@@ -234,9 +245,14 @@ export class ModelQualityMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'ReadQueryResults', actions: perms.QUALITY_READ_RESULTS, resources: [workGroupArn] }),
         new iam.PolicyStatement({ sid: 'ReadResultObjects', actions: lakePerms.S3_READ_OBJECT, resources: [resultObjects] }),
         new iam.PolicyStatement({ sid: 'WriteEvidence', actions: lakePerms.S3_WRITE_OBJECT, resources: [evidenceObjects] }),
+        // The previous run's A/B totals, which this run adds its window to.
+        new iam.PolicyStatement({ sid: 'ReadPreviousEvidence', actions: lakePerms.S3_READ_OBJECT, resources: [captureBucket.arnForObjects(`${evidencePrefix}latest.json`)] }),
         new iam.PolicyStatement({ sid: 'UseCaptureKey', actions: lakePerms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
-        new iam.PolicyStatement({ sid: 'FindApprovedPackage', actions: perms.QUALITY_LIST_PACKAGES, resources: ['*'] }),
-        new iam.PolicyStatement({ sid: 'DescribeApprovedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [packagesArn] }),
+        // Contract B: the baseline of each variant is the evaluation of the package it serves.
+        new iam.PolicyStatement({ sid: 'FindServedModels', actions: perms.QUALITY_DESCRIBE_ENDPOINT, resources: [props.endpoint.endpointArn] }),
+        new iam.PolicyStatement({ sid: 'ReadServedConfig', actions: perms.QUALITY_DESCRIBE_ENDPOINT_CONFIG, resources: [endpointConfigsArn] }),
+        new iam.PolicyStatement({ sid: 'FindServedPackage', actions: perms.QUALITY_DESCRIBE_MODEL, resources: [modelsArn] }),
+        new iam.PolicyStatement({ sid: 'DescribeServedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [packagesArn] }),
         new iam.PolicyStatement({ sid: 'ReadEvaluation', actions: lakePerms.S3_READ_OBJECT, resources: [props.evaluationBucket.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'DecryptEvaluation', actions: lakePerms.KMS_DECRYPT, resources: [props.evaluationKey.keyArn] }),
         new iam.PolicyStatement({ sid: 'ReadVariantMetrics', actions: perms.QUALITY_READ_METRICS, resources: ['*'] }),
@@ -250,6 +266,8 @@ export class ModelQualityMonitor extends Construct {
         [resultObjects, 'Athena names each result object by query id at run time; read-only, this endpoint\'s results prefix.'],
         [evidenceObjects, 'One evidence file per run, named by run time; write-only under this endpoint\'s evidence prefix.'],
         [packagesArn, 'Package versions are numbered by the registry at run time; describe-only, this model\'s package group.'],
+        [endpointConfigsArn, 'deploy-model names each endpoint config at run time; describe-only, to find the model each variant serves.'],
+        [modelsArn, 'deploy-model names each model at run time; describe and list tags only, to find the package a served model was built from.'],
         [props.evaluationBucket.arnForObjects('*'), 'The training pipeline registers evaluation.json wherever the run wrote it; read-only, the registry\'s artifact bucket.'],
       ],
       environment: { JOB: JSON.stringify(job), EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
@@ -265,7 +283,7 @@ export class ModelQualityMonitor extends Construct {
     this.qualityFunction = fn.function;
     acknowledgeFinding(fn.policy, {
       rule: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'sagemaker:ListModelPackages and cloudwatch:GetMetricData accept no resource scoping; DescribeModelPackage is limited to the model\'s packages.',
+      reason: 'cloudwatch:GetMetricData accepts no resource scoping; DescribeModelPackage is limited to the model\'s packages.',
       ...PLATFORM_WAIVER,
     });
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
@@ -311,7 +329,7 @@ export class ModelQualityMonitor extends Construct {
     });
     this.staleAlarm = failureModeAlarm(this, 'GroundTruthStale', 'ground-truth-stale', {
       ...alarmCommon,
-      description: `Ground truth of ${endpointName} is stale (coverage below the floor, or no label for longer than the delay), or the quality job has not reported for a day: quality is not being measured.`,
+      description: `Ground truth of ${endpointName} is stale (coverage below the floor, no label for longer than the delay, or capture missing for the requests served), or the quality job has not reported for a day: quality is not being measured.`,
       metric: metric('GroundTruthStale'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -106,6 +106,16 @@ describe('Control Tower rules run per group on reduced templates', () => {
       new sqs.CfnQueue(stack, 'QueueKeyedByABucket', { kmsMasterKeyId: 'alias/aws/sqs', redrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Leaky', 'Arn'] }, maxReceiveCount: 3 } });
       new logs.CfnLogGroup(stack, 'Logs');
       new iam.CfnManagedPolicy(stack, 'Admin', { policyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } });
+      // Wildcard actions behind actions neither IAM rule can match (left out for cfn-guard, control-tower-iam-actions.ts): the paths must still be the written ones.
+      new iam.CfnManagedPolicy(stack, 'ServiceWide', {
+        policyDocument: {
+          Statement: [
+            { Effect: 'Allow', Action: ['s3:GetObject', 'kms:Decrypt', 's3:*', 'sqs:SendMessage', 'ec2:Describe*'], Resource: '*' },
+            { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: '*' },
+            { Effect: 'Allow', NotAction: 'iam:*', Resource: '*' },
+          ],
+        },
+      });
       new ec2.CfnSecurityGroupIngress(stack, 'OpenSsh', { groupId: group.attrGroupId, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIp: '0.0.0.0/0' });
     });
     const reduced = pairs(new ControlTowerGuard().validate({ templatePaths: templates, appConstruct: undefined as never }));
@@ -119,6 +129,10 @@ describe('Control Tower rules run per group on reduced templates', () => {
     expect(found).toContain('lambda_inside_vpc_check NoVpc');
     expect(found).toContain('s3_bucket_logging_enabled_check Leaky');
     expect(found).toContain('sqs_dlq_check KeyedQueue');
+    const serviceWide = reduced.map((text) => JSON.parse(text) as { rule: string; resource: { resourceLogicalId: string; locations: string[] } }).find((p) => p.rule === 'iam_managed_policy_no_statements_with_full_access_check' && p.resource.resourceLogicalId === 'ServiceWide');
+    expect(serviceWide?.resource.locations).toEqual(
+      expect.arrayContaining(['/Resources/ServiceWide/Properties/PolicyDocument/Statement/0/Action/2', '/Resources/ServiceWide/Properties/PolicyDocument/Statement/2/NotAction']),
+    );
   });
 
   test("the platform's own templates get exactly the findings the plugin gives on whole templates", () => {

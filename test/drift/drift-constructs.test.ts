@@ -11,7 +11,7 @@ import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
 import { ModelRegistry } from '../../lib/model-registry/model-registry';
 import { PlatformNetwork } from '../../lib/network/platform-network';
 import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
-import { synthAloneThroughGate } from '../support/gate';
+import { newApp, synthAloneThroughGate } from '../support/gate';
 
 const MODEL: ModelConfig = modelConfigSchema.parse({
   name: 'fraud-detector',
@@ -46,7 +46,7 @@ function driftLoopIn(stack: Stack): { monitor: ModelDriftMonitor; retraining: Dr
     environmentName: 'test',
   };
   const monitor = new ModelDriftMonitor(stack, 'Drift', {
-    endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: MODEL.endpointName, productionVariantNames: ['primary'] }),
+    endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: MODEL.endpointName, productionVariantNames: ['primary'], dataCaptureSamplingPercent: 20 }),
     features: driftFeatures(MODEL),
     drift: MODEL.drift!,
     captureBucket: capture.bucket,
@@ -227,6 +227,57 @@ describe('drift loop constructs', () => {
       TreatMissingData: 'breaching',
       AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/drift-loop-broken.md'),
     });
+  });
+
+  it('alarms when the job is blind: every feature lacked data while the endpoint served enough requests (DriftBlind), not "no drift"', () => {
+    // GIVEN the statistics step is told the endpoint's production variants and capture sampling (20%)
+    const definition = JSON.stringify(Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0]);
+    expect(definition).toContain('\\"traffic\\":{\\"variants\\":[\\"primary\\"],\\"samplingPercent\\":20}');
+    // AND may read the endpoint's Invocations
+    const statistics = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).find((p) =>
+      JSON.stringify(p).includes('PublishDriftEvents'),
+    ) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    expect(statistics.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Sid: 'CountEndpointRequests', Action: 'cloudwatch:GetMetricData', Resource: '*', Effect: 'Allow' }),
+    );
+    // THEN an alarm fires on the first blind run; a run that did not happen is DriftJobSilent's
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-DriftBlind-fraud-detector-dev',
+      Namespace: 'Plinth/Drift',
+      MetricName: 'DriftBlind',
+      Dimensions: [{ Name: 'Endpoint', Value: MODEL.endpointName }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/drift-blind.md'),
+    });
+  });
+
+  it('refuses to watch an endpoint whose data capture records nothing (capture off, or sampling 0%), naming the field', () => {
+    const stack = new Stack(newApp(), 'Blind');
+    const keys = new PlatformKeys(stack, 'Keys');
+    const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.62.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
+    const capture = new SecureBucket(stack, 'Capture', { encryptionKey: keys.dataLake, serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket });
+    expect(
+      () =>
+        new ModelDriftMonitor(stack, 'Drift', {
+          endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'm-dev', productionVariantNames: ['primary'], dataCaptureSamplingPercent: 0 }),
+          features: driftFeatures(MODEL),
+          drift: MODEL.drift!,
+          captureBucket: capture.bucket,
+          captureKey: keys.dataLake,
+          database: { databaseName: 'plinth_lake' },
+          bytesScannedCutoffPerQuery: 1_000_000_000,
+          vpc: network.vpc,
+          logsKey: keys.logs,
+          logRetention: logs.RetentionDays.ONE_YEAR,
+          removalPolicy: RemovalPolicy.DESTROY,
+          alarmAction: new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs }),
+          environmentName: 'test',
+        }),
+    ).toThrow(/endpoint m-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);
   });
 });
 

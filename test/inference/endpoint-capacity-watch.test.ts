@@ -34,7 +34,7 @@ describe('EndpointCapacityWatch', () => {
     const stack = new Stack(app, 'S', { env: TEST_ENV });
     watchIn(stack, Duration.minutes(45));
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Plinth/Endpoints',
       MetricName: 'AtMaxCapacity',
@@ -49,6 +49,27 @@ describe('EndpointCapacityWatch', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ ENDPOINTS: JSON.stringify([{ endpointName: 'fraud-detector-prod', variants: { primary: 8, challenger: 2 } }]) }) },
+    });
+  });
+
+  it('alarms when the watch itself is blind: an endpoint it cannot read, or no run reporting for 15 minutes (missing data breaches)', () => {
+    // GIVEN the watch publishes EndpointsUnreadable every run; a variant it cannot measure has no AtMaxCapacity, which reads OK
+    const stack = new Stack(newApp(), 'S', { env: TEST_ENV });
+    watchIn(stack);
+    // THEN one alarm watches that count, and treats a silent watch as broken
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'S-CapacityWatchBlind',
+      Namespace: 'Plinth/Endpoints',
+      MetricName: 'EndpointsUnreadable',
+      Dimensions: [{ Name: 'Watch', Value: 'endpoint-capacity' }],
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
+      AlarmDescription: Match.stringLikeRegexp('docs/runbooks/capacity-watch-blind.md'),
     });
   });
 

@@ -99,6 +99,8 @@ describe('InferenceEndpoint: scale-to-zero through an inference component', () =
     });
     template.resourceCountIs('AWS::SageMaker::Model', 1);
     expect(endpoint.inferenceComponentNameOf('primary')).toBe('fraud-dev-primary');
+    // Data capture does not record an inference component: a drift monitor is told so
+    expect(endpoint.dataCaptureSamplingPercent).toBe(0);
   });
 
   test('copies scale from 0 to the cap, tracking high-resolution concurrency per copy', () => {

@@ -202,8 +202,21 @@ describe('InferenceEndpoint', () => {
 
   test('turning data capture off is allowed but visible', () => {
     const stack = newStack();
-    endpointIn(stack, { dataCapture: { bucket: captureIn(stack), enabled: false } });
+    const endpoint = endpointIn(stack, { dataCapture: { bucket: captureIn(stack), enabled: false } });
     Annotations.fromStack(stack).hasWarning('/S/Endpoint', Match.stringLikeRegexp('Data capture is off'));
+    // AND a drift monitor is told that capture records nothing
+    expect(endpoint.dataCaptureSamplingPercent).toBe(0);
+  });
+
+  test('tells a drift monitor the share of requests data capture records (100 by default)', () => {
+    expect(endpointIn(newStack()).dataCaptureSamplingPercent).toBe(25);
+    const stack = newStack();
+    expect(endpointIn(stack, { dataCapture: { bucket: captureIn(stack) } }).dataCaptureSamplingPercent).toBe(100);
+    const imported = (percent?: number) =>
+      InferenceEndpoint.fromEndpointAttributes(newStack(), 'Imported', { endpointName: 'x', productionVariantNames: ['a'], ...(percent === undefined ? {} : { dataCaptureSamplingPercent: percent }) });
+    expect(imported().dataCaptureSamplingPercent).toBeUndefined();
+    expect(imported(35).dataCaptureSamplingPercent).toBe(35);
+    expect(() => imported(101)).toThrow(/dataCaptureSamplingPercent must be 0-100, got 101/);
   });
 
   test('grantInvoke allows InvokeEndpoint on this endpoint only, and metric methods name the right series', () => {

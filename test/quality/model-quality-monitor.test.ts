@@ -10,6 +10,7 @@ import type { ModelQualityMonitorProps } from '../../lib/quality/model-quality-m
 import { PlatformNetwork } from '../../lib/network/platform-network';
 import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
+import { isAllowed, type Statement } from '../support/iam-simulator';
 
 const freshStack = (): Stack => new Stack(newApp(), 'Fresh', { env: TEST_ENV });
 
@@ -115,6 +116,29 @@ describe('ModelQualityMonitor', () => {
     expect(JSON.stringify(stale)).toContain('ground-truth-stale');
   });
 
+  it('can find the package each variant serves (contract B), read-only, and no longer lists the group\'s packages', () => {
+    // GIVEN every statement attached to the quality function's role
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes('QualityRole'))!;
+    const statements = [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const arn = (resource: string) => `arn:aws:sagemaker:us-east-1:123456789012:${resource}`;
+    // THEN the endpoint's current config, its models and their tags, and the model's packages can be read
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeEndpoint', resource: arn('endpoint/fraud-detector-dev') })).toBe(true);
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeEndpoint', resource: arn('endpoint/other-endpoint') })).toBe(false);
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeEndpointConfig', resource: arn('endpoint-config/fraud-detector-dev-v3-1a2b3c4d') })).toBe(true);
+    for (const action of ['sagemaker:DescribeModel', 'sagemaker:ListTags']) {
+      expect(isAllowed(statements, { action, resource: arn('model/fraud-detector-dev-primary-v3') })).toBe(true);
+    }
+    expect(isAllowed(statements, { action: 'sagemaker:DescribeModelPackage', resource: arn('model-package/fraud-detector/3') })).toBe(true);
+    // AND it reads the previous run's evidence (the A/B totals), only that file
+    const bucketArn = (Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((p) => JSON.stringify(p)).find((p) => p.includes('ReadPreviousEvidence')) ?? '');
+    expect(bucketArn).toContain('/quality-evidence/fraud-detector-dev/latest.json');
+    // AND nothing it does not need: no listing of the group's packages, no tag writes
+    expect(isAllowed(statements, { action: 'sagemaker:ListModelPackages', resource: '*' })).toBe(false);
+    expect(isAllowed(statements, { action: 'sagemaker:AddTags', resource: arn('model/fraud-detector-dev-primary-v3') })).toBe(false);
+  });
+
   it('hands the job its settings: metric, floor, A/B test with default guardrails, prices', () => {
     const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
       JSON.stringify(f).includes('model-quality'),
@@ -124,6 +148,20 @@ describe('ModelQualityMonitor', () => {
     expect(job).toContain('\\"floor\\":0.85');
     expect(job).toContain('\\"costPer1000Increase\\":0.2');
     expect(job).toContain('\\"pricePerHour\\":1.408');
+    // the endpoint's capture sampling (not known for this imported endpoint: 100), to tell missing capture from a quiet window
+    expect(job).toContain('\\"captureSamplingPercent\\":100');
+  });
+
+  it('tells the job the endpoint\'s capture sampling, and refuses an endpoint that captures nothing, naming the field', () => {
+    const job = (percent: number) => {
+      const stack = freshStack();
+      monitorIn(stack, { endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Imported', { endpointName: 'fraud-detector-dev', productionVariantNames: ['primary', 'challenger'], dataCaptureSamplingPercent: percent }) });
+      const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('model-quality')) as { Properties: { Environment: { Variables: { JOB: unknown } } } };
+      // JOB is a join of text and tokens (bucket, database names): read it as text
+      return JSON.stringify(fn.Properties.Environment.Variables.JOB);
+    };
+    expect(job(20)).toContain('\\"captureSamplingPercent\\":20');
+    expect(() => job(0)).toThrow(/endpoint fraud-detector-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);
   });
 
   it('offers dashboard widgets for quality per variant, label coverage and cost per 1,000', () => {

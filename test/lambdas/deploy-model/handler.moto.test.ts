@@ -31,6 +31,7 @@
  */
 
 import {
+  AddTagsCommand,
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
@@ -676,6 +677,25 @@ describeWithMoto('deploy-model handler (moto_server + mocked UpdateEndpoint)', (
     const events = await busEvents(h);
     expect(events.map((e) => [e['detail-type'], e.detail.reason])).toEqual([['Model Deployment Failed', 'previously-rolled-back']]);
     expect(await alarmMessages(h)).toHaveLength(1);
+  });
+
+  it('the rollback guard tag cannot be written → the deployment goes on, and the alarm topic is told the guard is off [moto; mocked: AddTags throttled, UpdateEndpoint]', async () => {
+    // GIVEN AddTags is throttled past the SDK's retries
+    h.sm.on(AddTagsCommand).rejects(sdkError('ThrottlingException', 'Rate exceeded'));
+    // WHEN v1's approval is delivered
+    const res = await handler(sqsEvent(sqsRecord(approvalBody(h.v1Arn, 1))));
+    // THEN the rollout (already in flight) is not failed
+    expect(res.batchItemFailures).toEqual([]);
+    expect(h.sm.commandCalls(UpdateEndpointCommand)).toHaveLength(1);
+    expect((await busEvents(h)).map((e) => e['detail-type'])).toEqual(['Model Deployment Started']);
+    // AND a person learns that a replay after a rollback would redeploy it (before: one error log line, nothing else)
+    const alarms = await alarmMessages(h);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({
+      problem: 'rollback guard not set: a replayed approval after a rollback of this rollout would deploy it again',
+      endpointName: ENDPOINT,
+      error: 'Rate exceeded',
+    });
   });
 
   it('unapproved packages are never deployed: event status Pending, and event Approved but registry Rejected [moto]', async () => {

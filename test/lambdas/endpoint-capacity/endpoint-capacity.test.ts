@@ -27,7 +27,10 @@ afterEach(() => {
 });
 afterAll(() => expectGoldenCovered('plinth-endpoint-capacity'));
 
-const emf = () => lines.map((l) => JSON.parse(l)).filter((d) => d._aws);
+/** The per-variant capacity documents (the per-run watch document aside). */
+const emf = () => lines.map((l) => JSON.parse(l)).filter((d) => d._aws && d.Watch === undefined);
+/** The one per-run document of the watch itself. */
+const watchDocs = () => lines.map((l) => JSON.parse(l)).filter((d) => d._aws && d.Watch !== undefined);
 
 describe('endpoint-capacity (aws-sdk-client-mock)', () => {
   it('publishes instance count, cap and at-cap per configured variant', async () => {
@@ -84,9 +87,25 @@ describe('endpoint-capacity (aws-sdk-client-mock)', () => {
     expect(partial.failedEndpoints).toEqual(['fraud-prod']);
     expect(partial.measured).toHaveLength(1);
 
+    // AND the watch says one endpoint was not read (its variants' AtMaxCapacity would otherwise just be missing, which reads OK)
+    expect(watchDocs()).toHaveLength(1);
+    expect(watchDocs()[0]).toMatchObject({ Watch: 'endpoint-capacity', EndpointsUnreadable: 1, failedEndpoints: ['fraud-prod'] });
+    expect(watchDocs()[0]._aws.CloudWatchMetrics).toEqual([{ Namespace: 'Plinth/Endpoints', Dimensions: [['Watch']], Metrics: [{ Name: 'EndpointsUnreadable', Unit: 'Count' }] }]);
+
     sagemaker.reset();
     sagemaker.on(DescribeEndpointCommand).rejects(throttled);
+    lines.length = 0;
     await expect(handler({})).rejects.toThrow(/could not describe any endpoint \(fraud-prod, churn-prod\)/);
+    // AND even a run that fails publishes the count first
+    expect(watchDocs().map((d) => d.EndpointsUnreadable)).toEqual([2]);
+  });
+
+  it('publishes EndpointsUnreadable = 0 on a run that read every endpoint, and counts an endpoint that does not exist yet or is not serving as read', async () => {
+    const notFound = Object.assign(new Error('Could not find endpoint "fraud-prod".'), { name: 'ValidationException' });
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'fraud-prod' }).rejects(notFound);
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: 'churn-prod' }).resolves({ EndpointStatus: 'Creating', ProductionVariants: [] } as never);
+    await handler({});
+    expect(watchDocs().map((d) => d.EndpointsUnreadable)).toEqual([0]);
   });
 
   it('logs a configured variant the endpoint does not have', async () => {

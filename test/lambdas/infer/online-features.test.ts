@@ -30,6 +30,8 @@ describe('online features: found', () => {
     expect(out).toEqual({ kind: 'features', features: { account_id: 'a1', amount: 10, txn_count_24h: 3, amount_sum_24h: 12.5 }, degraded: false, source: 'record' });
     expect(fs.commandCalls(BatchGetRecordCommand)[0].args[0].input).toEqual({
       Identifiers: [{ FeatureGroupName: 'account-spend', RecordIdentifiersValueAsString: ['a1'], FeatureNames: ['txn_count_24h', 'amount_sum_24h'] }],
+      // the record's expiry (event time + the group's TTL) comes back with it
+      ExpirationTimeResponse: 'Enabled',
     });
     expect(m.OnlineMisses + m.OnlineTimeouts + m.OnlineErrors).toBe(0);
   });
@@ -55,6 +57,27 @@ describe('online features: missing records, timeouts and errors take the configu
     const withDefaults = { ...CFG, onMissing: 'defaults' as const, defaults: { txn_count_24h: 0, amount_sum_24h: 0 } };
     expect(await withOnlineFeatures(withDefaults, REQUEST, metrics(), {})).toEqual({ kind: 'features', features: { ...REQUEST, txn_count_24h: 0, amount_sum_24h: 0 }, degraded: true, source: 'defaults' });
     expect(await withOnlineFeatures({ ...CFG, onMissing: 'reject' }, REQUEST, metrics(), {})).toEqual({ kind: 'reject', body: { error: 'no online features for account_id', rule: 'unknown-entity', field: 'account_id' } });
+  });
+
+  test('a record past its TTL (Feature Store deletes expired records days later) is a miss, not fresh features', async () => {
+    // GIVEN the entity's record expired a minute ago, but the online store still returns it
+    const expired = record({ txn_count_24h: '3', amount_sum_24h: '12.5' });
+    (expired.Records[0] as Record<string, unknown>).ExpiresAt = new Date(Date.now() - 60_000).toISOString();
+    fs.on(BatchGetRecordCommand).resolves(expired);
+    const m = metrics();
+    const props: Record<string, unknown> = {};
+    // WHEN / THEN the default policy applies (the fallback), counted as a miss and logged as expired
+    expect(await withOnlineFeatures(CFG, REQUEST, m, props)).toEqual({ kind: 'fallback', reason: 'missing' });
+    expect(m.OnlineMisses).toBe(1);
+    expect(props.onlineFeatures).toBe('expired');
+    // AND with onMissing defaults, the defaults stand in (degraded), never the expired values
+    const withDefaults = { ...CFG, onMissing: 'defaults' as const, defaults: { txn_count_24h: 0, amount_sum_24h: 0 } };
+    expect(await withOnlineFeatures(withDefaults, REQUEST, metrics(), {})).toEqual({ kind: 'features', features: { ...REQUEST, txn_count_24h: 0, amount_sum_24h: 0 }, degraded: true, source: 'defaults' });
+    // AND a record that expires later is found
+    (expired.Records[0] as Record<string, unknown>).ExpiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const fresh: Record<string, unknown> = {};
+    expect(await withOnlineFeatures(CFG, REQUEST, metrics(), fresh)).toMatchObject({ kind: 'features', source: 'record', features: { txn_count_24h: 3 } });
+    expect(fresh.onlineFeatures).toBe('found');
   });
 
   test('a lookup slower than its budget is abandoned at the budget and counted as a timeout', async () => {

@@ -125,3 +125,32 @@ describe('the A/B verdict needs exactly one challenger', () => {
     expect(() => evaluate([labels], { ...SETTINGS, primaryMetric: 'auc', variants: ['blue', 'green'], abTest })).toThrow(/champion "primary" is not one of the variants/);
   });
 });
+
+describe('capture that holds far fewer predictions than the endpoint served is not a quiet window', () => {
+  // The window's labels are fresh and plentiful where there is capture; what is missing is capture.
+  const labels = row({ kind: 'labels', variant: null, n: '40', last_label_at: '2030-01-11T12:00:00.000Z' });
+  const traffic = (n: number) => row({ kind: 'traffic', n: String(n), sum1: String(n), sum2: '0', sum3: '3600' });
+
+  it('40 captured predictions for 1,000 requests at 20% sampling (200 expected) make the evidence stale, saying why', () => {
+    // GIVEN 1,000 invocations (CloudWatch) and 40 predictions in capture, every one labelled
+    const evidence = evaluate([traffic(40), labels], { ...SETTINGS, captureSamplingPercent: 20 }, { primary: { invocations: 1000, errors: 0 } });
+    // THEN coverage alone looks perfect (40 of 40), but the evidence is stale: capture is missing
+    expect(evidence.staleness.coverage.value).toBe(1);
+    expect(evidence.staleness.stale).toBe(true);
+    expect(evidence.staleness.reasons).toEqual([
+      'variant primary: capture holds 40 predictions for 1000 requests at 20% sampling (about 200 expected): data capture is missing, so this window\'s quality is not the endpoint\'s',
+    ]);
+  });
+
+  it('a capture short of what was expected by less than half is not flagged (sampling noise, retries counted once)', () => {
+    const evidence = evaluate([traffic(101), labels], { ...SETTINGS, captureSamplingPercent: 20 }, { primary: { invocations: 1000, errors: 0 } });
+    expect(evidence.staleness).toMatchObject({ stale: false, reasons: [] });
+  });
+
+  it('too few requests to expect minSamples in capture, or no request count, is not flagged', () => {
+    // 800 requests at 20% = 160 expected, below minSamples (200)
+    expect(evaluate([traffic(0), labels], { ...SETTINGS, captureSamplingPercent: 20 }, { primary: { invocations: 800, errors: 0 } }).staleness.reasons).toEqual([]);
+    // no Invocations datapoints at all (no request count): nothing to compare with
+    expect(evaluate([traffic(0), labels], { ...SETTINGS, captureSamplingPercent: 20 }, {}).staleness.reasons).toEqual([]);
+  });
+});

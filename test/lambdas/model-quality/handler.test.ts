@@ -7,7 +7,7 @@ import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeModelPackageCommand, ListModelPackagesCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, QualityInputError, renderStep } from '../../../lambdas/model-quality/index';
 import type { QualityJob } from '../../../lambdas/model-quality/index';
@@ -44,6 +44,7 @@ const JOB: QualityJob = {
   tolerance: 0.05,
   floor: 0.8,
   coverageFloor: 0.05,
+  captureSamplingPercent: 100,
   outcome: { name: 'money saved', unit: 'EUR' },
   abTest: { champion: 'primary', alpha: 0.05, minimumEffect: 0.02, guardrails: { p99LatencyIncrease: 0.1, errorRateIncrease: 0.005, costPer1000Increase: 0.2 } },
   prices: { primary: { instanceType: 'ml.g5.xlarge', pricePerHour: 1.408, currency: 'USD', asOf: '2026-11-22', source: 'config/pricing' } },
@@ -90,6 +91,8 @@ async function fixtureRows(): Promise<ResultRow[]> {
   return rows;
 }
 
+const LATEST = 'quality-evidence/fraud-detector-dev/latest.json';
+
 const EVALUATE = {
   action: 'evaluate',
   queryExecutionId: 'q-123',
@@ -117,7 +120,18 @@ describe('model-quality handler', () => {
     fakeDate(Date.parse(EVALUATE.runAt));
     process.env.JOB = JSON.stringify(JOB);
     athena.on(GetQueryResultsCommand).resolves(asAthena(rows));
-    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [] });
+    // The endpoint serves the models its first deployment created: no package tag, so the floor is the baseline.
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointName: JOB.endpointName, EndpointConfigName: 'cfg-1' } as never);
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({
+      ProductionVariants: [
+        { VariantName: 'primary', ModelName: 'fd-primary-initial' },
+        { VariantName: 'challenger', ModelName: 'fd-challenger-initial' },
+      ],
+    } as never);
+    sagemaker.on(DescribeModelCommand).callsFake((input: { ModelName: string }) => ({ ModelArn: `arn:aws:sagemaker:us-east-1:123456789012:model/${input.ModelName}` }));
+    sagemaker.on(ListTagsCommand).resolves({ Tags: [] });
+    // No previous run: the A/B experiment starts with this window.
+    s3.on(GetObjectCommand, { Bucket: JOB.evidenceBucket, Key: LATEST }).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
     cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
     s3.on(PutObjectCommand).resolves({});
@@ -174,15 +188,116 @@ describe('model-quality handler', () => {
     expect(emf.find((d) => d.Variant === undefined)).toMatchObject({ GroundTruthStale: 0, QualityDecayed: 1, QualityRuns: 1 });
   });
 
-  it('evaluate: the deployed package\'s evaluation.json is the baseline when registered (contract B)', async () => {
-    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [{ ModelPackageArn: 'arn:pkg/1', ModelPackageGroupName: 'g', ModelPackageStatus: 'Completed', CreationTime: new Date() }] });
-    sagemaker.on(DescribeModelPackageCommand).resolves({ ModelMetrics: { ModelQuality: { Statistics: { S3Uri: 's3://reg/eval/evaluation.json', ContentType: 'application/json' } } } } as never);
-    s3.on(GetObjectCommand).resolves({
-      Body: { transformToString: async () => JSON.stringify({ schemaVersion: 1, problemType: 'binary_classification', primaryMetric: 'auc', samples: 1000, metrics: { auc: 0.97 }, champion: null }) },
+  it('evaluate: each variant is judged against the evaluation.json of the package it serves, not the latest Approved one (contract B)', async () => {
+    // GIVEN the group's latest Approved package (v3, AUC 0.99) whose canary rolled back: the endpoint still serves v1 on primary
+    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [{ ModelPackageArn: 'arn:pkg/3', ModelPackageGroupName: 'fraud-detector', ModelPackageStatus: 'Completed', CreationTime: new Date() }] });
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({
+      ProductionVariants: [
+        { VariantName: 'primary', ModelName: 'fraud-detector-dev-primary-v1' },
+        { VariantName: 'challenger', ModelName: 'fraud-detector-dev-challenger-v2' },
+      ],
     } as never);
+    // AND deploy-model tagged each model with the package it was built from
+    sagemaker.on(ListTagsCommand).callsFake((input: { ResourceArn: string }) => ({
+      Tags: [{ Key: 'plinth:model-package', Value: input.ResourceArn.endsWith('-v1') ? 'arn:pkg/1' : 'arn:pkg/2' }, { Key: 'owner', Value: 'fraud' }],
+    }));
+    const auc: Record<string, number> = { 'arn:pkg/1': 0.97, 'arn:pkg/2': 0.6, 'arn:pkg/3': 0.99 };
+    sagemaker.on(DescribeModelPackageCommand).callsFake((input: { ModelPackageName: string }) => ({
+      ModelMetrics: { ModelQuality: { Statistics: { S3Uri: `s3://reg/${input.ModelPackageName.slice(-1)}/evaluation.json`, ContentType: 'application/json' } } },
+    }));
+    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({
+      Body: { transformToString: async () => JSON.stringify({ schemaVersion: 1, problemType: 'binary_classification', primaryMetric: 'auc', samples: 1000, metrics: { auc: auc[`arn:pkg/${input.Key[0]}`] }, champion: null }) },
+    }));
+    // WHEN
+    const out = (await handler(EVALUATE)) as { decayed: string[] };
+    // THEN each variant's baseline is its own package's evaluation; the rolled-back v3 is read by nobody
+    const evidence = JSON.parse(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string);
+    const byVariant = Object.fromEntries(evidence.variants.map((v: { variant: string; baseline: unknown; primary: { value: number } }) => [v.variant, v]));
+    expect(byVariant.primary.baseline).toEqual({ value: 0.97, source: 'evaluation.json', uri: 's3://reg/1/evaluation.json', modelPackageArn: 'arn:pkg/1' });
+    expect(byVariant.challenger.baseline).toEqual({ value: 0.6, source: 'evaluation.json', uri: 's3://reg/2/evaluation.json', modelPackageArn: 'arn:pkg/2' });
+    expect(sagemaker.commandCalls(DescribeModelPackageCommand).map((c) => c.args[0].input.ModelPackageName).sort()).toEqual(['arn:pkg/1', 'arn:pkg/2']);
+    // AND the headline baseline is the champion's
+    expect(evidence.baseline).toEqual({ value: 0.97, source: 'evaluation.json', uri: 's3://reg/1/evaluation.json', modelPackageArn: 'arn:pkg/1', tolerance: 0.05 });
+    // AND decay is judged per variant against its own baseline: primary AUC 1 >= 0.97 − 0.05; challenger
+    // AUC 0.495 (scipy.stats.mannwhitneyu over its 20 positive and 40 negative scores: U = 396 of 800) < 0.6 − 0.05
+    expect(byVariant.primary.primary.value).toBe(1);
+    expect(byVariant.challenger.primary.value).toBeCloseTo(0.495, 12);
+    expect(out.decayed).toEqual(['challenger']);
+    expect(evidence.decay).toEqual([{ variant: 'challenger', metric: 'auc', value: byVariant.challenger.primary.value, baseline: 0.6, tolerance: 0.05 }]);
+  });
+
+  it('evaluate: a variant whose model deploy-model did not build (no package tag), or that runs no model of its own, is judged against the floor, with the reason', async () => {
+    // GIVEN primary runs a model without the package tag, and the challenger is absent from the current config
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({ ProductionVariants: [{ VariantName: 'primary', ModelName: 'hand-made' }] } as never);
+    // WHEN
+    await handler(EVALUATE);
+    // THEN both fall back to the floor, and the evidence says why
+    const evidence = JSON.parse(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string);
+    const byVariant = Object.fromEntries(evidence.variants.map((v: { variant: string; baseline: unknown }) => [v.variant, v.baseline]));
+    expect(byVariant.primary).toEqual({ value: 0.8, source: 'configured-floor', reason: 'model hand-made was not deployed from a registered package (no plinth:model-package tag)' });
+    expect(byVariant.challenger).toEqual({ value: 0.8, source: 'configured-floor', reason: 'variant challenger runs no model of its own in endpoint config cfg-1 (absent, or an inference component)' });
+    expect(sagemaker.commandCalls(DescribeModelPackageCommand)).toHaveLength(0);
+  });
+
+  it('evaluate: reads every page of a model\'s tags; an AWS error reading the endpoint fails the step (retried), never a silent floor', async () => {
+    // GIVEN the package tag on the second page of ListTags
+    sagemaker.on(ListTagsCommand).callsFake((input: { NextToken?: string }) =>
+      input.NextToken === undefined ? { Tags: [{ Key: 'owner', Value: 'fraud' }], NextToken: 'p2' } : { Tags: [{ Key: 'plinth:model-package', Value: 'arn:pkg/1' }] },
+    );
+    sagemaker.on(DescribeModelPackageCommand).resolves({ ModelMetrics: { ModelQuality: { Statistics: { S3Uri: 's3://reg/1/evaluation.json', ContentType: 'application/json' } } } } as never);
+    s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify({ schemaVersion: 1, metrics: { auc: 0.9 } }) } } as never);
     await handler(EVALUATE);
     const evidence = JSON.parse(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string);
-    expect(evidence.baseline).toEqual({ value: 0.97, source: 'evaluation.json', uri: 's3://reg/eval/evaluation.json', tolerance: 0.05 });
+    expect(evidence.variants.map((v: { baseline: { value: number } }) => v.baseline.value)).toEqual([0.9, 0.9]);
+    // AND the one package is described once for both variants
+    expect(sagemaker.commandCalls(DescribeModelPackageCommand)).toHaveLength(1);
+    // WHEN DescribeEndpoint is throttled
+    s3.resetHistory();
+    sagemaker.on(DescribeEndpointCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handler(EVALUATE)).rejects.toThrow('Rate exceeded');
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('evaluate: the A/B verdict adds this window to the previous run\'s totals from latest.json, and says so in the verdict event', async () => {
+    // GIVEN the previous run (the day before) counted 100 labelled predictions per arm of the same experiment
+    const previous = {
+      champion: 'primary',
+      challenger: 'challenger',
+      championModel: 'fd-primary-initial',
+      challengerModel: 'fd-challenger-initial',
+      loss: 'Brier score',
+      alpha: 0.05,
+      minimumEffect: 0.02,
+      since: '2030-01-09T00:00:00.000Z',
+      through: '2030-01-10T00:00:00.000Z',
+      windows: 1,
+      challengerSums: { n: 100, sum: 30, sumSq: 12 },
+      championSums: { n: 100, sum: 5, sumSq: 1 },
+    };
+    s3.on(GetObjectCommand, { Bucket: JOB.evidenceBucket, Key: LATEST }).resolves({ Body: { transformToString: async () => JSON.stringify({ abTest: { cumulative: previous } }) } } as never);
+    // WHEN this day's window (60 labels per arm) is evaluated
+    await handler(EVALUATE);
+    // THEN the totals are the previous ones plus this window's, and the verdict is judged on them
+    const evidence = JSON.parse(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string);
+    const w = evidence.abTest.window;
+    expect(w.challenger.n).toBe(60);
+    expect(evidence.abTest.accumulation).toBe('added');
+    expect(evidence.abTest.cumulative).toEqual({
+      ...previous,
+      through: '2030-01-11T00:00:00.000Z',
+      windows: 2,
+      challengerSums: { n: 160, sum: 30 + w.challenger.sum, sumSq: 12 + w.challenger.sumSq },
+      championSums: { n: 160, sum: 5 + w.champion.sum, sumSq: 1 + w.champion.sumSq },
+    });
+    expect(evidence.abTest.test.difference).toBeCloseTo((30 + w.challenger.sum) / 160 - (5 + w.champion.sum) / 160, 12);
+    const verdict = JSON.parse(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!.find((e) => e.DetailType === 'Model A/B Verdict')!.Detail!);
+    expect(verdict.judgedOn).toEqual({ since: '2030-01-09T00:00:00.000Z', through: '2030-01-11T00:00:00.000Z', windows: 2, challengerLabelled: 160, championLabelled: 160 });
+  });
+
+  it('evaluate: a previous evidence file that cannot be read (other than missing) fails the step rather than restarting the experiment', async () => {
+    s3.on(GetObjectCommand, { Bucket: JOB.evidenceBucket, Key: LATEST }).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    await expect(handler(EVALUATE)).rejects.toThrow('Access Denied');
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
   it('evaluate: a failed EventBridge entry fails the step so it is retried', async () => {

@@ -833,6 +833,46 @@ describeWithMoto('human review loop (moto: SQS + DynamoDB GSI + S3)', (moto) => 
       expect(emf('CasesExpired').find((d) => d.Model === '_all')).toMatchObject({ CasesExpired: 0 });
     });
 
+    it('expires a case at its own slaDeadline after the SLA was raised, and tries no case before its deadline after it was lowered', async () => {
+      // GIVEN a case taken in under a 60-minute SLA (deadline T0 + 55 min)
+      const [shortSla] = await enqueue([body({ createdAt: new Date(T0 - 5 * MIN).toISOString() })]);
+      expect(okCase(await api({ action: 'get', caseId: shortSla })).slaDeadline).toBe(new Date(T0 + 55 * MIN).toISOString());
+      try {
+        // AND the SLA is then raised to 240 minutes (a deploy changes SLA_MINUTES for every function)
+        process.env.SLA_MINUTES = '240';
+        // AND a case taken in under the new SLA (deadline T0 + 238 min)
+        const [longSla] = await enqueue([body({ createdAt: new Date(T0 - 2 * MIN).toISOString() })]);
+        // WHEN the expiry job runs just after the first case's deadline
+        setNow(T0 + 56 * MIN);
+        lines = [];
+        const summary = await expiry({});
+        // THEN the case expires at the deadline it was given, not 180 minutes later under the new SLA
+        expect(summary).toMatchObject({ expired: 1, skipped: 0, pending: 1 });
+        expect(okCase(await api({ action: 'get', caseId: shortSla }))).toMatchObject({ status: 'expired', expiredAt: new Date(T0 + 56 * MIN).toISOString() });
+        expect(okCase(await api({ action: 'get', caseId: longSla })).status).toBe('pending');
+
+        // WHEN the SLA is lowered back to 60 minutes and the job runs 100 minutes later
+        process.env.SLA_MINUTES = '60';
+        setNow(T0 + 156 * MIN);
+        const updates = jest.fn();
+        ddb.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (context.commandName === 'UpdateItemCommand') updates();
+            return next(args);
+          },
+          { step: 'initialize', name: 'countExpiryUpdates' },
+        );
+        const later = await expiry({});
+        ddb.middlewareStack.remove('countExpiryUpdates');
+        // THEN the second case (deadline T0 + 238 min) is neither expired nor written to: no conditional write is spent on it
+        expect(later).toMatchObject({ expired: 0, skipped: 0, pending: 1 });
+        expect(updates).not.toHaveBeenCalled();
+        expect(okCase(await api({ action: 'get', caseId: longSla })).status).toBe('pending');
+      } finally {
+        process.env.SLA_MINUTES = String(SLA_MINUTES);
+      }
+    });
+
     it('stops expiring when the Lambda is about to time out, and the next run finishes the job', async () => {
       // GIVEN two overdue cases
       const ids = await enqueue([

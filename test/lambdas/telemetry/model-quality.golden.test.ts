@@ -6,8 +6,8 @@
 import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/model-quality/index';
 import type { QualityJob } from '../../../lambdas/model-quality/index';
@@ -45,6 +45,7 @@ const JOB: QualityJob = {
   tolerance: 0.05,
   floor: 0.8,
   coverageFloor: 0.05,
+  captureSamplingPercent: 100,
   outcome: { name: 'money saved', unit: 'EUR' },
   abTest: { champion: 'primary', alpha: 0.05, minimumEffect: 0.02, guardrails: { p99LatencyIncrease: 0.1, errorRateIncrease: 0.005, costPer1000Increase: 0.2 } },
   prices: { primary: { instanceType: 'ml.g5.xlarge', pricePerHour: 1.408, currency: 'USD', asOf: '2026-11-22', source: 'config/pricing' } },
@@ -112,7 +113,13 @@ describe('model-quality telemetry is what it was before Powertools', () => {
     jest.useFakeTimers({ now: Date.parse('2030-01-12T00:05:00.000Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     for (const m of [athena, s3, sagemaker, cloudWatch, events]) m.reset();
     athena.on(GetQueryResultsCommand).resolves(asAthena(rows));
-    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [] });
+    // Each variant serves a model without a package tag: the configured floor is the baseline.
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointConfigName: 'cfg-1' } as never);
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({ ProductionVariants: JOB.variants.map((VariantName) => ({ VariantName, ModelName: `${VariantName}-initial` })) } as never);
+    sagemaker.on(DescribeModelCommand).resolves({ ModelArn: 'arn:aws:sagemaker:us-east-1:123456789012:model/initial' });
+    sagemaker.on(ListTagsCommand).resolves({ Tags: [] });
+    // No previous run: the A/B experiment starts with this window.
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
     cloudWatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
         { Id: 'pninetynine0', Values: [90_000] },

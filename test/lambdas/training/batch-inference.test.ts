@@ -185,6 +185,33 @@ describeWithMoto('batch-inference handler (moto)', (moto) => {
     expect(late.partitions.map((p) => p.partition)).toEqual(['2031-03-08']);
   });
 
+  it('an object that lands in a scored partition later (a late or redriven ingest) gets the partition scored again, whole; an unchanged one is not', async () => {
+    // GIVEN 03-08 scored with one object of 3 rows
+    await partition('2031-03-08', { 'a.jsonl': 3 });
+    await approve();
+    const first = await plan('run-1');
+    await transform(first.partitions[0]);
+    await publish(first, 0);
+    expect(await status('2031-03-08')).toMatchObject({ status: 'SCORED', inputObjects: '1', inputRows: '3' });
+    // AND a run with nothing new claims nothing
+    expect(await plan('run-2', '2031-03-10T02:00:00Z')).toMatchObject({ status: 'nothing-new', partitions: [] });
+    // WHEN an ingest that was backlogged writes 2 more rows into 03-08 (ingest_date is the raw object's arrival day)
+    await partition('2031-03-08', { 'late.jsonl': 2 });
+    const third = await plan('run-3', '2031-03-10T03:00:00Z');
+    // THEN the partition is claimed again, and the re-run is logged with what was scored before
+    expect(third.partitions.map((p) => p.partition)).toEqual(['2031-03-08']);
+    const rescored = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'partition scored again: its input objects changed after it was scored');
+    expect(rescored).toMatchObject({ level: 'warn', partition: '2031-03-08', previousRunId: 'run-1', previousInputObjects: '1' });
+    // AND its predictions are replaced by all 5 rows, none twice
+    await transform(third.partitions[0]);
+    expect(await publish(third, 0)).toMatchObject({ inputRows: 5, outputRows: 5 });
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: OUT, Key: 'predictions/fraud-detector/input_partition=2031-03-08/predictions.jsonl' }))).Body!.transformToString();
+    expect(rows(text).map((l) => JSON.parse(JSON.parse(l).input_record).id).sort()).toEqual(['2031-03-08-a.jsonl-0', '2031-03-08-a.jsonl-1', '2031-03-08-a.jsonl-2', '2031-03-08-late.jsonl-0', '2031-03-08-late.jsonl-1']);
+    expect(await status('2031-03-08')).toMatchObject({ status: 'SCORED', runId: 'run-3', inputObjects: '2', inputRows: '5' });
+    // AND once scored whole, it is left alone
+    expect(await plan('run-4', '2031-03-10T04:00:00Z')).toMatchObject({ status: 'nothing-new', partitions: [] });
+  });
+
   it('publishes each row once with its lineage and conserves rows; a failed partition is released and claimed again', async () => {
     await partition('2031-03-09', { 'a.jsonl': 3, 'nested/b.jsonl': 2 });
     await approve();
