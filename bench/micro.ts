@@ -1,7 +1,7 @@
 /**
  * The non-synth benchmarks of `npm run bench`, one per process: `micro.ts <name>` prints a JSON
  * result as its last line. Names: bundling, cold-start, ingest-jsonl, ingest-csv, ingest-jsonl-shuffled,
- * ingest-csv-shuffled, drift, scaling.
+ * ingest-csv-shuffled, ingest-jsonl-opaque, ingest-csv-opaque, drift, scaling.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -164,16 +164,31 @@ function shuffledIds(): (i: number) => number {
   return (i) => ids[i]!;
 }
 
+/**
+ * Opaque ids instead of numbered ones (`ids: 'opaque'`): 32 hex digits, as a UUID without its
+ * dashes (the merchants schema allows 32 characters), distinct for every record (the first 8
+ * digits are a bijection of the record number) and in no order. Neither of the duplicate-id
+ * check's paths for numbered ids applies: every id goes through its hash table.
+ */
+let opaqueIds = false;
+
+function opaqueId(i: number): string {
+  const a = Math.imul(i, 0x9e3779b1) >>> 0;
+  const b = Math.imul(i ^ 0x5bd1e995, 0x85ebca6b) >>> 0;
+  const hex = (n: number, digits: number) => n.toString(16).padStart(8, '0').slice(0, digits);
+  return `${hex(a, 8)}${hex(b, 4)}4${hex(b >>> 16, 3)}a${hex(a >>> 8, 3)}${hex(b, 8)}${hex(a, 4)}`;
+}
+
 function jsonlLine(i: number): string {
   const currency = i % 3 === 0 ? 'EUR' : i % 3 === 1 ? 'GBP' : 'USD';
   return (
-    `{"transaction_id":"t-${idOf(i)}","account_id":"a-${i % 5000}","amount":${(i % 100_000) / 100},"currency":"${currency}",` +
+    `{"transaction_id":"${opaqueIds ? opaqueId(i) : `t-${idOf(i)}`}","account_id":"a-${i % 5000}","amount":${(i % 100_000) / 100},"currency":"${currency}",` +
     `"merchant_category":"${5000 + (i % 900)}","occurred_at":"2026-11-20T08:${String(i % 60).padStart(2, '0')}:00Z","card_present":${i % 2 === 0}}`
   );
 }
 
 function csvLine(i: number): string {
-  return `m-${idOf(i)},"Merchant ${i}, Ltd",${i % 3 === 0 ? 'GB' : i % 3 === 1 ? 'DE' : 'US'},${1 + (i % 5)}`;
+  return `${opaqueIds ? opaqueId(i) : `m-${idOf(i)}`},"Merchant ${i}, Ltd",${i % 3 === 0 ? 'GB' : i % 3 === 1 ? 'DE' : 'US'},${1 + (i % 5)}`;
 }
 
 /**
@@ -194,8 +209,9 @@ function chunks(header: string | undefined, line: (i: number) => string): Buffer
   return out;
 }
 
-async function ingest(format: 'jsonl' | 'csv', ids: 'ordered' | 'shuffled' = 'ordered') {
+async function ingest(format: 'jsonl' | 'csv', ids: 'ordered' | 'shuffled' | 'opaque' = 'ordered') {
   idOf = ids === 'shuffled' ? shuffledIds() : (i) => i;
+  opaqueIds = ids === 'opaque';
   const { parseDatasetSchema } = require('../lambdas/ingest/dataset-schema') as typeof import('../lambdas/ingest/dataset-schema');
   const { compileSchema } = require('../lambdas/ingest/validator') as typeof import('../lambdas/ingest/validator');
   const { RecordRouter } = require('../lambdas/ingest/record-router') as typeof import('../lambdas/ingest/record-router');
@@ -334,6 +350,8 @@ async function main(): Promise<void> {
     : name === 'ingest-csv' ? await ingest('csv')
     : name === 'ingest-jsonl-shuffled' ? await ingest('jsonl', 'shuffled')
     : name === 'ingest-csv-shuffled' ? await ingest('csv', 'shuffled')
+    : name === 'ingest-jsonl-opaque' ? await ingest('jsonl', 'opaque')
+    : name === 'ingest-csv-opaque' ? await ingest('csv', 'opaque')
     : name === 'drift' ? drift()
     : name === 'scaling' ? scaling()
     : name === 'bundling' ? bundling()
