@@ -23,6 +23,7 @@ import { parseJsonRecord, parseJsonRecordKeys } from '../../../lambdas/ingest/js
 import { RecordRouter } from '../../../lambdas/ingest/record-router';
 import { compileSchema } from '../../../lambdas/ingest/validator';
 import { chunkedAtCodePoints } from '../../support/chunks';
+import { mapReference } from '../../support/id-table-reference';
 
 const SEED = 1717;
 const SOURCE = { bucket: 'raw', key: 'm/file.csv', etag: 'e1' };
@@ -138,15 +139,6 @@ describe('CSV rows marked plain by the parser', () => {
   });
 });
 
-/** A Map with the same bound: the reference for IdTable. */
-function reference(ids: readonly string[], maxIds: number): Array<number | undefined> {
-  const map = new Map<string, number>();
-  return ids.map((id, line) => {
-    const first = map.get(id);
-    if (first === undefined && map.size < maxIds) map.set(id, line);
-    return first;
-  });
-}
 
 /** The order IdTable keeps while ids increase: longer, or as long and greater by code units. */
 function byLengthThenUnits(a: string, b: string): number {
@@ -167,7 +159,7 @@ describe('IdTable while ids come in order, and when they stop', () => {
           list.splice(i + 1, 0, repeatLast ? list[i]! : list[from % (i + 1)]!);
         }
         const table = new IdTable(maxIds);
-        expect(list.map((id, line) => table.observe(id, line))).toEqual(reference(list, maxIds));
+        expect(list.map((id, line) => table.observe(id, line))).toEqual(mapReference(list, maxIds).answers);
         expect(table.size).toBe(Math.min(new Set(list).size, maxIds));
       }),
       { seed: SEED, numRuns: 300 },
@@ -200,7 +192,7 @@ describe('IdTable with hash bits in its slots', () => {
     }
     const table = new IdTable(2 ** 29 - 1, seed);
     const list = [...same, ...same.slice().reverse(), 'other', same[7]!];
-    expect(list.map((id, line) => table.observe(id, line))).toEqual(reference(list, 2 ** 29 - 1));
+    expect(list.map((id, line) => table.observe(id, line))).toEqual(mapReference(list, 2 ** 29 - 1).answers);
     expect(table.degraded).toBe(false);
   });
 
@@ -209,7 +201,7 @@ describe('IdTable with hash bits in its slots', () => {
     fc.assert(
       fc.property(ids, fc.constantFrom(1, 2 ** 31 - 1, 2 ** 31, 2 ** 40), (list, maxIds) => {
         const table = new IdTable(maxIds);
-        expect(list.map((id, line) => table.observe(id, line))).toEqual(reference(list, maxIds));
+        expect(list.map((id, line) => table.observe(id, line))).toEqual(mapReference(list, maxIds).answers);
       }),
       { seed: SEED, numRuns: 40 },
     );

@@ -10,23 +10,10 @@
 
 import fc from 'fast-check';
 import { IdTable } from '../../../lambdas/ingest/id-table';
+import { expectAnswersOfAMap, mapReference } from '../../support/id-table-reference';
 
 const SEED = 1705;
 
-/** A Map with the same bound: what the table must answer, id by id. */
-function reference(ids: readonly string[], maxIds: number) {
-  const map = new Map<string, number>();
-  let truncated = false;
-  const answers = ids.map((id, line) => {
-    const first = map.get(id);
-    if (first === undefined) {
-      if (map.size < maxIds) map.set(id, line);
-      else truncated = true;
-    }
-    return first;
-  });
-  return { answers, truncated, size: map.size };
-}
 
 /** Ids of one shape: prefix + number, as few digits as needed or zero-padded to a width. */
 function shaped(prefix: string, width: number, n: number): string {
@@ -67,11 +54,7 @@ describe('IdTable with ids that are a prefix and a number', () => {
       });
     fc.assert(
       fc.property(list, fc.integer({ min: 0, max: 500 }), (ids, maxIds) => {
-        const table = new IdTable(maxIds);
-        const expected = reference(ids, maxIds);
-        expect(ids.map((id, line) => table.observe(id, line))).toEqual(expected.answers);
-        expect(table.truncated).toBe(expected.truncated);
-        expect(table.size).toBe(expected.size);
+        expectAnswersOfAMap(new IdTable(maxIds), ids, maxIds);
       }),
       { seed: SEED, numRuns: 400 },
     );
@@ -99,11 +82,7 @@ describe('IdTable with ids that are a prefix and a number', () => {
       });
     fc.assert(
       fc.property(list, fc.integer({ min: 0, max: 400 }), (ids, maxIds) => {
-        const table = new IdTable(maxIds);
-        const expected = reference(ids, maxIds);
-        expect(ids.map((id, line) => table.observe(id, line))).toEqual(expected.answers);
-        expect(table.truncated).toBe(expected.truncated);
-        expect(table.size).toBe(expected.size);
+        expectAnswersOfAMap(new IdTable(maxIds), ids, maxIds);
       }),
       { seed: SEED, numRuns: 400 },
     );
@@ -130,7 +109,7 @@ describe('IdTable with ids that are a prefix and a number', () => {
     // numbers that did not come in order never go back to the ordered path: t-50 would pass as new after t-4a
     const unordered = ['t-50', 't-49', 't-4a', 't-50'];
     const back = new IdTable(100);
-    expect(unordered.map((id, line) => back.observe(id, line))).toEqual(reference(unordered, 100).answers);
+    expect(unordered.map((id, line) => back.observe(id, line))).toEqual(mapReference(unordered, 100).answers);
     expect(back.layout).toBe('table');
 
     const sparse = new IdTable(100);

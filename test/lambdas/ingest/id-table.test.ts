@@ -5,21 +5,8 @@
  */
 import fc from 'fast-check';
 import { IdTable, idHash } from '../../../lambdas/ingest/id-table';
+import { mapReference } from '../../support/id-table-reference';
 
-/** What the router did before the table: a Map with the same bound. */
-function reference(ids: readonly string[], maxIds: number) {
-  const map = new Map<string, number>();
-  let truncated = false;
-  const answers = ids.map((id, line) => {
-    const first = map.get(id);
-    if (first === undefined) {
-      if (map.size < maxIds) map.set(id, line);
-      else truncated = true;
-    }
-    return first;
-  });
-  return { answers, truncated, size: map.size };
-}
 
 function observeAll(table: IdTable, ids: readonly string[]) {
   return ids.map((id, line) => table.observe(id, line));
@@ -33,7 +20,7 @@ describe('IdTable', () => {
       fc.property(ids, fc.integer({ min: 0, max: 4000 }), (list, maxIds) => {
         // WHEN each id is observed in order, THEN the first-occurrence line, the bound and the size match the Map
         const table = new IdTable(maxIds);
-        const expected = reference(list, maxIds);
+        const expected = mapReference(list, maxIds);
         expect(observeAll(table, list)).toEqual(expected.answers);
         expect(table.truncated).toBe(expected.truncated);
         expect(table.size).toBe(expected.size);
@@ -73,7 +60,7 @@ describe('IdTable', () => {
     const answers = observeAll(table, list);
     // THEN the table gave up probing and still answers exactly as a Map
     expect(table.degraded).toBe(true);
-    expect(answers).toEqual(reference(list, 10_000).answers);
+    expect(answers).toEqual(mapReference(list, 10_000).answers);
     expect(table.size).toBe(201);
   });
 });

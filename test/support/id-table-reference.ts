@@ -1,0 +1,29 @@
+import type { IdTable } from '../../lambdas/ingest/id-table';
+
+/**
+ * What IdTable must answer, id by id: a Map with the same bound (what the ingest router did
+ * before the table). `answers[i]` is the line of ids[i]'s first occurrence when it was seen
+ * before (lines are the positions in `ids`); ids after the first `maxIds` distinct ones are not
+ * stored, and `truncated` says so.
+ */
+export function mapReference(ids: readonly string[], maxIds: number): { answers: Array<number | undefined>; truncated: boolean; size: number } {
+  const map = new Map<string, number>();
+  let truncated = false;
+  const answers = ids.map((id, line) => {
+    const first = map.get(id);
+    if (first === undefined) {
+      if (map.size < maxIds) map.set(id, line);
+      else truncated = true;
+    }
+    return first;
+  });
+  return { answers, truncated, size: map.size };
+}
+
+/** Observes every id in `table` (line = position) and expects the answers, the bound and the size of {@link mapReference}. */
+export function expectAnswersOfAMap(table: IdTable, ids: readonly string[], maxIds: number): void {
+  const expected = mapReference(ids, maxIds);
+  expect(ids.map((id, line) => table.observe(id, line))).toEqual(expected.answers);
+  expect(table.truncated).toBe(expected.truncated);
+  expect(table.size).toBe(expected.size);
+}
