@@ -6,8 +6,9 @@
  * the record: its table is rebuilt as it grows, and every id it keeps is a
  * young string the garbage collector copies, promotes and tracks. This table
  * keeps no JS object per id: the ids' UTF-16 code units are copied into one
- * growing Uint16Array, their hashes, offsets and lines into typed arrays,
- * with open addressing over an Int32Array.
+ * growing typed array (one byte per unit while they fit, see Memory), their
+ * hashes, offsets and lines into typed arrays, with open addressing over an
+ * Int32Array.
  *
  * Ids in increasing order (by length, then by UTF-16 code units: `t-9`
  * before `t-10`), as sequence numbers and time-ordered ids usually come, need
@@ -31,6 +32,17 @@
  * the ids stored), moves everything to the slot table, or back to the ordered
  * path while the numbers came in order.
  *
+ * Memory: a table's arrays are touched page by page as entries arrive, and a
+ * first touch is the dear part (a page fault per 4 KB: on some machines 9 µs,
+ * 2.2 ms per MB, more than the rest of the insert). So ids whose code units
+ * are all below 256 (Latin-1: ASCII, UUIDs, most keys) are kept one byte per
+ * unit, the first wider unit moves every entry to two bytes per unit; and
+ * past 64K entries the arrays are reserved once for the ids still to come
+ * (maxIds, at most RESERVE_MAX_IDS; the text at the average length so far),
+ * so they grow without being copied page by page into ever larger ones.
+ * Reserved pages that are never written are never touched: an object with
+ * fewer ids costs only what its ids fill.
+ *
  * Hash flooding: the hash (FNV-1a over UTF-16 code units) starts from a
  * random seed per table, and a probe longer than MAX_PROBE (colliding ids,
  * however made) moves every entry into a native Map, whose string hash V8
@@ -40,6 +52,16 @@
 
 const MAX_PROBE = 64;
 const INITIAL_CAPACITY = 1024;
+/** From this many entries (and slots, and code units), the next growth reserves room for the ids still to come. */
+const RESERVE_FROM_ENTRIES = 1 << 16;
+const RESERVE_FROM_SLOTS = 1 << 17;
+const RESERVE_FROM_UNITS = 1 << 20;
+/** Reservations are for at most this many ids (4M: 16-32 MB per array, untouched until written); beyond, the arrays double. */
+const RESERVE_MAX_IDS = 1 << 22;
+/** A reservation for the ids' text is at most this many code units. */
+const RESERVE_MAX_UNITS = 1 << 28;
+/** In lines: this entry's line is in bigLines. */
+const BIG_LINE = 0xffffffff;
 
 /** How ids are kept: in order (appended), as numbers in a bitset, or in the slot table (or its Map). */
 const ORDERED = 0;
@@ -54,8 +76,10 @@ const DENSE_MAX_DIGITS = 9;
 const DENSE_MAX_SCANS = 16;
 
 export class IdTable {
-  /** Slot → (hash bits, entry index + 1), 0 = empty; capacity is a power of two, at most half full. */
+  /** Slot → (hash bits, entry index + 1), 0 = empty; the first `capacity` slots are in use, at most half full. */
   private slots = new Int32Array(INITIAL_CAPACITY);
+  /** The slot table's size: a power of two, at most slots.length (the rest is reserved, never written yet). */
+  private capacity = INITIAL_CAPACITY;
   /**
    * A slot holds entry index + 1 in its low bits (idxMask: enough for maxIds)
    * and the entry's hash bits above them (fpMask: the rest, none from 2^30
@@ -67,10 +91,15 @@ export class IdTable {
   private readonly idxMask: number;
   private readonly fpMask: number;
   private hashes = new Int32Array(INITIAL_CAPACITY / 2);
-  private lines = new Float64Array(INITIAL_CAPACITY / 2);
-  /** Entry e's code units are units[starts[e] .. starts[e + 1]). */
+  /** Entry e's line, or BIG_LINE: then bigLines holds it (a line that is not below 2^32 - 1, or not a whole number). */
+  private lines = new Uint32Array(INITIAL_CAPACITY / 2);
+  private bigLines: Map<number, number> | undefined;
+  /** Entry e's code units are units[starts[e] .. starts[e + 1]) (in `wide` once it is set). */
   private starts = new Float64Array(INITIAL_CAPACITY / 2 + 1);
-  private units = new Uint16Array(INITIAL_CAPACITY * 8);
+  /** The entries' code units while all are below 256 (Latin-1), one byte each. */
+  private units = new Uint8Array(INITIAL_CAPACITY * 8);
+  /** Set at the first code unit above 255: the entries' code units, two bytes each (units is then empty). */
+  private wide: Uint16Array | undefined;
   private count = 0;
   /** Set once probing got long: every entry lives here from then on. */
   private fallback: Map<string, number> | undefined;
@@ -169,10 +198,10 @@ export class IdTable {
     // the id's text goes where a new entry's would, hashed on the way (one pass over it);
     // beyond the entries it is nothing until stored
     const start = this.starts[this.count]!;
-    if (start + id.length > this.units.length) this.units = grow(this.units, new Uint16Array(Math.max(start + id.length, this.units.length * 2)));
+    this.roomFor(start + id.length);
     const h = this.copyAndHash(id, start);
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = this.capacity - 1;
     const fpMask = this.fpMask;
     let i = h & mask;
     for (let s = slots[i]!; s !== 0; s = slots[i]!) {
@@ -189,8 +218,8 @@ export class IdTable {
   /** The line of `id`'s first occurrence, undefined when it is not stored (a lookup: nothing is stored). */
   firstLine(id: string): number | undefined {
     if (this.mode === ORDERED) {
-      if (this.count > 0 && id === this.lastId) return this.lines[this.count - 1];
-      for (let e = 0; e < this.count; e++) if (this.sameId(e, id)) return this.lines[e];
+      if (this.count > 0 && id === this.lastId) return this.lineAt(this.count - 1);
+      for (let e = 0; e < this.count; e++) if (this.sameId(e, id)) return this.lineAt(e);
       return undefined;
     }
     if (this.mode === DENSE) {
@@ -199,7 +228,7 @@ export class IdTable {
       let first: number | undefined;
       for (let e = 0; e < this.count; e++) {
         if (this.values[e] === v) {
-          first = this.lines[e];
+          first = this.lineAt(e);
           break;
         }
       }
@@ -210,12 +239,12 @@ export class IdTable {
     if (this.fallback !== undefined) return this.fallback.get(id);
     const h = this.hash(id);
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = this.capacity - 1;
     let i = h & mask;
     for (let s = slots[i]!; s !== 0; s = slots[i]!) {
       if (((s ^ h) & this.fpMask) === 0) {
         const e = (s & this.idxMask) - 1;
-        if (this.hashes[e] === h && this.sameId(e, id)) return this.lines[e];
+        if (this.hashes[e] === h && this.sameId(e, id)) return this.lineAt(e);
       }
       i = (i + 1) & mask;
     }
@@ -233,8 +262,9 @@ export class IdTable {
       return;
     }
     const e = this.append(id, line, h, copied);
-    if ((e + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    else if (((slot - (h & (this.slots.length - 1))) & (this.slots.length - 1)) >= MAX_PROBE) this.toMap();
+    const capacity = this.capacity;
+    if ((e + 1) * 2 > capacity) this.rehash(capacity * 2);
+    else if (((slot - (h & (capacity - 1))) & (capacity - 1)) >= MAX_PROBE) this.toMap();
     else this.slots[slot] = (h & this.fpMask) | (e + 1);
   }
 
@@ -245,21 +275,19 @@ export class IdTable {
   private append(id: string, line: number, h: number, copied = false): number {
     const e = this.count;
     if (e === this.hashes.length) {
-      this.hashes = grow(this.hashes, new Int32Array(e * 2));
-      this.lines = grow(this.lines, new Float64Array(e * 2));
-      this.starts = grow(this.starts, new Float64Array(e * 2 + 1));
+      // doubling, and past RESERVE_FROM_ENTRIES room for the ids still to come (its pages touched as they fill)
+      const size = e < RESERVE_FROM_ENTRIES ? e * 2 : Math.max(e * 2, this.reservedIds());
+      this.hashes = grow(this.hashes, new Int32Array(size));
+      this.lines = grow(this.lines, new Uint32Array(size));
+      this.starts = grow(this.starts, new Float64Array(size + 1));
     }
     const start = this.starts[e]!;
     const end = start + id.length;
-    if (!copied) {
-      if (end > this.units.length) this.units = grow(this.units, new Uint16Array(Math.max(end, this.units.length * 2)));
-      const units = this.units;
-      for (let i = 0; i < id.length; i++) units[start + i] = id.charCodeAt(i);
-    }
+    if (!copied) this.copy(id, start);
     this.starts[e + 1] = end;
     this.count = e + 1;
     this.hashes[e] = h;
-    this.lines[e] = line;
+    this.setLine(e, line);
     return e;
   }
 
@@ -271,7 +299,7 @@ export class IdTable {
     this.lastId = '';
     if (!this.denseDone && this.enterDense()) return;
     this.mode = TABLE;
-    const units = this.units;
+    const units = this.wide ?? this.units;
     for (let e = 0; e < this.count; e++) {
       let h = this.seed ^ 0x811c9dc5;
       for (let at = this.starts[e]!, end = this.starts[e + 1]!; at < end; at++) h = Math.imul(h ^ units[at]!, 0x01000193);
@@ -288,7 +316,7 @@ export class IdTable {
    * (nothing changed) when some entry does not fit or the numbers are too sparse.
    */
   private enterDense(): boolean {
-    const units = this.units;
+    const units = this.wide ?? this.units;
     const start = this.starts[0]!;
     const end = this.starts[1]!;
     let d = end;
@@ -313,7 +341,8 @@ export class IdTable {
     this.increasing = true; // the entries came in order
     this.hashes = new Int32Array(0);
     this.starts = new Float64Array(0);
-    this.units = new Uint16Array(0);
+    this.units = new Uint8Array(0);
+    this.wide = undefined;
     return true;
   }
 
@@ -349,7 +378,7 @@ export class IdTable {
 
   /** numberOf for entry e's text (entries as the ordered path stores them). */
   private numberAt(e: number): number {
-    const units = this.units;
+    const units = this.wide ?? this.units;
     const p = this.prefix;
     const start = this.starts[e]!;
     const at = start + p.length;
@@ -377,12 +406,14 @@ export class IdTable {
   private appendNumber(v: number, line: number): void {
     const e = this.count;
     if (e === this.values.length) {
-      this.values = grow(this.values, new Int32Array(Math.max(INITIAL_CAPACITY, e * 2)));
-      this.lines = grow(this.lines, new Float64Array(Math.max(INITIAL_CAPACITY, e * 2)));
+      // as append: doubling, then room for the ids still to come
+      const size = e < RESERVE_FROM_ENTRIES ? Math.max(INITIAL_CAPACITY, e * 2) : Math.max(e * 2, this.reservedIds());
+      this.values = grow(this.values, new Int32Array(size));
+      this.lines = grow(this.lines, new Uint32Array(size));
     }
     if (e > 0 && v < this.values[e - 1]!) this.increasing = false;
     this.values[e] = v;
-    this.lines[e] = line;
+    this.setLine(e, line);
     this.count = e + 1;
   }
 
@@ -403,13 +434,16 @@ export class IdTable {
     this.values = new Int32Array(0);
     const size = Math.max(INITIAL_CAPACITY / 2, lines.length);
     this.hashes = new Int32Array(size);
-    this.lines = new Float64Array(size);
+    this.lines = new Uint32Array(size);
     this.starts = new Float64Array(size + 1);
-    this.units = new Uint16Array(Math.max(INITIAL_CAPACITY * 8, n * (this.prefix.length + DENSE_MAX_DIGITS)));
+    this.units = new Uint8Array(Math.max(INITIAL_CAPACITY * 8, n * (this.prefix.length + DENSE_MAX_DIGITS)));
+    this.wide = undefined;
     this.count = 0;
     for (let e = 0; e < n; e++) {
       const id = this.idOfNumber(values[e]!);
-      this.append(id, lines[e]!, ordered ? 0 : this.hash(id));
+      // entry e keeps its index: a line in bigLines stays where it is
+      const line = lines[e]!;
+      this.append(id, line === BIG_LINE ? this.bigLines!.get(e)! : line, ordered ? 0 : this.hash(id));
       if (ordered) this.lastId = id;
     }
     if (ordered) return true;
@@ -419,10 +453,25 @@ export class IdTable {
     return false;
   }
 
+  private lineAt(e: number): number {
+    const line = this.lines[e]!;
+    return line !== BIG_LINE ? line : this.bigLines!.get(e)!;
+  }
+
+  /** Entry e's line: in lines (4 bytes) when it is a whole number below BIG_LINE, else in bigLines. */
+  private setLine(e: number, line: number): void {
+    if (line >>> 0 === line && line !== BIG_LINE) this.lines[e] = line;
+    else {
+      this.lines[e] = BIG_LINE;
+      (this.bigLines ??= new Map()).set(e, line);
+    }
+  }
+
   private sameId(e: number, id: string): boolean {
     const start = this.starts[e]!;
     if (this.starts[e + 1]! - start !== id.length) return false;
-    const units = this.units;
+    // a unit above 255 is never equal to a Latin-1 one: no id with one matches while units holds the text
+    const units = this.wide ?? this.units;
     for (let i = 0; i < id.length; i++) if (units[start + i] !== id.charCodeAt(i)) return false;
     return true;
   }
@@ -431,7 +480,7 @@ export class IdTable {
     let id = '';
     // in pieces: an argument list of a whole long id would overflow the stack
     for (let at = this.starts[e]!, end = this.starts[e + 1]!; at < end; at += 8192) {
-      id += String.fromCharCode(...this.units.subarray(at, Math.min(end, at + 8192)));
+      id += String.fromCharCode(...(this.wide ?? this.units).subarray(at, Math.min(end, at + 8192)));
     }
     return id;
   }
@@ -440,22 +489,80 @@ export class IdTable {
     return idHash(s, this.seed);
   }
 
-  /** Copy id's code units to units[start...] (room made by the caller) and return idHash(id) in the same pass. */
+  /** Copy id's code units to the text from `start` (room made by the caller) and return idHash(id) in the same pass. */
   private copyAndHash(id: string, start: number): number {
-    const units = this.units;
     let h = this.seed ^ 0x811c9dc5;
+    const wide = this.wide;
+    if (wide === undefined) {
+      const units = this.units;
+      let all = 0;
+      for (let i = 0; i < id.length; i++) {
+        const c = id.charCodeAt(i);
+        units[start + i] = c;
+        all |= c;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      if (all <= 0xff) return finish(h);
+      // a unit above 255 (stored cut to a byte): every entry moves to two bytes per unit, and the id is copied again
+      this.widen();
+      return this.copyAndHash(id, start);
+    }
     for (let i = 0; i < id.length; i++) {
       const c = id.charCodeAt(i);
-      units[start + i] = c;
+      wide[start + i] = c;
       h = Math.imul(h ^ c, 0x01000193);
     }
     return finish(h);
   }
 
+  /** Copy id's code units to the text from `start`, making room. */
+  private copy(id: string, start: number): void {
+    this.roomFor(start + id.length);
+    const wide = this.wide;
+    if (wide === undefined) {
+      const units = this.units;
+      let all = 0;
+      for (let i = 0; i < id.length; i++) {
+        const c = id.charCodeAt(i);
+        units[start + i] = c;
+        all |= c;
+      }
+      if (all <= 0xff) return;
+      this.widen();
+      this.copy(id, start);
+      return;
+    }
+    for (let i = 0; i < id.length; i++) wide[start + i] = id.charCodeAt(i);
+  }
+
+  /** The entries' text from one byte per code unit to two (the first code unit above 255). */
+  private widen(): void {
+    const wide = new Uint16Array(this.units.length);
+    wide.set(this.units.subarray(0, this.starts[this.count]!));
+    this.wide = wide;
+    this.units = new Uint8Array(0);
+  }
+
+  /** Room for the text up to code unit `end`: doubling, and past RESERVE_FROM_UNITS for the ids still to come at the average length so far. */
+  private roomFor(end: number): void {
+    const length = (this.wide ?? this.units).length;
+    if (end <= length) return;
+    let size = Math.max(end, length * 2);
+    if (length >= RESERVE_FROM_UNITS) size = Math.max(size, Math.min(RESERVE_MAX_UNITS, Math.ceil((end / (this.count + 1)) * this.reservedIds() * 1.25)));
+    const used = this.starts[this.count]!;
+    if (this.wide !== undefined) this.wide = grow(this.wide, new Uint16Array(size), used);
+    else this.units = grow(this.units, new Uint8Array(size), used);
+  }
+
+  /** The ids reservations are made for: maxIds, at most RESERVE_MAX_IDS. */
+  private reservedIds(): number {
+    return Math.min(this.maxIds, RESERVE_MAX_IDS);
+  }
+
   /** Put entry e in the first free slot of its probe sequence; false when that takes more than MAX_PROBE steps. */
   private place(e: number, h: number): boolean {
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = this.capacity - 1;
     let i = h & mask;
     for (let probe = 0; slots[i] !== 0; probe++) {
       if (probe >= MAX_PROBE) return false;
@@ -466,7 +573,11 @@ export class IdTable {
   }
 
   private rehash(capacity: number): void {
-    this.slots = new Int32Array(capacity);
+    if (capacity > this.slots.length) {
+      // past RESERVE_FROM_SLOTS, room for the ids still to come (at most half full), grown into in place from then on
+      this.slots = new Int32Array(capacity >= RESERVE_FROM_SLOTS ? Math.max(capacity, slotsFor(this.reservedIds())) : capacity);
+    } else this.slots.fill(0, 0, this.capacity);
+    this.capacity = capacity;
     for (let e = 0; e < this.count; e++) {
       if (!this.place(e, this.hashes[e]!)) {
         this.toMap();
@@ -477,13 +588,15 @@ export class IdTable {
 
   private toMap(): void {
     const map = new Map<string, number>();
-    for (let e = 0; e < this.count; e++) map.set(this.idAt(e), this.lines[e]!);
+    for (let e = 0; e < this.count; e++) map.set(this.idAt(e), this.lineAt(e));
     this.fallback = map;
     this.slots = new Int32Array(0);
     this.hashes = new Int32Array(0);
-    this.lines = new Float64Array(0);
+    this.lines = new Uint32Array(0);
+    this.bigLines = undefined;
     this.starts = new Float64Array(0);
-    this.units = new Uint16Array(0);
+    this.units = new Uint8Array(0);
+    this.wide = undefined;
     this.count = 0;
   }
 
@@ -499,9 +612,17 @@ export class IdTable {
   }
 }
 
-function grow<T extends Int32Array | Float64Array | Uint16Array>(from: T, to: T): T {
-  to.set(from);
+/** `to` holding from's first `used` elements (all by default). */
+function grow<T extends Int32Array | Uint32Array | Float64Array | Uint16Array | Uint8Array>(from: T, to: T, used = from.length): T {
+  to.set(used === from.length ? from : from.subarray(0, used));
   return to;
+}
+
+/** The slot table's size for n ids: a power of two, at most half full. */
+function slotsFor(n: number): number {
+  let capacity = INITIAL_CAPACITY;
+  while (capacity < n * 2) capacity *= 2;
+  return capacity;
 }
 
 /** The table's hash of an id: FNV-1a from the seed, then murmur3's finaliser. */

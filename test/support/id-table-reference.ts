@@ -3,16 +3,20 @@ import type { IdTable } from '../../lambdas/ingest/id-table';
 /**
  * What IdTable must answer, id by id: a Map with the same bound (what the ingest router did
  * before the table). `answers[i]` is the line of ids[i]'s first occurrence when it was seen
- * before (lines are the positions in `ids`); ids after the first `maxIds` distinct ones are not
- * stored, and `truncated` says so.
+ * before (lines are the positions in `ids`, or `lines[i]`); ids after the first `maxIds`
+ * distinct ones are not stored, and `truncated` says so.
  */
-export function mapReference(ids: readonly string[], maxIds: number): { answers: Array<number | undefined>; truncated: boolean; size: number } {
+export function mapReference(
+  ids: readonly string[],
+  maxIds: number,
+  lines?: readonly number[],
+): { answers: Array<number | undefined>; truncated: boolean; size: number } {
   const map = new Map<string, number>();
   let truncated = false;
-  const answers = ids.map((id, line) => {
+  const answers = ids.map((id, i) => {
     const first = map.get(id);
     if (first === undefined) {
-      if (map.size < maxIds) map.set(id, line);
+      if (map.size < maxIds) map.set(id, lines ? lines[i]! : i);
       else truncated = true;
     }
     return first;
@@ -20,10 +24,10 @@ export function mapReference(ids: readonly string[], maxIds: number): { answers:
   return { answers, truncated, size: map.size };
 }
 
-/** Observes every id in `table` (line = position) and expects the answers, the bound and the size of {@link mapReference}. */
-export function expectAnswersOfAMap(table: IdTable, ids: readonly string[], maxIds: number): void {
-  const expected = mapReference(ids, maxIds);
-  expect(ids.map((id, line) => table.observe(id, line))).toEqual(expected.answers);
+/** Observes every id in `table` (line = position, or `lines[i]`) and expects the answers, the bound and the size of {@link mapReference}. */
+export function expectAnswersOfAMap(table: IdTable, ids: readonly string[], maxIds: number, lines?: readonly number[]): void {
+  const expected = mapReference(ids, maxIds, lines);
+  expect(ids.map((id, i) => table.observe(id, lines ? lines[i]! : i))).toEqual(expected.answers);
   expect(table.truncated).toBe(expected.truncated);
   expect(table.size).toBe(expected.size);
 }
