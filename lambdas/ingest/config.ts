@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_TRACKED_IDS } from './record-router';
+
 /**
  * Environment contract of the ingest Lambda (the CDK stack sets these).
  * Read per invocation (cheap), never at module load.
@@ -13,6 +15,12 @@ export interface IngestConfig {
   schemaCacheSeconds: number;
   eventBusName: string;
   env: string;
+  /**
+   * Distinct record ids the duplicate check stores per object (MAX_TRACKED_IDS, default
+   * DEFAULT_MAX_TRACKED_IDS): past it, ids are still checked but no longer stored, which the
+   * manifest, the metric DuplicateIdsUntracked and its alarm say.
+   */
+  maxTrackedIds: number;
 }
 
 export class ConfigError extends Error {
@@ -34,6 +42,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
       throw new ConfigError('SCHEMA_CACHE_SECONDS must be a non-negative number');
     }
   }
+  let maxTrackedIds = DEFAULT_MAX_TRACKED_IDS;
+  const idsRaw = env.MAX_TRACKED_IDS;
+  if (idsRaw !== undefined && idsRaw.trim() !== '') {
+    maxTrackedIds = Number(idsRaw);
+    if (!Number.isSafeInteger(maxTrackedIds) || maxTrackedIds < 1) throw new ConfigError('MAX_TRACKED_IDS must be a positive whole number');
+  }
   return {
     rawBucket: env.RAW_BUCKET?.trim() || undefined,
     curatedBucket: required(env, 'CURATED_BUCKET'),
@@ -42,5 +56,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     schemaCacheSeconds,
     eventBusName: env.EVENT_BUS_NAME?.trim() || 'default',
     env: env.PLINTH_ENV?.trim() || 'unknown',
+    maxTrackedIds,
   };
 }

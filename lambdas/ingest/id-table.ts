@@ -122,6 +122,8 @@ export class IdTable {
   private denseDone = false;
   /** Set when an id was not stored because maxIds ids were: later duplicates of it go unseen. */
   truncated = false;
+  /** How many times an id was not stored because maxIds ids were (one per record whose later duplicates go unseen). */
+  untracked = 0;
 
   /**
    * @param maxIds ids after the first maxIds distinct ones are not stored (see observe)
@@ -162,6 +164,7 @@ export class IdTable {
         // after every id stored: not one of them
         if (this.count >= this.maxIds) {
           this.truncated = true;
+          this.untracked++;
           return false;
         }
         this.append(id, line, 0);
@@ -181,6 +184,7 @@ export class IdTable {
         if ((this.bits[w]! & bit) !== 0) return true;
         if (this.count >= this.maxIds) {
           this.truncated = true;
+          this.untracked++;
           return false;
         }
         this.bits[w] = this.bits[w]! | bit;
@@ -255,6 +259,7 @@ export class IdTable {
   private store(id: string, line: number, h = 0, slot = -1, copied = false): void {
     if (this.size >= this.maxIds) {
       this.truncated = true;
+      this.untracked++;
       return;
     }
     if (this.fallback !== undefined) {

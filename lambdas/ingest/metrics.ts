@@ -21,7 +21,9 @@ export type MetricName =
   | 'ProcessingLatencyMs'
   | 'ObjectsGone'
   /** Physical lines covered by quarantined records that span more than one line (they may hide records). */
-  | 'QuarantinedSpannedLines';
+  | 'QuarantinedSpannedLines'
+  /** Records whose id the duplicate check could not store (its bound reached): their later duplicates are not caught. */
+  | 'DuplicateIdsUntracked';
 
 export type ObjectMetrics = Record<MetricName, number>;
 
@@ -38,6 +40,7 @@ export function emptyMetrics(): ObjectMetrics {
     ProcessingLatencyMs: 0,
     ObjectsGone: 0,
     QuarantinedSpannedLines: 0,
+    DuplicateIdsUntracked: 0,
   };
 }
 

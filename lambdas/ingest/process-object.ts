@@ -265,7 +265,7 @@ class ObjectProcessor {
     const { ref, ctx, layout } = this;
     const curated = new S3LineSink(ctx.clients.s3, ctx.config.curatedBucket, layout.curatedKey);
     const quarantine = new S3LineSink(ctx.clients.s3, ctx.config.quarantineBucket, layout.quarantineKey);
-    const router = new RecordRouter(compiled, ref, curated, quarantine);
+    const router = new RecordRouter(compiled, ref, curated, quarantine, ctx.config.maxTrackedIds);
     const decodeStats: DecodeStats = { sourceBytes: 0, gzip: false };
     let wroteCurated: boolean;
     let wroteQuarantine: boolean;
@@ -325,7 +325,10 @@ class ObjectProcessor {
       });
     }
     if (s.duplicates?.trackingTruncated) {
-      logger.warn('duplicate-id tracking limit reached; later ids were not checked', this.logFields);
+      logger.warn('duplicate-id tracking limit reached; later duplicates of the ids not stored were not caught (metric DuplicateIdsUntracked)', {
+        ...this.logFields,
+        idsUntracked: s.duplicates.idsUntracked,
+      });
     }
     await putJson(ctx, ctx.config.curatedBucket, layout.manifestKey, manifest);
 
@@ -335,6 +338,7 @@ class ObjectProcessor {
     this.metrics.AdditiveDriftFields = s.additiveFields.size;
     this.metrics.BreakingDriftRecords = s.breakingRecords;
     this.metrics.QuarantinedSpannedLines = s.spanning?.lines ?? 0;
+    this.metrics.DuplicateIdsUntracked = s.duplicates?.idsUntracked ?? 0;
     this.emit({ status: 'processed', bytes: decodeStats.sourceBytes, gzip: decodeStats.gzip });
     logger.info('object processed', {
       ...this.logFields,

@@ -73,8 +73,14 @@ export interface DuplicateStats {
   /** reject only: ids whose first (curated) occurrence was later duplicated; rule duplicate-id-seen. */
   idsSeen: Array<{ id: string; firstLine: number; rule: 'duplicate-id-seen' }>;
   idsSeenCount: number;
-  /** true when more than maxTrackedIds distinct ids were seen: ids after that were not checked. */
+  /** true when more than maxTrackedIds distinct ids were seen: ids after that were not stored. */
   trackingTruncated: boolean;
+  /**
+   * Records whose id was not stored because maxTrackedIds ids were: each was checked against
+   * the ids stored, but a later duplicate of it is not caught (metric DuplicateIdsUntracked,
+   * alarm <env>-DuplicateCheckTruncated-<dataset>).
+   */
+  idsUntracked: number;
 }
 
 /** Quarantined records that span more than one physical line (they may hide other records). */
@@ -251,6 +257,7 @@ export class RecordRouter {
         idsSeen: [],
         idsSeenCount: 0,
         trackingTruncated: false,
+        idsUntracked: 0,
       };
     }
   }
@@ -469,7 +476,10 @@ export class RecordRouter {
     if (field === undefined || dup === undefined || v === null || v === undefined || v === NO_VALUE) return;
     const id = typeof v === 'string' ? v : String(v);
     if (!this.seenIds.seen(id, line)) {
-      if (this.seenIds.truncated) dup.trackingTruncated = true;
+      if (this.seenIds.truncated) {
+        dup.trackingTruncated = true;
+        dup.idsUntracked = this.seenIds.untracked;
+      }
       return;
     }
     violations.push({ field, rule: 'duplicate-record-id', value: v });

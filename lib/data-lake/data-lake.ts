@@ -359,6 +359,19 @@ export class DataLake extends Construct implements ILakeDatabase {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+      if (dataset.recordIdField !== undefined) {
+        // Past its bound the duplicate check stores no more ids: a repeat of one it could not store is curated.
+        add(`DuplicateCheckTruncated-${dataset.name}`, 'duplicate-check-truncated', {
+          description:
+            `An object of ${dataset.name} held more distinct ${dataset.recordIdField} values than the duplicate check stores: ` +
+            'repeats of the ids it could not store were curated. The manifest marks the object (duplicates.trackingTruncated).',
+          metric: this.ingestion.metric('DuplicateIdsUntracked', dataset.name, { period: Duration.minutes(15) }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      }
       add(`AdditiveDrift-${dataset.name}`, 'schema-drift-additive', {
         description: `${dataset.name} records carry columns its schema does not declare; they were kept. Update the schema (config/datasets/).`,
         metric: this.ingestion.metric('AdditiveDriftFields', dataset.name, { period: Duration.hours(1) }),

@@ -74,6 +74,14 @@ export const FAILURE_MODES = {
     owner: 'data-engineering',
     severity: 'warning',
   },
+  'duplicate-check-truncated': {
+    title: 'Duplicate-id check past its bound',
+    detection: '`<env>-DuplicateCheckTruncated-<dataset>` (datasets with a recordIdField): an object held more distinct record ids than the duplicate check stores (1,000,000 per object), so a repeat of an id it could not store was curated (metric DuplicateIdsUntracked: the records whose id was not stored).',
+    mitigation: 'Every record is still validated, and checked against the ids stored; the object\'s manifest marks it (duplicates.trackingTruncated, duplicates.idsUntracked) so consumers can deduplicate it on the recordIdField, and the runbook splits and replays it.',
+    runbook: 'docs/runbooks/data-lake-duplicate-check-truncated.md',
+    owner: 'data-engineering',
+    severity: 'warning',
+  },
   'ingestion-dead-letters': {
     title: 'Ingestion messages dead-lettered',
     detection: '`<env>-IngestDeadLetters`: the ingestion DLQ holds a message after every retry.',

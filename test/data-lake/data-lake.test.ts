@@ -219,12 +219,27 @@ describe('DataLake', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AdditiveDriftFields', Dimensions: [{ Name: 'Dataset', Value: 'merchants' }] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda' });
-    expect(lake.alarms).toHaveLength(5 * DATASETS.length + 4);
+    expect(lake.alarms).toHaveLength(5 * DATASETS.length + DATASETS.filter((d) => d.recordIdField !== undefined).length + 4);
     for (const alarm of lake.alarms) {
       const modes = failureModesOf(alarm);
       expect(modes.length).toBeGreaterThan(0);
       expect(stack.resolve((alarm.node.defaultChild as any).alarmDescription)).toContain(`Runbook: ${FAILURE_MODES[modes[0]].runbook}`);
     }
+  });
+
+  test('alarms when the duplicate-id check passed its bound, for each dataset with a recordIdField and only those', () => {
+    // GIVEN a lake with one dataset that has a recordIdField and one that has none
+    const stack = unbundledStack();
+    const withoutIds = { ...DATASETS[1]!, name: 'no_ids', recordIdField: undefined, duplicatePolicy: undefined };
+    expect(DATASETS[0]!.recordIdField).toBeDefined();
+    // WHEN
+    dataLakeIn(stack, { datasets: [DATASETS[0]!, withoutIds] });
+    // THEN one alarm on DuplicateIdsUntracked, for the first, with its failure mode's runbook
+    const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'DuplicateIdsUntracked' } });
+    expect(Object.values(alarms).map((a: any) => a.Properties.Dimensions)).toEqual([[{ Name: 'Dataset', Value: DATASETS[0]!.name }]]);
+    const [alarm] = Object.values(alarms) as Array<{ Properties: any }>;
+    expect(alarm!.Properties).toMatchObject({ Namespace: 'Plinth/Ingest', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(JSON.stringify(alarm!.Properties.AlarmDescription)).toContain('Runbook: docs/runbooks/data-lake-duplicate-check-truncated.md');
   });
 
   test('alarms on the quarantine rate per dataset, counting the lines an oversized record swallowed', () => {

@@ -312,7 +312,32 @@ describeWithMoto('ingest handler: records, validation and drift', (moto) => {
       idsSeen: [],
       idsSeenCount: 0,
       trackingTruncated: false,
+      idsUntracked: 0,
     });
+  });
+
+  it('duplicate record ids past the tracking bound: stored ids still caught, the ids not stored counted in the manifest and the metric', async () => {
+    // GIVEN a bound of 2 stored ids (MAX_TRACKED_IDS) and a, b, c, a, c, d
+    await putSchema(h, txSchema('dup-bound', { recordIdField: 'txn_id' }));
+    const body = ['a', 'b', 'c', 'a', 'c', 'd'].map((id, n) => good(id, { n })).join('\n');
+    process.env.MAX_TRACKED_IDS = '2';
+    let r: Awaited<ReturnType<typeof ingest>>;
+    try {
+      // WHEN ingested
+      r = await ingest('dup-bound', 'dup-bound/f.jsonl', body);
+    } finally {
+      delete process.env.MAX_TRACKED_IDS;
+    }
+    // THEN the repeat of a (stored) is quarantined; c's repeat cannot be caught (c was not stored),
+    // and that is not silent: 3 records' ids (c, c, d) were not stored, in the manifest and the metric
+    expect(r.quarantine.map((q) => [q.record.n, q.reasons[0].rule])).toEqual([[3, 'duplicate-record-id']]);
+    expect(r.curated.map((c) => c.txn_id)).toEqual(['a', 'b', 'c', 'c', 'd']);
+    expect(r.manifest!.duplicates).toMatchObject({ quarantinedRecords: 1, trackingTruncated: true, idsUntracked: 3 });
+    expect(r.emf[0]).toMatchObject({ Dataset: 'dup-bound', DuplicateIdsUntracked: 3 });
+    // and an object within the bound reports none
+    const within = await ingest('dup-bound', 'dup-bound/g.jsonl', [good('x'), good('x')].join('\n'));
+    expect(within.emf[0]).toMatchObject({ DuplicateIdsUntracked: 0 });
+    expect(within.manifest!.duplicates).toMatchObject({ trackingTruncated: false, idsUntracked: 0 });
   });
 
   it('duplicate record ids, reject: later ones quarantined and the first flagged duplicate-id-seen in the manifest', async () => {

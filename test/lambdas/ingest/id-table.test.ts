@@ -23,6 +23,7 @@ describe('IdTable', () => {
         const expected = mapReference(list, maxIds);
         expect(observeAll(table, list)).toEqual(expected.answers);
         expect(table.truncated).toBe(expected.truncated);
+        expect(table.untracked).toBe(expected.untracked);
         expect(table.size).toBe(expected.size);
       }),
       { seed: 17, numRuns: 60 },
@@ -43,6 +44,7 @@ describe('IdTable', () => {
     const table = new IdTable(2);
     expect(observeAll(table, ['a', 'b', 'c', 'a', 'c'])).toEqual([undefined, undefined, undefined, 0, undefined]);
     expect(table.truncated).toBe(true);
+    expect(table.untracked).toBe(2); // c, twice: its second occurrence cannot be caught
     expect(table.size).toBe(2);
   });
 

@@ -186,6 +186,22 @@ describe('RecordRouter (in memory)', () => {
       });
     });
 
+    it('past maxTrackedIds: ids still checked against those stored, the ids not stored counted', async () => {
+      // GIVEN a router that stores 2 ids, and ids 1, 2, 1, 3, 3 (CSV) and 1, 2, 1, 1, 3 (JSONL)
+      for (const [format, body, untracked] of [
+        ['csv', 'id,name\n1,a\n2,b\n1,c\n3,d\n3,e\n', 2],
+        ['jsonl', text, 1],
+      ] as const) {
+        const cs = compileSchema(parseDatasetSchema({ name: 'ds', version: 1, format, fields: csvFields, recordIdField: 'id' }));
+        const curated = new MemoryWriter();
+        const router = new RecordRouter(cs, SOURCE, curated, new MemoryWriter(), 2);
+        // WHEN routed
+        await streamRecords(Readable.from([Buffer.from(body)]), format, router, { sourceBytes: 0, gzip: false });
+        // THEN the repeat of id 1 is caught; id 3 was not stored (its repeat is curated), and the stats say how often
+        expect(router.stats.duplicates).toMatchObject({ quarantinedRecords: format === 'csv' ? 1 : 2, trackingTruncated: true, idsUntracked: untracked });
+      }
+    });
+
     it('works for CSV after type coercion', async () => {
       // GIVEN CSV ids "7" and "07" (both integer 7 after coercion)
       // WHEN the object is routed

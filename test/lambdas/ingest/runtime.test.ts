@@ -55,7 +55,9 @@ describe('loadConfig', () => {
       schemaCacheSeconds: 60,
       eventBusName: 'default',
       env: 'unknown',
+      maxTrackedIds: 1_000_000,
     });
+    expect(loadConfig({ ...base, MAX_TRACKED_IDS: ' 250000 ' }).maxTrackedIds).toBe(250_000);
   });
 
   it('rejects missing buckets and a bad cache TTL', () => {
@@ -65,6 +67,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, CURATED_BUCKET: '' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, SCHEMA_PARAMETER_PREFIX: undefined })).toThrow('SCHEMA_PARAMETER_PREFIX');
     expect(() => loadConfig({ ...base, SCHEMA_CACHE_SECONDS: 'soon' })).toThrow('SCHEMA_CACHE_SECONDS');
+    for (const bad of ['0', '-5', '2.5', 'many', '1e400']) expect(() => loadConfig({ ...base, MAX_TRACKED_IDS: bad })).toThrow('MAX_TRACKED_IDS');
   });
 });
 
@@ -91,6 +94,7 @@ describe('EMF metrics', () => {
         'AdditiveDriftFields',
         'BreakingDriftRecords',
         'DuplicateEventsSkipped',
+        'DuplicateIdsUntracked',
         'ObjectsGone',
         'ObjectsReceived',
         'ObjectsUnreadable',
