@@ -881,7 +881,7 @@ export class TrainingPipeline extends Construct {
         description:
           `${this.pipelineName}: a retrained model was rejected by the evaluation gate and nothing was registered. ` +
           `Gate: ${e.primaryMetric} ${higher ? '>=' : '<='} ${e.floor} and within ${e.tolerance} of the champion. ` +
-          `The execution's FailureReason reads "evaluation gate rejected: ${e.primaryMetric} <value> must be ... champion bar <bar> (champion <arn>, ...)".`,
+          `The execution's FailureReason reads "evaluation gate rejected: ${e.primaryMetric} <value> must be ... champion bar <bar> (champion <arn>, chosen as <served | latest-approved | none>, ...)".`,
         metric: this.metric('StepFailed', S.reject, { period }),
         ...once,
       }),

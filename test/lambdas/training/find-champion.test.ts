@@ -10,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/find-champion/index';
 import { startCapture } from '../../support/lambda-output';
+import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
 
 /**
  * The training pipeline's champion (lambdas/find-champion): the package the endpoint serves, by
@@ -72,7 +73,12 @@ describe('find-champion', () => {
     process.env.ENDPOINT_NAME = ENDPOINT;
     packages();
   });
-  afterEach(() => capture.stop());
+  afterEach(() => {
+    capture.stop();
+    // every line and metric keeps the fields and signature dashboards and log queries rely on
+    expectMatchesGolden('plinth-find-champion', capture.lines);
+  });
+  afterAll(() => expectGoldenCovered('plinth-find-champion'));
 
   const logs = () => capture.lines.map((l) => JSON.parse(l));
   const emf = () => logs().filter((o) => o._aws);
