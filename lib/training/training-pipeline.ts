@@ -68,7 +68,8 @@ const NAME = /^[a-z0-9](-*[a-z0-9])*$/;
  * The model's retraining pipeline, defined from its typed config: a SageMaker Pipeline whose steps
  * build a point-in-time training set split by time (through the features capability's job, via a
  * callback step), train in the VPC with network isolation, score the new model and the champion
- * (the package the model's endpoint serves; see `TrainingPipelineProps.endpoint`) on the same holdout, gate on an absolute floor and a tolerance
+ * (the package the model's endpoint serves, else visibly the latest Approved one; see
+ * `TrainingPipelineProps.endpoint`) on the same holdout, gate on an absolute floor and a tolerance
  * against the champion, and register the new model as PendingManualApproval with its evaluation
  * report, training sample, training-set manifest and lineage. A rejected gate ends the execution
  * with the reason and registers nothing. The definition is checked at synth.
