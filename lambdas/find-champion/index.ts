@@ -22,7 +22,7 @@
  *   { championArn: <arn> | "none", championUri: <s3 uri> | "", championSource: "served" |
  *     "latest-approved" | "none", championReason: <text, at most 256 characters> }
  * Env: MODEL_PACKAGE_GROUP, PACKAGE_ARN_PREFIX (arn:...:model-package/<group>/), ENDPOINT_NAME
- * (empty: the model has no endpoint), PLINTH_ENV.
+ * (absent or empty: the model has no endpoint), PLINTH_ENV.
  *
  * AWS errors propagate (the bridge retries and then fails the pipeline step with the error).
  */

@@ -310,7 +310,8 @@ export class TrainingPipeline extends Construct {
       environment: {
         MODEL_PACKAGE_GROUP: model,
         PACKAGE_ARN_PREFIX: stack.formatArn({ service: 'sagemaker', resource: 'model-package', resourceName: `${model.toLowerCase()}/` }),
-        ENDPOINT_NAME: props.endpoint?.endpointName ?? '',
+        // Without an endpoint the variable is absent and the lookup records "latest-approved".
+        ...(props.endpoint ? { ENDPOINT_NAME: props.endpoint.endpointName } : {}),
         PLINTH_ENV: props.environmentName,
       },
       vpc: props.vpc,

@@ -199,7 +199,7 @@ describe('find-champion', () => {
   });
 
   it('a model without an endpoint: the latest Approved package, without asking SageMaker about endpoints', async () => {
-    process.env.ENDPOINT_NAME = '';
+    delete process.env.ENDPOINT_NAME;
     latestApproved(3);
     await expect(handler({})).resolves.toMatchObject({ championArn: pkg(3), championSource: 'latest-approved', championReason: 'latest Approved package, because the model has no endpoint' });
     expect(sagemaker.commandCalls(DescribeEndpointCommand)).toHaveLength(0);
