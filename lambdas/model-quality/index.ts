@@ -31,9 +31,10 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeModelPackageCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { createLogger, createMetrics, MetricUnit, publishMetrics } from '../shared/runtime';
+import { MODEL_PACKAGE_TAG, packageOfModel, readServedVariants } from '../shared/served-models';
 import { evaluate, HIGHER_IS_BETTER } from './evaluate';
 import type { CumulativeAb, EvaluationSettings, Evidence, Operational, ResultRow } from './evaluate';
 import { DIALECTS, renderQualityQuery, RESULT_COLUMNS } from './sql';
@@ -191,8 +192,7 @@ export async function readRows(athena: AthenaClient, queryExecutionId: string): 
 
 const evaluationSchema = z.object({ schemaVersion: z.literal(1), metrics: z.record(z.string(), z.number().optional()) }).passthrough();
 
-/** The tag deploy-model puts on every model it creates: the package the model was built from. */
-export const MODEL_PACKAGE_TAG = 'plinth:model-package';
+export { MODEL_PACKAGE_TAG } from '../shared/served-models';
 
 type Baseline = EvaluationSettings['baseline'];
 
@@ -215,20 +215,6 @@ async function packageEvaluation(job: QualityJob, arn: string): Promise<{ value:
   return { value, uri: uri as string };
 }
 
-/** The package `modelName` was deployed from (deploy-model's tag), or undefined for a model it did not create. */
-async function packageOfModel(modelName: string): Promise<string | undefined> {
-  const model = await clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
-  if (!model.ModelArn) return undefined;
-  let token: string | undefined;
-  do {
-    const page = await clients.sagemaker.send(new ListTagsCommand({ ResourceArn: model.ModelArn, ...(token ? { NextToken: token } : {}) }));
-    const tag = page.Tags?.find((t) => t.Key === MODEL_PACKAGE_TAG);
-    if (tag?.Value) return tag.Value;
-    token = page.NextToken || undefined;
-  } while (token);
-  return undefined;
-}
-
 /**
  * Contract B, per variant: the evaluation.json of the package each variant SERVES now (the model in
  * the endpoint's current config, and the package deploy-model built it from), else the configured
@@ -239,20 +225,21 @@ async function packageOfModel(modelName: string): Promise<string | undefined> {
  */
 export async function readBaselines(job: QualityJob): Promise<{ baselines: Record<string, Baseline>; models: Record<string, string> }> {
   const floor = (reason: string): Baseline => ({ value: job.floor, source: 'configured-floor', reason });
-  const endpoint = await clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: job.endpointName }));
-  if (!endpoint.EndpointConfigName) return { baselines: Object.fromEntries(job.variants.map((v) => [v, floor(`endpoint ${job.endpointName} has no endpoint config yet`)])), models: {} };
-  const config = await clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }));
+  const served = await readServedVariants(clients.sagemaker, job.endpointName);
+  // A missing endpoint fails the run (retried; QualityJobFailed watches), as any other AWS error.
+  if (served.endpoint === 'not-found') throw new Error(`endpoint ${job.endpointName}: ${served.message}`);
+  if (!served.endpointConfigName) return { baselines: Object.fromEntries(job.variants.map((v) => [v, floor(`endpoint ${job.endpointName} has no endpoint config yet`)])), models: {} };
   const evaluations = new Map<string, Promise<{ value: number; uri: string } | { reason: string }>>();
   const out: Record<string, Baseline> = {};
   const models: Record<string, string> = {};
   for (const variant of job.variants) {
-    const modelName = config.ProductionVariants?.find((pv) => pv.VariantName === variant)?.ModelName;
+    const modelName = served.variants.find((pv) => pv.variantName === variant)?.modelName;
     if (!modelName) {
-      out[variant] = floor(`variant ${variant} runs no model of its own in endpoint config ${endpoint.EndpointConfigName} (absent, or an inference component)`);
+      out[variant] = floor(`variant ${variant} runs no model of its own in endpoint config ${served.endpointConfigName} (absent, or an inference component)`);
       continue;
     }
     models[variant] = modelName;
-    const arn = await packageOfModel(modelName);
+    const arn = await packageOfModel(clients.sagemaker, modelName);
     if (!arn) {
       out[variant] = floor(`model ${modelName} was not deployed from a registered package (no ${MODEL_PACKAGE_TAG} tag)`);
       continue;

@@ -164,6 +164,15 @@ export interface IInferenceEndpoint {
   inferenceComponentNameOf(variantName: string): string | undefined;
   /** Lets `grantee` invoke the endpoint. */
   grantInvoke(grantee: iam.IGrantable): iam.Grant;
+  /**
+   * Lets `grantee` learn which model package the endpoint serves (contract B,
+   * lambdas/shared/served-models.ts): DescribeEndpoint on this endpoint, DescribeEndpointConfig on
+   * endpoint configs and DescribeModel/ListTags on models. deploy-model names configs and models at
+   * run time, so those two are `endpoint-config/*` and `model/*` of the account and region
+   * (describe-only); the grantee acknowledges them where its policy is (see
+   * {@link servedModelsWildcards}).
+   */
+  grantReadServedModels(grantee: iam.IGrantable): iam.Grant;
 }
 
 /** An endpoint defined outside this app: see `InferenceEndpoint.fromEndpointAttributes`. */

@@ -16,6 +16,33 @@ import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
+/** IAM actions that learn which package an endpoint serves (contract B). */
+export const READ_SERVED_MODELS = {
+  endpoint: ['sagemaker:DescribeEndpoint'],
+  endpointConfig: ['sagemaker:DescribeEndpointConfig'],
+  model: ['sagemaker:DescribeModel', 'sagemaker:ListTags'],
+} as const;
+
+/**
+ * The two resources {@link IInferenceEndpoint.grantReadServedModels} cannot scope to one endpoint,
+ * with the reason to acknowledge each wildcard by (deploy-model names configs and models at run time).
+ */
+export function servedModelsWildcards(scope: Construct): ReadonlyArray<readonly [resource: string, reason: string]> {
+  const stack = Stack.of(scope);
+  return [
+    [stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' }), 'deploy-model names each endpoint config at run time; describe-only, to find the model each variant serves.'],
+    [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' }), 'deploy-model names each model at run time; describe and list tags only, to find the package a served model was built from.'],
+  ];
+}
+
+function grantReadServed(endpoint: Construct & { readonly endpointArn: string }, grantee: iam.IGrantable): iam.Grant {
+  const [[configs], [models]] = servedModelsWildcards(endpoint) as [[string, string], [string, string]];
+  const name = 'ReadServedModels';
+  return grantWithManagedPolicy(endpoint, { grantee, actions: READ_SERVED_MODELS.endpoint, resourceArns: [endpoint.endpointArn], name })
+    .combine(grantWithManagedPolicy(endpoint, { grantee, actions: READ_SERVED_MODELS.endpointConfig, resourceArns: [configs], name }))
+    .combine(grantWithManagedPolicy(endpoint, { grantee, actions: READ_SERVED_MODELS.model, resourceArns: [models], name }));
+}
+
 /** A synth-time problem with an endpoint's definition. */
 export class InferenceEndpointError extends PlinthError {}
 
@@ -76,6 +103,9 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
       }
       public grantInvoke(grantee: iam.IGrantable): iam.Grant {
         return grantWithManagedPolicy(this, { grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn], name: 'Invoke' });
+      }
+      public grantReadServedModels(grantee: iam.IGrantable): iam.Grant {
+        return grantReadServed(this, grantee);
       }
     }
     return new Imported(scope, id);
@@ -245,6 +275,11 @@ export class InferenceEndpoint extends Construct implements IInferenceEndpoint {
   /** Lets `grantee` invoke the endpoint. */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
     return grantWithManagedPolicy(this, { grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn], name: 'Invoke' });
+  }
+
+  /** Lets `grantee` learn which model package each variant serves (see {@link IInferenceEndpoint.grantReadServedModels}). */
+  public grantReadServedModels(grantee: iam.IGrantable): iam.Grant {
+    return grantReadServed(this, grantee);
   }
 
   /** A metric of one variant of the endpoint (AWS/SageMaker; the first production variant unless one is named). */

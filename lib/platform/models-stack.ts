@@ -288,6 +288,8 @@ export class ModelsStack extends Stack {
       this.trainingPipelines[model.name] = new TrainingPipeline(this, `Training-${model.name}`, {
         modelName: model.name,
         registry: this.registry,
+        // The champion is the package this endpoint serves (contract B), not the latest Approved one.
+        endpoint: this.endpoints[model.name],
         trainingSetJob,
         trainingSet: {
           name: training.trainingSet.name ?? model.name,

@@ -12,6 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { VpcFunction } from '../compute/vpc-function';
+import { servedModelsWildcards } from '../inference/inference-endpoint';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
 import { failureModeAlarm } from '../monitoring/failure-modes';
@@ -61,8 +62,6 @@ export class ModelQualityMonitor extends Construct {
     const productionVariantNames = props.productionVariantNames ?? props.endpoint.productionVariantNames;
     const modelPackageGroupName = props.modelPackageGroupName ?? props.modelName;
     const packagesArn = props.registry.packagesArn(modelPackageGroupName);
-    const endpointConfigsArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
-    const modelsArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' });
     const databaseName = props.database.databaseName;
     if (productionVariantNames.length === 0) throw new PlinthError(`${where}: productionVariantNames is empty; list the variants users are served by`);
     // The job reads predictions from capture; with each variant's request count it tells a quiet window from missing capture.
@@ -248,10 +247,8 @@ export class ModelQualityMonitor extends Construct {
         // The previous run's A/B totals, which this run adds its window to.
         new iam.PolicyStatement({ sid: 'ReadPreviousEvidence', actions: lakePerms.S3_READ_OBJECT, resources: [captureBucket.arnForObjects(`${evidencePrefix}latest.json`)] }),
         new iam.PolicyStatement({ sid: 'UseCaptureKey', actions: lakePerms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
-        // Contract B: the baseline of each variant is the evaluation of the package it serves.
-        new iam.PolicyStatement({ sid: 'FindServedModels', actions: perms.QUALITY_DESCRIBE_ENDPOINT, resources: [props.endpoint.endpointArn] }),
-        new iam.PolicyStatement({ sid: 'ReadServedConfig', actions: perms.QUALITY_DESCRIBE_ENDPOINT_CONFIG, resources: [endpointConfigsArn] }),
-        new iam.PolicyStatement({ sid: 'FindServedPackage', actions: perms.QUALITY_DESCRIBE_MODEL, resources: [modelsArn] }),
+        // Contract B: the baseline of each variant is the evaluation of the package it serves (which
+        // package that is: the endpoint's grantReadServedModels, below).
         new iam.PolicyStatement({ sid: 'DescribeServedPackage', actions: perms.QUALITY_DESCRIBE_PACKAGE, resources: [packagesArn] }),
         new iam.PolicyStatement({ sid: 'ReadEvaluation', actions: lakePerms.S3_READ_OBJECT, resources: [props.evaluationBucket.arnForObjects('*')] }),
         new iam.PolicyStatement({ sid: 'DecryptEvaluation', actions: lakePerms.KMS_DECRYPT, resources: [props.evaluationKey.keyArn] }),
@@ -266,8 +263,6 @@ export class ModelQualityMonitor extends Construct {
         [resultObjects, 'Athena names each result object by query id at run time; read-only, this endpoint\'s results prefix.'],
         [evidenceObjects, 'One evidence file per run, named by run time; write-only under this endpoint\'s evidence prefix.'],
         [packagesArn, 'Package versions are numbered by the registry at run time; describe-only, this model\'s package group.'],
-        [endpointConfigsArn, 'deploy-model names each endpoint config at run time; describe-only, to find the model each variant serves.'],
-        [modelsArn, 'deploy-model names each model at run time; describe and list tags only, to find the package a served model was built from.'],
         [props.evaluationBucket.arnForObjects('*'), 'The training pipeline registers evaluation.json wherever the run wrote it; read-only, the registry\'s artifact bucket.'],
       ],
       environment: { JOB: JSON.stringify(job), EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
@@ -281,6 +276,10 @@ export class ModelQualityMonitor extends Construct {
       keepLogicalIdsOf: { function: 'QualityFunction', logGroup: 'QualityLogs', role: 'QualityRole', policy: 'QualityPolicy', securityGroup: 'QualitySecurityGroup' },
     });
     this.qualityFunction = fn.function;
+    props.endpoint.grantReadServedModels(fn.function);
+    for (const [resource, reason] of servedModelsWildcards(this)) {
+      acknowledgeFinding(fn.role.grantsPolicy!, { rule: wildcardResourceFinding(this, resource), reason, ...PLATFORM_WAIVER });
+    }
     acknowledgeFinding(fn.policy, {
       rule: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:GetMetricData accepts no resource scoping; DescribeModelPackage is limited to the model\'s packages.',

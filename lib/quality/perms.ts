@@ -2,11 +2,11 @@
 
 export const QUALITY_READ_RESULTS = ['athena:GetQueryResults', 'athena:GetQueryExecution'];
 export const QUALITY_RUN_QUERY = ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution', 'athena:GetWorkGroup'];
-/** The package each variant serves: the endpoint's current config, its models and their plinth:model-package tag. */
-export const QUALITY_DESCRIBE_ENDPOINT = ['sagemaker:DescribeEndpoint'];
-export const QUALITY_DESCRIBE_ENDPOINT_CONFIG = ['sagemaker:DescribeEndpointConfig'];
-export const QUALITY_DESCRIBE_MODEL = ['sagemaker:DescribeModel', 'sagemaker:ListTags'];
-/** DescribeModelPackage is scoped to the model's packages. */
+/**
+ * Which package each variant serves (the endpoint's current config, its models and their
+ * plinth:model-package tag) is the endpoint's grant: `IInferenceEndpoint.grantReadServedModels`.
+ * DescribeModelPackage is scoped to the model's packages.
+ */
 export const QUALITY_DESCRIBE_PACKAGE = ['sagemaker:DescribeModelPackage'];
 /** GetMetricData accepts no resource scoping. */
 export const QUALITY_READ_METRICS = ['cloudwatch:GetMetricData'];

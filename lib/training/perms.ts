@@ -8,8 +8,15 @@ export const TAG_JOBS = ['sagemaker:AddTags'];
 export const REGISTER_MODEL = ['sagemaker:CreateModelPackage'];
 /** The PinArtifact step: SageMaker invokes its function as the pipeline's role. */
 export const INVOKE_STEP_FUNCTION = ['lambda:InvokeFunction'];
-/** The training-set bridge: find the champion, report back to the pipeline. */
-export const FIND_CHAMPION = ['sagemaker:ListModelPackages', 'sagemaker:DescribeModelPackage'];
+/**
+ * The champion lookup (lambdas/find-champion): the latest Approved package of the group, and the
+ * champion's artifact. Which package the endpoint serves is the endpoint's grant
+ * (`IInferenceEndpoint.grantReadServedModels`: DescribeEndpoint, DescribeEndpointConfig,
+ * DescribeModel, ListTags).
+ */
+export const LIST_PACKAGES = ['sagemaker:ListModelPackages'];
+export const DESCRIBE_PACKAGE = ['sagemaker:DescribeModelPackage'];
+/** The training-set bridge: run the champion lookup, report back to the pipeline. */
 export const REPORT_CALLBACK = ['sagemaker:SendPipelineExecutionStepSuccess', 'sagemaker:SendPipelineExecutionStepFailure'];
 /** Who may start the pipeline (retrain-trigger, the data-scientist role). */
 export const START_PIPELINE = ['sagemaker:StartPipelineExecution'];

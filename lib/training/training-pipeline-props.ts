@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
+import type { IInferenceEndpoint } from '../inference/inference-endpoint-props';
 import type { IModelRegistry } from '../model-registry/model-registry-props';
 
 /**
@@ -97,6 +98,27 @@ export interface TrainingPipelineProps extends PlatformServiceProps {
   readonly modelName: string;
   /** The registry that holds the model's package group (a `ModelRegistry`); the pipeline registers there and finds the champion there. */
   readonly registry: IModelRegistry;
+  /**
+   * The endpoint that serves the model (an `InferenceEndpoint`, or
+   * `InferenceEndpoint.fromEndpointAttributes`). The champion a retrained model must beat is the
+   * package this endpoint SERVES when the run starts (contract B: the endpoint's current config,
+   * each variant's model and its `plinth:model-package` tag), not the group's latest Approved
+   * package, which may be approved and not deployed (canary rolled back, promotion pending, a failed
+   * deployment). During an A/B test the champion is the package of the production variant with the
+   * largest current weight (the incumbent); between variants of equal weight, the most recently
+   * approved of their packages. The lookup is granted through
+   * `endpoint.grantReadServedModels`.
+   *
+   * When the served package cannot be learnt (no endpoint given, the endpoint does not exist yet or
+   * serves nothing, its models carry no `plinth:model-package` tag) the champion is the latest
+   * Approved package, and the run records that: `plinth:champion-source` = `latest-approved` (or
+   * `none`) and `plinth:champion-reason` on the registered package, the same on the evaluation job
+   * (`PLINTH_CHAMPION_SOURCE`/`PLINTH_CHAMPION_REASON`), in the gate's rejection message, a WARN log
+   * and the `Plinth/Training` `ChampionFallback` metric.
+   *
+   * @default - no endpoint: the champion is the latest Approved package, recorded as `latest-approved`
+   */
+  readonly endpoint?: IInferenceEndpoint;
   readonly trainingSetJob: ITrainingSetJob;
   readonly trainingSet: TrainingSetSpec;
   readonly training: TrainingJobSpec;

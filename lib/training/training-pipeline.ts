@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import { createVpcFunction } from '../compute/vpc-function';
 import { PlinthError } from '../errors';
+import { servedModelsWildcards } from '../inference/inference-endpoint';
 import { describeInstanceType } from '../inference/instance-types';
 import { ARTIFACT_PIN_KEYS, PIPELINE_OUTPUTS_PREFIX } from '../model-registry/model-registry';
 import { failureModeAlarm } from '../monitoring/failure-modes';
@@ -67,7 +68,8 @@ const NAME = /^[a-z0-9](-*[a-z0-9])*$/;
  * The model's retraining pipeline, defined from its typed config: a SageMaker Pipeline whose steps
  * build a point-in-time training set split by time (through the features capability's job, via a
  * callback step), train in the VPC with network isolation, score the new model and the champion
- * (the latest Approved package) on the same holdout, gate on an absolute floor and a tolerance
+ * (the package the model's endpoint serves, else visibly the latest Approved one; see
+ * `TrainingPipelineProps.endpoint`) on the same holdout, gate on an absolute floor and a tolerance
  * against the champion, and register the new model as PendingManualApproval with its evaluation
  * report, training sample, training-set manifest and lineage. A rejected gate ends the execution
  * with the reason and registers nothing. The definition is checked at synth.
@@ -91,6 +93,12 @@ export class TrainingPipeline extends Construct {
   public readonly callbackFunction: lambda.IFunction;
   /** The `PinArtifact` step: pins the trained model.tar.gz (S3 version id + SHA-256) for deploy-model. */
   public readonly pinFunction: lambda.IFunction;
+  /**
+   * The bridge's `FindChampion` state (lambdas/find-champion): the package the model's endpoint
+   * serves (heaviest production variant; ties: the most recently approved), else, visibly, the
+   * latest Approved package.
+   */
+  public readonly championFunction: lambda.IFunction;
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
@@ -288,6 +296,41 @@ export class TrainingPipeline extends Construct {
     pin.policy.addStatements(new iam.PolicyStatement({ sid: 'UseDeadLetterKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.modelsKey.keyArn] }));
     this.pinFunction = pin.function;
 
+    // The champion lookup (lambdas/find-champion): the package the endpoint serves (contract B),
+    // else the latest Approved package, with the source and the reason. Read-only.
+    const champion = createVpcFunction(this, {
+      handlerFolder: 'find-champion',
+      description: `Plinth find-champion of ${model}: the package its endpoint serves, the champion a retrained model must beat`,
+      statements: [
+        new iam.PolicyStatement({ sid: 'FindLatestApproved', actions: perms.LIST_PACKAGES, resources: [groupArn, packagesArn] }),
+        new iam.PolicyStatement({ sid: 'DescribeChampion', actions: perms.DESCRIBE_PACKAGE, resources: [packagesArn] }),
+        new iam.PolicyStatement({ sid: 'UseDeadLetterKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.modelsKey.keyArn] }),
+      ],
+      wildcardResources: [[packagesArn, 'Package versions are numbered by SageMaker; list and describe only, this model\'s group, to find the champion and its artifact.']],
+      environment: {
+        MODEL_PACKAGE_GROUP: model,
+        PACKAGE_ARN_PREFIX: stack.formatArn({ service: 'sagemaker', resource: 'model-package', resourceName: `${model.toLowerCase()}/` }),
+        // Without an endpoint the variable is absent and the lookup records "latest-approved".
+        ...(props.endpoint ? { ENDPOINT_NAME: props.endpoint.endpointName } : {}),
+        PLINTH_ENV: props.environmentName,
+      },
+      vpc: props.vpc,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      timeout: Duration.minutes(1),
+      reservedConcurrency: 2,
+      deadLetterQueue: this.deadLetterQueue,
+      ids: { function: 'ChampionFunction', logGroup: 'ChampionLogs', role: 'ChampionRole', policy: 'ChampionPolicy', securityGroup: 'ChampionSecurityGroup' },
+    });
+    if (props.endpoint) {
+      props.endpoint.grantReadServedModels(champion.function);
+      for (const [resource, reason] of servedModelsWildcards(this)) {
+        acknowledgeFinding(champion.role.grantsPolicy!, { rule: wildcardResourceFinding(this, resource), reason, ...ACK });
+      }
+    }
+    this.championFunction = champion.function;
+
     // The pipeline.
     this.definition = this.buildDefinition(props, { vpcConfig, evaluationImage, script, modelsPrefix, evaluationsPrefix, checkpointsPrefix, noChampionKey });
     checkPipelineDefinition(this.pipelineName, this.definition);
@@ -425,7 +468,7 @@ export class TrainingPipeline extends Construct {
     const artifacts = `s3://${props.artifactsBucket.bucketName}`;
     const instance = describeInstanceType(training.instanceType) as { nvme: boolean };
     const spot = training.spot;
-    const callbackOutputs = ['trainUri', 'validationUri', 'holdoutUri', 'manifestUri', 'rowCount', 'championModelPackageArn', 'championModelUri'];
+    const callbackOutputs = ['trainUri', 'validationUri', 'holdoutUri', 'manifestUri', 'rowCount', 'championModelPackageArn', 'championModelUri', 'championSource', 'championReason'];
     const out = (name: string) => stepRef(S.trainingSet, `OutputParameters['${name}']`);
     const pinned = (name: string) => stepRef(S.pin, `OutputParameters['${name}']`);
     const s3Input = (uri: unknown) => ({ S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri, S3DataDistributionType: 'FullyReplicated' } });
@@ -531,6 +574,8 @@ export class TrainingPipeline extends Construct {
             '--champion-arn', out('championModelPackageArn'),
           ],
         },
+        // How the champion was chosen, on the evaluation job's record (DescribeProcessingJob) too.
+        Environment: { PLINTH_CHAMPION_SOURCE: out('championSource'), PLINTH_CHAMPION_REASON: out('championReason') },
         RoleArn: this.processingRole.roleArn,
         ProcessingInputs: [
           ...(x.script ? [{ InputName: 'code', S3Input: { S3Uri: x.script.s3ObjectUrl, LocalPath: code, S3DataType: 'S3Prefix', S3InputMode: 'File' } }] : []),
@@ -569,6 +614,9 @@ export class TrainingPipeline extends Construct {
           'plinth:training-set-manifest': out('manifestUri'),
           'plinth:evaluation': join('/', [evaluationOutput, 'evaluation.json']),
           'plinth:champion': out('championModelPackageArn'),
+          // served | latest-approved | none, and why (lambdas/find-champion).
+          'plinth:champion-source': out('championSource'),
+          'plinth:champion-reason': out('championReason'),
           'plinth:pipeline-execution': executionRef('PipelineExecutionArn'),
           'plinth:cause': parameterRef('Cause'),
           'plinth:triggered-by': parameterRef('TriggeredBy'),
@@ -592,6 +640,8 @@ export class TrainingPipeline extends Construct {
           championBar,
           ` (champion `,
           out('championModelPackageArn'),
+          `, chosen as `,
+          out('championSource'),
           `, tolerance ${evaluation.tolerance})`,
         ]),
       },
@@ -627,8 +677,9 @@ export class TrainingPipeline extends Construct {
 
   /**
    * The bridge between the pipeline's callback step and the training-set job (JSONata): work out
-   * the time split from WindowEnd, find the champion (latest Approved package), run the job to
-   * completion, and send the step its outputs or the failure.
+   * the time split from WindowEnd, find the champion (lambdas/find-champion: the package the
+   * endpoint serves, else the latest Approved one, with its source), run the job to completion, and
+   * send the step its outputs or the failure.
    */
   private buildBridge(props: TrainingPipelineProps, noChampionKey: string): sfn.StateMachine {
     const stack = Stack.of(this);
@@ -648,7 +699,7 @@ export class TrainingPipeline extends Construct {
     const policy = new iam.ManagedPolicy(this, 'BridgePolicy', {
       roles: [role],
       statements: [
-        new iam.PolicyStatement({ sid: 'FindChampion', actions: perms.FIND_CHAMPION, resources: [props.registry.groupArn(props.modelName), props.registry.packagesArn(props.modelName)] }),
+        new iam.PolicyStatement({ sid: 'FindChampion', actions: perms.INVOKE_STEP_FUNCTION, resources: [this.championFunction.functionArn] }),
         new iam.PolicyStatement({ sid: 'ReportToPipeline', actions: perms.REPORT_CALLBACK, resources: [this.pipelineArn, pipelineExecutions] }),
         new iam.PolicyStatement({ sid: 'MarkNoChampion', actions: perms.S3_WRITE, resources: [props.lakeBucket.arnForObjects(noChampionKey)] }),
         new iam.PolicyStatement({ sid: 'UseLakeKey', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.lakeKey.keyArn] }),
@@ -669,7 +720,6 @@ export class TrainingPipeline extends Construct {
       ...ACK,
     });
     for (const [resource, reason] of [
-      [props.registry.packagesArn(props.modelName), 'Package versions are numbered by SageMaker; read-only, to find the latest Approved one (the champion).'],
       [executions, 'Executions of the training-set job are named per pipeline run; describe and stop only.'],
       [pipelineExecutions, 'Callback answers go to the execution that sent the token; limited to this pipeline\'s executions.'],
     ] as const) {
@@ -695,31 +745,30 @@ export class TrainingPipeline extends Construct {
         },
         FindChampion: {
           Type: 'Task',
-          Resource: sdk('sagemaker', 'listModelPackages'),
-          Arguments: {
-            ModelPackageGroupName: '{% $args.modelPackageGroupName %}',
-            ModelApprovalStatus: 'Approved',
-            SortBy: 'CreationTime',
-            SortOrder: 'Descending',
-            MaxResults: 1,
+          Comment: 'The package the endpoint serves (heaviest variant; ties: most recently approved), else the latest Approved one, with how it was chosen (lambdas/find-champion)',
+          Resource: `arn:${Aws.PARTITION}:states:::lambda:invoke`,
+          Arguments: { FunctionName: this.championFunction.functionArn, Payload: { execution: '{% $states.context.Execution.Name %}' } },
+          Assign: {
+            championArn: '{% $states.result.Payload.championArn %}',
+            championUri: '{% $states.result.Payload.championUri %}',
+            championSource: '{% $states.result.Payload.championSource %}',
+            championReason: '{% $states.result.Payload.championReason %}',
           },
-          Assign: { championArn: '{% $count($states.result.ModelPackageSummaryList) > 0 ? $states.result.ModelPackageSummaryList[0].ModelPackageArn : "none" %}' },
-          Retry: [{ ErrorEquals: ['SageMaker.SageMakerException', 'States.Timeout'], MaxAttempts: 3, IntervalSeconds: 5, BackoffRate: 2 }],
+          Retry: [
+            {
+              ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'ThrottlingException', 'States.Timeout'],
+              MaxAttempts: 3,
+              IntervalSeconds: 5,
+              BackoffRate: 2,
+            },
+          ],
           Catch: [fail],
           Next: 'HasChampion',
         },
         HasChampion: {
           Type: 'Choice',
-          Choices: [{ Condition: '{% $championArn != "none" %}', Next: 'DescribeChampion' }],
+          Choices: [{ Condition: '{% $championArn != "none" %}', Next: 'BuildTrainingSet' }],
           Default: 'MarkNoChampion',
-        },
-        DescribeChampion: {
-          Type: 'Task',
-          Resource: sdk('sagemaker', 'describeModelPackage'),
-          Arguments: { ModelPackageName: '{% $championArn %}' },
-          Assign: { championUri: '{% $states.result.InferenceSpecification.Containers[0].ModelDataUrl %}' },
-          Catch: [fail],
-          Next: 'BuildTrainingSet',
         },
         MarkNoChampion: {
           Type: 'Task',
@@ -766,6 +815,8 @@ export class TrainingPipeline extends Construct {
               { Name: 'rowCount', Value: '{% $string($states.input.rowCount) %}' },
               { Name: 'championModelPackageArn', Value: '{% $championArn %}' },
               { Name: 'championModelUri', Value: '{% $championUri %}' },
+              { Name: 'championSource', Value: '{% $championSource %}' },
+              { Name: 'championReason', Value: '{% $championReason %}' },
             ],
           },
           Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 3, IntervalSeconds: 5, BackoffRate: 2 }],
@@ -832,7 +883,7 @@ export class TrainingPipeline extends Construct {
         description:
           `${this.pipelineName}: a retrained model was rejected by the evaluation gate and nothing was registered. ` +
           `Gate: ${e.primaryMetric} ${higher ? '>=' : '<='} ${e.floor} and within ${e.tolerance} of the champion. ` +
-          `The execution's FailureReason reads "evaluation gate rejected: ${e.primaryMetric} <value> must be ... champion bar <bar> (champion <arn>, ...)".`,
+          `The execution's FailureReason reads "evaluation gate rejected: ${e.primaryMetric} <value> must be ... champion bar <bar> (champion <arn>, chosen as <served | latest-approved | none>, ...)".`,
         metric: this.metric('StepFailed', S.reject, { period }),
         ...once,
       }),

@@ -1,5 +1,6 @@
 import { envSchema as trainingSetCallbackEnv } from '../../lambdas/training-set-callback';
 import { envSchema as pinArtifactEnv } from '../../lambdas/pin-artifact';
+import { envSchema as findChampionEnv } from '../../lambdas/find-champion';
 import { parseConfig as parseFeatureIngestConfig } from '../../lambdas/feature-ingest/config';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -102,13 +103,14 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^Features[a-z]+IngestFunction/, (e) => parseFeatureIngestConfig(e)],
     [/^Training[a-z]+CallbackFunction/, (e) => trainingSetCallbackEnv.parse(e)],
     [/^Training[a-z]+PinFunction/, (e) => pinArtifactEnv.parse(e)],
+    [/^Training[a-z]+ChampionFunction/, (e) => findChampionEnv.parse(e)],
     [/^TrainingSetsFunction/, (e) => { if (!e.OUTPUT_BUCKET || JSON.parse(e.FEATURE_GROUPS).length === 0) throw new Error('OUTPUT_BUCKET or FEATURE_GROUPS missing'); }],
   ];
 
   test('each function has a known handler', () => {
     const unknown = functions.filter((f) => !loaders.some(([pattern]) => pattern.test(f.path)));
     expect(unknown.map((f) => f.path)).toEqual([]);
-    expect(functions.length).toBe(17);
+    expect(functions.length).toBe(18);
   });
 
   test.each(loaders.map(([pattern]) => pattern.source))('handler %s parses its variables without error', (source) => {

@@ -136,6 +136,7 @@ const PINNED_MODELS_IDS = [
   'AWS::Logs::LogGroup TrainingSetsLogs49BC7BD6',
   'AWS::Logs::LogGroup TrainingfrauddetectorBridgeLogsB6498D23',
   'AWS::Logs::LogGroup TrainingfrauddetectorCallbackLogsA92B942E',
+  'AWS::Logs::LogGroup TrainingfrauddetectorChampionLogs6D645891',
   'AWS::Logs::LogGroup TrainingfrauddetectorPinLogs31B76C31',
   'AWS::S3::Bucket Capture7E7C0655',
   'AWS::S3::Bucket FeatureStoreOfflineStore64628179',
@@ -176,7 +177,7 @@ const PINNED_MODELS_IDS = [
     expect(batch).toBeDefined();
     const models = Template.fromStack(dev.models);
     models.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 1 * * ? *)', Targets: [Match.objectLike({ Arn: { Ref: dev.models.getLogicalId(batch.stateMachine.node.defaultChild as CfnElement) } })] });
-    const fn = Object.values<any>(templateOf(dev.models).Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.MODEL_PACKAGE_GROUP === 'fraud-detector');
+    const fn = Object.values<any>(templateOf(dev.models).Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.MODEL_PACKAGE_GROUP === 'fraud-detector' && r.Properties.Environment.Variables.SOURCE_PREFIX !== undefined);
     const vars = fn.Properties.Environment.Variables;
     expect(vars.SOURCE_PREFIX).toBe('transactions/');
     expect(vars.OUTPUT_PREFIX).toBe('predictions/fraud-detector/');

@@ -143,11 +143,29 @@ describe('retraining chain in the dev app', () => {
     expect(fill((register.Arguments.InferenceSpecification as any).Containers[0].ModelDataUrl)).toBe(output.artifactUri);
   });
 
+  it('the champion is looked up on the model\'s own endpoint, by reference to the endpoint resource (contract B)', () => {
+    const [, endpoint] = ofType('AWS::SageMaker::Endpoint').find(([, e]) => e.Properties.EndpointName === 'fraud-detector-dev')!;
+    const [fnId, fn] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('TrainingfrauddetectorChampionFunction'))!;
+    expect(fn.Properties.Environment.Variables.ENDPOINT_NAME).toBe(endpoint.Properties.EndpointName);
+    // the endpoint's grant: DescribeEndpoint on exactly that endpoint, onto the champion function's role
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const statements = ofType('AWS::IAM::ManagedPolicy')
+      .filter(([, p]) => json(p.Properties.Roles) === json([{ Ref: roleId }]))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const describe = statements.filter((st: any) => [st.Action].flat().includes('sagemaker:DescribeEndpoint'));
+    expect(describe).toHaveLength(1);
+    expect(json(describe[0].Resource)).toContain(':endpoint/fraud-detector-dev');
+    // the bridge's FindChampion state invokes that function
+    const [, bridge] = ofType('AWS::StepFunctions::StateMachine').find(([, m]) => json(m.Properties.DefinitionString).includes('sendPipelineExecutionStepSuccess'))!;
+    expect(json(bridge.Properties.DefinitionString)).toContain(json({ 'Fn::GetAtt': [fnId, 'Arn'] }));
+  });
+
   it('every role of the training pipeline carries the permissions boundary, and only the approver may approve', () => {
     const roles = ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Trainingfrauddetector'));
     expect(roles.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'TrainingfrauddetectorBridgeRole',
       'TrainingfrauddetectorCallbackRole',
+      'TrainingfrauddetectorChampionRole',
       'TrainingfrauddetectorPinRole',
       'TrainingfrauddetectorPipelineRole',
       'TrainingfrauddetectorProcessingRole',

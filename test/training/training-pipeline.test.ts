@@ -107,11 +107,16 @@ describe('TrainingPipeline', () => {
     expect(register.CustomerMetadataProperties[PIN_SHA256_KEY]).toEqual({ Get: "Steps.PinArtifact.OutputParameters['artifactSha256']" });
     expect(register.CustomerMetadataProperties[PIN_VERSION_KEY]).toEqual({ Get: "Steps.PinArtifact.OutputParameters['artifactVersionId']" });
     expect(register.InferenceSpecification.Containers[0].ModelDataUrl).toEqual({ Get: "Steps.PinArtifact.OutputParameters['artifactUri']" });
-    // the pipeline role may invoke that function and nothing else of Lambda; the function only reads this model's artifacts
+    // the pipeline role may invoke that function and nothing else of Lambda (the bridge invokes only the champion lookup);
+    // the function only reads this model's artifacts
     const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
     const invoke = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('lambda:Invoke')));
-    expect(invoke).toEqual([expect.objectContaining({ Sid: 'PinTrainedArtifact', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [pinFnId, 'Arn'] } })]);
+    const championFnId = Object.keys(fns).find((id) => id.startsWith('TrainingChampionFunction'))!;
+    expect(invoke).toEqual([
+      expect.objectContaining({ Sid: 'PinTrainedArtifact', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [pinFnId, 'Arn'] } }),
+      expect.objectContaining({ Sid: 'FindChampion', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [championFnId, 'Arn'] } }),
+    ]);
     const read = statements.find((st) => st.Sid === 'ReadTrainedArtifacts');
     expect(read.Action).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
     expect(JSON.stringify(read.Resource)).toContain('/models/fraud-detector/*');

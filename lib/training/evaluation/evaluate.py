@@ -240,6 +240,9 @@ def evaluate(args: argparse.Namespace) -> dict:
         "samples": rows,
         "metrics": new_metrics,
         "champion": champion,
+        # How the pipeline chose the champion (served | latest-approved | none) and why: the
+        # evaluation job's environment, set from the champion lookup (lambdas/find-champion).
+        **{key: os.environ[var] for key, var in (("championSource", "PLINTH_CHAMPION_SOURCE"), ("championReason", "PLINTH_CHAMPION_REASON")) if os.environ.get(var)},
     }
     value = new_metrics[args.primary_metric]
     gate = {

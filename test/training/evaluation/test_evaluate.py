@@ -144,6 +144,8 @@ def test_end_to_end_without_champion(tmp_path):
     # scores are monotone in amount: positives 1.0, 0.8, 0.1 vs negatives 0.4, -0.5, -1.0 -> 8 of 9 pairs
     assert report["metrics"]["auc"] == pytest.approx(8 / 9)
     assert report["schemaVersion"] == 1 and report["samples"] == 6 and report["champion"] is None
+    # run outside a pipeline (no PLINTH_CHAMPION_* in the environment): no claim about the champion's source
+    assert "championSource" not in report and "championReason" not in report
     assert report["primaryMetric"] == "auc" and report["threshold"] == 0.5
     assert gate == {"metric": "auc", "value": pytest.approx(8 / 9), "championBar": pytest.approx(8 / 9), "hasChampion": False}
     with open(tmp_path / "out" / "training-sample.csv") as f:
@@ -151,10 +153,15 @@ def test_end_to_end_without_champion(tmp_path):
     assert lines[0] == "amount,label" and len(lines) == 6
 
 
-def test_end_to_end_with_champion_on_the_same_holdout(tmp_path):
+def test_end_to_end_with_champion_on_the_same_holdout(tmp_path, monkeypatch):
+    # the pipeline says how it chose the champion (the evaluation job's environment)
+    monkeypatch.setenv("PLINTH_CHAMPION_SOURCE", "served")
+    monkeypatch.setenv("PLINTH_CHAMPION_REASON", "served by primary of fraud-detector-dev (weight 1 of 1)")
     # the champion ranks with the opposite sign: AUC 1/9
     arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-detector/3"
     report, gate = _run(tmp_path, arn, {"kind": "linear", "link": "logistic", "intercept": 0.0, "coefficients": {"amount": -1.0}})
+    assert report["championSource"] == "served"
+    assert report["championReason"] == "served by primary of fraud-detector-dev (weight 1 of 1)"
     assert report["champion"]["modelPackageArn"] == arn
     assert report["champion"]["samples"] == report["samples"] == 6
     assert report["champion"]["metrics"]["auc"] == pytest.approx(1 / 9)
