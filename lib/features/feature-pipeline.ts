@@ -291,11 +291,25 @@ export class FeaturePipeline extends Construct {
         windowStart: `{% $exists($states.input.windowStart) ? $fromMillis($toMillis($states.input.windowStart)) : $fromMillis(${end} - ${lookbackMs}) %}`,
         runId: "{% $replace($states.context.Execution.Name, /[^A-Za-z0-9_-]/, '_') %}",
       },
-      Next: 'Unload',
+      Next: 'CheckWindow',
     };
     const query = `$replace($replace($replace(${JSON.stringify(o.template)}, ${JSON.stringify(WINDOW_START_TOKEN)}, $states.input.windowStart), ${JSON.stringify(WINDOW_END_TOKEN)}, $states.input.windowEnd), ${JSON.stringify(RUN_TOKEN)}, $states.input.runId)`;
     const states: Record<string, unknown> = {
       Window: window,
+      // A window with start >= end (a backfill's reversed bounds, a windowStart after the start time)
+      // selects no row: the run would succeed having written nothing, and read as a done backfill.
+      CheckWindow: {
+        Type: 'Choice',
+        Comment: 'The window must not be empty: windowStart before windowEnd',
+        Choices: [{ Condition: '{% $toMillis($states.input.windowStart) < $toMillis($states.input.windowEnd) %}', Next: 'Unload' }],
+        Default: 'WindowEmpty',
+      },
+      WindowEmpty: {
+        Type: 'Fail',
+        Comment: 'Fails the run (FeaturePipelineFailed) rather than succeed with nothing materialized',
+        Error: 'FeatureWindowEmpty',
+        Cause: '{% "the window [" & $states.input.windowStart & ", " & $states.input.windowEnd & ") is empty: windowStart must be before windowEnd" %}',
+      },
       Unload: {
         Type: 'Task',
         Comment: "Run the group's SQL over the window in Athena and UNLOAD the rows (gzip JSON) to the staging prefix",

@@ -105,6 +105,17 @@ describe('FeaturePipeline', () => {
       expect(definition.States.Window.Output.windowStart).toContain('$states.input.windowStart');
     });
 
+    test('an empty or reversed window (a backfill typo, a windowStart in the future) fails the run instead of succeeding with nothing written', () => {
+      // A window [start, end) with start >= end selects no row: the Map would run over no object and
+      // the execution would succeed, reading as a done backfill. The run must fail (FeaturePipelineFailed).
+      expect(definition.States.Window.Next).toBe('CheckWindow');
+      const check = definition.States.CheckWindow;
+      expect(check.Type).toBe('Choice');
+      expect(check.Choices).toEqual([{ Condition: '{% $toMillis($states.input.windowStart) < $toMillis($states.input.windowEnd) %}', Next: 'Unload' }]);
+      expect(definition.States[check.Default]).toMatchObject({ Type: 'Fail', Error: 'FeatureWindowEmpty' });
+      expect(definition.States[check.Default].Cause).toContain('$states.input.windowStart');
+    });
+
     test('a Distributed Map hands each staged object to feature-ingest, bounded and retried, and sums the conservation counts', () => {
       const map = definition.States.Ingest;
       expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
