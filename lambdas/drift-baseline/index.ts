@@ -42,8 +42,9 @@
  *  3. buildBaseline() over the sample, plus
  *     source: { modelPackageArn, trainingSample, sampledRecords, totalRecords }.
  *  4. s3:PutObject <prefix><endpointName>/<groupName>-v<version>.json, then
- *     <prefix><endpointName>/current.json (what the drift job reads: the
- *     baseline of the model just approved for deployment).
+ *     <prefix><endpointName>/current.json (the baseline of the model just
+ *     approved for deployment; the platform's drift job reads the versioned
+ *     object of the version the endpoint serves: drift-query).
  *  5. sagemaker:UpdateModelPackage: CustomerMetadataProperties = the
  *     package's properties plus "plinth:drift-baseline" = s3:// URI of the
  *     versioned object (sent merged: SageMaker merges, moto replaces).

@@ -19,10 +19,24 @@
  *   WINDOW_HOURS      integer 1..744
  *   BASELINE_BUCKET, BASELINE_KEY   the current baseline (written by
  *                     lambdas/drift-baseline: drift-baselines/<endpoint>/current.json)
+ *   MODEL_PACKAGE_GROUP, MODEL_VARIANT   optional, both or neither: the package
+ *                     group whose approved versions deploy-model rolls onto the
+ *                     variant MODEL_VARIANT. When set, the baseline is the one of
+ *                     the package that variant SERVES now, not current.json.
  *   PLINTH_ENV        optional, logged
  * Steps:
  *  1. window = [floor-to-hour(time) − WINDOW_HOURS h, floor-to-hour(time)), UTC.
- *  2. s3:GetObject the baseline (max 10 MB), parseBaseline (drift-stats).
+ *  2. The baseline's key: BASELINE_KEY; or, with MODEL_PACKAGE_GROUP, the
+ *     versioned baseline of the package the variant serves now:
+ *     DescribeEndpoint → its endpoint config (the one in service; during an
+ *     update, the old one until the update completes) → the variant's model →
+ *     its `plinth:model-package` tag (deploy-model sets it) → version N →
+ *     `<dirname of BASELINE_KEY>/<MODEL_PACKAGE_GROUP>-vN.json` (drift-baseline
+ *     writes it on approval). current.json is the version approved LAST:
+ *     a canary SageMaker rolled back, or a rollback by hand, leaves it on a
+ *     model that no longer serves, and drift judged against that model's
+ *     training data reads "ok" for traffic that drifted from the live one's.
+ *     s3:GetObject the baseline (max 10 MB), parseBaseline (drift-stats).
  *  3. Render ONE SELECT (sql.ts; its header states the exact semantics and
  *     the documented gaps) returning `feature, kind, bucket, n`.
  * Output: { endpointName, windowStart, windowEnd, queryString,
@@ -36,11 +50,17 @@
  *   baseline and { athena: { queryExecutionId } } to drift-stats.
  * Errors:
  *   BaselineMissing  (Error.name) the baseline object does not exist: approve
- *                    a model package that carries training-sample metadata.
+ *                    a model package that carries training-sample metadata;
+ *                    with MODEL_PACKAGE_GROUP also: the variant serves no model
+ *                    deployed from a registered package, or the served version
+ *                    has no baseline (its approval built none).
  *                    The state machine catches it by name (not retryable).
  *   DriftInputError  malformed input, environment or baseline (not retryable).
  *   AWS errors propagate (retryable).
- * IAM: s3:GetObject on BASELINE_BUCKET/BASELINE_KEY, kms:Decrypt on its key,
+ * IAM: s3:GetObject on BASELINE_BUCKET/BASELINE_KEY (with MODEL_PACKAGE_GROUP:
+ *   on every object of its folder), kms:Decrypt on its key; with
+ *   MODEL_PACKAGE_GROUP, sagemaker:DescribeEndpoint, DescribeEndpointConfig,
+ *   DescribeModel and ListTags;
  *   and s3:ListBucket on BASELINE_BUCKET (prefix drift-baselines/): without
  *   it S3 answers a missing object with AccessDenied, not NoSuchKey, and
  *   BaselineMissing cannot be told apart from a permissions error.
@@ -50,6 +70,8 @@
  */
 
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { parseModelPackageArn } from '../deploy-model/event';
 import { parseBaselineText } from '../drift-stats/baseline';
 import { Baseline, DriftInputError } from '../drift-stats/statistics';
 import { createLogger } from '../shared/runtime';
@@ -60,10 +82,12 @@ export { DriftInputError } from '../drift-stats/statistics';
 /** In-SDK attempts (standard retry mode, backoff with jitter). */
 export const SDK_MAX_ATTEMPTS = 3;
 /** The function's SDK client, created once per execution environment. */
-export const clients = { s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }) };
+export const clients = { s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }), sagemaker: new SageMakerClient({ maxAttempts: SDK_MAX_ATTEMPTS }) };
 const logger = createLogger('plinth-drift-query');
 
 export const MAX_BASELINE_BYTES = 10 * 1024 * 1024;
+/** The tag deploy-model puts on each model it creates: the package the model was built from. */
+export const MODEL_PACKAGE_TAG = 'plinth:model-package';
 export const MAX_WINDOW_HOURS = 744;
 const HOUR_MS = 3_600_000;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -86,6 +110,8 @@ export interface DriftQueryConfig {
   windowHours: number;
   baselineBucket: string;
   baselineKey: string;
+  /** The package group whose versions the variant serves; the baseline is the served version's. */
+  servedModel?: { modelPackageGroupName: string; variantName: string };
   environment?: string;
 }
 
@@ -121,6 +147,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DriftQueryConf
     throw new DriftInputError(`WINDOW_HOURS must be an integer in 1..${MAX_WINDOW_HOURS} (got ${JSON.stringify(hoursText)})`);
   }
   const environment = env.PLINTH_ENV?.trim();
+  const group = env.MODEL_PACKAGE_GROUP?.trim();
+  const variant = env.MODEL_VARIANT?.trim();
+  if (Boolean(group) !== Boolean(variant)) throw new DriftInputError('MODEL_PACKAGE_GROUP and MODEL_VARIANT go together: set both or neither');
+  if (group && !SAGEMAKER_NAME.test(group)) throw new DriftInputError(`MODEL_PACKAGE_GROUP ${JSON.stringify(group)} is not a SageMaker name`);
+  if (variant && !VARIANT_NAME.test(variant)) throw new DriftInputError(`MODEL_VARIANT ${JSON.stringify(variant)} is not a variant name`);
+  const baselineKey = required(env, 'BASELINE_KEY');
+  if (group && !baselineKey.includes('/')) throw new DriftInputError(`BASELINE_KEY ${JSON.stringify(baselineKey)} must be in a folder: the served version's baseline is read next to it`);
   return {
     endpointName,
     captureDatabase: required(env, 'CAPTURE_DATABASE'),
@@ -128,7 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DriftQueryConf
     captureVariants,
     windowHours,
     baselineBucket: required(env, 'BASELINE_BUCKET'),
-    baselineKey: required(env, 'BASELINE_KEY'),
+    baselineKey,
+    ...(group && variant ? { servedModel: { modelPackageGroupName: group, variantName: variant } } : {}),
     ...(environment ? { environment } : {}),
   };
 }
@@ -142,8 +176,58 @@ export function captureWindow(time: unknown, hours: number): { start: Date; end:
   return { start: new Date(endMs - hours * HOUR_MS), end: new Date(endMs) };
 }
 
+/** The package deploy-model built `modelName` from (its tag), or undefined for a model it did not create. */
+async function packageOfModel(modelName: string): Promise<string | undefined> {
+  const model = await clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
+  if (!model.ModelArn) return undefined;
+  let token: string | undefined;
+  do {
+    const page = await clients.sagemaker.send(new ListTagsCommand({ ResourceArn: model.ModelArn, ...(token ? { NextToken: token } : {}) }));
+    const tag = page.Tags?.find((t) => t.Key === MODEL_PACKAGE_TAG);
+    if (tag?.Value) return tag.Value;
+    token = page.NextToken || undefined;
+  } while (token);
+  return undefined;
+}
+
+/**
+ * Where the baseline of the package the variant serves now is, and that package: deploy-model's tag
+ * on the model in the endpoint's config in service. Anything that names no served package of the
+ * group is BaselineMissing (no baseline applies) or DriftInputError, never a fallback to current.json.
+ */
+export async function servedBaseline(config: DriftQueryConfig): Promise<{ key: string; modelPackageArn: string; missing: string }> {
+  const served = config.servedModel!;
+  const where = `variant ${served.variantName} of endpoint ${config.endpointName}`;
+  const endpoint = await clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: config.endpointName }));
+  if (!endpoint.EndpointConfigName) throw new BaselineMissingError(`endpoint ${config.endpointName} has no endpoint config in service: no model serves, no baseline applies`);
+  const endpointConfig = await clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }));
+  const modelName = endpointConfig.ProductionVariants?.find((v) => v.VariantName === served.variantName)?.ModelName;
+  if (!modelName) throw new BaselineMissingError(`${where} runs no model of its own in endpoint config ${endpoint.EndpointConfigName}: no baseline applies`);
+  const modelPackageArn = await packageOfModel(modelName);
+  if (!modelPackageArn) {
+    throw new BaselineMissingError(
+      `model ${modelName}, which ${where} serves, was not deployed from a registered package (no ${MODEL_PACKAGE_TAG} tag): ` +
+        `no baseline applies until an approved version of ${served.modelPackageGroupName} is deployed`,
+    );
+  }
+  const parts = parseModelPackageArn(modelPackageArn);
+  if (!parts || parts.groupLowerCase !== served.modelPackageGroupName.toLowerCase()) {
+    throw new DriftInputError(`${where} serves ${modelPackageArn}, which is not a version of package group ${served.modelPackageGroupName}`);
+  }
+  const folder = config.baselineKey.slice(0, config.baselineKey.lastIndexOf('/') + 1);
+  const key = `${folder}${served.modelPackageGroupName}-v${parts.version}.json`;
+  return {
+    key,
+    modelPackageArn,
+    missing:
+      `no drift baseline for ${modelPackageArn}, which ${where} serves, at s3://${config.baselineBucket}/${key}: ` +
+      'its approval built none (see the BaselineJobFailed alarm and the drift-baseline log); give the package a training sample ' +
+      '("plinth:training-sample", or register it from the model\'s pipeline) and approve it again',
+  };
+}
+
 /** The baseline and the object it was read from: its version id (versioned bucket), else its ETag. */
-async function readBaseline(bucket: string, key: string): Promise<{ baseline: Baseline; pin: { versionId: string } | { etag: string } | Record<string, never> }> {
+async function readBaseline(bucket: string, key: string, missing?: string): Promise<{ baseline: Baseline; pin: { versionId: string } | { etag: string } | Record<string, never> }> {
   let text: string;
   let pin: { versionId: string } | { etag: string } | Record<string, never> = {};
   try {
@@ -156,6 +240,7 @@ async function readBaseline(bucket: string, key: string): Promise<{ baseline: Ba
     text = (await res.Body?.transformToString('utf-8')) ?? '';
   } catch (err) {
     if ((err as { name?: unknown }).name === 'NoSuchKey') {
+      if (missing !== undefined) throw new BaselineMissingError(missing);
       throw new BaselineMissingError(
         `no drift baseline at s3://${bucket}/${key}: approve a model package whose CustomerMetadataProperties ` +
           `"plinth:training-sample" names its training sample (s3://bucket/key, JSON Lines or CSV); ` +
@@ -179,8 +264,15 @@ export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult>
   };
   let baseline: Baseline;
   let pin: Awaited<ReturnType<typeof readBaseline>>['pin'];
+  let baselineKey = config.baselineKey;
+  let servedPackage: string | undefined;
   try {
-    ({ baseline, pin } = await readBaseline(config.baselineBucket, config.baselineKey));
+    let missing: string | undefined;
+    if (config.servedModel) ({ key: baselineKey, modelPackageArn: servedPackage, missing } = await servedBaseline(config));
+    ({ baseline, pin } = await readBaseline(config.baselineBucket, baselineKey, missing));
+    if (servedPackage !== undefined && baseline.source !== undefined && baseline.source.modelPackageArn.toLowerCase() !== servedPackage.toLowerCase()) {
+      throw new DriftInputError(`baseline s3://${config.baselineBucket}/${baselineKey} was built for ${baseline.source.modelPackageArn}, not for the served ${servedPackage}`);
+    }
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     logger.error('could not read the drift baseline', { ...logFields, errorName: e.name, errorMessage: e.message });
@@ -194,13 +286,19 @@ export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult>
     windowEnd: window.end,
     baseline,
   });
-  logger.info('drift query rendered', { ...logFields, features: Object.keys(baseline.features).length, queryBytes: Buffer.byteLength(queryString) });
+  logger.info('drift query rendered', {
+    ...logFields,
+    features: Object.keys(baseline.features).length,
+    queryBytes: Buffer.byteLength(queryString),
+    baselineKey,
+    ...(servedPackage !== undefined ? { servedModelPackageArn: servedPackage } : {}),
+  });
   return {
     endpointName: config.endpointName,
     windowStart: logFields.windowStart,
     windowEnd: logFields.windowEnd,
     queryString,
-    baseline: { s3: { bucket: config.baselineBucket, key: config.baselineKey, ...pin } },
+    baseline: { s3: { bucket: config.baselineBucket, key: baselineKey, ...pin } },
     baselineVersion: baseline.version,
   };
 }

@@ -27,7 +27,13 @@ import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 import { ratePeriodMinutes } from '../features/feature-group-definition';
 
 
-/** Where drift baselines live in the capture bucket: `<prefix><endpoint>/current.json` is the one the job compares against. */
+const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+/**
+ * Where drift baselines live in the capture bucket: `<prefix><endpoint>/<group>-v<version>.json` per
+ * approved version, and `current.json`, the version approved last. With `servedModel` the job compares
+ * against the served version's; without it, against `current.json`.
+ */
 export const DRIFT_BASELINE_PREFIX = 'drift-baselines/';
 /** The metric namespace of the drift Lambdas. */
 export const DRIFT_METRIC_NAMESPACE = 'Plinth/Drift';
@@ -54,6 +60,17 @@ export interface ModelDriftMonitorProps extends PlatformServiceProps {
   readonly database: ILakeDatabase;
   /** Athena stops any drift query that would scan more than this. */
   readonly bytesScannedCutoffPerQuery: number;
+  /**
+   * The model package group whose approved versions deploy-model rolls onto `variantName` (it tags
+   * each model it creates with its package). When set, each run compares traffic with the baseline
+   * of the version that variant serves now (`drift-baselines/<endpoint>/<group>-v<version>.json`),
+   * found from the endpoint's config in service; a variant that serves no registered version, or a
+   * served version without a baseline, fails the run (`BaselineMissing`).
+   *
+   * @default - `current.json`: the baseline of the version approved last, which a canary SageMaker
+   * rolled back, or a rollback by hand, leaves on a model that no longer serves
+   */
+  readonly servedModel?: { readonly modelPackageGroupName: string; readonly variantName: string };
 }
 
 /**
@@ -71,7 +88,7 @@ export class ModelDriftMonitor extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly queryFunction: lambda.IFunction;
   public readonly statisticsFunction: lambda.IFunction;
-  /** The S3 key of the baseline the job compares against. */
+  /** The S3 key of `current.json`, the baseline of the version approved last (what the job compares against without `servedModel`). */
   public readonly baselineKey: string;
   public readonly driftAlarm: cloudwatch.Alarm;
   public readonly jobFailedAlarm: cloudwatch.Alarm;
@@ -95,6 +112,17 @@ export class ModelDriftMonitor extends Construct {
           'data capture off, or an inference component, which capture does not record); turn capture on, or do not declare drift for this model',
       );
     }
+    const served = props.servedModel;
+    if (served !== undefined) {
+      if (!SAGEMAKER_NAME.test(served.modelPackageGroupName)) {
+        throw new PlinthError(`ModelDriftMonitor ${this.node.path}: servedModel.modelPackageGroupName "${served.modelPackageGroupName}" is not a SageMaker name (1-63 letters, digits and hyphens)`);
+      }
+      if (!props.endpoint.productionVariantNames.includes(served.variantName)) {
+        throw new PlinthError(
+          `ModelDriftMonitor ${this.node.path}: servedModel.variantName "${served.variantName}" is not a production variant of ${props.endpoint.endpointName} (${props.endpoint.productionVariantNames.join(', ')})`,
+        );
+      }
+    }
     const stack = Stack.of(this);
     const { captureBucket } = props;
     const endpointName = props.endpoint.endpointName;
@@ -105,7 +133,12 @@ export class ModelDriftMonitor extends Construct {
     const resultsPrefix = `drift-query-results/${endpointName}/`;
     const captureObjects = captureBucket.arnForObjects(`${capturePrefix}${endpointName}/*`);
     const resultObjects = captureBucket.arnForObjects(`${resultsPrefix}*`);
-    const baselineObject = captureBucket.arnForObjects(this.baselineKey);
+    const baselineFolder = `${DRIFT_BASELINE_PREFIX}${endpointName}/`;
+    // With servedModel, the baseline read is the served version's, named at run time in this folder.
+    const baselineObject = captureBucket.arnForObjects(served ? `${baselineFolder}*` : this.baselineKey);
+    const baselineReadReason = 'The baseline of the version the endpoint serves is chosen at run time (drift-baselines/<endpoint>/<group>-v<version>.json); read-only, this endpoint\'s baseline folder.';
+    const endpointConfigsArn = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' });
+    const modelsArn = stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' });
 
     // SageMaker writes <prefix><endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl; projection finds the partitions.
     const tableName = `capture_${endpointName.replace(/-/g, '_').toLowerCase()}`;
@@ -181,9 +214,24 @@ export class ModelDriftMonitor extends Construct {
           sid: 'TellMissingBaseline',
           actions: driftPerms.S3_LIST_BUCKET,
           resources: [captureBucket.bucketArn],
-          conditions: { StringEquals: { 's3:prefix': this.baselineKey } },
+          conditions: served ? { StringLike: { 's3:prefix': `${baselineFolder}*` } } : { StringEquals: { 's3:prefix': this.baselineKey } },
         }),
+        // The package the variant serves: the model in the endpoint's config in service, and deploy-model's tag on it.
+        ...(served
+          ? [
+              new iam.PolicyStatement({ sid: 'FindServedModel', actions: driftPerms.DESCRIBE_ENDPOINT, resources: [props.endpoint.endpointArn] }),
+              new iam.PolicyStatement({ sid: 'ReadServedConfig', actions: driftPerms.DESCRIBE_ENDPOINT_CONFIG, resources: [endpointConfigsArn] }),
+              new iam.PolicyStatement({ sid: 'FindServedPackage', actions: driftPerms.DESCRIBE_MODEL, resources: [modelsArn] }),
+            ]
+          : []),
       ],
+      wildcardResources: served
+        ? [
+            [baselineObject, baselineReadReason],
+            [endpointConfigsArn, 'deploy-model names each endpoint config at run time; describe-only, to find the model the variant serves.'],
+            [modelsArn, 'deploy-model names each model at run time; describe and list tags only, to find the package a served model was built from.'],
+          ]
+        : [],
       environment: {
         ENDPOINT_NAME: endpointName,
         CAPTURE_DATABASE: databaseName,
@@ -192,6 +240,7 @@ export class ModelDriftMonitor extends Construct {
         WINDOW_HOURS: String(props.drift.windowHours),
         BASELINE_BUCKET: captureBucket.bucketName,
         BASELINE_KEY: this.baselineKey,
+        ...(served ? { MODEL_PACKAGE_GROUP: served.modelPackageGroupName, MODEL_VARIANT: served.variantName } : {}),
         PLINTH_ENV: props.environmentName,
       },
       timeout: Duration.minutes(1),
@@ -214,7 +263,10 @@ export class ModelDriftMonitor extends Construct {
         // A window without enough data is compared with the endpoint's request count (DriftBlind).
         new iam.PolicyStatement({ sid: 'CountEndpointRequests', actions: driftPerms.CLOUDWATCH_READ_METRICS, resources: ['*'] }),
       ],
-      wildcardResources: [[resultObjects, 'Athena names each result object by query id at run time; read-only and limited to this endpoint\'s results prefix.']],
+      wildcardResources: [
+        [resultObjects, 'Athena names each result object by query id at run time; read-only and limited to this endpoint\'s results prefix.'],
+        ...(served ? [[baselineObject, baselineReadReason] as const] : []),
+      ],
       environment: { EVENT_BUS_NAME: 'default', PLINTH_ENV: props.environmentName },
       timeout: Duration.minutes(2),
       memorySize: 512,
@@ -348,6 +400,17 @@ export class ModelDriftMonitor extends Construct {
     captureObjects: string,
     resultObjects: string,
   ): sfn.StateMachine {
+    const served = props.servedModel;
+    if (served !== undefined) {
+      if (!SAGEMAKER_NAME.test(served.modelPackageGroupName)) {
+        throw new PlinthError(`ModelDriftMonitor ${this.node.path}: servedModel.modelPackageGroupName "${served.modelPackageGroupName}" is not a SageMaker name (1-63 letters, digits and hyphens)`);
+      }
+      if (!props.endpoint.productionVariantNames.includes(served.variantName)) {
+        throw new PlinthError(
+          `ModelDriftMonitor ${this.node.path}: servedModel.variantName "${served.variantName}" is not a production variant of ${props.endpoint.endpointName} (${props.endpoint.productionVariantNames.join(', ')})`,
+        );
+      }
+    }
     const stack = Stack.of(this);
     const { captureBucket } = props;
     const endpointName = props.endpoint.endpointName;

@@ -25,3 +25,7 @@ export const SFN_LOG_DELIVERY = [
 export const XRAY_TRACE = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
 /** Counting the endpoint's requests in a window without enough capture (GetMetricData accepts no resource scoping). */
 export const CLOUDWATCH_READ_METRICS = ['cloudwatch:GetMetricData'];
+/** drift-query, with servedModel: the endpoint's config in service, the model a variant serves and its package tag. */
+export const DESCRIBE_ENDPOINT = ['sagemaker:DescribeEndpoint'];
+export const DESCRIBE_ENDPOINT_CONFIG = ['sagemaker:DescribeEndpointConfig'];
+export const DESCRIBE_MODEL = ['sagemaker:DescribeModel', 'sagemaker:ListTags'];

@@ -31,7 +31,8 @@ const RUN_TOKEN = '{{run_id}}';
  * rows to an encrypted staging prefix; a Distributed Map hands each staged object to
  * `feature-ingest`, which writes the records (PutRecord, bounded concurrency, jittered retries) and
  * dead-letters the rest with their reason. Re-runs are idempotent (record id + event time).
- * Alarms: features stale (no successful run in twice the refresh period), dead letters, job failed.
+ * Alarms: features stale (no record written in twice the refresh period, whether no run succeeded or
+ * the runs materialized nothing), dead letters, job failed.
  */
 export class FeaturePipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -207,14 +208,17 @@ export class FeaturePipeline extends Construct {
     }
 
     const alarmCommon = { alarmAction: props.alarmAction, runbookBaseUrl: props.runbookBaseUrl, subject: group.name };
-    // A successful run at least every refresh period is expected; none in two periods is stale.
+    // Records written at least every refresh period are expected; none in two periods is stale.
+    // Counted in records feature-ingest wrote, not in runs that succeeded: a run whose window holds
+    // no row (an empty UNLOAD stages no object, so feature-ingest never runs) or whose rows were all
+    // rejected succeeds too, and would read as fresh while nothing reaches the store.
     const staleMinutes = Math.min(this.refreshPeriod.toMinutes() * 2, 7 * 24 * 60);
     const period = Math.min(60, staleMinutes);
     const periods = Math.max(1, Math.floor(staleMinutes / period));
     this.staleAlarm = failureModeAlarm(this, 'FeaturesStale', 'features-stale', {
       ...alarmCommon,
-      description: `No successful materialization of ${group.name} in ${staleMinutes} minutes (twice its refresh period): online features and training sets are going stale.`,
-      metric: this.stateMachine.metricSucceeded({ period: Duration.minutes(period), statistic: cloudwatch.Stats.SUM }),
+      description: `No ${group.name} record written in ${staleMinutes} minutes (twice its refresh period): no run, failed runs, or runs that materialized nothing (no row in the window, or every row rejected); online features and training sets are going stale.`,
+      metric: this.metric('RecordsWritten', { period: Duration.minutes(period) }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: periods,
@@ -287,11 +291,25 @@ export class FeaturePipeline extends Construct {
         windowStart: `{% $exists($states.input.windowStart) ? $fromMillis($toMillis($states.input.windowStart)) : $fromMillis(${end} - ${lookbackMs}) %}`,
         runId: "{% $replace($states.context.Execution.Name, /[^A-Za-z0-9_-]/, '_') %}",
       },
-      Next: 'Unload',
+      Next: 'CheckWindow',
     };
     const query = `$replace($replace($replace(${JSON.stringify(o.template)}, ${JSON.stringify(WINDOW_START_TOKEN)}, $states.input.windowStart), ${JSON.stringify(WINDOW_END_TOKEN)}, $states.input.windowEnd), ${JSON.stringify(RUN_TOKEN)}, $states.input.runId)`;
     const states: Record<string, unknown> = {
       Window: window,
+      // A window with start >= end (a backfill's reversed bounds, a windowStart after the start time)
+      // selects no row: the run would succeed having written nothing, and read as a done backfill.
+      CheckWindow: {
+        Type: 'Choice',
+        Comment: 'The window must not be empty: windowStart before windowEnd',
+        Choices: [{ Condition: '{% $toMillis($states.input.windowStart) < $toMillis($states.input.windowEnd) %}', Next: 'Unload' }],
+        Default: 'WindowEmpty',
+      },
+      WindowEmpty: {
+        Type: 'Fail',
+        Comment: 'Fails the run (FeaturePipelineFailed) rather than succeed with nothing materialized',
+        Error: 'FeatureWindowEmpty',
+        Cause: '{% "the window [" & $states.input.windowStart & ", " & $states.input.windowEnd & ") is empty: windowStart must be before windowEnd" %}',
+      },
       Unload: {
         Type: 'Task',
         Comment: "Run the group's SQL over the window in Athena and UNLOAD the rows (gzip JSON) to the staging prefix",

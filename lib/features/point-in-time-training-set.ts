@@ -20,7 +20,7 @@ import * as perms from './perms';
 
 /**
  * Builds point-in-time training sets (contract A, docs/features.md): a Step Functions job that takes
- * a label table and feature groups, joins each label row to each group's latest offline record at or
+ * a label table and feature groups, joins each label row to each group's latest offline record strictly
  * before the label's time (not deleted, within the TTL) in Athena, UNLOADs Parquet under
  * `training-sets/<name>/<runId>/{train,validation,holdout}/` (or `data/`), and writes `manifest.json`.
  * Execution output: `{ manifestUri, trainingSetUri, rowCount }`.

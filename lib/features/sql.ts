@@ -128,10 +128,15 @@ function labelSource(spec: PointInTimeSpec): { ek: string; et: string; lc: strin
 
 /**
  * The point-in-time join: for each label row (label time in [windowStart, windowEnd)), each group's
- * latest record with event time <= the label time (ties: the latest write), unless that record is a
- * deletion; with the group's TTL, a record older than label time - TTL does not count. A label row
- * with no such record keeps nulls for that group's features (`__missing_<i>` = 1). Every row carries
- * `split` ('train' | 'validation' | 'holdout', or 'data' without a split).
+ * latest record with event time strictly before the label time (ties: the latest write), unless that
+ * record is a deletion; with the group's TTL, a record older than label time - TTL does not count. A
+ * label row with no such record keeps nulls for that group's features (`__missing_<i>` = 1). Every
+ * row carries `split` ('train' | 'validation' | 'holdout', or 'data' without a split).
+ *
+ * Strictly before, not at: the label time is when the prediction was made, and a record whose event
+ * time equals it is the one the labelled event itself produced (account-spend's record at a
+ * transaction's time counts that transaction). The gateway, scoring that event, could not have had
+ * it: joining it would train on features that include the event being predicted.
  */
 export function pointInTimeSelect(spec: PointInTimeSpec): string {
   if (spec.groups.length === 0) throw new SqlInputError('featureGroups: name at least one feature group');
@@ -161,7 +166,7 @@ export function pointInTimeSelect(spec: PointInTimeSpec): string {
         `SELECT l.label_row, f.is_deleted${feats.map((f) => `, f.${f}`).join('')}, ` +
         `ROW_NUMBER() OVER (PARTITION BY l.label_row ORDER BY from_iso8601_timestamp(f.${evt}) DESC, f.api_invocation_time DESC, f.write_time DESC) AS rn ` +
         `FROM labels l JOIN ${table} f ON CAST(f.${id} AS VARCHAR) = l.entity_key ` +
-        `AND from_iso8601_timestamp(f.${evt}) <= l.label_ts${ttl}` +
+        `AND from_iso8601_timestamp(f.${evt}) < l.label_ts${ttl}` +
         `) AS ranked WHERE rn = 1 AND NOT is_deleted)`,
     );
   });

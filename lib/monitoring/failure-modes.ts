@@ -221,7 +221,7 @@ export const FAILURE_MODES = {
   // --- feature pipelines (#13) ---
   'features-stale': {
     title: 'Features stale',
-    detection: '<env>-FeaturesStale-<group>: the feature pipeline had no successful run in twice its refresh period (missing data breaches).',
+    detection: '<env>-FeaturesStale-<group>: feature-ingest wrote no record of the group in twice its refresh period (metric RecordsWritten, namespace Plinth/Features; missing data breaches): no run, failed runs, or runs that succeeded but materialized nothing (no row in the window, or every row rejected).',
     mitigation: 'The gateway keeps serving: records past the online TTL are misses and follow the model\'s missing-record policy (fallback by default, counted as degraded); training sets drop records older than the TTL instead of using stale values.',
     runbook: 'docs/runbooks/features-stale.md',
     owner: 'data-engineering',

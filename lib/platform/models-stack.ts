@@ -369,6 +369,9 @@ export class ModelsStack extends Stack {
         captureKey: foundation.keys.dataLake,
         database: props.lake,
         bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
+        // Drift is judged against the training data of the version the variant serves (deploy-model
+        // rolls each approved version of the model's group onto variantName), not of the one approved last.
+        servedModel: { modelPackageGroupName: model.name, variantName: model.variantName },
         ...common,
       });
     }

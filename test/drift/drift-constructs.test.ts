@@ -53,6 +53,7 @@ function driftLoopIn(stack: Stack): { monitor: ModelDriftMonitor; retraining: Dr
     captureKey: lakeKey,
     database: { databaseName: 'plinth_lake' },
     bytesScannedCutoffPerQuery: 1_000_000_000,
+    servedModel: { modelPackageGroupName: MODEL.name, variantName: 'primary' },
     ...common,
   });
   const retraining = new DriftRetraining(stack, 'Retraining', {
@@ -103,6 +104,29 @@ describe('drift loop constructs', () => {
     const captureId = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('Capture'))!;
     const list = statements.find((st) => st.Sid === 'TellMissingBaselines');
     expect(list).toMatchObject({ Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [captureId, 'Arn'] } });
+  });
+
+  it('the drift job reads the baseline of the version the variant serves: it may find the served model and read any baseline of its endpoint', () => {
+    // The statements of a role, by Sid, as text (resources are CloudFormation expressions).
+    const statementsOf = (rolePart: string): Record<string, string> => {
+      const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes(rolePart))!;
+      return Object.fromEntries(
+        [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+          .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Sid: string }>)
+          .map((st) => [st.Sid, JSON.stringify(st)]),
+      );
+    };
+    const query = statementsOf('DriftQueryRole');
+    expect(query.FindServedModel).toMatch(/"Action":"sagemaker:DescribeEndpoint".*endpoint\/fraud-detector-dev/);
+    expect(query.ReadServedConfig).toMatch(/"Action":"sagemaker:DescribeEndpointConfig".*endpoint-config\/\*/);
+    expect(query.FindServedPackage).toMatch(/"Action":\["sagemaker:DescribeModel","sagemaker:ListTags"\].*:model\/\*/);
+    // current.json and every <group>-v<version>.json of this endpoint, for both functions
+    for (const statements of [query, statementsOf('DriftStatisticsRole')]) expect(statements.ReadBaseline).toContain('/drift-baselines/fraud-detector-dev/*');
+    expect(query.TellMissingBaseline).toContain('"StringLike":{"s3:prefix":"drift-baselines/fraud-detector-dev/*"}');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BASELINE_KEY: 'drift-baselines/fraud-detector-dev/current.json', MODEL_PACKAGE_GROUP: 'fraud-detector', MODEL_VARIANT: 'primary' }) },
+    });
   });
 
   it('register the capture as a partition-projected table of the endpoint\'s production variants', () => {
@@ -278,6 +302,34 @@ describe('drift loop constructs', () => {
           environmentName: 'test',
         }),
     ).toThrow(/endpoint m-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);
+  });
+
+  it('refuses a served model on a variant the endpoint does not have, or a group that is not a SageMaker name, naming the field', () => {
+    const stack = new Stack(newApp(), 'Served');
+    const keys = new PlatformKeys(stack, 'Keys');
+    const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.63.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
+    const capture = new SecureBucket(stack, 'Capture', { encryptionKey: keys.dataLake, serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket });
+    const endpoint = InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'm-dev', productionVariantNames: ['primary'], dataCaptureSamplingPercent: 100 });
+    const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs });
+    const monitor = (id: string, servedModel: { modelPackageGroupName: string; variantName: string }) =>
+      new ModelDriftMonitor(stack, id, {
+        endpoint,
+        features: driftFeatures(MODEL),
+        drift: MODEL.drift!,
+        captureBucket: capture.bucket,
+        captureKey: keys.dataLake,
+        database: { databaseName: 'plinth_lake' },
+        bytesScannedCutoffPerQuery: 1_000_000_000,
+        servedModel,
+        vpc: network.vpc,
+        logsKey: keys.logs,
+        logRetention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.DESTROY,
+        alarmAction: alarms,
+        environmentName: 'test',
+      });
+    expect(() => monitor('A', { modelPackageGroupName: 'm', variantName: 'challenger' })).toThrow(/servedModel.variantName "challenger" is not a production variant of m-dev \(primary\)/);
+    expect(() => monitor('B', { modelPackageGroupName: 'm_1', variantName: 'primary' })).toThrow(/servedModel.modelPackageGroupName "m_1" is not a SageMaker name/);
   });
 });
 

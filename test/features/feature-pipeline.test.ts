@@ -105,6 +105,17 @@ describe('FeaturePipeline', () => {
       expect(definition.States.Window.Output.windowStart).toContain('$states.input.windowStart');
     });
 
+    test('an empty or reversed window (a backfill typo, a windowStart in the future) fails the run instead of succeeding with nothing written', () => {
+      // A window [start, end) with start >= end selects no row: the Map would run over no object and
+      // the execution would succeed, reading as a done backfill. The run must fail (FeaturePipelineFailed).
+      expect(definition.States.Window.Next).toBe('CheckWindow');
+      const check = definition.States.CheckWindow;
+      expect(check.Type).toBe('Choice');
+      expect(check.Choices).toEqual([{ Condition: '{% $toMillis($states.input.windowStart) < $toMillis($states.input.windowEnd) %}', Next: 'Unload' }]);
+      expect(definition.States[check.Default]).toMatchObject({ Type: 'Fail', Error: 'FeatureWindowEmpty' });
+      expect(definition.States[check.Default].Cause).toContain('$states.input.windowStart');
+    });
+
     test('a Distributed Map hands each staged object to feature-ingest, bounded and retried, and sums the conservation counts', () => {
       const map = definition.States.Ingest;
       expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
@@ -129,14 +140,24 @@ describe('FeaturePipeline', () => {
 
     test('runs on the group schedule and has the three alarms, stale at twice the refresh period', () => {
       template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'ExecutionsSucceeded',
-        ComparisonOperator: 'LessThanThreshold',
-        Period: 3600,
-        EvaluationPeriods: 2,
-        TreatMissingData: 'breaching',
-        AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/features-stale.md'),
-      });
+      // Fresh means records written, not runs succeeded: a run whose window holds no row (an empty
+      // UNLOAD, no staged object, feature-ingest never invoked) or whose rows were all rejected
+      // succeeds, and must not read as a materialization.
+      const stale = template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/features-stale.md') } });
+      expect(Object.values(stale).map((a) => a.Properties)).toEqual([
+        expect.objectContaining({
+          Namespace: 'Plinth/Features',
+          MetricName: 'RecordsWritten',
+          Dimensions: [{ Name: 'FeatureGroup', Value: 'account-spend' }],
+          Statistic: 'Sum',
+          ComparisonOperator: 'LessThanThreshold',
+          Threshold: 1,
+          Period: 3600,
+          EvaluationPeriods: 2,
+          DatapointsToAlarm: 2,
+          TreatMissingData: 'breaching',
+        }),
+      ]);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RecordsRejected', Namespace: 'Plinth/Features', Dimensions: [{ Name: 'FeatureGroup', Value: 'account-spend' }] });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('feature-pipeline-failed.md') });
       template.hasResourceProperties('AWS::LakeFormation::PrincipalPermissions', { Resource: { Table: Match.objectLike({ Name: 'transactions' }) }, Permissions: ['SELECT', 'DESCRIBE'] });

@@ -9,6 +9,8 @@
  */
 
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListTagsCommand } from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
 import { windowFromBinCounts } from '../../../lambdas/drift-stats/athena-window';
 import { buildBaseline } from '../../../lambdas/drift-stats/baseline';
@@ -402,5 +404,79 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
   it('propagates other S3 errors (retryable), e.g. a missing bucket', async () => {
     process.env.BASELINE_BUCKET = 'no-such-bucket-here';
     await expect(handler({ time: '2026-11-21T10:00:00Z' })).rejects.toMatchObject({ name: 'NoSuchBucket' });
+  });
+
+  describe('with MODEL_PACKAGE_GROUP: the baseline of the version the variant serves, not current.json', () => {
+    const sm = mockClient(handlerClients.sagemaker);
+    const ACCOUNT_ARN = 'arn:aws:sagemaker:us-east-1:123456789012';
+    const packageArn = (v: number) => `${ACCOUNT_ARN}:model-package/fraud/${v}`;
+    /** v3's baseline: other edges than v2's, so the SQL tells which one it was rendered from. */
+    const V3 = buildBaseline({ amount: [100, 200, 300, 400, 500], ratio: [0.5, 0.6], currency: ['JPY'] }, { features: { amount: { type: 'numeric', bins: 2, valueBinLimit: 0 }, ratio: { type: 'numeric' }, currency: { type: 'categorical' } }, createdAt: '2026-11-20T00:00:00.000Z' });
+    const withSource = (b: Baseline, v: number) => ({ ...b, source: { modelPackageArn: packageArn(v), trainingSample: 's3://t/k.csv', sampledRecords: 10, totalRecords: 10 } });
+    /** The endpoint's config in service runs `modelName` on AllTraffic; the model carries `tags`. */
+    function serving(modelName: string | undefined, tags: Array<{ Key: string; Value: string }>): void {
+      sm.reset();
+      sm.on(DescribeEndpointCommand).resolves({ EndpointName: 'fraud-prod', EndpointConfigName: 'fraud-prod-v2-1a2b3c4d', EndpointStatus: 'InService' });
+      sm.on(DescribeEndpointConfigCommand).resolves({ ProductionVariants: modelName ? [{ VariantName: 'AllTraffic', ModelName: modelName }] : [{ VariantName: 'Other', ModelName: 'x' }] });
+      sm.on(DescribeModelCommand).resolves({ ModelArn: `${ACCOUNT_ARN}:model/${(modelName ?? '').toLowerCase()}` });
+      sm.on(ListTagsCommand).resolves({ Tags: tags });
+    }
+    beforeEach(async () => {
+      process.env.MODEL_PACKAGE_GROUP = 'fraud';
+      process.env.MODEL_VARIANT = 'AllTraffic';
+      // current.json is v3's (approved last: its canary then rolled back); v2 serves
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: JSON.stringify(withSource(V3, 3)) }));
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'drift-baselines/fraud-prod/fraud-v3.json', Body: JSON.stringify(withSource(V3, 3)) }));
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'drift-baselines/fraud-prod/fraud-v2.json', Body: JSON.stringify(withSource(BASELINE, 2)) }));
+    });
+    afterEach(() => {
+      delete process.env.MODEL_PACKAGE_GROUP;
+      delete process.env.MODEL_VARIANT;
+    });
+    afterAll(() => sm.restore());
+
+    it('after a rolled-back canary, compares with the served version\'s baseline (v2), not the one approved last (v3)', async () => {
+      serving('fraud-prod-AllTraffic-v2', [{ Key: 'team', Value: 'fraud' }, { Key: 'plinth:model-package', Value: packageArn(2) }]);
+      const res = await handler({ time: '2026-11-21T10:07:12.345Z' });
+      expect(res.baseline.s3).toEqual({ bucket: BUCKET, key: 'drift-baselines/fraud-prod/fraud-v2.json', etag: expect.any(String) });
+      expect(res.queryString).toBe(renderBinCountSql({ ...query(), variants: ['AllTraffic'] }));
+      // the package is found from the model in the endpoint's config in service
+      expect(sm.commandCalls(DescribeEndpointConfigCommand)[0]!.args[0].input).toEqual({ EndpointConfigName: 'fraud-prod-v2-1a2b3c4d' });
+      expect(sm.commandCalls(ListTagsCommand)[0]!.args[0].input).toMatchObject({ ResourceArn: `${ACCOUNT_ARN}:model/fraud-prod-alltraffic-v2` });
+      const log = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'drift query rendered');
+      expect(log).toMatchObject({ baselineKey: 'drift-baselines/fraud-prod/fraud-v2.json', servedModelPackageArn: packageArn(2) });
+    });
+
+    it('once the new version serves, its baseline is used', async () => {
+      serving('fraud-prod-AllTraffic-v3', [{ Key: 'plinth:model-package', Value: packageArn(3) }]);
+      const res = await handler({ time: '2026-11-21T10:07:12.345Z' });
+      expect(res.baseline.s3.key).toBe('drift-baselines/fraud-prod/fraud-v3.json');
+      expect(res.queryString).toBe(renderBinCountSql({ ...query(), baseline: V3, variants: ['AllTraffic'] }));
+    });
+
+    it.each<[string, () => void, RegExp, string]>([
+      ['a model deploy-model did not create (no package tag)', () => serving('bootstrap-model', [{ Key: 'team', Value: 'fraud' }]), /was not deployed from a registered package/, 'BaselineMissing'],
+      ['a variant without a model of its own', () => serving(undefined, []), /runs no model of its own/, 'BaselineMissing'],
+      ['a served version whose approval built no baseline', () => serving('fraud-prod-AllTraffic-v7', [{ Key: 'plinth:model-package', Value: packageArn(7) }]), /no drift baseline for .*model-package\/fraud\/7.*its approval built none/, 'BaselineMissing'],
+      ['a package of another group', () => serving('fraud-prod-AllTraffic-v2', [{ Key: 'plinth:model-package', Value: `${ACCOUNT_ARN}:model-package/churn/2` }]), /not a version of package group fraud/, 'DriftInputError'],
+    ])('%s: fails by name, never falls back to current.json', async (_what, arrange, message, name) => {
+      arrange();
+      const err = await handler({ time: '2026-11-21T10:00:00Z' }).then(
+        () => new Error('expected a failure'),
+        (e: unknown) => e as Error,
+      );
+      expect({ name: err.name, message: err.message }).toEqual({ name, message: expect.stringMatching(message) });
+    });
+
+    it('refuses a versioned baseline that names another package than the one served', async () => {
+      serving('fraud-prod-AllTraffic-v2', [{ Key: 'plinth:model-package', Value: packageArn(2) }]);
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'drift-baselines/fraud-prod/fraud-v2.json', Body: JSON.stringify(withSource(BASELINE, 5)) }));
+      await expect(handler({ time: '2026-11-21T10:00:00Z' })).rejects.toThrow(/built for .*fraud\/5, not for the served .*fraud\/2/);
+    });
+
+    it('MODEL_PACKAGE_GROUP and MODEL_VARIANT go together', () => {
+      expect(() => loadConfig({ ...ENV, MODEL_PACKAGE_GROUP: 'fraud' })).toThrow(/set both or neither/);
+      expect(loadConfig({ ...ENV, MODEL_PACKAGE_GROUP: 'fraud', MODEL_VARIANT: 'AllTraffic' }).servedModel).toEqual({ modelPackageGroupName: 'fraud', variantName: 'AllTraffic' });
+    });
   });
 });
