@@ -293,6 +293,8 @@ const trainingSchema = z
         windowDays: z.number().int().min(1),
         validationDays: z.number().int().min(1),
         holdoutDays: z.number().int().min(1),
+        /** Labels arrive this long after their event; the window ends this long before the run. Default: quality.labelDelayHours, else 0. */
+        labelDelayHours: z.number().int().min(0).max(24 * 90).optional(),
       })
       .strict(),
     image: z.string().regex(ECR_IMAGE, 'training.image must be an ECR image URI with a tag or digest'),

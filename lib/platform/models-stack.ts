@@ -298,6 +298,8 @@ export class ModelsStack extends Stack {
           window: Duration.days(training.trainingSet.windowDays),
           validation: Duration.days(training.trainingSet.validationDays),
           holdout: Duration.days(training.trainingSet.holdoutDays),
+          // labels (chargebacks) arrive this long after their event: the window ends before the unlabelled part
+          labelDelay: Duration.hours(training.trainingSet.labelDelayHours ?? model.quality?.labelDelayHours ?? 0),
         },
         training: {
           image: training.image,

@@ -45,6 +45,15 @@ export interface TrainingSetSpec {
   readonly holdout: Duration;
   /** The part before the holdout, for validation during training. */
   readonly validation: Duration;
+  /**
+   * How long labels take to arrive after their event (chargebacks: days). The window ends this
+   * long before the run's `WindowEnd`, so the holdout holds only events whose labels have had
+   * time to arrive: without it, the latest events' positives are not labelled yet, read as
+   * negatives, and the evaluation and the gate judge the models on wrong labels. `ModelsStack`
+   * sets the model's `quality.labelDelayHours` unless the training set names its own.
+   * @default Duration.seconds(0) - labels are complete when their event is
+   */
+  readonly labelDelay?: Duration;
 }
 
 /** Managed Spot training. */

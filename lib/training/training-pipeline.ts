@@ -493,6 +493,7 @@ export class TrainingPipeline extends Construct {
         windowMillis: String(trainingSet.window.toMilliseconds()),
         validationMillis: String(trainingSet.validation.toMilliseconds()),
         holdoutMillis: String(trainingSet.holdout.toMilliseconds()),
+        labelDelayMillis: String((trainingSet.labelDelay ?? Duration.seconds(0)).toMilliseconds()),
         labels: JSON.stringify(trainingSet.labels),
         featureGroups: JSON.stringify(trainingSet.featureGroups),
         noChampionUri: `s3://${props.lakeBucket.bucketName}/${x.noChampionKey.replace(/NONE$/, '')}`,
@@ -621,6 +622,8 @@ export class TrainingPipeline extends Construct {
           'plinth:cause': parameterRef('Cause'),
           'plinth:triggered-by': parameterRef('TriggeredBy'),
           'plinth:window-end': parameterRef('WindowEnd'),
+          // The training set's window ends this long before WindowEnd (labels still arriving).
+          'plinth:label-delay-hours': String((props.trainingSet.labelDelay ?? Duration.seconds(0)).toHours({ integral: false })),
           // The artifact pin deploy-model verifies (contract F).
           [PIN_SHA256]: pinned('artifactSha256'),
           [PIN_VERSION]: pinned('artifactVersionId'),
@@ -735,11 +738,13 @@ export class TrainingPipeline extends Construct {
       States: {
         Split: {
           Type: 'Pass',
-          Comment: 'Window [end - window, end); holdout is the latest slice, validation the one before',
+          Comment: 'Window [end - window, end), end = WindowEnd (or the start) less the label delay; holdout is the latest slice, validation the one before',
           Assign: {
             token: '{% $states.input.token %}',
             args: '{% $states.input.arguments %}',
-            endMs: '{% $toMillis($states.input.arguments.windowEnd != "" ? $states.input.arguments.windowEnd : $states.context.Execution.StartTime) %}',
+            // labels of the last labelDelay have not all arrived: the window ends before them
+            endMs:
+              '{% $toMillis($states.input.arguments.windowEnd != "" ? $states.input.arguments.windowEnd : $states.context.Execution.StartTime) - $number($states.input.arguments.labelDelayMillis) %}',
           },
           Next: 'FindChampion',
         },
@@ -923,6 +928,10 @@ function validate(props: TrainingPipelineProps, where: string): void {
   if (props.trainingSet.featureGroups.length === 0) fail('trainingSet.featureGroups', 'is empty; name at least one feature group');
   const { window, holdout, validation } = props.trainingSet;
   if (holdout.toMilliseconds() <= 0 || validation.toMilliseconds() <= 0) fail('trainingSet.holdout/validation', 'must be longer than zero');
+  const labelDelay = props.trainingSet.labelDelay;
+  if (labelDelay !== undefined && labelDelay.toMilliseconds() > Duration.days(90).toMilliseconds()) {
+    fail('trainingSet.labelDelay', `(${labelDelay.toHumanString()}) must be at most 90 days`);
+  }
   if (holdout.toMilliseconds() + validation.toMilliseconds() >= window.toMilliseconds()) {
     fail('trainingSet.window', `(${window.toHumanString()}) must be longer than holdout + validation (${holdout.toHumanString()} + ${validation.toHumanString()}), so some data is left to train on`);
   }

@@ -25,6 +25,16 @@ export type Overrides = Partial<Omit<TrainingPipelineProps, 'training' | 'evalua
   evaluation?: Partial<TrainingPipelineProps['evaluation']>;
 };
 
+/** The training set trainingPipelineIn builds with: 90 days, the last 7 held out, the 7 before for validation. */
+export const TRAINING_SET: TrainingPipelineProps['trainingSet'] = {
+  name: 'fraud-detector',
+  labels: { database: 'plinth_lake', table: 'transactions_labels', entityKeyColumn: 'account_id', eventTimeColumn: 'event_time', labelColumn: 'is_fraud' },
+  featureGroups: ['account-features'],
+  window: Duration.days(90),
+  validation: Duration.days(7),
+  holdout: Duration.days(7),
+};
+
 export function trainingPipelineIn(stack: Stack, overrides: Overrides = {}): TrainingPipeline {
   const keys = new PlatformKeys(stack, 'Keys');
   // Zones of the stack's own region (PlatformNetwork refuses zones of another region).
@@ -40,14 +50,7 @@ export function trainingPipelineIn(stack: Stack, overrides: Overrides = {}): Tra
     modelName: MODEL.name,
     registry,
     trainingSetJob: job,
-    trainingSet: {
-      name: 'fraud-detector',
-      labels: { database: 'plinth_lake', table: 'transactions_labels', entityKeyColumn: 'account_id', eventTimeColumn: 'event_time', labelColumn: 'is_fraud' },
-      featureGroups: ['account-features'],
-      window: Duration.days(90),
-      validation: Duration.days(7),
-      holdout: Duration.days(7),
-    },
+    trainingSet: TRAINING_SET,
     training: {
       image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detector-training:1.0.0',
       hyperparameters: { max_depth: '6', eta: '0.2' },
@@ -83,3 +86,13 @@ export function renderedDefinition(template: Template): PipelineDefinition {
   return JSON.parse(text);
 }
 
+/** The training pipeline bridge's ASL (the state machine that answers the callback), with tokens replaced by "TOKEN". */
+export function bridgeDefinition(template: Template): { States: Record<string, any> } {
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).filter((m) =>
+    JSON.stringify(m.Properties.DefinitionString).includes('sendPipelineExecutionStepSuccess'),
+  );
+  if (machines.length !== 1) throw new Error(`expected one training bridge state machine, found ${machines.length}`);
+  const body = machines[0].Properties.DefinitionString;
+  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  return JSON.parse(text);
+}

@@ -9,18 +9,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { InferenceEndpoint } from '../../lib/inference/inference-endpoint';
 import { allSteps, type PipelineDefinition } from '../../lib/training/pipeline-definition';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
-import { renderedDefinition, trainingPipelineIn } from '../support/training';
+import { bridgeDefinition, renderedDefinition, trainingPipelineIn } from '../support/training';
 
 const json = (x: unknown): string => JSON.stringify(x) ?? '';
-
-/** The bridge's ASL with tokens replaced by "TOKEN". */
-function bridgeDefinition(template: Template): { States: Record<string, any> } {
-  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).filter((m) => json(m.Properties.DefinitionString).includes('sendPipelineExecutionStepSuccess'));
-  expect(machines).toHaveLength(1);
-  const body = machines[0].Properties.DefinitionString;
-  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
-  return JSON.parse(text);
-}
 
 function statementsOf(template: Template, roleId: string): any[] {
   return Object.values(template.findResources('AWS::IAM::ManagedPolicy'))

@@ -83,6 +83,8 @@ describe('retraining chain in the dev app', () => {
   it('the training-set step reaches the training-set job through the callback queue, adapter and bridge', () => {
     const trainingSet = def.Steps[0];
     expect(trainingSet.Type).toBe('Callback');
+    // the window ends the model's label delay (quality.labelDelayHours: chargebacks, 72 h) before WindowEnd
+    expect(trainingSet.Arguments.labelDelayMillis).toBe(String(72 * 3600 * 1000));
     const body = pipeline.Properties.PipelineDefinition.PipelineDefinitionBody['Fn::Join'][1];
     const queueRef = body.find((p: any) => typeof p === 'object' && p.Ref && resources[p.Ref]?.Type === 'AWS::SQS::Queue');
     expect(queueRef).toBeDefined();
