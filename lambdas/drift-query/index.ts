@@ -70,11 +70,12 @@
  */
 
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { parseModelPackageArn } from '../deploy-model/event';
 import { parseBaselineText } from '../drift-stats/baseline';
 import { Baseline, DriftInputError } from '../drift-stats/statistics';
 import { createLogger } from '../shared/runtime';
+import { MODEL_PACKAGE_TAG, packageOfModel } from '../shared/served-models';
 import { isoSeconds, renderBinCountSql, VARIANT_NAME } from './sql';
 
 export { DriftInputError } from '../drift-stats/statistics';
@@ -86,8 +87,6 @@ export const clients = { s3: new S3Client({ maxAttempts: SDK_MAX_ATTEMPTS }), sa
 const logger = createLogger('plinth-drift-query');
 
 export const MAX_BASELINE_BYTES = 10 * 1024 * 1024;
-/** The tag deploy-model puts on each model it creates: the package the model was built from. */
-export const MODEL_PACKAGE_TAG = 'plinth:model-package';
 export const MAX_WINDOW_HOURS = 744;
 const HOUR_MS = 3_600_000;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -176,20 +175,6 @@ export function captureWindow(time: unknown, hours: number): { start: Date; end:
   return { start: new Date(endMs - hours * HOUR_MS), end: new Date(endMs) };
 }
 
-/** The package deploy-model built `modelName` from (its tag), or undefined for a model it did not create. */
-async function packageOfModel(modelName: string): Promise<string | undefined> {
-  const model = await clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
-  if (!model.ModelArn) return undefined;
-  let token: string | undefined;
-  do {
-    const page = await clients.sagemaker.send(new ListTagsCommand({ ResourceArn: model.ModelArn, ...(token ? { NextToken: token } : {}) }));
-    const tag = page.Tags?.find((t) => t.Key === MODEL_PACKAGE_TAG);
-    if (tag?.Value) return tag.Value;
-    token = page.NextToken || undefined;
-  } while (token);
-  return undefined;
-}
-
 /**
  * Where the baseline of the package the variant serves now is, and that package: deploy-model's tag
  * on the model in the endpoint's config in service. Anything that names no served package of the
@@ -203,7 +188,7 @@ export async function servedBaseline(config: DriftQueryConfig): Promise<{ key: s
   const endpointConfig = await clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }));
   const modelName = endpointConfig.ProductionVariants?.find((v) => v.VariantName === served.variantName)?.ModelName;
   if (!modelName) throw new BaselineMissingError(`${where} runs no model of its own in endpoint config ${endpoint.EndpointConfigName}: no baseline applies`);
-  const modelPackageArn = await packageOfModel(modelName);
+  const modelPackageArn = await packageOfModel(clients.sagemaker, modelName);
   if (!modelPackageArn) {
     throw new BaselineMissingError(
       `model ${modelName}, which ${where} serves, was not deployed from a registered package (no ${MODEL_PACKAGE_TAG} tag): ` +
