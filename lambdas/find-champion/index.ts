@@ -29,8 +29,7 @@
 
 import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { DescribeModelPackageCommandOutput } from '@aws-sdk/client-sagemaker';
-import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
-import { createLogger, createMetrics, parseEnv, publishMetrics } from '../shared/runtime';
+import { createLogger, createMetrics, publishMetrics } from '../shared/runtime';
 import { MODEL_PACKAGE_TAG, packageOfModel, readServedVariants } from '../shared/served-models';
 
 export const METRIC_NAMESPACE = 'Plinth/Training';
@@ -42,13 +41,35 @@ const logger = createLogger('plinth-find-champion');
 const metrics = createMetrics(METRIC_NAMESPACE);
 
 /** The variables CDK sets (TrainingPipeline). */
-export const envSchema = z.object({
-  MODEL_PACKAGE_GROUP: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'MODEL_PACKAGE_GROUP must be a model package group name'),
-  PACKAGE_ARN_PREFIX: z.string().regex(/^arn:[^:]+:sagemaker:[^:]*:[^:]*:model-package\/[^/]+\/$/, 'PACKAGE_ARN_PREFIX must be arn:...:model-package/<group>/'),
-  ENDPOINT_NAME: z.string().default(''),
-  PLINTH_ENV: z.string().optional(),
-});
-export type ChampionEnv = z.infer<typeof envSchema>;
+export interface ChampionEnv {
+  readonly MODEL_PACKAGE_GROUP: string;
+  readonly PACKAGE_ARN_PREFIX: string;
+  /** '' when the model has no endpoint. */
+  readonly ENDPOINT_NAME: string;
+  readonly PLINTH_ENV?: string;
+}
+
+const GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+const PACKAGE_ARN_PREFIX = /^arn:[^:]+:sagemaker:[^:]*:[^:]*:model-package\/[^/]+\/$/;
+
+/**
+ * The environment, checked by hand (no schema library: it would more than double this function's
+ * cold start for four variables; docs/performance.md, Lambda cold start).
+ */
+export function championEnv(env: NodeJS.ProcessEnv = process.env): ChampionEnv {
+  const problems: string[] = [];
+  const group = env.MODEL_PACKAGE_GROUP ?? '';
+  const prefix = env.PACKAGE_ARN_PREFIX ?? '';
+  if (!GROUP_NAME.test(group)) problems.push('MODEL_PACKAGE_GROUP: MODEL_PACKAGE_GROUP must be a model package group name');
+  if (!PACKAGE_ARN_PREFIX.test(prefix)) problems.push('PACKAGE_ARN_PREFIX: PACKAGE_ARN_PREFIX must be arn:...:model-package/<group>/');
+  if (problems.length > 0) throw new Error(`invalid environment: ${problems.join('; ')}`);
+  return {
+    MODEL_PACKAGE_GROUP: group,
+    PACKAGE_ARN_PREFIX: prefix,
+    ENDPOINT_NAME: env.ENDPOINT_NAME ?? '',
+    ...(env.PLINTH_ENV !== undefined ? { PLINTH_ENV: env.PLINTH_ENV } : {}),
+  };
+}
 
 export type ChampionSource = 'served' | 'latest-approved' | 'none';
 
@@ -152,7 +173,7 @@ export async function findChampion(sagemaker: SageMakerClient, env: ChampionEnv)
 const sagemaker = new SageMakerClient({ maxAttempts: 3 });
 
 export async function handler(event: unknown): Promise<Champion> {
-  const env = parseEnv(envSchema);
+  const env = championEnv();
   const champion = await findChampion(sagemaker, env);
   const fallback = champion.championSource !== 'served';
   logger[fallback ? 'warn' : 'info'](fallback ? 'champion is not the served model: fallback' : 'champion is the served model', {

@@ -1,6 +1,6 @@
 import { envSchema as trainingSetCallbackEnv } from '../../lambdas/training-set-callback';
 import { envSchema as pinArtifactEnv } from '../../lambdas/pin-artifact';
-import { envSchema as findChampionEnv } from '../../lambdas/find-champion';
+import { championEnv } from '../../lambdas/find-champion';
 import { parseConfig as parseFeatureIngestConfig } from '../../lambdas/feature-ingest/config';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -103,7 +103,7 @@ describe.each(['dev', 'staging', 'prod'])('%s: every function accepts the enviro
     [/^Features[a-z]+IngestFunction/, (e) => parseFeatureIngestConfig(e)],
     [/^Training[a-z]+CallbackFunction/, (e) => trainingSetCallbackEnv.parse(e)],
     [/^Training[a-z]+PinFunction/, (e) => pinArtifactEnv.parse(e)],
-    [/^Training[a-z]+ChampionFunction/, (e) => findChampionEnv.parse(e)],
+    [/^Training[a-z]+ChampionFunction/, (e) => championEnv(e)],
     [/^TrainingSetsFunction/, (e) => { if (!e.OUTPUT_BUCKET || JSON.parse(e.FEATURE_GROUPS).length === 0) throw new Error('OUTPUT_BUCKET or FEATURE_GROUPS missing'); }],
   ];
 
