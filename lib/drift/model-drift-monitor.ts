@@ -400,17 +400,6 @@ export class ModelDriftMonitor extends Construct {
     captureObjects: string,
     resultObjects: string,
   ): sfn.StateMachine {
-    const served = props.servedModel;
-    if (served !== undefined) {
-      if (!SAGEMAKER_NAME.test(served.modelPackageGroupName)) {
-        throw new PlinthError(`ModelDriftMonitor ${this.node.path}: servedModel.modelPackageGroupName "${served.modelPackageGroupName}" is not a SageMaker name (1-63 letters, digits and hyphens)`);
-      }
-      if (!props.endpoint.productionVariantNames.includes(served.variantName)) {
-        throw new PlinthError(
-          `ModelDriftMonitor ${this.node.path}: servedModel.variantName "${served.variantName}" is not a production variant of ${props.endpoint.endpointName} (${props.endpoint.productionVariantNames.join(', ')})`,
-        );
-      }
-    }
     const stack = Stack.of(this);
     const { captureBucket } = props;
     const endpointName = props.endpoint.endpointName;
