@@ -69,6 +69,36 @@ function driftLoopIn(stack: Stack): { monitor: ModelDriftMonitor; retraining: Dr
   return { monitor, retraining };
 }
 
+/**
+ * ModelDriftMonitors alone in `stack` (keys, network, capture bucket, alarm topic), each on endpoint
+ * m-dev (one variant, primary) capturing `samplingPercent` of its requests: a factory, so one stack
+ * can hold several.
+ */
+function standaloneMonitors(stack: Stack, samplingPercent: number): (id: string, servedModel?: { modelPackageGroupName: string; variantName: string }) => ModelDriftMonitor {
+  const keys = new PlatformKeys(stack, 'Keys');
+  const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.62.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
+  const capture = new SecureBucket(stack, 'Capture', { encryptionKey: keys.dataLake, serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket });
+  const endpoint = InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'm-dev', productionVariantNames: ['primary'], dataCaptureSamplingPercent: samplingPercent });
+  const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs });
+  return (id, servedModel) =>
+    new ModelDriftMonitor(stack, id, {
+      endpoint,
+      features: driftFeatures(MODEL),
+      drift: MODEL.drift!,
+      captureBucket: capture.bucket,
+      captureKey: keys.dataLake,
+      database: { databaseName: 'plinth_lake' },
+      bytesScannedCutoffPerQuery: 1_000_000_000,
+      ...(servedModel ? { servedModel } : {}),
+      vpc: network.vpc,
+      logsKey: keys.logs,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+      alarmAction: alarms,
+      environmentName: 'test',
+    });
+}
+
 describe('drift loop constructs', () => {
   let template: Template;
   let findings: unknown[];
@@ -280,54 +310,12 @@ describe('drift loop constructs', () => {
   });
 
   it('refuses to watch an endpoint whose data capture records nothing (capture off, or sampling 0%), naming the field', () => {
-    const stack = new Stack(newApp(), 'Blind');
-    const keys = new PlatformKeys(stack, 'Keys');
-    const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.62.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
-    const capture = new SecureBucket(stack, 'Capture', { encryptionKey: keys.dataLake, serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket });
-    expect(
-      () =>
-        new ModelDriftMonitor(stack, 'Drift', {
-          endpoint: InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'm-dev', productionVariantNames: ['primary'], dataCaptureSamplingPercent: 0 }),
-          features: driftFeatures(MODEL),
-          drift: MODEL.drift!,
-          captureBucket: capture.bucket,
-          captureKey: keys.dataLake,
-          database: { databaseName: 'plinth_lake' },
-          bytesScannedCutoffPerQuery: 1_000_000_000,
-          vpc: network.vpc,
-          logsKey: keys.logs,
-          logRetention: logs.RetentionDays.ONE_YEAR,
-          removalPolicy: RemovalPolicy.DESTROY,
-          alarmAction: new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs }),
-          environmentName: 'test',
-        }),
-    ).toThrow(/endpoint m-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);
+    const monitor = standaloneMonitors(new Stack(newApp(), 'Blind'), 0);
+    expect(() => monitor('Drift')).toThrow(/endpoint m-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);
   });
 
   it('refuses a served model on a variant the endpoint does not have, or a group that is not a SageMaker name, naming the field', () => {
-    const stack = new Stack(newApp(), 'Served');
-    const keys = new PlatformKeys(stack, 'Keys');
-    const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.63.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
-    const capture = new SecureBucket(stack, 'Capture', { encryptionKey: keys.dataLake, serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket });
-    const endpoint = InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'm-dev', productionVariantNames: ['primary'], dataCaptureSamplingPercent: 100 });
-    const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs });
-    const monitor = (id: string, servedModel: { modelPackageGroupName: string; variantName: string }) =>
-      new ModelDriftMonitor(stack, id, {
-        endpoint,
-        features: driftFeatures(MODEL),
-        drift: MODEL.drift!,
-        captureBucket: capture.bucket,
-        captureKey: keys.dataLake,
-        database: { databaseName: 'plinth_lake' },
-        bytesScannedCutoffPerQuery: 1_000_000_000,
-        servedModel,
-        vpc: network.vpc,
-        logsKey: keys.logs,
-        logRetention: logs.RetentionDays.ONE_YEAR,
-        removalPolicy: RemovalPolicy.DESTROY,
-        alarmAction: alarms,
-        environmentName: 'test',
-      });
+    const monitor = standaloneMonitors(new Stack(newApp(), 'Served'), 100);
     expect(() => monitor('A', { modelPackageGroupName: 'm', variantName: 'challenger' })).toThrow(/servedModel.variantName "challenger" is not a production variant of m-dev \(primary\)/);
     expect(() => monitor('B', { modelPackageGroupName: 'm_1', variantName: 'primary' })).toThrow(/servedModel.modelPackageGroupName "m_1" is not a SageMaker name/);
   });
