@@ -103,22 +103,67 @@ interface CloudFormationTemplate {
 }
 
 /**
+ * The logical ids of `template` each part of it names: every run of letters and digits in the
+ * part's JSON that is one of the template's logical ids. CloudFormation logical ids are letters
+ * and digits only, so every reference by logical id (`Ref`, `Fn::GetAtt` in either form, a
+ * `${Id}` in `Fn::Sub`, `DependsOn`) is such a run; a run that only looks like a logical id keeps
+ * a stub that nothing needed, which changes no finding.
+ */
+interface NamedIds {
+  /** Logical id → the logical ids its resource names. */
+  readonly byResource: ReadonlyMap<string, readonly string[]>;
+  /** The logical ids the template's other sections (Outputs, Conditions, ...) name. */
+  readonly outsideResources: readonly string[];
+}
+
+const namedIdsOf = new WeakMap<CloudFormationTemplate, NamedIds>();
+
+function namedIds(template: CloudFormationTemplate): NamedIds {
+  const known = namedIdsOf.get(template);
+  if (known) return known;
+  const resources = template.Resources ?? {};
+  const ids = new Set(Object.keys(resources));
+  const named = (part: unknown) => [...new Set(JSON.stringify(part)?.match(/[A-Za-z0-9]+/g) ?? [])].filter((token) => ids.has(token));
+  const { Resources: _resources, ...outside } = template;
+  const found: NamedIds = {
+    byResource: new Map(Object.entries(resources).map(([logicalId, resource]) => [logicalId, named(resource)])),
+    outsideResources: named(outside),
+  };
+  namedIdsOf.set(template, found);
+  return found;
+}
+
+/**
  * `template` as one group of rules needs it, or `undefined` when it holds nothing the group
- * evaluates. Every resource of a type the group reads stays whole; every other resource keeps its
- * logical id and `Type` and nothing else. A lookup by logical id still finds the resource and its
- * type, so a reference to the wrong kind of resource fails as it does on the whole template. What
- * is dropped, no rule of the group reads.
+ * evaluates. Every resource of a type the group reads stays whole. Every other resource that a
+ * kept resource or another section of the template names by logical id keeps that id and its
+ * `Type` and nothing else: a lookup by logical id still finds the resource and its type, so a
+ * reference to the wrong kind of resource fails as it does on the whole template. Every other
+ * resource is left out: no rule of the group reads it (the group's rules select resources only by
+ * a type they name, or by a logical id they are given), and cfn-guard's time grows with every
+ * resource its queries walk. What is dropped, no rule of the group reads.
  */
 function reducedTemplate(template: CloudFormationTemplate, group: RuleGroup): CloudFormationTemplate | undefined {
-  const resources: NonNullable<CloudFormationTemplate['Resources']> = {};
+  const all = template.Resources ?? {};
+  const kept = new Set<string>();
   let evaluated = false;
-  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+  for (const [logicalId, resource] of Object.entries(all)) {
     const type = resource?.Type;
-    const read = typeof type === 'string' && group.reads.has(type);
-    resources[logicalId] = read ? resource : { Type: type };
-    evaluated ||= read && group.evaluates.has(type);
+    if (typeof type !== 'string' || !group.reads.has(type)) continue;
+    kept.add(logicalId);
+    evaluated ||= group.evaluates.has(type);
   }
-  return evaluated ? { ...template, Resources: resources } : undefined;
+  if (!evaluated) return undefined;
+  const { byResource, outsideResources } = namedIds(template);
+  const stubbed = new Set<string>(outsideResources);
+  for (const logicalId of kept) for (const named of byResource.get(logicalId) ?? []) stubbed.add(named);
+  const resources: NonNullable<CloudFormationTemplate['Resources']> = {};
+  // In the template's order, as cfn-guard would meet them in the whole template.
+  for (const [logicalId, resource] of Object.entries(all)) {
+    if (kept.has(logicalId)) resources[logicalId] = resource;
+    else if (stubbed.has(logicalId)) resources[logicalId] = { Type: resource?.Type };
+  }
+  return { ...template, Resources: resources };
 }
 
 /** Rule files that read the same resource types, run together. */
@@ -209,8 +254,10 @@ function controlTowerRuleGroups(): RuleGroup[] {
  * ({@link typesReadBy}); each group runs in one cfn-guard process, through the plugin's own code,
  * on each template reduced to what the group reads ({@link reducedTemplate}), and only on the
  * templates holding at least one type the group evaluates (a rule with nothing to evaluate can
- * only skip). The cfn-guard processes run side by side, one per core ({@link runGuardJobs}). The findings name the original template, resource and property path, and come in
- * the same order whether or not they came from the cache: group by group, template by template.
+ * only skip). The cfn-guard processes run in lanes, side by side when there are cores to spare
+ * ({@link guardLanes}, {@link runGuardJobs}). The findings name the original template, resource and
+ * property path, and come in the same order whether or not they came from the cache: group by
+ * group, template by template.
  */
 export class ControlTowerGuard implements IPolicyValidationPluginBeta1 {
   readonly name = CONTROL_TOWER_PLUGIN;

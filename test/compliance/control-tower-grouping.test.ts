@@ -38,8 +38,9 @@ function templatesOf(build: (stack: Stack) => void): string[] {
 describe('Control Tower rules run per group on reduced templates', () => {
   test('every shipped rule reads other resources only through a named type, or by logical id for their Type alone', () => {
     // What the reduction keeps: whole resources of every type named in the rule file, and the
-    // logical id and Type of every other resource. So a rule may select resources by a type it names,
-    // or look one up by logical id and read nothing but its existence and Type.
+    // logical id and Type of every other resource that a kept resource (or another section of the
+    // template) names. So a rule may select resources by a type it names, or look one up by a
+    // logical id it was given and read nothing but its existence and Type.
     const reviewed = new Set([
       // EncryptionConfig's own `Resources` list (["secrets"]), not the template's Resources.
       'ct-eks-pr-2.guard: Resources[*]',
@@ -99,12 +100,15 @@ describe('Control Tower rules run per group on reduced templates', () => {
       new lambda.CfnFunction(stack, 'InVpc', { code, role: role.attrArn, runtime: 'nodejs22.x', handler: 'index.handler', vpcConfig: { subnetIds: [subnet.ref], securityGroupIds: [group.attrGroupId] } });
       new lambda.CfnFunction(stack, 'WrongRefs', { code, role: role.attrArn, runtime: 'nodejs22.x', handler: 'index.handler', vpcConfig: { subnetIds: [group.ref], securityGroupIds: [subnet.ref] } });
       new lambda.CfnFunction(stack, 'NoVpc', { code, role: role.attrArn, runtime: 'nodejs22.x', handler: 'index.handler' });
-      new s3.CfnBucket(stack, 'Leaky');
+      const leaky = new s3.CfnBucket(stack, 'Leaky');
+      // References to resources of types the Lambda rules do not read (a bucket, a log group): their
+      // groups' reduced templates keep those two as stubs, and no resource nothing names.
+      const logGroup = new logs.CfnLogGroup(stack, 'Logs');
+      new lambda.CfnFunction(stack, 'RefsOfUnreadTypes', { code, role: role.attrArn, runtime: 'nodejs22.x', handler: 'index.handler', vpcConfig: { subnetIds: [leaky.ref], securityGroupIds: [logGroup.attrArn] } });
       new s3.CfnBucketPolicy(stack, 'LeakyPolicy', { bucket: 'b', policyDocument: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }] } });
       const key = new kms.CfnKey(stack, 'Key', { keyPolicy: { Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }] } });
       new sqs.CfnQueue(stack, 'KeyedQueue', { kmsMasterKeyId: key.ref });
       new sqs.CfnQueue(stack, 'QueueKeyedByABucket', { kmsMasterKeyId: 'alias/aws/sqs', redrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Leaky', 'Arn'] }, maxReceiveCount: 3 } });
-      new logs.CfnLogGroup(stack, 'Logs');
       new iam.CfnManagedPolicy(stack, 'Admin', { policyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } });
       // Wildcard actions behind actions neither IAM rule can match (left out for cfn-guard, control-tower-iam-actions.ts): the paths must still be the written ones.
       new iam.CfnManagedPolicy(stack, 'ServiceWide', {
@@ -127,6 +131,7 @@ describe('Control Tower rules run per group on reduced templates', () => {
     expect(found).toContain('lambda_inside_vpc_check WrongRefs');
     expect(found).not.toContain('lambda_inside_vpc_check InVpc');
     expect(found).toContain('lambda_inside_vpc_check NoVpc');
+    expect(found).toContain('lambda_inside_vpc_check RefsOfUnreadTypes');
     expect(found).toContain('s3_bucket_logging_enabled_check Leaky');
     expect(found).toContain('sqs_dlq_check KeyedQueue');
     const serviceWide = reduced.map((text) => JSON.parse(text) as { rule: string; resource: { resourceLogicalId: string; locations: string[] } }).find((p) => p.rule === 'iam_managed_policy_no_statements_with_full_access_check' && p.resource.resourceLogicalId === 'ServiceWide');
