@@ -352,7 +352,9 @@ function renderTables(m: Record<string, Measured<any>>, ciRun?: CiRunInput): str
       `Control Tower guard alone on the main job's ${c.templates} templates (${c.resources} resources), no cache, faster of two alternating runs: ` +
         `every applicable rule on whole templates in one cfn-guard process (the plugin as the gate ran it before) ${seconds(c.wholeTemplatesMs)} (baseline); ` +
         `rules grouped by the types they read, on reduced templates, one lane ${seconds(c.groupedOneLaneMs)} (${ratio(c.groupedOneLaneMs, c.wholeTemplatesMs)}); ` +
-        `${c.lanes} lanes ${seconds(c.groupedLanesMs)} (${ratio(c.groupedLanesMs, c.wholeTemplatesMs)}). Same findings in all three: ${c.sameFindings ? 'yes' : '**no**'}.`,
+        `two lanes ${seconds(c.groupedTwoLanesMs)} (${ratio(c.groupedTwoLanesMs, c.wholeTemplatesMs)}). Same findings in all three: ${c.sameFindings ? 'yes' : '**no**'}. ` +
+        `CPU (this process and its cfn-guard processes): whole templates ${seconds(c.wholeTemplatesCpuMs)}, one lane ${seconds(c.groupedOneLaneCpuMs)}, two lanes ${seconds(c.groupedTwoLanesCpuMs)} ` +
+        `(${ratio(c.groupedTwoLanesCpuMs, c.groupedOneLaneCpuMs)} of one lane's). The gate uses ${c.lanes} lane${c.lanes === 1 ? '' : 's'} here (the cores but one: the validator's engine runs beside it).`,
     );
   } else out.push('', `Control Tower guard alone: ${ct?.error ?? 'not measured'}`);
 

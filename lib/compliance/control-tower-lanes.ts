@@ -44,10 +44,19 @@ try {
 }
 `;
 
-/** The number of lanes: the cores this process may use, at most `max`. */
+/**
+ * The number of lanes: the cores this process may use but one, at least 1 and at most `max`.
+ *
+ * The gate runs the guard beside the CloudFormation validator's engine, which keeps a core busy
+ * (lib/compliance/compliance-gate.ts). And cfn-guard is a static musl build whose allocator hands
+ * freed memory back to the kernel at once, so its time goes largely to page faults, which two
+ * processes at once make dearer for both: on a 2-core microVM, the guard with two lanes took 65%
+ * more CPU than with one (7.8 s against 4.8 s) for 7% less wall time (docs/performance.md,
+ * "Gate (seventh session)"). `npm run bench` measures one lane against two on every run.
+ */
 export function guardLanes(max = 4): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(max, cores));
+  return Math.max(1, Math.min(max, cores - 1));
 }
 
 /**
