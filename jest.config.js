@@ -8,7 +8,9 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
-  // Synth-heavy suites start the CloudFormation validator (~6 s, ~450 MB) once per file.
+  // Synth-heavy suites start the CloudFormation validator once per file. `npm test` runs jest with
+  // the main job's Node options (cdk.json `app`), which its worker processes inherit: one GC thread
+  // and no optimising tier for the validator's WebAssembly halve the suite's CPU on 2 cores.
   testTimeout: 120000,
   maxWorkers: 2,
 };
