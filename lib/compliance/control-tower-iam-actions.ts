@@ -1,6 +1,4 @@
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import { isExactlyRuleFiles } from './control-tower-rule-files';
 
 // Control Tower's CT.IAM.PR.3 compares every action of every customer-managed policy statement
 // with a regular expression (`this != /^[\w]*[:]*\*$/`), and cfn-guard 3.1 compiles that
@@ -36,14 +34,7 @@ const MANAGED_POLICY = 'AWS::IAM::ManagedPolicy';
  * with the contents the reduction was proven for.
  */
 export function isIamActionRuleGroup(ruleFiles: readonly string[], guardRulesDirectory: string): boolean {
-  const proven = Object.keys(IAM_ACTION_RULES);
-  if (ruleFiles.length !== proven.length) return false;
-  const given = new Set(ruleFiles.map((file) => path.relative(guardRulesDirectory, file).split(path.sep).join('/')));
-  return proven.every((relative) => {
-    if (!given.has(relative)) return false;
-    const digest = createHash('sha256').update(fs.readFileSync(path.join(guardRulesDirectory, relative))).digest('hex');
-    return digest === IAM_ACTION_RULES[relative];
-  });
+  return isExactlyRuleFiles(ruleFiles, guardRulesDirectory, IAM_ACTION_RULES);
 }
 
 /** An action either rule could match: a string with "*" in it, or anything that is not a string. */
@@ -63,7 +54,8 @@ export interface ReducedActions {
   restoreLocation(location: string): string;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

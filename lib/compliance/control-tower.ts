@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isIamActionRuleGroup, withoutInertActions } from './control-tower-iam-actions';
 import { guardLanes, runGuardJobs, type GuardJob } from './control-tower-lanes';
+import { projectedResource, projectionFor } from './control-tower-projections';
 import type { IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1 } from 'aws-cdk-lib';
 
 /** The name the Control Tower guard plugin reports under (and acknowledgements use as `plugin`). */
@@ -114,6 +115,8 @@ interface NamedIds {
   readonly byResource: ReadonlyMap<string, readonly string[]>;
   /** The logical ids the template's other sections (Outputs, Conditions, ...) name. */
   readonly outsideResources: readonly string[];
+  /** The logical ids `part` names. */
+  named(part: unknown): string[];
 }
 
 const namedIdsOf = new WeakMap<CloudFormationTemplate, NamedIds>();
@@ -128,6 +131,7 @@ function namedIds(template: CloudFormationTemplate): NamedIds {
   const found: NamedIds = {
     byResource: new Map(Object.entries(resources).map(([logicalId, resource]) => [logicalId, named(resource)])),
     outsideResources: named(outside),
+    named,
   };
   namedIdsOf.set(template, found);
   return found;
@@ -135,32 +139,38 @@ function namedIds(template: CloudFormationTemplate): NamedIds {
 
 /**
  * `template` as one group of rules needs it, or `undefined` when it holds nothing the group
- * evaluates. Every resource of a type the group reads stays whole. Every other resource that a
- * kept resource or another section of the template names by logical id keeps that id and its
- * `Type` and nothing else: a lookup by logical id still finds the resource and its type, so a
- * reference to the wrong kind of resource fails as it does on the whole template. Every other
- * resource is left out: no rule of the group reads it (the group's rules select resources only by
- * a type they name, or by a logical id they are given), and cfn-guard's time grows with every
- * resource its queries walk. What is dropped, no rule of the group reads.
+ * evaluates. Every resource of a type the group reads stays whole, or, for a group with a proven
+ * projection (control-tower-projections.ts), keeps the properties its rules read. Every other
+ * resource that a kept resource or another section of the template names by logical id keeps that
+ * id and its `Type` and nothing else: a lookup by logical id still finds the resource and its
+ * type, so a reference to the wrong kind of resource fails as it does on the whole template (and
+ * the plugin, which fails on a reference to a resource the template lacks, does not). Every
+ * other resource is left out: no rule of the group reads it (the group's rules select resources
+ * only by a type they name, or by a logical id they are given), and cfn-guard's time grows with
+ * every resource its queries walk. What is dropped, no rule of the group reads.
  */
 function reducedTemplate(template: CloudFormationTemplate, group: RuleGroup): CloudFormationTemplate | undefined {
   const all = template.Resources ?? {};
-  const kept = new Set<string>();
+  const kept = new Map<string, Record<string, unknown>>();
   let evaluated = false;
   for (const [logicalId, resource] of Object.entries(all)) {
     const type = resource?.Type;
     if (typeof type !== 'string' || !group.reads.has(type)) continue;
-    kept.add(logicalId);
+    const keep = group.projection?.[type];
+    kept.set(logicalId, keep ? projectedResource(resource, keep) : resource);
     evaluated ||= group.evaluates.has(type);
   }
   if (!evaluated) return undefined;
-  const { byResource, outsideResources } = namedIds(template);
-  const stubbed = new Set<string>(outsideResources);
-  for (const logicalId of kept) for (const named of byResource.get(logicalId) ?? []) stubbed.add(named);
+  const ids = namedIds(template);
+  const stubbed = new Set<string>(ids.outsideResources);
+  for (const [logicalId, resource] of kept) {
+    for (const named of resource === all[logicalId] ? (ids.byResource.get(logicalId) ?? []) : ids.named(resource)) stubbed.add(named);
+  }
   const resources: NonNullable<CloudFormationTemplate['Resources']> = {};
   // In the template's order, as cfn-guard would meet them in the whole template.
   for (const [logicalId, resource] of Object.entries(all)) {
-    if (kept.has(logicalId)) resources[logicalId] = resource;
+    const keptResource = kept.get(logicalId);
+    if (keptResource) resources[logicalId] = keptResource as typeof resource;
     else if (stubbed.has(logicalId)) resources[logicalId] = { Type: resource?.Type };
   }
   return { ...template, Resources: resources };
@@ -175,6 +185,8 @@ interface RuleGroup {
   readonly ruleFiles: string[];
   /** The group is CT.IAM.PR.2 and PR.3 as shipped: policies are given to cfn-guard without the actions neither can match (control-tower-iam-actions.ts). */
   readonly leavesOutInertActions: boolean;
+  /** Resource type → the properties the group's rules read, when proven for its rule files (control-tower-projections.ts). */
+  readonly projection?: Readonly<Record<string, readonly string[]>>;
 }
 
 type Violation = PolicyValidationPluginReportBeta1['violations'][number];
@@ -241,7 +253,11 @@ function controlTowerRuleGroups(): RuleGroup[] {
     byReads.set(key, group);
   }
   const guardRoot = path.join(RULES_DIR, 'cfn-guard');
-  ruleGroups = [...byReads.values()].map((group) => ({ ...group, leavesOutInertActions: isIamActionRuleGroup(group.ruleFiles, guardRoot) }));
+  ruleGroups = [...byReads.values()].map((group) => ({
+    ...group,
+    leavesOutInertActions: isIamActionRuleGroup(group.ruleFiles, guardRoot),
+    projection: projectionFor(group.ruleFiles, guardRoot),
+  }));
   return ruleGroups;
 }
 
