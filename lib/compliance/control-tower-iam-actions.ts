@@ -6,14 +6,22 @@ import { isExactlyRuleFiles } from './control-tower-rule-files';
 // actions of the platform's three environments, half of the whole Control Tower check.
 //
 // Both rules of the group that reads AWS::IAM::ManagedPolicy (CT.IAM.PR.2 and CT.IAM.PR.3) read
-// an action only to compare it with "*" (PR.2) or with that expression (PR.3), and a string can
-// equal neither unless it contains "*". So the guard is given each policy with the actions that
-// cannot match left out: a statement keeps, in their order, the actions that contain "*" and any
-// value that is not a string (an intrinsic function); a statement left with none loses its
-// `Action` key, which takes it out of both rules' `Action exists` filters, where it could only
-// have passed. The property paths of the findings are mapped back to the policy as written
-// (`.../Statement/0/Action/1` in the reduced policy is `.../Statement/0/Action/7` in the
-// template), so the findings are the plugin's own on the whole policy.
+// an action only to compare it with "*" (PR.2) or with that expression (PR.3). A string matches
+// the expression only if it ends in its one "*" and what comes before is word characters then
+// colons: `/^[^:*]*:*\*$/` holds for every such string (and for more, which only keeps more). So
+// the guard is given each policy with the actions that cannot match left out: a statement keeps,
+// in their order, the actions that string test passes and any value that is not a string (an
+// intrinsic function); a statement left with none loses its `Action` key, which takes it out of
+// both rules' `Action exists` filters, where it could only have passed. The property paths of the
+// findings are mapped back to the policy as written (`.../Statement/0/Action/1` in the reduced
+// policy is `.../Statement/0/Action/7` in the template), so the findings are the plugin's own on
+// the whole policy.
+//
+// Of a statement, the two rules read nothing but `Effect`, `Action`, `NotAction` (whether it
+// exists) and `Resource`, and PR.2 reads `Resource`'s values only for a statement with an action
+// equal to "*": a statement keeps those four keys, and its `Resource` is given as "-" when no
+// action left is "*" or a non-string (only whether it exists is read then). No finding's path can
+// point inside a `Resource` so replaced, or at a key left out.
 //
 // This holds for these two rule files as shipped, and only for them: the reduction is used only
 // when a group's rule files are exactly these, with these contents (SHA-256). A plugin upgrade that
@@ -37,9 +45,19 @@ export function isIamActionRuleGroup(ruleFiles: readonly string[], guardRulesDir
   return isExactlyRuleFiles(ruleFiles, guardRulesDirectory, IAM_ACTION_RULES);
 }
 
-/** An action either rule could match: a string with "*" in it, or anything that is not a string. */
+/** An action either rule could match: a string `/^[\w]*[:]*\*$/` could match (or "*"), or anything that is not a string. */
 function couldMatch(action: unknown): boolean {
-  return typeof action !== 'string' || action.includes('*');
+  return typeof action !== 'string' || /^[^:*]*:*\*$/.test(action);
+}
+
+/** What PR.2 and PR.3 read of a statement whose actions (already reduced) are `actions`. */
+const READ_STATEMENT_KEYS = ['Effect', 'Action', 'NotAction', 'Resource'];
+
+function projectedStatement(statement: Record<string, unknown>, actions: readonly unknown[]): Record<string, unknown> {
+  const projected: Record<string, unknown> = {};
+  for (const key of READ_STATEMENT_KEYS) if (key in statement) projected[key] = statement[key];
+  if ('Resource' in projected && !actions.some((action) => typeof action !== 'string' || action === '*')) projected.Resource = '-';
+  return projected;
 }
 
 interface Template {
@@ -61,8 +79,9 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * `template` with every customer-managed policy statement's actions reduced to those the IAM
- * action rules could match (see the comment at the top of this file), or `undefined` when no
- * action would be left out. Other resources, and everything else of a policy, are kept as given.
+ * action rules could match, and the statement to what they read (see the comment at the top of
+ * this file), or `undefined` when that changes nothing. Other resources, and a policy's other
+ * properties, are kept as given.
  */
 export function withoutInertActions(template: Template): ReducedActions | undefined {
   // Location prefix of a reduced action list (`/Resources/<id>/Properties/PolicyDocument/Statement/<i>/Action`) → the original index of each kept action.
@@ -76,20 +95,28 @@ export function withoutInertActions(template: Template): ReducedActions | undefi
     if (!isRecord(document)) continue;
     const statementPath = `/Resources/${logicalId}/Properties/PolicyDocument/Statement`;
     const reduceStatement = (statement: unknown, at: string): unknown => {
-      if (!isRecord(statement) || !('Action' in statement)) return statement;
-      const actions = statement.Action;
-      const { Action: _dropped, ...rest } = statement;
-      if (!Array.isArray(actions)) {
-        if (couldMatch(actions)) return statement;
-        changed = true;
-        return rest;
+      if (!isRecord(statement)) return statement;
+      let reduced: Record<string, unknown> = statement;
+      let left: unknown[] = [];
+      if ('Action' in statement) {
+        const actions = statement.Action;
+        const { Action: _dropped, ...rest } = statement;
+        if (!Array.isArray(actions)) {
+          left = couldMatch(actions) ? [actions] : [];
+          reduced = left.length > 0 ? statement : rest;
+        } else {
+          const indices = actions.flatMap((action, index) => (couldMatch(action) ? [index] : []));
+          left = indices.map((index) => actions[index]);
+          if (indices.length === 0) reduced = rest;
+          else if (indices.length < actions.length) {
+            kept.set(`${at}/Action`, indices);
+            reduced = { ...statement, Action: left };
+          }
+        }
       }
-      const indices = actions.flatMap((action, index) => (couldMatch(action) ? [index] : []));
-      if (indices.length === actions.length) return statement;
-      changed = true;
-      if (indices.length === 0) return rest;
-      kept.set(`${at}/Action`, indices);
-      return { ...statement, Action: indices.map((index) => actions[index]) };
+      const projected = projectedStatement(reduced, left);
+      if (JSON.stringify(projected) !== JSON.stringify(statement)) changed = true;
+      return projected;
     };
     const statements = document.Statement;
     const reduced = Array.isArray(statements)

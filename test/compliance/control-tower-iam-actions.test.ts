@@ -62,7 +62,7 @@ describe('CT.IAM.PR.2 and PR.3 on policies without the actions they cannot match
     expect(isIamActionRuleGroup([...RULE_FILES, path.join(GUARD_RULES, 'identityandaccessmanagement', 'ct-iam-pr-1.guard')], GUARD_RULES)).toBe(false);
   });
 
-  test('keeps every action with "*" and every non-string in order, drops a statement\'s Action when none is left, and maps paths back', () => {
+  test('keeps every action the rules could match and every non-string in order, drops a statement\'s Action when none is left, keeps only what the rules read of a statement, and maps paths back', () => {
     const template = {
       Resources: {
         Policy: {
@@ -71,8 +71,8 @@ describe('CT.IAM.PR.2 and PR.3 on policies without the actions they cannot match
             PolicyDocument: {
               Statement: [
                 { Effect: 'Allow', Action: ['s3:GetObject', 'kms:Decrypt', 's3:*', 'sqs:SendMessage', { 'Fn::Sub': 'iam:*' }], Resource: '*' },
-                { Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: '*' },
-                { Effect: 'Allow', Action: ['ec2:Describe*'], Resource: '*' },
+                { Sid: 'Logs', Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: ['arn:aws:logs:::x', '*'], Condition: { Bool: { 'aws:SecureTransport': 'true' } } },
+                { Effect: 'Allow', Action: ['ec2:Describe*', 'logs:*'], Resource: '*' },
               ],
             },
           },
@@ -83,16 +83,18 @@ describe('CT.IAM.PR.2 and PR.3 on policies without the actions they cannot match
     const reduction = withoutInertActions(template);
     expect(reduction).toBeDefined();
     const statements = (reduction!.template.Resources as any).Policy.Properties.PolicyDocument.Statement;
+    // "ec2:Describe*" cannot match /^[\w]*[:]*\*$/ (nor equal "*"); a statement with no "*" or
+    // non-string action left keeps only that it has a Resource.
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['s3:*', { 'Fn::Sub': 'iam:*' }], Resource: '*' },
-      { Effect: 'Allow', Resource: '*' },
-      { Effect: 'Allow', Action: ['ec2:Describe*'], Resource: '*' },
+      { Effect: 'Allow', Resource: '-' },
+      { Effect: 'Allow', Action: ['logs:*'], Resource: '-' },
     ]);
     // Other resource types are not touched.
     expect((reduction!.template.Resources as any).Role).toBe(template.Resources.Role);
     expect(reduction!.restoreLocation('/Resources/Policy/Properties/PolicyDocument/Statement/0/Action/0')).toBe('/Resources/Policy/Properties/PolicyDocument/Statement/0/Action/2');
     expect(reduction!.restoreLocation('/Resources/Policy/Properties/PolicyDocument/Statement/0/Action/1')).toBe('/Resources/Policy/Properties/PolicyDocument/Statement/0/Action/4');
-    expect(reduction!.restoreLocation('/Resources/Policy/Properties/PolicyDocument/Statement/2/Action/0')).toBe('/Resources/Policy/Properties/PolicyDocument/Statement/2/Action/0');
+    expect(reduction!.restoreLocation('/Resources/Policy/Properties/PolicyDocument/Statement/2/Action/0')).toBe('/Resources/Policy/Properties/PolicyDocument/Statement/2/Action/1');
     expect(reduction!.restoreLocation('/Resources/Policy/Properties/PolicyDocument/Statement/0/Resource')).toBe('/Resources/Policy/Properties/PolicyDocument/Statement/0/Resource');
     expect(() => reduction!.restoreLocation('/Resources/Policy/Properties/PolicyDocument/Statement/0/Action/2')).toThrow(/beyond the 2 action/);
     const { whole, reduced } = wholeAndReduced(template, 'handmade');
@@ -117,7 +119,11 @@ describe('CT.IAM.PR.2 and PR.3 on policies without the actions they cannot match
         Effect: fc.constantFrom('Allow', 'Deny', 'allow'),
         Action: actions,
         NotAction: actions,
-        Resource: fc.constantFrom<unknown>('*', 'arn:aws:s3:::b/*', ['*', 'arn:aws:s3:::b'], ['arn:aws:s3:::b']),
+        Resource: fc.constantFrom<unknown>('*', 'arn:aws:s3:::b/*', ['*', 'arn:aws:s3:::b'], ['arn:aws:s3:::b'], [], { 'Fn::Join': ['', ['arn:', '*']] }),
+        NotResource: fc.constantFrom<unknown>('*', ['arn:aws:s3:::b']),
+        Sid: fc.constantFrom('S', ''),
+        Principal: fc.constantFrom<unknown>('*', { AWS: '*' }),
+        Condition: fc.constant({ Bool: { 'aws:SecureTransport': 'true' } }),
       },
       { requiredKeys: ['Effect'] },
     );
