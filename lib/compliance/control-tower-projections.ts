@@ -5,7 +5,8 @@ import { isExactlyRuleFiles } from './control-tower-rule-files';
 // Tower rules read one or two properties of resources that carry many: CT.IAM.PR.4 reads only
 // `Users` of each customer-managed policy, whose policy documents are most of the platform's
 // templates; CT.LAMBDA.PR.3 reads only a function's `VpcConfig`, and of the subnets and security
-// groups it names only their `Type`. For the groups of rules below, each resource of a listed
+// groups it names only their `Type`; CT.IAM.PR.1/PR.5 read a role's inline `Policies`, not its
+// trust policy or managed policy ARNs. For the groups of rules below, each resource of a listed
 // type is given to cfn-guard with its `Type` and only the listed keys of its `Properties` (none
 // when the list is empty); nothing else of it (other properties, `Metadata`, `DependsOn`...). The
 // paths of what is kept do not change, so the findings' locations are the template's own.
@@ -43,6 +44,15 @@ export const RULE_GROUP_PROJECTIONS: readonly RuleGroupProjection[] = [
       'cloudwatch/ct-cloudwatch-pr-4.guard': '469a444b0ab7991829de69af49321b76ad1cade378cee42dc4917e9ae8f0d6af',
     },
     properties: { 'AWS::CloudWatch::Alarm': ['AlarmActions', 'ActionsEnabled'] },
+  },
+  {
+    // check_principal: `Policies` (exists, is a list, not empty; each one's PolicyDocument);
+    // check_policy: `PolicyDocument` and its statements.
+    ruleFiles: {
+      'identityandaccessmanagement/ct-iam-pr-1.guard': '6ce699f4751dd34f500bd02da6d96135c8a93b0c3a152795f48ba663ad196820',
+      'identityandaccessmanagement/ct-iam-pr-5.guard': 'd4b8025b12d50b62952eb0ba370968ed30ddb02bddfd07fac34b956564221935',
+    },
+    properties: { 'AWS::IAM::Role': ['Policies'], 'AWS::IAM::User': ['Policies'], 'AWS::IAM::Group': ['Policies'], 'AWS::IAM::Policy': ['PolicyDocument'] },
   },
   {
     // check: `PolicyDocument` and its statements (control-tower-iam-actions.ts then leaves out the

@@ -145,6 +145,23 @@ const GENERATORS: Record<string, ReadonlyArray<readonly [string, fc.Arbitrary<Re
       ),
     ],
   ],
+  'identityandaccessmanagement/ct-iam-pr-1.guard': [
+    ...(['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group'] as const).map(
+      (type) =>
+        [
+          type,
+          resourceOf(
+            type,
+            propertiesOf({
+              Policies: fc.oneof(fc.array(fc.record({ PolicyName: fc.constant('p'), PolicyDocument: policyDocument }, { requiredKeys: [] }), { maxLength: 2 }), listish),
+              AssumeRolePolicyDocument: policyDocument,
+              ManagedPolicyArns: fc.constant([{ Ref: 'Other0' }]),
+            }),
+          ),
+        ] as const,
+    ),
+    ['AWS::IAM::Policy', resourceOf('AWS::IAM::Policy', propertiesOf({ PolicyDocument: policyDocument, Roles: fc.constant([{ Ref: 'Other0' }]), PolicyName: fc.constant('p') }))],
+  ],
   'identityandaccessmanagement/ct-iam-pr-2.guard': [
     ['AWS::IAM::ManagedPolicy', resourceOf('AWS::IAM::ManagedPolicy', propertiesOf({ PolicyDocument: policyDocument, Users: anyValue, Roles: fc.constant([{ Ref: 'Other0' }]) }))],
   ],
