@@ -21,11 +21,24 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
 
 export const TEST_ENV = { account: '123456789012', region: 'us-east-1' } as const;
 
-/** A fresh App writing to its own temp dir, with cdk.json's flags. */
+/**
+ * The temp dirs this test file's Apps wrote to. They are removed when the file's tests are done:
+ * kept, they filled /tmp by about 1.5 GB per run of the suite.
+ */
+const outdirs: string[] = [];
+if (typeof afterAll === 'function') {
+  afterAll(() => {
+    for (const dir of outdirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** A fresh App writing to its own temp dir (removed after the test file), with cdk.json's flags. */
 export function newApp(props: AppProps & { validator?: boolean } = {}): App {
   const { validator = false, context, ...rest } = props;
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-test-'));
+  outdirs.push(outdir);
   return new App({
-    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-test-')),
+    outdir,
     builtinCloudFormationValidation: validator,
     ...rest,
     context: {
