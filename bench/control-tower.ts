@@ -15,7 +15,7 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { ControlTowerGuard, controlTowerRules } from '../lib/compliance/control-tower';
 import { guardLanes } from '../lib/compliance/control-tower-lanes';
 import { PlatformStage } from '../lib/platform/platform-stage';
-import { environmentsFor } from './synth-job';
+import { cpuMs, environmentsFor } from './synth-job';
 
 export interface ControlTowerBenchResult {
   readonly templates: number;
@@ -95,19 +95,6 @@ function main(): void {
     sameFindings: findings.whole === findings.one && findings.one === findings.two,
   };
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
-}
-
-/** This process's CPU (all its threads) and that of the children it waited for (cfn-guard), from /proc on Linux, ms. */
-function cpuMs(): number {
-  const usage = process.cpuUsage();
-  const own = (usage.user + usage.system) / 1000;
-  try {
-    // Fields after the command name: cutime and cstime are the 14th and 15th, in clock ticks (100 Hz on Linux).
-    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    return own + ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
-  } catch {
-    return own;
-  }
 }
 
 if (require.main === module) main();
