@@ -463,7 +463,7 @@ The gate's template-level checks (12 templates, 705 resources):
 | check | cost from empty | what was done |
 | --- | --- | --- |
 | CloudFormation validator | starting the engine (WebAssembly, schemas) and its first validation: about 8 s CPU; each further template about 0.1 s. Fifth session, with the main job's Node options (cdk.json \`app\`): about 1.5 to 2 s to start and 2 s for the 12 templates | results cached per template (\`lib/compliance/template-checks.ts\`); when every template is cached the engine is not started; it starts once per process for all stages and Apps (a new resource type no built-in rule names no longer restarts it) |
-| Control Tower guard (cfn-guard, 237 rules) | second session: about 8 s CPU in one cfn-guard process; third session: about 5.5 s CPU under load (processes and reduced templates included), spread over one lane per core | results cached per template, and inside a template per group of rules (below) |
+| Control Tower guard (cfn-guard, 237 rules) | second session: about 8 s CPU in one cfn-guard process; third session: about 5.5 s CPU under load (processes and reduced templates included), spread over one lane per core; seventh session, on a machine where page faults cost about 9 us: 11.3 s with two lanes, then about 3.7 s in one lane (stubs only for named resources, five rule groups given only the properties they read) | results cached per template, and inside a template per group of rules (below) |
 
 cfn-guard groupings measured on the 12 templates in the second session (CPU of the cfn-guard processes / wall, load average 10):
 one process for all templates 8.2 s / 14.9 s; one process per template in turn 9.1 s / 24.7 s; two

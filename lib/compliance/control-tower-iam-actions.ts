@@ -50,9 +50,10 @@ function couldMatch(action: unknown): boolean {
   return typeof action !== 'string' || /^[^:*]*:*\*$/.test(action);
 }
 
-/** What PR.2 and PR.3 read of a statement whose actions (already reduced) are `actions`. */
+/** The keys of a statement PR.2 and PR.3 read. */
 const READ_STATEMENT_KEYS = ['Effect', 'Action', 'NotAction', 'Resource'];
 
+/** `statement` (its actions already reduced to `actions`) with only what PR.2 and PR.3 read of it. */
 function projectedStatement(statement: Record<string, unknown>, actions: readonly unknown[]): Record<string, unknown> {
   const projected: Record<string, unknown> = {};
   for (const key of READ_STATEMENT_KEYS) if (key in statement) projected[key] = statement[key];
