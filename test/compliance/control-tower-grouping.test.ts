@@ -102,7 +102,7 @@ describe('Control Tower rules run per group on reduced templates', () => {
       new lambda.CfnFunction(stack, 'NoVpc', { code, role: role.attrArn, runtime: 'nodejs22.x', handler: 'index.handler' });
       const leaky = new s3.CfnBucket(stack, 'Leaky');
       // References to resources of types the Lambda rules do not read (a bucket, a log group): their
-      // groups' reduced templates keep those two as stubs, and no resource nothing names.
+      // groups' reduced templates keep those two as stubs, and leave out the resources nothing names.
       const logGroup = new logs.CfnLogGroup(stack, 'Logs');
       new lambda.CfnFunction(stack, 'RefsOfUnreadTypes', { code, role: role.attrArn, runtime: 'nodejs22.x', handler: 'index.handler', vpcConfig: { subnetIds: [leaky.ref], securityGroupIds: [logGroup.attrArn] } });
       new s3.CfnBucketPolicy(stack, 'LeakyPolicy', { bucket: 'b', policyDocument: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }] } });
