@@ -88,12 +88,30 @@ function resourceTypes(templateFiles: readonly string[]): Set<string> {
 
 let controlTowerTooling: Record<string, string> | undefined;
 
-/** The guard plugin's version, cfn-guard's version, and a hash of every Control Tower rule file. */
+/**
+ * Plinth's own modules that shape what a checker is given or what its stored result holds, as the
+ * files this process loaded them from (`.ts` from source, `.js` from the package). Their hash is
+ * part of every key: a change to how templates are reduced or results are read (the IAM action
+ * step runs after the reduced template is hashed, for one) must not reuse results stored by the
+ * code before it.
+ */
+export function plinthCheckModules(checker: 'control-tower' | 'validator'): string[] {
+  const ext = path.extname(__filename);
+  const own = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith(ext) && !f.endsWith(`.d${ext}`))
+    .filter((f) => (checker === 'control-tower' ? f.startsWith('control-tower') : f.startsWith('validator-engine')) || f === `template-checks${ext}`)
+    .sort();
+  return own.map((f) => path.join(__dirname, f));
+}
+
+/** The guard plugin's version, cfn-guard's version, a hash of every Control Tower rule file, and of Plinth's guard code. */
 function controlTowerToolingKey(plugin: { readonly version?: string }): Record<string, string> {
   controlTowerTooling ??= {
     plugin: plugin.version ?? 'unknown',
     cfnGuard: cfnGuardVersion(),
     rules: filesSha256(controlTowerGuardFiles(), path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'))),
+    plinthCode: filesSha256(plinthCheckModules('control-tower'), __dirname),
   };
   return controlTowerTooling;
 }
@@ -260,7 +278,7 @@ function builtinRuleIndex(): RuleIndex {
   return ruleIndex;
 }
 
-/** aws-cdk-lib's version (it maps diagnostics to findings), the engine's version, and a hash of the built-in rules. */
+/** aws-cdk-lib's version (it maps diagnostics to findings), the engine's version, a hash of the built-in rules, and of Plinth's validator code. */
 function validatorToolingKey(): Record<string, string> {
   validatorTooling ??= {
     awsCdkLib: (JSON.parse(fs.readFileSync(path.join(CDK_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
@@ -272,6 +290,7 @@ function validatorToolingKey(): Record<string, string> {
         .map((f) => path.join(CDK_RULES_DIR, f)),
       CDK_RULES_DIR,
     ),
+    plinthCode: filesSha256(plinthCheckModules('validator'), __dirname),
   };
   return validatorTooling;
 }

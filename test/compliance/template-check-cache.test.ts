@@ -10,7 +10,8 @@ import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
 import { CONTROL_TOWER_PLUGIN, ruleGroupCheckLog } from '../../lib/compliance/control-tower';
 import { ComplianceGateError, synthesizeThroughGate } from '../../lib/compliance/enforce-gate';
 import { writeComplianceReports } from '../../lib/compliance/report';
-import { TEMPLATE_CHECK_CACHE_FORMAT, templateCheckLog } from '../../lib/compliance/template-check-cache';
+import { filesSha256, TEMPLATE_CHECK_CACHE_FORMAT, templateCheckLog } from '../../lib/compliance/template-check-cache';
+import { plinthCheckModules } from '../../lib/compliance/template-checks';
 import { newApp, TEST_ENV } from '../support/gate';
 
 const VALIDATOR = 'CloudFormation Validate';
@@ -155,6 +156,24 @@ describe('cached template-level checks (Control Tower guard and CloudFormation v
     expect(message).toContain(`${CONTROL_TOWER_PLUGIN} s3_bucket_logging_enabled_check at prod/Data/Leaky`);
     // the acknowledged finding stays acknowledged
     expect(message).not.toContain('AwsSolutions-SQS3');
+  });
+
+  test("every entry's key holds a hash of the Plinth code that reduces the templates and reads the results", () => {
+    // The IAM action step runs after the reduced template is hashed, and the stored findings are
+    // what Plinth's own code read from each tool: results stored by other code are never reused.
+    const compliance = path.join(__dirname, '..', '..', 'lib', 'compliance');
+    const names = (checker: 'control-tower' | 'validator') => plinthCheckModules(checker).map((f) => path.relative(compliance, f));
+    expect(names('control-tower')).toEqual(
+      expect.arrayContaining(['control-tower.ts', 'control-tower-iam-actions.ts', 'control-tower-projections.ts', 'control-tower-rule-files.ts', 'template-checks.ts']),
+    );
+    expect(names('validator')).toEqual(['template-checks.ts', 'validator-engine.ts']);
+    const entries = cacheFiles(cacheDirectory).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { key: { checker: string; tooling: Record<string, string> } });
+    expect(new Set(entries.map((e) => e.key.checker))).toEqual(new Set([VALIDATOR, CONTROL_TOWER_PLUGIN, `${CONTROL_TOWER_PLUGIN}.rule-group`]));
+    for (const entry of entries) {
+      const modules = plinthCheckModules(entry.key.checker === VALIDATOR ? 'validator' : 'control-tower');
+      expect(entry.key.tooling.plinthCode).toBe(filesSha256(modules, compliance));
+    }
+    expect(filesSha256(plinthCheckModules('control-tower'), compliance)).not.toBe(filesSha256(plinthCheckModules('validator'), compliance));
   });
 
   test('corrupted, foreign and edited cache entries are ignored and checked again', () => {
