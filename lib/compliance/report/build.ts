@@ -206,6 +206,221 @@ function namePlatformKeys(inventory: InventoryItem[]): InventoryItem[] {
  * Builds the compliance report of one environment from the gate's recorded evaluations, the
  * synthesized templates and validation report, and the acknowledgement register.
  */
+/** One row of a plugin's report (Control Tower, the CloudFormation validator) in this environment. */
+interface ReportedRow {
+  readonly rule: string;
+  readonly severity: string;
+  readonly message: string;
+  readonly outcome: 'fail' | 'acknowledged';
+  readonly constructPath: string;
+  readonly file: string;
+  readonly logicalId: string;
+  readonly waiverId?: string;
+  readonly waiverPath?: string;
+}
+
+// The report is built by the small functions below rather than in one body: V8 optimises a hot
+// loop by compiling its whole function, and one function of many loops was compiled seven times
+// (once per loop that got hot), about a second of compiler-thread CPU per main job.
+
+/** Each evaluated resource's construct path, by `stackArtifactId|logicalId`; each resource keyed once, not once per rule. */
+function pathsOfEvaluatedResources(evaluations: readonly RuleEvaluation[]): Map<string, string> {
+  const pathByResource = new Map<string, string>();
+  const described = new Set<RuleEvaluation['resource']>();
+  for (const e of evaluations) {
+    if (described.has(e.resource)) continue;
+    described.add(e.resource);
+    pathByResource.set(`${e.resource.stackArtifactId}|${e.resource.logicalId}`, e.resource.path);
+  }
+  return pathByResource;
+}
+
+function inventoryByTemplateFile(templates: readonly TemplateInfo[], inventory: readonly InventoryItem[]): Map<string, InventoryItem> {
+  const inventoryByFile = new Map<string, InventoryItem>();
+  for (const t of templates) {
+    for (const i of inventory) if (i.stack === t.displayName) inventoryByFile.set(`${t.file}|${i.logicalId}`, i);
+  }
+  return inventoryByFile;
+}
+
+function evaluationsByRule(evaluations: readonly RuleEvaluation[]): Map<string, RuleEvaluation[]> {
+  const byRule = new Map<string, RuleEvaluation[]>();
+  for (const e of evaluations) {
+    const ruleEvaluations = byRule.get(e.rule);
+    if (ruleEvaluations) ruleEvaluations.push(e);
+    else byRule.set(e.rule, [e]);
+  }
+  return byRule;
+}
+
+/** The findings of one rule of the nag packs or Plinth's, appended to `findings`. */
+function addRuleFindings(
+  findings: Finding[],
+  id: string,
+  ruleEvaluations: readonly RuleEvaluation[],
+  description: { readonly severity: string; readonly info: string },
+  acknowledgements: readonly RecordedAcknowledgement[],
+  stackName: (artifactId: string) => string,
+): void {
+  for (const e of ruleEvaluations) {
+    for (const finding of e.findings) {
+      const acknowledged = e.acknowledgedFindings.includes(finding);
+      const waiver = acknowledged ? waiverFor(acknowledgements, e.plugin, finding, e.resource.path) : undefined;
+      findings.push({
+        plugin: e.plugin,
+        rule: id,
+        finding,
+        severity: description.severity,
+        outcome: acknowledged ? 'acknowledged' : 'fail',
+        path: e.resource.path,
+        stack: stackName(e.resource.stackArtifactId),
+        logicalId: e.resource.logicalId,
+        type: e.resource.type,
+        templateFile: `${e.resource.stackArtifactId}.template.json`,
+        message: e.error ? `${titleOf(description.info)} (the rule could not evaluate: ${e.error})` : titleOf(description.info),
+        ...(waiver ? { waiver } : {}),
+      });
+    }
+  }
+}
+
+/** The rows of `plugin`'s report (violations, then acknowledged ones) that belong to this environment. */
+function reportedRows(
+  reports: ReturnType<typeof readPluginReports>,
+  plugin: string,
+  environment: string,
+  templates: readonly TemplateInfo[],
+): ReportedRow[] {
+  const report = reports.find((r) => r.pluginName === plugin);
+  const rows: ReportedRow[] = [];
+  addReportedRows(rows, report?.violations, 'fail', environment, templates);
+  addReportedRows(rows, report?.suppressedViolations, 'acknowledged', environment, templates);
+  return rows;
+}
+
+function addReportedRows(
+  rows: ReportedRow[],
+  violations: readonly any[] | undefined,
+  outcome: 'fail' | 'acknowledged',
+  environment: string,
+  templates: readonly TemplateInfo[],
+): void {
+  for (const v of violations ?? []) {
+    for (const c of v.violatingConstructs ?? []) {
+      const constructPath: string = c.constructPath ?? '';
+      const file = c.cloudFormationResource?.templatePath ? path.basename(c.cloudFormationResource.templatePath) : '';
+      const inThisEnvironment = constructPath ? inEnvironment(environment, constructPath) : file !== '' && templates.some((t) => t.file === file);
+      if (!inThisEnvironment && !(constructPath === '' && file === '')) continue;
+      rows.push({
+        rule: v.ruleName,
+        severity: v.severity ?? 'error',
+        message: v.description,
+        outcome,
+        constructPath,
+        file,
+        logicalId: c.cloudFormationResource?.logicalId ?? '',
+        waiverId: v.acknowledgedId,
+        waiverPath: v.acknowledgedAt,
+      });
+    }
+  }
+}
+
+function reportedFinding(
+  plugin: string,
+  row: ReportedRow,
+  acknowledgements: readonly RecordedAcknowledgement[],
+  inventoryByFile: ReadonlyMap<string, InventoryItem>,
+): Finding {
+  const ack = row.waiverId ? acknowledgements.find((a) => a.id === row.waiverId && a.path === row.waiverPath) : undefined;
+  const item = inventoryByFile.get(`${row.file}|${row.logicalId}`);
+  return {
+    plugin,
+    rule: row.rule,
+    finding: row.rule,
+    severity: row.severity,
+    outcome: row.outcome,
+    path: row.constructPath || item?.path || '(not attributed to a resource by the plugin)',
+    stack: item?.stack ?? '',
+    logicalId: row.logicalId,
+    type: item?.type ?? 'unknown',
+    templateFile: row.file,
+    message: row.message,
+    ...(ack ? { waiver: { id: ack.id, path: ack.path, reason: ack.reason, owner: ack.owner, expires: ack.expires } } : {}),
+  };
+}
+
+/** Each Control Tower rule's summary: every resource of its types in each template, pass unless a row says otherwise. */
+function controlTowerRuleSummaries(rows: readonly ReportedRow[], templates: readonly TemplateInfo[], inventory: readonly InventoryItem[]): RuleSummary[] {
+  // Each template's resources, and each rule's rows, looked up once instead of once per rule and template.
+  const inventoryOfStack = templates.map((t) => inventory.filter((i) => i.stack === t.displayName));
+  const rowsOfRule = new Map<string, ReportedRow[]>();
+  for (const row of rows) {
+    if (row.logicalId === '') continue;
+    const ruleRows = rowsOfRule.get(row.rule);
+    if (ruleRows) ruleRows.push(row);
+    else rowsOfRule.set(row.rule, [row]);
+  }
+  return controlTowerRules().map((ct) => controlTowerRuleSummary(ct, rowsOfRule.get(ct.ruleName) ?? [], templates, inventoryOfStack));
+}
+
+function controlTowerRuleSummary(
+  ct: ReturnType<typeof controlTowerRules>[number],
+  ruleRows: readonly ReportedRow[],
+  templates: readonly TemplateInfo[],
+  inventoryOfStack: ReadonlyArray<readonly InventoryItem[]>,
+): RuleSummary {
+  const outcomeByResource = new Map<string, 'fail' | 'acknowledged'>();
+  for (const row of ruleRows) {
+    const key = `${row.file}|${row.logicalId}`;
+    if (outcomeByResource.get(key) !== 'fail') outcomeByResource.set(key, row.outcome);
+  }
+  const outcomes: RuleOutcome[] = [];
+  const results: RuleResult[] = [];
+  templates.forEach((t, i) => {
+    for (const item of inventoryOfStack[i]) {
+      if (!ct.resourceTypes.includes(item.type)) {
+        outcomes.push('not-applicable');
+        continue;
+      }
+      const outcome = outcomeByResource.get(`${t.file}|${item.logicalId}`) ?? 'pass';
+      outcomes.push(outcome);
+      results.push({ path: item.path, stack: item.stack, logicalId: item.logicalId, outcome, findings: outcome === 'pass' ? [] : [ct.ruleName] });
+    }
+  });
+  return {
+    id: ct.ruleName,
+    plugin: CONTROL_TOWER_PLUGIN,
+    source: 'control-tower',
+    title: `[${ct.controlId}] ${ct.title}`,
+    severity: ct.severity.toLowerCase(),
+    controls: [ct.controlId],
+    frameworkMappings: ct.frameworkMappings,
+    resourcesEvaluated: outcomes.length,
+    ...countsOf(outcomes),
+    results,
+  };
+}
+
+function waiverSummaries(acknowledgements: readonly RecordedAcknowledgement[], findings: readonly Finding[], now: Date): Waiver[] {
+  const today = Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+  return acknowledgements.map((a) => {
+    const daysLeft = Math.round((Date.parse(`${a.expires}T00:00:00Z`) - today) / DAY_MS);
+    return {
+      id: a.id,
+      rule: a.rule,
+      plugin: a.plugin ?? '',
+      path: a.path,
+      reason: a.reason,
+      owner: a.owner,
+      expires: a.expires,
+      daysLeft,
+      expiringSoon: daysLeft < EXPIRY_WARNING_DAYS,
+      findingsCovered: findings.filter((f) => f.waiver?.id === a.id && f.waiver.path === a.path).length,
+    };
+  });
+}
+
 export function buildComplianceReport(input: BuildComplianceReportInput): ComplianceReport {
   const { environment, gate } = input;
   const now = input.now ?? new Date();
@@ -222,173 +437,37 @@ export function buildComplianceReport(input: BuildComplianceReportInput): Compli
 
   // Evaluations recorded by the nag packs and Plinth's rules, for this environment.
   const evaluations = gate.evidence.evaluationsIn(environment);
-  // Every evaluation of a resource shares one description of it: each resource is keyed once, not once per rule.
-  const pathByResource = new Map<string, string>();
-  const described = new Set<RuleEvaluation['resource']>();
-  for (const e of evaluations) {
-    if (described.has(e.resource)) continue;
-    described.add(e.resource);
-    pathByResource.set(`${e.resource.stackArtifactId}|${e.resource.logicalId}`, e.resource.path);
-  }
-
+  const pathByResource = pathsOfEvaluatedResources(evaluations);
   const inventory: InventoryItem[] = namePlatformKeys(
     templates.flatMap((t) => inventoryOfTemplate(t.displayName, t.template, (logicalId) => pathByResource.get(`${t.artifactId}|${logicalId}`))),
   );
-  const inventoryByFile = new Map<string, InventoryItem>();
-  templates.forEach((t) =>
-    inventory.filter((i) => i.stack === t.displayName).forEach((i) => inventoryByFile.set(`${t.file}|${i.logicalId}`, i)),
-  );
+  const inventoryByFile = inventoryByTemplateFile(templates, inventory);
 
   const acknowledgements = input.acknowledgements.filter((a) => inEnvironment(environment, a.path));
   const findings: Finding[] = [];
 
   // cdk-nag packs and Plinth's rules.
-  const byRule = new Map<string, RuleEvaluation[]>();
-  for (const e of evaluations) {
-    const ruleEvaluations = byRule.get(e.rule);
-    if (ruleEvaluations) ruleEvaluations.push(e);
-    else byRule.set(e.rule, [e]);
-  }
   const descriptions = new Map(gate.evidence.rules.map((r) => [r.rule, r]));
   const rules: RuleSummary[] = [];
-  for (const [id, ruleEvaluations] of byRule) {
+  for (const [id, ruleEvaluations] of evaluationsByRule(evaluations)) {
     const description = descriptions.get(id);
     if (!description) continue;
     rules.push(ruleSummaryFromEvaluations(id, ruleEvaluations, description, stackName));
-    for (const e of ruleEvaluations) {
-      for (const finding of e.findings) {
-        const acknowledged = e.acknowledgedFindings.includes(finding);
-        const waiver = acknowledged ? waiverFor(acknowledgements, e.plugin, finding, e.resource.path) : undefined;
-        findings.push({
-          plugin: e.plugin,
-          rule: id,
-          finding,
-          severity: description.severity,
-          outcome: acknowledged ? 'acknowledged' : 'fail',
-          path: e.resource.path,
-          stack: stackName(e.resource.stackArtifactId),
-          logicalId: e.resource.logicalId,
-          type: e.resource.type,
-          templateFile: `${e.resource.stackArtifactId}.template.json`,
-          message: e.error ? `${titleOf(description.info)} (the rule could not evaluate: ${e.error})` : titleOf(description.info),
-          ...(waiver ? { waiver } : {}),
-        });
-      }
-    }
+    addRuleFindings(findings, id, ruleEvaluations, description, acknowledgements, stackName);
   }
 
   // Findings the validation report holds: Control Tower and the CloudFormation validator.
   const reports = readPluginReports(input.assembly.directory);
-  const reported = (plugin: string) => {
-    const report = reports.find((r) => r.pluginName === plugin);
-    const rows: Array<{ rule: string; severity: string; message: string; outcome: 'fail' | 'acknowledged'; constructPath: string; file: string; logicalId: string; waiverId?: string; waiverPath?: string }> = [];
-    const add = (violations: readonly any[] | undefined, outcome: 'fail' | 'acknowledged') => {
-      for (const v of violations ?? []) {
-        for (const c of v.violatingConstructs ?? []) {
-          const constructPath: string = c.constructPath ?? '';
-          const file = c.cloudFormationResource?.templatePath ? path.basename(c.cloudFormationResource.templatePath) : '';
-          const inThisEnvironment = constructPath ? inEnvironment(environment, constructPath) : file !== '' && templates.some((t) => t.file === file);
-          if (!inThisEnvironment && !(constructPath === '' && file === '')) continue;
-          rows.push({
-            rule: v.ruleName,
-            severity: v.severity ?? 'error',
-            message: v.description,
-            outcome,
-            constructPath,
-            file,
-            logicalId: c.cloudFormationResource?.logicalId ?? '',
-            waiverId: v.acknowledgedId,
-            waiverPath: v.acknowledgedAt,
-          });
-        }
-      }
-    };
-    add(report?.violations, 'fail');
-    add(report?.suppressedViolations, 'acknowledged');
-    return rows;
-  };
-  const reportedFinding = (plugin: string, row: ReturnType<typeof reported>[number]): Finding => {
-    const ack = row.waiverId ? acknowledgements.find((a) => a.id === row.waiverId && a.path === row.waiverPath) : undefined;
-    const item = inventoryByFile.get(`${row.file}|${row.logicalId}`);
-    return {
-      plugin,
-      rule: row.rule,
-      finding: row.rule,
-      severity: row.severity,
-      outcome: row.outcome,
-      path: row.constructPath || item?.path || '(not attributed to a resource by the plugin)',
-      stack: item?.stack ?? '',
-      logicalId: row.logicalId,
-      type: item?.type ?? 'unknown',
-      templateFile: row.file,
-      message: row.message,
-      ...(ack ? { waiver: { id: ack.id, path: ack.path, reason: ack.reason, owner: ack.owner, expires: ack.expires } } : {}),
-    };
-  };
-
   if (gate.options.controlTower) {
-    const rows = reported(CONTROL_TOWER_PLUGIN);
-    findings.push(...rows.map((row) => reportedFinding(CONTROL_TOWER_PLUGIN, row)));
-    // Each template's resources, and each rule's rows, looked up once instead of once per rule and template.
-    const inventoryOfStack = templates.map((t) => inventory.filter((i) => i.stack === t.displayName));
-    const rowsOfRule = new Map<string, typeof rows>();
-    for (const row of rows) {
-      if (row.logicalId === '') continue;
-      const ruleRows = rowsOfRule.get(row.rule);
-      if (ruleRows) ruleRows.push(row);
-      else rowsOfRule.set(row.rule, [row]);
-    }
-    for (const ct of controlTowerRules()) {
-      const outcomeByResource = new Map<string, 'fail' | 'acknowledged'>();
-      for (const row of rowsOfRule.get(ct.ruleName) ?? []) {
-        const key = `${row.file}|${row.logicalId}`;
-        if (outcomeByResource.get(key) !== 'fail') outcomeByResource.set(key, row.outcome);
-      }
-      const outcomes: RuleOutcome[] = [];
-      const results: RuleResult[] = [];
-      for (const [t, stackInventory] of templates.map((template, i) => [template, inventoryOfStack[i]] as const)) {
-        for (const item of stackInventory) {
-          if (!ct.resourceTypes.includes(item.type)) {
-            outcomes.push('not-applicable');
-            continue;
-          }
-          const outcome = outcomeByResource.get(`${t.file}|${item.logicalId}`) ?? 'pass';
-          outcomes.push(outcome);
-          results.push({ path: item.path, stack: item.stack, logicalId: item.logicalId, outcome, findings: outcome === 'pass' ? [] : [ct.ruleName] });
-        }
-      }
-      rules.push({
-        id: ct.ruleName,
-        plugin: CONTROL_TOWER_PLUGIN,
-        source: 'control-tower',
-        title: `[${ct.controlId}] ${ct.title}`,
-        severity: ct.severity.toLowerCase(),
-        controls: [ct.controlId],
-        frameworkMappings: ct.frameworkMappings,
-        resourcesEvaluated: outcomes.length,
-        ...countsOf(outcomes),
-        results,
-      });
-    }
+    const rows = reportedRows(reports, CONTROL_TOWER_PLUGIN, environment, templates);
+    for (const row of rows) findings.push(reportedFinding(CONTROL_TOWER_PLUGIN, row, acknowledgements, inventoryByFile));
+    rules.push(...controlTowerRuleSummaries(rows, templates, inventory));
   }
-  findings.push(...reported(CLOUDFORMATION_VALIDATOR).map((row) => reportedFinding(CLOUDFORMATION_VALIDATOR, row)));
+  for (const row of reportedRows(reports, CLOUDFORMATION_VALIDATOR, environment, templates)) {
+    findings.push(reportedFinding(CLOUDFORMATION_VALIDATOR, row, acknowledgements, inventoryByFile));
+  }
 
-  const waivers: Waiver[] = acknowledgements.map((a) => {
-    const daysLeft = Math.round((Date.parse(`${a.expires}T00:00:00Z`) - Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`)) / DAY_MS);
-    return {
-      id: a.id,
-      rule: a.rule,
-      plugin: a.plugin ?? '',
-      path: a.path,
-      reason: a.reason,
-      owner: a.owner,
-      expires: a.expires,
-      daysLeft,
-      expiringSoon: daysLeft < EXPIRY_WARNING_DAYS,
-      findingsCovered: findings.filter((f) => f.waiver?.id === a.id && f.waiver.path === a.path).length,
-    };
-  });
-
+  const waivers = waiverSummaries(acknowledgements, findings, now);
   rules.sort((a, b) => a.plugin.localeCompare(b.plugin) || a.id.localeCompare(b.id));
   const frameworks = FRAMEWORKS.map((f) => frameworkMatrix(f, rules));
   const totals = rules.reduce(
