@@ -219,11 +219,21 @@ class _Unrepresentable(Exception):
     """A value no JSON request could carry as such (bytes, an unknown object)."""
 
 
+def _json_number(f: float):
+    """A float as JSON.stringify writes it: null when not finite, an integer when integral (5411, not
+    5411.0) within 2**53, where both print every digit; otherwise the shortest repr (the same double)."""
+    if not math.isfinite(f):
+        return None
+    if f.is_integer() and abs(f) < 2**53:
+        return int(f)
+    return f
+
+
 def json_value(v):
     """The value as the gateway's JSON request would carry it (JSON.stringify of the record).
 
-    bool -> true/false; int -> integer; float -> number (NaN and +-Infinity -> null, as
-    JSON.stringify writes them); Decimal -> number; str -> string; None -> null; date/datetime/time
+    bool -> true/false; int -> integer; float and Decimal -> number as JSON.stringify writes it
+    (5411.0 -> 5411; NaN and +-Infinity -> null); str -> string; None -> null; date/datetime/time
     -> ISO-8601 string; list/tuple/dict -> array/object (the drift job counts them missing, like
     the capture side). Anything else raises _Unrepresentable.
     """
@@ -231,11 +241,8 @@ def json_value(v):
         return v
     if isinstance(v, int):
         return int(v)
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, decimal.Decimal):
-        f = float(v)
-        return f if math.isfinite(f) else None
+    if isinstance(v, (float, decimal.Decimal)):
+        return _json_number(float(v))
     if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
         return v.isoformat()
     if isinstance(v, np.generic):
@@ -257,7 +264,7 @@ def typed_csv_column(values: list) -> list:
     cells = [None if v is None or v == "" else v for v in values]
     present = [c for c in cells if c is not None]
     if present and all(_JSON_NUMBER.fullmatch(c) or _NON_FINITE.fullmatch(c) for c in present) and any(_JSON_NUMBER.fullmatch(c) for c in present):
-        return [None if c is None or _NON_FINITE.fullmatch(c) else (int(c) if _JSON_INTEGER.fullmatch(c) else float(c)) for c in cells]
+        return [None if c is None or _NON_FINITE.fullmatch(c) else (int(c) if _JSON_INTEGER.fullmatch(c) else _json_number(float(c))) for c in cells]
     if present and all(c.lower() in _BOOLEANS for c in present):
         return [None if c is None else _BOOLEANS[c.lower()] for c in cells]
     return cells

@@ -155,7 +155,7 @@ def test_end_to_end_without_champion(tmp_path):
     # five records (--sample-rows 5) as JSON objects; the CSV table's numbers are numbers again
     records = [json.loads(line) for line in lines]
     assert len(records) == 5 and all(set(r) == {"amount", "label"} for r in records)
-    assert all(isinstance(r["amount"], float) and isinstance(r["label"], int) for r in records)
+    assert all(isinstance(r["amount"], (int, float)) and isinstance(r["amount"], bool) is False and isinstance(r["label"], int) for r in records)
     assert not (tmp_path / "out" / "training-sample.csv").exists()
 
 
@@ -229,7 +229,9 @@ def test_sample_values_are_written_as_the_gateway_sends_them(tmp_path):
         {"card_present": False, "mcc": 5812.0, "txn_count_24h": 0, "amount": None, "currency": "", "fee": 0.0, "occurred_at": None, "tags": None},
         {"card_present": None, "mcc": 5411.0, "txn_count_24h": 12, "amount": None, "currency": None, "fee": None, "occurred_at": None, "tags": {"k": 1}},
     ]
-    assert text.splitlines()[0].startswith('{"card_present":true,')
+    # byte for byte what JSON.stringify writes for these values: 5411, not 5411.0; 0, not 0.0
+    assert text.splitlines()[0].startswith('{"card_present":true,"mcc":5411,"txn_count_24h":3,"amount":12.5,"currency":"EUR","fee":1.5,')
+    assert '"fee":0,' in text.splitlines()[1]
     assert written == {"records": 3, "columns": list(train), "omittedColumns": {}}
 
 
