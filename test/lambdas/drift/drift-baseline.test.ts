@@ -160,7 +160,8 @@ describe('drift-baseline environment', () => {
   it('reads MODELS and the defaults', () => {
     const c = loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't' });
     expect(c.models.get('fraud')).toEqual({ endpointName: 'fraud-prod', features: { amount: { type: 'numeric', bins: 20 }, currency: { type: 'categorical' } } });
-    expect([c.baselinePrefix, c.maxSampleRecords]).toEqual(['drift-baselines/', 100_000]);
+    expect([c.baselinePrefix, c.maxSampleRecords, c.maxMalformedShare]).toEqual(['drift-baselines/', 100_000, 0.01]);
+    expect(loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_MALFORMED_SHARE: '0' }).maxMalformedShare).toBe(0);
   });
 
   it.each([
@@ -175,9 +176,12 @@ describe('drift-baseline environment', () => {
     expect(() => parseModels(raw)).toThrow(DriftInputError);
   });
 
-  it('rejects a bad MAX_SAMPLE_RECORDS or BASELINE_PREFIX, and a missing bucket', () => {
+  it('rejects a bad MAX_SAMPLE_RECORDS, MAX_MALFORMED_SHARE or BASELINE_PREFIX, and a missing bucket', () => {
     expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_SAMPLE_RECORDS: '0' })).toThrow(/MAX_SAMPLE_RECORDS/);
     expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', BASELINE_PREFIX: 'no-slash' })).toThrow(/BASELINE_PREFIX/);
+    for (const share of ['1', '1.5', '-0.1', 'x', '5%']) {
+      expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_MALFORMED_SHARE: share })).toThrow(/MAX_MALFORMED_SHARE/);
+    }
     expect(() => loadConfig({ MODELS: models })).toThrow(/BASELINE_BUCKET/);
     expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b' })).toThrow(/TRAINING_SAMPLE_BUCKET/);
   });
