@@ -11,6 +11,15 @@ import { FEATURE_NAME } from '../drift-query/sql';
 export const DEFAULT_BASELINE_PREFIX = 'drift-baselines/';
 export const DEFAULT_MAX_SAMPLE_RECORDS = 100_000;
 export const MAX_SAMPLE_RECORDS_LIMIT = 5_000_000;
+/**
+ * Default largest share of malformed records (of all records read) a training sample may have and
+ * still make a baseline. Skipped records are rarely random (a delimiter inside a value, one writer's
+ * lines, one category's encoding), so they can remove part of the distribution. At 1 % that bias
+ * moves any proportion by at most 0.01: under the default thresholds (PSI 0.2, KS 0.1, missing rate
+ * 0.05) that cannot make drift on its own, and it is the default unseen-share threshold. Above it
+ * the baseline is refused (BaselineFailed, with the counts) rather than trusted.
+ */
+export const DEFAULT_MAX_MALFORMED_SHARE = 0.01;
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const PIPELINE_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/;
 
@@ -31,6 +40,8 @@ export interface BaselineConfig {
   /** Ends with '/' (or is empty). */
   baselinePrefix: string;
   maxSampleRecords: number;
+  /** Largest share of malformed records, malformed / (valid + malformed), that still makes a baseline. */
+  maxMalformedShare: number;
   environment?: string;
 }
 
@@ -104,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BaselineConfig
   if (!(maxSampleRecords >= 1 && maxSampleRecords <= MAX_SAMPLE_RECORDS_LIMIT)) {
     throw new DriftInputError(`MAX_SAMPLE_RECORDS must be an integer in 1..${MAX_SAMPLE_RECORDS_LIMIT}`);
   }
+  const shareText = env.MAX_MALFORMED_SHARE?.trim();
+  const maxMalformedShare = shareText ? (/^\d+(\.\d+)?$/.test(shareText) ? Number(shareText) : NaN) : DEFAULT_MAX_MALFORMED_SHARE;
+  if (!(maxMalformedShare >= 0 && maxMalformedShare < 1)) throw new DriftInputError('MAX_MALFORMED_SHARE must be a number in [0, 1)');
   const environment = env.PLINTH_ENV?.trim();
   return {
     models: parseModels(modelsText),
@@ -111,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BaselineConfig
     sampleBucket,
     baselinePrefix,
     maxSampleRecords,
+    maxMalformedShare,
     ...(environment ? { environment } : {}),
   };
 }

@@ -19,6 +19,9 @@
  *   TRAINING_SAMPLE_BUCKET  the only bucket training samples are read from
  *   BASELINE_PREFIX     default `drift-baselines/`
  *   MAX_SAMPLE_RECORDS  default 100000 (reservoir size)
+ *   MAX_MALFORMED_SHARE default 0.01: largest malformed / (valid + malformed)
+ *                       share of the sample's records that still makes a
+ *                       baseline (config.ts says why 1 %)
  *   PLINTH_ENV          optional, logged
  * Steps:
  *  1. sagemaker:DescribeModelPackage(event ARN). The training sample is
@@ -26,9 +29,9 @@
  *     model's own pipeline registered (its MetadataProperties.GeneratedBy,
  *     checked with sagemaker:ListPipelineExecutionSteps) uses the sample the pipeline's
  *     evaluation step wrote next to the package's evaluation report
- *     (`evaluations/...` in TRAINING_SAMPLE_BUCKET); any other package uses
+ *     (`evaluations/.../training-sample.jsonl` in TRAINING_SAMPLE_BUCKET); any other package uses
  *     CustomerMetadataProperties["plinth:training-sample"], which must be in
- *     TRAINING_SAMPLE_BUCKET. The sample is JSON Lines of feature objects,
+ *     TRAINING_SAMPLE_BUCKET. The sample is JSON Lines of feature objects (each as the gateway sends it),
  *     or CSV with a header when the key ends in .csv (.csv.gz); gzip is
  *     detected (sample.ts).
  *     It is read as it was when the package was registered: the newest
@@ -38,9 +41,17 @@
  *     is refused.
  *  2. Stream it (never buffered whole) into a reservoir of at most
  *     MAX_SAMPLE_RECORDS records, seeded from the package ARN (reruns give
- *     the same sample). Malformed records are counted and skipped.
- *  3. buildBaseline() over the sample, plus
- *     source: { modelPackageArn, trainingSample, sampledRecords, totalRecords }.
+ *     the same sample). Malformed records are counted and skipped; when they
+ *     are more than MAX_MALFORMED_SHARE of the records read, the baseline is
+ *     refused (a failure below, with the counts).
+ *     A configured feature the sample does not have at all (no key in any
+ *     record, no CSV column: a field only the request carries) gets no
+ *     baseline: it is written under `unbaselined` with the reason, logged,
+ *     and counted (FeaturesUnbaselined); drift-stats lists it in every
+ *     result. A sample with none of the configured features is a failure.
+ *  3. buildBaseline() over the features the sample has, plus
+ *     unbaselined: { <name>: { type, reason: "absent-from-training-sample" } } (when any) and
+ *     source: { modelPackageArn, trainingSample, sampledRecords, totalRecords, malformedRecords }.
  *  4. s3:PutObject <prefix><endpointName>/<groupName>-v<version>.json, then
  *     <prefix><endpointName>/current.json (the baseline of the model just
  *     approved for deployment; the platform's drift job reads the versioned
@@ -60,10 +71,15 @@
  *   vouch for (a pipeline claim SageMaker does not confirm, a missing or
  *   invalid "plinth:training-sample", one outside TRAINING_SAMPLE_BUCKET),
  *   sample object missing, sample not UTF-8
- *   / corrupt gzip / CSV without the feature columns / no valid record,
+ *   / corrupt gzip / CSV without a header / no valid record / more malformed
+ *   records than MAX_MALFORMED_SHARE / none of the configured features,
  *   buildBaseline rejects it (e.g. too many categories).
  * Metrics: EMF namespace `Plinth/Drift`, BaselineBuilt = 1 / BaselineFailed = 1,
  *   dimension [Endpoint] when the group is in MODELS, else [ModelPackageGroup].
+ *   The BaselineBuilt document also carries SampleRecordsMalformed (records
+ *   skipped) and FeaturesUnbaselined (configured features without a
+ *   baseline); its log line ("drift baseline built", level warn when either
+ *   is not 0) carries malformedRecords, malformedShare and unbaselined.
  * Other AWS errors propagate (the asynchronous invoke retries; configure an
  *   on-failure destination).
  * IAM: sagemaker:DescribeModelPackage, sagemaker:UpdateModelPackage on the
@@ -80,7 +96,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type Li
 import { DescribeModelPackageCommand, SageMakerClient, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { parseApprovalEvent } from '../deploy-model/event';
 import { buildBaseline } from '../drift-stats/baseline';
-import { Baseline, DriftInputError } from '../drift-stats/statistics';
+import { Baseline, DriftInputError, setOwn, UnbaselinedFeature } from '../drift-stats/statistics';
+import type { FeatureSpec } from '../drift-stats/baseline';
 import { BaselineConfig, loadConfig, ModelDrift } from './config';
 import { createLogger, createMetrics, describeError, publishMetrics } from '../shared/runtime';
 import { readTrainingSample, SampleUnreadableError, sampleFormat } from './sample';
@@ -114,6 +131,10 @@ export interface BaselineBuilt {
   sampledRecords: number;
   totalRecords: number;
   malformedRecords: number;
+  /** malformed / (valid + malformed) records read. */
+  malformedShare: number;
+  /** Configured features the sample did not have (no baseline for them), sorted. */
+  unbaselined: string[];
 }
 
 export type BaselineOutcome =
@@ -124,10 +145,18 @@ export type BaselineOutcome =
 /** A failure no retry can fix: logged and counted, not thrown. */
 class BaselineFailure extends Error {
   override readonly name = 'BaselineFailure';
+
+  constructor(
+    message: string,
+    /** Counts that explain the failure, logged with it. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
 }
 
-function emitCount(metric: 'BaselineBuilt' | 'BaselineFailed', dimensions: Record<string, string>, properties: Record<string, unknown>): void {
-  publishMetrics(metrics, { dimensions, values: { [metric]: 1 }, properties });
+function emitCount(metric: 'BaselineBuilt' | 'BaselineFailed', dimensions: Record<string, string>, properties: Record<string, unknown>, extra: Record<string, number> = {}): void {
+  publishMetrics(metrics, { dimensions, values: { [metric]: 1, ...extra }, properties });
 }
 
 function isMissingObject(err: unknown): boolean {
@@ -213,7 +242,18 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
   const sampleUri = source.uri;
   const sample = { bucket: source.bucket, key: source.key };
   // The bytes as they were when the package was registered (what was reviewed), not a later overwrite.
-  const versionId = await versionAtRegistration(sample, described.CreationTime, sampleUri);
+  let versionId: string;
+  try {
+    versionId = await versionAtRegistration(sample, described.CreationTime, sampleUri);
+  } catch (err) {
+    if (err instanceof BaselineFailure && source.derivedFrom === 'pipeline') {
+      throw new BaselineFailure(
+        `${err.message} (an evaluation step older than the JSON Lines sample wrote training-sample.csv, which is not read: ` +
+          'its values carry Python formatting (True, 5411.0) that capture never has; retrain to register a package with a training-sample.jsonl)',
+      );
+    }
+    throw err;
+  }
 
   let body: AsyncIterable<Uint8Array>;
   try {
@@ -232,15 +272,42 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
     throw err;
   }
   if (read.totalRecords === 0) throw new BaselineFailure(`training sample ${sampleUri} has no valid record (${read.malformedRecords} malformed)`);
+  const malformedShare = read.malformedRecords / (read.totalRecords + read.malformedRecords);
+  if (malformedShare > config.maxMalformedShare) {
+    throw new BaselineFailure(
+      `training sample ${sampleUri} has ${read.malformedRecords} malformed records of ${read.totalRecords + read.malformedRecords} read ` +
+        `(${(malformedShare * 100).toFixed(2)} % > MAX_MALFORMED_SHARE ${config.maxMalformedShare * 100} %): the skipped records may be one part of the ` +
+        'distribution, so a baseline from the rest is not trusted; fix the sample (or its writer) and approve again',
+      { malformedRecords: read.malformedRecords, totalRecords: read.totalRecords, malformedShare },
+    );
+  }
+  const absent = new Set(read.absentFeatures);
+  const baselined: Record<string, FeatureSpec> = {};
+  const unbaselined: Record<string, UnbaselinedFeature> = {};
+  for (const name of features) {
+    const spec = model.features[name]!;
+    if (absent.has(name)) setOwn<UnbaselinedFeature>(unbaselined, name, { type: spec.type, reason: 'absent-from-training-sample' });
+    else setOwn(baselined, name, spec);
+  }
+  if (Object.keys(baselined).length === 0) {
+    throw new BaselineFailure(`training sample ${sampleUri} has none of the drift features (${features.join(', ')}): nothing to build a baseline from`);
+  }
 
   let baseline: Baseline;
   try {
-    baseline = buildBaseline(read.columns, { features: model.features, createdAt: new Date() });
+    baseline = buildBaseline(read.columns, { features: baselined, createdAt: new Date() });
   } catch (err) {
     if (err instanceof DriftInputError) throw new BaselineFailure(`cannot build a baseline from ${sampleUri}: ${err.message}`);
     throw err;
   }
-  baseline.source = { modelPackageArn: approval.modelPackageArn, trainingSample: sampleUri, sampledRecords: read.sampledRecords, totalRecords: read.totalRecords };
+  if (Object.keys(unbaselined).length > 0) baseline.unbaselined = unbaselined;
+  baseline.source = {
+    modelPackageArn: approval.modelPackageArn,
+    trainingSample: sampleUri,
+    sampledRecords: read.sampledRecords,
+    totalRecords: read.totalRecords,
+    malformedRecords: read.malformedRecords,
+  };
   const properties = { ...(described.CustomerMetadataProperties ?? {}) };
 
   const folder = `${config.baselinePrefix}${model.endpointName}/`;
@@ -267,6 +334,8 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
     sampledRecords: read.sampledRecords,
     totalRecords: read.totalRecords,
     malformedRecords: read.malformedRecords,
+    malformedShare,
+    unbaselined: Object.keys(unbaselined),
   };
 }
 
@@ -324,16 +393,23 @@ export async function handler(event: unknown): Promise<BaselineOutcome> {
   }
   try {
     const outcome = await buildAndStore(config, model, approval, described);
-    logger.info('drift baseline built', { ...fields, ...outcome });
-    emitCount('BaselineBuilt', dims, { ...fields, sampledRecords: outcome.sampledRecords });
+    // Built, but not from every record or for every feature: say so where operators look.
+    const partial = outcome.malformedRecords > 0 || outcome.unbaselined.length > 0;
+    logger[partial ? 'warn' : 'info']('drift baseline built', { ...fields, ...outcome });
+    emitCount(
+      'BaselineBuilt',
+      dims,
+      { ...fields, sampledRecords: outcome.sampledRecords, malformedShare: outcome.malformedShare, unbaselined: outcome.unbaselined },
+      { SampleRecordsMalformed: outcome.malformedRecords, FeaturesUnbaselined: outcome.unbaselined.length },
+    );
     return outcome;
   } catch (err) {
     if (!(err instanceof BaselineFailure)) {
       logger.error('drift baseline failed (retried)', { ...fields, endpointName: model.endpointName, ...describeError(err) });
       throw err;
     }
-    logger.error('drift baseline failed: no baseline built', { ...fields, endpointName: model.endpointName, reason: err.message });
-    emitCount('BaselineFailed', dims, { ...fields, reason: err.message });
+    logger.error('drift baseline failed: no baseline built', { ...fields, endpointName: model.endpointName, reason: err.message, ...err.details });
+    emitCount('BaselineFailed', dims, { ...fields, reason: err.message, ...err.details });
     return { status: 'failed', reason: err.message };
   }
 }

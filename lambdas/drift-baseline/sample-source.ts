@@ -11,7 +11,8 @@
  *    Then the sample is the one the pipeline's evaluation step wrote next to the package's
  *    evaluation report: ModelMetrics.ModelQuality.Statistics.S3Uri (set by the pipeline at
  *    registration; UpdateModelPackage cannot change it) with `evaluation.json` replaced by
- *    `training-sample.csv`. It must lie under the pipeline outputs prefix (`evaluations/`), which
+ *    `training-sample.jsonl` (JSON Lines; an older evaluation step's `training-sample.csv` is not
+ *    read: its values carry Python's formatting). It must lie under the pipeline outputs prefix (`evaluations/`), which
  *    no human role may write (the registry's DataScientistPolicy denies it). "plinth:training-sample"
  *    is ignored. A claim that the pipeline does not confirm is refused (forged lineage).
  * 2. Any other package (registered by hand, e.g. the first model or an import): its
@@ -25,7 +26,7 @@ import { ListPipelineExecutionStepsCommand, type ListPipelineExecutionStepsComma
 
 export const TRAINING_SAMPLE_PROPERTY = 'plinth:training-sample';
 /** What the pipeline's evaluation step writes next to evaluation.json (lib/training/evaluation/evaluate.py). */
-export const PIPELINE_SAMPLE_FILE = 'training-sample.csv';
+export const PIPELINE_SAMPLE_FILE = 'training-sample.jsonl';
 export const PIPELINE_EVALUATION_FILE = 'evaluation.json';
 /** Prefix of the pipelines' evaluation outputs in the artifact bucket (lib/model-registry PIPELINE_OUTPUTS_PREFIX). */
 export const PIPELINE_OUTPUTS_PREFIX = 'evaluations/';

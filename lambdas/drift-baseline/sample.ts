@@ -4,13 +4,23 @@
  * the configured features of each), whatever the object's size.
  *
  * Formats (chosen by the S3 key):
- *  - `.csv` / `.csv.gz`: RFC 4180 CSV whose first record is the header; it
- *    must name every configured feature. An empty field is MISSING (the
- *    capture side has no key for a missing feature). Values stay strings;
- *    the baseline code parses numeric ones with Number().
- *  - anything else: JSON Lines, one feature object per line (what the gateway
- *    sends to the endpoint). Absent keys, null, objects and arrays are
- *    missing.
+ *  - anything but .csv: JSON Lines, one feature object per line, exactly what
+ *    the gateway sends to the endpoint (JSON.stringify of the record). The
+ *    training pipeline writes this (lib/training/evaluation/evaluate.py,
+ *    training-sample.jsonl), so each value is read here as the drift job
+ *    reads it from capture: the same JSON types, and numbers that are the
+ *    same doubles (5411.0 and 5411 parse to one number, formatted once as
+ *    String(x)). Absent keys, null, objects and arrays are missing.
+ *  - `.csv` / `.csv.gz` (hand-registered samples only): RFC 4180 CSV whose
+ *    first record is the header. An empty field is MISSING. Values stay
+ *    strings: numeric features parse them with Number(), and a categorical
+ *    feature's category is the cell's text, so the CSV must write it as the
+ *    capture does (true, not True; 5411, not 5411.0).
+ * A configured feature the sample does not have at all (a key in no valid
+ * JSON record, a column the CSV header lacks) is reported in
+ * `absentFeatures`, not read as all-missing: a field only the request has
+ * (not the training table) is not a feature that was always missing, and
+ * reading it so would make every drift run report a missing-rate drift.
  * gzip is detected from the magic bytes; text must be UTF-8. Malformed
  * records (not JSON, not an object, wrong CSV field count, broken quoting,
  * longer than 1 MiB) are counted and skipped, never fatal.
@@ -75,13 +85,15 @@ export interface SampleReadResult {
   sampledRecords: number;
   malformedRecords: number;
   sourceBytes: number;
+  /** Configured features the sample does not have at all (sorted): no baseline can be built for them. */
+  absentFeatures: string[];
 }
 
 function scalar(v: unknown): RawValue {
   return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : null;
 }
 
-function jsonRecord(text: string, features: readonly string[]): RawValue[] | undefined {
+function jsonRecord(text: string, features: readonly string[], present: boolean[]): RawValue[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -90,14 +102,18 @@ function jsonRecord(text: string, features: readonly string[]): RawValue[] | und
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const obj = parsed as Record<string, unknown>;
-  return features.map((f) => (Object.prototype.hasOwnProperty.call(obj, f) ? scalar(obj[f]) : null));
+  return features.map((f, i) => {
+    if (!Object.prototype.hasOwnProperty.call(obj, f)) return null;
+    present[i] = true;
+    return scalar(obj[f]);
+  });
 }
 
 /**
  * Read a training sample stream (JSON Lines or CSV) into a reservoir of
  * `capacity` records. Throws SampleUnreadableError for a sample that cannot
- * be used (bad UTF-8/gzip, CSV without the feature columns); an error of
- * the source stream itself propagates.
+ * be used (bad UTF-8/gzip, a CSV without a header); an error of the source
+ * stream itself propagates.
  */
 export async function readTrainingSample(
   source: AsyncIterable<Uint8Array>,
@@ -107,6 +123,8 @@ export async function readTrainingSample(
   const reservoir = new Reservoir<RawValue[]>(options.capacity, seededRandom(options.seed));
   const stats: DecodeStats = { sourceBytes: 0, gzip: false };
   let malformedRecords = 0;
+  /** Per feature: seen as a key of a valid JSON record / a column of the CSV header. */
+  const present = features.map(() => false);
 
   const lines = new LineSplitter();
   const csv = new CsvParser();
@@ -115,8 +133,9 @@ export async function readTrainingSample(
     if (header === undefined) {
       if (error) throw new SampleUnreadableError('the CSV header row is malformed');
       const indexes = features.map((f) => fields.indexOf(f));
-      const absent = features.filter((_, i) => indexes[i]! < 0);
-      if (absent.length > 0) throw new SampleUnreadableError(`the CSV header has no column ${absent.map((a) => JSON.stringify(a)).join(', ')}`);
+      indexes.forEach((index, i) => {
+        present[i] = index >= 0;
+      });
       header = { width: fields.length, indexes };
       return;
     }
@@ -124,10 +143,10 @@ export async function readTrainingSample(
       malformedRecords++;
       return;
     }
-    reservoir.offer(header.indexes.map((i) => (fields[i] === '' ? null : fields[i]!)));
+    reservoir.offer(header.indexes.map((i) => (i < 0 || fields[i] === '' ? null : fields[i]!)));
   };
   const takeLine = (text: string, tooLarge: boolean | undefined): void => {
-    const values = tooLarge ? undefined : jsonRecord(text, features);
+    const values = tooLarge ? undefined : jsonRecord(text, features, present);
     if (values === undefined) malformedRecords++;
     else reservoir.offer(values);
   };
@@ -149,5 +168,6 @@ export async function readTrainingSample(
   features.forEach((f, i) => {
     Object.defineProperty(columns, f, { value: reservoir.items.map((r) => r[i]!), enumerable: true, writable: true, configurable: true });
   });
-  return { columns, totalRecords: reservoir.seen, sampledRecords: reservoir.items.length, malformedRecords, sourceBytes: stats.sourceBytes };
+  const absentFeatures = features.filter((_, i) => !present[i]).sort();
+  return { columns, totalRecords: reservoir.seen, sampledRecords: reservoir.items.length, malformedRecords, sourceBytes: stats.sourceBytes, absentFeatures };
 }

@@ -11,10 +11,16 @@
  *                   "counts": [c0, ..., c(k-1)], "missing": m, "total": t },
  *       "<name>": { "type": "categorical", "counts": { "<category>": c, ... },
  *                   "missing": m, "total": t } },
+ *     "unbaselined": { "<name>": { "type": "numeric" | "categorical",
+ *                                  "reason": "absent-from-training-sample" } },   // optional
  *     "source": { "modelPackageArn": "...", "trainingSample": "s3://...",
- *                 "sampledRecords": s, "totalRecords": r } }   // optional
+ *                 "sampledRecords": s, "totalRecords": r,
+ *                 "malformedRecords"?: m } }   // optional
  * `source` (written by lambdas/drift-baseline) is informational: validated
  * and returned by parseBaseline, never used by the statistics.
+ * `unbaselined` names configured features the training sample did not have
+ * at all: they have no distribution, the drift query leaves them out, and
+ * drift-stats lists them in every result (never "ok" for them).
  * `total` = Σcounts + missing. Numeric edges (see numericEdges and
  * docs/drift.md "Conventions"):
  *  - value binning, when the baseline has at most `valueBinLimit` distinct
@@ -39,6 +45,7 @@ import {
   Baseline,
   BaselineSource,
   binCategorical,
+  UnbaselinedFeature,
   binNumeric,
   CategoricalCounts,
   DriftInputError,
@@ -310,20 +317,44 @@ export function parseBaseline(json: unknown): Baseline {
     setOwn(features, name, parseFeatureCounts(f, `baseline.features.${name}`));
   }
   const baseline: Baseline = { version: 1, createdAt: json.createdAt, features };
+  if (json.unbaselined !== undefined) baseline.unbaselined = parseUnbaselined(json.unbaselined, features);
   if (json.source !== undefined) baseline.source = parseSource(json.source);
   return baseline;
 }
 
+function parseUnbaselined(json: unknown, features: Record<string, FeatureCounts>): Record<string, UnbaselinedFeature> {
+  if (!isJsonObject(json)) throw new DriftInputError('baseline.unbaselined must be an object of feature name -> { type, reason }');
+  const out: Record<string, UnbaselinedFeature> = {};
+  for (const [name, entry] of Object.entries(json)) {
+    const where = `baseline.unbaselined.${name}`;
+    if (Object.prototype.hasOwnProperty.call(features, name)) throw new DriftInputError(`${where}: the feature has a baseline too`);
+    if (!isJsonObject(entry) || (entry.type !== 'numeric' && entry.type !== 'categorical') || entry.reason !== 'absent-from-training-sample') {
+      throw new DriftInputError(`${where} must be { type: "numeric" | "categorical", reason: "absent-from-training-sample" }`);
+    }
+    setOwn(out, name, { type: entry.type, reason: entry.reason });
+  }
+  return out;
+}
+
 function parseSource(json: unknown): BaselineSource {
   if (!isJsonObject(json)) throw new DriftInputError('baseline.source must be an object');
-  const { modelPackageArn, trainingSample, sampledRecords, totalRecords } = json;
+  const { modelPackageArn, trainingSample, sampledRecords, totalRecords, malformedRecords } = json;
   if (typeof modelPackageArn !== 'string' || typeof trainingSample !== 'string') {
     throw new DriftInputError('baseline.source.modelPackageArn and trainingSample must be strings');
   }
   if (!Number.isSafeInteger(sampledRecords) || !Number.isSafeInteger(totalRecords) || (sampledRecords as number) < 0 || (totalRecords as number) < 0) {
     throw new DriftInputError('baseline.source.sampledRecords and totalRecords must be integers >= 0');
   }
-  return { modelPackageArn, trainingSample, sampledRecords: sampledRecords as number, totalRecords: totalRecords as number };
+  if (malformedRecords !== undefined && (!Number.isSafeInteger(malformedRecords) || (malformedRecords as number) < 0)) {
+    throw new DriftInputError('baseline.source.malformedRecords must be an integer >= 0');
+  }
+  return {
+    modelPackageArn,
+    trainingSample,
+    sampledRecords: sampledRecords as number,
+    totalRecords: totalRecords as number,
+    ...(malformedRecords !== undefined ? { malformedRecords: malformedRecords as number } : {}),
+  };
 }
 
 /** Validate a window: `{ features: {name: counts} }` or `{ sample: {name: values[]} }`. */

@@ -62,8 +62,11 @@
  *   null when the feature drifts on its missing rate alone)
  *   | { status: 'insufficient-data', type, n,
  *   minSamples, reason, missingRateDelta } }, drifting: [...],
- *   insufficient: [...], unknownFeatures: [...], eventPublished,
- *   capture?: { invocations, expectedRows, blind } }.
+ *   insufficient: [...], unknownFeatures: [...], unbaselined: [...],
+ *   eventPublished, capture?: { invocations, expectedRows, blind } }.
+ *   `unbaselined`: configured features the baseline has no distribution for
+ *   (baseline.unbaselined, e.g. a field only the request carries): never
+ *   compared, so never "ok"; listed in every result and log line.
  *   Overall status: 'drift' if any feature drifts, else 'insufficient-data'
  *   if every feature is, else 'ok'.
  *
@@ -76,7 +79,8 @@
  *  - ONE more EMF document per evaluation, namespace `Plinth/Drift`,
  *    dimensions [Endpoint]: FeaturesDrifting (count of drifting features),
  *    FeaturesInsufficient (count of insufficient-data features),
- *    DriftEvaluations = 1. Alarm on FeaturesDrifting >= 1 per endpoint.
+ *    FeaturesUnbaselined (count of baseline.unbaselined: features not
+ *    watched at all), DriftEvaluations = 1. Alarm on FeaturesDrifting >= 1 per endpoint.
  *    With `traffic`, also DriftBlind: 1 when every feature was
  *    insufficient although the variants served at least 2 × minSamples
  *    requests that capture should have recorded (Invocations × samplingPercent
@@ -200,6 +204,8 @@ export interface DriftStatsResult {
   drifting: string[];
   insufficient: string[];
   unknownFeatures: string[];
+  /** Configured features the baseline has no distribution for (baseline.unbaselined): not compared. */
+  unbaselined: string[];
   eventPublished: boolean;
   /** With `traffic`, when every feature was insufficient: the endpoint's requests against the capture the job saw. */
   capture?: CaptureEvidence;
@@ -281,10 +287,21 @@ function emitFeatureMetrics(endpointName: string, feature: string, r: FeatureRes
  * The per-endpoint summary the drift alarm watches (FeaturesDrifting >= 1), and with a traffic
  * check DriftBlind (1 when every feature lacked data while the endpoint served enough requests).
  */
-function emitEvaluationMetrics(endpointName: string, drifting: number, insufficient: number, blind: boolean | undefined, props: Record<string, unknown>): void {
+function emitEvaluationMetrics(
+  endpointName: string,
+  counts: { drifting: number; insufficient: number; unbaselined: number },
+  blind: boolean | undefined,
+  props: Record<string, unknown>,
+): void {
   publishMetrics(emf, {
     dimensions: { Endpoint: endpointName },
-    values: { FeaturesDrifting: drifting, FeaturesInsufficient: insufficient, DriftEvaluations: 1, ...(blind === undefined ? {} : { DriftBlind: blind ? 1 : 0 }) },
+    values: {
+      FeaturesDrifting: counts.drifting,
+      FeaturesInsufficient: counts.insufficient,
+      FeaturesUnbaselined: counts.unbaselined,
+      DriftEvaluations: 1,
+      ...(blind === undefined ? {} : { DriftBlind: blind ? 1 : 0 }),
+    },
     properties: props,
   });
 }
@@ -359,7 +376,9 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     window = parsedWindow!;
   }
   const evaluation = evaluateDrift(baseline, window, thresholds, { minSamples });
-  const unknownFeatures = [...new Set([...evaluation.unknownFeatures, ...unknownFromQuery])].sort();
+  const unbaselined = Object.keys(baseline.unbaselined ?? {}).sort();
+  // A window column of an unbaselined feature is known (the baseline names it), just not compared.
+  const unknownFeatures = [...new Set([...evaluation.unknownFeatures, ...unknownFromQuery])].filter((f) => !unbaselined.includes(f)).sort();
 
   const names = Object.keys(evaluation.features);
   const status: DriftStatsResult['status'] =
@@ -374,7 +393,12 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
 
   const props = { windowStart, windowEnd, ...(environment ? { environment } : {}), ...(queryExecutionId ? { queryExecutionId } : {}) };
   for (const [name, r] of Object.entries(evaluation.features)) emitFeatureMetrics(endpointName, name, r, props);
-  emitEvaluationMetrics(endpointName, evaluation.drifting.length, evaluation.insufficient.length, traffic === undefined ? undefined : capture?.blind === true, props);
+  emitEvaluationMetrics(
+    endpointName,
+    { drifting: evaluation.drifting.length, insufficient: evaluation.insufficient.length, unbaselined: unbaselined.length },
+    traffic === undefined ? undefined : capture?.blind === true,
+    props,
+  );
 
   let eventPublished = false;
   if (evaluation.drifting.length > 0) {
@@ -408,6 +432,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     drifting: evaluation.drifting,
     insufficient: evaluation.insufficient,
     unknownFeatures,
+    unbaselined,
     eventPublished,
     busName,
     ...(capture ? { capture } : {}),
@@ -423,6 +448,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     drifting: evaluation.drifting,
     insufficient: evaluation.insufficient,
     unknownFeatures,
+    unbaselined,
     eventPublished,
     ...(capture ? { capture } : {}),
   };

@@ -95,12 +95,30 @@ export interface BaselineSource {
   sampledRecords: number;
   /** Valid records read from the training sample. */
   totalRecords: number;
+  /**
+   * Records of the training sample that could not be read (not JSON, not an object, wrong CSV
+   * width...), skipped. Absent in baselines written before it was recorded.
+   */
+  malformedRecords?: number;
+}
+
+/**
+ * A configured drift feature the baseline has no distribution for, and why. The drift job does
+ * not watch it (no query column, no statistics) and says so in every result (`unbaselined`) and
+ * in the FeaturesUnbaselined metric, so "ok" never stands for a feature nobody compared.
+ */
+export interface UnbaselinedFeature {
+  type: 'numeric' | 'categorical';
+  /** `absent-from-training-sample`: the sample has no such field at all (e.g. a field only the request carries, not the training table). */
+  reason: 'absent-from-training-sample';
 }
 
 export interface Baseline {
   version: 1;
   createdAt: string;
   features: Record<string, FeatureCounts>;
+  /** Configured features without a baseline (name → type and reason); absent when there are none. */
+  unbaselined?: Record<string, UnbaselinedFeature>;
   source?: BaselineSource;
 }
 

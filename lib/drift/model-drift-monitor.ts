@@ -392,6 +392,13 @@ export class ModelDriftMonitor extends Construct {
   public metricFeaturesInsufficient(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('FeaturesInsufficient', props);
   }
+  /**
+   * Configured features the served version's baseline has no distribution for (its training sample
+   * lacked them, e.g. fields only the request carries): not watched at all, whatever the run says.
+   */
+  public metricFeaturesUnbaselined(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('FeaturesUnbaselined', props);
+  }
 
   private buildStateMachine(
     props: ModelDriftMonitorProps,

@@ -117,7 +117,7 @@ export class PlatformMonitoring extends Construct {
                 },
               ]
             : []),
-          ...(drift ? [{ title: 'Drift: features drifting, insufficient data, blind runs', metrics: [drift.metricFeaturesDrifting(), drift.metricFeaturesInsufficient(), drift.metricDriftBlind()] }] : []),
+          ...(drift ? [{ title: 'Drift: features drifting, insufficient data, unbaselined, blind runs', metrics: [drift.metricFeaturesDrifting(), drift.metricFeaturesInsufficient(), drift.metricFeaturesUnbaselined(), drift.metricDriftBlind()] }] : []),
           ...qualityGroups(props.qualityMonitors?.find((m) => m.endpointName === endpoint.endpointName)),
           ...(gateway
             ? [

@@ -611,7 +611,7 @@ export class TrainingPipeline extends Construct {
         ModelMetrics: { ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: join('/', [evaluationOutput, 'evaluation.json']) } } },
         MetadataProperties: { GeneratedBy: executionRef('PipelineExecutionArn') },
         CustomerMetadataProperties: {
-          'plinth:training-sample': join('/', [evaluationOutput, 'training-sample.csv']),
+          'plinth:training-sample': join('/', [evaluationOutput, 'training-sample.jsonl']),
           'plinth:training-set-manifest': out('manifestUri'),
           'plinth:evaluation': join('/', [evaluationOutput, 'evaluation.json']),
           'plinth:champion': out('championModelPackageArn'),

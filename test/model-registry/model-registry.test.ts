@@ -87,7 +87,7 @@ describe('ModelRegistry', () => {
     // THEN a model artifact may be written, the pipeline's sample and report may not (nor deleted)
     expect(isAllowed(resolved, { action: 's3:PutObject', resource: `${bucket}/models/fraud-detector/job-1/output/model.tar.gz` })).toBe(true);
     for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload']) {
-      expect(isAllowed(resolved, { action, resource: `${bucket}/${PIPELINE_OUTPUTS_PREFIX}fraud-detector/exec-1/evaluation/training-sample.csv` })).toBe(false);
+      expect(isAllowed(resolved, { action, resource: `${bucket}/${PIPELINE_OUTPUTS_PREFIX}fraud-detector/exec-1/evaluation/training-sample.jsonl` })).toBe(false);
     }
     expect(isAllowed(resolved, { action: 's3:GetObject', resource: `${bucket}/${PIPELINE_OUTPUTS_PREFIX}fraud-detector/exec-1/evaluation/evaluation.json` })).toBe(true);
   });

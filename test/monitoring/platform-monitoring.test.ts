@@ -22,7 +22,7 @@ describe('PlatformMonitoring', () => {
     ['ingestion records, drift and freshness per dataset', ['Plinth/Ingest', 'RecordsQuarantined', 'BreakingDriftRecords', 'ObjectsReceived', 'transactions', 'merchants']],
     ['the review backlog and its age', ['Plinth/Review', 'PendingCases', 'OldestPendingAgeSeconds']],
     ['deployments and cost', ['Model deployments', 'Failed deployments, undelivered approvals', 'ApproximateAgeOfOldestMessage', 'EstimatedCharges']],
-    ['each drift job\'s drifting and insufficient features, and its blind runs', ['Plinth/Drift', 'FeaturesDrifting', 'FeaturesInsufficient', 'DriftBlind']],
+    ['each drift job\'s drifting, insufficient and unbaselined features, and its blind runs', ['Plinth/Drift', 'FeaturesDrifting', 'FeaturesInsufficient', 'FeaturesUnbaselined', 'DriftBlind']],
   ])('shows %s', (_what, needles) => {
     for (const needle of needles) expect(body).toContain(needle);
   });

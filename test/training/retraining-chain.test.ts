@@ -205,7 +205,7 @@ describe('retraining chain in the dev app', () => {
     const reportJoin = (register.Arguments.ModelMetrics as any).ModelQuality.Statistics.S3Uri['Std:Join'];
     const sampleJoin = (register.Arguments.CustomerMetadataProperties as any)['plinth:training-sample']['Std:Join'];
     expect(reportJoin.Values).toEqual([sampleJoin.Values[0], 'evaluation.json']);
-    expect(sampleJoin.Values[1]).toBe('training-sample.csv');
+    expect(sampleJoin.Values[1]).toBe('training-sample.jsonl');
     const output = (def.Steps.find((st) => st.Name === 'Evaluate')!.Arguments.ProcessingOutputConfig as any).Outputs[0].S3Output.S3Uri;
     expect(json(output)).toContain(`/${PIPELINE_OUTPUTS_PREFIX}fraud-detector`);
     // that folder is in the bucket the job reads samples from, and the data scientist may not write there
@@ -271,7 +271,7 @@ describe('a rejected evaluation registers nothing', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     // the drift baseline's input, next to evaluation.json (drift-baseline derives one from the other)
-    expect(fs.existsSync(path.join(dir, 'out', 'training-sample.csv'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'out', 'training-sample.jsonl'))).toBe(true);
     return {
       Gate: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'gate.json'), 'utf8')),
       Evaluation: JSON.parse(fs.readFileSync(path.join(dir, 'out', 'evaluation.json'), 'utf8')),

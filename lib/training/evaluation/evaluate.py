@@ -4,7 +4,8 @@ Scores the new model and the champion on the same holdout and writes, to
 /opt/ml/processing/evaluation/:
   evaluation.json      the evaluation report (contract in docs/training.md)
   gate.json            {"metric", "value", "championBar", "hasChampion"} for the pipeline's gate
-  training-sample.csv  up to --sample-rows rows of the training split (the drift baseline's input)
+  training-sample.jsonl  up to --sample-rows records of the training split as JSON Lines, each as
+                       the gateway would send it (the drift baseline's input; see write_sample)
 
 Needs Python 3 and numpy only; Parquet inputs need pyarrow, CSV inputs nothing more.
 
@@ -18,10 +19,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
+import decimal
 import glob
 import json
 import math
 import os
+import re
 import sys
 import tarfile
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -189,6 +193,12 @@ def read_table(directory: str) -> Dict[str, list]:
     raise ValueError(f"no .parquet or .csv files under {directory}")
 
 
+def read_table_typed(directory: str) -> Tuple[Dict[str, list], bool]:
+    """read_table, and whether its values carry their types (Parquet) or are all strings (CSV)."""
+    typed = bool(glob.glob(os.path.join(directory, "**", "*.parquet"), recursive=True))
+    return read_table(directory), typed
+
+
 def numeric(values: list, name: str) -> np.ndarray:
     try:
         return np.asarray([float(v) for v in values], dtype=float)
@@ -196,16 +206,102 @@ def numeric(values: list, name: str) -> np.ndarray:
         raise ValueError(f"column {name!r} is not numeric") from err
 
 
-def write_sample(train: Dict[str, list], path: str, rows: int, seed: int = 7) -> int:
-    names = list(train.keys())
-    total = len(train[names[0]]) if names else 0
+SAMPLE_FILE = "training-sample.jsonl"
+# A CSV cell that is a JSON number (no leading zeros: '00123' stays an identifier string).
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+# What Python's csv module writes for a non-finite float: no JSON request can carry one.
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_BOOLEANS = {"true": True, "false": False}
+
+
+class _Unrepresentable(Exception):
+    """A value no JSON request could carry as such (bytes, an unknown object)."""
+
+
+def _json_number(f: float):
+    """A float as JSON.stringify writes it: null when not finite, an integer when integral (5411, not
+    5411.0) within 2**53, where both print every digit; otherwise the shortest repr (the same double)."""
+    if not math.isfinite(f):
+        return None
+    if f.is_integer() and abs(f) < 2**53:
+        return int(f)
+    return f
+
+
+def json_value(v):
+    """The value as the gateway's JSON request would carry it (JSON.stringify of the record).
+
+    bool -> true/false; int -> integer; float and Decimal -> number as JSON.stringify writes it
+    (5411.0 -> 5411; NaN and +-Infinity -> null); str -> string; None -> null; date/datetime/time
+    -> ISO-8601 string; list/tuple/dict -> array/object (the drift job counts them missing, like
+    the capture side). Anything else raises _Unrepresentable.
+    """
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, (float, decimal.Decimal)):
+        return _json_number(float(v))
+    if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
+        return v.isoformat()
+    if isinstance(v, np.generic):
+        return json_value(v.item())
+    if isinstance(v, (list, tuple)):
+        return [json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): json_value(x) for k, x in v.items()}
+    raise _Unrepresentable(type(v).__name__)
+
+
+def typed_csv_column(values: list) -> list:
+    """A CSV column (every cell a string) with the JSON types a typed table would have given it.
+
+    An empty cell is null. A column whose every other cell is a JSON number (or a non-finite
+    token, written as null) holds numbers; one whose every other cell is true/false in any case
+    (Python writes True/False) holds booleans; any other column keeps its strings.
+    """
+    cells = [None if v is None or v == "" else v for v in values]
+    present = [c for c in cells if c is not None]
+    if present and all(_JSON_NUMBER.fullmatch(c) or _NON_FINITE.fullmatch(c) for c in present) and any(_JSON_NUMBER.fullmatch(c) for c in present):
+        return [None if c is None or _NON_FINITE.fullmatch(c) else (int(c) if _JSON_INTEGER.fullmatch(c) else _json_number(float(c))) for c in cells]
+    if present and all(c.lower() in _BOOLEANS for c in present):
+        return [None if c is None else _BOOLEANS[c.lower()] for c in cells]
+    return cells
+
+
+def write_sample(train: Dict[str, list], path: str, rows: int, seed: int = 7, typed: bool = True) -> dict:
+    """Up to `rows` records of the training split as JSON Lines: the drift baseline's input.
+
+    Each line is one record as the gateway would send it to the endpoint (its JSON object), so the
+    drift baseline (lambdas/drift-baseline) reads the same values from it as the drift job reads
+    from data capture: `true`, not Python's `True`; `5411`, not `5411.0` (JSON.parse reads both
+    5411.0 and 5411 as the same number, and the drift job formats it once, as JSON.stringify does).
+    Every line has every column of the table (null when the value is missing), so a field the
+    table does not have is absent from every line and the baseline declares it unbaselined.
+
+    `typed` is False for a CSV table, whose cells are all strings: typed_csv_column restores
+    numbers and booleans. A column holding a value no JSON request could carry (bytes, an unknown
+    object) is left out of the sample and named in the result, never written as a guess.
+    Returns {"records": n, "columns": [...], "omittedColumns": {name: type}}.
+    """
+    columns = {name: (list(values) if typed else typed_csv_column(list(values))) for name, values in train.items()}
+    names = list(columns.keys())
+    total = len(columns[names[0]]) if names else 0
     pick = np.sort(np.random.default_rng(seed).choice(total, size=min(rows, total), replace=False)) if total else []
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(names)
-        for i in pick:
-            w.writerow([train[n][i] for n in names])
-    return len(pick)
+    converted: Dict[str, list] = {}
+    omitted: Dict[str, str] = {}
+    for name in names:
+        try:
+            converted[name] = [json_value(columns[name][int(i)]) for i in pick]
+        except _Unrepresentable as err:
+            omitted[name] = str(err)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for j in range(len(pick)):
+            record = {name: converted[name][j] for name in converted}
+            # allow_nan=False: a NaN that slipped through fails here, never as invalid JSON downstream
+            f.write(json.dumps(record, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n")
+    return {"records": len(pick), "columns": list(converted.keys()), "omittedColumns": omitted}
 
 
 # ---------------------------------------------------------------- main
@@ -257,7 +353,11 @@ def evaluate(args: argparse.Namespace) -> dict:
     with open(os.path.join(args.output, "gate.json"), "w") as f:
         json.dump(gate, f, indent=2)
     if args.train:
-        write_sample(read_table(args.train), os.path.join(args.output, "training-sample.csv"), args.sample_rows)
+        table, typed = read_table_typed(args.train)
+        written = write_sample(table, os.path.join(args.output, SAMPLE_FILE), args.sample_rows, typed=typed)
+        if written["omittedColumns"]:
+            # Visible in the job's log: the drift baseline reports these features as absent from the sample.
+            print(json.dumps({"level": "warn", "msg": "columns left out of the training sample (no JSON form)", "omittedColumns": written["omittedColumns"]}))
     return report
 
 

@@ -31,7 +31,7 @@ const EXECUTION = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:pipeline/${PIPELINE}/e
 const ARN = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/fraud/7`;
 const SAMPLES = 'plinth-artifacts';
 const PIPELINE_DIR = `s3://${SAMPLES}/evaluations/fraud/k1q2w3e4r5t6/evaluation`;
-const PIPELINE_SAMPLE = `${PIPELINE_DIR}/training-sample.csv`;
+const PIPELINE_SAMPLE = `${PIPELINE_DIR}/training-sample.jsonl`;
 /** Where a registrant would like the baseline to come from: same bucket, a key they can write. */
 const SHAPED_SAMPLE = `s3://${SAMPLES}/scratch/shaped.csv`;
 
@@ -70,7 +70,7 @@ describe('resolveTrainingSample', () => {
     expect(source).toEqual({
       uri: PIPELINE_SAMPLE,
       bucket: SAMPLES,
-      key: 'evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.csv',
+      key: 'evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.jsonl',
       derivedFrom: 'pipeline',
       pipelineExecutionArn: EXECUTION,
     });
@@ -135,10 +135,11 @@ describe('drift-baseline handler: the sample and the skip are the platform\'s de
   const features = { amount: { type: 'numeric' as const }, currency: { type: 'categorical' as const } };
   const rows = (n: number, shift: number) => Array.from({ length: n }, (_, i) => [(i * 37) % 1000 + shift, ['EUR', 'USD', 'GBP'][i % 3]!] as const);
   const csv = (r: readonly (readonly [number, string])[]) => ['amount,currency', ...r.map(([a, c]) => `${a},${c}`)].join('\n');
+  const jsonl = (r: readonly (readonly [number, string])[]) => r.map(([amount, currency]) => JSON.stringify({ amount, currency })).join('\n');
   const PIPELINE_ROWS = rows(300, 0);
   const SHAPED_ROWS = rows(300, 5000);
   const objects: Record<string, string> = {
-    'evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.csv': csv(PIPELINE_ROWS),
+    'evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.jsonl': jsonl(PIPELINE_ROWS),
     'scratch/shaped.csv': csv(SHAPED_ROWS),
   };
   const approval = {
@@ -195,13 +196,34 @@ describe('drift-baseline handler: the sample and the skip are the platform\'s de
     // THEN the baseline is the pipeline sample's, to the bin
     expect(res).toMatchObject({ status: 'built', trainingSample: PIPELINE_SAMPLE, sampleDerivedFrom: 'pipeline', totalRecords: 300 });
     const expected = buildBaseline(
-      { amount: PIPELINE_ROWS.map(([a]) => String(a) as RawValue), currency: PIPELINE_ROWS.map(([, c]) => c as RawValue) },
+      { amount: PIPELINE_ROWS.map(([a]) => a as RawValue), currency: PIPELINE_ROWS.map(([, c]) => c as RawValue) },
       { features },
     );
     const versioned = written('drift-baselines/fraud-prod/fraud-v7.json');
     expect(versioned.features).toEqual(expected.features);
     expect(versioned.source).toMatchObject({ trainingSample: PIPELINE_SAMPLE });
-    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => [c.args[0].input.Key, c.args[0].input.VersionId])).toEqual([['evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.csv', 'v1']]);
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => [c.args[0].input.Key, c.args[0].input.VersionId])).toEqual([['evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.jsonl', 'v1']]);
+  });
+
+  it('a package an older evaluation step registered (only training-sample.csv, Python-formatted): refused with the reason, never read', async () => {
+    // GIVEN the pipeline's package whose folder holds only the legacy CSV sample
+    const jsonlKey = 'evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.jsonl';
+    const legacyKey = 'evaluations/fraud/k1q2w3e4r5t6/evaluation/training-sample.csv';
+    const saved = objects[jsonlKey]!;
+    delete objects[jsonlKey];
+    objects[legacyKey] = csv(PIPELINE_ROWS);
+    try {
+      smMock.on(DescribeModelPackageCommand).resolves({ ModelApprovalStatus: 'Approved', ...pipelinePackage() });
+      // WHEN
+      const res = await handler(approval);
+      // THEN BaselineFailed says why and what to do; the CSV is never read and nothing is written
+      expect(res).toMatchObject({ status: 'failed', reason: expect.stringMatching(/training-sample\.jsonl does not exist.*training-sample\.csv, which is not read.*retrain/) as unknown });
+      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    } finally {
+      objects[jsonlKey] = saved;
+      delete objects[legacyKey];
+    }
   });
 
   it('refuses (BaselineFailed, nothing written) a package that claims the pipeline\'s lineage the pipeline does not confirm', async () => {

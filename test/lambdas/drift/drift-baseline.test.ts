@@ -101,13 +101,26 @@ describe('readTrainingSample (streamed, in-memory sources)', () => {
     expect(r.totalRecords).toBe(4);
   });
 
-  it('reads gzip (detected from the bytes), and refuses invalid UTF-8 and a CSV without the feature columns', async () => {
+  it('reads gzip (detected from the bytes), and refuses invalid UTF-8 and a CSV without a header', async () => {
     const gz = gzipSync(Buffer.from('{"amount":1,"currency":"EUR"}\n{"amount":2,"currency":"USD"}\n'));
     const r = await readTrainingSample(chunks(gz, 5), { format: 'jsonl', features: FEATURES, capacity: 10, seed: 's' });
     expect(r.columns).toEqual({ amount: [1, 2], currency: ['EUR', 'USD'] });
     await expect(readTrainingSample(chunks(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), { format: 'jsonl', features: FEATURES, capacity: 10, seed: 's' })).rejects.toThrow(SampleUnreadableError);
-    await expect(readTrainingSample(chunks('amount,other\n1,2\n'), { format: 'csv', features: FEATURES, capacity: 10, seed: 's' })).rejects.toThrow(/no column "currency"/);
     await expect(readTrainingSample(chunks(''), { format: 'csv', features: FEATURES, capacity: 10, seed: 's' })).rejects.toThrow(/empty/);
+  });
+
+  it('reports a feature the sample does not have at all (no key in any record, no CSV column) as absent, not as all-missing', async () => {
+    // GIVEN samples without "currency": a CSV without the column, JSON Lines without the key in any valid record
+    const csv = await readTrainingSample(chunks('amount,other\n1,2\n3,4\n'), { format: 'csv', features: FEATURES, capacity: 10, seed: 's' });
+    const jsonl = await readTrainingSample(chunks('{"amount":1}\n{"amount":2}\nnot json {"currency":"EUR"}\n'), { format: 'jsonl', features: FEATURES, capacity: 10, seed: 's' });
+    // THEN currency is absent from both (a malformed line that mentions it does not count)
+    expect(csv.absentFeatures).toEqual(['currency']);
+    expect(jsonl.absentFeatures).toEqual(['currency']);
+    expect(csv.columns.amount).toEqual(['1', '3']);
+    // AND a key that is present but null in every record is a feature that was always missing: not absent
+    const nulls = await readTrainingSample(chunks('{"amount":1,"currency":null}\n{"amount":2,"currency":null}\n'), { format: 'jsonl', features: FEATURES, capacity: 10, seed: 's' });
+    expect(nulls.absentFeatures).toEqual([]);
+    expect(nulls.columns.currency).toEqual([null, null]);
   });
 
   it('streams a sample larger than MAX records into exactly MAX, reproducibly', async () => {
@@ -147,7 +160,8 @@ describe('drift-baseline environment', () => {
   it('reads MODELS and the defaults', () => {
     const c = loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't' });
     expect(c.models.get('fraud')).toEqual({ endpointName: 'fraud-prod', features: { amount: { type: 'numeric', bins: 20 }, currency: { type: 'categorical' } } });
-    expect([c.baselinePrefix, c.maxSampleRecords]).toEqual(['drift-baselines/', 100_000]);
+    expect([c.baselinePrefix, c.maxSampleRecords, c.maxMalformedShare]).toEqual(['drift-baselines/', 100_000, 0.01]);
+    expect(loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_MALFORMED_SHARE: '0' }).maxMalformedShare).toBe(0);
   });
 
   it.each([
@@ -162,9 +176,12 @@ describe('drift-baseline environment', () => {
     expect(() => parseModels(raw)).toThrow(DriftInputError);
   });
 
-  it('rejects a bad MAX_SAMPLE_RECORDS or BASELINE_PREFIX, and a missing bucket', () => {
+  it('rejects a bad MAX_SAMPLE_RECORDS, MAX_MALFORMED_SHARE or BASELINE_PREFIX, and a missing bucket', () => {
     expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_SAMPLE_RECORDS: '0' })).toThrow(/MAX_SAMPLE_RECORDS/);
     expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', BASELINE_PREFIX: 'no-slash' })).toThrow(/BASELINE_PREFIX/);
+    for (const share of ['1', '1.5', '-0.1', 'x', '5%']) {
+      expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b', TRAINING_SAMPLE_BUCKET: 't', MAX_MALFORMED_SHARE: share })).toThrow(/MAX_MALFORMED_SHARE/);
+    }
     expect(() => loadConfig({ MODELS: models })).toThrow(/BASELINE_BUCKET/);
     expect(() => loadConfig({ MODELS: models, BASELINE_BUCKET: 'b' })).toThrow(/TRAINING_SAMPLE_BUCKET/);
   });
@@ -286,6 +303,8 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
       sampledRecords: 500,
       totalRecords: 500,
       malformedRecords: 2,
+      malformedShare: 2 / 502,
+      unbaselined: [],
     });
     // AND both objects hold the baseline buildBaseline gives on the same records, plus its source
     const expected = buildBaseline(
@@ -293,10 +312,11 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
       { features: { amount: { type: 'numeric' }, currency: { type: 'categorical' } }, createdAt: NOW },
     );
     const versioned = await readJson(OUT, versionedKey);
-    expect(versioned).toEqual({ ...expected, source: { modelPackageArn: arn, trainingSample: `s3://${TRAIN}/${key}`, sampledRecords: 500, totalRecords: 500 } });
+    // (the 2 malformed lines are recorded in the document: 2 of 502 is under the 1 % bound)
+    expect(versioned).toEqual({ ...expected, source: { modelPackageArn: arn, trainingSample: `s3://${TRAIN}/${key}`, sampledRecords: 500, totalRecords: 500, malformedRecords: 2 } });
     expect(await readJson(OUT, 'drift-baselines/fraud-prod/current.json')).toEqual(versioned);
     // AND the drift job can read it back (parseBaseline accepts and returns the source)
-    expect(parseBaseline(versioned).source?.modelPackageArn).toBe(arn);
+    expect(parseBaseline(versioned).source).toMatchObject({ modelPackageArn: arn, malformedRecords: 2 });
     // AND the package carries the versioned URI next to its existing properties
     const described = await sm.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     expect(described.CustomerMetadataProperties).toEqual({
@@ -304,8 +324,10 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
       team: 'fraud-ml',
       'plinth:drift-baseline': res.status === 'built' ? res.baselineUri : '',
     });
-    // AND BaselineBuilt = 1 for the endpoint
-    expect(emf(lines)).toEqual([expect.objectContaining({ Endpoint: 'fraud-prod', BaselineBuilt: 1, environment: 'dev' })]);
+    // AND BaselineBuilt = 1 for the endpoint, with the malformed records it skipped (a metric, and a warn line)
+    expect(emf(lines)).toEqual([expect.objectContaining({ Endpoint: 'fraud-prod', BaselineBuilt: 1, SampleRecordsMalformed: 2, FeaturesUnbaselined: 0, environment: 'dev' })]);
+    const built = lines.map((l) => JSON.parse(l) as Json).find((l) => l.msg === 'drift baseline built')!;
+    expect(built).toMatchObject({ level: 'warn', malformedRecords: 2, malformedShare: 2 / 502 });
   });
 
   it('samples a CSV training sample larger than MAX_SAMPLE_RECORDS down to MAX, reproducibly', async () => {
@@ -321,7 +343,7 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     expect(res).toMatchObject({ status: 'built', sampledRecords: 1000, totalRecords: 5000, malformedRecords: 0 });
     const baseline = parseBaseline(await readJson(OUT, `drift-baselines/fraud-prod/${group}-v1.json`));
     expect(baseline.features.amount!.total).toBe(1000);
-    expect(baseline.source).toEqual({ modelPackageArn: arn, trainingSample: `s3://${TRAIN}/${key}`, sampledRecords: 1000, totalRecords: 5000 });
+    expect(baseline.source).toEqual({ modelPackageArn: arn, trainingSample: `s3://${TRAIN}/${key}`, sampledRecords: 1000, totalRecords: 5000, malformedRecords: 0 });
     // AND the sample is the reservoir seeded by the ARN (the same read gives the same baseline)
     const again = await readTrainingSample((await s3.send(new GetObjectCommand({ Bucket: TRAIN, Key: key }))).Body as AsyncIterable<Uint8Array>, {
       format: 'csv',
@@ -332,17 +354,37 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     expect(buildBaseline(again.columns, { features: { amount: { type: 'numeric' }, currency: { type: 'categorical' } }, createdAt: NOW }).features).toEqual(baseline.features);
   });
 
+  it('a feature the sample does not have (a request-only field): built for the others, declared unbaselined in the document, the log and the metric', async () => {
+    // GIVEN a CSV sample without the "amount" column
+    const key = 'fraud/no-amount.csv';
+    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: key, Body: ['other,currency', ...trainingRecords(300).map((r) => `${r.other as number},${r.currency as string}`)].join('\n') }));
+    const { arn, group } = await approvedPackage({ 'plinth:training-sample': `s3://${TRAIN}/${key}` });
+    // WHEN
+    const res = await handler(approvalEvent(arn, 'Approved', group));
+    // THEN the baseline is built for currency, and says amount has none (not an all-missing amount)
+    expect(res).toMatchObject({ status: 'built', totalRecords: 300, malformedRecords: 0, unbaselined: ['amount'] });
+    const doc = await readJson(OUT, `drift-baselines/fraud-prod/${group}-v1.json`);
+    const baseline = parseBaseline(doc);
+    expect(Object.keys(baseline.features)).toEqual(['currency']);
+    expect(baseline.unbaselined).toEqual({ amount: { type: 'numeric', reason: 'absent-from-training-sample' } });
+    // AND the build is counted with the feature it could not baseline, and logged at warn
+    expect(emf(lines)).toEqual([expect.objectContaining({ Endpoint: 'fraud-prod', BaselineBuilt: 1, FeaturesUnbaselined: 1, SampleRecordsMalformed: 0, unbaselined: ['amount'] })]);
+    expect(lines.map((l) => JSON.parse(l) as Json).find((l) => l.msg === 'drift baseline built')).toMatchObject({ level: 'warn', unbaselined: ['amount'] });
+  });
+
   it.each([
     ['no training-sample metadata', {}, /no CustomerMetadataProperties "plinth:training-sample"/],
     ['a training-sample that is not an s3 URI', { 'plinth:training-sample': 'https://example.com/x.csv' }, /not an s3:\/\/bucket\/key URI/],
     ['a training sample that does not exist', { 'plinth:training-sample': 's3://plinth-training/missing.jsonl' }, /does not exist as of the package's registration/],
     ['a training sample outside the platform\'s sample bucket', { 'plinth:training-sample': 's3://no-such-training-bucket/x.jsonl' }, /outside the platform's training-sample bucket plinth-training/],
     ['a training sample with no valid record', { 'plinth:training-sample': 's3://plinth-training/garbage.jsonl' }, /no valid record \(2 malformed\)/],
-    ['a CSV sample without the feature columns', { 'plinth:training-sample': 's3://plinth-training/wrong.csv' }, /unreadable: the CSV header has no column "amount"/],
+    ['a CSV sample with none of the drift features', { 'plinth:training-sample': 's3://plinth-training/wrong.csv' }, /has none of the drift features \(amount, currency\)/],
+    ['a sample with more than 1 % malformed records', { 'plinth:training-sample': 's3://plinth-training/torn.jsonl' }, /2 malformed records of 101 read \(1\.98 % > MAX_MALFORMED_SHARE 1 %\).*not trusted/],
   ])('%s: error log + BaselineFailed, no throw, nothing written', async (_what, properties, reason) => {
     // GIVEN
     await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: 'garbage.jsonl', Body: 'a\nb\n' }));
-    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: 'wrong.csv', Body: 'x,currency\n1,EUR\n' }));
+    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: 'wrong.csv', Body: 'x,y\n1,EUR\n' }));
+    await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: 'torn.jsonl', Body: [...trainingRecords(99).map((r) => JSON.stringify(r)), '{"amount": 1, "curr', 'ency": "EUR"}'].join('\n') }));
     const { arn, group } = await approvedPackage(properties as Record<string, string>);
     // WHEN
     const res = await handler(approvalEvent(arn, 'Approved', group));

@@ -114,6 +114,7 @@ function evaluationDoc(lines: string[]): Json {
   expect(meta.Metrics).toEqual([
     { Name: 'FeaturesDrifting', Unit: 'Count' },
     { Name: 'FeaturesInsufficient', Unit: 'Count' },
+    { Name: 'FeaturesUnbaselined', Unit: 'Count' },
     { Name: 'DriftEvaluations', Unit: 'Count' },
   ]);
   return docs[0]!;
@@ -208,7 +209,31 @@ describe('drift-stats handler (inline baseline; EventBridge mocked with aws-sdk-
     const docs = featureDocs(h.lines);
     expect(docs).toHaveLength(3);
     for (const d of docs) expect(d).toMatchObject({ PSI: 0, MissingRateDelta: 0, InsufficientData: 0 });
-    expect(evaluationDoc(h.lines)).toMatchObject({ Endpoint: 'fraud-prod', FeaturesDrifting: 0, FeaturesInsufficient: 0, DriftEvaluations: 1 });
+    expect(evaluationDoc(h.lines)).toMatchObject({ Endpoint: 'fraud-prod', FeaturesDrifting: 0, FeaturesInsufficient: 0, FeaturesUnbaselined: 0, DriftEvaluations: 1 });
+    expect(res.unbaselined).toEqual([]);
+  });
+
+  it('a baseline that declares features unbaselined: "ok" for what it compared, and the unwatched features listed and counted every run', async () => {
+    // GIVEN the baseline of a training sample that had no merchant_category or card_present (request-only fields)
+    const h = harness();
+    const base = event();
+    const baseline = { ...(base.baseline as Json), unbaselined: { merchant_category: { type: 'categorical', reason: 'absent-from-training-sample' }, card_present: { type: 'categorical', reason: 'absent-from-training-sample' } } };
+    // and a raw window that carries one of them (it is known, so not an unknown feature)
+    const window = base.window as { features: Record<string, unknown> };
+    const features = { ...window.features, card_present: { type: 'categorical', counts: { true: 400, false: 600 }, missing: 0, total: 1000 } };
+    // WHEN
+    const res = await handler({ ...base, baseline, window: { features } });
+    // THEN the compared features read ok, the unbaselined ones are listed (never evaluated) and counted
+    expect(res.status).toBe('ok');
+    expect(Object.keys(res.features).sort()).toEqual(['age', 'channel', 'income']);
+    expect(res.unbaselined).toEqual(['card_present', 'merchant_category']);
+    expect(res.unknownFeatures).toEqual([]);
+    expect(evaluationDoc(h.lines)).toMatchObject({ FeaturesDrifting: 0, FeaturesUnbaselined: 2 });
+    const log = h.lines.map((l) => JSON.parse(l) as Json).find((l) => l.msg === 'drift evaluation finished')!;
+    expect(log.unbaselined).toEqual(['card_present', 'merchant_category']);
+    // AND a baseline whose unbaselined entry is malformed, or overlaps a baselined feature, is refused
+    await expect(handler({ ...base, baseline: { ...(base.baseline as Json), unbaselined: { card_present: { type: 'numeric' } } } })).rejects.toThrow(/reason: "absent-from-training-sample"/);
+    await expect(handler({ ...base, baseline: { ...(base.baseline as Json), unbaselined: { age: { type: 'numeric', reason: 'absent-from-training-sample' } } } })).rejects.toThrow(/has a baseline too/);
   });
 
   it('insufficient data emits InsufficientData = 1 and no event, even when the few values are wildly off', async () => {

@@ -4,6 +4,8 @@ Run: python3 -m pytest test/training/evaluation (jest runs it from test/training
 Independent references: scipy's Mann-Whitney U for AUC, and hand-computed fixtures.
 """
 
+import datetime
+import decimal
 import io
 import json
 import os
@@ -148,9 +150,13 @@ def test_end_to_end_without_champion(tmp_path):
     assert "championSource" not in report and "championReason" not in report
     assert report["primaryMetric"] == "auc" and report["threshold"] == 0.5
     assert gate == {"metric": "auc", "value": pytest.approx(8 / 9), "championBar": pytest.approx(8 / 9), "hasChampion": False}
-    with open(tmp_path / "out" / "training-sample.csv") as f:
+    with open(tmp_path / "out" / "training-sample.jsonl") as f:
         lines = f.read().strip().splitlines()
-    assert lines[0] == "amount,label" and len(lines) == 6
+    # five records (--sample-rows 5) as JSON objects; the CSV table's numbers are numbers again
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 5 and all(set(r) == {"amount", "label"} for r in records)
+    assert all(isinstance(r["amount"], (int, float)) and isinstance(r["amount"], bool) is False and isinstance(r["label"], int) for r in records)
+    assert not (tmp_path / "out" / "training-sample.csv").exists()
 
 
 def test_end_to_end_with_champion_on_the_same_holdout(tmp_path, monkeypatch):
@@ -194,3 +200,70 @@ def test_other_model_formats_are_refused(tmp_path):
 def test_metric_must_fit_problem_type():
     with pytest.raises(SystemExit):
         ev.parse_args(["--problem-type", "regression", "--primary-metric", "auc", "--tolerance", "0", "--label-column", "y"])
+
+
+# ---------------------------------------------------------------- the training sample (drift baseline input)
+
+
+def test_sample_values_are_written_as_the_gateway_sends_them(tmp_path):
+    # GIVEN a training split as pyarrow's to_pylist gives a Parquet table: Python values
+    train = {
+        "card_present": [True, False, None],
+        "mcc": [5411.0, 5812.0, 5411.0],
+        "txn_count_24h": [3, 0, 12],
+        "amount": [12.5, float("nan"), float("inf")],
+        "currency": ["EUR", "", None],
+        "fee": [decimal.Decimal("1.50"), decimal.Decimal("0"), None],
+        "occurred_at": [datetime.datetime(2026, 11, 1, 8, 0, tzinfo=datetime.timezone.utc), None, None],
+        "tags": [["a"], None, {"k": 1}],
+    }
+    path = tmp_path / "training-sample.jsonl"
+    # WHEN all three rows are written
+    written = ev.write_sample(train, str(path), rows=10)
+    # THEN each line is the record's JSON: true/false, not True/False; NaN/Infinity as null (JSON.stringify's
+    # output for them), Decimal as a number, a timestamp as ISO-8601, "" kept apart from null
+    text = path.read_text()
+    assert "True" not in text and "NaN" not in text and "Infinity" not in text
+    assert [json.loads(line) for line in text.splitlines()] == [
+        {"card_present": True, "mcc": 5411.0, "txn_count_24h": 3, "amount": 12.5, "currency": "EUR", "fee": 1.5, "occurred_at": "2026-11-01T08:00:00+00:00", "tags": ["a"]},
+        {"card_present": False, "mcc": 5812.0, "txn_count_24h": 0, "amount": None, "currency": "", "fee": 0.0, "occurred_at": None, "tags": None},
+        {"card_present": None, "mcc": 5411.0, "txn_count_24h": 12, "amount": None, "currency": None, "fee": None, "occurred_at": None, "tags": {"k": 1}},
+    ]
+    # byte for byte what JSON.stringify writes for these values: 5411, not 5411.0; 0, not 0.0
+    assert text.splitlines()[0].startswith('{"card_present":true,"mcc":5411,"txn_count_24h":3,"amount":12.5,"currency":"EUR","fee":1.5,')
+    assert '"fee":0,' in text.splitlines()[1]
+    assert written == {"records": 3, "columns": list(train), "omittedColumns": {}}
+
+
+def test_a_column_with_no_json_form_is_left_out_and_named_never_guessed(tmp_path):
+    written = ev.write_sample({"amount": [1.0, 2.0], "blob": [b"\x00", b"\x01"]}, str(tmp_path / "s.jsonl"), rows=10)
+    assert written["omittedColumns"] == {"blob": "bytes"}
+    assert [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()] == [{"amount": 1.0}, {"amount": 2.0}]
+
+
+def test_a_csv_table_gets_its_numbers_and_booleans_back(tmp_path):
+    # GIVEN a CSV training split (every cell a string, as csv.DictReader reads it)
+    train = {
+        "card_present": ["True", "false", ""],
+        "mcc": ["5411.0", "5812", "nan"],
+        "account_id": ["00123", "7", "8"],
+        "currency": ["EUR", "USD", "GBP"],
+        "mixed": ["1", "x", ""],
+    }
+    path = tmp_path / "s.jsonl"
+    ev.write_sample(train, str(path), rows=10, typed=False)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["card_present"] for r in rows] == [True, False, None]
+    assert [r["mcc"] for r in rows] == [5411.0, 5812, None]
+    # '00123' is no JSON number: an identifier column stays text
+    assert [r["account_id"] for r in rows] == ["00123", "7", "8"]
+    assert [r["mixed"] for r in rows] == ["1", "x", None]
+
+
+def test_the_sample_is_a_reproducible_subset_of_the_rows(tmp_path):
+    train = {"i": list(range(1000))}
+    a = ev.write_sample(train, str(tmp_path / "a.jsonl"), rows=50)
+    ev.write_sample(train, str(tmp_path / "b.jsonl"), rows=50)
+    got = [json.loads(line)["i"] for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert a["records"] == 50 and len(set(got)) == 50 and got == sorted(got)
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
