@@ -12,5 +12,8 @@ module.exports = {
   // the main job's Node options (cdk.json `app`), which its worker processes inherit: one GC thread
   // and no optimising tier for the validator's WebAssembly halve the suite's CPU on 2 cores.
   testTimeout: 120000,
+  // One temporary directory per run, removed at its end (test/support/temp-root.js).
+  globalSetup: '<rootDir>/test/support/temp-root-setup.js',
+  globalTeardown: '<rootDir>/test/support/temp-root-teardown.js',
   maxWorkers: 2,
 };
