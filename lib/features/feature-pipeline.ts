@@ -70,7 +70,7 @@ export class FeaturePipeline extends Construct {
     this.refreshPeriod = 'schedule' in refresh ? Duration.minutes(ratePeriodMinutes(refresh.schedule)!) : props.ingestionPeriod!;
     const lookback = props.lookback ?? Duration.minutes(this.refreshPeriod.toMinutes() * 2);
     if (lookback.toMinutes() < 1) throw new PlinthError(`${where}: lookback must be at least one minute`);
-    const maxLatenessMinutes = (props.maxLateness ?? Duration.minutes(DEFAULT_MAX_LATENESS_MINUTES)).toMinutes();
+    const maxLatenessMinutes = (props.maxLateness ?? Duration.minutes(DEFAULT_MAX_LATENESS_MINUTES)).toMinutes({ integral: false });
     if (!Number.isInteger(maxLatenessMinutes) || maxLatenessMinutes < 0 || maxLatenessMinutes > 366 * 24 * 60) {
       throw new PlinthError(`${where}: maxLateness must be a whole number of minutes from 0 to 366 days, got ${maxLatenessMinutes} minutes`);
     }
