@@ -368,7 +368,7 @@ export class FeaturePipeline extends Construct {
         Output:
           '{% { "windowStart": $states.input.windowStart, "windowEnd": $states.input.windowEnd, "runId": $states.input.runId, "objects": $count($states.result), ' +
           '"rowsRead": $sum($states.result.rowsRead), "recordsWritten": $sum($states.result.recordsWritten), "recordsRejected": $sum($states.result.recordsRejected), ' +
-          '"duplicatesDropped": $sum($states.result.duplicatesDropped) } %}',
+          '"duplicatesDropped": $sum($states.result.duplicatesDropped), "rowsTooLate": $sum([0, $states.result.rejectedByReason.`too-late`]) } %}',
         End: true,
       },
     };

@@ -68,6 +68,13 @@ describe('feature group definition checks', () => {
     }
   });
 
+  test('a source without lookbackDays fails the config, saying what to set (a silent 0 would cut the history of rolling features)', () => {
+    const { lookbackDays: _dropped, ...source } = accountFeatures.source!;
+    const result = featureStoreConfigSchema.safeParse({ featureGroups: [{ ...accountFeatures, source }] });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((i) => i.message)).toContainEqual(expect.stringMatching(/set source.lookbackDays/));
+  });
+
   test('the config schema runs the same checks (one rule, two callers)', () => {
     const result = featureStoreConfigSchema.safeParse({ featureGroups: [{ ...accountFeatures, refresh: undefined }] });
     expect(result.success).toBe(false);

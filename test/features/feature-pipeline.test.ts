@@ -132,15 +132,24 @@ describe('FeaturePipeline', () => {
       expect(definition.States[check.Default].Cause).toContain('$states.input.windowStart');
     });
 
-    test('a Distributed Map hands each staged object to feature-ingest, bounded and retried, and sums the conservation counts', () => {
+    test('a Distributed Map hands each staged object to feature-ingest, bounded and retried, and sums the conservation counts', async () => {
       const map = definition.States.Ingest;
       expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
       expect(map.ItemReader.Resource).toMatch(/s3:listObjectsV2$/);
       expect(map.MaxConcurrency).toBe(10);
       expect(map.ItemProcessor.States.IngestObject.Retry[0]).toEqual({ ErrorEquals: ['FeatureIngestInputError', 'FeatureIngestConfigError'], MaxAttempts: 0 });
       expect(map.Output).toContain('$sum($states.result.recordsRejected)');
-      // The duplicates the SQL resolved are in the run's output too (and in DuplicatesDropped).
-      expect(map.Output).toContain('"duplicatesDropped": $sum($states.result.duplicatesDropped)');
+      // The duplicates the SQL resolved and the rows too late to featurize are in the run's output
+      // too (and in DuplicatesDropped, and RecordsRejected with its alarm).
+      const results = [
+        { rowsRead: 5, recordsWritten: 3, recordsRejected: 1, duplicatesDropped: 1, rejectedByReason: { 'too-late': 1 } },
+        { rowsRead: 4, recordsWritten: 2, recordsRejected: 2, duplicatesDropped: 0, rejectedByReason: { 'too-late': 1, 'out-of-range': 1 } },
+      ];
+      const input = { windowStart: 'S', windowEnd: 'E', runId: 'r' };
+      const output = (result: unknown[]) => jsonata(map.Output.replace(/^\{%\s*/, '').replace(/\s*%\}$/, '')).evaluate({}, { states: { input, result } });
+      expect(await output(results)).toEqual({ ...input, objects: 2, rowsRead: 9, recordsWritten: 5, recordsRejected: 3, duplicatesDropped: 1, rowsTooLate: 2 });
+      expect(await output([results[0]!, { ...results[1]!, rejectedByReason: {} }])).toMatchObject({ rowsTooLate: 1 });
+      expect(await output([{ ...results[1]!, rejectedByReason: {} }])).toMatchObject({ rowsTooLate: 0 });
     });
 
     test('feature-ingest may put records into its own group only, and read only its staging prefix', () => {
