@@ -36,9 +36,9 @@ export interface FeaturePipelineProps extends PlatformServiceProps {
   readonly bytesScannedCutoffPerQuery: number;
   /**
    * How far back each run looks for rows by ARRIVAL time (when their curated object was written).
-   * Consecutive windows overlap by lookback minus the refresh period, so an object that became
-   * visible just after a run's query (S3 dates an object by when its upload began) is taken by the
-   * next. A row taken twice is written twice with the same record id and event time: the same
+   * Consecutive windows overlap by lookback minus the refresh period, so an object dated just
+   * before a window's end that became visible only after that run's query (a multipart upload is
+   * dated when it began) is taken by the next. A row taken twice is written twice with the same record id and event time: the same
    * values, unless rows of its history arrived in between; both stores then keep the later run's.
    *
    * @default - twice the refresh period
