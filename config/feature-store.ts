@@ -20,6 +20,7 @@ const sourceSchema = z
   .object({
     dataset: z.string({ error: 'set source.dataset to a curated dataset of the lake, e.g. "transactions"' }),
     sql: z.string({ error: 'set source.sql to one SELECT yielding the entity key, the event time and the features' }),
+    lookbackDays: z.number({ error: "set source.lookbackDays to how many days before a row's event time its SQL reads (0 if it reads the row alone)" }),
   })
   .strict();
 

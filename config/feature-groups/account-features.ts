@@ -25,6 +25,8 @@ export const accountFeatures: z.input<typeof featureGroupConfigSchema> = {
   onlineTtlHours: 72,
   source: {
     dataset: 'transactions',
+    // The widest window below is 7 days.
+    lookbackDays: 7,
     sql: `
 WITH txn AS (
   SELECT account_id, occurred_at, from_iso8601_timestamp(occurred_at) AS ts, amount, merchant_category

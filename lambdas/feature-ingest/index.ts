@@ -2,7 +2,10 @@
  * feature-ingest: one staged object of a feature pipeline run (an Athena UNLOAD part: JSON lines,
  * gzip) → PutRecord for every valid row, a dead-letter object for every other, and the proof:
  *
- *   rowsRead = recordsWritten + recordsRejected      (checked; a mismatch fails the invocation)
+ *   rowsRead = recordsWritten + recordsRejected + duplicatesDropped   (checked; a mismatch fails the invocation)
+ *
+ * A duplicate is a row the pipeline's SQL marked so (records.ts SKIP_COLUMN): another row of the run
+ * has its record id and event time and won the SQL's tie-break, so neither store may get this one.
  *
  * Invoked by the pipeline's Distributed Map with `{ bucket, key, runId }`. Idempotent: a record is
  * keyed by its identifier and event time, so a re-run writes the same records again (the online
@@ -59,6 +62,8 @@ export interface FeatureIngestResult {
   rowsRead: number;
   recordsWritten: number;
   recordsRejected: number;
+  /** Rows the SQL marked duplicate (same record id and event time as a row it kept): not written, counted. */
+  duplicatesDropped: number;
   rejectedByReason: Partial<Record<RejectReason, number>>;
   deadLetterUri?: string;
 }
@@ -93,6 +98,7 @@ export async function handler(event: unknown): Promise<FeatureIngestResult> {
 
   let rowsRead = 0;
   let written = 0;
+  let duplicates = 0;
   let throttles = 0;
   let retries = 0;
   const deadLetters: DeadLetter[] = [];
@@ -103,6 +109,7 @@ export async function handler(event: unknown): Promise<FeatureIngestResult> {
     for (const [index, row] of batch.entries()) {
       const result = toRecord(cfg.group, row.text);
       if (result.ok) items.push({ index, record: result.record });
+      else if ('duplicate' in result) duplicates++;
       else deadLetters.push({ reason: result.reason, detail: result.detail, ...(result.field ? { field: result.field } : {}), line: row.line, row: row.text.slice(0, MAX_DEAD_LETTER_ROW_CHARS) });
     }
     const outcome = await writeRecords(clients.featureStore, items, {
@@ -153,16 +160,16 @@ export async function handler(event: unknown): Promise<FeatureIngestResult> {
   const rejected = deadLetters.length;
   publishMetrics(metrics, {
     dimensions: { FeatureGroup: cfg.group.name },
-    values: { RowsRead: rowsRead, RecordsWritten: written, RecordsRejected: rejected, PutThrottles: throttles, PutRetries: retries, IngestMs: Date.now() - started },
+    values: { RowsRead: rowsRead, RecordsWritten: written, RecordsRejected: rejected, DuplicatesDropped: duplicates, PutThrottles: throttles, PutRetries: retries, IngestMs: Date.now() - started },
     units: { IngestMs: 'Milliseconds' },
     properties: { key, runId, rejectedByReason, environment: cfg.environment },
   });
-  if (rowsRead !== written + rejected) {
+  if (rowsRead !== written + rejected + duplicates) {
     // Unreachable by construction; if it ever happens, fail loudly rather than report a false count.
-    throw new Error(`conservation broken for s3://${bucket}/${key}: read ${rowsRead}, written ${written}, rejected ${rejected}`);
+    throw new Error(`conservation broken for s3://${bucket}/${key}: read ${rowsRead}, written ${written}, rejected ${rejected}, duplicates dropped ${duplicates}`);
   }
-  logger.info('feature object ingested', { key, runId, rowsRead, recordsWritten: written, recordsRejected: rejected, rejectedByReason, deadLetterUri });
-  return { key, rowsRead, recordsWritten: written, recordsRejected: rejected, rejectedByReason, ...(deadLetterUri ? { deadLetterUri } : {}) };
+  logger.info('feature object ingested', { key, runId, rowsRead, recordsWritten: written, recordsRejected: rejected, duplicatesDropped: duplicates, rejectedByReason, deadLetterUri });
+  return { key, rowsRead, recordsWritten: written, recordsRejected: rejected, duplicatesDropped: duplicates, rejectedByReason, ...(deadLetterUri ? { deadLetterUri } : {}) };
 }
 
 export { REJECT_REASONS };

@@ -22,6 +22,11 @@ export const REJECT_REASONS = [
   'put-rejected',
   /** Throttling or 5xx outlasted every retry. */
   'put-failed-after-retries',
+  /**
+   * The pipeline's SQL marked the row too late: its event time is more than the lateness allowance
+   * before the run's window, so the history the run read may not hold all it looks back at.
+   */
+  'too-late',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -31,7 +36,17 @@ export interface Rejection {
   detail: string;
 }
 
-export type RowResult = { ok: true; recordId: string; eventTime: string; record: FeatureValue[] } | ({ ok: false } & Rejection);
+/**
+ * The column the pipeline's SQL adds to every staged row (lib/features/sql.ts SKIP_COLUMN): null for a
+ * row to write, `too-late` (rejected, dead-lettered) or `duplicate` (dropped and counted: another
+ * row of the run has the same record id and event time and won the SQL's tie-break).
+ */
+export const SKIP_COLUMN = '__plinth_skip';
+
+export type RowResult =
+  | { ok: true; recordId: string; eventTime: string; record: FeatureValue[] }
+  | ({ ok: false } & Rejection)
+  | { ok: false; duplicate: true };
 
 /** Feature Store's limit for one String value. */
 export const MAX_STRING_BYTES = 350 * 1024;
@@ -87,7 +102,14 @@ export function toRecord(group: IngestGroup, line: string): RowResult {
     return reject('malformed', 'not valid JSON');
   }
   if (typeof row !== 'object' || row === null || Array.isArray(row)) return reject('malformed', 'not a JSON object');
-  const values = row as Record<string, unknown>;
+  const values = { ...(row as Record<string, unknown>) };
+  if (SKIP_COLUMN in values) {
+    const skip = values[SKIP_COLUMN];
+    delete values[SKIP_COLUMN];
+    if (skip === 'duplicate') return { ok: false, duplicate: true };
+    if (skip === 'too-late') return reject('too-late', `${group.eventTime} ${JSON.stringify(values[group.eventTime])} is older than the run's lateness allowance; a backfill with an earlier windowStart featurizes it`, group.eventTime);
+    if (skip !== null) return reject('malformed', `${SKIP_COLUMN} is ${JSON.stringify(skip)?.slice(0, 40)}, not null, "too-late" or "duplicate"`, SKIP_COLUMN);
+  }
   const declared = new Map(group.features.map((f) => [f.name, f]));
   for (const column of Object.keys(values)) {
     if (!declared.has(column)) return reject('undeclared-feature', `column "${column}" is not a feature of ${group.name}`, column);

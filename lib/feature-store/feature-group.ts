@@ -30,6 +30,14 @@ export interface FeatureSource {
    * an ISO-8601 string, and every other feature.
    */
   readonly sql: string;
+  /**
+   * How many days before a row's event time the SQL reads to compute that row (account-spend's
+   * widest window is 7 days: 7). The feature pipeline reads the dataset's ingest partitions from
+   * that far before the oldest row it featurizes (plus its lateness allowance); rows the SQL would
+   * compute from older data would get incomplete values, so this must not be smaller than the SQL's
+   * own look-back. A whole number from 0 to 366.
+   */
+  readonly lookbackDays: number;
 }
 
 /** When the feature pipeline runs. */

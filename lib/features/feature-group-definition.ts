@@ -78,6 +78,15 @@ export function featureSourceProblems(group: FeatureGroupDefinition, datasetName
   if (sql.replace(/'[^']*'/g, '').includes(';')) problems.push(`${where}: source.sql must be one SELECT statement without ";"`);
   if (!/^\s*(with|select)\b/i.test(sql)) problems.push(`${where}: source.sql must start with SELECT or WITH`);
   if (!mentions(sql, dataset)) problems.push(`${where}: source.sql does not read source.dataset "${dataset}"; query that table or change source.dataset`);
+  else if (new RegExp(`\\.\\s*"?${dataset.replace(/[.-]/g, '\\$&')}"?($|[^A-Za-z0-9_])`, 'i').test(sql.replace(/'[^']*'/g, ''))) {
+    // The pipeline narrows the dataset to the ingest partitions a run needs by naming a CTE after it;
+    // a qualified name (db.dataset) would bypass that and read the whole table, arrivals included.
+    problems.push(`${where}: source.sql names source.dataset "${dataset}" with a database or schema; name it alone (FROM ${dataset}), the pipeline supplies the lake's database`);
+  }
+  const lookbackDays = group.source.lookbackDays;
+  if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 366) {
+    problems.push(`${where}: source.lookbackDays must be a whole number of days from 0 to 366 (how far before a row's event time its SQL reads), got ${String(lookbackDays)}`);
+  }
   for (const feature of group.features) {
     if (!(FEATURE_VALUE_TYPES as readonly string[]).includes(feature.type)) {
       problems.push(`${where}: features.${feature.name}.type "${feature.type}" is not a feature type; use one of ${FEATURE_VALUE_TYPES.join(', ')}`);

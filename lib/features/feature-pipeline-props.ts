@@ -35,12 +35,25 @@ export interface FeaturePipelineProps extends PlatformServiceProps {
   /** Athena cancels a materialization query that would scan more than this. */
   readonly bytesScannedCutoffPerQuery: number;
   /**
-   * How far back each run looks for rows by event time. Overlapping runs are harmless: writes
-   * are idempotent by record id and event time.
+   * How far back each run looks for rows by ARRIVAL time (when their curated object was written).
+   * Consecutive windows overlap by lookback minus the refresh period, so an object dated just
+   * before a window's end that became visible only after that run's query (a multipart upload is
+   * dated when it began) is taken by the next. A row taken twice is written twice with the same record id and event time: the same
+   * values, unless rows of its history arrived in between; both stores then keep the later run's.
    *
    * @default - twice the refresh period
    */
   readonly lookback?: Duration;
+  /**
+   * How long before a run's window a row may have happened and still be featurized when it arrives.
+   * Each run reads the dataset's ingest partitions from this far (plus `source.lookbackDays` and a
+   * day) before the window, so a larger allowance scans more. A row older than that is staged
+   * `too-late` and dead-lettered (RecordsRejected, FeatureDeadLetters alarm); a backfill whose
+   * windowStart is before its event time featurizes it.
+   *
+   * @default Duration.days(3)
+   */
+  readonly maxLateness?: Duration;
   /**
    * For `afterIngestion`: how long after a raw object arrives the run starts, so the ingest
    * function has curated it.

@@ -18,7 +18,7 @@ import { SecureAthenaWorkgroup } from '../storage/secure-athena-workgroup';
 import { featureSourceProblems, ratePeriodMinutes } from './feature-group-definition';
 import type { FeaturePipelineProps } from './feature-pipeline-props';
 import * as perms from './perms';
-import { exportStatement, materializationSelect, WINDOW_END_TOKEN, WINDOW_START_TOKEN } from './sql';
+import { DEFAULT_MAX_LATENESS_MINUTES, exportStatement, materializationSelect, WINDOW_END_TOKEN, WINDOW_START_TOKEN } from './sql';
 
 /** Where feature-ingest publishes (EMF). */
 export const FEATURE_METRIC_NAMESPACE = 'Plinth/Features';
@@ -27,12 +27,16 @@ const RUN_TOKEN = '{{run_id}}';
 /**
  * Materializes one feature group from the lake into Feature Store, at lake scale: a Step Functions
  * job on the group's refresh (a rate, or after each raw object of its source dataset) runs the
- * group's SQL over the refresh window in Athena (encrypted workgroup, scan limit) and UNLOADs the
- * rows to an encrypted staging prefix; a Distributed Map hands each staged object to
- * `feature-ingest`, which writes the records (PutRecord, bounded concurrency, jittered retries) and
- * dead-letters the rest with their reason. Re-runs are idempotent (record id + event time).
+ * group's SQL in Athena (encrypted workgroup, scan limit) for the rows that ARRIVED in the curated
+ * zone during the refresh window (however long after their event; see `materializationSelect`),
+ * reading only the ingest partitions that can hold them and their history, and UNLOADs the rows to
+ * an encrypted staging prefix; a Distributed Map hands each staged object to `feature-ingest`,
+ * which writes the records (PutRecord, bounded concurrency, jittered retries) and dead-letters the
+ * rest with their reason (rows too late for the run's history among them). Rows sharing a record id
+ * and event time are resolved in the SQL by a stated tie-break, one kept, the rest counted
+ * (DuplicatesDropped). Re-runs are idempotent (record id + event time).
  * Alarms: features stale (no record written in twice the refresh period, whether no run succeeded or
- * the runs materialized nothing), dead letters, job failed.
+ * the runs materialized nothing), dead letters (too-late rows included), job failed.
  */
 export class FeaturePipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -66,6 +70,10 @@ export class FeaturePipeline extends Construct {
     this.refreshPeriod = 'schedule' in refresh ? Duration.minutes(ratePeriodMinutes(refresh.schedule)!) : props.ingestionPeriod!;
     const lookback = props.lookback ?? Duration.minutes(this.refreshPeriod.toMinutes() * 2);
     if (lookback.toMinutes() < 1) throw new PlinthError(`${where}: lookback must be at least one minute`);
+    const maxLatenessMinutes = (props.maxLateness ?? Duration.minutes(DEFAULT_MAX_LATENESS_MINUTES)).toMinutes({ integral: false });
+    if (!Number.isInteger(maxLatenessMinutes) || maxLatenessMinutes < 0 || maxLatenessMinutes > 366 * 24 * 60) {
+      throw new PlinthError(`${where}: maxLateness must be a whole number of minutes from 0 to 366 days, got ${maxLatenessMinutes} minutes`);
+    }
     const maxConcurrentObjects = props.maxConcurrentObjects ?? 10;
     if (!Number.isInteger(maxConcurrentObjects) || maxConcurrentObjects < 1 || maxConcurrentObjects > 1000) {
       throw new PlinthError(`${where}: maxConcurrentObjects must be a whole number from 1 to 1000, got ${maxConcurrentObjects}`);
@@ -141,7 +149,7 @@ export class FeaturePipeline extends Construct {
     }
 
     // The SQL is rendered here, once, from the definition; the job only fills in the window and run id.
-    const template = exportStatement('athena', materializationSelect(group, { start: WINDOW_START_TOKEN, end: WINDOW_END_TOKEN }), `s3://${bucket.bucketName}/${stagingPrefix}${RUN_TOKEN}/`, 'json');
+    const template = exportStatement('athena', materializationSelect(group, { start: WINDOW_START_TOKEN, end: WINDOW_END_TOKEN }, { maxLatenessMinutes }), `s3://${bucket.bucketName}/${stagingPrefix}${RUN_TOKEN}/`, 'json');
     const stateMachineName = Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
     const machineArn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const executionArns = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
@@ -227,7 +235,7 @@ export class FeaturePipeline extends Construct {
     });
     this.deadLetterAlarm = failureModeAlarm(this, 'FeatureDeadLetters', 'feature-ingest-dead-letters', {
       ...alarmCommon,
-      description: `feature-ingest dead-lettered ${group.name} rows (missing key, wrong type, out of range, or refused by Feature Store); see s3://<staging>/${this.deadLetterPrefix}.`,
+      description: `feature-ingest dead-lettered ${group.name} rows (missing key, wrong type, out of range, refused by Feature Store, or too late: arrived more than the lateness allowance after their event); see s3://<staging>/${this.deadLetterPrefix}.`,
       metric: this.metric('RecordsRejected', { period: Duration.minutes(15) }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -254,7 +262,7 @@ export class FeaturePipeline extends Construct {
     });
   }
 
-  /** A metric feature-ingest publishes for this group (`RowsRead`, `RecordsWritten`, `RecordsRejected`, `PutThrottles`, `PutRetries`). */
+  /** A metric feature-ingest publishes for this group (`RowsRead`, `RecordsWritten`, `RecordsRejected`, `DuplicatesDropped`, `PutThrottles`, `PutRetries`). */
   public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: FEATURE_METRIC_NAMESPACE,
@@ -265,7 +273,11 @@ export class FeaturePipeline extends Construct {
     });
   }
 
-  /** Lets `grantee` start a run (for a backfill, pass `{ "windowStart": ISO, "windowEnd": ISO }`). */
+  /**
+   * Lets `grantee` start a run. For a backfill, pass `{ "windowStart": ISO, "windowEnd": ISO }`: the
+   * ARRIVAL window (when the rows' curated objects were written); rows that arrived in it are
+   * featurized if their event time is no more than `maxLateness` before windowStart.
+   */
   public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
   }
@@ -282,10 +294,12 @@ export class FeaturePipeline extends Construct {
     const lookbackMs = o.lookback.toMilliseconds();
     // Window bounds go through $toMillis/$fromMillis: anything that is not a timestamp fails the run
     // instead of reaching the SQL; the run id is reduced to characters safe in a key and a literal.
-    const end = '($exists($states.input.windowEnd) ? $toMillis($states.input.windowEnd) : $toMillis($states.context.Execution.StartTime))';
+    // The window is in arrival time and ends when this state is entered: after an afterIngestion
+    // run's Settle wait, so the object that started the run (curated during the wait) is in it.
+    const end = '($exists($states.input.windowEnd) ? $toMillis($states.input.windowEnd) : $toMillis($states.context.State.EnteredTime))';
     const window = {
       Type: 'Pass',
-      Comment: 'The refresh window: [windowStart, windowEnd) from the input (backfill), else the lookback before the start time',
+      Comment: 'The refresh window, in arrival time: [windowStart, windowEnd) from the input (backfill), else the lookback before now',
       Output: {
         windowEnd: `{% $fromMillis(${end}) %}`,
         windowStart: `{% $exists($states.input.windowStart) ? $fromMillis($toMillis($states.input.windowStart)) : $fromMillis(${end} - ${lookbackMs}) %}`,
@@ -312,7 +326,7 @@ export class FeaturePipeline extends Construct {
       },
       Unload: {
         Type: 'Task',
-        Comment: "Run the group's SQL over the window in Athena and UNLOAD the rows (gzip JSON) to the staging prefix",
+        Comment: "Run the group's SQL for the rows that arrived in the window in Athena and UNLOAD them (gzip JSON) to the staging prefix",
         Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
         Arguments: {
           QueryString: `{% ${query} %}`,
@@ -353,7 +367,8 @@ export class FeaturePipeline extends Construct {
         },
         Output:
           '{% { "windowStart": $states.input.windowStart, "windowEnd": $states.input.windowEnd, "runId": $states.input.runId, "objects": $count($states.result), ' +
-          '"rowsRead": $sum($states.result.rowsRead), "recordsWritten": $sum($states.result.recordsWritten), "recordsRejected": $sum($states.result.recordsRejected) } %}',
+          '"rowsRead": $sum($states.result.rowsRead), "recordsWritten": $sum($states.result.recordsWritten), "recordsRejected": $sum($states.result.recordsRejected), ' +
+          '"duplicatesDropped": $sum($states.result.duplicatesDropped), "rowsTooLate": $sum([0, $states.result.rejectedByReason.`too-late`]) } %}',
         End: true,
       },
     };

@@ -63,17 +63,99 @@ export const WINDOW_START_TOKEN = '{{window_start}}';
 export const WINDOW_END_TOKEN = '{{window_end}}';
 
 /**
- * The group's source SQL limited to the refresh window: rows whose event time is in
- * [windowStart, windowEnd). Pass the tokens to get the template the state machine fills in.
+ * The column each staged row carries besides the features: null for a row to write, else why the
+ * pipeline cannot write it ({@link SKIP_REASONS}). feature-ingest reads and removes it.
  */
-export function materializationSelect(group: FeatureGroupDefinition, window: { start: string; end: string }): string {
+export const SKIP_COLUMN = '__plinth_skip';
+
+/**
+ * Why a staged row is not written:
+ *   too-late   its event time is more than the lateness allowance before the window's start, so
+ *              the history the run reads may not hold everything its SQL looks back at: its values
+ *              could be incomplete. feature-ingest dead-letters it (RecordsRejected, alarmed); a
+ *              backfill whose windowStart is before its event time featurizes it.
+ *   duplicate  another row of the run has the same record id and event time; the one kept is the
+ *              first in the tie-break order (see materializationSelect). Counted (DuplicatesDropped).
+ */
+export const SKIP_REASONS = ['too-late', 'duplicate'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** How long after the window's start a row may have happened and still be featurized by it. @default 3 days */
+export const DEFAULT_MAX_LATENESS_MINUTES = 3 * 24 * 60;
+
+/** The UTC day (yyyy-MM-dd, the lake's ingest_date format) of a timestamp expression, in both engines. */
+function utcDay(timestamp: string): string {
+  return `CAST(CAST((${timestamp}) AT TIME ZONE 'UTC' AS DATE) AS VARCHAR)`;
+}
+
+/**
+ * The group's source SQL for one refresh window, [windowStart, windowEnd) in ARRIVAL time: the
+ * feature rows of the dataset's rows whose curated object was written in the window (Athena's
+ * `"$file_modified_time"` of the curated zone's Hive table), each with its own event time, however
+ * long after that event it arrived. Pass the tokens to get the template the state machine fills in.
+ *
+ * How (all in one statement; the SQL's dataset name is shadowed by a CTE of the same name):
+ *   history  the dataset narrowed to the ingest_date partitions from the UTC day of
+ *            windowStart - maxLateness - source.lookbackDays - 1 day to the UTC day of windowEnd
+ *            (literal bounds Athena's partition projection prunes by; a curated object is written
+ *            on or after its ingest_date, and a row arrives on or after the day it happened, give
+ *            or take a day of clock skew). The group's SQL runs over it for the values.
+ *   arrived  the same partitions, only rows whose object was written in the window. The group's
+ *            SQL runs over them too, for the keys (record id, event time) of the rows that arrived:
+ *            a row is emitted if its key is one of them. So the SQL must yield a row for an
+ *            arrived source row from that row alone (one row per event, or per group of events);
+ *            a SQL that drops a row because of its neighbours (HAVING on a count) would lose it.
+ *   skip     a row whose event time is before windowStart - maxLateness is staged marked
+ *            `too-late`; of rows sharing a record id and event time (the same instant) all but
+ *            the first are marked `duplicate`. The tie-break, deterministic whatever order Athena
+ *            reads the rows in: the served features in declared order, ascending, nulls last,
+ *            then the event time as text. Both stores get the same one row: the online store
+ *            keeps the last PutRecord of an event time, the offline store's point-in-time join
+ *            the latest write, and within a run there is only one.
+ *
+ * Rows already featurized are not recomputed when a late row arrives (a later event's features
+ * stay as they were served); a backfill recomputes deliberately.
+ */
+export function materializationSelect(group: FeatureGroupDefinition, window: { start: string; end: string }, options: { maxLatenessMinutes?: number } = {}): string {
   if (!group.source) throw new SqlInputError(`feature group "${group.name}" has no source`);
-  const columns = group.features.map((f) => `feature_rows.${quoteIdentifier(f.name, 'feature')}`).join(', ');
-  const eventTime = `from_iso8601_timestamp(feature_rows.${quoteIdentifier(group.eventTime, 'eventTime')})`;
+  const lateness = options.maxLatenessMinutes ?? DEFAULT_MAX_LATENESS_MINUTES;
+  if (!Number.isInteger(lateness) || lateness < 0) throw new SqlInputError(`maxLatenessMinutes must be a whole number of minutes, at least 0; got ${lateness}`);
+  const lookbackDays = group.source.lookbackDays;
+  if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 366) {
+    throw new SqlInputError(`feature group "${group.name}": source.lookbackDays must be a whole number from 0 to 366, got ${String(lookbackDays)}`);
+  }
+  const dataset = quoteIdentifier(group.source.dataset, 'source.dataset');
+  const id = quoteIdentifier(group.recordIdentifier, 'recordIdentifier');
+  const evt = quoteIdentifier(group.eventTime, 'eventTime');
   const bound = (v: string, what: string) => (v.startsWith('{{') ? `from_iso8601_timestamp('${v}')` : isoInstant(v, what));
+  const start = bound(window.start, 'windowStart');
+  const end = bound(window.end, 'windowEnd');
+  const lateBefore = `${start} - INTERVAL '${lateness}' MINUTE`;
+  const partitions = `ingest_date >= ${utcDay(`${lateBefore} - INTERVAL '${lookbackDays + 1}' DAY`)} AND ingest_date <= ${utcDay(end)}`;
+  const over = (where: string) => `(WITH ${dataset} AS (SELECT * FROM ${dataset} WHERE ${where}) SELECT * FROM (${group.source!.sql.trim()}\n) AS source_rows)`;
+  const history = over(partitions);
+  const arrived = over(`${partitions} AND "$file_modified_time" >= ${start} AND "$file_modified_time" < ${end}`);
+  const tieBreak = [
+    ...group.features.filter((f) => f.name !== group.recordIdentifier && f.name !== group.eventTime).map((f) => `h.${quoteIdentifier(f.name, 'feature')} ASC NULLS LAST`),
+    `h.${evt} ASC`,
+  ].join(', ');
+  const ranked =
+    `SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.${id}, from_iso8601_timestamp(h.${evt}) ORDER BY ${tieBreak}) AS plinth_rank ` +
+    `FROM ${history} AS h`;
+  const columns = group.features.map((f) => `feature_rows.${quoteIdentifier(f.name, 'feature')}`).join(', ');
+  const skip =
+    `CASE WHEN from_iso8601_timestamp(feature_rows.${evt}) < ${lateBefore} THEN 'too-late' ` +
+    `WHEN feature_rows.plinth_rank > 1 THEN 'duplicate' ELSE NULL END AS ${quoteIdentifier(SKIP_COLUMN, 'skip column')}`;
+  // An equi-join on the arrived keys (a semi-join Athena plans well); rows without a key or an event
+  // time cannot join, so they come straight from the arrived rows, unmarked: feature-ingest
+  // dead-letters them with their reason (missing-key, missing-event-time).
+  const keyed = `feature_rows.${id} IS NOT NULL AND feature_rows.${evt} IS NOT NULL`;
   return (
-    `SELECT ${columns} FROM (${group.source.sql.trim()}\n) AS feature_rows ` +
-    `WHERE ${eventTime} >= ${bound(window.start, 'windowStart')} AND ${eventTime} < ${bound(window.end, 'windowEnd')}`
+    `SELECT ${columns}, ${skip} FROM (${ranked}) AS feature_rows ` +
+    `JOIN (SELECT DISTINCT arrived_rows.${id}, arrived_rows.${evt} FROM ${arrived} AS arrived_rows) AS arrived_keys ` +
+    `ON arrived_keys.${id} = feature_rows.${id} AND arrived_keys.${evt} = feature_rows.${evt} ` +
+    `WHERE ${keyed} ` +
+    `UNION ALL SELECT ${columns}, CAST(NULL AS VARCHAR) AS ${quoteIdentifier(SKIP_COLUMN, 'skip column')} FROM ${arrived} AS feature_rows WHERE NOT (${keyed})`
   );
 }
 

@@ -229,8 +229,8 @@ export const FAILURE_MODES = {
   },
   'feature-ingest-dead-letters': {
     title: 'Feature rows dead-lettered',
-    detection: '<env>-FeatureDeadLetters-<group>: feature-ingest rejected rows (missing key, wrong type, out of range, or refused by Feature Store; metric RecordsRejected, namespace Plinth/Features).',
-    mitigation: 'Valid rows are written; every rejected row is kept with its reason under the dead-letter prefix (90 days), so nothing is dropped silently and a fixed run can re-ingest it idempotently.',
+    detection: '<env>-FeatureDeadLetters-<group>: feature-ingest rejected rows (missing key, wrong type, out of range, refused by Feature Store, or too late: arrived more than the pipeline\'s lateness allowance after the event, so the run could not read all of its history; metric RecordsRejected, namespace Plinth/Features).',
+    mitigation: 'Valid rows are written; every rejected row is kept with its reason under the dead-letter prefix (90 days), so nothing is dropped silently and a fixed run (for too-late rows, a backfill whose windowStart is before their event time) can re-ingest it idempotently.',
     runbook: 'docs/runbooks/feature-ingest-dead-letters.md',
     owner: 'data-engineering',
     severity: 'warning',
@@ -238,7 +238,7 @@ export const FAILURE_MODES = {
   'feature-pipeline-failed': {
     title: 'Feature pipeline failed',
     detection: '<env>-FeaturePipelineFailed-<group>: a feature pipeline execution failed, timed out or was aborted (Athena query, scan limit, or a staged object that kept failing).',
-    mitigation: 'Steps are retried with jittered backoff; the next scheduled run covers the window again (lookback is twice the refresh period) and rewrites it idempotently; the online store keeps its last records.',
+    mitigation: 'Steps are retried with jittered backoff; the next scheduled run takes the rows that arrived in the failed window again (its arrival window looks back twice the refresh period) and rewrites them idempotently; the online store keeps its last records.',
     runbook: 'docs/runbooks/feature-pipeline-failed.md',
     owner: 'data-engineering',
     severity: 'warning',

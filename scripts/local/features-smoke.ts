@@ -91,12 +91,24 @@ export function unloadParts(statement: string): { select: string; target: string
   return { select: match[1]!, target: match[2]!.replace(/''/g, "'"), options: match[3]! };
 }
 
-/** A lake table for DuckDB: its columns typed as the lake's Glue table declares them (lib/data-lake GLUE_TYPES). */
+/**
+ * A lake table for DuckDB: its columns typed as the lake's Glue table declares them (lib/data-lake
+ * GLUE_TYPES), plus what Athena adds to every curated row: the `ingest_date` partition (yyyy-MM-dd)
+ * and the Hive connector's hidden `"$file_modified_time"` (when the row's curated object was
+ * written; the pipeline selects arrivals by it). A row gives both as `ingest_date` and
+ * `$file_modified_time` (an ISO instant); the smoke reads them from the object's key and LastModified.
+ */
 export interface LakeTable {
   readonly name: string;
   readonly fields: ReadonlyArray<{ readonly name: string; readonly type: FieldType }>;
   readonly rows: ReadonlyArray<Record<string, unknown>>;
 }
+
+/** The columns Athena gives every curated table besides its fields, as DuckDB holds them. */
+const LAKE_COLUMNS: ReadonlyArray<{ readonly name: string; readonly duckdbType: string }> = [
+  { name: 'ingest_date', duckdbType: 'VARCHAR' },
+  { name: '$file_modified_time', duckdbType: 'TIMESTAMPTZ' },
+];
 
 const DUCKDB_TYPES: Record<FieldType, string> = { string: 'VARCHAR', integer: 'BIGINT', number: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'VARCHAR' };
 
@@ -114,12 +126,13 @@ export async function unloadInDuckDB(statement: string, tables: readonly LakeTab
     for (const macro of DUCKDB_SHIM_MACROS) await connection.run(macro);
     for (const [i, table] of tables.entries()) {
       const file = join(dir, `table-${i}.jsonl`);
-      writeFileSync(file, table.rows.map((row) => JSON.stringify(Object.fromEntries(table.fields.map((f) => [f.name, row[f.name] ?? null])))).join('\n'));
-      const columns = table.fields.map((f) => `${quoteLiteral(f.name)}: ${quoteLiteral(DUCKDB_TYPES[f.type])}`).join(', ');
+      const all = [...table.fields.map((f) => ({ name: f.name, duckdbType: DUCKDB_TYPES[f.type] })), ...LAKE_COLUMNS];
+      writeFileSync(file, table.rows.map((row) => JSON.stringify(Object.fromEntries(all.map((c) => [c.name, row[c.name] ?? null])))).join('\n'));
+      const columns = all.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.duckdbType)}`).join(', ');
       const source = table.rows.length > 0 ? `read_json(${quoteLiteral(file)}, format = 'newline_delimited', columns = {${columns}})` : undefined;
       const name = quoteIdentifier(table.name, 'table');
       if (source) await connection.run(`CREATE TABLE ${name} AS SELECT * FROM ${source}`);
-      else await connection.run(`CREATE TABLE ${name} (${table.fields.map((f) => `${quoteIdentifier(f.name, 'column')} ${DUCKDB_TYPES[f.type]}`).join(', ')})`);
+      else await connection.run(`CREATE TABLE ${name} (${all.map((c) => `"${c.name}" ${c.duckdbType}`).join(', ')})`);
     }
     const out = join(dir, 'unload.jsonl');
     await connection.run(exportStatement('duckdb', select, out, 'json'));
@@ -157,7 +170,7 @@ export async function materialize(s3: S3Client, wiring: PipelineWiring, tables: 
   const ingested: FeatureIngestResult[] = [];
   for (const key of stagedKeys) {
     const result = await featureIngestHandler({ bucket: wiring.stagingBucket, key, runId });
-    if (result.rowsRead !== result.recordsWritten + result.recordsRejected) throw new Error(`feature-ingest broke conservation on ${key}: ${JSON.stringify(result)}`);
+    if (result.rowsRead !== result.recordsWritten + result.recordsRejected + result.duplicatesDropped) throw new Error(`feature-ingest broke conservation on ${key}: ${JSON.stringify(result)}`);
     ingested.push(result);
   }
   return { statement, stagedKeys, rowsStaged, ingested };

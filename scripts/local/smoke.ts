@@ -361,13 +361,18 @@ async function modelPackageGroupExists(sagemaker: SageMakerClient, name: string)
   }
 }
 
+/**
+ * The JSON-lines records under a prefix, each with what Athena adds to a curated row: its object's
+ * `ingest_date` partition (from the key) and `$file_modified_time` (the object's LastModified).
+ */
 async function jsonLinesUnder(s3: S3Client, bucket: string, prefix: string): Promise<Array<Record<string, unknown>>> {
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   const records: Array<Record<string, unknown>> = [];
   for (const object of listed.Contents ?? []) {
     if (!object.Key?.endsWith('.jsonl')) continue;
     const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))).Body!.transformToString();
-    for (const line of text.split('\n')) if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
+    const lake = { ingest_date: /(?:^|\/)ingest_date=(\d{4}-\d{2}-\d{2})\//.exec(object.Key)?.[1] ?? null, $file_modified_time: object.LastModified?.toISOString() ?? null };
+    for (const line of text.split('\n')) if (line.trim()) records.push({ ...(JSON.parse(line) as Record<string, unknown>), ...lake });
   }
   return records;
 }
@@ -599,8 +604,9 @@ async function featuresToGateway(deployed: DeployedEnvironment): Promise<Omit<Sm
     notes.push(`feature group ${group.name} created by the smoke check from feature-ingest's FEATURE_GROUP (the emulator has no AWS::SageMaker::FeatureGroup)`);
   }
 
-  // 4. One pipeline run over the last four hours: DuckDB for Athena, the smoke for the Distributed Map.
-  const window = { start: at(4), end: at(0) };
+  // 4. One pipeline run over what arrived in the last four hours (the window is in arrival time; it
+  // ends a minute ahead so the objects just curated are in it): DuckDB for Athena, the smoke for the Distributed Map.
+  const window = { start: at(4), end: at(-1 / 60) };
   const runId = `smoke-${Date.now()}`;
   const logs: string[] = [];
   const run = await withFunctionEnvironment(deployed.context, ingestEnv, async () => {

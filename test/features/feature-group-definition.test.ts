@@ -47,10 +47,32 @@ describe('feature group definition checks', () => {
   });
 
   test('SQL with two statements, or that is not a SELECT, or that does not read its dataset, is refused', () => {
-    const sql = (s: string) => variant({ source: { dataset: 'transactions', sql: s } });
+    const sql = (s: string) => variant({ source: { dataset: 'transactions', sql: s, lookbackDays: 7 } });
     expect(featureSourceProblems(sql(`${GROUP.source!.sql}; DROP TABLE transactions`))).toContainEqual(expect.stringMatching(/without ";"/));
     expect(featureSourceProblems(sql(`DELETE FROM transactions -- ${GROUP.features.map((f) => f.name).join(' ')}`))).toContainEqual(expect.stringMatching(/start with SELECT or WITH/));
-    expect(featureSourceProblems(variant({ source: { dataset: 'merchants', sql: GROUP.source!.sql } }))).toContainEqual(expect.stringMatching(/does not read source.dataset "merchants"/));
+    expect(featureSourceProblems(variant({ source: { dataset: 'merchants', sql: GROUP.source!.sql, lookbackDays: 7 } }))).toContainEqual(expect.stringMatching(/does not read source.dataset "merchants"/));
+  });
+
+  test('a dataset named with its database, or a lookback that is not a whole number of days, is refused', () => {
+    // The pipeline narrows the dataset to the partitions a run needs by a CTE of the same name; a
+    // qualified name would read around it (the whole table, every row an arrival).
+    const qualified = GROUP.source!.sql.replace('FROM transactions', 'FROM lake_db.transactions');
+    expect(qualified).not.toBe(GROUP.source!.sql);
+    expect(featureSourceProblems(variant({ source: { ...GROUP.source!, sql: qualified } }))).toContainEqual(expect.stringMatching(/names source.dataset "transactions" with a database/));
+    expect(featureSourceProblems(variant({ source: { ...GROUP.source!, sql: GROUP.source!.sql.replace('FROM transactions', 'FROM "lake_db"."transactions"') } }))).toContainEqual(
+      expect.stringMatching(/with a database/),
+    );
+    expect(featureSourceProblems(GROUP)).toEqual([]);
+    for (const lookbackDays of [-1, 1.5, 367, Number.NaN]) {
+      expect(featureSourceProblems(variant({ source: { ...GROUP.source!, lookbackDays } }))).toContainEqual(expect.stringMatching(/source.lookbackDays must be a whole number/));
+    }
+  });
+
+  test('a source without lookbackDays fails the config, saying what to set (a silent 0 would cut the history of rolling features)', () => {
+    const { lookbackDays: _dropped, ...source } = accountFeatures.source!;
+    const result = featureStoreConfigSchema.safeParse({ featureGroups: [{ ...accountFeatures, source }] });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((i) => i.message)).toContainEqual(expect.stringMatching(/set source.lookbackDays/));
   });
 
   test('the config schema runs the same checks (one rule, two callers)', () => {

@@ -13,6 +13,7 @@ import { AccessLogsBucket, SecureBucket } from '../../lib/storage/secure-bucket'
 import { exportStatement, materializationSelect, WINDOW_END_TOKEN, WINDOW_START_TOKEN } from '../../lib/features/sql';
 import { newApp, synthAloneThroughGate, TEST_ENV } from '../support/gate';
 import { definitionFromTemplate, fillUnload, pipelineWiringOf, unloadParts } from '../../scripts/local/features-smoke';
+import jsonata from 'jsonata';
 
 const GROUP = featureStoreConfigSchema.parse({ featureGroups: [accountFeatures] }).featureGroups[0] as FeatureGroupDefinition;
 
@@ -105,6 +106,21 @@ describe('FeaturePipeline', () => {
       expect(definition.States.Window.Output.windowStart).toContain('$states.input.windowStart');
     });
 
+    test('the window ends when the Window state is entered (after an afterIngestion Settle wait), not when the execution started', async () => {
+      // The window is in arrival time: an afterIngestion run starts on the raw object's event and
+      // waits for it to be curated; a window ending at the execution's start would leave that
+      // object out until some later object started another run.
+      const evaluate = async (expression: string, states: Record<string, unknown>) => jsonata(expression.replace(/^\{%\s*/, '').replace(/\s*%\}$/, '')).evaluate({}, { states });
+      const context = { Execution: { StartTime: '2026-01-05T12:00:00.000Z', Name: 'run:1' }, State: { EnteredTime: '2026-01-05T12:05:00.000Z' } };
+      const output = definition.States.Window.Output;
+      expect(await evaluate(output.windowEnd, { input: {}, context })).toBe('2026-01-05T12:05:00.000Z');
+      expect(await evaluate(output.windowStart, { input: {}, context })).toBe('2026-01-05T10:05:00.000Z');
+      // AND a backfill's bounds are taken as given
+      const backfill = { windowStart: '2026-01-01T00:00:00Z', windowEnd: '2026-01-02T00:00:00Z' };
+      expect(await evaluate(output.windowEnd, { input: backfill, context })).toBe('2026-01-02T00:00:00.000Z');
+      expect(await evaluate(output.windowStart, { input: backfill, context })).toBe('2026-01-01T00:00:00.000Z');
+    });
+
     test('an empty or reversed window (a backfill typo, a windowStart in the future) fails the run instead of succeeding with nothing written', () => {
       // A window [start, end) with start >= end selects no row: the Map would run over no object and
       // the execution would succeed, reading as a done backfill. The run must fail (FeaturePipelineFailed).
@@ -116,13 +132,24 @@ describe('FeaturePipeline', () => {
       expect(definition.States[check.Default].Cause).toContain('$states.input.windowStart');
     });
 
-    test('a Distributed Map hands each staged object to feature-ingest, bounded and retried, and sums the conservation counts', () => {
+    test('a Distributed Map hands each staged object to feature-ingest, bounded and retried, and sums the conservation counts', async () => {
       const map = definition.States.Ingest;
       expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
       expect(map.ItemReader.Resource).toMatch(/s3:listObjectsV2$/);
       expect(map.MaxConcurrency).toBe(10);
       expect(map.ItemProcessor.States.IngestObject.Retry[0]).toEqual({ ErrorEquals: ['FeatureIngestInputError', 'FeatureIngestConfigError'], MaxAttempts: 0 });
       expect(map.Output).toContain('$sum($states.result.recordsRejected)');
+      // The duplicates the SQL resolved and the rows too late to featurize are in the run's output
+      // too (and in DuplicatesDropped, and RecordsRejected with its alarm).
+      const results = [
+        { rowsRead: 5, recordsWritten: 3, recordsRejected: 1, duplicatesDropped: 1, rejectedByReason: { 'too-late': 1 } },
+        { rowsRead: 4, recordsWritten: 2, recordsRejected: 2, duplicatesDropped: 0, rejectedByReason: { 'too-late': 1, 'out-of-range': 1 } },
+      ];
+      const input = { windowStart: 'S', windowEnd: 'E', runId: 'r' };
+      const output = (result: unknown[]) => jsonata(map.Output.replace(/^\{%\s*/, '').replace(/\s*%\}$/, '')).evaluate({}, { states: { input, result } });
+      expect(await output(results)).toEqual({ ...input, objects: 2, rowsRead: 9, recordsWritten: 5, recordsRejected: 3, duplicatesDropped: 1, rowsTooLate: 2 });
+      expect(await output([results[0]!, { ...results[1]!, rejectedByReason: {} }])).toMatchObject({ rowsTooLate: 1 });
+      expect(await output([{ ...results[1]!, rejectedByReason: {} }])).toMatchObject({ rowsTooLate: 0 });
     });
 
     test('feature-ingest may put records into its own group only, and read only its staging prefix', () => {
@@ -184,6 +211,15 @@ describe('FeaturePipeline', () => {
     expect(definitionOf(t).States.Settle).toMatchObject({ Type: 'Wait', Seconds: 300, Next: 'Window' });
   });
 
+  test('the lateness allowance is rendered into the SQL the job runs', () => {
+    const stack = newStack();
+    pipelineIn(stack, { maxLateness: Duration.days(10) });
+    const query: string = definitionOf(Template.fromStack(stack)).States.Unload.Arguments.QueryString;
+    const target = 's3://<PipelineStagingCD3BCEE4>/staging/account-spend/{{run_id}}/';
+    expect(query).toContain(JSON.stringify(exportStatement('athena', materializationSelect(GROUP, { start: WINDOW_START_TOKEN, end: WINDOW_END_TOKEN }, { maxLatenessMinutes: 14_400 }), target, 'json')));
+    expect(query).toContain("INTERVAL '14400' MINUTE");
+  });
+
   test('afterIngestion without the raw bucket or the ingestion period is refused', () => {
     expect(() => pipelineIn(newStack(), { group: { ...GROUP, refresh: { afterIngestion: true } }, ingestionPeriod: Duration.hours(1) })).toThrow(/afterIngestion needs lake.rawBucket/);
   });
@@ -194,6 +230,9 @@ describe('FeaturePipeline', () => {
     ['an undeclared feature in the SQL contract', { group: { ...GROUP, features: [...GROUP.features, { name: 'velocity', type: 'Fractional' }] } }, /does not yield declared feature "velocity"/],
     ['a cron schedule', { group: { ...GROUP, refresh: { schedule: 'cron(0 * * * ? *)' } } }, /refresh.schedule .* must be a rate/],
     ['a bad object concurrency', { maxConcurrentObjects: 0 }, /maxConcurrentObjects must be a whole number/],
+    ['a lateness allowance of part of a minute', { maxLateness: Duration.seconds(90) }, /maxLateness must be a whole number of minutes/],
+    ['a lateness allowance over a year', { maxLateness: Duration.days(400) }, /maxLateness must be a whole number of minutes from 0 to 366 days/],
+    ['a source SQL naming its dataset with a database', { group: { ...GROUP, source: { ...GROUP.source!, sql: GROUP.source!.sql.replace('FROM transactions', 'FROM plinth_lake.transactions') } } }, /with a database or schema/],
   ])('refuses %s at synth, naming the field', (_name, change, message) => {
     expect(() => pipelineIn(newStack(), change)).toThrow(message);
   });

@@ -61,18 +61,21 @@ describe('point-in-time join, run in DuckDB on fixtures built to catch leakage',
   test('the shipped account-spend features of a labelled transaction are the ones the gateway served when scoring it', async () => {
     // GIVEN the curated transactions, materialized by the group's own SQL into the offline store
     // (account-spend's record at a transaction's time counts that transaction itself)
-    await db.run('CREATE TABLE lake.transactions (account_id VARCHAR, occurred_at VARCHAR, amount DOUBLE, merchant_category VARCHAR)');
+    // (with the ingest partition and the curated object's write time the pipeline selects arrivals by)
+    await db.run('CREATE TABLE lake.transactions (account_id VARCHAR, occurred_at VARCHAR, amount DOUBLE, merchant_category VARCHAR, ingest_date VARCHAR, "$file_modified_time" TIMESTAMPTZ)');
     const txns: Array<[string, string, number, string]> = [
       ['a1', '2026-02-01T08:00:00Z', 10, 'A'],
       ['a1', '2026-02-01T09:00:00Z', 20, 'B'],
       ['a1', '2026-02-01T10:00:00Z', 900, 'C'], // the one labelled fraud
       ['a2', '2026-02-01T10:00:00Z', 5, 'A'], // an account's first transaction
     ];
-    for (const [id, at, amount, category] of txns) await db.run(`INSERT INTO lake.transactions VALUES ('${id}', '${at}', ${amount}, '${category}')`);
+    for (const [id, at, amount, category] of txns) {
+      await db.run(`INSERT INTO lake.transactions VALUES ('${id}', '${at}', ${amount}, '${category}', '${at.slice(0, 10)}', from_iso8601_timestamp('${at}') + INTERVAL '1' MINUTE)`);
+    }
     await db.run('SET schema = \'lake\'');
     await db.run(
-      `INSERT INTO sagemaker_featurestore.account_spend SELECT *, CAST(NOW() AS TIMESTAMP), CAST(NOW() AS TIMESTAMP), false FROM (` +
-        `${materializationSelect(GROUP, { start: '2026-01-01T00:00:00Z', end: '2026-03-01T00:00:00Z' })})`,
+      `INSERT INTO sagemaker_featurestore.account_spend SELECT ${GROUP.features.map((f) => f.name).join(', ')}, CAST(NOW() AS TIMESTAMP), CAST(NOW() AS TIMESTAMP), false FROM (` +
+        `${materializationSelect(GROUP, { start: '2026-01-01T00:00:00Z', end: '2026-03-01T00:00:00Z' })}) WHERE __plinth_skip IS NULL`,
     );
     await db.run('SET schema = \'main\'');
     // AND each transaction labelled at its own time (the moment it was scored)

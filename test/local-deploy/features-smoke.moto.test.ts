@@ -128,17 +128,17 @@ if (!python) {
     }, 60_000);
 
     it('lake rows → pipeline SQL → feature-ingest → Feature Store → the gateway sends the online features to the model', async () => {
-      // GIVEN a1's three transactions (10 A, 20 B, 5 A) and one whose 7-day max is out of the group's range
+      // GIVEN a1's three transactions (10 A, 20 B, 5 A) and one whose 7-day max is out of the group's range, each curated a minute later
       const s3 = new S3Client(config);
       const tables: LakeTable[] = [
         {
           name: 'transactions',
           fields: FIELDS,
           rows: [
-            { transaction_id: 't1', account_id: 'a1', amount: 10, merchant_category: 'A', occurred_at: '2026-03-01T08:00:00Z' },
-            { transaction_id: 't2', account_id: 'a1', amount: 20, merchant_category: 'B', occurred_at: '2026-03-01T09:00:00Z' },
-            { transaction_id: 't3', account_id: 'a1', amount: 5, merchant_category: 'A', occurred_at: '2026-03-01T10:00:00Z' },
-            { transaction_id: 't4', account_id: 'big', amount: 2_000_000, merchant_category: 'Z', occurred_at: '2026-03-01T10:00:00Z' },
+            { transaction_id: 't1', account_id: 'a1', amount: 10, merchant_category: 'A', occurred_at: '2026-03-01T08:00:00Z', ingest_date: '2026-03-01', $file_modified_time: '2026-03-01T08:01:00Z' },
+            { transaction_id: 't2', account_id: 'a1', amount: 20, merchant_category: 'B', occurred_at: '2026-03-01T09:00:00Z', ingest_date: '2026-03-01', $file_modified_time: '2026-03-01T09:01:00Z' },
+            { transaction_id: 't3', account_id: 'a1', amount: 5, merchant_category: 'A', occurred_at: '2026-03-01T10:00:00Z', ingest_date: '2026-03-01', $file_modified_time: '2026-03-01T10:01:00Z' },
+            { transaction_id: 't4', account_id: 'big', amount: 2_000_000, merchant_category: 'Z', occurred_at: '2026-03-01T10:00:00Z', ingest_date: '2026-03-01', $file_modified_time: '2026-03-01T10:01:00Z' },
           ],
         },
       ];
@@ -159,7 +159,7 @@ if (!python) {
       const ingestLogs: string[] = [];
       collecting.push(collectLogLines(ingestLogs));
 
-      // WHEN one pipeline run over that day is materialized
+      // WHEN one pipeline run over what arrived that day is materialized
       const run = await materialize(s3, wiring, tables, { start: '2026-03-01T00:00:00Z', end: '2026-03-02T00:00:00Z' }, 'run-1');
 
       // THEN 4 rows staged: 3 written, the out-of-range one dead-lettered with its reason

@@ -18,7 +18,20 @@ const FIELDS: LakeTable['fields'] = [
   { name: 'occurred_at', type: 'timestamp' },
   { name: 'card_present', type: 'boolean' },
 ];
-const row = (id: string, account: string, amount: number, category: string, at: string) => ({ transaction_id: id, account_id: account, amount, currency: 'EUR', merchant_category: category, occurred_at: at, card_present: true, _source_key: 'x', _line: 1 });
+// Each curated a minute after it happened, in that day's ingest partition (what the smoke reads from the key and LastModified).
+const row = (id: string, account: string, amount: number, category: string, at: string) => ({
+  transaction_id: id,
+  account_id: account,
+  amount,
+  currency: 'EUR',
+  merchant_category: category,
+  occurred_at: at,
+  card_present: true,
+  _source_key: 'x',
+  _line: 1,
+  ingest_date: at.slice(0, 10),
+  $file_modified_time: new Date(Date.parse(at) + 60_000).toISOString(),
+});
 
 describe('unloadParts', () => {
   test('reads back exactly what exportStatement renders for Athena, quotes included', () => {
@@ -57,14 +70,14 @@ describe('unloadInDuckDB', () => {
       },
     ];
     const template = exportStatement('athena', materializationSelect(GROUP, { start: '{{window_start}}', end: '{{window_end}}' }), 's3://staging/staging/account-spend/{{run_id}}/', 'json');
-    // WHEN it runs for [03-01, 03-02)
+    // WHEN it runs for what arrived in [03-01, 03-02)
     const lines = await unloadInDuckDB(fillUnload(template, { start: '2026-03-01T00:00:00Z', end: '2026-03-02T00:00:00Z' }, 'r1'), tables);
-    // THEN one row per a1 transaction (a2's is outside the window), with trailing 24 h / 7 d values
+    // THEN one row per a1 transaction (a2's arrived before the window), with trailing 24 h / 7 d values, none marked
     const rows = lines.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.event_time.localeCompare(b.event_time));
     expect(rows).toEqual([
-      { account_id: 'a1', event_time: '2026-03-01T08:00:00Z', txn_count_24h: 1, amount_sum_24h: 10, amount_max_7d: 10, distinct_categories_7d: 1 },
-      { account_id: 'a1', event_time: '2026-03-01T09:00:00Z', txn_count_24h: 2, amount_sum_24h: 30, amount_max_7d: 20, distinct_categories_7d: 2 },
-      { account_id: 'a1', event_time: '2026-03-01T10:00:00Z', txn_count_24h: 3, amount_sum_24h: 35, amount_max_7d: 20, distinct_categories_7d: 2 },
+      { account_id: 'a1', event_time: '2026-03-01T08:00:00Z', txn_count_24h: 1, amount_sum_24h: 10, amount_max_7d: 10, distinct_categories_7d: 1, __plinth_skip: null },
+      { account_id: 'a1', event_time: '2026-03-01T09:00:00Z', txn_count_24h: 2, amount_sum_24h: 30, amount_max_7d: 20, distinct_categories_7d: 2, __plinth_skip: null },
+      { account_id: 'a1', event_time: '2026-03-01T10:00:00Z', txn_count_24h: 3, amount_sum_24h: 35, amount_max_7d: 20, distinct_categories_7d: 2, __plinth_skip: null },
     ]);
   });
 

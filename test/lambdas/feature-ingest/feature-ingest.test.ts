@@ -9,6 +9,8 @@ import { FeatureIngestConfigError } from '../../../lambdas/feature-ingest/config
 import { startCapture } from '../../support/lambda-output';
 import { expectGoldenCovered, expectMatchesGolden } from '../../support/runtime-golden';
 import { backoffMs } from '../../../lambdas/feature-ingest/writer';
+import { REJECT_REASONS, SKIP_COLUMN } from '../../../lambdas/feature-ingest/records';
+import { SKIP_COLUMN as SQL_SKIP_COLUMN, SKIP_REASONS } from '../../../lib/features/sql';
 
 const GROUP = {
   name: 'account-spend',
@@ -85,7 +87,7 @@ describe('feature-ingest: valid rows', () => {
   test('writes every valid row with PutRecord, values as Feature Store strings, and reports the counts', async () => {
     stage([good('a1', 3), good('a2', 0)]);
     const result = await handler(EVENT);
-    expect(result).toEqual({ key: EVENT.key, rowsRead: 2, recordsWritten: 2, recordsRejected: 0, rejectedByReason: {} });
+    expect(result).toEqual({ key: EVENT.key, rowsRead: 2, recordsWritten: 2, recordsRejected: 0, duplicatesDropped: 0, rejectedByReason: {} });
     const inputs = fs.commandCalls(PutRecordCommand).map((c) => c.args[0].input);
     expect(inputs[0]).toEqual({
       FeatureGroupName: 'account-spend',
@@ -109,6 +111,45 @@ describe('feature-ingest: valid rows', () => {
       { FeatureName: 'account_id', ValueAsString: 'a1' },
       { FeatureName: 'event_time', ValueAsString: '2026-01-01T00:00:00Z' },
     ]);
+  });
+});
+
+describe("feature-ingest: the pipeline SQL's skip marker (lib/features/sql.ts SKIP_COLUMN)", () => {
+  const marked = (id: string, skip: unknown, amount = 12.5) => JSON.stringify({ account_id: id, event_time: '2026-01-01T00:00:00Z', txn_count_24h: 1, amount_sum_24h: amount, __plinth_skip: skip });
+
+  test('a null marker is removed and the row written; a duplicate is counted, neither written nor dead-lettered', async () => {
+    // GIVEN the SQL kept a1's row and marked the other row of the same record id and event time
+    stage([marked('a1', null, 10), marked('a1', 'duplicate', 20), good('a2')]);
+    // WHEN
+    const result = await handler(EVENT);
+    // THEN only the kept row reaches the store, and the count adds up
+    expect(result).toEqual({ key: EVENT.key, rowsRead: 3, recordsWritten: 2, recordsRejected: 0, duplicatesDropped: 1, rejectedByReason: {} });
+    const written = fs.commandCalls(PutRecordCommand).map((c) => c.args[0].input.Record!);
+    expect(written.find((r) => r[0].ValueAsString === 'a1')).toContainEqual({ FeatureName: 'amount_sum_24h', ValueAsString: '10' });
+    expect(written.flat().map((v) => v.FeatureName)).not.toContain('__plinth_skip');
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(JSON.parse(emf.find((l) => l.includes('Plinth/Features'))!)).toMatchObject({ RowsRead: 3, RecordsWritten: 2, RecordsRejected: 0, DuplicatesDropped: 1 });
+  });
+
+  test('a too-late row is dead-lettered with its reason (RecordsRejected, alarmed), not written', async () => {
+    stage([marked('late', 'too-late'), good('a2')]);
+    const result = await handler(EVENT);
+    expect(result).toMatchObject({ rowsRead: 2, recordsWritten: 1, recordsRejected: 1, duplicatesDropped: 0, rejectedByReason: { 'too-late': 1 } });
+    expect(deadLetters()).toEqual([expect.objectContaining({ reason: 'too-late', field: 'event_time', line: 1, detail: expect.stringMatching(/backfill/) })]);
+    expect(fs.commandCalls(PutRecordCommand).map((c) => c.args[0].input.Record![0].ValueAsString)).toEqual(['a2']);
+  });
+
+  test('the marker and its reasons are the ones the SQL writes', () => {
+    expect(SKIP_COLUMN).toBe(SQL_SKIP_COLUMN);
+    expect(SKIP_REASONS).toEqual(['too-late', 'duplicate']);
+    expect(REJECT_REASONS).toContain('too-late');
+  });
+
+  test('a marker the SQL never writes is refused as malformed, not guessed at', async () => {
+    stage([marked('a1', 'maybe'), marked('a2', 1)]);
+    const result = await handler(EVENT);
+    expect(result).toMatchObject({ rowsRead: 2, recordsWritten: 0, recordsRejected: 2, rejectedByReason: { malformed: 2 } });
+    expect(deadLetters().map((d) => d.field)).toEqual(['__plinth_skip', '__plinth_skip']);
   });
 });
 
@@ -238,10 +279,10 @@ describe('feature-ingest: conservation under throttling and partial failures', (
     expect(fs.commandCalls(PutRecordCommand).map((c) => c.args[0].input)).toEqual(firstRecords);
   });
 
-  test('property: rows read = written + rejected = records accepted by the store + dead-letter lines, for any mix of rows and injected failures', async () => {
+  test('property: rows read = written + rejected + duplicates dropped; written = records accepted by the store, rejected = dead-letter lines, for any mix of rows and injected failures', async () => {
     const row = fc.oneof(
       fc.record({ kind: fc.constant('good' as const), failures: fc.integer({ min: 0, max: 5 }), invalidAtStore: fc.boolean() }),
-      fc.record({ kind: fc.constantFrom('malformed' as const, 'nokey' as const, 'range' as const) }),
+      fc.record({ kind: fc.constantFrom('malformed' as const, 'nokey' as const, 'range' as const, 'duplicate' as const) }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 30 }), async (rows) => {
@@ -249,7 +290,15 @@ describe('feature-ingest: conservation under throttling and partial failures', (
         fs.reset();
         s3.on(PutObjectCommand).resolves({});
         const text = rows.map((r, i) =>
-          r.kind === 'good' ? good(`id${i}`) : r.kind === 'malformed' ? '{' : r.kind === 'nokey' ? JSON.stringify({ event_time: '2026-01-01T00:00:00Z' }) : good(`id${i}`, -1),
+          r.kind === 'good'
+            ? good(`id${i}`)
+            : r.kind === 'malformed'
+              ? '{'
+              : r.kind === 'nokey'
+                ? JSON.stringify({ event_time: '2026-01-01T00:00:00Z' })
+                : r.kind === 'duplicate'
+                  ? JSON.stringify({ ...JSON.parse(good(`id${i}`)), __plinth_skip: 'duplicate' })
+                  : good(`id${i}`, -1),
         );
         stage(text);
         emf = [];
@@ -266,14 +315,16 @@ describe('feature-ingest: conservation under throttling and partial failures', (
           return {};
         });
         const result = await handler(EVENT);
+        const duplicates = rows.filter((r) => r.kind === 'duplicate').length;
         expect(result.rowsRead).toBe(rows.length);
-        expect(result.recordsWritten + result.recordsRejected).toBe(rows.length);
+        expect(result.duplicatesDropped).toBe(duplicates);
+        expect(result.recordsWritten + result.recordsRejected + result.duplicatesDropped).toBe(rows.length);
         expect(result.recordsWritten).toBe(accepted.size);
         expect(deadLetters()).toHaveLength(result.recordsRejected);
         // The metrics the dead-letter alarm and the operator read carry the same counts.
         const metrics = emf.map((l) => JSON.parse(l)).filter((l) => l.FeatureGroup === 'account-spend');
         expect(metrics).toHaveLength(1);
-        expect(metrics[0]).toMatchObject({ RowsRead: rows.length, RecordsWritten: accepted.size, RecordsRejected: rows.length - accepted.size });
+        expect(metrics[0]).toMatchObject({ RowsRead: rows.length, RecordsWritten: accepted.size, RecordsRejected: rows.length - duplicates - accepted.size, DuplicatesDropped: duplicates });
       }),
       { numRuns: 60 },
     );
