@@ -331,6 +331,8 @@ const batchInferenceSchema = z
     /** EventBridge schedule expression; a day is scored by the first run after it ends (UTC). */
     schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'batchInference.schedule is an EventBridge schedule expression: rate(1 day) or cron(30 1 * * ? *)'),
     lookbackDays: z.number().int().min(1).max(400).default(7),
+    /** Days before the lookback window swept for objects that arrived late (a redrive); see docs/training.md. */
+    lateArrivalHorizonDays: z.number().int().min(1).max(400).default(30),
     maxPartitionsPerRun: z.number().int().min(1).max(40).default(4),
     instanceType: z.string(),
     instanceCount: z.number().int().min(1).max(20).default(1),

@@ -351,6 +351,7 @@ export class ModelsStack extends Stack {
         readers: props.lakeCurated.readers,
         schedule: events.Schedule.expression(batch.schedule),
         lookback: Duration.days(batch.lookbackDays),
+        lateArrivalHorizon: Duration.days(batch.lateArrivalHorizonDays),
         maxPartitionsPerRun: batch.maxPartitionsPerRun,
         instanceType: batch.instanceType,
         instanceCount: batch.instanceCount,
