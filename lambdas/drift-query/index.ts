@@ -32,7 +32,7 @@
  *     update, the old one until the update completes) → the variant's model →
  *     its `plinth:model-package` tag (deploy-model sets it) → version N →
  *     `<dirname of BASELINE_KEY>/<MODEL_PACKAGE_GROUP>-vN.json` (drift-baseline
- *     writes it on approval). current.json is the version approved LAST:
+ *     writes it on approval). current.json is the NEWEST version approved:
  *     a canary SageMaker rolled back, or a rollback by hand, leaves it on a
  *     model that no longer serves, and drift judged against that model's
  *     training data reads "ok" for traffic that drifted from the live one's.

@@ -31,8 +31,9 @@ const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 /**
  * Where drift baselines live in the capture bucket: `<prefix><endpoint>/<group>-v<version>.json` per
- * approved version, and `current.json`, the version approved last. With `servedModel` the job compares
- * against the served version's; without it, against `current.json`.
+ * approved version, and `current.json`, the newest version approved (it never moves back to an older
+ * one). With `servedModel` the job compares against the served version's; without it, against
+ * `current.json`.
  */
 export const DRIFT_BASELINE_PREFIX = 'drift-baselines/';
 /** The metric namespace of the drift Lambdas. */
@@ -67,7 +68,7 @@ export interface ModelDriftMonitorProps extends PlatformServiceProps {
    * found from the endpoint's config in service; a variant that serves no registered version, or a
    * served version without a baseline, fails the run (`BaselineMissing`).
    *
-   * @default - `current.json`: the baseline of the version approved last, which a canary SageMaker
+   * @default - `current.json`: the baseline of the newest version approved, which a canary SageMaker
    * rolled back, or a rollback by hand, leaves on a model that no longer serves
    */
   readonly servedModel?: { readonly modelPackageGroupName: string; readonly variantName: string };
@@ -88,7 +89,7 @@ export class ModelDriftMonitor extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly queryFunction: lambda.IFunction;
   public readonly statisticsFunction: lambda.IFunction;
-  /** The S3 key of `current.json`, the baseline of the version approved last (what the job compares against without `servedModel`). */
+  /** The S3 key of `current.json`, the baseline of the newest version approved (what the job compares against without `servedModel`). */
   public readonly baselineKey: string;
   public readonly driftAlarm: cloudwatch.Alarm;
   public readonly jobFailedAlarm: cloudwatch.Alarm;
