@@ -9,8 +9,8 @@
  *   now; one whose objects changed after it was scored — a late or redriven ingest writes into the
  *   day its raw object arrived — is claimed again and scored whole), oldest first. It also sweeps
  *   the `LATE_HORIZON_DAYS` days before the window for objects that arrived after their day had
- *   left the window (S3 LastModified), and claims those partitions the same way: a redrive that
- *   lands in an old day is scored, not skipped. Late objects it cannot claim this run (the per-run
+ *   left the window (S3 LastModified), and claims those partitions the same way, after the
+ *   window's days: a redrive that lands in an old day is scored, not skipped. Late objects it cannot claim this run (the per-run
  *   maximum, or a partition scored before fingerprints) are counted in the `LateObjectsUnscored`
  *   metric, which alarms. Returns the SageMaker model name, one transform job name per partition,
  *   and where each reads and writes.
@@ -186,10 +186,11 @@ async function plan(c: Clients, env: BatchInferenceEnv, runId: string, time: Dat
   }
   const late = await latePartitions(c, env, time);
   const inWindow = await readyPartitions(c, env, time);
-  // Oldest first: the swept (late) days are all older than the window's.
+  // The window's days first, oldest first: a window day left over would age out of the window, a
+  // late day left over is swept again by the next run (and counted, below). Then the late days, oldest first.
   const candidates: Array<{ day: string; objects?: ListedObject[]; lateObjects: number }> = [
-    ...late.map((l) => ({ day: l.day, objects: l.objects, lateObjects: l.lateObjects })),
     ...inWindow.map((day) => ({ day, lateObjects: 0 })),
+    ...late.map((l) => ({ day: l.day, objects: l.objects, lateObjects: l.lateObjects })),
   ];
   const claimed: PlannedPartition[] = [];
   const nowSeconds = Math.floor(time.getTime() / 1000);
@@ -199,7 +200,7 @@ async function plan(c: Clients, env: BatchInferenceEnv, runId: string, time: Dat
     const { day } = candidate;
     const full = claimed.length >= env.MAX_PARTITIONS;
     // A day of the window over the per-run maximum waits for the next run (it is still in its window).
-    if (full && candidate.lateObjects === 0) break;
+    if (full && candidate.lateObjects === 0) continue;
     const objects = candidate.objects ?? (await listObjects(c.s3, env.SOURCE_BUCKET, inputPrefix(env, day)));
     const fingerprint = inputFingerprint(objects);
     if (!full && (await claim(c, env, day, runId, pkg.ModelPackageArn, nowSeconds, fingerprint))) {

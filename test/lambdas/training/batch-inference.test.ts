@@ -299,6 +299,24 @@ describeWithMoto('batch-inference handler (moto)', (moto) => {
     expect(lateMetrics()[1]).toEqual({ Model: GROUP, LateObjectsClaimed: 2, LateObjectsUnscored: 2 });
   });
 
+  it('the window\'s days are claimed before late days: a redrive never makes a window day age out unscored', async () => {
+    const now = new Date();
+    // GIVEN two ended days in the window and a late day, with 2 partitions per run
+    const [w1, w2] = [2, 1].map((n) => dayBefore(now, n));
+    const late = dayBefore(now, 10);
+    for (const day of [w1, w2, late]) await partition(day, { 'a.jsonl': 1 });
+    await approve();
+    // WHEN the job plans
+    const res = await plan('run-1', now.toISOString());
+    // THEN the window's days take the run's two slots, and the late day is counted for the next run
+    expect(res.partitions.map((p) => p.partition)).toEqual([w1, w2]);
+    expect(lateMetrics()).toEqual([{ Model: GROUP, LateObjectsClaimed: 0, LateObjectsUnscored: 1 }]);
+    expect(logLines(logs).filter((l) => l.msg === 'late objects not scored by this run')).toEqual([
+      expect.objectContaining({ partition: late, reason: 'the per-run maximum (2) was reached; the next run claims it' }),
+    ]);
+    expect((await plan('run-2', now.toISOString())).partitions.map((p) => p.partition)).toEqual([late]);
+  });
+
   it('publishes each row once with its lineage and conserves rows; a failed partition is released and claimed again', async () => {
     await partition('2031-03-09', { 'a.jsonl': 3, 'nested/b.jsonl': 2 });
     await approve();
