@@ -184,6 +184,8 @@ const driftSchema = z
     /** EventBridge schedule expression, e.g. `rate(1 hour)` or `cron(0 * * * ? *)`. */
     schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'drift.schedule is an EventBridge schedule expression: rate(1 hour) or cron(0 * * * ? *)'),
     windowHours: z.number().int().min(1).max(24 * 7, 'drift.windowHours can be at most 168 (one week of capture)'),
+    /** Minutes SageMaker may take to upload capture: each window ends at the last full hour at least this long before the run. */
+    captureSettleMinutes: z.number().int().min(0).max(24 * 60, 'drift.captureSettleMinutes can be at most 1440 (one day)').default(15),
     thresholds: z
       .object({
         psi: z.number().positive().default(0.2),
@@ -331,6 +333,8 @@ const batchInferenceSchema = z
     /** EventBridge schedule expression; a day is scored by the first run after it ends (UTC). */
     schedule: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'batchInference.schedule is an EventBridge schedule expression: rate(1 day) or cron(30 1 * * ? *)'),
     lookbackDays: z.number().int().min(1).max(400).default(7),
+    /** Days before the lookback window swept for objects that arrived late (a redrive); see docs/training.md. */
+    lateArrivalHorizonDays: z.number().int().min(1).max(400).default(30),
     maxPartitionsPerRun: z.number().int().min(1).max(40).default(4),
     instanceType: z.string(),
     instanceCount: z.number().int().min(1).max(20).default(1),

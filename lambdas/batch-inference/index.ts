@@ -7,8 +7,13 @@
  *   ended, and claim up to `MAX_PARTITIONS` of them in the tracking table with a conditional write
  *   (a partition CLAIMED by a live run is skipped, and so is one SCORED from the objects it holds
  *   now; one whose objects changed after it was scored — a late or redriven ingest writes into the
- *   day its raw object arrived — is claimed again and scored whole), oldest first. Returns the
- *   SageMaker model name, one transform job name per partition, and where each reads and writes.
+ *   day its raw object arrived — is claimed again and scored whole), oldest first. It also sweeps
+ *   the `LATE_HORIZON_DAYS` days before the window for objects that arrived after their day had
+ *   left the window (S3 LastModified), and claims those partitions the same way, after the
+ *   window's days: a redrive that lands in an old day is scored, not skipped. Late objects it cannot claim this run (the per-run
+ *   maximum, or a partition scored before fingerprints) are counted in the `LateObjectsUnscored`
+ *   metric, which alarms. Returns the SageMaker model name, one transform job name per partition,
+ *   and where each reads and writes.
  * - `publish`: after a partition's transform job, count the input rows (non-empty JSON lines) and
  *   the transform's output rows file by file; any difference fails with `ConservationError`,
  *   naming the file and both counts, and nothing is published. Otherwise write the predictions with
@@ -22,19 +27,22 @@
  *   run's claim), so the next run claims it again.
  *
  * Env: TRACKING_TABLE, MODEL_PACKAGE_GROUP, RESOURCE_PREFIX, SOURCE_BUCKET, SOURCE_PREFIX,
- * PARTITION_KEY, LOOKBACK_DAYS, MAX_PARTITIONS, CLAIM_TIMEOUT_MINUTES, OUTPUT_BUCKET,
+ * PARTITION_KEY, LOOKBACK_DAYS, LATE_HORIZON_DAYS, MAX_PARTITIONS, CLAIM_TIMEOUT_MINUTES, OUTPUT_BUCKET,
  * OUTPUT_PREFIX, STAGING_PREFIX, PLINTH_ENV.
  */
 
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod'; // not `{ z }`: the namespace import lets esbuild drop zod's unused locales (cold start)
 import { messageOf } from '../shared/aws-errors';
-import { createLogger } from '../shared/runtime';
+import { createLogger, createMetrics, publishMetrics } from '../shared/runtime';
 
 const logger = createLogger('plinth-batch-inference');
+/** Namespace of the job's metrics (dimension `Model`); lib/training/batch-inference.ts alarms on them. */
+export const METRIC_NAMESPACE = 'Plinth/BatchInference';
+const metrics = createMetrics(METRIC_NAMESPACE);
 
 /** The input and the transform output do not have the same rows; nothing was published. */
 export class ConservationError extends Error {
@@ -70,6 +78,8 @@ export const envSchema = z.object({
   SOURCE_PREFIX: z.string().regex(PREFIX, 'SOURCE_PREFIX is a key prefix ending in /'),
   PARTITION_KEY: z.string().regex(/^[a-z_][a-z0-9_]*$/),
   LOOKBACK_DAYS: z.coerce.number().int().min(1).max(400),
+  /** How many days before the lookback window are swept for late objects. */
+  LATE_HORIZON_DAYS: z.coerce.number().int().min(1).max(400),
   MAX_PARTITIONS: z.coerce.number().int().min(1).max(40),
   CLAIM_TIMEOUT_MINUTES: z.coerce.number().int().min(1),
   OUTPUT_BUCKET: z.string().min(1),
@@ -174,25 +184,63 @@ async function plan(c: Clients, env: BatchInferenceEnv, runId: string, time: Dat
     logger.warn('no Approved model package; nothing scored', { modelPackageGroup: env.MODEL_PACKAGE_GROUP, runId, environment: env.PLINTH_ENV });
     return { status: 'no-approved-model', runId, partitions: [] };
   }
-  const candidates = await readyPartitions(c, env, time);
+  const late = await latePartitions(c, env, time);
+  const inWindow = await readyPartitions(c, env, time);
+  // The window's days first, oldest first: a window day left over would age out of the window, a
+  // late day left over is swept again by the next run (and counted, below). Then the late days, oldest first.
+  const candidates: Array<{ day: string; objects?: ListedObject[]; lateObjects: number }> = [
+    ...inWindow.map((day) => ({ day, lateObjects: 0 })),
+    ...late.map((l) => ({ day: l.day, objects: l.objects, lateObjects: l.lateObjects })),
+  ];
   const claimed: PlannedPartition[] = [];
   const nowSeconds = Math.floor(time.getTime() / 1000);
-  for (const day of candidates) {
-    if (claimed.length >= env.MAX_PARTITIONS) break;
-    const fingerprint = inputFingerprint(await listObjects(c.s3, env.SOURCE_BUCKET, inputPrefix(env, day)));
-    if (!(await claim(c, env, day, runId, pkg.ModelPackageArn, nowSeconds, fingerprint))) continue;
-    claimed.push({
-      partition: day,
-      inputUri: `s3://${env.SOURCE_BUCKET}/${inputPrefix(env, day)}`,
-      stagingUri: `s3://${env.OUTPUT_BUCKET}/${stagingPrefix(env, runId, day)}`,
-      transformJobName: resourceName(env.RESOURCE_PREFIX, runId, day),
-    });
+  let lateObjectsClaimed = 0;
+  let lateObjectsUnscored = 0;
+  for (const candidate of candidates) {
+    const { day } = candidate;
+    const full = claimed.length >= env.MAX_PARTITIONS;
+    // A day of the window over the per-run maximum waits for the next run (it is still in its window).
+    if (full && candidate.lateObjects === 0) continue;
+    const objects = candidate.objects ?? (await listObjects(c.s3, env.SOURCE_BUCKET, inputPrefix(env, day)));
+    const fingerprint = inputFingerprint(objects);
+    if (!full && (await claim(c, env, day, runId, pkg.ModelPackageArn, nowSeconds, fingerprint))) {
+      claimed.push({
+        partition: day,
+        inputUri: `s3://${env.SOURCE_BUCKET}/${inputPrefix(env, day)}`,
+        stagingUri: `s3://${env.OUTPUT_BUCKET}/${stagingPrefix(env, runId, day)}`,
+        transformJobName: resourceName(env.RESOURCE_PREFIX, runId, day),
+      });
+      if (candidate.lateObjects > 0) {
+        lateObjectsClaimed += candidate.lateObjects;
+        logger.warn('partition claimed for objects that arrived after it left the lookback window', {
+          runId,
+          partition: day,
+          lateObjects: candidate.lateObjects,
+          environment: env.PLINTH_ENV,
+        });
+      }
+      continue;
+    }
+    if (candidate.lateObjects === 0) continue;
+    // A late partition not claimed: scored already from exactly these objects, held by a live
+    // run, or left unscored (counted and alarmed, never skipped quietly).
+    const reason = await whyNotClaimed(c, env, day, fingerprint, nowSeconds, full);
+    if (reason === undefined) continue;
+    lateObjectsUnscored += candidate.lateObjects;
+    logger.warn('late objects not scored by this run', { runId, partition: day, lateObjects: candidate.lateObjects, reason, environment: env.PLINTH_ENV });
   }
+  publishMetrics(metrics, {
+    dimensions: { Model: env.MODEL_PACKAGE_GROUP },
+    values: { LateObjectsClaimed: lateObjectsClaimed, LateObjectsUnscored: lateObjectsUnscored },
+    properties: { runId, environment: env.PLINTH_ENV },
+  });
   logger.info('batch inference planned', {
     runId,
     modelPackageArn: pkg.ModelPackageArn,
     candidates: candidates.length,
     claimed: claimed.map((p) => p.partition),
+    lateObjectsClaimed,
+    lateObjectsUnscored,
     environment: env.PLINTH_ENV,
   });
   return {
@@ -203,6 +251,25 @@ async function plan(c: Clients, env: BatchInferenceEnv, runId: string, time: Dat
     modelName: resourceName(env.RESOURCE_PREFIX, runId),
     partitions: claimed,
   };
+}
+
+/**
+ * Why a partition with late objects was not claimed, or undefined when nothing is lost: it is
+ * SCORED from exactly the objects it holds now, or a live run holds its claim (that run publishes
+ * or releases it).
+ */
+async function whyNotClaimed(c: Clients, env: BatchInferenceEnv, day: string, fingerprint: string, nowSeconds: number, full: boolean): Promise<string | undefined> {
+  const item: Record<string, AttributeValue> | undefined = (
+    await c.dynamodb.send(new GetItemCommand({ TableName: env.TRACKING_TABLE, Key: { partition: { S: day } }, ConsistentRead: true }))
+  ).Item;
+  const status = item?.status?.S;
+  if (status === 'SCORED' && item?.inputFingerprint?.S === fingerprint) return undefined;
+  if (status === 'CLAIMED' && Number(item?.claimedAt?.N ?? 0) >= nowSeconds - env.CLAIM_TIMEOUT_MINUTES * 60) return undefined;
+  if (status === 'SCORED' && item?.inputFingerprint?.S === undefined) {
+    return 'scored before input fingerprints were recorded: whether these objects were scored is unknown; delete its tracking item to score it again';
+  }
+  if (full) return `the per-run maximum (${env.MAX_PARTITIONS}) was reached; the next run claims it`;
+  return `claim refused (status ${status ?? 'none'}); the next run tries again`;
 }
 
 function inputPrefix(env: BatchInferenceEnv, day: string): string {
@@ -253,6 +320,64 @@ export async function readyPartitions(c: Pick<Clients, 's3'>, env: BatchInferenc
   return days;
 }
 
+interface ListedObject {
+  readonly key: string;
+  readonly etag: string;
+}
+
+export interface LatePartition {
+  readonly day: string;
+  /** Every object of the partition (keys and ETags), for its fingerprint. */
+  readonly objects: ListedObject[];
+  /** Its objects that arrived (LastModified) on or after the day it was last inside the window. */
+  readonly lateObjects: number;
+}
+
+/**
+ * The day partitions older than the lookback window, up to `LATE_HORIZON_DAYS` before it, that
+ * hold an object which arrived (S3 LastModified) on or after the last day the partition was inside
+ * the window (day + `LOOKBACK_DAYS`): a late ingest or a dead-letter redrive writes into the day
+ * its raw object arrived, possibly after every run that could see that day. Oldest first. An
+ * object that arrived on that last day may have been scored by that day's run; the claim's
+ * fingerprint check tells (a partition SCORED from exactly its objects is not claimed again).
+ * The listing starts at the horizon, so it reads only the horizon's partitions.
+ */
+export async function latePartitions(c: Pick<Clients, 's3'>, env: BatchInferenceEnv, time: Date): Promise<LatePartition[]> {
+  const first = dayBefore(time, env.LOOKBACK_DAYS);
+  const horizon = dayBefore(time, env.LOOKBACK_DAYS + env.LATE_HORIZON_DAYS);
+  const base = `${env.SOURCE_PREFIX}${env.PARTITION_KEY}=`;
+  const byDay = new Map<string, { objects: ListedObject[]; lateObjects: number }>();
+  let token: string | undefined;
+  let done = false;
+  do {
+    const page = await c.s3.send(
+      new ListObjectsV2Command({ Bucket: env.SOURCE_BUCKET, Prefix: base, StartAfter: token ? undefined : `${base}${horizon}`, ContinuationToken: token, MaxKeys: 1000 }),
+    );
+    for (const o of page.Contents ?? []) {
+      if (!o.Key || o.Key.endsWith('/')) continue;
+      const rest = o.Key.slice(base.length);
+      const day = rest.slice(0, 10);
+      if (rest[10] !== '/' || !DAY.test(day)) continue;
+      if (day >= first) {
+        done = true;
+        break;
+      }
+      if (day < horizon) continue;
+      const entry = byDay.get(day) ?? { objects: [], lateObjects: 0 };
+      byDay.set(day, entry);
+      entry.objects.push({ key: o.Key, etag: o.ETag ?? '' });
+      // The last run that could see `day` in its window ran on day + LOOKBACK_DAYS.
+      const leftWindow = Date.parse(`${day}T00:00:00Z`) + env.LOOKBACK_DAYS * 86_400_000;
+      if (o.LastModified && o.LastModified.getTime() >= leftWindow) entry.lateObjects += 1;
+    }
+    token = done ? undefined : page.NextContinuationToken;
+  } while (token);
+  return [...byDay.entries()]
+    .filter(([, e]) => e.lateObjects > 0)
+    .map(([day, e]) => ({ day, objects: e.objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), lateObjects: e.lateObjects }))
+    .sort((a, b) => (a.day < b.day ? -1 : 1));
+}
+
 /**
  * Claims a partition for this run; false when it is held by a live claim, or SCORED from exactly
  * the input it has now. A SCORED partition whose objects changed since (`fingerprint` differs from
@@ -272,7 +397,7 @@ async function claim(c: Clients, env: BatchInferenceEnv, day: string, runId: str
           modelPackageArn: { S: modelPackageArn },
           claimedAt: { N: String(nowSeconds) },
         },
-        ConditionExpression: 'attribute_not_exists(#p) OR #s = :failed OR (#s = :claimed AND claimedAt < :stale) OR (#s = :scored AND inputFingerprint <> :fp)',
+        ConditionExpression: 'attribute_not_exists(#p) OR #s = :failed OR (#s = :claimed AND claimedAt < :stale) OR (#s = :scored AND attribute_exists(inputFingerprint) AND inputFingerprint <> :fp)',
         ExpressionAttributeNames: { '#p': 'partition', '#s': 'status' },
         ExpressionAttributeValues: {
           ':failed': { S: 'FAILED' },
@@ -356,8 +481,8 @@ async function release(c: Clients, env: BatchInferenceEnv, runId: string, day: s
   logger.error('partition not scored; released for the next run', { runId, partition: day, reason, environment: env.PLINTH_ENV });
 }
 
-async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<Array<{ key: string; etag: string }>> {
-  const objects: Array<{ key: string; etag: string }> = [];
+async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<ListedObject[]> {
+  const objects: ListedObject[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));

@@ -52,10 +52,22 @@
  *  3. buildBaseline() over the features the sample has, plus
  *     unbaselined: { <name>: { type, reason: "absent-from-training-sample" } } (when any) and
  *     source: { modelPackageArn, trainingSample, sampledRecords, totalRecords, malformedRecords }.
- *  4. s3:PutObject <prefix><endpointName>/<groupName>-v<version>.json, then
- *     <prefix><endpointName>/current.json (the baseline of the model just
- *     approved for deployment; the platform's drift job reads the versioned
- *     object of the version the endpoint serves: drift-query).
+ *  4. <prefix><endpointName>/current.json, the baseline of the NEWEST approved
+ *     version (highest model package version of the group), written only if
+ *     it holds no newer one: read it (HeadObject: its ETag and the
+ *     plinth-model-package-arn metadata; a current.json without metadata is
+ *     read whole for source.modelPackageArn), then a conditional PutObject
+ *     (If-Match that ETag, or If-None-Match * when there is none). A 412/409
+ *     (another approval wrote it meanwhile) re-reads and decides again, at most
+ *     CURRENT_WRITE_ATTEMPTS times, then throws (the invoke is retried). So two
+ *     approvals processed out of order, or a retry of an older one, never move
+ *     current.json back to an older version. A current.json that cannot be
+ *     ordered against this version (another group's, or no readable source)
+ *     is replaced, with a warning. Then s3:PutObject
+ *     <prefix><endpointName>/<groupName>-v<version>.json (written last: it marks
+ *     the version done, so a run that stopped before it is redone whole). The
+ *     platform's drift job reads the versioned object of the version the
+ *     endpoint serves when it knows it (drift-query).
  *  5. sagemaker:UpdateModelPackage: CustomerMetadataProperties = the
  *     package's properties plus "plinth:drift-baseline" = s3:// URI of the
  *     versioned object (sent merged: SageMaker merges, moto replaces).
@@ -82,7 +94,9 @@
  *   is not 0) carries malformedRecords, malformedShare and unbaselined.
  * Other AWS errors propagate (the asynchronous invoke retries; configure an
  *   on-failure destination).
- * IAM: sagemaker:DescribeModelPackage, sagemaker:UpdateModelPackage on the
+ * IAM: (conditional writes need nothing beyond s3:PutObject; the read of
+ *   current.json is s3:GetObject + kms:Decrypt, both below)
+ *   sagemaker:DescribeModelPackage, sagemaker:UpdateModelPackage on the
  *   groups' model packages; sagemaker:ListPipelineExecutionSteps on the
  *   pipelines' executions; s3:GetObject (+ kms:Decrypt) on the training
  *   sample locations, and s3:ListBucket there so a missing sample reads as
@@ -94,7 +108,7 @@
 
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, SageMakerClient, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
-import { parseApprovalEvent } from '../deploy-model/event';
+import { parseApprovalEvent, parseModelPackageArn } from '../deploy-model/event';
 import { buildBaseline } from '../drift-stats/baseline';
 import { Baseline, DriftInputError, setOwn, UnbaselinedFeature } from '../drift-stats/statistics';
 import type { FeatureSpec } from '../drift-stats/baseline';
@@ -118,6 +132,10 @@ const metrics = createMetrics(METRIC_NAMESPACE);
 export { TRAINING_SAMPLE_PROPERTY };
 export const DRIFT_BASELINE_PROPERTY = 'plinth:drift-baseline';
 const APPROVED = 'Approved';
+/** Conditional writes of current.json tried before the invoke fails (each loss means another approval wrote it). */
+export const CURRENT_WRITE_ATTEMPTS = 5;
+/** Object metadata on current.json naming the package it is the baseline of (x-amz-meta-…). */
+export const CURRENT_PACKAGE_METADATA = 'plinth-model-package-arn';
 /** Versions of one sample key read at most (1000 per page). */
 const MAX_VERSION_PAGES = 20;
 
@@ -128,6 +146,10 @@ export interface BaselineBuilt {
   sampleDerivedFrom: SampleSource['derivedFrom'];
   baselineUri: string;
   currentUri: string;
+  /** `replaced`: current.json is now this version's baseline; `kept`: it holds a newer version's, left alone. */
+  current: 'replaced' | 'kept';
+  /** The model package current.json is the baseline of after this run. */
+  currentModelPackageArn: string;
   sampledRecords: number;
   totalRecords: number;
   malformedRecords: number;
@@ -225,6 +247,100 @@ async function versionAtRegistration(sample: { bucket: string; key: string }, re
   return chosen.versionId;
 }
 
+interface CurrentHolder {
+  etag: string;
+  /** The package whose baseline current.json holds; undefined when it cannot be read. */
+  arn?: string;
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: unknown }).name;
+  return name === 'NotFound' || name === 'NoSuchKey' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+}
+
+/** A conditional write lost: the object changed (412) or another conditional write was in flight (409). */
+function isConditionalWriteLost(err: unknown): boolean {
+  const name = (err as { name?: unknown }).name;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
+}
+
+/** What current.json holds now: its ETag and the package it is the baseline of (metadata, else its body's source). */
+async function readCurrent(config: BaselineConfig, key: string): Promise<CurrentHolder | undefined> {
+  let head;
+  try {
+    head = await clients.s3.send(new HeadObjectCommand({ Bucket: config.baselineBucket, Key: key }));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const fromMetadata = head.Metadata?.[CURRENT_PACKAGE_METADATA];
+  if (fromMetadata) return { etag: head.ETag ?? '', arn: fromMetadata };
+  // Written before the metadata existed: the baseline names its package in source.modelPackageArn.
+  let res;
+  try {
+    res = await clients.s3.send(new GetObjectCommand({ Bucket: config.baselineBucket, Key: key }));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const parts: Uint8Array[] = [];
+  for await (const chunk of (res.Body ?? []) as AsyncIterable<Uint8Array>) parts.push(chunk);
+  const text = Buffer.concat(parts).toString('utf8');
+  let arn: string | undefined;
+  try {
+    const source = (JSON.parse(text) as { source?: { modelPackageArn?: unknown } }).source;
+    if (typeof source?.modelPackageArn === 'string') arn = source.modelPackageArn;
+  } catch {
+    arn = undefined;
+  }
+  return { etag: res.ETag ?? '', ...(arn !== undefined ? { arn } : {}) };
+}
+
+/**
+ * Makes current.json this version's baseline unless it holds a newer version of the same group.
+ * Newer means a higher model package version: SageMaker numbers a group's versions in
+ * registration order, every approval event carries the number (checked against the ARN), and it
+ * has no ties and no clock. The write is conditional on what was read (If-Match its ETag, or
+ * If-None-Match when there was none), so a concurrent approval cannot slip in between.
+ */
+async function writeCurrent(config: BaselineConfig, key: string, body: string, approval: Approval): Promise<{ written: boolean; heldArn?: string }> {
+  for (let attempt = 1; attempt <= CURRENT_WRITE_ATTEMPTS; attempt++) {
+    const held = await readCurrent(config, key);
+    const heldParts = held?.arn !== undefined ? parseModelPackageArn(held.arn) : undefined;
+    const sameGroup = heldParts !== undefined && heldParts.groupLowerCase === approval.groupName.toLowerCase();
+    if (held && sameGroup && heldParts.version > approval.version) {
+      logger.info('current.json holds a newer version: left alone', { modelPackageArn: approval.modelPackageArn, currentModelPackageArn: held.arn, key });
+      return { written: false, heldArn: held.arn };
+    }
+    if (held && !sameGroup) {
+      logger.warn('current.json cannot be ordered against this version: replaced', {
+        modelPackageArn: approval.modelPackageArn,
+        currentModelPackageArn: held.arn ?? 'unreadable',
+        key,
+        reason: held.arn === undefined ? 'it names no model package' : 'it is the baseline of another model package group',
+      });
+    }
+    try {
+      await clients.s3.send(
+        new PutObjectCommand({
+          Bucket: config.baselineBucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+          Metadata: { [CURRENT_PACKAGE_METADATA]: approval.modelPackageArn },
+          ...(held ? { IfMatch: held.etag } : { IfNoneMatch: '*' }),
+        }),
+      );
+      return { written: true };
+    } catch (err) {
+      if (!isConditionalWriteLost(err)) throw err;
+      logger.info('current.json changed while it was written: read again', { modelPackageArn: approval.modelPackageArn, key, attempt });
+    }
+  }
+  throw new Error(`${key}: ${CURRENT_WRITE_ATTEMPTS} conditional writes lost to concurrent approvals; retried by the invoke`);
+}
+
 async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval: Approval, described: DescribedPackage): Promise<BaselineBuilt> {
   let source: SampleSource;
   try {
@@ -314,9 +430,9 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
   const versionedKey = versionedBaselineKey(config, model, approval);
   const currentKey = `${folder}current.json`;
   const bodyText = JSON.stringify(baseline);
-  for (const key of [versionedKey, currentKey]) {
-    await clients.s3.send(new PutObjectCommand({ Bucket: config.baselineBucket, Key: key, Body: bodyText, ContentType: 'application/json' }));
-  }
+  const current = await writeCurrent(config, currentKey, bodyText, approval);
+  // Written last: its existence makes a replay skip, so a run that stopped before it is redone whole.
+  await clients.s3.send(new PutObjectCommand({ Bucket: config.baselineBucket, Key: versionedKey, Body: bodyText, ContentType: 'application/json' }));
   const baselineUri = `s3://${config.baselineBucket}/${versionedKey}`;
   await clients.sagemaker.send(
     new UpdateModelPackageCommand({
@@ -331,6 +447,8 @@ async function buildAndStore(config: BaselineConfig, model: ModelDrift, approval
     sampleDerivedFrom: source.derivedFrom,
     baselineUri,
     currentUri: `s3://${config.baselineBucket}/${currentKey}`,
+    current: current.written ? 'replaced' : 'kept',
+    currentModelPackageArn: current.written ? approval.modelPackageArn : (current.heldArn as string),
     sampledRecords: read.sampledRecords,
     totalRecords: read.totalRecords,
     malformedRecords: read.malformedRecords,

@@ -17,6 +17,9 @@
  *   CAPTURE_VARIANTS  comma list of PRODUCTION variant names (shadow variants
  *                     are left out)
  *   WINDOW_HOURS      integer 1..744
+ *   CAPTURE_SETTLE_MINUTES  integer 0..1440: how long SageMaker may take to
+ *                     upload a request's capture file; the window ends at the
+ *                     last full hour at least this long before `time`
  *   BASELINE_BUCKET, BASELINE_KEY   the current baseline (written by
  *                     lambdas/drift-baseline: drift-baselines/<endpoint>/current.json)
  *   MODEL_PACKAGE_GROUP, MODEL_VARIANT   optional, both or neither: the package
@@ -25,14 +28,17 @@
  *                     the package that variant SERVES now, not current.json.
  *   PLINTH_ENV        optional, logged
  * Steps:
- *  1. window = [floor-to-hour(time) − WINDOW_HOURS h, floor-to-hour(time)), UTC.
+ *  1. window = [end − WINDOW_HOURS h, end), end = floor-to-hour(time −
+ *     CAPTURE_SETTLE_MINUTES), UTC. Runs WINDOW_HOURS apart get windows that
+ *     tile (each end moves by exactly the runs' distance), and no window holds
+ *     an hour whose capture may still be uploading.
  *  2. The baseline's key: BASELINE_KEY; or, with MODEL_PACKAGE_GROUP, the
  *     versioned baseline of the package the variant serves now:
  *     DescribeEndpoint → its endpoint config (the one in service; during an
  *     update, the old one until the update completes) → the variant's model →
  *     its `plinth:model-package` tag (deploy-model sets it) → version N →
  *     `<dirname of BASELINE_KEY>/<MODEL_PACKAGE_GROUP>-vN.json` (drift-baseline
- *     writes it on approval). current.json is the version approved LAST:
+ *     writes it on approval). current.json is the NEWEST version approved:
  *     a canary SageMaker rolled back, or a rollback by hand, leaves it on a
  *     model that no longer serves, and drift judged against that model's
  *     training data reads "ok" for traffic that drifted from the live one's.
@@ -88,6 +94,9 @@ const logger = createLogger('plinth-drift-query');
 
 export const MAX_BASELINE_BYTES = 10 * 1024 * 1024;
 export const MAX_WINDOW_HOURS = 744;
+/** Largest CAPTURE_SETTLE_MINUTES (one day; lib/drift/drift-props.ts checks the same bound at synth). */
+export const MAX_CAPTURE_SETTLE_MINUTES = 1440;
+const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -107,6 +116,8 @@ export interface DriftQueryConfig {
   captureTable: string;
   captureVariants: string[];
   windowHours: number;
+  /** The window ends at the last full hour at least this many minutes before the run. */
+  captureSettleMinutes: number;
   baselineBucket: string;
   baselineKey: string;
   /** The package group whose versions the variant serves; the baseline is the served version's. */
@@ -145,6 +156,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DriftQueryConf
   if (!(windowHours >= 1 && windowHours <= MAX_WINDOW_HOURS)) {
     throw new DriftInputError(`WINDOW_HOURS must be an integer in 1..${MAX_WINDOW_HOURS} (got ${JSON.stringify(hoursText)})`);
   }
+  const settleText = required(env, 'CAPTURE_SETTLE_MINUTES');
+  const captureSettleMinutes = /^\d+$/.test(settleText) ? Number(settleText) : NaN;
+  if (!(captureSettleMinutes >= 0 && captureSettleMinutes <= MAX_CAPTURE_SETTLE_MINUTES)) {
+    throw new DriftInputError(`CAPTURE_SETTLE_MINUTES must be an integer in 0..${MAX_CAPTURE_SETTLE_MINUTES} (got ${JSON.stringify(settleText)})`);
+  }
   const environment = env.PLINTH_ENV?.trim();
   const group = env.MODEL_PACKAGE_GROUP?.trim();
   const variant = env.MODEL_VARIANT?.trim();
@@ -159,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DriftQueryConf
     captureTable: required(env, 'CAPTURE_TABLE'),
     captureVariants,
     windowHours,
+    captureSettleMinutes,
     baselineBucket: required(env, 'BASELINE_BUCKET'),
     baselineKey,
     ...(group && variant ? { servedModel: { modelPackageGroupName: group, variantName: variant } } : {}),
@@ -166,12 +183,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DriftQueryConf
   };
 }
 
-/** [floor-to-hour(time) − hours, floor-to-hour(time)) in UTC. */
-export function captureWindow(time: unknown, hours: number): { start: Date; end: Date } {
+/**
+ * [end − hours, end) in UTC, end = floor-to-hour(time − settleMinutes): the last full hour that
+ * ended at least `settleMinutes` before the run, so capture SageMaker is still uploading is not
+ * counted. The end is a whole hour and moves exactly as the run time does (modulo the floor), so
+ * runs `hours` apart give windows that tile the capture without gap or overlap.
+ */
+export function captureWindow(time: unknown, hours: number, settleMinutes: number): { start: Date; end: Date } {
   if (typeof time !== 'string' || !ISO_TIME.test(time)) throw new DriftInputError(`time must be an ISO-8601 timestamp with a zone (got ${JSON.stringify(time)})`);
   const ms = Date.parse(time);
   if (!Number.isFinite(ms)) throw new DriftInputError(`time ${JSON.stringify(time)} is not a valid date`);
-  const endMs = Math.floor(ms / HOUR_MS) * HOUR_MS;
+  if (!Number.isInteger(settleMinutes) || settleMinutes < 0 || settleMinutes > MAX_CAPTURE_SETTLE_MINUTES) {
+    throw new DriftInputError(`the capture settle time must be whole minutes in 0..${MAX_CAPTURE_SETTLE_MINUTES} (got ${settleMinutes})`);
+  }
+  const endMs = Math.floor((ms - settleMinutes * MINUTE_MS) / HOUR_MS) * HOUR_MS;
   return { start: new Date(endMs - hours * HOUR_MS), end: new Date(endMs) };
 }
 
@@ -240,7 +265,7 @@ async function readBaseline(bucket: string, key: string, missing?: string): Prom
 export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult> {
   const config = loadConfig();
   if (typeof event !== 'object' || event === null) throw new DriftInputError('event must be an object { time }');
-  const window = captureWindow(event.time, config.windowHours);
+  const window = captureWindow(event.time, config.windowHours, config.captureSettleMinutes);
   const logFields = {
     endpointName: config.endpointName,
     windowStart: isoSeconds(window.start),

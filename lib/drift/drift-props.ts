@@ -31,6 +31,16 @@ export interface DriftSettings {
   readonly schedule: string;
   /** Hours of capture each run reads (1 to 168). */
   readonly windowHours: number;
+  /**
+   * How long SageMaker may take to upload a request's data capture: each window ends at the last
+   * full hour at least this many minutes before the run (`[end − windowHours h, end)`, with
+   * `end = floor-to-hour(run − captureSettleMinutes)`), so a run does not count an hour whose
+   * capture files are still arriving. Consecutive runs `windowHours` apart still tile the capture
+   * without gap or overlap (every end moves by the same amount). Whole minutes, 0 to 1440.
+   *
+   * @default DEFAULT_DRIFT_CAPTURE_SETTLE_MINUTES (15)
+   */
+  readonly captureSettleMinutes?: number;
   /** @default DEFAULT_DRIFT_THRESHOLDS */
   readonly thresholds?: DriftThresholds;
   /** Non-missing values a feature needs in the window before it is judged. @default 100 */
@@ -48,5 +58,9 @@ export interface DriftSettings {
 
 /** Default of {@link DriftSettings.debounceMinutes}. */
 export const DEFAULT_DRIFT_DEBOUNCE_MINUTES = 24 * 60;
+/** Default of {@link DriftSettings.captureSettleMinutes}: SageMaker uploads capture files minutes after the requests. */
+export const DEFAULT_DRIFT_CAPTURE_SETTLE_MINUTES = 15;
+/** Largest {@link DriftSettings.captureSettleMinutes} (one day); lambdas/drift-query checks the same bound. */
+export const MAX_DRIFT_CAPTURE_SETTLE_MINUTES = 24 * 60;
 /** Default of {@link DriftSettings.minSamples}. */
 export const DEFAULT_DRIFT_MIN_SAMPLES = 100;

@@ -158,8 +158,10 @@ export class DriftRetraining extends Construct {
         // The sample is read as it was when the package was registered (the version current then).
         new iam.PolicyStatement({ sid: 'ListSampleVersions', actions: ['s3:ListBucketVersions'], resources: [props.trainingSampleBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'DecryptTrainingSamples', actions: perms.KMS_DECRYPT, resources: [props.trainingSampleKey.keyArn] }),
+        // current.json is written conditionally (If-Match / If-None-Match), which needs no action beyond s3:PutObject.
         new iam.PolicyStatement({ sid: 'WriteBaselines', actions: perms.S3_WRITE_OBJECT, resources: [baselineObjects] }),
-        // Whether this version's baseline was already written decides a skip (never the package's metadata).
+        // Whether this version's baseline was already written decides a skip (never the package's metadata);
+        // reading current.json (its ETag and the package it names) orders the write of a newer one.
         new iam.PolicyStatement({ sid: 'CheckOwnBaselines', actions: perms.S3_READ_OBJECT, resources: [baselineObjects] }),
         // Without ListBucket, S3 answers the HEAD of a baseline not yet written with 403 instead of 404.
         new iam.PolicyStatement({ sid: 'TellMissingBaselines', actions: ['s3:ListBucket'], resources: [props.baselineBucket.bucketArn] }),

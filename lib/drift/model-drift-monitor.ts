@@ -12,7 +12,14 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { DEFAULT_DRIFT_MIN_SAMPLES, DEFAULT_DRIFT_THRESHOLDS, type DriftFeatureDefinition as DriftFeature, type DriftSettings as DriftConfig } from './drift-props';
+import {
+  DEFAULT_DRIFT_CAPTURE_SETTLE_MINUTES,
+  DEFAULT_DRIFT_MIN_SAMPLES,
+  DEFAULT_DRIFT_THRESHOLDS,
+  MAX_DRIFT_CAPTURE_SETTLE_MINUTES,
+  type DriftFeatureDefinition as DriftFeature,
+  type DriftSettings as DriftConfig,
+} from './drift-props';
 import { acknowledgeFinding, wildcardResourceFinding } from '../compliance/acknowledge';
 import type { PlatformServiceProps } from '../compute/platform-service-props';
 import { VpcFunction } from '../compute/vpc-function';
@@ -31,8 +38,9 @@ const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 /**
  * Where drift baselines live in the capture bucket: `<prefix><endpoint>/<group>-v<version>.json` per
- * approved version, and `current.json`, the version approved last. With `servedModel` the job compares
- * against the served version's; without it, against `current.json`.
+ * approved version, and `current.json`, the newest version approved (it never moves back to an older
+ * one). With `servedModel` the job compares against the served version's; without it, against
+ * `current.json`.
  */
 export const DRIFT_BASELINE_PREFIX = 'drift-baselines/';
 /** The metric namespace of the drift Lambdas. */
@@ -67,7 +75,7 @@ export interface ModelDriftMonitorProps extends PlatformServiceProps {
    * found from the endpoint's config in service; a variant that serves no registered version, or a
    * served version without a baseline, fails the run (`BaselineMissing`).
    *
-   * @default - `current.json`: the baseline of the version approved last, which a canary SageMaker
+   * @default - `current.json`: the baseline of the newest version approved, which a canary SageMaker
    * rolled back, or a rollback by hand, leaves on a model that no longer serves
    */
   readonly servedModel?: { readonly modelPackageGroupName: string; readonly variantName: string };
@@ -88,7 +96,7 @@ export class ModelDriftMonitor extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly queryFunction: lambda.IFunction;
   public readonly statisticsFunction: lambda.IFunction;
-  /** The S3 key of `current.json`, the baseline of the version approved last (what the job compares against without `servedModel`). */
+  /** The S3 key of `current.json`, the baseline of the newest version approved (what the job compares against without `servedModel`). */
   public readonly baselineKey: string;
   public readonly driftAlarm: cloudwatch.Alarm;
   public readonly jobFailedAlarm: cloudwatch.Alarm;
@@ -96,6 +104,8 @@ export class ModelDriftMonitor extends Construct {
   public readonly jobSilentAlarm: cloudwatch.Alarm;
   /** Every feature lacked data while the endpoint served enough requests: capture is broken, so "no drift" means nothing. */
   public readonly blindAlarm: cloudwatch.Alarm;
+  /** Each window ends at the last full hour at least this many minutes before the run (late capture uploads). */
+  public readonly captureSettleMinutes: number;
   /** The percentage of requests the endpoint's data capture records, as the job scales the request count. */
   public readonly captureSamplingPercent: number;
 
@@ -112,6 +122,11 @@ export class ModelDriftMonitor extends Construct {
           'data capture off, or an inference component, which capture does not record); turn capture on, or do not declare drift for this model',
       );
     }
+    const captureSettleMinutes = props.drift.captureSettleMinutes ?? DEFAULT_DRIFT_CAPTURE_SETTLE_MINUTES;
+    if (!Number.isInteger(captureSettleMinutes) || captureSettleMinutes < 0 || captureSettleMinutes > MAX_DRIFT_CAPTURE_SETTLE_MINUTES) {
+      throw new PlinthError(`ModelDriftMonitor ${this.node.path}: drift.captureSettleMinutes must be a whole number of minutes, 0 to ${MAX_DRIFT_CAPTURE_SETTLE_MINUTES} (got ${captureSettleMinutes})`);
+    }
+    this.captureSettleMinutes = captureSettleMinutes;
     const served = props.servedModel;
     if (served !== undefined) {
       if (!SAGEMAKER_NAME.test(served.modelPackageGroupName)) {
@@ -238,6 +253,7 @@ export class ModelDriftMonitor extends Construct {
         CAPTURE_TABLE: tableName,
         CAPTURE_VARIANTS: productionVariantNames.join(','),
         WINDOW_HOURS: String(props.drift.windowHours),
+        CAPTURE_SETTLE_MINUTES: String(captureSettleMinutes),
         BASELINE_BUCKET: captureBucket.bucketName,
         BASELINE_KEY: this.baselineKey,
         ...(served ? { MODEL_PACKAGE_GROUP: served.modelPackageGroupName, MODEL_VARIANT: served.variantName } : {}),

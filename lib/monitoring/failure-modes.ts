@@ -276,6 +276,14 @@ export const FAILURE_MODES = {
     owner: 'model-owner',
     severity: 'warning',
   },
+  'batch-inference-late-input': {
+    title: 'Batch inference late input unscored',
+    detection: '`<env>-BatchInferenceLateInput-<model>`: the last run found objects that arrived after their day partition had left the lookback window (a late ingest or a dead-letter redrive) and did not claim them (`LateObjectsUnscored` in `Plinth/BatchInference`).',
+    mitigation: 'Each run sweeps `lateArrivalHorizon` days before the window and claims such partitions like any other, oldest first after the window\'s own days, scoring them whole; a partition over the per-run maximum is claimed by the next run; one scored before input fingerprints were recorded stays counted until an operator deletes its tracking item.',
+    runbook: 'docs/runbooks/batch-inference-late-input.md',
+    owner: 'model-owner',
+    severity: 'warning',
+  },
 } as const satisfies Record<string, FailureMode>;
 
 export type FailureModeId = keyof typeof FAILURE_MODES;

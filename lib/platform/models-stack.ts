@@ -351,6 +351,7 @@ export class ModelsStack extends Stack {
         readers: props.lakeCurated.readers,
         schedule: events.Schedule.expression(batch.schedule),
         lookback: Duration.days(batch.lookbackDays),
+        lateArrivalHorizon: Duration.days(batch.lateArrivalHorizonDays),
         maxPartitionsPerRun: batch.maxPartitionsPerRun,
         instanceType: batch.instanceType,
         instanceCount: batch.instanceCount,
@@ -372,7 +373,7 @@ export class ModelsStack extends Stack {
         database: props.lake,
         bytesScannedCutoffPerQuery: config.dataLake.athenaBytesScannedCutoffPerQuery,
         // Drift is judged against the training data of the version the variant serves (deploy-model
-        // rolls each approved version of the model's group onto variantName), not of the one approved last.
+        // rolls each approved version of the model's group onto variantName), not of the newest one approved (current.json).
         servedModel: { modelPackageGroupName: model.name, variantName: model.variantName },
         ...common,
       });

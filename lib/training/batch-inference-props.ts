@@ -42,6 +42,15 @@ export interface BatchInferenceProps extends PlatformServiceProps {
   readonly schedule: events.Schedule;
   /** Only partitions this far back are considered. @default Duration.days(7) */
   readonly lookback?: Duration;
+  /**
+   * How far before the lookback window each run sweeps for late objects: objects that arrived
+   * (S3 LastModified) after their day partition had left the window, e.g. a dead-letter redrive.
+   * Such a partition is claimed and scored whole like any other; late objects a run cannot claim
+   * are counted in `LateObjectsUnscored`, which alarms (`batch-inference-late-input`). Objects
+   * landing in a day older than lookback + horizon are not seen. Whole days, 1-400.
+   * @default Duration.days(30)
+   */
+  readonly lateArrivalHorizon?: Duration;
   /** At most this many partitions per run (1-40). @default 4 */
   readonly maxPartitionsPerRun?: number;
   /** Checked against Plinth's instance table (`lib/inference/instance-types.ts`). */

@@ -24,6 +24,8 @@ import { SecureTable } from '../storage/secure-table';
 import { PLATFORM_WAIVER } from '../compliance/platform-waiver';
 
 const ACK = PLATFORM_WAIVER;
+/** lambdas/batch-inference's METRIC_NAMESPACE (dimension `Model`). */
+export const BATCH_INFERENCE_METRIC_NAMESPACE = 'Plinth/BatchInference';
 const NAME = /^[a-z0-9](-*[a-z0-9])*$/;
 const PREFIX = /^([a-zA-Z0-9!_.*'()-]+\/)+$/;
 
@@ -52,7 +54,10 @@ export const PREDICTION_COLUMNS: readonly glue.CfnTable.ColumnProperty[] = [
  * partition (KMS on volumes and output), and (4) checks that every input row has exactly one
  * output row before writing the predictions with their lineage to `predictions/<model>/`, which a
  * Glue table under Lake Formation exposes. A partition that fails is released for the next run and
- * fails the execution, which alarms (`batch-inference-failed`).
+ * fails the execution, which alarms (`batch-inference-failed`). Each run also sweeps the
+ * `lateArrivalHorizon` before the window for objects that arrived after their day had left it (a
+ * dead-letter redrive) and scores those partitions too; late objects it cannot claim alarm
+ * (`batch-inference-late-input`).
  */
 export class BatchInference extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -64,18 +69,24 @@ export class BatchInference extends Construct {
   public readonly modelRole: iam.Role;
   public readonly securityGroup: ec2.ISecurityGroup;
   public readonly failedAlarm: cloudwatch.Alarm;
+  /** Objects that arrived after their day left the lookback window and the last run did not claim. */
+  public readonly lateInputAlarm: cloudwatch.Alarm;
   /** Prefix of the SageMaker model and transform job names of this job. */
   public readonly resourcePrefix: string;
+  /** The model (its package group) this job scores with. */
+  public readonly modelName: string;
 
   constructor(scope: Construct, id: string, props: BatchInferenceProps) {
     super(scope, id);
     validate(props, this.node.path);
     const stack = Stack.of(this);
     const model = props.modelName;
+    this.modelName = model;
     const partitionKey = props.source.partitionKey ?? 'ingest_date';
     const maxPartitions = props.maxPartitionsPerRun ?? 4;
     const partitionTimeout = props.partitionTimeout ?? Duration.hours(1);
     const lookbackDays = Math.round((props.lookback ?? Duration.days(7)).toDays());
+    const lateHorizonDays = (props.lateArrivalHorizon ?? Duration.days(30)).toDays();
     // The job times out after every partition could have used its full timeout; a claim older than that is abandoned.
     const jobTimeout = Duration.minutes(partitionTimeout.toMinutes() * maxPartitions + 30);
     const outputPrefix = predictionsPrefix(model);
@@ -163,7 +174,7 @@ export class BatchInference extends Construct {
       description: `Plinth batch-inference: claims, checks and publishes the batch predictions of ${model}`,
       statements: [
         new iam.PolicyStatement({ sid: 'FindApprovedPackage', actions: ['sagemaker:ListModelPackages'], resources: [props.registry.groupArn(props.modelName), props.registry.packagesArn(props.modelName)] }),
-        new iam.PolicyStatement({ sid: 'TrackPartitions', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.trackingTable.tableArn] }),
+        new iam.PolicyStatement({ sid: 'TrackPartitions', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.trackingTable.tableArn] }),
         new iam.PolicyStatement({ sid: 'ListSourceAndStaging', actions: perms.S3_LIST, resources: [props.source.bucket.bucketArn, props.outputBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'ReadSource', actions: perms.S3_READ, resources: [sourceObjects] }),
         new iam.PolicyStatement({ sid: 'ReadAndRemoveStaging', actions: [...perms.S3_READ, 's3:DeleteObject'], resources: [stagingObjects] }),
@@ -185,6 +196,7 @@ export class BatchInference extends Construct {
         SOURCE_PREFIX: props.source.prefix,
         PARTITION_KEY: partitionKey,
         LOOKBACK_DAYS: String(lookbackDays),
+        LATE_HORIZON_DAYS: String(lateHorizonDays),
         MAX_PARTITIONS: String(maxPartitions),
         CLAIM_TIMEOUT_MINUTES: String(jobTimeout.toMinutes()),
         OUTPUT_BUCKET: props.outputBucket.bucketName,
@@ -290,6 +302,43 @@ export class BatchInference extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.lateInputAlarm = failureModeAlarm(this, 'BatchInferenceLateInput', 'batch-inference-late-input', {
+      alarmAction: props.alarmAction,
+      runbookBaseUrl: props.runbookBaseUrl,
+      subject: model,
+      description: `Batch inference of ${model} found objects that arrived after their day partition left the ${lookbackDays}-day lookback window (a late ingest or a dead-letter redrive) and did not claim them in its last run (over the per-run maximum, or a partition scored before input fingerprints were recorded); they have no predictions yet.`,
+      metric: this.metricLateObjectsUnscored(),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // A run emits the metric only when it ran with an Approved package; no run, no late input seen.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Late objects (arrived after their day left the lookback window) a run did not claim; emitted by every run that found an Approved package. */
+  public metricLateObjectsUnscored(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: BATCH_INFERENCE_METRIC_NAMESPACE,
+      metricName: 'LateObjectsUnscored',
+      dimensionsMap: { Model: this.modelName },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /** Late objects a run claimed (their partitions are scored whole by that run). */
+  public metricLateObjectsClaimed(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: BATCH_INFERENCE_METRIC_NAMESPACE,
+      metricName: 'LateObjectsClaimed',
+      dimensionsMap: { Model: this.modelName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+      ...props,
     });
   }
 
@@ -565,6 +614,10 @@ function validate(props: BatchInferenceProps, path: string): void {
   const payload = props.maxPayloadMb ?? 6;
   if (!Number.isInteger(payload) || payload < 1 || payload > 100) fail('maxPayloadMb', `must be an integer 1-100 (got ${payload})`);
   if (props.lookback && (props.lookback.toDays({ integral: false }) < 1 || props.lookback.toDays({ integral: false }) > 400)) fail('lookback', 'must be 1-400 days');
+  if (props.lateArrivalHorizon) {
+    const days = props.lateArrivalHorizon.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 400) fail('lateArrivalHorizon', `must be whole days, 1-400 (got ${days})`);
+  }
   if (props.partitionTimeout && (props.partitionTimeout.toMinutes({ integral: false }) < 5 || props.partitionTimeout.toHours({ integral: false }) > 48)) {
     fail('partitionTimeout', 'must be 5 minutes to 48 hours');
   }

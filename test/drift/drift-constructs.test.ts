@@ -74,17 +74,20 @@ function driftLoopIn(stack: Stack): { monitor: ModelDriftMonitor; retraining: Dr
  * m-dev (one variant, primary) capturing `samplingPercent` of its requests: a factory, so one stack
  * can hold several.
  */
-function standaloneMonitors(stack: Stack, samplingPercent: number): (id: string, servedModel?: { modelPackageGroupName: string; variantName: string }) => ModelDriftMonitor {
+function standaloneMonitors(
+  stack: Stack,
+  samplingPercent: number,
+): (id: string, servedModel?: { modelPackageGroupName: string; variantName: string }, drift?: Partial<NonNullable<typeof MODEL.drift>>) => ModelDriftMonitor {
   const keys = new PlatformKeys(stack, 'Keys');
   const network = new PlatformNetwork(stack, 'Network', { vpcCidr: '10.62.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], logsKey: keys.logs });
   const capture = new SecureBucket(stack, 'Capture', { encryptionKey: keys.dataLake, serverAccessLogsBucket: new AccessLogsBucket(stack, 'AccessLogs').bucket });
   const endpoint = InferenceEndpoint.fromEndpointAttributes(stack, 'Endpoint', { endpointName: 'm-dev', productionVariantNames: ['primary'], dataCaptureSamplingPercent: samplingPercent });
   const alarms = new PlatformAlarmTopic(stack, 'Alarms', { encryptionKey: keys.logs });
-  return (id, servedModel) =>
+  return (id, servedModel, drift = {}) =>
     new ModelDriftMonitor(stack, id, {
       endpoint,
       features: driftFeatures(MODEL),
-      drift: MODEL.drift!,
+      drift: { ...MODEL.drift!, ...drift },
       captureBucket: capture.bucket,
       captureKey: keys.dataLake,
       database: { databaseName: 'plinth_lake' },
@@ -314,6 +317,23 @@ describe('drift loop constructs', () => {
     expect(() => monitor('Drift')).toThrow(/endpoint m-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);
   });
 
+  it('ends each window the capture settle time before the run: 15 minutes unless configured, and refuses a bad one, naming the field', () => {
+    const stack = new Stack(newApp(), 'Settle');
+    const monitor = standaloneMonitors(stack, 100);
+    const { captureSettleMinutes: _omitted, ...withoutSettle } = MODEL.drift!;
+    expect(monitor('Default', undefined, withoutSettle).captureSettleMinutes).toBe(15);
+    expect(monitor('Custom', undefined, { captureSettleMinutes: 40 }).captureSettleMinutes).toBe(40);
+    const variables = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables ?? {})
+      .filter((v) => v.WINDOW_HOURS !== undefined);
+    expect(variables.map((v) => v.CAPTURE_SETTLE_MINUTES).sort()).toEqual(['15', '40']);
+    for (const bad of [-1, 2.5, 1441]) {
+      expect(() => monitor(`Bad${String(bad).replace(/\W/g, '')}`, undefined, { captureSettleMinutes: bad })).toThrow(
+        new RegExp(`drift.captureSettleMinutes must be a whole number of minutes, 0 to 1440 \\(got ${String(bad).replace('.', '\\.')}\\)`),
+      );
+    }
+  });
+
   it('refuses a served model on a variant the endpoint does not have, or a group that is not a SageMaker name, naming the field', () => {
     const monitor = standaloneMonitors(new Stack(newApp(), 'Served'), 100);
     expect(() => monitor('A', { modelPackageGroupName: 'm', variantName: 'challenger' })).toThrow(/servedModel.variantName "challenger" is not a production variant of m-dev \(primary\)/);
@@ -355,5 +375,8 @@ describe('drift config', () => {
     expect(() => modelConfigSchema.parse({ ...base, drift })).toThrow(/drift needs features/);
     expect(() => modelConfigSchema.parse({ ...base, drift: { ...drift, features: [{ name: 'amount; DROP', type: 'numeric' }] } })).toThrow(/SQL-safe/);
     expect(() => modelConfigSchema.parse({ ...base, drift: { ...drift, features: [{ name: 'a', type: 'numeric' }], schedule: 'every hour' } })).toThrow(/schedule expression/);
+    expect(() => modelConfigSchema.parse({ ...base, drift: { ...drift, features: [{ name: 'a', type: 'numeric' }], captureSettleMinutes: 1441 } })).toThrow(/captureSettleMinutes can be at most 1440/);
+    expect(() => modelConfigSchema.parse({ ...base, drift: { ...drift, features: [{ name: 'a', type: 'numeric' }], captureSettleMinutes: -1 } })).toThrow();
+    expect(modelConfigSchema.parse({ ...base, drift: { ...drift, features: [{ name: 'a', type: 'numeric' }] } }).drift?.captureSettleMinutes).toBe(15);
   });
 });

@@ -17,6 +17,7 @@ const ENV = {
   SOURCE_PREFIX: 'transactions/',
   PARTITION_KEY: 'ingest_date',
   LOOKBACK_DAYS: '7',
+  LATE_HORIZON_DAYS: '30',
   MAX_PARTITIONS: '4',
   CLAIM_TIMEOUT_MINUTES: '270',
   OUTPUT_BUCKET: 'curated',

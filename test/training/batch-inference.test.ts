@@ -162,6 +162,23 @@ describe('BatchInference', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/batch-inference-failed.md') });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 1 * * ? *)' });
   });
+
+  it('sweeps 30 days before the window for late objects and alarms on the late objects a run did not claim', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ LOOKBACK_DAYS: '7', LATE_HORIZON_DAYS: '30' }) } });
+    expect(failureModesOf(construct.lateInputAlarm)).toEqual(['batch-inference-late-input']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Plinth/BatchInference',
+      MetricName: 'LateObjectsUnscored',
+      Dimensions: [{ Name: 'Model', Value: 'fraud-detector' }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/batch-inference-late-input.md'),
+    });
+    // The run reads a tracking item to tell a late partition already scored from one left unscored
+    const policies = { ...template.findResources('AWS::IAM::Policy'), ...template.findResources('AWS::IAM::ManagedPolicy') };
+    const track = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement).find((st: any) => st.Sid === 'TrackPartitions');
+    expect([track.Action].flat()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
 });
 
 describe('BatchInference.grantStartRun', () => {
@@ -190,6 +207,8 @@ describe('BatchInference props', () => {
     [{ maxPartitionsPerRun: 41 }, /maxPartitionsPerRun must be an integer 1-40/],
     [{ maxPayloadMb: 101 }, /maxPayloadMb must be an integer 1-100/],
     [{ lookback: Duration.hours(2) }, /lookback must be 1-400 days/],
+    [{ lateArrivalHorizon: Duration.hours(36) }, /lateArrivalHorizon must be whole days, 1-400 \(got 1.5\)/],
+    [{ lateArrivalHorizon: Duration.days(401) }, /lateArrivalHorizon must be whole days, 1-400/],
     [{ partitionTimeout: Duration.minutes(1) }, /partitionTimeout must be 5 minutes to 48 hours/],
     [{ modelName: 'Fraud_Detector' }, /modelName "Fraud_Detector" must be lower-case/],
   ])('refuses %j', (overrides, message) => {

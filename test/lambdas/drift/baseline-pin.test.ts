@@ -39,6 +39,7 @@ describeWithMoto('the drift job evaluates against the baseline its query was ren
     CAPTURE_TABLE: 'capture_fraud_prod',
     CAPTURE_VARIANTS: 'AllTraffic',
     WINDOW_HOURS: '1',
+    CAPTURE_SETTLE_MINUTES: '5',
     BASELINE_BUCKET: BUCKET,
     BASELINE_KEY: KEY,
   };

@@ -250,9 +250,9 @@ describe('drift-baseline handler: the sample and the skip are the platform\'s de
     smMock.on(DescribeModelPackageCommand).resolves({ ModelApprovalStatus: 'Approved', ...pipelinePackage({ 'plinth:drift-baseline': OWN }) });
     // WHEN
     const res = await handler(approval);
-    // THEN it builds (the object did not exist) and writes versioned + current
+    // THEN it builds (the object did not exist) and writes current, then versioned (last: it marks the version done)
     expect(res).toMatchObject({ status: 'built', baselineUri: OWN });
-    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['drift-baselines/fraud-prod/fraud-v7.json', 'drift-baselines/fraud-prod/current.json']);
+    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['drift-baselines/fraud-prod/current.json', 'drift-baselines/fraud-prod/fraud-v7.json']);
   });
 
   it('skips when the versioned object exists, whatever the metadata says, and puts a wrong plinth:drift-baseline right', async () => {

@@ -300,6 +300,8 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
       sampleDerivedFrom: 'package-metadata',
       baselineUri: `s3://${OUT}/${versionedKey}`,
       currentUri: `s3://${OUT}/drift-baselines/fraud-prod/current.json`,
+      current: 'replaced',
+      currentModelPackageArn: arn,
       sampledRecords: 500,
       totalRecords: 500,
       malformedRecords: 2,
@@ -328,6 +330,44 @@ describeWithMoto('drift-baseline handler (moto S3 + moto SageMaker)', (moto) => 
     expect(emf(lines)).toEqual([expect.objectContaining({ Endpoint: 'fraud-prod', BaselineBuilt: 1, SampleRecordsMalformed: 2, FeaturesUnbaselined: 0, environment: 'dev' })]);
     const built = lines.map((l) => JSON.parse(l) as Json).find((l) => l.msg === 'drift baseline built')!;
     expect(built).toMatchObject({ level: 'warn', malformedRecords: 2, malformedShare: 2 / 502 });
+  });
+
+  it('current.json only moves forward: an older version approved (or retried) after a newer one leaves it on the newer', async () => {
+    // GIVEN one group with three versions, each with its own training sample
+    const group = `fraud${++groupSeq}`;
+    await sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group }));
+    const arns: string[] = [];
+    for (const v of [1, 2, 3]) {
+      const key = `fraud/${group}-v${v}.jsonl`;
+      await s3.send(new PutObjectCommand({ Bucket: TRAIN, Key: key, Body: trainingRecords(50 * v).map((r) => JSON.stringify(r)).join('\n') }));
+      const res = await sm.send(
+        new CreateModelPackageCommand({
+          ModelPackageGroupName: group,
+          ModelApprovalStatus: 'Approved',
+          CustomerMetadataProperties: { 'plinth:training-sample': `s3://${TRAIN}/${key}` },
+          InferenceSpecification: { Containers: [{ Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1' }], SupportedContentTypes: ['application/json'], SupportedResponseMIMETypes: ['application/json'] },
+        }),
+      );
+      arns.push(res.ModelPackageArn!);
+    }
+    process.env.MODELS = JSON.stringify({ [group]: MODELS.fraud });
+    const currentSource = async () => parseBaseline(await readJson(OUT, 'drift-baselines/fraud-prod/current.json')).source?.modelPackageArn;
+    // WHEN v2's approval is processed first
+    expect(await handler(approvalEvent(arns[1]!, 'Approved', group))).toMatchObject({ status: 'built', current: 'replaced', currentModelPackageArn: arns[1] });
+    expect(await currentSource()).toBe(arns[1]);
+    // AND v1's approval arrives after it (out of order, or an old approval's retry)
+    const late = await handler(approvalEvent(arns[0]!, 'Approved', group));
+    // THEN v1 gets its versioned baseline, but current.json stays v2's (the old code moved it back to v1)
+    expect(late).toMatchObject({ status: 'built', baselineUri: `s3://${OUT}/drift-baselines/fraud-prod/${group}-v1.json`, current: 'kept', currentModelPackageArn: arns[1] });
+    expect(await currentSource()).toBe(arns[1]);
+    expect(parseBaseline(await readJson(OUT, `drift-baselines/fraud-prod/${group}-v1.json`)).source?.modelPackageArn).toBe(arns[0]);
+    const kept = lines.map((l) => JSON.parse(l) as Json).find((l) => l.msg === 'current.json holds a newer version: left alone');
+    expect(kept).toMatchObject({ level: 'info', modelPackageArn: arns[0], currentModelPackageArn: arns[1] });
+    // AND a newer version still moves it forward, and says which package it names
+    expect(await handler(approvalEvent(arns[2]!, 'Approved', group))).toMatchObject({ status: 'built', current: 'replaced' });
+    expect(await currentSource()).toBe(arns[2]);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: OUT, Key: 'drift-baselines/fraud-prod/current.json' }));
+    expect(head.Metadata).toEqual({ 'plinth-model-package-arn': arns[2] });
   });
 
   it('samples a CSV training sample larger than MAX_SAMPLE_RECORDS down to MAX, reproducibly', async () => {
@@ -480,6 +520,75 @@ describe('drift-baseline handler (SageMaker mocked with aws-sdk-client-mock: sta
     smMock.restore();
     s3Mock.restore();
     expectGoldenCovered('plinth-drift-baseline');
+  });
+
+  describe('current.json under concurrent approvals (S3 answers the conditional write with 412)', () => {
+    const v = (n: number) => `arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/${n}`;
+    const CURRENT = 'drift-baselines/fraud-prod/current.json';
+    const notFound = () => Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    const preconditionFailed = () => Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    beforeEach(() => {
+      smMock.on(DescribeModelPackageCommand).resolves({
+        ModelApprovalStatus: 'Approved',
+        CreationTime: new Date('2026-11-21T11:00:00Z'),
+        CustomerMetadataProperties: { 'plinth:training-sample': 's3://plinth-artifacts/samples/k.jsonl' },
+      });
+      smMock.on(UpdateModelPackageCommand).resolves({});
+      s3Mock.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: 'samples/k.jsonl', VersionId: 'v1', LastModified: new Date('2026-11-21T10:00:00Z') }] });
+      s3Mock.on(GetObjectCommand).callsFake(async () => ({ Body: chunks(trainingRecords(20).map((r) => JSON.stringify(r)).join('\n')) }));
+      // This version's own baseline object does not exist yet
+      s3Mock.on(HeadObjectCommand, { Key: 'drift-baselines/fraud-prod/fraud-v3.json' }).rejects(notFound());
+    });
+    const currentPuts = () => s3Mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === CURRENT).map((c) => c.args[0].input);
+
+    it('a newer version written between the read and the write wins: the 412 makes this run read again and leave it', async () => {
+      // GIVEN current.json holds v2; between this run's read and its write, v4's approval replaces it
+      s3Mock.on(HeadObjectCommand, { Key: CURRENT })
+        .resolvesOnce({ ETag: '"v2-etag"', Metadata: { 'plinth-model-package-arn': v(2) } })
+        .resolves({ ETag: '"v4-etag"', Metadata: { 'plinth-model-package-arn': v(4) } });
+      s3Mock.on(PutObjectCommand, { Key: CURRENT }).rejects(preconditionFailed());
+      s3Mock.on(PutObjectCommand, { Key: 'drift-baselines/fraud-prod/fraud-v3.json' }).resolves({});
+      // WHEN v3's approval is processed
+      const res = await handler(approvalEvent(ARN));
+      // THEN its write was conditional on the v2 object it read, lost, and after reading v4 it wrote nothing more
+      expect(res).toMatchObject({ status: 'built', current: 'kept', currentModelPackageArn: v(4) });
+      expect(currentPuts()).toEqual([expect.objectContaining({ IfMatch: '"v2-etag"', Metadata: { 'plinth-model-package-arn': ARN } })]);
+      expect(currentPuts()[0]).not.toHaveProperty('IfNoneMatch');
+      // AND the versioned baseline is still written
+      expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([CURRENT, 'drift-baselines/fraud-prod/fraud-v3.json']);
+    });
+
+    it('the first write is If-None-Match; losing it to an older version, the run reads again and replaces that one conditionally', async () => {
+      // GIVEN no current.json; v1's approval creates one between this run's read and its write
+      s3Mock.on(HeadObjectCommand, { Key: CURRENT }).rejectsOnce(notFound()).resolves({ ETag: '"v1-etag"', Metadata: { 'plinth-model-package-arn': v(1) } });
+      s3Mock.on(PutObjectCommand, { Key: CURRENT, IfNoneMatch: '*' }).rejects(preconditionFailed());
+      s3Mock.on(PutObjectCommand, { Key: CURRENT, IfMatch: '"v1-etag"' }).resolves({});
+      s3Mock.on(PutObjectCommand, { Key: 'drift-baselines/fraud-prod/fraud-v3.json' }).resolves({});
+      const res = await handler(approvalEvent(ARN));
+      expect(res).toMatchObject({ status: 'built', current: 'replaced', currentModelPackageArn: ARN });
+      expect(currentPuts().map((p) => ({ IfNoneMatch: p.IfNoneMatch, IfMatch: p.IfMatch }))).toEqual([
+        { IfNoneMatch: '*', IfMatch: undefined },
+        { IfNoneMatch: undefined, IfMatch: '"v1-etag"' },
+      ]);
+      expect(lines.map((l) => JSON.parse(l) as Json).filter((l) => l.msg === 'current.json changed while it was written: read again')).toHaveLength(1);
+    });
+
+    it('a current.json written before the metadata is ordered by the package its body names', async () => {
+      // GIVEN a current.json without metadata whose baseline is v5's
+      s3Mock.on(HeadObjectCommand, { Key: CURRENT }).resolves({ ETag: '"legacy"' });
+      s3Mock.on(GetObjectCommand, { Key: CURRENT }).resolves({ ETag: '"legacy"', Body: chunks(JSON.stringify({ source: { modelPackageArn: v(5) } })) as never });
+      s3Mock.on(PutObjectCommand).resolves({});
+      expect(await handler(approvalEvent(ARN))).toMatchObject({ status: 'built', current: 'kept', currentModelPackageArn: v(5) });
+      expect(currentPuts()).toEqual([]);
+    });
+
+    it('keeps losing the race: fails after CURRENT_WRITE_ATTEMPTS (the invoke is retried), versioned object not written', async () => {
+      s3Mock.on(HeadObjectCommand, { Key: CURRENT }).resolves({ ETag: '"v2-etag"', Metadata: { 'plinth-model-package-arn': v(2) } });
+      s3Mock.on(PutObjectCommand).rejects(preconditionFailed());
+      await expect(handler(approvalEvent(ARN))).rejects.toThrow(/5 conditional writes lost to concurrent approvals/);
+      expect(currentPuts()).toHaveLength(5);
+      expect(s3Mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key !== CURRENT)).toEqual([]);
+    });
   });
 
   it('does nothing for a package that already has its drift baseline (a replayed approval or the metadata update event)', async () => {

@@ -282,12 +282,56 @@ describe('the SQL counts exactly what drift-stats counts (the rendered SQL run i
 });
 
 describe('captureWindow / loadConfig', () => {
-  it('floors the time to the hour and goes back WINDOW_HOURS', () => {
-    expect(captureWindow('2026-11-21T10:15:42.123Z', 2)).toEqual({ start: new Date('2026-11-21T08:00:00Z'), end: new Date('2026-11-21T10:00:00Z') });
-    expect(captureWindow('2026-11-21T10:00:00Z', 1)).toEqual({ start: new Date('2026-11-21T09:00:00Z'), end: new Date('2026-11-21T10:00:00Z') });
-    expect(captureWindow('2026-11-21T11:30:00+01:00', 1).end).toEqual(new Date('2026-11-21T10:00:00Z'));
-    expect(() => captureWindow('2026-11-21', 1)).toThrow(DriftInputError);
-    expect(() => captureWindow(1234, 1)).toThrow(DriftInputError);
+  it('floors the time to the hour and goes back WINDOW_HOURS (no settle time)', () => {
+    expect(captureWindow('2026-11-21T10:15:42.123Z', 2, 0)).toEqual({ start: new Date('2026-11-21T08:00:00Z'), end: new Date('2026-11-21T10:00:00Z') });
+    expect(captureWindow('2026-11-21T10:00:00Z', 1, 0)).toEqual({ start: new Date('2026-11-21T09:00:00Z'), end: new Date('2026-11-21T10:00:00Z') });
+    expect(captureWindow('2026-11-21T11:30:00+01:00', 1, 0).end).toEqual(new Date('2026-11-21T10:00:00Z'));
+    expect(() => captureWindow('2026-11-21', 1, 0)).toThrow(DriftInputError);
+    expect(() => captureWindow(1234, 1, 0)).toThrow(DriftInputError);
+  });
+
+  it('ends the window at the last full hour at least the settle time before the run: an hour still uploading is not counted', () => {
+    // A run at 10:05 with 15 minutes to settle: 09:00-10:00 may still be uploading, so the window ends at 09:00
+    expect(captureWindow('2026-11-21T10:05:00Z', 2, 15)).toEqual({ start: new Date('2026-11-21T07:00:00Z'), end: new Date('2026-11-21T09:00:00Z') });
+    // At 10:15 exactly, the hour before has had its 15 minutes
+    expect(captureWindow('2026-11-21T10:15:00Z', 2, 15)).toEqual({ start: new Date('2026-11-21T08:00:00Z'), end: new Date('2026-11-21T10:00:00Z') });
+    expect(captureWindow('2026-11-21T10:14:59.999Z', 1, 15).end).toEqual(new Date('2026-11-21T09:00:00Z'));
+    // Across midnight, and with a settle longer than an hour
+    expect(captureWindow('2026-11-22T00:10:00Z', 24, 15)).toEqual({ start: new Date('2026-11-20T23:00:00Z'), end: new Date('2026-11-21T23:00:00Z') });
+    expect(captureWindow('2026-11-21T10:05:00Z', 1, 90).end).toEqual(new Date('2026-11-21T08:00:00Z'));
+  });
+
+  it('every window ends on a whole hour, at least the settle time and less than an hour more before the run', () => {
+    const HOUR = 3_600_000;
+    for (const settle of [0, 1, 15, 59, 60, 61, 240, 1440]) {
+      for (let minute = 0; minute < 24 * 60; minute += 7) {
+        const run = Date.UTC(2026, 10, 21, 0, minute, 13, 250);
+        const { start, end } = captureWindow(new Date(run).toISOString(), 3, settle);
+        expect(end.getTime() % HOUR).toBe(0);
+        expect(end.getTime()).toBeLessThanOrEqual(run - settle * 60_000);
+        expect(end.getTime()).toBeGreaterThan(run - settle * 60_000 - HOUR);
+        expect(end.getTime() - start.getTime()).toBe(3 * HOUR);
+      }
+    }
+  });
+
+  it.each([
+    ['rate(1 hour), 1 h windows, run at :00', 1, 0, 15],
+    ['rate(1 hour), 1 h windows, run at :20', 1, 20, 15],
+    ['rate(1 hour), run minute before the settle', 1, 7, 15],
+    ['rate(6 hours), 6 h windows, run at :45', 6, 45, 30],
+    ['rate(1 day), 24 h windows, run at 00:10', 24, 10, 15],
+    ['settle longer than the window', 1, 5, 125],
+  ])('consecutive runs tile the capture without gap or overlap: %s', (_what, hours, minute, settle) => {
+    // Runs `hours` apart, each a few seconds late (EventBridge and Step Functions start times jitter)
+    const windows = Array.from({ length: 50 }, (_, k) =>
+      captureWindow(new Date(Date.UTC(2026, 10, 21, 0, minute, (k * 7) % 50) + k * hours * 3_600_000).toISOString(), hours, settle),
+    );
+    for (let k = 1; k < windows.length; k++) expect(windows[k]!.start).toEqual(windows[k - 1]!.end);
+  });
+
+  it('refuses a settle time that is not whole minutes in 0..1440', () => {
+    for (const bad of [-1, 1.5, 1441, Number.NaN]) expect(() => captureWindow('2026-11-21T10:05:00Z', 1, bad)).toThrow(DriftInputError);
   });
 
   const env = {
@@ -296,6 +340,7 @@ describe('captureWindow / loadConfig', () => {
     CAPTURE_TABLE: 'fraud_prod_capture',
     CAPTURE_VARIANTS: 'AllTraffic, Canary',
     WINDOW_HOURS: '2',
+    CAPTURE_SETTLE_MINUTES: '15',
     BASELINE_BUCKET: 'b',
     BASELINE_KEY: 'drift-baselines/fraud-prod/current.json',
   };
@@ -307,6 +352,7 @@ describe('captureWindow / loadConfig', () => {
       captureTable: 'fraud_prod_capture',
       captureVariants: ['AllTraffic', 'Canary'],
       windowHours: 2,
+      captureSettleMinutes: 15,
       baselineBucket: 'b',
       baselineKey: 'drift-baselines/fraud-prod/current.json',
     });
@@ -315,6 +361,10 @@ describe('captureWindow / loadConfig', () => {
   it.each([
     ['WINDOW_HOURS 0', { WINDOW_HOURS: '0' }],
     ['WINDOW_HOURS 1.5', { WINDOW_HOURS: '1.5' }],
+    ['no CAPTURE_SETTLE_MINUTES (no quiet default)', { CAPTURE_SETTLE_MINUTES: '' }],
+    ['CAPTURE_SETTLE_MINUTES -5', { CAPTURE_SETTLE_MINUTES: '-5' }],
+    ['CAPTURE_SETTLE_MINUTES 7.5', { CAPTURE_SETTLE_MINUTES: '7.5' }],
+    ['CAPTURE_SETTLE_MINUTES 1441', { CAPTURE_SETTLE_MINUTES: '1441' }],
     ['no CAPTURE_TABLE', { CAPTURE_TABLE: '' }],
     ['a bad variant', { CAPTURE_VARIANTS: "a,b'" }],
     ['a bad endpoint', { ENDPOINT_NAME: 'fraud_prod' }],
@@ -334,6 +384,7 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
     CAPTURE_TABLE: 'fraud_prod_capture',
     CAPTURE_VARIANTS: 'AllTraffic',
     WINDOW_HOURS: '2',
+    CAPTURE_SETTLE_MINUTES: '15',
     BASELINE_BUCKET: BUCKET,
     BASELINE_KEY: KEY,
     PLINTH_ENV: 'dev',
@@ -361,8 +412,8 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
   it('reads the current baseline and returns the window, the query and the baseline reference', async () => {
     // GIVEN the baseline in S3
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: JSON.stringify(BASELINE) }));
-    // WHEN the state machine invokes the function with its start time
-    const res = await handler({ time: '2026-11-21T10:07:12.345Z' });
+    // WHEN the state machine invokes the function with its start time (10:00 has had its 15 minutes to settle)
+    const res = await handler({ time: '2026-11-21T10:17:12.345Z' });
     // THEN
     expect(res).toEqual({
       endpointName: 'fraud-prod',
@@ -437,7 +488,7 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
 
     it('after a rolled-back canary, compares with the served version\'s baseline (v2), not the one approved last (v3)', async () => {
       serving('fraud-prod-AllTraffic-v2', [{ Key: 'team', Value: 'fraud' }, { Key: 'plinth:model-package', Value: packageArn(2) }]);
-      const res = await handler({ time: '2026-11-21T10:07:12.345Z' });
+      const res = await handler({ time: '2026-11-21T10:17:12.345Z' });
       expect(res.baseline.s3).toEqual({ bucket: BUCKET, key: 'drift-baselines/fraud-prod/fraud-v2.json', etag: expect.any(String) });
       expect(res.queryString).toBe(renderBinCountSql({ ...query(), variants: ['AllTraffic'] }));
       // the package is found from the model in the endpoint's config in service
@@ -449,7 +500,7 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
 
     it('once the new version serves, its baseline is used', async () => {
       serving('fraud-prod-AllTraffic-v3', [{ Key: 'plinth:model-package', Value: packageArn(3) }]);
-      const res = await handler({ time: '2026-11-21T10:07:12.345Z' });
+      const res = await handler({ time: '2026-11-21T10:17:12.345Z' });
       expect(res.baseline.s3.key).toBe('drift-baselines/fraud-prod/fraud-v3.json');
       expect(res.queryString).toBe(renderBinCountSql({ ...query(), baseline: V3, variants: ['AllTraffic'] }));
     });

@@ -5,7 +5,7 @@
  * conservation (input rows = output rows) fails loudly and publishes nothing, and bad events
  * are refused with the field named.
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateModelPackageCommand, CreateModelPackageGroupCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import {
@@ -13,14 +13,16 @@ import {
   ClaimLostError,
   ConservationError,
   clients as handlerClients,
+  dayBefore,
   handler,
+  inputFingerprint,
   resourceName,
   rows,
   type PlanResult,
   type PublishResult,
 } from '../../../lambdas/batch-inference';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
-import { startCapture } from '../../support/lambda-output';
+import { emfDocuments, logLines, startCapture } from '../../support/lambda-output';
 import { expectMatchesGolden } from '../../support/runtime-golden';
 import { routeTo, unrouteAll } from '../../support/sdk-clients';
 
@@ -36,6 +38,7 @@ const ENV = {
   SOURCE_PREFIX: 'transactions/',
   PARTITION_KEY: 'ingest_date',
   LOOKBACK_DAYS: '3',
+  LATE_HORIZON_DAYS: '30',
   MAX_PARTITIONS: '2',
   CLAIM_TIMEOUT_MINUTES: '360',
   OUTPUT_BUCKET: OUT,
@@ -210,6 +213,108 @@ describeWithMoto('batch-inference handler (moto)', (moto) => {
     expect(await status('2031-03-08')).toMatchObject({ status: 'SCORED', runId: 'run-3', inputObjects: '2', inputRows: '5' });
     // AND once scored whole, it is left alone
     expect(await plan('run-4', '2031-03-10T04:00:00Z')).toMatchObject({ status: 'nothing-new', partitions: [] });
+  });
+
+  // moto stamps LastModified with the real clock, so the late-arrival tests run at the real time:
+  // their days are counted back from now, and every object they write "arrives" now.
+  async function scoredFrom(day: string, withFingerprint = true): Promise<void> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: SOURCE, Prefix: `transactions/ingest_date=${day}/` }));
+    const objects = (listed.Contents ?? []).map((o) => ({ key: o.Key!, etag: o.ETag ?? '' }));
+    await ddb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          partition: { S: day },
+          status: { S: 'SCORED' },
+          runId: { S: 'run-in-window' },
+          inputObjects: { N: String(objects.length) },
+          ...(withFingerprint ? { inputFingerprint: { S: inputFingerprint(objects) } } : {}),
+        },
+      }),
+    );
+  }
+  const lateMetrics = () =>
+    emfDocuments(logs)
+      .filter((d) => (d._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0].Namespace === 'Plinth/BatchInference')
+      .map((d) => ({ Model: d.Model, LateObjectsClaimed: d.LateObjectsClaimed, LateObjectsUnscored: d.LateObjectsUnscored }));
+
+  it('an object redriven into a day that has left the lookback window is claimed and scored whole, not skipped', async () => {
+    const now = new Date();
+    const day = dayBefore(now, 10); // lookback 3: the day left the window a week ago
+    // GIVEN the day was scored while it was in the window
+    await partition(day, { 'a.jsonl': 2 });
+    await scoredFrom(day);
+    await approve();
+    expect(await plan('run-0', now.toISOString())).toMatchObject({ status: 'nothing-new', partitions: [] });
+    // WHEN a dead-letter redrive writes a row into that day now
+    await partition(day, { 'redrive.jsonl': 1 });
+    const res = await plan('run-1', now.toISOString());
+    // THEN the day is claimed again (the old code never listed it: nothing-new)
+    expect(res.partitions.map((p) => p.partition)).toEqual([day]);
+    expect(await status(day)).toMatchObject({ status: 'CLAIMED', runId: 'run-1' });
+    expect(logLines(logs).find((l) => l.msg === 'partition claimed for objects that arrived after it left the lookback window')).toMatchObject({ level: 'warn', partition: day });
+    // AND scored whole: all 3 rows, none twice
+    await transform(res.partitions[0]);
+    expect(await publish(res, 0)).toMatchObject({ inputRows: 3, outputRows: 3 });
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: OUT, Key: `predictions/fraud-detector/input_partition=${day}/predictions.jsonl` }))).Body!.transformToString();
+    expect(rows(text).map((l) => JSON.parse(JSON.parse(l).input_record).id).sort()).toEqual([`${day}-a.jsonl-0`, `${day}-a.jsonl-1`, `${day}-redrive.jsonl-0`]);
+    // AND once scored, a later run leaves it alone and counts nothing unscored
+    expect(await plan('run-2', now.toISOString())).toMatchObject({ status: 'nothing-new', partitions: [] });
+    // Both objects of the day "arrived" now (moto's clock), so both count as late when claimed.
+    expect(lateMetrics()).toEqual([
+      { Model: GROUP, LateObjectsClaimed: 0, LateObjectsUnscored: 0 },
+      { Model: GROUP, LateObjectsClaimed: 2, LateObjectsUnscored: 0 },
+      { Model: GROUP, LateObjectsClaimed: 0, LateObjectsUnscored: 0 },
+    ]);
+  });
+
+  it('late objects a run cannot claim are counted in LateObjectsUnscored with the reason, never skipped quietly', async () => {
+    const now = new Date();
+    const [noFingerprint, d1, d2, overCap] = [13, 12, 11, 10].map((n) => dayBefore(now, n));
+    // GIVEN a day scored before fingerprints were recorded that received a late object,
+    await partition(noFingerprint, { 'a.jsonl': 1 });
+    await scoredFrom(noFingerprint, false);
+    await partition(noFingerprint, { 'redrive.jsonl': 1 });
+    // AND three old days never scored that received late objects (2 per run at most),
+    for (const day of [d1, d2, overCap]) await partition(day, { 'a.jsonl': 1, 'b.jsonl': 1 });
+    // AND a day beyond the sweep (3 days lookback + 30 days horizon), which is not read at all
+    const beyond = dayBefore(now, 3 + 30 + 1);
+    await partition(beyond, { 'a.jsonl': 1 });
+    await approve();
+    const res = await plan('run-1', now.toISOString());
+    // THEN the two oldest claimable days are claimed, oldest first
+    expect(res.partitions.map((p) => p.partition)).toEqual([d1, d2]);
+    // AND what is left is counted and explained: 2 objects of the unfingerprinted day, 2 over the maximum
+    expect(lateMetrics()).toEqual([{ Model: GROUP, LateObjectsClaimed: 4, LateObjectsUnscored: 4 }]);
+    const unscored = logLines(logs).filter((l) => l.msg === 'late objects not scored by this run');
+    expect(unscored).toEqual([
+      expect.objectContaining({ level: 'warn', partition: noFingerprint, lateObjects: 2, reason: expect.stringMatching(/^scored before input fingerprints were recorded/) }),
+      expect.objectContaining({ level: 'warn', partition: overCap, lateObjects: 2, reason: 'the per-run maximum (2) was reached; the next run claims it' }),
+    ]);
+    expect(await status(overCap)).toBeUndefined();
+    expect(await status(beyond)).toBeUndefined();
+    // AND the next run claims the day left over; the unfingerprinted one stays counted until an operator acts
+    const next = await plan('run-2', now.toISOString());
+    expect(next.partitions.map((p) => p.partition)).toEqual([overCap]);
+    expect(lateMetrics()[1]).toEqual({ Model: GROUP, LateObjectsClaimed: 2, LateObjectsUnscored: 2 });
+  });
+
+  it('the window\'s days are claimed before late days: a redrive never makes a window day age out unscored', async () => {
+    const now = new Date();
+    // GIVEN two ended days in the window and a late day, with 2 partitions per run
+    const [w1, w2] = [2, 1].map((n) => dayBefore(now, n));
+    const late = dayBefore(now, 10);
+    for (const day of [w1, w2, late]) await partition(day, { 'a.jsonl': 1 });
+    await approve();
+    // WHEN the job plans
+    const res = await plan('run-1', now.toISOString());
+    // THEN the window's days take the run's two slots, and the late day is counted for the next run
+    expect(res.partitions.map((p) => p.partition)).toEqual([w1, w2]);
+    expect(lateMetrics()).toEqual([{ Model: GROUP, LateObjectsClaimed: 0, LateObjectsUnscored: 1 }]);
+    expect(logLines(logs).filter((l) => l.msg === 'late objects not scored by this run')).toEqual([
+      expect.objectContaining({ partition: late, reason: 'the per-run maximum (2) was reached; the next run claims it' }),
+    ]);
+    expect((await plan('run-2', now.toISOString())).partitions.map((p) => p.partition)).toEqual([late]);
   });
 
   it('publishes each row once with its lineage and conserves rows; a failed partition is released and claimed again', async () => {
