@@ -10,10 +10,15 @@
 //
 // The installed JavaScript (node_modules: aws-cdk-lib alone is about 1,000 modules and 30 MB the
 // app loads) is compiled by V8 with a code cache: the compiled code of each module is kept in
-// node_modules/.cache/plinth-v8, keyed by the Node version, the file and its content, so the next
-// run deserializes it instead of parsing the source again (about 0.25 s of each synth). The
-// module is run as Node runs it (same wrapper parameters, `this`, require); V8 itself refuses
-// cached code that does not fit, and the source is then compiled as usual.
+// node_modules/.cache/plinth-v8, keyed by the Node version, the V8 options, the file and its
+// content, so the next run deserializes it instead of compiling the source again. The cache of a
+// module is taken when the process exits, not when the module is loaded: it then holds every
+// function the run compiled (a function is compiled when first called), not only the module's top
+// level, which saves about 0.5 s of CPU per main job (docs/performance.md, eighth session); the
+// run that writes the cache pays about 0.6 s for it, once. The module is run as Node runs it
+// (same wrapper parameters, `this`, require; its lines and columns unchanged); V8 itself refuses
+// cached code that does not fit, and the source is then compiled as usual and its entry written
+// again.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -83,8 +88,15 @@ require.extensions['.ts'] = function compileTypeScript(module, filename) {
 
 // ---------------------------------------------------------------- code cache for node_modules
 
-const CODE_CACHE_DIRECTORY = path.join(__dirname, '..', 'node_modules', '.cache', 'plinth-v8', `${process.version}-${process.arch}`);
+// The options V8 was started with are part of the key: V8 refuses code cached under other flags,
+// and runs with different options (the app's, a test's plain node) would otherwise replace each
+// other's entries.
+const V8_OPTIONS = crypto.createHash('sha256').update(process.execArgv.filter((a) => a.startsWith('--')).join('\0')).digest('hex').slice(0, 12);
+const CODE_CACHE_DIRECTORY = path.join(__dirname, '..', 'node_modules', '.cache', 'plinth-v8', `2-${process.version}-${process.arch}-${V8_OPTIONS}`);
 const WRAPPER_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname'];
+/** Node's CommonJS wrapper, on the module's first line: the column offset below keeps that line's columns. */
+const WRAPPER_START = `(function (${WRAPPER_PARAMETERS.join(', ')}) { `;
+const WRAPPER_END = '\n})';
 const IN_NODE_MODULES = `${path.sep}node_modules${path.sep}`;
 const compileUncached = Module.prototype._compile;
 
@@ -105,8 +117,16 @@ function requireFor(module) {
   return require;
 }
 
+/** Modules compiled without a usable cache entry in this process: their entries are written at exit. */
+const toCache = [];
+
 Module.prototype._compile = function compileWithCodeCache(content, filename) {
-  if (!filename.endsWith('.js') || !filename.includes(IN_NODE_MODULES) || typeof vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== 'symbol') {
+  if (
+    !filename.endsWith('.js') ||
+    !filename.includes(IN_NODE_MODULES) ||
+    content.startsWith('#!') ||
+    typeof vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== 'symbol'
+  ) {
     return compileUncached.call(this, content, filename);
   }
   const key = crypto.createHash('sha256').update(filename).update('\0').update(content).digest('hex');
@@ -117,13 +137,17 @@ Module.prototype._compile = function compileWithCodeCache(content, filename) {
   } catch {
     // Not cached yet.
   }
-  const compiled = vm.compileFunction(content, WRAPPER_PARAMETERS, {
+  const script = new vm.Script(`${WRAPPER_START}${content}${WRAPPER_END}`, {
     filename,
+    columnOffset: -WRAPPER_START.length,
     cachedData,
-    produceCachedData: cachedData === undefined,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cachedData === undefined && compiled.cachedDataProduced) writeAside(cached, compiled.cachedData);
-  else if (cachedData !== undefined && compiled.cachedDataRejected) fs.rmSync(cached, { force: true });
+  if (cachedData === undefined || script.cachedDataRejected) toCache.push({ script, cached });
+  const compiled = script.runInThisContext({ displayErrors: true });
   return compiled.call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
 };
+
+process.once('exit', () => {
+  for (const { script, cached } of toCache.splice(0)) writeAside(cached, script.createCachedData());
+});

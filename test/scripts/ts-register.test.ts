@@ -66,7 +66,9 @@ describe('scripts/ts-register.js (the CDK app loader)', () => {
   });
 
   describe('installed JavaScript with a V8 code cache', () => {
-    const CODE_CACHE = path.join(ROOT, 'node_modules', '.cache', 'plinth-v8', `${process.version}-${process.arch}`);
+    // `run` starts node with no V8 options: the key's options hash is that of none.
+    const NO_OPTIONS = crypto.createHash('sha256').update('').digest('hex').slice(0, 12);
+    const CODE_CACHE = path.join(ROOT, 'node_modules', '.cache', 'plinth-v8', `2-${process.version}-${process.arch}-${NO_OPTIONS}`);
     const entryOf = (file: string, content: string) => {
       const key = crypto.createHash('sha256').update(file).update('\0').update(content).digest('hex');
       return path.join(CODE_CACHE, key.slice(0, 2), `${key}.bin`);
@@ -83,11 +85,12 @@ describe('scripts/ts-register.js (the CDK app loader)', () => {
         `exports.marker = '${marker}';`,
         'exports.context = { thisIsExports: this === module.exports, filename: __filename, dirname: __dirname, resolved: require.resolve("./index.js"), mainIsEntry: require.main === process.mainModule, cached: require.cache[__filename] === module };',
         'exports.fail = () => { throw new Error("from the package"); };',
+        'exports.calls = 0; exports.count = () => { exports.calls += 1; return exports.calls; };',
         '',
       ].join('\n');
       fs.writeFileSync(moduleFile, moduleSource);
       const entry = path.join(dir, 'entry.js');
-      fs.writeFileSync(entry, "const p = require('fixture-pkg'); console.log(JSON.stringify({ marker: p.marker, context: p.context })); p.fail();\n");
+      fs.writeFileSync(entry, "const p = require('fixture-pkg'); p.count(); console.log(JSON.stringify({ marker: p.marker, context: p.context })); p.fail();\n");
       return { moduleFile, moduleSource, entry, expected: { thisIsExports: true, filename: moduleFile, dirname: pkg, resolved: moduleFile, mainIsEntry: true, cached: true } };
     }
 
@@ -113,6 +116,40 @@ describe('scripts/ts-register.js (the CDK app loader)', () => {
       expect(fs.existsSync(cacheEntry)).toBe(true);
     });
 
+    test("an error on a module's first line names the same column as plain Node (the wrapper does not shift it)", () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-v8-cache-'));
+      const pkg = path.join(dir, 'node_modules', 'one-line-pkg');
+      fs.mkdirSync(pkg, { recursive: true });
+      const moduleFile = path.join(pkg, 'index.js');
+      // A minified package: everything on line 1.
+      fs.writeFileSync(moduleFile, `exports.marker='${crypto.randomUUID()}';exports.fail=function(){throw new Error("line one")};`);
+      const entry = path.join(dir, 'entry.js');
+      fs.writeFileSync(entry, "require('one-line-pkg').fail();\n");
+      const frame = (stderr: string) => /at (?:Object\.|exports\.)?fail \((.*index\.js:\d+:\d+)\)/.exec(stderr)?.[1];
+      const plain = frame(spawnSync(process.execPath, [entry], { cwd: ROOT, encoding: 'utf8' }).stderr);
+      expect(plain).toMatch(/index\.js:1:\d+$/);
+      // compiled, then from the cache
+      expect(frame(run(entry).stderr)).toBe(plain);
+      expect(frame(run(entry).stderr)).toBe(plain);
+    });
+
+    test('the cache is written when the process exits, so it holds the functions the run called, and a later run uses it', () => {
+      const { moduleFile, moduleSource, entry } = fixture(crypto.randomUUID());
+      const cacheEntry = entryOf(moduleFile, moduleSource);
+      const first = run(entry);
+      expect(first.stdout).not.toBe('');
+      // The entry of a cache taken at load would hold the module's top level only; taken at exit it
+      // also holds the functions the run compiled (count, fail): compare with V8's own load-time cache.
+      const vm = require('vm') as typeof import('vm');
+      const atLoad = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${moduleSource}\n})`, { filename: moduleFile }).createCachedData();
+      expect(fs.statSync(cacheEntry).size).toBeGreaterThan(atLoad.length);
+      // and the next run takes it: no entry is written again
+      const written = fs.statSync(cacheEntry).mtimeMs;
+      const second = run(entry);
+      expect(second.stdout).toBe(first.stdout);
+      expect(fs.statSync(cacheEntry).mtimeMs).toBe(written);
+    });
+
     test('a changed module is compiled again, and a corrupted cache entry is dropped, not trusted', () => {
       const { moduleFile, moduleSource, entry, expected } = fixture(crypto.randomUUID());
       run(entry);
@@ -121,11 +158,16 @@ describe('scripts/ts-register.js (the CDK app loader)', () => {
       const changed = moduleSource.replace(/exports\.marker = '[^']*'/, `exports.marker = '${changedMarker}'`);
       fs.writeFileSync(moduleFile, changed);
       expect(JSON.parse(run(entry).stdout.trim())).toEqual({ marker: changedMarker, context: expected });
-      // a corrupted entry for the current content: the module still runs, and the entry is removed
+      // a corrupted entry for the current content: the module still runs, and the entry is replaced
+      // by one V8 accepts (the next run does not write it again)
       const cacheEntry = entryOf(moduleFile, changed);
-      fs.writeFileSync(cacheEntry, crypto.randomBytes(4096));
+      const garbage = crypto.randomBytes(4096);
+      fs.writeFileSync(cacheEntry, garbage);
       expect(JSON.parse(run(entry).stdout.trim())).toEqual({ marker: changedMarker, context: expected });
-      expect(fs.existsSync(cacheEntry)).toBe(false);
+      expect(fs.readFileSync(cacheEntry).equals(garbage)).toBe(false);
+      const rewritten = fs.statSync(cacheEntry).mtimeMs;
+      expect(JSON.parse(run(entry).stdout.trim())).toEqual({ marker: changedMarker, context: expected });
+      expect(fs.statSync(cacheEntry).mtimeMs).toBe(rewritten);
     });
   });
 });
