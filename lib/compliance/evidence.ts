@@ -121,12 +121,89 @@ function severityOf(level: NagMessageLevel): RuleDescription['severity'] {
   return level === NagMessageLevel.WARN ? 'warning' : 'info';
 }
 
+/** A rule's evaluations in one environment: the applicable ones in the order they ran, and how many were not applicable. */
+export interface RuleEvaluations {
+  readonly evaluations: RuleEvaluation[];
+  notApplicable: number;
+}
+
+/** The evaluations of one environment, by rule in the order each rule was first evaluated there, and every resource evaluated. */
+export interface EnvironmentEvaluations {
+  readonly byRule: Map<string, RuleEvaluations>;
+  readonly resources: EvaluatedResource[];
+}
+
+/** Not-applicable evaluations are kept as `rule * RESOURCE_SLOTS + resource`: both indexes must fit. */
+const RESOURCE_SLOTS = 2 ** 21;
+const MAX_RULE_INDEX = 2 ** 31 / RESOURCE_SLOTS - 1;
+
+/**
+ * One plugin's evaluations in the order they ran. About 98% of them are "not applicable" (every
+ * rule of every pack is asked about every resource: 433,000 of 440,000 in the main job), and all
+ * of those are alike but for the rule and the resource. So an applicable evaluation is kept as an
+ * object, and a not-applicable one as one small integer (a rule index and a resource index) in the
+ * same sequence: the evaluations, their order and their content are what they were, without half
+ * a million objects for the garbage collector to copy and promote.
+ */
+class EvaluationLog {
+  private readonly rules: string[] = [];
+  private readonly ruleIndex = new Map<string, number>();
+  private readonly resources: EvaluatedResource[] = [];
+  private readonly resourceIndex = new Map<EvaluatedResource, number>();
+  private readonly applicable: RuleEvaluation[] = [];
+  /** In order: n >= 0 a not-applicable evaluation (rule, resource); n < 0 applicable[-n - 1]. */
+  private readonly order: number[] = [];
+
+  constructor(private readonly plugin: string) {}
+
+  add(evaluation: RuleEvaluation): void {
+    this.applicable.push(evaluation);
+    this.order.push(-this.applicable.length);
+  }
+
+  addNotApplicable(rule: string, resource: EvaluatedResource): void {
+    let r = this.ruleIndex.get(rule);
+    if (r === undefined) {
+      r = this.rules.length;
+      this.rules.push(rule);
+      this.ruleIndex.set(rule, r);
+    }
+    let x = this.resourceIndex.get(resource);
+    if (x === undefined) {
+      x = this.resources.length;
+      this.resources.push(resource);
+      this.resourceIndex.set(resource, x);
+    }
+    if (r > MAX_RULE_INDEX || x >= RESOURCE_SLOTS) {
+      this.add(notApplicable(this.plugin, rule, resource));
+      return;
+    }
+    this.order.push(r * RESOURCE_SLOTS + x);
+  }
+
+  /** Calls `visit` with each evaluation in order; a not-applicable one as its rule and resource only. */
+  forEach(visit: (rule: string, resource: EvaluatedResource, applicable: RuleEvaluation | undefined) => void): void {
+    for (const n of this.order) {
+      if (n < 0) {
+        const evaluation = this.applicable[-n - 1];
+        visit(evaluation.rule, evaluation.resource, evaluation);
+      } else {
+        visit(this.rules[Math.floor(n / RESOURCE_SLOTS)], this.resources[n % RESOURCE_SLOTS], undefined);
+      }
+    }
+  }
+}
+
+function notApplicable(plugin: string, rule: string, resource: EvaluatedResource): RuleEvaluation {
+  return { plugin, rule, outcome: 'not-applicable', findings: NO_FINDINGS, acknowledgedFindings: NO_FINDINGS, resource };
+}
+
 /**
  * Every rule evaluation of the nag packs in one synth, passes included: the evidence
  * cdk-nag 3 does not keep (it reports violations only).
  */
 export class ComplianceEvidence {
-  private readonly evaluationsByPlugin = new Map<string, RuleEvaluation[]>();
+  private readonly logsByPlugin = new Map<string, EvaluationLog>();
   private readonly descriptions = new Map<string, RuleDescription>();
   private answers = new WeakMap<CfnResource, Map<IApplyRule['rule'], { readonly result: NagRuleResult } | { readonly error: unknown }>>();
   private readonly pluginsThisRun = new Set<string>();
@@ -139,17 +216,47 @@ export class ComplianceEvidence {
   /** Every evaluation recorded, in the order the packs ran. */
   get evaluations(): RuleEvaluation[] {
     const all: RuleEvaluation[] = [];
-    for (const evaluations of this.evaluationsByPlugin.values()) for (const evaluation of evaluations) all.push(evaluation);
+    for (const [plugin, log] of this.logsByPlugin) log.forEach((rule, resource, applicable) => all.push(applicable ?? notApplicable(plugin, rule, resource)));
     return all;
   }
 
   /** The evaluations of resources in one environment (`''`: outside any Stage), in the order the packs ran. */
   evaluationsIn(environment: string): RuleEvaluation[] {
     const found: RuleEvaluation[] = [];
-    for (const evaluations of this.evaluationsByPlugin.values()) {
-      for (const evaluation of evaluations) if (evaluation.resource.environment === environment) found.push(evaluation);
+    for (const [plugin, log] of this.logsByPlugin) {
+      log.forEach((rule, resource, applicable) => {
+        if (resource.environment === environment) found.push(applicable ?? notApplicable(plugin, rule, resource));
+      });
     }
     return found;
+  }
+
+  /**
+   * The evaluations of one environment as the report reads them: by rule, in the order each rule
+   * was first evaluated there (as grouping {@link evaluationsIn} by rule gives), the applicable ones
+   * in order and the others counted; and every resource evaluated, in the order first evaluated.
+   */
+  evaluationsByRuleIn(environment: string): EnvironmentEvaluations {
+    const byRule = new Map<string, RuleEvaluations>();
+    const resources: EvaluatedResource[] = [];
+    const seen = new Set<EvaluatedResource>();
+    for (const log of this.logsByPlugin.values()) {
+      log.forEach((rule, resource, applicable) => {
+        if (resource.environment !== environment) return;
+        if (!seen.has(resource)) {
+          seen.add(resource);
+          resources.push(resource);
+        }
+        let forRule = byRule.get(rule);
+        if (forRule === undefined) {
+          forRule = { evaluations: [], notApplicable: 0 };
+          byRule.set(rule, forRule);
+        }
+        if (applicable === undefined) forRule.notApplicable += 1;
+        else forRule.evaluations.push(applicable);
+      });
+    }
+    return { byRule, resources };
   }
 
   /** Every rule that ran, with its description and control ids. */
@@ -159,7 +266,7 @@ export class ComplianceEvidence {
 
   /** The plugins that recorded evaluations. */
   get plugins(): string[] {
-    return [...this.evaluationsByPlugin.keys()];
+    return [...this.logsByPlugin.keys()];
   }
 
   /**
@@ -179,7 +286,7 @@ export class ComplianceEvidence {
       this.rootThisRun = root;
     }
     this.pluginsThisRun.add(plugin);
-    this.evaluationsByPlugin.set(plugin, []);
+    this.logsByPlugin.set(plugin, new EvaluationLog(plugin));
   }
 
   /** `rule`'s answer for `node` in this run of the packs: computed by the first pack that asks. */
@@ -252,9 +359,16 @@ export class ComplianceEvidence {
     if (result === NagRuleCompliance.NOT_APPLICABLE) outcome = 'not-applicable';
     else if (findings.length === 0) outcome = 'pass';
     else outcome = acknowledgedFindings.length === findings.length ? 'acknowledged' : 'fail';
-    const evaluations = this.evaluationsByPlugin.get(plugin) ?? [];
-    this.evaluationsByPlugin.set(plugin, evaluations);
-    evaluations.push({
+    let log = this.logsByPlugin.get(plugin);
+    if (log === undefined) {
+      log = new EvaluationLog(plugin);
+      this.logsByPlugin.set(plugin, log);
+    }
+    if (outcome === 'not-applicable' && error === undefined) {
+      log.addNotApplicable(ruleId, describeResource(node));
+      return;
+    }
+    log.add({
       plugin,
       rule: ruleId,
       outcome,

@@ -7,7 +7,7 @@ import type { RecordedAcknowledgement } from '../acknowledge';
 import { CLOUDFORMATION_VALIDATOR } from '../acknowledge';
 import type { ComplianceGate } from '../compliance-gate';
 import { CONTROL_TOWER_PLUGIN, cfnGuardVersion, controlTowerRules } from '../control-tower';
-import { acknowledgementNamespace, type RuleEvaluation, type RuleOutcome } from '../evidence';
+import { acknowledgementNamespace, type EvaluatedResource, type RuleEvaluation, type RuleEvaluations, type RuleOutcome } from '../evidence';
 import { PLINTH_PACK, PLINTH_RULES_VERSION } from '../plinth-rules';
 import { readPluginReports } from '../validation-report';
 import { diffComplianceReports } from './diff';
@@ -80,6 +80,8 @@ const countsOf = (outcomes: readonly RuleOutcome[]): OutcomeCounts => ({
   notApplicable: outcomes.filter((o) => o === 'not-applicable').length,
 });
 
+const withNotApplicable = (counts: OutcomeCounts, notApplicable: number): OutcomeCounts => ({ ...counts, notApplicable: counts.notApplicable + notApplicable });
+
 const inEnvironment = (environment: string, constructPath: string) =>
   environment === '' || constructPath === environment || constructPath.startsWith(`${environment}/`);
 
@@ -109,7 +111,7 @@ interface TemplateInfo {
 
 function ruleSummaryFromEvaluations(
   id: string,
-  evaluations: readonly RuleEvaluation[],
+  { evaluations, notApplicable }: RuleEvaluations,
   description: { plugin: string; info: string; severity: string; controls: readonly string[] },
   stackName: (artifactId: string) => string,
 ): RuleSummary {
@@ -129,8 +131,8 @@ function ruleSummaryFromEvaluations(
     title: titleOf(description.info),
     severity: description.severity,
     controls: description.controls,
-    resourcesEvaluated: evaluations.length,
-    ...countsOf(evaluations.map((e) => e.outcome)),
+    resourcesEvaluated: evaluations.length + notApplicable,
+    ...withNotApplicable(countsOf(evaluations.map((e) => e.outcome)), notApplicable),
     results,
   };
 }
@@ -223,15 +225,10 @@ interface ReportedRow {
 // loop by compiling its whole function, and one function of many loops was compiled seven times
 // (once per loop that got hot), about a second of compiler-thread CPU per main job.
 
-/** Each evaluated resource's construct path, by `stackArtifactId|logicalId`; each resource keyed once, not once per rule. */
-function pathsOfEvaluatedResources(evaluations: readonly RuleEvaluation[]): Map<string, string> {
+/** Each evaluated resource's construct path, by `stackArtifactId|logicalId`. */
+function pathsOfEvaluatedResources(resources: readonly EvaluatedResource[]): Map<string, string> {
   const pathByResource = new Map<string, string>();
-  const described = new Set<RuleEvaluation['resource']>();
-  for (const e of evaluations) {
-    if (described.has(e.resource)) continue;
-    described.add(e.resource);
-    pathByResource.set(`${e.resource.stackArtifactId}|${e.resource.logicalId}`, e.resource.path);
-  }
+  for (const resource of resources) pathByResource.set(`${resource.stackArtifactId}|${resource.logicalId}`, resource.path);
   return pathByResource;
 }
 
@@ -241,16 +238,6 @@ function inventoryByTemplateFile(templates: readonly TemplateInfo[], inventory: 
     for (const i of inventory) if (i.stack === t.displayName) inventoryByFile.set(`${t.file}|${i.logicalId}`, i);
   }
   return inventoryByFile;
-}
-
-function evaluationsByRule(evaluations: readonly RuleEvaluation[]): Map<string, RuleEvaluation[]> {
-  const byRule = new Map<string, RuleEvaluation[]>();
-  for (const e of evaluations) {
-    const ruleEvaluations = byRule.get(e.rule);
-    if (ruleEvaluations) ruleEvaluations.push(e);
-    else byRule.set(e.rule, [e]);
-  }
-  return byRule;
 }
 
 /** The findings of one rule of the nag packs or Plinth's, appended to `findings`. */
@@ -436,8 +423,8 @@ export function buildComplianceReport(input: BuildComplianceReportInput): Compli
   const stackName = (artifactId: string) => templates.find((t) => t.artifactId === artifactId)?.displayName ?? artifactId;
 
   // Evaluations recorded by the nag packs and Plinth's rules, for this environment.
-  const evaluations = gate.evidence.evaluationsIn(environment);
-  const pathByResource = pathsOfEvaluatedResources(evaluations);
+  const evaluated = gate.evidence.evaluationsByRuleIn(environment);
+  const pathByResource = pathsOfEvaluatedResources(evaluated.resources);
   const inventory: InventoryItem[] = namePlatformKeys(
     templates.flatMap((t) => inventoryOfTemplate(t.displayName, t.template, (logicalId) => pathByResource.get(`${t.artifactId}|${logicalId}`))),
   );
@@ -449,11 +436,11 @@ export function buildComplianceReport(input: BuildComplianceReportInput): Compli
   // cdk-nag packs and Plinth's rules.
   const descriptions = new Map(gate.evidence.rules.map((r) => [r.rule, r]));
   const rules: RuleSummary[] = [];
-  for (const [id, ruleEvaluations] of evaluationsByRule(evaluations)) {
+  for (const [id, ruleEvaluations] of evaluated.byRule) {
     const description = descriptions.get(id);
     if (!description) continue;
     rules.push(ruleSummaryFromEvaluations(id, ruleEvaluations, description, stackName));
-    addRuleFindings(findings, id, ruleEvaluations, description, acknowledgements, stackName);
+    addRuleFindings(findings, id, ruleEvaluations.evaluations, description, acknowledgements, stackName);
   }
 
   // Findings the validation report holds: Control Tower and the CloudFormation validator.
