@@ -116,6 +116,11 @@ function describeResource(node: CfnResource): EvaluatedResource {
 
 const NO_FINDINGS: readonly string[] = Object.freeze([]);
 
+/** A rule that threw: kept so every pack that asks gets the same error. */
+class RuleThrew {
+  constructor(readonly error: unknown) {}
+}
+
 function severityOf(level: NagMessageLevel): RuleDescription['severity'] {
   if (level === NagMessageLevel.ERROR) return 'error';
   return level === NagMessageLevel.WARN ? 'warning' : 'info';
@@ -205,7 +210,7 @@ function notApplicable(plugin: string, rule: string, resource: EvaluatedResource
 export class ComplianceEvidence {
   private readonly logsByPlugin = new Map<string, EvaluationLog>();
   private readonly descriptions = new Map<string, RuleDescription>();
-  private answers = new WeakMap<CfnResource, Map<IApplyRule['rule'], { readonly result: NagRuleResult } | { readonly error: unknown }>>();
+  private answers = new WeakMap<CfnResource, Map<IApplyRule['rule'], NagRuleResult | RuleThrew>>();
   private readonly pluginsThisRun = new Set<string>();
   private rootThisRun: IConstruct | undefined;
   private readonly wrappers = new Map<
@@ -296,17 +301,18 @@ export class ComplianceEvidence {
       forNode = new Map();
       this.answers.set(node, forNode);
     }
+    // The answer itself is kept (no wrapper object per answer: there are hundreds of thousands).
     let answer = forNode.get(rule);
     if (answer === undefined) {
       try {
-        answer = { result: rule(node) };
+        answer = rule(node);
       } catch (error) {
-        answer = { error };
+        answer = new RuleThrew(error);
       }
       forNode.set(rule, answer);
     }
-    if ('error' in answer) throw answer.error;
-    return answer.result;
+    if (answer instanceof RuleThrew) throw answer.error;
+    return answer;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
+import { NagMessageLevel, NagRuleCompliance, type IApplyRule } from 'cdk-nag';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ComplianceEvidence, type RuleEvaluation } from '../../lib/compliance/evidence';
@@ -65,5 +66,34 @@ describe('recorded evaluations', () => {
       expect(actual.byRule).toEqual(expected);
       expect(actual.resources.map((r) => r.path)).toEqual([...new Set(inEnvironment.map((e) => e.resource.path))]);
     }
+  });
+
+  test('a rule that throws is asked once per synth: every pack applying it gets the same error, recorded as a failed evaluation', () => {
+    const own = new ComplianceEvidence();
+    const [bucket, queue] = resources;
+    let calls = 0;
+    const boom = new Error('boom');
+    const params = (rule: IApplyRule['rule']) =>
+      ({ info: 'A rule.', explanation: 'It throws on buckets.', level: NagMessageLevel.ERROR, rule, node: bucket }) as unknown as IApplyRule;
+    const rule = function Exploding(node: CfnResource) {
+      calls += 1;
+      if (node === bucket) throw boom;
+      return NagRuleCompliance.NOT_APPLICABLE;
+    };
+    own.startRun('First', app);
+    const first = own.recordingRule('First', 'First', params(rule)).rule;
+    expect(() => first(bucket)).toThrow(boom);
+    expect(first(queue)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    own.startRun('Second', app);
+    const second = own.recordingRule('Second', 'Second', params(rule)).rule;
+    expect(() => second(bucket)).toThrow(boom);
+    expect(second(queue)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    expect(calls).toBe(2);
+    expect(own.evaluations.map((e) => [e.plugin, e.resource.path, e.outcome, e.findings, e.error])).toEqual([
+      ['First', 'dev/Data/Bucket', 'fail', ['First-Exploding'], 'boom'],
+      ['First', 'dev/Data/Queue', 'not-applicable', [], undefined],
+      ['Second', 'dev/Data/Bucket', 'fail', ['Second-Exploding'], 'boom'],
+      ['Second', 'dev/Data/Queue', 'not-applicable', [], undefined],
+    ]);
   });
 });
