@@ -1,6 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment, with one CloudFormation validator engine per jest worker process for every
+  // test file (test/support/validator-engine-host-environment.js).
+  testEnvironment: '<rootDir>/test/support/validator-engine-host-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The consumer app (test/consumer-app) imports the package by name; from source that is lib/.

@@ -20,7 +20,7 @@ import {
   type TemplateCheckKey,
 } from './template-check-cache';
 import { EngineStartPredictions, runInputsFingerprint } from './engine-start-prediction';
-import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from './validator-engine';
+import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine, validatorEngineHosted } from './validator-engine';
 
 // The template-level checks of the gate (the Control Tower guard and CDK's CloudFormation
 // validator) judge each template on its own, so their result for a template depends only on the
@@ -439,13 +439,14 @@ export class CachedCloudFormationValidator extends CloudFormationValidatePlugin 
 
   /**
    * Each template's violations, each template validated on its own: on the engine in a worker
-   * thread when there is one or {@link startEngineInWorker} asked for one (started now if it was
-   * not started early), else on the process's one in-process engine. Both run CDK's plugin with
-   * the same rules on the same templates.
+   * thread when there is one, {@link startEngineInWorker} asked for one, or a host shares its
+   * engine (`validatorEngineHosted`; started now if it was not started early), else on the
+   * process's one in-process engine. Both run CDK's plugin with the same rules on the same
+   * templates.
    */
   private checkEach(context: IPolicyValidationContext, stacks: IPolicyValidationContext['stackTemplates']): PolicyViolation[][] {
     let worker = backgroundValidatorEngine();
-    if (!worker && this.engineInWorker) {
+    if (!worker && (this.engineInWorker || validatorEngineHosted())) {
       worker = startValidatorEngine();
       validatorEngineStartLog.push('on demand');
     }

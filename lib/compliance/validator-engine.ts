@@ -148,6 +148,7 @@ export class ValidatorEngineWorker {
   private failure: string | undefined;
   private terminated = false;
   private starts = 0;
+  private readonly id: number;
 
   constructor(options: ValidatorEngineOptions = {}) {
     this.answerTimeoutMs = options.answerTimeoutMs ?? 10 * 60 * 1000;
@@ -166,6 +167,7 @@ export class ValidatorEngineWorker {
       transferList: [port2],
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
+    this.id = this.worker.threadId;
     // Never keeps the process alive: when the main job is done, so is the engine.
     this.worker.unref();
     this.port.unref();
@@ -177,6 +179,11 @@ export class ValidatorEngineWorker {
   /** Engines started by the worker so far (1 after the first answer, unless a built-in rule's type forced a restart). */
   get engineStarts(): number {
     return this.starts;
+  }
+
+  /** The worker thread's id (Node's `threadId`), fixed when it starts: tells two workers apart. */
+  get threadId(): number {
+    return this.id;
   }
 
   /** Whether the worker can still be asked. */
@@ -249,23 +256,69 @@ export class ValidatorEngineWorker {
 let background: ValidatorEngineWorker | undefined;
 
 /**
+ * The key under which a host offers its copy of this module on a global object (see
+ * {@link validatorEngineHosted}).
+ */
+export const VALIDATOR_ENGINE_HOST = Symbol.for('plinth.validator-engine-host');
+
+/** What a host offers: this module's own functions, from the copy the host loaded. */
+interface ValidatorEngineHost {
+  startValidatorEngine(options?: ValidatorEngineOptions): ValidatorEngineWorker;
+  backgroundValidatorEngine(): ValidatorEngineWorker | undefined;
+}
+
+/** The host's copy of this module, when one is offered and it is not this copy. */
+function engineHost(): ValidatorEngineHost | undefined {
+  const offered = (globalThis as Record<symbol, unknown>)[VALIDATOR_ENGINE_HOST] as Partial<ValidatorEngineHost> | undefined;
+  if (!offered || offered.startValidatorEngine === startValidatorEngine) return undefined;
+  if (typeof offered.startValidatorEngine !== 'function' || typeof offered.backgroundValidatorEngine !== 'function') {
+    throw new ValidatorEngineError(`the object offered under ${String(VALIDATOR_ENGINE_HOST)} is not a copy of lib/compliance/validator-engine`);
+  }
+  return offered as ValidatorEngineHost;
+}
+
+/**
+ * Whether a host shares its engine with this copy of the module. A process that loads this module
+ * more than once (a test runner gives each test file its own module registry, so each file would
+ * start an engine of its own: seconds of CPU and hundreds of MB each) can keep one engine for all
+ * of them: the host loads one more copy itself and offers it on each registry's global object under
+ * {@link VALIDATOR_ENGINE_HOST}. Every copy then starts and finds the host copy's engine, the
+ * validator validates on it rather than in-process (lib/compliance/template-checks.ts), and
+ * {@link stopValidatorEngine} leaves it running, since it outlives any one App. Plinth's tests do
+ * this (test/support/validator-engine-host-environment.js); the main job loads the module once and
+ * has no host.
+ */
+export function validatorEngineHosted(): boolean {
+  return engineHost() !== undefined;
+}
+
+/**
  * Starts the process's CloudFormation validator engine in a worker thread, for the gate's
- * validator to use when its turn comes; a second call keeps the first worker. Only the main job
- * (bin/plinth.ts, through the gate's `validatorEngineInWorker`) does this: a unit test validates
- * in-process.
+ * validator to use when its turn comes; a second call keeps the first worker. The main job
+ * (bin/plinth.ts, through the gate's `validatorEngineInWorker`) does this early; with a host
+ * ({@link validatorEngineHosted}) the validator does it on demand; otherwise a unit test
+ * validates in-process.
  */
 export function startValidatorEngine(options: ValidatorEngineOptions = {}): ValidatorEngineWorker {
+  const host = engineHost();
+  if (host) return host.startValidatorEngine(options);
   if (!background?.usable) background = new ValidatorEngineWorker(options);
   return background;
 }
 
 /** The engine started by {@link startValidatorEngine}, unless it was stopped. */
 export function backgroundValidatorEngine(): ValidatorEngineWorker | undefined {
+  const host = engineHost();
+  if (host) return host.backgroundValidatorEngine();
   return background?.usable ? background : undefined;
 }
 
-/** Stops the background engine, if any, without waiting (every template came from the cache). */
+/**
+ * Stops the background engine, if any, without waiting (every template came from the cache). A
+ * host's engine is left running: other Apps in the process use it.
+ */
 export function stopValidatorEngine(): void {
+  if (engineHost()) return;
   background?.terminate();
   background = undefined;
 }

@@ -1,3 +1,10 @@
+/**
+ * @jest-environment node
+ *
+ * Jest's plain environment, without the shared validator engine of the others
+ * (test/support/validator-engine-host-environment.js): this file starts, stops and counts the
+ * process's engines itself.
+ */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

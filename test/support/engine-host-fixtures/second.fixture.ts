@@ -1,0 +1,3 @@
+import { validateAndTrace } from './validate-and-trace';
+
+test('validates on this file\'s engine', () => validateAndTrace('second'));
