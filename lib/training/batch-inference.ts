@@ -313,8 +313,11 @@ export class BatchInference extends Construct {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
-      // A run emits the metric only when it ran with an Approved package; no run, no late input seen.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // A run emits the metric once (when it ran with an Approved package); between runs there is no
+      // datapoint, and the late objects the last run left unscored are still unscored. So missing
+      // data keeps the alarm as the last run left it: in alarm until a run claims them and reports
+      // 0, rather than back to OK an hour after the run that found them.
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
   }
 
