@@ -14,6 +14,7 @@ import {
   validatorEngineHosted,
   ValidatorEngineError,
 } from '../../lib/compliance/validator-engine';
+import { traceInProcessEngineStarts } from '../support/engine-trace';
 import { newApp, TEST_ENV } from '../support/gate';
 
 // The test files' shared validator engine (test/support/validator-engine-host-environment.js and
@@ -22,20 +23,8 @@ import { newApp, TEST_ENV } from '../support/gate';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-// A trace of the in-process engine in this file's registry: every construction of the engine class
-// CDK's plugin creates (as in validator-engine.test.ts). With the host, there must be none.
-const engineModule = require(require.resolve('@aws/cloudformation-validate', { paths: [require.resolve('aws-cdk-lib')] })) as {
-  CompositeEngine: new (...args: unknown[]) => unknown;
-};
-const RealEngine = engineModule.CompositeEngine;
-let inProcessEngineStarts = 0;
-engineModule.CompositeEngine = function CountedEngine(...args: unknown[]) {
-  inProcessEngineStarts += 1;
-  return new RealEngine(...args);
-} as unknown as typeof RealEngine;
-afterAll(() => {
-  engineModule.CompositeEngine = RealEngine;
-});
+// A trace of the in-process engine in this file's registry. With the host, there must be none.
+const inProcess = traceInProcessEngineStarts();
 
 interface Host {
   startValidatorEngine: typeof startValidatorEngine;
@@ -69,7 +58,7 @@ describe('the validator engine shared by the test files of a jest worker', () =>
     expect(worker).toBeDefined();
     expect(worker).toBe(offered()?.backgroundValidatorEngine());
     expect(worker?.engineStarts).toBe(1);
-    expect(inProcessEngineStarts).toBe(0);
+    expect(inProcess.starts).toBe(0);
   });
 
   test("another registry of this file finds the same engine, and stopping it from a test file leaves it running", () => {

@@ -21,24 +21,11 @@ import { CachedCloudFormationValidator, validatorEngineStartLog } from '../../li
 import { readPluginReports } from '../../lib/compliance/validation-report';
 import { backgroundValidatorEngine, startValidatorEngine, stopValidatorEngine } from '../../lib/compliance/validator-engine';
 import { PlatformStage } from '../../lib/platform/platform-stage';
+import { traceInProcessEngineStarts, validatorEngineModule } from '../support/engine-trace';
 import { newApp, TEST_ENV } from '../support/gate';
 
-// A trace of the CloudFormation validator's engine: every construction of the engine class CDK's
-// plugin creates (`CompositeEngine` of @aws/cloudformation-validate, which CDK looks up on the
-// module each time it starts one) is counted. Installed before anything in this file synthesizes.
-const engineModule = require(require.resolve('@aws/cloudformation-validate', { paths: [require.resolve('aws-cdk-lib')] })) as {
-  CompositeEngine: new (...args: unknown[]) => unknown;
-  version(): string;
-};
-const RealEngine = engineModule.CompositeEngine;
-let engineStarts = 0;
-engineModule.CompositeEngine = function CountedEngine(...args: unknown[]) {
-  engineStarts += 1;
-  return new RealEngine(...args);
-} as unknown as typeof RealEngine;
-afterAll(() => {
-  engineModule.CompositeEngine = RealEngine;
-});
+// A trace of the CloudFormation validator's engine, installed before anything in this file synthesizes.
+const trace = traceInProcessEngineStarts();
 
 const F3002 = (app: App) =>
   readPluginReports(app.synth().directory)
@@ -73,7 +60,7 @@ describe('the CloudFormation validator engine', () => {
     expect(topics).toEqual(['dev/S/Topic', 'prod/S/Topic']);
     expect(plainFindings).toEqual(['Plain/Bucket']);
     // ... by one engine
-    expect(engineStarts).toBe(1);
+    expect(trace.starts).toBe(1);
   });
 
   test('is not started when every template comes from the cache', () => {
@@ -82,15 +69,15 @@ describe('the CloudFormation validator engine', () => {
     F3002(gatedApp(cache, build));
     // WHEN the same App again, in a process whose engine is released
     (CachedCloudFormationValidator as unknown as { _disposeSingleton(): void })._disposeSingleton();
-    const before = engineStarts;
+    const before = trace.starts;
     const again = F3002(gatedApp(cache, build));
     // THEN
     expect(again).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
-    expect(engineStarts).toBe(before);
+    expect(trace.starts).toBe(before);
   });
 
   test("the cached validator reports the engine's own version without starting it", () => {
-    expect(new CachedCloudFormationValidator(false).version).toBe(engineModule.version());
+    expect(new CachedCloudFormationValidator(false).version).toBe(validatorEngineModule.version());
   });
 });
 
@@ -123,7 +110,7 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     const fixtureContext = contextOf(fixture, fixture.synth().directory);
     // WHEN each is validated in-process, then on the worker
     const inProcess = [validatorReport(platformContext), validatorReport(fixtureContext)];
-    const starts = engineStarts;
+    const starts = trace.starts;
     const worker = startValidatorEngine();
     const onWorker = [validatorReport(platformContext), validatorReport(fixtureContext)];
     // THEN the reports are equal, findings included ...
@@ -133,13 +120,13 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     expect(inProcess[1].success).toBe(false);
     expect(inProcess[1].violations.map((v) => v.ruleName)).toContain('F3002');
     // ... the worker's engine did the work (none was started in this thread), and started once for both
-    expect(engineStarts).toBe(starts);
+    expect(trace.starts).toBe(starts);
     expect(worker.engineStarts).toBe(1);
   }, 240_000);
 
   test('starts the engine once per process, for every stage and App, and not at all in this thread', () => {
     // GIVEN the main job's option
-    const starts = engineStarts;
+    const starts = trace.starts;
     const gated = (build: (stack: Stack) => void) => {
       const app = newApp({ validator: true });
       applyComplianceGate(app, { templateCheckCache: false, nagPacks: false, plinthRules: false, controlTower: false, validatorEngineInWorker: true });
@@ -153,7 +140,7 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     expect(buckets).toEqual(['dev/S/Bucket', 'prod/S/Bucket']);
     expect(queues).toEqual(['dev/S/Queue', 'prod/S/Queue']);
     expect(backgroundValidatorEngine()?.engineStarts).toBe(1);
-    expect(engineStarts).toBe(starts);
+    expect(trace.starts).toBe(starts);
   }, 120_000);
 
   /** The main job's gate on a cache, with `context` (an input of the engine-start prediction). */
@@ -208,10 +195,10 @@ describe('the CloudFormation validator engine in a worker thread', () => {
     const changed = gatedOnCache(cache, (stack) => odd(new sqs.CfnQueue(stack, 'Queue', { sqsManagedSseEnabled: true })), failOnFindings);
     expect(backgroundValidatorEngine()).toBeUndefined();
     // WHEN / THEN synth through the gate fails on the queues' findings, found by an engine in a worker thread
-    const starts = engineStarts;
+    const starts = trace.starts;
     expect(() => synthesizeThroughGate(changed, () => {})).toThrow(/F3002 at dev\/S\/Queue: NotAProperty[\s\S]*F3002 at prod\/S\/Queue: NotAProperty/);
     expect(backgroundValidatorEngine()?.engineStarts).toBe(1);
-    expect(engineStarts).toBe(starts);
+    expect(trace.starts).toBe(starts);
     expect(validatorEngineStartLog.slice(-2)).toEqual(['not early', 'on demand']);
   }, 120_000);
 
