@@ -79,7 +79,7 @@ describe('compliance gate', () => {
     // GIVEN a bucket with no encryption, logging or TLS policy
     const root = path.join(__dirname, '..', '..');
     // WHEN
-    const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/noncompliant-app.ts'], {
+    const result = spawnSync(process.execPath, ['-r', './scripts/ts-register.js', 'test/fixtures/noncompliant-app.ts'], {
       cwd: root,
       env: { ...process.env, CDK_OUTDIR: path.join(root, 'test-output', 'noncompliant') },
       encoding: 'utf8',

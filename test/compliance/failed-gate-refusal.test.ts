@@ -46,7 +46,7 @@ function cdkDeploy(app: string): { status: number | null; output: string } {
 describe('a failed synth (pinned CDK CLI, one small app) cannot be deployed', () => {
   let synth: ReturnType<typeof spawnSync>;
   beforeAll(() => {
-    synth = spawnSync(process.execPath, [CDK, 'synth', '--quiet', '--no-notices', '--app', 'node -r ts-node/register/transpile-only test/fixtures/noncompliant-app.ts', '--output', out], {
+    synth = spawnSync(process.execPath, [CDK, 'synth', '--quiet', '--no-notices', '--app', 'node -r ./scripts/ts-register.js test/fixtures/noncompliant-app.ts', '--output', out], {
       cwd: ROOT,
       env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
       encoding: 'utf8',

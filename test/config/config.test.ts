@@ -85,7 +85,7 @@ describe('environment config', () => {
     // GIVEN an unknown environment passed as context, as `cdk synth -c env=qa` does
     const root = path.join(__dirname, '..', '..');
     // WHEN
-    const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/plinth.ts'], {
+    const result = spawnSync(process.execPath, ['-r', './scripts/ts-register.js', 'bin/plinth.ts'], {
       cwd: root,
       env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ env: 'qa' }), CDK_OUTDIR: path.join(root, 'test-output', 'bad-env') },
       encoding: 'utf8',
