@@ -22,6 +22,9 @@
  *                     last full hour at least this long before `time`
  *   BASELINE_BUCKET, BASELINE_KEY   the current baseline (written by
  *                     lambdas/drift-baseline: drift-baselines/<endpoint>/current.json)
+ *   COVERAGE_KEY      in BASELINE_BUCKET: the coverage record, the end of the
+ *                     last window the job evaluated (drift-stats writes it
+ *                     after each evaluation)
  *   MODEL_PACKAGE_GROUP, MODEL_VARIANT   optional, both or neither: the package
  *                     group whose approved versions deploy-model rolls onto the
  *                     variant MODEL_VARIANT. When set, the baseline is the one of
@@ -32,6 +35,16 @@
  *     CAPTURE_SETTLE_MINUTES), UTC. Runs WINDOW_HOURS apart get windows that
  *     tile (each end moves by exactly the runs' distance), and no window holds
  *     an hour whose capture may still be uploading.
+ *     Then the coverage record (s3:GetObject COVERAGE_KEY; none yet is the
+ *     first run): when the last window evaluated ended before this start (a
+ *     run that failed for good, a schedule that fired late across the settle
+ *     minute, a settle time lowered, a job stopped for a while), the window
+ *     starts there instead, so those hours are counted now rather than never;
+ *     by at most MAX_CATCH_UP_HOURS in all (or WINDOW_HOURS when longer).
+ *     Hours older than that are never evaluated: they are reported as
+ *     coverage.hoursSkipped, which drift-stats publishes as CaptureHoursSkipped
+ *     (alarm DriftWindowGap). A record that does not parse fails the run
+ *     (DriftInputError): the gap it would hide is not guessed.
  *  2. The baseline's key: BASELINE_KEY; or, with MODEL_PACKAGE_GROUP, the
  *     versioned baseline of the package the variant serves now:
  *     DescribeEndpoint → its endpoint config (the one in service; during an
@@ -46,7 +59,9 @@
  *  3. Render ONE SELECT (sql.ts; its header states the exact semantics and
  *     the documented gaps) returning `feature, kind, bucket, n`.
  * Output: { endpointName, windowStart, windowEnd, queryString,
- *           baseline: { s3: { bucket, key, versionId | etag } }, baselineVersion }
+ *           baseline: { s3: { bucket, key, versionId | etag } }, baselineVersion,
+ *           coverage: { scheduledStart, coveredUntil (null: no record),
+ *                       hoursAdded, hoursSkipped, record: { bucket, key } } }
  *   versionId (versioned bucket) or else etag pins the object the SQL was
  *   rendered from: an approval may replace current.json while Athena runs,
  *   and counts binned over the old edges must be compared with the old
@@ -69,7 +84,9 @@
  *   DescribeModel and ListTags;
  *   and s3:ListBucket on BASELINE_BUCKET (prefix drift-baselines/): without
  *   it S3 answers a missing object with AccessDenied, not NoSuchKey, and
- *   BaselineMissing cannot be told apart from a permissions error.
+ *   BaselineMissing cannot be told apart from a permissions error;
+ *   s3:GetObject on BASELINE_BUCKET/COVERAGE_KEY, and s3:ListBucket for that
+ *   key (a missing record is the first run, not an error).
  *   (Athena and Glue permissions belong to the state machine, which runs the
  *   query.)
  * ──────────────────────────────────────────────────────────────────────────
@@ -94,6 +111,13 @@ const logger = createLogger('plinth-drift-query');
 
 export const MAX_BASELINE_BYTES = 10 * 1024 * 1024;
 export const MAX_WINDOW_HOURS = 744;
+/**
+ * How far back a window may reach to cover hours no run evaluated: a week (or WINDOW_HOURS when
+ * longer). Beyond it the query would scan more capture than the workgroup's cutoff is sized for.
+ */
+export const MAX_CATCH_UP_HOURS = 168;
+/** Largest coverage record read (it is a few hundred bytes). */
+const MAX_COVERAGE_BYTES = 64 * 1024;
 /** Largest CAPTURE_SETTLE_MINUTES (one day; lib/drift/drift-props.ts checks the same bound at synth). */
 export const MAX_CAPTURE_SETTLE_MINUTES = 1440;
 const MINUTE_MS = 60_000;
@@ -120,6 +144,8 @@ export interface DriftQueryConfig {
   captureSettleMinutes: number;
   baselineBucket: string;
   baselineKey: string;
+  /** In baselineBucket: the end of the last window evaluated (drift-stats writes it). */
+  coverageKey: string;
   /** The package group whose versions the variant serves; the baseline is the served version's. */
   servedModel?: { modelPackageGroupName: string; variantName: string };
   environment?: string;
@@ -133,6 +159,21 @@ export interface DriftQueryResult {
   /** The object the query was rendered from: drift-stats reads this version (or fails on another ETag). */
   baseline: { s3: { bucket: string; key: string; versionId?: string; etag?: string } };
   baselineVersion: number;
+  coverage: WindowCoverage;
+}
+
+/** How this window joins the ones evaluated before it. */
+export interface WindowCoverage {
+  /** Where the window would start from the schedule alone: windowEnd − WINDOW_HOURS. */
+  scheduledStart: string;
+  /** The end of the last window evaluated, from the coverage record; null when there is none (the first run). */
+  coveredUntil: string | null;
+  /** Hours the window reaches back before scheduledStart to count capture no run evaluated. */
+  hoursAdded: number;
+  /** Hours between coveredUntil and windowStart that no run evaluated and none will: older than the catch-up limit. */
+  hoursSkipped: number;
+  /** Where drift-stats records windowEnd once the window is evaluated. */
+  record: { bucket: string; key: string };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -178,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DriftQueryConf
     captureSettleMinutes,
     baselineBucket: required(env, 'BASELINE_BUCKET'),
     baselineKey,
+    coverageKey: required(env, 'COVERAGE_KEY'),
     ...(group && variant ? { servedModel: { modelPackageGroupName: group, variantName: variant } } : {}),
     ...(environment ? { environment } : {}),
   };
@@ -198,6 +240,62 @@ export function captureWindow(time: unknown, hours: number, settleMinutes: numbe
   }
   const endMs = Math.floor((ms - settleMinutes * MINUTE_MS) / HOUR_MS) * HOUR_MS;
   return { start: new Date(endMs - hours * HOUR_MS), end: new Date(endMs) };
+}
+
+/**
+ * `window` moved back to start where the last window evaluated ended (`coveredUntil`), when that
+ * is before its start: the hours between were evaluated by no run. It reaches back at most
+ * max(MAX_CATCH_UP_HOURS, its own length) from its end; the hours older than that are skipped.
+ * A window that starts at or before `coveredUntil` (the runs tile, or overlap) is unchanged.
+ */
+export function coverWindow(
+  window: { start: Date; end: Date },
+  coveredUntil: Date | undefined,
+): { start: Date; end: Date; hoursAdded: number; hoursSkipped: number } {
+  if (coveredUntil === undefined || coveredUntil.getTime() >= window.start.getTime()) return { ...window, hoursAdded: 0, hoursSkipped: 0 };
+  const lengthHours = (window.end.getTime() - window.start.getTime()) / HOUR_MS;
+  const earliest = window.end.getTime() - Math.max(MAX_CATCH_UP_HOURS, lengthHours) * HOUR_MS;
+  const start = Math.max(coveredUntil.getTime(), earliest);
+  return {
+    start: new Date(start),
+    end: window.end,
+    hoursAdded: (window.start.getTime() - start) / HOUR_MS,
+    hoursSkipped: (start - coveredUntil.getTime()) / HOUR_MS,
+  };
+}
+
+/**
+ * The end of the last window evaluated, from the coverage record drift-stats writes; undefined when
+ * there is none (the first run, or the record was deleted). A record that is not what drift-stats
+ * writes (JSON { endpointName, coveredUntil } with this endpoint and a whole UTC hour) is a
+ * DriftInputError: the gap it would tell is not guessed.
+ */
+export async function readCoveredUntil(bucket: string, key: string, endpointName: string): Promise<Date | undefined> {
+  let text: string;
+  try {
+    const res = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if ((res.ContentLength ?? 0) > MAX_COVERAGE_BYTES) throw new DriftInputError(`coverage record s3://${bucket}/${key} is ${res.ContentLength} bytes (max ${MAX_COVERAGE_BYTES})`);
+    text = (await res.Body?.transformToString('utf-8')) ?? '';
+  } catch (err) {
+    if ((err as { name?: unknown }).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
+  const where = `coverage record s3://${bucket}/${key}`;
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    throw new DriftInputError(`${where} is not JSON; delete it to start coverage afresh (that run cannot tell a gap before it)`);
+  }
+  const r = record as { endpointName?: unknown; coveredUntil?: unknown };
+  if (typeof record !== 'object' || record === null || r.endpointName !== endpointName) {
+    throw new DriftInputError(`${where} is not endpoint ${endpointName}'s (endpointName ${JSON.stringify(r?.endpointName)})`);
+  }
+  const ms = typeof r.coveredUntil === 'string' && ISO_TIME.test(r.coveredUntil) ? Date.parse(r.coveredUntil) : NaN;
+  if (!Number.isFinite(ms) || ms % HOUR_MS !== 0) {
+    throw new DriftInputError(`${where}: coveredUntil must be a whole UTC hour (got ${JSON.stringify(r.coveredUntil)})`);
+  }
+  return new Date(ms);
 }
 
 /**
@@ -265,7 +363,33 @@ async function readBaseline(bucket: string, key: string, missing?: string): Prom
 export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult> {
   const config = loadConfig();
   if (typeof event !== 'object' || event === null) throw new DriftInputError('event must be an object { time }');
-  const window = captureWindow(event.time, config.windowHours, config.captureSettleMinutes);
+  const scheduled = captureWindow(event.time, config.windowHours, config.captureSettleMinutes);
+  let coveredUntil: Date | undefined;
+  try {
+    coveredUntil = await readCoveredUntil(config.baselineBucket, config.coverageKey, config.endpointName);
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    logger.error('could not read the coverage record', { endpointName: config.endpointName, errorName: e.name, errorMessage: e.message });
+    throw err;
+  }
+  const window = coverWindow(scheduled, coveredUntil);
+  const coverage: WindowCoverage = {
+    scheduledStart: isoSeconds(scheduled.start),
+    coveredUntil: coveredUntil === undefined ? null : isoSeconds(coveredUntil),
+    hoursAdded: window.hoursAdded,
+    hoursSkipped: window.hoursSkipped,
+    record: { bucket: config.baselineBucket, key: config.coverageKey },
+  };
+  if (window.hoursSkipped > 0) {
+    logger.error('capture hours no drift run evaluated, and none will: older than the catch-up limit', {
+      endpointName: config.endpointName,
+      coveredUntil: coverage.coveredUntil,
+      windowStart: isoSeconds(window.start),
+      hoursSkipped: window.hoursSkipped,
+    });
+  } else if (window.hoursAdded > 0) {
+    logger.warn('window reaches back to capture no run evaluated', { endpointName: config.endpointName, coveredUntil: coverage.coveredUntil, hoursAdded: window.hoursAdded });
+  }
   const logFields = {
     endpointName: config.endpointName,
     windowStart: isoSeconds(window.start),
@@ -310,5 +434,6 @@ export async function handler(event: DriftQueryEvent): Promise<DriftQueryResult>
     queryString,
     baseline: { s3: { bucket: config.baselineBucket, key: baselineKey, ...pin } },
     baselineVersion: baseline.version,
+    coverage,
   };
 }

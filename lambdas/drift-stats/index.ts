@@ -18,7 +18,9 @@
  *               | { "athena":   { "queryExecutionId": "<id>" } },
  *     "thresholds": { "psi": 0.2, "ks": 0.1, "missingRate": 0.05, "unseenShare": 0.01 },
  *     "minSamples": 100,           // optional, default 100 non-missing values per feature
- *     "traffic": { "variants": ["primary"], "samplingPercent": 20 }   // optional, see below
+ *     "traffic": { "variants": ["primary"], "samplingPercent": 20 },  // optional, see below
+ *     "coverage": { "hoursAdded": 0, "hoursSkipped": 0,             // optional: drift-query's
+ *                   "record": { "bucket": "...", "key": "..." } }   // (the drift job passes it)
  *   }
  *   Baseline JSON: see baseline.ts (built by buildBaseline() from the training
  *   data: numeric edges are baseline deciles, [null, e1..e9, null]).
@@ -87,6 +89,9 @@
  *    / 100, read with cloudwatch:GetMetricData only in that case; the result
  *    and log then carry `capture`), else 0. Too little data otherwise reads
  *    like a quiet window (FeaturesDrifting = 0) when capture is what broke.
+ *    With `coverage`, also CaptureHoursSkipped: capture hours before this
+ *    window that no run evaluated and none will (drift-query's hoursSkipped;
+ *    alarm DriftWindowGap), 0 when the runs tile.
  *  - When ≥ 1 feature drifts: ONE EventBridge PutEvents entry on
  *    EVENT_BUS_NAME (default `default`): source `plinth.drift`, detail-type
  *    `Model Drift Detected`, detail = DriftEventDetail below (drifting
@@ -102,7 +107,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLogger, createMetrics, describeError, PlinthMetricUnit, publishMetrics } from '../shared/runtime';
 import { readBinCountRows, windowFromBinCounts } from './athena-window';
 import { parseBaseline, parseBaselineText, parseWindow } from './baseline';
@@ -161,6 +166,15 @@ export interface DriftStatsEvent {
   minSamples?: number;
   /** The endpoint's production variants and capture sampling: checks a window with too little data against its traffic (traffic.ts). */
   traffic?: unknown;
+  /** drift-query's coverage: hours skipped before this window, and where to record its end once evaluated. */
+  coverage?: unknown;
+}
+
+/** What drift-stats uses of drift-query's `coverage`. */
+export interface CoverageInput {
+  hoursAdded: number;
+  hoursSkipped: number;
+  record: { bucket: string; key: string };
 }
 
 export interface DriftEventFeature {
@@ -250,6 +264,22 @@ async function loadBaseline(ref: unknown): Promise<Baseline> {
   return parseBaselineText(text, `s3://${bucket}/${key}`);
 }
 
+function hoursCount(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new DriftInputError(`${what} must be a whole number of hours >= 0 (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+export function parseCoverage(v: unknown): CoverageInput | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null) throw new DriftInputError('coverage must be an object { hoursAdded, hoursSkipped, record: { bucket, key } }');
+  const c = v as { hoursAdded?: unknown; hoursSkipped?: unknown; record?: { bucket?: unknown; key?: unknown } };
+  return {
+    hoursAdded: hoursCount(c.hoursAdded, 'coverage.hoursAdded'),
+    hoursSkipped: hoursCount(c.hoursSkipped, 'coverage.hoursSkipped'),
+    record: { bucket: nonEmptyString(c.record?.bucket, 'coverage.record.bucket'), key: nonEmptyString(c.record?.key, 'coverage.record.key') },
+  };
+}
+
 /** `{ athena: { queryExecutionId } }`: the id of the finished drift query, else undefined. */
 function athenaQueryId(window: unknown): string | undefined {
   if (typeof window !== 'object' || window === null || !('athena' in window)) return undefined;
@@ -291,6 +321,7 @@ function emitEvaluationMetrics(
   endpointName: string,
   counts: { drifting: number; insufficient: number; unbaselined: number },
   blind: boolean | undefined,
+  hoursSkipped: number | undefined,
   props: Record<string, unknown>,
 ): void {
   publishMetrics(emf, {
@@ -301,6 +332,7 @@ function emitEvaluationMetrics(
       FeaturesUnbaselined: counts.unbaselined,
       DriftEvaluations: 1,
       ...(blind === undefined ? {} : { DriftBlind: blind ? 1 : 0 }),
+      ...(hoursSkipped === undefined ? {} : { CaptureHoursSkipped: hoursSkipped }),
     },
     properties: props,
   });
@@ -351,6 +383,10 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     throw new DriftInputError('minSamples must be a finite number >= 0');
   }
   const traffic = parseTrafficCheck(event.traffic);
+  const coverage = parseCoverage(event.coverage);
+  if (coverage !== undefined && !(Number.isFinite(Date.parse(windowEnd)) && Date.parse(windowEnd) % 3_600_000 === 0)) {
+    throw new DriftInputError(`with coverage, windowEnd must be a whole UTC hour (got ${JSON.stringify(windowEnd)})`);
+  }
   if (traffic !== undefined && !(Date.parse(windowEnd) > Date.parse(windowStart))) {
     throw new DriftInputError('with traffic, windowStart and windowEnd must be ISO-8601 times, windowStart first');
   }
@@ -397,6 +433,7 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     endpointName,
     { drifting: evaluation.drifting.length, insufficient: evaluation.insufficient.length, unbaselined: unbaselined.length },
     traffic === undefined ? undefined : capture?.blind === true,
+    coverage?.hoursSkipped,
     props,
   );
 
@@ -436,7 +473,15 @@ export async function handler(event: DriftStatsEvent): Promise<DriftStatsResult>
     eventPublished,
     busName,
     ...(capture ? { capture } : {}),
+    ...(coverage ? { hoursAdded: coverage.hoursAdded, hoursSkipped: coverage.hoursSkipped } : {}),
   });
+  // Last: only a window evaluated (metrics and event out) moves the coverage on.
+  if (coverage !== undefined) {
+    const record = { endpointName, coveredUntil: new Date(Date.parse(windowEnd)).toISOString().replace(/\.\d{3}Z$/, 'Z'), writtenAt: new Date().toISOString() };
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: coverage.record.bucket, Key: coverage.record.key, Body: JSON.stringify(record), ContentType: 'application/json' }),
+    );
+  }
   return {
     endpointName,
     windowStart,

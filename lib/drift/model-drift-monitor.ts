@@ -43,6 +43,8 @@ const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
  * `current.json`.
  */
 export const DRIFT_BASELINE_PREFIX = 'drift-baselines/';
+/** Where, in the capture bucket, each endpoint's drift job records the end of the last window it evaluated. */
+export const DRIFT_COVERAGE_PREFIX = 'drift-coverage/';
 /** The metric namespace of the drift Lambdas. */
 export const DRIFT_METRIC_NAMESPACE = 'Plinth/Drift';
 
@@ -98,12 +100,16 @@ export class ModelDriftMonitor extends Construct {
   public readonly statisticsFunction: lambda.IFunction;
   /** The S3 key of `current.json`, the baseline of the newest version approved (what the job compares against without `servedModel`). */
   public readonly baselineKey: string;
+  /** In the capture bucket: the end of the last window evaluated, so the next run starts there (lambdas/drift-query). */
+  public readonly coverageKey: string;
   public readonly driftAlarm: cloudwatch.Alarm;
   public readonly jobFailedAlarm: cloudwatch.Alarm;
   /** No evaluation in twice the schedule's period: the job is not running, so "no drift" means nothing. */
   public readonly jobSilentAlarm: cloudwatch.Alarm;
   /** Every feature lacked data while the endpoint served enough requests: capture is broken, so "no drift" means nothing. */
   public readonly blindAlarm: cloudwatch.Alarm;
+  /** CaptureHoursSkipped >= 1: capture hours no drift run evaluated, and none will. */
+  public readonly windowGapAlarm: cloudwatch.Alarm;
   /** Each window ends at the last full hour at least this many minutes before the run (late capture uploads). */
   public readonly captureSettleMinutes: number;
   /** The percentage of requests the endpoint's data capture records, as the job scales the request count. */
@@ -145,6 +151,8 @@ export class ModelDriftMonitor extends Construct {
     this.endpointName = endpointName;
     const capturePrefix = props.capturePrefix ?? 'capture/';
     this.baselineKey = `${DRIFT_BASELINE_PREFIX}${endpointName}/current.json`;
+    this.coverageKey = `${DRIFT_COVERAGE_PREFIX}${endpointName}.json`;
+    const coverageObject = captureBucket.arnForObjects(this.coverageKey);
     const resultsPrefix = `drift-query-results/${endpointName}/`;
     const captureObjects = captureBucket.arnForObjects(`${capturePrefix}${endpointName}/*`);
     const resultObjects = captureBucket.arnForObjects(`${resultsPrefix}*`);
@@ -231,6 +239,14 @@ export class ModelDriftMonitor extends Construct {
           resources: [captureBucket.bucketArn],
           conditions: served ? { StringLike: { 's3:prefix': `${baselineFolder}*` } } : { StringEquals: { 's3:prefix': this.baselineKey } },
         }),
+        // Where the last window evaluated ended; none yet (NoSuchKey, hence ListBucket) is the first run.
+        new iam.PolicyStatement({ sid: 'ReadCoverage', actions: perms.S3_READ_OBJECT, resources: [coverageObject] }),
+        new iam.PolicyStatement({
+          sid: 'TellMissingCoverage',
+          actions: driftPerms.S3_LIST_BUCKET,
+          resources: [captureBucket.bucketArn],
+          conditions: { StringEquals: { 's3:prefix': this.coverageKey } },
+        }),
         // The package the variant serves: the model in the endpoint's config in service, and deploy-model's tag on it.
         ...(served
           ? [
@@ -256,6 +272,7 @@ export class ModelDriftMonitor extends Construct {
         CAPTURE_SETTLE_MINUTES: String(captureSettleMinutes),
         BASELINE_BUCKET: captureBucket.bucketName,
         BASELINE_KEY: this.baselineKey,
+        COVERAGE_KEY: this.coverageKey,
         ...(served ? { MODEL_PACKAGE_GROUP: served.modelPackageGroupName, MODEL_VARIANT: served.variantName } : {}),
         PLINTH_ENV: props.environmentName,
       },
@@ -276,6 +293,9 @@ export class ModelDriftMonitor extends Construct {
           actions: perms.EVENTS_PUT,
           resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
         }),
+        // The end of each window evaluated, for the next run to start from (drift-query reads it).
+        new iam.PolicyStatement({ sid: 'RecordCoverage', actions: perms.S3_WRITE_OBJECT, resources: [coverageObject] }),
+        new iam.PolicyStatement({ sid: 'EncryptCoverage', actions: perms.KMS_ENCRYPT_DECRYPT, resources: [props.captureKey.keyArn] }),
         // A window without enough data is compared with the endpoint's request count (DriftBlind).
         new iam.PolicyStatement({ sid: 'CountEndpointRequests', actions: driftPerms.CLOUDWATCH_READ_METRICS, resources: ['*'] }),
       ],
@@ -380,6 +400,26 @@ export class ModelDriftMonitor extends Construct {
       // A run that did not happen is DriftJobSilent's; a run that was not blind publishes 0.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Each window starts where the last one evaluated ended (lambdas/drift-query), reaching back up
+    // to a week; hours older than that were never evaluated, and "no drift" says nothing of them.
+    this.windowGapAlarm = failureModeAlarm(this, 'DriftWindowGap', 'drift-loop-broken', {
+      ...alarmCommon,
+      description: `The drift job of ${endpointName} skipped capture hours no run evaluated (the job stopped or failed for longer than the week a window may reach back): drift in those hours was never judged.`,
+      metric: this.metricCaptureHoursSkipped(),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // Every evaluation publishes the count (0 when the windows tile); no run is DriftJobSilent's.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * Capture hours before the last window that no run evaluated and none will (older than the
+   * week a window may reach back): 0 while the runs tile the capture.
+   */
+  public metricCaptureHoursSkipped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('CaptureHoursSkipped', props);
   }
 
   /**
@@ -530,6 +570,7 @@ export class ModelDriftMonitor extends Construct {
         thresholds: { ...DEFAULT_DRIFT_THRESHOLDS, ...props.drift.thresholds },
         minSamples: props.drift.minSamples ?? DEFAULT_DRIFT_MIN_SAMPLES,
         traffic: { variants: [...(props.productionVariantNames ?? props.endpoint.productionVariantNames)], samplingPercent: this.captureSamplingPercent },
+        coverage: sfn.JsonPath.objectAt('$.query.coverage'),
       }),
       payloadResponseOnly: true,
       resultSelector: { 'status.$': '$.status', 'drifting.$': '$.drifting', 'insufficient.$': '$.insufficient', 'eventPublished.$': '$.eventPublished' },

@@ -188,8 +188,8 @@ export const FAILURE_MODES = {
   },
   'drift-loop-broken': {
     title: 'Drift job or retraining start failed',
-    detection: '`<env>-DriftJobFailed-<endpoint>` (a drift state machine execution failed, timed out or was aborted, including a missing baseline), `<env>-DriftJobSilent-<endpoint>` (no window evaluated in twice the schedule: the job is not running at all), `<env>-DriftEventsUndelivered` (a drift event could not start retraining, or an approval could not build its baseline, after every retry), `<env>-BaselineJobFailed` (an approved package got no drift baseline).',
-    mitigation: 'The next scheduled run retries the drift job; retraining starts are retried by EventBridge and Lambda and kept in a dead-letter queue; the endpoint keeps serving and the last good baseline stays in place.',
+    detection: '`<env>-DriftJobFailed-<endpoint>` (a drift state machine execution failed, timed out or was aborted, including a missing baseline), `<env>-DriftJobSilent-<endpoint>` (no window evaluated in twice the schedule: the job is not running at all), `<env>-DriftEventsUndelivered` (a drift event could not start retraining, or an approval could not build its baseline, after every retry), `<env>-BaselineJobFailed` (an approved package got no drift baseline), `<env>-DriftWindowGap-<endpoint>` (capture hours no run evaluated and none will: older than the week a window may reach back; metric CaptureHoursSkipped, namespace Plinth/Drift).',
+    mitigation: 'The next scheduled run retries the drift job, and its window reaches back to where the last evaluated window ended (up to a week), so the hours of failed, late or missed runs are judged then; retraining starts are retried by EventBridge and Lambda and kept in a dead-letter queue; the endpoint keeps serving and the last good baseline stays in place.',
     runbook: 'docs/runbooks/drift-loop-broken.md',
     owner: 'ml-platform',
     severity: 'warning',

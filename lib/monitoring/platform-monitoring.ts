@@ -117,7 +117,7 @@ export class PlatformMonitoring extends Construct {
                 },
               ]
             : []),
-          ...(drift ? [{ title: 'Drift: features drifting, insufficient data, unbaselined, blind runs', metrics: [drift.metricFeaturesDrifting(), drift.metricFeaturesInsufficient(), drift.metricFeaturesUnbaselined(), drift.metricDriftBlind()] }] : []),
+          ...(drift ? [{ title: 'Drift: features drifting, insufficient data, unbaselined, blind runs, capture hours skipped', metrics: [drift.metricFeaturesDrifting(), drift.metricFeaturesInsufficient(), drift.metricFeaturesUnbaselined(), drift.metricDriftBlind(), drift.metricCaptureHoursSkipped()] }] : []),
           ...qualityGroups(props.qualityMonitors?.find((m) => m.endpointName === endpoint.endpointName)),
           ...(gateway
             ? [

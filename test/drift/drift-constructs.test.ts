@@ -312,6 +312,46 @@ describe('drift loop constructs', () => {
     });
   });
 
+  it('keeps a coverage record: the query reads it (a missing one is NoSuchKey), only the statistics step writes it, after evaluating; skipped hours alarm', () => {
+    const statementsOf = (rolePart: string): Record<string, string> => {
+      const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes(rolePart))!;
+      return Object.fromEntries(
+        [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+          .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Sid: string }>)
+          .map((st) => [st.Sid, JSON.stringify(st)]),
+      );
+    };
+    const key = 'drift-coverage/fraud-detector-dev.json';
+    const query = statementsOf('DriftQueryRole');
+    const statistics = statementsOf('DriftStatisticsRole');
+    // GIVEN the query function's grants: read exactly the record, and list exactly its key
+    expect(query.ReadCoverage).toMatch(new RegExp(`"Action":\\["s3:GetObject","s3:GetObjectVersion"\\].*"/${key}"`));
+    expect(query.TellMissingCoverage).toContain(`"StringEquals":{"s3:prefix":"${key}"}`);
+    expect(Object.values(query).join('\n')).not.toContain('s3:PutObject');
+    // AND the statistics function's: write exactly the record, encrypted with the capture bucket's key
+    expect(statistics.RecordCoverage).toMatch(new RegExp(`"Action":\\["s3:AbortMultipartUpload","s3:PutObject"\\].*"/${key}"`));
+    expect(statistics.EncryptCoverage).toContain('kms:GenerateDataKey');
+    expect(Object.entries(statistics).filter(([, st]) => st.includes('s3:PutObject')).map(([sid]) => sid)).toEqual(['RecordCoverage']);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ COVERAGE_KEY: key }) } });
+    // AND the job hands the query's coverage to the statistics step
+    const definition = JSON.stringify(Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0]);
+    expect(definition).toContain('\\"coverage.$\\":\\"$.query.coverage\\"');
+    // THEN hours no run evaluated, and none will, alarm on the first run that counts them
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-DriftWindowGap-fraud-detector-dev',
+      Namespace: 'Plinth/Drift',
+      MetricName: 'CaptureHoursSkipped',
+      Dimensions: [{ Name: 'Endpoint', Value: MODEL.endpointName }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/drift-loop-broken.md'),
+    });
+  });
+
   it('refuses to watch an endpoint whose data capture records nothing (capture off, or sampling 0%), naming the field', () => {
     const monitor = standaloneMonitors(new Stack(newApp(), 'Blind'), 0);
     expect(() => monitor('Drift')).toThrow(/endpoint m-dev records no requests \(dataCaptureSamplingPercent 0: data capture off/);

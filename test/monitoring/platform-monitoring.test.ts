@@ -22,7 +22,7 @@ describe('PlatformMonitoring', () => {
     ['ingestion records, drift and freshness per dataset', ['Plinth/Ingest', 'RecordsQuarantined', 'BreakingDriftRecords', 'ObjectsReceived', 'transactions', 'merchants']],
     ['the review backlog and its age', ['Plinth/Review', 'PendingCases', 'OldestPendingAgeSeconds']],
     ['deployments and cost', ['Model deployments', 'Failed deployments, undelivered approvals', 'ApproximateAgeOfOldestMessage', 'EstimatedCharges']],
-    ['each drift job\'s drifting, insufficient and unbaselined features, and its blind runs', ['Plinth/Drift', 'FeaturesDrifting', 'FeaturesInsufficient', 'FeaturesUnbaselined', 'DriftBlind']],
+    ['each drift job\'s drifting, insufficient and unbaselined features, its blind runs and the capture hours it skipped', ['Plinth/Drift', 'FeaturesDrifting', 'FeaturesInsufficient', 'FeaturesUnbaselined', 'DriftBlind', 'CaptureHoursSkipped']],
   ])('shows %s', (_what, needles) => {
     for (const needle of needles) expect(body).toContain(needle);
   });
@@ -38,6 +38,7 @@ describe('PlatformMonitoring', () => {
     expect([drifting.namespace, drifting.metricName, drifting.dimensions, drifting.statistic, drifting.period.toHours()]).toEqual(['Plinth/Drift', 'FeaturesDrifting', { Endpoint: drift.endpointName }, 'Maximum', 1]);
     expect(drift.driftAlarm.metric).toEqual(drifting);
     expect(drift.blindAlarm.metric).toEqual(drift.metricDriftBlind());
+    expect(drift.windowGapAlarm.metric).toEqual(drift.metricCaptureHoursSkipped());
 
     const deployment = dev.models.deployment;
     const models = dev.models;

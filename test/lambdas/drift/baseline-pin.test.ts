@@ -42,6 +42,7 @@ describeWithMoto('the drift job evaluates against the baseline its query was ren
     CAPTURE_SETTLE_MINUTES: '5',
     BASELINE_BUCKET: BUCKET,
     BASELINE_KEY: KEY,
+    COVERAGE_KEY: 'drift-coverage/fraud-prod.json',
   };
   let s3: S3Client;
   let capture: ReturnType<typeof startCapture>;

@@ -343,6 +343,7 @@ describe('captureWindow / loadConfig', () => {
     CAPTURE_SETTLE_MINUTES: '15',
     BASELINE_BUCKET: 'b',
     BASELINE_KEY: 'drift-baselines/fraud-prod/current.json',
+    COVERAGE_KEY: 'drift-coverage/fraud-prod.json',
   };
 
   it('reads the environment contract', () => {
@@ -355,6 +356,7 @@ describe('captureWindow / loadConfig', () => {
       captureSettleMinutes: 15,
       baselineBucket: 'b',
       baselineKey: 'drift-baselines/fraud-prod/current.json',
+      coverageKey: 'drift-coverage/fraud-prod.json',
     });
   });
 
@@ -366,6 +368,7 @@ describe('captureWindow / loadConfig', () => {
     ['CAPTURE_SETTLE_MINUTES 7.5', { CAPTURE_SETTLE_MINUTES: '7.5' }],
     ['CAPTURE_SETTLE_MINUTES 1441', { CAPTURE_SETTLE_MINUTES: '1441' }],
     ['no CAPTURE_TABLE', { CAPTURE_TABLE: '' }],
+    ['no COVERAGE_KEY (no quiet default: without it gaps go unseen)', { COVERAGE_KEY: '' }],
     ['a bad variant', { CAPTURE_VARIANTS: "a,b'" }],
     ['a bad endpoint', { ENDPOINT_NAME: 'fraud_prod' }],
   ])('rejects %s', (_what, overrides) => {
@@ -387,6 +390,7 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
     CAPTURE_SETTLE_MINUTES: '15',
     BASELINE_BUCKET: BUCKET,
     BASELINE_KEY: KEY,
+    COVERAGE_KEY: 'drift-coverage/fraud-prod.json',
     PLINTH_ENV: 'dev',
   };
 
@@ -423,6 +427,14 @@ describeWithMoto('drift-query handler (moto S3)', (moto) => {
       // unversioned bucket: the ETag pins the object the SQL was rendered from
       baseline: { s3: { bucket: BUCKET, key: KEY, etag: expect.any(String) } },
       baselineVersion: 1,
+      // no coverage record yet: the first run, the schedule's window
+      coverage: {
+        scheduledStart: '2026-11-21T08:00:00Z',
+        coveredUntil: null,
+        hoursAdded: 0,
+        hoursSkipped: 0,
+        record: { bucket: BUCKET, key: 'drift-coverage/fraud-prod.json' },
+      },
     });
     const log = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'drift query rendered');
     expect(log).toMatchObject({ service: 'plinth-drift-query', endpointName: 'fraud-prod', environment: 'dev', features: 3 });
