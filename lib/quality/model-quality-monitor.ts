@@ -15,6 +15,7 @@ import { VpcFunction } from '../compute/vpc-function';
 import { servedModelsWildcards } from '../inference/inference-endpoint';
 import * as lakePerms from '../data-lake/perms';
 import { PlinthError } from '../errors';
+import { ratePeriodMinutes } from '../features/feature-group-definition';
 import { failureModeAlarm } from '../monitoring/failure-modes';
 import type { ModelQualityMonitorProps } from './model-quality-monitor-props';
 import * as perms from './perms';
@@ -75,6 +76,16 @@ export class ModelQualityMonitor extends Construct {
     if (!Token.isUnresolved(endpointName) && !SAGEMAKER_NAME.test(endpointName)) throw new PlinthError(`${where}: endpoint name "${endpointName}" is not a SageMaker name`);
     if (!JSON_PATH.test(q.scorePath)) throw new PlinthError(`${where}: quality.scorePath "${q.scorePath}" must be a JSON path such as $.score`);
     if (!(q.windowHours >= 1)) throw new PlinthError(`${where}: quality.windowHours must be at least 1`);
+    // Each run judges the predictions of its own window only: windows shorter than the time between runs leave
+    // predictions no run ever judges, and the quality read from the rest says nothing of them. (A cron schedule's
+    // period is not known here; docs/model-quality.md asks for the same.)
+    const periodMinutes = ratePeriodMinutes(q.schedule);
+    if (periodMinutes !== undefined && periodMinutes > q.windowHours * 60) {
+      throw new PlinthError(
+        `${where}: quality.windowHours (${q.windowHours}) is shorter than the time between runs of quality.schedule (${q.schedule}): ` +
+          `the predictions between two windows would never be judged; make windowHours at least ${Math.ceil(periodMinutes / 60)}, or run the job more often`,
+      );
+    }
     if (q.problemType === 'binary_classification' && !q.positiveLabel) throw new PlinthError(`${where}: quality.positiveLabel is required for binary_classification`);
     if (q.abTest && !productionVariantNames.includes(q.abTest.champion)) {
       throw new PlinthError(`${where}: quality.abTest.champion "${q.abTest.champion}" is not one of productionVariantNames (${productionVariantNames.join(', ')})`);

@@ -177,7 +177,15 @@ describe('ModelQualityMonitor', () => {
     ['an A/B test with no challenger', { productionVariantNames: ['primary'] }, /quality\.abTest compares the champion with exactly one other variant; productionVariantNames has none besides "primary"/],
     ['an A/B test with two challengers', { productionVariantNames: ['primary', 'blue', 'green'] }, /exactly one other variant; productionVariantNames has 2 \(blue, green\)/],
     ['a champion that is not a variant', { quality: { schedule: 'rate(1 day)', windowHours: 24, labelDelayHours: 0, problemType: 'regression', primaryMetric: 'mae', scorePath: '$.y', tolerance: 1, floor: 1, abTest: { champion: 'blue', minimumEffect: 1 } } }, /champion "blue"/],
+    ['a window shorter than the time between runs (predictions never judged)', { quality: { schedule: 'rate(1 day)', windowHours: 6, labelDelayHours: 0, problemType: 'regression', primaryMetric: 'mae', scorePath: '$.y', tolerance: 1, floor: 1 } }, /quality\.windowHours \(6\) is shorter than the time between runs of quality\.schedule \(rate\(1 day\)\).*at least 24/],
   ])('refuses %s at synth, naming the field', (_n, over, message) => {
     expect(() => monitorIn(freshStack(), over)).toThrow(message);
+  });
+
+  it('accepts windows that tile or overlap the runs, and a cron schedule (its period is not known at synth)', () => {
+    const quality = { labelDelayHours: 0, problemType: 'regression' as const, primaryMetric: 'mae' as const, scorePath: '$.y', tolerance: 1, floor: 1 };
+    for (const [schedule, windowHours] of [['rate(1 day)', 24], ['rate(6 hours)', 24], ['rate(30 minutes)', 1], ['cron(0 6 * * ? *)', 1]] as const) {
+      expect(() => monitorIn(freshStack(), { productionVariantNames: ['primary'], quality: { ...quality, schedule, windowHours } })).not.toThrow();
+    }
   });
 });
