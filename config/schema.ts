@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { dataLakeConfigSchema } from './data-lake';
 import { featureStoreConfigSchema } from './feature-store';
 import { featureSourceProblems } from '../lib/features/feature-group-definition';
-import { modelRegistryConfigSchema } from './model-registry';
+import { driftFeatures, modelRegistryConfigSchema } from './model-registry';
+import { servedFeatures } from '../lib/features/sql';
 
 /** Environment names Plinth knows. Adding one means adding its file in `config/`. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -138,6 +139,40 @@ export const environmentConfigSchema = z
         for (const message of featureSourceProblems(group, datasetNames).filter((m) => m.includes('is not a dataset of the lake'))) {
           ctx.addIssue({ code: 'custom', path: ['featureStore', 'featureGroups', index, 'source', 'dataset'], message });
         }
+      }
+    });
+    // The platform's training pipeline trains on its training set's columns, and the drift baseline is built from that
+    // set's sample: a drift feature that is not one of its columns can never be baselined, so drift would never watch it
+    // (every run would list it as unbaselined while DriftDetected reads OK).
+    cfg.modelRegistry.models.forEach((model, index) => {
+      const trainingSet = model.training?.trainingSet;
+      if (!trainingSet) return;
+      const path = ['modelRegistry', 'models', index, 'training', 'trainingSet', 'featureGroups'];
+      const groups = trainingSet.featureGroups.map((name) => ({ name, group: cfg.featureStore.featureGroups.find((g) => g.name === name) }));
+      const unknown = groups.filter((g) => !g.group).map((g) => g.name);
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `training.trainingSet.featureGroups ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in featureStore.featureGroups (${cfg.featureStore.featureGroups.map((g) => g.name).join(', ') || 'none'}); declare ${unknown.length === 1 ? 'it' : 'them'} or fix the name`,
+        });
+        return;
+      }
+      if (!model.drift) return;
+      const { labels } = trainingSet;
+      const columns = new Set([labels.entityKeyColumn, labels.eventTimeColumn, labels.labelColumn, ...groups.flatMap((g) => servedFeatures(g.group!))]);
+      const outside = driftFeatures(model)
+        .map((f) => f.name)
+        .filter((name) => !columns.has(name));
+      if (outside.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['modelRegistry', 'models', index, 'drift', 'features'],
+          message:
+            `drift.features ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} not ${outside.length === 1 ? 'a column' : 'columns'} of the model's training set ` +
+            `(${[...columns].join(', ')}): the drift baseline is built from that set's sample, so no baseline can hold ${outside.length === 1 ? 'it' : 'them'} and drift would never watch ${outside.length === 1 ? 'it' : 'them'}. ` +
+            `List only training-set columns in drift.features${model.drift.features ? '' : ' (the default is every gateway input feature)'}, or add the field to a feature group of training.trainingSet`,
+        });
       }
     });
     // A gateway's online features name a feature group with an online store.

@@ -86,14 +86,15 @@ export function fraudDetector(env: string, sizing: EnvironmentSizing): ModelInpu
       schedule: env === 'prod' ? 'rate(1 hour)' : 'rate(6 hours)',
       windowHours: 24,
       debounceMinutes: 24 * 60,
-      // The request's own features (account_id is an entity key, not a distribution to watch).
+      // The features the model is trained on: its training set's account-spend columns, which the gateway
+      // sends the model from the online store (account_id is an entity key, not a distribution to watch).
+      // The request's own fields (amount, currency, merchant_category, card_present) are not in the
+      // training set, so no baseline can hold them: config refuses them here (docs/drift.md).
       features: [
-        { name: 'amount', type: 'numeric' },
-        { name: 'currency', type: 'categorical' },
-        { name: 'merchant_category', type: 'categorical' },
-        { name: 'card_present', type: 'categorical' },
         { name: 'txn_count_24h', type: 'numeric' },
         { name: 'amount_sum_24h', type: 'numeric' },
+        { name: 'amount_max_7d', type: 'numeric' },
+        { name: 'distinct_categories_7d', type: 'numeric' },
       ],
     },
     // Quality from ground truth (<model>_ground_truth dataset + reviewer labels): chargebacks take days,

@@ -53,6 +53,21 @@ describe('environment config', () => {
       /batchInference\.schedule is an EventBridge schedule expression/,
     ],
     ['more than 40 partitions per batch run', (c) => (c.modelRegistry.models[0].batchInference.maxPartitionsPerRun = 41), /modelRegistry\.models\.0\.batchInference\.maxPartitionsPerRun/],
+    [
+      'a training set over a feature group the store does not declare',
+      (c) => (c.modelRegistry.models[0].training.trainingSet.featureGroups = ['account-spend', 'merchant-risk']),
+      /modelRegistry\.models\.0\.training\.trainingSet\.featureGroups: training\.trainingSet\.featureGroups "merchant-risk" is not in featureStore\.featureGroups \(account-spend\)/,
+    ],
+    [
+      'a drift feature the training set does not have (no baseline can hold it: never watched)',
+      (c) => c.modelRegistry.models[0].drift.features.push({ name: 'amount', type: 'numeric' }, { name: 'currency', type: 'categorical' }),
+      /modelRegistry\.models\.0\.drift\.features: drift\.features amount, currency are not columns of the model's training set \(account_id, occurred_at, is_fraud, txn_count_24h, amount_sum_24h, amount_max_7d, distinct_categories_7d\)/,
+    ],
+    [
+      'the default drift features (every gateway input) when some are not in the training set',
+      (c) => delete c.modelRegistry.models[0].drift.features,
+      /drift\.features amount, currency, merchant_category, card_present are not columns .*\(the default is every gateway input feature\)/,
+    ],
   ])('rejects %s with a message naming the field', (_what, change, message) => {
     // GIVEN
     const config = withChange(change);
