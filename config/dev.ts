@@ -2,6 +2,7 @@ import { merchants } from './datasets/merchants';
 import { accountFeatures } from './feature-groups/account-features';
 import { fraudDetector } from './models/fraud-detector';
 import { transactions } from './datasets/transactions';
+import { transactionsLabels } from './datasets/transactions-labels';
 import { groundTruthDataset } from './datasets/ground-truth';
 import type { EnvironmentConfigInput } from './schema';
 
@@ -20,7 +21,7 @@ export const dev: EnvironmentConfigInput = {
     lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, noncurrentVersionExpirationDays: 30 },
     athenaBytesScannedCutoffPerQuery: 1_000_000_000,
     ingestion: { maxReceiveCount: 3, reservedConcurrency: 5, batchSize: 5 },
-    datasets: [transactions, merchants, groundTruthDataset('fraud-detector')],
+    datasets: [transactions, merchants, transactionsLabels, groundTruthDataset('fraud-detector')],
   },
   featureStore: { onlineStorageType: 'Standard', featureGroups: [accountFeatures] },
   modelRegistry: {

@@ -158,8 +158,37 @@ export const environmentConfigSchema = z
         });
         return;
       }
-      if (!model.drift) return;
+      // Labels in the lake's own database (no labels.database): a dataset of the lake, with the three columns.
       const { labels } = trainingSet;
+      if (labels.database === undefined) {
+        const labelsPath = ['modelRegistry', 'models', index, 'training', 'trainingSet', 'labels'];
+        const dataset = cfg.dataLake.datasets.find((d) => d.name === labels.table);
+        if (!dataset) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...labelsPath, 'table'],
+            message:
+              `training.trainingSet.labels.table "${labels.table}" is not a dataLake dataset (${cfg.dataLake.datasets.map((d) => d.name).join(', ')}): ` +
+              'the training set would find no such table and every retraining would fail; declare the dataset, or set labels.database for a table outside the lake',
+          });
+        } else {
+          const fields = new Map(dataset.fields.map((f) => [f.name, f.type]));
+          for (const [key, column] of [['entityKeyColumn', labels.entityKeyColumn], ['eventTimeColumn', labels.eventTimeColumn], ['labelColumn', labels.labelColumn]] as const) {
+            if (!fields.has(column)) {
+              ctx.addIssue({ code: 'custom', path: [...labelsPath, key], message: `training.trainingSet.labels.${key} "${column}" is not a field of dataset ${dataset.name} (${[...fields.keys()].join(', ')})` });
+            }
+          }
+          const timeType = fields.get(labels.eventTimeColumn);
+          if (timeType !== undefined && timeType !== 'timestamp') {
+            ctx.addIssue({ code: 'custom', path: [...labelsPath, 'eventTimeColumn'], message: `training.trainingSet.labels.eventTimeColumn "${labels.eventTimeColumn}" is a ${timeType} field of dataset ${dataset.name}; the training set reads it as an ISO-8601 time: make it a timestamp field` });
+          }
+          const labelType = fields.get(labels.labelColumn);
+          if (labelType !== undefined && labelType !== 'integer' && labelType !== 'number') {
+            ctx.addIssue({ code: 'custom', path: [...labelsPath, 'labelColumn'], message: `training.trainingSet.labels.labelColumn "${labels.labelColumn}" is a ${labelType} field of dataset ${dataset.name}; the evaluation step reads labels as numbers (classification: 1 and 0): make it an integer or number field` });
+          }
+        }
+      }
+      if (!model.drift) return;
       const columns = new Set([labels.entityKeyColumn, labels.eventTimeColumn, labels.labelColumn, ...groups.flatMap((g) => servedFeatures(g.group!))]);
       const outside = driftFeatures(model)
         .map((f) => f.name)

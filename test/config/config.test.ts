@@ -59,6 +59,26 @@ describe('environment config', () => {
       /modelRegistry\.models\.0\.training\.trainingSet\.featureGroups: training\.trainingSet\.featureGroups "merchant-risk" is not in featureStore\.featureGroups \(account-spend\)/,
     ],
     [
+      'training labels in a table the lake does not have (every retraining would fail)',
+      (c) => (c.modelRegistry.models[0].training.trainingSet.labels.table = 'fraud_labels'),
+      /training\.trainingSet\.labels\.table: training\.trainingSet\.labels\.table "fraud_labels" is not a dataLake dataset \(transactions, merchants, transactions_labels, fraud_detector_ground_truth\)/,
+    ],
+    [
+      'a label column the labels dataset does not have',
+      (c) => (c.modelRegistry.models[0].training.trainingSet.labels.labelColumn = 'fraud'),
+      /training\.trainingSet\.labels\.labelColumn: training\.trainingSet\.labels\.labelColumn "fraud" is not a field of dataset transactions_labels \(transaction_id, account_id, occurred_at, is_fraud, labelled_at\)/,
+    ],
+    [
+      'a label time that is not a timestamp field',
+      (c) => (c.modelRegistry.models[0].training.trainingSet.labels.eventTimeColumn = 'transaction_id'),
+      /labels\.eventTimeColumn "transaction_id" is a string field of dataset transactions_labels; the training set reads it as an ISO-8601 time/,
+    ],
+    [
+      'a label that is not a number (the evaluation step reads 1 and 0)',
+      (c) => (c.modelRegistry.models[0].training.trainingSet.labels.labelColumn = 'account_id'),
+      /labels\.labelColumn "account_id" is a string field of dataset transactions_labels; the evaluation step reads labels as numbers/,
+    ],
+    [
       'a drift feature the training set does not have (no baseline can hold it: never watched)',
       (c) => c.modelRegistry.models[0].drift.features.push({ name: 'amount', type: 'numeric' }, { name: 'currency', type: 'categorical' }),
       /modelRegistry\.models\.0\.drift\.features: drift\.features amount, currency are not columns of the model's training set \(account_id, occurred_at, is_fraud, txn_count_24h, amount_sum_24h, amount_max_7d, distinct_categories_7d\)/,
@@ -74,6 +94,11 @@ describe('environment config', () => {
     // WHEN / THEN
     expect(() => parseEnvironmentConfig(config, 'config/test.ts')).toThrow(ConfigError);
     expect(() => parseEnvironmentConfig(config, 'config/test.ts')).toThrow(message);
+  });
+
+  test('training labels in a table outside the lake (labels.database set) are not checked against the lake', () => {
+    const config = withChange((c) => (c.modelRegistry.models[0].training.trainingSet.labels = { database: 'disputes', table: 'fraud_labels', entityKeyColumn: 'account', eventTimeColumn: 'at', labelColumn: 'y' }));
+    expect(() => parseEnvironmentConfig(config, 'config/test.ts')).not.toThrow();
   });
 
   test('names every bad field at once, with the file it came from', () => {

@@ -96,6 +96,7 @@ describe('the platform app', () => {
   'AWS::Glue::Table DataLakeTablefrauddetectorgroundtruth6E6BCF20',
   'AWS::Glue::Table DataLakeTablemerchantsF4BA7F69',
   'AWS::Glue::Table DataLakeTabletransactionsACBD8563',
+  'AWS::Glue::Table DataLakeTabletransactionslabels455E53F9',
   'AWS::Logs::LogGroup DataLakeIngestionLogsEEAA7C48',
   'AWS::Logs::LogGroup ReviewfrauddetectorApiLogsE191C11F',
   'AWS::Logs::LogGroup ReviewfrauddetectorExpiryLogsCF81EB4B',
