@@ -188,6 +188,23 @@ export const environmentConfigSchema = z
           }
         }
       }
+      // What the model learns from, the gateway must send it: a trained feature it never gets is a missing value in
+      // every prediction, which the endpoint answers without an error.
+      if (model.gateway) {
+        const online = model.gateway.onlineFeatures;
+        const onlineGroup = online ? cfg.featureStore.featureGroups.find((g) => g.name === online.featureGroup) : undefined;
+        const sent = new Set([...model.gateway.inputFeatures.map((f) => f.name), ...(online?.features ?? (onlineGroup ? servedFeatures(onlineGroup) : []))]);
+        const unsent = groups.flatMap((g) => servedFeatures(g.group!)).filter((name) => !sent.has(name));
+        if (unsent.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['modelRegistry', 'models', index, 'gateway'],
+            message:
+              `the model is trained on ${unsent.join(', ')} (training.trainingSet.featureGroups) but its gateway sends ${unsent.length === 1 ? 'it' : 'them'} neither as gateway.inputFeatures nor from gateway.onlineFeatures: ` +
+              'every prediction would see a missing value where training saw data; serve the feature group online (gateway.onlineFeatures) or add the fields to inputFeatures',
+          });
+        }
+      }
       if (!model.drift) return;
       const columns = new Set([labels.entityKeyColumn, labels.eventTimeColumn, labels.labelColumn, ...groups.flatMap((g) => servedFeatures(g.group!))]);
       const outside = driftFeatures(model)

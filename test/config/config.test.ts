@@ -79,6 +79,13 @@ describe('environment config', () => {
       /labels\.labelColumn "account_id" is a string field of dataset transactions_labels; the evaluation step reads labels as numbers/,
     ],
     [
+      'a trained feature the gateway never sends the model (a missing value in every prediction)',
+      (c) => {
+        c.modelRegistry.models[0].gateway.onlineFeatures.features = ['txn_count_24h', 'amount_sum_24h'];
+      },
+      /modelRegistry\.models\.0\.gateway: the model is trained on amount_max_7d, distinct_categories_7d \(training\.trainingSet\.featureGroups\) but its gateway sends them neither/,
+    ],
+    [
       'a drift feature the training set does not have (no baseline can hold it: never watched)',
       (c) => c.modelRegistry.models[0].drift.features.push({ name: 'amount', type: 'numeric' }, { name: 'currency', type: 'categorical' }),
       /modelRegistry\.models\.0\.drift\.features: drift\.features amount, currency are not columns of the model's training set \(account_id, occurred_at, is_fraud, txn_count_24h, amount_sum_24h, amount_max_7d, distinct_categories_7d\)/,
