@@ -111,6 +111,17 @@ describe('drift loop constructs', () => {
     findings = result.findings;
   });
 
+  /** The statements of a role, by Sid, as text (resources are CloudFormation expressions). */
+  function statementsOf(rolePart: string): Record<string, string> {
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes(rolePart))!;
+    return Object.fromEntries(
+      [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
+        .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Sid: string }>)
+        .map((st) => [st.Sid, JSON.stringify(st)]),
+    );
+  }
+
   it('pass every nag pack and the CloudFormation validator alone in a stack', () => {
     expect(findings).toEqual([]);
   });
@@ -140,16 +151,6 @@ describe('drift loop constructs', () => {
   });
 
   it('the drift job reads the baseline of the version the variant serves: it may find the served model and read any baseline of its endpoint', () => {
-    // The statements of a role, by Sid, as text (resources are CloudFormation expressions).
-    const statementsOf = (rolePart: string): Record<string, string> => {
-      const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes(rolePart))!;
-      return Object.fromEntries(
-        [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
-          .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
-          .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Sid: string }>)
-          .map((st) => [st.Sid, JSON.stringify(st)]),
-      );
-    };
     const query = statementsOf('DriftQueryRole');
     expect(query.FindServedModel).toMatch(/"Action":"sagemaker:DescribeEndpoint".*endpoint\/fraud-detector-dev/);
     expect(query.ReadServedConfig).toMatch(/"Action":"sagemaker:DescribeEndpointConfig".*endpoint-config\/\*/);
@@ -313,15 +314,6 @@ describe('drift loop constructs', () => {
   });
 
   it('keeps a coverage record: the query reads it (a missing one is NoSuchKey), only the statistics step writes it, after evaluating; skipped hours alarm', () => {
-    const statementsOf = (rolePart: string): Record<string, string> => {
-      const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes(rolePart))!;
-      return Object.fromEntries(
-        [...Object.values(template.findResources('AWS::IAM::ManagedPolicy')), ...Object.values(template.findResources('AWS::IAM::Policy'))]
-          .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
-          .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Sid: string }>)
-          .map((st) => [st.Sid, JSON.stringify(st)]),
-      );
-    };
     const key = 'drift-coverage/fraud-detector-dev.json';
     const query = statementsOf('DriftQueryRole');
     const statistics = statementsOf('DriftStatisticsRole');

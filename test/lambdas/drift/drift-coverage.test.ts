@@ -24,10 +24,11 @@ import { clients as statsClients, handler as statsHandler, parseCoverage } from 
 import { captureWindow, clients as queryClients, coverWindow, handler as queryHandler, MAX_CATCH_UP_HOURS } from '../../../lambdas/drift-query/index';
 import type { DriftQueryResult } from '../../../lambdas/drift-query/index';
 import { DriftInputError } from '../../../lambdas/drift-stats/statistics';
-import type { Baseline, WindowFeatureCounts } from '../../../lambdas/drift-stats/statistics';
+import type { Baseline } from '../../../lambdas/drift-stats/statistics';
 import { emfDocuments, startCapture } from '../../support/lambda-output';
 import { expectMatchesGolden } from '../../support/runtime-golden';
 import { routeTo, unrouteAll } from '../../support/sdk-clients';
+import { scaledWindow } from './support/scaled-window';
 
 const HOUR = 3_600_000;
 const THRESHOLDS = { psi: 0.2, ks: 0.1, missingRate: 0.05, unseenShare: 0.01 };
@@ -76,16 +77,7 @@ const BASELINE: Baseline = buildBaseline(
 );
 
 /** Counts in the baseline's proportions: a window that does not drift. */
-function quietWindow(): { features: Record<string, WindowFeatureCounts> } {
-  const features: Record<string, WindowFeatureCounts> = {};
-  for (const [name, f] of Object.entries(BASELINE.features)) {
-    features[name] =
-      f.type === 'numeric'
-        ? { type: 'numeric', counts: f.counts.map((c) => c * 3), missing: f.missing * 3, total: f.total * 3, edges: f.edges }
-        : { type: 'categorical', counts: Object.fromEntries(Object.entries(f.counts).map(([k, c]) => [k, c * 3])), missing: f.missing * 3, total: f.total * 3 };
-  }
-  return { features };
-}
+const quietWindow = () => scaledWindow(BASELINE, 3);
 
 describeWithMoto('every capture hour is evaluated or counted as skipped (drift-query and drift-stats, moto S3)', (moto) => {
   const BUCKET = 'plinth-capture-coverage';
@@ -132,6 +124,19 @@ describeWithMoto('every capture hour is evaluated or counted as skipped (drift-q
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: ENV.COVERAGE_KEY }));
   }
 
+  /** drift-stats on the query's window (quiet counts), as the job's Evaluate step invokes it. */
+  function evaluate(query: DriftQueryResult, coverage: unknown = query.coverage) {
+    return statsHandler({
+      endpointName: 'fraud-prod',
+      windowStart: query.windowStart,
+      windowEnd: query.windowEnd,
+      baseline: query.baseline,
+      window: quietWindow(),
+      thresholds: THRESHOLDS,
+      coverage,
+    });
+  }
+
   interface Run {
     /** The execution's start time. */
     readonly time: string;
@@ -156,15 +161,7 @@ describeWithMoto('every capture hour is evaluated or counted as skipped (drift-q
       queries.push(query);
       if (run.fails) continue;
       const before = capture.lines.length;
-      await statsHandler({
-        endpointName: 'fraud-prod',
-        windowStart: query.windowStart,
-        windowEnd: query.windowEnd,
-        baseline: query.baseline,
-        window: quietWindow(),
-        thresholds: THRESHOLDS,
-        coverage: query.coverage,
-      });
+      await evaluate(query);
       const doc = emfDocuments(capture.lines.slice(before)).find((d) => 'DriftEvaluations' in d)!;
       skippedMetric.push(doc.CaptureHoursSkipped as number);
       for (let h = Date.parse(query.windowStart); h < Date.parse(query.windowEnd); h += HOUR) evaluated.add(h);
@@ -269,17 +266,7 @@ describeWithMoto('every capture hour is evaluated or counted as skipped (drift-q
     await runJob([{ time: '2026-11-21T01:20:00Z' }]);
     const query = await queryHandler({ time: '2026-11-21T02:20:00Z' });
     // WHEN the record cannot be written (the bucket is gone from the event's point of view)
-    await expect(
-      statsHandler({
-        endpointName: 'fraud-prod',
-        windowStart: query.windowStart,
-        windowEnd: query.windowEnd,
-        baseline: query.baseline,
-        window: quietWindow(),
-        thresholds: THRESHOLDS,
-        coverage: { ...query.coverage, record: { bucket: 'no-such-bucket-coverage', key: ENV.COVERAGE_KEY } },
-      }),
-    ).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    await expect(evaluate(query, { ...query.coverage, record: { bucket: 'no-such-bucket-coverage', key: ENV.COVERAGE_KEY } })).rejects.toMatchObject({ name: 'NoSuchBucket' });
     // THEN the next run starts where the last recorded window ended
     expect((await queryHandler({ time: '2026-11-21T03:20:00Z' })).coverage).toMatchObject({ coveredUntil: '2026-11-21T01:00:00Z', hoursAdded: 1 });
   });

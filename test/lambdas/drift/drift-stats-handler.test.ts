@@ -18,6 +18,7 @@ import { DRIFT_DETAIL_TYPE, DRIFT_SOURCE, handler, METRIC_NAMESPACE } from '../.
 import type { DriftEventDetail, DriftStatsEvent } from '../../../lambdas/drift-stats/index';
 import { clients as handlerClients } from '../../../lambdas/drift-stats/index';
 import { startCapture } from '../../support/lambda-output';
+import { scaledWindow } from './support/scaled-window';
 import { expectMatchesGolden } from '../../support/runtime-golden';
 import { routeTo, unrouteAll } from '../../support/sdk-clients';
 import { DriftInputError, evaluateDrift } from '../../../lambdas/drift-stats/statistics';
@@ -58,14 +59,7 @@ const THRESHOLDS = { psi: 0.2, ks: 0.1, missingRate: 0.05, unseenShare: 0.01 };
 
 /** Window counts: the baseline's proportions scaled, with optional per-feature overrides. */
 function windowCounts(overrides: Record<string, WindowFeatureCounts> = {}): { features: Record<string, WindowFeatureCounts> } {
-  const features: Record<string, WindowFeatureCounts> = {};
-  for (const [name, f] of Object.entries(BASELINE.features)) {
-    features[name] =
-      f.type === 'numeric'
-        ? { type: 'numeric', counts: f.counts.map((c) => c * 2), missing: f.missing * 2, total: f.total * 2, edges: f.edges }
-        : { type: 'categorical', counts: Object.fromEntries(Object.entries(f.counts).map(([k, c]) => [k, c * 2])), missing: f.missing * 2, total: f.total * 2 };
-  }
-  return { features: { ...features, ...overrides } };
+  return scaledWindow(BASELINE, 2, overrides);
 }
 
 /** The age feature with all its mass in the top bin (drift on PSI and KS). */
