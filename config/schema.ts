@@ -3,7 +3,7 @@ import { dataLakeConfigSchema } from './data-lake';
 import { featureStoreConfigSchema } from './feature-store';
 import { featureSourceProblems } from '../lib/features/feature-group-definition';
 import { driftFeatures, modelRegistryConfigSchema } from './model-registry';
-import { servedFeatures } from '../lib/features/sql';
+import { servedFeatures, trainingSetColumns } from '../lib/features/sql';
 
 /** Environment names Plinth knows. Adding one means adding its file in `config/`. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -206,7 +206,7 @@ export const environmentConfigSchema = z
         }
       }
       if (!model.drift) return;
-      const columns = new Set([labels.entityKeyColumn, labels.eventTimeColumn, labels.labelColumn, ...groups.flatMap((g) => servedFeatures(g.group!))]);
+      const columns = new Set(trainingSetColumns({ labels, groups: groups.map((g) => g.group!) }));
       const outside = driftFeatures(model)
         .map((f) => f.name)
         .filter((name) => !columns.has(name));

@@ -191,8 +191,11 @@ export function servedFeatures(group: FeatureGroupDefinition): string[] {
   return group.features.map((f) => f.name).filter((n) => n !== group.recordIdentifier && n !== group.eventTime);
 }
 
-/** The output columns of a training set, in order. */
-export function trainingSetColumns(spec: PointInTimeSpec): string[] {
+/** The output columns of a training set, in order (config checks drift features against them too). */
+export function trainingSetColumns(spec: {
+  readonly labels: Pick<LabelSource, 'entityKeyColumn' | 'eventTimeColumn' | 'labelColumn'>;
+  readonly groups: readonly FeatureGroupDefinition[];
+}): string[] {
   const { labels } = spec;
   return [labels.entityKeyColumn, labels.eventTimeColumn, labels.labelColumn, ...spec.groups.flatMap(servedFeatures)];
 }

@@ -21,7 +21,7 @@ describe('one definition: the features a model trains on are the features its ga
     const env = JSON.parse(onlineFeaturesEnvironment('test', { group, onlineStoreKey: undefined as never, entityKeyField: online.entityKeyField, features: online.features }, model.gateway!.inputFeatures, Duration.millis(model.gateway!.timeoutMs)));
     // ... and a training set is built for the model from the same group
     const labels = { database: 'lake', table: 'fraud_labels', entityKeyColumn: 'account_id', eventTimeColumn: 'occurred_at', labelColumn: 'label' };
-    const trainingFeatures = trainingSetColumns({ labels, groups: [group], windowStart: '2026-01-01T00:00:00Z', windowEnd: '2026-02-01T00:00:00Z' }).slice(3);
+    const trainingFeatures = trainingSetColumns({ labels, groups: [group] }).slice(3);
     // THEN they are the same list, and the pipeline materializes every one of them
     expect(env.features).toEqual(trainingFeatures);
     expect(env.features).toEqual(['txn_count_24h', 'amount_sum_24h', 'amount_max_7d', 'distinct_categories_7d']);
